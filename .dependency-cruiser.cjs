@@ -1,0 +1,31 @@
+/** Layer rules (see README "Layout"). Checked by `npm run layers`, part of `npm test`. */
+const SDK = '^(node_modules/)?@aws-sdk/';
+module.exports = {
+  forbidden: [
+    { name: 'domain-is-pure', severity: 'error', comment: 'domain/ imports nothing outside domain/',
+      from: { path: '^functions/domain/' }, to: { pathNot: '^functions/domain/' } },
+    { name: 'ports-are-interfaces', severity: 'error', comment: 'ports/ see only the domain (and hono types for the auth port)',
+      from: { path: '^functions/ports/' }, to: { pathNot: ['^functions/(domain|ports)/', 'node_modules/hono/'] } },
+    { name: 'usecases-see-domain-and-ports', severity: 'error', comment: 'use cases depend on domain/ and ports/ only',
+      from: { path: '^functions/usecases/' }, to: { pathNot: ['^functions/(domain|ports|usecases)/'] } },
+    { name: 'policy-engine-no-adapters', severity: 'error', comment: 'the policy engine knows no adapter, use case or HTTP',
+      from: { path: '^functions/policy/' }, to: { path: '^functions/(adapters|usecases|http|entry)/' } },
+    { name: 'http-no-sdk', severity: 'error', comment: 'http/ never talks to AWS directly',
+      from: { path: '^functions/http/' }, to: { path: [SDK, '^functions/adapters/', '^functions/entry/'] } },
+    { name: 'aws-adapters-not-local', severity: 'error', comment: 'AWS adapters do not depend on the embedded ones',
+      from: { path: '^functions/adapters/aws/' }, to: { path: '^functions/adapters/local/' } },
+    { name: 'only-entries-wire', severity: 'error', comment: 'nothing imports an entry file',
+      from: {}, to: { path: '^functions/entry/' } },
+    { name: 'infra-no-runtime', severity: 'error', comment: 'infra/ references Lambda code by path, never imports it',
+      from: { path: '^infra/' }, to: { path: '^functions/' } },
+    { name: 'web-talks-to-api-only', severity: 'error', comment: 'the web UI uses the HTTP API, not runtime code',
+      from: { path: '^web/' }, to: { path: '^functions/' } },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '(^test/|\\.test\\.ts$)' },
+  },
+};

@@ -1,0 +1,331 @@
+import { DynamoDBClient, TransactionCanceledException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  AccessRequest,
+  AuditEvent,
+  DataProduct,
+  Domain,
+  Grant,
+  Membership,
+  User,
+} from '../../domain/model';
+import { conflict, notFound, validation } from '../../domain/errors';
+import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
+
+/**
+ * One table, overloaded keys. Every listing the API serves is a Query on a key or an index;
+ * nothing on a request path scans.
+ *
+ *   item        pk                  sk                     gsi1 (pk / sk)                gsi2 (pk / sk)             gsi3 (pk / sk)
+ *   domain      DOMAIN              <id>
+ *   user        USER                <id>
+ *   membership  MEMBERSHIP          <domain>#<user>#<role>
+ *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
+ *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending)
+ *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id>
+ *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>                                      AUDIT#<d> / <at>#<id>     AUDITDAY#<yyyy-mm-dd> / <at>#<id>
+ */
+export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const gsi = (n: number) => ({
+    IndexName: `gsi${n}`,
+    KeySchema: [
+      { AttributeName: `gsi${n}pk`, KeyType: 'HASH' as const },
+      { AttributeName: `gsi${n}sk`, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: TABLE_KEYS.map((k) => ({ AttributeName: k, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3)],
+  };
+}
+
+type Item = Record<string, unknown>;
+
+const strip = <T>(item: Item | undefined): T | undefined => {
+  if (!item) return undefined;
+  const copy = { ...item };
+  for (const k of TABLE_KEYS) delete copy[k];
+  delete copy.kind;
+  return copy as T;
+};
+
+const requestItem = (r: AccessRequest): Item => ({
+  ...r,
+  kind: 'request',
+  pk: `REQUEST#${r.id}`,
+  sk: 'META',
+  gsi1pk: `REQUESTER#${r.requester}`,
+  gsi1sk: `${r.createdAt}#${r.id}`,
+  gsi2pk: `REQDOMAIN#${r.domain}`,
+  gsi2sk: `${r.createdAt}#${r.id}`,
+  ...(r.status === 'PENDING' ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` } : {}),
+});
+
+const auditItem = (e: AuditEvent): Item => ({
+  ...e,
+  kind: 'audit',
+  pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
+  sk: `EVENT#${e.at}#${e.id}`,
+  gsi2pk: `AUDIT#${e.domain}`,
+  gsi2sk: `${e.at}#${e.id}`,
+  gsi3pk: `AUDITDAY#${e.at.slice(0, 10)}`,
+  gsi3sk: `${e.at}#${e.id}`,
+});
+
+const grantItem = (g: Grant): Item => ({
+  ...g,
+  kind: 'grant',
+  pk: `GRANT#${g.id}`,
+  sk: 'META',
+  gsi1pk: `GRANTEE#${g.requester}`,
+  gsi1sk: `${g.grantedAt}#${g.id}`,
+  gsi2pk: `GRANTDOMAIN#${g.domain}`,
+  gsi2sk: `${g.grantedAt}#${g.id}`,
+});
+
+const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
+
+const isConditionFailure = (err: unknown) =>
+  err instanceof TransactionCanceledException ||
+  (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
+  (err as { name?: string })?.name === 'TransactionCanceledException';
+
+const encodeCursor = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decodeCursor<T>(c: string): T {
+  try {
+    return JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as T;
+  } catch {
+    throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+  }
+}
+
+const defaultClient = new DynamoDBClient({});
+
+export class DynamoStore implements Store {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = defaultClient,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return strip<T>(out.Item);
+  }
+
+  private async put(item: Item): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  /** Runs a query to the end, following pages. */
+  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
+    const items: T[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }));
+      for (const i of out.Items ?? []) items.push(strip<T>(i)!);
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  private byKey<T>(pk: string, index?: 'gsi1' | 'gsi2' | 'gsi3', descending = false): Promise<T[]> {
+    const attr = index ? `${index}pk` : 'pk';
+    return this.queryAll<T>({
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': attr },
+      ExpressionAttributeValues: { ':pk': pk },
+      ScanIndexForward: !descending,
+    });
+  }
+
+  putDomain = (d: Domain) => this.put({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
+  async createDomain(d: Domain, audit: AuditEvent): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: { ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw conflict('DOMAIN_EXISTS', `Domain ${d.id} is already registered.`, err);
+      throw err;
+    }
+  }
+
+  getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
+  listDomains = () => this.byKey<Domain>('DOMAIN');
+
+  putProduct = (p: DataProduct) =>
+    this.put({ ...p, kind: 'product', pk: `PRODUCT#${p.id}`, sk: 'META', gsi1pk: `PRODUCTS#${p.domain}`, gsi1sk: p.id });
+  getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
+  listProducts = (domain: string) => this.byKey<DataProduct>(`PRODUCTS#${domain}`, 'gsi1');
+
+  putUser = (u: User) => this.put({ ...u, kind: 'user', pk: 'USER', sk: u.id });
+  getUser = (id: string) => this.get<User>('USER', id);
+  listUsers = () => this.byKey<User>('USER');
+
+  async putMembership(m: Membership, audit: AuditEvent): Promise<void> {
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } },
+          { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+  }
+
+  async deleteMembership(m: Membership, audit: AuditEvent): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } },
+            { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw notFound('MEMBERSHIP_NOT_FOUND', `${m.user} is not ${m.role} of ${m.domain}.`);
+      throw err;
+    }
+  }
+
+  listMemberships = () => this.byKey<Membership>('MEMBERSHIP');
+
+  async createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...audit.map((e) => ({
+              Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' },
+            })),
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
+      throw err;
+    }
+  }
+
+  getRequest = (id: string) => this.get<AccessRequest>(`REQUEST#${id}`, 'META');
+
+  async updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void> {
+    if (next.version !== expected.version + 1) throw new Error('updateRequest: next.version must be expected.version + 1');
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: requestItem(next),
+                ConditionExpression: '#status = :status AND #version = :version',
+                ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+                ExpressionAttributeValues: { ':status': expected.status, ':version': expected.version },
+              },
+            },
+            ...audit.map((e) => ({
+              Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' },
+            })),
+            ...(grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : []),
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw conflict('STALE_REQUEST', `Request ${next.id} changed since it was read (expected ${expected.status} v${expected.version}); reload it and try again.`, err);
+      }
+      throw err;
+    }
+  }
+
+  listRequestsByRequester = (user: string) => this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
+  listRequestsByDomain = (domain: string) => this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
+  listPendingByDomain = (domain: string) => this.byKey<AccessRequest>(`PENDING#${domain}`, 'gsi3');
+
+  getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
+  listGrantsByDomain = (domain: string) => this.byKey<Grant>(`GRANTDOMAIN#${domain}`, 'gsi2', true);
+  listGrantsByRequester = (user: string) => this.byKey<Grant>(`GRANTEE#${user}`, 'gsi1', true);
+
+  listRequestAudit = (requestId: string) =>
+    this.queryAll<AuditEvent>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ev)',
+      ExpressionAttributeValues: { ':pk': `REQUEST#${requestId}`, ':ev': 'EVENT#' },
+    });
+
+  /**
+   * Audit events in [from, to). With a domain, one index partition per domain; without, one
+   * partition per day, walked in order. The cursor names the partition and the key to resume at.
+   */
+  async queryAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
+    const partitions = q.domain ? [`AUDIT#${q.domain}`] : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
+    const index = q.domain ? 'gsi2' : 'gsi3';
+    let start = q.cursor ? decodeCursor<{ p: string; k: Record<string, unknown> }>(q.cursor) : undefined;
+    const items: AuditEvent[] = [];
+    let i = start ? partitions.indexOf(start.p) : 0;
+    if (i < 0) throw validation('BAD_CURSOR', 'The cursor does not belong to this query.');
+    for (; i < partitions.length; i++) {
+      const p = partitions[i]!;
+      let key = start?.p === p ? start.k : undefined;
+      start = undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${index}pk = :p AND ${index}sk BETWEEN :from AND :to`,
+            FilterExpression: q.actor ? 'actor = :actor' : undefined,
+            ExpressionAttributeValues: { ':p': p, ':from': q.from, ':to': `${q.to}`, ...(q.actor ? { ':actor': q.actor } : {}) },
+            Limit: q.limit - items.length,
+            ExclusiveStartKey: key,
+          }),
+        );
+        for (const it of out.Items ?? []) items.push(strip<AuditEvent>(it)!);
+        key = out.LastEvaluatedKey;
+        if (items.length >= q.limit) {
+          const more = key !== undefined || i < partitions.length - 1;
+          return { items, cursor: more && key ? encodeCursor({ p, k: key }) : more ? encodeCursor({ p: partitions[i + 1], k: undefined }) : undefined };
+        }
+      } while (key);
+    }
+    return { items };
+  }
+}
+
+/** The UTC days touched by [from, to], as yyyy-mm-dd. */
+function days(from: string, to: string): string[] {
+  const out: string[] = [];
+  const end = new Date(to.slice(0, 10) + 'T00:00:00Z').getTime();
+  for (let t = new Date(from.slice(0, 10) + 'T00:00:00Z').getTime(); t <= end; t += 86_400_000) {
+    out.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return out;
+}

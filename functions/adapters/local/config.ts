@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  MESHGATE_DATA_DIR: z.string().min(1).default('./.meshgate-data'),
+  MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
+  MESHGATE_WEB_DIR: z.string().min(1).default('./web/public'),
+});
+
+/** Settings of the embedded default, from the environment. `MESHGATE_DATA_DIR=:memory:` keeps nothing. */
+export function localConfig(env: Record<string, string | undefined>) {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.MESHGATE_DATA_DIR === ':memory:' ? undefined : e.MESHGATE_DATA_DIR,
+    policyDir: e.MESHGATE_POLICY_DIR,
+    webDir: e.MESHGATE_WEB_DIR,
+  };
+}

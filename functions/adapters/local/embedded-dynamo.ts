@@ -1,0 +1,67 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import { tableDefinition } from '../aws/dynamo-store';
+import { addTransactions } from './dynalite-transactions';
+
+export interface EmbeddedDynamo {
+  client: DynamoDBClient;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dynalite (a DynamoDB-compatible server) in this process, on a free loopback port.
+ * With `path` the data lives in that folder and survives a restart; without it, in memory.
+ */
+export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise<EmbeddedDynamo> {
+  // dynalite has no type declarations, and keeps its store to itself: catch it as it is made,
+  // so that the transaction support can lock and write items through it.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => import('node:http').Server;
+  const dbModule = require('dynalite/db') as { create: (o: unknown) => unknown };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const create = dbModule.create;
+  let store: unknown;
+  dbModule.create = (o) => (store = create(o));
+  let server: import('node:http').Server;
+  try {
+    server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  } finally {
+    dbModule.create = create;
+  }
+  addTransactions(server, store);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    client,
+    endpoint,
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Creates the table if it does not exist yet. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  for (let i = 0; i < 50; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (out.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}

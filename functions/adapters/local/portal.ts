@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { createApp } from '../../http/app';
+import { loadPolicyEngine } from '../../policy/files';
+import { runJob } from '../../usecases/fulfilment';
+import type { WorkerDeps } from '../../usecases/deps';
+import type { Clock } from '../../ports/runtime';
+import { DynamoStore } from '../aws/dynamo-store';
+import { devAuth } from './dev-auth';
+import { ensureTable, startEmbeddedDynamo } from './embedded-dynamo';
+import { InProcessQueue } from './job-queue';
+import { LocalLakeFormationLedger } from './lf-ledger';
+import { systemClock, ulidIds } from './runtime';
+import { seedDemoMesh } from './seed';
+
+export interface EmbeddedOptions {
+  /** Folder for the embedded store; in memory when absent. */
+  dataDir?: string;
+  policyDir?: string;
+  /** Folder of built web files served at `/`. */
+  webDir?: string;
+  seed?: boolean;
+  clock?: Clock;
+  tableName?: string;
+}
+
+/**
+ * The whole portal in one process: embedded DynamoDB-compatible store, local Lake Formation
+ * ledger, in-process fulfilment queue and worker, local sign-in, seeded demo mesh.
+ */
+export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
+  const tableName = opts.tableName ?? 'meshgate';
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  const dynamo = await startEmbeddedDynamo({ path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined });
+  await ensureTable(dynamo.client, tableName);
+  await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
+  const clock = opts.clock ?? systemClock;
+  const store = new DynamoStore(tableName, dynamo.client);
+  const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
+  const policy = await loadPolicyEngine(opts.policyDir ?? join(process.cwd(), 'policies'), await store.listMemberships());
+  const queue = new InProcessQueue();
+  const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () => clock.now());
+  const deps: WorkerDeps = { store, policy, queue, lakeFormation: ledger, clock, ids: ulidIds() };
+  queue.consume((job) => runJob(deps, job));
+  const auth = devAuth(store, () => clock.now());
+  const app = createApp({
+    ...deps,
+    authenticate: auth.authenticate,
+    devLogin: auth.login,
+    mountStatic: opts.webDir ? (a) => a.use('/*', serveStatic({ root: opts.webDir })) : undefined,
+  });
+  return {
+    app,
+    deps,
+    store,
+    policy,
+    queue,
+    ledger,
+    seeded,
+    endpoint: dynamo.endpoint,
+    close: async () => {
+      await queue.onIdle();
+      await dynamo.close();
+    },
+  };
+}
+
+export type EmbeddedPortal = Awaited<ReturnType<typeof createEmbeddedPortal>>;

@@ -1,0 +1,177 @@
+// Entities of the mesh. Plain data: adapters persist them, use cases change them.
+
+export const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type Classification = (typeof CLASSIFICATIONS)[number];
+
+export const PERMISSIONS = ['SELECT', 'DESCRIBE'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Roles held inside one domain (membership) or everywhere (domain `*`). */
+export const ROLES = ['owner', 'steward', 'compliance', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The domain id that stands for "every domain" in a membership. */
+export const ALL_DOMAINS = '*';
+
+export interface Domain {
+  id: string;
+  name: string;
+  accountId: string;
+  region: string;
+  description?: string;
+}
+
+export interface Column {
+  name: string;
+  type: string;
+  comment?: string;
+  pii: boolean;
+}
+
+export interface DataProduct {
+  /** `domain/name`: stable and addressable. */
+  id: string;
+  domain: string;
+  name: string;
+  title: string;
+  description: string;
+  owner: string;
+  classification: Classification;
+  tags: string[];
+  location: { catalogId: string; database: string; table: string };
+  columns: Column[];
+  freshness: string;
+  status: 'ACTIVE' | 'RETIRED';
+}
+
+export interface User {
+  id: string;
+  name: string;
+  title?: string;
+}
+
+export interface Membership {
+  user: string;
+  /** A domain id, or `*` for a role held in every domain. */
+  domain: string;
+  role: Role;
+}
+
+/** Who is calling, as established by authentication. Roles come from memberships. */
+export interface Principal {
+  userId: string;
+  name: string;
+}
+
+export type ColumnScope =
+  | { mode: 'all' }
+  | { mode: 'include'; columns: string[] }
+  | { mode: 'exclude'; columns: string[] };
+
+export interface Scope {
+  permissions: Permission[];
+  columns: ColumnScope;
+  rowFilter?: string;
+}
+
+export interface Duration {
+  value: number;
+  unit: 'hours' | 'days';
+}
+
+/** One policy line that took part in a decision. */
+export interface RuleRef {
+  source: string;
+  line: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+  rules: RuleRef[];
+}
+
+export interface Approval {
+  by: string;
+  at: string;
+  comment: string;
+  rule: RuleRef | null;
+  narrowedScope?: Scope;
+  narrowedDuration?: Duration;
+}
+
+export interface Stage {
+  name: 'owner' | 'compliance';
+  /** Approvals needed to pass this stage. */
+  required: number;
+  approvals: Approval[];
+  /** The policy line that made this stage necessary. */
+  rule: RuleRef | null;
+}
+
+export interface AccessRequest {
+  id: string;
+  requester: string;
+  principal: string;
+  productId: string;
+  domain: string;
+  classification: Classification;
+  scope: Scope;
+  duration: Duration;
+  purpose: string;
+  status: RequestStatus;
+  stages: Stage[];
+  /** Why it was routed, approved automatically or refused. */
+  explanation: Decision[];
+  denial?: { by: string; reason: string; at: string };
+  failure?: { reason: string; at: string };
+  grantId?: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type GrantStatus = 'ACTIVE' | 'REVOKING' | 'REVOKED' | 'EXPIRED';
+
+export interface Grant {
+  id: string;
+  requestId: string;
+  requester: string;
+  principal: string;
+  productId: string;
+  domain: string;
+  accountId: string;
+  scope: Scope;
+  grantedAt: string;
+  expiresAt: string;
+  status: GrantStatus;
+  /** What the permission store recorded for this grant (exact entries sent, and results). */
+  entries: unknown[];
+  endedAt?: string;
+  endReason?: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  type: string;
+  actor: string;
+  domain: string;
+  requestId?: string;
+  productId?: string;
+  fromStatus?: RequestStatus;
+  toStatus?: RequestStatus;
+  detail: Record<string, unknown>;
+}
+
+export type RequestStatus =
+  | 'PENDING'
+  | 'APPROVED'
+  | 'GRANTING'
+  | 'ACTIVE'
+  | 'REVOKING'
+  | 'REVOKED'
+  | 'EXPIRED'
+  | 'DENIED'
+  | 'CANCELLED'
+  | 'FAILED';

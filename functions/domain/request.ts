@@ -1,0 +1,80 @@
+import type { AccessRequest, DataProduct, Duration, Scope, Stage } from './model';
+import { unprocessable } from './errors';
+
+/** An IAM role ARN in any partition (optionally with a path), or a 12-digit account id. */
+export const PRINCIPAL_PATTERN =
+  /^(?:\d{12}|arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/;
+
+export const principalAccount = (principal: string): string =>
+  /^\d{12}$/.test(principal) ? principal : (principal.split(':')[4] ?? '');
+
+export const durationHours = (d: Duration): number => (d.unit === 'days' ? d.value * 24 : d.value);
+
+export const formatHours = (h: number): string => (h % 24 === 0 ? `${h / 24} days` : `${h} hours`);
+
+/** Checks a scope against the product it asks for: every named column must exist. */
+export function checkScope(product: DataProduct, scope: Scope): void {
+  if (scope.columns.mode === 'all') return;
+  const known = new Set(product.columns.map((c) => c.name));
+  const unknown = scope.columns.columns.filter((c) => !known.has(c));
+  if (unknown.length > 0) {
+    throw unprocessable('UNKNOWN_COLUMNS', `Product ${product.id} has no column(s): ${unknown.join(', ')}.`, {
+      columns: unknown,
+    });
+  }
+  if (scope.columns.mode === 'exclude' && scope.columns.columns.length >= known.size) {
+    throw unprocessable('EMPTY_SCOPE', 'The exclude list removes every column of the product.');
+  }
+}
+
+/** The column names a scope gives access to. */
+export function scopedColumns(product: DataProduct, scope: Scope): string[] {
+  const all = product.columns.map((c) => c.name);
+  switch (scope.columns.mode) {
+    case 'all':
+      return all;
+    case 'include':
+      return all.filter((c) => (scope.columns as { columns: string[] }).columns.includes(c));
+    case 'exclude':
+      return all.filter((c) => !(scope.columns as { columns: string[] }).columns.includes(c));
+  }
+}
+
+export const piiColumnsTouched = (product: DataProduct, scope: Scope): string[] => {
+  const pii = new Set(product.columns.filter((c) => c.pii).map((c) => c.name));
+  return scopedColumns(product, scope).filter((c) => pii.has(c));
+};
+
+/** An approver may narrow a request, never widen it. */
+export function checkNarrowing(product: DataProduct, requested: Scope, narrowed: Scope): void {
+  checkScope(product, narrowed);
+  const wider = narrowed.permissions.filter((p) => !requested.permissions.includes(p));
+  if (wider.length > 0) {
+    throw unprocessable('NOT_NARROWER', `Narrowing cannot add permissions (${wider.join(', ')}).`);
+  }
+  const had = new Set(scopedColumns(product, requested));
+  const added = scopedColumns(product, narrowed).filter((c) => !had.has(c));
+  if (added.length > 0) {
+    throw unprocessable('NOT_NARROWER', `Narrowing cannot add columns (${added.join(', ')}).`);
+  }
+  if (requested.rowFilter && narrowed.rowFilter !== requested.rowFilter) {
+    throw unprocessable('NOT_NARROWER', 'Narrowing must keep the requested row filter.');
+  }
+}
+
+/** The stage that is waiting for approvals, or undefined when all have passed. */
+export const currentStage = (r: Pick<AccessRequest, 'stages'>): Stage | undefined =>
+  r.stages.find((s) => s.approvals.length < s.required);
+
+/** The scope and duration in force after approvals: the last narrowing wins. */
+export function effectiveTerms(r: AccessRequest): { scope: Scope; duration: Duration } {
+  let scope = r.scope;
+  let duration = r.duration;
+  for (const stage of r.stages) {
+    for (const a of stage.approvals) {
+      if (a.narrowedScope) scope = a.narrowedScope;
+      if (a.narrowedDuration) duration = a.narrowedDuration;
+    }
+  }
+  return { scope, duration };
+}

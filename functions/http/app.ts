@@ -1,0 +1,212 @@
+import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Principal } from '../domain/model';
+import { MeshgateError } from '../domain/errors';
+import type { Authenticate, DevLogin } from '../ports/auth';
+import type { Deps } from '../usecases/deps';
+import { approveRequest, cancelRequest, denyRequest, planRequest, submitRequest } from '../usecases/requests';
+import { retryRequest, revokeGrant } from '../usecases/fulfilment';
+import {
+  approvalsInbox,
+  getProduct,
+  getRequestWithHistory,
+  listDomains,
+  listGrants,
+  listRequests,
+  readAudit,
+  searchProducts,
+  whoAmI,
+} from '../usecases/queries';
+import { addMembership, explain, listMembers, registerDomain, removeMembership } from '../usecases/governance';
+import { errorBody, onError } from './errors';
+import * as S from './schemas';
+
+export interface AppDeps extends Deps {
+  authenticate: Authenticate;
+  /** Present only on the embedded default. */
+  devLogin?: DevLogin;
+  log?: (msg: string, err: unknown) => void;
+  /** Extra routes mounted before the API (the web UI's static files). */
+  mountStatic?: (app: OpenAPIHono<Env>) => void;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const AUDIT_MAX_RANGE_DAYS = 400;
+
+const json = (description: string) => ({ description, content: { 'application/json': { schema: z.any() } } });
+const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const ERRORS = {
+  400: { description: 'Invalid input' },
+  401: { description: 'Not signed in' },
+  403: { description: 'Refused by policy' },
+  404: { description: 'Not found, or not visible to the caller' },
+  409: { description: 'Conflicts with the current state' },
+  422: { description: 'Valid, but refused by the rules' },
+} as const;
+
+/**
+ * Declares a route. `who` states the authorization rule; it is published in the OpenAPI document
+ * and enforced by the use case through the policy engine.
+ */
+function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(r: R & { who: string; ok?: 200 | 201 | 202 }) {
+  const { who, ok = 200, ...rest } = r;
+  return createRoute({
+    ...rest,
+    description: `Who may call: ${who}`,
+    security: [{ bearer: [] }],
+    responses: { [ok]: json('OK'), ...ERRORS },
+  } as unknown as R & { responses: RouteConfig['responses'] });
+}
+
+export function createApp(deps: AppDeps) {
+  const log = deps.log ?? ((m, e) => console.error(m, e));
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        const message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+        return c.json(errorBody('VALIDATION_FAILED', message, { issues }), 400);
+      }
+    },
+  });
+
+  app.onError((err, c) => onError(err, c, log));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`), 404));
+  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `Bodies are limited to ${MAX_BODY_BYTES} bytes.`), 413),
+    }),
+  );
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Meshgate API',
+      version: '1',
+      description: 'Access requests, approvals and time-bound Lake Formation grants for a data mesh on AWS.',
+    },
+  });
+
+  app.post('/auth/dev-login', async (c) => {
+    if (!deps.devLogin) {
+      return c.json(errorBody('DEV_LOGIN_DISABLED', 'Local sign-in is only available on the embedded default; sign in through Cognito.'), 403);
+    }
+    const parsed = S.DevLoginSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json(errorBody('VALIDATION_FAILED', 'Send {"user": "<demo user>"}.'), 400);
+    return c.json(await deps.devLogin(parsed.data.user));
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const principal = await deps.authenticate(c);
+    if (!principal) throw new MeshgateError('unauthenticated', 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
+    c.set('principal', principal);
+    await next();
+  });
+
+  deps.mountStatic?.(app);
+
+  const me = (c: { get(k: 'principal'): Principal }) => c.get('principal');
+
+  app.openapi(route({ method: 'get', path: '/v1/me', who: 'anyone signed in (about themselves)' }), async (c) => c.json(await whoAmI(deps, me(c))));
+
+  app.openapi(route({ method: 'get', path: '/v1/domains', who: 'anyone signed in' }), async (c) => c.json({ items: await listDomains(deps) }));
+
+  app.openapi(route({ method: 'post', path: '/v1/domains', request: body(S.DomainSchema), who: 'platform admins', ok: 201 }), async (c) =>
+    c.json(await registerDomain(deps, me(c), c.req.valid('json')), 201),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/domains/{id}/members', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
+    c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/memberships', request: body(S.MembershipSchema), who: 'platform admins', ok: 201 }), async (c) =>
+    c.json(await addMembership(deps, me(c), c.req.valid('json')), 201),
+  );
+
+  app.openapi(route({ method: 'delete', path: '/v1/memberships/{domain}/{user}/{role}', request: { params: S.MembershipParams }, who: 'platform admins' }), async (c) => {
+    await removeMembership(deps, me(c), c.req.valid('param'));
+    return c.json({ removed: c.req.valid('param') });
+  });
+
+  app.openapi(route({ method: 'get', path: '/v1/products', request: { query: S.ProductQuery }, who: 'anyone signed in' }), async (c) =>
+    c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/products/{domain}/{name}', request: { params: S.ProductParams }, who: 'anyone signed in' }), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    return c.json(await getProduct(deps, `${domain}/${name}`));
+  });
+
+  app.openapi(route({ method: 'post', path: '/v1/requests', request: body(S.NewRequestSchema), who: 'anyone signed in, unless a policy line denies them (auditors)', ok: 201 }), async (c) =>
+    c.json(await submitRequest(deps, me(c), c.req.valid('json')), 201),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/requests/preview', request: body(S.PreviewSchema), who: 'anyone signed in' }), async (c) => {
+    const plan = await planRequest(deps, me(c), c.req.valid('json'));
+    const outcome = !plan.allowed.allowed || !plan.withinLimit.allowed ? 'refused' : plan.auto.allowed ? 'auto-approved' : 'needs-approval';
+    return c.json({ outcome, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
+  });
+
+  app.openapi(route({ method: 'get', path: '/v1/requests', request: { query: S.RequestQuery }, who: "anyone signed in: their own requests, and those of domains they may read" }), async (c) =>
+    c.json({ items: await listRequests(deps, me(c), c.req.valid('query') as Parameters<typeof listRequests>[2]) }),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/requests/{id}', request: { params: S.IdParam }, who: "the requester, the domain's owners and stewards, compliance, auditors, admins" }), async (c) =>
+    c.json(await getRequestWithHistory(deps, me(c), c.req.valid('param').id)),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/approve', request: { params: S.IdParam, ...body(S.ApproveSchema) }, who: "approvers of the current stage (owners/stewards of the domain, then compliance), never the requester" }), async (c) =>
+    c.json(await approveRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json'))),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/deny', request: { params: S.IdParam, ...body(S.ReasonSchema) }, who: 'approvers of the current stage, never the requester' }), async (c) =>
+    c.json(await denyRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason)),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/cancel', request: { params: S.IdParam }, who: 'the requester' }), async (c) =>
+    c.json(await cancelRequest(deps, me(c), c.req.valid('param').id)),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/retry', request: { params: S.IdParam }, who: "the domain's owners, admins", ok: 202 }), async (c) =>
+    c.json(await retryRequest(deps, me(c), c.req.valid('param').id), 202),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/approvals', who: 'anyone signed in: the requests whose current stage they may decide' }), async (c) =>
+    c.json({ items: await approvalsInbox(deps, me(c)) }),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/grants', request: { query: S.GrantQuery }, who: "anyone signed in: their own grants, and those of domains they may read" }), async (c) =>
+    c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/grants/{id}/revoke', request: { params: S.IdParam, ...body(S.ReasonSchema) }, who: "the requester (giving it up), the domain's owners, admins", ok: 202 }), async (c) =>
+    c.json(await revokeGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason), 202),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/audit', request: { query: S.AuditQuerySchema }, who: 'auditors' }), async (c) => {
+    const q = c.req.valid('query');
+    const to = q.to ?? deps.clock.now().toISOString();
+    const from = q.from ?? new Date(new Date(to).getTime() - 30 * 86_400_000).toISOString();
+    if (from > to) throw new MeshgateError('validation', 'VALIDATION_FAILED', '`from` must be before `to`.');
+    if (new Date(to).getTime() - new Date(from).getTime() > AUDIT_MAX_RANGE_DAYS * 86_400_000) {
+      throw new MeshgateError('validation', 'VALIDATION_FAILED', `Ask for at most ${AUDIT_MAX_RANGE_DAYS} days at a time.`);
+    }
+    return c.json(await readAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }));
+  });
+
+  app.openapi(route({ method: 'post', path: '/v1/policy/explain', request: body(S.ExplainSchema), who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others" }), async (c) =>
+    c.json(await explain(deps, me(c), c.req.valid('json'))),
+  );
+
+  return app;
+}
+
+export type MeshgateApp = ReturnType<typeof createApp>;

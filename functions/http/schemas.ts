@@ -1,0 +1,105 @@
+import { z } from '@hono/zod-openapi';
+import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
+import { STATUSES } from '../domain/status';
+import { PRINCIPAL_PATTERN } from '../domain/request';
+
+// Bodies are strict: an unknown field is a 400, never silently dropped.
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
+const productId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
+const columnName = z.string().min(1).max(255);
+const text = (max: number) => z.string().trim().max(max);
+
+export const ColumnScopeSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('all') }),
+  z.strictObject({ mode: z.literal('include'), columns: z.array(columnName).min(1).max(1000) }),
+  z.strictObject({ mode: z.literal('exclude'), columns: z.array(columnName).min(1).max(1000) }),
+]);
+
+export const ScopeSchema = z
+  .strictObject({
+    permissions: z
+      .array(z.enum(PERMISSIONS))
+      .min(1)
+      .max(PERMISSIONS.length)
+      .refine((p) => new Set(p).size === p.length, 'permissions must not repeat'),
+    columns: ColumnScopeSchema,
+    rowFilter: text(2000).min(1).optional(),
+  })
+  .openapi('Scope');
+
+export const DurationSchema = z
+  .strictObject({ value: z.number().int().positive().max(100_000), unit: z.enum(['hours', 'days']) })
+  .openapi('Duration');
+
+export const NewRequestSchema = z
+  .strictObject({
+    productId,
+    principal: z.string().max(2048).regex(PRINCIPAL_PATTERN, 'an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id'),
+    scope: ScopeSchema,
+    duration: DurationSchema,
+    purpose: text(2000).min(1, 'purpose is required'),
+  })
+  .openapi('NewRequest');
+
+export const PreviewSchema = z.strictObject({ productId, scope: ScopeSchema, duration: DurationSchema }).openapi('RequestPreview');
+
+export const ApproveSchema = z
+  .strictObject({ comment: text(2000).default(''), narrowedScope: ScopeSchema.optional(), narrowedDuration: DurationSchema.optional() })
+  .openapi('Approval');
+
+export const ReasonSchema = z.strictObject({ reason: text(2000).min(1, 'a reason is required') }).openapi('Reason');
+
+export const ExplainSchema = z
+  .strictObject({
+    user: name.optional(),
+    action: z.string().min(1).max(64),
+    productId: productId.optional(),
+    domain: z.union([name, z.literal('*')]).optional(),
+    object: z.string().min(1).max(200).optional(),
+    asRequester: z.boolean().optional(),
+  })
+  .openapi('ExplainQuestion');
+
+export const MembershipSchema = z
+  .strictObject({ user: name, domain: z.union([name, z.literal('*')]), role: z.enum(ROLES) })
+  .openapi('Membership');
+
+export const DomainSchema = z
+  .strictObject({
+    id: name,
+    name: text(200).min(1),
+    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+    description: text(2000).optional(),
+  })
+  .openapi('Domain');
+
+export const DevLoginSchema = z.strictObject({ user: name });
+
+export const ProductQuery = z.object({
+  q: z.string().max(200).optional(),
+  domain: name.optional(),
+  classification: z.enum(CLASSIFICATIONS).optional(),
+  tag: z.string().max(100).optional(),
+});
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const RequestQuery = z.object({ status: z.enum(STATUSES as [string, ...string[]]).optional(), domain: name.optional(), mine: bool.optional() });
+
+export const GrantQuery = z.object({ domain: name.optional(), status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional() });
+
+export const AuditQuerySchema = z.object({
+  from: z.iso.datetime({ offset: false }).optional(),
+  to: z.iso.datetime({ offset: false }).optional(),
+  domain: z.union([name, z.literal('*')]).optional(),
+  actor: name.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(2000).optional(),
+});
+
+export const IdParam = z.object({ id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/, 'an id returned by this API') });
+export const ProductParams = z.object({ domain: name, name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/) });
+export const DomainParam = z.object({ id: name });
+export const MembershipParams = z.object({ domain: z.union([name, z.literal('*')]), user: name, role: z.enum(ROLES) });

@@ -1,0 +1,73 @@
+import type {
+  AccessRequest,
+  AuditEvent,
+  DataProduct,
+  Domain,
+  Grant,
+  Membership,
+  RequestStatus,
+  User,
+} from '../domain/model';
+
+export interface AuditQuery {
+  from: string;
+  to: string;
+  domain?: string;
+  actor?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** What must hold for a request write to go through: its status and version as last read. */
+export interface Expected {
+  status: RequestStatus;
+  version: number;
+}
+
+/**
+ * Persistence. Every request write is atomic with its audit events and conditional on the
+ * prior state: a lost race raises a `conflict` MeshgateError and changes nothing.
+ */
+export interface Store {
+  putDomain(domain: Domain): Promise<void>;
+  /** Registers a new domain with its audit event; `conflict` if the id is taken. */
+  createDomain(domain: Domain, audit: AuditEvent): Promise<void>;
+  getDomain(id: string): Promise<Domain | undefined>;
+  listDomains(): Promise<Domain[]>;
+
+  putProduct(product: DataProduct): Promise<void>;
+  getProduct(id: string): Promise<DataProduct | undefined>;
+  listProducts(domain: string): Promise<DataProduct[]>;
+
+  putUser(user: User): Promise<void>;
+  getUser(id: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+
+  /** Adds or replaces a membership, with its audit event, in one transaction. */
+  putMembership(m: Membership, audit: AuditEvent): Promise<void>;
+  /** Removes a membership with its audit event; `not_found` if it did not exist. */
+  deleteMembership(m: Membership, audit: AuditEvent): Promise<void>;
+  listMemberships(): Promise<Membership[]>;
+
+  createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void>;
+  getRequest(id: string): Promise<AccessRequest | undefined>;
+  /** Writes `next` only if the stored request still has `expected`; `next.version` must be expected + 1. */
+  updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void>;
+  listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
+  listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
+  listPendingByDomain(domain: string): Promise<AccessRequest[]>;
+
+  getGrant(id: string): Promise<Grant | undefined>;
+  listGrantsByDomain(domain: string): Promise<Grant[]>;
+  listGrantsByRequester(requester: string): Promise<Grant[]>;
+
+  /** Audit events of one request, oldest first. */
+  listRequestAudit(requestId: string): Promise<AuditEvent[]>;
+  /** Audit events in a time range, oldest first. */
+  queryAudit(q: AuditQuery): Promise<Page<AuditEvent>>;
+}

@@ -1,0 +1,79 @@
+import { ALL_DOMAINS, type Domain, type Membership, type Principal } from '../domain/model';
+import { conflict, forbidden, notFound, validation } from '../domain/errors';
+import { auditEvent, type Deps } from './deps';
+
+export interface ExplainInput {
+  /** Whom to ask about; the caller when absent. */
+  user?: string;
+  action: string;
+  productId?: string;
+  domain?: string;
+  object?: string;
+  /** Ask as the requester of the object (for cancel, revoke, read of one's own request). */
+  asRequester?: boolean;
+}
+
+/** "May X do A on O in domain D, and why": the decision, the line behind it and X's roles there. */
+export async function explain(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, input: ExplainInput) {
+  let domain = input.domain;
+  let object = input.object;
+  let classification: string | undefined;
+  if (input.productId) {
+    const product = await deps.store.getProduct(input.productId);
+    if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${input.productId}.`);
+    domain = product.domain;
+    object = product.id;
+    classification = product.classification;
+  }
+  if (!domain || !object) throw validation('VALIDATION_FAILED', 'Give a productId, or a domain and an object.');
+  const user = input.user ?? who.userId;
+  if (user !== who.userId) {
+    const may = deps.policy.decide({ user: who.userId, domain, object: '*', action: 'policy:explain' });
+    if (!may.allowed) throw forbidden('NOT_ALLOWED', `Only those who govern ${domain} may ask about someone else. ${may.reason}`);
+  }
+  const decision = deps.policy.decide({
+    user,
+    relation: input.asRequester ? 'requester' : undefined,
+    domain,
+    object,
+    classification,
+    action: input.action,
+  });
+  return { user, domain, object, classification, action: input.action, roles: deps.policy.rolesOf(user, domain), ...decision };
+}
+
+async function requireManage(deps: Pick<Deps, 'policy'>, who: Principal, domain: string, action: 'members:manage' | 'domain:register') {
+  const d = deps.policy.decide({ user: who.userId, domain, object: '*', action });
+  if (!d.allowed) throw forbidden('NOT_ALLOWED', `${action === 'members:manage' ? 'Managing memberships' : 'Registering domains'} is for platform admins. ${d.reason}`);
+  return d;
+}
+
+export async function listMembers(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, domain: string) {
+  if (!(await deps.store.getDomain(domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${domain}.`);
+  const d = deps.policy.decide({ user: who.userId, domain, object: '*', action: 'members:read' });
+  if (!d.allowed) throw forbidden('NOT_ALLOWED', `Only owners of ${domain} and admins see its members. ${d.reason}`);
+  return (await deps.store.listMemberships()).filter((m) => m.domain === domain);
+}
+
+/** Adds a membership; the policy engine decides with it from the next call on. */
+export async function addMembership(deps: Deps, who: Principal, m: Membership) {
+  const decision = await requireManage(deps, who, m.domain, 'members:manage');
+  if (m.domain !== ALL_DOMAINS && !(await deps.store.getDomain(m.domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${m.domain}.`);
+  if (!(await deps.store.getUser(m.user))) throw notFound('USER_NOT_FOUND', `No user ${m.user}.`);
+  await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', who.userId, { domain: m.domain }, { ...m, decision }));
+  await deps.policy.setMemberships(await deps.store.listMemberships());
+  return m;
+}
+
+export async function removeMembership(deps: Deps, who: Principal, m: Membership) {
+  const decision = await requireManage(deps, who, m.domain, 'members:manage');
+  if (m.user === who.userId && m.role === 'admin') throw conflict('LAST_ADMIN_GUARD', 'Admins cannot remove their own admin role.');
+  await deps.store.deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', who.userId, { domain: m.domain }, { ...m, decision }));
+  await deps.policy.setMemberships(await deps.store.listMemberships());
+}
+
+export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
+  const decision = await requireManage(deps, who, d.id, 'domain:register');
+  await deps.store.createDomain(d, auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }));
+  return d;
+}
