@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/adapters/local/portal';
+
+export const POLICY_DIR = join(__dirname, '../../policies');
+export const DEMO_USERS = ['alice', 'bob', 'sam', 'fiona', 'grace', 'henry', 'carol', 'dave', 'erin'] as const;
+export type DemoUser = (typeof DEMO_USERS)[number];
+
+export const ROLE_ARN = 'arn:aws:iam::555555555555:role/analyst';
+
+/** A request body for `POST /v1/requests` with sensible defaults. */
+export const newRequest = (productId: string, over: Record<string, unknown> = {}) => ({
+  productId,
+  principal: ROLE_ARN,
+  scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+  duration: { value: 7, unit: 'days' },
+  purpose: 'Quarterly campaign attribution',
+  ...over,
+});
+
+/**
+ * The embedded portal in memory (dynalite, local ledger, in-process queue), seeded with the demo
+ * mesh, plus helpers to call its API as a demo user through `app.request()`.
+ */
+export async function startPortal(opts: EmbeddedOptions = {}) {
+  const portal = await createEmbeddedPortal({ policyDir: POLICY_DIR, ...opts });
+  const tokens = new Map<string, string>();
+
+  async function token(user: string): Promise<string> {
+    const cached = tokens.get(user);
+    if (cached) return cached;
+    const res = await portal.app.request('/auth/dev-login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user }),
+    });
+    if (res.status !== 200) throw new Error(`dev-login ${user}: ${res.status} ${await res.text()}`);
+    const t = ((await res.json()) as { token: string }).token;
+    tokens.set(user, t);
+    return t;
+  }
+
+  /** Calls the API as `user` (or anonymously with null); returns status and parsed JSON body. */
+  async function call(user: string | null, method: string, path: string, body?: unknown) {
+    const headers: Record<string, string> = {};
+    if (user) headers.authorization = `Bearer ${await token(user)}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await portal.app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json };
+  }
+
+  return { ...portal, token, call };
+}
+
+export type TestPortal = Awaited<ReturnType<typeof startPortal>>;
