@@ -11,7 +11,7 @@ import { devAuth } from './dev-auth';
 import { ensureTable, startEmbeddedDynamo } from './embedded-dynamo';
 import { InProcessQueue } from './job-queue';
 import { LocalLakeFormationLedger } from './lf-ledger';
-import { systemClock, ulidIds } from './runtime';
+import { systemClock, ulidIds } from '../runtime';
 import { seedDemoMesh } from './seed';
 
 export interface EmbeddedOptions {

@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import type { Clock, IdGenerator } from '../../ports/runtime';
+import type { Clock, IdGenerator } from '../ports/runtime';
 
 export const systemClock: Clock = { now: () => new Date() };
 

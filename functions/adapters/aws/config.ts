@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+const Env = z.object({
+  MESHGATE_TABLE_NAME: z.string().min(3),
+  MESHGATE_QUEUE_URL: z.url(),
+  MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
+});
+
+/** Settings of the AWS runtime, from the Lambda environment (set by the CDK stack). */
+export function awsConfig(env: Record<string, string | undefined>) {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { tableName: parsed.data.MESHGATE_TABLE_NAME, queueUrl: parsed.data.MESHGATE_QUEUE_URL, policyDir: parsed.data.MESHGATE_POLICY_DIR };
+}
