@@ -1,6 +1,7 @@
 import { ALL_DOMAINS, type AccessRequest, type Classification, type DataProduct, type Grant, type Principal, type RequestStatus } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage } from '../domain/request';
+import type { AuditQuery } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, type Deps } from './deps';
 
 type Q = Pick<Deps, 'store' | 'policy'>;
@@ -104,16 +105,7 @@ export async function listGrants(deps: Q, who: Principal, f: { domain?: string; 
     .sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
 }
 
-export interface AuditFilter {
-  from: string;
-  to: string;
-  domain?: string;
-  actor?: string;
-  limit: number;
-  cursor?: string;
-}
-
-export async function readAudit(deps: Q, who: Principal, f: AuditFilter) {
+export async function readAudit(deps: Q, who: Principal, f: AuditQuery) {
   const decision = deps.policy.decide({ user: who.userId, domain: f.domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
   return deps.store.queryAudit(f);
