@@ -140,6 +140,7 @@ export interface Grant {
   principal: string;
   productId: string;
   domain: string;
+  classification: Classification;
   accountId: string;
   scope: Scope;
   grantedAt: string;

@@ -34,7 +34,11 @@ export function auditEvent(
 }
 
 /** The policy question "may this user do `action` on this request's product". */
-export function aboutRequest(user: string, r: AccessRequest, action: string): PolicyQuery {
+export function aboutRequest(
+  user: string,
+  r: Pick<AccessRequest, 'requester' | 'domain' | 'productId' | 'classification'>,
+  action: string,
+): PolicyQuery {
   return {
     user,
     relation: r.requester === user ? 'requester' : undefined,

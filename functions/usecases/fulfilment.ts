@@ -74,6 +74,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     principal: r.principal,
     productId: r.productId,
     domain: r.domain,
+    classification: r.classification,
     accountId: spec.accountId,
     scope,
     grantedAt: now.toISOString(),

@@ -102,6 +102,7 @@ export async function listGrants(deps: Q, who: Principal, f: { domain?: string; 
   for (const g of (await Promise.all(sources)).flat()) seen.set(g.id, g);
   return [...seen.values()]
     .filter((g) => (!f.status || g.status === f.status) && (!f.domain || g.domain === f.domain))
+    .filter((g) => deps.policy.decide(aboutRequest(who.userId, g, 'read')).allowed)
     .sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
 }
 

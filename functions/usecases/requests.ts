@@ -22,6 +22,9 @@ export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
   const product = await deps.store.getProduct(input.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${input.productId}.`);
   if (product.status === 'RETIRED') throw unprocessable('PRODUCT_RETIRED', `${product.id} is retired and cannot be requested.`);
+  if (!(await deps.store.getDomain(product.domain))) {
+    throw unprocessable('DOMAIN_NOT_REGISTERED', `${product.id} belongs to domain ${product.domain}, which is not registered.`);
+  }
   checkScope(product, input.scope);
   const q = { user: who.userId, domain: product.domain, object: product.id, classification: product.classification };
   const allowed = deps.policy.decide({ ...q, action: 'request' });
@@ -185,12 +188,18 @@ export async function cancelRequest(deps: Deps, who: Principal, id: string): Pro
 
 /** The caller must be allowed to decide the request's current stage. */
 function checkDecider(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest) {
-  if (r.status !== 'PENDING') throw conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`);
   const stage = currentStage(r);
-  if (!stage) throw conflict('NOT_PENDING', 'The request has no stage waiting for a decision.');
+  if (!stage) {
+    // Decided already. Say so only to someone who could have decided it; others are refused.
+    const names = r.stages.length > 0 ? r.stages.map((s) => s.name) : ['owner'];
+    const could = names.some((n) => deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`)).allowed);
+    if (!could) throw forbidden('NOT_AN_APPROVER', 'You are not an approver of this request.');
+    throw conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`);
+  }
   const decision = deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`));
   if (!decision.allowed) {
     throw forbidden('NOT_AN_APPROVER', `You cannot decide the ${stage.name} stage of this request. ${decision.reason}`, { decision });
   }
+  if (r.status !== 'PENDING') throw conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`);
   return { stage, decision };
 }
