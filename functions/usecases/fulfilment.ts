@@ -83,13 +83,33 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     entries,
   };
   const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
-  await deps.store.updateRequest(active, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'GRANT_ACTIVE', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' }, {
-      grantId: grant.id,
-      expiresAt: grant.expiresAt,
-      entries,
-    }),
-  ], grant).catch(ignoreConflict);
+  try {
+    await deps.store.updateRequest(active, { status: r.status, version: r.version }, [
+      auditEvent(deps, 'GRANT_ACTIVE', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' }, {
+        grantId: grant.id,
+        expiresAt: grant.expiresAt,
+        entries,
+      }),
+    ], grant);
+  } catch (err) {
+    ignoreConflict(err);
+    await removeIfStray(deps, r.id, spec);
+  }
+}
+
+/**
+ * A worker that lost the race may have granted after the request moved on (a late duplicate
+ * delivery that stalled while another worker finished and someone revoked). Lake Formation
+ * permissions are keyed by request, so while the request is GRANTING or ACTIVE the grant is the
+ * legitimate one; in any other state it must not stay.
+ */
+async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TablePermission): Promise<void> {
+  const now = await deps.store.getRequest(requestId);
+  if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
+  const entries = await deps.lakeFormation.revoke(spec);
+  await deps.store.updateRequest({ ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 }, { status: now.status, version: now.version }, [
+    auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), { entries, reason: `a late fulfilment granted after the request became ${now.status}` }),
+  ]).catch(ignoreConflict);
 }
 
 /** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). */

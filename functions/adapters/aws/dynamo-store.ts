@@ -210,7 +210,10 @@ export class DynamoStore implements Store {
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw notFound('MEMBERSHIP_NOT_FOUND', `${m.user} is not ${m.role} of ${m.domain}.`);
+      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if (isConditionFailure(err) && reasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        throw notFound('MEMBERSHIP_NOT_FOUND', `${m.user} is not ${m.role} of ${m.domain}.`);
+      }
       throw err;
     }
   }
@@ -288,7 +291,10 @@ export class DynamoStore implements Store {
   async queryAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
     const partitions = q.domain ? [`AUDIT#${q.domain}`] : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
     const index = q.domain ? 'gsi2' : 'gsi3';
-    let start = q.cursor ? decodeCursor<{ p: string; k: Record<string, unknown> }>(q.cursor) : undefined;
+    let start = q.cursor ? decodeCursor<{ p: string; k?: Record<string, unknown> }>(q.cursor) : undefined;
+    if (start !== undefined && (typeof start !== 'object' || start === null || typeof start.p !== 'string')) {
+      throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+    }
     const items: AuditEvent[] = [];
     let i = start ? partitions.indexOf(start.p) : 0;
     if (i < 0) throw validation('BAD_CURSOR', 'The cursor does not belong to this query.');
@@ -307,7 +313,12 @@ export class DynamoStore implements Store {
             Limit: q.limit - items.length,
             ExclusiveStartKey: key,
           }),
-        );
+        ).catch((err: unknown) => {
+          if (key && (err as { name?: string }).name === 'ValidationException') {
+            throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+          }
+          throw err;
+        });
         for (const it of out.Items ?? []) items.push(strip<AuditEvent>(it)!);
         key = out.LastEvaluatedKey;
         if (items.length >= q.limit) {
