@@ -22,7 +22,7 @@ export function checkScope(product: DataProduct, scope: Scope): void {
       columns: unknown,
     });
   }
-  if (scope.columns.mode === 'exclude' && scope.columns.columns.length >= known.size) {
+  if (scope.columns.mode === 'exclude' && new Set(scope.columns.columns).size >= known.size) {
     throw unprocessable('EMPTY_SCOPE', 'The exclude list removes every column of the product.');
   }
 }

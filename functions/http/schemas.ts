@@ -8,12 +8,17 @@ import { PRINCIPAL_PATTERN } from '../domain/request';
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
 const productId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
 const columnName = z.string().min(1).max(255);
+const columnList = z
+  .array(columnName)
+  .min(1)
+  .max(1000)
+  .refine((c) => new Set(c).size === c.length, 'columns must not repeat');
 const text = (max: number) => z.string().trim().max(max);
 
 export const ColumnScopeSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all') }),
-  z.strictObject({ mode: z.literal('include'), columns: z.array(columnName).min(1).max(1000) }),
-  z.strictObject({ mode: z.literal('exclude'), columns: z.array(columnName).min(1).max(1000) }),
+  z.strictObject({ mode: z.literal('include'), columns: columnList }),
+  z.strictObject({ mode: z.literal('exclude'), columns: columnList }),
 ]);
 
 export const ScopeSchema = z
