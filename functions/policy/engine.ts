@@ -54,89 +54,69 @@ export function parsePolicy(src: PolicySource): Line[] {
 /**
  * The Casbin-backed policy engine.
  *
- * node-casbin evaluates the matcher against every policy line on each check (about 2 us a line
- * with this model), so one enforcer holding the whole mesh's policy gets slower as the mesh
- * grows. A decision concerns one domain and one action, so the engine keeps a small enforcer per
- * (domain, action) holding only the lines that can match it: global and domain lines for that
- * action or for `*`. Domains without lines of their own for an action share the global enforcer
- * for it. All enforcers share one role manager holding the memberships, so a membership change is
- * one swap, not a rebuild. Decision cost then depends on how many lines speak about one action
- * in one domain, not on the size of the mesh.
+ * node-casbin evaluates the matcher against every policy line on each check (2-3 us a line with
+ * this model), so an enforcer holding the whole mesh's policy gets slower as the mesh grows. Yet
+ * a line can only match a request if its action, domain, object and subject fields equal the
+ * request's or `*` (or the request's classification, relation or one of the caller's roles).
+ * The engine indexes lines by those four fields; for each decision it hands Casbin just the lines
+ * the index finds (a handful, whatever the size of the mesh), and Casbin evaluates the model's
+ * matcher (with g() over the memberships) and its deny-overrides effect on them. The index only
+ * ever leaves out lines that cannot match, so the answer is the one Casbin would give with every
+ * line loaded; the benchmark checks that side by side.
  */
 export class CasbinPolicyEngine implements PolicyEngine {
-  /** Keyed by `domain|action`, `domain|*`, `|action` (global only) and `|*`. */
-  private shards = new Map<string, Enforcer>();
-  private readonly wildcardDomains = new Set<string>();
+  private enforcer?: Enforcer;
+  /** p lines by action, then domain, object and subject. */
+  private readonly index: Index = new Map();
   private membershipsByUser = new Map<string, Membership[]>();
   private readonly refs = new Map<string, RuleRef>();
   private readonly limits = new Map<string, Limit>();
-  private readonly globalLines: Line[] = [];
-  private readonly domainLines = new Map<string, Line[]>();
   /** Domains whose policy could not be loaded, with why: every decision there is a deny. */
   private readonly broken = new Map<string, string>();
   private failure?: string = 'no policy is loaded';
 
-  private constructor(private readonly modelText: string) {}
+  private constructor() {}
 
   /**
    * Loads the model and policy files. Never throws: a broken global policy makes every decision
    * a deny, a broken domain file makes every decision in that domain a deny.
    */
   static async load(modelText: string, sources: PolicySource[], memberships: Membership[] = []) {
-    const engine = new CasbinPolicyEngine(modelText);
+    const engine = new CasbinPolicyEngine();
     try {
-      newModelFromString(modelText);
+      const enforcer = await newEnforcer(newModelFromString(modelText));
+      if (!enforcer.getModel().model.get('p')?.get('p')) throw new Error('the model has no p policy definition');
+      const lines: Line[] = [];
       for (const src of sources) {
         try {
-          const lines = parsePolicy(src);
-          if (src.domain === undefined) engine.globalLines.push(...lines);
-          else engine.domainLines.set(src.domain, [...(engine.domainLines.get(src.domain) ?? []), ...lines]);
+          lines.push(...parsePolicy(src));
         } catch (err) {
           if (src.domain === undefined) throw err;
           engine.broken.set(src.domain, (err as Error).message);
         }
       }
-      for (const l of [...engine.globalLines, ...[...engine.domainLines.values()].flat()]) {
+      for (const l of lines) {
         engine.refs.set(key(l.ptype, l.tokens), l.ref);
-        if (l.ptype === 'p2') {
+        if (l.ptype === 'p') {
+          const [sub, dom, obj, act] = l.tokens as [string, string, string, string];
+          const byDom = child(engine.index, act);
+          const byObj = child(byDom, dom);
+          const bySub = child(byObj, obj);
+          bySub.set(sub, [...(bySub.get(sub) ?? []), l.tokens]);
+        } else {
           const [dom, , value] = l.tokens as [string, string, string];
           const prev = engine.limits.get(dom);
           if (!prev || Number(value) < prev.value) engine.limits.set(dom, { value: Number(value), rule: l.ref });
         }
       }
-      await engine.buildShards();
+      engine.enforcer = enforcer;
       await engine.setMemberships(memberships);
       engine.failure = undefined;
     } catch (err) {
       engine.failure = `policy failed to load: ${(err as Error).message}`;
-      engine.shards.clear();
+      engine.enforcer = undefined;
     }
     return engine;
-  }
-
-  private async buildShards(): Promise<void> {
-    const act = (l: Line) => l.tokens[3]!;
-    const pLines = (ls: Line[]) => ls.filter((l) => l.ptype === 'p');
-    const global = pLines(this.globalLines);
-    const globalActions = new Set(global.map(act));
-    const select = (ls: Line[], a: string) => ls.filter((l) => act(l) === a || act(l) === '*');
-    const shards = new Map<string, Enforcer>();
-    for (const a of [...globalActions, '*']) shards.set(`|${a}`, await this.enforcerFor(select(global, a)));
-    for (const [domain, lines] of this.domainLines) {
-      const local = pLines(lines);
-      const localActions = new Set(local.map(act));
-      const wildcard = localActions.has('*');
-      if (wildcard) this.wildcardDomains.add(domain);
-      const actions = wildcard ? new Set([...globalActions, ...localActions]) : localActions;
-      for (const a of actions) shards.set(`${domain}|${a}`, await this.enforcerFor([...select(global, a), ...select(local, a)]));
-    }
-    this.shards = shards;
-  }
-
-  private async enforcerFor(lines: Line[]): Promise<Enforcer> {
-    const enforcer = await newEnforcer(newModelFromString(this.modelText));
-    if (lines.length > 0) await enforcer.addNamedPolicies('p', lines.map((l) => l.tokens));
-    return enforcer;
   }
 
   async setMemberships(memberships: Membership[]): Promise<void> {
@@ -148,40 +128,63 @@ export class CasbinPolicyEngine implements PolicyEngine {
     }
     // One synchronous swap: a decision sees either the old memberships or the new ones. The
     // matcher's g() reads the role manager of the model's `g` assertion, so that is the one to set.
-    for (const enforcer of this.shards.values()) {
-      enforcer.setRoleManager(rm);
-      const g = enforcer.getModel().model.get('g')?.get('g');
+    if (this.enforcer) {
+      const g = this.enforcer.getModel().model.get('g')?.get('g');
       if (!g) throw new Error('the model has no g role definition');
+      this.enforcer.setRoleManager(rm);
       g.rm = rm;
     }
     this.membershipsByUser = byUser;
   }
 
-  private shardFor(domain: string, action: string): Enforcer | undefined {
-    return (
-      this.shards.get(`${domain}|${action}`) ??
-      (this.wildcardDomains.has(domain) ? this.shards.get(`${domain}|*`) : undefined) ??
-      this.shards.get(`|${action}`) ??
-      this.shards.get('|*')
-    );
+  /**
+   * The lines that could match: each field equal to the request's value or `*`, the subject also
+   * the caller's relation, name or a role they hold there (users hold roles directly; there is no
+   * role hierarchy). Every other line fails the matcher on some field.
+   */
+  candidates(q: PolicyQuery, values: string[] = requestValues(q)): string[][] {
+    const [user, rel, dom, obj, cls, act] = values as [string, string, string, string, string, string];
+    const subjects = ['*', rel, user];
+    for (const m of this.membershipsByUser.get(user) ?? []) {
+      if (m.domain === dom || m.domain === ALL_DOMAINS) subjects.push(`role:${m.role}`);
+    }
+    const out: string[][] = [];
+    // Walked level by level so that a missing action or domain ends the search at once; values
+    // are visited once even when the request's value is itself `*`.
+    for (const a of act === '*' ? STAR : [act, '*']) {
+      const byDom = this.index.get(a);
+      if (!byDom) continue;
+      for (const d of dom === ALL_DOMAINS ? STAR : [dom, ALL_DOMAINS]) {
+        const byObj = byDom.get(d);
+        if (!byObj) continue;
+        const objects = [obj, cls, '*'];
+        for (let j = 0; j < objects.length; j++) {
+          const o = objects[j]!;
+          if (objects.indexOf(o) !== j) continue;
+          const bySub = byObj.get(o);
+          if (!bySub) continue;
+          for (let i = 0; i < subjects.length; i++) {
+            const sub = subjects[i]!;
+            if (subjects.indexOf(sub) !== i) continue;
+            const lines = bySub.get(sub);
+            if (lines) for (const l of lines) out.push(l);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   decide(q: PolicyQuery): Decision {
     const what = `${q.action} on ${q.object} in ${q.domain}`;
-    if (this.failure) return { allowed: false, reason: `Denied: ${this.failure}`, rules: [] };
+    if (this.failure || !this.enforcer) return { allowed: false, reason: `Denied: ${this.failure ?? 'no policy is loaded'}`, rules: [] };
     const broken = this.broken.get(q.domain);
     if (broken) return { allowed: false, reason: `Denied: the ${q.domain} policy failed to load: ${broken}`, rules: [] };
-    const shard = this.shardFor(q.domain, q.action);
-    if (!shard) return { allowed: false, reason: 'Denied: no policy is loaded', rules: [] };
     try {
-      const [allowed, line] = shard.enforceExSync(
-        q.user,
-        q.relation ? `rel:${q.relation}` : NO_VALUE,
-        q.domain,
-        q.object,
-        q.classification ? `class:${q.classification}` : NO_VALUE,
-        q.action,
-      );
+      const values = requestValues(q);
+      const lines = this.candidates(q, values);
+      if (lines.length === 0) return { allowed: false, reason: `Denied: no policy line allows ${what}`, rules: [] };
+      const [allowed, line] = this.enforceOn(lines, values);
       const ref = line.length > 0 ? this.refs.get(key('p', line)) : undefined;
       const rules = ref ? [ref] : [];
       if (allowed) return { allowed: true, reason: `Allowed: ${what} by ${ref?.source ?? 'policy'}`, rules };
@@ -189,6 +192,20 @@ export class CasbinPolicyEngine implements PolicyEngine {
       return { allowed: false, reason: `Denied: no policy line allows ${what}`, rules };
     } catch (err) {
       return { allowed: false, reason: `Denied: the policy engine failed (${(err as Error).message})`, rules: [] };
+    }
+  }
+
+  /**
+   * Casbin's enforcement over the given lines. The enforcer's policy is set to them for this one
+   * synchronous call (nothing else can run in between) and put back empty after.
+   */
+  private enforceOn(lines: string[][], request: string[]): [boolean, string[]] {
+    const p = this.enforcer!.getModel().model.get('p')!.get('p')!;
+    p.policy = lines;
+    try {
+      return this.enforcer!.enforceExSync(...request);
+    } finally {
+      p.policy = [];
     }
   }
 
@@ -212,4 +229,22 @@ export class CasbinPolicyEngine implements PolicyEngine {
   }
 }
 
+/** The request values, in model.conf's order: sub, rel, dom, obj, cls, act. */
+const requestValues = (q: PolicyQuery): string[] => [
+  q.user,
+  q.relation ? `rel:${q.relation}` : NO_VALUE,
+  q.domain,
+  q.object,
+  q.classification ? `class:${q.classification}` : NO_VALUE,
+  q.action,
+];
+
 const key = (ptype: string, tokens: string[]) => `${ptype}|${tokens.join('|')}`;
+type Index = Map<string, Map<string, Map<string, Map<string, string[][]>>>>;
+const STAR = ['*'];
+
+function child<K, V extends Map<unknown, unknown>>(m: Map<K, V>, k: K): V {
+  let c = m.get(k);
+  if (!c) m.set(k, (c = new Map() as V));
+  return c;
+}
