@@ -20,6 +20,8 @@ module.exports = {
       from: { path: '^infra/' }, to: { path: '^functions/' } },
     { name: 'web-talks-to-api-only', severity: 'error', comment: 'the web UI uses the HTTP API, not runtime code',
       from: { path: '^web/' }, to: { path: '^functions/' } },
+    { name: 'config-stands-alone', severity: 'error', comment: 'config/ is read by infra and runtime alike, and imports neither',
+      from: { path: '^config/' }, to: { path: '^(functions|infra|web)/' } },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

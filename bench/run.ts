@@ -5,10 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { BenchAbort, type Benchmark, type BenchResult, type Row } from './lib';
+import { lakeFormationBenchmark } from './lakeformation';
 import { policyBenchmark } from './policy';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark];
+const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark];
 
 const RESULTS_DIR = join(__dirname, 'results');
 

@@ -19,6 +19,8 @@ export interface Domain {
   accountId: string;
   region: string;
   description?: string;
+  /** The role Meshgate assumes in the domain account, and its ExternalId (AWS backend only). */
+  broker?: { roleArn: string; externalId: string };
 }
 
 export interface Column {
@@ -38,7 +40,8 @@ export interface DataProduct {
   owner: string;
   classification: Classification;
   tags: string[];
-  location: { catalogId: string; database: string; table: string };
+  /** Where the data lives. `tables`, when present, makes a product of several tables of the database. */
+  location: { catalogId: string; database: string; table: string; tables?: string[] };
   columns: Column[];
   freshness: string;
   status: 'ACTIVE' | 'RETIRED';
@@ -124,7 +127,8 @@ export interface AccessRequest {
   /** Why it was routed, approved automatically or refused. */
   explanation: Decision[];
   denial?: { by: string; reason: string; at: string };
-  failure?: { reason: string; at: string };
+  /** Why fulfilment failed; `failedTables` are retried alone. */
+  failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
   grantId?: string;
   createdAt: string;
   updatedAt: string;
@@ -150,6 +154,8 @@ export interface Grant {
   entries: unknown[];
   endedAt?: string;
   endReason?: string;
+  /** How an ending grant ends once its permission is gone: revoked by someone, or expired. */
+  ending?: 'REVOKED' | 'EXPIRED';
 }
 
 export interface AuditEvent {

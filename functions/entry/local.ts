@@ -1,15 +1,22 @@
 import { serve } from '@hono/node-server';
-import { createEmbeddedPortal } from '../adapters/local/portal';
 import { localConfig } from '../adapters/local/config';
+import { createEmbeddedPortal } from '../adapters/local/portal';
+import { createAwsBackedPortal, readConfigFile } from '../adapters/local/aws-backend';
 
-// `npm start`: the whole portal on this machine, no AWS account needed.
+// `npm start`: the whole portal on this machine; embedded by default, or against AWS.
 const config = localConfig(process.env);
-createEmbeddedPortal(config).then((portal) => {
-  const server = serve({ fetch: portal.app.fetch, port: config.port, hostname: config.host }, (info) => {
-    console.log(`Meshgate is running at http://localhost:${info.port} (data in ${config.dataDir ?? 'memory'}${portal.seeded ? ', demo mesh seeded' : ''})`);
+const portal =
+  config.backend === 'aws'
+    ? Promise.resolve()
+        .then(() => readConfigFile(config.configFile))
+        .then((c) => createAwsBackedPortal({ ...config, config: c }).then((p) => ({ ...p, note: `AWS backend: table ${c.tableName}, ${c.domains.length} domain(s)` })))
+    : createEmbeddedPortal(config).then((p) => ({ ...p, note: `data in ${config.dataDir ?? 'memory'}${p.seeded ? ', demo mesh seeded' : ''}` }));
+portal.then((p) => {
+  const server = serve({ fetch: p.app.fetch, port: config.port, hostname: config.host }, (info) => {
+    console.log(`Meshgate is running at http://localhost:${info.port} (${p.note})`);
     console.log('Sign in: curl -s -XPOST localhost:%d/auth/dev-login -H content-type:application/json -d \'{"user":"alice"}\'', info.port);
   });
-  const stop = () => server.close(() => void portal.close().then(() => process.exit(0)));
+  const stop = () => server.close(() => void p.close().then(() => process.exit(0)));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }, (err) => {

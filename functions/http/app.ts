@@ -4,7 +4,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Principal } from '../domain/model';
 import { MeshgateError } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
-import type { Deps } from '../usecases/deps';
+import type { OperationsDeps } from '../usecases/operations';
+import { reconcileDomain, syncDomain } from '../usecases/operations';
 import { approveRequest, cancelRequest, denyRequest, planRequest, submitRequest } from '../usecases/requests';
 import { retryRequest, revokeGrant } from '../usecases/fulfilment';
 import {
@@ -22,7 +23,7 @@ import { addMembership, explain, listMembers, registerDomain, removeMembership }
 import { errorBody, onError } from './errors';
 import * as S from './schemas';
 
-export interface AppDeps extends Deps {
+export interface AppDeps extends OperationsDeps {
   authenticate: Authenticate;
   /** Present only on the embedded default. */
   devLogin?: DevLogin;
@@ -125,6 +126,14 @@ export function createApp(deps: AppDeps) {
 
   app.openapi(route({ method: 'get', path: '/v1/domains/{id}/members', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
     c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/domains/{id}/sync', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
+    c.json(await syncDomain(deps, me(c), c.req.valid('param').id)),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/domains/{id}/reconcile', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
+    c.json(await reconcileDomain(deps, me(c), c.req.valid('param').id)),
   );
 
   app.openapi(route({ method: 'post', path: '/v1/memberships', request: body(S.MembershipSchema), who: 'platform admins', ok: 201 }), async (c) =>

@@ -1,31 +1,75 @@
-import type { Permission } from '../domain/model';
+import type { ColumnScope, Permission } from '../domain/model';
 
-/** One table permission to grant or revoke in a domain account. */
-export interface TablePermission {
-  /** Deterministic: derived from the request, so that a retry finds what the first try made. */
-  grantId: string;
+/** How Meshgate reaches a domain account: the broker role it assumes, with its ExternalId. */
+export interface BrokerAccess {
+  roleArn: string;
+  externalId: string;
+}
+
+/** Where a domain's catalog lives. `broker` is absent on the embedded default. */
+export interface DomainAccount {
   accountId: string;
   region: string;
+  broker?: BrokerAccess;
+}
+
+/** The permissions of one approved request, on one or more tables of one database. */
+export interface TableGrant extends DomainAccount {
+  /** The request id: names the data cells filter, so a retry finds what the first try made. */
+  grantId: string;
+  /** An IAM role ARN, or a 12-digit account id for cross-account sharing. */
   principal: string;
   database: string;
-  table: string;
+  tables: string[];
   permissions: Permission[];
-  columns: { mode: 'all' } | { mode: 'include'; columns: string[] } | { mode: 'exclude'; columns: string[] };
+  columns: ColumnScope;
   rowFilter?: string;
+  /** Grant only on these tables (the retry of a partial failure). */
+  onlyTables?: string[];
 }
 
-/** What was sent to the permission store and what it answered, kept on the grant for audit. */
+/** One call's worth of what was sent to Lake Formation and what it answered, kept for audit. */
 export interface PermissionEntry {
-  action: 'grant' | 'revoke';
-  resource: Record<string, unknown>;
-  permissions: Permission[];
-  principal: string;
+  action: 'grant' | 'revoke' | 'create-filter' | 'delete-filter';
+  /** The table this entry is about; absent for the database-level DESCRIBE. */
+  table?: string;
+  /** The exact entry sent: Principal, Resource and Permissions (or the filter). */
+  sent: Record<string, unknown>;
   result: 'ok' | 'already' | 'failed';
-  error?: string;
+  error?: { code: string; message: string };
 }
 
-/** Lake Formation, as seen by fulfilment. Both calls are safe to repeat. */
+/**
+ * A Lake Formation call that failed as a whole. `permanent` errors (access denied, no such
+ * entity, invalid input) will fail again until something changes; the others were retried and
+ * ran out of attempts.
+ */
+export class LakeFormationError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+    readonly entries: PermissionEntry[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LakeFormationError';
+  }
+}
+
+/** A permission as Lake Formation lists it. */
+export interface LfPermission {
+  principal: string;
+  resource: Record<string, unknown>;
+  permissions: string[];
+}
+
+/** Lake Formation in a domain account, as fulfilment and reconciliation see it. Safe to repeat. */
 export interface LakeFormationPort {
-  grant(p: TablePermission): Promise<PermissionEntry[]>;
-  revoke(p: TablePermission): Promise<PermissionEntry[]>;
+  /** Grants; a table that fails comes back as a `failed` entry, never silently dropped. */
+  grant(g: TableGrant): Promise<PermissionEntry[]>;
+  /** Revokes exactly what `grant` granted, and deletes the data cells filter it made. */
+  revoke(g: TableGrant): Promise<PermissionEntry[]>;
+  /** Every permission in the account's catalog (all pages). */
+  listPermissions(account: DomainAccount): Promise<LfPermission[]>;
 }

@@ -65,6 +65,11 @@ export interface Store {
   getGrant(id: string): Promise<Grant | undefined>;
   listGrantsByDomain(domain: string): Promise<Grant[]>;
   listGrantsByRequester(requester: string): Promise<Grant[]>;
+  /** ACTIVE grants whose expiry is at or before `at`, soonest first. */
+  listGrantsExpiringBy(at: string): Promise<Grant[]>;
+
+  /** Records an audit event that belongs to no request (a sync, a reconciliation). */
+  appendAudit(event: AuditEvent): Promise<void>;
 
   /** Audit events of one request, oldest first. */
   listRequestAudit(requestId: string): Promise<AuditEvent[]>;

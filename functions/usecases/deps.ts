@@ -1,18 +1,21 @@
-import type { AccessRequest, AuditEvent, Decision, Principal, RequestStatus } from '../domain/model';
+import type { AccessRequest, AuditEvent, Decision, Grant, Principal, RequestStatus } from '../domain/model';
 import { notFound } from '../domain/errors';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { PolicyEngine, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
-import type { Store } from '../ports/store';
+import type { Expected, Store } from '../ports/store';
+import type { EventPublisher, StatusChanged } from '../ports/events';
 
 /** Everything the use cases touch, as ports. The entry files choose the adapters. */
 export interface Deps {
   store: Store;
   policy: PolicyEngine;
   queue: JobQueue;
+  events: EventPublisher;
   clock: Clock;
   ids: IdGenerator;
+  log?: (msg: string, err?: unknown) => void;
 }
 
 /** The worker alone talks to Lake Formation: the API never does, it hands jobs over the queue. */
@@ -58,4 +61,56 @@ export async function loadVisibleRequest(deps: Pick<Deps, 'store' | 'policy'>, w
   const r = await deps.store.getRequest(id);
   if (!r || !canRead(deps, who, r).allowed) throw notFound('REQUEST_NOT_FOUND', `No request ${id} that you can see.`);
   return r;
+}
+
+/** The status changes among a write's audit events, as events for integrations. */
+function statusChanges(r: AccessRequest, audit: AuditEvent[]): StatusChanged[] {
+  return audit
+    .filter((e) => e.toStatus !== undefined)
+    .map((e) => ({
+      eventId: e.id,
+      at: e.at,
+      requestId: r.id,
+      productId: r.productId,
+      domain: r.domain,
+      requester: r.requester,
+      principal: r.principal,
+      actor: e.actor,
+      fromStatus: e.fromStatus ?? null,
+      toStatus: e.toStatus!,
+      grantId: r.grantId,
+      reason: typeof e.detail.reason === 'string' ? e.detail.reason : undefined,
+    }));
+}
+
+/**
+ * Publishing happens after the write has committed; a failure to publish is logged, never undoes
+ * the change (the audit trail has it either way).
+ */
+async function publish(deps: Pick<Deps, 'events' | 'log'>, r: AccessRequest, audit: AuditEvent[]) {
+  const events = statusChanges(r, audit);
+  if (events.length === 0) return;
+  try {
+    await deps.events.publish(events);
+  } catch (err) {
+    (deps.log ?? console.error)(`could not publish ${events.length} event(s) for ${r.id}`, err);
+  }
+}
+
+/** Stores a new request with its audit events, then publishes its status. */
+export async function createRequestRecord(deps: Pick<Deps, 'store' | 'events' | 'log'>, r: AccessRequest, audit: AuditEvent[]) {
+  await deps.store.createRequest(r, audit);
+  await publish(deps, r, audit);
+}
+
+/** Stores a request's change (conditional on what was read) with its audit events, then publishes it. */
+export async function commit(
+  deps: Pick<Deps, 'store' | 'events' | 'log'>,
+  next: AccessRequest,
+  expected: Expected,
+  audit: AuditEvent[],
+  grant?: Grant,
+) {
+  await deps.store.updateRequest(next, expected, audit, grant);
+  await publish(deps, next, audit);
 }

@@ -2,45 +2,56 @@ import type { AccessRequest, Grant, Principal } from '../domain/model';
 import { conflict, forbidden, MeshgateError, notFound } from '../domain/errors';
 import { assertTransition } from '../domain/status';
 import { durationHours, effectiveTerms } from '../domain/request';
-import type { PermissionEntry, TablePermission } from '../ports/lakeformation';
+import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
-import { aboutRequest, auditEvent, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import { aboutRequest, auditEvent, commit, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
 
 const subjectOf = (r: AccessRequest) => ({ domain: r.domain, requestId: r.id, productId: r.productId });
+const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
 
-async function tablePermission(deps: WorkerDeps, r: AccessRequest): Promise<TablePermission> {
+/** What to grant (or revoke) in Lake Formation for a request, from its product and domain. */
+export async function tableGrantFor(deps: Pick<Deps, 'store'>, r: Pick<AccessRequest, 'id' | 'productId' | 'domain' | 'principal'> & { scope: AccessRequest['scope'] }): Promise<TableGrant> {
   const product = await deps.store.getProduct(r.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `Data product ${r.productId} no longer exists.`);
   const domain = await deps.store.getDomain(r.domain);
   if (!domain) throw notFound('DOMAIN_NOT_FOUND', `Domain ${r.domain} is not registered.`);
-  const { scope } = effectiveTerms(r);
   return {
     grantId: r.id,
     accountId: product.location.catalogId || domain.accountId,
     region: domain.region,
+    broker: domain.broker,
     principal: r.principal,
     database: product.location.database,
-    table: product.location.table,
-    permissions: scope.permissions,
-    columns: scope.columns,
-    rowFilter: scope.rowFilter,
+    tables: product.location.tables ?? [product.location.table],
+    permissions: r.scope.permissions,
+    columns: r.scope.columns,
+    rowFilter: r.scope.rowFilter,
   };
 }
 
-/** The worker: carries out one job. Safe to run twice for the same job. */
+/** The worker: carries out one job. Safe to run twice, or at once, for the same job. */
 export async function runJob(deps: WorkerDeps, job: Job): Promise<void> {
   if (job.kind === 'grant') await fulfil(deps, job.requestId);
   else await completeRevoke(deps, job.requestId);
 }
 
-/** APPROVED (or a retried GRANTING) -> GRANTING -> ACTIVE, or FAILED with the reason. */
+const describeFailures = (failed: PermissionEntry[], of: number) =>
+  `${failed.length} of ${of} table(s) failed: ` +
+  failed.map((e) => `${e.table}: ${e.error?.code ?? 'error'} ${e.error?.message ?? ''}`.trim()).join('; ');
+
+/**
+ * APPROVED (or GRANTING, after a crash or a retry) -> GRANTING -> ACTIVE, or FAILED with the
+ * reason and the tables that failed. Lake Formation grants are idempotent, so a worker that runs
+ * again after a crash between the grant and the state write grants again harmlessly and records
+ * the one grant.
+ */
 export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void> {
   let r = await deps.store.getRequest(requestId);
   if (!r) return;
   if (r.status === 'APPROVED') {
     const next: AccessRequest = { ...r, status: 'GRANTING', updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
     try {
-      await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
+      await commit(deps, next, expectedOf(r), [
         auditEvent(deps, 'FULFILMENT_STARTED', SYSTEM, { ...subjectOf(r), fromStatus: 'APPROVED', toStatus: 'GRANTING' }),
       ]);
     } catch (err) {
@@ -51,22 +62,27 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   }
   if (r.status !== 'GRANTING') return; // already done, or not ours to do
 
+  const { scope, duration } = effectiveTerms(r);
+  let spec: TableGrant;
   let entries: PermissionEntry[];
-  let spec: TablePermission;
   try {
-    spec = await tablePermission(deps, r);
+    spec = { ...(await tableGrantFor(deps, { ...r, scope })), onlyTables: r.failure?.failedTables };
     entries = await deps.lakeFormation.grant(spec);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const now = deps.clock.now().toISOString();
-    const failed: AccessRequest = { ...r, status: 'FAILED', failure: { reason, at: now }, updatedAt: now, version: r.version + 1 };
-    await deps.store.updateRequest(failed, { status: r.status, version: r.version }, [
-      auditEvent(deps, 'FULFILMENT_FAILED', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' }, { reason }),
-    ]).catch(ignoreConflict);
+    // Transient errors have been retried by the adapter; what is left needs a person (retry).
+    const code = err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';
+    const reason = `${code}: ${err instanceof Error ? err.message : String(err)}`;
+    await markFailed(deps, r, { reason, code, failedTables: r.failure?.failedTables }, err instanceof LakeFormationError ? err.entries : []);
     return;
   }
+  const failed = entries.filter((e) => e.result === 'failed');
+  if (failed.length > 0) {
+    const tables = spec.onlyTables ?? spec.tables;
+    await markFailed(deps, r, { reason: describeFailures(failed, tables.length), code: failed[0]!.error?.code ?? 'PARTIAL_FAILURE', failedTables: failed.map((e) => e.table!) }, entries);
+    return;
+  }
+
   const now = deps.clock.now();
-  const { scope, duration } = effectiveTerms(r);
   const grant: Grant = {
     id: r.grantId ?? deps.ids.next('grt'),
     requestId: r.id,
@@ -84,7 +100,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   };
   const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
   try {
-    await deps.store.updateRequest(active, { status: r.status, version: r.version }, [
+    await commit(deps, active, expectedOf(r), [
       auditEvent(deps, 'GRANT_ACTIVE', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' }, {
         grantId: grant.id,
         expiresAt: grant.expiresAt,
@@ -97,36 +113,62 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   }
 }
 
+async function markFailed(deps: WorkerDeps, r: AccessRequest, failure: { reason: string; code: string; failedTables?: string[] }, entries: PermissionEntry[]) {
+  const at = deps.clock.now().toISOString();
+  const next: AccessRequest = { ...r, status: 'FAILED', failure: { ...failure, at }, updatedAt: at, version: r.version + 1 };
+  await commit(deps, next, expectedOf(r), [
+    auditEvent(deps, 'FULFILMENT_FAILED', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' }, { ...failure, entries }),
+  ]).catch(ignoreConflict);
+}
+
 /**
  * A worker that lost the race may have granted after the request moved on (a late duplicate
- * delivery that stalled while another worker finished and someone revoked). Lake Formation
- * permissions are keyed by request, so while the request is GRANTING or ACTIVE the grant is the
- * legitimate one; in any other state it must not stay.
+ * delivery that stalled while another worker finished and someone revoked). While the request is
+ * GRANTING or ACTIVE the grant is the legitimate one; in any other state it must not stay.
  */
-async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TablePermission): Promise<void> {
+async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TableGrant): Promise<void> {
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
-  const entries = await deps.lakeFormation.revoke(spec);
-  await deps.store.updateRequest({ ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 }, { status: now.status, version: now.version }, [
+  const entries = await deps.lakeFormation.revoke({ ...spec, onlyTables: undefined });
+  await commit(deps, { ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 }, expectedOf(now), [
     auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), { entries, reason: `a late fulfilment granted after the request became ${now.status}` }),
   ]).catch(ignoreConflict);
 }
 
-/** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). */
+/** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Only failed tables are retried. */
 export async function retryRequest(deps: Deps, who: Principal, id: string): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'retry'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
   if (r.status !== 'FAILED') throw conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`);
   const next: AccessRequest = { ...r, status: 'GRANTING', updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'FULFILMENT_RETRIED', who.userId, { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' }, { decision }),
+  await commit(deps, next, expectedOf(r), [
+    auditEvent(deps, 'FULFILMENT_RETRIED', who.userId, { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' }, {
+      decision,
+      tables: r.failure?.failedTables ?? 'all',
+    }),
   ]);
   await deps.queue.send({ kind: 'grant', requestId: r.id });
   return next;
 }
 
-/** ACTIVE -> REVOKING; the worker then removes the permission. */
+/** ACTIVE -> REVOKING, by a person or by expiry; the worker then removes the permission. */
+async function startEnding(deps: Deps, actor: string, r: AccessRequest, grant: Grant, ending: 'REVOKED' | 'EXPIRED', reason: string, detail: Record<string, unknown> = {}) {
+  assertTransition(r.status, 'REVOKING');
+  const now = deps.clock.now().toISOString();
+  const next: AccessRequest = { ...r, status: 'REVOKING', updatedAt: now, version: r.version + 1 };
+  const nextGrant: Grant = { ...grant, status: 'REVOKING', ending, endReason: reason };
+  await commit(deps, next, expectedOf(r), [
+    auditEvent(deps, ending === 'EXPIRED' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED', actor, { ...subjectOf(r), fromStatus: 'ACTIVE', toStatus: 'REVOKING' }, {
+      grantId: grant.id,
+      reason,
+      ...detail,
+    }),
+  ], nextGrant);
+  await deps.queue.send({ kind: 'revoke', requestId: r.id });
+  return nextGrant;
+}
+
 export async function revokeGrant(deps: Deps, who: Principal, grantId: string, reason: string) {
   const grant = await deps.store.getGrant(grantId);
   const r = grant && (await deps.store.getRequest(grant.requestId));
@@ -136,18 +178,30 @@ export async function revokeGrant(deps: Deps, who: Principal, grantId: string, r
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'revoke'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
   if (r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`);
-  assertTransition(r.status, 'REVOKING');
-  const now = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'REVOKING', updatedAt: now, version: r.version + 1 };
-  const nextGrant: Grant = { ...grant, status: 'REVOKING', endReason: reason };
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'REVOKE_REQUESTED', who.userId, { ...subjectOf(r), fromStatus: 'ACTIVE', toStatus: 'REVOKING' }, { grantId, reason, decision }),
-  ], nextGrant);
-  await deps.queue.send({ kind: 'revoke', requestId: r.id });
-  return nextGrant;
+  return startEnding(deps, who.userId, r, grant, 'REVOKED', reason, { decision });
 }
 
-/** REVOKING -> REVOKED once the permission is gone. A failure leaves it REVOKING, recorded, for a retry. */
+/**
+ * The sweeper: every ACTIVE grant whose expiry has passed starts ending. Returns the grants it
+ * took; a grant someone else changed meanwhile is left to them.
+ */
+export async function expireDue(deps: Deps): Promise<string[]> {
+  const now = deps.clock.now().toISOString();
+  const expired: string[] = [];
+  for (const grant of await deps.store.listGrantsExpiringBy(now)) {
+    const r = await deps.store.getRequest(grant.requestId);
+    if (!r || r.status !== 'ACTIVE') continue;
+    try {
+      await startEnding(deps, SYSTEM, r, grant, 'EXPIRED', `expired at ${grant.expiresAt}`);
+      expired.push(grant.id);
+    } catch (err) {
+      ignoreConflict(err);
+    }
+  }
+  return expired;
+}
+
+/** REVOKING -> REVOKED or EXPIRED once the permission is gone. A failure leaves it REVOKING, recorded, for a retry. */
 export async function completeRevoke(deps: WorkerDeps, requestId: string): Promise<void> {
   const r = await deps.store.getRequest(requestId);
   if (!r || r.status !== 'REVOKING' || !r.grantId) return;
@@ -156,18 +210,25 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   const now = deps.clock.now().toISOString();
   let entries: PermissionEntry[];
   try {
-    entries = await deps.lakeFormation.revoke(await tablePermission(deps, r));
+    entries = await deps.lakeFormation.revoke(await tableGrantFor(deps, { ...r, scope: grant.scope }));
+    const failed = entries.filter((e) => e.result === 'failed');
+    if (failed.length > 0) throw new LakeFormationError(failed[0]!.error?.code ?? 'PARTIAL_FAILURE', describeFailures(failed, entries.length), false, entries);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    await deps.store.updateRequest({ ...r, updatedAt: now, version: r.version + 1 }, { status: r.status, version: r.version }, [
-      auditEvent(deps, 'REVOKE_FAILED', SYSTEM, subjectOf(r), { grantId: grant.id, reason }),
+    await commit(deps, { ...r, updatedAt: now, version: r.version + 1 }, expectedOf(r), [
+      auditEvent(deps, 'REVOKE_FAILED', SYSTEM, subjectOf(r), { grantId: grant.id, reason, entries: err instanceof LakeFormationError ? err.entries : [] }),
     ]).catch(ignoreConflict);
-    throw err;
+    throw err; // the queue delivers the job again
   }
-  const next: AccessRequest = { ...r, status: 'REVOKED', updatedAt: now, version: r.version + 1 };
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'GRANT_REVOKED', SYSTEM, { ...subjectOf(r), fromStatus: 'REVOKING', toStatus: 'REVOKED' }, { grantId: grant.id, entries, reason: grant.endReason }),
-  ], { ...grant, status: 'REVOKED', endedAt: now, entries: [...grant.entries, ...entries] }).catch(ignoreConflict);
+  const final = grant.ending ?? 'REVOKED';
+  const next: AccessRequest = { ...r, status: final, updatedAt: now, version: r.version + 1 };
+  await commit(deps, next, expectedOf(r), [
+    auditEvent(deps, final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED', SYSTEM, { ...subjectOf(r), fromStatus: 'REVOKING', toStatus: final }, {
+      grantId: grant.id,
+      entries,
+      reason: grant.endReason,
+    }),
+  ], { ...grant, status: final, endedAt: now, entries: [...grant.entries, ...entries] }).catch(ignoreConflict);
 }
 
 /** A lost race means another worker recorded the outcome; nothing to add. */

@@ -2,7 +2,7 @@ import type { AccessRequest, Decision, Duration, Principal, Scope, Stage } from 
 import { conflict, forbidden, notFound, unprocessable } from '../domain/errors';
 import { assertTransition } from '../domain/status';
 import { checkNarrowing, checkScope, currentStage, durationHours, effectiveTerms, formatHours, piiColumnsTouched } from '../domain/request';
-import { aboutRequest, auditEvent, loadVisibleRequest, SYSTEM, type Deps } from './deps';
+import { aboutRequest, auditEvent, commit, createRequestRecord, loadVisibleRequest, SYSTEM, type Deps } from './deps';
 
 export interface NewRequest {
   productId: string;
@@ -81,7 +81,7 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
     version: 1,
   };
   const subject = { domain: request.domain, requestId: request.id, productId: request.productId };
-  await deps.store.createRequest(request, [
+  await createRequestRecord(deps, request, [
     auditEvent(deps, 'REQUEST_CREATED', who.userId, { ...subject, toStatus: 'PENDING' }, {
       principal: request.principal,
       scope: request.scope,
@@ -95,7 +95,7 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
   if (!plan.auto.allowed) return request;
 
   const approved: AccessRequest = { ...request, status: 'APPROVED', updatedAt: now, version: 2 };
-  await deps.store.updateRequest(approved, { status: 'PENDING', version: 1 }, [
+  await commit(deps, approved, { status: 'PENDING', version: 1 }, [
     auditEvent(deps, 'REQUEST_APPROVED', SYSTEM, { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' }, {
       automatic: true,
       decision: plan.auto,
@@ -152,7 +152,7 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
     }),
   ];
   if (done) events.push(auditEvent(deps, 'REQUEST_APPROVED', who.userId, { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' }, { terms: effectiveTerms(next) }));
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, events);
+  await commit(deps, next, { status: r.status, version: r.version }, events);
   if (done) await deps.queue.send({ kind: 'grant', requestId: r.id });
   return next;
 }
@@ -163,7 +163,7 @@ export async function denyRequest(deps: Deps, who: Principal, id: string, reason
   assertTransition(r.status, 'DENIED');
   const now = deps.clock.now().toISOString();
   const next: AccessRequest = { ...r, status: 'DENIED', denial: { by: who.userId, reason, at: now }, updatedAt: now, version: r.version + 1 };
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
+  await commit(deps, next, { status: r.status, version: r.version }, [
     auditEvent(deps, 'REQUEST_DENIED', who.userId, { domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: r.status, toStatus: 'DENIED' }, {
       stage: stage.name,
       reason,
@@ -180,7 +180,7 @@ export async function cancelRequest(deps: Deps, who: Principal, id: string): Pro
   if (r.status !== 'PENDING') throw conflict('NOT_PENDING', `Only a pending request can be cancelled; this one is ${r.status}.`);
   const now = deps.clock.now().toISOString();
   const next: AccessRequest = { ...r, status: 'CANCELLED', updatedAt: now, version: r.version + 1 };
-  await deps.store.updateRequest(next, { status: r.status, version: r.version }, [
+  await commit(deps, next, { status: r.status, version: r.version }, [
     auditEvent(deps, 'REQUEST_CANCELLED', who.userId, { domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: r.status, toStatus: 'CANCELLED' }, { decision }),
   ]);
   return next;

@@ -26,6 +26,10 @@ const MATRIX: Row[] = [
   ['GET /v1/domains/{id}/members',                                      403, 200, 403, 403, 403, 403, 200],
   ['GET /v1/domains/{id}/members [finance]',                            403, 403, 403, 200, 403, 403, 200],
   ['GET /v1/domains/{id}/members [unregistered domain]',               null, null, null, null, null, null, 404],
+  ['POST /v1/domains/{id}/sync',                                        403, 200, 403, 403, 403, 403, 200],
+  ['POST /v1/domains/{id}/sync [finance]',                              403, 403, 403, 200, 403, 403, 200],
+  ['POST /v1/domains/{id}/reconcile',                                   403, 200, 403, 403, 403, 403, 200],
+  ['POST /v1/domains/{id}/reconcile [unregistered domain]',            null, null, null, null, null, null, 404],
   ['POST /v1/memberships',                                              403, 403, 403, 403, 403, 403, 201],
   ['POST /v1/memberships [make myself admin everywhere]',               403, 403, 403, 403, 403, 403, null],
   ['DELETE /v1/memberships/{domain}/{user}/{role}',                     403, 403, 403, 403, 403, 403, 200],
@@ -264,6 +268,25 @@ const CASES: Record<string, Case> = {
       const sales = (await p.call('erin', 'GET', '/v1/domains')).body.items.find((d: { id: string }) => d.id === 'sales');
       expect(sales).toMatchObject({ name: 'Sales', accountId: '111111111111', region: 'eu-west-1' });
     },
+  },
+  'POST /v1/domains/{id}/sync': {
+    context: 'domain',
+    act: (u) => p.call(u, 'POST', '/v1/domains/sales/sync'),
+    ok: (res) => expect(res.body).toMatchObject({ domain: 'sales', retired: [] }),
+  },
+  'POST /v1/domains/{id}/sync [finance]': {
+    context: 'domain',
+    act: (u) => p.call(u, 'POST', '/v1/domains/finance/sync'),
+    ok: (res) => expect(res.body).toMatchObject({ domain: 'finance' }),
+  },
+  'POST /v1/domains/{id}/reconcile': {
+    context: 'domain',
+    act: (u) => p.call(u, 'POST', '/v1/domains/sales/reconcile'),
+    ok: (res) => expect(res.body).toMatchObject({ domain: 'sales', missing: [], stray: [], foreign: [] }),
+  },
+  'POST /v1/domains/{id}/reconcile [unregistered domain]': {
+    context: 'domain',
+    act: (u) => p.call(u, 'POST', '/v1/domains/logistics/reconcile'),
   },
   'GET /v1/domains/{id}/members': {
     context: 'domain',

@@ -52,6 +52,7 @@ function countingLakeFormation(inner: LakeFormationPort) {
   const port: LakeFormationPort = {
     grant: (q) => (calls.grant++, inner.grant(q)),
     revoke: (q) => (calls.revoke++, inner.revoke(q)),
+    listPermissions: (a) => inner.listPermissions(a),
   };
   return { port, calls };
 }
@@ -320,6 +321,7 @@ describe('(d) the worker run more than once for one job', () => {
     const lfB: LakeFormationPort = {
       grant: async (q) => (await bMayGrant, p.deps.lakeFormation.grant(q)),
       revoke: (q) => p.deps.lakeFormation.revoke(q),
+      listPermissions: (a) => p.deps.lakeFormation.listPermissions(a),
     };
     const b = runJob({ ...p.deps, store: storeB, lakeFormation: lfB }, { kind: 'grant', requestId: id });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 const Env = z.object({
   MESHGATE_TABLE_NAME: z.string().min(3),
   MESHGATE_QUEUE_URL: z.url(),
+  MESHGATE_EVENT_BUS_NAME: z.string().min(1),
   MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
 });
 
@@ -12,5 +13,10 @@ export function awsConfig(env: Record<string, string | undefined>) {
   if (!parsed.success) {
     throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return { tableName: parsed.data.MESHGATE_TABLE_NAME, queueUrl: parsed.data.MESHGATE_QUEUE_URL, policyDir: parsed.data.MESHGATE_POLICY_DIR };
+  return {
+    tableName: parsed.data.MESHGATE_TABLE_NAME,
+    queueUrl: parsed.data.MESHGATE_QUEUE_URL,
+    eventBusName: parsed.data.MESHGATE_EVENT_BUS_NAME,
+    policyDir: parsed.data.MESHGATE_POLICY_DIR,
+  };
 }

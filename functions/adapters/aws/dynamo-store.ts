@@ -29,7 +29,7 @@ import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
  *   membership  MEMBERSHIP          <domain>#<user>#<role>
  *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
  *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending)
- *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id>
+ *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT / <expiresAt>#<id> (while active)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>                                      AUDIT#<d> / <at>#<id>     AUDITDAY#<yyyy-mm-dd> / <at>#<id>
  */
 export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
@@ -97,6 +97,7 @@ const grantItem = (g: Grant): Item => ({
   gsi1sk: `${g.grantedAt}#${g.id}`,
   gsi2pk: `GRANTDOMAIN#${g.domain}`,
   gsi2sk: `${g.grantedAt}#${g.id}`,
+  ...(g.status === 'ACTIVE' ? { gsi3pk: 'ACTIVEGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
 });
 
 const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
@@ -277,6 +278,17 @@ export class DynamoStore implements Store {
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
   listGrantsByDomain = (domain: string) => this.byKey<Grant>(`GRANTDOMAIN#${domain}`, 'gsi2', true);
   listGrantsByRequester = (user: string) => this.byKey<Grant>(`GRANTEE#${user}`, 'gsi1', true);
+
+  listGrantsExpiringBy = (at: string) =>
+    this.queryAll<Grant>({
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :p AND gsi3sk <= :at',
+      ExpressionAttributeValues: { ':p': 'ACTIVEGRANT', ':at': `${at}#\uffff` },
+    });
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
 
   listRequestAudit = (requestId: string) =>
     this.queryAll<AuditEvent>({

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 
 const Env = z.object({
+  MESHGATE_BACKEND: z.enum(['embedded', 'aws']).default('embedded'),
+  MESHGATE_CONFIG: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   MESHGATE_DATA_DIR: z.string().min(1).default('./.meshgate-data'),
   MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
   MESHGATE_WEB_DIR: z.string().min(1).default('./web/public'),
+  MESHGATE_SWEEP_SECONDS: z.coerce.number().int().min(1).default(60),
+  MESHGATE_SYNC_MINUTES: z.coerce.number().int().min(1).default(60),
+  MESHGATE_RECONCILE_MINUTES: z.coerce.number().int().min(1).default(60),
 });
 
 /** Settings of the embedded default, from the environment. `MESHGATE_DATA_DIR=:memory:` keeps nothing. */
@@ -16,10 +21,14 @@ export function localConfig(env: Record<string, string | undefined>) {
   }
   const e = parsed.data;
   return {
+    backend: e.MESHGATE_BACKEND,
+    configFile: e.MESHGATE_CONFIG,
     port: e.PORT,
     host: e.HOST,
     dataDir: e.MESHGATE_DATA_DIR === ':memory:' ? undefined : e.MESHGATE_DATA_DIR,
     policyDir: e.MESHGATE_POLICY_DIR,
     webDir: e.MESHGATE_WEB_DIR,
+    schedules: { sweepSeconds: e.MESHGATE_SWEEP_SECONDS, syncMinutes: e.MESHGATE_SYNC_MINUTES, reconcileMinutes: e.MESHGATE_RECONCILE_MINUTES },
+    eventLog: (line: string) => console.log(line),
   };
 }

@@ -1,16 +1,25 @@
 import type { Job, JobQueue } from '../../ports/queue';
 
+interface Delivery {
+  job: Job;
+  attempt: number;
+}
+
 /**
  * The embedded default's queue: jobs run in this process, one at a time, after the call that
- * sent them has returned (as with SQS, the sender never waits for the work).
+ * sent them has returned (as with SQS, the sender never waits for the work). A job whose handler
+ * throws is delivered again, up to `maxAttempts` times, like an SQS message that was not deleted.
  */
 export class InProcessQueue implements JobQueue {
-  private readonly pending: Job[] = [];
+  private readonly pending: Delivery[] = [];
   private running = false;
   private idle: Array<() => void> = [];
   private handler?: (job: Job) => Promise<void>;
 
-  constructor(private readonly log: (msg: string, err: unknown) => void = (m, e) => console.error(m, e)) {}
+  constructor(
+    private readonly log: (msg: string, err: unknown) => void = (m, e) => console.error(m, e),
+    private readonly maxAttempts = 3,
+  ) {}
 
   /** Attaches the worker. Jobs sent before are kept until then. */
   consume(handler: (job: Job) => Promise<void>): void {
@@ -19,7 +28,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   async send(job: Job): Promise<void> {
-    this.pending.push(job);
+    this.pending.push({ job, attempt: 1 });
     this.kick();
   }
 
@@ -37,12 +46,13 @@ export class InProcessQueue implements JobQueue {
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0 && this.handler) {
-      const job = this.pending.shift()!;
+      const d = this.pending.shift()!;
       try {
-        await this.handler(job);
+        await this.handler(d.job);
       } catch (err) {
-        // The worker records failures on the request itself; what reaches here is unexpected.
-        this.log(`job ${job.kind} ${job.requestId} failed`, err);
+        const again = d.attempt < this.maxAttempts;
+        this.log(`job ${d.job.kind} ${d.job.requestId} failed (attempt ${d.attempt}${again ? ', will be delivered again' : ', giving up'})`, err);
+        if (again) this.pending.push({ job: d.job, attempt: d.attempt + 1 });
       }
     }
     this.running = false;

@@ -1,37 +1,20 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { LakeFormationPort, PermissionEntry, TablePermission } from '../../ports/lakeformation';
+import { cellsFilter, filterName, plannedEntries } from '../../domain/lakeformation';
+import type { DomainAccount, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
 
-/** The Lake Formation resource a table permission is granted on, in the API's own shape. */
-export function lfResource(p: TablePermission): Record<string, unknown> {
-  const table = { CatalogId: p.accountId, DatabaseName: p.database, Name: p.table };
-  if (p.rowFilter) {
-    return { DataCellsFilter: { TableCatalogId: p.accountId, DatabaseName: p.database, TableName: p.table, Name: `meshgate-${p.grantId}` } };
-  }
-  switch (p.columns.mode) {
-    case 'all':
-      return { Table: table };
-    case 'include':
-      return { TableWithColumns: { ...table, ColumnNames: p.columns.columns } };
-    case 'exclude':
-      return { TableWithColumns: { ...table, ColumnWildcard: { ExcludedColumnNames: p.columns.columns } } };
-  }
-}
-
-export interface LedgerEntry {
+export interface LedgerEntry extends LfPermission {
   accountId: string;
   grantId: string;
-  principal: string;
-  resource: Record<string, unknown>;
-  permissions: string[];
-  rowFilter?: string;
+  table: string;
   grantedAt: string;
 }
 
 /**
- * A local stand-in for Lake Formation: permissions are rows in a table of the embedded store,
- * one per (account, grant, table). Granting twice or revoking what is gone is answered like Lake
- * Formation answers it: as already done.
+ * A local stand-in for Lake Formation: permissions (and data cells filters) are rows in a table of
+ * the embedded store, one per (account, request, table), holding the exact entry the AWS adapter
+ * would send. Granting twice or revoking what is gone is answered as already done, as Lake
+ * Formation does.
  */
 export class LocalLakeFormationLedger implements LakeFormationPort {
   private readonly doc: DynamoDBDocumentClient;
@@ -44,43 +27,79 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  private key = (p: TablePermission) => ({ pk: `LF#${p.accountId}`, sk: `${p.grantId}|${p.database}.${p.table}` });
-
-  async grant(p: TablePermission): Promise<PermissionEntry[]> {
-    const resource = lfResource(p);
-    const entry: PermissionEntry = { action: 'grant', resource, permissions: p.permissions, principal: p.principal, result: 'ok' };
-    const row: LedgerEntry = {
-      accountId: p.accountId,
-      grantId: p.grantId,
-      principal: p.principal,
-      resource,
-      permissions: p.permissions,
-      rowFilter: p.rowFilter,
-      grantedAt: this.now().toISOString(),
-    };
+  private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
     try {
-      await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...this.key(p), ...row }, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return 'ok';
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      entry.result = 'already';
+      if (err instanceof ConditionalCheckFailedException) return 'already';
+      throw err;
     }
-    return [entry];
   }
 
-  async revoke(p: TablePermission): Promise<PermissionEntry[]> {
-    const out = await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(p), ReturnValues: 'ALL_OLD' }));
-    return [
-      { action: 'revoke', resource: lfResource(p), permissions: p.permissions, principal: p.principal, result: out.Attributes ? 'ok' : 'already' },
-    ];
+  private async remove(pk: string, sk: string): Promise<'ok' | 'already'> {
+    const out = await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes ? 'ok' : 'already';
   }
 
-  /** What is granted in one account (for the demo and tests). */
+  async grant(g: TableGrant): Promise<PermissionEntry[]> {
+    const out: PermissionEntry[] = [];
+    for (const table of g.onlyTables ?? g.tables) {
+      if (!g.rowFilter) continue;
+      const sent = cellsFilter(g, table);
+      const result = await this.putOnce({ pk: `LFFILTER#${g.accountId}`, sk: `${g.database}.${table}|${filterName(g.grantId)}`, ...sent });
+      out.push({ action: 'create-filter', table, sent, result });
+    }
+    for (const e of plannedEntries(g)) {
+      const row: LedgerEntry = {
+        accountId: g.accountId,
+        grantId: g.grantId,
+        table: e.table,
+        principal: e.Principal.DataLakePrincipalIdentifier,
+        resource: e.Resource,
+        permissions: e.Permissions,
+        grantedAt: this.now().toISOString(),
+      };
+      const result = await this.putOnce({ pk: `LF#${g.accountId}`, sk: `${g.grantId}|${g.database}.${e.table}`, ...row });
+      out.push({ action: 'grant', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
+    }
+    return out;
+  }
+
+  async revoke(g: TableGrant): Promise<PermissionEntry[]> {
+    const out: PermissionEntry[] = [];
+    for (const e of plannedEntries(g)) {
+      const result = await this.remove(`LF#${g.accountId}`, `${g.grantId}|${g.database}.${e.table}`);
+      out.push({ action: 'revoke', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
+    }
+    for (const table of g.onlyTables ?? g.tables) {
+      if (!g.rowFilter) continue;
+      const result = await this.remove(`LFFILTER#${g.accountId}`, `${g.database}.${table}|${filterName(g.grantId)}`);
+      out.push({ action: 'delete-filter', table, sent: { TableCatalogId: g.accountId, DatabaseName: g.database, TableName: table, Name: filterName(g.grantId) }, result });
+    }
+    return out;
+  }
+
+  async listPermissions(account: DomainAccount): Promise<LfPermission[]> {
+    return (await this.list(account.accountId)).map(({ principal, resource, permissions }) => ({ principal, resource, permissions }));
+  }
+
+  /** Every permission row of one account, with the request that made it (for the demo and tests). */
   async list(accountId: string): Promise<LedgerEntry[]> {
-    const out = await this.doc.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `LF#${accountId}` } }),
-    );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as LedgerEntry);
+    const items: LedgerEntry[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `LF#${accountId}` },
+          ExclusiveStartKey,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...rest } of out.Items ?? []) items.push(rest as LedgerEntry);
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
   }
 }

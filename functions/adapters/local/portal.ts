@@ -4,7 +4,6 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from '../../http/app';
 import { loadPolicyEngine } from '../../policy/files';
 import { runJob } from '../../usecases/fulfilment';
-import type { WorkerDeps } from '../../usecases/deps';
 import type { Clock } from '../../ports/runtime';
 import { DynamoStore } from '../aws/dynamo-store';
 import { devAuth } from './dev-auth';
@@ -13,6 +12,10 @@ import { InProcessQueue } from './job-queue';
 import { LocalLakeFormationLedger } from './lf-ledger';
 import { systemClock, ulidIds } from '../runtime';
 import { seedDemoMesh } from './seed';
+import { DemoCatalog } from './demo-catalog';
+import { InProcessEventBus } from './event-bus';
+import { startSchedules, type ScheduleOptions } from './schedules';
+import type { OperationsDeps } from '../../usecases/operations';
 
 export interface EmbeddedOptions {
   /** Folder for the embedded store; in memory when absent. */
@@ -23,6 +26,10 @@ export interface EmbeddedOptions {
   seed?: boolean;
   clock?: Clock;
   tableName?: string;
+  /** Timers for the sweeper, sync and reconciler; off when absent (tests drive them by hand). */
+  schedules?: ScheduleOptions;
+  /** One line per lifecycle event (the local event bus); silent when absent. */
+  eventLog?: (line: string) => void;
 }
 
 /**
@@ -41,8 +48,11 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const policy = await loadPolicyEngine(opts.policyDir ?? join(process.cwd(), 'policies'), await store.listMemberships());
   const queue = new InProcessQueue();
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () => clock.now());
-  const deps: WorkerDeps = { store, policy, queue, lakeFormation: ledger, clock, ids: ulidIds() };
+  const events = new InProcessEventBus(opts.eventLog);
+  const catalog = new DemoCatalog();
+  const deps: OperationsDeps = { store, policy, queue, events, lakeFormation: ledger, catalog, clock, ids: ulidIds() };
   queue.consume((job) => runJob(deps, job));
+  const stopSchedules = opts.schedules ? startSchedules(deps, opts.schedules, (m, e) => console.error(m, e)) : () => {};
   const auth = devAuth(store, () => clock.now());
   const app = createApp({
     ...deps,
@@ -57,9 +67,12 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     policy,
     queue,
     ledger,
+    events,
+    catalog,
     seeded,
     endpoint: dynamo.endpoint,
     close: async () => {
+      stopSchedules();
       await queue.onIdle();
       await dynamo.close();
     },

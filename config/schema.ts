@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+// The deployment configuration: one typed file (named by MESHGATE_CONFIG) read by the CDK app
+// and by `MESHGATE_BACKEND=aws npm start`. It sits outside infra/ and functions/ so that both
+// can use it without depending on each other.
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
+const account = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1');
+
+export const DomainConfig = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  accountId: account,
+  region,
+  /** The broker role Meshgate assumes in the domain account. */
+  brokerRoleArn: z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+  /** Required by the broker role's trust policy (sts:ExternalId): 2 to 1224 characters. */
+  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
+  owners: z.array(id).min(1, 'every domain needs at least one owner'),
+  description: z.string().max(2000).optional(),
+});
+
+export const MeshgateConfig = z
+  .strictObject({
+    stage: id,
+    governance: z.strictObject({ account, region }),
+    /** The DynamoDB table (created by the governance stack; its name for `npm start` against AWS). */
+    tableName: z.string().regex(/^[\w.-]{3,255}$/).default('meshgate'),
+    /** An EventBridge bus for lifecycle events; without it, events are only logged. */
+    eventBusName: z.string().min(1).max(256).optional(),
+    /** Users who administer Meshgate (platform admins), and compliance officers and auditors. */
+    admins: z.array(id).default([]),
+    compliance: z.array(id).default([]),
+    auditors: z.array(id).default([]),
+    domains: z.array(DomainConfig).min(1, 'register at least one domain'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.domains.forEach((d, i) => {
+      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['domains', i, 'id'], message: `domain ${d.id} is listed twice` });
+      seen.add(d.id);
+      if (d.brokerRoleArn.split(':')[4] !== d.accountId) {
+        ctx.addIssue({ code: 'custom', path: ['domains', i, 'brokerRoleArn'], message: `the broker role must be in the domain's account ${d.accountId}` });
+      }
+    });
+  });
+
+export type MeshgateConfig = z.infer<typeof MeshgateConfig>;
+
+/** Parses a configuration, with every problem named by its path. */
+export function parseConfig(json: unknown, source = 'configuration'): MeshgateConfig {
+  const parsed = MeshgateConfig.safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid ${source}:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,35 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EVENT_SOURCE, STATUS_CHANGED, type EventPublisher, type StatusChanged } from '../../ports/events';
+
+const defaultClient = new EventBridgeClient({});
+const MAX_ENTRIES = 10; // PutEvents takes at most 10 entries a call
+
+/** Lifecycle events on an EventBridge bus, for rules that feed e-mail, chat or ticketing. */
+export class EventBridgePublisher implements EventPublisher {
+  constructor(
+    private readonly busName: string,
+    private readonly client: EventBridgeClient = defaultClient,
+  ) {}
+
+  async publish(events: StatusChanged[]): Promise<void> {
+    for (let i = 0; i < events.length; i += MAX_ENTRIES) {
+      const batch = events.slice(i, i + MAX_ENTRIES);
+      const out = await this.client.send(
+        new PutEventsCommand({
+          Entries: batch.map((e) => ({
+            EventBusName: this.busName,
+            Source: EVENT_SOURCE,
+            DetailType: STATUS_CHANGED,
+            Time: new Date(e.at),
+            Resources: [],
+            Detail: JSON.stringify(e),
+          })),
+        }),
+      );
+      if (out.FailedEntryCount) {
+        const failed = (out.Entries ?? []).filter((x) => x.ErrorCode).map((x) => `${x.ErrorCode}: ${x.ErrorMessage}`);
+        throw new Error(`EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join('; ')}`);
+      }
+    }
+  }
+}

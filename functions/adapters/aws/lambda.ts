@@ -1,0 +1,62 @@
+import { handle } from 'hono/aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from './lambda-types';
+import { createApp } from '../../http/app';
+import { loadPolicyEngine } from '../../policy/files';
+import { runJob, expireDue } from '../../usecases/fulfilment';
+import { allDomainIds, reconcileDomain, syncDomain, type OperationsDeps } from '../../usecases/operations';
+import { SYSTEM } from '../../usecases/deps';
+import type { Job } from '../../ports/queue';
+import { systemClock, ulidIds } from '../runtime';
+import { awsAdapters } from './adapters';
+import { awsConfig } from './config';
+import { apiGatewayJwtAuth } from './jwt-claims-auth';
+import { SqsQueue } from './sqs-queue';
+
+/** Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). */
+async function awsDeps(env: Record<string, string | undefined>): Promise<OperationsDeps> {
+  const config = awsConfig(env);
+  const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
+  const policy = await loadPolicyEngine(config.policyDir, await aws.store.listMemberships());
+  return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds() };
+}
+
+/**
+ * The API on Lambda: callers from API Gateway's Cognito JWT authorizer. There is no local sign-in
+ * here (`/auth/dev-login` answers 403).
+ */
+export async function createLambdaHandler(env: Record<string, string | undefined>) {
+  return handle(createApp({ ...(await awsDeps(env)), authenticate: apiGatewayJwtAuth }));
+}
+
+/**
+ * The fulfilment worker on SQS. A job that throws is reported as a batch item failure, so SQS
+ * delivers it again (and, after the queue's maxReceiveCount, moves it to the dead-letter queue)
+ * without redelivering the jobs that succeeded.
+ */
+export async function createWorkerHandler(env: Record<string, string | undefined>) {
+  const deps = await awsDeps(env);
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      try {
+        await runJob(deps, JSON.parse(record.body) as Job);
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'ERROR', message: 'job failed', messageId: record.messageId, error: String(err) }));
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+}
+
+/** The scheduled tasks (EventBridge Scheduler): `{"task": "sweep" | "sync" | "reconcile"}`. */
+export async function createScheduledHandler(env: Record<string, string | undefined>) {
+  const deps = await awsDeps(env);
+  return async (event: { task: 'sweep' | 'sync' | 'reconcile' }) => {
+    if (event.task === 'sweep') return { expired: await expireDue(deps) };
+    const run = event.task === 'sync' ? syncDomain : reconcileDomain;
+    const reports = [];
+    for (const id of await allDomainIds(deps)) reports.push(await run(deps, SYSTEM, id));
+    return { reports };
+  };
+}

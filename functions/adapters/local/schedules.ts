@@ -1,0 +1,39 @@
+import type { OperationsDeps } from '../../usecases/operations';
+import { allDomainIds, reconcileDomain, syncDomain } from '../../usecases/operations';
+import { expireDue } from '../../usecases/fulfilment';
+import { SYSTEM } from '../../usecases/deps';
+
+export interface ScheduleOptions {
+  sweepSeconds: number;
+  syncMinutes: number;
+  reconcileMinutes: number;
+}
+
+/**
+ * The embedded default's stand-in for EventBridge Scheduler: timers in this process for the
+ * expiry sweeper, the catalog sync and the reconciler. A run that fails is logged and tried
+ * again at the next tick. Returns a function that stops them.
+ */
+export function startSchedules(deps: OperationsDeps, opts: ScheduleOptions, log: (msg: string, err?: unknown) => void): () => void {
+  const every = (ms: number, name: string, run: () => Promise<unknown>) => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      run()
+        .catch((err) => log(`${name} failed`, err))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+  const eachDomain = (fn: (id: string) => Promise<unknown>) => async () => {
+    for (const id of await allDomainIds(deps)) await fn(id).catch((err) => log(`${id}: scheduled run failed`, err));
+  };
+  const stops = [
+    every(opts.sweepSeconds * 1000, 'expiry sweep', () => expireDue(deps)),
+    every(opts.syncMinutes * 60_000, 'catalog sync', eachDomain((id) => syncDomain(deps, SYSTEM, id))),
+    every(opts.reconcileMinutes * 60_000, 'reconciliation', eachDomain((id) => reconcileDomain(deps, SYSTEM, id))),
+  ];
+  return () => stops.forEach((stop) => stop());
+}

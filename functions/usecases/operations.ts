@@ -1,0 +1,152 @@
+import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
+import { forbidden, notFound } from '../domain/errors';
+import { permissionKey, plannedEntries } from '../domain/lakeformation';
+import type { CatalogSource } from '../ports/catalog';
+import type { DomainAccount, LfPermission, PermissionEntry, TableGrant } from '../ports/lakeformation';
+import { auditEvent, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import { tableGrantFor } from './fulfilment';
+
+export interface OperationsDeps extends WorkerDeps {
+  catalog: CatalogSource;
+}
+
+const accountOf = (d: Domain): DomainAccount => ({ accountId: d.accountId, region: d.region, broker: d.broker });
+
+/** Loads the domain and checks that the caller (or the scheduler, as `meshgate`) may run `action` on it. */
+async function domainFor(deps: Pick<Deps, 'store' | 'policy'>, actor: Principal | typeof SYSTEM, id: string, action: string) {
+  const domain = await deps.store.getDomain(id);
+  if (!domain) throw notFound('DOMAIN_NOT_FOUND', `No domain ${id}.`);
+  if (actor !== SYSTEM) {
+    const d = deps.policy.decide({ user: actor.userId, domain: id, object: '*', action });
+    if (!d.allowed) throw forbidden('NOT_ALLOWED', `Only ${id}'s owners and platform admins may do that. ${d.reason}`);
+  }
+  return domain;
+}
+
+const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.userId);
+
+/**
+ * Reads the domain's catalog and brings the products up to date. A product that has vanished
+ * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
+ * history stay.
+ */
+export async function syncDomain(deps: OperationsDeps, actor: Principal | typeof SYSTEM, domainId: string) {
+  const domain = await domainFor(deps, actor, domainId, 'domain:sync');
+  const found = await deps.catalog.listProducts(domain.id, accountOf(domain));
+  const existing = new Map((await deps.store.listProducts(domain.id)).map((p) => [p.id, p]));
+  const report = { domain: domain.id, added: [] as string[], updated: [] as string[], retired: [] as string[], unchanged: 0 };
+  for (const p of found) {
+    const before = existing.get(p.id);
+    existing.delete(p.id);
+    if (before && JSON.stringify(before) === JSON.stringify(p)) {
+      report.unchanged++;
+      continue;
+    }
+    await deps.store.putProduct(p);
+    (before ? report.updated : report.added).push(p.id);
+  }
+  for (const gone of existing.values()) {
+    if (gone.status === 'RETIRED') continue;
+    await deps.store.putProduct({ ...gone, status: 'RETIRED' });
+    report.retired.push(gone.id);
+  }
+  await deps.store.appendAudit(auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report));
+  return report;
+}
+
+interface Finding {
+  kind: 'missing' | 'stray' | 'foreign';
+  principal: string;
+  resource: Record<string, unknown>;
+  grantId?: string;
+  requestId?: string;
+  table?: string;
+  action: 'granted again' | 'revoked' | 'reported only';
+  result?: PermissionEntry['result'];
+  error?: string;
+}
+
+/**
+ * Compares what Lake Formation holds in the domain's account with Meshgate's grants:
+ * - missing: an ACTIVE grant's permission is not there; it is granted again;
+ * - stray: a permission Meshgate made for a grant that has ended is still there; it is revoked;
+ * - foreign: a permission Meshgate did not make; it is reported and never touched.
+ * Grants that are being revoked (REVOKING) are left to the worker.
+ */
+export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeof SYSTEM, domainId: string) {
+  const domain = await domainFor(deps, actor, domainId, 'domain:reconcile');
+  const actual = await deps.lakeFormation.listPermissions(accountOf(domain));
+  const grants = await deps.store.listGrantsByDomain(domain.id);
+
+  type Made = { grant: Grant; spec: TableGrant; table: string };
+  const active = new Map<string, Made>();
+  const ended = new Map<string, Made>();
+  const inFlight = new Set<string>();
+  const unresolved: Array<{ grantId: string; error: string }> = [];
+  for (const grant of grants) {
+    let spec: TableGrant;
+    try {
+      spec = await tableGrantFor(deps, { id: grant.requestId, productId: grant.productId, domain: grant.domain, principal: grant.principal, scope: grant.scope });
+    } catch (err) {
+      unresolved.push({ grantId: grant.id, error: (err as Error).message });
+      continue;
+    }
+    for (const e of plannedEntries(spec)) {
+      const key = permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
+      const made = { grant, spec, table: e.table };
+      if (grant.status === 'ACTIVE') active.set(key, made);
+      else if (grant.status === 'REVOKING') inFlight.add(key);
+      else if (!ended.has(key)) ended.set(key, made);
+    }
+  }
+
+  const findings: Finding[] = [];
+  const present = new Set(actual.map((p: LfPermission) => permissionKey(p.principal, p.resource)));
+  for (const [key, m] of active) {
+    if (present.has(key)) continue;
+    findings.push(await repair(deps, 'missing', m, () => deps.lakeFormation.grant({ ...m.spec, onlyTables: [m.table] })));
+  }
+  for (const p of actual) {
+    const key = permissionKey(p.principal, p.resource);
+    if (active.has(key) || inFlight.has(key)) continue;
+    const m = ended.get(key);
+    if (m) findings.push(await repair(deps, 'stray', m, () => deps.lakeFormation.revoke({ ...m.spec, onlyTables: [m.table] })));
+    else findings.push({ kind: 'foreign', principal: p.principal, resource: p.resource, action: 'reported only' });
+  }
+  const report = {
+    domain: domain.id,
+    at: deps.clock.now().toISOString(),
+    checked: { permissions: actual.length, grants: grants.length },
+    missing: findings.filter((f) => f.kind === 'missing'),
+    stray: findings.filter((f) => f.kind === 'stray'),
+    foreign: findings.filter((f) => f.kind === 'foreign'),
+    unresolved,
+  };
+  await deps.store.appendAudit(auditEvent(deps, 'DOMAIN_RECONCILED', actorId(actor), { domain: domain.id }, report));
+  return report;
+}
+
+async function repair(deps: WorkerDeps, kind: 'missing' | 'stray', m: { grant: Grant; spec: TableGrant; table: string }, call: () => Promise<PermissionEntry[]>): Promise<Finding> {
+  const planned = plannedEntries({ ...m.spec, onlyTables: [m.table] })[0]!;
+  const base = {
+    kind,
+    principal: m.grant.principal,
+    resource: planned.Resource,
+    grantId: m.grant.id,
+    requestId: m.grant.requestId,
+    table: m.table,
+    action: kind === 'missing' ? ('granted again' as const) : ('revoked' as const),
+  };
+  try {
+    const entries = await call();
+    const failed = entries.find((e) => e.result === 'failed');
+    return { ...base, result: failed ? 'failed' : 'ok', error: failed?.error?.message };
+  } catch (err) {
+    return { ...base, result: 'failed', error: (err as Error).message };
+  }
+}
+
+/** Every registered domain, for the scheduled sync and reconciliation. */
+export async function allDomainIds(deps: Pick<Deps, 'store'>): Promise<string[]> {
+  return (await deps.store.listDomains()).map((d) => d.id).filter((id) => id !== ALL_DOMAINS);
+}
