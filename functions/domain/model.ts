@@ -130,6 +130,8 @@ export interface AccessRequest {
   /** Why fulfilment failed; `failedTables` are retried alone. */
   failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
   grantId?: string;
+  /** Set on an extension: the grant it extends (and replaces once active). */
+  extendsGrantId?: string;
   createdAt: string;
   updatedAt: string;
   version: number;

@@ -7,7 +7,7 @@ import type { Authenticate, DevLogin } from '../ports/auth';
 import type { OperationsDeps } from '../usecases/operations';
 import { reconcileDomain, syncDomain } from '../usecases/operations';
 import { approveRequest, cancelRequest, denyRequest, planRequest, submitRequest } from '../usecases/requests';
-import { retryRequest, revokeGrant } from '../usecases/fulfilment';
+import { extendGrant, retryRequest, revokeGrant } from '../usecases/fulfilment';
 import {
   approvalsInbox,
   getProduct,
@@ -198,6 +198,10 @@ export function createApp(deps: AppDeps) {
 
   app.openapi(route({ method: 'post', path: '/v1/grants/{id}/revoke', request: { params: S.IdParam, ...body(S.ReasonSchema) }, who: "the requester (giving it up), the domain's owners, admins", ok: 202 }), async (c) =>
     c.json(await revokeGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason), 202),
+  );
+
+  app.openapi(route({ method: 'post', path: '/v1/grants/{id}/extend', request: { params: S.IdParam, ...body(S.ExtendSchema) }, who: 'the requester of the grant; the extension is then decided like a new request', ok: 201 }), async (c) =>
+    c.json(await extendGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json')), 201),
   );
 
   app.openapi(route({ method: 'get', path: '/v1/audit', request: { query: S.AuditQuerySchema }, who: 'auditors' }), async (c) => {

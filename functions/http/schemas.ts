@@ -53,6 +53,10 @@ export const ApproveSchema = z
   .strictObject({ comment: text(2000).default(''), narrowedScope: ScopeSchema.optional(), narrowedDuration: DurationSchema.optional() })
   .openapi('Approval');
 
+export const ExtendSchema = z
+  .strictObject({ duration: DurationSchema, purpose: text(2000).min(1, 'purpose is required') })
+  .openapi('Extension');
+
 export const ReasonSchema = z.strictObject({ reason: text(2000).min(1, 'a reason is required') }).openapi('Reason');
 
 export const ExplainSchema = z

@@ -2,9 +2,11 @@ import type { AccessRequest, Grant, Principal } from '../domain/model';
 import { conflict, forbidden, MeshgateError, notFound } from '../domain/errors';
 import { assertTransition } from '../domain/status';
 import { durationHours, effectiveTerms } from '../domain/request';
+import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import { aboutRequest, auditEvent, commit, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import { submitRequest } from './requests';
 
 const subjectOf = (r: AccessRequest) => ({ domain: r.domain, requestId: r.id, productId: r.productId });
 const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
@@ -83,6 +85,9 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   }
 
   const now = deps.clock.now();
+  // An extension runs on from the end of the grant it extends, if that is still to come.
+  const extended = r.extendsGrantId ? await deps.store.getGrant(r.extendsGrantId) : undefined;
+  const start = extended?.status === 'ACTIVE' && new Date(extended.expiresAt) > now ? new Date(extended.expiresAt) : now;
   const grant: Grant = {
     id: r.grantId ?? deps.ids.next('grt'),
     requestId: r.id,
@@ -94,7 +99,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     accountId: spec.accountId,
     scope,
     grantedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + durationHours(duration) * 3_600_000).toISOString(),
+    expiresAt: new Date(start.getTime() + durationHours(duration) * 3_600_000).toISOString(),
     status: 'ACTIVE',
     entries,
   };
@@ -110,7 +115,16 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   } catch (err) {
     ignoreConflict(err);
     await removeIfStray(deps, r.id, spec);
+    return;
   }
+  if (extended) await endReplaced(deps, extended, r.id);
+}
+
+/** The grant an extension replaces ends; its Lake Formation permission stays, now the extension's. */
+async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
+  const oldRequest = await deps.store.getRequest(old.requestId);
+  if (!oldRequest || oldRequest.status !== 'ACTIVE') return;
+  await startEnding(deps, SYSTEM, oldRequest, old, 'REVOKED', `replaced by extension ${byRequest}`).catch(ignoreConflict);
 }
 
 async function markFailed(deps: WorkerDeps, r: AccessRequest, failure: { reason: string; code: string; failedTables?: string[] }, entries: PermissionEntry[]) {
@@ -210,7 +224,11 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   const now = deps.clock.now().toISOString();
   let entries: PermissionEntry[];
   try {
-    entries = await deps.lakeFormation.revoke(await tableGrantFor(deps, { ...r, scope: grant.scope }));
+    const spec = await tableGrantFor(deps, { ...r, scope: grant.scope });
+    const shared = await sharedTables(deps, grant, spec);
+    const own = spec.tables.filter((t) => !shared.has(t));
+    entries = own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
+    for (const t of shared) entries.push({ action: 'revoke', table: t, sent: {}, result: 'already', error: { code: 'KEPT', message: 'held by another active grant of the same principal' } });
     const failed = entries.filter((e) => e.result === 'failed');
     if (failed.length > 0) throw new LakeFormationError(failed[0]!.error?.code ?? 'PARTIAL_FAILURE', describeFailures(failed, entries.length), false, entries);
   } catch (err) {
@@ -229,6 +247,40 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
       reason: grant.endReason,
     }),
   ], { ...grant, status: final, endedAt: now, entries: [...grant.entries, ...entries] }).catch(ignoreConflict);
+}
+
+/**
+ * Lake Formation holds one permission per principal and resource, however many grants asked for
+ * it: tables whose permission another ACTIVE grant also needs (an extension, or a second request
+ * for the same principal) are not revoked with this one.
+ */
+async function sharedTables(deps: WorkerDeps, grant: Grant, spec: TableGrant): Promise<Set<string>> {
+  const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
+    (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal && g.productId === grant.productId,
+  );
+  const held = new Set<string>();
+  for (const o of others) {
+    const oSpec = await tableGrantFor(deps, { id: o.requestId, productId: o.productId, domain: o.domain, principal: o.principal, scope: o.scope });
+    for (const e of plannedEntries(oSpec)) held.add(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
+  }
+  return new Set(plannedEntries(spec).filter((e) => held.has(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource))).map((e) => e.table));
+}
+
+/** The requester asks for more time on an active grant: a new request, decided like any other. */
+export async function extendGrant(deps: Deps, who: Principal, grantId: string, input: { duration: AccessRequest['duration']; purpose: string }) {
+  const grant = await deps.store.getGrant(grantId);
+  const r = grant && (await deps.store.getRequest(grant.requestId));
+  if (!grant || !r || !deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed) {
+    throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
+  }
+  const decision = deps.policy.decide(aboutRequest(who.userId, r, 'extend'));
+  if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${decision.reason}`);
+  if (grant.status !== 'ACTIVE' || r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be extended; this one is ${grant.status}.`);
+  const open = (await deps.store.listRequestsByRequester(who.userId)).find(
+    (x) => x.extendsGrantId === grantId && !['DENIED', 'CANCELLED', 'FAILED', 'REVOKED', 'EXPIRED'].includes(x.status),
+  );
+  if (open) throw conflict('EXTENSION_OPEN', `Extension ${open.id} of this grant is already ${open.status}.`);
+  return submitRequest(deps, who, { productId: grant.productId, principal: grant.principal, scope: grant.scope, duration: input.duration, purpose: input.purpose, extendsGrantId: grantId });
 }
 
 /** A lost race means another worker recorded the outcome; nothing to add. */

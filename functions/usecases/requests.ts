@@ -10,6 +10,7 @@ export interface NewRequest {
   scope: Scope;
   duration: Duration;
   purpose: string;
+  extendsGrantId?: string;
 }
 
 const STAGES: Stage['name'][] = ['owner', 'compliance'];
@@ -73,6 +74,7 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
     scope: input.scope,
     duration: input.duration,
     purpose: input.purpose,
+    extendsGrantId: input.extendsGrantId,
     status: 'PENDING',
     stages: plan.stages,
     explanation: plan.explanation,
@@ -87,6 +89,7 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
       scope: request.scope,
       duration: request.duration,
       purpose: request.purpose,
+      extendsGrantId: request.extendsGrantId,
       piiColumns: plan.piiColumns,
       decision: plan.explanation,
       stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })),

@@ -61,6 +61,8 @@ const MATRIX: Row[] = [
   ['GET /v1/grants',                                                    200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/grants/{id}/revoke',                                       202, 202, 403, 404, 403, 403, 202],
   ['POST /v1/grants/{id}/revoke [already REVOKED]',                     409, 409, null, 404, null, null, 409],
+  ['POST /v1/grants/{id}/extend',                                       201, 403, 403, 404, 403, 403, 403],
+  ['POST /v1/grants/{id}/extend [already REVOKED]',                     409, null, null, 404, null, null, null],
   ['GET /v1/audit',                                                     403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/audit [domain=sales]',                                      403, 403, 403, 403, 403, 200, 403],
   ['POST /v1/policy/explain',                                           200, 200, 200, 200, 200, 200, 200],
@@ -578,6 +580,30 @@ const CASES: Record<string, Case> = {
       await unchangedRequest(fx);
       expect(await grantStatus(fx.grantId!)).toBe('ACTIVE');
     },
+  },
+  'POST /v1/grants/{id}/extend': {
+    context: 'request',
+    arrange: () => active(),
+    act: (u, fx) => p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'the study runs longer' }),
+    ok: async (res, _u, fx) => {
+      expect(res.body).toMatchObject({ status: 'PENDING', extendsGrantId: fx.grantId, requester: 'alice' });
+      expect((await p.call('alice', 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 1, unit: 'days' }, purpose: 'again' })).status).toBe(409);
+    },
+    unchanged: async (fx) => {
+      await unchangedRequest(fx);
+      expect(await grantStatus(fx.grantId!)).toBe('ACTIVE');
+    },
+  },
+  'POST /v1/grants/{id}/extend [already REVOKED]': {
+    context: 'request',
+    arrange: async () => {
+      const fx = await active();
+      expect((await p.call('bob', 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+      await p.queue.onIdle();
+      return { ...fx, before: await snapshot(fx.id!) };
+    },
+    act: (u, fx) => p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'more' }),
+    unchanged: unchangedRequest,
   },
   'POST /v1/grants/{id}/revoke [already REVOKED]': {
     context: 'request',

@@ -28,7 +28,7 @@ test('alice requests, bob approves, the grant becomes ACTIVE in the ledger, bob 
   ]);
   const ledger = await p.ledger.list('111111111111');
   expect(ledger).toHaveLength(1);
-  expect(ledger[0]).toMatchObject({ principal: newRequest('x').principal, grantId: created.body.id, permissions: ['SELECT'] });
+  expect(ledger[0]).toMatchObject({ principal: created.body.principal, grantId: created.body.id, permissions: ['SELECT'] });
 
   const grants = await p.call('alice', 'GET', '/v1/grants');
   const grant = grants.body.items.find((g: { requestId: string }) => g.requestId === created.body.id);

@@ -7,10 +7,15 @@ export type DemoUser = (typeof DEMO_USERS)[number];
 
 export const ROLE_ARN = 'arn:aws:iam::555555555555:role/analyst';
 
-/** A request body for `POST /v1/requests` with sensible defaults. */
+let roles = 0;
+/**
+ * A request body for `POST /v1/requests` with sensible defaults. Each gets its own consumer role:
+ * Lake Formation holds one permission per principal and resource, so requests that shared a role
+ * would share their permission.
+ */
 export const newRequest = (productId: string, over: Record<string, unknown> = {}) => ({
   productId,
-  principal: ROLE_ARN,
+  principal: `${ROLE_ARN}-${++roles}`,
   scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
   duration: { value: 7, unit: 'days' },
   purpose: 'Quarterly campaign attribution',

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { cellsFilter, filterName, plannedEntries } from '../../domain/lakeformation';
+import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
 import type { DomainAccount, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
 
 export interface LedgerEntry extends LfPermission {
@@ -12,9 +12,9 @@ export interface LedgerEntry extends LfPermission {
 
 /**
  * A local stand-in for Lake Formation: permissions (and data cells filters) are rows in a table of
- * the embedded store, one per (account, request, table), holding the exact entry the AWS adapter
- * would send. Granting twice or revoking what is gone is answered as already done, as Lake
- * Formation does.
+ * the embedded store holding the exact entry the AWS adapter would send. As in Lake Formation, a
+ * principal holds one permission per resource, whichever request asked for it first (the row
+ * names that request); granting it twice or revoking what is gone is answered as already done.
  */
 export class LocalLakeFormationLedger implements LakeFormationPort {
   private readonly doc: DynamoDBDocumentClient;
@@ -60,7 +60,7 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
         permissions: e.Permissions,
         grantedAt: this.now().toISOString(),
       };
-      const result = await this.putOnce({ pk: `LF#${g.accountId}`, sk: `${g.grantId}|${g.database}.${e.table}`, ...row });
+      const result = await this.putOnce({ pk: `LF#${g.accountId}`, sk: permissionKey(row.principal, e.Resource), ...row });
       out.push({ action: 'grant', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
     }
     return out;
@@ -69,7 +69,7 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
   async revoke(g: TableGrant): Promise<PermissionEntry[]> {
     const out: PermissionEntry[] = [];
     for (const e of plannedEntries(g)) {
-      const result = await this.remove(`LF#${g.accountId}`, `${g.grantId}|${g.database}.${e.table}`);
+      const result = await this.remove(`LF#${g.accountId}`, permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
       out.push({ action: 'revoke', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
     }
     for (const table of g.onlyTables ?? g.tables) {
