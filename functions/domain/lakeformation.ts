@@ -70,13 +70,18 @@ export function cellsFilter(g: GrantShape, table: string): Record<string, unknow
   };
 }
 
-/** A stable identity for "this principal holds a permission on this resource", to compare listings. */
-export function permissionKey(principal: string, resource: Record<string, unknown>): string {
+/** JSON with object keys sorted and arrays of scalars sorted: equal content, equal text. */
+export function canonicalJson(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(canonical).sort()
       : v && typeof v === 'object'
         ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
         : v;
-  return `${principal} ${JSON.stringify(canonical(resource))}`;
+  return JSON.stringify(canonical(value));
+}
+
+/** A stable identity for "this principal holds a permission on this resource", to compare listings. */
+export function permissionKey(principal: string, resource: Record<string, unknown>): string {
+  return `${principal} ${canonicalJson(resource)}`;
 }

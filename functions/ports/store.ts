@@ -67,6 +67,8 @@ export interface Store {
   listGrantsByRequester(requester: string): Promise<Grant[]>;
   /** ACTIVE grants whose expiry is at or before `at`, soonest first. */
   listGrantsExpiringBy(at: string): Promise<Grant[]>;
+  /** Grants being revoked (REVOKING), oldest first. */
+  listGrantsEnding(): Promise<Grant[]>;
 
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;

@@ -88,6 +88,10 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   // An extension runs on from the end of the grant it extends, if that is still to come.
   const extended = r.extendsGrantId ? await deps.store.getGrant(r.extendsGrantId) : undefined;
   const start = extended?.status === 'ACTIVE' && new Date(extended.expiresAt) > now ? new Date(extended.expiresAt) : now;
+  // The grant keeps what every attempt sent: earlier (partly failed) attempts are in the trail.
+  const earlier = (await deps.store.listRequestAudit(r.id))
+    .filter((e) => e.type === 'FULFILMENT_FAILED')
+    .flatMap((e) => (Array.isArray(e.detail.entries) ? (e.detail.entries as PermissionEntry[]) : []));
   const grant: Grant = {
     id: r.grantId ?? deps.ids.next('grt'),
     requestId: r.id,
@@ -101,7 +105,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     grantedAt: now.toISOString(),
     expiresAt: new Date(start.getTime() + durationHours(duration) * 3_600_000).toISOString(),
     status: 'ACTIVE',
-    entries,
+    entries: [...earlier, ...entries],
   };
   const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
   try {
@@ -196,12 +200,17 @@ export async function revokeGrant(deps: Deps, who: Principal, grantId: string, r
 }
 
 /**
- * The sweeper: every ACTIVE grant whose expiry has passed starts ending. Returns the grants it
- * took; a grant someone else changed meanwhile is left to them.
+ * The sweeper: every ACTIVE grant whose expiry has passed starts ending, and every grant still
+ * REVOKING is handed to the worker again. Returns the grants it expired; a grant someone else
+ * changed meanwhile is left to them.
  */
 export async function expireDue(deps: Deps): Promise<string[]> {
   const now = deps.clock.now().toISOString();
   const expired: string[] = [];
+  // Revokes whose jobs ran out of deliveries are handed to the worker again: ending is never lost.
+  for (const grant of await deps.store.listGrantsEnding()) {
+    await deps.queue.send({ kind: 'revoke', requestId: grant.requestId });
+  }
   for (const grant of await deps.store.listGrantsExpiringBy(now)) {
     const r = await deps.store.getRequest(grant.requestId);
     if (!r || r.status !== 'ACTIVE') continue;
@@ -251,12 +260,13 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
 
 /**
  * Lake Formation holds one permission per principal and resource, however many grants asked for
- * it: tables whose permission another ACTIVE grant also needs (an extension, or a second request
- * for the same principal) are not revoked with this one.
+ * it: tables whose permission another ACTIVE grant also needs (an extension, a second request for
+ * the same principal, another product over the same table) are not revoked with this one.
  */
 async function sharedTables(deps: WorkerDeps, grant: Grant, spec: TableGrant): Promise<Set<string>> {
+  // Any product: two products may share a table.
   const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
-    (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal && g.productId === grant.productId,
+    (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,
   );
   const held = new Set<string>();
   for (const o of others) {

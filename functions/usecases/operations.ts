@@ -1,6 +1,6 @@
 import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
-import { permissionKey, plannedEntries } from '../domain/lakeformation';
+import { canonicalJson, permissionKey, plannedEntries } from '../domain/lakeformation';
 import type { CatalogSource } from '../ports/catalog';
 import type { DomainAccount, LfPermission, PermissionEntry, TableGrant } from '../ports/lakeformation';
 import { auditEvent, SYSTEM, type Deps, type WorkerDeps } from './deps';
@@ -38,7 +38,7 @@ export async function syncDomain(deps: OperationsDeps, actor: Principal | typeof
   for (const p of found) {
     const before = existing.get(p.id);
     existing.delete(p.id);
-    if (before && JSON.stringify(before) === JSON.stringify(p)) {
+    if (before && canonicalJson(before) === canonicalJson(p)) {
       report.unchanged++;
       continue;
     }

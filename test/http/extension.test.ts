@@ -18,6 +18,7 @@ test('an extension is decided like a new request, runs on from the old expiry, a
   expect(grant.expiresAt).toBe('2026-11-28T10:00:00.000Z');
 
   clock.t = new Date('2026-11-27T10:00:00Z');
+  p.resetTokens();
   const ext = await p.call('alice', 'POST', `/v1/grants/${grant.id}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'the study runs longer' });
   expect(ext.status).toBe(201);
   expect(ext.body).toMatchObject({ status: 'PENDING', extendsGrantId: grant.id, principal: body.principal, scope: grant.scope });

@@ -60,7 +60,10 @@ export async function startPortal(opts: EmbeddedOptions = {}) {
     return { status: res.status, body: json };
   }
 
-  return { ...portal, token, call };
+  /** Forgets the tokens (they last 12 hours of the portal's clock; a test that moves it past that signs in again). */
+  const resetTokens = () => tokens.clear();
+
+  return { ...portal, token, call, resetTokens };
 }
 
 export type TestPortal = Awaited<ReturnType<typeof startPortal>>;

@@ -29,7 +29,7 @@ import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
  *   membership  MEMBERSHIP          <domain>#<user>#<role>
  *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
  *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending)
- *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT / <expiresAt>#<id> (while active)
+ *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id> (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>                                      AUDIT#<d> / <at>#<id>     AUDITDAY#<yyyy-mm-dd> / <at>#<id>
  */
 export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
@@ -98,6 +98,7 @@ const grantItem = (g: Grant): Item => ({
   gsi2pk: `GRANTDOMAIN#${g.domain}`,
   gsi2sk: `${g.grantedAt}#${g.id}`,
   ...(g.status === 'ACTIVE' ? { gsi3pk: 'ACTIVEGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
+  ...(g.status === 'REVOKING' ? { gsi3pk: 'ENDINGGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
 });
 
 const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
@@ -285,6 +286,8 @@ export class DynamoStore implements Store {
       KeyConditionExpression: 'gsi3pk = :p AND gsi3sk <= :at',
       ExpressionAttributeValues: { ':p': 'ACTIVEGRANT', ':at': `${at}#\uffff` },
     });
+
+  listGrantsEnding = () => this.byKey<Grant>('ENDINGGRANT', 'gsi3');
 
   async appendAudit(event: AuditEvent): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));

@@ -1,4 +1,5 @@
 import { handle } from 'hono/aws-lambda';
+import { z } from 'zod';
 import type { SQSBatchResponse, SQSEvent } from './lambda-types';
 import { createApp } from '../../http/app';
 import { loadPolicyEngine } from '../../policy/files';
@@ -39,7 +40,7 @@ export async function createWorkerHandler(env: Record<string, string | undefined
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       try {
-        await runJob(deps, JSON.parse(record.body) as Job);
+        await runJob(deps, parseJob(record.body));
       } catch (err) {
         console.error(JSON.stringify({ level: 'ERROR', message: 'job failed', messageId: record.messageId, error: String(err) }));
         batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -47,6 +48,16 @@ export async function createWorkerHandler(env: Record<string, string | undefined
     }
     return { batchItemFailures };
   };
+}
+
+const JobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('grant'), requestId: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('revoke'), requestId: z.string().min(1) }),
+]);
+
+/** A message that is not a job fails (and ends in the dead-letter queue) rather than vanish. */
+function parseJob(body: string): Job {
+  return JobSchema.parse(JSON.parse(body));
 }
 
 /** The scheduled tasks (EventBridge Scheduler): `{"task": "sweep" | "sync" | "reconcile"}`. */

@@ -16,8 +16,10 @@ export function devAuth(store: Pick<Store, 'getUser'>, now: () => Date = () => n
     async login(user) {
       const u = await store.getUser(user);
       if (!u) throw notFound('USER_NOT_FOUND', `No user ${user}; sign in as one of the demo users.`);
-      const exp = Math.floor(now().getTime() / 1000) + TTL_SECONDS;
-      return { token: await sign({ sub: u.id, name: u.name, exp, iss: 'meshgate-local' }, key, 'HS256'), expiresAt: new Date(exp * 1000).toISOString() };
+      // The expiry is a claim of our own, checked against the portal's clock (the same clock that
+      // stamps requests), not JWT `exp`, which the library checks against the wall clock.
+      const until = Math.floor(now().getTime() / 1000) + TTL_SECONDS;
+      return { token: await sign({ sub: u.id, name: u.name, until, iss: 'meshgate-local' }, key, 'HS256'), expiresAt: new Date(until * 1000).toISOString() };
     },
     async authenticate(c) {
       const header = c.req.header('authorization') ?? '';
@@ -26,6 +28,7 @@ export function devAuth(store: Pick<Store, 'getUser'>, now: () => Date = () => n
       try {
         const claims = await verify(match[1]!, key, 'HS256');
         if (claims.iss !== 'meshgate-local' || typeof claims.sub !== 'string') return undefined;
+        if (typeof claims.until !== 'number' || claims.until * 1000 <= now().getTime()) return undefined;
         return { userId: claims.sub, name: String(claims.name ?? claims.sub) };
       } catch {
         return undefined;

@@ -1,0 +1,352 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { GetDatabasesCommand, GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  GrantPermissionsCommand,
+  LakeFormationClient,
+  ListPermissionsCommand,
+  RevokePermissionsCommand,
+  type PrincipalResourcePermissions,
+} from '@aws-sdk/client-lakeformation';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { parseConfig, type MeshgateConfig } from '../../config/schema';
+import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import { permissionKey } from '../../functions/domain/lakeformation';
+import type { StatusChanged } from '../../functions/ports/events';
+
+// `MESHGATE_BACKEND=aws npm start` end to end, with nothing leaving the process: DynamoDB is an
+// embedded dynalite reached through the SDK's standard AWS_ENDPOINT_URL_DYNAMODB (the module-scope
+// default client of dynamo-store resolves its endpoint lazily, at its first call, which happens after
+// the variables are set below); Lake Formation, STS, Glue and EventBridge are stubbed for every
+// instance. AWS_ENDPOINT_URL points everything else at a closed loopback port, so a call that slipped
+// past the stubs fails here instead of reaching AWS.
+
+const TABLE = 'meshgate-test';
+const REPO = join(__dirname, '../..');
+const POLICY_DIR = join(REPO, 'policies');
+const EXAMPLE = join(REPO, 'config/example.json');
+const SALES_ACCOUNT = '111111111111';
+const BROKER_ROLE = 'arn:aws:iam::111111111111:role/meshgate-broker';
+const SALES_EXTERNAL_ID = 'meshgate-sandbox-sales-7f3c2a';
+const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
+const ORDERS = { Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' } };
+
+const ENV_KEYS = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_EC2_METADATA_DISABLED',
+] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+
+const lf = mockClient(LakeFormationClient);
+const sts = mockClient(STSClient);
+const glue = mockClient(GlueClient);
+const eb = mockClient(EventBridgeClient);
+
+/** What the SDK does before signing a call: asks the client's credential provider (the broker's). */
+async function resolveCredentials(getClient: () => unknown) {
+  const config = (getClient() as { config: { credentials: () => Promise<{ accessKeyId: string }> } }).config;
+  return config.credentials();
+}
+
+/** A tiny Lake Formation: GrantPermissions adds, RevokePermissions removes, ListPermissions lists. */
+let held: PrincipalResourcePermissions[] = [];
+type PermInput = { Principal?: { DataLakePrincipalIdentifier?: string }; Resource?: object; Permissions?: string[] };
+const keyOf = (p: PermInput) => permissionKey(p.Principal?.DataLakePrincipalIdentifier ?? '', (p.Resource ?? {}) as Record<string, unknown>);
+const brokerKeys: string[] = [];
+
+function installStubs() {
+  held = [];
+  brokerKeys.length = 0;
+  sts.on(AssumeRoleCommand).callsFake(() => ({
+    Credentials: {
+      AccessKeyId: 'ASIABROKER',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
+  }));
+  glue.on(GetDatabasesCommand).callsFake(async (_input, getClient) => {
+    brokerKeys.push((await resolveCredentials(getClient)).accessKeyId);
+    return { DatabaseList: [{ Name: 'sales_gold' }] };
+  });
+  glue.on(GetTablesCommand).resolves({
+    TableList: [
+      {
+        Name: 'orders',
+        Description: 'One row per order',
+        Parameters: { 'meshgate:product': 'true', 'meshgate:owner': 'bob', 'meshgate:tags': 'orders,finance' },
+        StorageDescriptor: {
+          Columns: [
+            { Name: 'order_id', Type: 'string' },
+            { Name: 'amount', Type: 'decimal(12,2)' },
+          ],
+        },
+      },
+      { Name: 'staging_orders', Parameters: {} },
+    ],
+  });
+  lf.onAnyCommand().resolves({});
+  lf.on(GrantPermissionsCommand).callsFake(async (input: PermInput, getClient) => {
+    brokerKeys.push((await resolveCredentials(getClient)).accessKeyId);
+    if (!held.some((p) => keyOf(p) === keyOf(input))) held.push({ Principal: input.Principal, Resource: input.Resource, Permissions: input.Permissions } as PrincipalResourcePermissions);
+    return {};
+  });
+  lf.on(RevokePermissionsCommand).callsFake(async (input: PermInput) => {
+    held = held.filter((p) => keyOf(p) !== keyOf(input));
+    return {};
+  });
+  lf.on(ListPermissionsCommand).callsFake(() => ({ PrincipalResourcePermissions: held }));
+  eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_e, i) => ({ EventId: `evt-${i}` })),
+  }));
+}
+
+let dynamo: EmbeddedDynamo;
+let config: MeshgateConfig;
+let aws: typeof import('../../functions/adapters/local/aws-backend');
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  await ensureTable(dynamo.client, TABLE);
+  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_REGION = 'eu-west-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test-only';
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  aws = await import('../../functions/adapters/local/aws-backend');
+  config = parseConfig({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), tableName: TABLE }, EXAMPLE);
+  installStubs();
+});
+
+afterAll(async () => {
+  lf.restore();
+  sts.restore();
+  glue.restore();
+  eb.restore();
+  for (const k of ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+  await dynamo?.close();
+});
+
+type Portal = Awaited<ReturnType<typeof import('../../functions/adapters/local/aws-backend').createAwsBackedPortal>>;
+
+function caller(portal: Portal) {
+  const tokens = new Map<string, string>();
+  const login = (user: string) =>
+    portal.app.request('/auth/dev-login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+  async function call(user: string, method: string, path: string, body?: unknown) {
+    let token = tokens.get(user);
+    if (!token) {
+      const res = await login(user);
+      if (res.status !== 200) throw new Error(`dev-login ${user}: ${res.status} ${await res.text()}`);
+      token = ((await res.json()) as { token: string }).token;
+      tokens.set(user, token);
+    }
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await portal.app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+  return { login, call };
+}
+
+/** Polls until `check` returns a value, for at most `ms`. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const published = (): StatusChanged[] =>
+  eb.commandCalls(PutEventsCommand).flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged));
+const publishedEntries = (): PutEventsRequestEntry[] => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+
+describe('readConfigFile', () => {
+  test('reads and validates the example configuration', () => {
+    const c = aws.readConfigFile(EXAMPLE);
+    expect(c).toMatchObject({ stage: 'sandbox', tableName: 'meshgate-sandbox', eventBusName: 'meshgate-sandbox', admins: ['erin'] });
+    expect(c.domains.map((d) => d.id)).toEqual(['sales', 'finance']);
+  });
+
+  test('no path, an unreadable file and an invalid file are named errors', () => {
+    expect(() => aws.readConfigFile(undefined)).toThrow(/MESHGATE_CONFIG/);
+    expect(() => aws.readConfigFile(join(REPO, 'config/does-not-exist.json'))).toThrow(/Cannot read .*does-not-exist\.json/);
+    expect(() => aws.readConfigFile(join(REPO, 'package.json'))).toThrow(/Invalid .*package\.json[\s\S]*stage/);
+  });
+});
+
+describe('createAwsBackedPortal against stubbed AWS', () => {
+  let portal: Portal;
+  let second: Portal | undefined;
+  afterAll(async () => {
+    await second?.close();
+    await portal?.close();
+  });
+
+  test('registers the configured domains and roles in DynamoDB, through the default client', async () => {
+    portal = await aws.createAwsBackedPortal({ config, policyDir: POLICY_DIR });
+    // Read back through an explicit client on the dynalite endpoint: the portal's writes landed there.
+    const direct = new DynamoStore(TABLE, dynamo.client);
+    expect((await direct.listDomains()).map((d) => d.id).sort()).toEqual(['finance', 'sales']);
+    expect(await direct.getDomain('sales')).toEqual({
+      id: 'sales',
+      name: 'Sales',
+      accountId: SALES_ACCOUNT,
+      region: 'eu-west-1',
+      broker: { roleArn: BROKER_ROLE, externalId: SALES_EXTERNAL_ID },
+    });
+    const memberships = (await direct.listMemberships()).map((m) => `${m.domain}|${m.user}|${m.role}`).sort();
+    expect(memberships).toEqual(['*|carol|compliance', '*|dave|auditor', '*|erin|admin', 'finance|fiona|owner', 'sales|bob|owner']);
+    expect((await portal.deps.store.listUsers()).map((u) => u.id).sort()).toEqual(['bob', 'carol', 'dave', 'erin', 'fiona']);
+  });
+
+  test('dev-login: configured users sign in, unknown users are 404 USER_NOT_FOUND', async () => {
+    const { login, call } = caller(portal);
+    expect((await login('bob')).status).toBe(200);
+    const alice = await login('alice');
+    expect(alice.status).toBe(404);
+    expect(((await alice.json()) as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
+    const me = await call('bob', 'GET', '/v1/me');
+    expect(me.body).toMatchObject({ id: 'bob', memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }] });
+  });
+
+  test('sync, request, approve, grant, reconcile, revoke: every AWS call as expected', async () => {
+    const { call, login } = caller(portal);
+    await portal.deps.store.putUser({ id: 'alice', name: 'Alice Martin' });
+    expect((await login('alice')).status).toBe(200);
+
+    // Sync reads the sales account's Glue catalog as the broker role.
+    const sync = await call('bob', 'POST', '/v1/domains/sales/sync');
+    expect(sync.status).toBe(200);
+    expect(sync.body).toMatchObject({ domain: 'sales', added: ['sales/orders'], updated: [], retired: [], unchanged: 0 });
+    expect(glue).toHaveReceivedCommandWith(GetDatabasesCommand, { CatalogId: SALES_ACCOUNT });
+    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: BROKER_ROLE,
+      RoleSessionName: `meshgate-${SALES_ACCOUNT}`,
+      ExternalId: SALES_EXTERNAL_ID,
+      DurationSeconds: 3600,
+    });
+    expect(brokerKeys).toEqual(['ASIABROKER']);
+
+    const product = await call('alice', 'GET', '/v1/products/sales/orders');
+    expect(product.status).toBe(200);
+    expect(product.body).toMatchObject({
+      id: 'sales/orders',
+      classification: 'internal',
+      owner: 'bob',
+      tags: ['orders', 'finance'],
+      location: { catalogId: SALES_ACCOUNT, database: 'sales_gold', table: 'orders' },
+      columns: [
+        { name: 'order_id', type: 'string', pii: false },
+        { name: 'amount', type: 'decimal(12,2)', pii: false },
+      ],
+    });
+
+    // Alice asks, Bob (the sales owner) approves; the in-process worker grants in Lake Formation.
+    const created = await call('alice', 'POST', '/v1/requests', {
+      productId: 'sales/orders',
+      principal: ANALYST,
+      scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+      duration: { value: 7, unit: 'days' },
+      purpose: 'Order volume dashboard',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'PENDING', stages: [{ name: 'owner' }] });
+    const id = created.body.id as string;
+    const approved = await call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('APPROVED');
+
+    const active = await waitFor('ACTIVE', async () => {
+      const r = await call('alice', 'GET', `/v1/requests/${id}`);
+      return r.body.status === 'ACTIVE' ? r.body : undefined;
+    });
+    const granted = {
+      CatalogId: SALES_ACCOUNT,
+      Principal: { DataLakePrincipalIdentifier: ANALYST },
+      Resource: ORDERS,
+      Permissions: ['SELECT'],
+    };
+    expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
+    expect(lf.commandCalls(GrantPermissionsCommand)[0]!.args[0].input).toEqual(granted);
+    // Glue and Lake Formation share the broker credentials: still one AssumeRole.
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    expect(brokerKeys).toEqual(['ASIABROKER', 'ASIABROKER']);
+
+    // Every status change reached the configured EventBridge bus, in order.
+    await waitFor('the ACTIVE event', () => (published().some((e) => e.requestId === id && e.toStatus === 'ACTIVE') ? true : undefined));
+    for (const entry of publishedEntries()) {
+      expect(entry).toMatchObject({ Source: 'meshgate', DetailType: 'Meshgate Access Request Status Changed', EventBusName: 'meshgate-sandbox' });
+    }
+    const mine = published().filter((e) => e.requestId === id);
+    expect(mine.map((e) => [e.fromStatus, e.toStatus])).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'APPROVED'],
+      ['APPROVED', 'GRANTING'],
+      ['GRANTING', 'ACTIVE'],
+    ]);
+    expect(mine.every((e) => e.productId === 'sales/orders' && e.domain === 'sales' && e.requester === 'alice' && e.principal === ANALYST)).toBe(true);
+    expect(mine.map((e) => e.actor)).toEqual(['alice', 'bob', 'meshgate', 'meshgate']);
+    expect(mine[3]!.grantId).toBe(active.grantId);
+
+    // While ACTIVE, Lake Formation holds exactly the granted permission: nothing to report.
+    const whileActive = await call('bob', 'POST', '/v1/domains/sales/reconcile');
+    expect(whileActive.status).toBe(200);
+    expect(whileActive.body).toMatchObject({ domain: 'sales', checked: { permissions: 1, grants: 1 }, missing: [], stray: [], foreign: [], unresolved: [] });
+    expect(lf).toHaveReceivedCommandWith(ListPermissionsCommand, { CatalogId: SALES_ACCOUNT });
+
+    // Bob revokes: the very same resource is revoked.
+    const revoke = await call('bob', 'POST', `/v1/grants/${active.grantId}/revoke`, { reason: 'dashboard retired' });
+    expect(revoke.status).toBe(202);
+    await waitFor('REVOKED', async () => ((await call('alice', 'GET', `/v1/requests/${id}`)).body.status === 'REVOKED' ? true : undefined));
+    expect(lf).toHaveReceivedCommandTimes(RevokePermissionsCommand, 1);
+    expect(lf.commandCalls(RevokePermissionsCommand)[0]!.args[0].input).toEqual(granted);
+    await waitFor('the REVOKED event', () => (published().some((e) => e.requestId === id && e.toStatus === 'REVOKED') ? true : undefined));
+    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']);
+
+    const afterRevoke = await call('bob', 'POST', '/v1/domains/sales/reconcile');
+    expect(afterRevoke.status).toBe(200);
+    expect(afterRevoke.body).toMatchObject({ checked: { permissions: 0, grants: 1 }, missing: [], stray: [], foreign: [], unresolved: [] });
+    // Reconciliation repaired nothing: still the one grant and the one revoke.
+    expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
+    expect(lf).toHaveReceivedCommandTimes(RevokePermissionsCommand, 1);
+  });
+
+  test('a second portal on the same table does not register the memberships again', async () => {
+    const before = await portal.deps.store.listMemberships();
+    second = await aws.createAwsBackedPortal({ config, policyDir: POLICY_DIR });
+    const after = await second.deps.store.listMemberships();
+    expect(after).toHaveLength(before.length);
+    expect(after.map((m) => `${m.domain}|${m.user}|${m.role}`).sort()).toEqual(before.map((m) => `${m.domain}|${m.user}|${m.role}`).sort());
+    // Nor their audit events: MEMBERSHIP_ADDED was recorded once per membership.
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const added = await portal.deps.store.queryAudit({ from, to, limit: 1000 });
+    expect(added.items.filter((e) => e.type === 'MEMBERSHIP_ADDED')).toHaveLength(before.length);
+    // The user added by hand (alice) stays; the configured ones are not duplicated.
+    expect((await second.deps.store.listUsers()).map((u) => u.id).sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'fiona']);
+  });
+});

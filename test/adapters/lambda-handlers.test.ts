@@ -1,0 +1,348 @@
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { GrantPermissionsCommand, LakeFormationClient, RevokePermissionsCommand } from '@aws-sdk/client-lakeformation';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import type { LambdaEvent } from 'hono/aws-lambda';
+import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
+import type { StatusChanged } from '../../functions/ports/events';
+
+// The three Lambda entry points, built from their environment exactly as on AWS. DynamoDB is an
+// embedded dynalite reached through AWS_ENDPOINT_URL_DYNAMODB (dynamo-store's module-scope default
+// client resolves its endpoint at its first call, after the variables below are set); SQS, Lake
+// Formation, STS, Glue and EventBridge are stubbed for every instance, and AWS_ENDPOINT_URL sends
+// anything that slipped past the stubs to a closed loopback port rather than to AWS.
+
+const TABLE = 'meshgate-test';
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs';
+const ENV = {
+  MESHGATE_TABLE_NAME: TABLE,
+  MESHGATE_QUEUE_URL: QUEUE_URL,
+  MESHGATE_EVENT_BUS_NAME: 'bus',
+  MESHGATE_POLICY_DIR: join(__dirname, '../../policies'),
+};
+const ACCOUNT = '222222222222';
+const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
+/** The swept grant's principal: no other grant holds its permission, so the revoke really goes out. */
+const SHORT_LOOK = 'arn:aws:iam::555555555555:role/short-look';
+const TRAFFIC = { Table: { CatalogId: ACCOUNT, DatabaseName: 'marketing_gold', Name: 'web_traffic' } };
+
+const ENV_KEYS = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_EC2_METADATA_DISABLED',
+] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+
+const sqs = mockClient(SQSClient);
+const lf = mockClient(LakeFormationClient);
+const sts = mockClient(STSClient);
+const glue = mockClient(GlueClient);
+const eb = mockClient(EventBridgeClient);
+
+const product: DataProduct = {
+  id: 'marketing/web_traffic',
+  domain: 'marketing',
+  name: 'web_traffic',
+  title: 'Web traffic',
+  description: 'Sessions per page and day',
+  owner: 'mia',
+  classification: 'public',
+  tags: ['web'],
+  location: { catalogId: ACCOUNT, database: 'marketing_gold', table: 'web_traffic' },
+  columns: [
+    { name: 'day', type: 'date', pii: false },
+    { name: 'sessions', type: 'bigint', pii: false },
+  ],
+  freshness: 'Daily',
+  status: 'ACTIVE',
+};
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoStore;
+let lambda: typeof import('../../functions/adapters/aws/lambda');
+let api: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createLambdaHandler>>;
+let worker: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createWorkerHandler>>;
+let errors: jest.SpyInstance;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  await ensureTable(dynamo.client, TABLE);
+  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_REGION = 'eu-west-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test-only';
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
+  lf.onAnyCommand().resolves({});
+  sts.on(AssumeRoleCommand).resolves({
+    Credentials: { AccessKeyId: 'ASIABROKER', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) },
+  });
+  glue.onAnyCommand().resolves({});
+  eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_e, i) => ({ EventId: `evt-${i}` })),
+  }));
+
+  // Seeded through an explicit client on the same endpoint: the handlers must find it there.
+  store = new DynamoStore(TABLE, dynamo.client);
+  await store.putDomain({
+    id: 'marketing',
+    name: 'Marketing',
+    accountId: ACCOUNT,
+    region: 'eu-west-1',
+    broker: { roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`, externalId: 'ext-marketing' },
+  });
+  await store.putProduct(product);
+  await store.putUser({ id: 'alice', name: 'Alice Martin' });
+
+  lambda = await import('../../functions/adapters/aws/lambda');
+  api = await lambda.createLambdaHandler(ENV);
+  worker = await lambda.createWorkerHandler(ENV);
+});
+
+beforeEach(() => {
+  errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+});
+afterEach(() => errors.mockRestore());
+
+afterAll(async () => {
+  sqs.restore();
+  lf.restore();
+  sts.restore();
+  glue.restore();
+  eb.restore();
+  for (const k of ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+  await dynamo?.close();
+});
+
+/** An API Gateway HTTP API (v2) event, with the JWT authorizer's claims when given. */
+const apiEvent = (method: string, path: string, claims?: Record<string, string>, body?: unknown) =>
+  ({
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', host: 'api.example.com' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'jest' },
+      requestId: 'r',
+      routeKey: '$default',
+      stage: '$default',
+      time: '21/Nov/2026:00:00:00 +0000',
+      timeEpoch: 0,
+      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false,
+  }) as unknown as LambdaEvent;
+
+const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
+
+async function invoke(method: string, path: string, body?: unknown) {
+  const res = await api(apiEvent(method, path, ALICE, body));
+  return { status: res.statusCode, body: JSON.parse(res.body) };
+}
+
+/** Alice asks for the public product through the API Lambda; it is approved at once. */
+async function submit(): Promise<string> {
+  const res = await invoke('POST', '/v1/requests', {
+    productId: product.id,
+    principal: ANALYST,
+    scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+    duration: { value: 7, unit: 'days' },
+    purpose: 'Traffic dashboard',
+  });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+const jobsSent = () => sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+const published = (): StatusChanged[] =>
+  eb.commandCalls(PutEventsCommand).flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged));
+
+describe('createLambdaHandler', () => {
+  test('a caller named by the JWT claims creates a request; the approved one goes to SQS as a grant job', async () => {
+    const me = await invoke('GET', '/v1/me');
+    expect(me).toEqual({ status: 200, body: { id: 'alice', name: 'Alice Martin', memberships: [] } });
+
+    const before = jobsSent().length;
+    const id = await submit();
+    const r = await invoke('GET', `/v1/requests/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id, requester: 'alice', principal: ANALYST, status: 'APPROVED', stages: [] });
+    expect((await store.getRequest(id))!.status).toBe('APPROVED');
+
+    expect(jobsSent().slice(before)).toEqual([
+      {
+        QueueUrl: QUEUE_URL,
+        MessageBody: JSON.stringify({ kind: 'grant', requestId: id }),
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'grant' } },
+      },
+    ]);
+    expect(JSON.parse(jobsSent().at(-1)!.MessageBody!)).toEqual({ kind: 'grant', requestId: id });
+    // The API never talks to Lake Formation itself.
+    expect(lf).not.toHaveReceivedCommand(GrantPermissionsCommand);
+    // Status changes go to the configured bus.
+    expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
+      Entries: expect.arrayContaining([expect.objectContaining({ EventBusName: 'bus', Source: 'meshgate', DetailType: 'Meshgate Access Request Status Changed' })]),
+    });
+    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED']);
+  });
+
+  test('without authorizer claims the API is 401, and there is no dev-login', async () => {
+    const anonymous = await api(apiEvent('GET', '/v1/requests'));
+    expect(anonymous.statusCode).toBe(401);
+    const login = await api(apiEvent('POST', '/auth/dev-login', undefined, { user: 'alice' }));
+    expect(login.statusCode).toBe(403);
+    expect(JSON.parse(login.body).error.code).toBe('DEV_LOGIN_DISABLED');
+  });
+});
+
+describe('createWorkerHandler', () => {
+  test('a batch with a good job and an unparsable one: only the bad message is a batch item failure', async () => {
+    const id = await submit();
+    const body = jobsSent().at(-1)!.MessageBody!;
+    expect(JSON.parse(body)).toEqual({ kind: 'grant', requestId: id });
+    lf.resetHistory();
+
+    const out = await worker({
+      Records: [
+        { messageId: 'm-good', body },
+        { messageId: 'm-bad', body: '{"kind": "grant", "requestId": ' },
+        { messageId: 'm-bogus', body: '{"kind": "bogus", "requestId": "req_x"}' },
+        { messageId: 'm-no-id', body: '{"kind": "grant"}' },
+      ],
+    });
+    // Not a job: each fails, so SQS retries it and then moves it to the dead-letter queue.
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }, { itemIdentifier: 'm-bogus' }, { itemIdentifier: 'm-no-id' }] });
+
+    const r = (await store.getRequest(id))!;
+    expect(r.status).toBe('ACTIVE');
+    const grant = (await store.getGrant(r.grantId!))!;
+    expect(grant).toMatchObject({ requestId: id, status: 'ACTIVE', accountId: ACCOUNT, principal: ANALYST });
+    expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
+    expect(lf).toHaveReceivedCommandWith(GrantPermissionsCommand, {
+      CatalogId: ACCOUNT,
+      Principal: { DataLakePrincipalIdentifier: ANALYST },
+      Resource: TRAFFIC,
+      Permissions: ['SELECT'],
+    });
+    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE']);
+    // The failure is logged with its message id, for the operator reading the logs.
+    const logged = errors.mock.calls.map((c) => String(c[0]));
+    expect(logged.some((l) => l.includes('"messageId":"m-bad"') && l.includes('job failed'))).toBe(true);
+
+    // A redelivery of the good job changes nothing: the worker is idempotent.
+    expect(await worker({ Records: [{ messageId: 'm-good-again', body }] })).toEqual({ batchItemFailures: [] });
+    expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
+    expect((await store.getRequest(id))!.version).toBe(r.version);
+  });
+});
+
+describe('createScheduledHandler', () => {
+  test('sweep: an ACTIVE grant past its expiry starts ending and a revoke job goes to SQS', async () => {
+    const past = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const id = `req_sweep${Date.now()}`;
+    const grantId = `grt_sweep${Date.now()}`;
+    const request: AccessRequest = {
+      id,
+      requester: 'alice',
+      principal: SHORT_LOOK,
+      productId: product.id,
+      domain: 'marketing',
+      classification: 'public',
+      scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+      duration: { value: 1, unit: 'hours' },
+      purpose: 'A short look',
+      status: 'ACTIVE',
+      stages: [],
+      explanation: [],
+      grantId,
+      createdAt: past(3 * 3_600_000),
+      updatedAt: past(2 * 3_600_000),
+      version: 1,
+    };
+    const grant: Grant = {
+      id: grantId,
+      requestId: id,
+      requester: 'alice',
+      principal: SHORT_LOOK,
+      productId: product.id,
+      domain: 'marketing',
+      classification: 'public',
+      accountId: ACCOUNT,
+      scope: request.scope,
+      grantedAt: past(2 * 3_600_000),
+      expiresAt: past(3_600_000),
+      status: 'ACTIVE',
+      entries: [],
+    };
+    await store.createRequest(request, []);
+    await store.updateRequest({ ...request, version: 2 }, { status: 'ACTIVE', version: 1 }, [], grant);
+
+    const scheduled = await lambda.createScheduledHandler(ENV);
+    const before = jobsSent().length;
+    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [grantId] });
+    expect(jobsSent().slice(before)).toEqual([
+      {
+        QueueUrl: QUEUE_URL,
+        MessageBody: JSON.stringify({ kind: 'revoke', requestId: id }),
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'revoke' } },
+      },
+    ]);
+    expect((await store.getRequest(id))!.status).toBe('REVOKING');
+    expect((await store.getGrant(grantId))!).toMatchObject({ status: 'REVOKING', ending: 'EXPIRED' });
+
+    // A second sweep finds nothing more to do.
+    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [] });
+
+    // The worker carries the revoke job out: the permission goes, the request ends EXPIRED.
+    lf.resetHistory();
+    expect(await worker({ Records: [{ messageId: 'm-revoke', body: jobsSent().at(-1)!.MessageBody! }] })).toEqual({ batchItemFailures: [] });
+    expect(lf).toHaveReceivedCommandWith(RevokePermissionsCommand, {
+      CatalogId: ACCOUNT,
+      Principal: { DataLakePrincipalIdentifier: SHORT_LOOK },
+      Resource: TRAFFIC,
+      Permissions: ['SELECT'],
+    });
+    expect((await store.getRequest(id))!.status).toBe('EXPIRED');
+    expect((await store.getGrant(grantId))!.status).toBe('EXPIRED');
+  });
+});
+
+describe('configuration from the environment', () => {
+  test.each([
+    ['createLambdaHandler', (env: Record<string, string | undefined>) => lambda.createLambdaHandler(env)],
+    ['createWorkerHandler', (env: Record<string, string | undefined>) => lambda.createWorkerHandler(env)],
+    ['createScheduledHandler', (env: Record<string, string | undefined>) => lambda.createScheduledHandler(env)],
+  ])('%s without MESHGATE_QUEUE_URL is an Invalid configuration naming the variable', async (_name, create) => {
+    const { MESHGATE_QUEUE_URL: _omitted, ...rest } = ENV;
+    await expect(create(rest)).rejects.toThrow(/^Invalid configuration: .*MESHGATE_QUEUE_URL/);
+  });
+
+  test('a queue URL that is not a URL is refused too', async () => {
+    await expect(lambda.createLambdaHandler({ ...ENV, MESHGATE_QUEUE_URL: 'jobs' })).rejects.toThrow(/Invalid configuration: .*MESHGATE_QUEUE_URL/);
+  });
+});

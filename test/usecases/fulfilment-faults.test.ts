@@ -1,0 +1,315 @@
+import type { AccessRequest, AuditEvent, Grant } from '../../functions/domain/model';
+import { LakeFormationError, type LakeFormationPort, type PermissionEntry } from '../../functions/ports/lakeformation';
+import type { Job } from '../../functions/ports/queue';
+import type { Store } from '../../functions/ports/store';
+import { expireDue, runJob } from '../../functions/usecases/fulfilment';
+import { newRequest, startPortal, type TestPortal } from '../support/portal';
+
+// Faults in fulfilment, against the real embedded portal: Lake Formation refusing, failing part of
+// a grant, a worker dying between Lake Formation and the store, jobs delivered twice, and a revoke
+// that fails before it succeeds.
+
+const SALES_ACCOUNT = '111111111111';
+const BUNDLE = 'sales/pipeline_bundle';
+const TABLES = ['pipeline_open', 'pipeline_won', 'pipeline_lost'];
+
+let p: TestPortal;
+beforeAll(async () => {
+  p = await startPortal();
+  // A product of three tables of one database, which sales owns.
+  await p.store.putProduct({
+    id: BUNDLE,
+    domain: 'sales',
+    name: 'pipeline_bundle',
+    title: 'Pipeline bundle',
+    description: 'Open, won and lost opportunities, one table each.',
+    owner: 'bob',
+    classification: 'confidential',
+    tags: ['pipeline'],
+    location: { catalogId: SALES_ACCOUNT, database: 'sales_gold', table: TABLES[0]!, tables: TABLES },
+    columns: [
+      { name: 'opportunity_id', type: 'string', pii: false },
+      { name: 'amount_eur', type: 'decimal(12,2)', pii: false },
+    ],
+    freshness: 'Daily',
+    status: 'ACTIVE',
+  });
+});
+afterAll(() => p.close());
+afterEach(() => jest.restoreAllMocks());
+
+type Detail = { status: string; history: AuditEvent[]; failure?: AccessRequest['failure']; grantId?: string } & Record<string, unknown>;
+
+/**
+ * Every test asks for its own principal: Lake Formation holds one permission per principal and
+ * resource, so tests sharing one would share permissions.
+ */
+const role = (name: string) => `arn:aws:iam::555555555555:role/faults-${name}`;
+
+async function createPending(principal: string, productId = 'sales/orders'): Promise<string> {
+  const res = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, { principal }));
+  expect(res.status).toBe(201);
+  expect(res.body.status).toBe('PENDING');
+  return res.body.id as string;
+}
+
+async function approve(id: string) {
+  const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' });
+  expect(res.status).toBe(200);
+  expect(res.body.status).toBe('APPROVED');
+}
+
+async function history(id: string, as = 'alice'): Promise<Detail> {
+  const res = await p.call(as, 'GET', `/v1/requests/${id}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const typesOf = (r: Detail) => r.history.map((e) => e.type);
+const countOf = (r: Detail, type: string) => r.history.filter((e) => e.type === type).length;
+
+/** The permissions `principal` holds in the sales account. */
+const ledgerOf = async (principal: string) => (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === principal);
+
+const grantsFor = async (requestId: string): Promise<Grant[]> => (await p.store.listGrantsByDomain('sales')).filter((g) => g.requestId === requestId);
+
+/** Brings a pending request to APPROVED directly in the store, without queueing a job. */
+async function approveInStore(id: string): Promise<void> {
+  const r = (await p.store.getRequest(id))!;
+  const now = p.deps.clock.now().toISOString();
+  await p.store.updateRequest({ ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 }, { status: r.status, version: r.version }, [
+    { id: p.deps.ids.next('evt'), at: now, type: 'REQUEST_APPROVED', actor: 'bob', domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: 'PENDING', toStatus: 'APPROVED', detail: {} },
+  ]);
+}
+
+/** A Lake Formation port that counts calls and passes them on. */
+function countingLakeFormation(inner: LakeFormationPort) {
+  const calls = { grant: 0, revoke: 0 };
+  const port: LakeFormationPort = {
+    grant: (q) => (calls.grant++, inner.grant(q)),
+    revoke: (q) => (calls.revoke++, inner.revoke(q)),
+    listPermissions: (a) => inner.listPermissions(a),
+  };
+  return { port, calls };
+}
+
+/** Silences the queue's log of failed deliveries (console.error) and keeps what it said. */
+const quietQueueLog = () => jest.spyOn(console, 'error').mockImplementation(() => {});
+
+test('permanent AccessDenied -> FAILED with the reason visible to owner and requester, then retry by the owner succeeds', async () => {
+  const principal = role('denied');
+  const grant = jest.spyOn(p.ledger, 'grant').mockRejectedValueOnce(new LakeFormationError('AccessDeniedException', 'not allowed', true));
+  const id = await createPending(principal);
+  await approve(id);
+  await p.queue.onIdle();
+
+  for (const who of ['alice', 'bob']) {
+    const r = await history(id, who);
+    expect(r.status).toBe('FAILED');
+    expect(r.failure!.reason).toContain('AccessDeniedException');
+    expect(r.failure!.reason).toContain('not allowed');
+    expect(r.failure!.code).toBe('AccessDeniedException');
+    expect(r.failure!.failedTables).toBeUndefined(); // the whole call failed: everything is retried
+    expect(typesOf(r)).toEqual(['REQUEST_CREATED', 'APPROVAL_RECORDED', 'REQUEST_APPROVED', 'FULFILMENT_STARTED', 'FULFILMENT_FAILED']);
+    expect(r.history.at(-1)).toMatchObject({ actor: 'meshgate', fromStatus: 'GRANTING', toStatus: 'FAILED', detail: { code: 'AccessDeniedException' } });
+  }
+  expect(await grantsFor(id)).toHaveLength(0);
+  expect(await ledgerOf(principal)).toHaveLength(0);
+
+  // The requester may not retry, even while it is FAILED; the request is unchanged.
+  const byAlice = await p.call('alice', 'POST', `/v1/requests/${id}/retry`);
+  expect(byAlice.status).toBe(403);
+  expect(byAlice.body.error.code).toBe('NOT_ALLOWED');
+  expect((await history(id)).status).toBe('FAILED');
+
+  const byBob = await p.call('bob', 'POST', `/v1/requests/${id}/retry`);
+  expect(byBob.status).toBe(202);
+  expect(byBob.body.status).toBe('GRANTING');
+  await p.queue.onIdle();
+
+  const r = await history(id);
+  expect(r.status).toBe('ACTIVE');
+  expect(r.failure).toBeUndefined();
+  expect(typesOf(r).slice(4)).toEqual(['FULFILMENT_FAILED', 'FULFILMENT_RETRIED', 'GRANT_ACTIVE']);
+  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')).toMatchObject({ actor: 'bob', fromStatus: 'FAILED', toStatus: 'GRANTING', detail: { tables: 'all' } });
+  expect(grant).toHaveBeenCalledTimes(2);
+  expect(await grantsFor(id)).toHaveLength(1);
+  expect(await ledgerOf(principal)).toHaveLength(1);
+
+  // Once ACTIVE: still 403 for alice, and 409 for bob (nothing to retry).
+  expect((await p.call('alice', 'POST', `/v1/requests/${id}/retry`)).status).toBe(403);
+  const again = await p.call('bob', 'POST', `/v1/requests/${id}/retry`);
+  expect(again.status).toBe(409);
+  expect(again.body.error.code).toBe('NOT_FAILED');
+});
+
+test('partial failure: only the failed tables are retried', async () => {
+  const BAD = TABLES[1]!;
+  const original = p.ledger.grant.bind(p.ledger);
+  const grant = jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g) => {
+    const done = await original({ ...g, onlyTables: (g.onlyTables ?? g.tables).filter((t) => t !== BAD) });
+    const failed: PermissionEntry = { action: 'grant', table: BAD, sent: {}, result: 'failed', error: { code: 'InternalServiceException', message: 'try later' } };
+    return [...done, failed];
+  });
+
+  const principal = role('partial');
+  const id = await createPending(principal, BUNDLE);
+  await approve(id);
+  await p.queue.onIdle();
+
+  const failed = await history(id, 'bob');
+  expect(failed.status).toBe('FAILED');
+  expect(failed.failure!.failedTables).toEqual([BAD]);
+  expect(failed.failure!.code).toBe('InternalServiceException');
+  expect(failed.failure!.reason).toContain(`1 of 3 table(s) failed: ${BAD}: InternalServiceException try later`);
+  expect(grant.mock.calls[0]![0].onlyTables).toBeUndefined();
+  expect(grant.mock.calls[0]![0].tables).toEqual(TABLES);
+  expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(TABLES.filter((t) => t !== BAD).sort());
+  expect(await grantsFor(id)).toHaveLength(0);
+
+  expect((await p.call('bob', 'POST', `/v1/requests/${id}/retry`)).status).toBe(202);
+  await p.queue.onIdle();
+
+  expect(grant).toHaveBeenCalledTimes(2);
+  expect(grant.mock.calls[1]![0].onlyTables).toEqual([BAD]);
+  const r = await history(id);
+  expect(r.status).toBe('ACTIVE');
+  expect(r.failure).toBeUndefined();
+  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')!.detail.tables).toEqual([BAD]);
+  const active = r.history.find((e) => e.type === 'GRANT_ACTIVE')!;
+  expect((active.detail.entries as PermissionEntry[]).map((e) => [e.table, e.result])).toEqual([[BAD, 'ok']]);
+  const ledger = await ledgerOf(principal);
+  expect(ledger).toHaveLength(3);
+  expect(ledger.map((e) => e.table).sort()).toEqual([...TABLES].sort());
+  const grants = await grantsFor(id);
+  expect(grants).toHaveLength(1);
+  // The grant keeps what both attempts sent: the failed one (two ok, one failed) and the retry.
+  expect(grants[0]!.entries.map((e) => [(e as PermissionEntry).table, (e as PermissionEntry).result])).toEqual([
+    ...TABLES.filter((t) => t !== BAD).map((t) => [t, 'ok']),
+    [BAD, 'failed'],
+    [BAD, 'ok'],
+  ]);
+});
+
+test('worker crash after the Lake Formation call but before the state write', async () => {
+  const principal = role('crash');
+  const id = await createPending(principal, BUNDLE);
+  await approveInStore(id);
+  const job: Job = { kind: 'grant', requestId: id };
+  const lf = countingLakeFormation(p.deps.lakeFormation);
+
+  let crashed = false;
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (!crashed && args[0].id === id && args[0].status === 'ACTIVE') {
+          crashed = true;
+          throw new Error('worker crashed');
+        }
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  await expect(runJob({ ...p.deps, store: crashing, lakeFormation: lf.port }, job)).rejects.toThrow('worker crashed');
+  expect(crashed).toBe(true);
+
+  // Lake Formation has the permissions; Meshgate still says GRANTING and has no grant.
+  const mid = await history(id);
+  expect(mid.status).toBe('GRANTING');
+  expect(countOf(mid, 'GRANT_ACTIVE')).toBe(0);
+  expect(await grantsFor(id)).toHaveLength(0);
+  expect(await ledgerOf(principal)).toHaveLength(3);
+
+  await runJob({ ...p.deps, lakeFormation: lf.port }, job);
+
+  expect(lf.calls.grant).toBe(2);
+  const r = await history(id);
+  expect(r.status).toBe('ACTIVE');
+  expect(countOf(r, 'FULFILMENT_STARTED')).toBe(1);
+  expect(countOf(r, 'GRANT_ACTIVE')).toBe(1);
+  expect(countOf(r, 'FULFILMENT_FAILED')).toBe(0);
+  // The second run granted again harmlessly: Lake Formation answered "already" for every table.
+  const entries = r.history.find((e) => e.type === 'GRANT_ACTIVE')!.detail.entries as PermissionEntry[];
+  expect(entries.map((e) => e.result)).toEqual(['already', 'already', 'already']);
+  const grants = await grantsFor(id);
+  expect(grants).toHaveLength(1);
+  expect(r.grantId).toBe(grants[0]!.id);
+  const ledger = await ledgerOf(principal);
+  expect(ledger.map((e) => e.table).sort()).toEqual([...TABLES].sort());
+});
+
+test('duplicate job delivery', async () => {
+  const principal = role('duplicate');
+  const id = await createPending(principal);
+  await approveInStore(id);
+  const grant = jest.spyOn(p.ledger, 'grant');
+  await Promise.all([p.queue.send({ kind: 'grant', requestId: id }), p.queue.send({ kind: 'grant', requestId: id })]);
+  await p.queue.onIdle();
+
+  expect(grant).toHaveBeenCalledTimes(1); // the second delivery found the request ACTIVE already
+  const r = await history(id);
+  expect(r.status).toBe('ACTIVE');
+  expect(countOf(r, 'FULFILMENT_STARTED')).toBe(1);
+  expect(countOf(r, 'GRANT_ACTIVE')).toBe(1);
+  expect(await grantsFor(id)).toHaveLength(1);
+  expect(await ledgerOf(principal)).toHaveLength(1);
+});
+
+/** A request of alice's on sales/orders for `principal`, approved by bob and ACTIVE; returns its ids. */
+async function activeGrant(principal: string): Promise<{ id: string; grantId: string }> {
+  const id = await createPending(principal);
+  await approve(id);
+  await p.queue.onIdle();
+  const r = await history(id);
+  expect(r.status).toBe('ACTIVE');
+  expect(await ledgerOf(principal)).toHaveLength(1);
+  return { id, grantId: r.grantId! };
+}
+
+test('revoke that fails then succeeds', async () => {
+  const principal = role('revoke');
+  const { id, grantId } = await activeGrant(principal);
+  const log = quietQueueLog();
+  const revoke = jest.spyOn(p.ledger, 'revoke').mockRejectedValueOnce(new LakeFormationError('ThrottlingException', 'rate exceeded', false));
+
+  const res = await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'project finished' });
+  expect(res.status).toBe(202);
+  await p.queue.onIdle();
+
+  expect(revoke).toHaveBeenCalledTimes(2);
+  expect(log).toHaveBeenCalledWith(expect.stringContaining(`job revoke ${id} failed (attempt 1, will be delivered again)`), expect.any(LakeFormationError));
+  const r = await history(id);
+  expect(r.status).toBe('REVOKED');
+  expect(typesOf(r).slice(5)).toEqual(['REVOKE_REQUESTED', 'REVOKE_FAILED', 'GRANT_REVOKED']);
+  expect(r.history.find((e) => e.type === 'REVOKE_FAILED')).toMatchObject({ actor: 'meshgate', detail: { grantId, reason: 'rate exceeded' } });
+  expect(r.history.find((e) => e.type === 'GRANT_REVOKED')).toMatchObject({ actor: 'meshgate', fromStatus: 'REVOKING', toStatus: 'REVOKED' });
+  expect(await ledgerOf(principal)).toHaveLength(0);
+  expect(await p.store.getGrant(grantId)).toMatchObject({ status: 'REVOKED', endReason: 'project finished' });
+});
+
+test('a revoke that keeps failing gives up after three deliveries, stays REVOKING with each failure recorded, and the next sweep completes it', async () => {
+  const principal = role('revoke-stuck');
+  const { id, grantId } = await activeGrant(principal);
+  const log = quietQueueLog();
+  const revoke = jest.spyOn(p.ledger, 'revoke').mockRejectedValue(new LakeFormationError('AccessDeniedException', 'broker role lost its permission', true));
+
+  expect((await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+  await p.queue.onIdle();
+
+  expect(revoke).toHaveBeenCalledTimes(3);
+  expect(log).toHaveBeenLastCalledWith(expect.stringContaining(`job revoke ${id} failed (attempt 3, giving up)`), expect.any(LakeFormationError));
+  const stuck = await history(id);
+  expect(stuck.status).toBe('REVOKING');
+  expect(countOf(stuck, 'REVOKE_FAILED')).toBe(3);
+  expect(await ledgerOf(principal)).toHaveLength(1); // the permission is still there
+  expect((await p.store.getGrant(grantId))!.status).toBe('REVOKING');
+
+  // The next sweep hands it to the worker again, which completes once Lake Formation lets it through.
+  revoke.mockRestore();
+  expect(await expireDue(p.deps)).toEqual([]);
+  await p.queue.onIdle();
+  const r = await history(id);
+  expect(r.status).toBe('REVOKED');
+  expect(countOf(r, 'GRANT_REVOKED')).toBe(1);
+  expect(await ledgerOf(principal)).toHaveLength(0);
+});
