@@ -1,0 +1,19 @@
+import type { MeshgateConfig } from '../config/schema';
+
+// Names both sides of the account boundary must agree on. The domain-account stacks trust the
+// governance functions' roles by ARN, so those roles get fixed names derived from the stage.
+
+/** The Lambda functions of the governance stack that reach into domain accounts. */
+export const BROKER_CALLERS = ['api', 'worker', 'scheduled'] as const;
+export type BrokerCaller = (typeof BROKER_CALLERS)[number];
+
+export const functionRoleName = (stage: string, fn: string) => `meshgate-${stage}-${fn}`;
+
+/** The roles a domain's broker role trusts: the governance functions that assume it. */
+export const trustedRoleArns = (config: MeshgateConfig): string[] =>
+  BROKER_CALLERS.map((fn) => `arn:aws:iam::${config.governance.account}:role/${functionRoleName(config.stage, fn)}`);
+
+/** The broker role's name inside a domain account (its ARN is in the configuration). */
+export const brokerRoleName = (roleArn: string) => roleArn.split(':role/')[1]!.split('/').pop()!;
+
+export const stackName = (stage: string, part: string) => `Meshgate-${stage}-${part}`;
