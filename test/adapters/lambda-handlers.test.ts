@@ -74,6 +74,7 @@ let lambda: typeof import('../../functions/adapters/aws/lambda');
 let api: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createLambdaHandler>>;
 let worker: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createWorkerHandler>>;
 let errors: jest.SpyInstance;
+let stderr: jest.SpyInstance;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
@@ -117,8 +118,13 @@ beforeAll(async () => {
 
 beforeEach(() => {
   errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+  // Powertools Logger writes JSON lines to stderr (ERROR level) through its own console.
+  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
-afterEach(() => errors.mockRestore());
+afterEach(() => {
+  errors.mockRestore();
+  stderr.mockRestore();
+});
 
 afterAll(async () => {
   sqs.restore();
@@ -250,9 +256,9 @@ describe('createWorkerHandler', () => {
       Permissions: ['SELECT'],
     });
     expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE']);
-    // The failure is logged with its message id, for the operator reading the logs.
-    const logged = errors.mock.calls.map((c) => String(c[0]));
-    expect(logged.some((l) => l.includes('"messageId":"m-bad"') && l.includes('job failed'))).toBe(true);
+    // The failure is logged as structured JSON with its message id as correlation id.
+    const logged = stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(logged).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'ERROR', message: 'job failed', correlationId: 'm-bad', messageId: 'm-bad', service: 'meshgate' })]));
 
     // A redelivery of the good job changes nothing: the worker is idempotent.
     expect(await worker({ Records: [{ messageId: 'm-good-again', body }] })).toEqual({ batchItemFailures: [] });

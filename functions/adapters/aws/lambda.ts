@@ -1,4 +1,5 @@
-import { handle } from 'hono/aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { z } from 'zod';
 import type { SQSBatchResponse, SQSEvent } from './lambda-types';
 import { createApp } from '../../http/app';
@@ -13,12 +14,16 @@ import { awsConfig } from './config';
 import { apiGatewayJwtAuth } from './jwt-claims-auth';
 import { SqsQueue } from './sqs-queue';
 
+/** Structured JSON logs; every line of one invocation carries its correlation id. */
+export const logger = new Logger({ serviceName: 'meshgate' });
+const logError = (message: string, err?: unknown) => logger.error(message, err instanceof Error ? err : String(err));
+
 /** Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). */
 async function awsDeps(env: Record<string, string | undefined>): Promise<OperationsDeps> {
   const config = awsConfig(env);
   const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
   const policy = await loadPolicyEngine(config.policyDir, await aws.store.listMemberships());
-  return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds() };
+  return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds(), log: logError };
 }
 
 /**
@@ -26,7 +31,12 @@ async function awsDeps(env: Record<string, string | undefined>): Promise<Operati
  * here (`/auth/dev-login` answers 403).
  */
 export async function createLambdaHandler(env: Record<string, string | undefined>) {
-  return handle(createApp({ ...(await awsDeps(env)), authenticate: apiGatewayJwtAuth }));
+  const h = handle(createApp({ ...(await awsDeps(env)), authenticate: apiGatewayJwtAuth, log: logError }));
+  return (event: LambdaEvent, context?: LambdaContext) => {
+    logger.resetKeys();
+    logger.appendKeys({ correlationId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId });
+    return h(event, context);
+  };
 }
 
 /**
@@ -39,10 +49,12 @@ export async function createWorkerHandler(env: Record<string, string | undefined
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
+      logger.resetKeys();
+      logger.appendKeys({ correlationId: record.messageId, messageId: record.messageId });
       try {
         await runJob(deps, parseJob(record.body));
       } catch (err) {
-        console.error(JSON.stringify({ level: 'ERROR', message: 'job failed', messageId: record.messageId, error: String(err) }));
+        logError('job failed', err);
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
