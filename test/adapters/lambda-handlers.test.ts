@@ -348,6 +348,22 @@ describe('configuration from the environment', () => {
     await expect(create(rest)).rejects.toThrow(/^Invalid configuration: .*MESHGATE_QUEUE_URL/);
   });
 
+  test('with the bundled configuration, the domains (with their brokers), owners and global roles are registered at cold start', async () => {
+    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG: join(__dirname, '../../config/example.json') });
+    expect(await store.getDomain('finance')).toMatchObject({
+      accountId: '333333333333',
+      broker: { roleArn: 'arn:aws:iam::333333333333:role/meshgate-broker', externalId: 'meshgate-sandbox-finance-91be40' },
+    });
+    const memberships = await store.listMemberships();
+    expect(memberships).toEqual(expect.arrayContaining([
+      { user: 'fiona', domain: 'finance', role: 'owner' },
+      { user: 'erin', domain: '*', role: 'admin' },
+    ]));
+    // A second cold start registers nothing twice.
+    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG: join(__dirname, '../../config/example.json') });
+    expect(await store.listMemberships()).toHaveLength(memberships.length);
+  });
+
   test('a queue URL that is not a URL is refused too', async () => {
     await expect(lambda.createLambdaHandler({ ...ENV, MESHGATE_QUEUE_URL: 'jobs' })).rejects.toThrow(/Invalid configuration: .*MESHGATE_QUEUE_URL/);
   });

@@ -5,6 +5,8 @@ const Env = z.object({
   MESHGATE_QUEUE_URL: z.url(),
   MESHGATE_EVENT_BUS_NAME: z.string().min(1),
   MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
+  /** The deployment configuration, bundled with the function: domains, brokers, owners, global roles. */
+  MESHGATE_CONFIG: z.string().min(1).optional(),
 });
 
 /** Settings of the AWS runtime, from the Lambda environment (set by the CDK stack). */
@@ -18,5 +20,6 @@ export function awsConfig(env: Record<string, string | undefined>) {
     queueUrl: parsed.data.MESHGATE_QUEUE_URL,
     eventBusName: parsed.data.MESHGATE_EVENT_BUS_NAME,
     policyDir: parsed.data.MESHGATE_POLICY_DIR,
+    configFile: parsed.data.MESHGATE_CONFIG,
   };
 }

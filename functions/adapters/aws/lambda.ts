@@ -11,6 +11,7 @@ import type { Job } from '../../ports/queue';
 import { systemClock, ulidIds } from '../runtime';
 import { awsAdapters } from './adapters';
 import { awsConfig } from './config';
+import { readConfigFile, registerFromConfig } from './configuration';
 import { apiGatewayJwtAuth } from './jwt-claims-auth';
 import { SqsQueue } from './sqs-queue';
 
@@ -22,6 +23,8 @@ const logError = (message: string, err?: unknown) => logger.error(message, err i
 async function awsDeps(env: Record<string, string | undefined>): Promise<OperationsDeps> {
   const config = awsConfig(env);
   const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
+  // The configured domains (with their brokers), owners and global roles exist before any call.
+  if (config.configFile) await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
   const policy = await loadPolicyEngine(config.policyDir, await aws.store.listMemberships());
   return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds(), log: logError };
 }

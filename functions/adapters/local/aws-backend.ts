@@ -1,49 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { parseConfig, type MeshgateConfig } from '../../../config/schema';
-import { ALL_DOMAINS, type Membership } from '../../domain/model';
+import type { MeshgateConfig } from '../../../config/schema';
 import { createApp } from '../../http/app';
 import { loadPolicyEngine } from '../../policy/files';
 import { runJob } from '../../usecases/fulfilment';
-import { SYSTEM } from '../../usecases/deps';
 import type { OperationsDeps } from '../../usecases/operations';
-import type { Store } from '../../ports/store';
 import { awsAdapters } from '../aws/adapters';
+import { registerFromConfig } from '../aws/configuration';
+export { readConfigFile } from '../aws/configuration';
 import { systemClock, ulidIds } from '../runtime';
 import { devAuth } from './dev-auth';
 import { InProcessEventBus } from './event-bus';
 import { InProcessQueue } from './job-queue';
 import { startSchedules, type ScheduleOptions } from './schedules';
-
-export function readConfigFile(path: string | undefined): MeshgateConfig {
-  if (!path) throw new Error('MESHGATE_BACKEND=aws needs MESHGATE_CONFIG, the path of the configuration file (see config/example.json).');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseConfig(json, path);
-}
-
-/** Registers the configured domains, their owners and the global roles (idempotent). */
-async function registerFromConfig(store: Store, config: MeshgateConfig, now: () => Date) {
-  const have = new Set((await store.listMemberships()).map((m) => `${m.domain}|${m.user}|${m.role}`));
-  const wanted: Membership[] = [
-    ...config.admins.map((user) => ({ user, domain: ALL_DOMAINS, role: 'admin' as const })),
-    ...config.compliance.map((user) => ({ user, domain: ALL_DOMAINS, role: 'compliance' as const })),
-    ...config.auditors.map((user) => ({ user, domain: ALL_DOMAINS, role: 'auditor' as const })),
-    ...config.domains.flatMap((d) => d.owners.map((user) => ({ user, domain: d.id, role: 'owner' as const }))),
-  ];
-  for (const d of config.domains) {
-    await store.putDomain({ id: d.id, name: d.name, accountId: d.accountId, region: d.region, description: d.description, broker: { roleArn: d.brokerRoleArn, externalId: d.externalId } });
-  }
-  const ids = ulidIds();
-  for (const m of wanted) {
-    if (!(await store.getUser(m.user))) await store.putUser({ id: m.user, name: m.user });
-    if (have.has(`${m.domain}|${m.user}|${m.role}`)) continue;
-    await store.putMembership(m, { id: ids.next('evt'), at: now().toISOString(), type: 'MEMBERSHIP_ADDED', actor: SYSTEM, domain: m.domain, detail: { ...m, from: 'configuration' } });
-  }
-}
 
 /**
  * `MESHGATE_BACKEND=aws npm start`: the same process and API, with DynamoDB, Lake Formation,
