@@ -29,6 +29,11 @@ export const MeshgateConfig = z
     tableName: z.string().regex(/^[\w.-]{3,255}$/).default('meshgate'),
     /** An EventBridge bus for lifecycle events; without it, events are only logged. */
     eventBusName: z.string().min(1).max(256).optional(),
+    /**
+     * Consumers in other accounts than the data (the usual case): the broker roles then also get
+     * what Lake Formation needs to share through AWS RAM.
+     */
+    crossAccountSharing: z.boolean().default(true),
     /** Users who administer Meshgate (platform admins), and compliance officers and auditors. */
     admins: z.array(id).default([]),
     compliance: z.array(id).default([]),

@@ -1,0 +1,38 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from './config';
+import { stackName } from './naming';
+import { ApiStack } from './stacks/api-stack';
+import { DataStack } from './stacks/data-stack';
+import { DomainAccountStack } from './stacks/domain-account-stack';
+import { WebStack } from './stacks/web-stack';
+
+// One governance deployment (data, API, web) in the central account, and one broker stack in
+// each domain account, all from one typed configuration file.
+const app = new App();
+const { config, path } = loadConfig(app.node.tryGetContext('config'));
+const governance = { account: config.governance.account, region: config.governance.region };
+
+const data = new DataStack(app, stackName(config.stage, 'Data'), { env: governance, config, description: `Meshgate ${config.stage}: tables and audit archive (${path})` });
+const api = new ApiStack(app, stackName(config.stage, 'Api'), { env: governance, config, table: data.table, auditBucket: data.auditBucket, description: `Meshgate ${config.stage}: API, worker, schedules` });
+new WebStack(app, stackName(config.stage, 'Web'), {
+  env: governance,
+  config,
+  apiUrl: api.apiUrl,
+  userPoolId: api.userPool.userPoolId,
+  userPoolClientId: api.userPoolClient.userPoolClientId,
+  description: `Meshgate ${config.stage}: approvals web UI`,
+});
+for (const d of config.domains) {
+  new DomainAccountStack(app, stackName(config.stage, `Domain-${d.id}`), {
+    env: { account: d.accountId, region: d.region },
+    config,
+    domainId: d.id,
+    crossAccountSharing: config.crossAccountSharing,
+    description: `Meshgate ${config.stage}: broker role for domain ${d.id}`,
+  });
+}
+
+Tags.of(app).add('meshgate:stage', config.stage);
+// Every synth is checked against the AWS Solutions rules; an unacknowledged finding fails it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
