@@ -64,6 +64,8 @@ export interface Membership {
 export interface Principal {
   userId: string;
   name: string;
+  /** Identity-provider groups (Cognito), when the sign-in carries them. */
+  groups?: string[];
 }
 
 export type ColumnScope =

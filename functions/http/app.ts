@@ -19,7 +19,7 @@ import {
   searchProducts,
   whoAmI,
 } from '../usecases/queries';
-import { addMembership, explain, listMembers, registerDomain, removeMembership } from '../usecases/governance';
+import { addMembership, explain, listMembers, registerDomain, removeMembership, syncGroupRoles } from '../usecases/governance';
 import { errorBody, onError } from './errors';
 import * as S from './schemas';
 
@@ -108,6 +108,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', async (c, next) => {
     const principal = await deps.authenticate(c);
     if (!principal) throw new MeshgateError('unauthenticated', 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
+    await syncGroupRoles(deps, principal);
     c.set('principal', principal);
     await next();
   });

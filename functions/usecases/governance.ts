@@ -1,6 +1,6 @@
 import { ALL_DOMAINS, type Domain, type Membership, type Principal } from '../domain/model';
-import { conflict, forbidden, notFound, validation } from '../domain/errors';
-import { auditEvent, type Deps } from './deps';
+import { conflict, forbidden, MeshgateError, notFound, validation } from '../domain/errors';
+import { auditEvent, SYSTEM, type Deps } from './deps';
 
 export interface ExplainInput {
   /** Whom to ask about; the caller when absent. */
@@ -76,4 +76,36 @@ export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
   const decision = await requireManage(deps, who, d.id, 'domain:register');
   await deps.store.createDomain(d, auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }));
   return d;
+}
+
+/** Identity-provider groups that stand for a role in every domain. */
+export const GROUP_ROLES = ['admin', 'compliance', 'auditor'] as const;
+
+/**
+ * Makes the caller's roles in every domain match their identity-provider groups (Cognito
+ * `admin`, `compliance`, `auditor`), so that granting or removing such a role is done where
+ * people are managed. Only those three roles are touched; domain memberships stay Meshgate's.
+ * Each change is audited and takes effect for this very call.
+ */
+export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
+  if (!who.groups) return;
+  const wanted = new Set(GROUP_ROLES.filter((r) => who.groups!.includes(r)));
+  const held = new Set(deps.policy.rolesOf(who.userId, ALL_DOMAINS).filter((r) => (GROUP_ROLES as readonly string[]).includes(r)));
+  const add = [...wanted].filter((r) => !held.has(r));
+  const remove = [...held].filter((r) => !wanted.has(r as (typeof GROUP_ROLES)[number]));
+  if (add.length === 0 && remove.length === 0) return;
+  if (!(await deps.store.getUser(who.userId))) await deps.store.putUser({ id: who.userId, name: who.name });
+  for (const role of add) {
+    const m = { user: who.userId, domain: ALL_DOMAINS, role } as Membership;
+    await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }));
+  }
+  for (const role of remove) {
+    const m = { user: who.userId, domain: ALL_DOMAINS, role } as Membership;
+    await deps.store
+      .deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }))
+      .catch((err) => {
+        if (!(err instanceof MeshgateError && err.kind === 'not_found')) throw err;
+      });
+  }
+  await deps.policy.setMemberships(await deps.store.listMemberships());
 }
