@@ -4,14 +4,17 @@ import type { ColumnScope, Permission } from './model';
 // adapter sends these, the local ledger stores them, the reconciler compares against them.
 
 export interface GrantShape {
+  /** The request id: names the data cells filter, so a retry finds what the first try made. */
   grantId: string;
   accountId: string;
+  /** An IAM role ARN, or a 12-digit account id for cross-account sharing. */
   principal: string;
   database: string;
   tables: string[];
   permissions: Permission[];
   columns: ColumnScope;
   rowFilter?: string;
+  /** Only these tables (the retry of a partial failure). */
   onlyTables?: string[];
 }
 

@@ -1,4 +1,4 @@
-import type { ColumnScope, Permission } from '../domain/model';
+import type { GrantShape } from '../domain/lakeformation';
 
 /** How Meshgate reaches a domain account: the broker role it assumes, with its ExternalId. */
 export interface BrokerAccess {
@@ -13,20 +13,11 @@ export interface DomainAccount {
   broker?: BrokerAccess;
 }
 
-/** The permissions of one approved request, on one or more tables of one database. */
-export interface TableGrant extends DomainAccount {
-  /** The request id: names the data cells filter, so a retry finds what the first try made. */
-  grantId: string;
-  /** An IAM role ARN, or a 12-digit account id for cross-account sharing. */
-  principal: string;
-  database: string;
-  tables: string[];
-  permissions: Permission[];
-  columns: ColumnScope;
-  rowFilter?: string;
-  /** Grant only on these tables (the retry of a partial failure). */
-  onlyTables?: string[];
-}
+/**
+ * The permissions of one approved request, on one or more tables of one database (the shape the
+ * domain's builders work from), and the account that holds them.
+ */
+export interface TableGrant extends GrantShape, DomainAccount {}
 
 /** One call's worth of what was sent to Lake Formation and what it answered, kept for audit. */
 export interface PermissionEntry {

@@ -6,11 +6,11 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { LambdaEvent } from 'hono/aws-lambda';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
 import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
+import { apiEvent } from '../support/lambda-event';
 
 // The three Lambda entry points, built from their environment exactly as on AWS. DynamoDB is an
 // embedded dynalite reached through AWS_ENDPOINT_URL_DYNAMODB (dynamo-store's module-scope default
@@ -139,30 +139,6 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-/** An API Gateway HTTP API (v2) event, with the JWT authorizer's claims when given. */
-const apiEvent = (method: string, path: string, claims?: Record<string, string>, body?: unknown) =>
-  ({
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'jest' },
-      requestId: 'r',
-      routeKey: '$default',
-      stage: '$default',
-      time: '21/Nov/2026:00:00:00 +0000',
-      timeEpoch: 0,
-      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    isBase64Encoded: false,
-  }) as unknown as LambdaEvent;
 
 const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
 

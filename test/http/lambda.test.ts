@@ -1,8 +1,8 @@
 import { handle } from 'hono/aws-lambda';
-import type { LambdaEvent } from 'hono/aws-lambda';
 import { apiGatewayJwtAuth } from '../../functions/adapters/aws/jwt-claims-auth';
 import { createApp } from '../../functions/http/app';
 import { startPortal, type TestPortal } from '../support/portal';
+import { apiEvent } from '../support/lambda-event';
 
 // The same app as on Lambda: callers come from API Gateway's JWT authorizer claims, no dev-login.
 let p: TestPortal;
@@ -13,29 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => p.close());
 
-const event = (method: string, path: string, claims?: Record<string, string>, body?: unknown) =>
-  ({
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'jest' },
-      requestId: 'r',
-      routeKey: '$default',
-      stage: '$default',
-      time: '21/Nov/2026:00:00:00 +0000',
-      timeEpoch: 0,
-      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    isBase64Encoded: false,
-  }) as unknown as LambdaEvent;
+const event = apiEvent;
 
 test('the caller named by the authorizer claims is the principal', async () => {
   const res = await invoke(event('GET', '/v1/me', { 'cognito:username': 'bob', name: 'Bob Keller' }));
