@@ -7,9 +7,10 @@ import { join, relative } from 'node:path';
 import { BenchAbort, type Benchmark, type BenchResult, type Row } from './lib';
 import { lakeFormationBenchmark } from './lakeformation';
 import { policyBenchmark } from './policy';
+import { exportBenchmark } from './export';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark];
+const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark];
 
 const RESULTS_DIR = join(__dirname, 'results');
 

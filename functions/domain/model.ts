@@ -173,6 +173,14 @@ export interface AuditEvent {
   fromStatus?: RequestStatus;
   toStatus?: RequestStatus;
   detail: Record<string, unknown>;
+  /** Hash chain (see audit-chain.ts), set by the store when the event is written: the chain (domain, '*' for global). */
+  chain?: string;
+  /** 1-based position in the chain. */
+  seq?: number;
+  /** Hash of the previous event of the chain (64 zeros for seq 1). */
+  prevHash?: string;
+  /** Hex SHA-256 of the canonical JSON of this event without `hash`. */
+  hash?: string;
 }
 
 export type RequestStatus =

@@ -19,7 +19,9 @@ import {
   searchProducts,
   whoAmI,
 } from '../usecases/queries';
-import { addMembership, explain, listMembers, registerDomain, removeMembership, syncGroupRoles } from '../usecases/governance';
+import { auditWindow, exportAudit, grantChain } from '../usecases/export';
+import { addMembership, explain, listMembers, recordRefusal, registerDomain, removeMembership, syncGroupRoles } from '../usecases/governance';
+import { verifyAudit } from '../usecases/audit-verify';
 import { errorBody, onError } from './errors';
 import * as S from './schemas';
 
@@ -74,7 +76,13 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  app.onError((err, c) => onError(err, c, log));
+  app.onError(async (err, c) => {
+    const who = c.get('principal');
+    if (who && err instanceof MeshgateError && err.kind === 'forbidden') {
+      await recordRefusal(deps, who, { method: c.req.method, path: c.req.path, code: err.code, message: err.message });
+    }
+    return onError(err, c, log);
+  });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`), 404));
   app.use('*', secureHeaders());
   app.use(
@@ -216,11 +224,61 @@ export function createApp(deps: AppDeps) {
     return c.json(await readAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }));
   });
 
+  app.openapi(route({ method: 'get', path: '/v1/audit/verify', request: { query: S.VerifyQuery }, who: 'auditors' }), async (c) =>
+    c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
+  );
+
+  app.openapi(route({ method: 'get', path: '/v1/audit/export', request: { query: S.AuditExportQuerySchema }, who: 'auditors' }), async (c) => {
+    const { format, ...q } = c.req.valid('query');
+    const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
+    // Refusals happen here, before the first byte: they are still JSON errors.
+    const chunks = await exportAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }, format);
+    const file = `meshgate-audit-${from}-${to}.${format}`.replaceAll(':', '');
+    return c.body(textStream(chunks, (err) => log(`audit export failed after the first byte (${file})`, err)), 200, {
+      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="${file}"`,
+      'cache-control': 'no-store',
+    });
+  });
+
+  app.openapi(route({ method: 'get', path: '/v1/grants/{id}/chain', request: { params: S.IdParam, query: S.GrantChainQuerySchema }, who: "auditors and whoever may read the grant's request" }), async (c) => {
+    const id = c.req.valid('param').id;
+    const { format } = c.req.valid('query');
+    const text = await grantChain(deps, me(c), id, format);
+    const type = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' }[format];
+    return c.body(text, 200, { 'content-type': type, 'content-disposition': `attachment; filename="meshgate-grant-${id}.${format}"`, 'cache-control': 'no-store' });
+  });
+
   app.openapi(route({ method: 'post', path: '/v1/policy/explain', request: body(S.ExplainSchema), who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others" }), async (c) =>
     c.json(await explain(deps, me(c), c.req.valid('json'))),
   );
 
   return app;
+}
+
+/**
+ * A byte stream pulled from text chunks: a chunk is produced only when the client has taken the
+ * previous ones, so a long export never piles up in memory. A failure after the first byte can
+ * only cut the stream short (the status is already sent); it is logged.
+ */
+function textStream(chunks: AsyncIterable<string>, onError: (err: unknown) => void): ReadableStream<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await it.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (err) {
+        onError(err);
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
 }
 
 export type MeshgateApp = ReturnType<typeof createApp>;

@@ -112,3 +112,18 @@ export const IdParam = z.object({ id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/
 export const ProductParams = z.object({ domain: name, name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/) });
 export const DomainParam = z.object({ id: name });
 export const MembershipParams = z.object({ domain: z.union([name, z.literal('*')]), user: name, role: z.enum(ROLES) });
+
+/** `GET /v1/audit/export`: the window and filters of `GET /v1/audit`, plus product, type and the file format. */
+export const AuditExportQuerySchema = AuditQuerySchema.omit({ limit: true, cursor: true }).extend({
+  format: z.enum(['csv', 'jsonl']).default('csv'),
+  product: productId.optional(),
+  type: z
+    .string()
+    .max(1000)
+    .regex(/^[A-Z][A-Z0-9_]*(,[A-Z][A-Z0-9_]*)*$/, 'an event type, or several separated by commas')
+    .optional(),
+});
+
+export const GrantChainQuerySchema = z.object({ format: z.enum(['json', 'csv', 'jsonl']).default('json') });
+
+export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });

@@ -77,4 +77,10 @@ export interface Store {
   listRequestAudit(requestId: string): Promise<AuditEvent[]>;
   /** Audit events in a time range, oldest first. */
   queryAudit(q: AuditQuery): Promise<Page<AuditEvent>>;
+  /**
+   * The events of one hash chain (a domain, '*' for global events) in seq order, after `afterSeq`
+   * (default: from the start). Every write that carries audit events seals them into their chain
+   * atomically with the write; see domain/audit-chain.ts.
+   */
+  listChain(chain: string, afterSeq?: number): Promise<AuditEvent[]>;
 }

@@ -109,3 +109,19 @@ export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'cloc
   }
   await deps.policy.setMemberships(await deps.store.listMemberships());
 }
+
+/**
+ * Records that someone was refused (a 403): who tried what, and why. Refusals of privileged
+ * actions are part of the trail auditors review. Recording never changes the answer.
+ */
+export async function recordRefusal(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids' | 'log'>,
+  who: Principal,
+  attempt: { method: string; path: string; code: string; message: string },
+): Promise<void> {
+  try {
+    await deps.store.appendAudit(auditEvent(deps, 'ACCESS_REFUSED', who.userId, { domain: ALL_DOMAINS }, attempt));
+  } catch (err) {
+    (deps.log ?? console.error)('could not record a refusal', err);
+  }
+}

@@ -65,6 +65,9 @@ const MATRIX: Row[] = [
   ['POST /v1/grants/{id}/extend [already REVOKED]',                     409, null, null, 404, null, null, null],
   ['GET /v1/audit',                                                     403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/audit [domain=sales]',                                      403, 403, 403, 403, 403, 200, 403],
+  ['GET /v1/audit/export',                                              403, 403, 403, 403, 403, 200, 403],
+  ['GET /v1/audit/verify',                                              403, 403, 403, 403, 403, 200, 403],
+  ['GET /v1/grants/{id}/chain',                                         200, 200, 200, 404, 200, 200, 200],
   ['POST /v1/policy/explain',                                           200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/policy/explain [about another user]',                      403, 200, 403, 403, 200, 200, 200],
 ];
@@ -631,6 +634,33 @@ const CASES: Record<string, Case> = {
     ok: (res) => {
       expect((res.body.items as unknown[]).length).toBeGreaterThan(0);
       expect((res.body.items as { domain: string }[]).every((e) => e.domain === 'sales')).toBe(true);
+    },
+  },
+  'GET /v1/audit/verify': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/audit/verify'),
+    ok: (res) => {
+      expect(res.body.ok).toBe(true);
+      expect(res.body.chains.map((c: { chain: string }) => c.chain)).toEqual(expect.arrayContaining(['sales', '*']));
+    },
+  },
+  'GET /v1/audit/export': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/audit/export'),
+    ok: (res) => {
+      expect(typeof res.body).toBe('string');
+      const lines = (res.body as string).split('\r\n');
+      expect(lines[0]).toBe('at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash');
+      expect(lines.length).toBeGreaterThan(2);
+    },
+  },
+  'GET /v1/grants/{id}/chain': {
+    context: 'request',
+    act: (u) => p.call(u, 'GET', `/v1/grants/${F.aliceSalesGrant}/chain`),
+    ok: (res) => {
+      expect(res.body.grant).toMatchObject({ id: F.aliceSalesGrant, requester: 'alice', status: 'ACTIVE' });
+      expect(res.body.request).toMatchObject({ grantId: F.aliceSalesGrant, status: 'ACTIVE' });
+      expect((res.body.events as { type: string }[]).map((e) => e.type)).toContain('GRANT_ACTIVE');
     },
   },
   'POST /v1/policy/explain': {

@@ -16,7 +16,8 @@ import type {
   Membership,
   User,
 } from '../../domain/model';
-import { conflict, notFound, validation } from '../../domain/errors';
+import { MeshgateError, conflict, notFound, validation } from '../../domain/errors';
+import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
 
 /**
@@ -30,7 +31,12 @@ import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
  *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
  *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending)
  *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id> (while ACTIVE|REVOKING)
- *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>                                      AUDIT#<d> / <at>#<id>     AUDITDAY#<yyyy-mm-dd> / <at>#<id>
+ *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 digits> AUDIT#<d> / <at>#<id>  AUDITDAY#<yyyy-mm-dd> / <at>#<id>
+ *   chain head  CHAIN#<chain>       HEAD
+ *
+ * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
+ * put in the same transaction as every audited write, conditional on the head read. See
+ * domain/audit-chain.ts for the design.
  */
 export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
 
@@ -77,9 +83,12 @@ const requestItem = (r: AccessRequest): Item => ({
   ...(r.status === 'PENDING' ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` } : {}),
 });
 
+const seqKey = (seq: number) => String(seq).padStart(12, '0');
+
 const auditItem = (e: AuditEvent): Item => ({
   ...e,
   kind: 'audit',
+  ...(e.chain !== undefined && e.seq !== undefined ? { gsi1pk: `CHAIN#${e.chain}`, gsi1sk: seqKey(e.seq) } : {}),
   pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
   sk: `EVENT#${e.at}#${e.id}`,
   gsi2pk: `AUDIT#${e.domain}`,
@@ -103,6 +112,14 @@ const grantItem = (g: Grant): Item => ({
 
 const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
 
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type Reasons = Array<{ Code?: string }> | undefined;
+const reasonsOf = (err: unknown): Reasons => (err as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons;
+
+/** Retrying a lost race for a chain head: exponential backoff with full jitter. */
+export const CHAIN_RETRY = { attempts: 60, baseMs: 5, capMs: 200 };
+const MAX_TRANSACTION_ITEMS = 100;
+
 const isConditionFailure = (err: unknown) =>
   err instanceof TransactionCanceledException ||
   (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
@@ -121,6 +138,8 @@ const defaultClient = new DynamoDBClient({});
 
 export class DynamoStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
+  /** Per chain, the tail of this instance's queue of writers (see withChains). */
+  private readonly chainTails = new Map<string, Promise<void>>();
 
   constructor(
     private readonly tableName: string,
@@ -164,13 +183,11 @@ export class DynamoStore implements Store {
   putDomain = (d: Domain) => this.put({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
   async createDomain(d: Domain, audit: AuditEvent): Promise<void> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: { ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-          ],
-        }),
+      await this.writeAudited(
+        [{ Put: { TableName: this.tableName, Item: { ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id }, ConditionExpression: 'attribute_not_exists(pk)' } }],
+        [audit],
+        [],
+        () => GLOBAL_CHAIN,
       );
     } catch (err) {
       if (isConditionFailure(err)) throw conflict('DOMAIN_EXISTS', `Domain ${d.id} is already registered.`, err);
@@ -191,28 +208,14 @@ export class DynamoStore implements Store {
   listUsers = () => this.byKey<User>('USER');
 
   async putMembership(m: Membership, audit: AuditEvent): Promise<void> {
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } },
-          { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      }),
-    );
+    await this.writeAudited([{ Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } }], [audit]);
   }
 
   async deleteMembership(m: Membership, audit: AuditEvent): Promise<void> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } },
-            { Put: { TableName: this.tableName, Item: auditItem(audit), ConditionExpression: 'attribute_not_exists(pk)' } },
-          ],
-        }),
-      );
+      await this.writeAudited([{ Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } }], [audit]);
     } catch (err) {
-      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      const reasons = reasonsOf(err);
       if (isConditionFailure(err) && reasons?.[0]?.Code === 'ConditionalCheckFailed') {
         throw notFound('MEMBERSHIP_NOT_FOUND', `${m.user} is not ${m.role} of ${m.domain}.`);
       }
@@ -224,16 +227,7 @@ export class DynamoStore implements Store {
 
   async createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...audit.map((e) => ({
-              Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' },
-            })),
-          ],
-        }),
-      );
+      await this.writeAudited([{ Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } }], audit);
     } catch (err) {
       if (isConditionFailure(err)) throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
       throw err;
@@ -245,24 +239,20 @@ export class DynamoStore implements Store {
   async updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void> {
     if (next.version !== expected.version + 1) throw new Error('updateRequest: next.version must be expected.version + 1');
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: requestItem(next),
-                ConditionExpression: '#status = :status AND #version = :version',
-                ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-                ExpressionAttributeValues: { ':status': expected.status, ':version': expected.version },
-              },
+      await this.writeAudited(
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: requestItem(next),
+              ConditionExpression: '#status = :status AND #version = :version',
+              ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+              ExpressionAttributeValues: { ':status': expected.status, ':version': expected.version },
             },
-            ...audit.map((e) => ({
-              Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' },
-            })),
-            ...(grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : []),
-          ],
-        }),
+          },
+        ],
+        audit,
+        grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : [],
       );
     } catch (err) {
       if (isConditionFailure(err)) {
@@ -290,7 +280,114 @@ export class DynamoStore implements Store {
   listGrantsEnding = () => this.byKey<Grant>('ENDINGGRANT', 'gsi3');
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.writeAudited([], [event]);
+  }
+
+  /** The events of one chain in seq order, from just after `afterSeq` (default: from the start). */
+  listChain = (chain: string, afterSeq = 0) =>
+    this.queryAll<AuditEvent>({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :after',
+      ExpressionAttributeValues: { ':p': `CHAIN#${chain}`, ':after': seqKey(afterSeq) },
+    });
+
+  private async readHead(chain: string): Promise<ChainHead | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `CHAIN#${chain}`, sk: 'HEAD' }, ConsistentRead: true }));
+    return out.Item ? { seq: out.Item.seq as number, hash: out.Item.hash as string } : undefined;
+  }
+
+  /**
+   * Writes `before`, the audit events sealed into their chains, `after` and the new chain heads in
+   * one transaction. The heads are conditional on what was read; a transaction cancelled only by
+   * a head (or by a transient transaction conflict) is retried from a fresh read of the heads.
+   * Any other cancellation is thrown as it came, for the caller to map. On success the given
+   * events carry their chain, seq, prevHash and hash.
+   */
+  private async writeAudited(before: TransactItem[], audit: AuditEvent[], after: TransactItem[] = [], chainOf: (e: AuditEvent) => string = (e) => e.domain): Promise<void> {
+    const chains = [...new Set(audit.map(chainOf))];
+    const total = before.length + audit.length + after.length + chains.length;
+    if (total > MAX_TRANSACTION_ITEMS) {
+      throw validation('TOO_MANY_ITEMS', `One write may carry at most ${MAX_TRANSACTION_ITEMS} items with its audit events and chain heads; this one has ${total}.`);
+    }
+    if (audit.length === 0) {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...before, ...after] }));
+      return;
+    }
+    await this.withChains(chains, () => this.writeSealed(before, audit, after, chainOf, chains));
+  }
+
+  /**
+   * Runs `fn` once this instance's earlier writers of the same chains are done (locks taken in
+   * sorted order, so no deadlock). Writers in one process then queue instead of racing for the
+   * head and backing off; writers in different processes still race, and the conditional head
+   * put keeps that safe.
+   */
+  private async withChains<T>(chains: string[], fn: () => Promise<T>): Promise<T> {
+    const releases: Array<() => void> = [];
+    try {
+      for (const c of [...chains].sort()) {
+        const prev = this.chainTails.get(c) ?? Promise.resolve();
+        let release!: () => void;
+        const mine = new Promise<void>((r) => (release = r));
+        const tail = prev.then(() => mine);
+        this.chainTails.set(c, tail);
+        await prev;
+        releases.push(() => {
+          release();
+          if (this.chainTails.get(c) === tail) this.chainTails.delete(c);
+        });
+      }
+      return await fn();
+    } finally {
+      releases.forEach((r) => r());
+    }
+  }
+
+  private async writeSealed(before: TransactItem[], audit: AuditEvent[], after: TransactItem[], chainOf: (e: AuditEvent) => string, chains: string[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const heads = await Promise.all(chains.map((c) => this.readHead(c)));
+      const sealed = new Array<AuditEvent>(audit.length);
+      const headPuts: TransactItem[] = chains.map((chain, ci) => {
+        const idx = audit.map((e, i) => (chainOf(e) === chain ? i : -1)).filter((i) => i >= 0);
+        const prev = heads[ci];
+        const { events, head } = sealChain(prev, idx.map((i) => audit[i]!), chain);
+        idx.forEach((i, k) => (sealed[i] = events[k]!));
+        return {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: `CHAIN#${chain}`, sk: 'HEAD', kind: 'chainhead', chain, seq: head.seq, hash: head.hash },
+            ...(prev
+              ? { ConditionExpression: '#seq = :prevSeq', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':prevSeq': prev.seq } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          },
+        };
+      });
+      const items: TransactItem[] = [
+        ...before,
+        ...sealed.map((e) => ({ Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' } })),
+        ...after,
+        ...headPuts,
+      ];
+      const firstHead = items.length - headPuts.length;
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        sealed.forEach((e, i) => Object.assign(audit[i]!, { chain: e.chain, seq: e.seq, prevHash: e.prevHash, hash: e.hash }));
+        return;
+      } catch (err) {
+        const reasons = reasonsOf(err);
+        const lostHeadOnly =
+          isConditionFailure(err) &&
+          !!reasons &&
+          reasons.some((r, i) => (i >= firstHead && r.Code === 'ConditionalCheckFailed') || r.Code === 'TransactionConflict') &&
+          reasons.every((r, i) => !r.Code || r.Code === 'None' || r.Code === 'TransactionConflict' || (i >= firstHead && r.Code === 'ConditionalCheckFailed'));
+        if (!lostHeadOnly) throw err;
+        if (attempt + 1 >= CHAIN_RETRY.attempts) {
+          throw new MeshgateError('unavailable', 'AUDIT_CHAIN_BUSY', `The audit chain of ${chains.join(', ')} is busy; try again.`);
+        }
+        const ceiling = Math.min(CHAIN_RETRY.capMs, CHAIN_RETRY.baseMs * 2 ** attempt);
+        await new Promise((r) => setTimeout(r, Math.random() * ceiling));
+      }
+    }
   }
 
   listRequestAudit = (requestId: string) =>

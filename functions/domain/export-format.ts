@@ -1,0 +1,212 @@
+// The documented, stable formats of audit exports: CSV (RFC 4180, safe to open in a spreadsheet)
+// and JSON Lines. Pure and hot: these run once per exported event, so each cell is checked by
+// character codes, never by a regular expression.
+import type { AuditEvent } from './model';
+
+/** The columns of an export, in order. New columns are only ever appended. */
+export const EXPORT_COLUMNS = ['at', 'id', 'type', 'actor', 'domain', 'requestId', 'productId', 'fromStatus', 'toStatus', 'detail'] as const;
+export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+
+/**
+ * CSV also carries each event's place in its hash chain, so that an exported file can be verified
+ * on its own (`npm run audit:verify -- <file>`). JSON Lines carries them as the event's own fields.
+ */
+export const CHAIN_COLUMNS = ['chain', 'seq', 'prevHash', 'hash'] as const;
+export const CSV_COLUMNS = [...EXPORT_COLUMNS, ...CHAIN_COLUMNS] as const;
+
+const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
+const CRLF = '\r\n';
+
+const EQUALS = 61;
+const PLUS = 43;
+const MINUS = 45;
+const AT = 64;
+const TAB = 9;
+const CR = 13;
+const LF = 10;
+const COMMA = 44;
+const QUOTE = 34;
+
+/**
+ * True when `value` is its own CSV cell: no formula start, no comma, quote, CR or LF. One pass
+ * over the character codes; the common case, so it allocates nothing.
+ */
+function csvPlain(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return true;
+  const first = value.charCodeAt(0);
+  if (first === EQUALS || first === PLUS || first === MINUS || first === AT || first === TAB || first === CR) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === COMMA || c === QUOTE || c === CR || c === LF) return false;
+  }
+  return true;
+}
+
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (it begins with =, +, -, @, a tab or
+ * a carriage return: OWASP "CSV injection") is prefixed with a single quote; a cell holding a
+ * comma, quote, CR or LF is quoted, its quotes doubled.
+ */
+export function csvCell(value: string): string {
+  const n = value.length;
+  if (n === 0) return '';
+  const first = value.charCodeAt(0);
+  const formula = first === EQUALS || first === PLUS || first === MINUS || first === AT || first === TAB || first === CR;
+  let quote = false;
+  let quotes = false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === QUOTE) {
+      quotes = true;
+      quote = true;
+    } else if (c === COMMA || c === CR || c === LF) {
+      quote = true;
+    }
+  }
+  if (!quote) return formula ? "'" + value : value;
+  const text = formula ? "'" + value : value;
+  return '"' + (quotes ? text.replaceAll('"', '""') : text) + '"';
+}
+
+/** An optional text column: absent is an empty cell. Plain strings (the common case) are returned as they are. */
+function opt(v: unknown): string {
+  if (typeof v === 'string') return csvPlain(v) ? v : csvCell(v);
+  return v === undefined || v === null ? '' : csvCell(JSON.stringify(v));
+}
+
+/**
+ * The detail column: its JSON text. JSON.stringify escapes CR and LF inside strings, and an
+ * object's text starts with "{", so the only work left is quoting when it holds a quote or comma
+ * (found by the engine's indexOf, not a loop in JavaScript).
+ */
+function detailCell(detail: unknown): string {
+  if (detail === undefined || detail === null) return '{}';
+  const json = JSON.stringify(detail);
+  if (typeof detail !== 'object' || json.charCodeAt(0) !== 123) return csvCell(json);
+  if (json.indexOf('"') >= 0) return '"' + json.replaceAll('"', '""') + '"';
+  return json.indexOf(',') >= 0 ? '"' + json + '"' : json;
+}
+
+/** The header line, CRLF-terminated. */
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',') + CRLF;
+}
+
+/** One event as a CSV line (CSV_COLUMNS), CRLF-terminated; `detail` is its JSON text. */
+export function csvRow(e: AuditEvent): string {
+  return (
+    opt(e.at) +
+    ',' +
+    opt(e.id) +
+    ',' +
+    opt(e.type) +
+    ',' +
+    opt(e.actor) +
+    ',' +
+    opt(e.domain) +
+    ',' +
+    opt(e.requestId) +
+    ',' +
+    opt(e.productId) +
+    ',' +
+    opt(e.fromStatus) +
+    ',' +
+    opt(e.toStatus) +
+    ',' +
+    detailCell(e.detail) +
+    ',' +
+    opt(e.chain) +
+    ',' +
+    opt(e.seq) +
+    ',' +
+    opt(e.prevHash) +
+    ',' +
+    opt(e.hash) +
+    CRLF
+  );
+}
+
+const BACKSLASH = 92;
+
+/**
+ * A string as JSON text, exactly as JSON.stringify gives it. Strings with nothing to escape (no
+ * quote, backslash, control character or surrogate) are wrapped in quotes directly.
+ */
+function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === QUOTE || c === BACKSLASH || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
+/** The original JSON Lines construction: an object in column order, then JSON.stringify. */
+function jsonlRowGeneric(e: AuditEvent): string {
+  const o: Record<string, unknown> = {
+    at: e.at,
+    id: e.id,
+    type: e.type,
+    actor: e.actor,
+    domain: e.domain,
+    requestId: e.requestId,
+    productId: e.productId,
+    fromStatus: e.fromStatus,
+    toStatus: e.toStatus,
+    detail: e.detail,
+  };
+  for (const k in e) {
+    if (!COLUMN_SET.has(k)) o[k] = (e as unknown as Record<string, unknown>)[k];
+  }
+  return JSON.stringify(o) + '\n';
+}
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/**
+ * One event as a JSON Lines line: the export columns first, in their order (absent ones left
+ * out), then any other field the event carries.
+ *
+ * The line is built as text, field by field, and is byte for byte what JSON.stringify gives for
+ * that object. Anything unusual (a column that is not a string, a detail with toJSON, another
+ * field that is an object or whose name could be an array index) takes the generic path.
+ */
+export function jsonlRow(e: AuditEvent): string {
+  const { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail } = e;
+  if (typeof at !== 'string' || typeof id !== 'string' || typeof type !== 'string' || typeof actor !== 'string' || typeof domain !== 'string') {
+    return jsonlRowGeneric(e);
+  }
+  let s = '{"at":' + jsonString(at) + ',"id":' + jsonString(id) + ',"type":' + jsonString(type) + ',"actor":' + jsonString(actor) + ',"domain":' + jsonString(domain);
+  if (requestId !== undefined) {
+    if (typeof requestId !== 'string') return jsonlRowGeneric(e);
+    s += ',"requestId":' + jsonString(requestId);
+  }
+  if (productId !== undefined) {
+    if (typeof productId !== 'string') return jsonlRowGeneric(e);
+    s += ',"productId":' + jsonString(productId);
+  }
+  if (fromStatus !== undefined) {
+    if (typeof fromStatus !== 'string') return jsonlRowGeneric(e);
+    s += ',"fromStatus":' + jsonString(fromStatus);
+  }
+  if (toStatus !== undefined) {
+    if (typeof toStatus !== 'string') return jsonlRowGeneric(e);
+    s += ',"toStatus":' + jsonString(toStatus);
+  }
+  if (detail !== undefined) {
+    if (typeof detail !== 'object' || detail === null || typeof (detail as { toJSON?: unknown }).toJSON === 'function') return jsonlRowGeneric(e);
+    s += ',"detail":' + JSON.stringify(detail);
+  }
+  for (const k in e) {
+    if (COLUMN_SET.has(k)) continue;
+    const c = k.charCodeAt(0);
+    if (c >= DIGIT_0 && c <= DIGIT_9) return jsonlRowGeneric(e);
+    const v = (e as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'string') s += ',' + jsonString(k) + ':' + jsonString(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') s += ',' + jsonString(k) + ':' + JSON.stringify(v);
+    else if (v === null) s += ',' + jsonString(k) + ':null';
+    else if (v !== undefined) return jsonlRowGeneric(e);
+  }
+  return s + '}\n';
+}

@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { CSV_COLUMNS, EXPORT_COLUMNS, csvCell, csvHeader, csvRow, jsonlRow } from '../../functions/domain/export-format';
+import type { AuditEvent } from '../../functions/domain/model';
+
+/** A small RFC 4180 parser: one record (CRLF-terminated) into its fields. */
+function parseRecord(line: string): string[] {
+  expect(line.endsWith('\r\n')).toBe(true);
+  const text = line.slice(0, -2);
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Error(`unterminated quoted field in ${JSON.stringify(line)}`);
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else {
+          field += text[i++];
+        }
+      }
+      if (i < text.length && text[i] !== ',') throw new Error(`text after a closing quote in ${JSON.stringify(line)}`);
+    } else {
+      while (i < text.length && text[i] !== ',') {
+        const ch = text[i]!;
+        if (ch === '"' || ch === '\r' || ch === '\n') throw new Error(`unquoted ${JSON.stringify(ch)} in ${JSON.stringify(line)}`);
+        field += ch;
+        i++;
+      }
+    }
+    fields.push(field);
+    if (i >= text.length) return fields;
+    i++; // the comma
+  }
+}
+
+const event = (over: Partial<AuditEvent> = {}): AuditEvent => ({
+  id: 'evt_01jabcdefghjkmnpqrstvwxyz0',
+  at: '2026-03-01T10:00:00.000Z',
+  type: 'REQUEST_CREATED',
+  actor: 'alice',
+  domain: 'sales',
+  requestId: 'req_01jabcdefghjkmnpqrstvwxyz0',
+  productId: 'sales/orders',
+  toStatus: 'PENDING',
+  detail: { purpose: 'Quarterly attribution' },
+  ...over,
+});
+
+/** What a cell must read as after parsing: the value, with a quote before formula starts. */
+const expected = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+
+describe('the CSV format', () => {
+  test('the header is the documented columns, in order', () => {
+    expect(csvHeader()).toBe('at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash\r\n');
+    expect(parseRecord(csvHeader())).toEqual([...CSV_COLUMNS]);
+  });
+
+  test('a plain event is one unquoted CRLF line; absent fields are empty cells', () => {
+    const line = csvRow(event({ detail: {} }));
+    expect(line).toBe('2026-03-01T10:00:00.000Z,evt_01jabcdefghjkmnpqrstvwxyz0,REQUEST_CREATED,alice,sales,req_01jabcdefghjkmnpqrstvwxyz0,sales/orders,,PENDING,{},,,,\r\n');
+    const noSubject = parseRecord(csvRow(event({ requestId: undefined, productId: undefined, toStatus: undefined, detail: {} })));
+    expect(noSubject).toEqual(['2026-03-01T10:00:00.000Z', 'evt_01jabcdefghjkmnpqrstvwxyz0', 'REQUEST_CREATED', 'alice', 'sales', '', '', '', '', '{}', '', '', '', '']);
+    // A sealed event carries its place in the chain.
+    expect(parseRecord(csvRow(event({ detail: {}, chain: 'sales', seq: 7, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64) }))).slice(-4)).toEqual(['sales', '7', 'a'.repeat(64), 'b'.repeat(64)]);
+  });
+
+  test.each([
+    ['a comma', 'a,b', '"a,b"'],
+    ['a quote', 'say "hi"', '"say ""hi"""'],
+    ['LF', 'one\ntwo', '"one\ntwo"'],
+    ['CR', 'one\rtwo', '"one\rtwo"'],
+    ['CRLF', 'one\r\ntwo', '"one\r\ntwo"'],
+    ['only a quote', '"', '""""'],
+    ['nothing special', 'plain text', 'plain text'],
+    ['empty', '', ''],
+    ['unicode', 'Zoë 数据 🚀 naïve', 'Zoë 数据 🚀 naïve'],
+  ])('a cell with %s', (_, value, cell) => {
+    expect(csvCell(value)).toBe(cell);
+    expect(parseRecord(`${cell}\r\n`)).toEqual([value]);
+  });
+
+  test.each([
+    ['=', '=HYPERLINK("http://evil.example","x")', `"'=HYPERLINK(""http://evil.example"",""x"")"`],
+    ['+', '+1+1', "'+1+1"],
+    ['-', '-2+3', "'-2+3"],
+    ['@', '@SUM(A1:A9)', "'@SUM(A1:A9)"],
+    ['tab', '\t=1', "'\t=1"],
+    ['CR', '\r=1', `"'\r=1"`],
+  ])('a cell starting with %s is defused with a leading quote', (_, value, cell) => {
+    expect(csvCell(value)).toBe(cell);
+    expect(parseRecord(`${cell}\r\n`)).toEqual([`'${value}`]);
+  });
+
+  test('formula characters elsewhere than the first are left alone', () => {
+    expect(csvCell('a=b+c-d@e')).toBe('a=b+c-d@e');
+  });
+
+  test('every column is defused, including the actor and the detail JSON', () => {
+    const fields = parseRecord(csvRow(event({ actor: '=cmd|/c calc!A0', domain: '@x', type: '-1', detail: { note: '=1+1', nested: { v: '+x,"y"\r\n' } } })));
+    expect(fields[2]).toBe("'-1");
+    expect(fields[3]).toBe("'=cmd|/c calc!A0");
+    expect(fields[4]).toBe("'@x");
+    // The detail cell is JSON text, which starts with "{" (never a formula) and parses back.
+    expect(fields[9]!.startsWith('{')).toBe(true);
+    expect(JSON.parse(fields[9]!)).toEqual({ note: '=1+1', nested: { v: '+x,"y"\r\n' } });
+  });
+
+  test('a detail that is not an object is still its JSON text', () => {
+    const fields = parseRecord(csvRow(event({ detail: undefined as unknown as Record<string, unknown> })));
+    expect(fields[9]).toBe('{}');
+  });
+
+  test('property: parsing a row back gives every value (formula cells with their quote)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 30 }),
+      fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', 'a', ' ', 'é', '😀'), maxLength: 12 }),
+    );
+    const opt = fc.option(text, { nil: undefined });
+    const detail = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 4 });
+    fc.assert(
+      fc.property(text, text, text, text, text, opt, opt, opt, opt, detail, (at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, d) => {
+        const e = { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail: d } as AuditEvent;
+        const fields = parseRecord(csvRow(e));
+        expect(fields).toHaveLength(CSV_COLUMNS.length);
+        const values = [at, id, type, actor, domain, requestId ?? '', productId ?? '', fromStatus ?? '', toStatus ?? ''];
+        expect(fields.slice(0, 9)).toEqual(values.map(expected));
+        expect(JSON.parse(fields[9]!)).toEqual(d);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('the JSON Lines format', () => {
+  test('one object per line, the export columns first, in order, then any other field', () => {
+    const e = { ...event({ fromStatus: 'APPROVED', toStatus: 'GRANTING' }), extra: 1 } as AuditEvent;
+    const line = jsonlRow(e);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    const parsed = JSON.parse(line);
+    expect(Object.keys(parsed)).toEqual([...EXPORT_COLUMNS, 'extra']);
+    expect(parsed).toEqual(e);
+  });
+
+  test('absent fields are left out, and newlines or quotes in values stay escaped on one line', () => {
+    const e = event({ requestId: undefined, productId: undefined, toStatus: undefined, actor: 'a\nb "c"', detail: { reason: 'x\r\ny', n: '=1' } });
+    const line = jsonlRow(e);
+    expect(line.split('\n')).toHaveLength(2);
+    const parsed = JSON.parse(line);
+    expect(parsed).toEqual({ at: e.at, id: e.id, type: e.type, actor: 'a\nb "c"', domain: 'sales', detail: { reason: 'x\r\ny', n: '=1' } });
+    expect(Object.keys(parsed)).toEqual(['at', 'id', 'type', 'actor', 'domain', 'detail']);
+  });
+});
