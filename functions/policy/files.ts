@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Membership } from '../domain/model';
@@ -28,4 +29,20 @@ export async function loadPolicyEngine(dir: string, memberships: Membership[] = 
     return CasbinPolicyEngine.load('', [{ source: dir, text: `unreadable: ${(err as Error).message}` }]);
   }
   return CasbinPolicyEngine.load(files.model, files.sources, memberships);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * Which policy is in force: the SHA-256 of each file and one version over all of them, so that a
+ * change of policy can be recorded in the audit trail when it first takes effect.
+ */
+export function policyFingerprint(dir: string): { version: string; files: Array<{ source: string; sha256: string }> } {
+  try {
+    const { model, sources } = readPolicyDir(dir);
+    const files = [{ source: 'model.conf', sha256: sha256(model) }, ...sources.map((s) => ({ source: s.source, sha256: sha256(s.text) }))];
+    return { version: sha256(files.map((f) => `${f.source}\n${f.sha256}`).join('\n')), files };
+  } catch (err) {
+    return { version: sha256(`unreadable: ${(err as Error).message}`), files: [] };
+  }
 }

@@ -70,6 +70,12 @@ export interface Store {
   /** Grants being revoked (REVOKING), oldest first. */
   listGrantsEnding(): Promise<Grant[]>;
 
+  /**
+   * Records the policy version in force, with its audit event, if it differs from the one last
+   * recorded. Returns whether it did (false: that version was already recorded).
+   */
+  recordPolicyVersion(version: string, audit: AuditEvent): Promise<boolean>;
+
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;
 

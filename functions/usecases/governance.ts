@@ -125,3 +125,18 @@ export async function recordRefusal(
     (deps.log ?? console.error)('could not record a refusal', err);
   }
 }
+
+/**
+ * Records a change of policy in the audit trail the first time an instance runs with it: the
+ * version over all files, each file's SHA-256, and whether it loaded (a policy that failed to load
+ * denies everything). Instances that start with a policy already recorded add nothing.
+ */
+export async function recordPolicyInForce(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  policy: { version: string; files: Array<{ source: string; sha256: string }>; loadFailure?: string },
+): Promise<boolean> {
+  return deps.store.recordPolicyVersion(
+    policy.version,
+    auditEvent(deps, 'POLICY_CHANGED', SYSTEM, { domain: ALL_DOMAINS }, { version: policy.version, files: policy.files, loadFailure: policy.loadFailure }),
+  );
+}

@@ -195,6 +195,30 @@ export class DynamoStore implements Store {
     }
   }
 
+  async recordPolicyVersion(version: string, audit: AuditEvent): Promise<boolean> {
+    try {
+      await this.writeAudited(
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { kind: 'policy', pk: 'POLICY', sk: 'CURRENT', version, at: audit.at },
+              ConditionExpression: 'attribute_not_exists(pk) OR version <> :v',
+              ExpressionAttributeValues: { ':v': version },
+            },
+          },
+        ],
+        [audit],
+        [],
+        () => GLOBAL_CHAIN,
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
   listDomains = () => this.byKey<Domain>('DOMAIN');
 

@@ -3,7 +3,7 @@ import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { z } from 'zod';
 import type { SQSBatchResponse, SQSEvent } from './lambda-types';
 import { createApp } from '../../http/app';
-import { loadPolicyEngine } from '../../policy/files';
+import { loadPolicyInForce } from '../policy-loader';
 import { runJob, expireDue } from '../../usecases/fulfilment';
 import { allDomainIds, reconcileDomain, syncDomain, type OperationsDeps } from '../../usecases/operations';
 import { SYSTEM } from '../../usecases/deps';
@@ -25,7 +25,7 @@ async function awsDeps(env: Record<string, string | undefined>): Promise<Operati
   const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
   // The configured domains (with their brokers), owners and global roles exist before any call.
   if (config.configFile) await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
-  const policy = await loadPolicyEngine(config.policyDir, await aws.store.listMemberships());
+  const policy = await loadPolicyInForce(config.policyDir, { store: aws.store, clock: systemClock, ids: ulidIds() });
   return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds(), log: logError };
 }
 

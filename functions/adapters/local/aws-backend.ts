@@ -1,6 +1,6 @@
 import type { MeshgateConfig } from '../../../config/schema';
 import { createApp } from '../../http/app';
-import { loadPolicyEngine } from '../../policy/files';
+import { loadPolicyInForce } from '../policy-loader';
 import { runJob } from '../../usecases/fulfilment';
 import type { OperationsDeps } from '../../usecases/operations';
 import { awsAdapters } from '../aws/adapters';
@@ -21,7 +21,7 @@ export async function createAwsBackedPortal(opts: { config: MeshgateConfig; poli
   const clock = systemClock;
   const aws = awsAdapters({ tableName: opts.config.tableName, eventBusName: opts.config.eventBusName, fallbackEvents: new InProcessEventBus(opts.eventLog) });
   await registerFromConfig(aws.store, opts.config, () => clock.now());
-  const policy = await loadPolicyEngine(opts.policyDir, await aws.store.listMemberships());
+  const policy = await loadPolicyInForce(opts.policyDir, { store: aws.store, clock, ids: ulidIds() });
   const queue = new InProcessQueue();
   const deps: OperationsDeps = { ...aws, policy, queue, clock, ids: ulidIds() };
   queue.consume((job) => runJob(deps, job));
