@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, type MeshgateConfig } from '../../../config/schema';
 import { ALL_DOMAINS, type Membership } from '../../domain/model';
 import type { Store } from '../../ports/store';
+import { canonicalJson } from '../../domain/lakeformation';
 import { SYSTEM } from '../../usecases/deps';
 import { ulidIds } from '../runtime';
 
@@ -28,8 +29,12 @@ export async function registerFromConfig(store: Store, config: MeshgateConfig, n
     ...config.auditors.map((user) => ({ user, domain: ALL_DOMAINS, role: 'auditor' as const })),
     ...config.domains.flatMap((d) => d.owners.map((user) => ({ user, domain: d.id, role: 'owner' as const }))),
   ];
+  // Cold starts run this: write only what differs from the store.
+  const stored = new Map((await store.listDomains()).map((d) => [d.id, d]));
   for (const d of config.domains) {
-    await store.putDomain({ id: d.id, name: d.name, accountId: d.accountId, region: d.region, description: d.description, broker: { roleArn: d.brokerRoleArn, externalId: d.externalId } });
+    const domain = { id: d.id, name: d.name, accountId: d.accountId, region: d.region, description: d.description, broker: { roleArn: d.brokerRoleArn, externalId: d.externalId } };
+    const before = stored.get(d.id);
+    if (!before || canonicalJson(before) !== canonicalJson(JSON.parse(JSON.stringify(domain)))) await store.putDomain(domain);
   }
   const ids = ulidIds();
   for (const m of wanted) {
