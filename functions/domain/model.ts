@@ -58,6 +58,8 @@ export interface Membership {
   /** A domain id, or `*` for a role held in every domain. */
   domain: string;
   role: Role;
+  /** `group`: granted because of an identity-provider group, and taken away with it. */
+  source?: 'group';
 }
 
 /** Who is calling, as established by authentication. Roles come from memberships. */

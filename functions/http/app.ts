@@ -215,12 +215,7 @@ export function createApp(deps: AppDeps) {
 
   app.openapi(route({ method: 'get', path: '/v1/audit', request: { query: S.AuditQuerySchema }, who: 'auditors' }), async (c) => {
     const q = c.req.valid('query');
-    const to = q.to ?? deps.clock.now().toISOString();
-    const from = q.from ?? new Date(new Date(to).getTime() - 30 * 86_400_000).toISOString();
-    if (from > to) throw new MeshgateError('validation', 'VALIDATION_FAILED', '`from` must be before `to`.');
-    if (new Date(to).getTime() - new Date(from).getTime() > AUDIT_MAX_RANGE_DAYS * 86_400_000) {
-      throw new MeshgateError('validation', 'VALIDATION_FAILED', `Ask for at most ${AUDIT_MAX_RANGE_DAYS} days at a time.`);
-    }
+    const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
     return c.json(await readAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }));
   });
 

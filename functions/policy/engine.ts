@@ -217,6 +217,10 @@ export class CasbinPolicyEngine implements PolicyEngine {
     return local && local.value < global.value ? local : global;
   }
 
+  membershipsOf(user: string): Membership[] {
+    return [...(this.membershipsByUser.get(user) ?? [])];
+  }
+
   rolesOf(user: string, domain: string): string[] {
     return (this.membershipsByUser.get(user) ?? [])
       .filter((m) => m.domain === domain || m.domain === ALL_DOMAINS)

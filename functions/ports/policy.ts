@@ -25,6 +25,8 @@ export interface PolicyEngine {
   maxDurationHours(domain: string): Limit;
   /** Roles the user holds in the domain (including roles held in every domain). */
   rolesOf(user: string, domain: string): string[];
+  /** The memberships of one user the engine decides with. */
+  membershipsOf(user: string): Membership[];
   /** Replaces the memberships (the role assignments) the engine decides with. */
   setMemberships(memberships: Membership[]): Promise<void>;
 }

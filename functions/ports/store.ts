@@ -61,6 +61,8 @@ export interface Store {
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
   listPendingByDomain(domain: string): Promise<AccessRequest[]>;
+  /** Requests APPROVED or GRANTING whose last change is before `before` (stalled fulfilment). */
+  listInFlightSince(before: string): Promise<AccessRequest[]>;
 
   getGrant(id: string): Promise<Grant | undefined>;
   listGrantsByDomain(domain: string): Promise<Grant[]>;

@@ -31,7 +31,7 @@ export interface ExportFilter {
 export function auditWindow(now: Date, maxDays: number, q: { from?: string; to?: string }): { from: string; to: string } {
   const to = q.to ?? now.toISOString();
   const from = q.from ?? new Date(new Date(to).getTime() - 30 * 86_400_000).toISOString();
-  if (from > to) throw validation('VALIDATION_FAILED', '`from` must be before `to`.');
+  if (new Date(from).getTime() > new Date(to).getTime()) throw validation('VALIDATION_FAILED', '`from` must be before `to`.');
   if (new Date(to).getTime() - new Date(from).getTime() > maxDays * 86_400_000) {
     throw validation('VALIDATION_FAILED', `Ask for at most ${maxDays} days at a time.`);
   }

@@ -8,6 +8,9 @@ import type { Job } from '../ports/queue';
 import { aboutRequest, auditEvent, commit, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
 import { submitRequest } from './requests';
 
+/** A grant job older than this without progress is handed to the worker again by the sweeper. */
+const STALLED_AFTER_MS = 10 * 60_000;
+
 const subjectOf = (r: AccessRequest) => ({ domain: r.domain, requestId: r.id, productId: r.productId });
 const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
 
@@ -147,7 +150,10 @@ async function markFailed(deps: WorkerDeps, r: AccessRequest, failure: { reason:
 async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TableGrant): Promise<void> {
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
-  const entries = await deps.lakeFormation.revoke({ ...spec, onlyTables: undefined });
+  // Not what another active grant of the same principal holds (an extension, a second product).
+  const shared = await sharedTables(deps, { id: now.grantId ?? '', domain: now.domain, principal: now.principal }, spec);
+  const own = spec.tables.filter((t) => !shared.has(t));
+  const entries = own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
   await commit(deps, { ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 }, expectedOf(now), [
     auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), { entries, reason: `a late fulfilment granted after the request became ${now.status}` }),
   ]).catch(ignoreConflict);
@@ -211,6 +217,12 @@ export async function expireDue(deps: Deps): Promise<string[]> {
   for (const grant of await deps.store.listGrantsEnding()) {
     await deps.queue.send({ kind: 'revoke', requestId: grant.requestId });
   }
+  // So are grants whose job never reached the queue (the send failed after the state was stored),
+  // once they have waited long enough that no worker can still be on them.
+  const stalledBefore = new Date(deps.clock.now().getTime() - STALLED_AFTER_MS).toISOString();
+  for (const r of await deps.store.listInFlightSince(stalledBefore)) {
+    await deps.queue.send({ kind: 'grant', requestId: r.id });
+  }
   for (const grant of await deps.store.listGrantsExpiringBy(now)) {
     const r = await deps.store.getRequest(grant.requestId);
     if (!r || r.status !== 'ACTIVE') continue;
@@ -263,7 +275,7 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
  * it: tables whose permission another ACTIVE grant also needs (an extension, a second request for
  * the same principal, another product over the same table) are not revoked with this one.
  */
-async function sharedTables(deps: WorkerDeps, grant: Grant, spec: TableGrant): Promise<Set<string>> {
+async function sharedTables(deps: WorkerDeps, grant: Pick<Grant, 'id' | 'domain' | 'principal'>, spec: TableGrant): Promise<Set<string>> {
   // Any product: two products may share a table.
   const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
     (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,

@@ -82,25 +82,24 @@ export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
 export const GROUP_ROLES = ['admin', 'compliance', 'auditor'] as const;
 
 /**
- * Makes the caller's roles in every domain match their identity-provider groups (Cognito
- * `admin`, `compliance`, `auditor`), so that granting or removing such a role is done where
- * people are managed. Only those three roles are touched; domain memberships stay Meshgate's.
+ * Gives the caller the roles in every domain that their identity-provider groups (Cognito
+ * `admin`, `compliance`, `auditor`) stand for, and takes away those it gave when the group goes.
+ * Roles granted otherwise (the configuration, `POST /v1/memberships`) are never touched here.
  * Each change is audited and takes effect for this very call.
  */
 export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
   if (!who.groups) return;
-  const wanted = new Set(GROUP_ROLES.filter((r) => who.groups!.includes(r)));
-  const held = new Set(deps.policy.rolesOf(who.userId, ALL_DOMAINS).filter((r) => (GROUP_ROLES as readonly string[]).includes(r)));
-  const add = [...wanted].filter((r) => !held.has(r));
-  const remove = [...held].filter((r) => !wanted.has(r as (typeof GROUP_ROLES)[number]));
+  const wanted = new Set<string>(GROUP_ROLES.filter((r) => who.groups!.includes(r)));
+  const global = deps.policy.membershipsOf(who.userId).filter((m) => m.domain === ALL_DOMAINS);
+  const add = [...wanted].filter((r) => !global.some((m) => m.role === r));
+  const remove = global.filter((m) => m.source === 'group' && !wanted.has(m.role));
   if (add.length === 0 && remove.length === 0) return;
   if (!(await deps.store.getUser(who.userId))) await deps.store.putUser({ id: who.userId, name: who.name });
   for (const role of add) {
-    const m = { user: who.userId, domain: ALL_DOMAINS, role } as Membership;
+    const m: Membership = { user: who.userId, domain: ALL_DOMAINS, role: role as Membership['role'], source: 'group' };
     await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }));
   }
-  for (const role of remove) {
-    const m = { user: who.userId, domain: ALL_DOMAINS, role } as Membership;
+  for (const m of remove) {
     await deps.store
       .deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }))
       .catch((err) => {

@@ -15,7 +15,8 @@ export async function whoAmI(deps: Q, who: Principal) {
 /** Domains with their owners and stewards (from memberships). */
 export async function listDomains(deps: Q) {
   const [domains, memberships] = await Promise.all([deps.store.listDomains(), deps.store.listMemberships()]);
-  return domains.map((d) => ({
+  // The broker role and its ExternalId are how Meshgate reaches the account: not for callers.
+  return domains.map(({ broker: _broker, ...d }) => ({
     ...d,
     owners: memberships.filter((m) => m.domain === d.id && m.role === 'owner').map((m) => m.user),
     stewards: memberships.filter((m) => m.domain === d.id && m.role === 'steward').map((m) => m.user),

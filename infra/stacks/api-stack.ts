@@ -191,17 +191,8 @@ export class ApiStack extends Stack {
     const tableArns = [table.tableArn, ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)];
     const tableAccess = () => new iam.PolicyStatement({
       sid: 'MeshgateTable',
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:DescribeTable',
-      ],
+      // GetItem, Query, and PutItem/DeleteItem/ConditionCheckItem inside TransactWriteItems.
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
       resources: tableArns,
     });
     // Only the broker roles of the configured domains: a domain registered later through the API

@@ -41,7 +41,7 @@ test('Cognito groups admin, compliance and auditor become roles in every domain,
   const asZoe = (groups?: string) => ({ 'cognito:username': 'zoe', name: 'Zoe Auditor', ...(groups === undefined ? {} : { 'cognito:groups': groups }) });
   expect((await invoke(event('GET', '/v1/audit', asZoe('[]')))).statusCode).toBe(403);
   expect((await invoke(event('GET', '/v1/audit', asZoe('[auditor other-group]')))).statusCode).toBe(200);
-  expect(JSON.parse((await invoke(event('GET', '/v1/me', asZoe('[auditor]')))).body).memberships).toEqual([{ user: 'zoe', domain: '*', role: 'auditor' }]);
+  expect(JSON.parse((await invoke(event('GET', '/v1/me', asZoe('[auditor]')))).body).memberships).toEqual([{ user: 'zoe', domain: '*', role: 'auditor', source: 'group' }]);
   // Out of the group: the role is gone for the next call.
   expect((await invoke(event('GET', '/v1/audit', asZoe('[]')))).statusCode).toBe(403);
   const trail = (await p.store.queryAudit({ from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z', domain: '*', limit: 1000 })).items;
@@ -51,4 +51,14 @@ test('Cognito groups admin, compliance and auditor become roles in every domain,
   ]);
   // Without a groups claim (dev tokens, other providers), roles are left as they are.
   expect((await invoke(event('GET', '/v1/me', asZoe()))).statusCode).toBe(200);
+});
+
+test('roles granted otherwise (configuration, seed, API) are not taken away by group sync', async () => {
+  // erin is a seeded admin and in no Cognito group.
+  const erin = { 'cognito:username': 'erin', name: 'Erin Novak', 'cognito:groups': '[]' };
+  for (let i = 0; i < 2; i++) {
+    const me = JSON.parse((await invoke(event('GET', '/v1/me', erin))).body);
+    expect(me.memberships).toEqual([{ user: 'erin', domain: '*', role: 'admin' }]);
+  }
+  expect((await invoke(event('GET', '/v1/domains/sales/members', erin))).statusCode).toBe(200);
 });

@@ -70,3 +70,27 @@ test('the sweeper hands grants stuck in REVOKING back to the worker', async () =
   expect((await p.store.getRequest(r.id))!.status).toBe('REVOKED');
   send.mockRestore();
 });
+
+test('a grant job lost on the way to the queue is handed to the worker again by a later sweep', async () => {
+  const r = (await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders'))).body;
+  const req = (await p.store.getRequest(r.id))!;
+  // APPROVED in the store, but the job never reached the queue.
+  await p.store.updateRequest({ ...req, status: 'APPROVED', version: 2, updatedAt: clock.now().toISOString() }, { status: 'PENDING', version: 1 }, []);
+  await expireDue(p.deps);
+  await p.queue.onIdle();
+  expect((await p.store.getRequest(r.id))!.status).toBe('APPROVED'); // too recent: a worker may still be on it
+  clock.t = new Date(clock.t.getTime() + 11 * 60_000);
+  p.resetTokens();
+  await expireDue(p.deps);
+  await p.queue.onIdle();
+  expect((await p.store.getRequest(r.id))!.status).toBe('ACTIVE');
+});
+
+test('an audit window given to the second includes events later in that second', async () => {
+  const at = new Date(clock.t.getTime() + 500).toISOString();
+  await p.store.appendAudit({ id: 'evt_01window000000000000000000', at, type: 'DOMAIN_SYNCED', actor: 'meshgate', domain: 'sales', detail: {} });
+  const from = at.slice(0, 19) + 'Z'; // whole second, no milliseconds
+  const to = new Date(clock.t.getTime() + 2000).toISOString().slice(0, 19) + 'Z';
+  const page = await p.store.queryAudit({ from, to, domain: 'sales', limit: 100 });
+  expect(page.items.map((e) => e.id)).toContain('evt_01window000000000000000000');
+});

@@ -29,7 +29,7 @@ import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
  *   user        USER                <id>
  *   membership  MEMBERSHIP          <domain>#<user>#<role>
  *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
- *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending)
+ *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending), INFLIGHT / <updatedAt>#<id> (while APPROVED|GRANTING)
  *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id> (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 digits> AUDIT#<d> / <at>#<id>  AUDITDAY#<yyyy-mm-dd> / <at>#<id>
  *   chain head  CHAIN#<chain>       HEAD
@@ -81,6 +81,7 @@ const requestItem = (r: AccessRequest): Item => ({
   gsi2pk: `REQDOMAIN#${r.domain}`,
   gsi2sk: `${r.createdAt}#${r.id}`,
   ...(r.status === 'PENDING' ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` } : {}),
+  ...(r.status === 'APPROVED' || r.status === 'GRANTING' ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` } : {}),
 });
 
 const seqKey = (seq: number) => String(seq).padStart(12, '0');
@@ -288,6 +289,13 @@ export class DynamoStore implements Store {
 
   listRequestsByRequester = (user: string) => this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
   listRequestsByDomain = (domain: string) => this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
+  listInFlightSince = (before: string) =>
+    this.queryAll<AccessRequest>({
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
+      ExpressionAttributeValues: { ':p': 'INFLIGHT', ':before': before },
+    });
+
   listPendingByDomain = (domain: string) => this.byKey<AccessRequest>(`PENDING#${domain}`, 'gsi3');
 
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
@@ -424,7 +432,10 @@ export class DynamoStore implements Store {
    * Audit events in [from, to). With a domain, one index partition per domain; without, one
    * partition per day, walked in order. The cursor names the partition and the key to resume at.
    */
-  async queryAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
+  async queryAudit(query: AuditQuery): Promise<Page<AuditEvent>> {
+    // Sort keys hold full ISO times with milliseconds; compare like with like, so that
+    // `2026-11-21T00:00:00Z` includes an event at `2026-11-21T00:00:00.500Z`.
+    const q = { ...query, from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString() };
     const partitions = q.domain ? [`AUDIT#${q.domain}`] : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
     const index = q.domain ? 'gsi2' : 'gsi3';
     let start = q.cursor ? decodeCursor<{ p: string; k?: Record<string, unknown> }>(q.cursor) : undefined;

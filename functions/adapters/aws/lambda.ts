@@ -81,8 +81,17 @@ export async function createScheduledHandler(env: Record<string, string | undefi
   return async (event: { task: 'sweep' | 'sync' | 'reconcile' }) => {
     if (event.task === 'sweep') return { expired: await expireDue(deps) };
     const run = event.task === 'sync' ? syncDomain : reconcileDomain;
-    const reports = [];
-    for (const id of await allDomainIds(deps)) reports.push(await run(deps, SYSTEM, id));
-    return { reports };
+    // One domain's broken broker role must not stop the others: each is run and reported alone.
+    const reports: unknown[] = [];
+    const failures: Array<{ domain: string; error: string }> = [];
+    for (const id of await allDomainIds(deps)) {
+      try {
+        reports.push(await run(deps, SYSTEM, id));
+      } catch (err) {
+        logError(`${event.task} of ${id} failed`, err);
+        failures.push({ domain: id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return { reports, failures };
   };
 }

@@ -20,6 +20,10 @@ export function localConfig(env: Record<string, string | undefined>) {
     throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const e = parsed.data;
+  // Local sign-in has no password: against real AWS it must not be reachable from the network.
+  if (e.MESHGATE_BACKEND === 'aws' && !['127.0.0.1', 'localhost', '::1'].includes(e.HOST)) {
+    throw new Error(`Invalid configuration: HOST must be a loopback address with MESHGATE_BACKEND=aws (local sign-in has no password), not ${e.HOST}`);
+  }
   return {
     backend: e.MESHGATE_BACKEND,
     configFile: e.MESHGATE_CONFIG,
