@@ -65,6 +65,13 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     }
     r = next;
   }
+  if (r.status === 'ACTIVE' && r.extendsGrantId) {
+    // Delivered again after the extension became active: finish replacing the old grant, which
+    // the first delivery may not have done (it throws, so the job comes back).
+    const old = await deps.store.getGrant(r.extendsGrantId);
+    if (old?.status === 'ACTIVE') await endReplaced(deps, old, r.id);
+    return;
+  }
   if (r.status !== 'GRANTING') return; // already done, or not ours to do
 
   const { scope, duration } = effectiveTerms(r);

@@ -61,3 +61,28 @@ test('revoking one of two active grants for the same principal and product keeps
   await p.queue.onIdle();
   expect(await ledgerOf(body.principal)).toHaveLength(0);
 });
+
+test('if ending the replaced grant fails, the job comes back and finishes it', async () => {
+  const body = newRequest('sales/orders');
+  const first = (await p.call('alice', 'POST', '/v1/requests', body)).body;
+  await p.call('bob', 'POST', `/v1/requests/${first.id}/approve`, { comment: 'ok' });
+  await p.queue.onIdle();
+  const grant = (await p.store.listGrantsByDomain('sales')).find((g) => g.requestId === first.id)!;
+  const ext = (await p.call('alice', 'POST', `/v1/grants/${grant.id}/extend`, { duration: { value: 1, unit: 'days' }, purpose: 'more' })).body;
+
+  // The first attempt to end the old grant fails (a storage hiccup); the queue delivers the job again.
+  const update = p.store.updateRequest.bind(p.store);
+  const spy = jest.spyOn(p.store, 'updateRequest').mockImplementation(async (next, expected, audit, g) => {
+    if (next.id === first.id && next.status === 'REVOKING' && spy.mock.calls.filter((c) => c[0].id === first.id).length === 1) throw new Error('storage hiccup');
+    return update(next, expected, audit, g);
+  });
+  const log = jest.spyOn(console, 'error').mockImplementation(() => {});
+  await p.call('bob', 'POST', `/v1/requests/${ext.id}/approve`, { comment: 'fine' });
+  await p.queue.onIdle();
+  spy.mockRestore();
+  log.mockRestore();
+
+  expect((await p.store.getRequest(ext.id))!.status).toBe('ACTIVE');
+  expect((await p.store.getRequest(first.id))!.status).toBe('REVOKED');
+  expect(await ledgerOf(body.principal)).toHaveLength(1); // the extension's permission is intact
+});
