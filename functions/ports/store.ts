@@ -41,6 +41,8 @@ export interface Store {
   listDomains(): Promise<Domain[]>;
 
   putProduct(product: DataProduct): Promise<void>;
+  /** Writes a product with the audit event of the change, in one transaction. */
+  saveProduct(product: DataProduct, audit: AuditEvent): Promise<void>;
   getProduct(id: string): Promise<DataProduct | undefined>;
   listProducts(domain: string): Promise<DataProduct[]>;
 

@@ -26,7 +26,8 @@ async function domainFor(deps: Pick<Deps, 'store' | 'policy'>, actor: Principal 
 const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.userId);
 
 /**
- * Reads the domain's catalog and brings the products up to date. A product that has vanished
+ * Reads the domain's catalog and brings the products up to date, each change written with its
+ * audit event, then a summary event. A product that has vanished
  * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
  * history stay.
  */
@@ -42,12 +43,12 @@ export async function syncDomain(deps: OperationsDeps, actor: Principal | typeof
       report.unchanged++;
       continue;
     }
-    await deps.store.putProduct(p);
+    await deps.store.saveProduct(p, auditEvent(deps, before ? 'PRODUCT_UPDATED' : 'PRODUCT_ADDED', actorId(actor), { domain: domain.id, productId: p.id }, { classification: p.classification, status: p.status }));
     (before ? report.updated : report.added).push(p.id);
   }
   for (const gone of existing.values()) {
     if (gone.status === 'RETIRED') continue;
-    await deps.store.putProduct({ ...gone, status: 'RETIRED' });
+    await deps.store.saveProduct({ ...gone, status: 'RETIRED' }, auditEvent(deps, 'PRODUCT_RETIRED', actorId(actor), { domain: domain.id, productId: gone.id }, { reason: 'no longer in the catalog' }));
     report.retired.push(gone.id);
   }
   await deps.store.appendAudit(auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report));

@@ -133,6 +133,9 @@ describe('catalog sync', () => {
     const res = await p.call('bob', 'POST', '/v1/domains/sales/sync');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ domain: 'sales', added: [FORECAST.id], updated: [], retired: ['sales/leads'], unchanged: 2 });
+    // Each change carries its own audit event, written with it.
+    expect((await auditOf('PRODUCT_RETIRED')).map((e) => [e.productId, e.actor])).toEqual([['sales/leads', 'bob']]);
+    expect((await auditOf('PRODUCT_ADDED')).map((e) => e.productId)).toEqual([FORECAST.id]);
 
     const product = await p.call('alice', 'GET', '/v1/products/sales/leads');
     expect(product.status).toBe(200);

@@ -84,6 +84,8 @@ const requestItem = (r: AccessRequest): Item => ({
   ...(r.status === 'APPROVED' || r.status === 'GRANTING' ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` } : {}),
 });
 
+const productItem = (p: DataProduct): Item => ({ ...p, kind: 'product', pk: `PRODUCT#${p.id}`, sk: 'META', gsi1pk: `PRODUCTS#${p.domain}`, gsi1sk: p.id });
+
 const seqKey = (seq: number) => String(seq).padStart(12, '0');
 
 const auditItem = (e: AuditEvent): Item => ({
@@ -223,8 +225,11 @@ export class DynamoStore implements Store {
   getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
   listDomains = () => this.byKey<Domain>('DOMAIN');
 
-  putProduct = (p: DataProduct) =>
-    this.put({ ...p, kind: 'product', pk: `PRODUCT#${p.id}`, sk: 'META', gsi1pk: `PRODUCTS#${p.domain}`, gsi1sk: p.id });
+  putProduct = (p: DataProduct) => this.put(productItem(p));
+
+  async saveProduct(p: DataProduct, audit: AuditEvent): Promise<void> {
+    await this.writeAudited([{ Put: { TableName: this.tableName, Item: productItem(p) } }], [audit]);
+  }
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
   listProducts = (domain: string) => this.byKey<DataProduct>(`PRODUCTS#${domain}`, 'gsi1');
 
