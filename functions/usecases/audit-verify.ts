@@ -1,7 +1,7 @@
 import { GLOBAL_CHAIN, verifyChain, type ChainHead, type ChainProblem } from '../domain/audit-chain';
 import { forbidden } from '../domain/errors';
-import { ALL_DOMAINS, type Principal } from '../domain/model';
-import type { Deps } from './deps';
+import type { Principal } from '../domain/model';
+import { mayReadAudit, type Deps } from './deps';
 
 export interface ChainReport {
   chain: string;
@@ -16,7 +16,7 @@ export interface ChainReport {
  * every registered domain and the global chain ('*'), or the one chain asked for. Auditors only.
  */
 export async function verifyAudit(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, domain?: string): Promise<{ ok: boolean; chains: ChainReport[] }> {
-  const decision = deps.policy.decide({ user: who.userId, domain: domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
+  const decision = mayReadAudit(deps, who, domain);
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Verifying the audit trail is for auditors. ${decision.reason}`);
   const names = domain !== undefined ? [domain] : [...(await deps.store.listDomains()).map((d) => d.id), GLOBAL_CHAIN];
   const chains: ChainReport[] = [];

@@ -1,4 +1,4 @@
-import type { AccessRequest, AuditEvent, Decision, Grant, Principal, RequestStatus } from '../domain/model';
+import { ALL_DOMAINS, type AccessRequest, type AuditEvent, type Decision, type Grant, type Principal, type RequestStatus } from '../domain/model';
 import { notFound } from '../domain/errors';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { PolicyEngine, PolicyQuery } from '../ports/policy';
@@ -61,6 +61,25 @@ export async function loadVisibleRequest(deps: Pick<Deps, 'store' | 'policy'>, w
   const r = await deps.store.getRequest(id);
   if (!r || !canRead(deps, who, r).allowed) throw notFound('REQUEST_NOT_FOUND', `No request ${id} that you can see.`);
   return r;
+}
+
+/** May the caller read the audit trail of `domain` (of every domain when absent)? Auditors may. */
+export function mayReadAudit(deps: Pick<Deps, 'policy'>, who: Principal, domain?: string): Decision {
+  return deps.policy.decide({ user: who.userId, domain: domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
+}
+
+/**
+ * Loads a grant and its request if the caller may see them (read on the request, or `alsoAuditors`
+ * and audit:read there). Grants the caller may not see are reported as missing.
+ */
+export async function loadVisibleGrant(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, grantId: string, alsoAuditors = false) {
+  const grant = await deps.store.getGrant(grantId);
+  const request = grant && (await deps.store.getRequest(grant.requestId));
+  const visible =
+    request !== undefined &&
+    (deps.policy.decide(aboutRequest(who.userId, request, 'read')).allowed || (alsoAuditors && mayReadAudit(deps, who, request.domain).allowed));
+  if (!grant || !request || !visible) throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
+  return { grant, request };
 }
 
 /** The status changes among a write's audit events, as events for integrations. */

@@ -1,9 +1,9 @@
 // Audit exports: the audit trail as a CSV or JSON Lines file, streamed page by page so memory
 // stays constant however long the range; and one grant's full chain of evidence in one file.
-import { ALL_DOMAINS, type AuditEvent, type Principal } from '../domain/model';
-import { forbidden, notFound, validation } from '../domain/errors';
+import type { AuditEvent, Principal } from '../domain/model';
+import { forbidden, validation } from '../domain/errors';
 import { csvHeader, csvRow, jsonlRow } from '../domain/export-format';
-import { aboutRequest, type Deps } from './deps';
+import { loadVisibleGrant, mayReadAudit, type Deps } from './deps';
 
 type Q = Pick<Deps, 'store' | 'policy'>;
 
@@ -36,10 +36,6 @@ export function auditWindow(now: Date, maxDays: number, q: { from?: string; to?:
     throw validation('VALIDATION_FAILED', `Ask for at most ${maxDays} days at a time.`);
   }
   return { from, to };
-}
-
-function mayReadAudit(deps: Q, who: Principal, domain: string | undefined) {
-  return deps.policy.decide({ user: who.userId, domain: domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
 }
 
 const rowOf = (format: ExportFormat) => (format === 'csv' ? csvRow : jsonlRow);
@@ -85,12 +81,7 @@ export async function exportAudit(deps: Q, who: Principal, f: ExportFilter, form
  * Visible to whoever may read the request and to auditors; to anyone else the grant is missing.
  */
 export async function loadGrantChain(deps: Q, who: Principal, grantId: string) {
-  const grant = await deps.store.getGrant(grantId);
-  const request = grant && (await deps.store.getRequest(grant.requestId));
-  const visible =
-    request !== undefined &&
-    (deps.policy.decide(aboutRequest(who.userId, request, 'read')).allowed || mayReadAudit(deps, who, request.domain).allowed);
-  if (!grant || !request || !visible) throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
+  const { grant, request } = await loadVisibleGrant(deps, who, grantId, true);
   const events = await deps.store.listRequestAudit(request.id);
   return { grant, request, events };
 }

@@ -5,7 +5,7 @@ import { durationHours, effectiveTerms } from '../domain/request';
 import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
-import { aboutRequest, auditEvent, commit, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import { aboutRequest, auditEvent, commit, loadVisibleGrant, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
 import { submitRequest } from './requests';
 
 /** A grant job older than this without progress is handed to the worker again by the sweeper. */
@@ -201,11 +201,7 @@ async function startEnding(deps: Deps, actor: string, r: AccessRequest, grant: G
 }
 
 export async function revokeGrant(deps: Deps, who: Principal, grantId: string, reason: string) {
-  const grant = await deps.store.getGrant(grantId);
-  const r = grant && (await deps.store.getRequest(grant.requestId));
-  if (!grant || !r || !deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed) {
-    throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
-  }
+  const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'revoke'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
   if (r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`);
@@ -297,11 +293,7 @@ async function sharedTables(deps: WorkerDeps, grant: Pick<Grant, 'id' | 'domain'
 
 /** The requester asks for more time on an active grant: a new request, decided like any other. */
 export async function extendGrant(deps: Deps, who: Principal, grantId: string, input: { duration: AccessRequest['duration']; purpose: string }) {
-  const grant = await deps.store.getGrant(grantId);
-  const r = grant && (await deps.store.getRequest(grant.requestId));
-  if (!grant || !r || !deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed) {
-    throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
-  }
+  const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'extend'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${decision.reason}`);
   if (grant.status !== 'ACTIVE' || r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be extended; this one is ${grant.status}.`);

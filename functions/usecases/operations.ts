@@ -147,7 +147,22 @@ async function repair(deps: WorkerDeps, kind: 'missing' | 'stray', m: { grant: G
   }
 }
 
-/** Every registered domain, for the scheduled sync and reconciliation. */
-export async function allDomainIds(deps: Pick<Deps, 'store'>): Promise<string[]> {
-  return (await deps.store.listDomains()).map((d) => d.id).filter((id) => id !== ALL_DOMAINS);
+/**
+ * The scheduled sync or reconciliation of every registered domain, as Meshgate itself. One
+ * domain's failure (a broken broker role, say) is logged and reported, and the others still run.
+ */
+export async function runForEveryDomain(deps: OperationsDeps, task: 'sync' | 'reconcile') {
+  const run = task === 'sync' ? syncDomain : reconcileDomain;
+  const reports: unknown[] = [];
+  const failures: Array<{ domain: string; error: string }> = [];
+  for (const { id } of await deps.store.listDomains()) {
+    if (id === ALL_DOMAINS) continue;
+    try {
+      reports.push(await run(deps, SYSTEM, id));
+    } catch (err) {
+      (deps.log ?? console.error)(`${task} of ${id} failed`, err);
+      failures.push({ domain: id, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { reports, failures };
 }

@@ -1,8 +1,8 @@
-import { ALL_DOMAINS, type AccessRequest, type Classification, type DataProduct, type Grant, type Principal, type RequestStatus } from '../domain/model';
+import type { AccessRequest, Classification, DataProduct, Grant, Principal, RequestStatus } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage } from '../domain/request';
 import type { AuditQuery } from '../ports/store';
-import { aboutRequest, loadVisibleRequest, type Deps } from './deps';
+import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 
 type Q = Pick<Deps, 'store' | 'policy'>;
 
@@ -108,7 +108,7 @@ export async function listGrants(deps: Q, who: Principal, f: { domain?: string; 
 }
 
 export async function readAudit(deps: Q, who: Principal, f: AuditQuery) {
-  const decision = deps.policy.decide({ user: who.userId, domain: f.domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
+  const decision = mayReadAudit(deps, who, f.domain);
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
   return deps.store.queryAudit(f);
 }

@@ -17,6 +17,7 @@ import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
 import { permissionKey } from '../../functions/domain/lakeformation';
 import type { StatusChanged } from '../../functions/ports/events';
+import { offlineAwsEnv } from '../support/offline-aws';
 
 // `MESHGATE_BACKEND=aws npm start` end to end, with nothing leaving the process: DynamoDB is an
 // embedded dynalite reached through the SDK's standard AWS_ENDPOINT_URL_DYNAMODB (the module-scope
@@ -35,17 +36,6 @@ const SALES_EXTERNAL_ID = 'meshgate-sandbox-sales-7f3c2a';
 const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const ORDERS = { Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' } };
 
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_PROFILE',
-  'AWS_EC2_METADATA_DISABLED',
-] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
 const lf = mockClient(LakeFormationClient);
 const sts = mockClient(STSClient);
@@ -116,17 +106,11 @@ let dynamo: EmbeddedDynamo;
 let config: MeshgateConfig;
 let aws: typeof import('../../functions/adapters/local/aws-backend');
 
+let restoreEnv: () => void = () => {};
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
-  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AWS_REGION = 'eu-west-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test-only';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+  restoreEnv = offlineAwsEnv(dynamo.endpoint);
   aws = await import('../../functions/adapters/local/aws-backend');
   config = parseConfig({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), tableName: TABLE }, EXAMPLE);
   installStubs();
@@ -137,10 +121,7 @@ afterAll(async () => {
   sts.restore();
   glue.restore();
   eb.restore();
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv();
   await dynamo?.close();
 });
 

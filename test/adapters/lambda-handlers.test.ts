@@ -11,6 +11,7 @@ import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../fun
 import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
 import { apiEvent } from '../support/lambda-event';
+import { offlineAwsEnv } from '../support/offline-aws';
 
 // The three Lambda entry points, built from their environment exactly as on AWS. DynamoDB is an
 // embedded dynalite reached through AWS_ENDPOINT_URL_DYNAMODB (dynamo-store's module-scope default
@@ -32,17 +33,6 @@ const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const SHORT_LOOK = 'arn:aws:iam::555555555555:role/short-look';
 const TRAFFIC = { Table: { CatalogId: ACCOUNT, DatabaseName: 'marketing_gold', Name: 'web_traffic' } };
 
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_PROFILE',
-  'AWS_EC2_METADATA_DISABLED',
-] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
 const sqs = mockClient(SQSClient);
 const lf = mockClient(LakeFormationClient);
@@ -76,17 +66,11 @@ let worker: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambd
 let errors: jest.SpyInstance;
 let stderr: jest.SpyInstance;
 
+let restoreEnv: () => void = () => {};
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
-  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AWS_REGION = 'eu-west-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test-only';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+  restoreEnv = offlineAwsEnv(dynamo.endpoint);
 
   sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   lf.onAnyCommand().resolves({});
@@ -132,10 +116,7 @@ afterAll(async () => {
   sts.restore();
   glue.restore();
   eb.restore();
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv();
   await dynamo?.close();
 });
 

@@ -4,6 +4,7 @@ import type { Store } from '../../functions/ports/store';
 import type { WorkerDeps } from '../../functions/usecases/deps';
 import { runJob } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { countingLakeFormation } from '../support/offline-aws';
 
 const SALES_ACCOUNT = '111111111111';
 
@@ -46,16 +47,6 @@ async function approveInStore(id: string): Promise<AccessRequest> {
   return next;
 }
 
-/** A Lake Formation port that counts calls and passes them on. */
-function countingLakeFormation(inner: LakeFormationPort) {
-  const calls = { grant: 0, revoke: 0 };
-  const port: LakeFormationPort = {
-    grant: (q) => (calls.grant++, inner.grant(q)),
-    revoke: (q) => (calls.revoke++, inner.revoke(q)),
-    listPermissions: (a) => inner.listPermissions(a),
-  };
-  return { port, calls };
-}
 
 function expectOnlyConflicts(replies: Reply[]) {
   for (const r of replies) {

@@ -1,9 +1,10 @@
 import type { AccessRequest, AuditEvent, Grant } from '../../functions/domain/model';
-import { LakeFormationError, type LakeFormationPort, type PermissionEntry } from '../../functions/ports/lakeformation';
+import { LakeFormationError, type PermissionEntry } from '../../functions/ports/lakeformation';
 import type { Job } from '../../functions/ports/queue';
 import type { Store } from '../../functions/ports/store';
 import { expireDue, runJob } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { countingLakeFormation } from '../support/offline-aws';
 
 // Faults in fulfilment, against the real embedded portal: Lake Formation refusing, failing part of
 // a grant, a worker dying between Lake Formation and the store, jobs delivered twice, and a revoke
@@ -82,16 +83,6 @@ async function approveInStore(id: string): Promise<void> {
   ]);
 }
 
-/** A Lake Formation port that counts calls and passes them on. */
-function countingLakeFormation(inner: LakeFormationPort) {
-  const calls = { grant: 0, revoke: 0 };
-  const port: LakeFormationPort = {
-    grant: (q) => (calls.grant++, inner.grant(q)),
-    revoke: (q) => (calls.revoke++, inner.revoke(q)),
-    listPermissions: (a) => inner.listPermissions(a),
-  };
-  return { port, calls };
-}
 
 /** Silences the queue's log of failed deliveries (console.error) and keeps what it said. */
 const quietQueueLog = () => jest.spyOn(console, 'error').mockImplementation(() => {});

@@ -199,6 +199,8 @@ export class DynamoStore implements Store {
   }
 
   async recordPolicyVersion(version: string, audit: AuditEvent): Promise<boolean> {
+    // Every cold start asks; only the first with a new version writes (the condition settles races).
+    if ((await this.get<{ version: string }>('POLICY', 'CURRENT'))?.version === version) return false;
     try {
       await this.writeAudited(
         [

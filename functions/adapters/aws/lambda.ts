@@ -5,8 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from './lambda-types';
 import { createApp } from '../../http/app';
 import { loadPolicyInForce } from '../policy-loader';
 import { runJob, expireDue } from '../../usecases/fulfilment';
-import { allDomainIds, reconcileDomain, syncDomain, type OperationsDeps } from '../../usecases/operations';
-import { SYSTEM } from '../../usecases/deps';
+import { runForEveryDomain, type OperationsDeps } from '../../usecases/operations';
 import type { Job } from '../../ports/queue';
 import { systemClock, ulidIds } from '../runtime';
 import { awsAdapters } from './adapters';
@@ -80,18 +79,6 @@ export async function createScheduledHandler(env: Record<string, string | undefi
   const deps = await awsDeps(env);
   return async (event: { task: 'sweep' | 'sync' | 'reconcile' }) => {
     if (event.task === 'sweep') return { expired: await expireDue(deps) };
-    const run = event.task === 'sync' ? syncDomain : reconcileDomain;
-    // One domain's broken broker role must not stop the others: each is run and reported alone.
-    const reports: unknown[] = [];
-    const failures: Array<{ domain: string; error: string }> = [];
-    for (const id of await allDomainIds(deps)) {
-      try {
-        reports.push(await run(deps, SYSTEM, id));
-      } catch (err) {
-        logError(`${event.task} of ${id} failed`, err);
-        failures.push({ domain: id, error: err instanceof Error ? err.message : String(err) });
-      }
-    }
-    return { reports, failures };
+    return runForEveryDomain(deps, event.task);
   };
 }

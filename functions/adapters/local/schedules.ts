@@ -1,7 +1,6 @@
 import type { OperationsDeps } from '../../usecases/operations';
-import { allDomainIds, reconcileDomain, syncDomain } from '../../usecases/operations';
+import { runForEveryDomain } from '../../usecases/operations';
 import { expireDue } from '../../usecases/fulfilment';
-import { SYSTEM } from '../../usecases/deps';
 
 export interface ScheduleOptions {
   sweepSeconds: number;
@@ -27,13 +26,10 @@ export function startSchedules(deps: OperationsDeps, opts: ScheduleOptions, log:
     timer.unref();
     return () => clearInterval(timer);
   };
-  const eachDomain = (fn: (id: string) => Promise<unknown>) => async () => {
-    for (const id of await allDomainIds(deps)) await fn(id).catch((err) => log(`${id}: scheduled run failed`, err));
-  };
   const stops = [
     every(opts.sweepSeconds * 1000, 'expiry sweep', () => expireDue(deps)),
-    every(opts.syncMinutes * 60_000, 'catalog sync', eachDomain((id) => syncDomain(deps, SYSTEM, id))),
-    every(opts.reconcileMinutes * 60_000, 'reconciliation', eachDomain((id) => reconcileDomain(deps, SYSTEM, id))),
+    every(opts.syncMinutes * 60_000, 'catalog sync', () => runForEveryDomain({ ...deps, log }, 'sync')),
+    every(opts.reconcileMinutes * 60_000, 'reconciliation', () => runForEveryDomain({ ...deps, log }, 'reconcile')),
   ];
   return () => stops.forEach((stop) => stop());
 }
