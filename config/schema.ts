@@ -39,6 +39,11 @@ export const MeshgateConfig = z
     compliance: z.array(id).default([]),
     auditors: z.array(id).default([]),
     domains: z.array(DomainConfig).min(1, 'register at least one domain'),
+    /**
+     * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
+     * there after signing in and out. http://localhost:3000/ is always allowed too.
+     */
+    web: z.strictObject({ urls: z.array(z.url({ protocol: /^https$/ })).max(20).default([]) }).default({ urls: [] }),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -14,13 +14,24 @@ const { config, path } = loadConfig(app.node.tryGetContext('config'));
 const governance = { account: config.governance.account, region: config.governance.region };
 
 const data = new DataStack(app, stackName(config.stage, 'Data'), { env: governance, config, description: `Meshgate ${config.stage}: tables and audit archive (${path})` });
-const api = new ApiStack(app, stackName(config.stage, 'Api'), { env: governance, config, table: data.table, auditBucket: data.auditBucket, description: `Meshgate ${config.stage}: API, worker, schedules` });
+// Cognito sends people back to the UI (the root page) after signing in or out.
+const returnUrls = [...new Set([...config.web.urls.map((u) => new URL('/', u).href), 'http://localhost:3000/'])];
+const api = new ApiStack(app, stackName(config.stage, 'Api'), {
+  env: governance,
+  config,
+  table: data.table,
+  auditBucket: data.auditBucket,
+  callbackUrls: returnUrls,
+  logoutUrls: returnUrls,
+  description: `Meshgate ${config.stage}: API, worker, schedules`,
+});
 new WebStack(app, stackName(config.stage, 'Web'), {
   env: governance,
   config,
   apiUrl: api.apiUrl,
   userPoolId: api.userPool.userPoolId,
   userPoolClientId: api.userPoolClient.userPoolClientId,
+  signInUrl: api.signInUrl,
   description: `Meshgate ${config.stage}: approvals web UI`,
 });
 for (const d of config.domains) {

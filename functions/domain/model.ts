@@ -116,6 +116,12 @@ export interface Stage {
   rule: RuleRef | null;
 }
 
+export interface FulfilmentProgress {
+  done: number;
+  total: number;
+  at: string;
+}
+
 export interface AccessRequest {
   id: string;
   requester: string;
@@ -134,6 +140,8 @@ export interface AccessRequest {
   /** Why fulfilment failed; `failedTables` are retried alone. */
   failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
   grantId?: string;
+  /** While GRANTING: how many of the product's tables Lake Formation has granted so far. */
+  progress?: FulfilmentProgress;
   /** Set on an extension: the grant it extends (and replaces once active). */
   extendsGrantId?: string;
   createdAt: string;

@@ -31,10 +31,10 @@ export interface AppDeps extends OperationsDeps {
   devLogin?: DevLogin;
   log?: (msg: string, err: unknown) => void;
   /** Extra routes mounted before the API (the web UI's static files). */
-  mountStatic?: (app: OpenAPIHono<Env>) => void;
+  mountStatic?: (app: OpenAPIHono<AppEnv>) => void;
 }
 
-type Env = { Variables: { principal: Principal } };
+export type AppEnv = { Variables: { principal: Principal } };
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const AUDIT_MAX_RANGE_DAYS = 400;
@@ -66,7 +66,7 @@ function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(r: R & 
 
 export function createApp(deps: AppDeps) {
   const log = deps.log ?? ((m, e) => console.error(m, e));
-  const app = new OpenAPIHono<Env>({
+  const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
         const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -111,6 +111,15 @@ export function createApp(deps: AppDeps) {
     const parsed = S.DevLoginSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return c.json(errorBody('VALIDATION_FAILED', 'Send {"user": "<demo user>"}.'), 400);
     return c.json(await deps.devLogin(parsed.data.user));
+  });
+
+  // The sign-in picker of the embedded default: the demo users and what they hold.
+  app.get('/auth/dev-users', async (c) => {
+    if (!deps.devLogin) {
+      return c.json(errorBody('DEV_LOGIN_DISABLED', 'Local sign-in is only available on the embedded default; sign in through Cognito.'), 403);
+    }
+    const [users, memberships] = await Promise.all([deps.store.listUsers(), deps.store.listMemberships()]);
+    return c.json({ items: users.map((u) => ({ ...u, memberships: memberships.filter((m) => m.user === u.id) })) });
   });
 
   app.use('/v1/*', async (c, next) => {

@@ -55,10 +55,16 @@ export interface LfPermission {
   permissions: string[];
 }
 
+/** Tables handled so far of those a grant covers. */
+export type GrantProgress = (tablesDone: number, tablesTotal: number) => Promise<void> | void;
+
 /** Lake Formation in a domain account, as fulfilment and reconciliation see it. Safe to repeat. */
 export interface LakeFormationPort {
-  /** Grants; a table that fails comes back as a `failed` entry, never silently dropped. */
-  grant(g: TableGrant): Promise<PermissionEntry[]>;
+  /**
+   * Grants; a table that fails comes back as a `failed` entry, never silently dropped.
+   * `progress` hears how many of the tables have been handled as calls complete.
+   */
+  grant(g: TableGrant, progress?: GrantProgress): Promise<PermissionEntry[]>;
   /** Revokes exactly what `grant` granted, and deletes the data cells filter it made. */
   revoke(g: TableGrant): Promise<PermissionEntry[]>;
   /** Every permission in the account's catalog (all pages). */

@@ -3,6 +3,7 @@ import type {
   AuditEvent,
   DataProduct,
   Domain,
+  FulfilmentProgress,
   Grant,
   Membership,
   RequestStatus,
@@ -58,6 +59,11 @@ export interface Store {
 
   createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
+  /**
+   * Notes how far fulfilment of a GRANTING request has come. Not a state change: no version, no
+   * audit event (the attempt's entries are audited when it ends); ignored once the request moved on.
+   */
+  recordProgress(id: string, progress: FulfilmentProgress): Promise<void>;
   /** Writes `next` only if the stored request still has `expected`; `next.version` must be expected + 1. */
   updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void>;
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;

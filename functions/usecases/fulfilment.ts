@@ -34,6 +34,20 @@ export async function tableGrantFor(deps: Pick<Deps, 'store'>, r: Pick<AccessReq
   };
 }
 
+/**
+ * Notes fulfilment progress on the request as Lake Formation calls complete: about twenty notes
+ * for a grant of any size (each is one small write), and always the last one.
+ */
+function progressNoter(deps: WorkerDeps, requestId: string) {
+  let noted = 0;
+  return async (done: number, total: number) => {
+    if (done < total && done - noted < Math.max(1, Math.ceil(total / 20))) return;
+    noted = done;
+    // Only a note for people watching: a failed note never fails the grant.
+    await deps.store.recordProgress(requestId, { done, total, at: deps.clock.now().toISOString() }).catch(() => undefined);
+  };
+}
+
 /** The worker: carries out one job. Safe to run twice, or at once, for the same job. */
 export async function runJob(deps: WorkerDeps, job: Job): Promise<void> {
   if (job.kind === 'grant') await fulfil(deps, job.requestId);
@@ -79,7 +93,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let entries: PermissionEntry[];
   try {
     spec = { ...(await tableGrantFor(deps, { ...r, scope })), onlyTables: r.failure?.failedTables };
-    entries = await deps.lakeFormation.grant(spec);
+    entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id));
   } catch (err) {
     // Transient errors have been retried by the adapter; what is left needs a person (retry).
     const code = err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';

@@ -51,6 +51,8 @@ const SCHEDULES = [
  */
 export class ApiStack extends Stack {
   readonly apiUrl: string;
+  /** The Cognito hosted sign-in base URL. */
+  readonly signInUrl: string;
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
 
@@ -109,8 +111,8 @@ export class ApiStack extends Stack {
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-        callbackUrls: props.callbackUrls ?? ['http://localhost:3000/auth/callback'],
-        logoutUrls: props.logoutUrls ?? ['http://localhost:3000/'],
+        callbackUrls: props.callbackUrls ?? ['http://localhost:3000/'],
+        logoutUrls: props.logoutUrls ?? props.callbackUrls ?? ['http://localhost:3000/'],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
@@ -191,8 +193,9 @@ export class ApiStack extends Stack {
     const tableArns = [table.tableArn, ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)];
     const tableAccess = () => new iam.PolicyStatement({
       sid: 'MeshgateTable',
-      // GetItem, Query, and PutItem/DeleteItem/ConditionCheckItem inside TransactWriteItems.
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      // GetItem, Query, UpdateItem (fulfilment progress), and PutItem/DeleteItem/ConditionCheckItem
+      // inside TransactWriteItems.
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
       resources: tableArns,
     });
     // Only the broker roles of the configured domains: a domain registered later through the API
@@ -377,7 +380,8 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
-    new CfnOutput(this, 'SignInDomain', { value: authDomain.baseUrl() });
+    this.signInUrl = authDomain.baseUrl();
+    new CfnOutput(this, 'SignInDomain', { value: this.signInUrl });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'QueueUrl', { value: jobs.queueUrl });
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfnOutput, Duration, Fn, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -17,7 +18,9 @@ export interface WebStackProps extends StackProps {
   apiUrl: string;
   userPoolId: string;
   userPoolClientId: string;
-  /** The static files to host. Default: <repo>/web/public. */
+  /** The Cognito hosted sign-in base URL (https://<prefix>.auth.<region>.amazoncognito.com). */
+  signInUrl: string;
+  /** The built UI to host (`npm run build:web`). Default: <repo>/web/dist. */
   webDir?: string;
   /**
    * A custom domain: its names and an ACM certificate in us-east-1. Only with a certificate of its
@@ -85,7 +88,7 @@ export class WebStack extends Stack {
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
         // The legacy XSS auditor is gone from browsers and could be abused; "0" turns it off.
         xssProtection: { protection: false, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiUrl, region), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiUrl, props.signInUrl, region), override: true },
       },
     });
 
@@ -118,14 +121,16 @@ export class WebStack extends Stack {
     const deployment = new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
       sources: [
-        Source.asset(props.webDir ?? join(__dirname, '..', '..', 'web', 'public')),
+        Source.asset(builtWeb(props.webDir ?? join(__dirname, '..', '..', 'web', 'dist'))),
         // Written at deploy time with the real values (tokens resolve then), read by the UI at run
         // time: nothing stage-specific is baked into the static files.
         Source.jsonData('config.json', {
           apiUrl: props.apiUrl,
           region,
+          auth: 'cognito',
           userPoolId: props.userPoolId,
           userPoolClientId: props.userPoolClientId,
+          authDomain: props.signInUrl,
           stage: config.stage,
         }),
       ],
@@ -224,11 +229,12 @@ function flatten(node: unknown): string {
 }
 
 /**
- * 'self' for everything the UI loads; its API calls may also go to the API's origin and to Cognito's
- * user-pool endpoint in the governance region (sign-in and token refresh).
+ * 'self' for everything the UI loads; its API calls may also go to the API's origin, to the hosted
+ * sign-in domain (the code-for-token exchange) and to Cognito's user-pool endpoint in the
+ * governance region.
  */
-function contentSecurityPolicy(apiUrl: string, region: string): string {
-  const connect = ["'self'", apiOrigin(apiUrl), `https://cognito-idp.${region}.amazonaws.com`];
+function contentSecurityPolicy(apiUrl: string, signInUrl: string, region: string): string {
+  const connect = ["'self'", apiOrigin(apiUrl), apiOrigin(signInUrl), `https://cognito-idp.${region}.amazonaws.com`];
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -242,6 +248,14 @@ function contentSecurityPolicy(apiUrl: string, region: string): string {
     "frame-ancestors 'none'",
     'upgrade-insecure-requests',
   ].join('; ');
+}
+
+/** The built UI, or a clear error before anything is synthesised without it. */
+function builtWeb(dir: string): string {
+  if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'app.js'))) {
+    throw new Error(`The web UI is not built in ${dir}: run \`npm run build:web\` first (\`npm run synth\` does).`);
+  }
+  return dir;
 }
 
 /** scheme://host of a URL; for a deploy-time token, the same thing in CloudFormation functions. */

@@ -233,6 +233,16 @@ describe('grant: the resources sent', () => {
     expect(entries.every((e) => e.action === 'grant' && e.result === 'ok')).toBe(true);
   });
 
+  test('progress is heard after each call: 20, 40 and 41 of 41 tables; one table: 1 of 1', async () => {
+    const { adapter } = make();
+    const heard: [number, number][] = [];
+    await adapter.grant(grant({ tables: tables(41) }), (done, total) => void heard.push([done, total]));
+    expect(heard).toEqual([[20, 41], [40, 41], [41, 41]]);
+    heard.length = 0;
+    await adapter.grant(grant(), (done, total) => void heard.push([done, total]));
+    expect(heard).toEqual([[1, 1]]);
+  });
+
   test('batch entry ids stay valid for table names with odd characters', async () => {
     const { adapter } = make();
     await adapter.grant(grant({ tables: ['a b', 'c/d'] }));

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Fn, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -14,6 +15,11 @@ const config: MeshgateConfig = parseConfig(JSON.parse(readFileSync(join(__dirnam
 const governance = { account: config.governance.account, region: config.governance.region };
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/';
 
+/** A stand-in for the built UI (`npm run build:web`): the stack only packages the folder. */
+const WEB_DIR = mkdtempSync(join(tmpdir(), 'meshgate-web-'));
+writeFileSync(join(WEB_DIR, 'index.html'), '<!doctype html><div id="app"></div>');
+writeFileSync(join(WEB_DIR, 'app.js'), 'export {};');
+
 const newApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 
 function webStack(extra: Partial<WebStackProps> = {}, app = newApp()): WebStack {
@@ -23,6 +29,8 @@ function webStack(extra: Partial<WebStackProps> = {}, app = newApp()): WebStack 
     apiUrl: API_URL,
     userPoolId: 'eu-west-1_AbCdEf123',
     userPoolClientId: 'client123',
+    signInUrl: 'https://meshgate-sandbox.auth.eu-west-1.amazoncognito.com',
+    webDir: WEB_DIR,
     ...extra,
   });
 }
@@ -155,11 +163,22 @@ describe('WebStack', () => {
       apiUrl: expect.stringMatching(/^<<marker:0xbaba:\d+>>$/),
       region: 'eu-west-1',
       userPoolId: expect.stringMatching(/^<<marker:0xbaba:\d+>>$/),
+      auth: 'cognito',
       userPoolClientId: 'client123',
+      authDomain: 'https://meshgate-sandbox.auth.eu-west-1.amazoncognito.com',
       stage: 'sandbox',
     });
     const markers = onlyResource(Template.fromStack(stack), 'Custom::CDKBucketDeployment').Properties.SourceMarkers;
     expect(Object.values(markers[1])).toEqual(expect.arrayContaining([{ 'Fn::ImportValue': 'MeshgateApiUrl' }, { 'Fn::ImportValue': 'MeshgatePoolId' }]));
+  });
+
+  test('without a built UI the stack refuses to synthesise and says how to build it', () => {
+    expect(() => webStack({ webDir: mkdtempSync(join(tmpdir(), 'meshgate-unbuilt-')) })).toThrow(/run `npm run build:web` first/);
+  });
+
+  test('the CSP lets the UI exchange its sign-in code at the hosted sign-in domain', () => {
+    const csp = JSON.stringify(onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy').Properties);
+    expect(csp).toContain('https://meshgate-sandbox.auth.eu-west-1.amazoncognito.com');
   });
 
   test('the stack exposes its https URL as an output', () => {

@@ -24,7 +24,7 @@ interface ProductInfo {
 const PRODUCTS: ProductInfo[] = [
   { id: 'sales/orders', domain: 'sales', restricted: false },
   { id: 'hr/employees', domain: 'hr', restricted: true },
-  { id: 'sales/leads', domain: 'sales', restricted: false },
+  { id: 'sales/leads', domain: 'sales', restricted: true },
   { id: 'marketing/customer_segments', domain: 'marketing', restricted: false },
 ];
 

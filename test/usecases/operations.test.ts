@@ -42,12 +42,13 @@ async function status(id: string): Promise<string> {
   return res.body.status;
 }
 
-/** alice's request for `productId` with `principal`, approved by bob and ACTIVE; returns it with its grant. */
+/** alice's request for `productId` with `principal`, approved by bob (and carol for restricted data) and ACTIVE; returns it with its grant. */
 async function activeGrant(productId: string, principal: string): Promise<{ id: string; grant: Grant }> {
   const created = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, { principal }));
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  if (created.body.classification === 'restricted') expect((await p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
   await p.queue.onIdle();
   const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
   expect(r.body.status).toBe('ACTIVE');

@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -12,6 +13,7 @@ import type {
   AuditEvent,
   DataProduct,
   Domain,
+  FulfilmentProgress,
   Grant,
   Membership,
   User,
@@ -267,6 +269,23 @@ export class DynamoStore implements Store {
   }
 
   getRequest = (id: string) => this.get<AccessRequest>(`REQUEST#${id}`, 'META');
+
+  async recordProgress(id: string, progress: FulfilmentProgress): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `REQUEST#${id}`, sk: 'META' },
+          UpdateExpression: 'SET #progress = :progress',
+          ConditionExpression: '#status = :granting',
+          ExpressionAttributeNames: { '#progress': 'progress', '#status': 'status' },
+          ExpressionAttributeValues: { ':progress': progress, ':granting': 'GRANTING' },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // moved on (ACTIVE, FAILED...): nothing to note
+    }
+  }
 
   async updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void> {
     if (next.version !== expected.version + 1) throw new Error('updateRequest: next.version must be expected.version + 1');

@@ -22,6 +22,7 @@ import {
   type LakeFormationPort,
   type LfPermission,
   type PermissionEntry,
+  type GrantProgress,
   type TableGrant,
 } from '../../ports/lakeformation';
 import { BrokerCredentials } from './sts-credentials';
@@ -114,13 +115,13 @@ export class AwsLakeFormation implements LakeFormationPort {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
   }
 
-  async grant(g: TableGrant): Promise<PermissionEntry[]> {
+  async grant(g: TableGrant, progress?: GrantProgress): Promise<PermissionEntry[]> {
     const done: PermissionEntry[] = [];
     try {
       if (g.rowFilter) {
         for (const table of g.onlyTables ?? g.tables) done.push(await this.createFilter(g, table));
       }
-      await this.apply('grant', g, done);
+      await this.apply('grant', g, done, progress);
     } catch (err) {
       throw withEntries(err, done);
     }
@@ -165,7 +166,7 @@ export class AwsLakeFormation implements LakeFormationPort {
   }
 
   /** Grants or revokes the planned entries: one plain call for one table, batches of 20 beyond. */
-  private async apply(action: 'grant' | 'revoke', g: TableGrant, done: PermissionEntry[]): Promise<void> {
+  private async apply(action: 'grant' | 'revoke', g: TableGrant, done: PermissionEntry[], progress?: GrantProgress): Promise<void> {
     const planned = plannedEntries(g);
     const where = `${g.accountId}/${g.database}`;
     if (planned.length === 1) {
@@ -182,6 +183,7 @@ export class AwsLakeFormation implements LakeFormationPort {
           throw err;
         }
       }
+      await progress?.(1, 1);
       return;
     }
 
@@ -207,6 +209,7 @@ export class AwsLakeFormation implements LakeFormationPort {
           done.push({ action, table: p.table, sent: sentOf(p), result: 'failed', error: f });
         }
       }
+      await progress?.(start + chunk.length, planned.length);
     }
   }
 

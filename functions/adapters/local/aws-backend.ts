@@ -11,13 +11,14 @@ import { devAuth } from './dev-auth';
 import { InProcessEventBus } from './event-bus';
 import { InProcessQueue } from './job-queue';
 import { startSchedules, type ScheduleOptions } from './schedules';
+import { mountWeb } from './web';
 
 /**
  * `MESHGATE_BACKEND=aws npm start`: the same process and API, with DynamoDB, Lake Formation,
  * Glue and (if configured) EventBridge in AWS, reached through the standard SDK settings. The
  * worker and the schedules run in this process; sign-in stays local (bound to loopback).
  */
-export async function createAwsBackedPortal(opts: { config: MeshgateConfig; policyDir: string; schedules?: ScheduleOptions; eventLog?: (line: string) => void }) {
+export async function createAwsBackedPortal(opts: { config: MeshgateConfig; policyDir: string; webDir?: string; schedules?: ScheduleOptions; eventLog?: (line: string) => void }) {
   const clock = systemClock;
   const aws = awsAdapters({ tableName: opts.config.tableName, eventBusName: opts.config.eventBusName, fallbackEvents: new InProcessEventBus(opts.eventLog) });
   await registerFromConfig(aws.store, opts.config, () => clock.now());
@@ -27,6 +28,6 @@ export async function createAwsBackedPortal(opts: { config: MeshgateConfig; poli
   queue.consume((job) => runJob(deps, job));
   const stop = opts.schedules ? startSchedules(deps, opts.schedules, (m, e) => console.error(m, e)) : () => {};
   const auth = devAuth(aws.store, () => clock.now());
-  const app = createApp({ ...deps, authenticate: auth.authenticate, devLogin: auth.login });
+  const app = createApp({ ...deps, authenticate: auth.authenticate, devLogin: auth.login, mountStatic: opts.webDir ? mountWeb(opts.webDir) : undefined });
   return { app, deps, close: async () => (stop(), queue.onIdle()) };
 }

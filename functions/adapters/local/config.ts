@@ -7,7 +7,7 @@ const Env = z.object({
   HOST: z.string().default('127.0.0.1'),
   MESHGATE_DATA_DIR: z.string().min(1).default('./.meshgate-data'),
   MESHGATE_POLICY_DIR: z.string().min(1).default('./policies'),
-  MESHGATE_WEB_DIR: z.string().min(1).default('./web/public'),
+  MESHGATE_WEB_DIR: z.string().min(1).default('./web/dist'),
   MESHGATE_SWEEP_SECONDS: z.coerce.number().int().min(1).default(60),
   MESHGATE_SYNC_MINUTES: z.coerce.number().int().min(1).default(60),
   MESHGATE_RECONCILE_MINUTES: z.coerce.number().int().min(1).default(60),

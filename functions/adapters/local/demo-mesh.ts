@@ -70,7 +70,7 @@ export const DEMO_PRODUCTS: DataProduct[] = [
     description:
       'Open and closed leads from the CRM with their contact details and pipeline stage. Contains personal contact data of prospects.',
     owner: 'bob',
-    classification: 'confidential',
+    classification: 'restricted',
     tags: ['crm', 'pipeline', 'pii'],
     location: { catalogId: '111111111111', database: 'sales_gold', table: 'leads' },
     columns: [

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
-import type { DomainAccount, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
+import type { DomainAccount, GrantProgress, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
 
 export interface LedgerEntry extends LfPermission {
   accountId: string;
@@ -42,7 +42,7 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
     return out.Attributes ? 'ok' : 'already';
   }
 
-  async grant(g: TableGrant): Promise<PermissionEntry[]> {
+  async grant(g: TableGrant, progress?: GrantProgress): Promise<PermissionEntry[]> {
     const out: PermissionEntry[] = [];
     for (const table of g.onlyTables ?? g.tables) {
       if (!g.rowFilter) continue;
@@ -50,7 +50,8 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
       const result = await this.putOnce({ pk: `LFFILTER#${g.accountId}`, sk: `${g.database}.${table}|${filterName(g.grantId)}`, ...sent });
       out.push({ action: 'create-filter', table, sent, result });
     }
-    for (const e of plannedEntries(g)) {
+    const planned = plannedEntries(g);
+    for (const e of planned) {
       const row: LedgerEntry = {
         accountId: g.accountId,
         grantId: g.grantId,
@@ -62,6 +63,7 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
       };
       const result = await this.putOnce({ pk: `LF#${g.accountId}`, sk: permissionKey(row.principal, e.Resource), ...row });
       out.push({ action: 'grant', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
+      await progress?.(out.filter((x) => x.action === 'grant').length, planned.length);
     }
     return out;
   }

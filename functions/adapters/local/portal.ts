@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from '../../http/app';
 import { loadPolicyInForce } from '../policy-loader';
 import { runJob } from '../../usecases/fulfilment';
@@ -13,6 +12,7 @@ import { LocalLakeFormationLedger } from './lf-ledger';
 import { systemClock, ulidIds } from '../runtime';
 import { seedDemoMesh } from './seed';
 import { DemoCatalog } from './demo-catalog';
+import { mountWeb } from './web';
 import { InProcessEventBus } from './event-bus';
 import { startSchedules, type ScheduleOptions } from './schedules';
 import type { OperationsDeps } from '../../usecases/operations';
@@ -21,7 +21,7 @@ export interface EmbeddedOptions {
   /** Folder for the embedded store; in memory when absent. */
   dataDir?: string;
   policyDir?: string;
-  /** Folder of built web files served at `/`. */
+  /** Folder of the built web UI, served at `/` (see web/build.ts). */
   webDir?: string;
   seed?: boolean;
   clock?: Clock;
@@ -59,7 +59,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     ...deps,
     authenticate: auth.authenticate,
     devLogin: auth.login,
-    mountStatic: opts.webDir ? (a) => a.use('/*', serveStatic({ root: opts.webDir })) : undefined,
+    mountStatic: opts.webDir ? mountWeb(opts.webDir) : undefined,
   });
   return {
     app,

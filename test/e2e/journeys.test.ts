@@ -1,0 +1,135 @@
+/**
+ * The approval journeys in a real browser (Debian's Chromium via playwright-core) against the
+ * real local server. Each test leaves a screenshot of its final page in test-output/e2e/.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { startBrowserPortal, type BrowserPortal } from './browser';
+
+let b: BrowserPortal;
+beforeAll(async () => {
+  b = await startBrowserPortal();
+}, 60_000);
+afterAll(async () => {
+  await b?.close();
+});
+
+let roles = 0;
+const uniqueRole = () => `arn:aws:iam::555555555555:role/e2e-analyst-${++roles}`;
+
+/** alice fills the request form of a product and submits it; returns the request id. */
+async function requestAccess(page: Page, productId: string, purpose: string): Promise<string> {
+  await page.goto(`/#/products/${productId}`);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await page.getByLabel('IAM role that will read the data').fill(uniqueRole());
+  await page.getByLabel('Purpose').fill(purpose);
+  // The explain preview answers before submitting.
+  await page.locator('.preview[data-outcome]').waitFor();
+  await page.getByRole('button', { name: 'Submit request' }).click();
+  await page.waitForURL(/#\/requests\/req_/);
+  return decodeURIComponent(new URL(page.url()).hash.split('/').pop()!);
+}
+
+/** An approver opens the inbox and approves one request. */
+async function approve(page: Page, id: string, comment: string) {
+  await page.goto('/#/approvals');
+  const item = page.locator(`li[data-request="${id}"]`);
+  await item.getByRole('button', { name: 'Approve…' }).click();
+  await item.getByLabel('Comment (optional)').fill(comment);
+  await item.getByRole('button', { name: 'Approve', exact: true }).click();
+  await item.waitFor({ state: 'detached' });
+}
+
+async function statusOf(page: Page, id: string) {
+  await page.goto(`/#/requests/${id}`);
+  await page.reload();
+  return page.locator('.status-line [data-status]');
+}
+
+test('alice requests a confidential product, bob approves it, alice sees ACTIVE', async () => {
+  const alice = await b.signIn('alice');
+  await alice.goto('/#/products/sales/orders');
+  await expectText(alice, '.preview', 'Needs one approval');
+  const id = await requestAccess(alice, 'sales/orders', 'Quarterly revenue attribution');
+  await expectAttr(alice, '.status-line [data-status]', 'data-status', 'PENDING');
+
+  const bob = await b.signIn('bob');
+  await approve(bob, id, 'Fine for attribution');
+
+  const status = await statusOf(alice, id);
+  await status.and(alice.locator('[data-status="ACTIVE"]')).waitFor();
+  await alice.locator('.timeline [data-type="GRANT_ACTIVE"]').waitFor();
+  await expectText(alice, '.timeline', 'Fine for attribution');
+  await b.screenshot(alice, 'confidential-approved');
+  expect(problems(alice)).toEqual([]);
+});
+
+test('alice requests a restricted product, bob then carol approve, alice sees ACTIVE', async () => {
+  const alice = await b.signIn('alice');
+  await alice.goto('/#/products/sales/leads');
+  await expectText(alice, '.preview', 'Needs 2 approvals');
+  const id = await requestAccess(alice, 'sales/leads', 'Lead scoring model, contact fields excluded later');
+
+  const bob = await b.signIn('bob');
+  await approve(bob, id, 'Owner stage ok');
+  const carol = await b.signIn('carol');
+  await carol.goto('/#/approvals');
+  await expectText(carol, `li[data-request="${id}"]`, 'compliance');
+  await approve(carol, id, 'Compliance ok');
+
+  await (await statusOf(alice, id)).and(alice.locator('[data-status="ACTIVE"]')).waitFor();
+  await expect(alice.locator('.timeline [data-type="APPROVAL_RECORDED"]').count()).resolves.toBe(2);
+  await b.screenshot(alice, 'restricted-approved');
+});
+
+test('bob denies a request with a reason and alice sees the reason', async () => {
+  const alice = await b.signIn('alice');
+  const id = await requestAccess(alice, 'sales/orders', 'Curiosity');
+  const bob = await b.signIn('bob');
+  await bob.goto('/#/approvals');
+  const item = bob.locator(`li[data-request="${id}"]`);
+  await item.getByRole('button', { name: 'Deny…' }).click();
+  await item.getByLabel('Reason (the requester sees it)').fill('Use the aggregated revenue product instead');
+  await item.getByRole('button', { name: 'Deny', exact: true }).click();
+  await item.waitFor({ state: 'detached' });
+
+  await (await statusOf(alice, id)).and(alice.locator('[data-status="DENIED"]')).waitFor();
+  await expectText(alice, '[data-testid="denial"]', 'Use the aggregated revenue product instead');
+  await b.screenshot(alice, 'denied-with-reason');
+});
+
+test('dave exports the audit CSV and it has the rows of those journeys', async () => {
+  const dave = await b.signIn('dave');
+  await dave.goto('/#/audit');
+  await dave.getByRole('button', { name: 'Show' }).click();
+  await dave.getByRole('heading', { name: 'Events' }).waitFor();
+  await expectText(dave, '.charts', 'Requests per day, by outcome');
+  const [download] = await Promise.all([dave.waitForEvent('download'), dave.getByRole('button', { name: 'Export CSV' }).click()]);
+  const csv = readFileSync((await download.path())!, 'utf8');
+  const lines = csv.trim().split('\r\n');
+  expect(lines[0]).toMatch(/^at,id,type,actor,domain,requestId,productId/);
+  const rows = lines.slice(1).join('\n');
+  for (const type of ['REQUEST_CREATED', 'APPROVAL_RECORDED', 'REQUEST_APPROVED', 'GRANT_ACTIVE', 'REQUEST_DENIED']) expect(rows).toContain(type);
+  expect(rows).toContain('Use the aggregated revenue product instead');
+  expect(rows).toMatch(/,carol,sales,req_\w+,sales\/leads,/);
+  await b.screenshot(dave, 'audit-export');
+});
+
+test('alice cannot open the approvals inbox', async () => {
+  const alice = await b.signIn('alice');
+  await expect(alice.getByRole('link', { name: 'Approvals' }).count()).resolves.toBe(0);
+  await alice.goto('/#/approvals');
+  await alice.getByTestId('not-an-approver').waitFor();
+  await expect(alice.locator('li[data-request]').count()).resolves.toBe(0);
+  await b.screenshot(alice, 'approvals-refused');
+});
+
+function problems(page: Page): string[] {
+  return (page as Page & { problems?: string[] }).problems ?? [];
+}
+async function expectText(page: Page, selector: string, text: string) {
+  await page.locator(selector).filter({ hasText: text }).first().waitFor();
+}
+async function expectAttr(page: Page, selector: string, attr: string, value: string) {
+  await page.locator(`${selector}[${attr}="${value}"]`).waitFor();
+}

@@ -1,0 +1,191 @@
+// The typed client of the Meshgate HTTP API: the only way the UI reaches data. Types come from
+// the API's own model (type-only imports: nothing of the server ships in the bundle).
+import type {
+  AccessRequest,
+  AuditEvent,
+  Classification,
+  DataProduct,
+  Decision,
+  Domain,
+  Duration,
+  Grant,
+  Membership,
+  Permission,
+  RequestStatus,
+  Role,
+  RuleRef,
+  Scope,
+  User,
+} from '../../functions/domain/model';
+
+export type { AccessRequest, AuditEvent, Classification, DataProduct, Decision, Domain, Duration, Grant, Membership, Permission, RequestStatus, Role, RuleRef, Scope, User };
+
+/** Every value of the API's enums the UI offers, checked against the model's types. */
+export const PERMISSION_LABELS = { SELECT: 'Read rows (SELECT)', DESCRIBE: 'See the table definition (DESCRIBE)' } satisfies Record<Permission, string>;
+export const CLASSIFICATION_LABELS = {
+  public: 'Public',
+  internal: 'Internal',
+  confidential: 'Confidential',
+  restricted: 'Restricted',
+} satisfies Record<Classification, string>;
+
+export interface Me {
+  id: string;
+  name: string;
+  title?: string;
+  memberships: Membership[];
+}
+export interface DomainInfo extends Omit<Domain, 'broker'> {
+  owners: string[];
+  stewards: string[];
+}
+export interface ProductDetail extends DataProduct {
+  approvers: { user: string; role: Role }[];
+  maxDurationHours: number;
+}
+export interface Preview {
+  outcome: 'refused' | 'auto-approved' | 'needs-approval';
+  stages: { name: 'owner' | 'compliance'; rule: RuleRef | null }[];
+  maxDurationHours: number;
+  piiColumns: string[];
+  explanation: Decision[];
+}
+export interface RequestWithHistory extends AccessRequest {
+  history: AuditEvent[];
+}
+export interface NewRequest {
+  productId: string;
+  principal: string;
+  scope: Scope;
+  duration: Duration;
+  purpose: string;
+}
+export interface Approval {
+  comment?: string;
+  narrowedScope?: Scope;
+  narrowedDuration?: Duration;
+}
+export interface AuditFilter {
+  from?: string;
+  to?: string;
+  domain?: string;
+  actor?: string;
+  product?: string;
+  type?: string;
+}
+export interface RuntimeConfig {
+  /** Base URL of the API; '' for the same origin (the local portal). */
+  apiUrl: string;
+  /** 'dev': the embedded default's local sign-in; 'cognito': the hosted UI. */
+  auth: 'dev' | 'cognito';
+  region?: string;
+  userPoolClientId?: string;
+  /** https://<prefix>.auth.<region>.amazoncognito.com */
+  authDomain?: string;
+  stage?: string;
+}
+export interface DevUser {
+  id: string;
+  name: string;
+  title?: string;
+  memberships: Membership[];
+}
+
+/** An error answered by the API: its code, its message and, for bad input, which fields. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+
+  /** Messages per field path ("scope.columns", "principal"...), when the API named the fields. */
+  fieldErrors(): Record<string, string> {
+    const issues = this.details?.issues;
+    const out: Record<string, string> = {};
+    if (!Array.isArray(issues)) return out;
+    for (const i of issues as { path?: unknown; message?: string }[]) {
+      const key = Array.isArray(i.path) ? i.path.join('.') : String(i.path ?? '');
+      if (!(key in out)) out[key] = String(i.message ?? 'invalid');
+    }
+    return out;
+  }
+}
+
+const query = (q: Record<string, string | number | boolean | undefined>) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+export class Api {
+  private readonly baseUrl: string;
+  constructor(
+    baseUrl: string,
+    private readonly token: () => string | undefined,
+    private readonly onUnauthenticated: () => void = () => {},
+  ) {
+    // The API stage URL ends with '/'; paths start with one.
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  /** A raw authenticated fetch (downloads and streams). */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const t = this.token();
+    if (t) headers.set('authorization', `Bearer ${t}`);
+    if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The portal cannot be reached. Check your connection and try again.');
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
+      const err = new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `The portal answered ${res.status}.`, body?.error?.details);
+      if (res.status === 401) this.onUnauthenticated();
+      throw err;
+    }
+    return res;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    return (await (await this.fetch(path, init)).json()) as T;
+  }
+  private post<T>(path: string, body?: unknown): Promise<T> {
+    return this.json<T>(path, { method: 'POST', body: JSON.stringify(body ?? {}) });
+  }
+
+  devUsers = () => this.json<{ items: DevUser[] }>('/auth/dev-users').then((r) => r.items);
+  devLogin = (user: string) => this.post<{ token: string; expiresAt: string }>('/auth/dev-login', { user });
+
+  me = () => this.json<Me>('/v1/me');
+  domains = () => this.json<{ items: DomainInfo[] }>('/v1/domains').then((r) => r.items);
+  products = (f: { q?: string; domain?: string; classification?: string; tag?: string }) =>
+    this.json<{ items: DataProduct[] }>(`/v1/products${query(f)}`).then((r) => r.items);
+  product = (id: string) => this.json<ProductDetail>(`/v1/products/${id.split('/').map(encodeURIComponent).join('/')}`);
+
+  preview = (b: Pick<NewRequest, 'productId' | 'scope' | 'duration'>) => this.post<Preview>('/v1/requests/preview', b);
+  submit = (b: NewRequest) => this.post<AccessRequest>('/v1/requests', b);
+  requests = (f: { mine?: boolean; status?: RequestStatus; domain?: string } = {}) =>
+    this.json<{ items: AccessRequest[] }>(`/v1/requests${query(f)}`).then((r) => r.items);
+  request = (id: string) => this.json<RequestWithHistory>(`/v1/requests/${encodeURIComponent(id)}`);
+  approve = (id: string, a: Approval) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/approve`, a);
+  deny = (id: string, reason: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/deny`, { reason });
+  cancel = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/cancel`);
+  retry = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/retry`);
+  approvals = () => this.json<{ items: AccessRequest[] }>('/v1/approvals').then((r) => r.items);
+
+  grants = (f: { domain?: string; status?: Grant['status'] } = {}) => this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
+  revoke = (id: string, reason: string) => this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
+  extend = (id: string, duration: Duration, purpose: string) => this.post<AccessRequest>(`/v1/grants/${encodeURIComponent(id)}/extend`, { duration, purpose });
+
+  /** The audit export for a filter, as a response to stream or save. */
+  auditExport = (f: AuditFilter, format: 'csv' | 'jsonl') => this.fetch(`/v1/audit/export${query({ ...f, format })}`);
+  exportUrl = (f: AuditFilter, format: 'csv' | 'jsonl') => `/v1/audit/export${query({ ...f, format })}`;
+}

@@ -1,0 +1,152 @@
+// The approvals UI: one page app on hash routes (#/catalog, #/requests/<id>...), so the same
+// static files work behind CloudFront and from the local portal without server routing.
+import { render } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Api, ApiError, type Me, type RuntimeConfig } from './api';
+import { clearSession, cognitoSignOutUrl, finishCognitoSignIn, loadSession, saveSession, type Session } from './auth';
+import { mayApprove, mayAudit, mayManageGrants, rolesText } from './roles';
+import { Ctx, ErrorNote, type AppContext } from './ui';
+import { SignIn } from './pages/signin';
+import { Catalog, ProductPage } from './pages/catalog';
+import { MyRequests, RequestDetail } from './pages/requests';
+import { Approvals } from './pages/approvals';
+import { Grants } from './pages/grants';
+import { Audit } from './pages/audit';
+
+export interface Route {
+  page: 'catalog' | 'product' | 'requests' | 'request' | 'approvals' | 'grants' | 'audit' | 'not-found';
+  params: Record<string, string>;
+}
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '').split('?')[0] || '/catalog';
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [head, a, b] = parts;
+  if (head === 'catalog' && !a) return { page: 'catalog', params: {} };
+  if (head === 'products' && a && b) return { page: 'product', params: { id: `${a}/${b}` } };
+  if (head === 'requests' && !a) return { page: 'requests', params: {} };
+  if (head === 'requests' && a) return { page: 'request', params: { id: a } };
+  if (head === 'approvals') return { page: 'approvals', params: {} };
+  if (head === 'grants') return { page: 'grants', params: {} };
+  if (head === 'audit') return { page: 'audit', params: {} };
+  return { page: 'not-found', params: {} };
+}
+
+function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(location.hash));
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+function Portal({ config, session, signOut }: { config: RuntimeConfig; session: Session; signOut: (why?: string) => void }) {
+  const api = useMemo(() => new Api(config.apiUrl, () => session.token, () => signOut('Your session has ended; sign in again.')), [config, session, signOut]);
+  const [me, setMe] = useState<Me | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const route = useHashRoute();
+  const heading = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    api.me().then(setMe, (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e))));
+  }, [api]);
+  // Moves focus to the new page, so keyboard and screen reader users start at its top.
+  useEffect(() => {
+    heading.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [route.page, route.params.id, me]);
+
+  if (error) return <main id="main"><ErrorNote error={error} /></main>;
+  if (!me) return <p class="muted" role="status">Signing in…</p>;
+  const ctx: AppContext = { api, me, config, navigate: (h) => (location.hash = h) };
+  const links: [string, string, boolean][] = [
+    ['#/catalog', 'Catalog', true],
+    ['#/requests', 'My requests', true],
+    ['#/approvals', 'Approvals', mayApprove(me)],
+    ['#/grants', 'Grants', mayManageGrants(me)],
+    ['#/audit', 'Audit', mayAudit(me)],
+  ];
+  const current = `#/${route.page === 'product' ? 'catalog' : route.page === 'request' ? 'requests' : route.page}`;
+  return (
+    <Ctx.Provider value={ctx}>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); heading.current?.querySelector<HTMLElement>('h1')?.focus(); }}>Skip to content</a>
+      <header class="top">
+        <a class="brand" href="#/catalog">Meshgate</a>
+        <nav aria-label="Main">
+          <ul>
+            {links.filter(([, , show]) => show).map(([href, label]) => (
+              <li key={href}><a href={href} aria-current={current === href ? 'page' : undefined}>{label}</a></li>
+            ))}
+          </ul>
+        </nav>
+        <div class="who" data-testid="who">
+          <span><strong>{me.name}</strong> <span class="muted">({me.id})</span></span>
+          <small>{rolesText(me)}</small>
+          <button type="button" class="link" onClick={() => signOut()}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" ref={heading}>
+        <Page route={route} />
+      </main>
+    </Ctx.Provider>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'catalog': return <Catalog />;
+    case 'product': return <ProductPage id={route.params.id!} />;
+    case 'requests': return <MyRequests />;
+    case 'request': return <RequestDetail id={route.params.id!} />;
+    case 'approvals': return <Approvals />;
+    case 'grants': return <Grants />;
+    case 'audit': return <Audit />;
+    default: return <><h1 tabIndex={-1}>Page not found</h1><p><a href="#/catalog">Go to the catalog</a></p></>;
+  }
+}
+
+function App({ config }: { config: RuntimeConfig }) {
+  const [session, setSession] = useState<Session | undefined>(() => loadSession());
+  const [problem, setProblem] = useState<string | undefined>();
+  const api = useMemo(() => new Api(config.apiUrl, () => undefined), [config]);
+
+  useEffect(() => {
+    const code = new URLSearchParams(location.search).get('code');
+    if (config.auth !== 'cognito' || !code) return;
+    history.replaceState(null, '', location.pathname + location.hash);
+    finishCognitoSignIn(config, code).then(
+      (s) => { saveSession(s); setSession(s); },
+      (e: unknown) => setProblem(e instanceof Error ? e.message : String(e)),
+    );
+  }, [config]);
+
+  const signOut = useMemo(
+    () => (why?: string) => {
+      clearSession();
+      setSession(undefined);
+      setProblem(why);
+      const out = config.auth === 'cognito' && !why ? cognitoSignOutUrl(config) : undefined;
+      if (out) location.assign(out);
+    },
+    [config],
+  );
+  if (!session) return <SignIn api={api} config={config} problem={problem} onSession={(s) => { saveSession(s); setProblem(undefined); setSession(s); }} />;
+  return <Portal config={config} session={session} signOut={signOut} />;
+}
+
+async function start() {
+  const root = document.getElementById('app')!;
+  let config: RuntimeConfig;
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`config.json answered ${res.status}`);
+    config = (await res.json()) as RuntimeConfig;
+  } catch (e) {
+    render(<main id="main"><h1>Meshgate cannot start</h1><ErrorNote error={`The portal's configuration could not be read (${e instanceof Error ? e.message : e}).`} /></main>, root);
+    return;
+  }
+  render(<App config={config} />, root);
+}
+
+if (typeof document !== 'undefined' && document.getElementById('app')) void start();

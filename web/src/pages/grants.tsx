@@ -1,0 +1,78 @@
+import { useState } from 'preact/hooks';
+import type { ApiError, Grant } from '../api';
+import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, useLoad, when } from '../ui';
+
+/** Owners and admins: active grants on their products, with expiry; revoke. */
+export function Grants() {
+  const { api } = useApp();
+  const [status, setStatus] = useState<Grant['status']>('ACTIVE');
+  const grants = useLoad(() => api.grants({ status }), [api, status]);
+  return (
+    <>
+      <h1 tabIndex={-1}>Grants</h1>
+      <div class="field inline-field">
+        <label for="grant-status">Show</label>
+        <select id="grant-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as Grant['status'])}>
+          <option value="ACTIVE">Active</option>
+          <option value="REVOKING">Being revoked</option>
+          <option value="REVOKED">Revoked</option>
+          <option value="EXPIRED">Expired</option>
+        </select>
+      </div>
+      <Show value={grants}>
+        {(items) =>
+          items.length === 0 ? (
+            <p class="muted">No grants here.</p>
+          ) : (
+            <table class="list">
+              <thead><tr><th scope="col">Product</th><th scope="col">Holder</th><th scope="col">Scope</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <tbody>{items.map((g) => <GrantRow key={g.id} g={g} onDone={grants.reload} />)}</tbody>
+            </table>
+          )
+        }
+      </Show>
+    </>
+  );
+}
+
+function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
+  const { api } = useApp();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<ApiError | undefined>();
+  const [busy, setBusy] = useState(false);
+  const soon = g.status === 'ACTIVE' && Date.parse(g.expiresAt) - Date.now() < 3 * 86_400_000;
+  const revoke = async () => {
+    setBusy(true);
+    try {
+      await api.revoke(g.id, reason.trim());
+      onDone();
+    } catch (e) {
+      setError(asApiError(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <tr data-grant={g.id}>
+      <td><a href={`#/requests/${g.requestId}`}>{g.productId}</a></td>
+      <td>{g.requester}<br /><code class="small">{g.principal}</code></td>
+      <td>{scopeText(g.scope)}</td>
+      <td class={soon ? 'warn' : ''}>{when(g.expiresAt)}</td>
+      <td><StatusBadge status={g.status} /></td>
+      <td>
+        {g.status === 'ACTIVE' ? (
+          open ? (
+            <form onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void revoke(); }}>
+              <label for={`rv-${g.id}`}>Reason</label>
+              <input id={`rv-${g.id}`} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+              <button type="submit" class="danger" disabled={busy || !reason.trim()}>Revoke now</button>
+              <ErrorNote error={error} />
+            </form>
+          ) : (
+            <button type="button" onClick={() => setOpen(true)}>Revoke…</button>
+          )
+        ) : null}
+      </td>
+    </tr>
+  );
+}

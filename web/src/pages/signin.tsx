@@ -1,0 +1,58 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type Api, type DevUser, type RuntimeConfig } from '../api';
+import { startCognitoSignIn, type Session } from '../auth';
+import { rolesText } from '../roles';
+import { asApiError, ErrorNote } from '../ui';
+
+/** Sign-in: a picker of the demo users on the embedded default, the Cognito hosted UI on AWS. */
+export function SignIn({ api, config, onSession, problem }: { api: Api; config: RuntimeConfig; onSession: (s: Session) => void; problem?: string }) {
+  const [users, setUsers] = useState<DevUser[] | undefined>();
+  const [error, setError] = useState<ApiError | string | undefined>(problem);
+  const [busy, setBusy] = useState<string | undefined>();
+
+  useEffect(() => {
+    if (config.auth === 'dev') api.devUsers().then(setUsers, (e: unknown) => setError(asApiError(e)));
+  }, [api, config.auth]);
+
+  const signIn = async (user: string) => {
+    setBusy(user);
+    setError(undefined);
+    try {
+      onSession(await api.devLogin(user));
+    } catch (e) {
+      setError(asApiError(e));
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <main id="main" class="signin">
+      <h1 tabIndex={-1}>Sign in to Meshgate</h1>
+      <ErrorNote error={error} />
+      {config.auth === 'cognito' ? (
+        <button type="button" class="primary" onClick={() => startCognitoSignIn(config).catch((e: unknown) => setError(asApiError(e)))}>
+          Sign in with your company account
+        </button>
+      ) : (
+        <>
+          <p>This is the local demo portal: choose who you are. Nobody needs a password here.</p>
+          {users ? (
+            <ul class="user-picker">
+              {users.map((u) => (
+                <li key={u.id}>
+                  <button type="button" data-user={u.id} disabled={busy !== undefined} onClick={() => signIn(u.id)}>
+                    <strong>{u.name}</strong>
+                    <span>{u.title}</span>
+                    <small>{rolesText(u)}</small>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : !error ? (
+            <p class="muted" role="status">Loading the demo users…</p>
+          ) : null}
+        </>
+      )}
+    </main>
+  );
+}
