@@ -137,7 +137,7 @@ describe('the explain preview', () => {
 
   test('before an answer: waiting or asking; an API error is shown in its place', () => {
     expect(render(<PreviewPanel loading={true} pii={[]} />)).toContain('Asking policy…');
-    expect(render(<PreviewPanel loading={false} pii={[]} />)).toContain('Fill in the scope');
+    expect(render(<PreviewPanel loading={false} pii={[]} />)).toContain('Complete the permissions, columns and duration');
     const html = render(<PreviewPanel loading={false} pii={[]} error={new ApiError(422, 'UNKNOWN_COLUMNS', 'No column nope in sales/orders.')} />);
     expect(html).toContain('No column nope in sales/orders.');
     expect(html).toContain('role="alert"');

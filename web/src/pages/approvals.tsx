@@ -161,7 +161,7 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessReques
                       const base = narrowCols ?? (r.scope.columns.mode === 'include' ? r.scope.columns.columns : product.columns.map((x) => x.name));
                       setNarrowCols(e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c));
                     }} />
-                  <code>{c}</code>
+                  <code>{c}</code> {product.columns.find((x) => x.name === c)?.pii ? <span class="badge pii">PII</span> : null}
                 </label>
               ))}
             </fieldset>

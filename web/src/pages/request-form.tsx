@@ -11,7 +11,10 @@ export function usePreview(api: Api, productId: string, d: RequestDraft, enabled
   const [state, setState] = useState<{ preview?: Preview; error?: ApiError; loading: boolean }>({ loading: false });
   const body = enabled ? JSON.stringify(toRequestBody(productId, d)) : '';
   useEffect(() => {
-    if (!body) return;
+    if (!body) {
+      setState({ loading: false });
+      return;
+    }
     let live = true;
     setState((s) => ({ ...s, loading: true }));
     const t = setTimeout(() => {
@@ -31,7 +34,7 @@ export function usePreview(api: Api, productId: string, d: RequestDraft, enabled
 
 export function PreviewPanel({ preview, error, loading, pii }: { preview?: Preview; error?: ApiError; loading: boolean; pii: string[] }) {
   if (error) return <div class="preview" aria-live="polite"><ErrorNote error={error} /></div>;
-  if (!preview) return <div class="preview muted" aria-live="polite">{loading ? 'Asking policy…' : 'Fill in the scope to see what policy will do.'}</div>;
+  if (!preview) return <div class="preview muted" aria-live="polite">{loading ? 'Asking policy…' : 'Complete the permissions, columns and duration to see what policy will do.'}</div>;
   const s = summarisePreview(preview, pii);
   return (
     <div class={`preview tone-${s.tone}`} aria-live="polite" data-outcome={preview.outcome}>
