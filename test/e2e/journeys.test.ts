@@ -124,6 +124,45 @@ test('alice cannot open the approvals inbox', async () => {
   await b.screenshot(alice, 'approvals-refused');
 });
 
+test('the request journey works from the keyboard alone, and focus starts at each page heading', async () => {
+  const page = await b.browser.newPage({ baseURL: b.baseUrl });
+  try {
+    await page.goto('/');
+    await page.locator('button[data-user="alice"]').waitFor();
+    await tabTo(page, 'button[data-user="alice"]');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('who').waitFor();
+    await page.goto('/#/products/sales/orders');
+    await page.locator('h1:focus').filter({ hasText: 'Customer orders' }).waitFor();
+    await tabTo(page, '#rq-principal');
+    await page.keyboard.type(uniqueRole());
+    await tabTo(page, 'input[name="columnMode"][value="all"]');
+    await page.keyboard.press('ArrowDown'); // radio group: "only the columns I choose"
+    await tabTo(page, 'input[name="columns"][value="order_id"]');
+    await page.keyboard.press('Space');
+    await tabTo(page, '#rq-purpose');
+    await page.keyboard.type('Order volumes per region');
+    await page.locator('.preview[data-outcome="needs-approval"]').waitFor();
+    await tabTo(page, 'button[type="submit"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/requests\/req_/);
+    await page.locator('h1:focus').filter({ hasText: 'Request for sales/orders' }).waitFor();
+    await expectText(page, '.facts', 'SELECT on only order_id');
+    await b.screenshot(page, 'keyboard-request');
+  } finally {
+    await page.close();
+  }
+});
+
+/** Presses Tab until the element matching `selector` has focus (at most 80 presses). */
+async function tabTo(page: Page, selector: string) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 function problems(page: Page): string[] {
   return (page as Page & { problems?: string[] }).problems ?? [];
 }

@@ -52,9 +52,20 @@ function Portal({ config, session, signOut }: { config: RuntimeConfig; session: 
   useEffect(() => {
     api.me().then(setMe, (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e))));
   }, [api]);
-  // Moves focus to the new page, so keyboard and screen reader users start at its top.
+  // Moves focus to the new page's heading (as soon as it is there: some pages load first), so
+  // keyboard and screen reader users start at its top.
   useEffect(() => {
-    heading.current?.querySelector<HTMLElement>('h1')?.focus();
+    const main = heading.current;
+    if (!main) return;
+    const focusHeading = () => {
+      const h = main.querySelector<HTMLElement>('h1');
+      h?.focus();
+      return Boolean(h);
+    };
+    if (focusHeading()) return;
+    const watch = new MutationObserver(() => focusHeading() && watch.disconnect());
+    watch.observe(main, { childList: true, subtree: true });
+    return () => watch.disconnect();
   }, [route.page, route.params.id, me]);
 
   if (error) return <main id="main"><ErrorNote error={error} /></main>;
