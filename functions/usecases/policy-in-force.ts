@@ -76,7 +76,7 @@ export class StorePolicy implements PolicyInForce {
       else this.follow(state.policy);
     }
     if (state.generation > this.generation) await this.exclusive(() => this.loadMemberships(state.generation));
-    if (this.refusal) throw unavailable(this.refusal.code, this.refusal.message);
+    if (this.refusal) throw unavailable(this.refusal.code, `${this.refusal.message[0]!.toUpperCase()}${this.refusal.message.slice(1)}.`);
     if (this.policy.loadFailure) throw unavailable('POLICY_LOAD_FAILED', `No decision can be made: the ${this.policy.loadFailure}.`);
   }
 
