@@ -20,7 +20,7 @@ import {
   whoAmI,
 } from '../usecases/queries';
 import { auditWindow, exportAudit, grantChain } from '../usecases/export';
-import { addMembership, explain, listMembers, recordRefusal, registerDomain, removeMembership, syncGroupRoles } from '../usecases/governance';
+import { addMembership, explain, listMembers, prepareCall, recordRefusal, registerDomain, removeMembership } from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
 import { errorBody, onError } from './errors';
 import * as S from './schemas';
@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', async (c, next) => {
     const principal = await deps.authenticate(c);
     if (!principal) throw new MeshgateError('unauthenticated', 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
-    await syncGroupRoles(deps, principal);
+    await prepareCall(deps, principal);
     c.set('principal', principal);
     await next();
   });

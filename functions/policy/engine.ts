@@ -231,6 +231,11 @@ export class CasbinPolicyEngine implements PolicyEngine {
   get loadFailure(): string | undefined {
     return this.failure;
   }
+
+  /** Domains whose own policy file did not load (every decision there is a deny), with why. */
+  get domainFailures(): Record<string, string> {
+    return Object.fromEntries(this.broken);
+  }
 }
 
 /** The request values, in model.conf's order: sub, rel, dom, obj, cls, act. */

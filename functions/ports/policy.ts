@@ -18,7 +18,7 @@ export interface Limit {
   rule: RuleRef;
 }
 
-/** The policy engine. It fails closed: any problem is a deny with a reason. */
+/** A policy engine: one loaded policy and the memberships it was given. It fails closed: any problem is a deny with a reason. */
 export interface PolicyEngine {
   decide(q: PolicyQuery): Decision;
   /** The largest grant duration in hours for the domain (the smallest of the global and domain limits). */
@@ -27,6 +27,46 @@ export interface PolicyEngine {
   rolesOf(user: string, domain: string): string[];
   /** The memberships of one user the engine decides with. */
   membershipsOf(user: string): Membership[];
-  /** Replaces the memberships (the role assignments) the engine decides with. */
-  setMemberships(memberships: Membership[]): Promise<void>;
+}
+
+/**
+ * The policy a process decides with, kept in step with the store: the policy files in force and
+ * the memberships (the `g` lines) of the latest authorization generation. Use cases call
+ * `refresh()` before the decisions of a call, and again after they change memberships.
+ */
+export interface PolicyInForce extends PolicyEngine {
+  /**
+   * Brings the policy up to date: one read of the store's authorization state; the memberships
+   * are read again only when their generation moved, and watched policy files are loaded again
+   * only when they changed. Throws an `unavailable` MeshgateError (503) when this process must
+   * not decide: another policy version has been recorded since its own (`POLICY_SUPERSEDED`), or
+   * its policy failed to load (`POLICY_LOAD_FAILED`).
+   */
+  refresh(): Promise<void>;
+}
+
+/** Which policy: the SHA-256 of each file, and one version over all of them. */
+export interface PolicyFingerprint {
+  version: string;
+  files: Array<{ source: string; sha256: string }>;
+}
+
+/** A policy read from its files, and the engine that decides with it. */
+export interface LoadedPolicy extends PolicyFingerprint {
+  engine: PolicyEngine & { setMemberships(memberships: Membership[]): Promise<void> };
+  /** Why the whole policy refuses everything (the model or the global file did not load), if it does. */
+  loadFailure?: string;
+  /** Domains whose own file did not load (every decision there is a deny), with why. */
+  domainFailures: Record<string, string>;
+}
+
+/** Where the policy files come from (a folder on disk, or the one bundled with the code). */
+export interface PolicyFiles {
+  /** Reads the files once and loads them with the memberships. Never throws: a policy that does not load denies. */
+  load(memberships: Membership[]): Promise<LoadedPolicy>;
+  /**
+   * Whether the files may have changed since the last load: cheap, asked before every call's
+   * decisions. Always false for files that cannot change (bundled with the code).
+   */
+  mayHaveChanged(): boolean;
 }

@@ -31,13 +31,27 @@ export interface Expected {
 }
 
 /**
+ * The authorization state, one small item that every process reads before the decisions of a
+ * call. `generation` is bumped in the same transaction as every change of memberships (and every
+ * domain registration or update), so a process that has loaded the memberships of generation N
+ * knows, with one read, whether they are still current. `policy` is the policy version recorded
+ * as in force, with `seq`, which grows by one at every change of it.
+ */
+export interface AuthzState {
+  generation: number;
+  policy?: { version: string; seq: number; at: string };
+}
+
+/**
  * Persistence. Every request write is atomic with its audit events and conditional on the
  * prior state: a lost race raises a `conflict` MeshgateError and changes nothing.
  */
 export interface Store {
   putDomain(domain: Domain): Promise<void>;
-  /** Registers a new domain with its audit event; `conflict` if the id is taken. */
+  /** Registers a new domain with its audit event; `conflict` if the id is taken. Bumps the authorization generation. */
   createDomain(domain: Domain, audit: AuditEvent): Promise<void>;
+  /** Replaces a registered domain (its account, broker...) with its audit event. Bumps the authorization generation. */
+  saveDomain(domain: Domain, audit: AuditEvent): Promise<void>;
   getDomain(id: string): Promise<Domain | undefined>;
   listDomains(): Promise<Domain[]>;
 
@@ -51,11 +65,21 @@ export interface Store {
   getUser(id: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
 
-  /** Adds or replaces a membership, with its audit event, in one transaction. */
+  /** Adds or replaces a membership, with its audit event and a bump of the authorization generation, in one transaction. */
   putMembership(m: Membership, audit: AuditEvent): Promise<void>;
-  /** Removes a membership with its audit event; `not_found` if it did not exist. */
+  /** Removes a membership with its audit event and a bump of the generation; `not_found` (and no bump) if it did not exist. */
   deleteMembership(m: Membership, audit: AuditEvent): Promise<void>;
+  /** Every membership, read strongly consistently: it reflects every change committed before the call. */
   listMemberships(): Promise<Membership[]>;
+
+  /** The authorization state: one strongly consistent read of one small item. */
+  readAuthzState(): Promise<AuthzState>;
+  /**
+   * Records `policy` as the version in force (with seq = expected seq + 1, or 1 when none is
+   * recorded), with its audit event, if the recorded policy is still `expected` (as read).
+   * Returns false, writing nothing, when it is not (another process recorded one meanwhile).
+   */
+  claimPolicyVersion(policy: { version: string; at: string }, expected: AuthzState['policy'], audit: AuditEvent): Promise<boolean>;
 
   createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -79,12 +103,6 @@ export interface Store {
   listGrantsExpiringBy(at: string): Promise<Grant[]>;
   /** Grants being revoked (REVOKING), oldest first. */
   listGrantsEnding(): Promise<Grant[]>;
-
-  /**
-   * Records the policy version in force, with its audit event, if it differs from the one last
-   * recorded. Returns whether it did (false: that version was already recorded).
-   */
-  recordPolicyVersion(version: string, audit: AuditEvent): Promise<boolean>;
 
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;

@@ -1,7 +1,7 @@
 import { ALL_DOMAINS, type AccessRequest, type AuditEvent, type Decision, type Grant, type Principal, type RequestStatus } from '../domain/model';
 import { notFound } from '../domain/errors';
 import type { LakeFormationPort } from '../ports/lakeformation';
-import type { PolicyEngine, PolicyQuery } from '../ports/policy';
+import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Expected, Store } from '../ports/store';
@@ -10,7 +10,7 @@ import type { EventPublisher, StatusChanged } from '../ports/events';
 /** Everything the use cases touch, as ports. The entry files choose the adapters. */
 export interface Deps {
   store: Store;
-  policy: PolicyEngine;
+  policy: PolicyInForce;
   queue: JobQueue;
   events: EventPublisher;
   clock: Clock;

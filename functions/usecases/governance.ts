@@ -55,13 +55,25 @@ export async function listMembers(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
   return (await deps.store.listMemberships()).filter((m) => m.domain === domain);
 }
 
-/** Adds a membership; the policy engine decides with it from the next call on. */
+/**
+ * Before the decisions of a call: the policy brought up to date with the store (memberships
+ * changed by any process, policy files changed on disk), then the caller's group roles.
+ */
+export async function prepareCall(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
+  await deps.policy.refresh();
+  await syncGroupRoles(deps, who);
+}
+
+/**
+ * Adds a membership. The write bumps the authorization generation in the same transaction, so
+ * every process, this one included, decides with it from its next call on.
+ */
 export async function addMembership(deps: Deps, who: Principal, m: Membership) {
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
   if (m.domain !== ALL_DOMAINS && !(await deps.store.getDomain(m.domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${m.domain}.`);
   if (!(await deps.store.getUser(m.user))) throw notFound('USER_NOT_FOUND', `No user ${m.user}.`);
   await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', who.userId, { domain: m.domain }, { ...m, decision }));
-  await deps.policy.setMemberships(await deps.store.listMemberships());
+  await deps.policy.refresh();
   return m;
 }
 
@@ -69,7 +81,7 @@ export async function removeMembership(deps: Deps, who: Principal, m: Membership
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
   if (m.user === who.userId && m.role === 'admin') throw conflict('LAST_ADMIN_GUARD', 'Admins cannot remove their own admin role.');
   await deps.store.deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', who.userId, { domain: m.domain }, { ...m, decision }));
-  await deps.policy.setMemberships(await deps.store.listMemberships());
+  await deps.policy.refresh();
 }
 
 export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
@@ -85,7 +97,9 @@ export const GROUP_ROLES = ['admin', 'compliance', 'auditor'] as const;
  * Gives the caller the roles in every domain that their identity-provider groups (Cognito
  * `admin`, `compliance`, `auditor`) stand for, and takes away those it gave when the group goes.
  * Roles granted otherwise (the configuration, `POST /v1/memberships`) are never touched here.
- * Each change is audited and takes effect for this very call.
+ * Each change is audited, bumps the authorization generation (every process sees it on its next
+ * call) and takes effect for this very call. Compares with the memberships of the latest
+ * generation: the call's `refresh()` comes first (see prepareCall).
  */
 export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
   if (!who.groups) return;
@@ -106,7 +120,7 @@ export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'cloc
         if (!(err instanceof MeshgateError && err.kind === 'not_found')) throw err;
       });
   }
-  await deps.policy.setMemberships(await deps.store.listMemberships());
+  await deps.policy.refresh();
 }
 
 /**
@@ -123,19 +137,4 @@ export async function recordRefusal(
   } catch (err) {
     (deps.log ?? console.error)('could not record a refusal', err);
   }
-}
-
-/**
- * Records a change of policy in the audit trail the first time an instance runs with it: the
- * version over all files, each file's SHA-256, and whether it loaded (a policy that failed to load
- * denies everything). Instances that start with a policy already recorded add nothing.
- */
-export async function recordPolicyInForce(
-  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
-  policy: { version: string; files: Array<{ source: string; sha256: string }>; loadFailure?: string },
-): Promise<boolean> {
-  return deps.store.recordPolicyVersion(
-    policy.version,
-    auditEvent(deps, 'POLICY_CHANGED', SYSTEM, { domain: ALL_DOMAINS }, { version: policy.version, files: policy.files, loadFailure: policy.loadFailure }),
-  );
 }

@@ -240,26 +240,75 @@ describe('refused transactions', () => {
     expect(await get(pk, 'META', OTHER)).toBeDefined();
   });
 
-  test('an Update operation is a ValidationException, and nothing is written', async () => {
+  test('an Update applies its expression with the Puts, creating the item from its key when missing', async () => {
+    const [a, b, c] = [fresh('A'), fresh('B'), fresh('C')];
+    await put({ pk: b, sk: 'META', n: 1, keep: 'yes', gone: 'soon' });
+    await transact([
+      { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
+      {
+        Update: {
+          TableName: TABLE,
+          Key: { pk: b, sk: 'META' },
+          UpdateExpression: 'SET #label = :label, tally = if_not_exists(tally, :zero) + :n REMOVE gone ADD n :n, tags :tags',
+          ConditionExpression: 'n = :one',
+          ExpressionAttributeNames: { '#label': 'label' },
+          ExpressionAttributeValues: { ':label': 'updated', ':zero': 0, ':n': 2, ':one': 1, ':tags': new Set(['x']) },
+        },
+      },
+      { Update: { TableName: TABLE, Key: { pk: c, sk: 'META' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } } },
+    ]);
+    expect(await get(a)).toBeDefined();
+    expect(await get(b)).toEqual({ pk: b, sk: 'META', n: 3, keep: 'yes', label: 'updated', tally: 2, tags: new Set(['x']) });
+    expect(await get(c)).toEqual({ pk: c, sk: 'META', n: 1 });
+  });
+
+  test("an Update whose condition fails cancels the transaction, and an Update's index keys are maintained", async () => {
     const [a, b] = [fresh('A'), fresh('B')];
     await put({ pk: b, sk: 'META', n: 1 });
     const err = await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
-        {
-          Update: {
-            TableName: TABLE,
-            Key: { pk: b, sk: 'META' },
-            UpdateExpression: 'SET n = :n',
-            ExpressionAttributeValues: { ':n': 2 },
-          },
-        },
+        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET n = :n', ConditionExpression: 'n = :two', ExpressionAttributeValues: { ':n': 5, ':two': 2 } } },
       ]),
     );
-    expect(err.name).toBe('ValidationException');
-    expect(err.message).toMatch(/Update/);
+    expect(err.name).toBe('TransactionCanceledException');
+    expect(codes(err)).toEqual(['None', 'ConditionalCheckFailed']);
     expect(await get(a)).toBeUndefined();
     expect((await get(b))?.n).toBe(1);
+
+    const index = fresh('IDX');
+    await transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET gsi1pk = :p, gsi1sk = :s', ExpressionAttributeValues: { ':p': index, ':s': '1' } } }]);
+    expect((await queryGsi1(index)).map((i) => i.pk)).toEqual([b]);
+  });
+
+  test('an Update that cannot apply, or that uses AttributeUpdates, is refused and nothing is written', async () => {
+    const [a, b] = [fresh('A'), fresh('B')];
+    await put({ pk: b, sk: 'META', n: 'not a number' });
+    const typeErr = await failure(() =>
+      transact([
+        { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
+        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } } },
+      ]),
+    );
+    expect(typeErr.name).toBe('ValidationException');
+    expect(await get(a)).toBeUndefined();
+    expect((await get(b))?.n).toBe('not a number');
+
+    const legacy = await failure(() =>
+      transact([
+        { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
+        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, AttributeUpdates: { n: { Action: 'PUT', Value: 2 } } } as never },
+      ]),
+    );
+    expect(legacy.name).toBe('ValidationException');
+    expect(legacy.message).toMatch(/UpdateExpression/);
+    expect(await get(a)).toBeUndefined();
+
+    const keyErr = await failure(() =>
+      transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET sk = :s', ExpressionAttributeValues: { ':s': 'OTHER' } } }]),
+    );
+    expect(keyErr.name).toBe('ValidationException');
+    expect(await get(b, 'OTHER')).toBeUndefined();
   });
 
   test('an empty transaction is a ValidationException', async () => {

@@ -325,3 +325,46 @@ describe('configuration from the environment', () => {
     await expect(lambda.createLambdaHandler({ ...ENV, MESHGATE_QUEUE_URL: 'jobs' })).rejects.toThrow(/Invalid configuration: .*MESHGATE_QUEUE_URL/);
   });
 });
+
+describe('warm API instances and the authorization state in the table', () => {
+  test("a membership written by another instance is honoured on this instance's next call", async () => {
+    expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(403);
+    await store.putMembership(
+      { user: 'alice', domain: 'marketing', role: 'owner' },
+      { id: 'evt_lambda_membership_000000000', at: new Date().toISOString(), type: 'MEMBERSHIP_ADDED', actor: 'erin', domain: 'marketing', detail: {} },
+    );
+    expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(200);
+    await store.deleteMembership(
+      { user: 'alice', domain: 'marketing', role: 'owner' },
+      { id: 'evt_lambda_membership_000000001', at: new Date().toISOString(), type: 'MEMBERSHIP_REMOVED', actor: 'erin', domain: 'marketing', detail: {} },
+    );
+    expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(403);
+  });
+
+  test('once a newer deploy records its policy, a warm instance answers 503 POLICY_SUPERSEDED; the worker carries on; a rollback brings it back', async () => {
+    const bundled = (await store.readAuthzState()).policy!;
+    const newer = 'f'.repeat(64);
+    const recorded = await store.claimPolicyVersion({ version: newer, at: new Date().toISOString() }, bundled, {
+      id: 'evt_lambda_newer_policy_0000000',
+      at: new Date().toISOString(),
+      type: 'POLICY_CHANGED',
+      actor: 'meshgate',
+      domain: '*',
+      detail: { version: newer },
+    });
+    expect(recorded).toBe(true);
+    for (const path of ['/v1/me', '/v1/requests', '/v1/products']) {
+      const res = await invoke('GET', path);
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: 'POLICY_SUPERSEDED', message: expect.stringMatching(/has been in force since/) });
+    }
+    // The worker decides nothing: a job still runs.
+    expect(await worker({ Records: [{ messageId: 'm-after-deploy', body: JSON.stringify({ kind: 'grant', requestId: 'req_none' }) }] })).toEqual({ batchItemFailures: [] });
+
+    // An instance of this bundle starts again (a rollback): it records its version, and the warm one answers again.
+    const restarted = await lambda.createLambdaHandler(ENV);
+    expect((await restarted(apiEvent('GET', '/v1/me', ALICE))).statusCode).toBe(200);
+    expect((await invoke('GET', '/v1/me')).status).toBe(200);
+    expect(await store.readAuthzState()).toMatchObject({ policy: { version: bundled.version, seq: bundled.seq + 2 } });
+  });
+});

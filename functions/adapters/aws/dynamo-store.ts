@@ -20,7 +20,7 @@ import type {
 } from '../../domain/model';
 import { MeshgateError, conflict, notFound, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
-import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
+import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/store';
 
 /**
  * One table, overloaded keys. Every listing the API serves is a Query on a key or an index;
@@ -35,10 +35,19 @@ import type { AuditQuery, Expected, Page, Store } from '../../ports/store';
  *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id> (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 digits> AUDIT#<d> / <at>#<id>  AUDITDAY#<yyyy-mm-dd> / <at>#<id>
  *   chain head  CHAIN#<chain>       HEAD
+ *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *
  * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
  * put in the same transaction as every audited write, conditional on the head read. See
  * domain/audit-chain.ts for the design.
+ *
+ * The authorization state is what every deciding process reads (one strongly consistent GetItem
+ * of an item of about 150 bytes) before the decisions of a call. Its `generation` is incremented
+ * (ADD) in the same transaction as every membership write and domain registration, listed after
+ * the changed item, so it cannot move without the change nor the change land without it. A GetItem is
+ * serializable with transactions (DynamoDB's isolation levels): a process that reads generation N
+ * reads it after transaction N has committed as a whole, and the strongly consistent Query of the
+ * memberships it issues next sees that transaction's membership write.
  */
 export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
 
@@ -116,6 +125,8 @@ const grantItem = (g: Grant): Item => ({
 });
 
 const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
+const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
+const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 type Reasons = Array<{ Code?: string }> | undefined;
@@ -174,10 +185,11 @@ export class DynamoStore implements Store {
     return items;
   }
 
-  private byKey<T>(pk: string, index?: 'gsi1' | 'gsi2' | 'gsi3', descending = false): Promise<T[]> {
+  private byKey<T>(pk: string, index?: 'gsi1' | 'gsi2' | 'gsi3', descending = false, consistent = false): Promise<T[]> {
     const attr = index ? `${index}pk` : 'pk';
     return this.queryAll<T>({
       IndexName: index,
+      ConsistentRead: consistent || undefined,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': attr },
       ExpressionAttributeValues: { ':pk': pk },
@@ -185,13 +197,26 @@ export class DynamoStore implements Store {
     });
   }
 
-  putDomain = (d: Domain) => this.put({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
+  /** Increments the authorization generation; part of every transaction that changes who holds which role. */
+  private bumpGeneration(): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: AUTHZ_KEY,
+        UpdateExpression: 'SET #kind = :kind ADD #generation :one',
+        ExpressionAttributeNames: { '#kind': 'kind', '#generation': 'generation' },
+        ExpressionAttributeValues: { ':kind': 'authz', ':one': 1 },
+      },
+    };
+  }
+
+  putDomain = (d: Domain) => this.put(domainItem(d));
   async createDomain(d: Domain, audit: AuditEvent): Promise<void> {
     try {
       await this.writeAudited(
-        [{ Put: { TableName: this.tableName, Item: { ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id }, ConditionExpression: 'attribute_not_exists(pk)' } }],
+        [{ Put: { TableName: this.tableName, Item: domainItem(d), ConditionExpression: 'attribute_not_exists(pk)' } }],
         [audit],
-        [],
+        [this.bumpGeneration()],
         () => GLOBAL_CHAIN,
       );
     } catch (err) {
@@ -200,18 +225,36 @@ export class DynamoStore implements Store {
     }
   }
 
-  async recordPolicyVersion(version: string, audit: AuditEvent): Promise<boolean> {
-    // Every cold start asks; only the first with a new version writes (the condition settles races).
-    if ((await this.get<{ version: string }>('POLICY', 'CURRENT'))?.version === version) return false;
+  async saveDomain(d: Domain, audit: AuditEvent): Promise<void> {
+    await this.writeAudited([{ Put: { TableName: this.tableName, Item: domainItem(d) } }], [audit], [this.bumpGeneration()], () => GLOBAL_CHAIN);
+  }
+
+  async readAuthzState(): Promise<AuthzState> {
+    const item = await this.get<{ generation?: number; version?: string; policySeq?: number; at?: string }>(AUTHZ_KEY.pk, AUTHZ_KEY.sk);
+    return {
+      generation: item?.generation ?? 0,
+      // An item recorded before policySeq existed holds its version with seq 0.
+      policy: item?.version ? { version: item.version, seq: item.policySeq ?? 0, at: item.at ?? '' } : undefined,
+    };
+  }
+
+  async claimPolicyVersion(policy: { version: string; at: string }, expected: AuthzState['policy'], audit: AuditEvent): Promise<boolean> {
+    const condition = !expected
+      ? { ConditionExpression: 'attribute_not_exists(#version)' }
+      : expected.seq === 0
+        ? { ConditionExpression: '#version = :expectedVersion AND attribute_not_exists(#seq)', values: { ':expectedVersion': expected.version } }
+        : { ConditionExpression: '#seq = :expectedSeq', values: { ':expectedSeq': expected.seq } };
     try {
       await this.writeAudited(
         [
           {
-            Put: {
+            Update: {
               TableName: this.tableName,
-              Item: { kind: 'policy', pk: 'POLICY', sk: 'CURRENT', version, at: audit.at },
-              ConditionExpression: 'attribute_not_exists(pk) OR version <> :v',
-              ExpressionAttributeValues: { ':v': version },
+              Key: AUTHZ_KEY,
+              UpdateExpression: 'SET #kind = :kind, #version = :version, #seq = :seq, #at = :at',
+              ConditionExpression: condition.ConditionExpression,
+              ExpressionAttributeNames: { '#kind': 'kind', '#version': 'version', '#seq': 'policySeq', '#at': 'at' },
+              ExpressionAttributeValues: { ':kind': 'authz', ':version': policy.version, ':seq': (expected?.seq ?? 0) + 1, ':at': policy.at, ...condition.values },
             },
           },
         ],
@@ -221,7 +264,7 @@ export class DynamoStore implements Store {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw err;
     }
   }
@@ -242,12 +285,16 @@ export class DynamoStore implements Store {
   listUsers = () => this.byKey<User>('USER');
 
   async putMembership(m: Membership, audit: AuditEvent): Promise<void> {
-    await this.writeAudited([{ Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } }], [audit]);
+    await this.writeAudited([{ Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } }], [audit], [this.bumpGeneration()]);
   }
 
   async deleteMembership(m: Membership, audit: AuditEvent): Promise<void> {
     try {
-      await this.writeAudited([{ Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } }], [audit]);
+      await this.writeAudited(
+        [{ Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } }],
+        [audit],
+        [this.bumpGeneration()],
+      );
     } catch (err) {
       const reasons = reasonsOf(err);
       if (isConditionFailure(err) && reasons?.[0]?.Code === 'ConditionalCheckFailed') {
@@ -257,7 +304,7 @@ export class DynamoStore implements Store {
     }
   }
 
-  listMemberships = () => this.byKey<Membership>('MEMBERSHIP');
+  listMemberships = () => this.byKey<Membership>('MEMBERSHIP', undefined, false, true);
 
   async createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void> {
     try {

@@ -18,13 +18,17 @@ import { SqsQueue } from './sqs-queue';
 export const logger = new Logger({ serviceName: 'meshgate' });
 const logError = (message: string, err?: unknown) => logger.error(message, err instanceof Error ? err : String(err));
 
-/** Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). */
-async function awsDeps(env: Record<string, string | undefined>): Promise<OperationsDeps> {
+/**
+ * Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). `decides`: the
+ * API records its bundled policy as in force and checks it before every call; the worker and the
+ * schedules make no decision, and do neither.
+ */
+async function awsDeps(env: Record<string, string | undefined>, decides: boolean): Promise<OperationsDeps> {
   const config = awsConfig(env);
   const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
   // The configured domains (with their brokers), owners and global roles exist before any call.
   if (config.configFile) await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
-  const policy = await loadPolicyInForce(config.policyDir, { store: aws.store, clock: systemClock, ids: ulidIds() });
+  const policy = await loadPolicyInForce(config.policyDir, { store: aws.store, clock: systemClock, ids: ulidIds() }, { watch: false, record: decides });
   return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds(), log: logError };
 }
 
@@ -33,7 +37,7 @@ async function awsDeps(env: Record<string, string | undefined>): Promise<Operati
  * here (`/auth/dev-login` answers 403).
  */
 export async function createLambdaHandler(env: Record<string, string | undefined>) {
-  const h = handle(createApp({ ...(await awsDeps(env)), authenticate: apiGatewayJwtAuth, log: logError }));
+  const h = handle(createApp({ ...(await awsDeps(env, true)), authenticate: apiGatewayJwtAuth, log: logError }));
   return (event: LambdaEvent, context?: LambdaContext) => {
     logger.resetKeys();
     logger.appendKeys({ correlationId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId });
@@ -47,7 +51,7 @@ export async function createLambdaHandler(env: Record<string, string | undefined
  * without redelivering the jobs that succeeded.
  */
 export async function createWorkerHandler(env: Record<string, string | undefined>) {
-  const deps = await awsDeps(env);
+  const deps = await awsDeps(env, false);
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
@@ -76,7 +80,7 @@ function parseJob(body: string): Job {
 
 /** The scheduled tasks (EventBridge Scheduler): `{"task": "sweep" | "sync" | "reconcile"}`. */
 export async function createScheduledHandler(env: Record<string, string | undefined>) {
-  const deps = await awsDeps(env);
+  const deps = await awsDeps(env, false);
   return async (event: { task: 'sweep' | 'sync' | 'reconcile' }) => {
     if (event.task === 'sweep') return { expired: await expireDue(deps) };
     return runForEveryDomain(deps, event.task);

@@ -22,7 +22,7 @@ export async function createAwsBackedPortal(opts: { config: MeshgateConfig; poli
   const clock = systemClock;
   const aws = awsAdapters({ tableName: opts.config.tableName, eventBusName: opts.config.eventBusName, fallbackEvents: new InProcessEventBus(opts.eventLog) });
   await registerFromConfig(aws.store, opts.config, () => clock.now());
-  const policy = await loadPolicyInForce(opts.policyDir, { store: aws.store, clock, ids: ulidIds() });
+  const policy = await loadPolicyInForce(opts.policyDir, { store: aws.store, clock, ids: ulidIds() }, { watch: true, record: true });
   const queue = new InProcessQueue();
   const deps: OperationsDeps = { ...aws, policy, queue, clock, ids: ulidIds() };
   queue.consume((job) => runJob(deps, job));

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 
 /**
  * TransactWriteItems for dynalite.
@@ -17,15 +18,20 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
  *   DynamoDB gives it;
  * - two operations on one item are refused with a ValidationException, as DynamoDB does.
  *
- * Put, Delete and ConditionCheck are supported (the store uses no Update inside transactions);
- * an Update is refused with a ValidationException that says so. Unlike DynamoDB, a reader that
- * does not lock may see a transaction half applied for the moment it takes to write.
+ * Put, Delete, ConditionCheck and Update (with an UpdateExpression: SET, REMOVE, ADD and DELETE,
+ * applied as dynalite's UpdateItem applies them; the legacy AttributeUpdates are refused) are
+ * supported. Items are written in the order the transaction lists them. Unlike DynamoDB, a reader
+ * that does not lock may see a transaction half applied for the moment it takes to write: an item
+ * listed later is never visible before one listed earlier.
  */
 
 const db = require('dynalite/db');
 const validations = require('dynalite/validations');
 const putItemRules = require('dynalite/validations/putItem');
 const deleteItemRules = require('dynalite/validations/deleteItem');
+const updateItemRules = require('dynalite/validations/updateItem');
+// dynalite's own decimal library, as its UpdateItem uses it for ADD and arithmetic.
+const Big = createRequire(require.resolve('dynalite'))('big.js');
 
 const TARGET = 'DynamoDB_20120810.TransactWriteItems';
 const PREFIX = 'com.amazonaws.dynamodb.v20120810#';
@@ -40,8 +46,10 @@ class DynamoError extends Error {
   }
 }
 
+type Kind = 'Put' | 'Delete' | 'ConditionCheck' | 'Update';
+
 interface Op {
-  kind: 'Put' | 'Delete' | 'ConditionCheck';
+  kind: Kind;
   data: any;
   table?: any;
   itemDb?: any;
@@ -52,8 +60,8 @@ interface Op {
 const call = <T>(fn: (cb: (err: any, value?: T) => void) => void) =>
   new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 
-function validate(kind: Op['kind'], data: any, store: any): any {
-  const rules = kind === 'Put' ? putItemRules : deleteItemRules;
+function validate(kind: Kind, data: any, store: any): any {
+  const rules = kind === 'Put' ? putItemRules : kind === 'Update' ? updateItemRules : deleteItemRules;
   const checked = validations.checkTypes(data, rules.types);
   validations.checkValidations(checked, rules.types, rules.custom, store);
   return checked;
@@ -68,18 +76,21 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
     const kinds = Object.keys(ti ?? {});
     const kind = kinds[0];
     if (kinds.length !== 1) throw new DynamoError('ValidationException', 'Each TransactItem has exactly one operation');
-    if (kind === 'Update') {
-      throw new DynamoError('ValidationException', 'The embedded store supports Put, Delete and ConditionCheck in transactions, not Update');
-    }
-    if (kind !== 'Put' && kind !== 'Delete' && kind !== 'ConditionCheck') {
+    if (kind !== 'Put' && kind !== 'Delete' && kind !== 'ConditionCheck' && kind !== 'Update') {
       throw new DynamoError('ValidationException', `Unknown transaction operation ${kind}`);
+    }
+    if (kind === 'Update' && (ti[kind]?.UpdateExpression == null || ti[kind]?.AttributeUpdates != null)) {
+      throw new DynamoError('ValidationException', 'An Update in a transaction takes an UpdateExpression (the embedded store has no AttributeUpdates)');
     }
     return { kind, data: validate(kind, { ...ti[kind] }, store) };
   });
 
   for (const op of ops) {
     op.table = await call((cb) => store.getTable(op.data.TableName, cb));
-    const invalid = op.kind === 'Put' ? db.validateItem(op.data.Item, op.table) : db.validateKey(op.data.Key, op.table);
+    const invalid =
+      op.kind === 'Put'
+        ? db.validateItem(op.data.Item, op.table)
+        : db.validateKey(op.data.Key, op.table) ?? (op.kind === 'Update' ? db.validateUpdates(undefined, op.data._updates, op.table) : undefined);
     if (invalid) throw invalid;
     op.itemDb = store.getItemDb(op.data.TableName);
     op.key = db.createKey(op.kind === 'Put' ? op.data.Item : op.data.Key, op.table);
@@ -112,10 +123,13 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
         { CancellationReasons: reasons },
       );
     }
-    for (const op of ops) {
-      if (op.kind === 'Put') {
-        await call((cb) => db.updateIndexes(store, op.table, op.existing, op.data.Item, cb));
-        await call((cb) => op.itemDb.put(op.key, op.data.Item, cb));
+    // Every update is worked out before anything is written: one that cannot apply cancels all.
+    const updated = ops.map((op) => (op.kind === 'Update' ? updatedItem(op, store) : undefined));
+    for (const [i, op] of ops.entries()) {
+      const item = op.kind === 'Put' ? op.data.Item : updated[i];
+      if (item) {
+        await call((cb) => db.updateIndexes(store, op.table, op.existing, item, cb));
+        await call((cb) => op.itemDb.put(op.key, item, cb));
       } else if (op.kind === 'Delete' && op.existing) {
         await call((cb) => db.updateIndexes(store, op.table, op.existing, null, cb));
         await call((cb) => op.itemDb.del(op.key, cb));
@@ -124,6 +138,114 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
     return {};
   } finally {
     releases.forEach((release) => release());
+  }
+}
+
+/** The item an Update makes of the existing one (or of its key, when there is none). */
+function updatedItem(op: Op, store: any): any {
+  const item = structuredClone(op.existing ?? op.data.Key);
+  const err = applyUpdateExpression(op.data._updates.sections, op.table, item);
+  if (err) throw err;
+  if (db.itemSize(item) > store.options.maxItemSize) throw db.validationError('Item size to update has exceeded the maximum allowed size');
+  return item;
+}
+
+// applyUpdateExpression, resolveValue, deleteFromParent and addToParent are dynalite 4.0.0's own
+// (actions/updateItem.js, Apache-2.0), which that module does not export; kept as written there.
+
+function applyUpdateExpression(sections: any[], table: any, item: any): Error | undefined {
+  const toSquash: any[] = [];
+  for (const section of sections) {
+    if (section.type == 'set') {
+      section.val = resolveValue(section.val, item);
+      if (typeof section.val == 'string') return db.validationError(section.val);
+    }
+  }
+  for (const section of sections) {
+    const parent = db.mapPath(section.path.slice(0, -1), item);
+    const attr = section.path[section.path.length - 1];
+    if (parent == null || (typeof attr == 'number' ? parent.L : parent.M) == null) {
+      return db.validationError('The document path provided in the update expression is invalid for update');
+    }
+    let existing = parent.M ? parent.M[attr] : parent.L[attr];
+    const alreadyExists = existing != null;
+    if (section.type == 'remove') {
+      deleteFromParent(parent, attr);
+    } else if (section.type == 'delete') {
+      if (alreadyExists && Object.keys(existing)[0] != section.attrType) {
+        return db.validationError('An operand in the update expression has an incorrect data type');
+      }
+      if (alreadyExists) {
+        existing[section.attrType] = existing[section.attrType].filter((val: any) => !~section.val[section.attrType].indexOf(val));
+        if (!existing[section.attrType].length) deleteFromParent(parent, attr);
+      }
+    } else if (section.type == 'add') {
+      if (alreadyExists && Object.keys(existing)[0] != section.attrType) {
+        return db.validationError('An operand in the update expression has an incorrect data type');
+      }
+      if (section.attrType == 'N') {
+        if (!existing) existing = { N: '0' };
+        existing.N = new Big(existing.N).plus(section.val.N).toFixed();
+      } else {
+        if (!existing) existing = {};
+        if (!existing[section.attrType]) existing[section.attrType] = [];
+        existing[section.attrType] = existing[section.attrType].concat(
+          section.val[section.attrType].filter((a: any) => !~existing[section.attrType].indexOf(a)),
+        );
+      }
+      if (!alreadyExists) addToParent(parent, attr, existing, toSquash);
+    } else if (section.type == 'set') {
+      if (section.path.length == 1) {
+        const err = db.traverseIndexes(table, (indexAttr: string, type: string) => {
+          if (section.path[0] == indexAttr && section.val[type] == null) {
+            return db.validationError('The update expression attempted to update the secondary index key to unsupported type');
+          }
+        });
+        if (err) return err;
+      }
+      addToParent(parent, attr, section.val, toSquash);
+    }
+  }
+  toSquash.forEach((obj) => (obj.L = obj.L.filter(Boolean)));
+  return undefined;
+}
+
+function resolveValue(val: any, item: any): any {
+  if (Array.isArray(val)) {
+    val = db.mapPath(val, item);
+  } else if (val.type == 'add' || val.type == 'subtract') {
+    const val1 = resolveValue(val.args[0], item);
+    if (typeof val1 == 'string') return val1;
+    if (val1.N == null) return 'An operand in the update expression has an incorrect data type';
+    const val2 = resolveValue(val.args[1], item);
+    if (typeof val2 == 'string') return val2;
+    if (val2.N == null) return 'An operand in the update expression has an incorrect data type';
+    val = { N: new Big(val1.N)[val.type == 'add' ? 'plus' : 'minus'](val2.N).toFixed() };
+  } else if (val.type == 'function' && val.name == 'if_not_exists') {
+    val = db.mapPath(val.args[0], item) || resolveValue(val.args[1], item);
+  } else if (val.type == 'function' && val.name == 'list_append') {
+    const val1 = resolveValue(val.args[0], item);
+    if (typeof val1 == 'string') return val1;
+    if (val1.L == null) return 'An operand in the update expression has an incorrect data type';
+    const val2 = resolveValue(val.args[1], item);
+    if (typeof val2 == 'string') return val2;
+    if (val2.L == null) return 'An operand in the update expression has an incorrect data type';
+    return { L: val1.L.concat(val2.L) };
+  }
+  return val || 'The provided expression refers to an attribute that does not exist in the item';
+}
+
+function deleteFromParent(parent: any, attr: any) {
+  if (parent.M) delete parent.M[attr];
+  else if (parent.L) parent.L.splice(attr, 1);
+}
+
+function addToParent(parent: any, attr: any, val: any, toSquash: any[]) {
+  if (parent.M) {
+    parent.M[attr] = val;
+  } else if (parent.L) {
+    if (attr > parent.L.length && !~toSquash.indexOf(parent)) toSquash.push(parent);
+    parent.L[attr] = val;
   }
 }
 

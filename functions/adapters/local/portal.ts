@@ -6,7 +6,7 @@ import { runJob } from '../../usecases/fulfilment';
 import type { Clock } from '../../ports/runtime';
 import { DynamoStore } from '../aws/dynamo-store';
 import { devAuth } from './dev-auth';
-import { ensureTable, startEmbeddedDynamo } from './embedded-dynamo';
+import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamo';
 import { InProcessQueue } from './job-queue';
 import { LocalLakeFormationLedger } from './lf-ledger';
 import { systemClock, ulidIds } from '../runtime';
@@ -30,6 +30,11 @@ export interface EmbeddedOptions {
   schedules?: ScheduleOptions;
   /** One line per lifecycle event (the local event bus); silent when absent. */
   eventLog?: (line: string) => void;
+  /**
+   * An embedded store another portal started: this one uses its tables (as a second Lambda
+   * instance uses the same DynamoDB table) instead of starting its own, and leaves it running on close.
+   */
+  sharedStore?: EmbeddedDynamo;
 }
 
 /**
@@ -38,15 +43,16 @@ export interface EmbeddedOptions {
  */
 export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const tableName = opts.tableName ?? 'meshgate';
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const dynamo = await startEmbeddedDynamo({ path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined });
+  if (opts.dataDir && !opts.sharedStore) mkdirSync(opts.dataDir, { recursive: true });
+  const dynamo = opts.sharedStore ?? (await startEmbeddedDynamo({ path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined }));
   await ensureTable(dynamo.client, tableName);
   await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
   const clock = opts.clock ?? systemClock;
   const store = new DynamoStore(tableName, dynamo.client);
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
   const ids = ulidIds();
-  const policy = await loadPolicyInForce(opts.policyDir ?? join(process.cwd(), 'policies'), { store, clock, ids });
+  // The policy files are watched: a change on disk takes effect (and is recorded) on the next call.
+  const policy = await loadPolicyInForce(opts.policyDir ?? join(process.cwd(), 'policies'), { store, clock, ids }, { watch: true, record: true });
   const queue = new InProcessQueue();
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () => clock.now());
   const events = new InProcessEventBus(opts.eventLog);
@@ -71,11 +77,12 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     events,
     catalog,
     seeded,
+    dynamo,
     endpoint: dynamo.endpoint,
     close: async () => {
       stopSchedules();
       await queue.onIdle();
-      await dynamo.close();
+      if (!opts.sharedStore) await dynamo.close();
     },
   };
 }
