@@ -170,7 +170,8 @@ export function createApp(deps: AppDeps) {
   app.openapi(route({ method: 'post', path: '/v1/requests/preview', request: body(S.PreviewSchema), who: 'anyone signed in' }), async (c) => {
     const plan = await planRequest(deps, me(c), c.req.valid('json'));
     const outcome = !plan.allowed.allowed || !plan.withinLimit.allowed ? 'refused' : plan.auto.allowed ? 'auto-approved' : 'needs-approval';
-    return c.json({ outcome, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
+    // `scope` is the scope as it would be stored: the row filter in its canonical form.
+    return c.json({ outcome, scope: plan.scope, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
   });
 
   app.openapi(route({ method: 'get', path: '/v1/requests', request: { query: S.RequestQuery }, who: "anyone signed in: their own requests, and those of domains they may read" }), async (c) =>

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
 import { STATUSES } from '../domain/status';
 import { PRINCIPAL_PATTERN } from '../domain/request';
+import { ROW_FILTER_LIMITS } from '../domain/row-filter';
 
 // Bodies are strict: an unknown field is a 400, never silently dropped.
 
@@ -29,7 +30,14 @@ export const ScopeSchema = z
       .max(PERMISSIONS.length)
       .refine((p) => new Set(p).size === p.length, 'permissions must not repeat'),
     columns: ColumnScopeSchema,
-    rowFilter: text(2000).min(1).optional(),
+    // Not trimmed: a refusal names positions in the text as sent. Parsed against the product's
+    // columns by the use case (domain/row-filter.ts), and stored in canonical form.
+    rowFilter: z
+      .string()
+      .max(ROW_FILTER_LIMITS.maxLength)
+      .refine((f) => f.trim().length > 0, 'a row filter must not be blank')
+      .optional()
+      .openapi({ description: 'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.', example: "region = 'EMEA' AND amount >= 100" }),
   })
   .openapi('Scope');
 
