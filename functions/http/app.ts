@@ -73,6 +73,12 @@ export function createApp(deps: AppDeps) {
         const message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
         return c.json(errorBody('VALIDATION_FAILED', message, { issues }), 400);
       }
+      // Whatever the schema, no half of a surrogate pair gets in (see unpairedSurrogateAt).
+      const at = S.unpairedSurrogateAt(result.data);
+      if (at !== undefined) {
+        const issue = { path: at, message: 'must be well-formed Unicode text (it holds half of a surrogate pair)' };
+        return c.json(errorBody('VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, { issues: [issue] }), 400);
+      }
     },
   });
 

@@ -6,6 +6,24 @@ import { ROW_FILTER_LIMITS } from '../domain/row-filter';
 
 // Bodies are strict: an unknown field is a 400, never silently dropped.
 
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The path (`purpose`, `scope.rowFilter`...) of the first string in validated input that holds half
+ * of a surrogate pair. JSON can carry one (`"\ud800"`), JavaScript keeps it, but DynamoDB stores
+ * strings as UTF-8, where it has no encoding: it would not read back as written, and an audit
+ * event holding it would no longer match its hash. The app refuses such input (400).
+ */
+export function unpairedSurrogateAt(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return UNPAIRED_SURROGATE.test(value) ? path.join('.') : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = UNPAIRED_SURROGATE.test(k) ? [...path, k].join('.') : unpairedSurrogateAt(v, [...path, k]);
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
+
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
 const productId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
 const columnName = z.string().min(1).max(255);
