@@ -205,13 +205,14 @@ class Lexer {
     if (ch === '!') throw rowFilterError(pos, "'!' is only allowed in '!='");
     if ('+-*/%'.includes(ch)) throw rowFilterError(pos, `arithmetic (${show(ch)}) is not allowed: compare a column with a literal`);
     if (ch === '.') throw rowFilterError(pos, "'.' is not allowed: nested fields are not supported, and numbers start with a digit");
-    throw rowFilterError(pos, `unexpected character ${show(ch)}`);
+    // The whole character, not half of it, when it lies outside the Basic Multilingual Plane.
+    throw rowFilterError(pos, `unexpected character ${show(String.fromCodePoint(src.codePointAt(i)!))}`);
   }
 }
 
 // ------------------------------------------------------------------------------------- parser
 
-const describe = (tok: Token): string => {
+const describeToken = (tok: Token): string => {
   switch (tok.t) {
     case 'word':
       return KEYWORDS.has(tok.text.toUpperCase()) ? tok.text.toUpperCase() : `"${tok.text}"`;
@@ -264,14 +265,14 @@ class Parser {
   }
   private expect(kw: string, context: string): void {
     const tok = this.peek();
-    if (!this.accept(kw)) throw rowFilterError(tok.pos, `expected ${kw} ${context}, found ${describe(tok)}`);
+    if (!this.accept(kw)) throw rowFilterError(tok.pos, `expected ${kw} ${context}, found ${describeToken(tok)}`);
   }
 
   parse(): RowFilterExpr {
     const expr = this.or(0);
     const tok = this.peek();
     if (tok.t === ')') throw rowFilterError(tok.pos, "')' has no matching '('");
-    if (tok.t !== 'end') throw rowFilterError(tok.pos, `expected AND, OR or the end of the filter, found ${describe(tok)}`);
+    if (tok.t !== 'end') throw rowFilterError(tok.pos, `expected AND, OR or the end of the filter, found ${describeToken(tok)}`);
     return expr;
   }
 
@@ -303,7 +304,7 @@ class Parser {
       const inner = this.or(this.deeper(depth, tok));
       const close = this.peek();
       if (close.t !== ')') {
-        throw rowFilterError(close.pos, close.t === 'end' ? `the '(' at position ${tok.pos} is not closed` : `expected ')' to close the '(' at position ${tok.pos}, found ${describe(close)}`);
+        throw rowFilterError(close.pos, close.t === 'end' ? `the '(' at position ${tok.pos} is not closed` : `expected ')' to close the '(' at position ${tok.pos}, found ${describeToken(close)}`);
       }
       this.next();
       return inner;
@@ -328,11 +329,11 @@ class Parser {
       return { ...col, pos: tok.pos };
     }
     if (tok.t === 'string' || tok.t === 'number') {
-      throw rowFilterError(tok.pos, `a condition must start with a column name, found ${describe(tok)} (write the column first, as in region = 'EU')`);
+      throw rowFilterError(tok.pos, `a condition must start with a column name, found ${describeToken(tok)} (write the column first, as in region = 'EU')`);
     }
     if (tok.t === 'end') throw rowFilterError(tok.pos, 'the filter ends where a condition was expected');
     if (tok.t === ')') throw rowFilterError(tok.pos, "')' where a condition was expected");
-    throw rowFilterError(tok.pos, `expected a column name, found ${describe(tok)}`);
+    throw rowFilterError(tok.pos, `expected a column name, found ${describeToken(tok)}`);
   }
 
   /** The product's column with this name: exactly as written, else the one that differs only in case. */
@@ -363,12 +364,12 @@ class Parser {
     const what = negated ? this.next() : tok;
     if (this.isWord(what, 'IN')) {
       const open = this.next();
-      if (open.t !== '(') throw rowFilterError(open.pos, `expected '(' after IN, found ${describe(open)}`);
+      if (open.t !== '(') throw rowFilterError(open.pos, `expected '(' after IN, found ${describeToken(open)}`);
       const values = [this.literal(col, 'IN')];
       for (;;) {
         const sep = this.next();
         if (sep.t === ')') break;
-        if (sep.t !== ',') throw rowFilterError(sep.pos, sep.t === 'end' ? `the IN list opened at position ${open.pos} is not closed` : `expected ',' or ')' in the IN list, found ${describe(sep)}`);
+        if (sep.t !== ',') throw rowFilterError(sep.pos, sep.t === 'end' ? `the IN list opened at position ${open.pos} is not closed` : `expected ',' or ')' in the IN list, found ${describeToken(sep)}`);
         if (values.length >= ROW_FILTER_LIMITS.maxInValues) throw rowFilterError(sep.pos, `an IN list holds at most ${ROW_FILTER_LIMITS.maxInValues} values`);
         values.push(this.literal(col, 'IN'));
       }
@@ -383,12 +384,12 @@ class Parser {
     if (this.isWord(what, 'LIKE')) {
       if (col.kind !== 'string') throw rowFilterError(what.pos, `LIKE needs a string column; ${col.name} is ${col.type}`);
       const pattern = this.next();
-      if (pattern.t !== 'string') throw rowFilterError(pattern.pos, `expected a quoted pattern after LIKE, found ${describe(pattern)}`);
+      if (pattern.t !== 'string') throw rowFilterError(pattern.pos, `expected a quoted pattern after LIKE, found ${describeToken(pattern)}`);
       return { kind: 'like', column: col.name, negated, pattern: pattern.value };
     }
-    if (negated) throw rowFilterError(what.pos, `expected IN, BETWEEN or LIKE after ${col.name} NOT, found ${describe(what)}`);
+    if (negated) throw rowFilterError(what.pos, `expected IN, BETWEEN or LIKE after ${col.name} NOT, found ${describeToken(what)}`);
     if (tok.t === 'end') throw rowFilterError(tok.pos, `column ${col.name} must be compared with something (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL)`);
-    throw rowFilterError(tok.pos, `expected a comparison after column ${col.name} (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL), found ${describe(tok)}`);
+    throw rowFilterError(tok.pos, `expected a comparison after column ${col.name} (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL), found ${describeToken(tok)}`);
   }
 
   /** A literal that suits the column's type, for operator `op`. */
@@ -405,7 +406,7 @@ class Parser {
     } else if (tok.t === 'word' && STATEMENT_WORDS.has(tok.text.toUpperCase())) {
       throw rowFilterError(tok.pos, `SQL statements and sub-queries are not allowed (found ${tok.text.toUpperCase()})`);
     } else if (tok.t === '(') throw rowFilterError(tok.pos, "expected a literal, found '(': sub-expressions and sub-queries are not allowed here");
-    else throw rowFilterError(tok.pos, `expected a literal (a 'string', a number, TRUE or FALSE) after ${op}, found ${describe(tok)}`);
+    else throw rowFilterError(tok.pos, `expected a literal (a 'string', a number, TRUE or FALSE) after ${op}, found ${describeToken(tok)}`);
     this.checkType(col, op, lit, tok.pos);
     return lit;
   }

@@ -253,6 +253,8 @@ describe('refusals name the position and the problem', () => {
     ["region = 'EU'\u00a0", 14, /unexpected character U\+00A0/],
     ["region\u200f = 'EU'", 7, /unexpected character U\+200F/],
     ["region = 'EU' AND qty > 1\u0000", 26, /unexpected character U\+0000/],
+    ["region = 'EU' 🙂", 15, /unexpected character U\+1F642/],
+    ["region = 'EU' \ud800", 15, /unexpected character U\+D800/],
     // structure
     ["(region = 'EU'", 15, /the '\(' at position 1 is not closed/],
     ["((region = 'EU') AND qty > 1", 29, /the '\(' at position 1 is not closed/],
