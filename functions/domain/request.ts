@@ -1,5 +1,6 @@
 import type { AccessRequest, DataProduct, Duration, Scope, Stage } from './model';
 import { unprocessable } from './errors';
+import { conjuncts, parseRowFilter, serialiseRowFilter } from './row-filter';
 
 /** An IAM role ARN in any partition (optionally with a path), or a 12-digit account id. */
 export const PRINCIPAL_PATTERN =
@@ -25,6 +26,18 @@ export function checkScope(product: DataProduct, scope: Scope): void {
   if (scope.columns.mode === 'exclude' && new Set(scope.columns.columns).size >= known.size) {
     throw unprocessable('EMPTY_SCOPE', 'The exclude list removes every column of the product.');
   }
+}
+
+/**
+ * The scope as it is stored: its columns checked against the product, and its row filter parsed
+ * against the product's columns and put in canonical form (a `ROW_FILTER_INVALID` 400 if it does
+ * not parse). Every way a scope enters (a request, a preview, a narrowing, an extension) goes
+ * through here.
+ */
+export function normaliseScope(product: DataProduct, scope: Scope): Scope {
+  checkScope(product, scope);
+  if (scope.rowFilter === undefined) return scope;
+  return { ...scope, rowFilter: parseRowFilter(scope.rowFilter, product.columns).canonical };
 }
 
 /** The column names a scope gives access to. */
@@ -57,8 +70,29 @@ export function checkNarrowing(product: DataProduct, requested: Scope, narrowed:
   if (added.length > 0) {
     throw unprocessable('NOT_NARROWER', `Narrowing cannot add columns (${added.join(', ')}).`);
   }
-  if (requested.rowFilter && narrowed.rowFilter !== requested.rowFilter) {
-    throw unprocessable('NOT_NARROWER', 'Narrowing must keep the requested row filter.');
+  checkRowFilterNarrowing(product, requested.rowFilter, narrowed.rowFilter);
+}
+
+/**
+ * A narrowed row filter must keep every condition the requested one ANDs together, and may AND
+ * more: `region = 'EU'` can become `region = 'EU' AND channel = 'web'`, never `region = 'DE'`.
+ */
+function checkRowFilterNarrowing(product: DataProduct, requested: string | undefined, narrowed: string | undefined): void {
+  const kept = narrowed === undefined ? undefined : parseRowFilter(narrowed, product.columns);
+  if (requested === undefined) return;
+  if (!kept) throw unprocessable('NOT_NARROWER', 'Narrowing must keep the requested row filter.');
+  let had: string[];
+  try {
+    had = conjuncts(parseRowFilter(requested, product.columns).ast).map(serialiseRowFilter);
+  } catch {
+    // A filter stored before filters were parsed, or one the product's columns no longer fit:
+    // no valid filter can be shown to keep it.
+    had = [requested];
+  }
+  const has = new Set(conjuncts(kept.ast).map(serialiseRowFilter));
+  const dropped = had.filter((c) => !has.has(c));
+  if (dropped.length > 0) {
+    throw unprocessable('NOT_NARROWER', `Narrowing must keep the requested row filter (it may add conditions with AND); missing: ${dropped.join(' AND ')}.`);
   }
 }
 

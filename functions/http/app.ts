@@ -73,6 +73,12 @@ export function createApp(deps: AppDeps) {
         const message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
         return c.json(errorBody('VALIDATION_FAILED', message, { issues }), 400);
       }
+      // Whatever the schema, no half of a surrogate pair gets in (see unpairedSurrogateAt).
+      const at = S.unpairedSurrogateAt(result.data);
+      if (at !== undefined) {
+        const issue = { path: at, message: 'must be well-formed Unicode text (it holds half of a surrogate pair)' };
+        return c.json(errorBody('VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, { issues: [issue] }), 400);
+      }
     },
   });
 
@@ -179,7 +185,8 @@ export function createApp(deps: AppDeps) {
   app.openapi(route({ method: 'post', path: '/v1/requests/preview', request: body(S.PreviewSchema), who: 'anyone signed in' }), async (c) => {
     const plan = await planRequest(deps, me(c), c.req.valid('json'));
     const outcome = !plan.allowed.allowed || !plan.withinLimit.allowed ? 'refused' : plan.auto.allowed ? 'auto-approved' : 'needs-approval';
-    return c.json({ outcome, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
+    // `scope` is the scope as it would be stored: the row filter in its canonical form.
+    return c.json({ outcome, scope: plan.scope, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
   });
 
   app.openapi(route({ method: 'get', path: '/v1/requests', request: { query: S.RequestQuery }, who: "anyone signed in: their own requests, and those of domains they may read" }), async (c) =>

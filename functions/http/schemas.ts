@@ -2,8 +2,27 @@ import { z } from '@hono/zod-openapi';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
 import { STATUSES } from '../domain/status';
 import { PRINCIPAL_PATTERN } from '../domain/request';
+import { ROW_FILTER_LIMITS } from '../domain/row-filter';
 
 // Bodies are strict: an unknown field is a 400, never silently dropped.
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The path (`purpose`, `scope.rowFilter`...) of the first string in validated input that holds half
+ * of a surrogate pair. JSON can carry one (`"\ud800"`), JavaScript keeps it, but DynamoDB stores
+ * strings as UTF-8, where it has no encoding: it would not read back as written, and an audit
+ * event holding it would no longer match its hash. The app refuses such input (400).
+ */
+export function unpairedSurrogateAt(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return UNPAIRED_SURROGATE.test(value) ? path.join('.') : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = UNPAIRED_SURROGATE.test(k) ? [...path, k].join('.') : unpairedSurrogateAt(v, [...path, k]);
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
 const productId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
@@ -29,7 +48,14 @@ export const ScopeSchema = z
       .max(PERMISSIONS.length)
       .refine((p) => new Set(p).size === p.length, 'permissions must not repeat'),
     columns: ColumnScopeSchema,
-    rowFilter: text(2000).min(1).optional(),
+    // Not trimmed: a refusal names positions in the text as sent. Parsed against the product's
+    // columns by the use case (domain/row-filter.ts), and stored in canonical form.
+    rowFilter: z
+      .string()
+      .max(ROW_FILTER_LIMITS.maxLength)
+      .refine((f) => f.trim().length > 0, 'a row filter must not be blank')
+      .optional()
+      .openapi({ description: 'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.', example: "region = 'EMEA' AND amount >= 100" }),
   })
   .openapi('Scope');
 

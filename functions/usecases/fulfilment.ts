@@ -3,6 +3,7 @@ import { conflict, forbidden, MeshgateError, notFound } from '../domain/errors';
 import { assertTransition } from '../domain/status';
 import { durationHours, effectiveTerms } from '../domain/request';
 import { permissionKey, plannedEntries } from '../domain/lakeformation';
+import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import { aboutRequest, auditEvent, commit, loadVisibleGrant, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
@@ -14,8 +15,18 @@ const STALLED_AFTER_MS = 10 * 60_000;
 const subjectOf = (r: AccessRequest) => ({ domain: r.domain, requestId: r.id, productId: r.productId });
 const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
 
-/** What to grant (or revoke) in Lake Formation for a request, from its product and domain. */
-export async function tableGrantFor(deps: Pick<Deps, 'store'>, r: Pick<AccessRequest, 'id' | 'productId' | 'domain' | 'principal'> & { scope: AccessRequest['scope'] }): Promise<TableGrant> {
+/**
+ * What to grant (or revoke) in Lake Formation for a request, from its product and domain. To
+ * grant (`checkRowFilter`), the row filter is parsed again against the product's columns as they
+ * are now, and sent in canonical form: a filter stored before filters were checked, or one that a
+ * catalog change has broken, fails the request (ROW_FILTER_INVALID) and never reaches Lake
+ * Formation. Revoking needs only the filter's name, so it never depends on the filter parsing.
+ */
+export async function tableGrantFor(
+  deps: Pick<Deps, 'store'>,
+  r: Pick<AccessRequest, 'id' | 'productId' | 'domain' | 'principal'> & { scope: AccessRequest['scope'] },
+  opts: { checkRowFilter?: boolean } = {},
+): Promise<TableGrant> {
   const product = await deps.store.getProduct(r.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `Data product ${r.productId} no longer exists.`);
   const domain = await deps.store.getDomain(r.domain);
@@ -30,7 +41,7 @@ export async function tableGrantFor(deps: Pick<Deps, 'store'>, r: Pick<AccessReq
     tables: product.location.tables ?? [product.location.table],
     permissions: r.scope.permissions,
     columns: r.scope.columns,
-    rowFilter: r.scope.rowFilter,
+    rowFilter: opts.checkRowFilter && r.scope.rowFilter !== undefined ? parseRowFilter(r.scope.rowFilter, product.columns).canonical : r.scope.rowFilter,
   };
 }
 
@@ -92,7 +103,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let spec: TableGrant;
   let entries: PermissionEntry[];
   try {
-    spec = { ...(await tableGrantFor(deps, { ...r, scope })), onlyTables: r.failure?.failedTables };
+    spec = { ...(await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true })), onlyTables: r.failure?.failedTables };
     entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id));
   } catch (err) {
     // Transient errors have been retried by the adapter; what is left needs a person (retry).
@@ -125,7 +136,8 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     domain: r.domain,
     classification: r.classification,
     accountId: spec.accountId,
-    scope,
+    // What Lake Formation was sent: the row filter in canonical form.
+    scope: spec.rowFilter === undefined ? scope : { ...scope, rowFilter: spec.rowFilter },
     grantedAt: now.toISOString(),
     expiresAt: new Date(start.getTime() + durationHours(duration) * 3_600_000).toISOString(),
     status: 'ACTIVE',

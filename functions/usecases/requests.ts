@@ -1,7 +1,7 @@
 import type { AccessRequest, Decision, Duration, Principal, Scope, Stage } from '../domain/model';
 import { conflict, forbidden, notFound, unprocessable } from '../domain/errors';
 import { assertTransition } from '../domain/status';
-import { checkNarrowing, checkScope, currentStage, durationHours, effectiveTerms, formatHours, piiColumnsTouched } from '../domain/request';
+import { checkNarrowing, currentStage, durationHours, effectiveTerms, formatHours, normaliseScope, piiColumnsTouched } from '../domain/request';
 import { aboutRequest, auditEvent, commit, createRequestRecord, loadVisibleRequest, SYSTEM, type Deps } from './deps';
 
 export interface NewRequest {
@@ -17,7 +17,8 @@ const STAGES: Stage['name'][] = ['owner', 'compliance'];
 
 /**
  * What policy will do with a request for this product: refuse it, approve it automatically, or
- * route it through approval stages. Pure: used both to submit and to preview.
+ * route it through approval stages. Pure: used both to submit and to preview. `scope` is the
+ * scope as it would be stored (row filter in canonical form).
  */
 export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, input: Omit<NewRequest, 'principal' | 'purpose'>) {
   const product = await deps.store.getProduct(input.productId);
@@ -26,7 +27,7 @@ export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
   if (!(await deps.store.getDomain(product.domain))) {
     throw unprocessable('DOMAIN_NOT_REGISTERED', `${product.id} belongs to domain ${product.domain}, which is not registered.`);
   }
-  checkScope(product, input.scope);
+  const scope = normaliseScope(product, input.scope);
   const q = { user: who.userId, domain: product.domain, object: product.id, classification: product.classification };
   const allowed = deps.policy.decide({ ...q, action: 'request' });
   const limit = deps.policy.maxDurationHours(product.domain);
@@ -51,7 +52,7 @@ export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
       }
     }
   }
-  return { product, allowed, withinLimit, auto, stages, explanation: [allowed, withinLimit, auto, ...routing], maxDurationHours: limit.value, piiColumns: piiColumnsTouched(product, input.scope) };
+  return { product, scope, allowed, withinLimit, auto, stages, explanation: [allowed, withinLimit, auto, ...routing], maxDurationHours: limit.value, piiColumns: piiColumnsTouched(product, scope) };
 }
 
 export async function submitRequest(deps: Deps, who: Principal, input: NewRequest): Promise<AccessRequest> {
@@ -71,7 +72,7 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
     productId: plan.product.id,
     domain: plan.product.domain,
     classification: plan.product.classification,
-    scope: input.scope,
+    scope: plan.scope,
     duration: input.duration,
     purpose: input.purpose,
     extendsGrantId: input.extendsGrantId,
@@ -122,11 +123,15 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
     throw forbidden('SEPARATION_OF_DUTIES', 'You approved an earlier stage of this request; another person must approve this one.');
   }
   if (stage.approvals.some((a) => a.by === who.userId)) throw conflict('ALREADY_APPROVED', 'You already approved this stage.');
+  let narrowedScope = input.narrowedScope;
   if (input.narrowedScope || input.narrowedDuration) {
     const product = await deps.store.getProduct(r.productId);
     if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${r.productId}.`);
     const terms = effectiveTerms(r);
-    if (input.narrowedScope) checkNarrowing(product, terms.scope, input.narrowedScope);
+    if (narrowedScope) {
+      narrowedScope = normaliseScope(product, narrowedScope);
+      checkNarrowing(product, terms.scope, narrowedScope);
+    }
     if (input.narrowedDuration && durationHours(input.narrowedDuration) > durationHours(terms.duration)) {
       throw unprocessable('NOT_NARROWER', 'Narrowing cannot make the duration longer.');
     }
@@ -137,7 +142,7 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
     at: now,
     comment: input.comment,
     rule: decision.rules[0] ?? null,
-    narrowedScope: input.narrowedScope,
+    narrowedScope,
     narrowedDuration: input.narrowedDuration,
   };
   const stages = r.stages.map((s) => (s === stage ? { ...s, approvals: [...s.approvals, approval] } : s));
@@ -150,7 +155,7 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
       stage: stage.name,
       comment: input.comment,
       decision,
-      narrowedScope: input.narrowedScope,
+      narrowedScope,
       narrowedDuration: input.narrowedDuration,
     }),
   ];

@@ -524,11 +524,27 @@ describe('queryAudit', () => {
       Buffer.from('{"p":"AUDITDAY#1999-01-01"}').toString('base64url'),
       Buffer.from('null').toString('base64url'),
       Buffer.from(JSON.stringify({ p: today, k: { pk: 'x' } })).toString('base64url'),
+      // Found by the HTTP fuzz test: a key that is null or another non-object reached the SDK (500).
+      ...[null, 0, '', false, 'x', [], [1], { pk: 1, sk: 2, gsi3pk: today, gsi3sk: 3 }].map((k) => Buffer.from(JSON.stringify({ p: today, k })).toString('base64url')),
+      // The right attributes, but in another partition, or empty, or with more besides.
+      Buffer.from(JSON.stringify({ p: today, k: { pk: 'a', sk: 'b', gsi3pk: 'AUDITDAY#1999-01-01', gsi3sk: 'c' } })).toString('base64url'),
+      Buffer.from(JSON.stringify({ p: today, k: { pk: '', sk: '', gsi3pk: today, gsi3sk: '' } })).toString('base64url'),
+      Buffer.from(JSON.stringify({ p: today, k: { pk: 'a', sk: 'b', gsi3pk: today, gsi3sk: 'c', extra: 'd' } })).toString('base64url'),
+      Buffer.from(JSON.stringify({ p: today, q: 1 })).toString('base64url'),
+      Buffer.from(JSON.stringify([today])).toString('base64url'),
     ]) {
       const err = await meshgateError(() => store.queryAudit({ from: FROM, to: TO, limit: 5, cursor }));
       expect(err.kind).toBe('validation');
       expect(err.code).toBe('BAD_CURSOR');
     }
+  });
+
+  test('a cursor key of the right shape resumes after it, in its partition', async () => {
+    const first = await store.queryAudit({ from: FROM, to: TO, limit: 2 });
+    const { p, k } = JSON.parse(Buffer.from(first.cursor!, 'base64url').toString('utf8'));
+    expect(Object.keys(k).sort()).toEqual(['gsi3pk', 'gsi3sk', 'pk', 'sk']);
+    const rest = await store.queryAudit({ from: FROM, to: TO, limit: 1000, cursor: Buffer.from(JSON.stringify({ p, k })).toString('base64url') });
+    expect([...first.items, ...rest.items]).toEqual(inRange());
   });
 
   test('a cursor of a domain query does not belong to a query without one', async () => {

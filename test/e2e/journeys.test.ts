@@ -154,6 +154,27 @@ test('the request journey works from the keyboard alone, and focus starts at eac
   }
 });
 
+test('an error from the API is shown in plain words next to the field that caused it, and nothing is created', async () => {
+  const alice = await b.signIn('alice');
+  const before = (await b.portal.call('alice', 'GET', '/v1/requests?mine=true')).body.items.length;
+  await alice.goto('/#/products/sales/orders');
+  await alice.getByLabel('IAM role that will read the data').fill(uniqueRole());
+  await alice.getByLabel('Purpose').fill('Checking the error display');
+  await alice.getByLabel('For how long').fill('100000');
+  await alice.getByLabel('Unit').selectOption('hours');
+  // The form knows the domain's longest grant and says so before anything is sent.
+  await expectText(alice, '.field.invalid', 'Policy allows at most 90 days on this domain.');
+  await alice.getByLabel('For how long').fill('7');
+  await alice.getByLabel('Row filter (optional)').fill('no_such_column = 1');
+  await alice.getByRole('button', { name: 'Submit request' }).click();
+  const field = alice.locator('.field.invalid').filter({ has: alice.getByLabel('Row filter (optional)') });
+  await field.locator('.field-error').waitFor();
+  expect(await field.locator('.field-error').textContent()).toMatch(/no_such_column/);
+  expect(alice.url()).toMatch(/#\/products\/sales\/orders$/);
+  expect((await b.portal.call('alice', 'GET', '/v1/requests?mine=true')).body.items.length).toBe(before);
+  await b.screenshot(alice, 'field-error');
+});
+
 /** Presses Tab until the element matching `selector` has focus (at most 80 presses). */
 async function tabTo(page: Page, selector: string) {
   for (let i = 0; i < 80; i++) {

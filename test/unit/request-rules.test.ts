@@ -4,6 +4,7 @@ import type { AccessRequest, Approval, DataProduct, Duration, Scope, Stage } fro
 import {
   checkNarrowing,
   checkScope,
+  normaliseScope,
   currentStage,
   durationHours,
   effectiveTerms,
@@ -281,6 +282,29 @@ describe('checkScope', () => {
   });
 });
 
+describe('normaliseScope', () => {
+  test('checks the columns, and stores the row filter in canonical form', () => {
+    expect(normaliseScope(product, include(['id'], ['SELECT'], "COUNTRY='FR'  and amount<>'0'"))).toEqual(
+      include(['id'], ['SELECT'], `"country" = 'FR' AND "amount" <> '0'`),
+    );
+    expectRefusal(() => normaliseScope(product, include(['ssn'], ['SELECT'], "country = 'FR'")), 'UNKNOWN_COLUMNS');
+  });
+
+  test('a scope without a row filter comes back as it was', () => {
+    const scope = exclude(['email']);
+    expect(normaliseScope(product, scope)).toBe(scope);
+  });
+
+  test('refuses a row filter that does not parse: ROW_FILTER_INVALID, with the position', () => {
+    const err = refusal(() => normaliseScope(product, all(['SELECT'], "country = 'FR'; DROP TABLE customers")));
+    expect({ kind: err.kind, code: err.code, details: err.details }).toEqual({
+      kind: 'validation',
+      code: 'ROW_FILTER_INVALID',
+      details: { position: 15, problem: "';' is not allowed: a row filter is one expression" },
+    });
+  });
+});
+
 describe('scopedColumns', () => {
   test('all: every column, in product order', () => {
     expect(scopedColumns(product, all())).toEqual(COLUMNS);
@@ -353,6 +377,10 @@ describe('checkNarrowing', () => {
     ['an include list to the equivalent exclude list', include(['id', 'country', 'amount']), exclude(PII)],
     ['adding a row filter', all(), all(['SELECT'], "country = 'FR'")],
     ['keeping the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'], ['SELECT'], "country = 'FR'")],
+    ['keeping the row filter, spelled another way', all(['SELECT'], `"country" = 'FR'`), all(['SELECT'], "COUNTRY='FR'")],
+    ['adding a condition to the row filter with AND', all(['SELECT'], "country = 'FR'"), all(['SELECT'], "amount = '1' AND country = 'FR'")],
+    ['keeping every condition of the row filter and adding one', all(['SELECT'], "country = 'FR' AND name <> ''"), all(['SELECT'], "name <> '' AND (country = 'FR' AND id = '7')")],
+    ['keeping an OR whole and adding a condition', all(['SELECT'], "country = 'FR' OR country = 'DE'"), all(['SELECT'], "(country = 'FR' OR country = 'DE') AND id = '7'")],
   ])('accepts %s', (_label, requested, narrowed) => {
     expect(() => checkNarrowing(product, requested, narrowed)).not.toThrow();
   });
@@ -372,10 +400,21 @@ describe('checkNarrowing', () => {
   test.each([
     ['dropping the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'])],
     ['changing the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'], ['SELECT'], "country = 'DE'")],
-    ['widening the row filter', all(['SELECT'], "country = 'FR'"), all(['SELECT'], "country = 'FR' OR 1 = 1")],
+    ['widening the row filter', all(['SELECT'], "country = 'FR'"), all(['SELECT'], "country = 'FR' OR country = 'DE'")],
+    ['dropping one condition of the row filter', all(['SELECT'], "country = 'FR' AND id = '7'"), all(['SELECT'], "country = 'FR'")],
+    ['splitting an OR of the row filter', all(['SELECT'], "country = 'FR' OR country = 'DE'"), all(['SELECT'], "country = 'FR'")],
+    ['keeping a stored row filter that no longer parses', all(['SELECT'], 'ssn = 1'), all(['SELECT'], "country = 'FR'")],
   ])('refuses %s: NOT_NARROWER', (_label, requested, narrowed) => {
     const err = expectRefusal(() => checkNarrowing(product, requested, narrowed), 'NOT_NARROWER');
     expect(err.message).toContain('row filter');
+  });
+
+  test('refuses a narrowed row filter that does not parse: ROW_FILTER_INVALID (400)', () => {
+    for (const narrowed of ["country = 'FR' OR 1 = 1", "country = 'FR' --", 'ssn = 1']) {
+      const err = refusal(() => checkNarrowing(product, all(['SELECT'], "country = 'FR'"), all(['SELECT'], narrowed)));
+      expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'validation', code: 'ROW_FILTER_INVALID' });
+      expect(() => checkNarrowing(product, all(), all(['SELECT'], narrowed))).toThrow(/Invalid row filter/);
+    }
   });
 
   test('checks the narrowed scope against the product first', () => {

@@ -141,13 +141,34 @@ const isConditionFailure = (err: unknown) =>
   (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
   (err as { name?: string })?.name === 'TransactionCanceledException';
 
-const encodeCursor = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
-function decodeCursor<T>(c: string): T {
+const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) => Buffer.from(JSON.stringify(c)).toString('base64url');
+const badCursor = (why = 'is not one this API returned') => validation('BAD_CURSOR', `The cursor ${why}.`);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Where an audit query resumes, from a cursor it handed out: the index of the partition among the
+ * query's, and the index key to start after (none: the start of that partition). Anything but
+ * what `queryAudit` writes is refused before it can reach DynamoDB: the cursor comes from the
+ * caller, and a key that is not an object of the index's four key strings, in that partition,
+ * would otherwise fail inside the SDK or the service.
+ */
+function readCursor(cursor: string, index: 'gsi2' | 'gsi3', partitions: string[]): { i: number; key?: Record<string, string> } {
+  let c: unknown;
   try {
-    return JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as T;
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+    throw badCursor();
   }
+  if (!isPlainObject(c) || typeof c.p !== 'string' || !Object.keys(c).every((k) => k === 'p' || k === 'k')) throw badCursor();
+  const i = partitions.indexOf(c.p);
+  if (i < 0) throw badCursor('does not belong to this query');
+  if (c.k === undefined) return { i };
+  const names = ['pk', 'sk', `${index}pk`, `${index}sk`];
+  const k = c.k;
+  const wellFormed =
+    isPlainObject(k) && Object.keys(k).length === names.length && names.every((n) => typeof k[n] === 'string' && k[n] !== '') && k[`${index}pk`] === c.p;
+  if (!wellFormed) throw badCursor();
+  return { i, key: k as Record<string, string> };
 }
 
 const defaultClient = new DynamoDBClient({});
@@ -511,18 +532,13 @@ export class DynamoStore implements Store {
     const q = { ...query, from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString() };
     const partitions = q.domain ? [`AUDIT#${q.domain}`] : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
     const index = q.domain ? 'gsi2' : 'gsi3';
-    let start = q.cursor ? decodeCursor<{ p: string; k?: Record<string, unknown> }>(q.cursor) : undefined;
-    if (start !== undefined && (typeof start !== 'object' || start === null || typeof start.p !== 'string')) {
-      throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
-    }
+    const start = q.cursor ? readCursor(q.cursor, index, partitions) : { i: 0 };
     const items: AuditEvent[] = [];
-    let i = start ? partitions.indexOf(start.p) : 0;
-    if (i < 0) throw validation('BAD_CURSOR', 'The cursor does not belong to this query.');
-    for (; i < partitions.length; i++) {
+    for (let i = start.i; i < partitions.length; i++) {
       const p = partitions[i]!;
-      let key = start?.p === p ? start.k : undefined;
-      start = undefined;
+      let key: Record<string, unknown> | undefined = i === start.i ? start.key : undefined;
       do {
+        const fromCursor = key !== undefined && key === start.key;
         const out = await this.doc.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -534,16 +550,15 @@ export class DynamoStore implements Store {
             ExclusiveStartKey: key,
           }),
         ).catch((err: unknown) => {
-          if (key && (err as { name?: string }).name === 'ValidationException') {
-            throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
-          }
+          // A key of the right shape that the index still refuses (one that no item could have).
+          if (fromCursor && (err as { name?: string }).name === 'ValidationException') throw badCursor();
           throw err;
         });
         for (const it of out.Items ?? []) items.push(strip<AuditEvent>(it)!);
         key = out.LastEvaluatedKey;
         if (items.length >= q.limit) {
           const more = key !== undefined || i < partitions.length - 1;
-          return { items, cursor: more && key ? encodeCursor({ p, k: key }) : more ? encodeCursor({ p: partitions[i + 1], k: undefined }) : undefined };
+          return { items, cursor: more && key ? encodeCursor({ p, k: key }) : more ? encodeCursor({ p: partitions[i + 1]! }) : undefined };
         }
       } while (key);
     }

@@ -79,6 +79,8 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     seeded,
     dynamo,
     endpoint: dynamo.endpoint,
+    /** The embedded store's DynamoDB client (the store and the ledger share it), for tests and tools. */
+    client: dynamo.client,
     close: async () => {
       stopSchedules();
       await queue.onIdle();
