@@ -174,7 +174,7 @@ async function startServer(dataDir: string): Promise<Server> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(REPO, 'functions', 'entry', 'local.ts')], {
     cwd: REPO,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', MESHGATE_BACKEND: 'embedded', MESHGATE_DATA_DIR: dataDir, NODE_ENV: 'production' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', MESHGATE_BACKEND: 'embedded', MESHGATE_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
