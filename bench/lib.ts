@@ -141,3 +141,87 @@ export const fmt = {
 };
 
 export const elapsedMs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** The median of `xs` (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * A verdict on one figure against its target: `>=` a floor, `<=` a ceiling, or `=` exactly.
+ * `show` formats the value and the target the same way.
+ */
+export function judge(
+  name: string,
+  value: number,
+  op: '>=' | '<=' | '=',
+  target: number,
+  show: (v: number) => string,
+  detail: string,
+): Verdict {
+  const pass = op === '>=' ? value >= target : op === '<=' ? value <= target : value === target;
+  return { name, pass: Number.isFinite(value) && pass, value: show(value), target: `${op} ${show(target)}`, detail };
+}
+
+/** The verdicts as table rows, after the figures they judge. */
+export const verdictRows = (verdicts: readonly Verdict[]): Row[] =>
+  verdicts.map((v) => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' }));
+
+export interface Section {
+  title: string;
+  rows: readonly Row[];
+  /** Why there are no rows (the benchmark broke), printed in their place. */
+  note?: string;
+}
+
+const HEADER = ['figure', 'Meshgate', 'baseline', 'ratio / target', 'verdict'] as const;
+
+/**
+ * One plain-text table of every section: the header once, then each section's title and its
+ * rows, columns padded to the widest cell of the whole table.
+ */
+export function renderTable(sections: readonly Section[]): string {
+  const cells = (r: Row) => [r.figure, r.value, r.baseline ?? '', r.ratio ?? '', r.verdict ?? ''];
+  const all = [[...HEADER], ...sections.flatMap((s) => s.rows.map(cells))];
+  const widths = HEADER.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
+  const out = [line([...HEADER]), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const s of sections) {
+    out.push('', `== ${s.title}`);
+    if (s.note) out.push(s.note);
+    out.push(...s.rows.map((r) => line(cells(r))));
+  }
+  return out.join('\n');
+}
+
+/** The same table in Markdown (for the README): a bold row names each section. */
+export function renderMarkdown(sections: readonly Section[]): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|');
+  const row = (cells: readonly string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  const out = [row(HEADER), row(HEADER.map(() => '---'))];
+  for (const s of sections) {
+    out.push(row([`**${s.title}**`, '', '', '', '']));
+    if (s.note) out.push(row([s.note, '', '', '', '']));
+    for (const r of s.rows) out.push(row([r.figure, r.value, r.baseline ?? '', r.ratio ?? '', r.verdict ?? '']));
+  }
+  return out.join('\n');
+}
+
+/**
+ * Which benchmarks a command line asks for: every one when it names none, else those it names,
+ * in the order they are registered. Arguments starting with `--` are options, not names.
+ */
+export function selectBenchmarks<B extends { name: string }>(all: readonly B[], args: readonly string[]): { selected: B[]; unknown: string[] } {
+  const names = args.filter((a) => !a.startsWith('--'));
+  const known = new Set(all.map((b) => b.name));
+  const unknown = names.filter((n) => !known.has(n));
+  const selected = names.length === 0 ? [...all] : all.filter((b) => names.includes(b.name));
+  return { selected, unknown };
+}

@@ -1,31 +1,22 @@
-// `npm run bench`: runs every benchmark below, prints one table each and writes
-// bench/results/latest.json. A target that is missed is a FAIL row, not a failed run: the exit
-// code is non-zero only when a benchmark breaks or finds a wrong answer.
+// `npm run bench`: runs every benchmark below, prints one table of every figure beside its baseline
+// and verdict, and writes one report, bench/results/latest.json. `npm run bench -- load bundles`
+// runs only the benchmarks named (the report then holds those). `-- --markdown` also prints the
+// table in Markdown, as the README shows it. A target that is missed is a FAIL row, not a failed
+// run: the exit code is non-zero only when a benchmark breaks or finds a wrong answer.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchAbort, type Benchmark, type BenchResult, type Row } from './lib';
-import { lakeFormationBenchmark } from './lakeformation';
-import { policyBenchmark } from './policy';
+import { BenchAbort, renderMarkdown, renderTable, selectBenchmarks, type Benchmark, type BenchResult, type Section } from './lib';
+import { bundleBenchmark } from './bundles';
 import { exportBenchmark } from './export';
+import { lakeFormationBenchmark } from './lakeformation';
+import { loadBenchmark } from './load';
+import { policyBenchmark } from './policy';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark];
+const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, bundleBenchmark];
 
 const RESULTS_DIR = join(__dirname, 'results');
-
-function table(rows: Row[]): string {
-  const header: Row = { figure: 'figure', value: 'Meshgate', baseline: 'baseline', ratio: 'ratio / target', verdict: undefined };
-  const cells = [header, ...rows].map((r, i) => [r.figure, r.value, r.baseline ?? '', r.ratio ?? '', i === 0 ? 'verdict' : (r.verdict ?? '')]);
-  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
-}
 
 interface Outcome {
   name: string;
@@ -36,7 +27,12 @@ interface Outcome {
   error?: { message: string; details?: unknown };
 }
 
-async function main(): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const { selected, unknown } = selectBenchmarks(BENCHMARKS, args);
+  if (unknown.length > 0) {
+    console.error(`Unknown benchmark ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')} (none named: all).`);
+    return 2;
+  }
   const started = new Date();
   const t0 = process.hrtime.bigint();
   const cpu = cpus();
@@ -50,17 +46,17 @@ async function main(): Promise<number> {
     totalMemoryMB: Math.round(totalmem() / 1024 / 1024),
     loadAverageAtStart: loadavg(),
   };
-  console.log(`Meshgate benchmarks: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.platform} ${machine.arch}`);
+  console.log(`Meshgate benchmarks (${selected.map((b) => b.name).join(', ')}): node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.platform} ${machine.arch}`);
   const [load1] = machine.loadAverageAtStart;
   if (load1! > machine.cores / 2) {
     console.log(`Note: load average ${load1!.toFixed(2)} on ${machine.cores} cores; other work on this machine inflates the latency tails.`);
   }
 
   const outcomes: Outcome[] = [];
-  for (const bench of BENCHMARKS) {
+  for (const bench of selected) {
     const tb = process.hrtime.bigint();
-    const log = (msg: string) => console.error(`[${bench.name} ${(Number(process.hrtime.bigint() - tb) / 1e9).toFixed(1)}s] ${msg}`);
     const seconds = () => Number(process.hrtime.bigint() - tb) / 1e9;
+    const log = (msg: string) => console.error(`[${bench.name} ${seconds().toFixed(1)}s] ${msg}`);
     try {
       const result = await bench.run(log);
       outcomes.push({ name: bench.name, title: bench.title, status: 'ok', seconds: seconds(), result });
@@ -77,21 +73,18 @@ async function main(): Promise<number> {
     }
   }
 
-  for (const o of outcomes) {
-    console.log(`\n== ${o.title} (${o.seconds.toFixed(1)} s)\n`);
-    if (o.result) {
-      console.log(table(o.result.rows));
-    } else {
-      console.log(`${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`);
-      if (o.status === 'aborted') {
-        const details = o.error!.details;
-        const first = Array.isArray(details) ? details.slice(0, 5) : details;
-        console.log('First differences:');
-        console.log(JSON.stringify(first, null, 2));
-      } else {
-        console.log(o.error!.details);
-      }
-    }
+  const sections: Section[] = outcomes.map((o) => ({
+    title: `${o.result?.title ?? o.title} (${o.seconds.toFixed(1)} s)`,
+    rows: o.result?.rows ?? [],
+    note: o.result ? undefined : `${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`,
+  }));
+  console.log('');
+  console.log(renderTable(sections));
+  for (const o of outcomes.filter((x) => x.status !== 'ok')) {
+    console.log(`\n${o.name}: ${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`);
+    const details = o.error!.details;
+    if (o.status === 'aborted') console.log(`First differences:\n${JSON.stringify(Array.isArray(details) ? details.slice(0, 5) : details, null, 2)}`);
+    else console.log(details);
   }
 
   const verdicts = outcomes.flatMap((o) => (o.result?.verdicts ?? []).map((v) => ({ bench: o.name, ...v })));
@@ -100,11 +93,14 @@ async function main(): Promise<number> {
   console.log('');
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.bench}: ${v.name}: ${v.value} (target ${v.target}) - ${v.detail}`);
   for (const o of broken) console.log(`${o.status.toUpperCase()}  ${o.name}: ${o.error!.message}`);
+  if (args.includes('--markdown')) console.log(`\n${renderMarkdown(sections)}`);
 
   const report = {
     timestamp: started.toISOString(),
     wallSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
-    machine,
+    command: ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' '),
+    benchmarksRun: selected.map((b) => b.name),
+    machine: { ...machine, loadAverageAtEnd: loadavg() },
     summary: {
       targets: verdicts.length,
       passed: verdicts.length - failed.length,
@@ -128,7 +124,7 @@ async function main(): Promise<number> {
   return broken.length > 0 ? 1 : 0;
 }
 
-main().then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -12,6 +12,25 @@ import { Construct } from 'constructs';
 const REPO_ROOT = join(__dirname, '..', '..');
 const POLICY_DIR = join(REPO_ROOT, 'policies');
 
+/**
+ * How every Meshgate function is bundled (esbuild on this host, see `bundling` below). Exported
+ * so that `npm run bench -- bundles` bundles the entries exactly the same way.
+ */
+export const BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings, not a copy of every source file in each zip.
+  sourcesContent: false,
+  target: 'node22',
+  format: OutputFormat.CJS,
+  // The runtime's SDK v3 changes under us; the version in package-lock.json is the one tested.
+  externalModules: [] as string[],
+};
+/** The runtime, architecture and NODE_OPTIONS of every function. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
 /** The absolute path of a Lambda entry file, `functions/entry/<name>.ts`. */
 export const functionEntry = (name: string) => join(REPO_ROOT, 'functions', 'entry', `${name}.ts`);
 
@@ -71,8 +90,8 @@ export class MeshgateFunction extends Construct {
       entry: props.entry,
       handler: 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(29),
       reservedConcurrentExecutions: props.reservedConcurrency,
@@ -83,21 +102,14 @@ export class MeshgateFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         // The policy files travel inside the bundle (afterBundling below); Lambda's cwd is /var/task.
         MESHGATE_POLICY_DIR: './policies',
         ...props.environment,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings, not a copy of every source file in each zip.
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.CJS,
+        ...BUNDLING,
         forceDockerBundling: false,
-        // The runtime's SDK v3 changes under us; the version in package-lock.json is the one tested.
-        externalModules: [],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { eventWithDetailJson } from '../../functions/domain/detail-json';
 import { CSV_COLUMNS, EXPORT_COLUMNS, csvCell, csvHeader, csvRow, jsonlRow } from '../../functions/domain/export-format';
 import type { AuditEvent } from '../../functions/domain/model';
 
@@ -157,5 +158,91 @@ describe('the JSON Lines format', () => {
     const parsed = JSON.parse(line);
     expect(parsed).toEqual({ at: e.at, id: e.id, type: e.type, actor: 'a\nb "c"', domain: 'sales', detail: { reason: 'x\r\ny', n: '=1' } });
     expect(Object.keys(parsed)).toEqual(['at', 'id', 'type', 'actor', 'domain', 'detail']);
+  });
+});
+
+/**
+ * The formats as plainly as they can be written: every cell through csvCell, the detail through
+ * JSON.stringify; one JSON.stringify of an object in column order for JSON Lines. The exporters'
+ * fast paths must give exactly these bytes.
+ */
+const reference = {
+  csv(e: AuditEvent): string {
+    const r = e as unknown as Record<string, unknown>;
+    const cell = (v: unknown) => (v === undefined || v === null ? '' : csvCell(typeof v === 'string' ? v : JSON.stringify(v)));
+    const detail = e.detail === undefined || e.detail === null ? '{}' : csvCell(JSON.stringify(e.detail));
+    return [...EXPORT_COLUMNS.slice(0, 9).map((c) => cell(r[c])), detail, ...CSV_COLUMNS.slice(10).map((c) => cell(r[c]))].join(',') + '\r\n';
+  },
+  jsonl(e: AuditEvent): string {
+    const r = e as unknown as Record<string, unknown>;
+    const o: Record<string, unknown> = {};
+    for (const c of EXPORT_COLUMNS) o[c] = r[c];
+    for (const k of Object.keys(r)) if (!(EXPORT_COLUMNS as readonly string[]).includes(k)) o[k] = r[k];
+    return JSON.stringify(o) + '\n';
+  },
+};
+
+/** The event as the store reads it back: the same fields, the detail parsed from its stored text. */
+function asStored(e: AuditEvent): AuditEvent {
+  const json = JSON.stringify(e.detail);
+  if (json === undefined) return e;
+  const detail = JSON.parse(json) as unknown;
+  const out = eventWithDetailJson(detail, json);
+  for (const [k, v] of Object.entries(e)) out[k] = k === 'detail' ? detail : v;
+  return out as unknown as AuditEvent;
+}
+
+describe('the fast paths give the reference bytes', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 30 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', '\\', 'a', ' ', 'é', 'ÿ', 'Ā', '😀', '\ud800', '\u0000'), maxLength: 12 }),
+  );
+  const opt = fc.option(text, { nil: undefined });
+  const detail = fc.oneof(
+    { weight: 8, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+  );
+  const seq = fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined });
+  const event = fc
+    .tuple(text, text, text, text, text, opt, opt, opt, opt, detail, opt, seq, opt, opt, fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(text, fc.integer(), fc.constant(null)), { maxKeys: 2 }), { nil: undefined }))
+    .map(([at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, d, chain, s, prevHash, hash, extra]) => {
+      const e: Record<string, unknown> = { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail: d, chain, seq: s, prevHash, hash };
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+      return { ...e, ...(extra ?? {}) } as unknown as AuditEvent;
+    });
+
+  test('property: CSV', () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        expect(csvRow(e)).toBe(reference.csv(e));
+        expect(csvRow(asStored(e))).toBe(reference.csv(e));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('property: JSON Lines', () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        expect(jsonlRow(e)).toBe(reference.jsonl(e));
+        expect(jsonlRow(asStored(e))).toBe(reference.jsonl(e));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('long details, ASCII or not, and the scratch space they need', () => {
+    for (const n of [10, 20_000, 100_000]) {
+      for (const unit of ['"a,', 'é"', '数"据']) {
+        const e: AuditEvent = { id: 'evt_1', at: '2026-01-01T00:00:00.000Z', type: 'T', actor: 'a', domain: 'd', detail: { big: unit.repeat(n), after: 'x' } };
+        expect(csvRow(e)).toBe(reference.csv(e));
+        expect(csvRow(asStored(e))).toBe(reference.csv(e));
+        expect(jsonlRow(asStored(e))).toBe(reference.jsonl(e));
+      }
+    }
+    // And small ones again, after the scratch space grew.
+    const small: AuditEvent = { id: 'evt_2', at: 't', type: 'T', actor: 'a', domain: 'd', detail: { q: '"' } };
+    expect(csvRow(small)).toBe(reference.csv(small));
   });
 });

@@ -1,7 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { TABLE_KEYS } from './dynamo-store';
+import { auditEventOf } from './dynamo-store';
 import type { AuditEvent } from '../../domain/model';
 
 const defaultClient = new S3Client({});
@@ -34,8 +34,7 @@ export class AuditArchiver {
       if (r.eventName !== 'INSERT' || !image) continue;
       const item = unmarshall(image) as Record<string, unknown>;
       if (item.kind !== 'audit') continue;
-      for (const k of [...TABLE_KEYS, 'kind']) delete item[k];
-      const event = item as unknown as AuditEvent;
+      const event = auditEventOf(item);
       const key = archiveKey(event);
       await this.s3.send(
         new PutObjectCommand({

@@ -20,6 +20,7 @@ import type {
 } from '../../domain/model';
 import { MeshgateError, conflict, notFound, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
+import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/store';
 
 /**
@@ -39,7 +40,9 @@ import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/
  *
  * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
  * put in the same transaction as every audited write, conditional on the head read. See
- * domain/audit-chain.ts for the design.
+ * domain/audit-chain.ts for the design. An audit item holds the event's detail as JSON text
+ * (`detailJson`, see domain/detail-json.ts); items written before that hold it as a map
+ * (`detail`), and read as they are.
  *
  * The authorization state is what every deciding process reads (one strongly consistent GetItem
  * of an item of about 150 bytes) before the decisions of a call. Its `generation` is incremented
@@ -99,8 +102,45 @@ const productItem = (p: DataProduct): Item => ({ ...p, kind: 'product', pk: `PRO
 
 const seqKey = (seq: number) => String(seq).padStart(12, '0');
 
+/** The event's fields in their order, the detail as its JSON text in the detail's place. */
+function auditFields(e: AuditEvent): Item {
+  const fields: Item = {};
+  for (const k of Object.keys(e)) {
+    if (k === 'detail') fields.detailJson = detailJson(e.detail);
+    else fields[k] = (e as unknown as Item)[k];
+  }
+  return fields;
+}
+
+const NOT_EVENT_FIELDS: ReadonlySet<string> = new Set([...TABLE_KEYS, 'kind', 'detailJson']);
+
+/**
+ * An audit event from its item: the item without its keys, the detail parsed from its JSON text
+ * (the event remembers the text, for exports). A `detail` map beside the text (written by hand:
+ * Meshgate writes only the text) is what the event holds, so that the hash check judges it. Text
+ * that is not JSON (edited by hand) is the detail as it is, and fails the hash check.
+ */
+export function auditEventOf(item: Item): AuditEvent {
+  const json = item.detailJson;
+  if (typeof json !== 'string') return strip<AuditEvent>(item)!;
+  let detail: unknown = json;
+  let e: Item = {};
+  try {
+    detail = JSON.parse(json);
+    e = eventWithDetailJson(detail, json);
+  } catch {
+    // Not JSON: kept as the string it is.
+  }
+  const map = 'detail' in item;
+  for (const k in item) {
+    if (k === 'detailJson' && !map) e.detail = detail;
+    else if (!NOT_EVENT_FIELDS.has(k)) e[k] = item[k];
+  }
+  return e as unknown as AuditEvent;
+}
+
 const auditItem = (e: AuditEvent): Item => ({
-  ...e,
+  ...auditFields(e),
   kind: 'audit',
   ...(e.chain !== undefined && e.seq !== undefined ? { gsi1pk: `CHAIN#${e.chain}`, gsi1sk: seqKey(e.seq) } : {}),
   pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
@@ -195,12 +235,12 @@ export class DynamoStore implements Store {
   }
 
   /** Runs a query to the end, following pages. */
-  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
+  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>, of: (item: Item) => T = (i) => strip<T>(i)!): Promise<T[]> {
     const items: T[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }));
-      for (const i of out.Items ?? []) items.push(strip<T>(i)!);
+      for (const i of out.Items ?? []) items.push(of(i));
       ExclusiveStartKey = out.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;
@@ -411,11 +451,14 @@ export class DynamoStore implements Store {
 
   /** The events of one chain in seq order, from just after `afterSeq` (default: from the start). */
   listChain = (chain: string, afterSeq = 0) =>
-    this.queryAll<AuditEvent>({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :after',
-      ExpressionAttributeValues: { ':p': `CHAIN#${chain}`, ':after': seqKey(afterSeq) },
-    });
+    this.queryAll<AuditEvent>(
+      {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :after',
+        ExpressionAttributeValues: { ':p': `CHAIN#${chain}`, ':after': seqKey(afterSeq) },
+      },
+      auditEventOf,
+    );
 
   private async readHead(chain: string): Promise<ChainHead | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `CHAIN#${chain}`, sk: 'HEAD' }, ConsistentRead: true }));
@@ -517,10 +560,13 @@ export class DynamoStore implements Store {
   }
 
   listRequestAudit = (requestId: string) =>
-    this.queryAll<AuditEvent>({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ev)',
-      ExpressionAttributeValues: { ':pk': `REQUEST#${requestId}`, ':ev': 'EVENT#' },
-    });
+    this.queryAll<AuditEvent>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ev)',
+        ExpressionAttributeValues: { ':pk': `REQUEST#${requestId}`, ':ev': 'EVENT#' },
+      },
+      auditEventOf,
+    );
 
   /**
    * Audit events in [from, to). With a domain, one index partition per domain; without, one
@@ -554,7 +600,7 @@ export class DynamoStore implements Store {
           if (fromCursor && (err as { name?: string }).name === 'ValidationException') throw badCursor();
           throw err;
         });
-        for (const it of out.Items ?? []) items.push(strip<AuditEvent>(it)!);
+        for (const it of out.Items ?? []) items.push(auditEventOf(it));
         key = out.LastEvaluatedKey;
         if (items.length >= q.limit) {
           const more = key !== undefined || i < partitions.length - 1;

@@ -1,0 +1,292 @@
+// Lambda bundle benchmark: each Lambda entry bundled with esbuild exactly as the CDK stacks bundle
+// it (the options are imported from infra/constructs/meshgate-function.ts), then measured: bytes
+// and gzip bytes of the bundle, and cold load time, the median over several fresh `node`
+// processes of the time to require the bundle until its handler is exported. Beside them, in the
+// same run and the same way: a minimal Hono hello-world Lambda (bench/fixtures/hello-lambda.ts).
+//
+// More bundles: pass entries to bundlesBenchmark(), or add them to EXTRA_BUNDLES below. The web
+// UI's bundle, once web/build.ts exists, is one entry with its own esbuild options and no cold
+// load (it runs in a browser), for example:
+//
+//   import { webBuildOptions } from '../web/build';
+//   export const EXTRA_BUNDLES: BundleEntry[] = [
+//     { name: 'web', entry: join(REPO, 'web', 'src', 'main.tsx'), options: webBuildOptions, load: false },
+//   ];
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { BuildOptions, Metafile } from 'esbuild';
+import { elapsedMs, fmt, median, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
+
+const REPO = join(__dirname, '..');
+
+const CONFIG = {
+  /** Fresh processes per bundle for the cold load; the median is reported. */
+  loads: 7,
+  /** gzip level of the reported compressed size (the zip Lambda receives deflates much the same). */
+  gzipLevel: 9,
+  /** Seconds one cold load may take before it counts as failed. */
+  loadTimeoutSeconds: 30,
+} as const;
+
+export interface BundleEntry {
+  /** Short name in the table. */
+  name: string;
+  /** Absolute path of the entry file. */
+  entry: string;
+  /** esbuild options of this bundle; default: those of the Lambda functions. */
+  options?: BuildOptions;
+  /** Whether to measure its cold load in `node` (a bundle for the browser: false). Default true. */
+  load?: boolean;
+}
+
+/** Bundles added to every run besides the Lambda entries (see the top of this file). */
+export const EXTRA_BUNDLES: BundleEntry[] = [];
+
+/** The Lambda entries, as the stacks deploy them (infra/stacks reference them by these names). */
+export const LAMBDA_ENTRIES = ['api', 'worker', 'scheduled', 'archiver'] as const;
+
+/** The part of infra's BUNDLING the esbuild call depends on. */
+export interface LambdaBundling {
+  minify: boolean;
+  sourceMap: boolean;
+  sourcesContent: boolean;
+  target: string;
+  format: string;
+  externalModules: readonly string[];
+}
+
+/**
+ * esbuild options equal to what aws-cdk-lib's NodejsFunction runs for these bundling props
+ * (`esbuild --bundle <entry> --target=... --platform=node --format=... --minify --sourcemap
+ * --sources-content=false --external:...`), plus a metafile (which changes nothing in the output).
+ */
+export function lambdaBuildOptions(b: LambdaBundling): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: b.target,
+    format: b.format as BuildOptions['format'],
+    minify: b.minify,
+    sourcemap: b.sourceMap,
+    sourcesContent: b.sourcesContent,
+    external: [...b.externalModules],
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+/** The package an input file belongs to (`node_modules/@scope/name/...` -> `@scope/name`), or `(meshgate)`. */
+export function packageOf(input: string): string {
+  const i = input.lastIndexOf('node_modules/');
+  if (i < 0) return '(meshgate)';
+  const parts = input.slice(i + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** Bytes in the output per package, largest first. */
+export function bytesByPackage(meta: Metafile): Array<{ pkg: string; bytes: number }> {
+  const sums = new Map<string, number>();
+  for (const out of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) {
+      const pkg = packageOf(input);
+      sums.set(pkg, (sums.get(pkg) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...sums].map(([pkg, bytes]) => ({ pkg, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+export interface BundleFigures {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+  buildMs: number;
+  /** Cold loads: ms to require the bundle (until its handler is exported), and from process start. */
+  loadMs: number[];
+  readyMs: number[];
+  /** Loads that failed (no handler, a throw, a timeout), with why. */
+  failures: string[];
+  topPackages: Array<{ pkg: string; bytes: number }>;
+  load: boolean;
+}
+
+const kb = (b: number) => (b < 10 * 1024 ? `${(b / 1024).toFixed(1)} KB` : `${fmt.int(b / 1024)} KB`);
+
+/** Table rows of one bundle beside the baseline bundle. */
+export function bundleRows(f: BundleFigures, base: BundleFigures): Row[] {
+  const rows: Row[] = [
+    {
+      figure: `${f.name}: bundle (gzip)`,
+      value: `${kb(f.bytes)} (${kb(f.gzipBytes)})`,
+      baseline: `${kb(base.bytes)} (${kb(base.gzipBytes)})`,
+      ratio: `${fmt.x(f.bytes / base.bytes)} (${fmt.x(f.gzipBytes / base.gzipBytes)} gzip)`,
+    },
+  ];
+  if (f.load && f.loadMs.length > 0) {
+    const lm = median(f.loadMs);
+    const blm = median(base.loadMs);
+    rows.push({
+      figure: `${f.name}: cold load to handler, median of ${f.loadMs.length} (from process start)`,
+      value: `${fmt.ms(lm)} (${fmt.ms(median(f.readyMs))})`,
+      baseline: `${fmt.ms(blm)} (${fmt.ms(median(base.readyMs))})`,
+      ratio: `${fmt.x(lm / blm)}`,
+    });
+  }
+  const top = f.topPackages
+    .slice(0, 3)
+    .map((p) => `${p.pkg} ${((p.bytes / f.bytes) * 100).toFixed(0)}%`)
+    .join(', ');
+  rows.push({ figure: `${f.name}: largest parts`, value: top });
+  return rows;
+}
+
+/** A bundle passes when it built and every cold load exported a handler. */
+export function bundleVerdict(f: BundleFigures, loads: number): Verdict {
+  const ok = f.bytes > 0 && (!f.load || (f.failures.length === 0 && f.loadMs.length === loads));
+  return {
+    name: `${f.name}: bundles${f.load ? ' and loads with a handler' : ''}`,
+    pass: ok,
+    value: f.load ? `${f.loadMs.length}/${loads} loads` : kb(f.bytes),
+    target: f.load ? `${loads}/${loads}` : 'built',
+    detail: f.failures.length ? f.failures.slice(0, 2).join('; ') : `${kb(f.bytes)}, ${kb(f.gzipBytes)} gzip, source map ${kb(f.mapBytes)}`,
+  };
+}
+
+/**
+ * The cold load: a fresh `node` requires the bundle and reports the time until its handler is
+ * exported. The AWS wiring the entries start at load (reading the table, loading the policy) goes
+ * on asynchronously and is not part of it; it is pointed at a closed local port with dummy
+ * settings and fake keys, so that nothing ever leaves this machine, and the process exits as soon
+ * as it has measured.
+ */
+const LOADER = `
+const { performance } = require('node:perf_hooks');
+process.on('unhandledRejection', () => {});
+const t0 = performance.now();
+let handler = false;
+try { handler = typeof require(process.argv[2]).handler === 'function'; }
+catch (e) { process.stdout.write(JSON.stringify({ error: String(e && e.message || e) })); process.exit(0); }
+const t1 = performance.now();
+process.stdout.write(JSON.stringify({ handler, loadMs: t1 - t0, readyMs: t1 }));
+process.exit(0);
+`;
+
+function loadEnv(nodeOptions: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_OPTIONS: nodeOptions,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'bench-not-a-key',
+    AWS_SECRET_ACCESS_KEY: 'bench-not-a-secret',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    MESHGATE_TABLE_NAME: 'meshgate-bench',
+    MESHGATE_QUEUE_URL: 'http://127.0.0.1:9/queue',
+    MESHGATE_EVENT_BUS_NAME: 'meshgate-bench',
+    MESHGATE_POLICY_DIR: join(REPO, 'policies'),
+    MESHGATE_AUDIT_BUCKET: 'meshgate-bench-audit',
+  };
+}
+
+function coldLoad(loader: string, bundle: string, env: NodeJS.ProcessEnv): { loadMs: number; readyMs: number } | string {
+  const r = spawnSync(process.execPath, [loader, bundle], { env, encoding: 'utf8', timeout: CONFIG.loadTimeoutSeconds * 1000 });
+  if (r.error) return r.error.message;
+  try {
+    const out = JSON.parse(r.stdout) as { handler?: boolean; loadMs?: number; readyMs?: number; error?: string };
+    if (out.error) return out.error;
+    if (!out.handler) return 'no handler exported';
+    return { loadMs: out.loadMs!, readyMs: out.readyMs! };
+  } catch {
+    return `exit ${r.status}: ${(r.stderr || r.stdout).slice(0, 200)}`;
+  }
+}
+
+export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES): Benchmark {
+  async function run(log: (msg: string) => void): Promise<BenchResult> {
+    const { build } = await import('esbuild');
+    const infra = await import('../infra/constructs/meshgate-function');
+    const lambdaOptions = lambdaBuildOptions(infra.BUNDLING);
+    const entries: BundleEntry[] = [
+      { name: 'baseline (Hono hello world)', entry: join(__dirname, 'fixtures', 'hello-lambda.ts') },
+      ...LAMBDA_ENTRIES.map((name) => ({ name, entry: infra.functionEntry(name) })),
+      ...extra,
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-bundles-'));
+    try {
+      const loader = join(dir, 'load.cjs');
+      writeFileSync(loader, LOADER);
+      const figures: BundleFigures[] = [];
+      const outFiles: string[] = [];
+      for (const [i, e] of entries.entries()) {
+        const outfile = join(dir, `${i}`, 'index.js');
+        const t0 = process.hrtime.bigint();
+        const result = await build({ ...(e.options ?? lambdaOptions), entryPoints: [e.entry], outfile, metafile: true });
+        const buildMs = elapsedMs(t0);
+        const code = readFileSync(outfile);
+        let mapBytes = 0;
+        try {
+          mapBytes = readFileSync(`${outfile}.map`).length;
+        } catch {
+          // no source map for this bundle
+        }
+        figures.push({
+          name: e.name,
+          bytes: code.length,
+          gzipBytes: gzipSync(code, { level: CONFIG.gzipLevel }).length,
+          mapBytes,
+          buildMs,
+          loadMs: [],
+          readyMs: [],
+          failures: [],
+          topPackages: result.metafile ? bytesByPackage(result.metafile) : [],
+          load: e.load ?? true,
+        });
+        outFiles.push(outfile);
+        log(`${e.name}: ${kb(code.length)} in ${fmt.ms(buildMs)} (${relative(REPO, e.entry)})`);
+      }
+      // Cold loads, round robin over the bundles so that a busy moment spreads over all of them.
+      const env = loadEnv(infra.FUNCTION_NODE_OPTIONS);
+      for (let k = 0; k < CONFIG.loads; k++) {
+        figures.forEach((f, i) => {
+          if (!f.load) return;
+          const r = coldLoad(loader, outFiles[i]!, env);
+          if (typeof r === 'string') f.failures.push(r);
+          else {
+            f.loadMs.push(r.loadMs);
+            f.readyMs.push(r.readyMs);
+          }
+        });
+      }
+      for (const f of figures.filter((x) => x.load && x.loadMs.length)) log(`${f.name}: cold load median ${fmt.ms(median(f.loadMs))}`);
+
+      const [base, ...rest] = figures;
+      const rows: Row[] = [
+        {
+          figure: `bundled as deployed (${infra.FUNCTION_RUNTIME.name} ${infra.FUNCTION_ARCHITECTURE.name}), loaded here`,
+          value: `esbuild ${infra.BUNDLING.target}, minified`,
+          baseline: 'the same',
+          ratio: `node ${process.version} ${process.arch}, ${infra.FUNCTION_NODE_OPTIONS}`,
+        },
+        ...bundleRows(base!, base!).filter((r) => !r.figure.endsWith('largest parts')).map((r) => ({ ...r, ratio: undefined, baseline: undefined })),
+        ...rest.flatMap((f) => bundleRows(f, base!)),
+      ];
+      const verdicts = figures.map((f) => bundleVerdict(f, CONFIG.loads));
+      rows.push(...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })));
+      return {
+        name: 'bundles',
+        title: `Lambda bundles: size and cold load beside a Hono hello world (median of ${CONFIG.loads} loads)`,
+        rows,
+        verdicts,
+        figures: { config: CONFIG, esbuild: lambdaOptions, bundles: figures.map((f) => ({ ...f, topPackages: f.topPackages.slice(0, 10) })) },
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { name: 'bundles', title: 'Lambda bundles: size and cold load', run };
+}
+
+export const bundleBenchmark = bundlesBenchmark();
