@@ -6,6 +6,7 @@
 // pre-built chunks of the same size, the same way, with no formatting. Export and baseline run in
 // turn, CONFIG.rounds times each, and the medians are compared: one pass of either moves by a
 // factor of two on a busy disk.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -173,9 +174,13 @@ function flat(s: string): string {
  * CONFIG.pool (built once, seeded), cycled, each yielded as a shallow copy with its own id, time
  * and request (five events in a row share one). Each is what the store hands back (see
  * domain/detail-json.ts): the detail with the JSON text the store wrote for it, each event holding
- * its own copy of that text, as each read does. Only counters, string joins and that copy per
+ * its own copy of that text, as each read does, and its place in its domain's hash chain (chain,
+ * seq, prevHash, hash: every event the store writes is sealed, and both formats export the seal;
+ * the hashes are drawn from a seeded pool, linked as a chain links them). Only counters, string joins and that copy per
  * event, so the benchmark times the export, not the generator (see the "generator alone" row).
  */
+const GENESIS = '0'.repeat(64);
+
 export function* syntheticEvents(n: number, seed: number): Generator<AuditEvent> {
   const pool = realisticEvents(Math.min(n, CONFIG.pool), seed);
   // What the store wrote for each detail (domain/detail-json.ts); each event gets its own copy.
@@ -184,6 +189,8 @@ export function* syntheticEvents(n: number, seed: number): Generator<AuditEvent>
   const tails = pool.map((e) => e.id.slice(-12));
   const reqTails = pool.map((e) => (e.requestId ?? '').slice(-12));
   const millis = pool.map((e) => e.at.slice(19));
+  const hashes = pool.map((_, k) => createHash('sha256').update(`${seed}:${k}`).digest('hex'));
+  const heads = new Map<string, { seq: number; hash: string }>();
   const start = Date.parse('2026-01-01T00:00:00.000Z');
   let day = -1;
   let datePrefix = '';
@@ -215,6 +222,14 @@ export function* syntheticEvents(n: number, seed: number): Generator<AuditEvent>
     event.fromStatus = e.fromStatus;
     event.toStatus = e.toStatus;
     event.detail = e.detail;
+    const head = heads.get(e.domain) ?? { seq: 0, hash: GENESIS };
+    event.chain = e.domain;
+    event.seq = head.seq + 1;
+    event.prevHash = head.hash;
+    event.hash = hashes[p]!;
+    head.seq++;
+    head.hash = hashes[p]!;
+    heads.set(e.domain, head);
     yield event as unknown as AuditEvent;
   }
 }

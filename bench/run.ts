@@ -12,9 +12,10 @@ import { exportBenchmark } from './export';
 import { lakeFormationBenchmark } from './lakeformation';
 import { loadBenchmark } from './load';
 import { policyBenchmark } from './policy';
+import { webBenchmark } from './web';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, bundleBenchmark];
+const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, bundleBenchmark, webBenchmark];
 
 const RESULTS_DIR = join(__dirname, 'results');
 
