@@ -43,7 +43,6 @@ const CONFIG = {
  */
 const PRODUCTS: ReadonlyArray<{ id: string; owner: string; consumers: readonly string[] }> = [
   { id: 'sales/orders', owner: 'bob', consumers: ['alice'] },
-  { id: 'sales/leads', owner: 'bob', consumers: ['alice'] },
   { id: 'sales/regional_targets', owner: 'bob', consumers: ['alice'] },
   { id: 'marketing/customer_segments', owner: 'henry', consumers: ['alice', 'sam'] },
   { id: 'finance/general_ledger', owner: 'fiona', consumers: ['alice', 'sam'] },
