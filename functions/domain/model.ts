@@ -122,6 +122,15 @@ export interface FulfilmentProgress {
   at: string;
 }
 
+/** What a consumer asks for (the body of `POST /v1/requests`). */
+export interface RequestInput {
+  productId: string;
+  principal: string;
+  scope: Scope;
+  duration: Duration;
+  purpose: string;
+}
+
 export interface AccessRequest {
   id: string;
   requester: string;

@@ -1,15 +1,11 @@
-import type { AccessRequest, Decision, Duration, Principal, Scope, Stage } from '../domain/model';
+import type { AccessRequest, Decision, Duration, Principal, RequestInput, Scope, Stage } from '../domain/model';
 import { conflict, forbidden, notFound, unprocessable } from '../domain/errors';
 import { assertTransition } from '../domain/status';
 import { checkNarrowing, currentStage, durationHours, effectiveTerms, formatHours, normaliseScope, piiColumnsTouched } from '../domain/request';
 import { aboutRequest, auditEvent, commit, createRequestRecord, loadVisibleRequest, SYSTEM, type Deps } from './deps';
 
-export interface NewRequest {
-  productId: string;
-  principal: string;
-  scope: Scope;
-  duration: Duration;
-  purpose: string;
+export interface NewRequest extends RequestInput {
+  /** Set when the request extends an active grant (POST /v1/grants/{id}/extend). */
   extendsGrantId?: string;
 }
 

@@ -11,6 +11,7 @@ import type {
   Grant,
   Membership,
   Permission,
+  RequestInput,
   RequestStatus,
   Role,
   RuleRef,
@@ -53,13 +54,7 @@ export interface Preview {
 export interface RequestWithHistory extends AccessRequest {
   history: AuditEvent[];
 }
-export interface NewRequest {
-  productId: string;
-  principal: string;
-  scope: Scope;
-  duration: Duration;
-  purpose: string;
-}
+export type NewRequest = RequestInput;
 export interface Approval {
   comment?: string;
   narrowedScope?: Scope;
