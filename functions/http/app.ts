@@ -47,7 +47,9 @@ const ERRORS = {
   403: { description: 'Refused by policy' },
   404: { description: 'Not found, or not visible to the caller' },
   409: { description: 'Conflicts with the current state' },
+  413: { description: 'Body larger than 64 KiB' },
   422: { description: 'Valid, but refused by the rules' },
+  503: { description: 'The policy in force cannot decide (POLICY_SUPERSEDED, POLICY_LOAD_FAILED): retry' },
 } as const;
 
 /**
