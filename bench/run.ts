@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { BenchAbort, renderMarkdown, renderTable, selectBenchmarks, type Benchmark, type BenchResult, type Section } from './lib';
+import { authzBenchmark } from './authz';
 import { bundleBenchmark } from './bundles';
 import { exportBenchmark } from './export';
 import { lakeFormationBenchmark } from './lakeformation';
@@ -15,7 +16,7 @@ import { policyBenchmark } from './policy';
 import { webBenchmark } from './web';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, bundleBenchmark, webBenchmark];
+const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, authzBenchmark, bundleBenchmark, webBenchmark];
 
 const RESULTS_DIR = join(__dirname, 'results');
 

@@ -1,22 +1,21 @@
-// What keeping the policy in step with the store costs each API call, measured on the embedded
-// portal (dynalite over loopback HTTP, the demo mesh, the repository's policy files, watched).
-//
-//   npx tsx scripts/authz-cost.ts [calls]
-//
-// Prints the DynamoDB commands one call sends for the check when nothing changed and after a
-// membership change, the size and read capacity of the item it reads, and the time a refresh
-// takes (the whole of it, and its parts: the stat check of the policy files and the GetItem), next
-// to the same API call with the refresh taken out.
+// Authorization freshness: what keeping the policy in step with the store costs each API call
+// (README "Policy in force"), on the embedded portal (dynalite over loopback HTTP, the demo mesh,
+// the repository's policy files, watched). Counted: the DynamoDB commands one call sends for the
+// check when nothing changed and after another instance's membership change, and the size and
+// read capacity of the item it reads. Timed: a refresh and its parts, and the same API call with
+// the refresh taken out (the baseline, in the same run).
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedPortal } from '../functions/adapters/local/portal';
 import { policyFolder } from '../functions/policy/files';
+import { fmt, median, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
 
-const CALLS = Number(process.argv[2] ?? 2000);
+const CONFIG = { calls: 2000, reloads: 200 } as const;
+const POLICY_DIR = join(__dirname, '..', 'policies');
+
 const us = (ns: bigint) => Number(ns) / 1000;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} us, p99 ${pct(xs, 99).toFixed(1)} us`;
+const p50p99 = (xs: number[]) => `${fmt.us(pct(xs, 50))} / ${fmt.us(pct(xs, 99))}`;
 
 async function time(n: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -28,8 +27,9 @@ async function time(n: number, fn: () => unknown | Promise<unknown>): Promise<nu
   return out;
 }
 
-async function main() {
-  const portal = await createEmbeddedPortal({ policyDir: join(__dirname, '..', 'policies') });
+async function run(log: (msg: string) => void): Promise<BenchResult> {
+  const CALLS = CONFIG.calls;
+  const portal = await createEmbeddedPortal({ policyDir: POLICY_DIR });
   const { app, store, policy, dynamo } = portal;
   try {
     const token = async (user: string) =>
@@ -81,7 +81,7 @@ async function main() {
     dynamo.client.middlewareStack.remove('countCommands');
 
     // Timings: warm up, then the same number of each.
-    const files = policyFolder(join(__dirname, '..', 'policies'), { watch: true });
+    const files = policyFolder(POLICY_DIR, { watch: true });
     await files.load([]);
     await time(200, () => policy.refresh());
     const refresh = await time(CALLS, () => policy.refresh());
@@ -94,36 +94,53 @@ async function main() {
     policy.refresh = original;
     const memberships = (await store.listMemberships()).length;
     const reloadOnly: number[] = [];
-    for (let i = 0; i < Math.min(CALLS, 200); i++) {
+    for (let i = 0; i < CONFIG.reloads; i++) {
       await store.putMembership({ user: 'alice', domain: 'hr', role: 'steward' }, { id: `evt_cost_${String(i).padStart(22, '0')}`, at: new Date().toISOString(), type: 'MEMBERSHIP_ADDED', actor: 'erin', domain: 'hr', detail: {} });
       const t = process.hrtime.bigint();
       await policy.refresh();
       reloadOnly.push(us(process.hrtime.bigint() - t));
     }
 
-    const median = (xs: number[]) => pct(xs, 50);
-    console.log(`Meshgate: the cost of the authorization check per API call (${CALLS} calls each; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)})`);
-    console.log('');
-    console.log('DynamoDB commands per call');
-    console.log(`  nothing changed:                 ${unchanged.length}  [${unchanged.join(', ')}]`);
-    console.log(`  after another instance's change: ${afterChange.length}  [${afterChange.join(', ')}]`);
-    console.log(`  the change itself (POST /v1/memberships): ${ownChange.length}  [${ownChange.join(', ')}]`);
-    console.log(`  the item read: ${itemSize} bytes, ${raw.ConsumedCapacity?.CapacityUnits} read capacity unit(s) strongly consistent`);
-    console.log('');
-    console.log('Time (the embedded store over loopback HTTP: dynalite on this machine, not DynamoDB)');
-    console.log(`  refresh() while nothing changed:     ${fmt(refresh)}`);
-    console.log(`    of which the policy files' stats:  ${fmt(statCheck)}`);
-    console.log(`    of which the GetItem:              ${fmt(getItem)}`);
-    console.log(`  refresh() after a change (${memberships} memberships read again): ${fmt(reloadOnly)}`);
-    console.log(`  POST /v1/policy/explain with the check:    ${fmt(withCheck)}`);
-    console.log(`  POST /v1/policy/explain without the check: ${fmt(withoutCheck)}`);
-    console.log(`  added per call (difference of medians):    ${(median(withCheck) - median(withoutCheck)).toFixed(1)} us`);
+    log(`check p50 ${fmt.us(median(refresh))}, explain ${fmt.us(median(withCheck))} with, ${fmt.us(median(withoutCheck))} without`);
+
+    const added = median(withCheck) - median(withoutCheck);
+    const rows: Row[] = [
+      { figure: 'DynamoDB commands per call, nothing changed', value: `${unchanged.length}`, baseline: '0 (no check)', ratio: unchanged.join(', ') },
+      { figure: "DynamoDB commands per call, after another instance's change", value: `${afterChange.length}`, ratio: afterChange.join(', ') },
+      { figure: 'the item read (strongly consistent)', value: `${itemSize} bytes`, ratio: `${raw.ConsumedCapacity?.CapacityUnits} read capacity unit(s)` },
+      { figure: `refresh(), nothing changed: p50 / p99 (${CALLS} calls)`, value: p50p99(refresh) },
+      { figure: '  of which the policy files\' stat check', value: p50p99(statCheck) },
+      { figure: '  of which the GetItem (dynalite over loopback)', value: p50p99(getItem) },
+      { figure: `refresh() after a change (${memberships} memberships read again)`, value: p50p99(reloadOnly) },
+      { figure: 'POST /v1/policy/explain: p50 / p99', value: p50p99(withCheck), baseline: `${p50p99(withoutCheck)} (check taken out)`, ratio: `+${fmt.us(added)} a call (p50)` },
+    ];
+    const verdicts: Verdict[] = [
+      {
+        name: 'one store read per call while nothing changed',
+        pass: unchanged.length === 1,
+        value: `${unchanged.length}`,
+        target: '= 1',
+        detail: unchanged.join(', '),
+      },
+      {
+        name: "another instance's change read on the next call",
+        pass: afterChange.some((c) => c.startsWith('Query')),
+        value: afterChange.join(', '),
+        target: 'memberships read again',
+        detail: 'a change made straight through the store, as another instance would',
+      },
+    ];
+    rows.push(...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })));
+    return {
+      name: 'authz',
+      title: 'Authorization freshness: the per-call check against the store (embedded portal)',
+      rows,
+      verdicts,
+      figures: { config: CONFIG, unchanged, afterChange, ownChange, itemSize, refresh: { p50: pct(refresh, 50), p99: pct(refresh, 99) }, withCheck: pct(withCheck, 50), withoutCheck: pct(withoutCheck, 50) },
+    };
   } finally {
     await portal.close();
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+export const authzBenchmark: Benchmark = { name: 'authz', title: 'Authorization freshness', run };
