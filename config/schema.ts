@@ -41,7 +41,7 @@ export const MeshgateConfig = z
     domains: z.array(DomainConfig).min(1, 'register at least one domain'),
     /**
      * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
-     * there after signing in and out. http://localhost:3000/ is always allowed too.
+     * there after signing in and out, and only there.
      */
     web: z.strictObject({ urls: z.array(z.url({ protocol: /^https$/ })).max(20).default([]) }).default({ urls: [] }),
   })

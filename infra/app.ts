@@ -14,8 +14,11 @@ const { config, path } = loadConfig(app.node.tryGetContext('config'));
 const governance = { account: config.governance.account, region: config.governance.region };
 
 const data = new DataStack(app, stackName(config.stage, 'Data'), { env: governance, config, description: `Meshgate ${config.stage}: tables and audit archive (${path})` });
-// Cognito sends people back to the UI (the root page) after signing in or out.
-const returnUrls = [...new Set([...config.web.urls.map((u) => new URL('/', u).href), 'http://localhost:3000/'])];
+// Cognito sends people back to the UI (the root page) after signing in or out: only to the
+// configured web URLs. Until there are some (the first deploy), the client names the local portal,
+// which Cognito requires one of and which nobody signs in through (it has its own sign-in).
+const configured = [...new Set(config.web.urls.map((u) => new URL('/', u).href))];
+const returnUrls = configured.length > 0 ? configured : ['http://localhost:3000/'];
 const api = new ApiStack(app, stackName(config.stage, 'Api'), {
   env: governance,
   config,

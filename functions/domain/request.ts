@@ -53,9 +53,15 @@ export function scopedColumns(product: DataProduct, scope: Scope): string[] {
   }
 }
 
+/**
+ * The personal-data columns a scope reads: those it returns, and those its row filter tests (a
+ * filter on `email` tells which rows hold an address even when `email` is not returned).
+ */
 export const piiColumnsTouched = (product: DataProduct, scope: Scope): string[] => {
   const pii = new Set(product.columns.filter((c) => c.pii).map((c) => c.name));
-  return scopedColumns(product, scope).filter((c) => pii.has(c));
+  const returned = scopedColumns(product, scope).filter((c) => pii.has(c));
+  const filtered = scope.rowFilter ? parseRowFilter(scope.rowFilter, product.columns).columns.filter((c) => pii.has(c)) : [];
+  return [...new Set([...returned, ...filtered])];
 };
 
 /** An approver may narrow a request, never widen it. */

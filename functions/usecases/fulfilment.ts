@@ -79,7 +79,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let r = await deps.store.getRequest(requestId);
   if (!r) return;
   if (r.status === 'APPROVED') {
-    const next: AccessRequest = { ...r, status: 'GRANTING', updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
+    const next: AccessRequest = { ...r, status: 'GRANTING', progress: undefined, updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
     try {
       await commit(deps, next, expectedOf(r), [
         auditEvent(deps, 'FULFILMENT_STARTED', SYSTEM, { ...subjectOf(r), fromStatus: 'APPROVED', toStatus: 'GRANTING' }),
@@ -143,7 +143,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     status: 'ACTIVE',
     entries: [...earlier, ...entries],
   };
-  const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
+  const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, progress: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
   try {
     await commit(deps, active, expectedOf(r), [
       auditEvent(deps, 'GRANT_ACTIVE', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' }, {
@@ -169,7 +169,7 @@ async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
 
 async function markFailed(deps: WorkerDeps, r: AccessRequest, failure: { reason: string; code: string; failedTables?: string[] }, entries: PermissionEntry[]) {
   const at = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'FAILED', failure: { ...failure, at }, updatedAt: at, version: r.version + 1 };
+  const next: AccessRequest = { ...r, status: 'FAILED', failure: { ...failure, at }, progress: undefined, updatedAt: at, version: r.version + 1 };
   await commit(deps, next, expectedOf(r), [
     auditEvent(deps, 'FULFILMENT_FAILED', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' }, { ...failure, entries }),
   ]).catch(ignoreConflict);
@@ -198,7 +198,7 @@ export async function retryRequest(deps: Deps, who: Principal, id: string): Prom
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'retry'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
   if (r.status !== 'FAILED') throw conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`);
-  const next: AccessRequest = { ...r, status: 'GRANTING', updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
+  const next: AccessRequest = { ...r, status: 'GRANTING', progress: undefined, updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
   await commit(deps, next, expectedOf(r), [
     auditEvent(deps, 'FULFILMENT_RETRIED', who.userId, { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' }, {
       decision,

@@ -60,7 +60,7 @@ export async function listMembers(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
  * changed by any process, policy files changed on disk), then the caller's group roles.
  */
 export async function prepareCall(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
-  await deps.policy.refresh();
+  await deps.policy.refresh(); // a policy that cannot decide refuses the call here (503)
   await syncGroupRoles(deps, who);
 }
 
@@ -68,12 +68,25 @@ export async function prepareCall(deps: Pick<Deps, 'store' | 'policy' | 'clock' 
  * Adds a membership. The write bumps the authorization generation in the same transaction, so
  * every process, this one included, decides with it from its next call on.
  */
+/**
+ * After a membership change has committed (with its audit event): this instance reads it for its
+ * next decision. A policy that cannot decide just now (503) does not turn the committed change
+ * into an error: the next call meets that refusal, and the change stands.
+ */
+async function refreshAfterChange(deps: Pick<Deps, 'policy'>) {
+  try {
+    await deps.policy.refresh();
+  } catch (err) {
+    if (!(err instanceof MeshgateError && err.kind === 'unavailable')) throw err;
+  }
+}
+
 export async function addMembership(deps: Deps, who: Principal, m: Membership) {
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
   if (m.domain !== ALL_DOMAINS && !(await deps.store.getDomain(m.domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${m.domain}.`);
   if (!(await deps.store.getUser(m.user))) throw notFound('USER_NOT_FOUND', `No user ${m.user}.`);
   await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', who.userId, { domain: m.domain }, { ...m, decision }));
-  await deps.policy.refresh();
+  await refreshAfterChange(deps);
   return m;
 }
 
@@ -81,7 +94,7 @@ export async function removeMembership(deps: Deps, who: Principal, m: Membership
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
   if (m.user === who.userId && m.role === 'admin') throw conflict('LAST_ADMIN_GUARD', 'Admins cannot remove their own admin role.');
   await deps.store.deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', who.userId, { domain: m.domain }, { ...m, decision }));
-  await deps.policy.refresh();
+  await refreshAfterChange(deps);
 }
 
 export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
@@ -120,7 +133,7 @@ export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'cloc
         if (!(err instanceof MeshgateError && err.kind === 'not_found')) throw err;
       });
   }
-  await deps.policy.refresh();
+  await refreshAfterChange(deps);
 }
 
 /**

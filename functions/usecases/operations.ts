@@ -105,7 +105,15 @@ export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeo
   const present = new Set(actual.map((p: LfPermission) => permissionKey(p.principal, p.resource)));
   for (const [key, m] of active) {
     if (present.has(key)) continue;
-    findings.push(await repair(deps, 'missing', m, () => deps.lakeFormation.grant({ ...m.spec, onlyTables: [m.table] })));
+    // Granted again as fulfilment grants: the row filter parsed against the product's columns as
+    // they are now (a filter a catalog change broke fails the repair, and never reaches Lake Formation).
+    const { grant } = m;
+    findings.push(
+      await repair(deps, 'missing', m, async () => {
+        const checked = await tableGrantFor(deps, { id: grant.requestId, productId: grant.productId, domain: grant.domain, principal: grant.principal, scope: grant.scope }, { checkRowFilter: true });
+        return deps.lakeFormation.grant({ ...checked, onlyTables: [m.table] });
+      }),
+    );
   }
   for (const p of actual) {
     const key = permissionKey(p.principal, p.resource);

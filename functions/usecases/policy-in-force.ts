@@ -44,6 +44,8 @@ export class StorePolicy implements PolicyInForce {
   private recorded = false;
   /** The sequence number of that record: a state read before it is older news. */
   private recordedSeq = -1;
+  /** The newest record followed: calls that read the state at once may finish in any order. */
+  private followedSeq = -1;
   /** Why this process may not decide now, if it may not. */
   private refusal?: { code: string; message: string };
   /** Reloads and records, one at a time. */
@@ -111,7 +113,10 @@ export class StorePolicy implements PolicyInForce {
 
   /** Decides only while the recorded version is this process's own. */
   private follow(recorded: NonNullable<AuthzState['policy']>) {
-    if (recorded.seq < this.recordedSeq) return; // read before this process's own record (a concurrent call's)
+    // A read older than one already followed (a concurrent call's, or one taken before this
+    // process's own record) changes nothing: it must not lift a refusal a newer read set.
+    if (recorded.seq < Math.max(this.recordedSeq, this.followedSeq)) return;
+    this.followedSeq = recorded.seq;
     if (recorded.version === this.policy.version) {
       this.refusal = undefined;
       return;

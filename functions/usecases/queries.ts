@@ -1,6 +1,6 @@
-import type { AccessRequest, Classification, DataProduct, Grant, Principal, RequestStatus } from '../domain/model';
+import type { AccessRequest, Classification, DataProduct, Duration, Grant, Principal, RequestStatus, Scope } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
-import { currentStage } from '../domain/request';
+import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
 import type { AuditQuery } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 
@@ -80,20 +80,45 @@ async function domainsReadable(deps: Q, who: Principal, only?: string): Promise<
   return domains.filter((d) => deps.policy.decide({ user: who.userId, domain: d, object: '*', action: 'read' }).allowed);
 }
 
+/** A request with what approvers decide on: its terms as narrowed so far, and the personal-data columns they touch. */
+export type RequestWithTerms = AccessRequest & { terms: { scope: Scope; duration: Duration }; piiColumns: string[] };
+
+async function withTerms(deps: Q, requests: AccessRequest[]): Promise<RequestWithTerms[]> {
+  const products = new Map<string, Promise<DataProduct | undefined>>();
+  return Promise.all(
+    requests.map(async (r) => {
+      if (!products.has(r.productId)) products.set(r.productId, deps.store.getProduct(r.productId));
+      const product = await products.get(r.productId);
+      const terms = effectiveTerms(r);
+      let piiColumns: string[] = [];
+      if (product) {
+        try {
+          piiColumns = piiColumnsTouched(product, terms.scope);
+        } catch {
+          // A filter a catalog change broke (fulfilment refuses it): the returned columns still count.
+          piiColumns = piiColumnsTouched(product, { ...terms.scope, rowFilter: undefined });
+        }
+      }
+      return { ...r, terms, piiColumns };
+    }),
+  );
+}
+
 /** Pending requests whose current stage the caller may decide. */
-export async function approvalsInbox(deps: Q, who: Principal): Promise<AccessRequest[]> {
+export async function approvalsInbox(deps: Q, who: Principal): Promise<RequestWithTerms[]> {
   const domains = (await deps.store.listDomains()).map((d) => d.id);
   const pending = (await Promise.all(domains.map((d) => deps.store.listPendingByDomain(d)))).flat();
-  return pending.filter((r) => {
+  const mine = pending.filter((r) => {
     const stage = currentStage(r);
     return stage !== undefined && deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed;
   });
+  return withTerms(deps, mine);
 }
 
 export async function getRequestWithHistory(deps: Q, who: Principal, id: string) {
   const request = await loadVisibleRequest(deps, who, id);
-  const history = await deps.store.listRequestAudit(id);
-  return { ...request, history };
+  const [[detailed], history] = await Promise.all([withTerms(deps, [request]), deps.store.listRequestAudit(id)]);
+  return { ...detailed!, history };
 }
 
 export async function listGrants(deps: Q, who: Principal, f: { domain?: string; status?: Grant['status'] }): Promise<Grant[]> {

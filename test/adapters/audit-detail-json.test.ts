@@ -133,6 +133,18 @@ describe('tampering with the stored detail is caught by the chain', () => {
     expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
   });
 
+  test('line breaks added to the text (the same value, so the hash still holds) never split an exported row', async () => {
+    const events = await written('d10');
+    const victim = events[0]!;
+    const item = await rawItem(victim);
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: `${item.detailJson}\n\r\n` } }));
+    const read = (await store.listChain('d10'))[0]!;
+    const row = jsonlRow(read);
+    expect(row.indexOf('\n')).toBe(row.length - 1);
+    expect(row).toBe(jsonlRow({ ...read }));
+    expect(csvRow(read)).not.toMatch(/\n(?!$)/);
+  });
+
   test('a detail map written beside the text is what the event holds', async () => {
     const events = await written('d8');
     const victim = events[3]!;

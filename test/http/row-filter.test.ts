@@ -89,6 +89,15 @@ describe('a bad row filter is a 400 ROW_FILTER_INVALID, and nothing is written',
 });
 
 describe('a good row filter is stored and sent in canonical form', () => {
+  test('personal-data columns a filter tests count as touched, even when they are not returned', async () => {
+    const scope = { permissions: ['SELECT'], columns: { mode: 'include', columns: ['lead_id', 'company'] }, rowFilter: "email LIKE '%@example.com' AND region = 'EMEA'" };
+    const res = await p.call('alice', 'POST', '/v1/requests/preview', { productId: 'sales/leads', scope, duration: { value: 7, unit: 'days' } });
+    expect(res.status).toBe(200);
+    expect(res.body.piiColumns).toEqual(['email']);
+    const none = await p.call('alice', 'POST', '/v1/requests/preview', { productId: 'sales/leads', scope: { ...scope, rowFilter: "region = 'EMEA'" }, duration: { value: 7, unit: 'days' } });
+    expect(none.body.piiColumns).toEqual([]);
+  });
+
   test('preview shows the scope as it would be stored', async () => {
     const { productId, scope, duration } = withFilter("Region='EMEA' and amount>=100 or channel in('web','partner')");
     const res = await p.call('alice', 'POST', '/v1/requests/preview', { productId, scope, duration });

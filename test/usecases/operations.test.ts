@@ -1,3 +1,4 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import type { AuditEvent, DataProduct, Grant } from '../../functions/domain/model';
 import type { TableGrant } from '../../functions/ports/lakeformation';
@@ -220,6 +221,29 @@ describe('reconciliation', () => {
     expect(await p.store.getRequest(id)).toEqual(before);
 
     expectClean(await reconcile());
+  });
+
+  test('missing: a grant whose row filter no longer parses is not granted again; the repair fails and nothing reaches Lake Formation', async () => {
+    const { grant } = await activeGrant('sales/orders', role('bad-filter'));
+    // As a grant stored before filters were parsed would be: raw text that the parser refuses.
+    // A document client shares the raw client's settings: give it the store's own, or the store loses them.
+    const doc = DynamoDBDocumentClient.from(p.client, { marshallOptions: { removeUndefinedValues: true } });
+    const item = (await doc.send(new GetCommand({ TableName: 'meshgate', Key: { pk: `GRANT#${grant.id}`, sk: 'META' } }))).Item!;
+    await doc.send(new PutCommand({ TableName: 'meshgate', Item: { ...item, scope: { ...item.scope, rowFilter: "region = 'EMEA' OR 1=1" } } }));
+    await p.ledger.revoke(await specOf(grant));
+    const sent: unknown[] = [];
+    const real = p.deps.lakeFormation;
+    p.deps.lakeFormation = { ...real, listPermissions: (a) => real.listPermissions(a), revoke: (g) => real.revoke(g), grant: (g) => (sent.push(g), real.grant(g)) };
+    try {
+      const report = await reconcile();
+      expect(report.missing).toEqual([expect.objectContaining({ grantId: grant.id, action: 'granted again', result: 'failed', error: expect.stringMatching(/row filter/i) })]);
+    } finally {
+      p.deps.lakeFormation = real;
+    }
+    expect(sent).toEqual([]);
+    expect(await ledgerOf(role('bad-filter'), 'orders')).toHaveLength(0);
+    await doc.send(new PutCommand({ TableName: 'meshgate', Item: item })); // as it was, for the tests after this one
+    await p.ledger.grant(await specOf(grant));
   });
 
   test('stray: a REVOKED grant whose permission is back is revoked', async () => {

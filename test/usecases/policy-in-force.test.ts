@@ -202,6 +202,24 @@ describe('the policy version recorded in the table', () => {
     expect(await store.readAuthzState()).toMatchObject({ policy: { version: a.state.version, seq: 3 } });
   });
 
+  test('a call that read the state before another version was recorded cannot lift the refusal a newer read set', async () => {
+    const store = await freshStore();
+    const s = scripted(store);
+    const a = await start(s.store, policyFolder(copyPolicies('f'), { watch: false }));
+    await a.refresh();
+    const q = { user: 'bob', domain: 'sales', object: '*', action: 'members:read' };
+    expect(a.decide(q).allowed).toBe(true);
+
+    const slow = stall(s, 'readAuthzState');
+    const y = a.refresh(); // reads the state (still this version), then stalls
+    await slow.entered;
+    await start(store, policyFolder(copyPolicies('g', '# g\n'), { watch: false })); // a new deploy records its version
+    await expect(a.refresh()).rejects.toMatchObject({ code: 'POLICY_SUPERSEDED' }); // a newer read: refused
+    slow.release();
+    await expect(y).rejects.toMatchObject({ code: 'POLICY_SUPERSEDED' }); // the older read changes nothing
+    expect(a.decide(q).allowed).toBe(false);
+  });
+
   test('instances of two versions starting at once each record theirs in turn, never over each other', async () => {
     const store = await freshStore();
     const dirs = [copyPolicies('c', '# c\n'), copyPolicies('d', '# d\n'), copyPolicies('e', '# e\n')];

@@ -127,7 +127,9 @@ export function auditEventOf(item: Item): AuditEvent {
   let e: Item = {};
   try {
     detail = JSON.parse(json);
-    e = eventWithDetailJson(detail, json);
+    // The text is embedded in exports as it is only when it is one line, as Meshgate writes it
+    // (JSON.parse also takes raw line breaks between tokens, which would split a JSON Lines row).
+    if (!/[\r\n]/.test(json)) e = eventWithDetailJson(detail, json);
   } catch {
     // Not JSON: kept as the string it is.
   }
