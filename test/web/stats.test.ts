@@ -65,6 +65,7 @@ test.each([
   ['#/approvals', { page: 'approvals', params: {} }],
   ['#/audit?x=1', { page: 'audit', params: {} }],
   ['#/../../etc', { page: 'not-found', params: {} }],
+  ['#/requests/%E0', { page: 'not-found', params: {} }],
 ])('route %s', (hash, route) => {
   expect(parseRoute(hash)).toEqual(route);
 });

@@ -51,7 +51,12 @@ export interface Preview {
   piiColumns: string[];
   explanation: Decision[];
 }
-export interface RequestWithHistory extends AccessRequest {
+/** A request with its terms as narrowed by approvers so far, and the personal-data columns they touch. */
+export interface RequestWithTerms extends AccessRequest {
+  terms: { scope: Scope; duration: Duration };
+  piiColumns: string[];
+}
+export interface RequestWithHistory extends RequestWithTerms {
   history: AuditEvent[];
 }
 export type NewRequest = RequestInput;
@@ -117,6 +122,8 @@ const query = (q: Record<string, string | number | boolean | undefined>) => {
   return s ? `?${s}` : '';
 };
 
+const RETRIES_ON_503 = 3;
+
 export class Api {
   private readonly baseUrl: string;
   constructor(
@@ -135,10 +142,16 @@ export class Api {
     if (t) headers.set('authorization', `Bearer ${t}`);
     if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
     let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
-    } catch {
-      throw new ApiError(0, 'NETWORK', 'The portal cannot be reached. Check your connection and try again.');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
+      } catch {
+        throw new ApiError(0, 'NETWORK', 'The portal cannot be reached. Check your connection and try again.');
+      }
+      // 503: the instance could not decide (a deploy in progress, the audit chain busy) and
+      // changed nothing; another try soon usually lands on one that can.
+      if (res.status !== 503 || attempt >= RETRIES_ON_503) break;
+      await new Promise((ok) => setTimeout(ok, 250 * 2 ** attempt));
     }
     if (!res.ok) {
       const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
@@ -174,7 +187,7 @@ export class Api {
   deny = (id: string, reason: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/deny`, { reason });
   cancel = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/cancel`);
   retry = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/retry`);
-  approvals = () => this.json<{ items: AccessRequest[] }>('/v1/approvals').then((r) => r.items);
+  approvals = () => this.json<{ items: RequestWithTerms[] }>('/v1/approvals').then((r) => r.items);
 
   grants = (f: { domain?: string; status?: Grant['status'] } = {}) => this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
   revoke = (id: string, reason: string) => this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });

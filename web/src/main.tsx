@@ -20,7 +20,12 @@ export interface Route {
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').split('?')[0] || '/catalog';
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { page: 'not-found', params: {} }; // a malformed % escape
+  }
   const [head, a, b] = parts;
   if (head === 'catalog' && !a) return { page: 'catalog', params: {} };
   if (head === 'products' && a && b) return { page: 'product', params: { id: `${a}/${b}` } };

@@ -27,7 +27,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> &
     let live = true;
     load().then(
       (data) => live && setValue({ state: 'ready', data }),
-      (error: unknown) => live && setValue({ state: 'error', error: asApiError(error) }),
+      // A failed reload (a poll, say) keeps what is on screen; a failed first load says why.
+      (error: unknown) => live && setValue((prev) => (prev.state === 'ready' && tick > 0 ? prev : { state: 'error', error: asApiError(error) })),
     );
     return () => {
       live = false;

@@ -56,8 +56,8 @@ export function validateDraft(d: RequestDraft, ctx: { columns: string[]; maxDura
     else if (unknown.length) e.columns = `Not columns of this product: ${unknown.join(', ')}.`;
     else if (d.columnMode === 'exclude' && d.columns.length >= ctx.columns.length) e.columns = 'Excluding every column leaves nothing to read.';
   }
+  // The filter's grammar is checked by the API (the preview answers as you type).
   if (d.rowFilter.length > 2000) e.rowFilter = `A row filter is at most 2,000 characters (this one has ${d.rowFilter.length}).`;
-  else if (d.rowFilter.trim() && /;|--|\/\*/.test(d.rowFilter)) e.rowFilter = 'A row filter is one condition: no semicolons or comments.';
   const value = Number(d.durationValue);
   if (!/^\d+$/.test(d.durationValue.trim()) || !Number.isInteger(value) || value <= 0) e.duration = 'Enter a whole number of hours or days, at least 1.';
   else if (ctx.maxDurationHours !== undefined && durationHours(value, d.durationUnit) > ctx.maxDurationHours)

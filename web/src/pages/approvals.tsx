@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { AccessRequest, ApiError, ProductDetail, Scope } from '../api';
+import type { ApiError, ProductDetail, RequestWithTerms, Scope } from '../api';
 import { uniqueRules } from '../explain';
 import { mayApprove } from '../roles';
 import { asApiError, ErrorNote, Field, Rule, scopeText, Show, useApp, useLoad, when } from '../ui';
@@ -88,23 +88,21 @@ export function Approvals() {
   );
 }
 
-function piiTouched(r: AccessRequest, p?: ProductDetail): string[] {
-  if (!p) return [];
-  const c = r.scope.columns;
-  return p.columns.filter((x) => x.pii && (c.mode === 'all' || (c.mode === 'include' ? c.columns.includes(x.name) : !c.columns.includes(x.name)))).map((x) => x.name);
-}
-
-function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessRequest; product?: ProductDetail; selected: boolean; onSelect: (on: boolean) => void; onDone: () => void }) {
+function InboxItem({ r, product, selected, onSelect, onDone }: { r: RequestWithTerms; product?: ProductDetail; selected: boolean; onSelect: (on: boolean) => void; onDone: () => void }) {
   const { api } = useApp();
   const [mode, setMode] = useState<'none' | 'approve' | 'deny'>('none');
   const [comment, setComment] = useState('');
+  const [reason, setReason] = useState('');
   const [narrowCols, setNarrowCols] = useState<string[] | undefined>();
   const [narrowHours, setNarrowHours] = useState('');
   const [error, setError] = useState<ApiError | undefined>();
   const [busy, setBusy] = useState(false);
   const stage = r.stages.find((s) => s.approvals.length < s.required);
-  const pii = piiTouched(r, product);
-  const hours = durationHours(r.duration.value, r.duration.unit);
+  // What earlier approvers left: narrowing goes on from there.
+  const { scope, duration } = r.terms;
+  const pii = r.piiColumns;
+  const hours = durationHours(duration.value, duration.unit);
+  const columnsError = narrowCols && narrowCols.length === 0 ? 'Keep at least one column.' : undefined;
   const narrowedHoursError = narrowHours && (!/^\d+$/.test(narrowHours) || Number(narrowHours) < 1 || Number(narrowHours) > hours) ? `Between 1 and ${hours} hours.` : undefined;
 
   const act = async (f: () => Promise<unknown>) => {
@@ -119,7 +117,7 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessReques
     }
   };
   const approve = () => {
-    const narrowedScope: Scope | undefined = narrowCols ? { ...r.scope, columns: { mode: 'include', columns: narrowCols } } : undefined;
+    const narrowedScope: Scope | undefined = narrowCols ? { ...scope, columns: { mode: 'include', columns: narrowCols } } : undefined;
     return act(() => api.approve(r.id, { comment: comment.trim(), narrowedScope, narrowedDuration: narrowHours ? { value: Number(narrowHours), unit: 'hours' } : undefined }));
   };
   const titleId = `req-${r.id}`;
@@ -131,7 +129,7 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessReques
       </div>
       <dl class="facts">
         <dt>Purpose</dt><dd>{r.purpose}</dd>
-        <dt>Scope</dt><dd>{scopeText(r.scope)}</dd>
+        <dt>Scope</dt><dd>{scopeText(scope)}{JSON.stringify(scope) !== JSON.stringify(r.scope) ? <span class="muted"> (narrowed; asked: {scopeText(r.scope)})</span> : null}</dd>
         <dt>For</dt><dd>{formatHours(hours)}, role <code>{r.principal}</code></dd>
         <dt>Personal data</dt><dd>{pii.length ? <span class="pii-list">{pii.join(', ')}</span> : 'none'}</dd>
         <dt>Stage</dt><dd>{stage ? `${stage.name} (${stage.approvals.length}/${stage.required})` : '—'} {stage?.rule ? <Rule rule={stage.rule} /> : null}</dd>
@@ -147,23 +145,24 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessReques
         <button type="button" onClick={() => setMode(mode === 'deny' ? 'none' : 'deny')} aria-expanded={mode === 'deny'}>Deny…</button>
       </div>
       {mode === 'approve' ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!narrowedHoursError) void approve(); }}>
+        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!narrowedHoursError && !columnsError) void approve(); }}>
           <Field id={`${r.id}-comment`} label="Comment (optional)">
             <input id={`${r.id}-comment`} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
           </Field>
-          {product && r.scope.columns.mode !== 'exclude' ? (
-            <fieldset>
+          {product && scope.columns.mode !== 'exclude' ? (
+            <fieldset class={columnsError ? 'invalid' : ''}>
               <legend>Narrow the columns (optional)</legend>
-              {(r.scope.columns.mode === 'all' ? product.columns.map((c) => c.name) : r.scope.columns.columns).map((c) => (
+              {(scope.columns.mode === 'all' ? product.columns.map((c) => c.name) : scope.columns.columns).map((c) => (
                 <label key={c} class="check">
                   <input type="checkbox" checked={narrowCols ? narrowCols.includes(c) : true}
                     onChange={(e) => {
-                      const base = narrowCols ?? (r.scope.columns.mode === 'include' ? r.scope.columns.columns : product.columns.map((x) => x.name));
+                      const base = narrowCols ?? (scope.columns.mode === 'include' ? scope.columns.columns : product.columns.map((x) => x.name));
                       setNarrowCols(e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c));
                     }} />
                   <code>{c}</code> {product.columns.find((x) => x.name === c)?.pii ? <span class="badge pii">PII</span> : null}
                 </label>
               ))}
+              {columnsError ? <small class="field-error" role="alert">{columnsError}</small> : null}
             </fieldset>
           ) : null}
           <Field id={`${r.id}-hours`} label="Shorten to (hours, optional)" error={narrowedHoursError}>
@@ -173,11 +172,11 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: AccessReques
         </form>
       ) : null}
       {mode === 'deny' ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (comment.trim()) void act(() => api.deny(r.id, comment.trim())); }}>
+        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void act(() => api.deny(r.id, reason.trim())); }}>
           <Field id={`${r.id}-reason`} label="Reason (the requester sees it)">
-            <textarea id={`${r.id}-reason`} required rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+            <textarea id={`${r.id}-reason`} required rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </Field>
-          <button type="submit" class="danger" disabled={busy || !comment.trim()}>Deny</button>
+          <button type="submit" class="danger" disabled={busy || !reason.trim()}>Deny</button>
         </form>
       ) : null}
       <ErrorNote error={error} />

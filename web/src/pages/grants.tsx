@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ApiError, Grant } from '../api';
+import type { ApiError, Grant, Me } from '../api';
 import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, useLoad, when } from '../ui';
 
 /** Owners and admins: active grants on their products, with expiry; revoke. */
@@ -35,8 +35,12 @@ export function Grants() {
   );
 }
 
+/** Who policy lets end a grant: its holder (giving it up), the domain's owners, admins. */
+const mayRevoke = (me: Me, g: Grant) =>
+  g.requester === me.id || me.memberships.some((m) => (m.role === 'owner' && m.domain === g.domain) || (m.role === 'admin' && (m.domain === g.domain || m.domain === '*')));
+
 function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
-  const { api } = useApp();
+  const { api, me } = useApp();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError | undefined>();
@@ -60,7 +64,7 @@ function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
       <td class={soon ? 'warn' : ''}>{when(g.expiresAt)}</td>
       <td><StatusBadge status={g.status} /></td>
       <td>
-        {g.status === 'ACTIVE' ? (
+        {g.status === 'ACTIVE' && mayRevoke(me, g) ? (
           open ? (
             <form onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void revoke(); }}>
               <label for={`rv-${g.id}`}>Reason</label>

@@ -171,7 +171,7 @@ export function RequestForm({ product }: { product: ProductDetail }) {
         </Field>
 
         <h3>What happens next</h3>
-        <PreviewPanel {...preview} pii={piiAsked} />
+        <PreviewPanel {...preview} pii={preview.preview?.piiColumns ?? piiAsked} />
         <ErrorNote error={submitError} />
         <button type="submit" class="primary" disabled={sending || preview.preview?.outcome === 'refused'}>{sending ? 'Sending…' : 'Submit request'}</button>
       </form>

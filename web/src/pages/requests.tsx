@@ -1,7 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiError, AuditEvent, RequestWithHistory } from '../api';
 import { asApiError, describedBy, ErrorNote, Field, scopeText, Show, StatusBadge, Timeline, useApp, useLoad, when } from '../ui';
-import { formatHours } from '../validation';
+import { durationHours, formatHours } from '../validation';
+
+const hoursOf = (d: { value: number; unit: 'hours' | 'days' }) => durationHours(d.value, d.unit);
+const narrowed = (r: RequestWithHistory) => JSON.stringify(r.terms.scope) !== JSON.stringify(r.scope);
 
 /** Consumers: every request they made, newest first. */
 export function MyRequests() {
@@ -78,8 +81,9 @@ export function RequestDetail({ id }: { id: string }) {
             <dl class="facts">
               <dt>Requested by</dt><dd>{r.requester}</dd>
               <dt>For role</dt><dd><code>{r.principal}</code></dd>
-              <dt>Scope</dt><dd>{scopeText(r.scope)}</dd>
-              <dt>Duration</dt><dd>{formatHours(r.duration.unit === 'days' ? r.duration.value * 24 : r.duration.value)}</dd>
+              <dt>Scope</dt><dd>{scopeText(r.terms.scope)}{narrowed(r) ? <span class="muted"> (narrowed by approvers; asked: {scopeText(r.scope)})</span> : null}</dd>
+              <dt>Duration</dt><dd>{formatHours(hoursOf(r.terms.duration))}{hoursOf(r.terms.duration) !== hoursOf(r.duration) ? <span class="muted"> (asked: {formatHours(hoursOf(r.duration))})</span> : null}</dd>
+              {r.piiColumns.length ? <><dt>Personal data</dt><dd>{r.piiColumns.join(', ')}</dd></> : null}
               <dt>Purpose</dt><dd>{r.purpose}</dd>
               {r.stages.length ? <><dt>Approvals</dt><dd>{r.stages.map((s) => `${s.name}: ${s.approvals.length}/${s.required}`).join(' → ')}</dd></> : null}
             </dl>
@@ -99,7 +103,8 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
   const [mode, setMode] = useState<'none' | 'extend' | 'giveup'>('none');
   const [value, setValue] = useState('30');
   const [unit, setUnit] = useState<'days' | 'hours'>('days');
-  const [text, setText] = useState('');
+  const [purpose, setPurpose] = useState('');
+  const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const run = async (f: () => Promise<unknown>, after: () => void = onDone) => {
     setBusy(true);
@@ -125,7 +130,7 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
         </>
       ) : null}
       {mode === 'extend' && r.grantId ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!extendErr && text.trim()) void run(() => api.extend(r.grantId!, { value: Number(value), unit }, text), () => navigate('#/requests')); }}>
+        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!extendErr && purpose.trim()) void run(() => api.extend(r.grantId!, { value: Number(value), unit }, purpose), () => navigate('#/requests')); }}>
           <Field id="ext-duration" label="Extend by" error={extendErr}>
             <span class="inline">
               <input id="ext-duration" inputMode="numeric" size={5} value={value} aria-describedby={describedBy('ext-duration', undefined, extendErr)} onInput={(e) => setValue(e.currentTarget.value)} />
@@ -133,17 +138,17 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
             </span>
           </Field>
           <Field id="ext-purpose" label="Why you still need it">
-            <textarea id="ext-purpose" required rows={2} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+            <textarea id="ext-purpose" required rows={2} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />
           </Field>
-          <button type="submit" class="primary" disabled={busy || !text.trim()}>Ask for the extension</button>
+          <button type="submit" class="primary" disabled={busy || !purpose.trim()}>Ask for the extension</button>
         </form>
       ) : null}
       {mode === 'giveup' && r.grantId ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (text.trim()) void run(() => api.revoke(r.grantId!, text)); }}>
+        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void run(() => api.revoke(r.grantId!, reason)); }}>
           <Field id="giveup-reason" label="Why you no longer need it">
-            <textarea id="giveup-reason" required rows={2} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+            <textarea id="giveup-reason" required rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </Field>
-          <button type="submit" class="danger" disabled={busy || !text.trim()}>Give up access now</button>
+          <button type="submit" class="danger" disabled={busy || !reason.trim()}>Give up access now</button>
         </form>
       ) : null}
       <ErrorNote error={error} />
