@@ -14,6 +14,7 @@ const portal =
 portal.then((p) => {
   const server = serve({ fetch: p.app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`Meshgate is running at http://localhost:${info.port} (${p.note})`);
+    console.log(`Open http://localhost:${info.port} in a browser and pick a demo user, or use the API:`);
     console.log('Sign in: curl -s -XPOST localhost:%d/auth/dev-login -H content-type:application/json -d \'{"user":"alice"}\'', info.port);
   });
   const stop = () => server.close(() => void p.close().then(() => process.exit(0)));
