@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import { MeshgateError } from '../../functions/domain/errors';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   stores = Array.from({ length: 6 }, () => new DynamoStore(TABLE, dynamo.client));
-  doc = DynamoDBDocumentClient.from(dynamo.client);
+  doc = documentClient(dynamo.client);
 });
 afterAll(() => dynamo.close());
 

@@ -4,7 +4,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AuditArchiver } from '../../functions/adapters/aws/archiver';
-import { auditEventOf, DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { auditEventOf, DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import { storedDetailJson } from '../../functions/domain/detail-json';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   store = new DynamoStore(TABLE, dynamo.client);
-  doc = DynamoDBDocumentClient.from(dynamo.client);
+  doc = documentClient(dynamo.client);
 });
 afterAll(() => dynamo.close());
 

@@ -1,3 +1,4 @@
+import { documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
@@ -12,7 +13,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   await ensureTable(dynamo.client, OTHER);
-  doc = DynamoDBDocumentClient.from(dynamo.client);
+  doc = documentClient(dynamo.client);
 });
 afterAll(() => dynamo.close());
 

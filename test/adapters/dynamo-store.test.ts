@@ -1,5 +1,5 @@
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
 import { MeshgateError } from '../../functions/domain/errors';
 import type { AccessRequest, AuditEvent, DataProduct, Domain, Grant, Membership, User } from '../../functions/domain/model';
@@ -14,7 +14,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   store = new DynamoStore(TABLE, dynamo.client);
-  doc = DynamoDBDocumentClient.from(dynamo.client);
+  doc = documentClient(dynamo.client);
 });
 afterAll(() => dynamo.close());
 

@@ -1,19 +1,9 @@
 import { CSV_COLUMNS } from '../../functions/domain/export-format';
+import type { AuditEvent as Event } from '../../functions/domain/model';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 const clock = { t: new Date('2026-06-01T10:00:00Z'), now() { return this.t; } };
 let p: TestPortal;
-
-interface Event {
-  id: string;
-  at: string;
-  type: string;
-  actor: string;
-  domain: string;
-  requestId?: string;
-  productId?: string;
-  detail: Record<string, unknown>;
-}
 
 /** A raw GET as `user`: status, headers and the body as text. */
 async function get(user: string, path: string) {

@@ -1,5 +1,6 @@
+import { documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyExport } from '../../functions/domain/audit-chain';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
@@ -44,7 +45,7 @@ test('GET /v1/audit/verify checks every chain, and names the first event edited 
   }
 
   // Someone with write access to the table rewrites bob's approval comment.
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: p.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+  const doc = documentClient(new DynamoDBClient({ endpoint: p.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
   const events = (await doc.send(new QueryCommand({ TableName: 'meshgate', KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `REQUEST#${r.id}`, ':e': 'EVENT#' } }))).Items!;
   const approval = events.find((e) => e.type === 'APPROVAL_RECORDED')!;
   await doc.send(new PutCommand({ TableName: 'meshgate', Item: { ...approval, detail: { ...approval.detail, comment: 'approved by the CFO' } } }));

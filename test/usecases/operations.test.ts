@@ -1,4 +1,5 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../functions/adapters/aws/dynamo-store';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import type { AuditEvent, DataProduct, Grant } from '../../functions/domain/model';
 import type { TableGrant } from '../../functions/ports/lakeformation';
@@ -226,8 +227,7 @@ describe('reconciliation', () => {
   test('missing: a grant whose row filter no longer parses is not granted again; the repair fails and nothing reaches Lake Formation', async () => {
     const { grant } = await activeGrant('sales/orders', role('bad-filter'));
     // As a grant stored before filters were parsed would be: raw text that the parser refuses.
-    // A document client shares the raw client's settings: give it the store's own, or the store loses them.
-    const doc = DynamoDBDocumentClient.from(p.client, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = documentClient(p.client);
     const item = (await doc.send(new GetCommand({ TableName: 'meshgate', Key: { pk: `GRANT#${grant.id}`, sk: 'META' } }))).Item!;
     await doc.send(new PutCommand({ TableName: 'meshgate', Item: { ...item, scope: { ...item.scope, rowFilter: "region = 'EMEA' OR 1=1" } } }));
     await p.ledger.revoke(await specOf(grant));

@@ -52,6 +52,14 @@ import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/
  * reads it after transaction N has committed as a whole, and the strongly consistent Query of the
  * memberships it issues next sees that transaction's membership write.
  */
+/**
+ * The document client every Meshgate table access uses. A document client shares its settings
+ * with every other one made from the same DynamoDB client (the SDK keeps them on the client's
+ * config), so all of them are made here, with the same settings.
+ */
+export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
 export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -224,7 +232,7 @@ export class DynamoStore implements Store {
     private readonly tableName: string,
     client: DynamoDBClient = defaultClient,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(client);
   }
 
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {

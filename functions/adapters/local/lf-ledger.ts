@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../aws/dynamo-store';
 import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
 import type { DomainAccount, GrantProgress, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
 
@@ -24,7 +25,7 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(client);
   }
 
   private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
