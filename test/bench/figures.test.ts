@@ -19,7 +19,7 @@ const TARGETS = { rowsPerSecond: 200_000, peakRssMB: 200, vsBaseline: 0.5 };
 
 describe('export figures', () => {
   test('medians of the passes are compared; the ratio is baseline time over export time', () => {
-    const f = exportFigures('csv', [pass(4000), pass(2000), pass(3000)], [pass(900), pass(1500), pass(1000)], 500, TARGETS);
+    const f = exportFigures('csv', [pass(4000), pass(2000), pass(3000)], [pass(900), pass(1500), pass(1000)], TARGETS);
     expect(f.summary).toMatchObject({ exportMs: 3000, baselineMs: 1000, rowsPerSecond: 1_000_000 / 3 });
     expect(f.summary.ratio).toBeCloseTo(1 / 3);
     const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
@@ -30,7 +30,7 @@ describe('export figures', () => {
 
   test('the ratio passes at half the baseline speed; the highest RSS of any pass is judged', () => {
     const hungry = pass(2000, { rss: { start: 100 * 1024 * 1024, peak: 250 * 1024 * 1024, growth: 150 * 1024 * 1024 } });
-    const f = exportFigures('jsonl', [pass(2000), hungry], [pass(1000), pass(1000)], 500, TARGETS);
+    const f = exportFigures('jsonl', [pass(2000), hungry], [pass(1000), pass(1000)], TARGETS);
     const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
     expect(byName['JSON Lines export speed vs raw write']).toMatchObject({ pass: true, value: '50%' });
     expect(byName['JSON Lines export peak RSS']).toMatchObject({ pass: false, value: '250 MB' });
@@ -38,7 +38,7 @@ describe('export figures', () => {
   });
 
   test('no passes is an error, not a verdict', () => {
-    expect(() => exportFigures('csv', [], [pass(1)], 0, TARGETS)).toThrow('no passes');
+    expect(() => exportFigures('csv', [], [pass(1)], TARGETS)).toThrow('no passes');
   });
 
   test('the synthetic events are the same for a seed, unique in id, and carry the stored detail text', () => {

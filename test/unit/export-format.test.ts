@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { eventWithDetailJson } from '../../functions/domain/detail-json';
-import { CSV_COLUMNS, EXPORT_COLUMNS, csvCell, csvHeader, csvRow, jsonlRow } from '../../functions/domain/export-format';
+import { CHAIN_COLUMNS, CSV_COLUMNS, EXPORT_COLUMNS, csvCell, csvHeader, csvRow, jsonlRow, otherFieldName } from '../../functions/domain/export-format';
 import type { AuditEvent } from '../../functions/domain/model';
 
 /** A small RFC 4180 parser: one record (CRLF-terminated) into its fields. */
@@ -192,11 +192,34 @@ function asStored(e: AuditEvent): AuditEvent {
   return out as unknown as AuditEvent;
 }
 
+describe('the fast paths, one unusual cell at a time', () => {
+  test('CSV: one cell that needs quoting or defusing, in any column, is quoted or defused in a sealed row', () => {
+    const sealed = event({ fromStatus: 'APPROVED', chain: 'sales', seq: 12, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), detail: { k: 'v' } });
+    const r = sealed as unknown as Record<string, unknown>;
+    const texts = CSV_COLUMNS.filter((c) => c !== 'detail' && c !== 'seq');
+    for (const column of texts) {
+      for (const bad of ['x,y', 'say "hi"', 'a\nb', 'a\rb', '=1+1', '+1', '-1', '@x', '\tx', '\rx']) {
+        const e = { ...r, [column]: bad } as unknown as AuditEvent;
+        expect(csvRow(e)).toBe(reference.csv(e));
+        expect(parseRecord(csvRow(e))[CSV_COLUMNS.indexOf(column)]).toBe(expected(bad));
+      }
+    }
+    // Sequence numbers that are not plain counts are written as any other value.
+    for (const seq of [-3, 1.5, Number.MAX_SAFE_INTEGER + 2, -0]) expect(csvRow({ ...sealed, seq })).toBe(reference.csv({ ...sealed, seq }));
+    expect(csvRow(sealed)).toBe(reference.csv(sealed));
+  });
+
+  test('JSON Lines: the export columns keep their places; every other name is its JSON text', () => {
+    for (const c of EXPORT_COLUMNS) expect(otherFieldName(c)).toBeUndefined();
+    for (const k of [...CHAIN_COLUMNS, 'extra', 'we"ird', '\u0001', 'é', '\ud800']) expect(otherFieldName(k)).toBe(JSON.stringify(k));
+  });
+});
+
 describe('the fast paths give the reference bytes', () => {
   const text = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.string({ unit: 'binary', maxLength: 20 }),
-    fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', '\\', 'a', ' ', 'é', 'ÿ', 'Ā', '😀', '\ud800', '\u0000'), maxLength: 12 }),
+    fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', '\\', 'a', ' ', 'é', 'ÿ', 'Ā', '😀', '\ud800', '\udc00', '\u0000'), maxLength: 12 }),
   );
   const opt = fc.option(text, { nil: undefined });
   const detail = fc.oneof(
