@@ -37,6 +37,18 @@ describe('export figures', () => {
     expect(f.rows.find((r) => r.figure.startsWith('JSON Lines: wall time'))!.value).toBe('2.00 s (2.00 s..2.00 s)');
   });
 
+  test('passes with events made during the pass are shown beside, judged for memory only', () => {
+    const hungry = pass(4000, { rss: { start: 100 * 1024 * 1024, peak: 260 * 1024 * 1024, growth: 160 * 1024 * 1024 } });
+    const f = exportFigures('csv', [pass(2000), pass(2000)], [pass(1000), pass(1000)], TARGETS, [pass(3000), hungry, pass(5000)]);
+    const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
+    expect(byName['CSV export speed vs raw write']).toMatchObject({ pass: true, value: '50%' });
+    expect(byName['CSV export peak RSS']).toMatchObject({ pass: false, value: '260 MB' });
+    const info = f.rows.find((r) => r.figure.startsWith('CSV: each event made during the pass'))!;
+    expect(info).toMatchObject({ value: '4.00 s (3.00 s..5.00 s)', baseline: '1.00 s', ratio: '25% of baseline speed' });
+    expect(f.summary).toMatchObject({ freshMs: 4000, freshRatio: 0.25 });
+    expect(exportFigures('csv', [pass(2000)], [pass(1000)], TARGETS).rows.some((r) => r.figure.includes('made during'))).toBe(false);
+  });
+
   test('no passes is an error, not a verdict', () => {
     expect(() => exportFigures('csv', [], [pass(1)], TARGETS)).toThrow('no passes');
   });
