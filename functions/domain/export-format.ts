@@ -129,7 +129,7 @@ const plainStart = (s: string) => !formulaStart(s.charCodeAt(0));
 export function csvRow(e: AuditEvent): string {
   const { at, id, type, actor, domain, requestId = '', productId = '', fromStatus = '', toStatus = '', chain = '', seq, prevHash = '', hash = '' } = e;
   // The usual event: text columns and a chain position, none with a comma, quote, CR or LF (one
-  // search of all of them for each: the engine's string search is far quicker than a regular
+  // string search of all of them for each, quicker on the export benchmark than a regular
   // expression per cell) or a formula start. Anything else goes cell by cell.
   if (
     typeof at === 'string' &&
