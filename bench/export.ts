@@ -10,7 +10,8 @@
 // to the next. Reading the store is not the export's work and is timed by neither pass. Beside
 // them, for information, a third pass formats events made one by one during the pass (as a store
 // read hands them over): it pays for making them (reported alone too) and for the cache misses and
-// garbage of making them between rows, which cost another 5-15% per row when this was measured.
+// garbage of making them between rows, which cost from nothing to 23% more per row (less the time
+// to make the events) over the runs measured when this was written.
 //
 // Export and baseline run in turn, CONFIG.rounds times each, and the medians are compared: one
 // pass of either moves by a factor of two on a busy disk.
