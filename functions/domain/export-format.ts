@@ -269,6 +269,12 @@ export function otherFieldName(k: string): string | undefined {
   }
 }
 
+/** An optional text column's `,"name":value` (`prefix` and its JSON): '' when absent, undefined when not text. */
+function member(prefix: string, value: unknown): string | undefined {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? prefix + jsonString(value) : undefined;
+}
+
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 
@@ -285,23 +291,13 @@ export function jsonlRow(e: AuditEvent): string {
   if (typeof at !== 'string' || typeof id !== 'string' || typeof type !== 'string' || typeof actor !== 'string' || typeof domain !== 'string') {
     return jsonlRowGeneric(e);
   }
+  const request = member(',"requestId":', requestId);
+  const product = member(',"productId":', productId);
+  const from = member(',"fromStatus":', fromStatus);
+  const to = member(',"toStatus":', toStatus);
+  if (request === undefined || product === undefined || from === undefined || to === undefined) return jsonlRowGeneric(e);
   let s = '{"at":' + jsonString(at) + ',"id":' + jsonString(id) + ',"type":' + jsonString(type) + ',"actor":' + jsonString(actor) + ',"domain":' + jsonString(domain);
-  if (requestId !== undefined) {
-    if (typeof requestId !== 'string') return jsonlRowGeneric(e);
-    s += ',"requestId":' + jsonString(requestId);
-  }
-  if (productId !== undefined) {
-    if (typeof productId !== 'string') return jsonlRowGeneric(e);
-    s += ',"productId":' + jsonString(productId);
-  }
-  if (fromStatus !== undefined) {
-    if (typeof fromStatus !== 'string') return jsonlRowGeneric(e);
-    s += ',"fromStatus":' + jsonString(fromStatus);
-  }
-  if (toStatus !== undefined) {
-    if (typeof toStatus !== 'string') return jsonlRowGeneric(e);
-    s += ',"toStatus":' + jsonString(toStatus);
-  }
+  s += request + product + from + to;
   if (detail !== undefined) {
     if (typeof detail !== 'object' || detail === null || typeof (detail as { toJSON?: unknown }).toJSON === 'function') return jsonlRowGeneric(e);
     s += ',"detail":' + (storedDetailJson(e) ?? JSON.stringify(detail));

@@ -3,28 +3,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import { MeshgateError } from '../../functions/domain/errors';
 import type { AccessRequest, AuditEvent } from '../../functions/domain/model';
+import { embeddedTables, pendingRequest } from '../support/embedded-tables';
 
 const TABLE = 'chain-test';
 const run = promisify(execFile);
 
-let dynamo: EmbeddedDynamo;
-let doc: DynamoDBDocumentClient;
+const db = embeddedTables(TABLE);
 /** Several stores on one table: as many processes (Lambdas) writing at once. */
 let stores: DynamoStore[];
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  await ensureTable(dynamo.client, TABLE);
-  stores = Array.from({ length: 6 }, () => new DynamoStore(TABLE, dynamo.client));
-  doc = documentClient(dynamo.client);
+beforeAll(() => {
+  stores = Array.from({ length: 6 }, () => new DynamoStore(TABLE, db.client));
 });
-afterAll(() => dynamo.close());
 
 let n = 0;
 const id = (p: string) => `${p}_${String(++n).padStart(8, '0')}`;
@@ -32,29 +26,12 @@ const at = () => new Date(Date.UTC(2024, 2, 1, 10) + n * 1000).toISOString();
 
 const event = (domain: string, over: Partial<AuditEvent> = {}): AuditEvent => ({ id: id('evt'), at: at(), type: 'TEST_EVENT', actor: 'tester', domain, detail: { n }, ...over });
 
-const request = (domain: string, over: Partial<AccessRequest> = {}): AccessRequest => ({
-  id: id('req'),
-  requester: 'alice',
-  principal: 'arn:aws:iam::555555555555:role/analyst',
-  productId: `${domain}/orders`,
-  domain,
-  classification: 'confidential',
-  scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
-  duration: { value: 7, unit: 'days' },
-  purpose: 'testing',
-  status: 'PENDING',
-  stages: [{ name: 'owner', required: 1, approvals: [], rule: null }],
-  explanation: [],
-  createdAt: at(),
-  updatedAt: at(),
-  version: 1,
-  ...over,
-});
+const request = (domain: string, over: Partial<AccessRequest> = {}): AccessRequest => pendingRequest(domain, id('req'), at(), over);
 
 /** The raw stored item of an audit event, found through the chain. */
 async function rawItem(e: AuditEvent) {
   const pk = e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`;
-  const out = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk, sk: `EVENT#${e.at}#${e.id}` } }));
+  const out = await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk, sk: `EVENT#${e.at}#${e.id}` } }));
   return out.Item!;
 }
 
@@ -109,7 +86,7 @@ describe('one chain per domain, under concurrent writers', () => {
     expect(chain).toHaveLength(5 + 75 + 10 + 75);
     expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => i + 1));
     expect(verifyChain(chain)).toMatchObject({ ok: true, count: chain.length });
-    const head = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `CHAIN#${D}`, sk: 'HEAD' } }));
+    const head = await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `CHAIN#${D}`, sk: 'HEAD' } }));
     expect(head.Item).toMatchObject({ seq: chain.length, hash: chain[chain.length - 1]!.hash });
     expect(Date.now() - started).toBeLessThan(25_000);
   });
@@ -145,9 +122,9 @@ describe('one chain per domain, under concurrent writers', () => {
     const chain = await stores[0]!.listChain(D);
     const victim = chain[41]!;
     const item = await rawItem(victim);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { ...victim.detail, note: 'edited' } } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { ...victim.detail, note: 'edited' } } }));
     expect(verifyChain(await stores[0]!.listChain(D))).toMatchObject({ ok: false, index: 41, eventId: victim.id, seq: 42, problem: 'hash mismatch (edited)' });
-    await doc.send(new PutCommand({ TableName: TABLE, Item: item }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: item }));
     expect(verifyChain(await stores[0]!.listChain(D)).ok).toBe(true);
   });
 
@@ -155,7 +132,7 @@ describe('one chain per domain, under concurrent writers', () => {
     const chain = await stores[0]!.listChain(D);
     const victim = chain[99]!;
     const item = await rawItem(victim);
-    await doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: item.pk, sk: item.sk } }));
+    await db.doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: item.pk, sk: item.sk } }));
     expect(verifyChain(await stores[0]!.listChain(D))).toMatchObject({
       ok: false,
       index: 99,
@@ -163,7 +140,7 @@ describe('one chain per domain, under concurrent writers', () => {
       seq: 101,
       problem: 'broken link (deleted, reordered or inserted)',
     });
-    await doc.send(new PutCommand({ TableName: TABLE, Item: item }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: item }));
   });
 });
 

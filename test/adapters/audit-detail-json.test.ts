@@ -1,32 +1,26 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AuditArchiver } from '../../functions/adapters/aws/archiver';
-import { auditEventOf, DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import { auditEventOf, DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import { storedDetailJson } from '../../functions/domain/detail-json';
 import { csvHeader, csvRow, jsonlRow } from '../../functions/domain/export-format';
 import type { AuditEvent } from '../../functions/domain/model';
+import { embeddedTables } from '../support/embedded-tables';
 import { GOLDEN_EVENTS } from '../support/export-golden';
 
 // Audit items keep the event's detail as JSON text, and exports embed that text: the exported
 // bytes of a stored event are exactly those of the event as it was written.
 
 const TABLE = 'detail-json-test';
-let dynamo: EmbeddedDynamo;
-let doc: DynamoDBDocumentClient;
+const db = embeddedTables(TABLE);
 let store: DynamoStore;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  await ensureTable(dynamo.client, TABLE);
-  store = new DynamoStore(TABLE, dynamo.client);
-  doc = documentClient(dynamo.client);
+beforeAll(() => {
+  store = new DynamoStore(TABLE, db.client);
 });
-afterAll(() => dynamo.close());
 
 /** The golden events as they are before the store seals them: no chain fields, one domain each. */
 const unsealed = (domain: string): AuditEvent[] =>
@@ -37,7 +31,7 @@ const unsealed = (domain: string): AuditEvent[] =>
   });
 
 const keyOf = (e: AuditEvent) => ({ pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`, sk: `EVENT#${e.at}#${e.id}` });
-const rawItem = async (e: AuditEvent) => (await doc.send(new GetCommand({ TableName: TABLE, Key: keyOf(e) }))).Item!;
+const rawItem = async (e: AuditEvent) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: keyOf(e) }))).Item!;
 
 async function written(domain: string): Promise<AuditEvent[]> {
   const events = unsealed(domain);
@@ -103,7 +97,7 @@ test('the text is no field: JSON, keys, copies and hashes of a stored event neve
 test('items written before the text (a detail map) read and export as they always did', async () => {
   const legacy = unsealed('d5').map((e, i) => ({ ...e, chain: 'd5', seq: i + 1 }));
   for (const e of legacy) {
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...e, kind: 'audit', ...keyOf(e), gsi1pk: 'CHAIN#d5', gsi1sk: String(e.seq).padStart(12, '0') } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...e, kind: 'audit', ...keyOf(e), gsi1pk: 'CHAIN#d5', gsi1sk: String(e.seq).padStart(12, '0') } }));
   }
   const read = await store.listChain('d5');
   expect(read).toEqual(legacy);
@@ -117,7 +111,7 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d6');
     const victim = events[1]!;
     const item = await rawItem(victim);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: item.detailJson.replace('sales_gold', 'hr_gold') } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: item.detailJson.replace('sales_gold', 'hr_gold') } }));
     const read = await store.listChain('d6');
     expect(read[1]!.detail).toMatchObject({ entries: [expect.objectContaining({ database: 'hr_gold' })] });
     expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
@@ -127,7 +121,7 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d7');
     const victim = events[0]!;
     const item = await rawItem(victim);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: '{"purpose": oops' } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: '{"purpose": oops' } }));
     const read = await store.listChain('d7');
     expect(read[0]!.detail).toBe('{"purpose": oops');
     expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
@@ -137,7 +131,7 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d10');
     const victim = events[0]!;
     const item = await rawItem(victim);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: `${item.detailJson}\n\r\n` } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: `${item.detailJson}\n\r\n` } }));
     const read = (await store.listChain('d10'))[0]!;
     const row = jsonlRow(read);
     expect(row.indexOf('\n')).toBe(row.length - 1);
@@ -149,7 +143,7 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d8');
     const victim = events[3]!;
     const item = await rawItem(victim);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { user: 'mallory', role: 'admin' } } }));
+    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { user: 'mallory', role: 'admin' } } }));
     const read = await store.listChain('d8');
     expect(read[3]!.detail).toEqual({ user: 'mallory', role: 'admin' });
     expect(storedDetailJson(read[3]!)).toBeUndefined();

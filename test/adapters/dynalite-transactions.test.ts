@@ -1,21 +1,11 @@
-import { documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { embeddedTables } from '../support/embedded-tables';
 
 const TABLE = 'tx-test';
 const OTHER = 'tx-other';
 
-let dynamo: EmbeddedDynamo;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  await ensureTable(dynamo.client, TABLE);
-  await ensureTable(dynamo.client, OTHER);
-  doc = documentClient(dynamo.client);
-});
-afterAll(() => dynamo.close());
+const db = embeddedTables(TABLE, OTHER);
 
 type Item = Record<string, unknown>;
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -25,11 +15,11 @@ let seq = 0;
 const fresh = (label: string) => `${label}#${++seq}`;
 
 const get = async (pk: string, sk = 'META', table = TABLE): Promise<Item | undefined> =>
-  (await doc.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  (await db.doc.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item;
 
-const put = (item: Item, table = TABLE) => doc.send(new PutCommand({ TableName: table, Item: item }));
+const put = (item: Item, table = TABLE) => db.doc.send(new PutCommand({ TableName: table, Item: item }));
 
-const transact = (items: TransactItems) => doc.send(new TransactWriteCommand({ TransactItems: items }));
+const transact = (items: TransactItems) => db.doc.send(new TransactWriteCommand({ TransactItems: items }));
 
 /** Runs `fn`, which must fail; returns what it failed with. */
 async function failure(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -46,7 +36,7 @@ const codes = (err: Record<string, unknown>) =>
 
 const queryGsi1 = async (gsi1pk: string): Promise<Item[]> =>
   (
-    await doc.send(
+    await db.doc.send(
       new QueryCommand({
         TableName: TABLE,
         IndexName: 'gsi1',
@@ -312,6 +302,26 @@ describe('refused transactions', () => {
     expect(await get(b, 'OTHER')).toBeUndefined();
   });
 
+  test('SET arithmetic and list_append check both operands: a wrong type is refused and nothing is written', async () => {
+    const b = fresh('B');
+    await put({ pk: b, sk: 'META', n: 1, s: 'text', l: ['a'] });
+    const update = (UpdateExpression: string, values: Record<string, unknown>) =>
+      transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression, ExpressionAttributeValues: values } }]);
+    await update('SET n = n - :one, l = list_append(l, :more)', { ':one': 1, ':more': ['b'] });
+    expect(await get(b)).toMatchObject({ n: 0, l: ['a', 'b'] });
+    for (const [expression, values] of [
+      ['SET n = s + :one', { ':one': 1 }],
+      ['SET n = :one + s', { ':one': 1 }],
+      ['SET l = list_append(s, :more)', { ':more': ['c'] }],
+      ['SET l = list_append(:more, n)', { ':more': ['c'] }],
+    ] as const) {
+      const err = await failure(() => update(expression, values));
+      expect(err.name).toBe('ValidationException');
+      expect(err.message).toMatch(/incorrect data type/);
+    }
+    expect(await get(b)).toMatchObject({ n: 0, s: 'text', l: ['a', 'b'] });
+  });
+
   test('an empty transaction is a ValidationException', async () => {
     const err = await failure(() => transact([]));
     expect(err.name).toBe('ValidationException');
@@ -405,7 +415,7 @@ describe('concurrency', () => {
 
   const logOf = async (pk: string) =>
     (
-      await doc.send(
+      await db.doc.send(
         new QueryCommand({
           TableName: TABLE,
           KeyConditionExpression: 'pk = :p AND begins_with(sk, :l)',
@@ -510,7 +520,7 @@ describe('concurrency', () => {
     );
     await withTimeout(Promise.all(writes), 10_000, 'the mixed writes');
     const all = (
-      await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk } }))
+      await db.doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk } }))
     ).Items!;
     expect(all).toHaveLength(21); // META + 10 T# + 10 S#
   });

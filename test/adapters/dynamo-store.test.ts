@@ -1,22 +1,16 @@
-import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore, documentClient } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { MeshgateError } from '../../functions/domain/errors';
 import type { AccessRequest, AuditEvent, DataProduct, Domain, Grant, Membership, User } from '../../functions/domain/model';
+import { embeddedTables, pendingRequest } from '../support/embedded-tables';
 
 const TABLE = 'store-test';
 
-let dynamo: EmbeddedDynamo;
+const db = embeddedTables(TABLE);
 let store: DynamoStore;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  await ensureTable(dynamo.client, TABLE);
-  store = new DynamoStore(TABLE, dynamo.client);
-  doc = documentClient(dynamo.client);
+beforeAll(() => {
+  store = new DynamoStore(TABLE, db.client);
 });
-afterAll(() => dynamo.close());
 
 // ---- fixtures -------------------------------------------------------------------------------
 
@@ -52,24 +46,7 @@ const event = (over: Partial<AuditEvent> & Pick<AuditEvent, 'domain'>): AuditEve
   ...over,
 });
 
-const request = (domainId: string, over: Partial<AccessRequest> = {}): AccessRequest => ({
-  id: nextId('req'),
-  requester: 'alice',
-  principal: 'arn:aws:iam::555555555555:role/analyst',
-  productId: `${domainId}/orders`,
-  domain: domainId,
-  classification: 'confidential',
-  scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
-  duration: { value: 7, unit: 'days' },
-  purpose: 'testing',
-  status: 'PENDING',
-  stages: [{ name: 'owner', required: 1, approvals: [], rule: null }],
-  explanation: [],
-  createdAt: '2024-03-01T10:00:00.000Z',
-  updatedAt: '2024-03-01T10:00:00.000Z',
-  version: 1,
-  ...over,
-});
+const request = (domainId: string, over: Partial<AccessRequest> = {}): AccessRequest => pendingRequest(domainId, nextId('req'), '2024-03-01T10:00:00.000Z', over);
 
 const grantFor = (r: AccessRequest, over: Partial<Grant> = {}): Grant => ({
   id: nextId('grt'),
@@ -559,14 +536,14 @@ describe('single-table layout', () => {
   test('a request item carries its index keys; the audit event lives in the request partition', async () => {
     const d = freshDomain();
     const { r, ev } = await created(d);
-    const raw = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `REQUEST#${r.id}`, sk: 'META' } }))).Item!;
+    const raw = (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `REQUEST#${r.id}`, sk: 'META' } }))).Item!;
     expect(raw).toMatchObject({
       kind: 'request',
       gsi1pk: `REQUESTER#${r.requester}`,
       gsi2pk: `REQDOMAIN#${d}`,
       gsi3pk: `PENDING#${d}`,
     });
-    const partition = await doc.send(
+    const partition = await db.doc.send(
       new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `REQUEST#${r.id}` } }),
     );
     expect(partition.Items!.map((i) => i.sk)).toEqual([`EVENT#${ev.at}#${ev.id}`, 'META']);

@@ -210,27 +210,31 @@ function applyUpdateExpression(sections: any[], table: any, item: any): Error | 
   return undefined;
 }
 
+/** The two operands of `val` resolved, each of attribute type `type` ('N' or 'L'); or the error message. */
+function operands(val: any, item: any, type: 'N' | 'L'): [any, any] | string {
+  const out: any[] = [];
+  for (const arg of val.args.slice(0, 2)) {
+    const v = resolveValue(arg, item);
+    if (typeof v == 'string') return v;
+    if (v[type] == null) return 'An operand in the update expression has an incorrect data type';
+    out.push(v);
+  }
+  return out as [any, any];
+}
+
 function resolveValue(val: any, item: any): any {
   if (Array.isArray(val)) {
     val = db.mapPath(val, item);
   } else if (val.type == 'add' || val.type == 'subtract') {
-    const val1 = resolveValue(val.args[0], item);
-    if (typeof val1 == 'string') return val1;
-    if (val1.N == null) return 'An operand in the update expression has an incorrect data type';
-    const val2 = resolveValue(val.args[1], item);
-    if (typeof val2 == 'string') return val2;
-    if (val2.N == null) return 'An operand in the update expression has an incorrect data type';
-    val = { N: new Big(val1.N)[val.type == 'add' ? 'plus' : 'minus'](val2.N).toFixed() };
+    const both = operands(val, item, 'N');
+    if (typeof both == 'string') return both;
+    val = { N: new Big(both[0].N)[val.type == 'add' ? 'plus' : 'minus'](both[1].N).toFixed() };
   } else if (val.type == 'function' && val.name == 'if_not_exists') {
     val = db.mapPath(val.args[0], item) || resolveValue(val.args[1], item);
   } else if (val.type == 'function' && val.name == 'list_append') {
-    const val1 = resolveValue(val.args[0], item);
-    if (typeof val1 == 'string') return val1;
-    if (val1.L == null) return 'An operand in the update expression has an incorrect data type';
-    const val2 = resolveValue(val.args[1], item);
-    if (typeof val2 == 'string') return val2;
-    if (val2.L == null) return 'An operand in the update expression has an incorrect data type';
-    return { L: val1.L.concat(val2.L) };
+    const both = operands(val, item, 'L');
+    if (typeof both == 'string') return both;
+    return { L: both[0].L.concat(both[1].L) };
   }
   return val || 'The provided expression refers to an attribute that does not exist in the item';
 }
