@@ -14,7 +14,8 @@ const CONFIG = { calls: 2000, reloads: 200 } as const;
 const POLICY_DIR = join(__dirname, '..', 'policies');
 
 const us = (ns: bigint) => Number(ns) / 1000;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const p50p99 = (xs: number[]) => `${fmt.us(pct(xs, 50))} / ${fmt.us(pct(xs, 99))}`;
 
 async function time(n: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
@@ -33,7 +34,15 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   const { app, store, policy, dynamo } = portal;
   try {
     const token = async (user: string) =>
-      ((await (await app.request('/auth/dev-login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) })).json()) as { token: string }).token;
+      (
+        (await (
+          await app.request('/auth/dev-login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ user }),
+          })
+        ).json()) as { token: string }
+      ).token;
     const bob = await token('bob');
     const erin = await token('erin');
     // An API call that reads nothing else from the store: the only DynamoDB traffic is the check.
@@ -49,7 +58,9 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       (next, context) => async (args) => {
         const input = args.input as { Key?: { pk?: unknown }; ConsistentRead?: boolean };
         const pk = input.Key?.pk;
-        sent.push(`${(context.commandName ?? '?').replace(/Command$/, '')}${pk ? ` ${typeof pk === 'string' ? pk : JSON.stringify(pk)}` : ''}${input.ConsistentRead ? ' (consistent)' : ''}`);
+        sent.push(
+          `${(context.commandName ?? '?').replace(/Command$/, '')}${pk ? ` ${typeof pk === 'string' ? pk : JSON.stringify(pk)}` : ''}${input.ConsistentRead ? ' (consistent)' : ''}`,
+        );
         return next(args);
       },
       { step: 'initialize', name: 'countCommands' },
@@ -69,15 +80,32 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         body: JSON.stringify({ user: 'alice', domain: 'sales', role: 'steward' }),
       });
     // The change is made by "another instance": straight through the store, so this one learns of it only from the table.
-    await store.putMembership({ user: 'alice', domain: 'hr', role: 'steward' }, { id: 'evt_cost_0000000000000000000000', at: new Date().toISOString(), type: 'MEMBERSHIP_ADDED', actor: 'erin', domain: 'hr', detail: {} });
+    await store.putMembership(
+      { user: 'alice', domain: 'hr', role: 'steward' },
+      {
+        id: 'evt_cost_0000000000000000000000',
+        at: new Date().toISOString(),
+        type: 'MEMBERSHIP_ADDED',
+        actor: 'erin',
+        domain: 'hr',
+        detail: {},
+      },
+    );
     const afterChange = await commandsOf(explain);
     const ownChange = await commandsOf(grantRole);
 
     const raw = await dynamo.client.send(
-      new GetItemCommand({ TableName: 'meshgate', Key: { pk: { S: 'POLICY' }, sk: { S: 'CURRENT' } }, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+      new GetItemCommand({
+        TableName: 'meshgate',
+        Key: { pk: { S: 'POLICY' }, sk: { S: 'CURRENT' } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
     /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-    const itemSize = (require('dynalite/db') as { itemSize: (item: unknown) => number }).itemSize(raw.Item);
+    const itemSize = (require('dynalite/db') as { itemSize: (item: unknown) => number }).itemSize(
+      raw.Item,
+    );
     dynamo.client.middlewareStack.remove('countCommands');
 
     // Timings: warm up, then the same number of each.
@@ -95,24 +123,57 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     const memberships = (await store.listMemberships()).length;
     const reloadOnly: number[] = [];
     for (let i = 0; i < CONFIG.reloads; i++) {
-      await store.putMembership({ user: 'alice', domain: 'hr', role: 'steward' }, { id: `evt_cost_${String(i).padStart(22, '0')}`, at: new Date().toISOString(), type: 'MEMBERSHIP_ADDED', actor: 'erin', domain: 'hr', detail: {} });
+      await store.putMembership(
+        { user: 'alice', domain: 'hr', role: 'steward' },
+        {
+          id: `evt_cost_${String(i).padStart(22, '0')}`,
+          at: new Date().toISOString(),
+          type: 'MEMBERSHIP_ADDED',
+          actor: 'erin',
+          domain: 'hr',
+          detail: {},
+        },
+      );
       const t = process.hrtime.bigint();
       await policy.refresh();
       reloadOnly.push(us(process.hrtime.bigint() - t));
     }
 
-    log(`check p50 ${fmt.us(median(refresh))}, explain ${fmt.us(median(withCheck))} with, ${fmt.us(median(withoutCheck))} without`);
+    log(
+      `check p50 ${fmt.us(median(refresh))}, explain ${fmt.us(median(withCheck))} with, ${fmt.us(median(withoutCheck))} without`,
+    );
 
     const added = median(withCheck) - median(withoutCheck);
     const rows: Row[] = [
-      { figure: 'DynamoDB commands per call, nothing changed', value: `${unchanged.length}`, baseline: '0 (no check)', ratio: unchanged.join(', ') },
-      { figure: "DynamoDB commands per call, after another instance's change", value: `${afterChange.length}`, ratio: afterChange.join(', ') },
-      { figure: 'the item read (strongly consistent)', value: `${itemSize} bytes`, ratio: `${raw.ConsumedCapacity?.CapacityUnits} read capacity unit(s)` },
+      {
+        figure: 'DynamoDB commands per call, nothing changed',
+        value: `${unchanged.length}`,
+        baseline: '0 (no check)',
+        ratio: unchanged.join(', '),
+      },
+      {
+        figure: "DynamoDB commands per call, after another instance's change",
+        value: `${afterChange.length}`,
+        ratio: afterChange.join(', '),
+      },
+      {
+        figure: 'the item read (strongly consistent)',
+        value: `${itemSize} bytes`,
+        ratio: `${raw.ConsumedCapacity?.CapacityUnits} read capacity unit(s)`,
+      },
       { figure: `refresh(), nothing changed: p50 / p99 (${CALLS} calls)`, value: p50p99(refresh) },
-      { figure: '  of which the policy files\' stat check', value: p50p99(statCheck) },
+      { figure: "  of which the policy files' stat check", value: p50p99(statCheck) },
       { figure: '  of which the GetItem (dynalite over loopback)', value: p50p99(getItem) },
-      { figure: `refresh() after a change (${memberships} memberships read again)`, value: p50p99(reloadOnly) },
-      { figure: 'POST /v1/policy/explain: p50 / p99', value: p50p99(withCheck), baseline: `${p50p99(withoutCheck)} (check taken out)`, ratio: `+${fmt.us(added)} a call (p50)` },
+      {
+        figure: `refresh() after a change (${memberships} memberships read again)`,
+        value: p50p99(reloadOnly),
+      },
+      {
+        figure: 'POST /v1/policy/explain: p50 / p99',
+        value: p50p99(withCheck),
+        baseline: `${p50p99(withoutCheck)} (check taken out)`,
+        ratio: `+${fmt.us(added)} a call (p50)`,
+      },
     ];
     const verdicts: Verdict[] = [
       {
@@ -130,13 +191,29 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         detail: 'a change made straight through the store, as another instance would',
       },
     ];
-    rows.push(...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })));
+    rows.push(
+      ...verdicts.map((v): Row => ({
+        figure: `VERDICT ${v.name}`,
+        value: v.value,
+        ratio: v.target,
+        verdict: v.pass ? 'PASS' : 'FAIL',
+      })),
+    );
     return {
       name: 'authz',
       title: 'Authorization freshness: the per-call check against the store (embedded portal)',
       rows,
       verdicts,
-      figures: { config: CONFIG, unchanged, afterChange, ownChange, itemSize, refresh: { p50: pct(refresh, 50), p99: pct(refresh, 99) }, withCheck: pct(withCheck, 50), withoutCheck: pct(withoutCheck, 50) },
+      figures: {
+        config: CONFIG,
+        unchanged,
+        afterChange,
+        ownChange,
+        itemSize,
+        refresh: { p50: pct(refresh, 50), p99: pct(refresh, 99) },
+        withCheck: pct(withCheck, 50),
+        withoutCheck: pct(withoutCheck, 50),
+      },
     };
   } finally {
     await portal.close();

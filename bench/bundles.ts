@@ -18,7 +18,15 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { BuildOptions, Metafile } from 'esbuild';
-import { elapsedMs, fmt, median, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
+import {
+  elapsedMs,
+  fmt,
+  median,
+  type Benchmark,
+  type BenchResult,
+  type Row,
+  type Verdict,
+} from './lib';
 
 const REPO = join(__dirname, '..');
 
@@ -113,7 +121,8 @@ export interface BundleFigures {
   load: boolean;
 }
 
-const kb = (b: number) => (b < 10 * 1024 ? `${(b / 1024).toFixed(1)} KB` : `${fmt.int(b / 1024)} KB`);
+const kb = (b: number) =>
+  b < 10 * 1024 ? `${(b / 1024).toFixed(1)} KB` : `${fmt.int(b / 1024)} KB`;
 
 /** Table rows of one bundle beside the baseline bundle. */
 export function bundleRows(f: BundleFigures, base: BundleFigures): Row[] {
@@ -151,7 +160,9 @@ export function bundleVerdict(f: BundleFigures, loads: number): Verdict {
     pass: ok,
     value: f.load ? `${f.loadMs.length}/${loads} loads` : kb(f.bytes),
     target: f.load ? `${loads}/${loads}` : 'built',
-    detail: f.failures.length ? f.failures.slice(0, 2).join('; ') : `${kb(f.bytes)}, ${kb(f.gzipBytes)} gzip, source map ${kb(f.mapBytes)}`,
+    detail: f.failures.length
+      ? f.failures.slice(0, 2).join('; ')
+      : `${kb(f.bytes)}, ${kb(f.gzipBytes)} gzip, source map ${kb(f.mapBytes)}`,
   };
 }
 
@@ -191,11 +202,24 @@ function loadEnv(nodeOptions: string): NodeJS.ProcessEnv {
   };
 }
 
-function coldLoad(loader: string, bundle: string, env: NodeJS.ProcessEnv): { loadMs: number; readyMs: number } | string {
-  const r = spawnSync(process.execPath, [loader, bundle], { env, encoding: 'utf8', timeout: CONFIG.loadTimeoutSeconds * 1000 });
+function coldLoad(
+  loader: string,
+  bundle: string,
+  env: NodeJS.ProcessEnv,
+): { loadMs: number; readyMs: number } | string {
+  const r = spawnSync(process.execPath, [loader, bundle], {
+    env,
+    encoding: 'utf8',
+    timeout: CONFIG.loadTimeoutSeconds * 1000,
+  });
   if (r.error) return r.error.message;
   try {
-    const out = JSON.parse(r.stdout) as { handler?: boolean; loadMs?: number; readyMs?: number; error?: string };
+    const out = JSON.parse(r.stdout) as {
+      handler?: boolean;
+      loadMs?: number;
+      readyMs?: number;
+      error?: string;
+    };
     if (out.error) return out.error;
     if (!out.handler) return 'no handler exported';
     return { loadMs: out.loadMs!, readyMs: out.readyMs! };
@@ -210,7 +234,10 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
     const infra = await import('../infra/constructs/meshgate-function');
     const lambdaOptions = lambdaBuildOptions(infra.BUNDLING);
     const entries: BundleEntry[] = [
-      { name: 'baseline (Hono hello world)', entry: join(__dirname, 'fixtures', 'hello-lambda.ts') },
+      {
+        name: 'baseline (Hono hello world)',
+        entry: join(__dirname, 'fixtures', 'hello-lambda.ts'),
+      },
       ...LAMBDA_ENTRIES.map((name) => ({ name, entry: infra.functionEntry(name) })),
       ...extra,
     ];
@@ -223,7 +250,12 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
       for (const [i, e] of entries.entries()) {
         const outfile = join(dir, `${i}`, 'index.js');
         const t0 = process.hrtime.bigint();
-        const result = await build({ ...(e.options ?? lambdaOptions), entryPoints: [e.entry], outfile, metafile: true });
+        const result = await build({
+          ...(e.options ?? lambdaOptions),
+          entryPoints: [e.entry],
+          outfile,
+          metafile: true,
+        });
         const buildMs = elapsedMs(t0);
         const code = readFileSync(outfile);
         let mapBytes = 0;
@@ -260,7 +292,8 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
           }
         });
       }
-      for (const f of figures.filter((x) => x.load && x.loadMs.length)) log(`${f.name}: cold load median ${fmt.ms(median(f.loadMs))}`);
+      for (const f of figures.filter((x) => x.load && x.loadMs.length))
+        log(`${f.name}: cold load median ${fmt.ms(median(f.loadMs))}`);
 
       const [base, ...rest] = figures;
       const rows: Row[] = [
@@ -270,17 +303,30 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
           baseline: 'the same',
           ratio: `node ${process.version} ${process.arch}, ${infra.FUNCTION_NODE_OPTIONS}`,
         },
-        ...bundleRows(base!, base!).filter((r) => !r.figure.endsWith('largest parts')).map((r) => ({ ...r, ratio: undefined, baseline: undefined })),
+        ...bundleRows(base!, base!)
+          .filter((r) => !r.figure.endsWith('largest parts'))
+          .map((r) => ({ ...r, ratio: undefined, baseline: undefined })),
         ...rest.flatMap((f) => bundleRows(f, base!)),
       ];
       const verdicts = figures.map((f) => bundleVerdict(f, CONFIG.loads));
-      rows.push(...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })));
+      rows.push(
+        ...verdicts.map((v): Row => ({
+          figure: `VERDICT ${v.name}`,
+          value: v.value,
+          ratio: v.target,
+          verdict: v.pass ? 'PASS' : 'FAIL',
+        })),
+      );
       return {
         name: 'bundles',
         title: `Lambda bundles: size and cold load beside a Hono hello world (median of ${CONFIG.loads} loads)`,
         rows,
         verdicts,
-        figures: { config: CONFIG, esbuild: lambdaOptions, bundles: figures.map((f) => ({ ...f, topPackages: f.topPackages.slice(0, 10) })) },
+        figures: {
+          config: CONFIG,
+          esbuild: lambdaOptions,
+          bundles: figures.map((f) => ({ ...f, topPackages: f.topPackages.slice(0, 10) })),
+        },
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });

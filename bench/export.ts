@@ -23,7 +23,20 @@ import { join } from 'node:path';
 import { detailJson, eventWithDetailJson } from '../functions/domain/detail-json';
 import { csvHeader, csvRow, jsonlRow } from '../functions/domain/export-format';
 import type { AuditEvent, RequestStatus } from '../functions/domain/model';
-import { BenchAbort, collectGarbage, elapsedMs, fmt, judge, median, prng, verdictRows, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
+import {
+  BenchAbort,
+  collectGarbage,
+  elapsedMs,
+  fmt,
+  judge,
+  median,
+  prng,
+  verdictRows,
+  type Benchmark,
+  type BenchResult,
+  type Row,
+  type Verdict,
+} from './lib';
 
 const CONFIG = {
   rows: 1_000_000,
@@ -45,8 +58,28 @@ const CONFIG = {
 } as const;
 
 const DOMAINS = ['sales', 'marketing', 'finance', 'hr', 'logistics', 'risk'] as const;
-const PRODUCTS = ['orders', 'leads', 'customers', 'invoices', 'fx_rates', 'employees', 'shipments', 'campaign_touches'] as const;
-const USERS = ['alice', 'bob', 'sam', 'fiona', 'grace', 'henry', 'carol', 'dave', 'erin', 'meshgate'] as const;
+const PRODUCTS = [
+  'orders',
+  'leads',
+  'customers',
+  'invoices',
+  'fx_rates',
+  'employees',
+  'shipments',
+  'campaign_touches',
+] as const;
+const USERS = [
+  'alice',
+  'bob',
+  'sam',
+  'fiona',
+  'grace',
+  'henry',
+  'carol',
+  'dave',
+  'erin',
+  'meshgate',
+] as const;
 const PURPOSES = [
   'Quarterly campaign attribution',
   'Churn model, features for Q3 retraining',
@@ -81,7 +114,9 @@ const WEIGHTS = {
 
 /** A 26-character ULID-like id from a counter and a random tail. */
 function ulidLike(prefix: string, n: number, r: number): string {
-  return `${prefix}01j${n.toString(32).padStart(11, '0')}${Math.floor(r * 2 ** 52).toString(32).padStart(12, '0')}`;
+  return `${prefix}01j${n.toString(32).padStart(11, '0')}${Math.floor(r * 2 ** 52)
+    .toString(32)
+    .padStart(12, '0')}`;
 }
 
 const TYPE_NAMES = Object.keys(WEIGHTS) as (keyof typeof WEIGHTS)[];
@@ -116,15 +151,26 @@ function realisticEvents(n: number, seed: number): AuditEvent[] {
         detail = {
           purpose: rnd.pick(PURPOSES),
           principal: `arn:aws:iam::${100000000000 + rnd.int(900000000000)}:role/analyst-${rnd.int(500)}`,
-          scope: { permissions: ['SELECT'], columns: rnd.chance(0.3) ? { mode: 'exclude', columns: ['email', 'phone'] } : { mode: 'all' } },
+          scope: {
+            permissions: ['SELECT'],
+            columns: rnd.chance(0.3)
+              ? { mode: 'exclude', columns: ['email', 'phone'] }
+              : { mode: 'all' },
+          },
           duration: { value: 1 + rnd.int(30), unit: 'days' },
         };
         break;
       case 'APPROVAL_RECORDED':
-        detail = { stage: rnd.chance(0.8) ? 'owner' : 'compliance', comment: rnd.chance(0.5) ? 'ok, for Q3' : '-- approved per policy, see "DG-12"' };
+        detail = {
+          stage: rnd.chance(0.8) ? 'owner' : 'compliance',
+          comment: rnd.chance(0.5) ? 'ok, for Q3' : '-- approved per policy, see "DG-12"',
+        };
         break;
       case 'REQUEST_APPROVED':
-        detail = { rule: rnd.chance(0.3) ? 'auto:public-within-limit' : 'stages-complete', decision: { allowed: true, reason: 'every stage approved' } };
+        detail = {
+          rule: rnd.chance(0.3) ? 'auto:public-within-limit' : 'stages-complete',
+          decision: { allowed: true, reason: 'every stage approved' },
+        };
         break;
       case 'GRANT_ACTIVE': {
         const tables = 1 + rnd.int(3);
@@ -144,7 +190,13 @@ function realisticEvents(n: number, seed: number): AuditEvent[] {
       }
       case 'REQUEST_DENIED':
       case 'REVOKE_REQUESTED':
-        detail = { reason: rnd.pick(['project finished', 'use the aggregated view, not the raw table', '@ops: rotate roles']) };
+        detail = {
+          reason: rnd.pick([
+            'project finished',
+            'use the aggregated view, not the raw table',
+            '@ops: rotate roles',
+          ]),
+        };
         break;
       default:
         detail = {};
@@ -153,7 +205,10 @@ function realisticEvents(n: number, seed: number): AuditEvent[] {
       id: ulidLike('evt_', i, rnd.next()),
       at: new Date(t).toISOString(),
       type,
-      actor: type === 'FULFILMENT_STARTED' || type === 'GRANT_ACTIVE' || type === 'GRANT_EXPIRED' ? 'meshgate' : rnd.pick(USERS),
+      actor:
+        type === 'FULFILMENT_STARTED' || type === 'GRANT_ACTIVE' || type === 'GRANT_EXPIRED'
+          ? 'meshgate'
+          : rnd.pick(USERS),
       domain,
       requestId,
       productId: product,
@@ -216,7 +271,15 @@ export function* syntheticEvents(n: number, seed: number): Generator<AuditEvent>
       datePrefix = new Date(start + d * 86_400_000).toISOString().slice(0, 11);
     }
     const sec = i - d * 86_400;
-    const at = flat(datePrefix + PAD2[Math.floor(sec / 3600)]! + ':' + PAD2[Math.floor(sec / 60) % 60]! + ':' + PAD2[sec % 60]! + millis[p]!);
+    const at = flat(
+      datePrefix +
+        PAD2[Math.floor(sec / 3600)]! +
+        ':' +
+        PAD2[Math.floor(sec / 60) % 60]! +
+        ':' +
+        PAD2[sec % 60]! +
+        millis[p]!,
+    );
     // 11 base-32 digits of the counter: the 9 high ones change every 1,024 events.
     if ((i & 1023) === 0) high = (i >> 10).toString(32).padStart(9, '0');
     const c = high + LOW2[i & 1023]!;
@@ -281,7 +344,10 @@ export interface Pass {
  * A writer with nothing to make between chunks (the baseline) is not helped: it writes, waits,
  * writes, as a plain `if (!write()) await drain` loop does.
  */
-async function writeAll(file: string, produce: (write: (chunk: string) => Promise<void>) => Promise<number>): Promise<Pass> {
+async function writeAll(
+  file: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<number>,
+): Promise<Pass> {
   const ws = createWriteStream(file);
   let chunks = 0;
   let drained: Promise<unknown> | undefined;
@@ -306,7 +372,11 @@ function* cycled(stored: readonly AuditEvent[], rows: number): Generator<AuditEv
   for (let i = 0, p = 0; i < rows; i++, p = p + 1 === stored.length ? 0 : p + 1) yield stored[p]!;
 }
 
-async function exportPass(file: string, format: 'csv' | 'jsonl', events: Iterable<AuditEvent>): Promise<Pass> {
+async function exportPass(
+  file: string,
+  format: 'csv' | 'jsonl',
+  events: Iterable<AuditEvent>,
+): Promise<Pass> {
   const row = format === 'csv' ? csvRow : jsonlRow;
   return writeAll(file, async (write) => {
     let buf = format === 'csv' ? csvHeader() : '';
@@ -361,18 +431,33 @@ function head(file: string, bytes: number): string {
 
 /** A wrong file is a broken benchmark: the header, and the first lines parse back. */
 function check(file: string, format: 'csv' | 'jsonl', pass: Pass) {
-  if (pass.rows !== CONFIG.rows) throw new BenchAbort(`${format}: exported ${pass.rows} rows, not ${CONFIG.rows}`, pass);
-  if (statSync(file).size !== pass.bytes) throw new BenchAbort(`${format}: file size differs from the bytes written`, { size: statSync(file).size, pass });
+  if (pass.rows !== CONFIG.rows)
+    throw new BenchAbort(`${format}: exported ${pass.rows} rows, not ${CONFIG.rows}`, pass);
+  if (statSync(file).size !== pass.bytes)
+    throw new BenchAbort(`${format}: file size differs from the bytes written`, {
+      size: statSync(file).size,
+      pass,
+    });
   const text = head(file, 256 * 1024);
   const first = syntheticEvents(50, CONFIG.seed);
   if (format === 'csv') {
     const expected = csvHeader() + [...first].map(csvRow).join('');
-    if (!text.startsWith(expected)) throw new BenchAbort('csv: the file does not start with the header and the first 50 rows', text.slice(0, 500));
+    if (!text.startsWith(expected))
+      throw new BenchAbort(
+        'csv: the file does not start with the header and the first 50 rows',
+        text.slice(0, 500),
+      );
   } else {
     const lines = text.split('\n').slice(0, 50);
     const events = [...first];
-    const wrong = lines.filter((l, i) => JSON.stringify(JSON.parse(l)) !== jsonlRow(events[i]!).slice(0, -1));
-    if (wrong.length) throw new BenchAbort('jsonl: the first lines do not parse back to their events', wrong.slice(0, 3));
+    const wrong = lines.filter(
+      (l, i) => JSON.stringify(JSON.parse(l)) !== jsonlRow(events[i]!).slice(0, -1),
+    );
+    if (wrong.length)
+      throw new BenchAbort(
+        'jsonl: the first lines do not parse back to their events',
+        wrong.slice(0, 3),
+      );
   }
 }
 
@@ -402,11 +487,17 @@ export function exportFigures(
   const peak = [...exports, ...fresh].reduce((a, p) => (p.rss.peak > a.rss.peak ? p : a));
   const peakMB = peak.rss.peak / 1024 / 1024;
   const basePeak = Math.max(...baselines.map((p) => p.rss.peak));
-  const mbps = (bytes: number, t: number) => `${(bytes / 1024 / 1024 / (t / 1000)).toFixed(0)} MB/s`;
+  const mbps = (bytes: number, t: number) =>
+    `${(bytes / 1024 / 1024 / (t / 1000)).toFixed(0)} MB/s`;
   const perRow = (t: number) => `${((t * 1000) / e.rows).toFixed(2)} us`;
-  const spread = (ps: readonly Pass[]) => `${fmt.s(Math.min(...ps.map((p) => p.ms)))}..${fmt.s(Math.max(...ps.map((p) => p.ms)))}`;
+  const spread = (ps: readonly Pass[]) =>
+    `${fmt.s(Math.min(...ps.map((p) => p.ms)))}..${fmt.s(Math.max(...ps.map((p) => p.ms)))}`;
   const rows: Row[] = [
-    { figure: `${name}: rows/s (${fmt.int(e.rows)} rows, ${fmt.mb(e.bytes)})`, value: fmt.rate(rate), ratio: `>= ${fmt.int(targets.rowsPerSecond)}/s` },
+    {
+      figure: `${name}: rows/s (${fmt.int(e.rows)} rows, ${fmt.mb(e.bytes)})`,
+      value: fmt.rate(rate),
+      ratio: `>= ${fmt.int(targets.rowsPerSecond)}/s`,
+    },
     {
       figure: `${name}: wall time, median of ${exports.length} (range)`,
       value: `${fmt.s(ms)} (${spread(exports)})`,
@@ -425,22 +516,66 @@ export function exportFigures(
         ]
       : []),
     { figure: `${name}: MB/s written`, value: mbps(e.bytes, ms), baseline: mbps(e.bytes, baseMs) },
-    { figure: `${name}: peak RSS (absolute, highest pass)`, value: fmt.mb(peak.rss.peak), baseline: fmt.mb(basePeak), ratio: `<= ${targets.peakRssMB} MB` },
-    { figure: `${name}: peak RSS minus RSS at start`, value: `+${fmt.mb(peak.rss.growth)}`, ratio: `start ${fmt.mb(peak.rss.start)}` },
+    {
+      figure: `${name}: peak RSS (absolute, highest pass)`,
+      value: fmt.mb(peak.rss.peak),
+      baseline: fmt.mb(basePeak),
+      ratio: `<= ${targets.peakRssMB} MB`,
+    },
+    {
+      figure: `${name}: peak RSS minus RSS at start`,
+      value: `+${fmt.mb(peak.rss.growth)}`,
+      ratio: `start ${fmt.mb(peak.rss.start)}`,
+    },
   ];
   const verdicts: Verdict[] = [
-    judge(`${name} export rows/s`, rate, '>=', targets.rowsPerSecond, fmt.rate, `${fmt.int(e.rows)} rows, ${fmt.mb(e.bytes)} in ${fmt.s(ms)} (median)`),
-    judge(`${name} export peak RSS`, peakMB, '<=', targets.peakRssMB, (v) => `${v.toFixed(v % 1 ? 1 : 0)} MB`, `absolute peak; +${fmt.mb(peak.rss.growth)} over the ${fmt.mb(peak.rss.start)} at start`),
-    judge(`${name} export speed vs raw write`, ratio, '>=', targets.vsBaseline, (v) => `${(v * 100).toFixed(0)}%`, `${fmt.s(ms)} vs ${fmt.s(baseMs)} (medians) to write the same ${fmt.mb(e.bytes)} unformatted`),
+    judge(
+      `${name} export rows/s`,
+      rate,
+      '>=',
+      targets.rowsPerSecond,
+      fmt.rate,
+      `${fmt.int(e.rows)} rows, ${fmt.mb(e.bytes)} in ${fmt.s(ms)} (median)`,
+    ),
+    judge(
+      `${name} export peak RSS`,
+      peakMB,
+      '<=',
+      targets.peakRssMB,
+      (v) => `${v.toFixed(v % 1 ? 1 : 0)} MB`,
+      `absolute peak; +${fmt.mb(peak.rss.growth)} over the ${fmt.mb(peak.rss.start)} at start`,
+    ),
+    judge(
+      `${name} export speed vs raw write`,
+      ratio,
+      '>=',
+      targets.vsBaseline,
+      (v) => `${(v * 100).toFixed(0)}%`,
+      `${fmt.s(ms)} vs ${fmt.s(baseMs)} (medians) to write the same ${fmt.mb(e.bytes)} unformatted`,
+    ),
   ];
-  return { rows, verdicts, summary: { rowsPerSecond: rate, exportMs: ms, baselineMs: baseMs, ratio, peakRssMB: peakMB, ...(fresh.length ? { freshMs, freshRatio: baseMs / freshMs } : {}) } };
+  return {
+    rows,
+    verdicts,
+    summary: {
+      rowsPerSecond: rate,
+      exportMs: ms,
+      baselineMs: baseMs,
+      ratio,
+      peakRssMB: peakMB,
+      ...(fresh.length ? { freshMs, freshRatio: baseMs / freshMs } : {}),
+    },
+  };
 }
 
 async function run(log: (msg: string) => void): Promise<BenchResult> {
   const dir = tmpdir();
   const stamp = `${process.pid}-${Date.now()}`;
   const files: string[] = [];
-  const passes: Record<Format, { exports: Pass[]; baselines: Pass[]; fresh: Pass[] }> = { csv: { exports: [], baselines: [], fresh: [] }, jsonl: { exports: [], baselines: [], fresh: [] } };
+  const passes: Record<Format, { exports: Pass[]; baselines: Pass[]; fresh: Pass[] }> = {
+    csv: { exports: [], baselines: [], fresh: [] },
+    jsonl: { exports: [], baselines: [], fresh: [] },
+  };
   try {
     const t0 = process.hrtime.bigint();
     const stored = [...syntheticEvents(CONFIG.stored, CONFIG.seed)];
@@ -448,10 +583,13 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     log(`${fmt.int(stored.length)} stored events built in ${fmt.ms(storedMs)}`);
     // Warm the formatters (JIT) on other events, writing nothing.
     let warm = 0;
-    for (const e of syntheticEvents(20_000, CONFIG.seed + 1)) warm += csvRow(e).length + jsonlRow(e).length;
+    for (const e of syntheticEvents(20_000, CONFIG.seed + 1))
+      warm += csvRow(e).length + jsonlRow(e).length;
     log(`warmed up (${fmt.int(warm)} chars)`);
     const genMs = generatorOnlyMs();
-    log(`making ${fmt.int(CONFIG.rows)} events as a store read does: ${fmt.ms(genMs)} (in neither pass)`);
+    log(
+      `making ${fmt.int(CONFIG.rows)} events as a store read does: ${fmt.ms(genMs)} (in neither pass)`,
+    );
 
     for (const format of ['csv', 'jsonl'] as const) {
       const file = join(dir, `meshgate-bench-export-${stamp}.${format}`);
@@ -461,16 +599,26 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         const exp = await exportPass(file, format, cycled(stored, CONFIG.rows));
         check(file, format, exp);
         rmSync(file, { force: true });
-        log(`${format} ${round}/${CONFIG.rounds}: ${fmt.int(exp.rows)} rows, ${fmt.mb(exp.bytes)} in ${fmt.ms(exp.ms)}, peak RSS ${fmt.mb(exp.rss.peak)} (+${fmt.mb(exp.rss.growth)})`);
+        log(
+          `${format} ${round}/${CONFIG.rounds}: ${fmt.int(exp.rows)} rows, ${fmt.mb(exp.bytes)} in ${fmt.ms(exp.ms)}, peak RSS ${fmt.mb(exp.rss.peak)} (+${fmt.mb(exp.rss.growth)})`,
+        );
         const base = await baselinePass(baseFile, exp.bytes, exp.chunks);
-        if (base.bytes !== exp.bytes) throw new BenchAbort(`${format}: the baseline wrote ${base.bytes} bytes, not ${exp.bytes}`, { base, exp });
+        if (base.bytes !== exp.bytes)
+          throw new BenchAbort(
+            `${format}: the baseline wrote ${base.bytes} bytes, not ${exp.bytes}`,
+            { base, exp },
+          );
         rmSync(baseFile, { force: true });
-        log(`${format} baseline ${round}/${CONFIG.rounds}: ${fmt.mb(base.bytes)} in ${fmt.ms(base.ms)}`);
+        log(
+          `${format} baseline ${round}/${CONFIG.rounds}: ${fmt.mb(base.bytes)} in ${fmt.ms(base.ms)}`,
+        );
         // For information: the events made during the pass, as a store read would hand them over.
         const fresh = await exportPass(file, format, syntheticEvents(CONFIG.rows, CONFIG.seed));
         check(file, format, fresh);
         rmSync(file, { force: true });
-        log(`${format} with events made during the pass ${round}/${CONFIG.rounds}: ${fmt.ms(fresh.ms)}`);
+        log(
+          `${format} with events made during the pass ${round}/${CONFIG.rounds}: ${fmt.ms(fresh.ms)}`,
+        );
         passes[format].exports.push(exp);
         passes[format].baselines.push(base);
         passes[format].fresh.push(fresh);
@@ -481,7 +629,13 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     const verdicts: Verdict[] = [];
     const summary: Record<string, Record<string, number>> = {};
     for (const format of ['csv', 'jsonl'] as const) {
-      const f = exportFigures(format, passes[format].exports, passes[format].baselines, CONFIG.targets, passes[format].fresh);
+      const f = exportFigures(
+        format,
+        passes[format].exports,
+        passes[format].baselines,
+        CONFIG.targets,
+        passes[format].fresh,
+      );
       rows.push(...f.rows);
       verdicts.push(...f.verdicts);
       summary[format] = f.summary;

@@ -3,11 +3,23 @@
 // call a success without Failures). Nothing reaches AWS. The count is the point: Lake Formation
 // throttles per account, so a 1,000-table request must be 50 batches, not 1,000 calls. The wall
 // time is the adapter's own overhead (no network), as a guard against accidental quadratic work.
-import { BatchGrantPermissionsCommand, GrantPermissionsCommand, LakeFormationClient } from '@aws-sdk/client-lakeformation';
+import {
+  BatchGrantPermissionsCommand,
+  GrantPermissionsCommand,
+  LakeFormationClient,
+} from '@aws-sdk/client-lakeformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsLakeFormation, BATCH_LIMIT } from '../functions/adapters/aws/lakeformation';
 import type { TableGrant } from '../functions/ports/lakeformation';
-import { BenchAbort, elapsedMs, fmt, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
+import {
+  BenchAbort,
+  elapsedMs,
+  fmt,
+  type Benchmark,
+  type BenchResult,
+  type Row,
+  type Verdict,
+} from './lib';
 
 const CONFIG = {
   sizes: [1, 20, 1_000],
@@ -27,9 +39,15 @@ const grantOf = (tables: number): TableGrant => ({
 });
 
 /** One GrantPermissions for one table; otherwise one BatchGrantPermissions per 20 tables. */
-const expectation = (n: number) => (n === 1 ? { grants: 1, batches: 0 } : { grants: 0, batches: Math.ceil(n / BATCH_LIMIT) });
+const expectation = (n: number) =>
+  n === 1 ? { grants: 1, batches: 0 } : { grants: 0, batches: Math.ceil(n / BATCH_LIMIT) };
 const describeCalls = (c: { grants: number; batches: number }) =>
-  [c.grants ? `${c.grants} GrantPermissions` : '', c.batches ? `${c.batches} BatchGrantPermissions` : ''].filter(Boolean).join(' + ') || 'none';
+  [
+    c.grants ? `${c.grants} GrantPermissions` : '',
+    c.batches ? `${c.batches} BatchGrantPermissions` : '',
+  ]
+    .filter(Boolean)
+    .join(' + ') || 'none';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 interface SizeResult {
@@ -57,30 +75,46 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       const g = grantOf(n);
       for (let i = 0; i < CONFIG.warmup; i++) await adapter.grant(g);
       const ms: number[] = [];
-      let counted: { grants: number; batches: number; other: number; maxEntries: number } | undefined;
+      let counted:
+        { grants: number; batches: number; other: number; maxEntries: number } | undefined;
       for (let r = 0; r < CONFIG.runs; r++) {
         lf.resetHistory();
         const t0 = process.hrtime.bigint();
         const entries = await adapter.grant(g);
         ms.push(elapsedMs(t0));
 
-        const wrong = entries.filter((e, i) => e.action !== 'grant' || e.result !== 'ok' || e.table !== g.tables[i]);
+        const wrong = entries.filter(
+          (e, i) => e.action !== 'grant' || e.result !== 'ok' || e.table !== g.tables[i],
+        );
         if (entries.length !== n || wrong.length > 0) {
-          throw new BenchAbort(`grant of ${n} tables returned ${entries.length} entries, ${wrong.length} of them wrong`, wrong.slice(0, 5));
+          throw new BenchAbort(
+            `grant of ${n} tables returned ${entries.length} entries, ${wrong.length} of them wrong`,
+            wrong.slice(0, 5),
+          );
         }
-        const batchSizes = lf.commandCalls(BatchGrantPermissionsCommand).map((c) => c.args[0].input.Entries?.length ?? 0);
-        const sentTables = batchSizes.reduce((a, b) => a + b, 0) + lf.commandCalls(GrantPermissionsCommand).length;
+        const batchSizes = lf
+          .commandCalls(BatchGrantPermissionsCommand)
+          .map((c) => c.args[0].input.Entries?.length ?? 0);
+        const sentTables =
+          batchSizes.reduce((a, b) => a + b, 0) + lf.commandCalls(GrantPermissionsCommand).length;
         if (sentTables !== n || batchSizes.some((s) => s > BATCH_LIMIT)) {
-          throw new BenchAbort(`grant of ${n} tables sent ${sentTables} entries in batches of ${batchSizes.join(', ')}`, batchSizes);
+          throw new BenchAbort(
+            `grant of ${n} tables sent ${sentTables} entries in batches of ${batchSizes.join(', ')}`,
+            batchSizes,
+          );
         }
         const now = {
           grants: lf.commandCalls(GrantPermissionsCommand).length,
           batches: batchSizes.length,
-          other: lf.calls().length - lf.commandCalls(GrantPermissionsCommand).length - batchSizes.length,
+          other:
+            lf.calls().length - lf.commandCalls(GrantPermissionsCommand).length - batchSizes.length,
           maxEntries: Math.max(0, ...batchSizes),
         };
         if (counted && JSON.stringify(counted) !== JSON.stringify(now)) {
-          throw new BenchAbort(`grant of ${n} tables made different calls on different runs`, [counted, now]);
+          throw new BenchAbort(`grant of ${n} tables made different calls on different runs`, [
+            counted,
+            now,
+          ]);
         }
         counted = now;
       }
@@ -102,7 +136,9 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         pass: c.grants === exp.grants && c.batches === exp.batches && c.other === 0,
       };
       sizes.push(result);
-      log(`${fmt.int(n)} table${n === 1 ? '' : 's'}: ${describeCalls(c)}, median ${fmt.ms(result.medianMs)} over ${CONFIG.runs} runs`);
+      log(
+        `${fmt.int(n)} table${n === 1 ? '' : 's'}: ${describeCalls(c)}, median ${fmt.ms(result.medianMs)} over ${CONFIG.runs} runs`,
+      );
     }
   } finally {
     lf.restore();
@@ -132,7 +168,13 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         ratio: `max ${fmt.ms(s.maxMs)}`,
       },
     ]),
-    ...verdicts.map((v, i): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, baseline: String(sizes[i]!.expected), ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })),
+    ...verdicts.map((v, i): Row => ({
+      figure: `VERDICT ${v.name}`,
+      value: v.value,
+      baseline: String(sizes[i]!.expected),
+      ratio: v.target,
+      verdict: v.pass ? 'PASS' : 'FAIL',
+    })),
   ];
 
   return {

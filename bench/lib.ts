@@ -93,7 +93,16 @@ export function latencyStats(ns: ArrayLike<number>): LatencyStats {
   if (n === 0) throw new Error('no timings');
   const pct = (p: number) => us[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))]!;
   const mean = us.reduce((s, v) => s + v, 0) / n;
-  return { n, p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: us[n - 1]!, mean, perSecond: 1e6 / mean };
+  return {
+    n,
+    p50: pct(50),
+    p90: pct(90),
+    p99: pct(99),
+    p999: pct(99.9),
+    max: us[n - 1]!,
+    mean,
+    perSecond: 1e6 / mean,
+  };
 }
 
 /** Cost of one `process.hrtime.bigint()` pair, in nanoseconds (median of many). */
@@ -131,12 +140,14 @@ export function heapUsed(): number {
 }
 
 export const fmt = {
-  us: (v: number) => `${v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} us`,
+  us: (v: number) =>
+    `${v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} us`,
   ms: (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`,
   s: (ms: number) => `${(ms / 1000).toFixed(2)} s`,
   mb: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`,
   int: (v: number) => Math.round(v).toLocaleString('en-US'),
-  x: (v: number) => `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2)}x`,
+  x: (v: number) =>
+    `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2)}x`,
   rate: (v: number) => `${Math.round(v).toLocaleString('en-US')}/s`,
 };
 
@@ -163,12 +174,23 @@ export function judge(
   detail: string,
 ): Verdict {
   const pass = op === '>=' ? value >= target : op === '<=' ? value <= target : value === target;
-  return { name, pass: Number.isFinite(value) && pass, value: show(value), target: `${op} ${show(target)}`, detail };
+  return {
+    name,
+    pass: Number.isFinite(value) && pass,
+    value: show(value),
+    target: `${op} ${show(target)}`,
+    detail,
+  };
 }
 
 /** The verdicts as table rows, after the figures they judge. */
 export const verdictRows = (verdicts: readonly Verdict[]): Row[] =>
-  verdicts.map((v) => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' }));
+  verdicts.map((v) => ({
+    figure: `VERDICT ${v.name}`,
+    value: v.value,
+    ratio: v.target,
+    verdict: v.pass ? 'PASS' : 'FAIL',
+  }));
 
 export interface Section {
   title: string;
@@ -209,7 +231,8 @@ export function renderMarkdown(sections: readonly Section[]): string {
   for (const s of sections) {
     out.push(row([`**${s.title}**`, '', '', '', '']));
     if (s.note) out.push(row([s.note, '', '', '', '']));
-    for (const r of s.rows) out.push(row([r.figure, r.value, r.baseline ?? '', r.ratio ?? '', r.verdict ?? '']));
+    for (const r of s.rows)
+      out.push(row([r.figure, r.value, r.baseline ?? '', r.ratio ?? '', r.verdict ?? '']));
   }
   return out.join('\n');
 }
@@ -218,7 +241,10 @@ export function renderMarkdown(sections: readonly Section[]): string {
  * Which benchmarks a command line asks for: every one when it names none, else those it names,
  * in the order they are registered. Arguments starting with `--` are options, not names.
  */
-export function selectBenchmarks<B extends { name: string }>(all: readonly B[], args: readonly string[]): { selected: B[]; unknown: string[] } {
+export function selectBenchmarks<B extends { name: string }>(
+  all: readonly B[],
+  args: readonly string[],
+): { selected: B[]; unknown: string[] } {
   const names = args.filter((a) => !a.startsWith('--'));
   const known = new Set(all.map((b) => b.name));
   const unknown = names.filter((n) => !known.has(n));

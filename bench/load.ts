@@ -116,8 +116,18 @@ export function routeRows(label: string, f: RouteFigures, base: RouteFigures): R
       baseline: fmt.rate(base.perSecond),
       ratio: pct(f.perSecond, base.perSecond),
     },
-    { figure: `${label}: latency p50`, value: fmt.ms(f.p50Ms), baseline: fmt.ms(base.p50Ms), ratio: times(f.p50Ms, base.p50Ms) },
-    { figure: `${label}: latency p99`, value: fmt.ms(f.p99Ms), baseline: fmt.ms(base.p99Ms), ratio: times(f.p99Ms, base.p99Ms) },
+    {
+      figure: `${label}: latency p50`,
+      value: fmt.ms(f.p50Ms),
+      baseline: fmt.ms(base.p50Ms),
+      ratio: times(f.p50Ms, base.p50Ms),
+    },
+    {
+      figure: `${label}: latency p99`,
+      value: fmt.ms(f.p99Ms),
+      baseline: fmt.ms(base.p99Ms),
+      ratio: times(f.p99Ms, base.p99Ms),
+    },
     {
       figure: `${label}: errors / timeouts / non-2xx`,
       value: `${f.errors} / ${f.timeouts} / ${f.non2xx}`,
@@ -146,7 +156,12 @@ export interface Verification {
 }
 
 export function verificationVerdict(v: Verification): Verdict {
-  const pass = v.created > 0 && v.found === v.created && v.withCreatedEvent === v.created && v.approvedWithEvents === v.approved && v.chainsOk;
+  const pass =
+    v.created > 0 &&
+    v.found === v.created &&
+    v.withCreatedEvent === v.created &&
+    v.approvedWithEvents === v.approved &&
+    v.chainsOk;
   return {
     name: 'every created request stored with its audit events; audit chains verify',
     pass,
@@ -171,11 +186,21 @@ interface Server {
 /** `npm start` in its own process, on an ephemeral loopback port, with a fresh data folder. */
 async function startServer(dataDir: string): Promise<Server> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(REPO, 'functions', 'entry', 'local.ts')], {
-    cwd: REPO,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', MESHGATE_BACKEND: 'embedded', MESHGATE_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [require.resolve('tsx/cli'), join(REPO, 'functions', 'entry', 'local.ts')],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        MESHGATE_BACKEND: 'embedded',
+        MESHGATE_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const keep = (line: string) => {
     output.push(line);
@@ -189,7 +214,10 @@ async function startServer(dataDir: string): Promise<Server> {
     }),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not listen within ${CONFIG.startSeconds} s`)), CONFIG.startSeconds * 1000);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not listen within ${CONFIG.startSeconds} s`)),
+      CONFIG.startSeconds * 1000,
+    );
     let pending = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
@@ -203,10 +231,16 @@ async function startServer(dataDir: string): Promise<Server> {
         }
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').forEach(keep));
+    child
+      .stderr!.setEncoding('utf8')
+      .on('data', (chunk: string) => chunk.split('\n').forEach(keep));
     void exit.then(() => {
       clearTimeout(timer);
-      reject(new Error(`the server exited (${exited}) before listening: ${output.slice(-10).join(' | ')}`));
+      reject(
+        new Error(
+          `the server exited (${exited}) before listening: ${output.slice(-10).join(' | ')}`,
+        ),
+      );
     });
   });
   return {
@@ -224,10 +258,20 @@ async function startServer(dataDir: string): Promise<Server> {
   };
 }
 
-async function api(url: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function api(
+  url: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the load test reads whatever the API answers
+): Promise<{ status: number; json: any }> {
   const res = await fetch(url + path, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -241,7 +285,11 @@ async function api(url: string, token: string | null, method: string, path: stri
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -260,7 +308,11 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => P
 // ---------------------------------------------------------------------------------------------
 
 /** One autocannon run, bounded by `amount` requests and `seconds` of time (stopped when it runs out). */
-async function cannon(url: string, bound: { amount: number; seconds: number }, requests: autocannon.Request[]): Promise<RouteFigures> {
+async function cannon(
+  url: string,
+  bound: { amount: number; seconds: number },
+  requests: autocannon.Request[],
+): Promise<RouteFigures> {
   let stoppedByTime = false;
   let timer: NodeJS.Timeout | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -311,7 +363,10 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       {
         method: 'GET',
         headers: auth('alice'),
-        setupRequest: (req) => ({ ...req, path: `/v1/products?q=${CONFIG.searches[q++ % CONFIG.searches.length]}` }),
+        setupRequest: (req) => ({
+          ...req,
+          path: `/v1/products?q=${CONFIG.searches[q++ % CONFIG.searches.length]}`,
+        }),
       },
     ];
 
@@ -321,11 +376,15 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
 
     log('baseline: GET /health');
     const health = await cannon(url, CONFIG.health, healthRequests);
-    log(`  ${fmt.rate(health.perSecond)}, p50 ${fmt.ms(health.p50Ms)}, p99 ${fmt.ms(health.p99Ms)}`);
+    log(
+      `  ${fmt.rate(health.perSecond)}, p50 ${fmt.ms(health.p50Ms)}, p99 ${fmt.ms(health.p99Ms)}`,
+    );
 
     log('catalog search: GET /v1/products?q=...');
     const search = await cannon(url, CONFIG.search, searchRequests);
-    log(`  ${fmt.rate(search.perSecond)}, p50 ${fmt.ms(search.p50Ms)}, p99 ${fmt.ms(search.p99Ms)}`);
+    log(
+      `  ${fmt.rate(search.perSecond)}, p50 ${fmt.ms(search.p50Ms)}, p99 ${fmt.ms(search.p99Ms)}`,
+    );
 
     log('request creation: POST /v1/requests');
     const created: Created[] = [];
@@ -346,17 +405,30 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
             duration: { value: 7, unit: 'days' },
             purpose: `Load benchmark request ${i}`,
           };
-          return { ...req, path: '/v1/requests', headers: { ...auth(consumer), 'content-type': 'application/json' }, body: JSON.stringify(body) };
+          return {
+            ...req,
+            path: '/v1/requests',
+            headers: { ...auth(consumer), 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          };
         },
         onResponse: (status, body, context) => {
           const c = context as { consumer: string; owner: string };
-          if (status === 201) created.push({ id: (JSON.parse(body) as { id: string }).id, consumer: c.consumer, owner: c.owner });
-          else if (createFailures.length < 5) createFailures.push(`${status} ${body.slice(0, 200)}`);
+          if (status === 201)
+            created.push({
+              id: (JSON.parse(body) as { id: string }).id,
+              consumer: c.consumer,
+              owner: c.owner,
+            });
+          else if (createFailures.length < 5)
+            createFailures.push(`${status} ${body.slice(0, 200)}`);
         },
       },
     ];
     const create = await cannon(url, CONFIG.create, createRequests);
-    log(`  ${fmt.rate(create.perSecond)}, p50 ${fmt.ms(create.p50Ms)}, p99 ${fmt.ms(create.p99Ms)}; ${created.length} created`);
+    log(
+      `  ${fmt.rate(create.perSecond)}, p50 ${fmt.ms(create.p50Ms)}, p99 ${fmt.ms(create.p99Ms)}; ${created.length} created`,
+    );
     if (createFailures.length) log(`  failures: ${createFailures.join(' | ')}`);
 
     log(`approval: POST /v1/requests/{id}/approve (${created.length} requests, by their owners)`);
@@ -382,12 +454,23 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         onResponse: (status, body, context) => {
           const { id } = context as { id?: string };
           if (status === 200 && id) approved.add(id);
-          else if (approveFailures.length < 5) approveFailures.push(`${status} ${body.slice(0, 200)}`);
+          else if (approveFailures.length < 5)
+            approveFailures.push(`${status} ${body.slice(0, 200)}`);
         },
       },
     ];
-    const approve = created.length > 0 ? await cannon(url, { amount: created.length, seconds: CONFIG.approve.seconds }, approveRequests) : undefined;
-    if (approve) log(`  ${fmt.rate(approve.perSecond)}, p50 ${fmt.ms(approve.p50Ms)}, p99 ${fmt.ms(approve.p99Ms)}; ${approved.size} approved`);
+    const approve =
+      created.length > 0
+        ? await cannon(
+            url,
+            { amount: created.length, seconds: CONFIG.approve.seconds },
+            approveRequests,
+          )
+        : undefined;
+    if (approve)
+      log(
+        `  ${fmt.rate(approve.perSecond)}, p50 ${fmt.ms(approve.p50Ms)}, p99 ${fmt.ms(approve.p99Ms)}; ${approved.size} approved`,
+      );
     if (approveFailures.length) log(`  failures: ${approveFailures.join(' | ')}`);
 
     log('verifying: every created request with its history, then the audit chains');
@@ -410,8 +493,18 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     ];
     for (const [, label, f] of routes) {
       if (!f) {
-        rows.push({ figure: `${label}: not run (no request was created)`, value: '-', verdict: 'FAIL' });
-        verdicts.push({ name: `${label}: errors and non-2xx`, pass: false, value: 'not run', target: '0 of each', detail: 'no request was created to approve' });
+        rows.push({
+          figure: `${label}: not run (no request was created)`,
+          value: '-',
+          verdict: 'FAIL',
+        });
+        verdicts.push({
+          name: `${label}: errors and non-2xx`,
+          pass: false,
+          value: 'not run',
+          target: '0 of each',
+          detail: 'no request was created to approve',
+        });
         continue;
       }
       rows.push(...routeRows(label, f, health));
@@ -424,7 +517,12 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         figure: 'requests created / found with REQUEST_CREATED',
         value: `${verification.created} / ${verification.withCreatedEvent}`,
         ratio: 'all',
-        verdict: verification.withCreatedEvent === verification.created && verification.found === verification.created && verification.created > 0 ? 'PASS' : 'FAIL',
+        verdict:
+          verification.withCreatedEvent === verification.created &&
+          verification.found === verification.created &&
+          verification.created > 0
+            ? 'PASS'
+            : 'FAIL',
       },
       {
         figure: 'approvals answered 200 / recorded (APPROVAL_RECORDED, REQUEST_APPROVED)',
@@ -438,9 +536,17 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         ratio: `${verification.chains} chains, ${fmt.int(verification.chainEvents)} events`,
         verdict: verification.chainsOk ? 'PASS' : 'FAIL',
       },
-      { figure: 'server start (spawn to listening, seeded demo mesh)', value: fmt.s(server.startMs) },
+      {
+        figure: 'server start (spawn to listening, seeded demo mesh)',
+        value: fmt.s(server.startMs),
+      },
     );
-    if (dry > 0) rows.push({ figure: 'approval setups with no request left (answered 404)', value: String(dry), verdict: 'FAIL' });
+    if (dry > 0)
+      rows.push({
+        figure: 'approval setups with no request left (answered 404)',
+        value: String(dry),
+        verdict: 'FAIL',
+      });
 
     return {
       name: 'load',
@@ -467,16 +573,37 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
 }
 
 /** Reads every created request back, waits (bounded) for fulfilment to settle, and verifies the chains. */
-async function verify(url: string, tokens: Record<string, string>, created: readonly Created[], approved: ReadonlySet<string>, log: (msg: string) => void): Promise<Verification> {
+async function verify(
+  url: string,
+  tokens: Record<string, string>,
+  created: readonly Created[],
+  approved: ReadonlySet<string>,
+  log: (msg: string) => void,
+): Promise<Verification> {
   type Read = { status: number; json: { status?: string; history?: Array<{ type: string }> } };
-  const read = (i: number) => api(url, tokens[created[i]!.consumer]!, 'GET', `/v1/requests/${created[i]!.id}`) as Promise<Read>;
+  const read = (i: number) =>
+    api(
+      url,
+      tokens[created[i]!.consumer]!,
+      'GET',
+      `/v1/requests/${created[i]!.id}`,
+    ) as Promise<Read>;
   const all = created.map((_, i) => i);
   const reads = await pool(all, CONFIG.connections, read);
   // The worker grants approved requests in the background: give it a bounded time to finish,
   // reading again only those still on their way.
   const t0 = Date.now();
-  const unsettled = () => all.filter((i) => approved.has(created[i]!.id) && !['ACTIVE', 'FAILED'].includes(reads[i]!.json?.status ?? ''));
-  for (let left = unsettled(); left.length > 0 && Date.now() - t0 < CONFIG.settleSeconds * 1000; left = unsettled()) {
+  const unsettled = () =>
+    all.filter(
+      (i) =>
+        approved.has(created[i]!.id) &&
+        !['ACTIVE', 'FAILED'].includes(reads[i]!.json?.status ?? ''),
+    );
+  for (
+    let left = unsettled();
+    left.length > 0 && Date.now() - t0 < CONFIG.settleSeconds * 1000;
+    left = unsettled()
+  ) {
     await new Promise((r) => setTimeout(r, 1000));
     const again = await pool(left, CONFIG.connections, read);
     left.forEach((i, k) => (reads[i] = again[k]!));

@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
-import { ALL_DOMAINS, CLASSIFICATIONS, type Classification, type Membership, type Role } from '../functions/domain/model';
+import {
+  ALL_DOMAINS,
+  CLASSIFICATIONS,
+  type Classification,
+  type Membership,
+  type Role,
+} from '../functions/domain/model';
 import { CasbinPolicyEngine, parsePolicy, type PolicySource } from '../functions/policy/engine';
 import type { PolicyQuery } from '../functions/ports/policy';
 import {
@@ -72,7 +78,12 @@ interface Mesh {
 
 const domainId = (i: number) => `d${String(i).padStart(4, '0')}`;
 
-const CLASS_WEIGHTS: Record<Classification, number> = { public: 30, internal: 35, confidential: 20, restricted: 15 };
+const CLASS_WEIGHTS: Record<Classification, number> = {
+  public: 30,
+  internal: 35,
+  confidential: 20,
+  restricted: 15,
+};
 
 /** One domain policy line (sub, obj, act, eft); the domain field is added by the caller. */
 function domainLine(rng: Rng, products: Product[]): [string, string, string, string] {
@@ -97,9 +108,19 @@ function domainLine(rng: Rng, products: Product[]): [string, string, string, str
     })
   ) {
     case 'grant':
-      return [rng.pick(['role:owner', 'role:steward']), product(), rng.pick(['read', 'revoke', 'retry', 'approve:owner']), 'allow'];
+      return [
+        rng.pick(['role:owner', 'role:steward']),
+        product(),
+        rng.pick(['read', 'revoke', 'retry', 'approve:owner']),
+        'allow',
+      ];
     case 'requester':
-      return ['rel:requester', product(), rng.pick(['read', 'cancel', 'revoke']), rng.chance(0.3) ? 'deny' : 'allow'];
+      return [
+        'rel:requester',
+        product(),
+        rng.pick(['read', 'cancel', 'revoke']),
+        rng.chance(0.3) ? 'deny' : 'allow',
+      ];
     case 'blocked':
       return ['*', product(), 'request', 'deny'];
     case 'auto':
@@ -117,9 +138,19 @@ function domainLine(rng: Rng, products: Product[]): [string, string, string, str
     case 'explain':
       return ['role:steward', rng.chance(0.5) ? '*' : product(), 'policy:explain', 'allow'];
     case 'approveCompliance':
-      return [rng.pick(['role:owner', 'role:steward']), product(), 'approve:compliance', rng.chance(0.5) ? 'allow' : 'deny'];
+      return [
+        rng.pick(['role:owner', 'role:steward']),
+        product(),
+        'approve:compliance',
+        rng.chance(0.5) ? 'allow' : 'deny',
+      ];
     case 'roleRequest':
-      return [rng.pick(['role:owner', 'role:steward', 'role:auditor']), product(), 'request', 'allow'];
+      return [
+        rng.pick(['role:owner', 'role:steward', 'role:auditor']),
+        product(),
+        'request',
+        'allow',
+      ];
     case 'publicRead': {
       const pub = products.filter((p) => p.classification === 'public');
       return ['*', (pub.length > 0 ? rng.pick(pub) : rng.pick(products)).id, 'read', 'allow'];
@@ -174,15 +205,25 @@ export function generateMesh(
       while (lines.size < n) lines.add(lineText(id, wildcardLine(rng, products)));
     }
     for (let attempts = 0; lines.size < opts.linesPerDomain; attempts++) {
-      if (attempts > opts.linesPerDomain * 100) throw new Error(`could not generate ${opts.linesPerDomain} distinct lines for ${id}`);
+      if (attempts > opts.linesPerDomain * 100)
+        throw new Error(`could not generate ${opts.linesPerDomain} distinct lines for ${id}`);
       lines.add(lineText(id, domainLine(rng, products)));
     }
     const header = [`# Synthetic domain ${id}: ${products.length} products.`];
     if (rng.chance(0.1)) header.push(`p2, ${id}, max-duration-hours, ${rng.pick([168, 336, 720])}`);
-    sources.push({ source: `policies/domains/${id}.csv`, text: [...header, ...lines].join('\n') + '\n', domain: id });
+    sources.push({
+      source: `policies/domains/${id}.csv`,
+      text: [...header, ...lines].join('\n') + '\n',
+      domain: id,
+    });
 
     const members: string[] = [];
-    const roles: Role[] = ['owner', ...(rng.chance(0.5) ? (['owner'] as const) : []), 'steward', ...(rng.chance(0.5) ? (['steward'] as const) : [])];
+    const roles: Role[] = [
+      'owner',
+      ...(rng.chance(0.5) ? (['owner'] as const) : []),
+      'steward',
+      ...(rng.chance(0.5) ? (['steward'] as const) : []),
+    ];
     if (rng.chance(0.05)) roles.push('compliance');
     for (const role of roles) {
       const user = rng.pick(users);
@@ -192,7 +233,11 @@ export function generateMesh(
   }
 
   const globalUsers: string[] = [];
-  for (const [role, n] of [['compliance', 5], ['auditor', 5], ['admin', 3]] as const) {
+  for (const [role, n] of [
+    ['compliance', 5],
+    ['auditor', 5],
+    ['admin', 3],
+  ] as const) {
     for (let k = 0; k < n; k++) {
       const user = rng.pick(users);
       if (addMembership(user, role, ALL_DOMAINS)) globalUsers.push(user);
@@ -202,7 +247,10 @@ export function generateMesh(
   // The lines as the engine parses them (parsePolicy also enforces that a domain file only speaks
   // for its own domain, so a generator mistake fails here rather than skewing the figures).
   const parsed = sources.map((s) => parsePolicy(s));
-  const pLines = parsed.flat().filter((l) => l.ptype === 'p').map((l) => l.tokens);
+  const pLines = parsed
+    .flat()
+    .filter((l) => l.ptype === 'p')
+    .map((l) => l.tokens);
   const globalPLines = parsed[0]!.filter((l) => l.ptype === 'p').length;
   return { label, domains, users, globalUsers, memberships, sources, pLines, globalPLines };
 }
@@ -309,7 +357,8 @@ class Reference {
         if (!(pAct === act || pAct === '*')) continue;
         if (!(pDom === '*' || pDom === dom)) continue;
         if (!(pObj === '*' || pObj === obj || pObj === cls)) continue;
-        if (!(pSub === '*' || pSub === rel || this.g(sub, pSub!, dom) || this.g(sub, pSub!, '*'))) continue;
+        if (!(pSub === '*' || pSub === rel || this.g(sub, pSub!, dom) || this.g(sub, pSub!, '*')))
+          continue;
         if (pEft === 'allow') allow = true;
         else deny = true;
       }
@@ -326,16 +375,19 @@ async function loadMeshgate(model: string, mesh: Mesh) {
   const t0 = process.hrtime.bigint();
   const engine = await CasbinPolicyEngine.load(model, mesh.sources, mesh.memberships);
   const ms = elapsedMs(t0);
-  if (engine.loadFailure) throw new Error(`the Meshgate engine refused the ${mesh.label} mesh: ${engine.loadFailure}`);
+  if (engine.loadFailure)
+    throw new Error(`the Meshgate engine refused the ${mesh.label} mesh: ${engine.loadFailure}`);
   return { engine, ms };
 }
 
 async function loadNaive(model: string, mesh: Mesh) {
   const t0 = process.hrtime.bigint();
   const enforcer = await newEnforcer(newModelFromString(model));
-  if (!(await enforcer.addNamedPolicies('p', mesh.pLines))) throw new Error('the naive enforcer refused the p lines');
+  if (!(await enforcer.addNamedPolicies('p', mesh.pLines)))
+    throw new Error('the naive enforcer refused the p lines');
   const g = mesh.memberships.map((m) => [m.user, `role:${m.role}`, m.domain]);
-  if (!(await enforcer.addNamedGroupingPolicies('g', g))) throw new Error('the naive enforcer refused the memberships');
+  if (!(await enforcer.addNamedGroupingPolicies('g', g)))
+    throw new Error('the naive enforcer refused the memberships');
   return { enforcer, ms: elapsedMs(t0) };
 }
 
@@ -441,19 +493,25 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   const smallWarm = generateQueries(small, warmup, CONFIG.seed + 6);
   const smallTimed = generateQueries(small, timed, CONFIG.seed + 7);
 
-  log(`loading the Meshgate engine (${fmt.int(large.pLines.length)} p lines, ${large.domains.length} domains)`);
+  log(
+    `loading the Meshgate engine (${fmt.int(large.pLines.length)} p lines, ${large.domains.length} domains)`,
+  );
   const heap0 = heapUsed();
   const mg = await loadMeshgate(model, large);
   const heap1 = heapUsed();
   log(`  ${fmt.s(mg.ms)}; loading the naive enforcer`);
   const naive = await loadNaive(model, large);
   const heap2 = heapUsed();
-  log(`  ${fmt.s(naive.ms)}; loading the small mesh (${fmt.int(small.pLines.length)} p lines, ${small.domains.length} domains)`);
+  log(
+    `  ${fmt.s(naive.ms)}; loading the small mesh (${fmt.int(small.pLines.length)} p lines, ${small.domains.length} domains)`,
+  );
   const mgSmall = await loadMeshgate(model, small);
 
   // 1. Same answers. The reference evaluator checks thousands of queries quickly; any query on
   // which it and the engine differ is put to the naive enforcer, which has the last word.
-  log(`checking ${fmt.int(check.length + smallCheck.length)} decisions against the reference evaluator`);
+  log(
+    `checking ${fmt.int(check.length + smallCheck.length)} decisions against the reference evaluator`,
+  );
   const differ: { mesh: Mesh; q: PolicyQuery; meshgate: boolean; reference: boolean }[] = [];
   for (const [mesh, engine, qs] of [
     [large, mg.engine, check],
@@ -468,11 +526,21 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   }
   const allowRate = check.filter((q) => mg.engine.decide(q).allowed).length / check.length;
   if (differ.length > 0) {
-    log(`${differ.length} decisions differ from the reference; asking node-casbin about the first few`);
-    const smallNaive = differ.some((d) => d.mesh === small) ? await loadNaive(model, small) : undefined;
+    log(
+      `${differ.length} decisions differ from the reference; asking node-casbin about the first few`,
+    );
+    const smallNaive = differ.some((d) => d.mesh === small)
+      ? await loadNaive(model, small)
+      : undefined;
     const confirmed = differ.slice(0, 10).map((d) => {
       const e = d.mesh === large ? naive.enforcer : smallNaive!.enforcer;
-      return { mesh: d.mesh.label, request: describe(d.q), meshgate: d.meshgate, reference: d.reference, naive: naiveAllowed(e, d.q) };
+      return {
+        mesh: d.mesh.label,
+        request: describe(d.q),
+        meshgate: d.meshgate,
+        reference: d.reference,
+        naive: naiveAllowed(e, d.q),
+      };
     });
     const real = confirmed.filter((c) => c.naive !== c.meshgate);
     if (real.length > 0) {
@@ -481,14 +549,23 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         confirmed,
       );
     }
-    throw new Error(`the bench's reference evaluator is wrong (node-casbin sides with Meshgate): ${JSON.stringify(confirmed.slice(0, 3))}`);
+    throw new Error(
+      `the bench's reference evaluator is wrong (node-casbin sides with Meshgate): ${JSON.stringify(confirmed.slice(0, 3))}`,
+    );
   }
 
   // 2. The naive enforcer, timed, every answer compared with the engine's and the reference's.
-  log(`timing the naive enforcer (up to ${CONFIG.naive.maxTimed} decisions or ${CONFIG.naive.budgetMs / 1000} s)`);
+  log(
+    `timing the naive enforcer (up to ${CONFIG.naive.maxTimed} decisions or ${CONFIG.naive.budgetMs / 1000} s)`,
+  );
   const largeRef = new Reference(large);
   const naiveNs: number[] = [];
-  const disagreements: { request: string; meshgate: boolean; naive: boolean; reference: boolean }[] = [];
+  const disagreements: {
+    request: string;
+    meshgate: boolean;
+    naive: boolean;
+    reference: boolean;
+  }[] = [];
   const tNaive = process.hrtime.bigint();
   let naiveChecked = 0;
   for (let i = 0; i < check.length; i++) {
@@ -500,11 +577,16 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     naiveChecked++;
     const meshgate = mg.engine.decide(q).allowed;
     const reference = largeRef.allowed(q);
-    if (allowed !== meshgate || allowed !== reference) disagreements.push({ request: describe(q), meshgate, naive: allowed, reference });
+    if (allowed !== meshgate || allowed !== reference)
+      disagreements.push({ request: describe(q), meshgate, naive: allowed, reference });
     if (i >= CONFIG.naive.warmup) naiveNs.push(ns);
     if (disagreements.length >= 5) break;
     const spent = elapsedMs(tNaive);
-    if (naiveNs.length >= CONFIG.naive.maxTimed || (naiveNs.length >= CONFIG.naive.minTimed && spent >= CONFIG.naive.budgetMs)) break;
+    if (
+      naiveNs.length >= CONFIG.naive.maxTimed ||
+      (naiveNs.length >= CONFIG.naive.minTimed && spent >= CONFIG.naive.budgetMs)
+    )
+      break;
   }
   const naiveMs = elapsedMs(tNaive);
   if (disagreements.length > 0) {
@@ -520,7 +602,9 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
 
   // 3. The engine, at 100k lines and at 10k lines, interleaved in blocks so both see the same
   // machine conditions (JIT state, GC pressure, noisy neighbours).
-  log(`timing the Meshgate engine (${fmt.int(timed)} decisions at each size, after ${fmt.int(warmup)} warm-up)`);
+  log(
+    `timing the Meshgate engine (${fmt.int(timed)} decisions at each size, after ${fmt.int(warmup)} warm-up)`,
+  );
   const { ns: timings, cpuShare } = timeInterleaved(
     [
       { engine: mg.engine, warmup: largeWarm, timed: largeTimed },
@@ -536,7 +620,9 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   const linesAsked = largeTimed.map((q) => mg.engine.candidates(q).length);
   const fit = fitPerLine(linesAsked, largeNs);
   const bands = byLineBand(linesAsked, largeNs);
-  const slow = [...largeNs].map((ns, i) => ({ ns, i })).filter((x) => x.ns / 1000 > CONFIG.targets.p99Us);
+  const slow = [...largeNs]
+    .map((ns, i) => ({ ns, i }))
+    .filter((x) => x.ns / 1000 > CONFIG.targets.p99Us);
   const slowLines = slow.map((x) => linesAsked[x.i]!);
 
   const speedupP50 = N.p50 / L.p50;
@@ -546,7 +632,10 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   const verdicts: Verdict[] = [
     {
       name: 'decision p99 at >= 100k lines / 1,000 domains',
-      pass: L.p99 <= CONFIG.targets.p99Us && large.pLines.length >= 100_000 && large.domains.length >= 1_000,
+      pass:
+        L.p99 <= CONFIG.targets.p99Us &&
+        large.pLines.length >= 100_000 &&
+        large.domains.length >= 1_000,
       value: fmt.us(L.p99),
       target: `<= ${CONFIG.targets.p99Us} us`,
       detail: `p99 ${L.p99.toFixed(1)} us over ${fmt.int(L.n)} decisions, ${fmt.int(large.pLines.length)} p lines, ${large.domains.length} domains`,
@@ -567,7 +656,8 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     },
   ];
 
-  const meshDesc = (m: Mesh) => `${fmt.int(m.pLines.length)} p lines, ${fmt.int(m.domains.length)} domains`;
+  const meshDesc = (m: Mesh) =>
+    `${fmt.int(m.pLines.length)} p lines, ${fmt.int(m.domains.length)} domains`;
   const rows: Row[] = [
     { figure: 'mesh (Meshgate | naive)', value: meshDesc(large), baseline: 'same lines' },
     {
@@ -575,8 +665,18 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       value: `${fmt.int(large.users.length)} users, ${fmt.int(large.memberships.length)} memberships`,
       baseline: 'same',
     },
-    { figure: 'load time', value: fmt.s(mg.ms), baseline: fmt.s(naive.ms), ratio: fmt.x(mg.ms / naive.ms) },
-    { figure: 'heap used by the loaded policy', value: fmt.mb(heap1 - heap0), baseline: fmt.mb(heap2 - heap1), ratio: fmt.x((heap1 - heap0) / (heap2 - heap1)) },
+    {
+      figure: 'load time',
+      value: fmt.s(mg.ms),
+      baseline: fmt.s(naive.ms),
+      ratio: fmt.x(mg.ms / naive.ms),
+    },
+    {
+      figure: 'heap used by the loaded policy',
+      value: fmt.mb(heap1 - heap0),
+      baseline: fmt.mb(heap2 - heap1),
+      ratio: fmt.x((heap1 - heap0) / (heap2 - heap1)),
+    },
     {
       figure: 'same answers (allow/deny)',
       value: `${fmt.int(check.length + smallCheck.length)} vs reference`,
@@ -590,39 +690,85 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       value: `mean ${(linesAsked.reduce((a, b) => a + b, 0) / linesAsked.length).toFixed(1)}, p99 ${percentile(linesAsked, 99)}, max ${Math.max(...linesAsked)}`,
       baseline: fmt.int(large.pLines.length),
     },
-    { figure: 'decision p50', value: fmt.us(L.p50), baseline: fmt.us(N.p50), ratio: `${fmt.x(speedupP50)} faster` },
-    { figure: 'decision p90', value: fmt.us(L.p90), baseline: fmt.us(N.p90), ratio: `${fmt.x(N.p90 / L.p90)} faster` },
+    {
+      figure: 'decision p50',
+      value: fmt.us(L.p50),
+      baseline: fmt.us(N.p50),
+      ratio: `${fmt.x(speedupP50)} faster`,
+    },
+    {
+      figure: 'decision p90',
+      value: fmt.us(L.p90),
+      baseline: fmt.us(N.p90),
+      ratio: `${fmt.x(N.p90 / L.p90)} faster`,
+    },
     {
       figure: 'decision p99',
       value: fmt.us(L.p99),
       baseline: fmt.us(N.p99),
       ratio: `target <= ${CONFIG.targets.p99Us} us`,
     },
-    { figure: 'decision p99.9 / max', value: `${fmt.us(L.p999)} / ${fmt.us(L.max)}`, baseline: `- / ${fmt.us(N.max)}` },
-    { figure: 'decision mean', value: fmt.us(L.mean), baseline: fmt.us(N.mean), ratio: `${fmt.x(speedupMean)} faster` },
-    { figure: 'decisions/s (one core, 1/mean)', value: fmt.rate(L.perSecond), baseline: fmt.rate(N.perSecond) },
-    { figure: 'timed decisions (timer cost each)', value: fmt.int(L.n), baseline: fmt.int(N.n), ratio: `timer ${timerNs.toFixed(0)} ns` },
+    {
+      figure: 'decision p99.9 / max',
+      value: `${fmt.us(L.p999)} / ${fmt.us(L.max)}`,
+      baseline: `- / ${fmt.us(N.max)}`,
+    },
+    {
+      figure: 'decision mean',
+      value: fmt.us(L.mean),
+      baseline: fmt.us(N.mean),
+      ratio: `${fmt.x(speedupMean)} faster`,
+    },
+    {
+      figure: 'decisions/s (one core, 1/mean)',
+      value: fmt.rate(L.perSecond),
+      baseline: fmt.rate(N.perSecond),
+    },
+    {
+      figure: 'timed decisions (timer cost each)',
+      value: fmt.int(L.n),
+      baseline: fmt.int(N.n),
+      ratio: `timer ${timerNs.toFixed(0)} ns`,
+    },
     {
       figure: 'CPU share of this process while timing',
       value: `${(cpuShare * 100).toFixed(0)} %`,
       ratio: cpuShare < 0.9 ? 'machine busy: tail inflated' : '',
     },
-    { figure: 'cost model (fit): fixed + per line', value: `${fmt.us(fit.fixedUs)} + ${fmt.us(fit.perLineUs)}/line` },
+    {
+      figure: 'cost model (fit): fixed + per line',
+      value: `${fmt.us(fit.fixedUs)} + ${fmt.us(fit.perLineUs)}/line`,
+    },
     {
       figure: `decisions over ${CONFIG.targets.p99Us} us`,
       value: `${((slow.length / L.n) * 100).toFixed(2)} %`,
       ratio: slow.length > 0 ? `their lines: median ${percentile(slowLines, 50)}` : '',
     },
     { figure: `small mesh: ${meshDesc(small)}`, value: `load ${fmt.s(mgSmall.ms)}` },
-    { figure: 'small mesh decision p50', value: fmt.us(S.p50), baseline: `100k: ${fmt.us(L.p50)}`, ratio: `${fmt.x(flat)} (100k/10k)` },
-    { figure: 'small mesh decision p99', value: fmt.us(S.p99), baseline: `100k: ${fmt.us(L.p99)}`, ratio: `${fmt.x(L.p99 / S.p99)} (100k/10k)` },
+    {
+      figure: 'small mesh decision p50',
+      value: fmt.us(S.p50),
+      baseline: `100k: ${fmt.us(L.p50)}`,
+      ratio: `${fmt.x(flat)} (100k/10k)`,
+    },
+    {
+      figure: 'small mesh decision p99',
+      value: fmt.us(S.p99),
+      baseline: `100k: ${fmt.us(L.p99)}`,
+      ratio: `${fmt.x(L.p99 / S.p99)} (100k/10k)`,
+    },
     ...bands.map((b) => ({
       figure: `  decisions over ${b.lines} lines`,
       value: `p50 ${fmt.us(b.p50Us)}`,
       baseline: `p99 ${fmt.us(b.p99Us)}`,
       ratio: `${(b.share * 100).toFixed(1)} % of decisions`,
     })),
-    ...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })),
+    ...verdicts.map((v): Row => ({
+      figure: `VERDICT ${v.name}`,
+      value: v.value,
+      ratio: v.target,
+      verdict: v.pass ? 'PASS' : 'FAIL',
+    })),
   ];
 
   const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
@@ -636,12 +782,31 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       config: CONFIG,
       timerOverheadNs: timerNs,
       mesh: {
-        large: { pLines: large.pLines.length, globalPLines: large.globalPLines, domains: large.domains.length, wildcardDomains: large.domains.filter((d) => d.wildcard).length, users: large.users.length, memberships: large.memberships.length },
-        small: { pLines: small.pLines.length, globalPLines: small.globalPLines, domains: small.domains.length, wildcardDomains: small.domains.filter((d) => d.wildcard).length, users: small.users.length, memberships: small.memberships.length },
+        large: {
+          pLines: large.pLines.length,
+          globalPLines: large.globalPLines,
+          domains: large.domains.length,
+          wildcardDomains: large.domains.filter((d) => d.wildcard).length,
+          users: large.users.length,
+          memberships: large.memberships.length,
+        },
+        small: {
+          pLines: small.pLines.length,
+          globalPLines: small.globalPLines,
+          domains: small.domains.length,
+          wildcardDomains: small.domains.filter((d) => d.wildcard).length,
+          users: small.users.length,
+          memberships: small.memberships.length,
+        },
       },
       load: { meshgateMs: mg.ms, naiveMs: naive.ms, meshgateSmallMs: mgSmall.ms },
       heapMB: { meshgate: mb(heap1 - heap0), naive: mb(heap2 - heap1), afterLoads: mb(heap2) },
-      agreement: { referenceChecked: check.length + smallCheck.length, naiveChecked, differ: 0, allowedShare: allowRate },
+      agreement: {
+        referenceChecked: check.length + smallCheck.length,
+        naiveChecked,
+        differ: 0,
+        allowedShare: allowRate,
+      },
       latencyUs: { meshgate: L, naive: N, meshgateSmall: S },
       speedup: { p50: speedupP50, mean: speedupMean, p90: N.p90 / L.p90, p99: N.p99 / L.p99 },
       flatRatio: { p50: flat, p99: L.p99 / S.p99, mean: L.mean / S.mean },

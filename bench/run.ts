@@ -6,7 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchAbort, renderMarkdown, renderTable, selectBenchmarks, type Benchmark, type BenchResult, type Section } from './lib';
+import {
+  BenchAbort,
+  renderMarkdown,
+  renderTable,
+  selectBenchmarks,
+  type Benchmark,
+  type BenchResult,
+  type Section,
+} from './lib';
 import { authzBenchmark } from './authz';
 import { bundleBenchmark } from './bundles';
 import { exportBenchmark } from './export';
@@ -16,7 +24,15 @@ import { policyBenchmark } from './policy';
 import { webBenchmark } from './web';
 
 /** Add a benchmark here to have it run, printed and reported. */
-const BENCHMARKS: Benchmark[] = [policyBenchmark, lakeFormationBenchmark, exportBenchmark, loadBenchmark, authzBenchmark, bundleBenchmark, webBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  policyBenchmark,
+  lakeFormationBenchmark,
+  exportBenchmark,
+  loadBenchmark,
+  authzBenchmark,
+  bundleBenchmark,
+  webBenchmark,
+];
 
 const RESULTS_DIR = join(__dirname, 'results');
 
@@ -32,7 +48,9 @@ interface Outcome {
 async function main(args: string[]): Promise<number> {
   const { selected, unknown } = selectBenchmarks(BENCHMARKS, args);
   if (unknown.length > 0) {
-    console.error(`Unknown benchmark ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')} (none named: all).`);
+    console.error(
+      `Unknown benchmark ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')} (none named: all).`,
+    );
     return 2;
   }
   const started = new Date();
@@ -48,10 +66,14 @@ async function main(args: string[]): Promise<number> {
     totalMemoryMB: Math.round(totalmem() / 1024 / 1024),
     loadAverageAtStart: loadavg(),
   };
-  console.log(`Meshgate benchmarks (${selected.map((b) => b.name).join(', ')}): node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.platform} ${machine.arch}`);
+  console.log(
+    `Meshgate benchmarks (${selected.map((b) => b.name).join(', ')}): node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.platform} ${machine.arch}`,
+  );
   const [load1] = machine.loadAverageAtStart;
   if (load1! > machine.cores / 2) {
-    console.log(`Note: load average ${load1!.toFixed(2)} on ${machine.cores} cores; other work on this machine inflates the latency tails.`);
+    console.log(
+      `Note: load average ${load1!.toFixed(2)} on ${machine.cores} cores; other work on this machine inflates the latency tails.`,
+    );
   }
 
   const outcomes: Outcome[] = [];
@@ -61,7 +83,13 @@ async function main(args: string[]): Promise<number> {
     const log = (msg: string) => console.error(`[${bench.name} ${seconds().toFixed(1)}s] ${msg}`);
     try {
       const result = await bench.run(log);
-      outcomes.push({ name: bench.name, title: bench.title, status: 'ok', seconds: seconds(), result });
+      outcomes.push({
+        name: bench.name,
+        title: bench.title,
+        status: 'ok',
+        seconds: seconds(),
+        result,
+      });
     } catch (err) {
       const aborted = err instanceof BenchAbort;
       const e = err as Error;
@@ -78,22 +106,34 @@ async function main(args: string[]): Promise<number> {
   const sections: Section[] = outcomes.map((o) => ({
     title: `${o.result?.title ?? o.title} (${o.seconds.toFixed(1)} s)`,
     rows: o.result?.rows ?? [],
-    note: o.result ? undefined : `${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`,
+    note: o.result
+      ? undefined
+      : `${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`,
   }));
   console.log('');
   console.log(renderTable(sections));
   for (const o of outcomes.filter((x) => x.status !== 'ok')) {
-    console.log(`\n${o.name}: ${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`);
+    console.log(
+      `\n${o.name}: ${o.status === 'aborted' ? 'ABORTED' : 'ERROR'}: ${o.error!.message}`,
+    );
     const details = o.error!.details;
-    if (o.status === 'aborted') console.log(`First differences:\n${JSON.stringify(Array.isArray(details) ? details.slice(0, 5) : details, null, 2)}`);
+    if (o.status === 'aborted')
+      console.log(
+        `First differences:\n${JSON.stringify(Array.isArray(details) ? details.slice(0, 5) : details, null, 2)}`,
+      );
     else console.log(details);
   }
 
-  const verdicts = outcomes.flatMap((o) => (o.result?.verdicts ?? []).map((v) => ({ bench: o.name, ...v })));
+  const verdicts = outcomes.flatMap((o) =>
+    (o.result?.verdicts ?? []).map((v) => ({ bench: o.name, ...v })),
+  );
   const failed = verdicts.filter((v) => !v.pass);
   const broken = outcomes.filter((o) => o.status !== 'ok');
   console.log('');
-  for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.bench}: ${v.name}: ${v.value} (target ${v.target}) - ${v.detail}`);
+  for (const v of verdicts)
+    console.log(
+      `${v.pass ? 'PASS' : 'FAIL'}  ${v.bench}: ${v.name}: ${v.value} (target ${v.target}) - ${v.detail}`,
+    );
   for (const o of broken) console.log(`${o.status.toUpperCase()}  ${o.name}: ${o.error!.message}`);
   if (args.includes('--markdown')) console.log(`\n${renderMarkdown(sections)}`);
 
@@ -114,7 +154,9 @@ async function main(args: string[]): Promise<number> {
       title: o.title,
       status: o.status,
       seconds: o.seconds,
-      ...(o.result ? { rows: o.result.rows, verdicts: o.result.verdicts, figures: o.result.figures } : {}),
+      ...(o.result
+        ? { rows: o.result.rows, verdicts: o.result.verdicts, figures: o.result.figures }
+        : {}),
       ...(o.error ? { error: o.error } : {}),
     })),
   };
@@ -122,7 +164,10 @@ async function main(args: string[]): Promise<number> {
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nReport: ${relative(process.cwd(), file)} (${report.wallSeconds.toFixed(1)} s)`);
-  if (failed.length > 0) console.log(`${failed.length} of ${verdicts.length} targets FAILED (exit code stays 0: targets are reported, not enforced).`);
+  if (failed.length > 0)
+    console.log(
+      `${failed.length} of ${verdicts.length} targets FAILED (exit code stays 0: targets are reported, not enforced).`,
+    );
   return broken.length > 0 ? 1 : 0;
 }
 

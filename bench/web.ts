@@ -36,7 +36,10 @@ function sizeOf(files: string[]): Sizes {
   return files.reduce(
     (acc, f) => {
       const data = readFileSync(f);
-      return { bytes: acc.bytes + data.length, gzipBytes: acc.gzipBytes + gzipSync(data, { level: 9 }).length };
+      return {
+        bytes: acc.bytes + data.length,
+        gzipBytes: acc.gzipBytes + gzipSync(data, { level: 9 }).length,
+      };
     },
     { bytes: 0, gzipBytes: 0 },
   );
@@ -49,9 +52,20 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
   try {
     await buildWeb(appDir);
     mkdirSync(baseDir, { recursive: true });
-    await build({ ...WEB_BUILD_OPTIONS, entryPoints: { app: join(__dirname, 'fixtures', 'hello-web.tsx') }, outdir: baseDir });
-    writeFileSync(join(baseDir, 'index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hello</title><script type="module" src="/baseline/app.js"></script></head><body><div id="app"></div></body></html>');
-    const ui = sizeOf([join(appDir, 'app.js'), join(appDir, 'style.css'), join(appDir, 'index.html')]);
+    await build({
+      ...WEB_BUILD_OPTIONS,
+      entryPoints: { app: join(__dirname, 'fixtures', 'hello-web.tsx') },
+      outdir: baseDir,
+    });
+    writeFileSync(
+      join(baseDir, 'index.html'),
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hello</title><script type="module" src="/baseline/app.js"></script></head><body><div id="app"></div></body></html>',
+    );
+    const ui = sizeOf([
+      join(appDir, 'app.js'),
+      join(appDir, 'style.css'),
+      join(appDir, 'index.html'),
+    ]);
     const base = sizeOf([join(baseDir, 'app.js'), join(baseDir, 'index.html')]);
     log(`UI ${kb(ui.gzipBytes)} gzipped, baseline ${kb(base.gzipBytes)}`);
 
@@ -64,12 +78,21 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
       },
     ];
     const verdicts: Verdict[] = [
-      { name: 'web UI download (gzip)', pass: ui.gzipBytes <= CONFIG.targetGzipKB * 1024, value: kb(ui.gzipBytes), target: `<= ${CONFIG.targetGzipKB} KB`, detail: 'script, styles and HTML' },
+      {
+        name: 'web UI download (gzip)',
+        pass: ui.gzipBytes <= CONFIG.targetGzipKB * 1024,
+        value: kb(ui.gzipBytes),
+        target: `<= ${CONFIG.targetGzipKB} KB`,
+        detail: 'script, styles and HTML',
+      },
     ];
     const figures: Record<string, unknown> = { config: CONFIG, ui, baseline: base };
 
     if (!existsSync(CONFIG.chromium)) {
-      rows.push({ figure: 'page load in Chromium', value: `not measured: no browser at ${CONFIG.chromium} (apt-get install chromium, or set CHROMIUM_PATH)` });
+      rows.push({
+        figure: 'page load in Chromium',
+        value: `not measured: no browser at ${CONFIG.chromium} (apt-get install chromium, or set CHROMIUM_PATH)`,
+      });
     } else {
       const timing = await pageLoads(appDir, log);
       figures.loads = timing;
@@ -82,39 +105,92 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
           baseline: `${fmt.ms(hello)} (hello page)`,
           ratio: fmt.x(cat / hello),
         },
-        { figure: 'range (catalog | hello page)', value: `${fmt.ms(Math.min(...timing.catalog))}..${fmt.ms(Math.max(...timing.catalog))}`, baseline: `${fmt.ms(Math.min(...timing.baseline))}..${fmt.ms(Math.max(...timing.baseline))}` },
+        {
+          figure: 'range (catalog | hello page)',
+          value: `${fmt.ms(Math.min(...timing.catalog))}..${fmt.ms(Math.max(...timing.catalog))}`,
+          baseline: `${fmt.ms(Math.min(...timing.baseline))}..${fmt.ms(Math.max(...timing.baseline))}`,
+        },
       );
-      verdicts.push({ name: 'signed-in catalog on screen (median)', pass: cat <= CONFIG.targetCatalogMs, value: fmt.ms(cat), target: `<= ${CONFIG.targetCatalogMs} ms`, detail: 'loopback, embedded portal' });
+      verdicts.push({
+        name: 'signed-in catalog on screen (median)',
+        pass: cat <= CONFIG.targetCatalogMs,
+        value: fmt.ms(cat),
+        target: `<= ${CONFIG.targetCatalogMs} ms`,
+        detail: 'loopback, embedded portal',
+      });
     }
-    rows.push(...verdicts.map((v): Row => ({ figure: `VERDICT ${v.name}`, value: v.value, ratio: v.target, verdict: v.pass ? 'PASS' : 'FAIL' })));
-    return { name: 'web', title: 'Web UI: download size and time to a signed-in catalog in Chromium', rows, verdicts, figures };
+    rows.push(
+      ...verdicts.map((v): Row => ({
+        figure: `VERDICT ${v.name}`,
+        value: v.value,
+        ratio: v.target,
+        verdict: v.pass ? 'PASS' : 'FAIL',
+      })),
+    );
+    return {
+      name: 'web',
+      title: 'Web UI: download size and time to a signed-in catalog in Chromium',
+      rows,
+      verdicts,
+      figures,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function pageLoads(appDir: string, log: (msg: string) => void): Promise<{ catalog: number[]; baseline: number[] }> {
+async function pageLoads(
+  appDir: string,
+  log: (msg: string) => void,
+): Promise<{ catalog: number[]; baseline: number[] }> {
   const { chromium } = await import('playwright-core');
-  const portal = await createEmbeddedPortal({ policyDir: join(__dirname, '..', 'policies'), webDir: appDir });
+  const portal = await createEmbeddedPortal({
+    policyDir: join(__dirname, '..', 'policies'),
+    webDir: appDir,
+  });
   const server = serve({ fetch: portal.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((ok) => server.once('listening', () => ok()));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: CONFIG.chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   try {
-    const login = await (await fetch(`${origin}/auth/dev-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) })).json() as { token: string; expiresAt: string };
+    const login = (await (
+      await fetch(`${origin}/auth/dev-login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'alice' }),
+      })
+    ).json()) as { token: string; expiresAt: string };
     const catalog: number[] = [];
     const baseline: number[] = [];
     // Alternate the two pages so that a busy moment on the machine falls on both.
     for (let i = 0; i < CONFIG.loads; i++) {
       for (const which of ['catalog', 'baseline'] as const) {
         const context = await browser.newContext();
-        if (which === 'catalog') await context.addInitScript((s) => sessionStorage.setItem('meshgate.token', s), JSON.stringify(login));
+        if (which === 'catalog')
+          await context.addInitScript(
+            (s) => sessionStorage.setItem('meshgate.token', s),
+            JSON.stringify(login),
+          );
         const page = await context.newPage();
-        await page.goto(which === 'catalog' ? `${origin}/#/catalog` : `${origin}/baseline/index.html`, { waitUntil: 'commit' });
-        await page.locator(which === 'catalog' ? '.cards li' : 'h1').first().waitFor({ timeout: 30_000 });
+        await page.goto(
+          which === 'catalog' ? `${origin}/#/catalog` : `${origin}/baseline/index.html`,
+          { waitUntil: 'commit' },
+        );
+        await page
+          .locator(which === 'catalog' ? '.cards li' : 'h1')
+          .first()
+          .waitFor({ timeout: 30_000 });
         const ms = await page.evaluate(() => performance.now());
         (which === 'catalog' ? catalog : baseline).push(ms);
         await context.close();

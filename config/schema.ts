@@ -4,7 +4,9 @@ import { z } from 'zod';
 // and by `MESHGATE_BACKEND=aws npm start`. It sits outside infra/ and functions/ so that both
 // can use it without depending on each other.
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
 const account = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1');
 
@@ -14,9 +16,13 @@ export const DomainConfig = z.strictObject({
   accountId: account,
   region,
   /** The broker role Meshgate assumes in the domain account. */
-  brokerRoleArn: z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+  brokerRoleArn: z
+    .string()
+    .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
   /** Required by the broker role's trust policy (sts:ExternalId): 2 to 1224 characters. */
-  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
   owners: z.array(id).min(1, 'every domain needs at least one owner'),
   description: z.string().max(2000).optional(),
 });
@@ -26,7 +32,10 @@ export const MeshgateConfig = z
     stage: id,
     governance: z.strictObject({ account, region }),
     /** The DynamoDB table (created by the governance stack; its name for `npm start` against AWS). */
-    tableName: z.string().regex(/^[\w.-]{3,255}$/).default('meshgate'),
+    tableName: z
+      .string()
+      .regex(/^[\w.-]{3,255}$/)
+      .default('meshgate'),
     /** An EventBridge bus for lifecycle events; without it, events are only logged. */
     eventBusName: z.string().min(1).max(256).optional(),
     /**
@@ -43,15 +52,31 @@ export const MeshgateConfig = z
      * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
      * there after signing in and out, and only there.
      */
-    web: z.strictObject({ urls: z.array(z.url({ protocol: /^https$/ })).max(20).default([]) }).default({ urls: [] }),
+    web: z
+      .strictObject({
+        urls: z
+          .array(z.url({ protocol: /^https$/ }))
+          .max(20)
+          .default([]),
+      })
+      .default({ urls: [] }),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {
-      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['domains', i, 'id'], message: `domain ${d.id} is listed twice` });
+      if (seen.has(d.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i, 'id'],
+          message: `domain ${d.id} is listed twice`,
+        });
       seen.add(d.id);
       if (d.brokerRoleArn.split(':')[4] !== d.accountId) {
-        ctx.addIssue({ code: 'custom', path: ['domains', i, 'brokerRoleArn'], message: `the broker role must be in the domain's account ${d.accountId}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i, 'brokerRoleArn'],
+          message: `the broker role must be in the domain's account ${d.accountId}`,
+        });
       }
     });
   });

@@ -13,7 +13,11 @@ const app = new App();
 const { config, path } = loadConfig(app.node.tryGetContext('config'));
 const governance = { account: config.governance.account, region: config.governance.region };
 
-const data = new DataStack(app, stackName(config.stage, 'Data'), { env: governance, config, description: `Meshgate ${config.stage}: tables and audit archive (${path})` });
+const data = new DataStack(app, stackName(config.stage, 'Data'), {
+  env: governance,
+  config,
+  description: `Meshgate ${config.stage}: tables and audit archive (${path})`,
+});
 // Cognito sends people back to the UI (the root page) after signing in or out: only to the
 // configured web URLs. Until there are some (the first deploy), the client names the local portal,
 // which Cognito requires one of and which nobody signs in through (it has its own sign-in).

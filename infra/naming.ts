@@ -11,10 +11,14 @@ export const functionRoleName = (stage: string, fn: string) => `meshgate-${stage
 
 /** The roles a domain's broker role trusts: the governance functions that assume it. */
 export const trustedRoleArns = (config: MeshgateConfig): string[] =>
-  BROKER_CALLERS.map((fn) => `arn:${partitionOf(config)}:iam::${config.governance.account}:role/${functionRoleName(config.stage, fn)}`);
+  BROKER_CALLERS.map(
+    (fn) =>
+      `arn:${partitionOf(config)}:iam::${config.governance.account}:role/${functionRoleName(config.stage, fn)}`,
+  );
 
 /** The partition (aws, aws-cn, aws-us-gov) the deployment lives in, read from its broker role ARNs. */
-export const partitionOf = (config: MeshgateConfig): string => config.domains[0]?.brokerRoleArn.split(':')[1] ?? 'aws';
+export const partitionOf = (config: MeshgateConfig): string =>
+  config.domains[0]?.brokerRoleArn.split(':')[1] ?? 'aws';
 
 /** The broker role's name inside a domain account (its ARN is in the configuration). */
 export const brokerRoleName = (roleArn: string) => roleArn.split(':role/')[1]!.split('/').pop()!;

@@ -42,7 +42,8 @@ function parseCsv(text: string): AuditEvent[] {
       const v = cells[i];
       if (v === undefined || v === '') return;
       // Undo the export's guard against spreadsheet formulas (a quote before = + - @ tab CR).
-      const text = v.startsWith("'") && '=+-@\t\r'.includes(v.charAt(1)) && v.length > 1 ? v.slice(1) : v;
+      const text =
+        v.startsWith("'") && '=+-@\t\r'.includes(v.charAt(1)) && v.length > 1 ? v.slice(1) : v;
       e[h] = h === 'detail' ? JSON.parse(text) : h === 'seq' ? Number(text) : text;
     });
     return e as unknown as AuditEvent;
@@ -80,7 +81,9 @@ function main(argv: string[]): number {
     return 0;
   }
   const bad = verdict.firstBad!;
-  console.log(`TAMPERED: ${bad.chain} event ${bad.eventId} (seq ${bad.seq ?? '?'}): ${bad.problem}`);
+  console.log(
+    `TAMPERED: ${bad.chain} event ${bad.eventId} (seq ${bad.seq ?? '?'}): ${bad.problem}`,
+  );
   return 1;
 }
 

@@ -34,7 +34,11 @@ export async function buildWeb(outdir: string = DEFAULT_OUTDIR): Promise<BuiltFi
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   cpSync(join(WEB_ROOT, 'public'), outdir, { recursive: true });
-  await build({ ...WEB_BUILD_OPTIONS, entryPoints: { app: join(WEB_ROOT, 'src', 'main.tsx') }, outdir });
+  await build({
+    ...WEB_BUILD_OPTIONS,
+    entryPoints: { app: join(WEB_ROOT, 'src', 'main.tsx') },
+    outdir,
+  });
   return listFiles(outdir);
 }
 
@@ -43,7 +47,13 @@ function listFiles(dir: string, root = dir): BuiltFile[] {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) return listFiles(p, root);
     const data = readFileSync(p);
-    return [{ path: relative(root, p), bytes: data.length, gzipBytes: gzipSync(data, { level: 9 }).length }];
+    return [
+      {
+        path: relative(root, p),
+        bytes: data.length,
+        gzipBytes: gzipSync(data, { level: 9 }).length,
+      },
+    ];
   });
 }
 
@@ -53,7 +63,9 @@ if (require.main === module) {
     (files) => {
       const shipped = files.filter((f) => !f.path.endsWith('.map'));
       const gz = shipped.reduce((n, f) => n + f.gzipBytes, 0);
-      console.log(`Web UI built in ${outdir}: ${shipped.length} files, ${(gz / 1024).toFixed(1)} KiB gzipped`);
+      console.log(
+        `Web UI built in ${outdir}: ${shipped.length} files, ${(gz / 1024).toFixed(1)} KiB gzipped`,
+      );
     },
     (err) => {
       console.error('Web UI build failed:', err instanceof Error ? err.message : err);

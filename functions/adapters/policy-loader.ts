@@ -11,6 +11,10 @@ import type { Deps } from '../usecases/deps';
  * - the local processes (`npm start`, embedded or against AWS): files on disk, watched, recorded
  *   and checked.
  */
-export function loadPolicyInForce(dir: string, deps: Pick<Deps, 'store' | 'clock' | 'ids'>, opts: PolicyInForceOptions & { watch: boolean }) {
+export function loadPolicyInForce(
+  dir: string,
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  opts: PolicyInForceOptions & { watch: boolean },
+) {
   return StorePolicy.start(deps, policyFolder(dir, { watch: opts.watch }), { record: opts.record });
 }

@@ -49,7 +49,11 @@ export function hashEvent(e: AuditEvent): string {
  * Assigns chain position, link and hash to `events`, in order, after `prev` (undefined: the
  * chain is empty). Events without a `chain` get `chain` as given. Returns new events and the new head.
  */
-export function sealChain(prev: ChainHead | undefined, events: AuditEvent[], chain?: string): { events: AuditEvent[]; head: ChainHead } {
+export function sealChain(
+  prev: ChainHead | undefined,
+  events: AuditEvent[],
+  chain?: string,
+): { events: AuditEvent[]; head: ChainHead } {
   let seq = prev?.seq ?? 0;
   let prevHash = prev?.hash ?? GENESIS_HASH;
   const out = events.map((e) => {
@@ -71,7 +75,14 @@ export type ChainProblem =
 
 export type ChainVerdict =
   | { ok: true; count: number; head?: ChainHead }
-  | { ok: false; count: number; index: number; eventId: string; seq?: number; problem: ChainProblem };
+  | {
+      ok: false;
+      count: number;
+      index: number;
+      eventId: string;
+      seq?: number;
+      problem: ChainProblem;
+    };
 
 /**
  * Checks one chain given in seq order from its start (or, with `after`, from just after a known
@@ -83,8 +94,20 @@ export function verifyChain(events: AuditEvent[], after?: ChainHead): ChainVerdi
   const chain = events[0]?.chain;
   for (let index = 0; index < events.length; index++) {
     const e = events[index]!;
-    const bad = (problem: ChainProblem): ChainVerdict => ({ ok: false, count: events.length, index, eventId: e.id, seq: e.seq, problem });
-    if (typeof e.hash !== 'string' || typeof e.prevHash !== 'string' || typeof e.seq !== 'number' || typeof e.chain !== 'string') {
+    const bad = (problem: ChainProblem): ChainVerdict => ({
+      ok: false,
+      count: events.length,
+      index,
+      eventId: e.id,
+      seq: e.seq,
+      problem,
+    });
+    if (
+      typeof e.hash !== 'string' ||
+      typeof e.prevHash !== 'string' ||
+      typeof e.seq !== 'number' ||
+      typeof e.chain !== 'string'
+    ) {
       return bad('not sealed');
     }
     if (e.chain !== chain) return bad('wrong chain');
@@ -95,7 +118,11 @@ export function verifyChain(events: AuditEvent[], after?: ChainHead): ChainVerdi
     expectedSeq++;
   }
   const last = events[events.length - 1];
-  return { ok: true, count: events.length, head: last ? { seq: last.seq!, hash: last.hash! } : after };
+  return {
+    ok: true,
+    count: events.length,
+    head: last ? { seq: last.seq!, hash: last.hash! } : after,
+  };
 }
 
 export interface ExportVerdict {
@@ -122,14 +149,23 @@ export function verifyExport(events: AuditEvent[]): ExportVerdict {
   const chains = [...groups].map(([chain, list]) => {
     const sorted = [...list].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
     const first = sorted[0];
-    const segment = first && typeof first.seq === 'number' && first.seq > 1 && typeof first.prevHash === 'string';
-    return { chain, verdict: verifyChain(sorted, segment ? { seq: first.seq! - 1, hash: first.prevHash! } : undefined) };
+    const segment =
+      first && typeof first.seq === 'number' && first.seq > 1 && typeof first.prevHash === 'string';
+    return {
+      chain,
+      verdict: verifyChain(
+        sorted,
+        segment ? { seq: first.seq! - 1, hash: first.prevHash! } : undefined,
+      ),
+    };
   });
   const bad = chains.find((c) => !c.verdict.ok);
   return {
     ok: !bad,
     events: events.length,
     chains,
-    ...(bad ? { firstBad: { chain: bad.chain, ...(bad.verdict as Extract<ChainVerdict, { ok: false }>) } } : {}),
+    ...(bad
+      ? { firstBad: { chain: bad.chain, ...(bad.verdict as Extract<ChainVerdict, { ok: false }>) } }
+      : {}),
   };
 }

@@ -28,7 +28,8 @@ export const validation = (code: string, message: string, details?: Record<strin
   new MeshgateError('validation', code, message, { details });
 export const forbidden = (code: string, message: string, details?: Record<string, unknown>) =>
   new MeshgateError('forbidden', code, message, { details });
-export const notFound = (code: string, message: string) => new MeshgateError('not_found', code, message);
+export const notFound = (code: string, message: string) =>
+  new MeshgateError('not_found', code, message);
 export const conflict = (code: string, message: string, cause?: unknown) =>
   new MeshgateError('conflict', code, message, { cause });
 export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>

@@ -8,7 +8,18 @@ import { storedDetailJson } from './detail-json';
 import type { AuditEvent } from './model';
 
 /** The columns of an export, in order. New columns are only ever appended. */
-export const EXPORT_COLUMNS = ['at', 'id', 'type', 'actor', 'domain', 'requestId', 'productId', 'fromStatus', 'toStatus', 'detail'] as const;
+export const EXPORT_COLUMNS = [
+  'at',
+  'id',
+  'type',
+  'actor',
+  'domain',
+  'requestId',
+  'productId',
+  'fromStatus',
+  'toStatus',
+  'detail',
+] as const;
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
 /**
@@ -40,7 +51,13 @@ export function csvCell(value: string): string {
   const n = value.length;
   if (n === 0) return '';
   const first = value.charCodeAt(0);
-  const formula = first === EQUALS || first === PLUS || first === MINUS || first === AT || first === TAB || first === CR;
+  const formula =
+    first === EQUALS ||
+    first === PLUS ||
+    first === MINUS ||
+    first === AT ||
+    first === TAB ||
+    first === CR;
   let quote = false;
   let quotes = false;
   for (let i = 0; i < n; i++) {
@@ -120,14 +137,29 @@ export function csvHeader(): string {
   return CSV_COLUMNS.join(',') + CRLF;
 }
 
-const formulaStart = (c: number) => c === EQUALS || c === PLUS || c === MINUS || c === AT || c === TAB || c === CR;
+const formulaStart = (c: number) =>
+  c === EQUALS || c === PLUS || c === MINUS || c === AT || c === TAB || c === CR;
 
 /** Whether a cell's first character would make a spreadsheet read it as a formula. */
 const plainStart = (s: string) => !formulaStart(s.charCodeAt(0));
 
 /** One event as a CSV line (CSV_COLUMNS), CRLF-terminated; `detail` is its JSON text. */
 export function csvRow(e: AuditEvent): string {
-  const { at, id, type, actor, domain, requestId = '', productId = '', fromStatus = '', toStatus = '', chain = '', seq, prevHash = '', hash = '' } = e;
+  const {
+    at,
+    id,
+    type,
+    actor,
+    domain,
+    requestId = '',
+    productId = '',
+    fromStatus = '',
+    toStatus = '',
+    chain = '',
+    seq,
+    prevHash = '',
+    hash = '',
+  } = e;
   // The usual event: text columns and a chain position, none with a comma, quote, CR or LF (one
   // string search of all of them for each, quicker on the export benchmark than a regular
   // expression per cell) or a formula start. Anything else goes cell by cell.
@@ -147,7 +179,20 @@ export function csvRow(e: AuditEvent): string {
     (seq === undefined || (Number.isSafeInteger(seq) && seq >= 0))
   ) {
     const seqText = seq === undefined ? '' : String(seq);
-    const all = at + id + type + actor + domain + requestId + productId + fromStatus + toStatus + chain + seqText + prevHash + hash;
+    const all =
+      at +
+      id +
+      type +
+      actor +
+      domain +
+      requestId +
+      productId +
+      fromStatus +
+      toStatus +
+      chain +
+      seqText +
+      prevHash +
+      hash;
     if (
       all.indexOf(',') < 0 &&
       all.indexOf('"') < 0 &&
@@ -166,7 +211,36 @@ export function csvRow(e: AuditEvent): string {
       plainStart(prevHash) &&
       plainStart(hash)
     ) {
-      return at + ',' + id + ',' + type + ',' + actor + ',' + domain + ',' + requestId + ',' + productId + ',' + fromStatus + ',' + toStatus + ',' + detailCell(e) + ',' + chain + ',' + seqText + ',' + prevHash + ',' + hash + CRLF;
+      return (
+        at +
+        ',' +
+        id +
+        ',' +
+        type +
+        ',' +
+        actor +
+        ',' +
+        domain +
+        ',' +
+        requestId +
+        ',' +
+        productId +
+        ',' +
+        fromStatus +
+        ',' +
+        toStatus +
+        ',' +
+        detailCell(e) +
+        ',' +
+        chain +
+        ',' +
+        seqText +
+        ',' +
+        prevHash +
+        ',' +
+        hash +
+        CRLF
+      );
     }
   }
   return csvRowByCell(e);
@@ -288,18 +362,40 @@ const DIGIT_9 = 57;
  */
 export function jsonlRow(e: AuditEvent): string {
   const { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail } = e;
-  if (typeof at !== 'string' || typeof id !== 'string' || typeof type !== 'string' || typeof actor !== 'string' || typeof domain !== 'string') {
+  if (
+    typeof at !== 'string' ||
+    typeof id !== 'string' ||
+    typeof type !== 'string' ||
+    typeof actor !== 'string' ||
+    typeof domain !== 'string'
+  ) {
     return jsonlRowGeneric(e);
   }
   const request = member(',"requestId":', requestId);
   const product = member(',"productId":', productId);
   const from = member(',"fromStatus":', fromStatus);
   const to = member(',"toStatus":', toStatus);
-  if (request === undefined || product === undefined || from === undefined || to === undefined) return jsonlRowGeneric(e);
-  let s = '{"at":' + jsonString(at) + ',"id":' + jsonString(id) + ',"type":' + jsonString(type) + ',"actor":' + jsonString(actor) + ',"domain":' + jsonString(domain);
+  if (request === undefined || product === undefined || from === undefined || to === undefined)
+    return jsonlRowGeneric(e);
+  let s =
+    '{"at":' +
+    jsonString(at) +
+    ',"id":' +
+    jsonString(id) +
+    ',"type":' +
+    jsonString(type) +
+    ',"actor":' +
+    jsonString(actor) +
+    ',"domain":' +
+    jsonString(domain);
   s += request + product + from + to;
   if (detail !== undefined) {
-    if (typeof detail !== 'object' || detail === null || typeof (detail as { toJSON?: unknown }).toJSON === 'function') return jsonlRowGeneric(e);
+    if (
+      typeof detail !== 'object' ||
+      detail === null ||
+      typeof (detail as { toJSON?: unknown }).toJSON === 'function'
+    )
+      return jsonlRowGeneric(e);
     s += ',"detail":' + (storedDetailJson(e) ?? JSON.stringify(detail));
   }
   for (const k in e) {
@@ -309,7 +405,8 @@ export function jsonlRow(e: AuditEvent): string {
     if (c >= DIGIT_0 && c <= DIGIT_9) return jsonlRowGeneric(e);
     const v = (e as unknown as Record<string, unknown>)[k];
     if (typeof v === 'string') s += ',' + name + ':' + jsonString(v);
-    else if (typeof v === 'number' || typeof v === 'boolean') s += ',' + name + ':' + JSON.stringify(v);
+    else if (typeof v === 'number' || typeof v === 'boolean')
+      s += ',' + name + ':' + JSON.stringify(v);
     else if (v === null) s += ',' + name + ':null';
     else if (v !== undefined) return jsonlRowGeneric(e);
   }

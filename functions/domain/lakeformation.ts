@@ -31,7 +31,14 @@ export const filterName = (grantId: string) => `meshgate-${grantId}`;
 /** The resource a table permission goes on: the table, some of its columns, or a data cells filter. */
 export function tableResource(g: GrantShape, table: string): Record<string, unknown> {
   if (g.rowFilter) {
-    return { DataCellsFilter: { TableCatalogId: g.accountId, DatabaseName: g.database, TableName: table, Name: filterName(g.grantId) } };
+    return {
+      DataCellsFilter: {
+        TableCatalogId: g.accountId,
+        DatabaseName: g.database,
+        TableName: table,
+        Name: filterName(g.grantId),
+      },
+    };
   }
   const t = { CatalogId: g.accountId, DatabaseName: g.database, Name: table };
   switch (g.columns.mode) {
@@ -40,7 +47,9 @@ export function tableResource(g: GrantShape, table: string): Record<string, unkn
     case 'include':
       return { TableWithColumns: { ...t, ColumnNames: g.columns.columns } };
     case 'exclude':
-      return { TableWithColumns: { ...t, ColumnWildcard: { ExcludedColumnNames: g.columns.columns } } };
+      return {
+        TableWithColumns: { ...t, ColumnWildcard: { ExcludedColumnNames: g.columns.columns } },
+      };
   }
 }
 
@@ -69,7 +78,11 @@ export function cellsFilter(g: GrantShape, table: string): Record<string, unknow
     RowFilter: { FilterExpression: g.rowFilter },
     ...(g.columns.mode === 'include'
       ? { ColumnNames: g.columns.columns }
-      : { ColumnWildcard: { ExcludedColumnNames: g.columns.mode === 'exclude' ? g.columns.columns : [] } }),
+      : {
+          ColumnWildcard: {
+            ExcludedColumnNames: g.columns.mode === 'exclude' ? g.columns.columns : [],
+          },
+        }),
   };
 }
 
@@ -79,7 +92,11 @@ export function canonicalJson(value: unknown): string {
     Array.isArray(v)
       ? v.map(canonical).sort()
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(canonical(value));
 }

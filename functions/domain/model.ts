@@ -71,9 +71,7 @@ export interface Principal {
 }
 
 export type ColumnScope =
-  | { mode: 'all' }
-  | { mode: 'include'; columns: string[] }
-  | { mode: 'exclude'; columns: string[] };
+  { mode: 'all' } | { mode: 'include'; columns: string[] } | { mode: 'exclude'; columns: string[] };
 
 export interface Scope {
   permissions: Permission[];

@@ -19,9 +19,13 @@ export function checkScope(product: DataProduct, scope: Scope): void {
   const known = new Set(product.columns.map((c) => c.name));
   const unknown = scope.columns.columns.filter((c) => !known.has(c));
   if (unknown.length > 0) {
-    throw unprocessable('UNKNOWN_COLUMNS', `Product ${product.id} has no column(s): ${unknown.join(', ')}.`, {
-      columns: unknown,
-    });
+    throw unprocessable(
+      'UNKNOWN_COLUMNS',
+      `Product ${product.id} has no column(s): ${unknown.join(', ')}.`,
+      {
+        columns: unknown,
+      },
+    );
   }
   if (scope.columns.mode === 'exclude' && new Set(scope.columns.columns).size >= known.size) {
     throw unprocessable('EMPTY_SCOPE', 'The exclude list removes every column of the product.');
@@ -60,7 +64,9 @@ export function scopedColumns(product: DataProduct, scope: Scope): string[] {
 export const piiColumnsTouched = (product: DataProduct, scope: Scope): string[] => {
   const pii = new Set(product.columns.filter((c) => c.pii).map((c) => c.name));
   const returned = scopedColumns(product, scope).filter((c) => pii.has(c));
-  const filtered = scope.rowFilter ? parseRowFilter(scope.rowFilter, product.columns).columns.filter((c) => pii.has(c)) : [];
+  const filtered = scope.rowFilter
+    ? parseRowFilter(scope.rowFilter, product.columns).columns.filter((c) => pii.has(c))
+    : [];
   return [...new Set([...returned, ...filtered])];
 };
 
@@ -83,7 +89,11 @@ export function checkNarrowing(product: DataProduct, requested: Scope, narrowed:
  * A narrowed row filter must keep every condition the requested one ANDs together, and may AND
  * more: `region = 'EU'` can become `region = 'EU' AND channel = 'web'`, never `region = 'DE'`.
  */
-function checkRowFilterNarrowing(product: DataProduct, requested: string | undefined, narrowed: string | undefined): void {
+function checkRowFilterNarrowing(
+  product: DataProduct,
+  requested: string | undefined,
+  narrowed: string | undefined,
+): void {
   const kept = narrowed === undefined ? undefined : parseRowFilter(narrowed, product.columns);
   if (requested === undefined) return;
   if (!kept) throw unprocessable('NOT_NARROWER', 'Narrowing must keep the requested row filter.');
@@ -98,7 +108,10 @@ function checkRowFilterNarrowing(product: DataProduct, requested: string | undef
   const has = new Set(conjuncts(kept.ast).map(serialiseRowFilter));
   const dropped = had.filter((c) => !has.has(c));
   if (dropped.length > 0) {
-    throw unprocessable('NOT_NARROWER', `Narrowing must keep the requested row filter (it may add conditions with AND); missing: ${dropped.join(' AND ')}.`);
+    throw unprocessable(
+      'NOT_NARROWER',
+      `Narrowing must keep the requested row filter (it may add conditions with AND); missing: ${dropped.join(' AND ')}.`,
+    );
   }
 }
 

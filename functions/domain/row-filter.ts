@@ -41,7 +41,10 @@ export const ROW_FILTER_LIMITS = {
   maxInValues: 100,
 } as const;
 
-export type Literal = { kind: 'string'; value: string } | { kind: 'number'; text: string } | { kind: 'boolean'; value: boolean };
+export type Literal =
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; text: string }
+  | { kind: 'boolean'; value: boolean };
 
 export type Comparator = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
@@ -69,7 +72,10 @@ export const ROW_FILTER_INVALID = 'ROW_FILTER_INVALID';
 /** A refusal naming where (1-based character position in the filter) and what. */
 export function rowFilterError(position: number | undefined, problem: string) {
   const where = position === undefined ? '' : ` at position ${position}`;
-  return validation(ROW_FILTER_INVALID, `Invalid row filter${where}: ${problem}.`, { position: position ?? null, problem });
+  return validation(ROW_FILTER_INVALID, `Invalid row filter${where}: ${problem}.`, {
+    position: position ?? null,
+    problem,
+  });
 }
 
 // ------------------------------------------------------------------------------- column types
@@ -81,7 +87,12 @@ function kindOf(type: string): ColumnKind | undefined {
   const t = type.trim().toLowerCase();
   if (/^(string|char\(\d+\)|varchar\(\d+\)|char|varchar)$/.test(t)) return 'string';
   if (/^(tinyint|smallint|int|integer|bigint|long)$/.test(t)) return 'integer';
-  if (/^(float|double|real|decimal|decimal\(\d+(,\s*\d+)?\)|numeric|numeric\(\d+(,\s*\d+)?\))$/.test(t)) return 'number';
+  if (
+    /^(float|double|real|decimal|decimal\(\d+(,\s*\d+)?\)|numeric|numeric\(\d+(,\s*\d+)?\))$/.test(
+      t,
+    )
+  )
+    return 'number';
   if (t === 'boolean') return 'boolean';
   return undefined;
 }
@@ -97,11 +108,44 @@ type Token =
   | { t: '(' | ')' | ','; pos: number }
   | { t: 'end'; pos: number };
 
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'BETWEEN', 'LIKE', 'IS', 'NULL', 'TRUE', 'FALSE']);
+const KEYWORDS = new Set([
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'BETWEEN',
+  'LIKE',
+  'IS',
+  'NULL',
+  'TRUE',
+  'FALSE',
+]);
 /** Words that start or join SQL statements: named as such when they are not columns. */
 const STATEMENT_WORDS = new Set([
-  'SELECT', 'FROM', 'WHERE', 'UNION', 'INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER', 'EXEC', 'EXECUTE',
-  'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'WITH', 'JOIN', 'EXISTS', 'CASE', 'CAST', 'VALUES', 'INTO', 'LIMIT',
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'UNION',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'DROP',
+  'CREATE',
+  'ALTER',
+  'EXEC',
+  'EXECUTE',
+  'GRANT',
+  'REVOKE',
+  'TRUNCATE',
+  'MERGE',
+  'WITH',
+  'JOIN',
+  'EXISTS',
+  'CASE',
+  'CAST',
+  'VALUES',
+  'INTO',
+  'LIMIT',
 ]);
 
 const isDigit = (ch: string | undefined) => ch !== undefined && ch >= '0' && ch <= '9';
@@ -111,14 +155,17 @@ const isWordPart = (ch: string | undefined) => ch !== undefined && /[A-Za-z0-9_$
 /** A character as it can be shown in a message: printable ASCII as is, anything else as U+XXXX. */
 function show(ch: string): string {
   const code = ch.codePointAt(0)!;
-  return code >= 0x21 && code <= 0x7e ? `'${ch}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return code >= 0x21 && code <= 0x7e
+    ? `'${ch}'`
+    : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** Quoted text must be plain text: no control characters and no half of a surrogate pair. */
 function checkQuotedText(s: string, start: number, what: string) {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) throw rowFilterError(start + i, `${what} holds the control character ${show(s[i]!)}`);
+    if (c < 0x20 || c === 0x7f)
+      throw rowFilterError(start + i, `${what} holds the control character ${show(s[i]!)}`);
     if (c >= 0xd800 && c <= 0xdbff) {
       const next = s.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
@@ -126,7 +173,8 @@ function checkQuotedText(s: string, start: number, what: string) {
         continue;
       }
     }
-    if (c >= 0xd800 && c <= 0xdfff) throw rowFilterError(start + i, `${what} holds an unpaired surrogate ${show(s[i]!)}`);
+    if (c >= 0xd800 && c <= 0xdfff)
+      throw rowFilterError(start + i, `${what} holds an unpaired surrogate ${show(s[i]!)}`);
   }
 }
 
@@ -149,7 +197,11 @@ class Lexer {
     let j = start + 1;
     for (;;) {
       j = src.indexOf(q, j);
-      if (j < 0) throw rowFilterError(start + 1, `${what} is not closed: the ${q} opened here has no matching ${q}`);
+      if (j < 0)
+        throw rowFilterError(
+          start + 1,
+          `${what} is not closed: the ${q} opened here has no matching ${q}`,
+        );
       if (src[j + 1] !== q) break;
       j += 2;
     }
@@ -176,8 +228,13 @@ class Lexer {
       Lexer.NUMBER.lastIndex = i;
       const text = Lexer.NUMBER.exec(src)![0];
       const after = src[i + text.length];
-      if (isWordPart(after) || after === '.') throw rowFilterError(pos, `a number is digits with an optional decimal part (found ${JSON.stringify(src.slice(i, i + text.length + 1))})`);
-      if (text.replace(/[-.]/g, '').length > 38) throw rowFilterError(pos, 'a number has more than 38 digits');
+      if (isWordPart(after) || after === '.')
+        throw rowFilterError(
+          pos,
+          `a number is digits with an optional decimal part (found ${JSON.stringify(src.slice(i, i + text.length + 1))})`,
+        );
+      if (text.replace(/[-.]/g, '').length > 38)
+        throw rowFilterError(pos, 'a number has more than 38 digits');
       this.i += text.length;
       return { t: 'number', text, pos };
     }
@@ -193,20 +250,38 @@ class Lexer {
     }
     const two = src.slice(i, i + 2);
     if (two === '==') throw rowFilterError(pos, "'==' is not an operator; use '='");
-    const op = (['<=', '>=', '<>', '!='] as const).find((o) => o === two) ?? (['=', '<', '>'] as const).find((o) => o === ch);
+    const op =
+      (['<=', '>=', '<>', '!='] as const).find((o) => o === two) ??
+      (['=', '<', '>'] as const).find((o) => o === ch);
     if (op) {
       this.i += op.length;
       return { t: 'op', op: op === '!=' ? '<>' : op, pos };
     }
     if (two === '--') throw rowFilterError(pos, "comments ('--') are not allowed");
-    if (two === '/*' || two === '*/') throw rowFilterError(pos, "comments ('/* */') are not allowed");
+    if (two === '/*' || two === '*/')
+      throw rowFilterError(pos, "comments ('/* */') are not allowed");
     if (ch === ';') throw rowFilterError(pos, "';' is not allowed: a row filter is one expression");
-    if (two === '||') throw rowFilterError(pos, "'||' (concatenation) is not allowed: compare a column with a literal");
+    if (two === '||')
+      throw rowFilterError(
+        pos,
+        "'||' (concatenation) is not allowed: compare a column with a literal",
+      );
     if (ch === '!') throw rowFilterError(pos, "'!' is only allowed in '!='");
-    if ('+-*/%'.includes(ch)) throw rowFilterError(pos, `arithmetic (${show(ch)}) is not allowed: compare a column with a literal`);
-    if (ch === '.') throw rowFilterError(pos, "'.' is not allowed: nested fields are not supported, and numbers start with a digit");
+    if ('+-*/%'.includes(ch))
+      throw rowFilterError(
+        pos,
+        `arithmetic (${show(ch)}) is not allowed: compare a column with a literal`,
+      );
+    if (ch === '.')
+      throw rowFilterError(
+        pos,
+        "'.' is not allowed: nested fields are not supported, and numbers start with a digit",
+      );
     // The whole character, not half of it, when it lies outside the Basic Multilingual Plane.
-    throw rowFilterError(pos, `unexpected character ${show(String.fromCodePoint(src.codePointAt(i)!))}`);
+    throw rowFilterError(
+      pos,
+      `unexpected character ${show(String.fromCodePoint(src.codePointAt(i)!))}`,
+    );
   }
 }
 
@@ -265,31 +340,44 @@ class Parser {
   }
   private expect(kw: string, context: string): void {
     const tok = this.peek();
-    if (!this.accept(kw)) throw rowFilterError(tok.pos, `expected ${kw} ${context}, found ${describeToken(tok)}`);
+    if (!this.accept(kw))
+      throw rowFilterError(tok.pos, `expected ${kw} ${context}, found ${describeToken(tok)}`);
   }
 
   parse(): RowFilterExpr {
     const expr = this.or(0);
     const tok = this.peek();
     if (tok.t === ')') throw rowFilterError(tok.pos, "')' has no matching '('");
-    if (tok.t !== 'end') throw rowFilterError(tok.pos, `expected AND, OR or the end of the filter, found ${describeToken(tok)}`);
+    if (tok.t !== 'end')
+      throw rowFilterError(
+        tok.pos,
+        `expected AND, OR or the end of the filter, found ${describeToken(tok)}`,
+      );
     return expr;
   }
 
   private or(depth: number): RowFilterExpr {
     const operands = [this.and(depth)];
     while (this.accept('OR')) operands.push(this.and(depth));
-    return operands.length === 1 ? operands[0]! : { kind: 'or', operands: operands.flatMap((o) => (o.kind === 'or' ? o.operands : [o])) };
+    return operands.length === 1
+      ? operands[0]!
+      : { kind: 'or', operands: operands.flatMap((o) => (o.kind === 'or' ? o.operands : [o])) };
   }
 
   private and(depth: number): RowFilterExpr {
     const operands = [this.unary(depth)];
     while (this.accept('AND')) operands.push(this.unary(depth));
-    return operands.length === 1 ? operands[0]! : { kind: 'and', operands: operands.flatMap((o) => (o.kind === 'and' ? o.operands : [o])) };
+    return operands.length === 1
+      ? operands[0]!
+      : { kind: 'and', operands: operands.flatMap((o) => (o.kind === 'and' ? o.operands : [o])) };
   }
 
   private deeper(depth: number, tok: Token): number {
-    if (depth + 1 > ROW_FILTER_LIMITS.maxDepth) throw rowFilterError(tok.pos, `nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels of parentheses and NOT`);
+    if (depth + 1 > ROW_FILTER_LIMITS.maxDepth)
+      throw rowFilterError(
+        tok.pos,
+        `nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels of parentheses and NOT`,
+      );
     return depth + 1;
   }
 
@@ -297,14 +385,22 @@ class Parser {
     const tok = this.peek();
     if (this.accept('NOT')) {
       // `NOT (...)` is one level, as the canonical form writes it: the parenthesis counts it.
-      return { kind: 'not', operand: this.unary(this.peek().t === '(' ? depth : this.deeper(depth, tok)) };
+      return {
+        kind: 'not',
+        operand: this.unary(this.peek().t === '(' ? depth : this.deeper(depth, tok)),
+      };
     }
     if (tok.t === '(') {
       this.next();
       const inner = this.or(this.deeper(depth, tok));
       const close = this.peek();
       if (close.t !== ')') {
-        throw rowFilterError(close.pos, close.t === 'end' ? `the '(' at position ${tok.pos} is not closed` : `expected ')' to close the '(' at position ${tok.pos}, found ${describeToken(close)}`);
+        throw rowFilterError(
+          close.pos,
+          close.t === 'end'
+            ? `the '(' at position ${tok.pos} is not closed`
+            : `expected ')' to close the '(' at position ${tok.pos}, found ${describeToken(close)}`,
+        );
       }
       this.next();
       return inner;
@@ -317,21 +413,36 @@ class Parser {
     if (tok.t === 'word' || tok.t === 'quoted') {
       const upper = tok.text.toUpperCase();
       if (tok.t === 'word' && KEYWORDS.has(upper)) {
-        throw rowFilterError(tok.pos, `expected a column name, found ${upper} (a column with that name must be written in double quotes)`);
+        throw rowFilterError(
+          tok.pos,
+          `expected a column name, found ${upper} (a column with that name must be written in double quotes)`,
+        );
       }
       const col = this.resolve(tok.text, tok.pos);
       if (!col) {
-        if (tok.t === 'word' && STATEMENT_WORDS.has(upper)) throw rowFilterError(tok.pos, `SQL statements and sub-queries are not allowed (found ${upper})`);
-        if (tok.t === 'word' && this.lexer.openParenAfter(tok)) throw rowFilterError(tok.pos, `function calls are not allowed (found ${tok.text}(...))`);
-        throw rowFilterError(tok.pos, `unknown column "${tok.text}": the product has no such column`);
+        if (tok.t === 'word' && STATEMENT_WORDS.has(upper))
+          throw rowFilterError(
+            tok.pos,
+            `SQL statements and sub-queries are not allowed (found ${upper})`,
+          );
+        if (tok.t === 'word' && this.lexer.openParenAfter(tok))
+          throw rowFilterError(tok.pos, `function calls are not allowed (found ${tok.text}(...))`);
+        throw rowFilterError(
+          tok.pos,
+          `unknown column "${tok.text}": the product has no such column`,
+        );
       }
       if (!this.used.includes(col.name)) this.used.push(col.name);
       return { ...col, pos: tok.pos };
     }
     if (tok.t === 'string' || tok.t === 'number') {
-      throw rowFilterError(tok.pos, `a condition must start with a column name, found ${describeToken(tok)} (write the column first, as in region = 'EU')`);
+      throw rowFilterError(
+        tok.pos,
+        `a condition must start with a column name, found ${describeToken(tok)} (write the column first, as in region = 'EU')`,
+      );
     }
-    if (tok.t === 'end') throw rowFilterError(tok.pos, 'the filter ends where a condition was expected');
+    if (tok.t === 'end')
+      throw rowFilterError(tok.pos, 'the filter ends where a condition was expected');
     if (tok.t === ')') throw rowFilterError(tok.pos, "')' where a condition was expected");
     throw rowFilterError(tok.pos, `expected a column name, found ${describeToken(tok)}`);
   }
@@ -339,9 +450,14 @@ class Parser {
   /** The product's column with this name: exactly as written, else the one that differs only in case. */
   private resolve(name: string, pos: number): ResolvedColumn | undefined {
     const exact = this.columns.find((c) => c.name === name);
-    const candidates = exact ? [exact] : this.columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
+    const candidates = exact
+      ? [exact]
+      : this.columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
     if (candidates.length > 1) {
-      throw rowFilterError(pos, `column "${name}" is ambiguous (${candidates.map((c) => c.name).join(', ')}); write it in double quotes exactly as declared`);
+      throw rowFilterError(
+        pos,
+        `column "${name}" is ambiguous (${candidates.map((c) => c.name).join(', ')}); write it in double quotes exactly as declared`,
+      );
     }
     const c = candidates[0];
     return c && { name: c.name, type: c.type, kind: kindOf(c.type) };
@@ -349,12 +465,17 @@ class Parser {
 
   private predicate(): RowFilterExpr {
     const col = this.column();
-    if (++this.terms > ROW_FILTER_LIMITS.maxTerms) throw rowFilterError(col.pos, `more than ${ROW_FILTER_LIMITS.maxTerms} conditions`);
+    if (++this.terms > ROW_FILTER_LIMITS.maxTerms)
+      throw rowFilterError(col.pos, `more than ${ROW_FILTER_LIMITS.maxTerms} conditions`);
     if (!col.kind) {
-      throw rowFilterError(col.pos, `column ${col.name} is of type ${col.type || 'unknown'}, which row filters cannot use (they can use string, char, varchar, integer, decimal, float, double and boolean columns)`);
+      throw rowFilterError(
+        col.pos,
+        `column ${col.name} is of type ${col.type || 'unknown'}, which row filters cannot use (they can use string, char, varchar, integer, decimal, float, double and boolean columns)`,
+      );
     }
     const tok = this.next();
-    if (tok.t === 'op') return { kind: 'compare', column: col.name, op: tok.op, value: this.literal(col, tok.op) };
+    if (tok.t === 'op')
+      return { kind: 'compare', column: col.name, op: tok.op, value: this.literal(col, tok.op) };
     if (this.isWord(tok, 'IS')) {
       const negated = this.accept('NOT');
       this.expect('NULL', `after IS${negated ? ' NOT' : ''}`);
@@ -364,13 +485,24 @@ class Parser {
     const what = negated ? this.next() : tok;
     if (this.isWord(what, 'IN')) {
       const open = this.next();
-      if (open.t !== '(') throw rowFilterError(open.pos, `expected '(' after IN, found ${describeToken(open)}`);
+      if (open.t !== '(')
+        throw rowFilterError(open.pos, `expected '(' after IN, found ${describeToken(open)}`);
       const values = [this.literal(col, 'IN')];
       for (;;) {
         const sep = this.next();
         if (sep.t === ')') break;
-        if (sep.t !== ',') throw rowFilterError(sep.pos, sep.t === 'end' ? `the IN list opened at position ${open.pos} is not closed` : `expected ',' or ')' in the IN list, found ${describeToken(sep)}`);
-        if (values.length >= ROW_FILTER_LIMITS.maxInValues) throw rowFilterError(sep.pos, `an IN list holds at most ${ROW_FILTER_LIMITS.maxInValues} values`);
+        if (sep.t !== ',')
+          throw rowFilterError(
+            sep.pos,
+            sep.t === 'end'
+              ? `the IN list opened at position ${open.pos} is not closed`
+              : `expected ',' or ')' in the IN list, found ${describeToken(sep)}`,
+          );
+        if (values.length >= ROW_FILTER_LIMITS.maxInValues)
+          throw rowFilterError(
+            sep.pos,
+            `an IN list holds at most ${ROW_FILTER_LIMITS.maxInValues} values`,
+          );
         values.push(this.literal(col, 'IN'));
       }
       return { kind: 'in', column: col.name, negated, values };
@@ -382,14 +514,30 @@ class Parser {
       return { kind: 'between', column: col.name, negated, low, high };
     }
     if (this.isWord(what, 'LIKE')) {
-      if (col.kind !== 'string') throw rowFilterError(what.pos, `LIKE needs a string column; ${col.name} is ${col.type}`);
+      if (col.kind !== 'string')
+        throw rowFilterError(what.pos, `LIKE needs a string column; ${col.name} is ${col.type}`);
       const pattern = this.next();
-      if (pattern.t !== 'string') throw rowFilterError(pattern.pos, `expected a quoted pattern after LIKE, found ${describeToken(pattern)}`);
+      if (pattern.t !== 'string')
+        throw rowFilterError(
+          pattern.pos,
+          `expected a quoted pattern after LIKE, found ${describeToken(pattern)}`,
+        );
       return { kind: 'like', column: col.name, negated, pattern: pattern.value };
     }
-    if (negated) throw rowFilterError(what.pos, `expected IN, BETWEEN or LIKE after ${col.name} NOT, found ${describeToken(what)}`);
-    if (tok.t === 'end') throw rowFilterError(tok.pos, `column ${col.name} must be compared with something (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL)`);
-    throw rowFilterError(tok.pos, `expected a comparison after column ${col.name} (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL), found ${describeToken(tok)}`);
+    if (negated)
+      throw rowFilterError(
+        what.pos,
+        `expected IN, BETWEEN or LIKE after ${col.name} NOT, found ${describeToken(what)}`,
+      );
+    if (tok.t === 'end')
+      throw rowFilterError(
+        tok.pos,
+        `column ${col.name} must be compared with something (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL)`,
+      );
+    throw rowFilterError(
+      tok.pos,
+      `expected a comparison after column ${col.name} (=, <>, <, <=, >, >=, IN, BETWEEN, LIKE, IS NULL), found ${describeToken(tok)}`,
+    );
   }
 
   /** A literal that suits the column's type, for operator `op`. */
@@ -398,21 +546,45 @@ class Parser {
     let lit: Literal;
     if (tok.t === 'string') lit = { kind: 'string', value: tok.value };
     else if (tok.t === 'number') lit = { kind: 'number', text: canonicalNumber(tok.text) };
-    else if (this.isWord(tok, 'TRUE') || this.isWord(tok, 'FALSE')) lit = { kind: 'boolean', value: this.isWord(tok, 'TRUE') };
-    else if (this.isWord(tok, 'NULL')) throw rowFilterError(tok.pos, `NULL is not a value to compare with; write ${col.name} IS NULL or IS NOT NULL`);
-    else if (tok.t === 'word' && this.lexer.openParenAfter(tok)) throw rowFilterError(tok.pos, `function calls are not allowed (found ${tok.text}(...))`);
+    else if (this.isWord(tok, 'TRUE') || this.isWord(tok, 'FALSE'))
+      lit = { kind: 'boolean', value: this.isWord(tok, 'TRUE') };
+    else if (this.isWord(tok, 'NULL'))
+      throw rowFilterError(
+        tok.pos,
+        `NULL is not a value to compare with; write ${col.name} IS NULL or IS NOT NULL`,
+      );
+    else if (tok.t === 'word' && this.lexer.openParenAfter(tok))
+      throw rowFilterError(tok.pos, `function calls are not allowed (found ${tok.text}(...))`);
     else if ((tok.t === 'word' || tok.t === 'quoted') && this.resolve(tok.text, tok.pos)) {
-      throw rowFilterError(tok.pos, `a column can only be compared with a literal, not with another column (${tok.text})`);
+      throw rowFilterError(
+        tok.pos,
+        `a column can only be compared with a literal, not with another column (${tok.text})`,
+      );
     } else if (tok.t === 'word' && STATEMENT_WORDS.has(tok.text.toUpperCase())) {
-      throw rowFilterError(tok.pos, `SQL statements and sub-queries are not allowed (found ${tok.text.toUpperCase()})`);
-    } else if (tok.t === '(') throw rowFilterError(tok.pos, "expected a literal, found '(': sub-expressions and sub-queries are not allowed here");
-    else throw rowFilterError(tok.pos, `expected a literal (a 'string', a number, TRUE or FALSE) after ${op}, found ${describeToken(tok)}`);
+      throw rowFilterError(
+        tok.pos,
+        `SQL statements and sub-queries are not allowed (found ${tok.text.toUpperCase()})`,
+      );
+    } else if (tok.t === '(')
+      throw rowFilterError(
+        tok.pos,
+        "expected a literal, found '(': sub-expressions and sub-queries are not allowed here",
+      );
+    else
+      throw rowFilterError(
+        tok.pos,
+        `expected a literal (a 'string', a number, TRUE or FALSE) after ${op}, found ${describeToken(tok)}`,
+      );
     this.checkType(col, op, lit, tok.pos);
     return lit;
   }
 
   private checkType(col: ResolvedColumn, op: string, lit: Literal, pos: number) {
-    const mismatch = (wanted: string) => rowFilterError(pos, `column ${col.name} is ${col.type}: compare it with ${wanted}, not ${describeLiteral(lit)}`);
+    const mismatch = (wanted: string) =>
+      rowFilterError(
+        pos,
+        `column ${col.name} is ${col.type}: compare it with ${wanted}, not ${describeLiteral(lit)}`,
+      );
     switch (col.kind) {
       case 'string':
         if (lit.kind !== 'string') throw mismatch("a 'quoted string'");
@@ -425,14 +597,24 @@ class Parser {
         return;
       case 'boolean':
         if (lit.kind !== 'boolean') throw mismatch('TRUE or FALSE');
-        if (!['=', '<>', 'IN'].includes(op)) throw rowFilterError(pos, `column ${col.name} is boolean: use =, <>, IN or IS NULL, not ${op}`);
+        if (!['=', '<>', 'IN'].includes(op))
+          throw rowFilterError(
+            pos,
+            `column ${col.name} is boolean: use =, <>, IN or IS NULL, not ${op}`,
+          );
         return;
     }
   }
 }
 
 const describeLiteral = (lit: Literal) =>
-  lit.kind === 'string' ? `the string ${quoteString(lit.value)}` : lit.kind === 'number' ? `the number ${lit.text}` : lit.value ? 'TRUE' : 'FALSE';
+  lit.kind === 'string'
+    ? `the string ${quoteString(lit.value)}`
+    : lit.kind === 'number'
+      ? `the number ${lit.text}`
+      : lit.value
+        ? 'TRUE'
+        : 'FALSE';
 
 /** Leading zeros dropped, and the sign of zero. */
 function canonicalNumber(text: string): string {
@@ -447,7 +629,14 @@ function canonicalNumber(text: string): string {
 
 const quoteString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const quoteColumn = (s: string) => `"${s.replaceAll('"', '""')}"`;
-const literalText = (lit: Literal) => (lit.kind === 'string' ? quoteString(lit.value) : lit.kind === 'number' ? lit.text : lit.value ? 'TRUE' : 'FALSE');
+const literalText = (lit: Literal) =>
+  lit.kind === 'string'
+    ? quoteString(lit.value)
+    : lit.kind === 'number'
+      ? lit.text
+      : lit.value
+        ? 'TRUE'
+        : 'FALSE';
 
 /** The canonical text of a filter (or of one of its parts). */
 export function serialiseRowFilter(e: RowFilterExpr): string {
@@ -468,7 +657,9 @@ export function serialiseRowFilter(e: RowFilterExpr): string {
     case 'and':
     case 'or': {
       const other = e.kind === 'and' ? 'or' : 'and';
-      return e.operands.map((o) => (o.kind === other ? `(${serialiseRowFilter(o)})` : serialiseRowFilter(o))).join(e.kind === 'and' ? ' AND ' : ' OR ');
+      return e.operands
+        .map((o) => (o.kind === other ? `(${serialiseRowFilter(o)})` : serialiseRowFilter(o)))
+        .join(e.kind === 'and' ? ' AND ' : ' OR ');
     }
   }
 }
@@ -476,28 +667,46 @@ export function serialiseRowFilter(e: RowFilterExpr): string {
 /** Levels of parentheses and NOT in the canonical form. */
 function nesting(e: RowFilterExpr): number {
   if (e.kind === 'not') return 1 + nesting(e.operand);
-  if (e.kind === 'and' || e.kind === 'or') return Math.max(...e.operands.map((o) => nesting(o) + (o.kind === 'and' || o.kind === 'or' ? 1 : 0)));
+  if (e.kind === 'and' || e.kind === 'or')
+    return Math.max(
+      ...e.operands.map((o) => nesting(o) + (o.kind === 'and' || o.kind === 'or' ? 1 : 0)),
+    );
   return 0;
 }
 
 /** The conditions a filter ANDs together (the filter itself when it is not an AND). */
-export const conjuncts = (e: RowFilterExpr): RowFilterExpr[] => (e.kind === 'and' ? e.operands : [e]);
+export const conjuncts = (e: RowFilterExpr): RowFilterExpr[] =>
+  e.kind === 'and' ? e.operands : [e];
 
 /**
  * Parses a row filter against a product's columns. Throws a `ROW_FILTER_INVALID` validation error
  * naming the position and the problem; otherwise answers the tree and the canonical text.
  */
-export function parseRowFilter(text: string, columns: readonly Pick<Column, 'name' | 'type'>[]): RowFilter {
+export function parseRowFilter(
+  text: string,
+  columns: readonly Pick<Column, 'name' | 'type'>[],
+): RowFilter {
   if (text.trim().length === 0) throw rowFilterError(undefined, 'it is empty');
-  if (text.length > ROW_FILTER_LIMITS.maxLength) throw rowFilterError(ROW_FILTER_LIMITS.maxLength + 1, `longer than ${ROW_FILTER_LIMITS.maxLength} characters`);
+  if (text.length > ROW_FILTER_LIMITS.maxLength)
+    throw rowFilterError(
+      ROW_FILTER_LIMITS.maxLength + 1,
+      `longer than ${ROW_FILTER_LIMITS.maxLength} characters`,
+    );
   const parser = new Parser(new Lexer(text), columns);
   const ast = parser.parse();
   // Checked again on the tree, as the canonical form nests it (`a OR b AND c` becomes
   // `a OR (b AND c)`), so that the canonical form is always accepted too.
-  if (nesting(ast) > ROW_FILTER_LIMITS.maxDepth) throw rowFilterError(undefined, `nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels of parentheses and NOT once normalised`);
+  if (nesting(ast) > ROW_FILTER_LIMITS.maxDepth)
+    throw rowFilterError(
+      undefined,
+      `nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels of parentheses and NOT once normalised`,
+    );
   const canonical = serialiseRowFilter(ast);
   if (canonical.length > ROW_FILTER_LIMITS.maxCanonicalLength) {
-    throw rowFilterError(undefined, `it is ${canonical.length} characters once normalised, and Lake Formation takes at most ${ROW_FILTER_LIMITS.maxCanonicalLength}`);
+    throw rowFilterError(
+      undefined,
+      `it is ${canonical.length} characters once normalised, and Lake Formation takes at most ${ROW_FILTER_LIMITS.maxCanonicalLength}`,
+    );
   }
   return { ast, canonical, columns: parser.used };
 }

@@ -21,7 +21,8 @@ export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[
 
 export const STATUSES = Object.keys(TRANSITIONS) as RequestStatus[];
 
-export const canTransition = (from: RequestStatus, to: RequestStatus): boolean => TRANSITIONS[from].includes(to);
+export const canTransition = (from: RequestStatus, to: RequestStatus): boolean =>
+  TRANSITIONS[from].includes(to);
 
 export function assertTransition(from: RequestStatus, to: RequestStatus): void {
   if (!canTransition(from, to)) {

@@ -3,4 +3,5 @@ import { createLambdaHandler } from '../adapters/aws/lambda';
 
 // Lambda entry for the API: wired once per cold start, reused by every invocation.
 const ready = createLambdaHandler(process.env);
-export const handler = async (event: LambdaEvent, context: LambdaContext) => (await ready)(event, context);
+export const handler = async (event: LambdaEvent, context: LambdaContext) =>
+  (await ready)(event, context);

@@ -4,4 +4,6 @@ import { AuditArchiver, type StreamRecord } from '../adapters/aws/archiver';
 const bucket = process.env.MESHGATE_AUDIT_BUCKET;
 if (!bucket) throw new Error('Invalid configuration: MESHGATE_AUDIT_BUCKET is not set');
 const archiver = new AuditArchiver(bucket);
-export const handler = async (event: { Records: StreamRecord[] }) => ({ archived: (await archiver.archive(event.Records)).length });
+export const handler = async (event: { Records: StreamRecord[] }) => ({
+  archived: (await archiver.archive(event.Records)).length,
+});

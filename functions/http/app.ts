@@ -6,7 +6,13 @@ import { MeshgateError } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
 import type { OperationsDeps } from '../usecases/operations';
 import { reconcileDomain, syncDomain } from '../usecases/operations';
-import { approveRequest, cancelRequest, denyRequest, planRequest, submitRequest } from '../usecases/requests';
+import {
+  approveRequest,
+  cancelRequest,
+  denyRequest,
+  planRequest,
+  submitRequest,
+} from '../usecases/requests';
 import { extendGrant, retryRequest, revokeGrant } from '../usecases/fulfilment';
 import {
   approvalsInbox,
@@ -20,7 +26,15 @@ import {
   whoAmI,
 } from '../usecases/queries';
 import { auditWindow, exportAudit, grantChain } from '../usecases/export';
-import { addMembership, explain, listMembers, prepareCall, recordRefusal, registerDomain, removeMembership } from '../usecases/governance';
+import {
+  addMembership,
+  explain,
+  listMembers,
+  prepareCall,
+  recordRefusal,
+  registerDomain,
+  removeMembership,
+} from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
 import { errorBody, onError } from './errors';
 import * as S from './schemas';
@@ -39,8 +53,13 @@ export type AppEnv = { Variables: { principal: Principal } };
 export const MAX_BODY_BYTES = 64 * 1024;
 const AUDIT_MAX_RANGE_DAYS = 400;
 
-const json = (description: string) => ({ description, content: { 'application/json': { schema: z.any() } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const json = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: z.any() } },
+});
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+});
 const ERRORS = {
   400: { description: 'Invalid input' },
   401: { description: 'Not signed in' },
@@ -49,14 +68,18 @@ const ERRORS = {
   409: { description: 'Conflicts with the current state' },
   413: { description: 'Body larger than 64 KiB' },
   422: { description: 'Valid, but refused by the rules' },
-  503: { description: 'The policy in force cannot decide (POLICY_SUPERSEDED, POLICY_LOAD_FAILED): retry' },
+  503: {
+    description: 'The policy in force cannot decide (POLICY_SUPERSEDED, POLICY_LOAD_FAILED): retry',
+  },
 } as const;
 
 /**
  * Declares a route. `who` states the authorization rule; it is published in the OpenAPI document
  * and enforced by the use case through the policy engine.
  */
-function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(r: R & { who: string; ok?: 200 | 201 | 202 }) {
+function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
+  r: R & { who: string; ok?: 200 | 201 | 202 },
+) {
   const { who, ok = 200, ...rest } = r;
   return createRoute({
     ...rest,
@@ -71,15 +94,28 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
-        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-        const message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+        const issues = result.error.issues.map((i) => ({
+          path: i.path.join('.'),
+          message: i.message,
+        }));
+        const message = issues
+          .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+          .join('; ');
         return c.json(errorBody('VALIDATION_FAILED', message, { issues }), 400);
       }
       // Whatever the schema, no half of a surrogate pair gets in (see unpairedSurrogateAt).
       const at = S.unpairedSurrogateAt(result.data);
       if (at !== undefined) {
-        const issue = { path: at, message: 'must be well-formed Unicode text (it holds half of a surrogate pair)' };
-        return c.json(errorBody('VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, { issues: [issue] }), 400);
+        const issue = {
+          path: at,
+          message: 'must be well-formed Unicode text (it holds half of a surrogate pair)',
+        };
+        return c.json(
+          errorBody('VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, {
+            issues: [issue],
+          }),
+          400,
+        );
       }
     },
   });
@@ -87,52 +123,91 @@ export function createApp(deps: AppDeps) {
   app.onError(async (err, c) => {
     const who = c.get('principal');
     if (who && err instanceof MeshgateError && err.kind === 'forbidden') {
-      await recordRefusal(deps, who, { method: c.req.method, path: c.req.path, code: err.code, message: err.message });
+      await recordRefusal(deps, who, {
+        method: c.req.method,
+        path: c.req.path,
+        code: err.code,
+        message: err.message,
+      });
     }
     return onError(err, c, log);
   });
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound((c) =>
+    c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`), 404),
+  );
   app.use('*', secureHeaders());
   app.use(
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `Bodies are limited to ${MAX_BODY_BYTES} bytes.`), 413),
+      onError: (c) =>
+        c.json(
+          errorBody('PAYLOAD_TOO_LARGE', `Bodies are limited to ${MAX_BODY_BYTES} bytes.`),
+          413,
+        ),
     }),
   );
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'Meshgate API',
       version: '1',
-      description: 'Access requests, approvals and time-bound Lake Formation grants for a data mesh on AWS.',
+      description:
+        'Access requests, approvals and time-bound Lake Formation grants for a data mesh on AWS.',
     },
   });
 
   app.post('/auth/dev-login', async (c) => {
     if (!deps.devLogin) {
-      return c.json(errorBody('DEV_LOGIN_DISABLED', 'Local sign-in is only available on the embedded default; sign in through Cognito.'), 403);
+      return c.json(
+        errorBody(
+          'DEV_LOGIN_DISABLED',
+          'Local sign-in is only available on the embedded default; sign in through Cognito.',
+        ),
+        403,
+      );
     }
     const parsed = S.DevLoginSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json(errorBody('VALIDATION_FAILED', 'Send {"user": "<demo user>"}.'), 400);
+    if (!parsed.success)
+      return c.json(errorBody('VALIDATION_FAILED', 'Send {"user": "<demo user>"}.'), 400);
     return c.json(await deps.devLogin(parsed.data.user));
   });
 
   // The sign-in picker of the embedded default: the demo users and what they hold.
   app.get('/auth/dev-users', async (c) => {
     if (!deps.devLogin) {
-      return c.json(errorBody('DEV_LOGIN_DISABLED', 'Local sign-in is only available on the embedded default; sign in through Cognito.'), 403);
+      return c.json(
+        errorBody(
+          'DEV_LOGIN_DISABLED',
+          'Local sign-in is only available on the embedded default; sign in through Cognito.',
+        ),
+        403,
+      );
     }
-    const [users, memberships] = await Promise.all([deps.store.listUsers(), deps.store.listMemberships()]);
-    return c.json({ items: users.map((u) => ({ ...u, memberships: memberships.filter((m) => m.user === u.id) })) });
+    const [users, memberships] = await Promise.all([
+      deps.store.listUsers(),
+      deps.store.listMemberships(),
+    ]);
+    return c.json({
+      items: users.map((u) => ({ ...u, memberships: memberships.filter((m) => m.user === u.id) })),
+    });
   });
 
   app.use('/v1/*', async (c, next) => {
     const principal = await deps.authenticate(c);
-    if (!principal) throw new MeshgateError('unauthenticated', 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
+    if (!principal)
+      throw new MeshgateError(
+        'unauthenticated',
+        'UNAUTHENTICATED',
+        'Sign in first: send Authorization: Bearer <token>.',
+      );
     await prepareCall(deps, principal);
     c.set('principal', principal);
     await next();
@@ -142,128 +217,351 @@ export function createApp(deps: AppDeps) {
 
   const me = (c: { get(k: 'principal'): Principal }) => c.get('principal');
 
-  app.openapi(route({ method: 'get', path: '/v1/me', who: 'anyone signed in (about themselves)' }), async (c) => c.json(await whoAmI(deps, me(c))));
-
-  app.openapi(route({ method: 'get', path: '/v1/domains', who: 'anyone signed in' }), async (c) => c.json({ items: await listDomains(deps) }));
-
-  app.openapi(route({ method: 'post', path: '/v1/domains', request: body(S.DomainSchema), who: 'platform admins', ok: 201 }), async (c) =>
-    c.json(await registerDomain(deps, me(c), c.req.valid('json')), 201),
+  app.openapi(
+    route({ method: 'get', path: '/v1/me', who: 'anyone signed in (about themselves)' }),
+    async (c) => c.json(await whoAmI(deps, me(c))),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/domains/{id}/members', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
-    c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
+  app.openapi(route({ method: 'get', path: '/v1/domains', who: 'anyone signed in' }), async (c) =>
+    c.json({ items: await listDomains(deps) }),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/domains/{id}/sync', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
-    c.json(await syncDomain(deps, me(c), c.req.valid('param').id)),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/domains',
+      request: body(S.DomainSchema),
+      who: 'platform admins',
+      ok: 201,
+    }),
+    async (c) => c.json(await registerDomain(deps, me(c), c.req.valid('json')), 201),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/domains/{id}/reconcile', request: { params: S.DomainParam }, who: "the domain's owners, platform admins" }), async (c) =>
-    c.json(await reconcileDomain(deps, me(c), c.req.valid('param').id)),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/domains/{id}/members',
+      request: { params: S.DomainParam },
+      who: "the domain's owners, platform admins",
+    }),
+    async (c) => c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/memberships', request: body(S.MembershipSchema), who: 'platform admins', ok: 201 }), async (c) =>
-    c.json(await addMembership(deps, me(c), c.req.valid('json')), 201),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/domains/{id}/sync',
+      request: { params: S.DomainParam },
+      who: "the domain's owners, platform admins",
+    }),
+    async (c) => c.json(await syncDomain(deps, me(c), c.req.valid('param').id)),
   );
 
-  app.openapi(route({ method: 'delete', path: '/v1/memberships/{domain}/{user}/{role}', request: { params: S.MembershipParams }, who: 'platform admins' }), async (c) => {
-    await removeMembership(deps, me(c), c.req.valid('param'));
-    return c.json({ removed: c.req.valid('param') });
-  });
-
-  app.openapi(route({ method: 'get', path: '/v1/products', request: { query: S.ProductQuery }, who: 'anyone signed in' }), async (c) =>
-    c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/domains/{id}/reconcile',
+      request: { params: S.DomainParam },
+      who: "the domain's owners, platform admins",
+    }),
+    async (c) => c.json(await reconcileDomain(deps, me(c), c.req.valid('param').id)),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/products/{domain}/{name}', request: { params: S.ProductParams }, who: 'anyone signed in' }), async (c) => {
-    const { domain, name } = c.req.valid('param');
-    return c.json(await getProduct(deps, `${domain}/${name}`));
-  });
-
-  app.openapi(route({ method: 'post', path: '/v1/requests', request: body(S.NewRequestSchema), who: 'anyone signed in, unless a policy line denies them (auditors)', ok: 201 }), async (c) =>
-    c.json(await submitRequest(deps, me(c), c.req.valid('json')), 201),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/memberships',
+      request: body(S.MembershipSchema),
+      who: 'platform admins',
+      ok: 201,
+    }),
+    async (c) => c.json(await addMembership(deps, me(c), c.req.valid('json')), 201),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/requests/preview', request: body(S.PreviewSchema), who: 'anyone signed in' }), async (c) => {
-    const plan = await planRequest(deps, me(c), c.req.valid('json'));
-    const outcome = !plan.allowed.allowed || !plan.withinLimit.allowed ? 'refused' : plan.auto.allowed ? 'auto-approved' : 'needs-approval';
-    // `scope` is the scope as it would be stored: the row filter in its canonical form.
-    return c.json({ outcome, scope: plan.scope, stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })), maxDurationHours: plan.maxDurationHours, piiColumns: plan.piiColumns, explanation: plan.explanation });
-  });
-
-  app.openapi(route({ method: 'get', path: '/v1/requests', request: { query: S.RequestQuery }, who: "anyone signed in: their own requests, and those of domains they may read" }), async (c) =>
-    c.json({ items: await listRequests(deps, me(c), c.req.valid('query') as Parameters<typeof listRequests>[2]) }),
+  app.openapi(
+    route({
+      method: 'delete',
+      path: '/v1/memberships/{domain}/{user}/{role}',
+      request: { params: S.MembershipParams },
+      who: 'platform admins',
+    }),
+    async (c) => {
+      await removeMembership(deps, me(c), c.req.valid('param'));
+      return c.json({ removed: c.req.valid('param') });
+    },
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/requests/{id}', request: { params: S.IdParam }, who: "the requester, the domain's owners and stewards, compliance, auditors, admins" }), async (c) =>
-    c.json(await getRequestWithHistory(deps, me(c), c.req.valid('param').id)),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/products',
+      request: { query: S.ProductQuery },
+      who: 'anyone signed in',
+    }),
+    async (c) => c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/approve', request: { params: S.IdParam, ...body(S.ApproveSchema) }, who: "approvers of the current stage (owners/stewards of the domain, then compliance), never the requester" }), async (c) =>
-    c.json(await approveRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json'))),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/products/{domain}/{name}',
+      request: { params: S.ProductParams },
+      who: 'anyone signed in',
+    }),
+    async (c) => {
+      const { domain, name } = c.req.valid('param');
+      return c.json(await getProduct(deps, `${domain}/${name}`));
+    },
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/deny', request: { params: S.IdParam, ...body(S.ReasonSchema) }, who: 'approvers of the current stage, never the requester' }), async (c) =>
-    c.json(await denyRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason)),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests',
+      request: body(S.NewRequestSchema),
+      who: 'anyone signed in, unless a policy line denies them (auditors)',
+      ok: 201,
+    }),
+    async (c) => c.json(await submitRequest(deps, me(c), c.req.valid('json')), 201),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/cancel', request: { params: S.IdParam }, who: 'the requester' }), async (c) =>
-    c.json(await cancelRequest(deps, me(c), c.req.valid('param').id)),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests/preview',
+      request: body(S.PreviewSchema),
+      who: 'anyone signed in',
+    }),
+    async (c) => {
+      const plan = await planRequest(deps, me(c), c.req.valid('json'));
+      const outcome =
+        !plan.allowed.allowed || !plan.withinLimit.allowed
+          ? 'refused'
+          : plan.auto.allowed
+            ? 'auto-approved'
+            : 'needs-approval';
+      // `scope` is the scope as it would be stored: the row filter in its canonical form.
+      return c.json({
+        outcome,
+        scope: plan.scope,
+        stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })),
+        maxDurationHours: plan.maxDurationHours,
+        piiColumns: plan.piiColumns,
+        explanation: plan.explanation,
+      });
+    },
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/requests/{id}/retry', request: { params: S.IdParam }, who: "the domain's owners, admins", ok: 202 }), async (c) =>
-    c.json(await retryRequest(deps, me(c), c.req.valid('param').id), 202),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/requests',
+      request: { query: S.RequestQuery },
+      who: 'anyone signed in: their own requests, and those of domains they may read',
+    }),
+    async (c) =>
+      c.json({
+        items: await listRequests(
+          deps,
+          me(c),
+          c.req.valid('query') as Parameters<typeof listRequests>[2],
+        ),
+      }),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/approvals', who: 'anyone signed in: the requests whose current stage they may decide' }), async (c) =>
-    c.json({ items: await approvalsInbox(deps, me(c)) }),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/requests/{id}',
+      request: { params: S.IdParam },
+      who: "the requester, the domain's owners and stewards, compliance, auditors, admins",
+    }),
+    async (c) => c.json(await getRequestWithHistory(deps, me(c), c.req.valid('param').id)),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/grants', request: { query: S.GrantQuery }, who: "anyone signed in: their own grants, and those of domains they may read" }), async (c) =>
-    c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests/{id}/approve',
+      request: { params: S.IdParam, ...body(S.ApproveSchema) },
+      who: 'approvers of the current stage (owners/stewards of the domain, then compliance), never the requester',
+    }),
+    async (c) =>
+      c.json(await approveRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json'))),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/grants/{id}/revoke', request: { params: S.IdParam, ...body(S.ReasonSchema) }, who: "the requester (giving it up), the domain's owners, admins", ok: 202 }), async (c) =>
-    c.json(await revokeGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason), 202),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests/{id}/deny',
+      request: { params: S.IdParam, ...body(S.ReasonSchema) },
+      who: 'approvers of the current stage, never the requester',
+    }),
+    async (c) =>
+      c.json(await denyRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason)),
   );
 
-  app.openapi(route({ method: 'post', path: '/v1/grants/{id}/extend', request: { params: S.IdParam, ...body(S.ExtendSchema) }, who: 'the requester of the grant; the extension is then decided like a new request', ok: 201 }), async (c) =>
-    c.json(await extendGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests/{id}/cancel',
+      request: { params: S.IdParam },
+      who: 'the requester',
+    }),
+    async (c) => c.json(await cancelRequest(deps, me(c), c.req.valid('param').id)),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/audit', request: { query: S.AuditQuerySchema }, who: 'auditors' }), async (c) => {
-    const q = c.req.valid('query');
-    const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
-    return c.json(await readAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }));
-  });
-
-  app.openapi(route({ method: 'get', path: '/v1/audit/verify', request: { query: S.VerifyQuery }, who: 'auditors' }), async (c) =>
-    c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/requests/{id}/retry',
+      request: { params: S.IdParam },
+      who: "the domain's owners, admins",
+      ok: 202,
+    }),
+    async (c) => c.json(await retryRequest(deps, me(c), c.req.valid('param').id), 202),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/audit/export', request: { query: S.AuditExportQuerySchema }, who: 'auditors' }), async (c) => {
-    const { format, ...q } = c.req.valid('query');
-    const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
-    // Refusals happen here, before the first byte: they are still JSON errors.
-    const chunks = await exportAudit(deps, me(c), { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to }, format);
-    const file = `meshgate-audit-${from}-${to}.${format}`.replaceAll(':', '');
-    return c.body(textStream(chunks, (err) => log(`audit export failed after the first byte (${file})`, err)), 200, {
-      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      'content-disposition': `attachment; filename="${file}"`,
-      'cache-control': 'no-store',
-    });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/approvals',
+      who: 'anyone signed in: the requests whose current stage they may decide',
+    }),
+    async (c) => c.json({ items: await approvalsInbox(deps, me(c)) }),
+  );
 
-  app.openapi(route({ method: 'get', path: '/v1/grants/{id}/chain', request: { params: S.IdParam, query: S.GrantChainQuerySchema }, who: "auditors and whoever may read the grant's request" }), async (c) => {
-    const id = c.req.valid('param').id;
-    const { format } = c.req.valid('query');
-    const text = await grantChain(deps, me(c), id, format);
-    const type = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' }[format];
-    return c.body(text, 200, { 'content-type': type, 'content-disposition': `attachment; filename="meshgate-grant-${id}.${format}"`, 'cache-control': 'no-store' });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/grants',
+      request: { query: S.GrantQuery },
+      who: 'anyone signed in: their own grants, and those of domains they may read',
+    }),
+    async (c) => c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+  );
 
-  app.openapi(route({ method: 'post', path: '/v1/policy/explain', request: body(S.ExplainSchema), who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others" }), async (c) =>
-    c.json(await explain(deps, me(c), c.req.valid('json'))),
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/grants/{id}/revoke',
+      request: { params: S.IdParam, ...body(S.ReasonSchema) },
+      who: "the requester (giving it up), the domain's owners, admins",
+      ok: 202,
+    }),
+    async (c) =>
+      c.json(
+        await revokeGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason),
+        202,
+      ),
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/grants/{id}/extend',
+      request: { params: S.IdParam, ...body(S.ExtendSchema) },
+      who: 'the requester of the grant; the extension is then decided like a new request',
+      ok: 201,
+    }),
+    async (c) =>
+      c.json(await extendGrant(deps, me(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/audit',
+      request: { query: S.AuditQuerySchema },
+      who: 'auditors',
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
+      return c.json(
+        await readAudit(deps, me(c), {
+          ...q,
+          domain: q.domain === '*' ? undefined : q.domain,
+          from,
+          to,
+        }),
+      );
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/audit/verify',
+      request: { query: S.VerifyQuery },
+      who: 'auditors',
+    }),
+    async (c) => c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/audit/export',
+      request: { query: S.AuditExportQuerySchema },
+      who: 'auditors',
+    }),
+    async (c) => {
+      const { format, ...q } = c.req.valid('query');
+      const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
+      // Refusals happen here, before the first byte: they are still JSON errors.
+      const chunks = await exportAudit(
+        deps,
+        me(c),
+        { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to },
+        format,
+      );
+      const file = `meshgate-audit-${from}-${to}.${format}`.replaceAll(':', '');
+      return c.body(
+        textStream(chunks, (err) => log(`audit export failed after the first byte (${file})`, err)),
+        200,
+        {
+          'content-type':
+            format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+          'content-disposition': `attachment; filename="${file}"`,
+          'cache-control': 'no-store',
+        },
+      );
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/grants/{id}/chain',
+      request: { params: S.IdParam, query: S.GrantChainQuerySchema },
+      who: "auditors and whoever may read the grant's request",
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const { format } = c.req.valid('query');
+      const text = await grantChain(deps, me(c), id, format);
+      const type = {
+        json: 'application/json; charset=utf-8',
+        csv: 'text/csv; charset=utf-8',
+        jsonl: 'application/x-ndjson; charset=utf-8',
+      }[format];
+      return c.body(text, 200, {
+        'content-type': type,
+        'content-disposition': `attachment; filename="meshgate-grant-${id}.${format}"`,
+        'cache-control': 'no-store',
+      });
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/policy/explain',
+      request: body(S.ExplainSchema),
+      who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others",
+    }),
+    async (c) => c.json(await explain(deps, me(c), c.req.valid('json'))),
   );
 
   return app;
@@ -274,7 +572,10 @@ export function createApp(deps: AppDeps) {
  * previous ones, so a long export never piles up in memory. A failure after the first byte can
  * only cut the stream short (the status is already sent); it is logged.
  */
-function textStream(chunks: AsyncIterable<string>, onError: (err: unknown) => void): ReadableStream<Uint8Array> {
+function textStream(
+  chunks: AsyncIterable<string>,
+  onError: (err: unknown) => void,
+): ReadableStream<Uint8Array> {
   const it = chunks[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({

@@ -35,9 +35,14 @@ export function onError(err: Error, c: Context, log: (msg: string, err: unknown)
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const message = /json/i.test(err.message) ? 'The body is not valid JSON.' : err.message || 'The request was refused.';
+    const message = /json/i.test(err.message)
+      ? 'The body is not valid JSON.'
+      : err.message || 'The request was refused.';
     return c.json(errorBody(HTTP_CODES[status] ?? 'HTTP_ERROR', message), status);
   }
   log('unhandled error', err);
-  return c.json(errorBody('INTERNAL', 'Something went wrong on our side; it has been logged.'), 500);
+  return c.json(
+    errorBody('INTERNAL', 'Something went wrong on our side; it has been logged.'),
+    500,
+  );
 }

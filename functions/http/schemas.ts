@@ -18,14 +18,20 @@ export function unpairedSurrogateAt(value: unknown, path: string[] = []): string
   if (typeof value === 'string') return UNPAIRED_SURROGATE.test(value) ? path.join('.') : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const [k, v] of Object.entries(value)) {
-    const at = UNPAIRED_SURROGATE.test(k) ? [...path, k].join('.') : unpairedSurrogateAt(v, [...path, k]);
+    const at = UNPAIRED_SURROGATE.test(k)
+      ? [...path, k].join('.')
+      : unpairedSurrogateAt(v, [...path, k]);
     if (at !== undefined) return at;
   }
   return undefined;
 }
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
-const productId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
+const productId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
 const columnName = z.string().min(1).max(255);
 const columnList = z
   .array(columnName)
@@ -55,35 +61,56 @@ export const ScopeSchema = z
       .max(ROW_FILTER_LIMITS.maxLength)
       .refine((f) => f.trim().length > 0, 'a row filter must not be blank')
       .optional()
-      .openapi({ description: 'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.', example: "region = 'EMEA' AND amount >= 100" }),
+      .openapi({
+        description:
+          'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.',
+        example: "region = 'EMEA' AND amount >= 100",
+      }),
   })
   .openapi('Scope');
 
 export const DurationSchema = z
-  .strictObject({ value: z.number().int().positive().max(100_000), unit: z.enum(['hours', 'days']) })
+  .strictObject({
+    value: z.number().int().positive().max(100_000),
+    unit: z.enum(['hours', 'days']),
+  })
   .openapi('Duration');
 
 export const NewRequestSchema = z
   .strictObject({
     productId,
-    principal: z.string().max(2048).regex(PRINCIPAL_PATTERN, 'an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id'),
+    principal: z
+      .string()
+      .max(2048)
+      .regex(
+        PRINCIPAL_PATTERN,
+        'an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id',
+      ),
     scope: ScopeSchema,
     duration: DurationSchema,
     purpose: text(2000).min(1, 'purpose is required'),
   })
   .openapi('NewRequest');
 
-export const PreviewSchema = z.strictObject({ productId, scope: ScopeSchema, duration: DurationSchema }).openapi('RequestPreview');
+export const PreviewSchema = z
+  .strictObject({ productId, scope: ScopeSchema, duration: DurationSchema })
+  .openapi('RequestPreview');
 
 export const ApproveSchema = z
-  .strictObject({ comment: text(2000).default(''), narrowedScope: ScopeSchema.optional(), narrowedDuration: DurationSchema.optional() })
+  .strictObject({
+    comment: text(2000).default(''),
+    narrowedScope: ScopeSchema.optional(),
+    narrowedDuration: DurationSchema.optional(),
+  })
   .openapi('Approval');
 
 export const ExtendSchema = z
   .strictObject({ duration: DurationSchema, purpose: text(2000).min(1, 'purpose is required') })
   .openapi('Extension');
 
-export const ReasonSchema = z.strictObject({ reason: text(2000).min(1, 'a reason is required') }).openapi('Reason');
+export const ReasonSchema = z
+  .strictObject({ reason: text(2000).min(1, 'a reason is required') })
+  .openapi('Reason');
 
 export const ExplainSchema = z
   .strictObject({
@@ -121,9 +148,16 @@ export const ProductQuery = z.object({
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const RequestQuery = z.object({ status: z.enum(STATUSES as [string, ...string[]]).optional(), domain: name.optional(), mine: bool.optional() });
+export const RequestQuery = z.object({
+  status: z.enum(STATUSES as [string, ...string[]]).optional(),
+  domain: name.optional(),
+  mine: bool.optional(),
+});
 
-export const GrantQuery = z.object({ domain: name.optional(), status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional() });
+export const GrantQuery = z.object({
+  domain: name.optional(),
+  status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
+});
 
 export const AuditQuerySchema = z.object({
   from: z.iso.datetime({ offset: false }).optional(),
@@ -134,10 +168,19 @@ export const AuditQuerySchema = z.object({
   cursor: z.string().max(2000).optional(),
 });
 
-export const IdParam = z.object({ id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/, 'an id returned by this API') });
-export const ProductParams = z.object({ domain: name, name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/) });
+export const IdParam = z.object({
+  id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/, 'an id returned by this API'),
+});
+export const ProductParams = z.object({
+  domain: name,
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/),
+});
 export const DomainParam = z.object({ id: name });
-export const MembershipParams = z.object({ domain: z.union([name, z.literal('*')]), user: name, role: z.enum(ROLES) });
+export const MembershipParams = z.object({
+  domain: z.union([name, z.literal('*')]),
+  user: name,
+  role: z.enum(ROLES),
+});
 
 /** `GET /v1/audit/export`: the window and filters of `GET /v1/audit`, plus product, type and the file format. */
 export const AuditExportQuerySchema = AuditQuerySchema.omit({ limit: true, cursor: true }).extend({
@@ -150,6 +193,8 @@ export const AuditExportQuerySchema = AuditQuerySchema.omit({ limit: true, curso
     .optional(),
 });
 
-export const GrantChainQuerySchema = z.object({ format: z.enum(['json', 'csv', 'jsonl']).default('json') });
+export const GrantChainQuerySchema = z.object({
+  format: z.enum(['json', 'csv', 'jsonl']).default('json'),
+});
 
 export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });

@@ -29,22 +29,30 @@ export function parsePolicy(src: PolicySource): Line[] {
     const where = `${src.source}:${i + 1}`;
     const tokens = text.split(',').map((t) => t.trim());
     const [ptype, ...rest] = tokens;
-    if (tokens.some((t) => t === '')) throw new PolicyLoadError(`${where}: empty field in "${text}"`);
+    if (tokens.some((t) => t === ''))
+      throw new PolicyLoadError(`${where}: empty field in "${text}"`);
     if (ptype === 'p') {
-      if (rest.length !== 5) throw new PolicyLoadError(`${where}: a p line has 5 fields (sub, dom, obj, act, eft)`);
-      if (!EFFECTS.has(rest[4]!)) throw new PolicyLoadError(`${where}: effect must be allow or deny, not "${rest[4]}"`);
+      if (rest.length !== 5)
+        throw new PolicyLoadError(`${where}: a p line has 5 fields (sub, dom, obj, act, eft)`);
+      if (!EFFECTS.has(rest[4]!))
+        throw new PolicyLoadError(`${where}: effect must be allow or deny, not "${rest[4]}"`);
     } else if (ptype === 'p2') {
-      if (rest.length !== 3) throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
+      if (rest.length !== 3)
+        throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
       if (rest[1] !== 'max-duration-hours' || !/^\d+$/.test(rest[2]!)) {
         throw new PolicyLoadError(`${where}: p2 supports "max-duration-hours, <whole hours>"`);
       }
     } else {
       // Role assignments are memberships in the store, managed (and audited) through the API.
-      throw new PolicyLoadError(`${where}: unknown line type "${ptype}" (policy files hold p and p2 lines)`);
+      throw new PolicyLoadError(
+        `${where}: unknown line type "${ptype}" (policy files hold p and p2 lines)`,
+      );
     }
     const dom = rest[ptype === 'p' ? 1 : 0]!;
     if (src.domain !== undefined && dom !== src.domain) {
-      throw new PolicyLoadError(`${where}: the ${src.domain} policy may only speak for domain ${src.domain}, not "${dom}"`);
+      throw new PolicyLoadError(
+        `${where}: the ${src.domain} policy may only speak for domain ${src.domain}, not "${dom}"`,
+      );
     }
     lines.push({ ptype, tokens: rest, ref: { source: where, line: text } });
   });
@@ -85,7 +93,8 @@ export class CasbinPolicyEngine implements PolicyEngine {
     const engine = new CasbinPolicyEngine();
     try {
       const enforcer = await newEnforcer(newModelFromString(modelText));
-      if (!enforcer.getModel().model.get('p')?.get('p')) throw new Error('the model has no p policy definition');
+      if (!enforcer.getModel().model.get('p')?.get('p'))
+        throw new Error('the model has no p policy definition');
       const lines: Line[] = [];
       for (const src of sources) {
         try {
@@ -106,7 +115,8 @@ export class CasbinPolicyEngine implements PolicyEngine {
         } else {
           const [dom, , value] = l.tokens as [string, string, string];
           const prev = engine.limits.get(dom);
-          if (!prev || Number(value) < prev.value) engine.limits.set(dom, { value: Number(value), rule: l.ref });
+          if (!prev || Number(value) < prev.value)
+            engine.limits.set(dom, { value: Number(value), rule: l.ref });
         }
       }
       engine.enforcer = enforcer;
@@ -143,7 +153,14 @@ export class CasbinPolicyEngine implements PolicyEngine {
    * role hierarchy). Every other line fails the matcher on some field.
    */
   candidates(q: PolicyQuery, values: string[] = requestValues(q)): string[][] {
-    const [user, rel, dom, obj, cls, act] = values as [string, string, string, string, string, string];
+    const [user, rel, dom, obj, cls, act] = values as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const subjects = ['*', rel, user];
     for (const m of this.membershipsByUser.get(user) ?? []) {
       if (m.domain === dom || m.domain === ALL_DOMAINS) subjects.push(`role:${m.role}`);
@@ -177,21 +194,37 @@ export class CasbinPolicyEngine implements PolicyEngine {
 
   decide(q: PolicyQuery): Decision {
     const what = `${q.action} on ${q.object} in ${q.domain}`;
-    if (this.failure || !this.enforcer) return { allowed: false, reason: `Denied: ${this.failure ?? 'no policy is loaded'}`, rules: [] };
+    if (this.failure || !this.enforcer)
+      return {
+        allowed: false,
+        reason: `Denied: ${this.failure ?? 'no policy is loaded'}`,
+        rules: [],
+      };
     const broken = this.broken.get(q.domain);
-    if (broken) return { allowed: false, reason: `Denied: the ${q.domain} policy failed to load: ${broken}`, rules: [] };
+    if (broken)
+      return {
+        allowed: false,
+        reason: `Denied: the ${q.domain} policy failed to load: ${broken}`,
+        rules: [],
+      };
     try {
       const values = requestValues(q);
       const lines = this.candidates(q, values);
-      if (lines.length === 0) return { allowed: false, reason: `Denied: no policy line allows ${what}`, rules: [] };
+      if (lines.length === 0)
+        return { allowed: false, reason: `Denied: no policy line allows ${what}`, rules: [] };
       const [allowed, line] = this.enforceOn(lines, values);
       const ref = line.length > 0 ? this.refs.get(key('p', line)) : undefined;
       const rules = ref ? [ref] : [];
-      if (allowed) return { allowed: true, reason: `Allowed: ${what} by ${ref?.source ?? 'policy'}`, rules };
+      if (allowed)
+        return { allowed: true, reason: `Allowed: ${what} by ${ref?.source ?? 'policy'}`, rules };
       if (ref) return { allowed: false, reason: `Denied: ${what} by ${ref.source}`, rules };
       return { allowed: false, reason: `Denied: no policy line allows ${what}`, rules };
     } catch (err) {
-      return { allowed: false, reason: `Denied: the policy engine failed (${(err as Error).message})`, rules: [] };
+      return {
+        allowed: false,
+        reason: `Denied: the policy engine failed (${(err as Error).message})`,
+        rules: [],
+      };
     }
   }
 
@@ -212,7 +245,10 @@ export class CasbinPolicyEngine implements PolicyEngine {
   maxDurationHours(domain: string): Limit {
     const global = this.limits.get(ALL_DOMAINS);
     const local = this.limits.get(domain);
-    const none: Limit = { value: 0, rule: { source: 'policy', line: 'no max-duration-hours line is loaded' } };
+    const none: Limit = {
+      value: 0,
+      rule: { source: 'policy', line: 'no max-duration-hours line is loaded' },
+    };
     if (this.failure || this.broken.has(domain) || !global) return none;
     return local && local.value < global.value ? local : global;
   }

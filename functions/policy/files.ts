@@ -10,19 +10,30 @@ export function readPolicyDir(dir: string): { model: string; sources: PolicySour
   const name = (f: string) => relative(process.cwd(), f) || f;
   const model = readFileSync(join(dir, 'model.conf'), 'utf8');
   const globalFile = join(dir, 'global.csv');
-  const sources: PolicySource[] = [{ source: name(globalFile), text: readFileSync(globalFile, 'utf8') }];
+  const sources: PolicySource[] = [
+    { source: name(globalFile), text: readFileSync(globalFile, 'utf8') },
+  ];
   const domainsDir = join(dir, 'domains');
   if (existsSync(domainsDir)) {
-    for (const f of readdirSync(domainsDir).filter((f) => f.endsWith('.csv')).sort()) {
+    for (const f of readdirSync(domainsDir)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
       const file = join(domainsDir, f);
-      sources.push({ source: name(file), text: readFileSync(file, 'utf8'), domain: f.slice(0, -'.csv'.length) });
+      sources.push({
+        source: name(file),
+        text: readFileSync(file, 'utf8'),
+        domain: f.slice(0, -'.csv'.length),
+      });
     }
   }
   return { model, sources };
 }
 
 /** Loads the engine from a folder; a missing or unreadable folder gives an engine that denies everything. */
-export async function loadPolicyEngine(dir: string, memberships: Membership[] = []): Promise<CasbinPolicyEngine> {
+export async function loadPolicyEngine(
+  dir: string,
+  memberships: Membership[] = [],
+): Promise<CasbinPolicyEngine> {
   return (await loadPolicyFolder(dir, memberships)).engine;
 }
 
@@ -30,22 +41,39 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** The SHA-256 of each file and one version over all of them, from the texts that were loaded. */
 function fingerprintOf(model: string, sources: PolicySource[]): PolicyFingerprint {
-  const files = [{ source: 'model.conf', sha256: sha256(model) }, ...sources.map((s) => ({ source: s.source, sha256: sha256(s.text) }))];
+  const files = [
+    { source: 'model.conf', sha256: sha256(model) },
+    ...sources.map((s) => ({ source: s.source, sha256: sha256(s.text) })),
+  ];
   return { version: sha256(files.map((f) => `${f.source}\n${f.sha256}`).join('\n')), files };
 }
 
 /** Reads the folder once: the engine and the fingerprint come from the same bytes. */
-async function loadPolicyFolder(dir: string, memberships: Membership[]): Promise<LoadedPolicy & { engine: CasbinPolicyEngine }> {
+async function loadPolicyFolder(
+  dir: string,
+  memberships: Membership[],
+): Promise<LoadedPolicy & { engine: CasbinPolicyEngine }> {
   let files: { model: string; sources: PolicySource[] };
   try {
     files = readPolicyDir(dir);
   } catch (err) {
     const why = `unreadable: ${(err as Error).message}`;
     const engine = await CasbinPolicyEngine.load('', [{ source: dir, text: why }]);
-    return { engine, version: sha256(why), files: [], loadFailure: engine.loadFailure, domainFailures: {} };
+    return {
+      engine,
+      version: sha256(why),
+      files: [],
+      loadFailure: engine.loadFailure,
+      domainFailures: {},
+    };
   }
   const engine = await CasbinPolicyEngine.load(files.model, files.sources, memberships);
-  return { engine, ...fingerprintOf(files.model, files.sources), loadFailure: engine.loadFailure, domainFailures: engine.domainFailures };
+  return {
+    engine,
+    ...fingerprintOf(files.model, files.sources),
+    loadFailure: engine.loadFailure,
+    domainFailures: engine.domainFailures,
+  };
 }
 
 /**
@@ -74,11 +102,19 @@ export function policyFolder(dir: string, opts: { watch: boolean }): PolicyFiles
         const domainsDir = join(dir, 'domains');
         let domainFiles: string[] = [];
         try {
-          domainFiles = readdirSync(domainsDir).filter((f) => f.endsWith('.csv')).map((f) => join(domainsDir, f));
+          domainFiles = readdirSync(domainsDir)
+            .filter((f) => f.endsWith('.csv'))
+            .map((f) => join(domainsDir, f));
         } catch {
           // No domains folder (or no folder at all): its absence is part of the signature.
         }
-        watched = [dir, join(dir, 'model.conf'), join(dir, 'global.csv'), domainsDir, ...domainFiles];
+        watched = [
+          dir,
+          join(dir, 'model.conf'),
+          join(dir, 'global.csv'),
+          domainsDir,
+          ...domainFiles,
+        ];
         signature = signatureOf(watched);
       }
       return loadPolicyFolder(dir, memberships);

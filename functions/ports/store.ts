@@ -79,7 +79,11 @@ export interface Store {
    * recorded), with its audit event, if the recorded policy is still `expected` (as read).
    * Returns false, writing nothing, when it is not (another process recorded one meanwhile).
    */
-  claimPolicyVersion(policy: { version: string; at: string }, expected: AuthzState['policy'], audit: AuditEvent): Promise<boolean>;
+  claimPolicyVersion(
+    policy: { version: string; at: string },
+    expected: AuthzState['policy'],
+    audit: AuditEvent,
+  ): Promise<boolean>;
 
   createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -89,7 +93,12 @@ export interface Store {
    */
   recordProgress(id: string, progress: FulfilmentProgress): Promise<void>;
   /** Writes `next` only if the stored request still has `expected`; `next.version` must be expected + 1. */
-  updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void>;
+  updateRequest(
+    next: AccessRequest,
+    expected: Expected,
+    audit: AuditEvent[],
+    grant?: Grant,
+  ): Promise<void>;
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
   listPendingByDomain(domain: string): Promise<AccessRequest[]>;

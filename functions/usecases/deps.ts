@@ -1,4 +1,12 @@
-import { ALL_DOMAINS, type AccessRequest, type AuditEvent, type Decision, type Grant, type Principal, type RequestStatus } from '../domain/model';
+import {
+  ALL_DOMAINS,
+  type AccessRequest,
+  type AuditEvent,
+  type Decision,
+  type Grant,
+  type Principal,
+  type RequestStatus,
+} from '../domain/model';
 import { notFound } from '../domain/errors';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
@@ -30,10 +38,23 @@ export function auditEvent(
   deps: Pick<Deps, 'clock' | 'ids'>,
   type: string,
   actor: string,
-  subject: { domain: string; requestId?: string; productId?: string; fromStatus?: RequestStatus; toStatus?: RequestStatus },
+  subject: {
+    domain: string;
+    requestId?: string;
+    productId?: string;
+    fromStatus?: RequestStatus;
+    toStatus?: RequestStatus;
+  },
   detail: Record<string, unknown> = {},
 ): AuditEvent {
-  return { id: deps.ids.next('evt'), at: deps.clock.now().toISOString(), type, actor, ...subject, detail };
+  return {
+    id: deps.ids.next('evt'),
+    at: deps.clock.now().toISOString(),
+    type,
+    actor,
+    ...subject,
+    detail,
+  };
 }
 
 /** The policy question "may this user do `action` on this request's product". */
@@ -57,28 +78,49 @@ export function canRead(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessReq
 }
 
 /** Loads a request the caller may see. Requests the caller may not see are reported as missing. */
-export async function loadVisibleRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, id: string) {
+export async function loadVisibleRequest(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  who: Principal,
+  id: string,
+) {
   const r = await deps.store.getRequest(id);
-  if (!r || !canRead(deps, who, r).allowed) throw notFound('REQUEST_NOT_FOUND', `No request ${id} that you can see.`);
+  if (!r || !canRead(deps, who, r).allowed)
+    throw notFound('REQUEST_NOT_FOUND', `No request ${id} that you can see.`);
   return r;
 }
 
 /** May the caller read the audit trail of `domain` (of every domain when absent)? Auditors may. */
-export function mayReadAudit(deps: Pick<Deps, 'policy'>, who: Principal, domain?: string): Decision {
-  return deps.policy.decide({ user: who.userId, domain: domain ?? ALL_DOMAINS, object: '*', action: 'audit:read' });
+export function mayReadAudit(
+  deps: Pick<Deps, 'policy'>,
+  who: Principal,
+  domain?: string,
+): Decision {
+  return deps.policy.decide({
+    user: who.userId,
+    domain: domain ?? ALL_DOMAINS,
+    object: '*',
+    action: 'audit:read',
+  });
 }
 
 /**
  * Loads a grant and its request if the caller may see them (read on the request, or `alsoAuditors`
  * and audit:read there). Grants the caller may not see are reported as missing.
  */
-export async function loadVisibleGrant(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, grantId: string, alsoAuditors = false) {
+export async function loadVisibleGrant(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  who: Principal,
+  grantId: string,
+  alsoAuditors = false,
+) {
   const grant = await deps.store.getGrant(grantId);
   const request = grant && (await deps.store.getRequest(grant.requestId));
   const visible =
     request !== undefined &&
-    (deps.policy.decide(aboutRequest(who.userId, request, 'read')).allowed || (alsoAuditors && mayReadAudit(deps, who, request.domain).allowed));
-  if (!grant || !request || !visible) throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
+    (deps.policy.decide(aboutRequest(who.userId, request, 'read')).allowed ||
+      (alsoAuditors && mayReadAudit(deps, who, request.domain).allowed));
+  if (!grant || !request || !visible)
+    throw notFound('GRANT_NOT_FOUND', `No grant ${grantId} that you can see.`);
   return { grant, request };
 }
 
@@ -117,7 +159,11 @@ async function publish(deps: Pick<Deps, 'events' | 'log'>, r: AccessRequest, aud
 }
 
 /** Stores a new request with its audit events, then publishes its status. */
-export async function createRequestRecord(deps: Pick<Deps, 'store' | 'events' | 'log'>, r: AccessRequest, audit: AuditEvent[]) {
+export async function createRequestRecord(
+  deps: Pick<Deps, 'store' | 'events' | 'log'>,
+  r: AccessRequest,
+  audit: AuditEvent[],
+) {
   await deps.store.createRequest(r, audit);
   await publish(deps, r, audit);
 }

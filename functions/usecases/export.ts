@@ -28,10 +28,15 @@ export interface ExportFilter {
  * The time window of an audit read: `to` defaults to now, `from` to 30 days before `to`; at most
  * `maxDays` long, `from` before `to`.
  */
-export function auditWindow(now: Date, maxDays: number, q: { from?: string; to?: string }): { from: string; to: string } {
+export function auditWindow(
+  now: Date,
+  maxDays: number,
+  q: { from?: string; to?: string },
+): { from: string; to: string } {
   const to = q.to ?? now.toISOString();
   const from = q.from ?? new Date(new Date(to).getTime() - 30 * 86_400_000).toISOString();
-  if (new Date(from).getTime() > new Date(to).getTime()) throw validation('VALIDATION_FAILED', '`from` must be before `to`.');
+  if (new Date(from).getTime() > new Date(to).getTime())
+    throw validation('VALIDATION_FAILED', '`from` must be before `to`.');
   if (new Date(to).getTime() - new Date(from).getTime() > maxDays * 86_400_000) {
     throw validation('VALIDATION_FAILED', `Ask for at most ${maxDays} days at a time.`);
   }
@@ -45,9 +50,15 @@ const rowOf = (format: ExportFormat) => (format === 'csv' ? csvRow : jsonlRow);
  * checked here, before anything is produced: awaiting this either refuses (403) or hands back
  * the stream. Pages of EXPORT_PAGE events are read one at a time, following the store's cursor.
  */
-export async function exportAudit(deps: Q, who: Principal, f: ExportFilter, format: ExportFormat): Promise<AsyncIterable<string>> {
+export async function exportAudit(
+  deps: Q,
+  who: Principal,
+  f: ExportFilter,
+  format: ExportFormat,
+): Promise<AsyncIterable<string>> {
   const decision = mayReadAudit(deps, who, f.domain);
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Exporting the audit trail is for auditors. ${decision.reason}`);
+  if (!decision.allowed)
+    throw forbidden('NOT_ALLOWED', `Exporting the audit trail is for auditors. ${decision.reason}`);
   const types = f.type
     ? new Set(
         f.type
@@ -56,7 +67,8 @@ export async function exportAudit(deps: Q, who: Principal, f: ExportFilter, form
           .filter(Boolean),
       )
     : undefined;
-  const keep = (e: AuditEvent) => (!f.product || e.productId === f.product) && (!types || types.has(e.type));
+  const keep = (e: AuditEvent) =>
+    (!f.product || e.productId === f.product) && (!types || types.has(e.type));
   const row = rowOf(format);
   const query = { from: f.from, to: f.to, domain: f.domain, actor: f.actor, limit: EXPORT_PAGE };
 
@@ -87,7 +99,12 @@ export async function loadGrantChain(deps: Q, who: Principal, grantId: string) {
 }
 
 /** The chain as one file: a JSON document {grant, request, events}, or its events as CSV or JSON Lines. */
-export async function grantChain(deps: Q, who: Principal, grantId: string, format: ChainFormat): Promise<string> {
+export async function grantChain(
+  deps: Q,
+  who: Principal,
+  grantId: string,
+  format: ChainFormat,
+): Promise<string> {
   const chain = await loadGrantChain(deps, who, grantId);
   if (format === 'json') return JSON.stringify(chain, null, 2) + '\n';
   const row = rowOf(format);

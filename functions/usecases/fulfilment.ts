@@ -6,13 +6,26 @@ import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
-import { aboutRequest, auditEvent, commit, loadVisibleGrant, loadVisibleRequest, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import {
+  aboutRequest,
+  auditEvent,
+  commit,
+  loadVisibleGrant,
+  loadVisibleRequest,
+  SYSTEM,
+  type Deps,
+  type WorkerDeps,
+} from './deps';
 import { submitRequest } from './requests';
 
 /** A grant job older than this without progress is handed to the worker again by the sweeper. */
 const STALLED_AFTER_MS = 10 * 60_000;
 
-const subjectOf = (r: AccessRequest) => ({ domain: r.domain, requestId: r.id, productId: r.productId });
+const subjectOf = (r: AccessRequest) => ({
+  domain: r.domain,
+  requestId: r.id,
+  productId: r.productId,
+});
 const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
 
 /**
@@ -24,11 +37,14 @@ const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version
  */
 export async function tableGrantFor(
   deps: Pick<Deps, 'store'>,
-  r: Pick<AccessRequest, 'id' | 'productId' | 'domain' | 'principal'> & { scope: AccessRequest['scope'] },
+  r: Pick<AccessRequest, 'id' | 'productId' | 'domain' | 'principal'> & {
+    scope: AccessRequest['scope'];
+  },
   opts: { checkRowFilter?: boolean } = {},
 ): Promise<TableGrant> {
   const product = await deps.store.getProduct(r.productId);
-  if (!product) throw notFound('PRODUCT_NOT_FOUND', `Data product ${r.productId} no longer exists.`);
+  if (!product)
+    throw notFound('PRODUCT_NOT_FOUND', `Data product ${r.productId} no longer exists.`);
   const domain = await deps.store.getDomain(r.domain);
   if (!domain) throw notFound('DOMAIN_NOT_FOUND', `Domain ${r.domain} is not registered.`);
   return {
@@ -41,7 +57,10 @@ export async function tableGrantFor(
     tables: product.location.tables ?? [product.location.table],
     permissions: r.scope.permissions,
     columns: r.scope.columns,
-    rowFilter: opts.checkRowFilter && r.scope.rowFilter !== undefined ? parseRowFilter(r.scope.rowFilter, product.columns).canonical : r.scope.rowFilter,
+    rowFilter:
+      opts.checkRowFilter && r.scope.rowFilter !== undefined
+        ? parseRowFilter(r.scope.rowFilter, product.columns).canonical
+        : r.scope.rowFilter,
   };
 }
 
@@ -55,7 +74,9 @@ function progressNoter(deps: WorkerDeps, requestId: string) {
     if (done < total && done - noted < Math.max(1, Math.ceil(total / 20))) return;
     noted = done;
     // Only a note for people watching: a failed note never fails the grant.
-    await deps.store.recordProgress(requestId, { done, total, at: deps.clock.now().toISOString() }).catch(() => undefined);
+    await deps.store
+      .recordProgress(requestId, { done, total, at: deps.clock.now().toISOString() })
+      .catch(() => undefined);
   };
 }
 
@@ -67,7 +88,9 @@ export async function runJob(deps: WorkerDeps, job: Job): Promise<void> {
 
 const describeFailures = (failed: PermissionEntry[], of: number) =>
   `${failed.length} of ${of} table(s) failed: ` +
-  failed.map((e) => `${e.table}: ${e.error?.code ?? 'error'} ${e.error?.message ?? ''}`.trim()).join('; ');
+  failed
+    .map((e) => `${e.table}: ${e.error?.code ?? 'error'} ${e.error?.message ?? ''}`.trim())
+    .join('; ');
 
 /**
  * APPROVED (or GRANTING, after a crash or a retry) -> GRANTING -> ACTIVE, or FAILED with the
@@ -79,10 +102,20 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let r = await deps.store.getRequest(requestId);
   if (!r) return;
   if (r.status === 'APPROVED') {
-    const next: AccessRequest = { ...r, status: 'GRANTING', progress: undefined, updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
+    const next: AccessRequest = {
+      ...r,
+      status: 'GRANTING',
+      progress: undefined,
+      updatedAt: deps.clock.now().toISOString(),
+      version: r.version + 1,
+    };
     try {
       await commit(deps, next, expectedOf(r), [
-        auditEvent(deps, 'FULFILMENT_STARTED', SYSTEM, { ...subjectOf(r), fromStatus: 'APPROVED', toStatus: 'GRANTING' }),
+        auditEvent(deps, 'FULFILMENT_STARTED', SYSTEM, {
+          ...subjectOf(r),
+          fromStatus: 'APPROVED',
+          toStatus: 'GRANTING',
+        }),
       ]);
     } catch (err) {
       if (err instanceof MeshgateError && err.kind === 'conflict') return; // another worker has it
@@ -103,30 +136,53 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let spec: TableGrant;
   let entries: PermissionEntry[];
   try {
-    spec = { ...(await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true })), onlyTables: r.failure?.failedTables };
+    spec = {
+      ...(await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true })),
+      onlyTables: r.failure?.failedTables,
+    };
     entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id));
   } catch (err) {
     // Transient errors have been retried by the adapter; what is left needs a person (retry).
-    const code = err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';
+    const code =
+      err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';
     const reason = `${code}: ${err instanceof Error ? err.message : String(err)}`;
-    await markFailed(deps, r, { reason, code, failedTables: r.failure?.failedTables }, err instanceof LakeFormationError ? err.entries : []);
+    await markFailed(
+      deps,
+      r,
+      { reason, code, failedTables: r.failure?.failedTables },
+      err instanceof LakeFormationError ? err.entries : [],
+    );
     return;
   }
   const failed = entries.filter((e) => e.result === 'failed');
   if (failed.length > 0) {
     const tables = spec.onlyTables ?? spec.tables;
-    await markFailed(deps, r, { reason: describeFailures(failed, tables.length), code: failed[0]!.error?.code ?? 'PARTIAL_FAILURE', failedTables: failed.map((e) => e.table!) }, entries);
+    await markFailed(
+      deps,
+      r,
+      {
+        reason: describeFailures(failed, tables.length),
+        code: failed[0]!.error?.code ?? 'PARTIAL_FAILURE',
+        failedTables: failed.map((e) => e.table!),
+      },
+      entries,
+    );
     return;
   }
 
   const now = deps.clock.now();
   // An extension runs on from the end of the grant it extends, if that is still to come.
   const extended = r.extendsGrantId ? await deps.store.getGrant(r.extendsGrantId) : undefined;
-  const start = extended?.status === 'ACTIVE' && new Date(extended.expiresAt) > now ? new Date(extended.expiresAt) : now;
+  const start =
+    extended?.status === 'ACTIVE' && new Date(extended.expiresAt) > now
+      ? new Date(extended.expiresAt)
+      : now;
   // The grant keeps what every attempt sent: earlier (partly failed) attempts are in the trail.
   const earlier = (await deps.store.listRequestAudit(r.id))
     .filter((e) => e.type === 'FULFILMENT_FAILED')
-    .flatMap((e) => (Array.isArray(e.detail.entries) ? (e.detail.entries as PermissionEntry[]) : []));
+    .flatMap((e) =>
+      Array.isArray(e.detail.entries) ? (e.detail.entries as PermissionEntry[]) : [],
+    );
   const grant: Grant = {
     id: r.grantId ?? deps.ids.next('grt'),
     requestId: r.id,
@@ -143,15 +199,35 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     status: 'ACTIVE',
     entries: [...earlier, ...entries],
   };
-  const active: AccessRequest = { ...r, status: 'ACTIVE', grantId: grant.id, failure: undefined, progress: undefined, updatedAt: grant.grantedAt, version: r.version + 1 };
+  const active: AccessRequest = {
+    ...r,
+    status: 'ACTIVE',
+    grantId: grant.id,
+    failure: undefined,
+    progress: undefined,
+    updatedAt: grant.grantedAt,
+    version: r.version + 1,
+  };
   try {
-    await commit(deps, active, expectedOf(r), [
-      auditEvent(deps, 'GRANT_ACTIVE', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' }, {
-        grantId: grant.id,
-        expiresAt: grant.expiresAt,
-        entries,
-      }),
-    ], grant);
+    await commit(
+      deps,
+      active,
+      expectedOf(r),
+      [
+        auditEvent(
+          deps,
+          'GRANT_ACTIVE',
+          SYSTEM,
+          { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' },
+          {
+            grantId: grant.id,
+            expiresAt: grant.expiresAt,
+            entries,
+          },
+        ),
+      ],
+      grant,
+    );
   } catch (err) {
     ignoreConflict(err);
     await removeIfStray(deps, r.id, spec);
@@ -164,14 +240,39 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
 async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
   const oldRequest = await deps.store.getRequest(old.requestId);
   if (!oldRequest || oldRequest.status !== 'ACTIVE') return;
-  await startEnding(deps, SYSTEM, oldRequest, old, 'REVOKED', `replaced by extension ${byRequest}`).catch(ignoreConflict);
+  await startEnding(
+    deps,
+    SYSTEM,
+    oldRequest,
+    old,
+    'REVOKED',
+    `replaced by extension ${byRequest}`,
+  ).catch(ignoreConflict);
 }
 
-async function markFailed(deps: WorkerDeps, r: AccessRequest, failure: { reason: string; code: string; failedTables?: string[] }, entries: PermissionEntry[]) {
+async function markFailed(
+  deps: WorkerDeps,
+  r: AccessRequest,
+  failure: { reason: string; code: string; failedTables?: string[] },
+  entries: PermissionEntry[],
+) {
   const at = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'FAILED', failure: { ...failure, at }, progress: undefined, updatedAt: at, version: r.version + 1 };
+  const next: AccessRequest = {
+    ...r,
+    status: 'FAILED',
+    failure: { ...failure, at },
+    progress: undefined,
+    updatedAt: at,
+    version: r.version + 1,
+  };
   await commit(deps, next, expectedOf(r), [
-    auditEvent(deps, 'FULFILMENT_FAILED', SYSTEM, { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' }, { ...failure, entries }),
+    auditEvent(
+      deps,
+      'FULFILMENT_FAILED',
+      SYSTEM,
+      { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' },
+      { ...failure, entries },
+    ),
   ]).catch(ignoreConflict);
 }
 
@@ -184,12 +285,25 @@ async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TableGra
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
   // Not what another active grant of the same principal holds (an extension, a second product).
-  const shared = await sharedTables(deps, { id: now.grantId ?? '', domain: now.domain, principal: now.principal }, spec);
+  const shared = await sharedTables(
+    deps,
+    { id: now.grantId ?? '', domain: now.domain, principal: now.principal },
+    spec,
+  );
   const own = spec.tables.filter((t) => !shared.has(t));
-  const entries = own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
-  await commit(deps, { ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 }, expectedOf(now), [
-    auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), { entries, reason: `a late fulfilment granted after the request became ${now.status}` }),
-  ]).catch(ignoreConflict);
+  const entries =
+    own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
+  await commit(
+    deps,
+    { ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 },
+    expectedOf(now),
+    [
+      auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), {
+        entries,
+        reason: `a late fulfilment granted after the request became ${now.status}`,
+      }),
+    ],
+  ).catch(ignoreConflict);
 }
 
 /** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Only failed tables are retried. */
@@ -197,31 +311,64 @@ export async function retryRequest(deps: Deps, who: Principal, id: string): Prom
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'retry'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'FAILED') throw conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`);
-  const next: AccessRequest = { ...r, status: 'GRANTING', progress: undefined, updatedAt: deps.clock.now().toISOString(), version: r.version + 1 };
+  if (r.status !== 'FAILED')
+    throw conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`);
+  const next: AccessRequest = {
+    ...r,
+    status: 'GRANTING',
+    progress: undefined,
+    updatedAt: deps.clock.now().toISOString(),
+    version: r.version + 1,
+  };
   await commit(deps, next, expectedOf(r), [
-    auditEvent(deps, 'FULFILMENT_RETRIED', who.userId, { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' }, {
-      decision,
-      tables: r.failure?.failedTables ?? 'all',
-    }),
+    auditEvent(
+      deps,
+      'FULFILMENT_RETRIED',
+      who.userId,
+      { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' },
+      {
+        decision,
+        tables: r.failure?.failedTables ?? 'all',
+      },
+    ),
   ]);
   await deps.queue.send({ kind: 'grant', requestId: r.id });
   return next;
 }
 
 /** ACTIVE -> REVOKING, by a person or by expiry; the worker then removes the permission. */
-async function startEnding(deps: Deps, actor: string, r: AccessRequest, grant: Grant, ending: 'REVOKED' | 'EXPIRED', reason: string, detail: Record<string, unknown> = {}) {
+async function startEnding(
+  deps: Deps,
+  actor: string,
+  r: AccessRequest,
+  grant: Grant,
+  ending: 'REVOKED' | 'EXPIRED',
+  reason: string,
+  detail: Record<string, unknown> = {},
+) {
   assertTransition(r.status, 'REVOKING');
   const now = deps.clock.now().toISOString();
   const next: AccessRequest = { ...r, status: 'REVOKING', updatedAt: now, version: r.version + 1 };
   const nextGrant: Grant = { ...grant, status: 'REVOKING', ending, endReason: reason };
-  await commit(deps, next, expectedOf(r), [
-    auditEvent(deps, ending === 'EXPIRED' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED', actor, { ...subjectOf(r), fromStatus: 'ACTIVE', toStatus: 'REVOKING' }, {
-      grantId: grant.id,
-      reason,
-      ...detail,
-    }),
-  ], nextGrant);
+  await commit(
+    deps,
+    next,
+    expectedOf(r),
+    [
+      auditEvent(
+        deps,
+        ending === 'EXPIRED' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED',
+        actor,
+        { ...subjectOf(r), fromStatus: 'ACTIVE', toStatus: 'REVOKING' },
+        {
+          grantId: grant.id,
+          reason,
+          ...detail,
+        },
+      ),
+    ],
+    nextGrant,
+  );
   await deps.queue.send({ kind: 'revoke', requestId: r.id });
   return nextGrant;
 }
@@ -230,7 +377,8 @@ export async function revokeGrant(deps: Deps, who: Principal, grantId: string, r
   const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'revoke'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`);
+  if (r.status !== 'ACTIVE')
+    throw conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`);
   return startEnding(deps, who.userId, r, grant, 'REVOKED', reason, { decision });
 }
 
@@ -278,25 +426,54 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
     const shared = await sharedTables(deps, grant, spec);
     const own = spec.tables.filter((t) => !shared.has(t));
     entries = own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
-    for (const t of shared) entries.push({ action: 'revoke', table: t, sent: {}, result: 'already', error: { code: 'KEPT', message: 'held by another active grant of the same principal' } });
+    for (const t of shared)
+      entries.push({
+        action: 'revoke',
+        table: t,
+        sent: {},
+        result: 'already',
+        error: { code: 'KEPT', message: 'held by another active grant of the same principal' },
+      });
     const failed = entries.filter((e) => e.result === 'failed');
-    if (failed.length > 0) throw new LakeFormationError(failed[0]!.error?.code ?? 'PARTIAL_FAILURE', describeFailures(failed, entries.length), false, entries);
+    if (failed.length > 0)
+      throw new LakeFormationError(
+        failed[0]!.error?.code ?? 'PARTIAL_FAILURE',
+        describeFailures(failed, entries.length),
+        false,
+        entries,
+      );
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     await commit(deps, { ...r, updatedAt: now, version: r.version + 1 }, expectedOf(r), [
-      auditEvent(deps, 'REVOKE_FAILED', SYSTEM, subjectOf(r), { grantId: grant.id, reason, entries: err instanceof LakeFormationError ? err.entries : [] }),
+      auditEvent(deps, 'REVOKE_FAILED', SYSTEM, subjectOf(r), {
+        grantId: grant.id,
+        reason,
+        entries: err instanceof LakeFormationError ? err.entries : [],
+      }),
     ]).catch(ignoreConflict);
     throw err; // the queue delivers the job again
   }
   const final = grant.ending ?? 'REVOKED';
   const next: AccessRequest = { ...r, status: final, updatedAt: now, version: r.version + 1 };
-  await commit(deps, next, expectedOf(r), [
-    auditEvent(deps, final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED', SYSTEM, { ...subjectOf(r), fromStatus: 'REVOKING', toStatus: final }, {
-      grantId: grant.id,
-      entries,
-      reason: grant.endReason,
-    }),
-  ], { ...grant, status: final, endedAt: now, entries: [...grant.entries, ...entries] }).catch(ignoreConflict);
+  await commit(
+    deps,
+    next,
+    expectedOf(r),
+    [
+      auditEvent(
+        deps,
+        final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED',
+        SYSTEM,
+        { ...subjectOf(r), fromStatus: 'REVOKING', toStatus: final },
+        {
+          grantId: grant.id,
+          entries,
+          reason: grant.endReason,
+        },
+      ),
+    ],
+    { ...grant, status: final, endedAt: now, entries: [...grant.entries, ...entries] },
+  ).catch(ignoreConflict);
 }
 
 /**
@@ -304,30 +481,68 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
  * it: tables whose permission another ACTIVE grant also needs (an extension, a second request for
  * the same principal, another product over the same table) are not revoked with this one.
  */
-async function sharedTables(deps: WorkerDeps, grant: Pick<Grant, 'id' | 'domain' | 'principal'>, spec: TableGrant): Promise<Set<string>> {
+async function sharedTables(
+  deps: WorkerDeps,
+  grant: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  spec: TableGrant,
+): Promise<Set<string>> {
   // Any product: two products may share a table.
   const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
     (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,
   );
   const held = new Set<string>();
   for (const o of others) {
-    const oSpec = await tableGrantFor(deps, { id: o.requestId, productId: o.productId, domain: o.domain, principal: o.principal, scope: o.scope });
-    for (const e of plannedEntries(oSpec)) held.add(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
+    const oSpec = await tableGrantFor(deps, {
+      id: o.requestId,
+      productId: o.productId,
+      domain: o.domain,
+      principal: o.principal,
+      scope: o.scope,
+    });
+    for (const e of plannedEntries(oSpec))
+      held.add(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
   }
-  return new Set(plannedEntries(spec).filter((e) => held.has(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource))).map((e) => e.table));
+  return new Set(
+    plannedEntries(spec)
+      .filter((e) => held.has(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource)))
+      .map((e) => e.table),
+  );
 }
 
 /** The requester asks for more time on an active grant: a new request, decided like any other. */
-export async function extendGrant(deps: Deps, who: Principal, grantId: string, input: { duration: AccessRequest['duration']; purpose: string }) {
+export async function extendGrant(
+  deps: Deps,
+  who: Principal,
+  grantId: string,
+  input: { duration: AccessRequest['duration']; purpose: string },
+) {
   const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'extend'));
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${decision.reason}`);
-  if (grant.status !== 'ACTIVE' || r.status !== 'ACTIVE') throw conflict('NOT_ACTIVE', `Only an active grant can be extended; this one is ${grant.status}.`);
+  if (!decision.allowed)
+    throw forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${decision.reason}`);
+  if (grant.status !== 'ACTIVE' || r.status !== 'ACTIVE')
+    throw conflict(
+      'NOT_ACTIVE',
+      `Only an active grant can be extended; this one is ${grant.status}.`,
+    );
   const open = (await deps.store.listRequestsByRequester(who.userId)).find(
-    (x) => x.extendsGrantId === grantId && !['DENIED', 'CANCELLED', 'FAILED', 'REVOKED', 'EXPIRED'].includes(x.status),
+    (x) =>
+      x.extendsGrantId === grantId &&
+      !['DENIED', 'CANCELLED', 'FAILED', 'REVOKED', 'EXPIRED'].includes(x.status),
   );
-  if (open) throw conflict('EXTENSION_OPEN', `Extension ${open.id} of this grant is already ${open.status}.`);
-  return submitRequest(deps, who, { productId: grant.productId, principal: grant.principal, scope: grant.scope, duration: input.duration, purpose: input.purpose, extendsGrantId: grantId });
+  if (open)
+    throw conflict(
+      'EXTENSION_OPEN',
+      `Extension ${open.id} of this grant is already ${open.status}.`,
+    );
+  return submitRequest(deps, who, {
+    productId: grant.productId,
+    principal: grant.principal,
+    scope: grant.scope,
+    duration: input.duration,
+    purpose: input.purpose,
+    extendsGrantId: grantId,
+  });
 }
 
 /** A lost race means another worker recorded the outcome; nothing to add. */

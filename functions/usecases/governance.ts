@@ -14,7 +14,11 @@ export interface ExplainInput {
 }
 
 /** "May X do A on O in domain D, and why": the decision, the line behind it and X's roles there. */
-export async function explain(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, input: ExplainInput) {
+export async function explain(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  who: Principal,
+  input: ExplainInput,
+) {
   let domain = input.domain;
   let object = input.object;
   let classification: string | undefined;
@@ -25,11 +29,21 @@ export async function explain(deps: Pick<Deps, 'store' | 'policy'>, who: Princip
     object = product.id;
     classification = product.classification;
   }
-  if (!domain || !object) throw validation('VALIDATION_FAILED', 'Give a productId, or a domain and an object.');
+  if (!domain || !object)
+    throw validation('VALIDATION_FAILED', 'Give a productId, or a domain and an object.');
   const user = input.user ?? who.userId;
   if (user !== who.userId) {
-    const may = deps.policy.decide({ user: who.userId, domain, object: '*', action: 'policy:explain' });
-    if (!may.allowed) throw forbidden('NOT_ALLOWED', `Only those who govern ${domain} may ask about someone else. ${may.reason}`);
+    const may = deps.policy.decide({
+      user: who.userId,
+      domain,
+      object: '*',
+      action: 'policy:explain',
+    });
+    if (!may.allowed)
+      throw forbidden(
+        'NOT_ALLOWED',
+        `Only those who govern ${domain} may ask about someone else. ${may.reason}`,
+      );
   }
   const decision = deps.policy.decide({
     user,
@@ -39,19 +53,45 @@ export async function explain(deps: Pick<Deps, 'store' | 'policy'>, who: Princip
     classification,
     action: input.action,
   });
-  return { user, domain, object, classification, action: input.action, roles: deps.policy.rolesOf(user, domain), ...decision };
+  return {
+    user,
+    domain,
+    object,
+    classification,
+    action: input.action,
+    roles: deps.policy.rolesOf(user, domain),
+    ...decision,
+  };
 }
 
-async function requireManage(deps: Pick<Deps, 'policy'>, who: Principal, domain: string, action: 'members:manage' | 'domain:register') {
+async function requireManage(
+  deps: Pick<Deps, 'policy'>,
+  who: Principal,
+  domain: string,
+  action: 'members:manage' | 'domain:register',
+) {
   const d = deps.policy.decide({ user: who.userId, domain, object: '*', action });
-  if (!d.allowed) throw forbidden('NOT_ALLOWED', `${action === 'members:manage' ? 'Managing memberships' : 'Registering domains'} is for platform admins. ${d.reason}`);
+  if (!d.allowed)
+    throw forbidden(
+      'NOT_ALLOWED',
+      `${action === 'members:manage' ? 'Managing memberships' : 'Registering domains'} is for platform admins. ${d.reason}`,
+    );
   return d;
 }
 
-export async function listMembers(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, domain: string) {
-  if (!(await deps.store.getDomain(domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${domain}.`);
+export async function listMembers(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  who: Principal,
+  domain: string,
+) {
+  if (!(await deps.store.getDomain(domain)))
+    throw notFound('DOMAIN_NOT_FOUND', `No domain ${domain}.`);
   const d = deps.policy.decide({ user: who.userId, domain, object: '*', action: 'members:read' });
-  if (!d.allowed) throw forbidden('NOT_ALLOWED', `Only owners of ${domain} and admins see its members. ${d.reason}`);
+  if (!d.allowed)
+    throw forbidden(
+      'NOT_ALLOWED',
+      `Only owners of ${domain} and admins see its members. ${d.reason}`,
+    );
   return (await deps.store.listMemberships()).filter((m) => m.domain === domain);
 }
 
@@ -59,7 +99,10 @@ export async function listMembers(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
  * Before the decisions of a call: the policy brought up to date with the store (memberships
  * changed by any process, policy files changed on disk), then the caller's group roles.
  */
-export async function prepareCall(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
+export async function prepareCall(
+  deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>,
+  who: Principal,
+): Promise<void> {
   await deps.policy.refresh(); // a policy that cannot decide refuses the call here (503)
   await syncGroupRoles(deps, who);
 }
@@ -83,23 +126,34 @@ async function refreshAfterChange(deps: Pick<Deps, 'policy'>) {
 
 export async function addMembership(deps: Deps, who: Principal, m: Membership) {
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
-  if (m.domain !== ALL_DOMAINS && !(await deps.store.getDomain(m.domain))) throw notFound('DOMAIN_NOT_FOUND', `No domain ${m.domain}.`);
+  if (m.domain !== ALL_DOMAINS && !(await deps.store.getDomain(m.domain)))
+    throw notFound('DOMAIN_NOT_FOUND', `No domain ${m.domain}.`);
   if (!(await deps.store.getUser(m.user))) throw notFound('USER_NOT_FOUND', `No user ${m.user}.`);
-  await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', who.userId, { domain: m.domain }, { ...m, decision }));
+  await deps.store.putMembership(
+    m,
+    auditEvent(deps, 'MEMBERSHIP_ADDED', who.userId, { domain: m.domain }, { ...m, decision }),
+  );
   await refreshAfterChange(deps);
   return m;
 }
 
 export async function removeMembership(deps: Deps, who: Principal, m: Membership) {
   const decision = await requireManage(deps, who, m.domain, 'members:manage');
-  if (m.user === who.userId && m.role === 'admin') throw conflict('LAST_ADMIN_GUARD', 'Admins cannot remove their own admin role.');
-  await deps.store.deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', who.userId, { domain: m.domain }, { ...m, decision }));
+  if (m.user === who.userId && m.role === 'admin')
+    throw conflict('LAST_ADMIN_GUARD', 'Admins cannot remove their own admin role.');
+  await deps.store.deleteMembership(
+    m,
+    auditEvent(deps, 'MEMBERSHIP_REMOVED', who.userId, { domain: m.domain }, { ...m, decision }),
+  );
   await refreshAfterChange(deps);
 }
 
 export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
   const decision = await requireManage(deps, who, d.id, 'domain:register');
-  await deps.store.createDomain(d, auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }));
+  await deps.store.createDomain(
+    d,
+    auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }),
+  );
   return d;
 }
 
@@ -114,21 +168,48 @@ export const GROUP_ROLES = ['admin', 'compliance', 'auditor'] as const;
  * call) and takes effect for this very call. Compares with the memberships of the latest
  * generation: the call's `refresh()` comes first (see prepareCall).
  */
-export async function syncGroupRoles(deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>, who: Principal): Promise<void> {
+export async function syncGroupRoles(
+  deps: Pick<Deps, 'store' | 'policy' | 'clock' | 'ids'>,
+  who: Principal,
+): Promise<void> {
   if (!who.groups) return;
   const wanted = new Set<string>(GROUP_ROLES.filter((r) => who.groups!.includes(r)));
   const global = deps.policy.membershipsOf(who.userId).filter((m) => m.domain === ALL_DOMAINS);
   const add = [...wanted].filter((r) => !global.some((m) => m.role === r));
   const remove = global.filter((m) => m.source === 'group' && !wanted.has(m.role));
   if (add.length === 0 && remove.length === 0) return;
-  if (!(await deps.store.getUser(who.userId))) await deps.store.putUser({ id: who.userId, name: who.name });
+  if (!(await deps.store.getUser(who.userId)))
+    await deps.store.putUser({ id: who.userId, name: who.name });
   for (const role of add) {
-    const m: Membership = { user: who.userId, domain: ALL_DOMAINS, role: role as Membership['role'], source: 'group' };
-    await deps.store.putMembership(m, auditEvent(deps, 'MEMBERSHIP_ADDED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }));
+    const m: Membership = {
+      user: who.userId,
+      domain: ALL_DOMAINS,
+      role: role as Membership['role'],
+      source: 'group',
+    };
+    await deps.store.putMembership(
+      m,
+      auditEvent(
+        deps,
+        'MEMBERSHIP_ADDED',
+        SYSTEM,
+        { domain: ALL_DOMAINS },
+        { ...m, from: 'identity provider group' },
+      ),
+    );
   }
   for (const m of remove) {
     await deps.store
-      .deleteMembership(m, auditEvent(deps, 'MEMBERSHIP_REMOVED', SYSTEM, { domain: ALL_DOMAINS }, { ...m, from: 'identity provider group' }))
+      .deleteMembership(
+        m,
+        auditEvent(
+          deps,
+          'MEMBERSHIP_REMOVED',
+          SYSTEM,
+          { domain: ALL_DOMAINS },
+          { ...m, from: 'identity provider group' },
+        ),
+      )
       .catch((err) => {
         if (!(err instanceof MeshgateError && err.kind === 'not_found')) throw err;
       });
@@ -146,7 +227,9 @@ export async function recordRefusal(
   attempt: { method: string; path: string; code: string; message: string },
 ): Promise<void> {
   try {
-    await deps.store.appendAudit(auditEvent(deps, 'ACCESS_REFUSED', who.userId, { domain: ALL_DOMAINS }, attempt));
+    await deps.store.appendAudit(
+      auditEvent(deps, 'ACCESS_REFUSED', who.userId, { domain: ALL_DOMAINS }, attempt),
+    );
   } catch (err) {
     (deps.log ?? console.error)('could not record a refusal', err);
   }

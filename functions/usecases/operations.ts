@@ -2,7 +2,12 @@ import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/
 import { forbidden, notFound } from '../domain/errors';
 import { canonicalJson, permissionKey, plannedEntries } from '../domain/lakeformation';
 import type { CatalogSource } from '../ports/catalog';
-import type { DomainAccount, LfPermission, PermissionEntry, TableGrant } from '../ports/lakeformation';
+import type {
+  DomainAccount,
+  LfPermission,
+  PermissionEntry,
+  TableGrant,
+} from '../ports/lakeformation';
 import { auditEvent, SYSTEM, type Deps, type WorkerDeps } from './deps';
 import { tableGrantFor } from './fulfilment';
 
@@ -10,15 +15,28 @@ export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
 }
 
-const accountOf = (d: Domain): DomainAccount => ({ accountId: d.accountId, region: d.region, broker: d.broker });
+const accountOf = (d: Domain): DomainAccount => ({
+  accountId: d.accountId,
+  region: d.region,
+  broker: d.broker,
+});
 
 /** Loads the domain and checks that the caller (or the scheduler, as `meshgate`) may run `action` on it. */
-async function domainFor(deps: Pick<Deps, 'store' | 'policy'>, actor: Principal | typeof SYSTEM, id: string, action: string) {
+async function domainFor(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  actor: Principal | typeof SYSTEM,
+  id: string,
+  action: string,
+) {
   const domain = await deps.store.getDomain(id);
   if (!domain) throw notFound('DOMAIN_NOT_FOUND', `No domain ${id}.`);
   if (actor !== SYSTEM) {
     const d = deps.policy.decide({ user: actor.userId, domain: id, object: '*', action });
-    if (!d.allowed) throw forbidden('NOT_ALLOWED', `Only ${id}'s owners and platform admins may do that. ${d.reason}`);
+    if (!d.allowed)
+      throw forbidden(
+        'NOT_ALLOWED',
+        `Only ${id}'s owners and platform admins may do that. ${d.reason}`,
+      );
   }
   return domain;
 }
@@ -31,11 +49,21 @@ const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.use
  * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
  * history stay.
  */
-export async function syncDomain(deps: OperationsDeps, actor: Principal | typeof SYSTEM, domainId: string) {
+export async function syncDomain(
+  deps: OperationsDeps,
+  actor: Principal | typeof SYSTEM,
+  domainId: string,
+) {
   const domain = await domainFor(deps, actor, domainId, 'domain:sync');
   const found = await deps.catalog.listProducts(domain.id, accountOf(domain));
   const existing = new Map((await deps.store.listProducts(domain.id)).map((p) => [p.id, p]));
-  const report = { domain: domain.id, added: [] as string[], updated: [] as string[], retired: [] as string[], unchanged: 0 };
+  const report = {
+    domain: domain.id,
+    added: [] as string[],
+    updated: [] as string[],
+    retired: [] as string[],
+    unchanged: 0,
+  };
   for (const p of found) {
     const before = existing.get(p.id);
     existing.delete(p.id);
@@ -43,15 +71,35 @@ export async function syncDomain(deps: OperationsDeps, actor: Principal | typeof
       report.unchanged++;
       continue;
     }
-    await deps.store.saveProduct(p, auditEvent(deps, before ? 'PRODUCT_UPDATED' : 'PRODUCT_ADDED', actorId(actor), { domain: domain.id, productId: p.id }, { classification: p.classification, status: p.status }));
+    await deps.store.saveProduct(
+      p,
+      auditEvent(
+        deps,
+        before ? 'PRODUCT_UPDATED' : 'PRODUCT_ADDED',
+        actorId(actor),
+        { domain: domain.id, productId: p.id },
+        { classification: p.classification, status: p.status },
+      ),
+    );
     (before ? report.updated : report.added).push(p.id);
   }
   for (const gone of existing.values()) {
     if (gone.status === 'RETIRED') continue;
-    await deps.store.saveProduct({ ...gone, status: 'RETIRED' }, auditEvent(deps, 'PRODUCT_RETIRED', actorId(actor), { domain: domain.id, productId: gone.id }, { reason: 'no longer in the catalog' }));
+    await deps.store.saveProduct(
+      { ...gone, status: 'RETIRED' },
+      auditEvent(
+        deps,
+        'PRODUCT_RETIRED',
+        actorId(actor),
+        { domain: domain.id, productId: gone.id },
+        { reason: 'no longer in the catalog' },
+      ),
+    );
     report.retired.push(gone.id);
   }
-  await deps.store.appendAudit(auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report));
+  await deps.store.appendAudit(
+    auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report),
+  );
   return report;
 }
 
@@ -74,7 +122,11 @@ interface Finding {
  * - foreign: a permission Meshgate did not make; it is reported and never touched.
  * Grants that are being revoked (REVOKING) are left to the worker.
  */
-export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeof SYSTEM, domainId: string) {
+export async function reconcileDomain(
+  deps: WorkerDeps,
+  actor: Principal | typeof SYSTEM,
+  domainId: string,
+) {
   const domain = await domainFor(deps, actor, domainId, 'domain:reconcile');
   const actual = await deps.lakeFormation.listPermissions(accountOf(domain));
   const grants = await deps.store.listGrantsByDomain(domain.id);
@@ -87,7 +139,13 @@ export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeo
   for (const grant of grants) {
     let spec: TableGrant;
     try {
-      spec = await tableGrantFor(deps, { id: grant.requestId, productId: grant.productId, domain: grant.domain, principal: grant.principal, scope: grant.scope });
+      spec = await tableGrantFor(deps, {
+        id: grant.requestId,
+        productId: grant.productId,
+        domain: grant.domain,
+        principal: grant.principal,
+        scope: grant.scope,
+      });
     } catch (err) {
       unresolved.push({ grantId: grant.id, error: (err as Error).message });
       continue;
@@ -110,7 +168,17 @@ export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeo
     const { grant } = m;
     findings.push(
       await repair(deps, 'missing', m, async () => {
-        const checked = await tableGrantFor(deps, { id: grant.requestId, productId: grant.productId, domain: grant.domain, principal: grant.principal, scope: grant.scope }, { checkRowFilter: true });
+        const checked = await tableGrantFor(
+          deps,
+          {
+            id: grant.requestId,
+            productId: grant.productId,
+            domain: grant.domain,
+            principal: grant.principal,
+            scope: grant.scope,
+          },
+          { checkRowFilter: true },
+        );
         return deps.lakeFormation.grant({ ...checked, onlyTables: [m.table] });
       }),
     );
@@ -119,8 +187,19 @@ export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeo
     const key = permissionKey(p.principal, p.resource);
     if (active.has(key) || inFlight.has(key)) continue;
     const m = ended.get(key);
-    if (m) findings.push(await repair(deps, 'stray', m, () => deps.lakeFormation.revoke({ ...m.spec, onlyTables: [m.table] })));
-    else findings.push({ kind: 'foreign', principal: p.principal, resource: p.resource, action: 'reported only' });
+    if (m)
+      findings.push(
+        await repair(deps, 'stray', m, () =>
+          deps.lakeFormation.revoke({ ...m.spec, onlyTables: [m.table] }),
+        ),
+      );
+    else
+      findings.push({
+        kind: 'foreign',
+        principal: p.principal,
+        resource: p.resource,
+        action: 'reported only',
+      });
   }
   const report = {
     domain: domain.id,
@@ -131,11 +210,18 @@ export async function reconcileDomain(deps: WorkerDeps, actor: Principal | typeo
     foreign: findings.filter((f) => f.kind === 'foreign'),
     unresolved,
   };
-  await deps.store.appendAudit(auditEvent(deps, 'DOMAIN_RECONCILED', actorId(actor), { domain: domain.id }, report));
+  await deps.store.appendAudit(
+    auditEvent(deps, 'DOMAIN_RECONCILED', actorId(actor), { domain: domain.id }, report),
+  );
   return report;
 }
 
-async function repair(deps: WorkerDeps, kind: 'missing' | 'stray', m: { grant: Grant; spec: TableGrant; table: string }, call: () => Promise<PermissionEntry[]>): Promise<Finding> {
+async function repair(
+  deps: WorkerDeps,
+  kind: 'missing' | 'stray',
+  m: { grant: Grant; spec: TableGrant; table: string },
+  call: () => Promise<PermissionEntry[]>,
+): Promise<Finding> {
   const planned = plannedEntries({ ...m.spec, onlyTables: [m.table] })[0]!;
   const base = {
     kind,

@@ -1,6 +1,13 @@
 import { ALL_DOMAINS, type Decision, type Membership } from '../domain/model';
 import { MeshgateError } from '../domain/errors';
-import type { Limit, LoadedPolicy, PolicyFiles, PolicyFingerprint, PolicyInForce, PolicyQuery } from '../ports/policy';
+import type {
+  Limit,
+  LoadedPolicy,
+  PolicyFiles,
+  PolicyFingerprint,
+  PolicyInForce,
+  PolicyQuery,
+} from '../ports/policy';
 import type { AuthzState } from '../ports/store';
 import { auditEvent, SYSTEM, type Deps } from './deps';
 
@@ -19,7 +26,8 @@ export interface PolicyInForceOptions {
 /** How many times a process tries to record its policy while others record theirs. */
 const CLAIM_ATTEMPTS = 5;
 
-const unavailable = (code: string, message: string) => new MeshgateError('unavailable', code, message);
+const unavailable = (code: string, message: string) =>
+  new MeshgateError('unavailable', code, message);
 const short = (version: string) => version.slice(0, 12);
 
 /**
@@ -61,7 +69,11 @@ export class StorePolicy implements PolicyInForce {
   ) {}
 
   /** Loads the policy with the store's memberships and, when recording, records it if it is new. */
-  static async start(deps: PolicyDeps, files: PolicyFiles, opts: PolicyInForceOptions): Promise<StorePolicy> {
+  static async start(
+    deps: PolicyDeps,
+    files: PolicyFiles,
+    opts: PolicyInForceOptions,
+  ): Promise<StorePolicy> {
     const state = await deps.store.readAuthzState(); // before the memberships: they are at least this generation
     const memberships = await deps.store.listMemberships();
     const policy = await files.load(memberships);
@@ -77,18 +89,33 @@ export class StorePolicy implements PolicyInForce {
       if (!this.recorded || !state.policy) await this.exclusive(() => this.record(state.policy));
       else this.follow(state.policy);
     }
-    if (state.generation > this.generation) await this.exclusive(() => this.loadMemberships(state.generation));
-    if (this.refusal) throw unavailable(this.refusal.code, `${this.refusal.message[0]!.toUpperCase()}${this.refusal.message.slice(1)}.`);
-    if (this.policy.loadFailure) throw unavailable('POLICY_LOAD_FAILED', `No decision can be made: the ${this.policy.loadFailure}.`);
+    if (state.generation > this.generation)
+      await this.exclusive(() => this.loadMemberships(state.generation));
+    if (this.refusal)
+      throw unavailable(
+        this.refusal.code,
+        `${this.refusal.message[0]!.toUpperCase()}${this.refusal.message.slice(1)}.`,
+      );
+    if (this.policy.loadFailure)
+      throw unavailable(
+        'POLICY_LOAD_FAILED',
+        `No decision can be made: the ${this.policy.loadFailure}.`,
+      );
   }
 
   /** The generation of the memberships and the version of the policy this process decides with. */
   get state() {
-    return { generation: this.generation, version: this.policy.version, loadFailure: this.policy.loadFailure, refusal: this.refusal?.code };
+    return {
+      generation: this.generation,
+      version: this.policy.version,
+      loadFailure: this.policy.loadFailure,
+      refusal: this.refusal?.code,
+    };
   }
 
   decide(q: PolicyQuery): Decision {
-    if (this.refusal) return { allowed: false, reason: `Denied: ${this.refusal.message}`, rules: [] };
+    if (this.refusal)
+      return { allowed: false, reason: `Denied: ${this.refusal.message}`, rules: [] };
     return this.policy.engine.decide(q);
   }
 
@@ -144,7 +171,8 @@ export class StorePolicy implements PolicyInForce {
     const previous = this.policy;
     this.policy = next;
     this.recorded = false;
-    if (this.opts.record) await this.record((await this.deps.store.readAuthzState()).policy, previous);
+    if (this.opts.record)
+      await this.record((await this.deps.store.readAuthzState()).policy, previous);
   }
 
   /**
@@ -163,16 +191,31 @@ export class StorePolicy implements PolicyInForce {
       }
       const p = this.policy;
       const seq = (recorded?.seq ?? 0) + 1;
-      const audit = auditEvent(this.deps, 'POLICY_CHANGED', SYSTEM, { domain: ALL_DOMAINS }, {
-        version: p.version,
-        seq,
-        files: p.files,
-        loadFailure: p.loadFailure,
-        domainFailures: Object.keys(p.domainFailures).length > 0 ? p.domainFailures : undefined,
-        previousVersion: recorded?.version ?? null,
-        changes: previous && previous.version === recorded?.version ? fileChanges(previous, p) : undefined,
-      });
-      if (await this.deps.store.claimPolicyVersion({ version: p.version, at: audit.at }, recorded, audit)) {
+      const audit = auditEvent(
+        this.deps,
+        'POLICY_CHANGED',
+        SYSTEM,
+        { domain: ALL_DOMAINS },
+        {
+          version: p.version,
+          seq,
+          files: p.files,
+          loadFailure: p.loadFailure,
+          domainFailures: Object.keys(p.domainFailures).length > 0 ? p.domainFailures : undefined,
+          previousVersion: recorded?.version ?? null,
+          changes:
+            previous && previous.version === recorded?.version
+              ? fileChanges(previous, p)
+              : undefined,
+        },
+      );
+      if (
+        await this.deps.store.claimPolicyVersion(
+          { version: p.version, at: audit.at },
+          recorded,
+          audit,
+        )
+      ) {
         this.recorded = true;
         this.recordedSeq = seq;
         this.refusal = undefined;
@@ -180,7 +223,10 @@ export class StorePolicy implements PolicyInForce {
       }
       recorded = (await this.deps.store.readAuthzState()).policy;
     }
-    throw unavailable('POLICY_BUSY', 'The policy in force kept changing while this instance recorded its own; try again.');
+    throw unavailable(
+      'POLICY_BUSY',
+      'The policy in force kept changing while this instance recorded its own; try again.',
+    );
   }
 }
 

@@ -1,4 +1,13 @@
-import type { AccessRequest, Classification, DataProduct, Duration, Grant, Principal, RequestStatus, Scope } from '../domain/model';
+import type {
+  AccessRequest,
+  Classification,
+  DataProduct,
+  Duration,
+  Grant,
+  Principal,
+  RequestStatus,
+  Scope,
+} from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
 import type { AuditQuery } from '../ports/store';
@@ -14,12 +23,17 @@ export async function whoAmI(deps: Q, who: Principal) {
 
 /** Domains with their owners and stewards (from memberships). */
 export async function listDomains(deps: Q) {
-  const [domains, memberships] = await Promise.all([deps.store.listDomains(), deps.store.listMemberships()]);
+  const [domains, memberships] = await Promise.all([
+    deps.store.listDomains(),
+    deps.store.listMemberships(),
+  ]);
   // The broker role and its ExternalId are how Meshgate reaches the account: not for callers.
   return domains.map(({ broker: _broker, ...d }) => ({
     ...d,
     owners: memberships.filter((m) => m.domain === d.id && m.role === 'owner').map((m) => m.user),
-    stewards: memberships.filter((m) => m.domain === d.id && m.role === 'steward').map((m) => m.user),
+    stewards: memberships
+      .filter((m) => m.domain === d.id && m.role === 'steward')
+      .map((m) => m.user),
   }));
 }
 
@@ -40,7 +54,15 @@ export async function searchProducts(deps: Q, f: ProductFilter): Promise<DataPro
     .filter((p) => !f.tag || p.tags.includes(f.tag))
     .filter((p) => {
       if (words.length === 0) return true;
-      const text = [p.id, p.title, p.description, ...p.tags, ...p.columns.map((c) => `${c.name} ${c.comment ?? ''}`)].join(' ').toLowerCase();
+      const text = [
+        p.id,
+        p.title,
+        p.description,
+        ...p.tags,
+        ...p.columns.map((c) => `${c.name} ${c.comment ?? ''}`),
+      ]
+        .join(' ')
+        .toLowerCase();
       return words.every((w) => text.includes(w));
     })
     .sort((a, b) => a.id.localeCompare(b.id));
@@ -50,8 +72,14 @@ export async function getProduct(deps: Q, id: string) {
   const product = await deps.store.getProduct(id);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${id}.`);
   const memberships = await deps.store.listMemberships();
-  const approvers = memberships.filter((m) => m.domain === product.domain && (m.role === 'owner' || m.role === 'steward'));
-  return { ...product, approvers: approvers.map((m) => ({ user: m.user, role: m.role })), maxDurationHours: deps.policy.maxDurationHours(product.domain).value };
+  const approvers = memberships.filter(
+    (m) => m.domain === product.domain && (m.role === 'owner' || m.role === 'steward'),
+  );
+  return {
+    ...product,
+    approvers: approvers.map((m) => ({ user: m.user, role: m.role })),
+    maxDurationHours: deps.policy.maxDurationHours(product.domain).value,
+  };
 }
 
 export interface RequestFilter {
@@ -61,10 +89,15 @@ export interface RequestFilter {
 }
 
 /** Requests the caller may see: their own, and those of domains where policy lets them read. */
-export async function listRequests(deps: Q, who: Principal, f: RequestFilter): Promise<AccessRequest[]> {
+export async function listRequests(
+  deps: Q,
+  who: Principal,
+  f: RequestFilter,
+): Promise<AccessRequest[]> {
   const sources: Promise<AccessRequest[]>[] = [deps.store.listRequestsByRequester(who.userId)];
   if (!f.mine) {
-    for (const d of await domainsReadable(deps, who, f.domain)) sources.push(deps.store.listRequestsByDomain(d));
+    for (const d of await domainsReadable(deps, who, f.domain))
+      sources.push(deps.store.listRequestsByDomain(d));
   }
   const seen = new Map<string, AccessRequest>();
   for (const r of (await Promise.all(sources)).flat()) seen.set(r.id, r);
@@ -77,11 +110,16 @@ export async function listRequests(deps: Q, who: Principal, f: RequestFilter): P
 /** Domains where the caller holds a role that reads every request (owners, auditors...). */
 async function domainsReadable(deps: Q, who: Principal, only?: string): Promise<string[]> {
   const domains = only ? [only] : (await deps.store.listDomains()).map((d) => d.id);
-  return domains.filter((d) => deps.policy.decide({ user: who.userId, domain: d, object: '*', action: 'read' }).allowed);
+  return domains.filter(
+    (d) => deps.policy.decide({ user: who.userId, domain: d, object: '*', action: 'read' }).allowed,
+  );
 }
 
 /** A request with what approvers decide on: its terms as narrowed so far, and the personal-data columns they touch. */
-export type RequestWithTerms = AccessRequest & { terms: { scope: Scope; duration: Duration }; piiColumns: string[] };
+export type RequestWithTerms = AccessRequest & {
+  terms: { scope: Scope; duration: Duration };
+  piiColumns: string[];
+};
 
 async function withTerms(deps: Q, requests: AccessRequest[]): Promise<RequestWithTerms[]> {
   const products = new Map<string, Promise<DataProduct | undefined>>();
@@ -110,20 +148,31 @@ export async function approvalsInbox(deps: Q, who: Principal): Promise<RequestWi
   const pending = (await Promise.all(domains.map((d) => deps.store.listPendingByDomain(d)))).flat();
   const mine = pending.filter((r) => {
     const stage = currentStage(r);
-    return stage !== undefined && deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed;
+    return (
+      stage !== undefined &&
+      deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed
+    );
   });
   return withTerms(deps, mine);
 }
 
 export async function getRequestWithHistory(deps: Q, who: Principal, id: string) {
   const request = await loadVisibleRequest(deps, who, id);
-  const [[detailed], history] = await Promise.all([withTerms(deps, [request]), deps.store.listRequestAudit(id)]);
+  const [[detailed], history] = await Promise.all([
+    withTerms(deps, [request]),
+    deps.store.listRequestAudit(id),
+  ]);
   return { ...detailed!, history };
 }
 
-export async function listGrants(deps: Q, who: Principal, f: { domain?: string; status?: Grant['status'] }): Promise<Grant[]> {
+export async function listGrants(
+  deps: Q,
+  who: Principal,
+  f: { domain?: string; status?: Grant['status'] },
+): Promise<Grant[]> {
   const sources: Promise<Grant[]>[] = [deps.store.listGrantsByRequester(who.userId)];
-  for (const d of await domainsReadable(deps, who, f.domain)) sources.push(deps.store.listGrantsByDomain(d));
+  for (const d of await domainsReadable(deps, who, f.domain))
+    sources.push(deps.store.listGrantsByDomain(d));
   const seen = new Map<string, Grant>();
   for (const g of (await Promise.all(sources)).flat()) seen.set(g.id, g);
   return [...seen.values()]
@@ -134,6 +183,7 @@ export async function listGrants(deps: Q, who: Principal, f: { domain?: string; 
 
 export async function readAudit(deps: Q, who: Principal, f: AuditQuery) {
   const decision = mayReadAudit(deps, who, f.domain);
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
+  if (!decision.allowed)
+    throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
   return deps.store.queryAudit(f);
 }

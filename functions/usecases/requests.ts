@@ -1,8 +1,32 @@
-import type { AccessRequest, Decision, Duration, Principal, RequestInput, Scope, Stage } from '../domain/model';
+import type {
+  AccessRequest,
+  Decision,
+  Duration,
+  Principal,
+  RequestInput,
+  Scope,
+  Stage,
+} from '../domain/model';
 import { conflict, forbidden, notFound, unprocessable } from '../domain/errors';
 import { assertTransition } from '../domain/status';
-import { checkNarrowing, currentStage, durationHours, effectiveTerms, formatHours, normaliseScope, piiColumnsTouched } from '../domain/request';
-import { aboutRequest, auditEvent, commit, createRequestRecord, loadVisibleRequest, SYSTEM, type Deps } from './deps';
+import {
+  checkNarrowing,
+  currentStage,
+  durationHours,
+  effectiveTerms,
+  formatHours,
+  normaliseScope,
+  piiColumnsTouched,
+} from '../domain/request';
+import {
+  aboutRequest,
+  auditEvent,
+  commit,
+  createRequestRecord,
+  loadVisibleRequest,
+  SYSTEM,
+  type Deps,
+} from './deps';
 
 export interface NewRequest extends RequestInput {
   /** Set when the request extends an active grant (POST /v1/grants/{id}/extend). */
@@ -16,15 +40,28 @@ const STAGES: Stage['name'][] = ['owner', 'compliance'];
  * route it through approval stages. Pure: used both to submit and to preview. `scope` is the
  * scope as it would be stored (row filter in canonical form).
  */
-export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Principal, input: Omit<NewRequest, 'principal' | 'purpose'>) {
+export async function planRequest(
+  deps: Pick<Deps, 'store' | 'policy'>,
+  who: Principal,
+  input: Omit<NewRequest, 'principal' | 'purpose'>,
+) {
   const product = await deps.store.getProduct(input.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${input.productId}.`);
-  if (product.status === 'RETIRED') throw unprocessable('PRODUCT_RETIRED', `${product.id} is retired and cannot be requested.`);
+  if (product.status === 'RETIRED')
+    throw unprocessable('PRODUCT_RETIRED', `${product.id} is retired and cannot be requested.`);
   if (!(await deps.store.getDomain(product.domain))) {
-    throw unprocessable('DOMAIN_NOT_REGISTERED', `${product.id} belongs to domain ${product.domain}, which is not registered.`);
+    throw unprocessable(
+      'DOMAIN_NOT_REGISTERED',
+      `${product.id} belongs to domain ${product.domain}, which is not registered.`,
+    );
   }
   const scope = normaliseScope(product, input.scope);
-  const q = { user: who.userId, domain: product.domain, object: product.id, classification: product.classification };
+  const q = {
+    user: who.userId,
+    domain: product.domain,
+    object: product.id,
+    classification: product.classification,
+  };
   const allowed = deps.policy.decide({ ...q, action: 'request' });
   const limit = deps.policy.maxDurationHours(product.domain);
   const hours = durationHours(input.duration);
@@ -48,17 +85,38 @@ export async function planRequest(deps: Pick<Deps, 'store' | 'policy'>, who: Pri
       }
     }
   }
-  return { product, scope, allowed, withinLimit, auto, stages, explanation: [allowed, withinLimit, auto, ...routing], maxDurationHours: limit.value, piiColumns: piiColumnsTouched(product, scope) };
+  return {
+    product,
+    scope,
+    allowed,
+    withinLimit,
+    auto,
+    stages,
+    explanation: [allowed, withinLimit, auto, ...routing],
+    maxDurationHours: limit.value,
+    piiColumns: piiColumnsTouched(product, scope),
+  };
 }
 
-export async function submitRequest(deps: Deps, who: Principal, input: NewRequest): Promise<AccessRequest> {
+export async function submitRequest(
+  deps: Deps,
+  who: Principal,
+  input: NewRequest,
+): Promise<AccessRequest> {
   const plan = await planRequest(deps, who, input);
-  if (!plan.allowed.allowed) throw forbidden('POLICY_DENIED', plan.allowed.reason, { explanation: plan.explanation });
+  if (!plan.allowed.allowed)
+    throw forbidden('POLICY_DENIED', plan.allowed.reason, { explanation: plan.explanation });
   if (!plan.withinLimit.allowed) {
-    throw unprocessable('DURATION_EXCEEDS_POLICY', plan.withinLimit.reason, { maxDurationHours: plan.maxDurationHours, rule: plan.withinLimit.rules[0] });
+    throw unprocessable('DURATION_EXCEEDS_POLICY', plan.withinLimit.reason, {
+      maxDurationHours: plan.maxDurationHours,
+      rule: plan.withinLimit.rules[0],
+    });
   }
   if (!plan.auto.allowed && plan.stages.length === 0) {
-    throw unprocessable('NO_APPROVAL_ROUTE', `No policy line routes requests for ${plan.product.id} to an approver.`);
+    throw unprocessable(
+      'NO_APPROVAL_ROUTE',
+      `No policy line routes requests for ${plan.product.id} to an approver.`,
+    );
   }
   const now = deps.clock.now().toISOString();
   const request: AccessRequest = {
@@ -81,25 +139,37 @@ export async function submitRequest(deps: Deps, who: Principal, input: NewReques
   };
   const subject = { domain: request.domain, requestId: request.id, productId: request.productId };
   await createRequestRecord(deps, request, [
-    auditEvent(deps, 'REQUEST_CREATED', who.userId, { ...subject, toStatus: 'PENDING' }, {
-      principal: request.principal,
-      scope: request.scope,
-      duration: request.duration,
-      purpose: request.purpose,
-      extendsGrantId: request.extendsGrantId,
-      piiColumns: plan.piiColumns,
-      decision: plan.explanation,
-      stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })),
-    }),
+    auditEvent(
+      deps,
+      'REQUEST_CREATED',
+      who.userId,
+      { ...subject, toStatus: 'PENDING' },
+      {
+        principal: request.principal,
+        scope: request.scope,
+        duration: request.duration,
+        purpose: request.purpose,
+        extendsGrantId: request.extendsGrantId,
+        piiColumns: plan.piiColumns,
+        decision: plan.explanation,
+        stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })),
+      },
+    ),
   ]);
   if (!plan.auto.allowed) return request;
 
   const approved: AccessRequest = { ...request, status: 'APPROVED', updatedAt: now, version: 2 };
   await commit(deps, approved, { status: 'PENDING', version: 1 }, [
-    auditEvent(deps, 'REQUEST_APPROVED', SYSTEM, { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' }, {
-      automatic: true,
-      decision: plan.auto,
-    }),
+    auditEvent(
+      deps,
+      'REQUEST_APPROVED',
+      SYSTEM,
+      { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' },
+      {
+        automatic: true,
+        decision: plan.auto,
+      },
+    ),
   ]);
   await deps.queue.send({ kind: 'grant', requestId: request.id });
   return approved;
@@ -112,13 +182,22 @@ export interface ApprovalInput {
 }
 
 /** Records one approval for the request's current stage; the last one approves the request. */
-export async function approveRequest(deps: Deps, who: Principal, id: string, input: ApprovalInput): Promise<AccessRequest> {
+export async function approveRequest(
+  deps: Deps,
+  who: Principal,
+  id: string,
+  input: ApprovalInput,
+): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const { stage, decision } = checkDecider(deps, who, r);
   if (r.stages.some((s) => s !== stage && s.approvals.some((a) => a.by === who.userId))) {
-    throw forbidden('SEPARATION_OF_DUTIES', 'You approved an earlier stage of this request; another person must approve this one.');
+    throw forbidden(
+      'SEPARATION_OF_DUTIES',
+      'You approved an earlier stage of this request; another person must approve this one.',
+    );
   }
-  if (stage.approvals.some((a) => a.by === who.userId)) throw conflict('ALREADY_APPROVED', 'You already approved this stage.');
+  if (stage.approvals.some((a) => a.by === who.userId))
+    throw conflict('ALREADY_APPROVED', 'You already approved this stage.');
   let narrowedScope = input.narrowedScope;
   if (input.narrowedScope || input.narrowedDuration) {
     const product = await deps.store.getProduct(r.productId);
@@ -128,7 +207,10 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
       narrowedScope = normaliseScope(product, narrowedScope);
       checkNarrowing(product, terms.scope, narrowedScope);
     }
-    if (input.narrowedDuration && durationHours(input.narrowedDuration) > durationHours(terms.duration)) {
+    if (
+      input.narrowedDuration &&
+      durationHours(input.narrowedDuration) > durationHours(terms.duration)
+    ) {
       throw unprocessable('NOT_NARROWER', 'Narrowing cannot make the duration longer.');
     }
   }
@@ -141,10 +223,18 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
     narrowedScope,
     narrowedDuration: input.narrowedDuration,
   };
-  const stages = r.stages.map((s) => (s === stage ? { ...s, approvals: [...s.approvals, approval] } : s));
+  const stages = r.stages.map((s) =>
+    s === stage ? { ...s, approvals: [...s.approvals, approval] } : s,
+  );
   const done = currentStage({ stages }) === undefined;
   if (done) assertTransition(r.status, 'APPROVED');
-  const next: AccessRequest = { ...r, stages, status: done ? 'APPROVED' : 'PENDING', updatedAt: now, version: r.version + 1 };
+  const next: AccessRequest = {
+    ...r,
+    stages,
+    status: done ? 'APPROVED' : 'PENDING',
+    updatedAt: now,
+    version: r.version + 1,
+  };
   const subject = { domain: r.domain, requestId: r.id, productId: r.productId };
   const events = [
     auditEvent(deps, 'APPROVAL_RECORDED', who.userId, subject, {
@@ -155,37 +245,89 @@ export async function approveRequest(deps: Deps, who: Principal, id: string, inp
       narrowedDuration: input.narrowedDuration,
     }),
   ];
-  if (done) events.push(auditEvent(deps, 'REQUEST_APPROVED', who.userId, { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' }, { terms: effectiveTerms(next) }));
+  if (done)
+    events.push(
+      auditEvent(
+        deps,
+        'REQUEST_APPROVED',
+        who.userId,
+        { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' },
+        { terms: effectiveTerms(next) },
+      ),
+    );
   await commit(deps, next, { status: r.status, version: r.version }, events);
   if (done) await deps.queue.send({ kind: 'grant', requestId: r.id });
   return next;
 }
 
-export async function denyRequest(deps: Deps, who: Principal, id: string, reason: string): Promise<AccessRequest> {
+export async function denyRequest(
+  deps: Deps,
+  who: Principal,
+  id: string,
+  reason: string,
+): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const { stage, decision } = checkDecider(deps, who, r);
   assertTransition(r.status, 'DENIED');
   const now = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'DENIED', denial: { by: who.userId, reason, at: now }, updatedAt: now, version: r.version + 1 };
+  const next: AccessRequest = {
+    ...r,
+    status: 'DENIED',
+    denial: { by: who.userId, reason, at: now },
+    updatedAt: now,
+    version: r.version + 1,
+  };
   await commit(deps, next, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'REQUEST_DENIED', who.userId, { domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: r.status, toStatus: 'DENIED' }, {
-      stage: stage.name,
-      reason,
-      decision,
-    }),
+    auditEvent(
+      deps,
+      'REQUEST_DENIED',
+      who.userId,
+      {
+        domain: r.domain,
+        requestId: r.id,
+        productId: r.productId,
+        fromStatus: r.status,
+        toStatus: 'DENIED',
+      },
+      {
+        stage: stage.name,
+        reason,
+        decision,
+      },
+    ),
   ]);
   return next;
 }
 
-export async function cancelRequest(deps: Deps, who: Principal, id: string): Promise<AccessRequest> {
+export async function cancelRequest(
+  deps: Deps,
+  who: Principal,
+  id: string,
+): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'cancel'));
   if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'PENDING') throw conflict('NOT_PENDING', `Only a pending request can be cancelled; this one is ${r.status}.`);
+  if (r.status !== 'PENDING')
+    throw conflict(
+      'NOT_PENDING',
+      `Only a pending request can be cancelled; this one is ${r.status}.`,
+    );
   const now = deps.clock.now().toISOString();
   const next: AccessRequest = { ...r, status: 'CANCELLED', updatedAt: now, version: r.version + 1 };
   await commit(deps, next, { status: r.status, version: r.version }, [
-    auditEvent(deps, 'REQUEST_CANCELLED', who.userId, { domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: r.status, toStatus: 'CANCELLED' }, { decision }),
+    auditEvent(
+      deps,
+      'REQUEST_CANCELLED',
+      who.userId,
+      {
+        domain: r.domain,
+        requestId: r.id,
+        productId: r.productId,
+        fromStatus: r.status,
+        toStatus: 'CANCELLED',
+      },
+      { decision },
+    ),
   ]);
   return next;
 }
@@ -196,14 +338,27 @@ function checkDecider(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessReque
   if (!stage) {
     // Decided already. Say so only to someone who could have decided it; others are refused.
     const names = r.stages.length > 0 ? r.stages.map((s) => s.name) : ['owner'];
-    const could = names.some((n) => deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`)).allowed);
+    const could = names.some(
+      (n) => deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`)).allowed,
+    );
     if (!could) throw forbidden('NOT_AN_APPROVER', 'You are not an approver of this request.');
-    throw conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`);
+    throw conflict(
+      'NOT_PENDING',
+      `The request is ${r.status}; only a pending request can be decided.`,
+    );
   }
   const decision = deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`));
   if (!decision.allowed) {
-    throw forbidden('NOT_AN_APPROVER', `You cannot decide the ${stage.name} stage of this request. ${decision.reason}`, { decision });
+    throw forbidden(
+      'NOT_AN_APPROVER',
+      `You cannot decide the ${stage.name} stage of this request. ${decision.reason}`,
+      { decision },
+    );
   }
-  if (r.status !== 'PENDING') throw conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`);
+  if (r.status !== 'PENDING')
+    throw conflict(
+      'NOT_PENDING',
+      `The request is ${r.status}; only a pending request can be decided.`,
+    );
   return { stage, decision };
 }

@@ -69,8 +69,10 @@ export class MeshgateFunction extends Construct {
     super(scope, id);
     // Written at synth time; the bundling hook (on this host) copies them next to index.js.
     const extra = props.bundledFiles ?? {};
-    const extraDir = Object.keys(extra).length > 0 ? mkdtempSync(join(tmpdir(), 'meshgate-bundle-')) : '';
-    for (const [name, content] of Object.entries(extra)) writeFileSync(join(extraDir, name), content);
+    const extraDir =
+      Object.keys(extra).length > 0 ? mkdtempSync(join(tmpdir(), 'meshgate-bundle-')) : '';
+    for (const [name, content] of Object.entries(extra))
+      writeFileSync(join(extraDir, name), content);
 
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
@@ -116,7 +118,9 @@ export class MeshgateFunction extends Construct {
           // Runs on the host (local bundling), so the absolute repository path is valid.
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp -r "${POLICY_DIR}" "${join(outputDir, 'policies')}"`,
-            ...Object.keys(extra).map((name) => `cp "${join(extraDir, name)}" "${join(outputDir, name)}"`),
+            ...Object.keys(extra).map(
+              (name) => `cp "${join(extraDir, name)}" "${join(outputDir, name)}"`,
+            ),
           ],
         },
       },

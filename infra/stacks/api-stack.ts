@@ -1,6 +1,21 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, CorsHttpMethod, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  CorsHttpMethod,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -100,7 +115,9 @@ export class ApiStack extends Stack {
       this.userPool.addGroup(groupId, { groupName, description });
     }
     const authDomain = this.userPool.addDomain('SignIn', {
-      cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `meshgate-${stage}-${this.account}` },
+      cognitoDomain: {
+        domainPrefix: props.authDomainPrefix ?? `meshgate-${stage}-${this.account}`,
+      },
     });
     // A public client (the browser cannot keep a secret): authorization code flow, with PKCE
     // sent by the web client (code_challenge S256); no implicit grant, no password flow.
@@ -150,7 +167,9 @@ export class ApiStack extends Stack {
       reason: `${archiveFailures.node.path} is itself a dead-letter destination: the archiver's stream event source mapping sends failed batches to it (OnFailure); nothing consumes it to fail again.`,
     });
 
-    const bus = new events.EventBus(this, 'Bus', { eventBusName: config.eventBusName ?? `meshgate-${stage}` });
+    const bus = new events.EventBus(this, 'Bus', {
+      eventBusName: config.eventBusName ?? `meshgate-${stage}`,
+    });
 
     // ---- Functions ----------------------------------------------------------------------------
     const environment = {
@@ -190,14 +209,25 @@ export class ApiStack extends Stack {
 
     // Exactly the store's operations, on the table and its three indexes: nothing here scans or
     // reads the stream, and an index wildcard would also cover any index added later.
-    const tableArns = [table.tableArn, ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)];
-    const tableAccess = () => new iam.PolicyStatement({
-      sid: 'MeshgateTable',
-      // GetItem, Query, UpdateItem (fulfilment progress), and PutItem/DeleteItem/ConditionCheckItem
-      // inside TransactWriteItems.
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-      resources: tableArns,
-    });
+    const tableArns = [
+      table.tableArn,
+      ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`),
+    ];
+    const tableAccess = () =>
+      new iam.PolicyStatement({
+        sid: 'MeshgateTable',
+        // GetItem, Query, UpdateItem (fulfilment progress), and PutItem/DeleteItem/ConditionCheckItem
+        // inside TransactWriteItems.
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: tableArns,
+      });
     // Only the broker roles of the configured domains: a domain registered later through the API
     // is reachable once it is in the configuration and this stack is deployed again.
     const brokerRoleArns = [...new Set(config.domains.map((d) => d.brokerRoleArn))];
@@ -205,12 +235,18 @@ export class ApiStack extends Stack {
       const caller = callers[name];
       caller.role.addToPrincipalPolicy(tableAccess());
       caller.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'AssumeDomainBrokerRoles', actions: ['sts:AssumeRole'], resources: brokerRoleArns }),
+        new iam.PolicyStatement({
+          sid: 'AssumeDomainBrokerRoles',
+          actions: ['sts:AssumeRole'],
+          resources: brokerRoleArns,
+        }),
       );
       jobs.grantSendMessages(caller.fn);
       bus.grantPutEventsTo(caller.fn);
     }
-    callers.worker.fn.addEventSource(new SqsEventSource(jobs, { batchSize: 10, reportBatchItemFailures: true }));
+    callers.worker.fn.addEventSource(
+      new SqsEventSource(jobs, { batchSize: 10, reportBatchItemFailures: true }),
+    );
 
     // The archiver only appends to the archive: s3:PutObject under audit/, no read, no delete,
     // no retention or legal-hold changes (grantPut would add those).
@@ -222,11 +258,21 @@ export class ApiStack extends Stack {
       description: 'Meshgate audit archive (table stream to the Object Lock bucket)',
     });
     const bucketStack = Stack.of(auditBucket);
-    if (bucketStack === this) throw new Error('ApiStack expects the audit bucket of another stack (the data stack).');
+    if (bucketStack === this)
+      throw new Error('ApiStack expects the audit bucket of another stack (the data stack).');
     // A named export, so that the wildcard finding below can be acknowledged by its exact name.
     const auditArnExport = `${bucketStack.stackName}-AuditArchiveArn`;
-    const auditObjects = Fn.join('', [bucketStack.exportValue(auditBucket.bucketArn, { name: auditArnExport }), '/audit/*']);
-    archiver.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AppendAuditArchive', actions: ['s3:PutObject'], resources: [auditObjects] }));
+    const auditObjects = Fn.join('', [
+      bucketStack.exportValue(auditBucket.bucketArn, { name: auditArnExport }),
+      '/audit/*',
+    ]);
+    archiver.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppendAuditArchive',
+        actions: ['s3:PutObject'],
+        resources: [auditObjects],
+      }),
+    );
     Validations.of(archiver.role.node.findChild('DefaultPolicy')).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${auditArnExport}/audit/*]`,
       reason: `${archiver.node.path} role: one object per audit event, keyed by day, time and id (functions/adapters/aws/archiver.ts), so the keys are not known in advance; s3:PutObject only, under audit/, in a compliance-mode Object Lock bucket.`,
@@ -252,9 +298,13 @@ export class ApiStack extends Stack {
     );
 
     // ---- HTTP API -----------------------------------------------------------------------------
-    const authorizer = new HttpJwtAuthorizer('Cognito', `https://cognito-idp.${this.region}.amazonaws.com/${this.userPool.userPoolId}`, {
-      jwtAudience: [this.userPoolClient.userPoolClientId],
-    });
+    const authorizer = new HttpJwtAuthorizer(
+      'Cognito',
+      `https://cognito-idp.${this.region}.amazonaws.com/${this.userPool.userPoolId}`,
+      {
+        jwtAudience: [this.userPoolClient.userPoolClientId],
+      },
+    );
     const httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `meshgate-${stage}`,
       defaultAuthorizer: authorizer,
@@ -262,7 +312,12 @@ export class ApiStack extends Stack {
       // cookies, so any origin may ask: a page without a user's token gets nothing.
       corsPreflight: {
         allowOrigins: ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.DELETE,
+          CorsHttpMethod.OPTIONS,
+        ],
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),
       },
@@ -275,7 +330,12 @@ export class ApiStack extends Stack {
     httpApi.addRoutes({ path: '/openapi.json', methods: [HttpMethod.GET], integration });
     // POST /auth/dev-login is deliberately not routed: API Gateway answers 404 before any code
     // runs. (The API function would refuse it with 403 anyway: there is no local sign-in on AWS.)
-    const [health] = httpApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
+    const [health] = httpApi.addRoutes({
+      path: '/health',
+      methods: [HttpMethod.GET],
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    });
     Validations.of(health!.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason: `${health!.node.path}: the liveness probe answers {"status":"ok"} and nothing else, for load balancers and uptime checks that hold no token.`,
@@ -316,11 +376,18 @@ export class ApiStack extends Stack {
     // ---- Schedules ----------------------------------------------------------------------------
     const scheduled = callers.scheduled.fn;
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
       description: 'EventBridge Scheduler: invokes the Meshgate scheduled function',
     });
     // The function's ARN only: grantInvoke would add its versions and aliases (`:*`).
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [scheduled.functionArn] }));
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [scheduled.functionArn],
+      }),
+    );
     for (const { task, expression } of SCHEDULES) {
       new CfnSchedule(this, `Schedule-${task}`, {
         name: `meshgate-${stage}-${task}`,
@@ -339,7 +406,10 @@ export class ApiStack extends Stack {
     }
 
     // ---- Alarms -------------------------------------------------------------------------------
-    const alarmTopic = new sns.Topic(this, 'Alarms', { topicName: `meshgate-${stage}-alarms`, enforceSSL: true });
+    const alarmTopic = new sns.Topic(this, 'Alarms', {
+      topicName: `meshgate-${stage}-alarms`,
+      enforceSSL: true,
+    });
     // The topic policy replaces SNS's default one: CloudWatch alarms of this account must be let in.
     alarmTopic.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -349,12 +419,19 @@ export class ApiStack extends Stack {
         resources: [alarmTopic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` },
+          ArnLike: {
+            'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
+          },
         },
       }),
     );
     const alarmAction = new SnsAction(alarmTopic);
-    const alarm = (alarmId: string, name: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (
+      alarmId: string,
+      name: string,
+      metric: cloudwatch.IMetric,
+      description: string,
+    ) => {
       new cloudwatch.Alarm(this, alarmId, {
         alarmName: `meshgate-${stage}-${name}`,
         alarmDescription: description,
@@ -366,15 +443,36 @@ export class ApiStack extends Stack {
       }).addAlarmAction(alarmAction);
     };
     const minute = Duration.minutes(1);
-    alarm('JobsDlqAlarm', 'jobs-dlq', jobsDlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
-      'A fulfilment job failed 5 times: a grant or revocation is stuck until someone looks.');
-    alarm('ArchiveFailuresAlarm', 'archive-failures', archiveFailures.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
-      'Audit events were not archived; the stream keeps records for 24 hours only.');
+    alarm(
+      'JobsDlqAlarm',
+      'jobs-dlq',
+      jobsDlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+      'A fulfilment job failed 5 times: a grant or revocation is stuck until someone looks.',
+    );
+    alarm(
+      'ArchiveFailuresAlarm',
+      'archive-failures',
+      archiveFailures.metricApproximateNumberOfMessagesVisible({
+        period: minute,
+        statistic: 'Maximum',
+      }),
+      'Audit events were not archived; the stream keeps records for 24 hours only.',
+    );
     const functions = { ...callers, archiver } satisfies Record<string, MeshgateFunction>;
     for (const [name, f] of Object.entries(functions)) {
       const Name = name[0]!.toUpperCase() + name.slice(1);
-      alarm(`${Name}ErrorsAlarm`, `${name}-errors`, f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `The ${name} function failed.`);
-      alarm(`${Name}ThrottlesAlarm`, `${name}-throttles`, f.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), `The ${name} function was throttled.`);
+      alarm(
+        `${Name}ErrorsAlarm`,
+        `${name}-errors`,
+        f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        `The ${name} function failed.`,
+      );
+      alarm(
+        `${Name}ThrottlesAlarm`,
+        `${name}-throttles`,
+        f.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        `The ${name} function was throttled.`,
+      );
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl });

@@ -69,7 +69,9 @@ export class DataStack extends Stack {
     // disabled or deleted customer key would make compliance-locked objects unreadable for years.
     this.auditBucket = new s3.Bucket(this, 'AuditArchive', {
       objectLockEnabled: true,
-      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(props.auditRetentionDays ?? 2555)),
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(
+        Duration.days(props.auditRetentionDays ?? 2555),
+      ),
       versioned: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,

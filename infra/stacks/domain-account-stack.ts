@@ -20,7 +20,12 @@ export const BROKER_LAKEFORMATION_ACTIONS = [
 ] as const;
 
 /** What the catalog adapter reads (functions/adapters/aws/glue-catalog.ts); grants also need to see the table. */
-export const BROKER_GLUE_ACTIONS = ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables'] as const;
+export const BROKER_GLUE_ACTIONS = [
+  'glue:GetDatabase',
+  'glue:GetDatabases',
+  'glue:GetTable',
+  'glue:GetTables',
+] as const;
 
 export interface DomainAccountStackProps extends StackProps {
   config: MeshgateConfig;
@@ -54,7 +59,9 @@ export interface DomainAccountStackProps extends StackProps {
 export function domainOf(config: MeshgateConfig, domainId: string): Domain {
   const domain = config.domains.find((d) => d.id === domainId);
   if (!domain) {
-    throw new Error(`DomainAccountStack: unknown domain "${domainId}"; the configuration has ${config.domains.map((d) => `"${d.id}"`).join(', ')}.`);
+    throw new Error(
+      `DomainAccountStack: unknown domain "${domainId}"; the configuration has ${config.domains.map((d) => `"${d.id}"`).join(', ')}.`,
+    );
   }
   return domain;
 }
@@ -82,10 +89,14 @@ export class DomainAccountStack extends Stack {
     this.domain = domain;
     const { config } = props;
     if (!Token.isUnresolved(this.account) && this.account !== domain.accountId) {
-      throw new Error(`DomainAccountStack ${domain.id}: deployed to account ${this.account}, but the domain's account is ${domain.accountId}.`);
+      throw new Error(
+        `DomainAccountStack ${domain.id}: deployed to account ${this.account}, but the domain's account is ${domain.accountId}.`,
+      );
     }
     if (!Token.isUnresolved(this.region) && this.region !== domain.region) {
-      throw new Error(`DomainAccountStack ${domain.id}: deployed to region ${this.region}, but the domain's region is ${domain.region}.`);
+      throw new Error(
+        `DomainAccountStack ${domain.id}: deployed to region ${this.region}, but the domain's region is ${domain.region}.`,
+      );
     }
 
     // "arn:aws:iam::111111111111:role/some/path/meshgate-broker": the name is the last segment and
@@ -106,7 +117,10 @@ export class DomainAccountStack extends Stack {
       // here: it is set only when an AWS service acts on a resource's behalf (service principals),
       // so a role-to-role AssumeRole does not carry it and a condition on it would never match.
       assumedBy: new iam.CompositePrincipal(...trusted).withConditions({
-        StringEquals: { 'sts:ExternalId': domain.externalId, 'aws:PrincipalAccount': config.governance.account },
+        StringEquals: {
+          'sts:ExternalId': domain.externalId,
+          'aws:PrincipalAccount': config.governance.account,
+        },
       }),
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: {
@@ -141,16 +155,20 @@ export class DomainAccountStack extends Stack {
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${domain.region}:${domain.accountId}:database/*]`,
-        reason: 'The broker lists and reads every database of the domain catalog (GetDatabases needs database/*); read-only, this account only.',
+        reason:
+          'The broker lists and reads every database of the domain catalog (GetDatabases needs database/*); read-only, this account only.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${domain.region}:${domain.accountId}:table/*/*]`,
-        reason: 'The broker reads the tables of any database the domain publishes (GetTables needs table/<db>/*); read-only, this account only.',
+        reason:
+          'The broker reads the tables of any database the domain publishes (GetTables needs table/<db>/*); read-only, this account only.',
       },
     );
 
     if (props.crossAccountSharing) {
-      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AWSLakeFormationCrossAccountManager'));
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AWSLakeFormationCrossAccountManager'),
+      );
       v.acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSLakeFormationCrossAccountManager]',
         reason:

@@ -47,7 +47,10 @@ export class WebStack extends Stack {
   readonly bucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: WebStackProps) {
-    super(scope, id, { ...props, stackName: props.stackName ?? stackName(props.config.stage, 'Web') });
+    super(scope, id, {
+      ...props,
+      stackName: props.stackName ?? stackName(props.config.stage, 'Web'),
+    });
     // The log bucket takes S3 server access logs through a bucket policy, not the LogDeliveryWrite
     // ACL that CDK would otherwise set: a canned ACL on every update could drop the grant that
     // CloudFront adds for its own log delivery.
@@ -62,11 +65,14 @@ export class WebStack extends Stack {
       // CloudFront standard logging delivers with an ACL grant, so ACLs must stay enabled;
       // BUCKET_OWNER_PREFERRED still makes this account own what is delivered.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(365), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      lifecycleRules: [
+        { expiration: Duration.days(365), abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
     });
     Validations.of(logs).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket itself; logging its own accesses into itself would loop.',
+      reason:
+        'This is the access-log bucket itself; logging its own accesses into itself would loop.',
     });
 
     this.bucket = new s3.Bucket(this, 'Site', {
@@ -82,13 +88,24 @@ export class WebStack extends Stack {
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: `Meshgate ${config.stage}: security headers for the web UI`,
       securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, preload: true, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
         // The legacy XSS auditor is gone from browsers and could be abused; "0" turns it off.
         xssProtection: { protection: false, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiUrl, props.signInUrl, region), override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: contentSecurityPolicy(props.apiUrl, props.signInUrl, region),
+          override: true,
+        },
       },
     });
 
@@ -143,7 +160,9 @@ export class WebStack extends Stack {
     });
     this.acknowledgeDeploymentFindings(deployment);
 
-    this.url = props.domain ? `https://${props.domain.names[0]}` : `https://${this.distribution.distributionDomainName}`;
+    this.url = props.domain
+      ? `https://${props.domain.names[0]}`
+      : `https://${this.distribution.distributionDomainName}`;
     new CfnOutput(this, 'WebUrl', { value: this.url, description: 'The approvals UI' });
   }
 
@@ -172,22 +191,33 @@ export class WebStack extends Stack {
 
   /** The BucketDeployment's singleton Lambda (a CDK-managed custom resource) is not ours to shape. */
   private acknowledgeDeploymentFindings(deployment: BucketDeployment): void {
-    const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
-    if (!handler) throw new Error('WebStack: the BucketDeployment handler was not found where CDK puts it.');
-    const why = 'CDK-managed BucketDeployment custom resource (aws-s3-deployment), used only at deploy time';
+    const handler = this.node.children.find((c) =>
+      c.node.id.startsWith('Custom::CDKBucketDeployment'),
+    );
+    if (!handler)
+      throw new Error('WebStack: the BucketDeployment handler was not found where CDK puts it.');
+    const why =
+      'CDK-managed BucketDeployment custom resource (aws-s3-deployment), used only at deploy time';
     const v = Validations.of(handler);
     v.acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: `${why}: CDK attaches the basic execution role for its CloudWatch logs.`,
       },
-      { id: 'AwsSolutions-L1', reason: `${why}: CDK pins the runtime of its handler and upgrades it with aws-cdk-lib.` },
+      {
+        id: 'AwsSolutions-L1',
+        reason: `${why}: CDK pins the runtime of its handler and upgrades it with aws-cdk-lib.`,
+      },
     );
     // CDK's own grants: read the asset bucket, write and prune the site bucket (s3:GetObject*,
     // List*, DeleteObject*, Abort* on bucket/*) and invalidate the distribution (Resource *).
-    const policy = deployment.handlerRole.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    const policy = deployment.handlerRole.node.tryFindChild('DefaultPolicy') as
+      iam.Policy | undefined;
     for (const finding of policy ? wildcardFindings(this, policy.document) : []) {
-      v.acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${why}: CDK writes this grant (asset read, site write and prune, CloudFront invalidation).` });
+      v.acknowledge({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: `${why}: CDK writes this grant (asset read, site write and prune, CloudFront invalidation).`,
+      });
     }
   }
 }
@@ -199,12 +229,14 @@ export class WebStack extends Stack {
 function wildcardFindings(stack: Stack, document: iam.PolicyDocument): string[] {
   type Statement = { Effect?: string; Action?: string | string[]; Resource?: unknown };
   const resolved = stack.resolve(document) as { Statement?: Statement[] } | undefined;
-  const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const list = <T>(v: T | T[] | undefined): T[] =>
+    v === undefined ? [] : Array.isArray(v) ? v : [v];
   const found = new Set<string>();
   for (const st of resolved?.Statement ?? []) {
     if (st.Effect !== 'Allow') continue;
     for (const a of list(st.Action)) if (a.includes('*')) found.add(`Action::${a}`);
-    for (const r of list(st.Resource).map(flatten)) if (r.includes('*')) found.add(`Resource::${r}`);
+    for (const r of list(st.Resource).map(flatten))
+      if (r.includes('*')) found.add(`Resource::${r}`);
   }
   return [...found];
 }
@@ -234,7 +266,12 @@ function flatten(node: unknown): string {
  * governance region.
  */
 function contentSecurityPolicy(apiUrl: string, signInUrl: string, region: string): string {
-  const connect = ["'self'", apiOrigin(apiUrl), apiOrigin(signInUrl), `https://cognito-idp.${region}.amazonaws.com`];
+  const connect = [
+    "'self'",
+    apiOrigin(apiUrl),
+    apiOrigin(signInUrl),
+    `https://cognito-idp.${region}.amazonaws.com`,
+  ];
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -253,7 +290,9 @@ function contentSecurityPolicy(apiUrl: string, signInUrl: string, region: string
 /** The built UI, or a clear error before anything is synthesised without it. */
 function builtWeb(dir: string): string {
   if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'app.js'))) {
-    throw new Error(`The web UI is not built in ${dir}: run \`npm run build:web\` first (\`npm run synth\` does).`);
+    throw new Error(
+      `The web UI is not built in ${dir}: run \`npm run build:web\` first (\`npm run synth\` does).`,
+    );
   }
   return dir;
 }

@@ -24,14 +24,25 @@ let n = 0;
 const id = (p: string) => `${p}_${String(++n).padStart(8, '0')}`;
 const at = () => new Date(Date.UTC(2024, 2, 1, 10) + n * 1000).toISOString();
 
-const event = (domain: string, over: Partial<AuditEvent> = {}): AuditEvent => ({ id: id('evt'), at: at(), type: 'TEST_EVENT', actor: 'tester', domain, detail: { n }, ...over });
+const event = (domain: string, over: Partial<AuditEvent> = {}): AuditEvent => ({
+  id: id('evt'),
+  at: at(),
+  type: 'TEST_EVENT',
+  actor: 'tester',
+  domain,
+  detail: { n },
+  ...over,
+});
 
-const request = (domain: string, over: Partial<AccessRequest> = {}): AccessRequest => pendingRequest(domain, id('req'), at(), over);
+const request = (domain: string, over: Partial<AccessRequest> = {}): AccessRequest =>
+  pendingRequest(domain, id('req'), at(), over);
 
 /** The raw stored item of an audit event, found through the chain. */
 async function rawItem(e: AuditEvent) {
   const pk = e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`;
-  const out = await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk, sk: `EVENT#${e.at}#${e.id}` } }));
+  const out = await db.doc.send(
+    new GetCommand({ TableName: TABLE, Key: { pk, sk: `EVENT#${e.at}#${e.id}` } }),
+  );
   return out.Item!;
 }
 
@@ -43,7 +54,11 @@ describe('one chain per domain, under concurrent writers', () => {
     const started = Date.now();
     // A few requests to race on.
     requests = Array.from({ length: 5 }, () => request(D));
-    await Promise.all(requests.map((r, i) => stores[i % 6]!.createRequest(r, [event(D, { requestId: r.id, type: 'REQUEST_CREATED' })])));
+    await Promise.all(
+      requests.map((r, i) =>
+        stores[i % 6]!.createRequest(r, [event(D, { requestId: r.id, type: 'REQUEST_CREATED' })]),
+      ),
+    );
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 300 }, (_, i) => {
@@ -51,30 +66,49 @@ describe('one chain per domain, under concurrent writers', () => {
         switch (i % 4) {
           case 0: {
             const r = request(D);
-            return store.createRequest(r, [event(D, { requestId: r.id, type: 'REQUEST_CREATED' })]).then(() => 'created');
+            return store
+              .createRequest(r, [event(D, { requestId: r.id, type: 'REQUEST_CREATED' })])
+              .then(() => 'created');
           }
           case 1: {
             // Everyone races from version 1 of one of five requests: one per request wins.
             const r = requests[i % 5]!;
             const next = { ...r, status: 'APPROVED' as const, version: 2 };
             return store
-              .updateRequest(next, { status: 'PENDING', version: 1 }, [event(D, { requestId: r.id, type: 'REQUEST_APPROVED' }), event(D, { requestId: r.id, type: 'APPROVAL_RECORDED' })])
+              .updateRequest(next, { status: 'PENDING', version: 1 }, [
+                event(D, { requestId: r.id, type: 'REQUEST_APPROVED' }),
+                event(D, { requestId: r.id, type: 'APPROVAL_RECORDED' }),
+              ])
               .then(() => 'updated');
           }
           case 2:
-            return store.putMembership({ domain: D, user: `u${i}`, role: 'steward' }, event(D, { type: 'MEMBERSHIP_ADDED' })).then(() => 'member');
+            return store
+              .putMembership(
+                { domain: D, user: `u${i}`, role: 'steward' },
+                event(D, { type: 'MEMBERSHIP_ADDED' }),
+              )
+              .then(() => 'member');
           default:
             // Removing memberships that never existed: their own condition fails, nothing is chained.
-            return store.deleteMembership({ domain: D, user: `nobody${i}`, role: 'steward' }, event(D, { type: 'MEMBERSHIP_REMOVED' })).then(() => 'removed');
+            return store
+              .deleteMembership(
+                { domain: D, user: `nobody${i}`, role: 'steward' },
+                event(D, { type: 'MEMBERSHIP_REMOVED' }),
+              )
+              .then(() => 'removed');
         }
       }),
     );
-    const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as MeshgateError);
+    const failures = outcomes
+      .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      .map((o) => o.reason as MeshgateError);
     for (const f of failures) {
       expect(f).toBeInstanceOf(MeshgateError);
       expect(['STALE_REQUEST', 'MEMBERSHIP_NOT_FOUND']).toContain(f.code);
     }
-    const ok = outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<string>).value);
+    const ok = outcomes
+      .filter((o) => o.status === 'fulfilled')
+      .map((o) => (o as PromiseFulfilledResult<string>).value);
     expect(ok.filter((v) => v === 'created')).toHaveLength(75);
     expect(ok.filter((v) => v === 'member')).toHaveLength(75);
     expect(ok.filter((v) => v === 'updated')).toHaveLength(5);
@@ -86,7 +120,9 @@ describe('one chain per domain, under concurrent writers', () => {
     expect(chain).toHaveLength(5 + 75 + 10 + 75);
     expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => i + 1));
     expect(verifyChain(chain)).toMatchObject({ ok: true, count: chain.length });
-    const head = await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `CHAIN#${D}`, sk: 'HEAD' } }));
+    const head = await db.doc.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: `CHAIN#${D}`, sk: 'HEAD' } }),
+    );
     expect(head.Item).toMatchObject({ seq: chain.length, hash: chain[chain.length - 1]!.hash });
     expect(Date.now() - started).toBeLessThan(25_000);
   });
@@ -103,7 +139,10 @@ describe('one chain per domain, under concurrent writers', () => {
     await stores[1]!.appendAudit(a);
     expect(a).toMatchObject({ chain: 'alpha', seq: 1 });
     const reg = event('gamma', { type: 'DOMAIN_REGISTERED' });
-    await stores[2]!.createDomain({ id: 'gamma', name: 'Gamma', accountId: '111111111111', region: 'eu-west-1' }, reg);
+    await stores[2]!.createDomain(
+      { id: 'gamma', name: 'Gamma', accountId: '111111111111', region: 'eu-west-1' },
+      reg,
+    );
     expect(reg.chain).toBe('*');
     const m = event('*', { type: 'MEMBERSHIP_ADDED' });
     await stores[3]!.putMembership({ domain: '*', user: 'carol', role: 'auditor' }, m);
@@ -122,8 +161,19 @@ describe('one chain per domain, under concurrent writers', () => {
     const chain = await stores[0]!.listChain(D);
     const victim = chain[41]!;
     const item = await rawItem(victim);
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { ...victim.detail, note: 'edited' } } }));
-    expect(verifyChain(await stores[0]!.listChain(D))).toMatchObject({ ok: false, index: 41, eventId: victim.id, seq: 42, problem: 'hash mismatch (edited)' });
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...item, detail: { ...victim.detail, note: 'edited' } },
+      }),
+    );
+    expect(verifyChain(await stores[0]!.listChain(D))).toMatchObject({
+      ok: false,
+      index: 41,
+      eventId: victim.id,
+      seq: 42,
+      problem: 'hash mismatch (edited)',
+    });
     await db.doc.send(new PutCommand({ TableName: TABLE, Item: item }));
     expect(verifyChain(await stores[0]!.listChain(D)).ok).toBe(true);
   });
@@ -151,11 +201,17 @@ describe('npm run audit:verify', () => {
   const verify = (file: string) =>
     run(tsx, [script, file]).then(
       (out) => ({ code: 0, stdout: out.stdout }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout + err.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({
+        code: err.code,
+        stdout: err.stdout + err.stderr,
+      }),
     );
 
   test('a good export: exit 0; an edited one: exit 1 naming the event; no file: exit 2', async () => {
-    const events = [...(await stores[0]!.listChain('busy')), ...(await stores[0]!.listChain('*'))].sort((a, b) => (a.at < b.at ? -1 : 1));
+    const events = [
+      ...(await stores[0]!.listChain('busy')),
+      ...(await stores[0]!.listChain('*')),
+    ].sort((a, b) => (a.at < b.at ? -1 : 1));
     const good = join(dir, 'good.jsonl');
     writeFileSync(good, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const ok = await verify(good);
@@ -164,13 +220,25 @@ describe('npm run audit:verify', () => {
 
     const victim = events.find((e) => e.chain === 'busy' && e.seq === 7)!;
     const bad = join(dir, 'bad.jsonl');
-    writeFileSync(bad, events.map((e) => JSON.stringify(e === victim ? { ...e, actor: 'mallory' } : e)).join('\n') + '\n');
+    writeFileSync(
+      bad,
+      events.map((e) => JSON.stringify(e === victim ? { ...e, actor: 'mallory' } : e)).join('\n') +
+        '\n',
+    );
     const tampered = await verify(bad);
     expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toContain(`TAMPERED: busy event ${victim.id} (seq 7): hash mismatch (edited)`);
+    expect(tampered.stdout).toContain(
+      `TAMPERED: busy event ${victim.id} (seq 7): hash mismatch (edited)`,
+    );
 
     const missing = join(dir, 'missing.jsonl');
-    writeFileSync(missing, events.filter((e) => e !== victim).map((e) => JSON.stringify(e)).join('\n'));
+    writeFileSync(
+      missing,
+      events
+        .filter((e) => e !== victim)
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    );
     const gone = await verify(missing);
     expect(gone.code).toBe(1);
     expect(gone.stdout).toMatch(/TAMPERED: busy event \S+ \(seq 8\): broken link/);
@@ -178,10 +246,32 @@ describe('npm run audit:verify', () => {
     expect((await verify(join(dir, 'nope.jsonl'))).code).toBe(2);
 
     // CSV with the chain columns appended, as the export's columns would be.
-    const cols = ['at', 'id', 'type', 'actor', 'domain', 'requestId', 'productId', 'fromStatus', 'toStatus', 'detail', 'chain', 'seq', 'prevHash', 'hash'] as const;
-    const cell = (v: unknown) => (v === undefined ? '' : `"${(typeof v === 'string' ? v : JSON.stringify(v)).replaceAll('"', '""')}"`);
+    const cols = [
+      'at',
+      'id',
+      'type',
+      'actor',
+      'domain',
+      'requestId',
+      'productId',
+      'fromStatus',
+      'toStatus',
+      'detail',
+      'chain',
+      'seq',
+      'prevHash',
+      'hash',
+    ] as const;
+    const cell = (v: unknown) =>
+      v === undefined
+        ? ''
+        : `"${(typeof v === 'string' ? v : JSON.stringify(v)).replaceAll('"', '""')}"`;
     const csv = join(dir, 'good.csv');
-    writeFileSync(csv, [cols.join(','), ...events.map((e) => cols.map((c) => cell(e[c])).join(','))].join('\r\n') + '\r\n');
+    writeFileSync(
+      csv,
+      [cols.join(','), ...events.map((e) => cols.map((c) => cell(e[c])).join(','))].join('\r\n') +
+        '\r\n',
+    );
     expect(await verify(csv)).toMatchObject({ code: 0 });
   }, 60_000);
 });

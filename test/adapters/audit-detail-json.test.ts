@@ -25,13 +25,22 @@ beforeAll(() => {
 /** The golden events as they are before the store seals them: no chain fields, one domain each. */
 const unsealed = (domain: string): AuditEvent[] =>
   GOLDEN_EVENTS.map((e, i) => {
-    const copy = { ...e, domain, id: `${e.id}-${domain}`, at: `2026-04-0${1 + (i % 7)}T10:00:00.000Z` } as AuditEvent & Record<string, unknown>;
+    const copy = {
+      ...e,
+      domain,
+      id: `${e.id}-${domain}`,
+      at: `2026-04-0${1 + (i % 7)}T10:00:00.000Z`,
+    } as AuditEvent & Record<string, unknown>;
     for (const k of ['chain', 'seq', 'prevHash', 'hash', 'extra']) delete copy[k];
     return copy;
   });
 
-const keyOf = (e: AuditEvent) => ({ pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`, sk: `EVENT#${e.at}#${e.id}` });
-const rawItem = async (e: AuditEvent) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: keyOf(e) }))).Item!;
+const keyOf = (e: AuditEvent) => ({
+  pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
+  sk: `EVENT#${e.at}#${e.id}`,
+});
+const rawItem = async (e: AuditEvent) =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE, Key: keyOf(e) }))).Item!;
 
 async function written(domain: string): Promise<AuditEvent[]> {
   const events = unsealed(domain);
@@ -54,7 +63,14 @@ test('every read gives back the detail, and exports of what was read are byte fo
   const expectedJsonl = events.map(jsonlRow).join('');
   const reads = {
     chain: await store.listChain('d2'),
-    range: (await store.queryAudit({ from: '2026-04-01T00:00:00Z', to: '2026-04-30T00:00:00Z', domain: 'd2', limit: 100 })).items,
+    range: (
+      await store.queryAudit({
+        from: '2026-04-01T00:00:00Z',
+        to: '2026-04-30T00:00:00Z',
+        domain: 'd2',
+        limit: 100,
+      })
+    ).items,
   };
   for (const read of Object.values(reads)) {
     const byId = new Map(read.map((e) => [e.id, e]));
@@ -97,7 +113,18 @@ test('the text is no field: JSON, keys, copies and hashes of a stored event neve
 test('items written before the text (a detail map) read and export as they always did', async () => {
   const legacy = unsealed('d5').map((e, i) => ({ ...e, chain: 'd5', seq: i + 1 }));
   for (const e of legacy) {
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...e, kind: 'audit', ...keyOf(e), gsi1pk: 'CHAIN#d5', gsi1sk: String(e.seq).padStart(12, '0') } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          ...e,
+          kind: 'audit',
+          ...keyOf(e),
+          gsi1pk: 'CHAIN#d5',
+          gsi1sk: String(e.seq).padStart(12, '0'),
+        },
+      }),
+    );
   }
   const read = await store.listChain('d5');
   expect(read).toEqual(legacy);
@@ -111,27 +138,49 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d6');
     const victim = events[1]!;
     const item = await rawItem(victim);
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: item.detailJson.replace('sales_gold', 'hr_gold') } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...item, detailJson: item.detailJson.replace('sales_gold', 'hr_gold') },
+      }),
+    );
     const read = await store.listChain('d6');
-    expect(read[1]!.detail).toMatchObject({ entries: [expect.objectContaining({ database: 'hr_gold' })] });
-    expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
+    expect(read[1]!.detail).toMatchObject({
+      entries: [expect.objectContaining({ database: 'hr_gold' })],
+    });
+    expect(verifyChain(read)).toMatchObject({
+      ok: false,
+      eventId: victim.id,
+      problem: 'hash mismatch (edited)',
+    });
   });
 
   test('text that is not JSON any more is shown as it is, not thrown', async () => {
     const events = await written('d7');
     const victim = events[0]!;
     const item = await rawItem(victim);
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: '{"purpose": oops' } }));
+    await db.doc.send(
+      new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: '{"purpose": oops' } }),
+    );
     const read = await store.listChain('d7');
     expect(read[0]!.detail).toBe('{"purpose": oops');
-    expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
+    expect(verifyChain(read)).toMatchObject({
+      ok: false,
+      eventId: victim.id,
+      problem: 'hash mismatch (edited)',
+    });
   });
 
   test('line breaks added to the text (the same value, so the hash still holds) never split an exported row', async () => {
     const events = await written('d10');
     const victim = events[0]!;
     const item = await rawItem(victim);
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detailJson: `${item.detailJson}\n\r\n` } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...item, detailJson: `${item.detailJson}\n\r\n` },
+      }),
+    );
     const read = (await store.listChain('d10'))[0]!;
     const row = jsonlRow(read);
     expect(row.indexOf('\n')).toBe(row.length - 1);
@@ -143,16 +192,34 @@ describe('tampering with the stored detail is caught by the chain', () => {
     const events = await written('d8');
     const victim = events[3]!;
     const item = await rawItem(victim);
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, detail: { user: 'mallory', role: 'admin' } } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...item, detail: { user: 'mallory', role: 'admin' } },
+      }),
+    );
     const read = await store.listChain('d8');
     expect(read[3]!.detail).toEqual({ user: 'mallory', role: 'admin' });
     expect(storedDetailJson(read[3]!)).toBeUndefined();
-    expect(verifyChain(read)).toMatchObject({ ok: false, eventId: victim.id, problem: 'hash mismatch (edited)' });
+    expect(verifyChain(read)).toMatchObject({
+      ok: false,
+      eventId: victim.id,
+      problem: 'hash mismatch (edited)',
+    });
   });
 });
 
 test('auditEventOf keeps the fields in their order, the detail in its place', () => {
-  const e = auditEventOf({ pk: 'x', sk: 'y', kind: 'audit', id: 'evt_1', at: 't', detailJson: '{"b":1,"a":2}', type: 'T', gsi2pk: 'z' });
+  const e = auditEventOf({
+    pk: 'x',
+    sk: 'y',
+    kind: 'audit',
+    id: 'evt_1',
+    at: 't',
+    detailJson: '{"b":1,"a":2}',
+    type: 'T',
+    gsi2pk: 'z',
+  });
   expect(Object.keys(e)).toEqual(['id', 'at', 'detail', 'type']);
   expect(JSON.stringify(e)).toBe('{"id":"evt_1","at":"t","detail":{"b":1,"a":2},"type":"T"}');
 });
@@ -163,7 +230,9 @@ test('the archive holds the event as it was written, detail as an object', async
     s3.on(PutObjectCommand).resolves({});
     const events = await written('d9');
     const item = await rawItem(events[0]!);
-    await new AuditArchiver('audit-bucket', new S3Client({})).archive([{ eventName: 'INSERT', dynamodb: { NewImage: marshall(item) } }]);
+    await new AuditArchiver('audit-bucket', new S3Client({})).archive([
+      { eventName: 'INSERT', dynamodb: { NewImage: marshall(item) } },
+    ]);
     const body = s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string;
     expect(JSON.parse(body)).toEqual(events[0]);
     expect(body).toBe(JSON.stringify(events[0]));

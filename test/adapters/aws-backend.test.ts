@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import { GetDatabasesCommand, GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
 import {
   GrantPermissionsCommand,
@@ -14,7 +18,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { parseConfig, type MeshgateConfig } from '../../config/schema';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import {
+  ensureTable,
+  startEmbeddedDynamo,
+  type EmbeddedDynamo,
+} from '../../functions/adapters/local/embedded-dynamo';
 import { permissionKey } from '../../functions/domain/lakeformation';
 import type { StatusChanged } from '../../functions/ports/events';
 import { offlineAwsEnv } from '../support/offline-aws';
@@ -36,7 +44,6 @@ const SALES_EXTERNAL_ID = 'meshgate-sandbox-sales-7f3c2a';
 const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const ORDERS = { Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' } };
 
-
 const lf = mockClient(LakeFormationClient);
 const sts = mockClient(STSClient);
 const glue = mockClient(GlueClient);
@@ -44,14 +51,24 @@ const eb = mockClient(EventBridgeClient);
 
 /** What the SDK does before signing a call: asks the client's credential provider (the broker's). */
 async function resolveCredentials(getClient: () => unknown) {
-  const config = (getClient() as { config: { credentials: () => Promise<{ accessKeyId: string }> } }).config;
+  const config = (
+    getClient() as { config: { credentials: () => Promise<{ accessKeyId: string }> } }
+  ).config;
   return config.credentials();
 }
 
 /** A tiny Lake Formation: GrantPermissions adds, RevokePermissions removes, ListPermissions lists. */
 let held: PrincipalResourcePermissions[] = [];
-type PermInput = { Principal?: { DataLakePrincipalIdentifier?: string }; Resource?: object; Permissions?: string[] };
-const keyOf = (p: PermInput) => permissionKey(p.Principal?.DataLakePrincipalIdentifier ?? '', (p.Resource ?? {}) as Record<string, unknown>);
+type PermInput = {
+  Principal?: { DataLakePrincipalIdentifier?: string };
+  Resource?: object;
+  Permissions?: string[];
+};
+const keyOf = (p: PermInput) =>
+  permissionKey(
+    p.Principal?.DataLakePrincipalIdentifier ?? '',
+    (p.Resource ?? {}) as Record<string, unknown>,
+  );
 const brokerKeys: string[] = [];
 
 function installStubs() {
@@ -74,7 +91,11 @@ function installStubs() {
       {
         Name: 'orders',
         Description: 'One row per order',
-        Parameters: { 'meshgate:product': 'true', 'meshgate:owner': 'bob', 'meshgate:tags': 'orders,finance' },
+        Parameters: {
+          'meshgate:product': 'true',
+          'meshgate:owner': 'bob',
+          'meshgate:tags': 'orders,finance',
+        },
         StorageDescriptor: {
           Columns: [
             { Name: 'order_id', Type: 'string' },
@@ -88,7 +109,12 @@ function installStubs() {
   lf.onAnyCommand().resolves({});
   lf.on(GrantPermissionsCommand).callsFake(async (input: PermInput, getClient) => {
     brokerKeys.push((await resolveCredentials(getClient)).accessKeyId);
-    if (!held.some((p) => keyOf(p) === keyOf(input))) held.push({ Principal: input.Principal, Resource: input.Resource, Permissions: input.Permissions } as PrincipalResourcePermissions);
+    if (!held.some((p) => keyOf(p) === keyOf(input)))
+      held.push({
+        Principal: input.Principal,
+        Resource: input.Resource,
+        Permissions: input.Permissions,
+      } as PrincipalResourcePermissions);
     return {};
   });
   lf.on(RevokePermissionsCommand).callsFake(async (input: PermInput) => {
@@ -125,23 +151,34 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-type Portal = Awaited<ReturnType<typeof import('../../functions/adapters/local/aws-backend').createAwsBackedPortal>>;
+type Portal = Awaited<
+  ReturnType<typeof import('../../functions/adapters/local/aws-backend').createAwsBackedPortal>
+>;
 
 function caller(portal: Portal) {
   const tokens = new Map<string, string>();
   const login = (user: string) =>
-    portal.app.request('/auth/dev-login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    portal.app.request('/auth/dev-login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user }),
+    });
   async function call(user: string, method: string, path: string, body?: unknown) {
     let token = tokens.get(user);
     if (!token) {
       const res = await login(user);
-      if (res.status !== 200) throw new Error(`dev-login ${user}: ${res.status} ${await res.text()}`);
+      if (res.status !== 200)
+        throw new Error(`dev-login ${user}: ${res.status} ${await res.text()}`);
       token = ((await res.json()) as { token: string }).token;
       tokens.set(user, token);
     }
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await portal.app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await portal.app.request(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
@@ -149,7 +186,11 @@ function caller(portal: Portal) {
 }
 
 /** Polls until `check` returns a value, for at most `ms`. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 5000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -160,20 +201,34 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T 
 }
 
 const published = (): StatusChanged[] =>
-  eb.commandCalls(PutEventsCommand).flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged));
-const publishedEntries = (): PutEventsRequestEntry[] => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+  eb
+    .commandCalls(PutEventsCommand)
+    .flatMap((c) =>
+      (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged),
+    );
+const publishedEntries = (): PutEventsRequestEntry[] =>
+  eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
 
 describe('readConfigFile', () => {
   test('reads and validates the example configuration', () => {
     const c = aws.readConfigFile(EXAMPLE);
-    expect(c).toMatchObject({ stage: 'sandbox', tableName: 'meshgate-sandbox', eventBusName: 'meshgate-sandbox', admins: ['erin'] });
+    expect(c).toMatchObject({
+      stage: 'sandbox',
+      tableName: 'meshgate-sandbox',
+      eventBusName: 'meshgate-sandbox',
+      admins: ['erin'],
+    });
     expect(c.domains.map((d) => d.id)).toEqual(['sales', 'finance']);
   });
 
   test('no path, an unreadable file and an invalid file are named errors', () => {
     expect(() => aws.readConfigFile(undefined)).toThrow(/MESHGATE_CONFIG/);
-    expect(() => aws.readConfigFile(join(REPO, 'config/does-not-exist.json'))).toThrow(/Cannot read .*does-not-exist\.json/);
-    expect(() => aws.readConfigFile(join(REPO, 'package.json'))).toThrow(/Invalid .*package\.json[\s\S]*stage/);
+    expect(() => aws.readConfigFile(join(REPO, 'config/does-not-exist.json'))).toThrow(
+      /Cannot read .*does-not-exist\.json/,
+    );
+    expect(() => aws.readConfigFile(join(REPO, 'package.json'))).toThrow(
+      /Invalid .*package\.json[\s\S]*stage/,
+    );
   });
 });
 
@@ -197,9 +252,23 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       region: 'eu-west-1',
       broker: { roleArn: BROKER_ROLE, externalId: SALES_EXTERNAL_ID },
     });
-    const memberships = (await direct.listMemberships()).map((m) => `${m.domain}|${m.user}|${m.role}`).sort();
-    expect(memberships).toEqual(['*|carol|compliance', '*|dave|auditor', '*|erin|admin', 'finance|fiona|owner', 'sales|bob|owner']);
-    expect((await portal.deps.store.listUsers()).map((u) => u.id).sort()).toEqual(['bob', 'carol', 'dave', 'erin', 'fiona']);
+    const memberships = (await direct.listMemberships())
+      .map((m) => `${m.domain}|${m.user}|${m.role}`)
+      .sort();
+    expect(memberships).toEqual([
+      '*|carol|compliance',
+      '*|dave|auditor',
+      '*|erin|admin',
+      'finance|fiona|owner',
+      'sales|bob|owner',
+    ]);
+    expect((await portal.deps.store.listUsers()).map((u) => u.id).sort()).toEqual([
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'fiona',
+    ]);
   });
 
   test('dev-login: configured users sign in, unknown users are 404 USER_NOT_FOUND', async () => {
@@ -209,7 +278,10 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     expect(alice.status).toBe(404);
     expect(((await alice.json()) as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
     const me = await call('bob', 'GET', '/v1/me');
-    expect(me.body).toMatchObject({ id: 'bob', memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }] });
+    expect(me.body).toMatchObject({
+      id: 'bob',
+      memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }],
+    });
   });
 
   test('sync, request, approve, grant, reconcile, revoke: every AWS call as expected', async () => {
@@ -220,9 +292,18 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     // Sync reads the sales account's Glue catalog as the broker role.
     const sync = await call('bob', 'POST', '/v1/domains/sales/sync');
     expect(sync.status).toBe(200);
-    expect(sync.body).toMatchObject({ domain: 'sales', added: ['sales/orders'], updated: [], retired: [], unchanged: 0 });
+    expect(sync.body).toMatchObject({
+      domain: 'sales',
+      added: ['sales/orders'],
+      updated: [],
+      retired: [],
+      unchanged: 0,
+    });
     expect(glue).toHaveReceivedCommandWith(GetDatabasesCommand, { CatalogId: SALES_ACCOUNT });
-    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold' });
+    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, {
+      CatalogId: SALES_ACCOUNT,
+      DatabaseName: 'sales_gold',
+    });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
       RoleArn: BROKER_ROLE,
@@ -278,9 +359,15 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     expect(brokerKeys).toEqual(['ASIABROKER', 'ASIABROKER']);
 
     // Every status change reached the configured EventBridge bus, in order.
-    await waitFor('the ACTIVE event', () => (published().some((e) => e.requestId === id && e.toStatus === 'ACTIVE') ? true : undefined));
+    await waitFor('the ACTIVE event', () =>
+      published().some((e) => e.requestId === id && e.toStatus === 'ACTIVE') ? true : undefined,
+    );
     for (const entry of publishedEntries()) {
-      expect(entry).toMatchObject({ Source: 'meshgate', DetailType: 'Meshgate Access Request Status Changed', EventBusName: 'meshgate-sandbox' });
+      expect(entry).toMatchObject({
+        Source: 'meshgate',
+        DetailType: 'Meshgate Access Request Status Changed',
+        EventBusName: 'meshgate-sandbox',
+      });
     }
     const mine = published().filter((e) => e.requestId === id);
     expect(mine.map((e) => [e.fromStatus, e.toStatus])).toEqual([
@@ -289,28 +376,61 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       ['APPROVED', 'GRANTING'],
       ['GRANTING', 'ACTIVE'],
     ]);
-    expect(mine.every((e) => e.productId === 'sales/orders' && e.domain === 'sales' && e.requester === 'alice' && e.principal === ANALYST)).toBe(true);
+    expect(
+      mine.every(
+        (e) =>
+          e.productId === 'sales/orders' &&
+          e.domain === 'sales' &&
+          e.requester === 'alice' &&
+          e.principal === ANALYST,
+      ),
+    ).toBe(true);
     expect(mine.map((e) => e.actor)).toEqual(['alice', 'bob', 'meshgate', 'meshgate']);
     expect(mine[3]!.grantId).toBe(active.grantId);
 
     // While ACTIVE, Lake Formation holds exactly the granted permission: nothing to report.
     const whileActive = await call('bob', 'POST', '/v1/domains/sales/reconcile');
     expect(whileActive.status).toBe(200);
-    expect(whileActive.body).toMatchObject({ domain: 'sales', checked: { permissions: 1, grants: 1 }, missing: [], stray: [], foreign: [], unresolved: [] });
+    expect(whileActive.body).toMatchObject({
+      domain: 'sales',
+      checked: { permissions: 1, grants: 1 },
+      missing: [],
+      stray: [],
+      foreign: [],
+      unresolved: [],
+    });
     expect(lf).toHaveReceivedCommandWith(ListPermissionsCommand, { CatalogId: SALES_ACCOUNT });
 
     // Bob revokes: the very same resource is revoked.
-    const revoke = await call('bob', 'POST', `/v1/grants/${active.grantId}/revoke`, { reason: 'dashboard retired' });
+    const revoke = await call('bob', 'POST', `/v1/grants/${active.grantId}/revoke`, {
+      reason: 'dashboard retired',
+    });
     expect(revoke.status).toBe(202);
-    await waitFor('REVOKED', async () => ((await call('alice', 'GET', `/v1/requests/${id}`)).body.status === 'REVOKED' ? true : undefined));
+    await waitFor('REVOKED', async () =>
+      (await call('alice', 'GET', `/v1/requests/${id}`)).body.status === 'REVOKED'
+        ? true
+        : undefined,
+    );
     expect(lf).toHaveReceivedCommandTimes(RevokePermissionsCommand, 1);
     expect(lf.commandCalls(RevokePermissionsCommand)[0]!.args[0].input).toEqual(granted);
-    await waitFor('the REVOKED event', () => (published().some((e) => e.requestId === id && e.toStatus === 'REVOKED') ? true : undefined));
-    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']);
+    await waitFor('the REVOKED event', () =>
+      published().some((e) => e.requestId === id && e.toStatus === 'REVOKED') ? true : undefined,
+    );
+    expect(
+      published()
+        .filter((e) => e.requestId === id)
+        .map((e) => e.toStatus),
+    ).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']);
 
     const afterRevoke = await call('bob', 'POST', '/v1/domains/sales/reconcile');
     expect(afterRevoke.status).toBe(200);
-    expect(afterRevoke.body).toMatchObject({ checked: { permissions: 0, grants: 1 }, missing: [], stray: [], foreign: [], unresolved: [] });
+    expect(afterRevoke.body).toMatchObject({
+      checked: { permissions: 0, grants: 1 },
+      missing: [],
+      stray: [],
+      foreign: [],
+      unresolved: [],
+    });
     // Reconciliation repaired nothing: still the one grant and the one revoke.
     expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
     expect(lf).toHaveReceivedCommandTimes(RevokePermissionsCommand, 1);
@@ -321,13 +441,22 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     second = await aws.createAwsBackedPortal({ config, policyDir: POLICY_DIR });
     const after = await second.deps.store.listMemberships();
     expect(after).toHaveLength(before.length);
-    expect(after.map((m) => `${m.domain}|${m.user}|${m.role}`).sort()).toEqual(before.map((m) => `${m.domain}|${m.user}|${m.role}`).sort());
+    expect(after.map((m) => `${m.domain}|${m.user}|${m.role}`).sort()).toEqual(
+      before.map((m) => `${m.domain}|${m.user}|${m.role}`).sort(),
+    );
     // Nor their audit events: MEMBERSHIP_ADDED was recorded once per membership.
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const added = await portal.deps.store.queryAudit({ from, to, limit: 1000 });
     expect(added.items.filter((e) => e.type === 'MEMBERSHIP_ADDED')).toHaveLength(before.length);
     // The user added by hand (alice) stays; the configured ones are not duplicated.
-    expect((await second.deps.store.listUsers()).map((u) => u.id).sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'fiona']);
+    expect((await second.deps.store.listUsers()).map((u) => u.id).sort()).toEqual([
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'fiona',
+    ]);
   });
 });

@@ -16,9 +16,16 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AwsLakeFormation, type AwsLakeFormationOptions } from '../../functions/adapters/aws/lakeformation';
+import {
+  AwsLakeFormation,
+  type AwsLakeFormationOptions,
+} from '../../functions/adapters/aws/lakeformation';
 import { BrokerCredentials } from '../../functions/adapters/aws/sts-credentials';
-import { LakeFormationError, type PermissionEntry, type TableGrant } from '../../functions/ports/lakeformation';
+import {
+  LakeFormationError,
+  type PermissionEntry,
+  type TableGrant,
+} from '../../functions/ports/lakeformation';
 
 // Every LakeFormationClient and STSClient instance is stubbed (prototype send): nothing leaves
 // the process. Tests without a broker never resolve credentials, so the default chain is never asked.
@@ -64,19 +71,27 @@ function make(over: AwsLakeFormationOptions = {}) {
 
 /** An SDK-shaped error for codes Lake Formation does not model (they come from the protocol layer). */
 const sdkError = (name: string, message: string, status = 400) =>
-  Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 const throttled = () => sdkError('ThrottlingException', 'Rate exceeded');
-const expiredToken = () => sdkError('ExpiredTokenException', 'The security token included in the request is expired', 403);
+const expiredToken = () =>
+  sdkError('ExpiredTokenException', 'The security token included in the request is expired', 403);
 const meta = { $metadata: { httpStatusCode: 400 } };
 
 /** What the SDK does before signing: asks the client's credential provider (here, the broker's). */
 async function resolveCredentials(getClient: () => unknown) {
-  const config = (getClient() as LakeFormationClient).config as unknown as { credentials: () => Promise<{ accessKeyId: string }> };
+  const config = (getClient() as LakeFormationClient).config as unknown as {
+    credentials: () => Promise<{ accessKeyId: string }>;
+  };
   return config.credentials();
 }
 
 /** The exact inputs of every call of one command, in order. */
-const inputsOf = (command: Parameters<typeof lf.commandCalls>[0]) => lf.commandCalls(command).map((c) => c.args[0].input as unknown);
+const inputsOf = (command: Parameters<typeof lf.commandCalls>[0]) =>
+  lf.commandCalls(command).map((c) => c.args[0].input as unknown);
 
 let assumed = 0;
 /** STS hands out numbered credentials, valid for an hour of the test clock. */
@@ -120,7 +135,16 @@ describe('grant: the resources sent', () => {
     expect(inputsOf(GrantPermissionsCommand)).toEqual([expected]);
     expect(lf).not.toHaveReceivedCommand(BatchGrantPermissionsCommand);
     expect(entries).toEqual<PermissionEntry[]>([
-      { action: 'grant', table: 'orders', sent: { Principal: expected.Principal, Resource: expected.Resource, Permissions: ['SELECT'] }, result: 'ok' },
+      {
+        action: 'grant',
+        table: 'orders',
+        sent: {
+          Principal: expected.Principal,
+          Resource: expected.Resource,
+          Permissions: ['SELECT'],
+        },
+        result: 'ok',
+      },
     ]);
   });
 
@@ -131,7 +155,14 @@ describe('grant: the resources sent', () => {
       {
         CatalogId: ACCOUNT,
         Principal: { DataLakePrincipalIdentifier: ROLE },
-        Resource: { TableWithColumns: { CatalogId: ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders', ColumnNames: ['order_id', 'amount'] } },
+        Resource: {
+          TableWithColumns: {
+            CatalogId: ACCOUNT,
+            DatabaseName: 'sales_gold',
+            Name: 'orders',
+            ColumnNames: ['order_id', 'amount'],
+          },
+        },
         Permissions: ['SELECT'],
       },
     ]);
@@ -139,13 +170,23 @@ describe('grant: the resources sent', () => {
 
   test('exclude list: TableWithColumns with ColumnWildcard.ExcludedColumnNames', async () => {
     const { adapter } = make();
-    await adapter.grant(grant({ columns: { mode: 'exclude', columns: ['email', 'phone'] }, permissions: ['SELECT', 'DESCRIBE'] }));
+    await adapter.grant(
+      grant({
+        columns: { mode: 'exclude', columns: ['email', 'phone'] },
+        permissions: ['SELECT', 'DESCRIBE'],
+      }),
+    );
     expect(inputsOf(GrantPermissionsCommand)).toEqual([
       {
         CatalogId: ACCOUNT,
         Principal: { DataLakePrincipalIdentifier: ROLE },
         Resource: {
-          TableWithColumns: { CatalogId: ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders', ColumnWildcard: { ExcludedColumnNames: ['email', 'phone'] } },
+          TableWithColumns: {
+            CatalogId: ACCOUNT,
+            DatabaseName: 'sales_gold',
+            Name: 'orders',
+            ColumnWildcard: { ExcludedColumnNames: ['email', 'phone'] },
+          },
         },
         Permissions: ['SELECT', 'DESCRIBE'],
       },
@@ -154,7 +195,9 @@ describe('grant: the resources sent', () => {
 
   test('row filter: CreateDataCellsFilter, then the grant on the DataCellsFilter', async () => {
     const { adapter } = make();
-    const entries = await adapter.grant(grant({ rowFilter: "region = 'EU'", columns: { mode: 'exclude', columns: ['email'] } }));
+    const entries = await adapter.grant(
+      grant({ rowFilter: "region = 'EU'", columns: { mode: 'exclude', columns: ['email'] } }),
+    );
     const filter = {
       TableCatalogId: ACCOUNT,
       DatabaseName: 'sales_gold',
@@ -168,12 +211,22 @@ describe('grant: the resources sent', () => {
       {
         CatalogId: ACCOUNT,
         Principal: { DataLakePrincipalIdentifier: ROLE },
-        Resource: { DataCellsFilter: { TableCatalogId: ACCOUNT, DatabaseName: 'sales_gold', TableName: 'orders', Name: 'meshgate-req_01HX' } },
+        Resource: {
+          DataCellsFilter: {
+            TableCatalogId: ACCOUNT,
+            DatabaseName: 'sales_gold',
+            TableName: 'orders',
+            Name: 'meshgate-req_01HX',
+          },
+        },
         Permissions: ['SELECT'],
       },
     ]);
     // The filter must exist before anything is granted on it.
-    expect(lf.calls().map((c) => c.args[0].constructor.name)).toEqual(['CreateDataCellsFilterCommand', 'GrantPermissionsCommand']);
+    expect(lf.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'CreateDataCellsFilterCommand',
+      'GrantPermissionsCommand',
+    ]);
     expect(entries.map((e) => [e.action, e.table, e.result])).toEqual([
       ['create-filter', 'orders', 'ok'],
       ['grant', 'orders', 'ok'],
@@ -183,7 +236,9 @@ describe('grant: the resources sent', () => {
 
   test('row filter with an include list puts the ColumnNames on the filter', async () => {
     const { adapter } = make();
-    await adapter.grant(grant({ rowFilter: 'amount > 0', columns: { mode: 'include', columns: ['order_id'] } }));
+    await adapter.grant(
+      grant({ rowFilter: 'amount > 0', columns: { mode: 'include', columns: ['order_id'] } }),
+    );
     expect(lf).toHaveReceivedCommandWith(CreateDataCellsFilterCommand, {
       TableData: {
         TableCatalogId: ACCOUNT,
@@ -197,9 +252,13 @@ describe('grant: the resources sent', () => {
   });
 
   test('a data cells filter left by an earlier try is already there, not an error', async () => {
-    lf.on(CreateDataCellsFilterCommand).rejects(new AlreadyExistsException({ message: 'Filter already exists', ...meta }));
+    lf.on(CreateDataCellsFilterCommand).rejects(
+      new AlreadyExistsException({ message: 'Filter already exists', ...meta }),
+    );
     const { adapter } = make();
-    const entries = await adapter.grant(grant({ rowFilter: "region = 'EU'", tables: ['orders', 'lines'] }));
+    const entries = await adapter.grant(
+      grant({ rowFilter: "region = 'EU'", tables: ['orders', 'lines'] }),
+    );
     expect(entries.map((e) => [e.action, e.table, e.result])).toEqual([
       ['create-filter', 'orders', 'already'],
       ['create-filter', 'lines', 'already'],
@@ -215,7 +274,10 @@ describe('grant: the resources sent', () => {
     const entries = await adapter.grant(grant({ tables: names }));
     expect(lf).toHaveReceivedCommandTimes(BatchGrantPermissionsCommand, 3);
     expect(lf).not.toHaveReceivedCommand(GrantPermissionsCommand);
-    const calls = inputsOf(BatchGrantPermissionsCommand) as { CatalogId: string; Entries: { Id: string; Resource: { Table: { Name: string } } }[] }[];
+    const calls = inputsOf(BatchGrantPermissionsCommand) as {
+      CatalogId: string;
+      Entries: { Id: string; Resource: { Table: { Name: string } } }[];
+    }[];
     expect(calls.map((c) => c.Entries.length)).toEqual([20, 20, 1]);
     expect(calls.every((c) => c.CatalogId === ACCOUNT)).toBe(true);
     expect(calls.flatMap((c) => c.Entries.map((e) => e.Resource.Table.Name))).toEqual(names);
@@ -236,8 +298,15 @@ describe('grant: the resources sent', () => {
   test('progress is heard after each call: 20, 40 and 41 of 41 tables; one table: 1 of 1', async () => {
     const { adapter } = make();
     const heard: [number, number][] = [];
-    await adapter.grant(grant({ tables: tables(41) }), (done, total) => void heard.push([done, total]));
-    expect(heard).toEqual([[20, 41], [40, 41], [41, 41]]);
+    await adapter.grant(
+      grant({ tables: tables(41) }),
+      (done, total) => void heard.push([done, total]),
+    );
+    expect(heard).toEqual([
+      [20, 41],
+      [40, 41],
+      [41, 41],
+    ]);
     heard.length = 0;
     await adapter.grant(grant(), (done, total) => void heard.push([done, total]));
     expect(heard).toEqual([[1, 1]]);
@@ -287,7 +356,11 @@ describe('grant: the broker role', () => {
     lf.on(GrantPermissionsCommand).callsFake(async (_input, getClient) => {
       const client = getClient() as LakeFormationClient;
       const creds = await resolveCredentials(getClient);
-      seen.push({ region: await client.config.region(), maxAttempts: await client.config.maxAttempts(), accessKeyId: creds.accessKeyId });
+      seen.push({
+        region: await client.config.region(),
+        maxAttempts: await client.config.maxAttempts(),
+        accessKeyId: creds.accessKeyId,
+      });
       return {};
     });
     const { adapter } = make();
@@ -327,11 +400,19 @@ describe('grant: the broker role', () => {
   });
 
   test('BrokerCredentials: one AssumeRole per role, shared by concurrent callers, refreshed near expiry, invalidated on demand', async () => {
-    const broker = new BrokerCredentials({ sts: new STSClient({ region: 'eu-west-1' }), now: () => now });
+    const broker = new BrokerCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    });
     const provider = broker.provider(BROKER);
     const [a, b] = await Promise.all([provider(), provider()]);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
-    expect(a).toEqual({ accessKeyId: 'ASIA1', secretAccessKey: 'secret', sessionToken: 'token-1', expiration: new Date('2024-05-01T11:00:00Z') });
+    expect(a).toEqual({
+      accessKeyId: 'ASIA1',
+      secretAccessKey: 'secret',
+      sessionToken: 'token-1',
+      expiration: new Date('2024-05-01T11:00:00Z'),
+    });
     expect(b).toBe(a);
 
     now = new Date(now.getTime() + minutes(55) + 1);
@@ -343,12 +424,21 @@ describe('grant: the broker role', () => {
 
     const other = { roleArn: 'arn:aws:iam::999988887777:role/meshgate-broker', externalId: 'x' };
     await broker.provider(other)();
-    expect(sts).toHaveReceivedNthCommandWith(4, AssumeRoleCommand, { RoleArn: other.roleArn, RoleSessionName: 'meshgate-999988887777' });
+    expect(sts).toHaveReceivedNthCommandWith(4, AssumeRoleCommand, {
+      RoleArn: other.roleArn,
+      RoleSessionName: 'meshgate-999988887777',
+    });
   });
 
   test('BrokerCredentials: a failed AssumeRole is not cached', async () => {
-    sts.on(AssumeRoleCommand).rejectsOnce(sdkError('AccessDenied', 'not authorized to perform sts:AssumeRole', 403)).callsFake(assumeRole);
-    const provider = new BrokerCredentials({ sts: new STSClient({ region: 'eu-west-1' }), now: () => now }).provider(BROKER);
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(sdkError('AccessDenied', 'not authorized to perform sts:AssumeRole', 403))
+      .callsFake(assumeRole);
+    const provider = new BrokerCredentials({
+      sts: new STSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    }).provider(BROKER);
     await expect(provider()).rejects.toMatchObject({ name: 'AccessDenied' });
     expect((await provider()).accessKeyId).toBe('ASIA1');
   });
@@ -366,17 +456,22 @@ describe('fault injection', () => {
 
   test('1-of-20 partial batch failure', async () => {
     const names = tables(20);
-    lf.on(BatchGrantPermissionsCommand).callsFake((input: { Entries: { Id: string; Principal: unknown; Resource: unknown }[] }) => {
-      const bad = input.Entries[7]!;
-      return {
-        Failures: [
-          {
-            RequestEntry: { Id: bad.Id, Principal: bad.Principal, Resource: bad.Resource },
-            Error: { ErrorCode: 'ConcurrentModificationException', ErrorMessage: 'Another permission change is in progress' },
-          },
-        ],
-      };
-    });
+    lf.on(BatchGrantPermissionsCommand).callsFake(
+      (input: { Entries: { Id: string; Principal: unknown; Resource: unknown }[] }) => {
+        const bad = input.Entries[7]!;
+        return {
+          Failures: [
+            {
+              RequestEntry: { Id: bad.Id, Principal: bad.Principal, Resource: bad.Resource },
+              Error: {
+                ErrorCode: 'ConcurrentModificationException',
+                ErrorMessage: 'Another permission change is in progress',
+              },
+            },
+          ],
+        };
+      },
+    );
     const { adapter } = make();
     const entries = await adapter.grant(grant({ tables: names }));
     expect(lf).toHaveReceivedCommandTimes(BatchGrantPermissionsCommand, 1);
@@ -392,10 +487,15 @@ describe('fault injection', () => {
           Permissions: ['SELECT'],
         },
         result: 'failed',
-        error: { code: 'ConcurrentModificationException', message: 'Another permission change is in progress' },
+        error: {
+          code: 'ConcurrentModificationException',
+          message: 'Another permission change is in progress',
+        },
       },
     ]);
-    expect(entries.filter((e) => e.result === 'ok').map((e) => e.table)).toEqual(names.filter((t) => t !== 't07'));
+    expect(entries.filter((e) => e.result === 'ok').map((e) => e.table)).toEqual(
+      names.filter((t) => t !== 't07'),
+    );
 
     // The retry of the failed table sends exactly that one entry.
     lf.reset();
@@ -414,7 +514,9 @@ describe('fault injection', () => {
   });
 
   test('a batch failure that names no entry is charged to the whole batch, never dropped', async () => {
-    lf.on(BatchGrantPermissionsCommand).resolves({ Failures: [{ Error: { ErrorCode: 'InternalServiceException', ErrorMessage: 'boom' } }] });
+    lf.on(BatchGrantPermissionsCommand).resolves({
+      Failures: [{ Error: { ErrorCode: 'InternalServiceException', ErrorMessage: 'boom' } }],
+    });
     const { adapter } = make();
     const entries = await adapter.grant(grant({ tables: ['a', 'b', 'c'] }));
     expect(entries.map((e) => [e.table, e.result, e.error?.code])).toEqual([
@@ -427,34 +529,56 @@ describe('fault injection', () => {
   test('a failure in a later batch keeps the earlier batches', async () => {
     lf.on(BatchGrantPermissionsCommand)
       .resolvesOnce({})
-      .resolvesOnce({ Failures: [{ RequestEntry: { Id: '25-t25' }, Error: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Table t25 not found' } }] });
+      .resolvesOnce({
+        Failures: [
+          {
+            RequestEntry: { Id: '25-t25' },
+            Error: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Table t25 not found' },
+          },
+        ],
+      });
     const { adapter } = make();
     const entries = await adapter.grant(grant({ tables: tables(30) }));
     expect(entries.filter((e) => e.result === 'ok')).toHaveLength(29);
-    expect(entries.find((e) => e.result === 'failed')).toMatchObject({ table: 't25', error: { code: 'EntityNotFoundException' } });
+    expect(entries.find((e) => e.result === 'failed')).toMatchObject({
+      table: 't25',
+      error: { code: 'EntityNotFoundException' },
+    });
   });
 
   test('permanent AccessDenied is a permanent LakeFormationError', async () => {
-    lf.on(GrantPermissionsCommand).rejects(new AccessDeniedException({ message: 'Insufficient Lake Formation permission(s)', ...meta }));
+    lf.on(GrantPermissionsCommand).rejects(
+      new AccessDeniedException({ message: 'Insufficient Lake Formation permission(s)', ...meta }),
+    );
     const { adapter, delays } = make();
     const err = await adapter.grant(grant({ rowFilter: "region = 'EU'" })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LakeFormationError);
     expect(err).toMatchObject({ code: 'AccessDeniedException', permanent: true });
-    expect((err as LakeFormationError).message).toContain('Insufficient Lake Formation permission(s)');
+    expect((err as LakeFormationError).message).toContain(
+      'Insufficient Lake Formation permission(s)',
+    );
     expect((err as LakeFormationError).cause).toBeInstanceOf(AccessDeniedException);
     // What was done before the refusal comes with the error, for the audit trail.
-    expect((err as LakeFormationError).entries.map((e) => [e.action, e.result])).toEqual([['create-filter', 'ok']]);
+    expect((err as LakeFormationError).entries.map((e) => [e.action, e.result])).toEqual([
+      ['create-filter', 'ok'],
+    ]);
     expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
     expect(delays).toEqual([]);
   });
 
   test.each([
-    ['EntityNotFoundException', new EntityNotFoundException({ message: 'Table not found', ...meta })],
+    [
+      'EntityNotFoundException',
+      new EntityNotFoundException({ message: 'Table not found', ...meta }),
+    ],
     ['InvalidInputException', new InvalidInputException({ message: 'Invalid principal', ...meta })],
   ])('%s on grant is permanent, not retried', async (code, error) => {
     lf.on(BatchGrantPermissionsCommand).rejects(error);
     const { adapter } = make();
-    await expect(adapter.grant(grant({ tables: ['a', 'b'] }))).rejects.toMatchObject({ code, permanent: true });
+    await expect(adapter.grant(grant({ tables: ['a', 'b'] }))).rejects.toMatchObject({
+      code,
+      permanent: true,
+    });
     expect(lf).toHaveReceivedCommandTimes(BatchGrantPermissionsCommand, 1);
   });
 
@@ -472,7 +596,9 @@ describe('fault injection', () => {
       Permissions: ['SELECT'],
     });
     expect(delays).toHaveLength(1);
-    expect(entries).toEqual([{ action: 'revoke', table: 'orders', sent: expect.any(Object), result: 'ok' }]);
+    expect(entries).toEqual([
+      { action: 'revoke', table: 'orders', sent: expect.any(Object), result: 'ok' },
+    ]);
   });
 
   test('expired STS credentials mid-run', async () => {
@@ -499,24 +625,44 @@ describe('fault injection', () => {
   });
 
   test('credentials rejected twice in one call are not retried forever', async () => {
-    lf.on(GrantPermissionsCommand).rejects(sdkError('UnrecognizedClientException', 'The security token included in the request is invalid', 403));
+    lf.on(GrantPermissionsCommand).rejects(
+      sdkError(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid',
+        403,
+      ),
+    );
     const { adapter } = make();
-    await expect(adapter.grant(grant({ broker: BROKER }))).rejects.toMatchObject({ code: 'UnrecognizedClientException', permanent: false });
+    await expect(adapter.grant(grant({ broker: BROKER }))).rejects.toMatchObject({
+      code: 'UnrecognizedClientException',
+      permanent: false,
+    });
     expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 2);
   });
 
   test('revoke of a permission already gone is already', async () => {
-    const gone = 'No permissions revoked. Grantee has no permissions and no grantable permissions on resource.';
+    const gone =
+      'No permissions revoked. Grantee has no permissions and no grantable permissions on resource.';
     lf.on(RevokePermissionsCommand).rejects(new InvalidInputException({ message: gone, ...meta }));
     lf.on(BatchRevokePermissionsCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
       Failures: [
-        { RequestEntry: { Id: input.Entries[0]!.Id }, Error: { ErrorCode: 'InvalidInputException', ErrorMessage: gone } },
-        { RequestEntry: { Id: input.Entries[1]!.Id }, Error: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Table b not found' } },
+        {
+          RequestEntry: { Id: input.Entries[0]!.Id },
+          Error: { ErrorCode: 'InvalidInputException', ErrorMessage: gone },
+        },
+        {
+          RequestEntry: { Id: input.Entries[1]!.Id },
+          Error: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Table b not found' },
+        },
       ],
     }));
     const { adapter } = make();
-    expect((await adapter.revoke(grant())).map((e) => [e.action, e.table, e.result])).toEqual([['revoke', 'orders', 'already']]);
-    expect((await adapter.revoke(grant({ tables: ['a', 'b', 'c'] }))).map((e) => [e.table, e.result])).toEqual([
+    expect((await adapter.revoke(grant())).map((e) => [e.action, e.table, e.result])).toEqual([
+      ['revoke', 'orders', 'already'],
+    ]);
+    expect(
+      (await adapter.revoke(grant({ tables: ['a', 'b', 'c'] }))).map((e) => [e.table, e.result]),
+    ).toEqual([
       ['a', 'already'],
       ['b', 'already'],
       ['c', 'ok'],
@@ -524,22 +670,42 @@ describe('fault injection', () => {
   });
 
   test('an invalid revoke that is not about a missing permission is still an error', async () => {
-    lf.on(RevokePermissionsCommand).rejects(new InvalidInputException({ message: 'Principal is not a valid IAM ARN', ...meta }));
+    lf.on(RevokePermissionsCommand).rejects(
+      new InvalidInputException({ message: 'Principal is not a valid IAM ARN', ...meta }),
+    );
     const { adapter } = make();
-    await expect(adapter.revoke(grant())).rejects.toMatchObject({ code: 'InvalidInputException', permanent: true });
+    await expect(adapter.revoke(grant())).rejects.toMatchObject({
+      code: 'InvalidInputException',
+      permanent: true,
+    });
   });
 
   test('revoke deletes the data cells filter', async () => {
     const { adapter } = make();
     const g = grant({ rowFilter: "region = 'EU'", tables: ['orders', 'lines'] });
     const entries = await adapter.revoke(g);
-    const cells = (table: string) => ({ TableCatalogId: ACCOUNT, DatabaseName: 'sales_gold', TableName: table, Name: 'meshgate-req_01HX' });
+    const cells = (table: string) => ({
+      TableCatalogId: ACCOUNT,
+      DatabaseName: 'sales_gold',
+      TableName: table,
+      Name: 'meshgate-req_01HX',
+    });
     expect(inputsOf(BatchRevokePermissionsCommand)).toEqual([
       {
         CatalogId: ACCOUNT,
         Entries: [
-          { Id: '0-orders', Principal: { DataLakePrincipalIdentifier: ROLE }, Resource: { DataCellsFilter: cells('orders') }, Permissions: ['SELECT'] },
-          { Id: '1-lines', Principal: { DataLakePrincipalIdentifier: ROLE }, Resource: { DataCellsFilter: cells('lines') }, Permissions: ['SELECT'] },
+          {
+            Id: '0-orders',
+            Principal: { DataLakePrincipalIdentifier: ROLE },
+            Resource: { DataCellsFilter: cells('orders') },
+            Permissions: ['SELECT'],
+          },
+          {
+            Id: '1-lines',
+            Principal: { DataLakePrincipalIdentifier: ROLE },
+            Resource: { DataCellsFilter: cells('lines') },
+            Permissions: ['SELECT'],
+          },
         ],
       },
     ]);
@@ -561,23 +727,46 @@ describe('fault injection', () => {
     lf.reset();
     lf.onAnyCommand().resolves({});
     lf.on(BatchRevokePermissionsCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
-      Failures: input.Entries.map((e) => ({ RequestEntry: { Id: e.Id }, Error: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Data cells filter not found' } })),
+      Failures: input.Entries.map((e) => ({
+        RequestEntry: { Id: e.Id },
+        Error: {
+          ErrorCode: 'EntityNotFoundException',
+          ErrorMessage: 'Data cells filter not found',
+        },
+      })),
     }));
-    lf.on(DeleteDataCellsFilterCommand).rejects(new EntityNotFoundException({ message: 'Entity not found', ...meta }));
+    lf.on(DeleteDataCellsFilterCommand).rejects(
+      new EntityNotFoundException({ message: 'Entity not found', ...meta }),
+    );
     const again = await adapter.revoke(g);
     expect(again.map((e) => e.result)).toEqual(['already', 'already', 'already', 'already']);
   });
 
   test('a table whose revoke failed keeps its filter for the retry', async () => {
     lf.on(BatchRevokePermissionsCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
-      Failures: [{ RequestEntry: { Id: input.Entries[1]!.Id }, Error: { ErrorCode: 'ConcurrentModificationException', ErrorMessage: 'busy' } }],
+      Failures: [
+        {
+          RequestEntry: { Id: input.Entries[1]!.Id },
+          Error: { ErrorCode: 'ConcurrentModificationException', ErrorMessage: 'busy' },
+        },
+      ],
     }));
     const { adapter } = make();
-    const entries = await adapter.revoke(grant({ rowFilter: 'x = 1', tables: ['orders', 'lines'] }));
+    const entries = await adapter.revoke(
+      grant({ rowFilter: 'x = 1', tables: ['orders', 'lines'] }),
+    );
     expect(inputsOf(DeleteDataCellsFilterCommand)).toEqual([
-      { TableCatalogId: ACCOUNT, DatabaseName: 'sales_gold', TableName: 'orders', Name: 'meshgate-req_01HX' },
+      {
+        TableCatalogId: ACCOUNT,
+        DatabaseName: 'sales_gold',
+        TableName: 'orders',
+        Name: 'meshgate-req_01HX',
+      },
     ]);
-    expect(entries.find((e) => e.result === 'failed')).toMatchObject({ table: 'lines', error: { code: 'ConcurrentModificationException' } });
+    expect(entries.find((e) => e.result === 'failed')).toMatchObject({
+      table: 'lines',
+      error: { code: 'ConcurrentModificationException' },
+    });
   });
 
   test('listPermissions follows NextToken', async () => {
@@ -588,12 +777,19 @@ describe('fault injection', () => {
       PermissionsWithGrantOption: [],
     });
     lf.on(ListPermissionsCommand)
-      .resolvesOnce({ PrincipalResourcePermissions: [perm(ROLE, 'a'), perm(ROLE, 'b')], NextToken: 'p2' })
+      .resolvesOnce({
+        PrincipalResourcePermissions: [perm(ROLE, 'a'), perm(ROLE, 'b')],
+        NextToken: 'p2',
+      })
       .resolvesOnce({ PrincipalResourcePermissions: [], NextToken: 'p3' })
       .resolvesOnce({ PrincipalResourcePermissions: [perm('555566667777', 'c')] });
     const { adapter } = make();
     const listed = await adapter.listPermissions({ accountId: ACCOUNT, region: 'eu-west-1' });
-    expect(inputsOf(ListPermissionsCommand)).toEqual([{ CatalogId: ACCOUNT }, { CatalogId: ACCOUNT, NextToken: 'p2' }, { CatalogId: ACCOUNT, NextToken: 'p3' }]);
+    expect(inputsOf(ListPermissionsCommand)).toEqual([
+      { CatalogId: ACCOUNT },
+      { CatalogId: ACCOUNT, NextToken: 'p2' },
+      { CatalogId: ACCOUNT, NextToken: 'p3' },
+    ]);
     expect(listed).toEqual([
       { principal: ROLE, resource: perm(ROLE, 'a').Resource, permissions: ['SELECT'] },
       { principal: ROLE, resource: perm(ROLE, 'b').Resource, permissions: ['SELECT'] },
@@ -623,13 +819,24 @@ describe('backoff', () => {
   });
 
   test('delays grow: with the same draw each time they double up to the 5 s cap', async () => {
-    lf.on(GrantPermissionsCommand).rejects(sdkError('ServiceUnavailable', 'Service unavailable', 503)); // 5xx is retried too
+    lf.on(GrantPermissionsCommand).rejects(
+      sdkError('ServiceUnavailable', 'Service unavailable', 503),
+    ); // 5xx is retried too
     const { adapter, delays } = make({ random: () => 0.999, maxAttempts: 10 });
-    await expect(adapter.grant(grant())).rejects.toMatchObject({ code: 'ServiceUnavailable', permanent: false });
-    expect(delays.map((d) => Math.round(d / 0.999))).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+    await expect(adapter.grant(grant())).rejects.toMatchObject({
+      code: 'ServiceUnavailable',
+      permanent: false,
+    });
+    expect(delays.map((d) => Math.round(d / 0.999))).toEqual([
+      100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000,
+    ]);
   });
 
-  test.each(['ConcurrentModificationException', 'InternalServiceException', 'OperationTimeoutException'])('%s is retried', async (name) => {
+  test.each([
+    'ConcurrentModificationException',
+    'InternalServiceException',
+    'OperationTimeoutException',
+  ])('%s is retried', async (name) => {
     lf.on(CreateDataCellsFilterCommand).rejectsOnce(sdkError(name, 'try again')).resolves({});
     const { adapter, delays } = make();
     await adapter.grant(grant({ rowFilter: 'x = 1' }));

@@ -8,18 +8,23 @@ const OTHER = 'tx-other';
 const db = embeddedTables(TABLE, OTHER);
 
 type Item = Record<string, unknown>;
-type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+type TransactItems = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>;
 
 let seq = 0;
 /** A partition key no other test uses. */
 const fresh = (label: string) => `${label}#${++seq}`;
 
 const get = async (pk: string, sk = 'META', table = TABLE): Promise<Item | undefined> =>
-  (await db.doc.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  (await db.doc.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true })))
+    .Item;
 
-const put = (item: Item, table = TABLE) => db.doc.send(new PutCommand({ TableName: table, Item: item }));
+const put = (item: Item, table = TABLE) =>
+  db.doc.send(new PutCommand({ TableName: table, Item: item }));
 
-const transact = (items: TransactItems) => db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+const transact = (items: TransactItems) =>
+  db.doc.send(new TransactWriteCommand({ TransactItems: items }));
 
 /** Runs `fn`, which must fail; returns what it failed with. */
 async function failure(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -49,7 +54,10 @@ const queryGsi1 = async (gsi1pk: string): Promise<Item[]> =>
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (deadlock?)`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${ms} ms (deadlock?)`)),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -57,7 +65,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 describe('commit and cancel', () => {
   test('a transaction of three Puts commits all three', async () => {
     const pks = [fresh('A'), fresh('B'), fresh('C')];
-    await transact(pks.map((pk, i) => ({ Put: { TableName: TABLE, Item: { pk, sk: 'META', n: i } } })));
+    await transact(
+      pks.map((pk, i) => ({ Put: { TableName: TABLE, Item: { pk, sk: 'META', n: i } } })),
+    );
     for (const [i, pk] of pks.entries()) expect(await get(pk)).toEqual({ pk, sk: 'META', n: i });
   });
 
@@ -77,7 +87,13 @@ describe('commit and cancel', () => {
     const err = await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk: a, sk: 'META', v: 'new' } } },
-        { Put: { TableName: TABLE, Item: { pk: b, sk: 'META', v: 'new' }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: TABLE,
+            Item: { pk: b, sk: 'META', v: 'new' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         { Put: { TableName: TABLE, Item: { pk: c, sk: 'META', v: 'new' } } },
       ]),
     );
@@ -120,7 +136,15 @@ describe('commit and cancel', () => {
     await put({ pk: a, sk: 'META' });
     await put({ pk: c, sk: 'META' });
     const err = await failure(() =>
-      transact([a, b, c].map((pk) => ({ Put: { TableName: TABLE, Item: { pk, sk: 'META', touched: true }, ConditionExpression: 'attribute_not_exists(pk)' } }))),
+      transact(
+        [a, b, c].map((pk) => ({
+          Put: {
+            TableName: TABLE,
+            Item: { pk, sk: 'META', touched: true },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
+      ),
     );
     expect(codes(err)).toEqual(['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']);
     expect(await get(b)).toBeUndefined();
@@ -131,7 +155,13 @@ describe('commit and cancel', () => {
     const [missing, other] = [fresh('M'), fresh('O')];
     const err = await failure(() =>
       transact([
-        { Delete: { TableName: TABLE, Key: { pk: missing, sk: 'META' }, ConditionExpression: 'attribute_exists(pk)' } },
+        {
+          Delete: {
+            TableName: TABLE,
+            Key: { pk: missing, sk: 'META' },
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
         { Put: { TableName: TABLE, Item: { pk: other, sk: 'META' } } },
       ]),
     );
@@ -144,7 +174,13 @@ describe('commit and cancel', () => {
     const [gone, added] = [fresh('G'), fresh('N')];
     await put({ pk: gone, sk: 'META' });
     await transact([
-      { Delete: { TableName: TABLE, Key: { pk: gone, sk: 'META' }, ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        Delete: {
+          TableName: TABLE,
+          Key: { pk: gone, sk: 'META' },
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
       { Put: { TableName: TABLE, Item: { pk: added, sk: 'META' } } },
     ]);
     expect(await get(gone)).toBeUndefined();
@@ -240,16 +276,38 @@ describe('refused transactions', () => {
         Update: {
           TableName: TABLE,
           Key: { pk: b, sk: 'META' },
-          UpdateExpression: 'SET #label = :label, tally = if_not_exists(tally, :zero) + :n REMOVE gone ADD n :n, tags :tags',
+          UpdateExpression:
+            'SET #label = :label, tally = if_not_exists(tally, :zero) + :n REMOVE gone ADD n :n, tags :tags',
           ConditionExpression: 'n = :one',
           ExpressionAttributeNames: { '#label': 'label' },
-          ExpressionAttributeValues: { ':label': 'updated', ':zero': 0, ':n': 2, ':one': 1, ':tags': new Set(['x']) },
+          ExpressionAttributeValues: {
+            ':label': 'updated',
+            ':zero': 0,
+            ':n': 2,
+            ':one': 1,
+            ':tags': new Set(['x']),
+          },
         },
       },
-      { Update: { TableName: TABLE, Key: { pk: c, sk: 'META' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } } },
+      {
+        Update: {
+          TableName: TABLE,
+          Key: { pk: c, sk: 'META' },
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
     ]);
     expect(await get(a)).toBeDefined();
-    expect(await get(b)).toEqual({ pk: b, sk: 'META', n: 3, keep: 'yes', label: 'updated', tally: 2, tags: new Set(['x']) });
+    expect(await get(b)).toEqual({
+      pk: b,
+      sk: 'META',
+      n: 3,
+      keep: 'yes',
+      label: 'updated',
+      tally: 2,
+      tags: new Set(['x']),
+    });
     expect(await get(c)).toEqual({ pk: c, sk: 'META', n: 1 });
   });
 
@@ -259,7 +317,15 @@ describe('refused transactions', () => {
     const err = await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
-        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET n = :n', ConditionExpression: 'n = :two', ExpressionAttributeValues: { ':n': 5, ':two': 2 } } },
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: b, sk: 'META' },
+            UpdateExpression: 'SET n = :n',
+            ConditionExpression: 'n = :two',
+            ExpressionAttributeValues: { ':n': 5, ':two': 2 },
+          },
+        },
       ]),
     );
     expect(err.name).toBe('TransactionCanceledException');
@@ -268,7 +334,16 @@ describe('refused transactions', () => {
     expect((await get(b))?.n).toBe(1);
 
     const index = fresh('IDX');
-    await transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET gsi1pk = :p, gsi1sk = :s', ExpressionAttributeValues: { ':p': index, ':s': '1' } } }]);
+    await transact([
+      {
+        Update: {
+          TableName: TABLE,
+          Key: { pk: b, sk: 'META' },
+          UpdateExpression: 'SET gsi1pk = :p, gsi1sk = :s',
+          ExpressionAttributeValues: { ':p': index, ':s': '1' },
+        },
+      },
+    ]);
     expect((await queryGsi1(index)).map((i) => i.pk)).toEqual([b]);
   });
 
@@ -278,7 +353,14 @@ describe('refused transactions', () => {
     const typeErr = await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
-        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } } },
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: b, sk: 'META' },
+            UpdateExpression: 'ADD n :one',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
       ]),
     );
     expect(typeErr.name).toBe('ValidationException');
@@ -288,7 +370,13 @@ describe('refused transactions', () => {
     const legacy = await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk: a, sk: 'META' } } },
-        { Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, AttributeUpdates: { n: { Action: 'PUT', Value: 2 } } } as never },
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: b, sk: 'META' },
+            AttributeUpdates: { n: { Action: 'PUT', Value: 2 } },
+          } as never,
+        },
       ]),
     );
     expect(legacy.name).toBe('ValidationException');
@@ -296,7 +384,16 @@ describe('refused transactions', () => {
     expect(await get(a)).toBeUndefined();
 
     const keyErr = await failure(() =>
-      transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression: 'SET sk = :s', ExpressionAttributeValues: { ':s': 'OTHER' } } }]),
+      transact([
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: b, sk: 'META' },
+            UpdateExpression: 'SET sk = :s',
+            ExpressionAttributeValues: { ':s': 'OTHER' },
+          },
+        },
+      ]),
     );
     expect(keyErr.name).toBe('ValidationException');
     expect(await get(b, 'OTHER')).toBeUndefined();
@@ -306,7 +403,16 @@ describe('refused transactions', () => {
     const b = fresh('B');
     await put({ pk: b, sk: 'META', n: 1, s: 'text', l: ['a'] });
     const update = (UpdateExpression: string, values: Record<string, unknown>) =>
-      transact([{ Update: { TableName: TABLE, Key: { pk: b, sk: 'META' }, UpdateExpression, ExpressionAttributeValues: values } }]);
+      transact([
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: b, sk: 'META' },
+            UpdateExpression,
+            ExpressionAttributeValues: values,
+          },
+        },
+      ]);
     await update('SET n = n - :one, l = list_append(l, :more)', { ':one': 1, ':more': ['b'] });
     expect(await get(b)).toMatchObject({ n: 0, l: ['a', 'b'] });
     for (const [expression, values] of [
@@ -356,18 +462,34 @@ describe('secondary indexes', () => {
   test('a transactional Put writes the GSI entry and a transactional Delete removes it', async () => {
     const pk = fresh('I');
     const gsi1pk = fresh('OWNER');
-    await transact([{ Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk, gsi1sk: '1', label: 'first' } } }]);
-    expect(await queryGsi1(gsi1pk)).toEqual([{ pk, sk: 'META', gsi1pk, gsi1sk: '1', label: 'first' }]);
+    await transact([
+      { Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk, gsi1sk: '1', label: 'first' } } },
+    ]);
+    expect(await queryGsi1(gsi1pk)).toEqual([
+      { pk, sk: 'META', gsi1pk, gsi1sk: '1', label: 'first' },
+    ]);
 
-    await transact([{ Delete: { TableName: TABLE, Key: { pk, sk: 'META' }, ConditionExpression: 'attribute_exists(pk)' } }]);
+    await transact([
+      {
+        Delete: {
+          TableName: TABLE,
+          Key: { pk, sk: 'META' },
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+    ]);
     expect(await queryGsi1(gsi1pk)).toEqual([]);
   });
 
   test('replacing an item moves its GSI entry, and dropping the attributes removes it (sparse index)', async () => {
     const pk = fresh('I');
     const [before, after] = [fresh('OWNER'), fresh('OWNER')];
-    await transact([{ Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk: before, gsi1sk: '1' } } }]);
-    await transact([{ Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk: after, gsi1sk: '1' } } }]);
+    await transact([
+      { Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk: before, gsi1sk: '1' } } },
+    ]);
+    await transact([
+      { Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk: after, gsi1sk: '1' } } },
+    ]);
     expect(await queryGsi1(before)).toEqual([]);
     expect((await queryGsi1(after)).map((i) => i.pk)).toEqual([pk]);
 
@@ -382,7 +504,13 @@ describe('secondary indexes', () => {
     await failure(() =>
       transact([
         { Put: { TableName: TABLE, Item: { pk, sk: 'META', gsi1pk, gsi1sk: '1' } } },
-        { Put: { TableName: TABLE, Item: { pk: taken, sk: 'META' }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: TABLE,
+            Item: { pk: taken, sk: 'META' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ]),
     );
     expect(await queryGsi1(gsi1pk)).toEqual([]);
@@ -428,18 +556,24 @@ describe('concurrency', () => {
     const pk = fresh('COUNTER');
     const initial = 10;
     await put({ pk, sk: 'META', version: initial });
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => tryIncrement(pk, `a${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => tryIncrement(pk, `a${i}`)),
+    );
     const won = results.filter((v): v is number => v !== undefined);
     const final = (await get(pk))!.version as number;
 
     expect(won.length).toBeGreaterThanOrEqual(1);
     expect(won.length).toBe(final - initial);
     expect(new Set(won).size).toBe(won.length);
-    expect([...won].sort((x, y) => x - y)).toEqual(Array.from({ length: won.length }, (_, i) => initial + 1 + i));
+    expect([...won].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: won.length }, (_, i) => initial + 1 + i),
+    );
     // The log item of a transaction is written exactly when its counter write is.
     const log = await logOf(pk);
     expect(log).toHaveLength(won.length);
-    expect(log.map((l) => l.version).sort((x, y) => (x as number) - (y as number))).toEqual([...won].sort((x, y) => x - y));
+    expect(log.map((l) => l.version).sort((x, y) => (x as number) - (y as number))).toEqual(
+      [...won].sort((x, y) => x - y),
+    );
   });
 
   test('30 writers retrying until they win produce versions 1..30, each exactly once', async () => {
@@ -453,7 +587,11 @@ describe('concurrency', () => {
         losses++;
       }
     };
-    const won = await withTimeout(Promise.all(Array.from({ length: 30 }, (_, i) => writer(`w${i}`))), 20_000, 'the retrying writers');
+    const won = await withTimeout(
+      Promise.all(Array.from({ length: 30 }, (_, i) => writer(`w${i}`))),
+      20_000,
+      'the retrying writers',
+    );
     expect([...won].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect((await get(pk))!.version).toBe(30);
     expect(await logOf(pk)).toHaveLength(30);
@@ -465,10 +603,14 @@ describe('concurrency', () => {
     const other = fresh('K');
     const txs = Array.from({ length: 60 }, (_, i) => {
       const order = i % 2 === 0 ? keys : [...keys].reverse();
-      const items: TransactItems = order.map((pk) => ({ Put: { TableName: TABLE, Item: { pk, sk: 'META', by: i } } }));
+      const items: TransactItems = order.map((pk) => ({
+        Put: { TableName: TABLE, Item: { pk, sk: 'META', by: i } },
+      }));
       // Some also touch a second table, some a key only they share.
-      if (i % 3 === 0) items.push({ Put: { TableName: OTHER, Item: { pk: keys[0], sk: 'META', by: i } } });
-      if (i % 5 === 0) items.unshift({ Put: { TableName: TABLE, Item: { pk: other, sk: 'META', by: i } } });
+      if (i % 3 === 0)
+        items.push({ Put: { TableName: OTHER, Item: { pk: keys[0], sk: 'META', by: i } } });
+      if (i % 5 === 0)
+        items.unshift({ Put: { TableName: TABLE, Item: { pk: other, sk: 'META', by: i } } });
       return transact(items);
     });
     await withTimeout(Promise.all(txs), 10_000, 'the overlapping transactions');
@@ -483,12 +625,31 @@ describe('concurrency', () => {
     await put({ pk: x, sk: 'META', version: 0 });
     await put({ pk: y, sk: 'META', version: 0 });
     const bump = async (first: string, second: string): Promise<boolean> => {
-      const [vx, vy] = [(await get(first))!.version as number, (await get(second))!.version as number];
-      const cond = (v: number) => ({ ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': v } });
+      const [vx, vy] = [
+        (await get(first))!.version as number,
+        (await get(second))!.version as number,
+      ];
+      const cond = (v: number) => ({
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': v },
+      });
       try {
         await transact([
-          { Put: { TableName: TABLE, Item: { pk: first, sk: 'META', version: vx + 1 }, ...cond(vx) } },
-          { Put: { TableName: TABLE, Item: { pk: second, sk: 'META', version: vy + 1 }, ...cond(vy) } },
+          {
+            Put: {
+              TableName: TABLE,
+              Item: { pk: first, sk: 'META', version: vx + 1 },
+              ...cond(vx),
+            },
+          },
+          {
+            Put: {
+              TableName: TABLE,
+              Item: { pk: second, sk: 'META', version: vy + 1 },
+              ...cond(vy),
+            },
+          },
         ]);
         return true;
       } catch (err) {
@@ -520,7 +681,13 @@ describe('concurrency', () => {
     );
     await withTimeout(Promise.all(writes), 10_000, 'the mixed writes');
     const all = (
-      await db.doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk } }))
+      await db.doc.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': pk },
+        }),
+      )
     ).Items!;
     expect(all).toHaveLength(21); // META + 10 T# + 10 S#
   });

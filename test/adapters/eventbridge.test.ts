@@ -36,7 +36,10 @@ const entry = (bus: string, e: StatusChanged) => ({
 });
 
 const inputs = () => eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input);
-const okFor = (input: { Entries?: unknown[] }) => ({ FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_e, i) => ({ EventId: `eb-${i}` })) });
+const okFor = (input: { Entries?: unknown[] }) => ({
+  FailedEntryCount: 0,
+  Entries: (input.Entries ?? []).map((_e, i) => ({ EventId: `eb-${i}` })),
+});
 
 beforeEach(() => {
   eb.reset();
@@ -44,7 +47,11 @@ beforeEach(() => {
 });
 afterAll(() => eb.restore());
 
-const client = () => new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const client = () =>
+  new EventBridgeClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 
 test('the source and detail-type are the documented ones', () => {
   expect(EVENT_SOURCE).toBe('meshgate');
@@ -71,8 +78,15 @@ test('exactly 10 events are one call; one event is one call; none is no call', a
   expect(inputs().map((i) => i.Entries!.length)).toEqual([10]);
   eb.resetHistory();
   await publisher.publish([event(3, { grantId: 'grt_1', reason: 'approved' })]);
-  expect(inputs()).toEqual([{ Entries: [entry('bus', event(3, { grantId: 'grt_1', reason: 'approved' }))] }]);
-  expect(JSON.parse(inputs()[0]!.Entries![0]!.Detail!)).toMatchObject({ grantId: 'grt_1', reason: 'approved', fromStatus: 'GRANTING', toStatus: 'ACTIVE' });
+  expect(inputs()).toEqual([
+    { Entries: [entry('bus', event(3, { grantId: 'grt_1', reason: 'approved' }))] },
+  ]);
+  expect(JSON.parse(inputs()[0]!.Entries![0]!.Detail!)).toMatchObject({
+    grantId: 'grt_1',
+    reason: 'approved',
+    fromStatus: 'GRANTING',
+    toStatus: 'ACTIVE',
+  });
   eb.resetHistory();
   await publisher.publish([]);
   expect(eb).not.toHaveReceivedCommand(PutEventsCommand);
@@ -97,16 +111,23 @@ test('FailedEntryCount > 0 throws, naming the error codes and messages of the re
     .publish([0, 1, 2, 3].map((i) => event(i)))
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(Error);
-  expect((err as Error).message).toBe('EventBridge refused 2 event(s): ThrottlingException: Rate exceeded; InternalFailure: Internal failure');
+  expect((err as Error).message).toBe(
+    'EventBridge refused 2 event(s): ThrottlingException: Rate exceeded; InternalFailure: Internal failure',
+  );
 });
 
 test('a refused batch stops the publishing: later batches are not sent', async () => {
   eb.on(PutEventsCommand)
     .callsFakeOnce(okFor)
-    .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] })
+    .resolvesOnce({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }],
+    })
     .callsFake(okFor);
   const events = Array.from({ length: 25 }, (_, i) => event(i));
-  await expect(new EventBridgePublisher('bus', client()).publish(events)).rejects.toThrow(/refused 1 event\(s\): AccessDeniedException: not authorized/);
+  await expect(new EventBridgePublisher('bus', client()).publish(events)).rejects.toThrow(
+    /refused 1 event\(s\): AccessDeniedException: not authorized/,
+  );
   expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 2);
 });
 

@@ -1,4 +1,9 @@
-import { GetDatabasesCommand, GetTablesCommand, GlueClient, type Table } from '@aws-sdk/client-glue';
+import {
+  GetDatabasesCommand,
+  GetTablesCommand,
+  GlueClient,
+  type Table,
+} from '@aws-sdk/client-glue';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { GlueCatalog } from '../../functions/adapters/aws/glue-catalog';
@@ -11,7 +16,11 @@ const glue = mockClient(GlueClient);
 /** The client the tests hand in; every instance's `send` is the mock. */
 const catalog = () => new GlueCatalog({ clientFor: () => new GlueClient({ region: 'eu-west-1' }) });
 
-const table = (name: string, parameters: Record<string, string> = {}, over: Partial<Table> = {}): Table => ({
+const table = (
+  name: string,
+  parameters: Record<string, string> = {},
+  over: Partial<Table> = {},
+): Table => ({
   Name: name,
   Parameters: parameters,
   StorageDescriptor: { Columns: [{ Name: 'id', Type: 'string', Comment: 'Key' }] },
@@ -19,8 +28,15 @@ const table = (name: string, parameters: Record<string, string> = {}, over: Part
 });
 
 /** One database with these tables, one page each. */
-function oneDatabase(name: string, tables: Table[], parameters?: Record<string, string>, description?: string) {
-  glue.on(GetDatabasesCommand).resolves({ DatabaseList: [{ Name: name, Parameters: parameters, Description: description }] });
+function oneDatabase(
+  name: string,
+  tables: Table[],
+  parameters?: Record<string, string>,
+  description?: string,
+) {
+  glue
+    .on(GetDatabasesCommand)
+    .resolves({ DatabaseList: [{ Name: name, Parameters: parameters, Description: description }] });
   glue.on(GetTablesCommand, { DatabaseName: name }).resolves({ TableList: tables });
 }
 
@@ -34,19 +50,36 @@ describe('GlueCatalog', () => {
       .resolvesOnce({ DatabaseList: [{ Name: 'sales_raw' }] });
     glue
       .on(GetTablesCommand, { DatabaseName: 'sales_gold' })
-      .resolvesOnce({ TableList: [table('orders', { 'meshgate:product': 'true' })], NextToken: 't-2' })
+      .resolvesOnce({
+        TableList: [table('orders', { 'meshgate:product': 'true' })],
+        NextToken: 't-2',
+      })
       .resolvesOnce({ TableList: [table('leads', { 'meshgate:product': 'true' })] });
-    glue.on(GetTablesCommand, { DatabaseName: 'sales_raw' }).resolves({ TableList: [table('events', { 'meshgate:product': 'true' })] });
+    glue
+      .on(GetTablesCommand, { DatabaseName: 'sales_raw' })
+      .resolves({ TableList: [table('events', { 'meshgate:product': 'true' })] });
 
     const products = await catalog().listProducts('sales', ACCOUNT);
 
     expect(products.map((p) => p.id)).toEqual(['sales/events', 'sales/leads', 'sales/orders']);
     expect(glue).toHaveReceivedCommandTimes(GetDatabasesCommand, 2);
-    expect(glue).toHaveReceivedNthSpecificCommandWith(1, GetDatabasesCommand, { CatalogId: '111111111111' });
-    expect(glue).toHaveReceivedNthSpecificCommandWith(2, GetDatabasesCommand, { CatalogId: '111111111111', NextToken: 'db-2' });
+    expect(glue).toHaveReceivedNthSpecificCommandWith(1, GetDatabasesCommand, {
+      CatalogId: '111111111111',
+    });
+    expect(glue).toHaveReceivedNthSpecificCommandWith(2, GetDatabasesCommand, {
+      CatalogId: '111111111111',
+      NextToken: 'db-2',
+    });
     expect(glue).toHaveReceivedCommandTimes(GetTablesCommand, 3);
-    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, { CatalogId: '111111111111', DatabaseName: 'sales_gold', NextToken: 't-2' });
-    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, { CatalogId: '111111111111', DatabaseName: 'sales_raw' });
+    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, {
+      CatalogId: '111111111111',
+      DatabaseName: 'sales_gold',
+      NextToken: 't-2',
+    });
+    expect(glue).toHaveReceivedCommandWith(GetTablesCommand, {
+      CatalogId: '111111111111',
+      DatabaseName: 'sales_raw',
+    });
     // Exact inputs: nothing else is sent (no stray NextToken on first pages, no other catalog).
     expect(glue.commandCalls(GetDatabasesCommand).map((c) => c.args[0].input)).toStrictEqual([
       { CatalogId: '111111111111' },
@@ -151,7 +184,9 @@ describe('GlueCatalog', () => {
   });
 
   it('accepts a restricted product with no pii column', async () => {
-    oneDatabase('db', [table('t', { 'meshgate:product': 'true', 'meshgate:classification': 'restricted' })]);
+    oneDatabase('db', [
+      table('t', { 'meshgate:product': 'true', 'meshgate:classification': 'restricted' }),
+    ]);
 
     const [p] = await catalog().listProducts('d', ACCOUNT);
 
@@ -161,7 +196,10 @@ describe('GlueCatalog', () => {
 
   it('ignores tables not marked as products, and resource links', async () => {
     glue.on(GetDatabasesCommand).resolves({
-      DatabaseList: [{ Name: 'db' }, { Name: 'link_db', TargetDatabase: { CatalogId: '999999999999', DatabaseName: 'x' } }],
+      DatabaseList: [
+        { Name: 'db' },
+        { Name: 'link_db', TargetDatabase: { CatalogId: '999999999999', DatabaseName: 'x' } },
+      ],
     });
     glue.on(GetTablesCommand, { DatabaseName: 'db' }).resolves({
       TableList: [
@@ -169,7 +207,11 @@ describe('GlueCatalog', () => {
         table('no_params', undefined, { Parameters: undefined }),
         table('false', { 'meshgate:product': 'false' }),
         table('yes', { 'meshgate:product': 'yes' }),
-        table('link', { 'meshgate:product': 'true' }, { TargetTable: { CatalogId: '999999999999', DatabaseName: 'x', Name: 'y' } }),
+        table(
+          'link',
+          { 'meshgate:product': 'true' },
+          { TargetTable: { CatalogId: '999999999999', DatabaseName: 'x', Name: 'y' } },
+        ),
         table('upper', { 'meshgate:product': ' TRUE ' }),
       ],
     });
@@ -202,20 +244,28 @@ describe('GlueCatalog', () => {
     oneDatabase(
       'Finance_Gold',
       [
-        table('ledger', { 'meshgate:product': 'true', 'meshgate:classification': 'public' }, {
-          StorageDescriptor: { Columns: [{ Name: 'entry', Type: 'bigint' }] },
-        }),
-        table('accounts', { 'meshgate:pii': 'holder' }, {
-          StorageDescriptor: {
-            Columns: [
-              { Name: 'account_id', Type: 'string' },
-              { Name: 'holder', Type: 'string' },
-              { Name: 'iban', Type: 'string' },
-              { Name: 'email', Type: 'string', Parameters: { 'meshgate:pii': 'true' } },
-            ],
+        table(
+          'ledger',
+          { 'meshgate:product': 'true', 'meshgate:classification': 'public' },
+          {
+            StorageDescriptor: { Columns: [{ Name: 'entry', Type: 'bigint' }] },
           },
-          PartitionKeys: [{ Name: 'dt', Type: 'date' }],
-        }),
+        ),
+        table(
+          'accounts',
+          { 'meshgate:pii': 'holder' },
+          {
+            StorageDescriptor: {
+              Columns: [
+                { Name: 'account_id', Type: 'string' },
+                { Name: 'holder', Type: 'string' },
+                { Name: 'iban', Type: 'string' },
+                { Name: 'email', Type: 'string', Parameters: { 'meshgate:pii': 'true' } },
+              ],
+            },
+            PartitionKeys: [{ Name: 'dt', Type: 'date' }],
+          },
+        ),
         table('fx', {}),
       ],
       {
@@ -241,7 +291,12 @@ describe('GlueCatalog', () => {
         owner: 'carol',
         classification: 'restricted',
         tags: ['finance'],
-        location: { catalogId: '111111111111', database: 'Finance_Gold', table: 'accounts', tables: ['accounts', 'fx', 'ledger'] },
+        location: {
+          catalogId: '111111111111',
+          database: 'Finance_Gold',
+          table: 'accounts',
+          tables: ['accounts', 'fx', 'ledger'],
+        },
         columns: [
           { name: 'account_id', type: 'string', pii: false },
           { name: 'holder', type: 'string', pii: true },
@@ -258,11 +313,20 @@ describe('GlueCatalog', () => {
   it('names a database product from meshgate:name, and skips a product database with no tables', async () => {
     glue.on(GetDatabasesCommand).resolves({
       DatabaseList: [
-        { Name: 'hr_gold', Parameters: { 'meshgate:product': 'true', 'meshgate:name': 'HR Core', 'meshgate:title': 'HR core tables' } },
+        {
+          Name: 'hr_gold',
+          Parameters: {
+            'meshgate:product': 'true',
+            'meshgate:name': 'HR Core',
+            'meshgate:title': 'HR core tables',
+          },
+        },
         { Name: 'empty', Parameters: { 'meshgate:product': 'true' } },
       ],
     });
-    glue.on(GetTablesCommand, { DatabaseName: 'hr_gold' }).resolves({ TableList: [table('employees')] });
+    glue
+      .on(GetTablesCommand, { DatabaseName: 'hr_gold' })
+      .resolves({ TableList: [table('employees')] });
     glue.on(GetTablesCommand, { DatabaseName: 'empty' }).resolves({ TableList: [] });
 
     const products = await catalog().listProducts('hr', ACCOUNT);
@@ -271,30 +335,52 @@ describe('GlueCatalog', () => {
     expect(products[0]).toMatchObject({
       id: 'hr/hr_core',
       title: 'HR core tables',
-      location: { catalogId: '111111111111', database: 'hr_gold', table: 'employees', tables: ['employees'] },
+      location: {
+        catalogId: '111111111111',
+        database: 'hr_gold',
+        table: 'employees',
+        tables: ['employees'],
+      },
     });
   });
 
   it('refuses two entries that declare the same product', async () => {
     glue.on(GetDatabasesCommand).resolves({ DatabaseList: [{ Name: 'a' }, { Name: 'b' }] });
-    glue.on(GetTablesCommand, { DatabaseName: 'a' }).resolves({ TableList: [table('orders', { 'meshgate:product': 'true' })] });
-    glue.on(GetTablesCommand, { DatabaseName: 'b' }).resolves({ TableList: [table('Orders', { 'meshgate:product': 'true' })] });
+    glue
+      .on(GetTablesCommand, { DatabaseName: 'a' })
+      .resolves({ TableList: [table('orders', { 'meshgate:product': 'true' })] });
+    glue
+      .on(GetTablesCommand, { DatabaseName: 'b' })
+      .resolves({ TableList: [table('Orders', { 'meshgate:product': 'true' })] });
 
-    const err = await catalog().listProducts('sales', ACCOUNT).catch((e: unknown) => e);
+    const err = await catalog()
+      .listProducts('sales', ACCOUNT)
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(MeshgateError);
     expect(err).toMatchObject({ code: 'DUPLICATE_PRODUCT', details: { id: 'sales/orders' } });
   });
 
   it('lets a Glue error through', async () => {
-    glue.on(GetDatabasesCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    glue
+      .on(GetDatabasesCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
 
-    await expect(catalog().listProducts('sales', ACCOUNT)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(catalog().listProducts('sales', ACCOUNT)).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
   });
 
   describe('the default client', () => {
-    const BROKER: BrokerAccess = { roleArn: 'arn:aws:iam::222222222222:role/meshgate-broker', externalId: 'ext-1' };
-    const identity = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
+    const BROKER: BrokerAccess = {
+      roleArn: 'arn:aws:iam::222222222222:role/meshgate-broker',
+      externalId: 'ext-1',
+    };
+    const identity = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+    };
 
     beforeEach(() => glue.on(GetDatabasesCommand).resolves({ DatabaseList: [] }));
 
@@ -302,7 +388,11 @@ describe('GlueCatalog', () => {
       const provider = jest.fn(async () => identity);
       const credentials = jest.fn((_access: BrokerAccess) => provider);
       const gc = new GlueCatalog({ credentials });
-      const account: DomainAccount = { accountId: '222222222222', region: 'eu-central-1', broker: BROKER };
+      const account: DomainAccount = {
+        accountId: '222222222222',
+        region: 'eu-central-1',
+        broker: BROKER,
+      };
 
       await gc.listProducts('sales', account);
       await gc.listProducts('sales', account);
@@ -320,9 +410,16 @@ describe('GlueCatalog', () => {
     it('keeps one client per broker role', async () => {
       const credentials = jest.fn((_access: BrokerAccess) => async () => identity);
       const gc = new GlueCatalog({ credentials });
-      const other: BrokerAccess = { roleArn: 'arn:aws:iam::333333333333:role/meshgate-broker', externalId: 'ext-2' };
+      const other: BrokerAccess = {
+        roleArn: 'arn:aws:iam::333333333333:role/meshgate-broker',
+        externalId: 'ext-2',
+      };
 
-      await gc.listProducts('a', { accountId: '222222222222', region: 'eu-west-1', broker: BROKER });
+      await gc.listProducts('a', {
+        accountId: '222222222222',
+        region: 'eu-west-1',
+        broker: BROKER,
+      });
       await gc.listProducts('b', { accountId: '333333333333', region: 'eu-west-1', broker: other });
 
       expect(credentials.mock.calls).toEqual([[BROKER], [other]]);
@@ -335,11 +432,15 @@ describe('GlueCatalog', () => {
       await new GlueCatalog({ credentials }).listProducts('sales', ACCOUNT);
 
       expect(credentials).not.toHaveBeenCalled();
-      expect(await (glue.send.getCall(0).thisValue as GlueClient).config.region()).toBe('eu-west-1');
+      expect(await (glue.send.getCall(0).thisValue as GlueClient).config.region()).toBe(
+        'eu-west-1',
+      );
     });
 
     it('refuses a broker account without a credentials provider rather than read it as itself', async () => {
-      await expect(new GlueCatalog().listProducts('sales', { ...ACCOUNT, broker: BROKER })).rejects.toThrow(/no credentials provider/);
+      await expect(
+        new GlueCatalog().listProducts('sales', { ...ACCOUNT, broker: BROKER }),
+      ).rejects.toThrow(/no credentials provider/);
       expect(glue).not.toHaveReceivedAnyCommand();
     });
   });

@@ -1,13 +1,25 @@
 import { join } from 'node:path';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
-import { GrantPermissionsCommand, LakeFormationClient, RevokePermissionsCommand } from '@aws-sdk/client-lakeformation';
+import {
+  GrantPermissionsCommand,
+  LakeFormationClient,
+  RevokePermissionsCommand,
+} from '@aws-sdk/client-lakeformation';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import {
+  ensureTable,
+  startEmbeddedDynamo,
+  type EmbeddedDynamo,
+} from '../../functions/adapters/local/embedded-dynamo';
 import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
 import { apiEvent } from '../support/lambda-event';
@@ -31,8 +43,9 @@ const ACCOUNT = '222222222222';
 const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 /** The swept grant's principal: no other grant holds its permission, so the revoke really goes out. */
 const SHORT_LOOK = 'arn:aws:iam::555555555555:role/short-look';
-const TRAFFIC = { Table: { CatalogId: ACCOUNT, DatabaseName: 'marketing_gold', Name: 'web_traffic' } };
-
+const TRAFFIC = {
+  Table: { CatalogId: ACCOUNT, DatabaseName: 'marketing_gold', Name: 'web_traffic' },
+};
 
 const sqs = mockClient(SQSClient);
 const lf = mockClient(LakeFormationClient);
@@ -61,8 +74,12 @@ const product: DataProduct = {
 let dynamo: EmbeddedDynamo;
 let store: DynamoStore;
 let lambda: typeof import('../../functions/adapters/aws/lambda');
-let api: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createLambdaHandler>>;
-let worker: Awaited<ReturnType<typeof import('../../functions/adapters/aws/lambda').createWorkerHandler>>;
+let api: Awaited<
+  ReturnType<typeof import('../../functions/adapters/aws/lambda').createLambdaHandler>
+>;
+let worker: Awaited<
+  ReturnType<typeof import('../../functions/adapters/aws/lambda').createWorkerHandler>
+>;
 let errors: jest.SpyInstance;
 let stderr: jest.SpyInstance;
 
@@ -75,7 +92,12 @@ beforeAll(async () => {
   sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   lf.onAnyCommand().resolves({});
   sts.on(AssumeRoleCommand).resolves({
-    Credentials: { AccessKeyId: 'ASIABROKER', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) },
+    Credentials: {
+      AccessKeyId: 'ASIABROKER',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
   });
   glue.onAnyCommand().resolves({});
   eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
@@ -90,7 +112,10 @@ beforeAll(async () => {
     name: 'Marketing',
     accountId: ACCOUNT,
     region: 'eu-west-1',
-    broker: { roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`, externalId: 'ext-marketing' },
+    broker: {
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`,
+      externalId: 'ext-marketing',
+    },
   });
   await store.putProduct(product);
   await store.putUser({ id: 'alice', name: 'Alice Martin' });
@@ -120,7 +145,6 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-
 const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
 
 async function invoke(method: string, path: string, body?: unknown) {
@@ -143,18 +167,31 @@ async function submit(): Promise<string> {
 
 const jobsSent = () => sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
 const published = (): StatusChanged[] =>
-  eb.commandCalls(PutEventsCommand).flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged));
+  eb
+    .commandCalls(PutEventsCommand)
+    .flatMap((c) =>
+      (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged),
+    );
 
 describe('createLambdaHandler', () => {
   test('a caller named by the JWT claims creates a request; the approved one goes to SQS as a grant job', async () => {
     const me = await invoke('GET', '/v1/me');
-    expect(me).toEqual({ status: 200, body: { id: 'alice', name: 'Alice Martin', memberships: [] } });
+    expect(me).toEqual({
+      status: 200,
+      body: { id: 'alice', name: 'Alice Martin', memberships: [] },
+    });
 
     const before = jobsSent().length;
     const id = await submit();
     const r = await invoke('GET', `/v1/requests/${id}`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ id, requester: 'alice', principal: ANALYST, status: 'APPROVED', stages: [] });
+    expect(r.body).toMatchObject({
+      id,
+      requester: 'alice',
+      principal: ANALYST,
+      status: 'APPROVED',
+      stages: [],
+    });
     expect((await store.getRequest(id))!.status).toBe('APPROVED');
 
     expect(jobsSent().slice(before)).toEqual([
@@ -169,9 +206,19 @@ describe('createLambdaHandler', () => {
     expect(lf).not.toHaveReceivedCommand(GrantPermissionsCommand);
     // Status changes go to the configured bus.
     expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
-      Entries: expect.arrayContaining([expect.objectContaining({ EventBusName: 'bus', Source: 'meshgate', DetailType: 'Meshgate Access Request Status Changed' })]),
+      Entries: expect.arrayContaining([
+        expect.objectContaining({
+          EventBusName: 'bus',
+          Source: 'meshgate',
+          DetailType: 'Meshgate Access Request Status Changed',
+        }),
+      ]),
     });
-    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED']);
+    expect(
+      published()
+        .filter((e) => e.requestId === id)
+        .map((e) => e.toStatus),
+    ).toEqual(['PENDING', 'APPROVED']);
   });
 
   test('without authorizer claims the API is 401, and there is no dev-login', async () => {
@@ -199,12 +246,23 @@ describe('createWorkerHandler', () => {
       ],
     });
     // Not a job: each fails, so SQS retries it and then moves it to the dead-letter queue.
-    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }, { itemIdentifier: 'm-bogus' }, { itemIdentifier: 'm-no-id' }] });
+    expect(out).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: 'm-bad' },
+        { itemIdentifier: 'm-bogus' },
+        { itemIdentifier: 'm-no-id' },
+      ],
+    });
 
     const r = (await store.getRequest(id))!;
     expect(r.status).toBe('ACTIVE');
     const grant = (await store.getGrant(r.grantId!))!;
-    expect(grant).toMatchObject({ requestId: id, status: 'ACTIVE', accountId: ACCOUNT, principal: ANALYST });
+    expect(grant).toMatchObject({
+      requestId: id,
+      status: 'ACTIVE',
+      accountId: ACCOUNT,
+      principal: ANALYST,
+    });
     expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
     expect(lf).toHaveReceivedCommandWith(GrantPermissionsCommand, {
       CatalogId: ACCOUNT,
@@ -212,13 +270,32 @@ describe('createWorkerHandler', () => {
       Resource: TRAFFIC,
       Permissions: ['SELECT'],
     });
-    expect(published().filter((e) => e.requestId === id).map((e) => e.toStatus)).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE']);
+    expect(
+      published()
+        .filter((e) => e.requestId === id)
+        .map((e) => e.toStatus),
+    ).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE']);
     // The failure is logged as structured JSON with its message id as correlation id.
-    const logged = stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    expect(logged).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'ERROR', message: 'job failed', correlationId: 'm-bad', messageId: 'm-bad', service: 'meshgate' })]));
+    const logged = stderr.mock.calls
+      .map((c) => String(c[0]))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'job failed',
+          correlationId: 'm-bad',
+          messageId: 'm-bad',
+          service: 'meshgate',
+        }),
+      ]),
+    );
 
     // A redelivery of the good job changes nothing: the worker is idempotent.
-    expect(await worker({ Records: [{ messageId: 'm-good-again', body }] })).toEqual({ batchItemFailures: [] });
+    expect(await worker({ Records: [{ messageId: 'm-good-again', body }] })).toEqual({
+      batchItemFailures: [],
+    });
     expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 1);
     expect((await store.getRequest(id))!.version).toBe(r.version);
   });
@@ -263,7 +340,12 @@ describe('createScheduledHandler', () => {
       entries: [],
     };
     await store.createRequest(request, []);
-    await store.updateRequest({ ...request, version: 2 }, { status: 'ACTIVE', version: 1 }, [], grant);
+    await store.updateRequest(
+      { ...request, version: 2 },
+      { status: 'ACTIVE', version: 1 },
+      [],
+      grant,
+    );
 
     const scheduled = await lambda.createScheduledHandler(ENV);
     const before = jobsSent().length;
@@ -276,14 +358,19 @@ describe('createScheduledHandler', () => {
       },
     ]);
     expect((await store.getRequest(id))!.status).toBe('REVOKING');
-    expect((await store.getGrant(grantId))!).toMatchObject({ status: 'REVOKING', ending: 'EXPIRED' });
+    expect((await store.getGrant(grantId))!).toMatchObject({
+      status: 'REVOKING',
+      ending: 'EXPIRED',
+    });
 
     // A second sweep finds nothing more to do.
     expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [] });
 
     // The worker carries the revoke job out: the permission goes, the request ends EXPIRED.
     lf.resetHistory();
-    expect(await worker({ Records: [{ messageId: 'm-revoke', body: jobsSent().at(-1)!.MessageBody! }] })).toEqual({ batchItemFailures: [] });
+    expect(
+      await worker({ Records: [{ messageId: 'm-revoke', body: jobsSent().at(-1)!.MessageBody! }] }),
+    ).toEqual({ batchItemFailures: [] });
     expect(lf).toHaveReceivedCommandWith(RevokePermissionsCommand, {
       CatalogId: ACCOUNT,
       Principal: { DataLakePrincipalIdentifier: SHORT_LOOK },
@@ -297,32 +384,57 @@ describe('createScheduledHandler', () => {
 
 describe('configuration from the environment', () => {
   test.each([
-    ['createLambdaHandler', (env: Record<string, string | undefined>) => lambda.createLambdaHandler(env)],
-    ['createWorkerHandler', (env: Record<string, string | undefined>) => lambda.createWorkerHandler(env)],
-    ['createScheduledHandler', (env: Record<string, string | undefined>) => lambda.createScheduledHandler(env)],
-  ])('%s without MESHGATE_QUEUE_URL is an Invalid configuration naming the variable', async (_name, create) => {
-    const { MESHGATE_QUEUE_URL: _omitted, ...rest } = ENV;
-    await expect(create(rest)).rejects.toThrow(/^Invalid configuration: .*MESHGATE_QUEUE_URL/);
-  });
+    [
+      'createLambdaHandler',
+      (env: Record<string, string | undefined>) => lambda.createLambdaHandler(env),
+    ],
+    [
+      'createWorkerHandler',
+      (env: Record<string, string | undefined>) => lambda.createWorkerHandler(env),
+    ],
+    [
+      'createScheduledHandler',
+      (env: Record<string, string | undefined>) => lambda.createScheduledHandler(env),
+    ],
+  ])(
+    '%s without MESHGATE_QUEUE_URL is an Invalid configuration naming the variable',
+    async (_name, create) => {
+      const { MESHGATE_QUEUE_URL: _omitted, ...rest } = ENV;
+      await expect(create(rest)).rejects.toThrow(/^Invalid configuration: .*MESHGATE_QUEUE_URL/);
+    },
+  );
 
   test('with the bundled configuration, the domains (with their brokers), owners and global roles are registered at cold start', async () => {
-    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG: join(__dirname, '../../config/example.json') });
+    await lambda.createScheduledHandler({
+      ...ENV,
+      MESHGATE_CONFIG: join(__dirname, '../../config/example.json'),
+    });
     expect(await store.getDomain('finance')).toMatchObject({
       accountId: '333333333333',
-      broker: { roleArn: 'arn:aws:iam::333333333333:role/meshgate-broker', externalId: 'meshgate-sandbox-finance-91be40' },
+      broker: {
+        roleArn: 'arn:aws:iam::333333333333:role/meshgate-broker',
+        externalId: 'meshgate-sandbox-finance-91be40',
+      },
     });
     const memberships = await store.listMemberships();
-    expect(memberships).toEqual(expect.arrayContaining([
-      { user: 'fiona', domain: 'finance', role: 'owner' },
-      { user: 'erin', domain: '*', role: 'admin' },
-    ]));
+    expect(memberships).toEqual(
+      expect.arrayContaining([
+        { user: 'fiona', domain: 'finance', role: 'owner' },
+        { user: 'erin', domain: '*', role: 'admin' },
+      ]),
+    );
     // A second cold start registers nothing twice.
-    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG: join(__dirname, '../../config/example.json') });
+    await lambda.createScheduledHandler({
+      ...ENV,
+      MESHGATE_CONFIG: join(__dirname, '../../config/example.json'),
+    });
     expect(await store.listMemberships()).toHaveLength(memberships.length);
   });
 
   test('a queue URL that is not a URL is refused too', async () => {
-    await expect(lambda.createLambdaHandler({ ...ENV, MESHGATE_QUEUE_URL: 'jobs' })).rejects.toThrow(/Invalid configuration: .*MESHGATE_QUEUE_URL/);
+    await expect(
+      lambda.createLambdaHandler({ ...ENV, MESHGATE_QUEUE_URL: 'jobs' }),
+    ).rejects.toThrow(/Invalid configuration: .*MESHGATE_QUEUE_URL/);
   });
 });
 
@@ -331,12 +443,26 @@ describe('warm API instances and the authorization state in the table', () => {
     expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(403);
     await store.putMembership(
       { user: 'alice', domain: 'marketing', role: 'owner' },
-      { id: 'evt_lambda_membership_000000000', at: new Date().toISOString(), type: 'MEMBERSHIP_ADDED', actor: 'erin', domain: 'marketing', detail: {} },
+      {
+        id: 'evt_lambda_membership_000000000',
+        at: new Date().toISOString(),
+        type: 'MEMBERSHIP_ADDED',
+        actor: 'erin',
+        domain: 'marketing',
+        detail: {},
+      },
     );
     expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(200);
     await store.deleteMembership(
       { user: 'alice', domain: 'marketing', role: 'owner' },
-      { id: 'evt_lambda_membership_000000001', at: new Date().toISOString(), type: 'MEMBERSHIP_REMOVED', actor: 'erin', domain: 'marketing', detail: {} },
+      {
+        id: 'evt_lambda_membership_000000001',
+        at: new Date().toISOString(),
+        type: 'MEMBERSHIP_REMOVED',
+        actor: 'erin',
+        domain: 'marketing',
+        detail: {},
+      },
     );
     expect((await invoke('GET', '/v1/domains/marketing/members')).status).toBe(403);
   });
@@ -344,27 +470,45 @@ describe('warm API instances and the authorization state in the table', () => {
   test('once a newer deploy records its policy, a warm instance answers 503 POLICY_SUPERSEDED; the worker carries on; a rollback brings it back', async () => {
     const bundled = (await store.readAuthzState()).policy!;
     const newer = 'f'.repeat(64);
-    const recorded = await store.claimPolicyVersion({ version: newer, at: new Date().toISOString() }, bundled, {
-      id: 'evt_lambda_newer_policy_0000000',
-      at: new Date().toISOString(),
-      type: 'POLICY_CHANGED',
-      actor: 'meshgate',
-      domain: '*',
-      detail: { version: newer },
-    });
+    const recorded = await store.claimPolicyVersion(
+      { version: newer, at: new Date().toISOString() },
+      bundled,
+      {
+        id: 'evt_lambda_newer_policy_0000000',
+        at: new Date().toISOString(),
+        type: 'POLICY_CHANGED',
+        actor: 'meshgate',
+        domain: '*',
+        detail: { version: newer },
+      },
+    );
     expect(recorded).toBe(true);
     for (const path of ['/v1/me', '/v1/requests', '/v1/products']) {
       const res = await invoke('GET', path);
       expect(res.status).toBe(503);
-      expect(res.body.error).toMatchObject({ code: 'POLICY_SUPERSEDED', message: expect.stringMatching(/has been in force since/) });
+      expect(res.body.error).toMatchObject({
+        code: 'POLICY_SUPERSEDED',
+        message: expect.stringMatching(/has been in force since/),
+      });
     }
     // The worker decides nothing: a job still runs.
-    expect(await worker({ Records: [{ messageId: 'm-after-deploy', body: JSON.stringify({ kind: 'grant', requestId: 'req_none' }) }] })).toEqual({ batchItemFailures: [] });
+    expect(
+      await worker({
+        Records: [
+          {
+            messageId: 'm-after-deploy',
+            body: JSON.stringify({ kind: 'grant', requestId: 'req_none' }),
+          },
+        ],
+      }),
+    ).toEqual({ batchItemFailures: [] });
 
     // An instance of this bundle starts again (a rollback): it records its version, and the warm one answers again.
     const restarted = await lambda.createLambdaHandler(ENV);
     expect((await restarted(apiEvent('GET', '/v1/me', ALICE))).statusCode).toBe(200);
     expect((await invoke('GET', '/v1/me')).status).toBe(200);
-    expect(await store.readAuthzState()).toMatchObject({ policy: { version: bundled.version, seq: bundled.seq + 2 } });
+    expect(await store.readAuthzState()).toMatchObject({
+      policy: { version: bundled.version, seq: bundled.seq + 2 },
+    });
   });
 });

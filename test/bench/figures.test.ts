@@ -1,7 +1,21 @@
 import type { Metafile } from 'esbuild';
-import { bundleRows, bundleVerdict, bytesByPackage, lambdaBuildOptions, packageOf, type BundleFigures } from '../../bench/bundles';
+import {
+  bundleRows,
+  bundleVerdict,
+  bytesByPackage,
+  lambdaBuildOptions,
+  packageOf,
+  type BundleFigures,
+} from '../../bench/bundles';
 import { exportFigures, syntheticEvents, type Pass } from '../../bench/export';
-import { routeFigures, routeRows, routeVerdict, verificationVerdict, type RouteFigures, type Verification } from '../../bench/load';
+import {
+  routeFigures,
+  routeRows,
+  routeVerdict,
+  verificationVerdict,
+  type RouteFigures,
+  type Verification,
+} from '../../bench/load';
 import { storedDetailJson } from '../../functions/domain/detail-json';
 import type autocannon from 'autocannon';
 
@@ -19,34 +33,72 @@ const TARGETS = { rowsPerSecond: 200_000, peakRssMB: 200, vsBaseline: 0.5 };
 
 describe('export figures', () => {
   test('medians of the passes are compared; the ratio is baseline time over export time', () => {
-    const f = exportFigures('csv', [pass(4000), pass(2000), pass(3000)], [pass(900), pass(1500), pass(1000)], TARGETS);
-    expect(f.summary).toMatchObject({ exportMs: 3000, baselineMs: 1000, rowsPerSecond: 1_000_000 / 3 });
+    const f = exportFigures(
+      'csv',
+      [pass(4000), pass(2000), pass(3000)],
+      [pass(900), pass(1500), pass(1000)],
+      TARGETS,
+    );
+    expect(f.summary).toMatchObject({
+      exportMs: 3000,
+      baselineMs: 1000,
+      rowsPerSecond: 1_000_000 / 3,
+    });
     expect(f.summary.ratio).toBeCloseTo(1 / 3);
     const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
     expect(byName['CSV export rows/s']).toMatchObject({ pass: true, value: '333,333/s' });
-    expect(byName['CSV export speed vs raw write']).toMatchObject({ pass: false, value: '33%', target: '>= 50%' });
-    expect(byName['CSV export peak RSS']).toMatchObject({ pass: true, value: '120 MB', target: '<= 200 MB' });
+    expect(byName['CSV export speed vs raw write']).toMatchObject({
+      pass: false,
+      value: '33%',
+      target: '>= 50%',
+    });
+    expect(byName['CSV export peak RSS']).toMatchObject({
+      pass: true,
+      value: '120 MB',
+      target: '<= 200 MB',
+    });
   });
 
   test('the ratio passes at half the baseline speed; the highest RSS of any pass is judged', () => {
-    const hungry = pass(2000, { rss: { start: 100 * 1024 * 1024, peak: 250 * 1024 * 1024, growth: 150 * 1024 * 1024 } });
+    const hungry = pass(2000, {
+      rss: { start: 100 * 1024 * 1024, peak: 250 * 1024 * 1024, growth: 150 * 1024 * 1024 },
+    });
     const f = exportFigures('jsonl', [pass(2000), hungry], [pass(1000), pass(1000)], TARGETS);
     const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
-    expect(byName['JSON Lines export speed vs raw write']).toMatchObject({ pass: true, value: '50%' });
+    expect(byName['JSON Lines export speed vs raw write']).toMatchObject({
+      pass: true,
+      value: '50%',
+    });
     expect(byName['JSON Lines export peak RSS']).toMatchObject({ pass: false, value: '250 MB' });
-    expect(f.rows.find((r) => r.figure.startsWith('JSON Lines: wall time'))!.value).toBe('2.00 s (2.00 s..2.00 s)');
+    expect(f.rows.find((r) => r.figure.startsWith('JSON Lines: wall time'))!.value).toBe(
+      '2.00 s (2.00 s..2.00 s)',
+    );
   });
 
   test('passes with events made during the pass are shown beside, judged for memory only', () => {
-    const hungry = pass(4000, { rss: { start: 100 * 1024 * 1024, peak: 260 * 1024 * 1024, growth: 160 * 1024 * 1024 } });
-    const f = exportFigures('csv', [pass(2000), pass(2000)], [pass(1000), pass(1000)], TARGETS, [pass(3000), hungry, pass(5000)]);
+    const hungry = pass(4000, {
+      rss: { start: 100 * 1024 * 1024, peak: 260 * 1024 * 1024, growth: 160 * 1024 * 1024 },
+    });
+    const f = exportFigures('csv', [pass(2000), pass(2000)], [pass(1000), pass(1000)], TARGETS, [
+      pass(3000),
+      hungry,
+      pass(5000),
+    ]);
     const byName = Object.fromEntries(f.verdicts.map((v) => [v.name, v]));
     expect(byName['CSV export speed vs raw write']).toMatchObject({ pass: true, value: '50%' });
     expect(byName['CSV export peak RSS']).toMatchObject({ pass: false, value: '260 MB' });
     const info = f.rows.find((r) => r.figure.startsWith('CSV: each event made during the pass'))!;
-    expect(info).toMatchObject({ value: '4.00 s (3.00 s..5.00 s)', baseline: '1.00 s', ratio: '25% of baseline speed' });
+    expect(info).toMatchObject({
+      value: '4.00 s (3.00 s..5.00 s)',
+      baseline: '1.00 s',
+      ratio: '25% of baseline speed',
+    });
     expect(f.summary).toMatchObject({ freshMs: 4000, freshRatio: 0.25 });
-    expect(exportFigures('csv', [pass(2000)], [pass(1000)], TARGETS).rows.some((r) => r.figure.includes('made during'))).toBe(false);
+    expect(
+      exportFigures('csv', [pass(2000)], [pass(1000)], TARGETS).rows.some((r) =>
+        r.figure.includes('made during'),
+      ),
+    ).toBe(false);
   });
 
   test('no passes is an error, not a verdict', () => {
@@ -113,7 +165,11 @@ describe('load figures', () => {
   });
 
   test('route rows stand beside the /health baseline', () => {
-    const rows = routeRows('search', route({ perSecond: 100, p50Ms: 40 }), route({ perSecond: 4000, p50Ms: 1 }));
+    const rows = routeRows(
+      'search',
+      route({ perSecond: 100, p50Ms: 40 }),
+      route({ perSecond: 4000, p50Ms: 1 }),
+    );
     expect(rows[0]).toMatchObject({ value: '100/s', baseline: '4,000/s', ratio: '3% of /health' });
     expect(rows[1]).toMatchObject({ value: '40 ms', baseline: '1.00 ms', ratio: '40.0x /health' });
     expect(rows[3]!.verdict).toBe('PASS');
@@ -143,13 +199,26 @@ describe('load figures', () => {
     expect(verificationVerdict(verified({ withCreatedEvent: 9 })).pass).toBe(false);
     expect(verificationVerdict(verified({ approvedWithEvents: 9 })).pass).toBe(false);
     expect(verificationVerdict(verified({ chainsOk: false })).pass).toBe(false);
-    expect(verificationVerdict(verified({ created: 0, found: 0, withCreatedEvent: 0, approved: 0, approvedWithEvents: 0 })).pass).toBe(false);
+    expect(
+      verificationVerdict(
+        verified({ created: 0, found: 0, withCreatedEvent: 0, approved: 0, approvedWithEvents: 0 }),
+      ).pass,
+    ).toBe(false);
   });
 });
 
 describe('bundle figures', () => {
   test('esbuild options are those the CDK passes for the construct bundling props', () => {
-    expect(lambdaBuildOptions({ minify: true, sourceMap: true, sourcesContent: false, target: 'node22', format: 'cjs', externalModules: [] })).toEqual({
+    expect(
+      lambdaBuildOptions({
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: 'cjs',
+        externalModules: [],
+      }),
+    ).toEqual({
       bundle: true,
       platform: 'node',
       target: 'node22',
@@ -165,7 +234,9 @@ describe('bundle figures', () => {
 
   test('inputs are grouped by package, scoped ones by scope and name', () => {
     expect(packageOf('node_modules/zod/v4/core/schemas.js')).toBe('zod');
-    expect(packageOf('node_modules/@aws-sdk/client-s3/dist-cjs/index.js')).toBe('@aws-sdk/client-s3');
+    expect(packageOf('node_modules/@aws-sdk/client-s3/dist-cjs/index.js')).toBe(
+      '@aws-sdk/client-s3',
+    );
     expect(packageOf('node_modules/a/node_modules/@smithy/core/x.js')).toBe('@smithy/core');
     expect(packageOf('functions/entry/api.ts')).toBe('(meshgate)');
     const meta = {
@@ -204,17 +275,39 @@ describe('bundle figures', () => {
   });
 
   test('rows compare size and median load time with the baseline', () => {
-    const rows = bundleRows(bundle(), bundle({ name: 'hello', bytes: 20 * 1024, gzipBytes: 10 * 1024, loadMs: [2, 2, 2], readyMs: [30, 30, 30] }));
-    expect(rows[0]).toMatchObject({ value: '200 KB (50 KB)', baseline: '20 KB (10 KB)', ratio: '10.0x (5.00x gzip)' });
-    expect(rows[1]).toMatchObject({ value: '20 ms (50 ms)', baseline: '2.00 ms (30 ms)', ratio: '10.0x' });
+    const rows = bundleRows(
+      bundle(),
+      bundle({
+        name: 'hello',
+        bytes: 20 * 1024,
+        gzipBytes: 10 * 1024,
+        loadMs: [2, 2, 2],
+        readyMs: [30, 30, 30],
+      }),
+    );
+    expect(rows[0]).toMatchObject({
+      value: '200 KB (50 KB)',
+      baseline: '20 KB (10 KB)',
+      ratio: '10.0x (5.00x gzip)',
+    });
+    expect(rows[1]).toMatchObject({
+      value: '20 ms (50 ms)',
+      baseline: '2.00 ms (30 ms)',
+      ratio: '10.0x',
+    });
     expect(rows[2]).toMatchObject({ value: 'zod 50%' });
     // A bundle that is not loaded in node (for a browser) has no load row.
-    expect(bundleRows(bundle({ load: false }), bundle()).map((r) => r.figure)).toEqual(['api: bundle (gzip)', 'api: largest parts']);
+    expect(bundleRows(bundle({ load: false }), bundle()).map((r) => r.figure)).toEqual([
+      'api: bundle (gzip)',
+      'api: largest parts',
+    ]);
   });
 
   test('a bundle passes when every cold load exported a handler', () => {
     expect(bundleVerdict(bundle(), 3).pass).toBe(true);
-    expect(bundleVerdict(bundle({ loadMs: [1, 2], failures: ['no handler exported'] }), 3)).toMatchObject({ pass: false, detail: 'no handler exported' });
+    expect(
+      bundleVerdict(bundle({ loadMs: [1, 2], failures: ['no handler exported'] }), 3),
+    ).toMatchObject({ pass: false, detail: 'no handler exported' });
     expect(bundleVerdict(bundle({ load: false, loadMs: [] }), 3).pass).toBe(true);
     expect(bundleVerdict(bundle({ bytes: 0 }), 3).pass).toBe(false);
   });

@@ -1,4 +1,12 @@
-import { judge, latencyStats, median, renderMarkdown, renderTable, selectBenchmarks, verdictRows } from '../../bench/lib';
+import {
+  judge,
+  latencyStats,
+  median,
+  renderMarkdown,
+  renderTable,
+  selectBenchmarks,
+  verdictRows,
+} from '../../bench/lib';
 
 describe('bench helpers', () => {
   test('median of odd and even counts, unsorted input left alone', () => {
@@ -12,7 +20,13 @@ describe('bench helpers', () => {
 
   test('judge: floors, ceilings and exact targets; a value that is not a number never passes', () => {
     const show = (v: number) => `${v}`;
-    expect(judge('rate', 200, '>=', 200, show, 'd')).toEqual({ name: 'rate', pass: true, value: '200', target: '>= 200', detail: 'd' });
+    expect(judge('rate', 200, '>=', 200, show, 'd')).toEqual({
+      name: 'rate',
+      pass: true,
+      value: '200',
+      target: '>= 200',
+      detail: 'd',
+    });
     expect(judge('rate', 199.9, '>=', 200, show, 'd').pass).toBe(false);
     expect(judge('rss', 200, '<=', 200, show, 'd').pass).toBe(true);
     expect(judge('rss', 201, '<=', 200, show, 'd').pass).toBe(false);
@@ -23,7 +37,10 @@ describe('bench helpers', () => {
   });
 
   test('verdict rows carry the verdict', () => {
-    const rows = verdictRows([judge('a', 1, '>=', 2, String, ''), judge('b', 3, '>=', 2, String, '')]);
+    const rows = verdictRows([
+      judge('a', 1, '>=', 2, String, ''),
+      judge('b', 3, '>=', 2, String, ''),
+    ]);
     expect(rows.map((r) => [r.figure, r.verdict])).toEqual([
       ['VERDICT a', 'FAIL'],
       ['VERDICT b', 'PASS'],
@@ -33,7 +50,18 @@ describe('bench helpers', () => {
   test('one table for every section: one header, columns as wide as the widest cell anywhere', () => {
     const text = renderTable([
       { title: 'First', rows: [{ figure: 'short', value: '1' }] },
-      { title: 'Second', rows: [{ figure: 'a much longer figure', value: '22', baseline: '3', ratio: 'r', verdict: 'PASS' }] },
+      {
+        title: 'Second',
+        rows: [
+          {
+            figure: 'a much longer figure',
+            value: '22',
+            baseline: '3',
+            ratio: 'r',
+            verdict: 'PASS',
+          },
+        ],
+      },
       { title: 'Broken', rows: [], note: 'ERROR: boom' },
     ]);
     const lines = text.split('\n');
@@ -48,7 +76,9 @@ describe('bench helpers', () => {
   });
 
   test('the Markdown table escapes pipes and names each section', () => {
-    const md = renderMarkdown([{ title: 'S', rows: [{ figure: 'a|b', value: '1', verdict: 'FAIL' }] }]);
+    const md = renderMarkdown([
+      { title: 'S', rows: [{ figure: 'a|b', value: '1', verdict: 'FAIL' }] },
+    ]);
     expect(md.split('\n')).toEqual([
       '| figure | Meshgate | baseline | ratio / target | verdict |',
       '| --- | --- | --- | --- | --- |',
@@ -62,7 +92,10 @@ describe('bench helpers', () => {
     expect(selectBenchmarks(all, [])).toEqual({ selected: all, unknown: [] });
     expect(selectBenchmarks(all, ['--markdown'])).toEqual({ selected: all, unknown: [] });
     // Registered order, whatever the order asked.
-    expect(selectBenchmarks(all, ['load', 'policy']).selected.map((b) => b.name)).toEqual(['policy', 'load']);
+    expect(selectBenchmarks(all, ['load', 'policy']).selected.map((b) => b.name)).toEqual([
+      'policy',
+      'load',
+    ]);
     expect(selectBenchmarks(all, ['load', 'nope']).unknown).toEqual(['nope']);
   });
 

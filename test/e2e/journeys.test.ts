@@ -68,7 +68,11 @@ test('alice requests a restricted product, bob then carol approve, alice sees AC
   const alice = await b.signIn('alice');
   await alice.goto('/#/products/sales/leads');
   await expectText(alice, '.preview', 'Needs 2 approvals');
-  const id = await requestAccess(alice, 'sales/leads', 'Lead scoring model, contact fields excluded later');
+  const id = await requestAccess(
+    alice,
+    'sales/leads',
+    'Lead scoring model, contact fields excluded later',
+  );
 
   const bob = await b.signIn('bob');
   await approve(bob, id, 'Owner stage ok');
@@ -89,7 +93,9 @@ test('bob denies a request with a reason and alice sees the reason', async () =>
   await bob.goto('/#/approvals');
   const item = bob.locator(`li[data-request="${id}"]`);
   await item.getByRole('button', { name: 'Deny…' }).click();
-  await item.getByLabel('Reason (the requester sees it)').fill('Use the aggregated revenue product instead');
+  await item
+    .getByLabel('Reason (the requester sees it)')
+    .fill('Use the aggregated revenue product instead');
   await item.getByRole('button', { name: 'Deny', exact: true }).click();
   await item.waitFor({ state: 'detached' });
 
@@ -104,12 +110,22 @@ test('dave exports the audit CSV and it has the rows of those journeys', async (
   await dave.getByRole('button', { name: 'Show' }).click();
   await dave.getByRole('heading', { name: 'Events' }).waitFor();
   await expectText(dave, '.charts', 'Requests per day, by outcome');
-  const [download] = await Promise.all([dave.waitForEvent('download'), dave.getByRole('button', { name: 'Export CSV' }).click()]);
+  const [download] = await Promise.all([
+    dave.waitForEvent('download'),
+    dave.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
   const csv = readFileSync((await download.path())!, 'utf8');
   const lines = csv.trim().split('\r\n');
   expect(lines[0]).toMatch(/^at,id,type,actor,domain,requestId,productId/);
   const rows = lines.slice(1).join('\n');
-  for (const type of ['REQUEST_CREATED', 'APPROVAL_RECORDED', 'REQUEST_APPROVED', 'GRANT_ACTIVE', 'REQUEST_DENIED']) expect(rows).toContain(type);
+  for (const type of [
+    'REQUEST_CREATED',
+    'APPROVAL_RECORDED',
+    'REQUEST_APPROVED',
+    'GRANT_ACTIVE',
+    'REQUEST_DENIED',
+  ])
+    expect(rows).toContain(type);
   expect(rows).toContain('Use the aggregated revenue product instead');
   expect(rows).toMatch(/,carol,sales,req_\w+,sales\/leads,/);
   await b.screenshot(dave, 'audit-export');
@@ -167,11 +183,15 @@ test('an error from the API is shown in plain words next to the field that cause
   await alice.getByLabel('For how long').fill('7');
   await alice.getByLabel('Row filter (optional)').fill('no_such_column = 1');
   await alice.getByRole('button', { name: 'Submit request' }).click();
-  const field = alice.locator('.field.invalid').filter({ has: alice.getByLabel('Row filter (optional)') });
+  const field = alice
+    .locator('.field.invalid')
+    .filter({ has: alice.getByLabel('Row filter (optional)') });
   await field.locator('.field-error').waitFor();
   expect(await field.locator('.field-error').textContent()).toMatch(/no_such_column/);
   expect(alice.url()).toMatch(/#\/products\/sales\/orders$/);
-  expect((await b.portal.call('alice', 'GET', '/v1/requests?mine=true')).body.items.length).toBe(before);
+  expect((await b.portal.call('alice', 'GET', '/v1/requests?mine=true')).body.items.length).toBe(
+    before,
+  );
   await b.screenshot(alice, 'field-error');
 });
 

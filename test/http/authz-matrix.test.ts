@@ -6,11 +6,28 @@ import { sign } from 'hono/jwt';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 type User = 'alice' | 'bob' | 'sam' | 'fiona' | 'carol' | 'dave' | 'erin';
-const USERS = ['alice', 'bob', 'sam', 'fiona', 'carol', 'dave', 'erin'] as const satisfies readonly User[];
+const USERS = [
+  'alice',
+  'bob',
+  'sam',
+  'fiona',
+  'carol',
+  'dave',
+  'erin',
+] as const satisfies readonly User[];
 
 /** A cell: the expected status, or null where the row does not apply to that user. */
 type Cell = number | null;
-type Row = [label: string, alice: Cell, bob: Cell, sam: Cell, fiona: Cell, carol: Cell, dave: Cell, erin: Cell];
+type Row = [
+  label: string,
+  alice: Cell,
+  bob: Cell,
+  sam: Cell,
+  fiona: Cell,
+  carol: Cell,
+  dave: Cell,
+  erin: Cell,
+];
 
 // A label is "METHOD /path" as published in /openapi.json, optionally followed by a [variant]
 // naming a different fixture or state. Unless the variant says otherwise, a request or grant is
@@ -73,15 +90,45 @@ const MATRIX: Row[] = [
 ];
 
 // How each user stands to the object of a row, for the test names.
-const GLOBAL_ROLES = { carol: 'compliance, every domain', dave: 'auditor, every domain', erin: 'admin, every domain' } as const;
+const GLOBAL_ROLES = {
+  carol: 'compliance, every domain',
+  dave: 'auditor, every domain',
+  erin: 'admin, every domain',
+} as const;
 const CONTEXT = {
-  request: { alice: 'requester', bob: 'own domain, owner', sam: 'own domain, steward', fiona: 'other domain', ...GLOBAL_ROLES },
-  domain: { alice: 'no role', bob: 'own domain, owner', sam: 'own domain, steward', fiona: 'other domain', ...GLOBAL_ROLES },
-  global: { alice: 'no role', bob: 'owner of sales', sam: 'steward of sales', fiona: 'owner of finance', ...GLOBAL_ROLES },
+  request: {
+    alice: 'requester',
+    bob: 'own domain, owner',
+    sam: 'own domain, steward',
+    fiona: 'other domain',
+    ...GLOBAL_ROLES,
+  },
+  domain: {
+    alice: 'no role',
+    bob: 'own domain, owner',
+    sam: 'own domain, steward',
+    fiona: 'other domain',
+    ...GLOBAL_ROLES,
+  },
+  global: {
+    alice: 'no role',
+    bob: 'owner of sales',
+    sam: 'steward of sales',
+    fiona: 'owner of finance',
+    ...GLOBAL_ROLES,
+  },
 } satisfies Record<string, Record<User, string>>;
 
 /** Domains in which a user reads every request and grant ('*' for all); alice has none. */
-const READS: Record<User, string[] | '*'> = { alice: [], bob: ['sales'], sam: ['sales'], fiona: ['finance'], carol: '*', dave: '*', erin: '*' };
+const READS: Record<User, string[] | '*'> = {
+  alice: [],
+  bob: ['sales'],
+  sam: ['sales'],
+  fiona: ['finance'],
+  carol: '*',
+  dave: '*',
+  erin: '*',
+};
 
 type Res = Awaited<ReturnType<TestPortal['call']>>;
 interface Snapshot {
@@ -150,7 +197,11 @@ const GRANT_READERS: Record<string, User[]> = {
 
 // ------------------------------------------------------------------------------ fixtures
 
-async function pending(requester: string = 'alice', productId = 'sales/orders', over: Record<string, unknown> = {}): Promise<string> {
+async function pending(
+  requester: string = 'alice',
+  productId = 'sales/orders',
+  over: Record<string, unknown> = {},
+): Promise<string> {
   const r = await p.call(requester, 'POST', '/v1/requests', newRequest(productId, over));
   expect(r).toMatchObject({ status: 201, body: { status: 'PENDING' } });
   return r.body.id;
@@ -179,7 +230,11 @@ async function active(requester: string = 'alice', productId = 'sales/orders'): 
   await p.queue.onIdle();
   const r = await readAsAdmin(id);
   expect(r.status).toBe('ACTIVE');
-  return { id, grantId: r.grantId, before: { status: r.status, version: r.version, events: r.history.length } };
+  return {
+    id,
+    grantId: r.grantId,
+    before: { status: r.status, version: r.version, events: r.history.length },
+  };
 }
 
 /** A public product is approved automatically; wait for its grant. */
@@ -196,7 +251,11 @@ async function autoGranted(requester: string, productId: string): Promise<string
 async function failed(): Promise<Fx> {
   const id = await pending();
   await p.queue.onIdle();
-  const spy = jest.spyOn(p.ledger, 'grant').mockRejectedValueOnce(new Error('AccessDeniedException: Insufficient Lake Formation permission(s)'));
+  const spy = jest
+    .spyOn(p.ledger, 'grant')
+    .mockRejectedValueOnce(
+      new Error('AccessDeniedException: Insufficient Lake Formation permission(s)'),
+    );
   try {
     await approveAs('bob', id);
     await p.queue.onIdle();
@@ -215,7 +274,8 @@ async function membersOfSales() {
   expect(r.status).toBe(200);
   return r.body.items as { user: string; domain: string; role: string }[];
 }
-const henryIsSteward = async () => (await membersOfSales()).some((m) => m.user === 'henry' && m.role === 'steward');
+const henryIsSteward = async () =>
+  (await membersOfSales()).some((m) => m.user === 'henry' && m.role === 'steward');
 
 async function removeHenry() {
   const r = await p.call('erin', 'DELETE', HENRY_STEWARD_PATH);
@@ -254,24 +314,44 @@ const CASES: Record<string, Case> = {
   'GET /v1/domains': {
     context: 'global',
     act: (u) => p.call(u, 'GET', '/v1/domains'),
-    ok: (res) => expect(ids(res)).toEqual(expect.arrayContaining(['sales', 'marketing', 'finance', 'hr'])),
+    ok: (res) =>
+      expect(ids(res)).toEqual(expect.arrayContaining(['sales', 'marketing', 'finance', 'hr'])),
   },
   'POST /v1/domains': {
     context: 'global',
     arrange: async () => ({ domainId: `matrix-${++seq}` }),
-    act: (u, fx) => p.call(u, 'POST', '/v1/domains', { id: fx.domainId, name: 'Matrix', accountId: '999999999999', region: 'eu-west-1' }),
+    act: (u, fx) =>
+      p.call(u, 'POST', '/v1/domains', {
+        id: fx.domainId,
+        name: 'Matrix',
+        accountId: '999999999999',
+        region: 'eu-west-1',
+      }),
     ok: async (res, _u, fx) => {
       expect(res.body.id).toBe(fx.domainId);
       expect(ids(await p.call('alice', 'GET', '/v1/domains'))).toContain(fx.domainId);
     },
-    unchanged: async (fx) => expect(ids(await p.call('erin', 'GET', '/v1/domains'))).not.toContain(fx.domainId),
+    unchanged: async (fx) =>
+      expect(ids(await p.call('erin', 'GET', '/v1/domains'))).not.toContain(fx.domainId),
   },
   'POST /v1/domains [id already registered]': {
     context: 'global',
-    act: (u) => p.call(u, 'POST', '/v1/domains', { id: 'sales', name: 'Hijacked', accountId: '999999999999', region: 'us-east-1' }),
+    act: (u) =>
+      p.call(u, 'POST', '/v1/domains', {
+        id: 'sales',
+        name: 'Hijacked',
+        accountId: '999999999999',
+        region: 'us-east-1',
+      }),
     unchanged: async () => {
-      const sales = (await p.call('erin', 'GET', '/v1/domains')).body.items.find((d: { id: string }) => d.id === 'sales');
-      expect(sales).toMatchObject({ name: 'Sales', accountId: '111111111111', region: 'eu-west-1' });
+      const sales = (await p.call('erin', 'GET', '/v1/domains')).body.items.find(
+        (d: { id: string }) => d.id === 'sales',
+      );
+      expect(sales).toMatchObject({
+        name: 'Sales',
+        accountId: '111111111111',
+        region: 'eu-west-1',
+      });
     },
   },
   'POST /v1/domains/{id}/sync': {
@@ -287,7 +367,8 @@ const CASES: Record<string, Case> = {
   'POST /v1/domains/{id}/reconcile': {
     context: 'domain',
     act: (u) => p.call(u, 'POST', '/v1/domains/sales/reconcile'),
-    ok: (res) => expect(res.body).toMatchObject({ domain: 'sales', missing: [], stray: [], foreign: [] }),
+    ok: (res) =>
+      expect(res.body).toMatchObject({ domain: 'sales', missing: [], stray: [], foreign: [] }),
   },
   'POST /v1/domains/{id}/reconcile [unregistered domain]': {
     context: 'domain',
@@ -308,7 +389,8 @@ const CASES: Record<string, Case> = {
     context: 'domain',
     who: { bob: 'other domain', sam: 'other domain', fiona: 'own domain, owner' },
     act: (u) => p.call(u, 'GET', '/v1/domains/finance/members'),
-    ok: (res) => expect(res.body.items).toEqual([{ user: 'fiona', domain: 'finance', role: 'owner' }]),
+    ok: (res) =>
+      expect(res.body.items).toEqual([{ user: 'fiona', domain: 'finance', role: 'owner' }]),
   },
   'GET /v1/domains/{id}/members [unregistered domain]': {
     context: 'domain',
@@ -336,7 +418,16 @@ const CASES: Record<string, Case> = {
       expect(me.body.memberships).not.toContainEqual(expect.objectContaining({ role: 'admin' }));
       // And the refusal did not reach the policy engine either.
       expect((await p.call(u, 'GET', '/v1/audit')).status).toBe(u === 'dave' ? 200 : 403);
-      expect((await p.call(u, 'POST', '/v1/domains', { id: `matrix-${++seq}`, name: 'X', accountId: '999999999999', region: 'eu-west-1' })).status).toBe(403);
+      expect(
+        (
+          await p.call(u, 'POST', '/v1/domains', {
+            id: `matrix-${++seq}`,
+            name: 'X',
+            accountId: '999999999999',
+            region: 'eu-west-1',
+          })
+        ).status,
+      ).toBe(403);
     },
   },
   'DELETE /v1/memberships/{domain}/{user}/{role}': {
@@ -357,7 +448,11 @@ const CASES: Record<string, Case> = {
     context: 'global',
     act: (u) => p.call(u, 'DELETE', `/v1/memberships/*/${u}/admin`),
     unchanged: async (_fx, u) => {
-      expect((await p.call(u, 'GET', '/v1/me')).body.memberships).toContainEqual({ user: u, domain: '*', role: 'admin' });
+      expect((await p.call(u, 'GET', '/v1/me')).body.memberships).toContainEqual({
+        user: u,
+        domain: '*',
+        role: 'admin',
+      });
     },
   },
   'DELETE /v1/memberships/{domain}/{user}/{role} [no such membership]': {
@@ -367,7 +462,10 @@ const CASES: Record<string, Case> = {
   'GET /v1/products': {
     context: 'global',
     act: (u) => p.call(u, 'GET', '/v1/products'),
-    ok: (res) => expect(ids(res)).toEqual(expect.arrayContaining(['sales/orders', 'finance/invoices', 'hr/employees'])),
+    ok: (res) =>
+      expect(ids(res)).toEqual(
+        expect.arrayContaining(['sales/orders', 'finance/invoices', 'hr/employees']),
+      ),
   },
   'GET /v1/products/{domain}/{name}': {
     context: 'global',
@@ -382,14 +480,26 @@ const CASES: Record<string, Case> = {
     context: 'domain',
     arrange: async (u) => ({ count: await requestCount(u) }),
     act: (u) => p.call(u, 'POST', '/v1/requests', newRequest('sales/orders')),
-    ok: (res, u) => expect(res.body).toMatchObject({ requester: u, productId: 'sales/orders', status: 'PENDING', version: 1 }),
+    ok: (res, u) =>
+      expect(res.body).toMatchObject({
+        requester: u,
+        productId: 'sales/orders',
+        status: 'PENDING',
+        version: 1,
+      }),
     unchanged: async (fx, u) => expect(await requestCount(u)).toBe(fx.count),
   },
   'POST /v1/requests [hr/payroll, denied by the hr policy]': {
     context: 'domain',
     who: { bob: 'other domain', sam: 'other domain', fiona: 'other domain' },
     arrange: async (u) => ({ count: await requestCount(u) }),
-    act: (u) => p.call(u, 'POST', '/v1/requests', newRequest('hr/payroll', { duration: { value: 3, unit: 'days' } })),
+    act: (u) =>
+      p.call(
+        u,
+        'POST',
+        '/v1/requests',
+        newRequest('hr/payroll', { duration: { value: 3, unit: 'days' } }),
+      ),
     unchanged: async (fx, u) => expect(await requestCount(u)).toBe(fx.count),
   },
   'POST /v1/requests/preview': {
@@ -476,15 +586,21 @@ const CASES: Record<string, Case> = {
       expect(currentStage(await readAsAdmin(id))).toBe('compliance');
       return fx;
     },
-    act: (u, fx) => p.call(u, 'POST', `/v1/requests/${fx.id}/approve`, { comment: 'compliance ok' }),
+    act: (u, fx) =>
+      p.call(u, 'POST', `/v1/requests/${fx.id}/approve`, { comment: 'compliance ok' }),
     ok: (res) => expect(res.body.status).toBe('APPROVED'),
     unchanged: unchangedRequest,
   },
   'POST /v1/requests/{id}/deny': {
     context: 'request',
     arrange: async () => withSnapshot(await pending()),
-    act: (u, fx) => p.call(u, 'POST', `/v1/requests/${fx.id}/deny`, { reason: 'use the aggregate' }),
-    ok: (res, u) => expect(res.body).toMatchObject({ status: 'DENIED', denial: { by: u, reason: 'use the aggregate' } }),
+    act: (u, fx) =>
+      p.call(u, 'POST', `/v1/requests/${fx.id}/deny`, { reason: 'use the aggregate' }),
+    ok: (res, u) =>
+      expect(res.body).toMatchObject({
+        status: 'DENIED',
+        denial: { by: u, reason: 'use the aggregate' },
+      }),
     unchanged: unchangedRequest,
   },
   "POST /v1/requests/{id}/deny [bob's own request]": {
@@ -544,7 +660,12 @@ const CASES: Record<string, Case> = {
         if (deciders.includes(u)) expect(ids(res)).toContain(id);
         else expect(ids(res)).not.toContain(id);
       }
-      const items = res.body.items as { requester: string; domain: string; status: string; stages: { name: string; required: number; approvals: unknown[] }[] }[];
+      const items = res.body.items as {
+        requester: string;
+        domain: string;
+        status: string;
+        stages: { name: string; required: number; approvals: unknown[] }[];
+      }[];
       for (const r of items) {
         expect(r.status).toBe('PENDING');
         expect(r.requester).not.toBe(u);
@@ -566,16 +687,23 @@ const CASES: Record<string, Case> = {
         if (readers.includes(u)) expect(ids(res)).toContain(id);
         else expect(ids(res)).not.toContain(id);
       }
-      const stray = (res.body.items as { requester: string; domain: string }[]).filter((g) => g.requester !== u && !mayRead(u, g.domain));
+      const stray = (res.body.items as { requester: string; domain: string }[]).filter(
+        (g) => g.requester !== u && !mayRead(u, g.domain),
+      );
       expect(stray).toEqual([]);
     },
   },
   'POST /v1/grants/{id}/revoke': {
     context: 'request',
     arrange: () => active(),
-    act: (u, fx) => p.call(u, 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'project finished' }),
+    act: (u, fx) =>
+      p.call(u, 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'project finished' }),
     ok: async (res, _u, fx) => {
-      expect(res.body).toMatchObject({ id: fx.grantId, status: 'REVOKING', endReason: 'project finished' });
+      expect(res.body).toMatchObject({
+        id: fx.grantId,
+        status: 'REVOKING',
+        endReason: 'project finished',
+      });
       await p.queue.onIdle();
       expect((await readAsAdmin(fx.id!)).status).toBe('REVOKED');
     },
@@ -587,10 +715,25 @@ const CASES: Record<string, Case> = {
   'POST /v1/grants/{id}/extend': {
     context: 'request',
     arrange: () => active(),
-    act: (u, fx) => p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'the study runs longer' }),
+    act: (u, fx) =>
+      p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, {
+        duration: { value: 3, unit: 'days' },
+        purpose: 'the study runs longer',
+      }),
     ok: async (res, _u, fx) => {
-      expect(res.body).toMatchObject({ status: 'PENDING', extendsGrantId: fx.grantId, requester: 'alice' });
-      expect((await p.call('alice', 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 1, unit: 'days' }, purpose: 'again' })).status).toBe(409);
+      expect(res.body).toMatchObject({
+        status: 'PENDING',
+        extendsGrantId: fx.grantId,
+        requester: 'alice',
+      });
+      expect(
+        (
+          await p.call('alice', 'POST', `/v1/grants/${fx.grantId}/extend`, {
+            duration: { value: 1, unit: 'days' },
+            purpose: 'again',
+          })
+        ).status,
+      ).toBe(409);
     },
     unchanged: async (fx) => {
       await unchangedRequest(fx);
@@ -601,18 +744,26 @@ const CASES: Record<string, Case> = {
     context: 'request',
     arrange: async () => {
       const fx = await active();
-      expect((await p.call('bob', 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+      expect(
+        (await p.call('bob', 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'done' })).status,
+      ).toBe(202);
       await p.queue.onIdle();
       return { ...fx, before: await snapshot(fx.id!) };
     },
-    act: (u, fx) => p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'more' }),
+    act: (u, fx) =>
+      p.call(u, 'POST', `/v1/grants/${fx.grantId}/extend`, {
+        duration: { value: 3, unit: 'days' },
+        purpose: 'more',
+      }),
     unchanged: unchangedRequest,
   },
   'POST /v1/grants/{id}/revoke [already REVOKED]': {
     context: 'request',
     arrange: async () => {
       const fx = await active();
-      expect((await p.call('bob', 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+      expect(
+        (await p.call('bob', 'POST', `/v1/grants/${fx.grantId}/revoke`, { reason: 'done' })).status,
+      ).toBe(202);
       await p.queue.onIdle();
       return { ...fx, before: await snapshot(fx.id!) };
     },
@@ -633,7 +784,9 @@ const CASES: Record<string, Case> = {
     act: (u) => p.call(u, 'GET', '/v1/audit?domain=sales'),
     ok: (res) => {
       expect((res.body.items as unknown[]).length).toBeGreaterThan(0);
-      expect((res.body.items as { domain: string }[]).every((e) => e.domain === 'sales')).toBe(true);
+      expect((res.body.items as { domain: string }[]).every((e) => e.domain === 'sales')).toBe(
+        true,
+      );
     },
   },
   'GET /v1/audit/verify': {
@@ -641,7 +794,9 @@ const CASES: Record<string, Case> = {
     act: (u) => p.call(u, 'GET', '/v1/audit/verify'),
     ok: (res) => {
       expect(res.body.ok).toBe(true);
-      expect(res.body.chains.map((c: { chain: string }) => c.chain)).toEqual(expect.arrayContaining(['sales', '*']));
+      expect(res.body.chains.map((c: { chain: string }) => c.chain)).toEqual(
+        expect.arrayContaining(['sales', '*']),
+      );
     },
   },
   'GET /v1/audit/export': {
@@ -650,7 +805,9 @@ const CASES: Record<string, Case> = {
     ok: (res) => {
       expect(typeof res.body).toBe('string');
       const lines = (res.body as string).split('\r\n');
-      expect(lines[0]).toBe('at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash');
+      expect(lines[0]).toBe(
+        'at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash',
+      );
       expect(lines.length).toBeGreaterThan(2);
     },
   },
@@ -658,22 +815,41 @@ const CASES: Record<string, Case> = {
     context: 'request',
     act: (u) => p.call(u, 'GET', `/v1/grants/${F.aliceSalesGrant}/chain`),
     ok: (res) => {
-      expect(res.body.grant).toMatchObject({ id: F.aliceSalesGrant, requester: 'alice', status: 'ACTIVE' });
+      expect(res.body.grant).toMatchObject({
+        id: F.aliceSalesGrant,
+        requester: 'alice',
+        status: 'ACTIVE',
+      });
       expect(res.body.request).toMatchObject({ grantId: F.aliceSalesGrant, status: 'ACTIVE' });
       expect((res.body.events as { type: string }[]).map((e) => e.type)).toContain('GRANT_ACTIVE');
     },
   },
   'POST /v1/policy/explain': {
     context: 'domain',
-    act: (u) => p.call(u, 'POST', '/v1/policy/explain', { action: 'approve:owner', productId: 'sales/orders' }),
+    act: (u) =>
+      p.call(u, 'POST', '/v1/policy/explain', {
+        action: 'approve:owner',
+        productId: 'sales/orders',
+      }),
     // Asked about themselves, everyone gets the answer the approve row of this matrix enforces.
-    ok: (res, u) => expect(res.body).toMatchObject({ user: u, domain: 'sales', allowed: u === 'bob' || u === 'sam' }),
+    ok: (res, u) =>
+      expect(res.body).toMatchObject({
+        user: u,
+        domain: 'sales',
+        allowed: u === 'bob' || u === 'sam',
+      }),
   },
   'POST /v1/policy/explain [about another user]': {
     context: 'domain',
     who: { alice: 'no role, asks about bob' },
-    act: (u) => p.call(u, 'POST', '/v1/policy/explain', { user: u === 'alice' ? 'bob' : 'alice', action: 'request', productId: 'sales/orders' }),
-    ok: (res) => expect(res.body).toMatchObject({ user: 'alice', domain: 'sales', allowed: true, roles: [] }),
+    act: (u) =>
+      p.call(u, 'POST', '/v1/policy/explain', {
+        user: u === 'alice' ? 'bob' : 'alice',
+        action: 'request',
+        productId: 'sales/orders',
+      }),
+    ok: (res) =>
+      expect(res.body).toMatchObject({ user: 'alice', domain: 'sales', allowed: true, roles: [] }),
   },
 };
 
@@ -693,9 +869,12 @@ const CELLS = MATRIX.flatMap(([label, ...statuses]) =>
 
 function expectRefusal(res: Res, status: number) {
   expect(Object.keys(res.body ?? {})).toEqual(['error']);
-  expect(res.body.error).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String) }));
+  expect(res.body.error).toEqual(
+    expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+  );
   expect(res.body.error.message.length).toBeGreaterThan(0);
-  if (status === 403) expect(['NOT_ALLOWED', 'NOT_AN_APPROVER', 'POLICY_DENIED']).toContain(res.body.error.code);
+  if (status === 403)
+    expect(['NOT_ALLOWED', 'NOT_AN_APPROVER', 'POLICY_DENIED']).toContain(res.body.error.code);
   if (status === 404) expect(res.body.error.code).toMatch(/_NOT_FOUND$/);
 }
 
@@ -747,7 +926,11 @@ describe('the matrix', () => {
     const base = MATRIX.filter(([label]) => baseLabel(label) === label);
     expect(base.map(([label]) => label).sort()).toEqual(published);
     expect([...new Set(MATRIX.map(([label]) => baseLabel(label)))].sort()).toEqual(published);
-    for (const [label, ...statuses] of base) expect({ label, statuses: statuses.filter((s) => s === null) }).toEqual({ label, statuses: [] });
+    for (const [label, ...statuses] of base)
+      expect({ label, statuses: statuses.filter((s) => s === null) }).toEqual({
+        label,
+        statuses: [],
+      });
     expect(MATRIX.map(([label]) => label).filter((label) => !CASES[label])).toEqual([]);
     expect(Object.keys(CASES).sort()).toEqual(MATRIX.map(([label]) => label).sort());
   });
@@ -774,17 +957,34 @@ describe('the matrix', () => {
 // -------------------------------------------------------------------- without a valid token
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const erinClaims = () => ({ sub: 'erin', name: 'Erin Novak', iss: 'meshgate-local', exp: Math.floor(Date.now() / 1000) + 3600 });
+const erinClaims = () => ({
+  sub: 'erin',
+  name: 'Erin Novak',
+  iss: 'meshgate-local',
+  exp: Math.floor(Date.now() / 1000) + 3600,
+});
 
 const BAD_AUTH: [name: string, header: () => Promise<string | undefined>][] = [
   ['no token', async () => undefined],
   ['a garbage token (Bearer a.b.c)', async () => 'Bearer a.b.c'],
-  ["erin's claims signed with another key", async () => `Bearer ${await sign(erinClaims(), 'not-the-portal-key', 'HS256')}`],
-  ["erin's claims, unsigned (alg none)", async () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(erinClaims())}.x`],
+  [
+    "erin's claims signed with another key",
+    async () => `Bearer ${await sign(erinClaims(), 'not-the-portal-key', 'HS256')}`,
+  ],
+  [
+    "erin's claims, unsigned (alg none)",
+    async () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(erinClaims())}.x`,
+  ],
   ['a Basic credential', async () => `Basic ${Buffer.from('erin:erin').toString('base64')}`],
 ];
 
-const SAMPLE = { id: 'req_01jabcdefghjkmnpqrstvwxyz0', domain: 'sales', name: 'orders', user: 'henry', role: 'steward' } as Record<string, string>;
+const SAMPLE = {
+  id: 'req_01jabcdefghjkmnpqrstvwxyz0',
+  domain: 'sales',
+  name: 'orders',
+  user: 'henry',
+  role: 'steward',
+} as Record<string, string>;
 const UNAUTH_CELLS = MATRIX.filter(([label]) => baseLabel(label) === label).flatMap(([label]) =>
   BAD_AUTH.map(([how, header]) => ({ label, how, header, name: `${label} with ${how} -> 401` })),
 );
@@ -796,7 +996,17 @@ describe('without a valid token', () => {
     const auth = await header();
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (auth) headers.authorization = auth;
-    const body = method === 'POST' ? JSON.stringify({ id: 'forged', user: 'alice', domain: '*', role: 'admin', reason: 'x', action: 'read' }) : undefined;
+    const body =
+      method === 'POST'
+        ? JSON.stringify({
+            id: 'forged',
+            user: 'alice',
+            domain: '*',
+            role: 'admin',
+            reason: 'x',
+            action: 'read',
+          })
+        : undefined;
     const res = await p.app.request(path, { method, headers, body });
     expect(res.status).toBe(401);
     const json = (await res.json()) as { error: { code: string; message: string } };

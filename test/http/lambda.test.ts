@@ -16,9 +16,14 @@ afterAll(() => p.close());
 const event = apiEvent;
 
 test('the caller named by the authorizer claims is the principal', async () => {
-  const res = await invoke(event('GET', '/v1/me', { 'cognito:username': 'bob', name: 'Bob Keller' }));
+  const res = await invoke(
+    event('GET', '/v1/me', { 'cognito:username': 'bob', name: 'Bob Keller' }),
+  );
   expect(res.statusCode).toBe(200);
-  expect(JSON.parse(res.body)).toMatchObject({ id: 'bob', memberships: [{ domain: 'sales', role: 'owner' }] });
+  expect(JSON.parse(res.body)).toMatchObject({
+    id: 'bob',
+    memberships: [{ domain: 'sales', role: 'owner' }],
+  });
 });
 
 test('without authorizer claims every /v1 route is 401', async () => {
@@ -33,18 +38,34 @@ test('a dev-login token is not accepted on Lambda, and dev-login itself is refus
   expect(JSON.parse(login.body).error.code).toBe('DEV_LOGIN_DISABLED');
   const token = await p.token('erin');
   const withToken = event('GET', '/v1/me');
-  (withToken as unknown as { headers: Record<string, string> }).headers.authorization = `Bearer ${token}`;
+  (withToken as unknown as { headers: Record<string, string> }).headers.authorization =
+    `Bearer ${token}`;
   expect((await invoke(withToken)).statusCode).toBe(401);
 });
 
 test('Cognito groups admin, compliance and auditor become roles in every domain, and go when the group goes', async () => {
-  const asZoe = (groups?: string) => ({ 'cognito:username': 'zoe', name: 'Zoe Auditor', ...(groups === undefined ? {} : { 'cognito:groups': groups }) });
+  const asZoe = (groups?: string) => ({
+    'cognito:username': 'zoe',
+    name: 'Zoe Auditor',
+    ...(groups === undefined ? {} : { 'cognito:groups': groups }),
+  });
   expect((await invoke(event('GET', '/v1/audit', asZoe('[]')))).statusCode).toBe(403);
-  expect((await invoke(event('GET', '/v1/audit', asZoe('[auditor other-group]')))).statusCode).toBe(200);
-  expect(JSON.parse((await invoke(event('GET', '/v1/me', asZoe('[auditor]')))).body).memberships).toEqual([{ user: 'zoe', domain: '*', role: 'auditor', source: 'group' }]);
+  expect((await invoke(event('GET', '/v1/audit', asZoe('[auditor other-group]')))).statusCode).toBe(
+    200,
+  );
+  expect(
+    JSON.parse((await invoke(event('GET', '/v1/me', asZoe('[auditor]')))).body).memberships,
+  ).toEqual([{ user: 'zoe', domain: '*', role: 'auditor', source: 'group' }]);
   // Out of the group: the role is gone for the next call.
   expect((await invoke(event('GET', '/v1/audit', asZoe('[]')))).statusCode).toBe(403);
-  const trail = (await p.store.queryAudit({ from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z', domain: '*', limit: 1000 })).items;
+  const trail = (
+    await p.store.queryAudit({
+      from: '2000-01-01T00:00:00.000Z',
+      to: '2100-01-01T00:00:00.000Z',
+      domain: '*',
+      limit: 1000,
+    })
+  ).items;
   expect(trail.filter((e) => e.detail.user === 'zoe').map((e) => [e.type, e.detail.from])).toEqual([
     ['MEMBERSHIP_ADDED', 'identity provider group'],
     ['MEMBERSHIP_REMOVED', 'identity provider group'],

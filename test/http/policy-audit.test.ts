@@ -27,7 +27,13 @@ test('the policy in force is recorded once, and again when a file changes', asyn
   const first = await policyEvents();
   expect(first).toHaveLength(1);
   expect(first[0].actor).toBe('meshgate');
-  expect(first[0].detail.files.map((f: { source: string }) => f.source)).toEqual(expect.arrayContaining(['model.conf', expect.stringMatching(/global\.csv$/), expect.stringMatching(/domains\/hr\.csv$/)]));
+  expect(first[0].detail.files.map((f: { source: string }) => f.source)).toEqual(
+    expect.arrayContaining([
+      'model.conf',
+      expect.stringMatching(/global\.csv$/),
+      expect.stringMatching(/domains\/hr\.csv$/),
+    ]),
+  );
 
   // A restart with the same files adds nothing.
   expect(await policyEvents()).toHaveLength(1);
@@ -36,8 +42,11 @@ test('the policy in force is recorded once, and again when a file changes', asyn
   appendFileSync(join(policies, 'domains', 'hr.csv'), 'p2, hr, max-duration-hours, 168\n');
   const after = await policyEvents();
   expect(after).toHaveLength(2);
-  const [older, newer] = [...after].sort((a: { at: string }, b: { at: string }) => a.at.localeCompare(b.at));
+  const [older, newer] = [...after].sort((a: { at: string }, b: { at: string }) =>
+    a.at.localeCompare(b.at),
+  );
   expect(newer.detail.version).not.toBe(older.detail.version);
-  const hr = (e: { detail: { files: Array<{ source: string; sha256: string }> } }) => e.detail.files.find((f) => f.source.endsWith('hr.csv'))!.sha256;
+  const hr = (e: { detail: { files: Array<{ source: string; sha256: string }> } }) =>
+    e.detail.files.find((f) => f.source.endsWith('hr.csv'))!.sha256;
   expect(hr(newer)).not.toBe(hr(older));
 });

@@ -14,7 +14,10 @@ afterAll(() => p.close());
 
 const SALES_ACCOUNT = '111111111111';
 const withFilter = (rowFilter: string, over: Record<string, unknown> = {}) =>
-  newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter }, ...over });
+  newRequest('sales/orders', {
+    scope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter },
+    ...over,
+  });
 
 /** What a refused call must leave as it was: alice's requests, and every event of the sales chain. */
 async function state() {
@@ -26,9 +29,19 @@ async function state() {
   };
 }
 
-function expectRowFilterRefusal(res: { status: number; body: { error?: { code: string; message: string; details?: Record<string, unknown> } } }, position: number | null) {
+function expectRowFilterRefusal(
+  res: {
+    status: number;
+    body: { error?: { code: string; message: string; details?: Record<string, unknown> } };
+  },
+  position: number | null,
+) {
   expect(res.status).toBe(400);
-  expect(res.body.error).toMatchObject({ code: 'ROW_FILTER_INVALID', message: expect.stringMatching(/^Invalid row filter/), details: { position } });
+  expect(res.body.error).toMatchObject({
+    code: 'ROW_FILTER_INVALID',
+    message: expect.stringMatching(/^Invalid row filter/),
+    details: { position },
+  });
   if (position !== null) expect(res.body.error!.message).toContain(`at position ${position}:`);
 }
 
@@ -41,7 +54,10 @@ async function history(id: string) {
 /** The filter expression the worker sent to Lake Formation for a request, from its GRANT_ACTIVE event. */
 async function sentFilter(id: string): Promise<unknown> {
   const active = (await history(id)).history.find((e) => e.type === 'GRANT_ACTIVE');
-  const entries = (active?.detail.entries ?? []) as { action: string; sent: { RowFilter?: { FilterExpression: string } } }[];
+  const entries = (active?.detail.entries ?? []) as {
+    action: string;
+    sent: { RowFilter?: { FilterExpression: string } };
+  }[];
   return entries.find((e) => e.action === 'create-filter')?.sent.RowFilter?.FilterExpression;
 }
 
@@ -70,13 +86,21 @@ describe('a bad row filter is a 400 ROW_FILTER_INVALID, and nothing is written',
     const before = await state();
     const res = await p.call('alice', 'POST', '/v1/requests', withFilter("region = 'EM\udc00EA'"));
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'scope.rowFilter: must be well-formed Unicode text (it holds half of a surrogate pair)' });
+    expect(res.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message:
+        'scope.rowFilter: must be well-formed Unicode text (it holds half of a surrogate pair)',
+    });
     expect(await state()).toEqual(before);
   });
 
   test('POST /v1/requests/preview answers the same refusal', async () => {
     const { productId, scope, duration } = withFilter("region = 'EMEA' OR 1=1 --");
-    const res = await p.call('alice', 'POST', '/v1/requests/preview', { productId, scope, duration });
+    const res = await p.call('alice', 'POST', '/v1/requests/preview', {
+      productId,
+      scope,
+      duration,
+    });
     expectRowFilterRefusal(res, 20);
   });
 
@@ -90,19 +114,39 @@ describe('a bad row filter is a 400 ROW_FILTER_INVALID, and nothing is written',
 
 describe('a good row filter is stored and sent in canonical form', () => {
   test('personal-data columns a filter tests count as touched, even when they are not returned', async () => {
-    const scope = { permissions: ['SELECT'], columns: { mode: 'include', columns: ['lead_id', 'company'] }, rowFilter: "email LIKE '%@example.com' AND region = 'EMEA'" };
-    const res = await p.call('alice', 'POST', '/v1/requests/preview', { productId: 'sales/leads', scope, duration: { value: 7, unit: 'days' } });
+    const scope = {
+      permissions: ['SELECT'],
+      columns: { mode: 'include', columns: ['lead_id', 'company'] },
+      rowFilter: "email LIKE '%@example.com' AND region = 'EMEA'",
+    };
+    const res = await p.call('alice', 'POST', '/v1/requests/preview', {
+      productId: 'sales/leads',
+      scope,
+      duration: { value: 7, unit: 'days' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.piiColumns).toEqual(['email']);
-    const none = await p.call('alice', 'POST', '/v1/requests/preview', { productId: 'sales/leads', scope: { ...scope, rowFilter: "region = 'EMEA'" }, duration: { value: 7, unit: 'days' } });
+    const none = await p.call('alice', 'POST', '/v1/requests/preview', {
+      productId: 'sales/leads',
+      scope: { ...scope, rowFilter: "region = 'EMEA'" },
+      duration: { value: 7, unit: 'days' },
+    });
     expect(none.body.piiColumns).toEqual([]);
   });
 
   test('preview shows the scope as it would be stored', async () => {
-    const { productId, scope, duration } = withFilter("Region='EMEA' and amount>=100 or channel in('web','partner')");
-    const res = await p.call('alice', 'POST', '/v1/requests/preview', { productId, scope, duration });
+    const { productId, scope, duration } = withFilter(
+      "Region='EMEA' and amount>=100 or channel in('web','partner')",
+    );
+    const res = await p.call('alice', 'POST', '/v1/requests/preview', {
+      productId,
+      scope,
+      duration,
+    });
     expect(res.status).toBe(200);
-    expect(res.body.scope.rowFilter).toBe(`("region" = 'EMEA' AND "amount" >= 100) OR "channel" IN ('web', 'partner')`);
+    expect(res.body.scope.rowFilter).toBe(
+      `("region" = 'EMEA' AND "amount" >= 100) OR "channel" IN ('web', 'partner')`,
+    );
   });
 
   test('positions count from the first character sent, blanks included', async () => {
@@ -112,25 +156,41 @@ describe('a good row filter is stored and sent in canonical form', () => {
 
   test('request, audit event, grant and the Lake Formation data cells filter all carry the canonical text', async () => {
     const canonical = `"region" = 'EMEA' AND "channel" <> 'partner'`;
-    const created = await p.call('alice', 'POST', '/v1/requests', withFilter("  REGION = 'EMEA'   AND channel != 'partner' "));
+    const created = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      withFilter("  REGION = 'EMEA'   AND channel != 'partner' "),
+    );
     expect(created.status).toBe(201);
     expect(created.body.scope.rowFilter).toBe(canonical);
     const id = created.body.id as string;
-    expect((await history(id)).history.find((e) => e.type === 'REQUEST_CREATED')!.detail.scope).toMatchObject({ rowFilter: canonical });
+    expect(
+      (await history(id)).history.find((e) => e.type === 'REQUEST_CREATED')!.detail.scope,
+    ).toMatchObject({ rowFilter: canonical });
 
-    expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+    expect(
+      (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+    ).toBe(200);
     await p.queue.onIdle();
     const done = await history(id);
     expect(done.status).toBe('ACTIVE');
     expect(await sentFilter(id)).toBe(canonical);
-    const grant = (await p.call('alice', 'GET', '/v1/grants')).body.items.find((g: { requestId: string }) => g.requestId === id);
+    const grant = (await p.call('alice', 'GET', '/v1/grants')).body.items.find(
+      (g: { requestId: string }) => g.requestId === id,
+    );
     expect(grant.scope.rowFilter).toBe(canonical);
   });
 });
 
 describe('approval narrowing', () => {
   async function pending(rowFilter?: string) {
-    const res = await p.call('alice', 'POST', '/v1/requests', rowFilter ? withFilter(rowFilter) : newRequest('sales/orders'));
+    const res = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      rowFilter ? withFilter(rowFilter) : newRequest('sales/orders'),
+    );
     expect(res.status).toBe(201);
     return res.body as AccessRequest;
   }
@@ -140,7 +200,11 @@ describe('approval narrowing', () => {
     const before = { ...(await state()), version: (await history(r.id)).version };
     const res = await p.call('bob', 'POST', `/v1/requests/${r.id}/approve`, {
       comment: 'only EMEA',
-      narrowedScope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: "region = 'EMEA'; DELETE FROM orders" },
+      narrowedScope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'all' },
+        rowFilter: "region = 'EMEA'; DELETE FROM orders",
+      },
     });
     expectRowFilterRefusal(res, 16);
     expect({ ...(await state()), version: (await history(r.id)).version }).toEqual(before);
@@ -150,7 +214,11 @@ describe('approval narrowing', () => {
     const added = await pending();
     const res = await p.call('bob', 'POST', `/v1/requests/${added.id}/approve`, {
       comment: 'only EMEA',
-      narrowedScope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: "region='EMEA'" },
+      narrowedScope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'all' },
+        rowFilter: "region='EMEA'",
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.stages[0].approvals[0].narrowedScope.rowFilter).toBe(`"region" = 'EMEA'`);
@@ -158,7 +226,11 @@ describe('approval narrowing', () => {
     const anded = await pending("channel = 'web'");
     const res2 = await p.call('bob', 'POST', `/v1/requests/${anded.id}/approve`, {
       comment: 'and only EMEA',
-      narrowedScope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: "region = 'EMEA' and CHANNEL = 'web'" },
+      narrowedScope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'all' },
+        rowFilter: "region = 'EMEA' and CHANNEL = 'web'",
+      },
     });
     expect(res2.status).toBe(200);
     await p.queue.onIdle();
@@ -170,7 +242,11 @@ describe('approval narrowing', () => {
     const r = await pending("channel = 'web'");
     const res = await p.call('bob', 'POST', `/v1/requests/${r.id}/approve`, {
       comment: 'wider',
-      narrowedScope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: "channel = 'web' OR channel = 'partner'" },
+      narrowedScope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'all' },
+        rowFilter: "channel = 'web' OR channel = 'partner'",
+      },
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('NOT_NARROWER');
@@ -181,7 +257,10 @@ describe('approval narrowing', () => {
 describe('extensions and catalog changes', () => {
   const ORDERS = DEMO_PRODUCTS.find((x) => x.id === 'sales/orders')!;
   /** sales/orders without its `channel` column, as a catalog change might leave it. */
-  const withoutChannel: DataProduct = { ...ORDERS, columns: ORDERS.columns.filter((c) => c.name !== 'channel') };
+  const withoutChannel: DataProduct = {
+    ...ORDERS,
+    columns: ORDERS.columns.filter((c) => c.name !== 'channel'),
+  };
 
   async function syncSales(products: DataProduct[]) {
     p.catalog.set(products);
@@ -190,31 +269,42 @@ describe('extensions and catalog changes', () => {
   afterEach(() => syncSales(DEMO_PRODUCTS));
 
   test('an extension carries the canonical filter, and is refused once the filter no longer fits the product', async () => {
-    const created = (await p.call('alice', 'POST', '/v1/requests', withFilter("channel='web'"))).body as AccessRequest;
+    const created = (await p.call('alice', 'POST', '/v1/requests', withFilter("channel='web'")))
+      .body as AccessRequest;
     await p.call('bob', 'POST', `/v1/requests/${created.id}/approve`, { comment: 'ok' });
     await p.queue.onIdle();
     const grantId = (await history(created.id)).grantId!;
 
-    const ext = await p.call('alice', 'POST', `/v1/grants/${grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'longer study' });
+    const ext = await p.call('alice', 'POST', `/v1/grants/${grantId}/extend`, {
+      duration: { value: 3, unit: 'days' },
+      purpose: 'longer study',
+    });
     expect(ext.status).toBe(201);
     expect(ext.body.scope.rowFilter).toBe(`"channel" = 'web'`);
     expect((await p.call('alice', 'POST', `/v1/requests/${ext.body.id}/cancel`)).status).toBe(200);
 
     await syncSales([withoutChannel, ...DEMO_PRODUCTS.filter((x) => x.id !== ORDERS.id)]);
     const before = await state();
-    const refused = await p.call('alice', 'POST', `/v1/grants/${grantId}/extend`, { duration: { value: 3, unit: 'days' }, purpose: 'longer study' });
+    const refused = await p.call('alice', 'POST', `/v1/grants/${grantId}/extend`, {
+      duration: { value: 3, unit: 'days' },
+      purpose: 'longer study',
+    });
     expectRowFilterRefusal(refused, 1);
     expect(refused.body.error.message).toContain('unknown column "channel"');
     expect(await state()).toEqual(before);
   });
 
   test('the worker checks the filter again: one that a catalog change broke fails the request and never reaches Lake Formation', async () => {
-    const created = (await p.call('alice', 'POST', '/v1/requests', withFilter("channel = 'web'"))).body as AccessRequest;
+    const created = (await p.call('alice', 'POST', '/v1/requests', withFilter("channel = 'web'")))
+      .body as AccessRequest;
     await syncSales([withoutChannel, ...DEMO_PRODUCTS.filter((x) => x.id !== ORDERS.id)]);
     const ledgerBefore = (await p.ledger.list(SALES_ACCOUNT)).length;
     const grant = jest.spyOn(p.ledger, 'grant');
     try {
-      expect((await p.call('bob', 'POST', `/v1/requests/${created.id}/approve`, { comment: 'ok' })).status).toBe(200);
+      expect(
+        (await p.call('bob', 'POST', `/v1/requests/${created.id}/approve`, { comment: 'ok' }))
+          .status,
+      ).toBe(200);
       await p.queue.onIdle();
       expect(grant).not.toHaveBeenCalled();
     } finally {
@@ -222,7 +312,10 @@ describe('extensions and catalog changes', () => {
     }
     const failed = await history(created.id);
     expect(failed.status).toBe('FAILED');
-    expect(failed.failure).toMatchObject({ code: 'ROW_FILTER_INVALID', reason: expect.stringContaining('unknown column "channel"') });
+    expect(failed.failure).toMatchObject({
+      code: 'ROW_FILTER_INVALID',
+      reason: expect.stringContaining('unknown column "channel"'),
+    });
     expect((await p.ledger.list(SALES_ACCOUNT)).length).toBe(ledgerBefore);
   });
 });

@@ -7,7 +7,17 @@ beforeAll(async () => {
 });
 afterAll(() => p.close());
 
-const ORDERS_COLUMNS = ['order_id', 'customer_id', 'order_date', 'region', 'currency', 'amount', 'amount_eur', 'channel', 'cancelled_at'];
+const ORDERS_COLUMNS = [
+  'order_id',
+  'customer_id',
+  'order_date',
+  'region',
+  'currency',
+  'amount',
+  'amount_eur',
+  'channel',
+  'cancelled_at',
+];
 
 /** What a stack trace line looks like: "at fn (/path/file.ts:12:3)", "at file.js:1", node internals. */
 const STACK_TRACE = /\bat\s[^\n"]*?\S+\.(?:[cm]?js|tsx?):\d+|node:internal|node_modules\//;
@@ -48,7 +58,11 @@ async function rawPost(body: string | undefined, contentType: string | undefined
   const res = await p.app.request('/v1/requests', { method: 'POST', headers, body });
   const text = await res.text();
   expectNoStackTrace(text);
-  return { status: res.status, text, body: JSON.parse(text) as { error: { code: string; message: string } } };
+  return {
+    status: res.status,
+    text,
+    body: JSON.parse(text) as { error: { code: string; message: string } },
+  };
 }
 
 describe('POST /v1/requests refuses bad input and creates nothing', () => {
@@ -92,28 +106,62 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
   });
 
   test('a missing principal: 400', async () => {
-    await expectRefused(newRequest('sales/orders', { principal: undefined }), 400, 'VALIDATION_FAILED');
+    await expectRefused(
+      newRequest('sales/orders', { principal: undefined }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test('91 days is over the 90-day global limit: 422 DURATION_EXCEEDS_POLICY', async () => {
-    const res = await expectRefused(newRequest('sales/orders', { duration: { value: 91, unit: 'days' } }), 422, 'DURATION_EXCEEDS_POLICY');
+    const res = await expectRefused(
+      newRequest('sales/orders', { duration: { value: 91, unit: 'days' } }),
+      422,
+      'DURATION_EXCEEDS_POLICY',
+    );
     expect(res.body.error.details).toMatchObject({ maxDurationHours: 2160 });
-    await expectRefused(newRequest('sales/orders', { duration: { value: 2161, unit: 'hours' } }), 422, 'DURATION_EXCEEDS_POLICY');
+    await expectRefused(
+      newRequest('sales/orders', { duration: { value: 2161, unit: 'hours' } }),
+      422,
+      'DURATION_EXCEEDS_POLICY',
+    );
   });
 
   test('15 days on an hr product is over the 14-day hr limit: 422', async () => {
-    const res = await expectRefused(newRequest('hr/employees', { duration: { value: 15, unit: 'days' } }), 422, 'DURATION_EXCEEDS_POLICY');
+    const res = await expectRefused(
+      newRequest('hr/employees', { duration: { value: 15, unit: 'days' } }),
+      422,
+      'DURATION_EXCEEDS_POLICY',
+    );
     expect(res.body.error.details).toMatchObject({ maxDurationHours: 336 });
-    await expectRefused(newRequest('hr/employees', { duration: { value: 337, unit: 'hours' } }), 422, 'DURATION_EXCEEDS_POLICY');
+    await expectRefused(
+      newRequest('hr/employees', { duration: { value: 337, unit: 'hours' } }),
+      422,
+      'DURATION_EXCEEDS_POLICY',
+    );
   });
 
   test('the limits themselves are allowed (preview, which creates nothing)', async () => {
     const preview = (productId: string, duration: unknown) =>
-      p.call('alice', 'POST', '/v1/requests/preview', { productId, scope: newRequest(productId).scope, duration });
-    expect((await preview('sales/orders', { value: 90, unit: 'days' })).body).toMatchObject({ outcome: 'needs-approval', maxDurationHours: 2160 });
-    expect((await preview('sales/orders', { value: 91, unit: 'days' })).body).toMatchObject({ outcome: 'refused' });
-    expect((await preview('hr/employees', { value: 14, unit: 'days' })).body).toMatchObject({ outcome: 'needs-approval', maxDurationHours: 336 });
-    expect((await preview('hr/employees', { value: 15, unit: 'days' })).body).toMatchObject({ outcome: 'refused' });
+      p.call('alice', 'POST', '/v1/requests/preview', {
+        productId,
+        scope: newRequest(productId).scope,
+        duration,
+      });
+    expect((await preview('sales/orders', { value: 90, unit: 'days' })).body).toMatchObject({
+      outcome: 'needs-approval',
+      maxDurationHours: 2160,
+    });
+    expect((await preview('sales/orders', { value: 91, unit: 'days' })).body).toMatchObject({
+      outcome: 'refused',
+    });
+    expect((await preview('hr/employees', { value: 14, unit: 'days' })).body).toMatchObject({
+      outcome: 'needs-approval',
+      maxDurationHours: 336,
+    });
+    expect((await preview('hr/employees', { value: 15, unit: 'days' })).body).toMatchObject({
+      outcome: 'refused',
+    });
   });
 
   test.each([
@@ -138,25 +186,44 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
   });
 
   test('a purpose over 2000 characters: 400', async () => {
-    await expectRefused(newRequest('sales/orders', { purpose: 'x'.repeat(2001) }), 400, 'VALIDATION_FAILED');
+    await expectRefused(
+      newRequest('sales/orders', { purpose: 'x'.repeat(2001) }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test('an unknown field at the top level: 400, naming it', async () => {
-    const res = await expectRefused({ ...newRequest('sales/orders'), requester: 'bob' }, 400, 'VALIDATION_FAILED');
+    const res = await expectRefused(
+      { ...newRequest('sales/orders'), requester: 'bob' },
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(res.body.error.message).toContain('requester');
   });
 
   test.each([
     ['scope', { permissions: ['SELECT'], columns: { mode: 'all' }, admin: true }],
-    ['scope.columns (all)', { permissions: ['SELECT'], columns: { mode: 'all', columns: ['order_id'] } }],
-    ['scope.columns (include)', { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id'], extra: 1 } }],
+    [
+      'scope.columns (all)',
+      { permissions: ['SELECT'], columns: { mode: 'all', columns: ['order_id'] } },
+    ],
+    [
+      'scope.columns (include)',
+      { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id'], extra: 1 } },
+    ],
   ])('an unknown field inside %s: 400', async (_label, scope) => {
     await expectRefused(newRequest('sales/orders', { scope }), 400, 'VALIDATION_FAILED');
   });
 
   test('an unknown column in the include list: 422 UNKNOWN_COLUMNS, naming it', async () => {
     const res = await expectRefused(
-      newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id', 'ssn'] } } }),
+      newRequest('sales/orders', {
+        scope: {
+          permissions: ['SELECT'],
+          columns: { mode: 'include', columns: ['order_id', 'ssn'] },
+        },
+      }),
       422,
       'UNKNOWN_COLUMNS',
     );
@@ -164,11 +231,23 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
   });
 
   test('an unknown column in the exclude list: 422 UNKNOWN_COLUMNS', async () => {
-    await expectRefused(newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ['ssn'] } } }), 422, 'UNKNOWN_COLUMNS');
+    await expectRefused(
+      newRequest('sales/orders', {
+        scope: { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ['ssn'] } },
+      }),
+      422,
+      'UNKNOWN_COLUMNS',
+    );
   });
 
   test('an exclude list that removes every column: 422 EMPTY_SCOPE', async () => {
-    await expectRefused(newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ORDERS_COLUMNS } } }), 422, 'EMPTY_SCOPE');
+    await expectRefused(
+      newRequest('sales/orders', {
+        scope: { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ORDERS_COLUMNS } },
+      }),
+      422,
+      'EMPTY_SCOPE',
+    );
   });
 
   test.each([
@@ -180,7 +259,11 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
     ['a repeated include column', { mode: 'include', columns: ['amount', 'amount'] }],
     ['a repeated exclude column', { mode: 'exclude', columns: ['amount', 'order_id', 'amount'] }],
   ])('a malformed column scope (%s): 400', async (_label, columns) => {
-    await expectRefused(newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns } }), 400, 'VALIDATION_FAILED');
+    await expectRefused(
+      newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test.each([
@@ -192,23 +275,50 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
     ['empty', []],
     ['not a list', 'SELECT'],
   ])('permissions that are %s: 400', async (_label, permissions) => {
-    await expectRefused(newRequest('sales/orders', { scope: { permissions, columns: { mode: 'all' } } }), 400, 'VALIDATION_FAILED');
+    await expectRefused(
+      newRequest('sales/orders', { scope: { permissions, columns: { mode: 'all' } } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test('an empty row filter: 400', async () => {
-    await expectRefused(newRequest('sales/orders', { scope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: '  ' } }), 400, 'VALIDATION_FAILED');
+    await expectRefused(
+      newRequest('sales/orders', {
+        scope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: '  ' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test(`a body over ${MAX_BODY_BYTES} bytes: 413 PAYLOAD_TOO_LARGE`, async () => {
-    await expectRefused(newRequest('sales/orders', { purpose: 'x'.repeat(MAX_BODY_BYTES) }), 413, 'PAYLOAD_TOO_LARGE');
-    await expectRefused({ ...newRequest('sales/orders'), padding: 'y'.repeat(MAX_BODY_BYTES + 1) }, 413, 'PAYLOAD_TOO_LARGE');
+    await expectRefused(
+      newRequest('sales/orders', { purpose: 'x'.repeat(MAX_BODY_BYTES) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    await expectRefused(
+      { ...newRequest('sales/orders'), padding: 'y'.repeat(MAX_BODY_BYTES + 1) },
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   test('a body that is not JSON: 400', async () => {
     const before = await mineCount();
-    for (const text of ['not json', '{"productId": "sales/orders",', '', "{'productId': 'sales/orders'}"]) {
+    for (const text of [
+      'not json',
+      '{"productId": "sales/orders",',
+      '',
+      "{'productId': 'sales/orders'}",
+    ]) {
       const res = await rawPost(text, 'application/json');
-      expect({ text, status: res.status, code: res.body.error.code }).toEqual({ text, status: 400, code: expect.any(String) });
+      expect({ text, status: res.status, code: res.body.error.code }).toEqual({
+        text,
+        status: 400,
+        code: expect.any(String),
+      });
       expect(res.body.error.message).toEqual(expect.any(String));
     }
     expect(await mineCount()).toBe(before);
@@ -226,10 +336,18 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
   test('a JSON body sent with another content type, or none: 4xx', async () => {
     const before = await mineCount();
     const json = JSON.stringify(newRequest('sales/orders'));
-    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+    for (const ct of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      undefined,
+    ]) {
       const res = await rawPost(json, ct);
       expect({ ct, status: res.status }).toEqual({ ct, status: 415 });
-      expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String) });
+      expect(res.body.error).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: expect.any(String),
+      });
     }
     expect(await mineCount()).toBe(before);
   });
@@ -257,11 +375,19 @@ describe('POST /v1/requests refuses bad input and creates nothing', () => {
 });
 
 describe('deciding a request refuses bad input and changes nothing', () => {
-  const NARROW = { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id', 'amount'] } };
+  const NARROW = {
+    permissions: ['SELECT'],
+    columns: { mode: 'include', columns: ['order_id', 'amount'] },
+  };
   let id: string;
 
   beforeAll(async () => {
-    const res = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders', { scope: NARROW, duration: { value: 7, unit: 'days' } }));
+    const res = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('sales/orders', { scope: NARROW, duration: { value: 7, unit: 'days' } }),
+    );
     expect(res.status).toBe(201);
     id = res.body.id;
   });
@@ -269,25 +395,51 @@ describe('deciding a request refuses bad input and changes nothing', () => {
   async function expectUnchanged() {
     const res = await p.call('alice', 'GET', `/v1/requests/${id}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'PENDING', version: 1, scope: NARROW, duration: { value: 7, unit: 'days' } });
+    expect(res.body).toMatchObject({
+      status: 'PENDING',
+      version: 1,
+      scope: NARROW,
+      duration: { value: 7, unit: 'days' },
+    });
     expect(res.body.stages.flatMap((s: { approvals: unknown[] }) => s.approvals)).toEqual([]);
     expect(res.body.history.map((e: { type: string }) => e.type)).toEqual(['REQUEST_CREATED']);
   }
 
   test.each([
     ['all columns instead of two', { permissions: ['SELECT'], columns: { mode: 'all' } }],
-    ['an extra column', { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id', 'amount', 'region'] } }],
-    ['an exclude list that keeps more columns', { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ['region'] } }],
-    ['an extra permission', { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } }],
-    ['another permission', { permissions: ['DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } }],
+    [
+      'an extra column',
+      {
+        permissions: ['SELECT'],
+        columns: { mode: 'include', columns: ['order_id', 'amount', 'region'] },
+      },
+    ],
+    [
+      'an exclude list that keeps more columns',
+      { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ['region'] } },
+    ],
+    [
+      'an extra permission',
+      { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
+    ],
+    [
+      'another permission',
+      { permissions: ['DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
+    ],
   ])('approving with a wider scope (%s): 422 NOT_NARROWER', async (_label, narrowedScope) => {
-    const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'wider', narrowedScope });
+    const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
+      comment: 'wider',
+      narrowedScope,
+    });
     expectErrorBody(res, 422, 'NOT_NARROWER');
     await expectUnchanged();
   });
 
   test('approving with a longer duration: 422 NOT_NARROWER', async () => {
-    const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'longer', narrowedDuration: { value: 8, unit: 'days' } });
+    const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
+      comment: 'longer',
+      narrowedDuration: { value: 8, unit: 'days' },
+    });
     expectErrorBody(res, 422, 'NOT_NARROWER');
     await expectUnchanged();
   });
@@ -295,7 +447,10 @@ describe('deciding a request refuses bad input and changes nothing', () => {
   test('approving with a narrowed scope naming an unknown column: 422 UNKNOWN_COLUMNS', async () => {
     const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
       comment: 'typo',
-      narrowedScope: { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_idd'] } },
+      narrowedScope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'include', columns: ['order_idd'] },
+      },
     });
     expectErrorBody(res, 422, 'UNKNOWN_COLUMNS');
     await expectUnchanged();
@@ -331,51 +486,89 @@ describe('deciding a request refuses bad input and changes nothing', () => {
   });
 
   test('a narrower approval is accepted (control)', async () => {
-    const narrowed = { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id'] } };
-    const res = await p.call('sam', 'POST', `/v1/requests/${id}/approve`, { comment: 'only ids', narrowedScope: narrowed, narrowedDuration: { value: 2, unit: 'days' } });
+    const narrowed = {
+      permissions: ['SELECT'],
+      columns: { mode: 'include', columns: ['order_id'] },
+    };
+    const res = await p.call('sam', 'POST', `/v1/requests/${id}/approve`, {
+      comment: 'only ids',
+      narrowedScope: narrowed,
+      narrowedDuration: { value: 2, unit: 'days' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('APPROVED');
     await p.queue.onIdle();
     const grants = await p.call('alice', 'GET', '/v1/grants');
-    expect(grants.body.items.find((g: { requestId: string }) => g.requestId === id)).toMatchObject({ scope: narrowed, status: 'ACTIVE' });
+    expect(grants.body.items.find((g: { requestId: string }) => g.requestId === id)).toMatchObject({
+      scope: narrowed,
+      status: 'ACTIVE',
+    });
   });
 });
 
 describe('ids and routes that are not ours', () => {
   const ABSENT = `req_${'0'.repeat(26)}`;
-  const BAD_IDS = ['../../etc', '..%2F..%2Fetc%2Fpasswd', 'req_x', `req_${'a'.repeat(5000)}`, 'REQ_01ARZ3NDEKTSV4RRFFQ69G5FAV', "req_' OR 1=1 --", '%00', ABSENT];
+  const BAD_IDS = [
+    '../../etc',
+    '..%2F..%2Fetc%2Fpasswd',
+    'req_x',
+    `req_${'a'.repeat(5000)}`,
+    'REQ_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    "req_' OR 1=1 --",
+    '%00',
+    ABSENT,
+  ];
 
-  test.each(BAD_IDS.map((id) => [id.length > 60 ? `${id.slice(0, 20)}... (${id.length} chars)` : id, id]))(
-    'request id %s: 400 or 404, never 500',
-    async (_label, id) => {
-      const calls: [string, string, unknown][] = [
-        ['GET', `/v1/requests/${id}`, undefined],
-        ['POST', `/v1/requests/${id}/approve`, { comment: 'x' }],
-        ['POST', `/v1/requests/${id}/deny`, { reason: 'x' }],
-        ['POST', `/v1/requests/${id}/cancel`, undefined],
-        ['POST', `/v1/requests/${id}/retry`, undefined],
-        ['POST', `/v1/grants/${id}/revoke`, { reason: 'x' }],
-      ];
-      for (const [method, path, body] of calls) {
-        const res = await p.call('erin', method, path, body);
-        expect({ path: `${method} ${path.slice(0, 80)}`, ok: res.status === 400 || res.status === 404 }).toEqual({ path: `${method} ${path.slice(0, 80)}`, ok: true });
-        expectErrorBody(res, res.status);
-      }
-    },
-  );
+  test.each(
+    BAD_IDS.map((id) => [id.length > 60 ? `${id.slice(0, 20)}... (${id.length} chars)` : id, id]),
+  )('request id %s: 400 or 404, never 500', async (_label, id) => {
+    const calls: [string, string, unknown][] = [
+      ['GET', `/v1/requests/${id}`, undefined],
+      ['POST', `/v1/requests/${id}/approve`, { comment: 'x' }],
+      ['POST', `/v1/requests/${id}/deny`, { reason: 'x' }],
+      ['POST', `/v1/requests/${id}/cancel`, undefined],
+      ['POST', `/v1/requests/${id}/retry`, undefined],
+      ['POST', `/v1/grants/${id}/revoke`, { reason: 'x' }],
+    ];
+    for (const [method, path, body] of calls) {
+      const res = await p.call('erin', method, path, body);
+      expect({
+        path: `${method} ${path.slice(0, 80)}`,
+        ok: res.status === 400 || res.status === 404,
+      }).toEqual({ path: `${method} ${path.slice(0, 80)}`, ok: true });
+      expectErrorBody(res, res.status);
+    }
+  });
 
   test('an id in the right shape that does not exist: 404 REQUEST_NOT_FOUND', async () => {
-    expectErrorBody(await p.call('alice', 'GET', `/v1/requests/${ABSENT}`), 404, 'REQUEST_NOT_FOUND');
-    expectErrorBody(await p.call('bob', 'POST', `/v1/requests/${ABSENT}/approve`, { comment: 'x' }), 404, 'REQUEST_NOT_FOUND');
+    expectErrorBody(
+      await p.call('alice', 'GET', `/v1/requests/${ABSENT}`),
+      404,
+      'REQUEST_NOT_FOUND',
+    );
+    expectErrorBody(
+      await p.call('bob', 'POST', `/v1/requests/${ABSENT}/approve`, { comment: 'x' }),
+      404,
+      'REQUEST_NOT_FOUND',
+    );
   });
 
   test("someone else's request is reported as missing, not forbidden", async () => {
-    const created = await p.call('bob', 'POST', '/v1/requests', newRequest('marketing/customer_segments'));
+    const created = await p.call(
+      'bob',
+      'POST',
+      '/v1/requests',
+      newRequest('marketing/customer_segments'),
+    );
     expect(created.status).toBe(201);
     const seen = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
     expectErrorBody(seen, 404, 'REQUEST_NOT_FOUND');
     expect(JSON.stringify(seen.body)).not.toContain('marketing');
-    expectErrorBody(await p.call('fiona', 'POST', `/v1/requests/${created.body.id}/cancel`), 404, 'REQUEST_NOT_FOUND');
+    expectErrorBody(
+      await p.call('fiona', 'POST', `/v1/requests/${created.body.id}/cancel`),
+      404,
+      'REQUEST_NOT_FOUND',
+    );
   });
 
   test.each([
@@ -398,7 +591,11 @@ describe('ids and routes that are not ours', () => {
 
 describe('dev login', () => {
   test('an unknown user: 404', async () => {
-    expectErrorBody(await p.call(null, 'POST', '/auth/dev-login', { user: 'mallory' }), 404, 'USER_NOT_FOUND');
+    expectErrorBody(
+      await p.call(null, 'POST', '/auth/dev-login', { user: 'mallory' }),
+      404,
+      'USER_NOT_FOUND',
+    );
   });
 
   test.each([
@@ -413,7 +610,11 @@ describe('dev login', () => {
   });
 
   test('a body that is not JSON: 400', async () => {
-    const res = await p.app.request('/auth/dev-login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'alice' });
+    const res = await p.app.request('/auth/dev-login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'alice',
+    });
     expect(res.status).toBe(400);
     expectErrorBody({ status: res.status, body: await res.json() }, 400);
   });
@@ -422,7 +623,9 @@ describe('dev login', () => {
     const res = await p.call(null, 'POST', '/auth/dev-login', { user: 'alice' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ token: expect.any(String), expiresAt: expect.any(String) });
-    const me = await p.app.request('/v1/me', { headers: { authorization: `Bearer ${res.body.token}` } });
+    const me = await p.app.request('/v1/me', {
+      headers: { authorization: `Bearer ${res.body.token}` },
+    });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ id: 'alice' });
   });
@@ -439,7 +642,9 @@ describe('service documents', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\.1\./);
     expect(res.body.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/requests', '/v1/requests/{id}', '/v1/requests/{id}/approve']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/requests', '/v1/requests/{id}', '/v1/requests/{id}/approve']),
+    );
     expect(res.body.paths['/v1/requests'].post).toBeDefined();
     expect(res.body.paths['/v1/requests'].get).toBeDefined();
     expect(res.body.components.schemas.NewRequest).toBeDefined();
@@ -447,7 +652,13 @@ describe('service documents', () => {
 });
 
 test('no response in this file carried a stack trace: the pattern itself works', () => {
-  expect('Error: boom\n    at submitRequest (/work/main/functions/usecases/requests.ts:57:11)').toMatch(STACK_TRACE);
+  expect(
+    'Error: boom\n    at submitRequest (/work/main/functions/usecases/requests.ts:57:11)',
+  ).toMatch(STACK_TRACE);
   expect('at Object.<anonymous> (file.js:1:2)').toMatch(STACK_TRACE);
-  expect(JSON.stringify({ error: { code: 'NOT_NARROWER', message: 'Narrowing cannot add columns (region).' } })).not.toMatch(STACK_TRACE);
+  expect(
+    JSON.stringify({
+      error: { code: 'NOT_NARROWER', message: 'Narrowing cannot add columns (region).' },
+    }),
+  ).not.toMatch(STACK_TRACE);
 });

@@ -14,22 +14,34 @@ import { BROKER_CALLERS, functionRoleName, stackName, trustedRoleArns } from '..
 // The governance stacks, synthesised from the example configuration. Bundling is skipped
 // ('aws:cdk:bundling-stacks': []) except in the one test that proves offline bundling works.
 
-const config = parseConfig(JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8')));
+const config = parseConfig(
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8')),
+);
 const env = { account: config.governance.account, region: config.governance.region };
 const brokerRoleArns = config.domains.map((d) => d.brokerRoleArn).sort();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized template JSON is untyped; the assertions check its shape
-type Resource = { Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resource = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized template JSON is untyped; the assertions check its shape
+  Properties: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string };
 
 function build(app = new App({ context: { 'aws:cdk:bundling-stacks': [] } })) {
   const data = new DataStack(app, stackName(config.stage, 'Data'), { env, config });
-  const api = new ApiStack(app, stackName(config.stage, 'Api'), { env, config, table: data.table, auditBucket: data.auditBucket });
+  const api = new ApiStack(app, stackName(config.stage, 'Api'), {
+    env,
+    config,
+    table: data.table,
+    auditBucket: data.auditBucket,
+  });
   return { app, data, api };
 }
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-const resources = (t: Template, type: string, props?: object) => Object.entries(t.findResources(type, props)) as [string, Resource][];
+const resources = (t: Template, type: string, props?: object) =>
+  Object.entries(t.findResources(type, props)) as [string, Resource][];
 const only = (t: Template, type: string, props?: object): [string, Resource] => {
   const found = resources(t, type, props);
   expect(found).toHaveLength(1);
@@ -40,7 +52,11 @@ const only = (t: Template, type: string, props?: object): [string, Resource] => 
 function statementsOfRole(t: Template, roleName: string): Statement[] {
   const [roleId] = only(t, 'AWS::IAM::Role', { Properties: { RoleName: roleName } });
   return resources(t, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .filter(([, p]) =>
+      (p.Properties.Roles as unknown[]).some(
+        (r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
@@ -49,7 +65,10 @@ function nagViolations(stack: Stack) {
   const describe = (severity: string) =>
     report.violations
       .filter((v) => v.severity === severity)
-      .map((v) => `${v.ruleName} on ${v.violatingResources.map((r) => r.constructPath).join(', ')}: ${v.description}`);
+      .map(
+        (v) =>
+          `${v.ruleName} on ${v.violatingResources.map((r) => r.constructPath).join(', ')}: ${v.description}`,
+      );
   return { errors: describe('error'), warnings: describe('warning') };
 }
 
@@ -72,11 +91,19 @@ describe('governance stacks', () => {
       expect(p.TableName).toBe(config.tableName);
       expect(p.BillingMode).toBe('PAY_PER_REQUEST');
       expect(p.KeySchema).toEqual(expected.KeySchema);
-      expect([...p.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName))).toEqual(
-        [...expected.AttributeDefinitions!].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!)),
+      expect(
+        [...p.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+      ).toEqual(
+        [...expected.AttributeDefinitions!].sort((a, b) =>
+          a.AttributeName!.localeCompare(b.AttributeName!),
+        ),
       );
       expect(p.GlobalSecondaryIndexes).toEqual(expected.GlobalSecondaryIndexes);
-      expect(p.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName)).toEqual(['gsi1', 'gsi2', 'gsi3']);
+      expect(p.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName)).toEqual([
+        'gsi1',
+        'gsi2',
+        'gsi3',
+      ]);
       expect(p.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
       expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' }); // the AWS managed key
       expect(p.Replicas).toEqual([
@@ -102,8 +129,13 @@ describe('governance stacks', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       });
-      const [logsId, logBucket] = only(data, 'AWS::S3::Bucket', { Properties: { ObjectLockEnabled: Match.absent() } });
-      expect(bucket.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'audit-archive/' });
+      const [logsId, logBucket] = only(data, 'AWS::S3::Bucket', {
+        Properties: { ObjectLockEnabled: Match.absent() },
+      });
+      expect(bucket.Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: logsId },
+        LogFilePrefix: 'audit-archive/',
+      });
       expect(logBucket.DeletionPolicy).toBe('Retain');
       expect(logBucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       // Log delivery by bucket policy (ACLs are disabled on the log bucket).
@@ -111,13 +143,21 @@ describe('governance stacks', () => {
         Bucket: { Ref: logsId },
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+            }),
           ]),
         },
       });
       // Both buckets refuse plain HTTP.
       const sslOnly = resources(data, 'AWS::S3::BucketPolicy').filter(([, p]) =>
-        (p.Properties.PolicyDocument.Statement as Array<Statement & { Condition?: { Bool?: Record<string, string> } }>).some(
+        (
+          p.Properties.PolicyDocument.Statement as Array<
+            Statement & { Condition?: { Bool?: Record<string, string> } }
+          >
+        ).some(
           (s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
         ),
       );
@@ -127,7 +167,10 @@ describe('governance stacks', () => {
     it('takes the retention from auditRetentionDays', () => {
       const stack = new DataStack(new App(), 'Retention', { env, config, auditRetentionDays: 30 });
       Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } },
+        },
       });
     });
   });
@@ -141,24 +184,44 @@ describe('governance stacks', () => {
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
         expect(fn.Properties.LoggingConfig).toEqual(expect.objectContaining({ LogFormat: 'JSON' }));
-        expect(fn.Properties.Environment.Variables).toEqual(expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', MESHGATE_POLICY_DIR: './policies' }));
+        expect(fn.Properties.Environment.Variables).toEqual(
+          expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            MESHGATE_POLICY_DIR: './policies',
+          }),
+        );
       }
-      const withTable = fns.filter(([, fn]) => fn.Properties.Environment.Variables.MESHGATE_TABLE_NAME);
+      const withTable = fns.filter(
+        ([, fn]) => fn.Properties.Environment.Variables.MESHGATE_TABLE_NAME,
+      );
       expect(withTable).toHaveLength(3);
       for (const [, fn] of withTable) {
         expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
-          expect.arrayContaining(['MESHGATE_TABLE_NAME', 'MESHGATE_QUEUE_URL', 'MESHGATE_EVENT_BUS_NAME']),
+          expect.arrayContaining([
+            'MESHGATE_TABLE_NAME',
+            'MESHGATE_QUEUE_URL',
+            'MESHGATE_EVENT_BUS_NAME',
+          ]),
         );
       }
-      const [, archiver] = fns.find(([, fn]) => fn.Properties.Environment.Variables.MESHGATE_AUDIT_BUCKET)!;
+      const [, archiver] = fns.find(
+        ([, fn]) => fn.Properties.Environment.Variables.MESHGATE_AUDIT_BUCKET,
+      )!;
       expect(archiver.Properties.Environment.Variables.MESHGATE_TABLE_NAME).toBeUndefined();
     });
 
     it('sends failed jobs to a dead-letter queue after 5 receives', () => {
-      const [dlqId, dlq] = only(api, 'AWS::SQS::Queue', { Properties: { QueueName: `meshgate-${config.stage}-jobs-dlq` } });
+      const [dlqId, dlq] = only(api, 'AWS::SQS::Queue', {
+        Properties: { QueueName: `meshgate-${config.stage}-jobs-dlq` },
+      });
       expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      const [, jobs] = only(api, 'AWS::SQS::Queue', { Properties: { QueueName: `meshgate-${config.stage}-jobs` } });
-      expect(jobs.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
+      const [, jobs] = only(api, 'AWS::SQS::Queue', {
+        Properties: { QueueName: `meshgate-${config.stage}-jobs` },
+      });
+      expect(jobs.Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+        maxReceiveCount: 5,
+      });
       expect(jobs.Properties.VisibilityTimeout).toBe(360);
       expect(jobs.Properties.SqsManagedSseEnabled).toBe(true);
     });
@@ -176,27 +239,56 @@ describe('governance stacks', () => {
         StartingPosition: 'TRIM_HORIZON',
         BisectBatchOnFunctionError: true,
         MaximumRetryAttempts: 10,
-        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: ['audit'] } } } }) }] },
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveFailures'), 'Arn'] } } },
+        FilterCriteria: {
+          Filters: [
+            {
+              Pattern: JSON.stringify({
+                eventName: ['INSERT'],
+                dynamodb: { NewImage: { kind: { S: ['audit'] } } },
+              }),
+            },
+          ],
+        },
+        DestinationConfig: {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveFailures'), 'Arn'] },
+          },
+        },
       });
     });
 
     it('authorizes every route with the Cognito JWT authorizer except GET /health, and routes no dev login', () => {
       const routes = resources(api, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-      expect(routes.map((r) => r.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /health', 'GET /openapi.json']);
-      for (const r of routes) expect([r.RouteKey, r.AuthorizationType]).toEqual([r.RouteKey, r.RouteKey === 'GET /health' ? 'NONE' : 'JWT']);
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+        'ANY /v1/{proxy+}',
+        'GET /health',
+        'GET /openapi.json',
+      ]);
+      for (const r of routes)
+        expect([r.RouteKey, r.AuthorizationType]).toEqual([
+          r.RouteKey,
+          r.RouteKey === 'GET /health' ? 'NONE' : 'JWT',
+        ]);
       const [poolId] = only(api, 'AWS::Cognito::UserPool');
       const [clientId] = only(api, 'AWS::Cognito::UserPoolClient');
       api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
         JwtConfiguration: {
           Audience: [{ Ref: clientId }],
-          Issuer: { 'Fn::Join': ['', [`https://cognito-idp.${config.governance.region}.amazonaws.com/`, { Ref: poolId }]] },
+          Issuer: {
+            'Fn::Join': [
+              '',
+              [`https://cognito-idp.${config.governance.region}.amazonaws.com/`, { Ref: poolId }],
+            ],
+          },
         },
       });
       api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
-        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+        AccessLogSettings: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('requestId'),
+        },
         DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       });
     });
@@ -208,31 +300,56 @@ describe('governance stacks', () => {
         UserPoolTier: 'PLUS',
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       });
-      const groups = resources(api, 'AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName).sort();
+      const groups = resources(api, 'AWS::Cognito::UserPoolGroup')
+        .map(([, g]) => g.Properties.GroupName)
+        .sort();
       expect(groups).toEqual(['admin', 'auditor', 'compliance']);
-      api.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlows: ['code'] });
+      api.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: false,
+        AllowedOAuthFlows: ['code'],
+      });
     });
 
     it('lets exactly the broker callers assume exactly the configured broker roles', () => {
       // The roles the domain accounts trust (infra/naming.ts) are the roles that exist here.
-      for (const arn of trustedRoleArns(config)) expect(arn).toMatch(new RegExp(`:role/meshgate-${config.stage}-(${BROKER_CALLERS.join('|')})$`));
+      for (const arn of trustedRoleArns(config))
+        expect(arn).toMatch(
+          new RegExp(`:role/meshgate-${config.stage}-(${BROKER_CALLERS.join('|')})$`),
+        );
       for (const caller of BROKER_CALLERS) {
         const statements = statementsOfRole(api, functionRoleName(config.stage, caller));
         const sts = statements.filter((s) => list(s.Action).some((a) => a.startsWith('sts:')));
-        expect(sts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole' })]);
+        expect(sts).toEqual([
+          expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole' }),
+        ]);
         expect(list(sts[0]!.Resource as string[]).sort()).toEqual(brokerRoleArns);
       }
       const archiver = statementsOfRole(api, functionRoleName(config.stage, 'archiver'));
       expect(archiver.filter((s) => list(s.Action).some((a) => a.startsWith('sts:')))).toEqual([]);
       expect(archiver.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')))).toEqual([
-        expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': `${stackName(config.stage, 'Data')}-AuditArchiveArn` }, '/audit/*']] } }),
+        expect.objectContaining({
+          Action: 's3:PutObject',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                { 'Fn::ImportValue': `${stackName(config.stage, 'Data')}-AuditArchiveArn` },
+                '/audit/*',
+              ],
+            ],
+          },
+        }),
       ]);
     });
 
     it('uses a "*" resource only for X-Ray (the acknowledged IAM5 finding of every function role)', () => {
       for (const [, policy] of resources(api, 'AWS::IAM::Policy')) {
         for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
-          if (list(s.Resource).includes('*')) expect(list(s.Action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+          if (list(s.Resource).includes('*'))
+            expect(list(s.Action).sort()).toEqual([
+              'xray:PutTelemetryRecords',
+              'xray:PutTraceSegments',
+            ]);
         }
       }
     });
@@ -253,7 +370,7 @@ describe('governance stacks', () => {
       expect(invoke).toEqual([expect.objectContaining({ Resource: schedules[0]!.Target.Arn })]);
     });
 
-    it('alarms on the dead-letter queues and on each function\'s errors and throttles', () => {
+    it("alarms on the dead-letter queues and on each function's errors and throttles", () => {
       const alarms = resources(api, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
       for (const a of alarms) {
         expect(a).toEqual(
@@ -265,7 +382,9 @@ describe('governance stacks', () => {
           }),
         );
       }
-      const [dlqId] = only(api, 'AWS::SQS::Queue', { Properties: { QueueName: `meshgate-${config.stage}-jobs-dlq` } });
+      const [dlqId] = only(api, 'AWS::SQS::Queue', {
+        Properties: { QueueName: `meshgate-${config.stage}-jobs-dlq` },
+      });
       expect(alarms).toContainEqual(
         expect.objectContaining({
           MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -275,14 +394,19 @@ describe('governance stacks', () => {
       for (const [fnId] of resources(api, 'AWS::Lambda::Function')) {
         for (const metric of ['Errors', 'Throttles']) {
           expect(alarms).toContainEqual(
-            expect.objectContaining({ MetricName: metric, Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }),
+            expect.objectContaining({
+              MetricName: metric,
+              Namespace: 'AWS/Lambda',
+              Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+            }),
           );
         }
       }
     });
 
     it('publishes the outputs the portal and operators need', () => {
-      for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName', 'QueueUrl']) api.hasOutput(name, {});
+      for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName', 'QueueUrl'])
+        api.hasOutput(name, {});
       api.hasResourceProperties('AWS::Events::EventBus', { Name: config.eventBusName });
     });
   });
@@ -303,7 +427,10 @@ describe('governance stacks', () => {
       new Bucket(stack, 'Plain');
       app.synth();
       expect(nagViolations(stack).errors).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^AwsSolutions-S1 /), expect.stringMatching(/^AwsSolutions-S10 /)]),
+        expect.arrayContaining([
+          expect.stringMatching(/^AwsSolutions-S1 /),
+          expect.stringMatching(/^AwsSolutions-S10 /),
+        ]),
       );
     });
 
@@ -318,7 +445,10 @@ describe('governance stacks', () => {
   it('answers CORS preflight for the web UI on another origin, for bearer tokens only', () => {
     const { api } = build(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     Template.fromStack(api).hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['*'], AllowHeaders: ['authorization', 'content-type'] }),
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['*'],
+        AllowHeaders: ['authorization', 'content-type'],
+      }),
     });
   });
 
@@ -327,14 +457,23 @@ describe('governance stacks', () => {
     try {
       const { app, api } = build(new App({ outdir }));
       app.synth();
-      const [, fn] = only(Template.fromStack(api), 'AWS::Lambda::Function', { Properties: { Description: 'Meshgate HTTP API' } });
-      const assetDir = join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+      const [, fn] = only(Template.fromStack(api), 'AWS::Lambda::Function', {
+        Properties: { Description: 'Meshgate HTTP API' },
+      });
+      const assetDir = join(
+        outdir,
+        `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+      );
       expect(existsSync(join(assetDir, 'index.js'))).toBe(true);
       expect(existsSync(join(assetDir, 'index.js.map'))).toBe(true);
       expect(existsSync(join(assetDir, 'policies', 'model.conf'))).toBe(true);
       expect(existsSync(join(assetDir, 'policies', 'global.csv'))).toBe(true);
       // The deployment configuration ships with the API, which registers its domains at cold start.
-      expect(JSON.parse(readFileSync(join(assetDir, 'meshgate.json'), 'utf8')).domains.map((d: { id: string }) => d.id)).toEqual(['sales', 'finance']);
+      expect(
+        JSON.parse(readFileSync(join(assetDir, 'meshgate.json'), 'utf8')).domains.map(
+          (d: { id: string }) => d.id,
+        ),
+      ).toEqual(['sales', 'finance']);
       expect(fn.Properties.Environment.Variables.MESHGATE_CONFIG).toBe('./meshgate.json');
     } finally {
       rmSync(outdir, { recursive: true, force: true });

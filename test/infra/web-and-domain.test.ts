@@ -8,10 +8,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { parseConfig, type MeshgateConfig } from '../../config/schema';
 import { trustedRoleArns } from '../../infra/naming';
-import { DomainAccountStack, type DomainAccountStackProps } from '../../infra/stacks/domain-account-stack';
+import {
+  DomainAccountStack,
+  type DomainAccountStackProps,
+} from '../../infra/stacks/domain-account-stack';
 import { WebStack, type WebStackProps } from '../../infra/stacks/web-stack';
 
-const config: MeshgateConfig = parseConfig(JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8')));
+const config: MeshgateConfig = parseConfig(
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8')),
+);
 const governance = { account: config.governance.account, region: config.governance.region };
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/';
 
@@ -35,18 +40,32 @@ function webStack(extra: Partial<WebStackProps> = {}, app = newApp()): WebStack 
   });
 }
 
-function domainStack(extra: Partial<DomainAccountStackProps> = {}, domainId = 'sales'): DomainAccountStack {
+function domainStack(
+  extra: Partial<DomainAccountStackProps> = {},
+  domainId = 'sales',
+): DomainAccountStack {
   return new DomainAccountStack(newApp(), 'Domain', { config, domainId, ...extra });
 }
 
 /** cdk-nag v3 runs as a validation plugin; validateScope gives its report without a full synth. */
 function nagFindings(stack: Stack): string[] {
   const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `[${v.severity}] ${v.ruleName} at ${r.constructPath}: ${v.description}`));
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map(
+      (r) => `[${v.severity}] ${v.ruleName} at ${r.constructPath}: ${v.description}`,
+    ),
+  );
 }
 
-type Statement = { Effect: string; Action: string | string[]; Principal?: { AWS?: string | string[] }; Condition?: Record<string, Record<string, unknown>>; Resource?: unknown };
-const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Principal?: { AWS?: string | string[] };
+  Condition?: Record<string, Record<string, unknown>>;
+  Resource?: unknown;
+};
+const list = <T>(v: T | T[] | undefined): T[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 // Synthesised templates are untyped JSON; the assertions below say what shape they expect.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -73,7 +92,10 @@ describe('WebStack', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       });
-      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(
+        b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]
+          .ServerSideEncryptionByDefault.SSEAlgorithm,
+      ).toBe('AES256');
       expect(b.Properties.WebsiteConfiguration).toBeUndefined();
     }
     const siteId = logicalIdOf(stack.bucket);
@@ -82,14 +104,21 @@ describe('WebStack', () => {
     const logsRef = site.Properties.LoggingConfiguration.DestinationBucketName.Ref as string;
     expect(logsRef).not.toBe(siteId);
     // CloudFront standard logs are delivered with ACLs, so the log bucket keeps them enabled.
-    expect(buckets[logsRef]!.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+    expect(buckets[logsRef]!.Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }],
+    });
 
     // No statement grants the world; every bucket denies plain HTTP.
     for (const policy of Object.values(template.findResources('AWS::S3::BucketPolicy'))) {
       const statements = policy.Properties.PolicyDocument.Statement as Statement[];
-      for (const st of statements.filter((s) => s.Effect === 'Allow')) expect(JSON.stringify(st.Principal)).not.toContain('"*"');
+      for (const st of statements.filter((s) => s.Effect === 'Allow'))
+        expect(JSON.stringify(st.Principal)).not.toContain('"*"');
       expect(statements).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
       );
     }
   });
@@ -98,50 +127,80 @@ describe('WebStack', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
     template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
-      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
+      OriginAccessControlConfig: {
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      },
     });
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: { Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })] },
+      DistributionConfig: {
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+      },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: 's3:GetObject', Principal: { Service: 'cloudfront.amazonaws.com' }, Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } },
+          }),
         ]),
       },
     });
   });
 
   test('the distribution redirects to HTTPS, serves index.html at the root and logs', () => {
-    const dist = onlyResource(template, 'AWS::CloudFront::Distribution').Properties.DistributionConfig;
+    const dist = onlyResource(template, 'AWS::CloudFront::Distribution').Properties
+      .DistributionConfig;
     expect(dist.DefaultRootObject).toBe('index.html');
     expect(dist.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(dist.DefaultCacheBehavior.AllowedMethods).toEqual(['GET', 'HEAD']);
     expect(dist.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: expect.any(String) });
-    expect(dist.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [expect.any(String), 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
+    expect(dist.Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [expect.any(String), 'RegionalDomainName'] },
+      Prefix: 'cloudfront/',
+    });
     expect(dist.ViewerCertificate).toBeUndefined();
   });
 
   test('every response carries HSTS, nosniff, frame DENY, a referrer policy and a CSP naming the API', () => {
-    const config = onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy').Properties.ResponseHeadersPolicyConfig;
+    const config = onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy').Properties
+      .ResponseHeadersPolicyConfig;
     const h = config.SecurityHeadersConfig;
-    expect(h.StrictTransportSecurity).toEqual({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Preload: true, Override: true });
+    expect(h.StrictTransportSecurity).toEqual({
+      AccessControlMaxAgeSec: 63072000,
+      IncludeSubdomains: true,
+      Preload: true,
+      Override: true,
+    });
     expect(h.ContentTypeOptions).toEqual({ Override: true });
     expect(h.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
-    expect(h.ReferrerPolicy).toEqual({ ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true });
+    expect(h.ReferrerPolicy).toEqual({
+      ReferrerPolicy: 'strict-origin-when-cross-origin',
+      Override: true,
+    });
     const csp = h.ContentSecurityPolicy.ContentSecurityPolicy as string;
     expect(h.ContentSecurityPolicy.Override).toBe(true);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toMatch(/connect-src 'self' https:\/\/abc123\.execute-api\.eu-west-1\.amazonaws\.com /);
+    expect(csp).toMatch(
+      /connect-src 'self' https:\/\/abc123\.execute-api\.eu-west-1\.amazonaws\.com /,
+    );
     expect(csp).not.toContain('/prod');
     expect(csp).not.toContain('unsafe');
   });
 
   test('with the API URL as a deploy-time token, the CSP takes its origin with CloudFormation functions', () => {
     const t = Template.fromStack(webStack({ apiUrl: Fn.importValue('MeshgateApiUrl') }));
-    const csp = JSON.stringify(onlyResource(t, 'AWS::CloudFront::ResponseHeadersPolicy').Properties);
-    expect(csp).toContain('"Fn::Select":[2,{"Fn::Split":["/",{"Fn::ImportValue":"MeshgateApiUrl"}]}]');
+    const csp = JSON.stringify(
+      onlyResource(t, 'AWS::CloudFront::ResponseHeadersPolicy').Properties,
+    );
+    expect(csp).toContain(
+      '"Fn::Select":[2,{"Fn::Split":["/",{"Fn::ImportValue":"MeshgateApiUrl"}]}]',
+    );
   });
 
   test('the web files and a runtime config.json are deployed, then the edge caches are invalidated', () => {
@@ -154,11 +213,18 @@ describe('WebStack', () => {
 
   test('config.json holds the API, the user pool and the stage, with deploy-time values as markers', () => {
     const app = newApp();
-    const stack = webStack({ apiUrl: Fn.importValue('MeshgateApiUrl'), userPoolId: Fn.importValue('MeshgatePoolId') }, app);
+    const stack = webStack(
+      { apiUrl: Fn.importValue('MeshgateApiUrl'), userPoolId: Fn.importValue('MeshgatePoolId') },
+      app,
+    );
     const assembly = app.synth();
-    const dirs = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.') && existsSync(join(assembly.directory, d, 'config.json')));
+    const dirs = readdirSync(assembly.directory).filter(
+      (d) => d.startsWith('asset.') && existsSync(join(assembly.directory, d, 'config.json')),
+    );
     expect(dirs).toHaveLength(1);
-    const written = JSON.parse(readFileSync(join(assembly.directory, dirs[0]!, 'config.json'), 'utf8'));
+    const written = JSON.parse(
+      readFileSync(join(assembly.directory, dirs[0]!, 'config.json'), 'utf8'),
+    );
     expect(written).toEqual({
       apiUrl: expect.stringMatching(/^<<marker:0xbaba:\d+>>$/),
       region: 'eu-west-1',
@@ -168,34 +234,64 @@ describe('WebStack', () => {
       authDomain: 'https://meshgate-sandbox.auth.eu-west-1.amazoncognito.com',
       stage: 'sandbox',
     });
-    const markers = onlyResource(Template.fromStack(stack), 'Custom::CDKBucketDeployment').Properties.SourceMarkers;
-    expect(Object.values(markers[1])).toEqual(expect.arrayContaining([{ 'Fn::ImportValue': 'MeshgateApiUrl' }, { 'Fn::ImportValue': 'MeshgatePoolId' }]));
+    const markers = onlyResource(Template.fromStack(stack), 'Custom::CDKBucketDeployment')
+      .Properties.SourceMarkers;
+    expect(Object.values(markers[1])).toEqual(
+      expect.arrayContaining([
+        { 'Fn::ImportValue': 'MeshgateApiUrl' },
+        { 'Fn::ImportValue': 'MeshgatePoolId' },
+      ]),
+    );
   });
 
   test('without a built UI the stack refuses to synthesise and says how to build it', () => {
-    expect(() => webStack({ webDir: mkdtempSync(join(tmpdir(), 'meshgate-unbuilt-')) })).toThrow(/run `npm run build:web` first/);
+    expect(() => webStack({ webDir: mkdtempSync(join(tmpdir(), 'meshgate-unbuilt-')) })).toThrow(
+      /run `npm run build:web` first/,
+    );
   });
 
   test('the CSP lets the UI exchange its sign-in code at the hosted sign-in domain', () => {
-    const csp = JSON.stringify(onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy').Properties);
+    const csp = JSON.stringify(
+      onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy').Properties,
+    );
     expect(csp).toContain('https://meshgate-sandbox.auth.eu-west-1.amazoncognito.com');
   });
 
   test('the stack exposes its https URL as an output', () => {
     expect(stack.url).toMatch(/^https:\/\//);
-    template.hasOutput('WebUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.anyValue(), 'DomainName'] }]] } });
+    template.hasOutput('WebUrl', {
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.anyValue(), 'DomainName'] }]] },
+    });
   });
 
   test('with a custom domain, viewers need TLS 1.2', () => {
     const app = newApp();
-    const certs = new Stack(app, 'Certs', { env: { account: governance.account, region: 'us-east-1' } });
-    Validations.of(certs).acknowledge({ id: 'CloudFormation-Validate::F0001', reason: 'Only holds the imported test certificate.' });
-    const certificate = Certificate.fromCertificateArn(certs, 'Cert', `arn:aws:acm:us-east-1:${governance.account}:certificate/abc`);
-    const stack = webStack({ domain: { names: ['meshgate.example.com'], certificate }, webAclArn: `arn:aws:wafv2:us-east-1:${governance.account}:global/webacl/meshgate/1` }, app);
+    const certs = new Stack(app, 'Certs', {
+      env: { account: governance.account, region: 'us-east-1' },
+    });
+    Validations.of(certs).acknowledge({
+      id: 'CloudFormation-Validate::F0001',
+      reason: 'Only holds the imported test certificate.',
+    });
+    const certificate = Certificate.fromCertificateArn(
+      certs,
+      'Cert',
+      `arn:aws:acm:us-east-1:${governance.account}:certificate/abc`,
+    );
+    const stack = webStack(
+      {
+        domain: { names: ['meshgate.example.com'], certificate },
+        webAclArn: `arn:aws:wafv2:us-east-1:${governance.account}:global/webacl/meshgate/1`,
+      },
+      app,
+    );
     Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: {
         Aliases: ['meshgate.example.com'],
-        ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' }),
+        ViewerCertificate: Match.objectLike({
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        }),
         WebACLId: Match.stringLikeRegexp('^arn:aws:wafv2:us-east-1:'),
       },
     });
@@ -238,7 +334,10 @@ describe('DomainAccountStack', () => {
       expect(Object.keys(st.Principal ?? {})).toEqual(['AWS']);
       principals.push(...list(st.Principal!.AWS));
       expect(st.Condition).toEqual({
-        StringEquals: { 'sts:ExternalId': sales.externalId, 'aws:PrincipalAccount': config.governance.account },
+        StringEquals: {
+          'sts:ExternalId': sales.externalId,
+          'aws:PrincipalAccount': config.governance.account,
+        },
       });
     }
     expect(principals.sort()).toEqual([...trustedRoleArns(config)].sort());
@@ -265,10 +364,19 @@ describe('DomainAccountStack', () => {
         'lakeformation:RevokePermissions',
       ].sort(),
     );
-    expect(actions.filter((a) => a.startsWith('glue:')).sort()).toEqual(['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables']);
-    expect(actions.filter((a) => !a.startsWith('lakeformation:') && !a.startsWith('glue:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('glue:')).sort()).toEqual([
+      'glue:GetDatabase',
+      'glue:GetDatabases',
+      'glue:GetTable',
+      'glue:GetTables',
+    ]);
+    expect(
+      actions.filter((a) => !a.startsWith('lakeformation:') && !a.startsWith('glue:')),
+    ).toEqual([]);
     expect(actions.some((a) => a.includes('*'))).toBe(false);
-    expect(actions.filter((a) => /^glue:(Create|Update|Delete|Put|BatchDelete|BatchCreate)/.test(a))).toEqual([]);
+    expect(
+      actions.filter((a) => /^glue:(Create|Update|Delete|Put|BatchDelete|BatchCreate)/.test(a)),
+    ).toEqual([]);
     expect(actions).not.toContain('lakeformation:PutDataLakeSettings');
     expect(actions).not.toContain('lakeformation:GetDataAccess');
 
@@ -276,7 +384,9 @@ describe('DomainAccountStack', () => {
     const resources = list(glue.Resource).map((r) => JSON.stringify(stack.resolve(r)));
     expect(resources).toHaveLength(3);
     for (const suffix of [':catalog', ':database/*', ':table/*/*']) {
-      expect(resources.some((r) => r.includes(`:glue:${sales.region}:${sales.accountId}${suffix}"`))).toBe(true);
+      expect(
+        resources.some((r) => r.includes(`:glue:${sales.region}:${sales.accountId}${suffix}"`)),
+      ).toBe(true);
     }
   });
 
@@ -288,18 +398,35 @@ describe('DomainAccountStack', () => {
     const keep = 'arn:aws:iam::111111111111:role/Admin';
     const withAdmins = Template.fromStack(domainStack({ existingAdmins: [keep] }));
     withAdmins.hasResourceProperties('AWS::LakeFormation::DataLakeSettings', {
-      Admins: [{ DataLakePrincipalIdentifier: { 'Fn::GetAtt': [roleId, 'Arn'] } }, { DataLakePrincipalIdentifier: keep }],
+      Admins: [
+        { DataLakePrincipalIdentifier: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+        { DataLakePrincipalIdentifier: keep },
+      ],
     });
   });
 
   test("'none' mode leaves the Lake Formation settings alone", () => {
-    Template.fromStack(domainStack({ lakeFormationMode: 'none' })).resourceCountIs('AWS::LakeFormation::DataLakeSettings', 0);
+    Template.fromStack(domainStack({ lakeFormationMode: 'none' })).resourceCountIs(
+      'AWS::LakeFormation::DataLakeSettings',
+      0,
+    );
   });
 
   test('cross-account sharing adds the AWS-managed Lake Formation cross-account policy, and only then', () => {
     const t = Template.fromStack(domainStack({ crossAccountSharing: true }));
     t.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSLakeFormationCrossAccountManager']] }],
+      ManagedPolicyArns: [
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':iam::aws:policy/AWSLakeFormationCrossAccountManager',
+            ],
+          ],
+        },
+      ],
     });
   });
 
@@ -310,19 +437,42 @@ describe('DomainAccountStack', () => {
   test('a role ARN with a path creates the role under that path', () => {
     const withPath: MeshgateConfig = {
       ...config,
-      domains: config.domains.map((d) => (d.id === 'sales' ? { ...d, brokerRoleArn: `arn:aws:iam::${d.accountId}:role/meshgate/brokers/sales-broker` } : d)),
+      domains: config.domains.map((d) =>
+        d.id === 'sales'
+          ? {
+              ...d,
+              brokerRoleArn: `arn:aws:iam::${d.accountId}:role/meshgate/brokers/sales-broker`,
+            }
+          : d,
+      ),
     };
-    const t = Template.fromStack(new DomainAccountStack(newApp(), 'Domain', { config: withPath, domainId: 'sales' }));
-    t.hasResourceProperties('AWS::IAM::Role', { RoleName: 'sales-broker', Path: '/meshgate/brokers/' });
+    const t = Template.fromStack(
+      new DomainAccountStack(newApp(), 'Domain', { config: withPath, domainId: 'sales' }),
+    );
+    t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'sales-broker',
+      Path: '/meshgate/brokers/',
+    });
   });
 
   test('an unknown domain id, or the wrong account, is refused with a clear error', () => {
-    expect(() => domainStack({}, 'marketing')).toThrow(/unknown domain "marketing"; the configuration has "sales", "finance"/);
-    expect(() => domainStack({ env: { account: '999999999999', region: 'eu-west-1' } })).toThrow(/account 999999999999.*111111111111/);
+    expect(() => domainStack({}, 'marketing')).toThrow(
+      /unknown domain "marketing"; the configuration has "sales", "finance"/,
+    );
+    expect(() => domainStack({ env: { account: '999999999999', region: 'eu-west-1' } })).toThrow(
+      /account 999999999999.*111111111111/,
+    );
   });
 
   test('cdk-nag AwsSolutions: no unacknowledged findings (every mode)', () => {
-    for (const s of [stack, domainStack({ crossAccountSharing: true, existingAdmins: ['arn:aws:iam::111111111111:role/Admin'] }), domainStack({ lakeFormationMode: 'none' })]) {
+    for (const s of [
+      stack,
+      domainStack({
+        crossAccountSharing: true,
+        existingAdmins: ['arn:aws:iam::111111111111:role/Admin'],
+      }),
+      domainStack({ lakeFormationMode: 'none' }),
+    ]) {
       const findings = nagFindings(s);
       if (findings.length) console.log(findings.join('\n'));
       expect(findings).toEqual([]);

@@ -187,7 +187,14 @@ describe('the real policy files', () => {
   });
 
   test('self-approval is refused by the rel:requester line of policies/global.csv', () => {
-    const d = engine.decide({ user: 'bob', relation: 'requester', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'approve:owner' });
+    const d = engine.decide({
+      user: 'bob',
+      relation: 'requester',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'approve:owner',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules).toHaveLength(1);
     expect(d.rules[0]!.source).toMatch(/policies\/global\.csv:\d+$/);
@@ -198,20 +205,39 @@ describe('the real policy files', () => {
   });
 
   test('the cited line number is the line of global.csv that holds the rule', () => {
-    const d = engine.decide({ user: 'bob', relation: 'requester', domain: 'sales', object: 'sales/orders', action: 'approve:owner' });
+    const d = engine.decide({
+      user: 'bob',
+      relation: 'requester',
+      domain: 'sales',
+      object: 'sales/orders',
+      action: 'approve:owner',
+    });
     const lineNo = Number(d.rules[0]!.source.split(':').pop());
     expect(GLOBAL.split(/\r?\n/)[lineNo - 1]!.trim()).toBe(d.rules[0]!.line);
   });
 
   test('self-approval at the compliance stage is refused by global.csv', () => {
-    const d = engine.decide({ user: 'carol', relation: 'requester', domain: 'sales', object: 'sales/customers', classification: 'restricted', action: 'approve:compliance' });
+    const d = engine.decide({
+      user: 'carol',
+      relation: 'requester',
+      domain: 'sales',
+      object: 'sales/customers',
+      classification: 'restricted',
+      action: 'approve:compliance',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules[0]!.source).toMatch(/policies\/global\.csv:\d+$/);
     expect(d.rules[0]!.line).toContain('rel:requester');
   });
 
   test('the payroll deny is cited from policies/domains/hr.csv', () => {
-    const d = engine.decide({ user: 'alice', domain: 'hr', object: 'hr/payroll', classification: 'restricted', action: 'request' });
+    const d = engine.decide({
+      user: 'alice',
+      domain: 'hr',
+      object: 'hr/payroll',
+      classification: 'restricted',
+      action: 'request',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules).toHaveLength(1);
     expect(d.rules[0]!.source).toMatch(/policies\/domains\/hr\.csv:\d+$/);
@@ -220,26 +246,50 @@ describe('the real policy files', () => {
   });
 
   test('the auditor request deny is cited from global.csv', () => {
-    const d = engine.decide({ user: 'dave', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'request' });
+    const d = engine.decide({
+      user: 'dave',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'request',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules[0]!.source).toMatch(/policies\/global\.csv:\d+$/);
     expect(d.rules[0]!.line).toBe('p, role:auditor, *, *, request, deny');
   });
 
   test('the marketing auto-approval is cited from policies/domains/marketing.csv', () => {
-    const d = engine.decide({ user: 'alice', domain: 'marketing', object: 'marketing/campaign_performance', classification: 'internal', action: 'auto-approve' });
+    const d = engine.decide({
+      user: 'alice',
+      domain: 'marketing',
+      object: 'marketing/campaign_performance',
+      classification: 'internal',
+      action: 'auto-approve',
+    });
     expect(d.allowed).toBe(true);
     expect(d.rules[0]!.source).toMatch(/policies\/domains\/marketing\.csv:\d+$/);
   });
 
   test('the sales leads deny is cited from policies/domains/sales.csv', () => {
-    const d = engine.decide({ user: 'alice', domain: 'sales', object: 'sales/leads', classification: 'public', action: 'auto-approve' });
+    const d = engine.decide({
+      user: 'alice',
+      domain: 'sales',
+      object: 'sales/leads',
+      classification: 'public',
+      action: 'auto-approve',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules[0]!.source).toMatch(/policies\/domains\/sales\.csv:\d+$/);
   });
 
   test('a refusal no line speaks to has no rule and says so', () => {
-    const d = engine.decide({ user: 'alice', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'approve:owner' });
+    const d = engine.decide({
+      user: 'alice',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'approve:owner',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules).toEqual([]);
     expect(d.reason).toMatch(/^Denied: no policy line allows/);
@@ -269,14 +319,30 @@ describe('the real policy files', () => {
 describe('memberships', () => {
   test('setMemberships swaps the roles the engine decides with', async () => {
     const engine = await loadPolicyEngine(POLICY_DIR, memberships);
-    const q: PolicyQuery = { user: 'alice', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'approve:owner' };
+    const q: PolicyQuery = {
+      user: 'alice',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'approve:owner',
+    };
     expect(engine.decide(q).allowed).toBe(false);
 
-    await engine.setMemberships([...memberships, { user: 'alice', role: 'owner', domain: 'sales' }]);
+    await engine.setMemberships([
+      ...memberships,
+      { user: 'alice', role: 'owner', domain: 'sales' },
+    ]);
     expect(engine.decide(q).allowed).toBe(true);
     expect(engine.rolesOf('alice', 'sales')).toEqual(['owner']);
     // The swap reaches every shard, including the domain-specific ones.
-    expect(engine.decide({ ...q, action: 'auto-approve', object: 'sales/leads', classification: 'public' }).allowed).toBe(false);
+    expect(
+      engine.decide({
+        ...q,
+        action: 'auto-approve',
+        object: 'sales/leads',
+        classification: 'public',
+      }).allowed,
+    ).toBe(false);
     expect(engine.decide({ ...q, action: 'revoke' }).allowed).toBe(true);
 
     await engine.setMemberships(memberships);
@@ -287,7 +353,13 @@ describe('memberships', () => {
 
   test('an owner added in a domain with its own file (hr) is seen there', async () => {
     const engine = await loadPolicyEngine(POLICY_DIR, []);
-    const q: PolicyQuery = { user: 'alice', domain: 'hr', object: 'hr/payroll', classification: 'restricted', action: 'request' };
+    const q: PolicyQuery = {
+      user: 'alice',
+      domain: 'hr',
+      object: 'hr/payroll',
+      classification: 'restricted',
+      action: 'request',
+    };
     expect(engine.decide(q).allowed).toBe(false);
     expect(engine.decide({ ...q, action: 'approve:owner' }).allowed).toBe(false);
     await engine.setMemberships([{ user: 'alice', role: 'owner', domain: 'hr' }]);
@@ -300,29 +372,62 @@ describe('layering of global and domain policy', () => {
   test('a domain rule cannot override a global deny', async () => {
     const engine = await CasbinPolicyEngine.load(
       MODEL,
-      [globalSource(), { source: 'x.csv', domain: 'sales', text: 'p, role:auditor, sales, *, request, allow' }],
+      [
+        globalSource(),
+        { source: 'x.csv', domain: 'sales', text: 'p, role:auditor, sales, *, request, allow' },
+      ],
       memberships,
     );
     expect(engine.loadFailure).toBeUndefined();
-    const d = engine.decide({ user: 'dave', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'request' });
+    const d = engine.decide({
+      user: 'dave',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'request',
+    });
     expect(d.allowed).toBe(false);
     expect(d.rules[0]!.source).toMatch(/^policies\/global\.csv:\d+$/);
     expect(d.rules[0]!.line).toBe('p, role:auditor, *, *, request, deny');
     // The domain file still loaded: others may request in sales.
-    expect(engine.decide({ user: 'alice', domain: 'sales', object: 'sales/orders', action: 'request' }).allowed).toBe(true);
+    expect(
+      engine.decide({ user: 'alice', domain: 'sales', object: 'sales/orders', action: 'request' })
+        .allowed,
+    ).toBe(true);
   });
 
   test('a domain file may not speak for another domain: its own domain fails closed, others work', async () => {
     const engine = await CasbinPolicyEngine.load(
       MODEL,
-      [globalSource(), { source: 'sales.csv', domain: 'sales', text: 'p, *, finance, *, request, allow' }],
+      [
+        globalSource(),
+        { source: 'sales.csv', domain: 'sales', text: 'p, *, finance, *, request, allow' },
+      ],
       memberships,
     );
     expect(engine.loadFailure).toBeUndefined();
     const inSales: PolicyQuery[] = [
-      { user: 'alice', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'request' },
-      { user: 'bob', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'approve:owner' },
-      { user: 'alice', domain: 'sales', object: 'sales/products', classification: 'public', action: 'auto-approve' },
+      {
+        user: 'alice',
+        domain: 'sales',
+        object: 'sales/orders',
+        classification: 'confidential',
+        action: 'request',
+      },
+      {
+        user: 'bob',
+        domain: 'sales',
+        object: 'sales/orders',
+        classification: 'confidential',
+        action: 'approve:owner',
+      },
+      {
+        user: 'alice',
+        domain: 'sales',
+        object: 'sales/products',
+        classification: 'public',
+        action: 'auto-approve',
+      },
       { user: 'erin', domain: 'sales', object: '*', action: 'members:manage' },
       { user: 'dave', domain: 'sales', object: '*', action: 'audit:read' },
     ];
@@ -336,9 +441,31 @@ describe('layering of global and domain policy', () => {
     }
     expect(engine.maxDurationHours('sales').value).toBe(0);
     // The out-of-domain line was not loaded for finance either.
-    expect(engine.decide({ user: 'dave', domain: 'finance', object: 'finance/ledger', action: 'request' }).allowed).toBe(false);
-    expect(engine.decide({ user: 'alice', domain: 'finance', object: 'finance/ledger', classification: 'confidential', action: 'request' }).allowed).toBe(true);
-    expect(engine.decide({ user: 'fiona', domain: 'finance', object: 'finance/ledger', action: 'approve:owner' }).allowed).toBe(true);
+    expect(
+      engine.decide({
+        user: 'dave',
+        domain: 'finance',
+        object: 'finance/ledger',
+        action: 'request',
+      }).allowed,
+    ).toBe(false);
+    expect(
+      engine.decide({
+        user: 'alice',
+        domain: 'finance',
+        object: 'finance/ledger',
+        classification: 'confidential',
+        action: 'request',
+      }).allowed,
+    ).toBe(true);
+    expect(
+      engine.decide({
+        user: 'fiona',
+        domain: 'finance',
+        object: 'finance/ledger',
+        action: 'approve:owner',
+      }).allowed,
+    ).toBe(true);
     expect(engine.maxDurationHours('finance').value).toBe(2160);
   });
 
@@ -349,22 +476,54 @@ describe('layering of global and domain policy', () => {
       memberships,
     );
     expect(engine.loadFailure).toBeUndefined();
-    const d = engine.decide({ user: 'alice', domain: 'hr', object: 'hr/headcount', action: 'request' });
+    const d = engine.decide({
+      user: 'alice',
+      domain: 'hr',
+      object: 'hr/headcount',
+      action: 'request',
+    });
     expect(d.allowed).toBe(false);
     expect(d.reason).toMatch(/^Denied: the hr policy failed to load/);
-    expect(engine.decide({ user: 'alice', domain: 'sales', object: 'sales/orders', action: 'request' }).allowed).toBe(true);
+    expect(
+      engine.decide({ user: 'alice', domain: 'sales', object: 'sales/orders', action: 'request' })
+        .allowed,
+    ).toBe(true);
   });
 });
 
 describe('fail closed', () => {
   const sampleQueries: PolicyQuery[] = [
-    { user: 'alice', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'request' },
-    { user: 'alice', domain: 'sales', object: 'sales/products', classification: 'public', action: 'auto-approve' },
-    { user: 'bob', domain: 'sales', object: 'sales/orders', classification: 'confidential', action: 'approve:owner' },
+    {
+      user: 'alice',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'request',
+    },
+    {
+      user: 'alice',
+      domain: 'sales',
+      object: 'sales/products',
+      classification: 'public',
+      action: 'auto-approve',
+    },
+    {
+      user: 'bob',
+      domain: 'sales',
+      object: 'sales/orders',
+      classification: 'confidential',
+      action: 'approve:owner',
+    },
     { user: 'alice', domain: 'sales', object: 'sales/orders', action: 'stage:owner' },
     { user: 'erin', domain: '*', object: '*', action: 'domain:register' },
     { user: 'dave', domain: '*', object: '*', action: 'audit:read' },
-    { user: 'alice', relation: 'requester', domain: 'finance', object: 'finance/ledger', action: 'read' },
+    {
+      user: 'alice',
+      relation: 'requester',
+      domain: 'finance',
+      object: 'finance/ledger',
+      action: 'read',
+    },
   ];
 
   const expectAllDenied = (engine: CasbinPolicyEngine) => {
@@ -384,12 +543,20 @@ describe('fail closed', () => {
   });
 
   test('a broken model denies everything', async () => {
-    const engine = await CasbinPolicyEngine.load('[request_definition]\nr = sub, obj\n[matchers]\nm = (((', [globalSource()], memberships);
+    const engine = await CasbinPolicyEngine.load(
+      '[request_definition]\nr = sub, obj\n[matchers]\nm = (((',
+      [globalSource()],
+      memberships,
+    );
     expectAllDenied(engine);
   });
 
   test('a model that is not a model at all denies everything', async () => {
-    const engine = await CasbinPolicyEngine.load('this is not a casbin model', [globalSource()], memberships);
+    const engine = await CasbinPolicyEngine.load(
+      'this is not a casbin model',
+      [globalSource()],
+      memberships,
+    );
     expectAllDenied(engine);
   });
 
@@ -401,7 +568,14 @@ describe('fail closed', () => {
   test('a global file with a syntax error denies everything', async () => {
     const engine = await CasbinPolicyEngine.load(
       MODEL,
-      [{ source: 'global.csv', text: `${GLOBAL}\np, *, *, request\n` }, { source: 'sales.csv', domain: 'sales', text: 'p, *, sales, sales/leads, auto-approve, deny' }],
+      [
+        { source: 'global.csv', text: `${GLOBAL}\np, *, *, request\n` },
+        {
+          source: 'sales.csv',
+          domain: 'sales',
+          text: 'p, *, sales, sales/leads, auto-approve, deny',
+        },
+      ],
       memberships,
     );
     expectAllDenied(engine);
@@ -415,12 +589,19 @@ describe('fail closed', () => {
     ['an empty field', 'p, *, , *, request, allow'],
     ['a malformed p2', 'p2, *, max-duration-hours, forever'],
   ])('a global file with %s denies everything', async (_what, line) => {
-    const engine = await CasbinPolicyEngine.load(MODEL, [{ source: 'global.csv', text: `${GLOBAL}\n${line}\n` }], memberships);
+    const engine = await CasbinPolicyEngine.load(
+      MODEL,
+      [{ source: 'global.csv', text: `${GLOBAL}\n${line}\n` }],
+      memberships,
+    );
     expectAllDenied(engine);
   });
 
   test('loading a folder that does not exist denies everything', async () => {
-    const engine = await loadPolicyEngine(path.join(__dirname, 'no-such-policy-folder'), memberships);
+    const engine = await loadPolicyEngine(
+      path.join(__dirname, 'no-such-policy-folder'),
+      memberships,
+    );
     expectAllDenied(engine);
   });
 
@@ -435,7 +616,10 @@ describe('fail closed', () => {
       .join('\n');
     const engine = await CasbinPolicyEngine.load(
       MODEL,
-      [{ source: 'global.csv', text: withoutLimits }, { source: 'hr.csv', domain: 'hr', text: 'p2, hr, max-duration-hours, 336' }],
+      [
+        { source: 'global.csv', text: withoutLimits },
+        { source: 'hr.csv', domain: 'hr', text: 'p2, hr, max-duration-hours, 336' },
+      ],
       memberships,
     );
     expect(engine.loadFailure).toBeUndefined();

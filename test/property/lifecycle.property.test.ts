@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { canTransition } from '../../functions/domain/status';
 import type { RequestStatus } from '../../functions/domain/model';
-import { DEMO_USERS, newRequest, startPortal, type DemoUser, type TestPortal } from '../support/portal';
+import {
+  DEMO_USERS,
+  newRequest,
+  startPortal,
+  type DemoUser,
+  type TestPortal,
+} from '../support/portal';
 
 /*
  * Model-based test of the approval lifecycle through the HTTP API.
@@ -76,10 +82,13 @@ interface Outcome {
 }
 
 const canRead = (r: ModelRequest, user: DemoUser) =>
-  user === r.requester || OWNER_STAGE[r.product.domain]!.includes(user) || READ_EVERYWHERE.includes(user);
+  user === r.requester ||
+  OWNER_STAGE[r.product.domain]!.includes(user) ||
+  READ_EVERYWHERE.includes(user);
 
 const mayDecide = (r: ModelRequest, stage: StageName, user: DemoUser) =>
-  user !== r.requester && (stage === 'owner' ? OWNER_STAGE[r.product.domain]!.includes(user) : COMPLIANCE.includes(user));
+  user !== r.requester &&
+  (stage === 'owner' ? OWNER_STAGE[r.product.domain]!.includes(user) : COMPLIANCE.includes(user));
 
 const effectiveDays = (r: ModelRequest) =>
   r.approvals.reduce((d, a) => a.narrowedDays ?? d, r.durationDays);
@@ -103,8 +112,10 @@ function predict(r: ModelRequest, m: Move): Outcome {
   if (!mayDecide(r, stage, m.user)) return { status: 403, code: 'NOT_AN_APPROVER' };
   if (r.status !== 'PENDING') return { status: 409, code: 'NOT_PENDING' };
   if (m.kind === 'approve') {
-    if (r.approvals.some((a) => a.by === m.user)) return { status: 403, code: 'SEPARATION_OF_DUTIES' };
-    if (m.narrowDays !== undefined && m.narrowDays > effectiveDays(r)) return { status: 422, code: 'NOT_NARROWER' };
+    if (r.approvals.some((a) => a.by === m.user))
+      return { status: 403, code: 'SEPARATION_OF_DUTIES' };
+    if (m.narrowDays !== undefined && m.narrowDays > effectiveDays(r))
+      return { status: 422, code: 'NOT_NARROWER' };
   }
   return { status: 200 };
 }
@@ -115,7 +126,11 @@ function apply(r: ModelRequest, m: Move): ModelRequest {
   if (m.kind === 'cancel') next.status = 'CANCELLED';
   else if (m.kind === 'deny') next.status = 'DENIED';
   else {
-    next.approvals.push({ by: m.user, stage: r.stages[r.approvals.length]!, narrowedDays: m.narrowDays });
+    next.approvals.push({
+      by: m.user,
+      stage: r.stages[r.approvals.length]!,
+      narrowedDays: m.narrowDays,
+    });
     if (next.approvals.length === next.stages.length) next.status = 'APPROVED';
   }
   return next;
@@ -123,7 +138,9 @@ function apply(r: ModelRequest, m: Move): ModelRequest {
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
-  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
+  return xs.flatMap((x, i) =>
+    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]),
+  );
 }
 
 // ------------------------------------------------------------------------------------- arbitraries
@@ -134,13 +151,23 @@ function permutations<T>(xs: T[]): T[][] {
  * make progress often enough to reach every stage.
  */
 type Who = { user: DemoUser } | { role: 'requester' | 'owner' | 'compliance'; k: number };
-type MoveSpec = { kind: 'approve'; who: Who; narrowDays?: number } | { kind: 'deny' | 'cancel'; who: Who };
+type MoveSpec =
+  { kind: 'approve'; who: Who; narrowDays?: number } | { kind: 'deny' | 'cancel'; who: Who };
 
 const whoArb: fc.Arbitrary<Who> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ user: fc.constantFrom<DemoUser>(...DEMO_USERS) }) },
-  { weight: 1, arbitrary: fc.record({ role: fc.constant('requester' as const), k: fc.constant(0) }) },
-  { weight: 2, arbitrary: fc.record({ role: fc.constant('owner' as const), k: fc.nat({ max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ role: fc.constant('compliance' as const), k: fc.constant(0) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ role: fc.constant('requester' as const), k: fc.constant(0) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ role: fc.constant('owner' as const), k: fc.nat({ max: 3 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ role: fc.constant('compliance' as const), k: fc.constant(0) }),
+  },
 );
 const requesterArb = fc.constantFrom<DemoUser>(...DEMO_USERS, 'alice', 'alice', 'alice');
 
@@ -148,7 +175,11 @@ const moveArb: fc.Arbitrary<MoveSpec> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('approve' as const), who: whoArb }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('approve' as const), who: whoArb, narrowDays: fc.integer({ min: 1, max: 10 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('approve' as const),
+      who: whoArb,
+      narrowDays: fc.integer({ min: 1, max: 10 }),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('deny' as const), who: whoArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), who: whoArb }) },
@@ -164,7 +195,9 @@ function resolve(r: ModelRequest, spec: MoveSpec): Move {
     const owners = OWNER_STAGE[r.product.domain]!;
     user = owners[w.k % owners.length]!;
   }
-  return spec.kind === 'approve' ? { kind: 'approve', user, narrowDays: spec.narrowDays } : { kind: spec.kind, user };
+  return spec.kind === 'approve'
+    ? { kind: 'approve', user, narrowDays: spec.narrowDays }
+    : { kind: spec.kind, user };
 }
 
 const createArb: fc.Arbitrary<Action> = fc.record({
@@ -176,10 +209,17 @@ const createArb: fc.Arbitrary<Action> = fc.record({
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: createArb },
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('move' as const), target: fc.nat(), move: moveArb }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({ kind: fc.constant('move' as const), target: fc.nat(), move: moveArb }),
+  },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('race' as const), target: fc.nat(), moves: fc.array(moveArb, { minLength: 2, maxLength: 3 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('race' as const),
+      target: fc.nat(),
+      moves: fc.array(moveArb, { minLength: 2, maxLength: 3 }),
+    }),
   },
 );
 
@@ -201,7 +241,10 @@ interface HistoryEvent {
   actor: string;
   fromStatus?: RequestStatus;
   toStatus?: RequestStatus;
-  detail: Record<string, unknown> & { stage?: StageName; terms?: { duration: { value: number; unit: string } } };
+  detail: Record<string, unknown> & {
+    stage?: StageName;
+    terms?: { duration: { value: number; unit: string } };
+  };
 }
 
 /** Every answer must be 2xx or 4xx, with an error body on 4xx. */
@@ -212,7 +255,9 @@ function expectSane(res: { status: number; body: unknown }, what: string) {
   if (res.status >= 400) {
     const err = (res.body as { error?: { code?: unknown; message?: unknown } })?.error;
     if (typeof err?.code !== 'string' || typeof err.message !== 'string') {
-      throw new Error(`${what}: a ${res.status} without {error:{code,message}}: ${JSON.stringify(res.body)}`);
+      throw new Error(
+        `${what}: a ${res.status} without {error:{code,message}}: ${JSON.stringify(res.body)}`,
+      );
     }
   }
 }
@@ -226,7 +271,12 @@ function describeMove(r: ModelRequest, m: Move) {
 async function send(r: ModelRequest, m: Move) {
   const body =
     m.kind === 'approve'
-      ? { comment: `by ${m.user}`, ...(m.narrowDays !== undefined ? { narrowedDuration: { value: m.narrowDays, unit: 'days' } } : {}) }
+      ? {
+          comment: `by ${m.user}`,
+          ...(m.narrowDays !== undefined
+            ? { narrowedDuration: { value: m.narrowDays, unit: 'days' } }
+            : {}),
+        }
       : m.kind === 'deny'
         ? { reason: `denied by ${m.user}` }
         : undefined;
@@ -245,7 +295,10 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
         action.user,
         'POST',
         '/v1/requests',
-        newRequest(product.id, { duration: { value: action.days, unit: 'days' }, purpose: `property run by ${action.user}` }),
+        newRequest(product.id, {
+          duration: { value: action.days, unit: 'days' },
+          purpose: `property run by ${action.user}`,
+        }),
       );
       expectSane(res, `${action.user} creates ${product.id}`);
       if (AUDITORS.includes(action.user)) {
@@ -253,10 +306,24 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
         continue;
       }
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ status: 'PENDING', version: 1, requester: action.user, productId: product.id });
+      expect(res.body).toMatchObject({
+        status: 'PENDING',
+        version: 1,
+        requester: action.user,
+        productId: product.id,
+      });
       const stages: StageName[] = product.restricted ? ['owner', 'compliance'] : ['owner'];
       expect(res.body.stages.map((s: { name: string }) => s.name)).toEqual(stages);
-      requests.push({ id: res.body.id, product, requester: action.user, stages, approvals: [], durationDays: action.days, status: 'PENDING', changes: 0 });
+      requests.push({
+        id: res.body.id,
+        product,
+        requester: action.user,
+        stages,
+        approvals: [],
+        durationDays: action.days,
+        status: 'PENDING',
+        changes: 0,
+      });
       continue;
     }
     if (requests.length === 0) continue;
@@ -283,7 +350,9 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
     // 409 STALE_REQUEST and changes nothing; the others must be explained by some serial order.
     const raced = action.moves.map((spec) => resolve(r, spec));
     const results = await Promise.all(raced.map((m) => send(r, m)));
-    const done = raced.map((m, k) => ({ m, res: results[k]! })).filter(({ res }) => codeOf(res) !== 'STALE_REQUEST');
+    const done = raced
+      .map((m, k) => ({ m, res: results[k]! }))
+      .filter(({ res }) => codeOf(res) !== 'STALE_REQUEST');
     // Nobody else writes a pending request, so a stale read means another move of this race won.
     if (done.length < raced.length) expect(results.some((res) => res.status === 200)).toBe(true);
     let explained: ModelRequest | undefined;
@@ -305,7 +374,9 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
     if (!explained) {
       throw new Error(
         `race on ${r.product.id} not explained by any serial order: ${raced
-          .map((m, k) => `${describeMove(r, m)} -> ${results[k]!.status} ${codeOf(results[k]!) ?? ''}`)
+          .map(
+            (m, k) => `${describeMove(r, m)} -> ${results[k]!.status} ${codeOf(results[k]!) ?? ''}`,
+          )
           .join('; ')}`,
       );
     }
@@ -323,34 +394,59 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
 
     // No self-approval, and no decision of any kind by the requester except cancelling.
     const approvalEvents = history.filter((e) => e.type === 'APPROVAL_RECORDED');
-    for (const e of approvalEvents) expect({ where, actor: e.actor }).not.toEqual({ where, actor: m.requester });
-    for (const e of history.filter((h) => h.type === 'REQUEST_APPROVED' || h.type === 'REQUEST_DENIED')) {
+    for (const e of approvalEvents)
+      expect({ where, actor: e.actor }).not.toEqual({ where, actor: m.requester });
+    for (const e of history.filter(
+      (h) => h.type === 'REQUEST_APPROVED' || h.type === 'REQUEST_DENIED',
+    )) {
       expect({ where, actor: e.actor }).not.toEqual({ where, actor: m.requester });
     }
 
     // At most one final decision, and only the requester cancels.
     const finals = history.filter((e) => FINAL_DECISIONS.includes(e.type));
     expect({ where, finals: finals.length <= 1 }).toEqual({ where, finals: true });
-    for (const e of history.filter((h) => h.type === 'REQUEST_CANCELLED')) expect(e.actor).toBe(m.requester);
+    for (const e of history.filter((h) => h.type === 'REQUEST_CANCELLED'))
+      expect(e.actor).toBe(m.requester);
 
     // Approvals: the audit trail, the stored stages and the model agree on who approved what.
     const modelApprovals = m.approvals.map((a) => ({ by: a.by, stage: a.stage }));
-    expect({ where, approvals: approvalEvents.map((e) => ({ by: e.actor, stage: e.detail.stage })) }).toEqual({ where, approvals: modelApprovals });
-    const storedApprovals = (stored.stages as { name: StageName; approvals: { by: string; narrowedDuration?: { value: number } }[] }[]).flatMap((s) =>
-      s.approvals.map((a) => ({ by: a.by, stage: s.name, narrowedDays: a.narrowedDuration?.value })),
+    expect({
+      where,
+      approvals: approvalEvents.map((e) => ({ by: e.actor, stage: e.detail.stage })),
+    }).toEqual({ where, approvals: modelApprovals });
+    const storedApprovals = (
+      stored.stages as {
+        name: StageName;
+        approvals: { by: string; narrowedDuration?: { value: number } }[];
+      }[]
+    ).flatMap((s) =>
+      s.approvals.map((a) => ({
+        by: a.by,
+        stage: s.name,
+        narrowedDays: a.narrowedDuration?.value,
+      })),
     );
-    expect({ where, approvals: storedApprovals }).toEqual({ where, approvals: m.approvals.map((a) => ({ ...a })) });
-    for (const s of stored.stages as { approvals: unknown[]; required: number }[]) expect(s.approvals.length).toBeLessThanOrEqual(s.required);
+    expect({ where, approvals: storedApprovals }).toEqual({
+      where,
+      approvals: m.approvals.map((a) => ({ ...a })),
+    });
+    for (const s of stored.stages as { approvals: unknown[]; required: number }[])
+      expect(s.approvals.length).toBeLessThanOrEqual(s.required);
 
     // Approval needs every stage, in order, by distinct people who are not the requester.
     const approved = history.findIndex((e) => e.type === 'REQUEST_APPROVED');
     if (approved >= 0) {
       const before = approvalEvents.filter((e) => history.indexOf(e) < approved);
-      expect(before.map((e) => e.detail.stage)).toEqual(m.product.restricted ? ['owner', 'compliance'] : ['owner']);
+      expect(before.map((e) => e.detail.stage)).toEqual(
+        m.product.restricted ? ['owner', 'compliance'] : ['owner'],
+      );
       expect(new Set(before.map((e) => e.actor)).size).toBe(before.length);
       expect(OWNER_STAGE[m.product.domain]).toContain(before[0]!.actor);
       if (m.product.restricted) expect(COMPLIANCE).toContain(before[1]!.actor);
-      expect(history[approved]!.detail.terms?.duration).toEqual({ value: effectiveDays(m), unit: 'days' });
+      expect(history[approved]!.detail.terms?.duration).toEqual({
+        value: effectiveDays(m),
+        unit: 'days',
+      });
     }
 
     // Status only moves along the state machine, starting at PENDING and ending where the request is.
@@ -361,7 +457,11 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
       const prev = moves[k - 1]!;
       const cur = moves[k]!;
       expect({ where, from: cur.fromStatus }).toEqual({ where, from: prev.toStatus });
-      expect({ where, edge: `${cur.fromStatus}->${cur.toStatus}`, ok: canTransition(cur.fromStatus!, cur.toStatus!) }).toEqual({
+      expect({
+        where,
+        edge: `${cur.fromStatus}->${cur.toStatus}`,
+        ok: canTransition(cur.fromStatus!, cur.toStatus!),
+      }).toEqual({
         where,
         edge: `${cur.fromStatus}->${cur.toStatus}`,
         ok: true,
@@ -371,8 +471,14 @@ async function runScenario(scenario: { creates: Action[]; actions: Action[] }) {
 
     // The model's status; an approved request is fulfilled by the worker (two more changes).
     const fulfilled = m.status === 'APPROVED';
-    expect({ where, status: stored.status }).toEqual({ where, status: fulfilled ? 'ACTIVE' : m.status });
-    expect({ where, version: stored.version }).toEqual({ where, version: m.changes + 1 + (fulfilled ? 2 : 0) });
+    expect({ where, status: stored.status }).toEqual({
+      where,
+      status: fulfilled ? 'ACTIVE' : m.status,
+    });
+    expect({ where, version: stored.version }).toEqual({
+      where,
+      version: m.changes + 1 + (fulfilled ? 2 : 0),
+    });
   }
 }
 

@@ -39,7 +39,16 @@ export const GOLDEN_EVENTS: AuditEvent[] = [
     toStatus: 'ACTIVE',
     detail: {
       grantId: 'grt_01jx0000000000000000000001',
-      entries: [{ action: 'grant', catalogId: '111111111111', database: 'sales_gold', table: 'orders', permissions: ['SELECT'], result: 'ok' }],
+      entries: [
+        {
+          action: 'grant',
+          catalogId: '111111111111',
+          database: 'sales_gold',
+          table: 'orders',
+          permissions: ['SELECT'],
+          result: 'ok',
+        },
+      ],
     },
     chain: 'sales',
     seq: 2,
@@ -80,7 +89,15 @@ export const GOLDEN_EVENTS: AuditEvent[] = [
     productId: 'sales/leads, "raw"',
     fromStatus: 'PENDING',
     toStatus: 'DENIED',
-    detail: { reason: 'use the aggregated view,\r\nnot "raw" =1+1', '10': 'ten', b: 2, '2': 'two', a: [3, 1, 2], none: null, yes: true },
+    detail: {
+      reason: 'use the aggregated view,\r\nnot "raw" =1+1',
+      '10': 'ten',
+      b: 2,
+      '2': 'two',
+      a: [3, 1, 2],
+      none: null,
+      yes: true,
+    },
   },
   {
     id: 'evt_01jx0000000000000000000006',

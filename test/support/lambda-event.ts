@@ -1,7 +1,12 @@
 import type { LambdaEvent } from 'hono/aws-lambda';
 
 /** An API Gateway HTTP API (v2) event, with the JWT authorizer's claims when given. */
-export const apiEvent = (method: string, path: string, claims?: Record<string, string>, body?: unknown) =>
+export const apiEvent = (
+  method: string,
+  path: string,
+  claims?: Record<string, string>,
+  body?: unknown,
+) =>
   ({
     version: '2.0',
     routeKey: '$default',

@@ -2,7 +2,17 @@ import { join } from 'node:path';
 import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/adapters/local/portal';
 
 export const POLICY_DIR = join(__dirname, '../../policies');
-export const DEMO_USERS = ['alice', 'bob', 'sam', 'fiona', 'grace', 'henry', 'carol', 'dave', 'erin'] as const;
+export const DEMO_USERS = [
+  'alice',
+  'bob',
+  'sam',
+  'fiona',
+  'grace',
+  'henry',
+  'carol',
+  'dave',
+  'erin',
+] as const;
 export type DemoUser = (typeof DEMO_USERS)[number];
 
 export const ROLE_ARN = 'arn:aws:iam::555555555555:role/analyst';
@@ -49,7 +59,11 @@ export async function startPortal(opts: EmbeddedOptions = {}) {
     const headers: Record<string, string> = {};
     if (user) headers.authorization = `Bearer ${await token(user)}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await portal.app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await portal.app.request(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
     try {

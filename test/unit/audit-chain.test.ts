@@ -1,4 +1,10 @@
-import { GENESIS_HASH, hashEvent, sealChain, verifyChain, verifyExport } from '../../functions/domain/audit-chain';
+import {
+  GENESIS_HASH,
+  hashEvent,
+  sealChain,
+  verifyChain,
+  verifyExport,
+} from '../../functions/domain/audit-chain';
 import type { AuditEvent } from '../../functions/domain/model';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../functions/domain/lakeformation';
@@ -13,7 +19,11 @@ const ev = (i: number, domain = 'sales'): AuditEvent => ({
   detail: { n: i, note: `event ${i}`, tags: ['b', 'a'] },
 });
 
-const chainOf = (n: number, domain = 'sales') => sealChain(undefined, Array.from({ length: n }, (_, i) => ev(i + 1, domain))).events;
+const chainOf = (n: number, domain = 'sales') =>
+  sealChain(
+    undefined,
+    Array.from({ length: n }, (_, i) => ev(i + 1, domain)),
+  ).events;
 
 describe('hashEvent', () => {
   test('hashEvent is SHA-256 of the canonical JSON without hash', () => {
@@ -42,8 +52,14 @@ describe('sealChain', () => {
     const first = sealChain(undefined, [ev(1)]);
     const next = sealChain(first.head, [ev(2)]);
     expect(next.events[0]).toMatchObject({ seq: 2, prevHash: first.head.hash });
-    expect(verifyChain([...first.events, ...next.events])).toMatchObject({ ok: true, count: 2, head: next.head });
-    const reversed = Object.fromEntries(Object.entries(next.events[0]!).reverse()) as unknown as AuditEvent;
+    expect(verifyChain([...first.events, ...next.events])).toMatchObject({
+      ok: true,
+      count: 2,
+      head: next.head,
+    });
+    const reversed = Object.fromEntries(
+      Object.entries(next.events[0]!).reverse(),
+    ) as unknown as AuditEvent;
     expect(hashEvent(reversed)).toBe(next.events[0]!.hash);
   });
 
@@ -57,32 +73,59 @@ describe('sealChain', () => {
 describe('verifyChain names the first bad event', () => {
   test('a valid chain verifies', () => {
     const events = chainOf(20);
-    expect(verifyChain(events)).toEqual({ ok: true, count: 20, head: { seq: 20, hash: events[19]!.hash } });
+    expect(verifyChain(events)).toEqual({
+      ok: true,
+      count: 20,
+      head: { seq: 20, hash: events[19]!.hash },
+    });
     expect(verifyChain([])).toEqual({ ok: true, count: 0 });
   });
 
   test('an edited event', () => {
     const events = chainOf(10);
     events[4] = { ...events[4]!, detail: { ...events[4]!.detail, n: 999 } };
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 4, eventId: events[4]!.id, seq: 5, problem: 'hash mismatch (edited)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 4,
+      eventId: events[4]!.id,
+      seq: 5,
+      problem: 'hash mismatch (edited)',
+    });
   });
 
   test('an edited event whose hash was recomputed breaks the next link', () => {
     const events = chainOf(10);
     const edited = { ...events[4]!, actor: 'mallory' };
     events[4] = { ...edited, hash: hashEvent(edited) };
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 5, eventId: events[5]!.id, seq: 6, problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 5,
+      eventId: events[5]!.id,
+      seq: 6,
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('a deleted event', () => {
     const events = chainOf(10);
     events.splice(3, 1);
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 3, eventId: 'evt_sales_005', seq: 5, problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 3,
+      eventId: 'evt_sales_005',
+      seq: 5,
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('a deleted first event', () => {
     const events = chainOf(5).slice(1);
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 0, eventId: 'evt_sales_002', problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 0,
+      eventId: 'evt_sales_002',
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('a deleted last event is seen against the stored head', () => {
@@ -95,32 +138,66 @@ describe('verifyChain names the first bad event', () => {
   test('two events reordered', () => {
     const events = chainOf(10);
     [events[6], events[7]] = [events[7]!, events[6]!];
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 6, eventId: 'evt_sales_008', seq: 8, problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 6,
+      eventId: 'evt_sales_008',
+      seq: 8,
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('an inserted event', () => {
     const events = chainOf(10);
-    const forged = sealChain({ seq: 3, hash: events[2]!.hash! }, [{ ...ev(77), id: 'evt_forged' }]).events[0]!;
+    const forged = sealChain({ seq: 3, hash: events[2]!.hash! }, [{ ...ev(77), id: 'evt_forged' }])
+      .events[0]!;
     events.splice(3, 0, forged);
     // The forged event links well to its predecessor; the one after it no longer does.
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 4, eventId: 'evt_sales_004', seq: 4, problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 4,
+      eventId: 'evt_sales_004',
+      seq: 4,
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('an inserted event with a made-up link', () => {
     const events = chainOf(10);
-    const forged = { ...ev(77), id: 'evt_forged', chain: 'sales', seq: 4, prevHash: 'f'.repeat(64) };
+    const forged = {
+      ...ev(77),
+      id: 'evt_forged',
+      chain: 'sales',
+      seq: 4,
+      prevHash: 'f'.repeat(64),
+    };
     events.splice(3, 0, { ...forged, hash: hashEvent(forged) });
-    expect(verifyChain(events)).toMatchObject({ ok: false, index: 3, eventId: 'evt_forged', problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyChain(events)).toMatchObject({
+      ok: false,
+      index: 3,
+      eventId: 'evt_forged',
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('a sequence number changed with its hash recomputed is a gap', () => {
     const events = chainOf(3);
     const renumbered = sealChain({ seq: 5, hash: events[1]!.hash! }, [ev(3)]).events[0]!;
-    expect(verifyChain([events[0]!, events[1]!, renumbered])).toMatchObject({ ok: false, index: 2, seq: 6, problem: 'sequence gap' });
+    expect(verifyChain([events[0]!, events[1]!, renumbered])).toMatchObject({
+      ok: false,
+      index: 2,
+      seq: 6,
+      problem: 'sequence gap',
+    });
   });
 
   test('an unsealed event', () => {
-    expect(verifyChain([...chainOf(2), ev(3)])).toMatchObject({ ok: false, index: 2, eventId: 'evt_sales_003', problem: 'not sealed' });
+    expect(verifyChain([...chainOf(2), ev(3)])).toMatchObject({
+      ok: false,
+      index: 2,
+      eventId: 'evt_sales_003',
+      problem: 'not sealed',
+    });
   });
 });
 
@@ -152,12 +229,21 @@ describe('verifyExport', () => {
     events[4] = { ...events[4]!, actor: 'mallory' };
     const v = verifyExport(events);
     expect(v.ok).toBe(false);
-    expect(v.firstBad).toMatchObject({ chain: 'hr', eventId: 'evt_hr_002', seq: 2, problem: 'hash mismatch (edited)' });
+    expect(v.firstBad).toMatchObject({
+      chain: 'hr',
+      eventId: 'evt_hr_002',
+      seq: 2,
+      problem: 'hash mismatch (edited)',
+    });
   });
 
   test('a deleted event in one chain', () => {
     const events = interleaved().filter((e) => e.id !== 'evt_sales_003');
-    expect(verifyExport(events).firstBad).toMatchObject({ chain: 'sales', eventId: 'evt_sales_004', problem: 'broken link (deleted, reordered or inserted)' });
+    expect(verifyExport(events).firstBad).toMatchObject({
+      chain: 'sales',
+      eventId: 'evt_sales_004',
+      problem: 'broken link (deleted, reordered or inserted)',
+    });
   });
 
   test('a time-range export that starts mid-chain verifies as a segment', () => {

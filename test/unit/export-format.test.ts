@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { eventWithDetailJson } from '../../functions/domain/detail-json';
-import { CHAIN_COLUMNS, CSV_COLUMNS, EXPORT_COLUMNS, csvCell, csvHeader, csvRow, jsonlRow, otherFieldName } from '../../functions/domain/export-format';
+import {
+  CHAIN_COLUMNS,
+  CSV_COLUMNS,
+  EXPORT_COLUMNS,
+  csvCell,
+  csvHeader,
+  csvRow,
+  jsonlRow,
+  otherFieldName,
+} from '../../functions/domain/export-format';
 import type { AuditEvent } from '../../functions/domain/model';
 
 /** A small RFC 4180 parser: one record (CRLF-terminated) into its fields. */
@@ -14,7 +23,8 @@ function parseRecord(line: string): string[] {
     if (text[i] === '"') {
       i++;
       for (;;) {
-        if (i >= text.length) throw new Error(`unterminated quoted field in ${JSON.stringify(line)}`);
+        if (i >= text.length)
+          throw new Error(`unterminated quoted field in ${JSON.stringify(line)}`);
         if (text[i] === '"') {
           if (text[i + 1] === '"') {
             field += '"';
@@ -27,11 +37,13 @@ function parseRecord(line: string): string[] {
           field += text[i++];
         }
       }
-      if (i < text.length && text[i] !== ',') throw new Error(`text after a closing quote in ${JSON.stringify(line)}`);
+      if (i < text.length && text[i] !== ',')
+        throw new Error(`text after a closing quote in ${JSON.stringify(line)}`);
     } else {
       while (i < text.length && text[i] !== ',') {
         const ch = text[i]!;
-        if (ch === '"' || ch === '\r' || ch === '\n') throw new Error(`unquoted ${JSON.stringify(ch)} in ${JSON.stringify(line)}`);
+        if (ch === '"' || ch === '\r' || ch === '\n')
+          throw new Error(`unquoted ${JSON.stringify(ch)} in ${JSON.stringify(line)}`);
         field += ch;
         i++;
       }
@@ -60,17 +72,52 @@ const expected = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 describe('the CSV format', () => {
   test('the header is the documented columns, in order', () => {
-    expect(csvHeader()).toBe('at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash\r\n');
+    expect(csvHeader()).toBe(
+      'at,id,type,actor,domain,requestId,productId,fromStatus,toStatus,detail,chain,seq,prevHash,hash\r\n',
+    );
     expect(parseRecord(csvHeader())).toEqual([...CSV_COLUMNS]);
   });
 
   test('a plain event is one unquoted CRLF line; absent fields are empty cells', () => {
     const line = csvRow(event({ detail: {} }));
-    expect(line).toBe('2026-03-01T10:00:00.000Z,evt_01jabcdefghjkmnpqrstvwxyz0,REQUEST_CREATED,alice,sales,req_01jabcdefghjkmnpqrstvwxyz0,sales/orders,,PENDING,{},,,,\r\n');
-    const noSubject = parseRecord(csvRow(event({ requestId: undefined, productId: undefined, toStatus: undefined, detail: {} })));
-    expect(noSubject).toEqual(['2026-03-01T10:00:00.000Z', 'evt_01jabcdefghjkmnpqrstvwxyz0', 'REQUEST_CREATED', 'alice', 'sales', '', '', '', '', '{}', '', '', '', '']);
+    expect(line).toBe(
+      '2026-03-01T10:00:00.000Z,evt_01jabcdefghjkmnpqrstvwxyz0,REQUEST_CREATED,alice,sales,req_01jabcdefghjkmnpqrstvwxyz0,sales/orders,,PENDING,{},,,,\r\n',
+    );
+    const noSubject = parseRecord(
+      csvRow(
+        event({ requestId: undefined, productId: undefined, toStatus: undefined, detail: {} }),
+      ),
+    );
+    expect(noSubject).toEqual([
+      '2026-03-01T10:00:00.000Z',
+      'evt_01jabcdefghjkmnpqrstvwxyz0',
+      'REQUEST_CREATED',
+      'alice',
+      'sales',
+      '',
+      '',
+      '',
+      '',
+      '{}',
+      '',
+      '',
+      '',
+      '',
+    ]);
     // A sealed event carries its place in the chain.
-    expect(parseRecord(csvRow(event({ detail: {}, chain: 'sales', seq: 7, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64) }))).slice(-4)).toEqual(['sales', '7', 'a'.repeat(64), 'b'.repeat(64)]);
+    expect(
+      parseRecord(
+        csvRow(
+          event({
+            detail: {},
+            chain: 'sales',
+            seq: 7,
+            prevHash: 'a'.repeat(64),
+            hash: 'b'.repeat(64),
+          }),
+        ),
+      ).slice(-4),
+    ).toEqual(['sales', '7', 'a'.repeat(64), 'b'.repeat(64)]);
   });
 
   test.each([
@@ -105,7 +152,16 @@ describe('the CSV format', () => {
   });
 
   test('every column is defused, including the actor and the detail JSON', () => {
-    const fields = parseRecord(csvRow(event({ actor: '=cmd|/c calc!A0', domain: '@x', type: '-1', detail: { note: '=1+1', nested: { v: '+x,"y"\r\n' } } })));
+    const fields = parseRecord(
+      csvRow(
+        event({
+          actor: '=cmd|/c calc!A0',
+          domain: '@x',
+          type: '-1',
+          detail: { note: '=1+1', nested: { v: '+x,"y"\r\n' } },
+        }),
+      ),
+    );
     expect(fields[2]).toBe("'-1");
     expect(fields[3]).toBe("'=cmd|/c calc!A0");
     expect(fields[4]).toBe("'@x");
@@ -115,26 +171,68 @@ describe('the CSV format', () => {
   });
 
   test('a detail that is not an object is still its JSON text', () => {
-    const fields = parseRecord(csvRow(event({ detail: undefined as unknown as Record<string, unknown> })));
+    const fields = parseRecord(
+      csvRow(event({ detail: undefined as unknown as Record<string, unknown> })),
+    );
     expect(fields[9]).toBe('{}');
   });
 
   test('property: parsing a row back gives every value (formula cells with their quote)', () => {
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 30 }),
-      fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', 'a', ' ', 'é', '😀'), maxLength: 12 }),
+      fc.string({
+        unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', 'a', ' ', 'é', '😀'),
+        maxLength: 12,
+      }),
     );
     const opt = fc.option(text, { nil: undefined });
-    const detail = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 4 });
+    const detail = fc.dictionary(
+      fc.string({ maxLength: 8 }),
+      fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null)),
+      { maxKeys: 4 },
+    );
     fc.assert(
-      fc.property(text, text, text, text, text, opt, opt, opt, opt, detail, (at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, d) => {
-        const e = { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail: d } as AuditEvent;
-        const fields = parseRecord(csvRow(e));
-        expect(fields).toHaveLength(CSV_COLUMNS.length);
-        const values = [at, id, type, actor, domain, requestId ?? '', productId ?? '', fromStatus ?? '', toStatus ?? ''];
-        expect(fields.slice(0, 9)).toEqual(values.map(expected));
-        expect(JSON.parse(fields[9]!)).toEqual(d);
-      }),
+      fc.property(
+        text,
+        text,
+        text,
+        text,
+        text,
+        opt,
+        opt,
+        opt,
+        opt,
+        detail,
+        (at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, d) => {
+          const e = {
+            at,
+            id,
+            type,
+            actor,
+            domain,
+            requestId,
+            productId,
+            fromStatus,
+            toStatus,
+            detail: d,
+          } as AuditEvent;
+          const fields = parseRecord(csvRow(e));
+          expect(fields).toHaveLength(CSV_COLUMNS.length);
+          const values = [
+            at,
+            id,
+            type,
+            actor,
+            domain,
+            requestId ?? '',
+            productId ?? '',
+            fromStatus ?? '',
+            toStatus ?? '',
+          ];
+          expect(fields.slice(0, 9)).toEqual(values.map(expected));
+          expect(JSON.parse(fields[9]!)).toEqual(d);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -142,7 +240,10 @@ describe('the CSV format', () => {
 
 describe('the JSON Lines format', () => {
   test('one object per line, the export columns first, in order, then any other field', () => {
-    const e = { ...event({ fromStatus: 'APPROVED', toStatus: 'GRANTING' }), extra: 1 } as AuditEvent;
+    const e = {
+      ...event({ fromStatus: 'APPROVED', toStatus: 'GRANTING' }),
+      extra: 1,
+    } as AuditEvent;
     const line = jsonlRow(e);
     expect(line.endsWith('\n')).toBe(true);
     expect(line.indexOf('\n')).toBe(line.length - 1);
@@ -152,11 +253,24 @@ describe('the JSON Lines format', () => {
   });
 
   test('absent fields are left out, and newlines or quotes in values stay escaped on one line', () => {
-    const e = event({ requestId: undefined, productId: undefined, toStatus: undefined, actor: 'a\nb "c"', detail: { reason: 'x\r\ny', n: '=1' } });
+    const e = event({
+      requestId: undefined,
+      productId: undefined,
+      toStatus: undefined,
+      actor: 'a\nb "c"',
+      detail: { reason: 'x\r\ny', n: '=1' },
+    });
     const line = jsonlRow(e);
     expect(line.split('\n')).toHaveLength(2);
     const parsed = JSON.parse(line);
-    expect(parsed).toEqual({ at: e.at, id: e.id, type: e.type, actor: 'a\nb "c"', domain: 'sales', detail: { reason: 'x\r\ny', n: '=1' } });
+    expect(parsed).toEqual({
+      at: e.at,
+      id: e.id,
+      type: e.type,
+      actor: 'a\nb "c"',
+      domain: 'sales',
+      detail: { reason: 'x\r\ny', n: '=1' },
+    });
     expect(Object.keys(parsed)).toEqual(['at', 'id', 'type', 'actor', 'domain', 'detail']);
   });
 });
@@ -169,15 +283,24 @@ describe('the JSON Lines format', () => {
 const reference = {
   csv(e: AuditEvent): string {
     const r = e as unknown as Record<string, unknown>;
-    const cell = (v: unknown) => (v === undefined || v === null ? '' : csvCell(typeof v === 'string' ? v : JSON.stringify(v)));
-    const detail = e.detail === undefined || e.detail === null ? '{}' : csvCell(JSON.stringify(e.detail));
-    return [...EXPORT_COLUMNS.slice(0, 9).map((c) => cell(r[c])), detail, ...CSV_COLUMNS.slice(10).map((c) => cell(r[c]))].join(',') + '\r\n';
+    const cell = (v: unknown) =>
+      v === undefined || v === null ? '' : csvCell(typeof v === 'string' ? v : JSON.stringify(v));
+    const detail =
+      e.detail === undefined || e.detail === null ? '{}' : csvCell(JSON.stringify(e.detail));
+    return (
+      [
+        ...EXPORT_COLUMNS.slice(0, 9).map((c) => cell(r[c])),
+        detail,
+        ...CSV_COLUMNS.slice(10).map((c) => cell(r[c])),
+      ].join(',') + '\r\n'
+    );
   },
   jsonl(e: AuditEvent): string {
     const r = e as unknown as Record<string, unknown>;
     const o: Record<string, unknown> = {};
     for (const c of EXPORT_COLUMNS) o[c] = r[c];
-    for (const k of Object.keys(r)) if (!(EXPORT_COLUMNS as readonly string[]).includes(k)) o[k] = r[k];
+    for (const k of Object.keys(r))
+      if (!(EXPORT_COLUMNS as readonly string[]).includes(k)) o[k] = r[k];
     return JSON.stringify(o) + '\n';
   },
 };
@@ -194,24 +317,44 @@ function asStored(e: AuditEvent): AuditEvent {
 
 describe('the fast paths, one unusual cell at a time', () => {
   test('CSV: one cell that needs quoting or defusing, in any column, is quoted or defused in a sealed row', () => {
-    const sealed = event({ fromStatus: 'APPROVED', chain: 'sales', seq: 12, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), detail: { k: 'v' } });
+    const sealed = event({
+      fromStatus: 'APPROVED',
+      chain: 'sales',
+      seq: 12,
+      prevHash: 'a'.repeat(64),
+      hash: 'b'.repeat(64),
+      detail: { k: 'v' },
+    });
     const r = sealed as unknown as Record<string, unknown>;
     const texts = CSV_COLUMNS.filter((c) => c !== 'detail' && c !== 'seq');
     for (const column of texts) {
-      for (const bad of ['x,y', 'say "hi"', 'a\nb', 'a\rb', '=1+1', '+1', '-1', '@x', '\tx', '\rx']) {
+      for (const bad of [
+        'x,y',
+        'say "hi"',
+        'a\nb',
+        'a\rb',
+        '=1+1',
+        '+1',
+        '-1',
+        '@x',
+        '\tx',
+        '\rx',
+      ]) {
         const e = { ...r, [column]: bad } as unknown as AuditEvent;
         expect(csvRow(e)).toBe(reference.csv(e));
         expect(parseRecord(csvRow(e))[CSV_COLUMNS.indexOf(column)]).toBe(expected(bad));
       }
     }
     // Sequence numbers that are not plain counts are written as any other value.
-    for (const seq of [-3, 1.5, Number.MAX_SAFE_INTEGER + 2, -0]) expect(csvRow({ ...sealed, seq })).toBe(reference.csv({ ...sealed, seq }));
+    for (const seq of [-3, 1.5, Number.MAX_SAFE_INTEGER + 2, -0])
+      expect(csvRow({ ...sealed, seq })).toBe(reference.csv({ ...sealed, seq }));
     expect(csvRow(sealed)).toBe(reference.csv(sealed));
   });
 
   test('JSON Lines: the export columns keep their places; every other name is its JSON text', () => {
     for (const c of EXPORT_COLUMNS) expect(otherFieldName(c)).toBeUndefined();
-    for (const k of [...CHAIN_COLUMNS, 'extra', 'we"ird', '\u0001', 'é', '\ud800']) expect(otherFieldName(k)).toBe(JSON.stringify(k));
+    for (const k of [...CHAIN_COLUMNS, 'extra', 'we"ird', '\u0001', 'é', '\ud800'])
+      expect(otherFieldName(k)).toBe(JSON.stringify(k));
   });
 });
 
@@ -219,21 +362,105 @@ describe('the fast paths give the reference bytes', () => {
   const text = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.string({ unit: 'binary', maxLength: 20 }),
-    fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ',', '"', '\\', 'a', ' ', 'é', 'ÿ', 'Ā', '😀', '\ud800', '\udc00', '\u0000'), maxLength: 12 }),
+    fc.string({
+      unit: fc.constantFrom(
+        '=',
+        '+',
+        '-',
+        '@',
+        '\t',
+        '\r',
+        '\n',
+        ',',
+        '"',
+        '\\',
+        'a',
+        ' ',
+        'é',
+        'ÿ',
+        'Ā',
+        '😀',
+        '\ud800',
+        '\udc00',
+        '\u0000',
+      ),
+      maxLength: 12,
+    }),
   );
   const opt = fc.option(text, { nil: undefined });
   const detail = fc.oneof(
-    { weight: 8, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }) },
+    {
+      weight: 8,
+      arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), {
+        maxKeys: 5,
+      }),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
   );
   const seq = fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined });
   const event = fc
-    .tuple(text, text, text, text, text, opt, opt, opt, opt, detail, opt, seq, opt, opt, fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(text, fc.integer(), fc.constant(null)), { maxKeys: 2 }), { nil: undefined }))
-    .map(([at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, d, chain, s, prevHash, hash, extra]) => {
-      const e: Record<string, unknown> = { at, id, type, actor, domain, requestId, productId, fromStatus, toStatus, detail: d, chain, seq: s, prevHash, hash };
-      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-      return { ...e, ...(extra ?? {}) } as unknown as AuditEvent;
-    });
+    .tuple(
+      text,
+      text,
+      text,
+      text,
+      text,
+      opt,
+      opt,
+      opt,
+      opt,
+      detail,
+      opt,
+      seq,
+      opt,
+      opt,
+      fc.option(
+        fc.dictionary(
+          fc.string({ maxLength: 6 }),
+          fc.oneof(text, fc.integer(), fc.constant(null)),
+          { maxKeys: 2 },
+        ),
+        { nil: undefined },
+      ),
+    )
+    .map(
+      ([
+        at,
+        id,
+        type,
+        actor,
+        domain,
+        requestId,
+        productId,
+        fromStatus,
+        toStatus,
+        d,
+        chain,
+        s,
+        prevHash,
+        hash,
+        extra,
+      ]) => {
+        const e: Record<string, unknown> = {
+          at,
+          id,
+          type,
+          actor,
+          domain,
+          requestId,
+          productId,
+          fromStatus,
+          toStatus,
+          detail: d,
+          chain,
+          seq: s,
+          prevHash,
+          hash,
+        };
+        for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+        return { ...e, ...(extra ?? {}) } as unknown as AuditEvent;
+      },
+    );
 
   test('property: CSV', () => {
     fc.assert(
@@ -258,14 +485,28 @@ describe('the fast paths give the reference bytes', () => {
   test('long details, ASCII or not, and the scratch space they need', () => {
     for (const n of [10, 20_000, 100_000]) {
       for (const unit of ['"a,', 'é"', '数"据']) {
-        const e: AuditEvent = { id: 'evt_1', at: '2026-01-01T00:00:00.000Z', type: 'T', actor: 'a', domain: 'd', detail: { big: unit.repeat(n), after: 'x' } };
+        const e: AuditEvent = {
+          id: 'evt_1',
+          at: '2026-01-01T00:00:00.000Z',
+          type: 'T',
+          actor: 'a',
+          domain: 'd',
+          detail: { big: unit.repeat(n), after: 'x' },
+        };
         expect(csvRow(e)).toBe(reference.csv(e));
         expect(csvRow(asStored(e))).toBe(reference.csv(e));
         expect(jsonlRow(asStored(e))).toBe(reference.jsonl(e));
       }
     }
     // And small ones again, after the scratch space grew.
-    const small: AuditEvent = { id: 'evt_2', at: 't', type: 'T', actor: 'a', domain: 'd', detail: { q: '"' } };
+    const small: AuditEvent = {
+      id: 'evt_2',
+      at: 't',
+      type: 'T',
+      actor: 'a',
+      domain: 'd',
+      detail: { q: '"' },
+    };
     expect(csvRow(small)).toBe(reference.csv(small));
   });
 });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { MeshgateError } from '../../functions/domain/errors';
-import type { AccessRequest, Approval, DataProduct, Duration, Scope, Stage } from '../../functions/domain/model';
+import type {
+  AccessRequest,
+  Approval,
+  DataProduct,
+  Duration,
+  Scope,
+  Stage,
+} from '../../functions/domain/model';
 import {
   checkNarrowing,
   checkScope,
@@ -40,12 +47,20 @@ const all = (permissions: Scope['permissions'] = ['SELECT'], rowFilter?: string)
   columns: { mode: 'all' },
   ...(rowFilter ? { rowFilter } : {}),
 });
-const include = (columns: string[], permissions: Scope['permissions'] = ['SELECT'], rowFilter?: string): Scope => ({
+const include = (
+  columns: string[],
+  permissions: Scope['permissions'] = ['SELECT'],
+  rowFilter?: string,
+): Scope => ({
   permissions,
   columns: { mode: 'include', columns },
   ...(rowFilter ? { rowFilter } : {}),
 });
-const exclude = (columns: string[], permissions: Scope['permissions'] = ['SELECT'], rowFilter?: string): Scope => ({
+const exclude = (
+  columns: string[],
+  permissions: Scope['permissions'] = ['SELECT'],
+  rowFilter?: string,
+): Scope => ({
   permissions,
   columns: { mode: 'exclude', columns },
   ...(rowFilter ? { rowFilter } : {}),
@@ -68,10 +83,25 @@ function expectRefusal(fn: () => void, code: string) {
   return err;
 }
 
-const approval = (by: string, over: Partial<Approval> = {}): Approval => ({ by, at: '2024-01-01T00:00:00.000Z', comment: '', rule: null, ...over });
-const stage = (name: Stage['name'], approvals: Approval[] = [], required = 1): Stage => ({ name, required, approvals, rule: null });
+const approval = (by: string, over: Partial<Approval> = {}): Approval => ({
+  by,
+  at: '2024-01-01T00:00:00.000Z',
+  comment: '',
+  rule: null,
+  ...over,
+});
+const stage = (name: Stage['name'], approvals: Approval[] = [], required = 1): Stage => ({
+  name,
+  required,
+  approvals,
+  rule: null,
+});
 
-function request(stages: Stage[], scope: Scope = all(), duration: Duration = { value: 7, unit: 'days' }): AccessRequest {
+function request(
+  stages: Stage[],
+  scope: Scope = all(),
+  duration: Duration = { value: 7, unit: 'days' },
+): AccessRequest {
   return {
     id: 'req_01hzzzzzzzzzzzzzzzzzzzzzzz',
     requester: 'alice',
@@ -92,7 +122,9 @@ function request(stages: Stage[], scope: Scope = all(), duration: Duration = { v
 }
 
 /** Non-empty subsets of the product's columns, in a random order. */
-const columnSubset = fc.subarray(COLUMNS, { minLength: 1 }).chain((cs) => fc.shuffledSubarray(cs, { minLength: cs.length, maxLength: cs.length }));
+const columnSubset = fc
+  .subarray(COLUMNS, { minLength: 1 })
+  .chain((cs) => fc.shuffledSubarray(cs, { minLength: cs.length, maxLength: cs.length }));
 
 // ------------------------------------------------------------------------------------ principals
 
@@ -153,11 +185,15 @@ describe('PRINCIPAL_PATTERN', () => {
 
   test('accepts any 12-digit account, bare or in a role ARN; rejects any other digit count', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^\d{1,20}$/), fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), (digits, partition) => {
-        const ok = digits.length === 12;
-        expect(PRINCIPAL_PATTERN.test(digits)).toBe(ok);
-        expect(PRINCIPAL_PATTERN.test(`arn:${partition}:iam::${digits}:role/analyst`)).toBe(ok);
-      }),
+      fc.property(
+        fc.stringMatching(/^\d{1,20}$/),
+        fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'),
+        (digits, partition) => {
+          const ok = digits.length === 12;
+          expect(PRINCIPAL_PATTERN.test(digits)).toBe(ok);
+          expect(PRINCIPAL_PATTERN.test(`arn:${partition}:iam::${digits}:role/analyst`)).toBe(ok);
+        },
+      ),
     );
   });
 });
@@ -209,7 +245,9 @@ describe('durationHours and formatHours', () => {
   test('a day is 24 hours, whatever the count', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100_000 }), (n) => {
-        expect(durationHours({ value: n, unit: 'days' })).toBe(24 * durationHours({ value: n, unit: 'hours' }));
+        expect(durationHours({ value: n, unit: 'days' })).toBe(
+          24 * durationHours({ value: n, unit: 'hours' }),
+        );
       }),
     );
   });
@@ -240,7 +278,10 @@ describe('checkScope', () => {
   });
 
   test('names the unknown columns of an include list, in the order given', () => {
-    const err = expectRefusal(() => checkScope(product, include(['id', 'ssn', 'email', 'dob'])), 'UNKNOWN_COLUMNS');
+    const err = expectRefusal(
+      () => checkScope(product, include(['id', 'ssn', 'email', 'dob'])),
+      'UNKNOWN_COLUMNS',
+    );
     expect(err.details).toEqual({ columns: ['ssn', 'dob'] });
     expect(err.message).toContain('ssn, dob');
     expect(err.message).toContain(product.id);
@@ -275,7 +316,8 @@ describe('checkScope', () => {
     fc.assert(
       fc.property(fc.subarray(COLUMNS, { minLength: 1 }), (excluded) => {
         const scope = exclude(excluded);
-        if (excluded.length === COLUMNS.length) expectRefusal(() => checkScope(product, scope), 'EMPTY_SCOPE');
+        if (excluded.length === COLUMNS.length)
+          expectRefusal(() => checkScope(product, scope), 'EMPTY_SCOPE');
         else expect(() => checkScope(product, scope)).not.toThrow();
       }),
     );
@@ -284,10 +326,13 @@ describe('checkScope', () => {
 
 describe('normaliseScope', () => {
   test('checks the columns, and stores the row filter in canonical form', () => {
-    expect(normaliseScope(product, include(['id'], ['SELECT'], "COUNTRY='FR'  and amount<>'0'"))).toEqual(
-      include(['id'], ['SELECT'], `"country" = 'FR' AND "amount" <> '0'`),
+    expect(
+      normaliseScope(product, include(['id'], ['SELECT'], "COUNTRY='FR'  and amount<>'0'")),
+    ).toEqual(include(['id'], ['SELECT'], `"country" = 'FR' AND "amount" <> '0'`));
+    expectRefusal(
+      () => normaliseScope(product, include(['ssn'], ['SELECT'], "country = 'FR'")),
+      'UNKNOWN_COLUMNS',
     );
-    expectRefusal(() => normaliseScope(product, include(['ssn'], ['SELECT'], "country = 'FR'")), 'UNKNOWN_COLUMNS');
   });
 
   test('a scope without a row filter comes back as it was', () => {
@@ -296,7 +341,9 @@ describe('normaliseScope', () => {
   });
 
   test('refuses a row filter that does not parse: ROW_FILTER_INVALID, with the position', () => {
-    const err = refusal(() => normaliseScope(product, all(['SELECT'], "country = 'FR'; DROP TABLE customers")));
+    const err = refusal(() =>
+      normaliseScope(product, all(['SELECT'], "country = 'FR'; DROP TABLE customers")),
+    );
     expect({ kind: err.kind, code: err.code, details: err.details }).toEqual({
       kind: 'validation',
       code: 'ROW_FILTER_INVALID',
@@ -333,10 +380,14 @@ describe('scopedColumns', () => {
 
   test('never names a column the product does not have', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...COLUMNS, 'ssn', 'dob')), fc.constantFrom('include', 'exclude'), (cs, mode) => {
-        const scope: Scope = { permissions: ['SELECT'], columns: { mode, columns: cs } };
-        for (const c of scopedColumns(product, scope)) expect(COLUMNS).toContain(c);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...COLUMNS, 'ssn', 'dob')),
+        fc.constantFrom('include', 'exclude'),
+        (cs, mode) => {
+          const scope: Scope = { permissions: ['SELECT'], columns: { mode, columns: cs } };
+          for (const c of scopedColumns(product, scope)) expect(COLUMNS).toContain(c);
+        },
+      ),
     );
   });
 });
@@ -356,7 +407,9 @@ describe('piiColumnsTouched', () => {
     fc.assert(
       fc.property(columnSubset, fc.constantFrom('include', 'exclude'), (cs, mode) => {
         const scope: Scope = { permissions: ['SELECT'], columns: { mode, columns: cs } };
-        expect(piiColumnsTouched(product, scope)).toEqual(scopedColumns(product, scope).filter((c) => PII.includes(c)));
+        expect(piiColumnsTouched(product, scope)).toEqual(
+          scopedColumns(product, scope).filter((c) => PII.includes(c)),
+        );
       }),
     );
   });
@@ -374,13 +427,37 @@ describe('checkNarrowing', () => {
     ['the same included columns, reordered', include(['id', 'email']), include(['email', 'id'])],
     ['more excluded columns', exclude(['email']), exclude(['email', 'name'])],
     ['an exclude list to an included subset', exclude(['email']), include(['id', 'amount'])],
-    ['an include list to the equivalent exclude list', include(['id', 'country', 'amount']), exclude(PII)],
+    [
+      'an include list to the equivalent exclude list',
+      include(['id', 'country', 'amount']),
+      exclude(PII),
+    ],
     ['adding a row filter', all(), all(['SELECT'], "country = 'FR'")],
-    ['keeping the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'], ['SELECT'], "country = 'FR'")],
-    ['keeping the row filter, spelled another way', all(['SELECT'], `"country" = 'FR'`), all(['SELECT'], "COUNTRY='FR'")],
-    ['adding a condition to the row filter with AND', all(['SELECT'], "country = 'FR'"), all(['SELECT'], "amount = '1' AND country = 'FR'")],
-    ['keeping every condition of the row filter and adding one', all(['SELECT'], "country = 'FR' AND name <> ''"), all(['SELECT'], "name <> '' AND (country = 'FR' AND id = '7')")],
-    ['keeping an OR whole and adding a condition', all(['SELECT'], "country = 'FR' OR country = 'DE'"), all(['SELECT'], "(country = 'FR' OR country = 'DE') AND id = '7'")],
+    [
+      'keeping the row filter',
+      include(['id'], ['SELECT'], "country = 'FR'"),
+      include(['id'], ['SELECT'], "country = 'FR'"),
+    ],
+    [
+      'keeping the row filter, spelled another way',
+      all(['SELECT'], `"country" = 'FR'`),
+      all(['SELECT'], "COUNTRY='FR'"),
+    ],
+    [
+      'adding a condition to the row filter with AND',
+      all(['SELECT'], "country = 'FR'"),
+      all(['SELECT'], "amount = '1' AND country = 'FR'"),
+    ],
+    [
+      'keeping every condition of the row filter and adding one',
+      all(['SELECT'], "country = 'FR' AND name <> ''"),
+      all(['SELECT'], "name <> '' AND (country = 'FR' AND id = '7')"),
+    ],
+    [
+      'keeping an OR whole and adding a condition',
+      all(['SELECT'], "country = 'FR' OR country = 'DE'"),
+      all(['SELECT'], "(country = 'FR' OR country = 'DE') AND id = '7'"),
+    ],
   ])('accepts %s', (_label, requested, narrowed) => {
     expect(() => checkNarrowing(product, requested, narrowed)).not.toThrow();
   });
@@ -399,11 +476,31 @@ describe('checkNarrowing', () => {
 
   test.each([
     ['dropping the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'])],
-    ['changing the row filter', include(['id'], ['SELECT'], "country = 'FR'"), include(['id'], ['SELECT'], "country = 'DE'")],
-    ['widening the row filter', all(['SELECT'], "country = 'FR'"), all(['SELECT'], "country = 'FR' OR country = 'DE'")],
-    ['dropping one condition of the row filter', all(['SELECT'], "country = 'FR' AND id = '7'"), all(['SELECT'], "country = 'FR'")],
-    ['splitting an OR of the row filter', all(['SELECT'], "country = 'FR' OR country = 'DE'"), all(['SELECT'], "country = 'FR'")],
-    ['keeping a stored row filter that no longer parses', all(['SELECT'], 'ssn = 1'), all(['SELECT'], "country = 'FR'")],
+    [
+      'changing the row filter',
+      include(['id'], ['SELECT'], "country = 'FR'"),
+      include(['id'], ['SELECT'], "country = 'DE'"),
+    ],
+    [
+      'widening the row filter',
+      all(['SELECT'], "country = 'FR'"),
+      all(['SELECT'], "country = 'FR' OR country = 'DE'"),
+    ],
+    [
+      'dropping one condition of the row filter',
+      all(['SELECT'], "country = 'FR' AND id = '7'"),
+      all(['SELECT'], "country = 'FR'"),
+    ],
+    [
+      'splitting an OR of the row filter',
+      all(['SELECT'], "country = 'FR' OR country = 'DE'"),
+      all(['SELECT'], "country = 'FR'"),
+    ],
+    [
+      'keeping a stored row filter that no longer parses',
+      all(['SELECT'], 'ssn = 1'),
+      all(['SELECT'], "country = 'FR'"),
+    ],
   ])('refuses %s: NOT_NARROWER', (_label, requested, narrowed) => {
     const err = expectRefusal(() => checkNarrowing(product, requested, narrowed), 'NOT_NARROWER');
     expect(err.message).toContain('row filter');
@@ -411,9 +508,16 @@ describe('checkNarrowing', () => {
 
   test('refuses a narrowed row filter that does not parse: ROW_FILTER_INVALID (400)', () => {
     for (const narrowed of ["country = 'FR' OR 1 = 1", "country = 'FR' --", 'ssn = 1']) {
-      const err = refusal(() => checkNarrowing(product, all(['SELECT'], "country = 'FR'"), all(['SELECT'], narrowed)));
-      expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'validation', code: 'ROW_FILTER_INVALID' });
-      expect(() => checkNarrowing(product, all(), all(['SELECT'], narrowed))).toThrow(/Invalid row filter/);
+      const err = refusal(() =>
+        checkNarrowing(product, all(['SELECT'], "country = 'FR'"), all(['SELECT'], narrowed)),
+      );
+      expect({ kind: err.kind, code: err.code }).toEqual({
+        kind: 'validation',
+        code: 'ROW_FILTER_INVALID',
+      });
+      expect(() => checkNarrowing(product, all(), all(['SELECT'], narrowed))).toThrow(
+        /Invalid row filter/,
+      );
     }
   });
 
@@ -428,7 +532,8 @@ describe('checkNarrowing', () => {
       fc.property(columnSubset, columnSubset, perms, perms, (req, nar, reqPerms, narPerms) => {
         const requested = include(req, reqPerms);
         const narrowed = include(nar, narPerms);
-        const narrower = nar.every((c) => req.includes(c)) && narPerms.every((p) => reqPerms.includes(p));
+        const narrower =
+          nar.every((c) => req.includes(c)) && narPerms.every((p) => reqPerms.includes(p));
         if (narrower) expect(() => checkNarrowing(product, requested, narrowed)).not.toThrow();
         else expectRefusal(() => checkNarrowing(product, requested, narrowed), 'NOT_NARROWER');
       }),
@@ -463,17 +568,25 @@ describe('currentStage', () => {
 
   test('the compliance stage once the owner stage has its approval', () => {
     const compliance = stage('compliance');
-    expect(currentStage({ stages: [stage('owner', [approval('bob')]), compliance] })).toBe(compliance);
+    expect(currentStage({ stages: [stage('owner', [approval('bob')]), compliance] })).toBe(
+      compliance,
+    );
   });
 
   test('nothing once every stage has its approvals', () => {
-    expect(currentStage({ stages: [stage('owner', [approval('bob')]), stage('compliance', [approval('carol')])] })).toBeUndefined();
+    expect(
+      currentStage({
+        stages: [stage('owner', [approval('bob')]), stage('compliance', [approval('carol')])],
+      }),
+    ).toBeUndefined();
   });
 
   test('a stage that needs two approvals waits for the second', () => {
     const owner = stage('owner', [approval('bob')], 2);
     expect(currentStage({ stages: [owner] })).toBe(owner);
-    expect(currentStage({ stages: [stage('owner', [approval('bob'), approval('sam')], 2)] })).toBeUndefined();
+    expect(
+      currentStage({ stages: [stage('owner', [approval('bob'), approval('sam')], 2)] }),
+    ).toBeUndefined();
   });
 });
 
@@ -482,18 +595,28 @@ describe('effectiveTerms', () => {
   const week: Duration = { value: 7, unit: 'days' };
 
   test('without approvals: the requested terms', () => {
-    expect(effectiveTerms(request([stage('owner')], asked, week))).toEqual({ scope: asked, duration: week });
+    expect(effectiveTerms(request([stage('owner')], asked, week))).toEqual({
+      scope: asked,
+      duration: week,
+    });
   });
 
   test('approvals without narrowing keep the requested terms', () => {
-    const r = request([stage('owner', [approval('bob')]), stage('compliance', [approval('carol')])], asked, week);
+    const r = request(
+      [stage('owner', [approval('bob')]), stage('compliance', [approval('carol')])],
+      asked,
+      week,
+    );
     expect(effectiveTerms(r)).toEqual({ scope: asked, duration: week });
   });
 
   test('a narrowing replaces the scope, or the duration, independently', () => {
     const narrowed = include(['id']);
     const r = request(
-      [stage('owner', [approval('bob', { narrowedScope: narrowed })]), stage('compliance', [approval('carol', { narrowedDuration: { value: 2, unit: 'days' } })])],
+      [
+        stage('owner', [approval('bob', { narrowedScope: narrowed })]),
+        stage('compliance', [approval('carol', { narrowedDuration: { value: 2, unit: 'days' } })]),
+      ],
       asked,
       week,
     );
@@ -503,17 +626,33 @@ describe('effectiveTerms', () => {
   test('the last narrowing wins, across stages', () => {
     const r = request(
       [
-        stage('owner', [approval('bob', { narrowedScope: include(['id', 'amount']), narrowedDuration: { value: 72, unit: 'hours' } })]),
-        stage('compliance', [approval('carol', { narrowedScope: include(['id']) }), approval('carl')], 2),
+        stage('owner', [
+          approval('bob', {
+            narrowedScope: include(['id', 'amount']),
+            narrowedDuration: { value: 72, unit: 'hours' },
+          }),
+        ]),
+        stage(
+          'compliance',
+          [approval('carol', { narrowedScope: include(['id']) }), approval('carl')],
+          2,
+        ),
       ],
       asked,
       week,
     );
-    expect(effectiveTerms(r)).toEqual({ scope: include(['id']), duration: { value: 72, unit: 'hours' } });
+    expect(effectiveTerms(r)).toEqual({
+      scope: include(['id']),
+      duration: { value: 72, unit: 'hours' },
+    });
   });
 
   test('does not change the request', () => {
-    const r = request([stage('owner', [approval('bob', { narrowedScope: include(['id']) })])], asked, week);
+    const r = request(
+      [stage('owner', [approval('bob', { narrowedScope: include(['id']) })])],
+      asked,
+      week,
+    );
     const copy = structuredClone(r);
     effectiveTerms(r);
     expect(r).toEqual(copy);

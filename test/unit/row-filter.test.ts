@@ -34,7 +34,20 @@ const COLUMNS: Column[] = [
   col('blob', 'binary'),
   col('untyped', ''),
 ];
-const FILTERABLE = ['region', 'channel', 'code', 'amount', 'ratio', 'score', 'qty', 'views', 'approved', 'Country', 'order', 'like'];
+const FILTERABLE = [
+  'region',
+  'channel',
+  'code',
+  'amount',
+  'ratio',
+  'score',
+  'qty',
+  'views',
+  'approved',
+  'Country',
+  'order',
+  'like',
+];
 
 const canonical = (text: string) => parseRowFilter(text, COLUMNS).canonical;
 
@@ -48,7 +61,10 @@ function refusal(text: string, columns: Column[] = COLUMNS): MeshgateError {
   }
   expect(thrown).toBeInstanceOf(MeshgateError);
   const err = thrown as MeshgateError;
-  expect({ kind: err.kind, code: err.code }).toEqual({ kind: 'validation', code: ROW_FILTER_INVALID });
+  expect({ kind: err.kind, code: err.code }).toEqual({
+    kind: 'validation',
+    code: ROW_FILTER_INVALID,
+  });
   expect(err.message).toMatch(/^Invalid row filter( at position \d+)?: .+\.$/);
   return err;
 }
@@ -101,13 +117,25 @@ describe('accepted forms and their canonical text', () => {
     ["not (region = 'EU' or qty > 1)", `NOT ("region" = 'EU' OR "qty" > 1)`],
     ["NOT NOT region = 'EU'", `NOT (NOT ("region" = 'EU'))`],
     ["region = 'EU' AND (qty > 1 OR qty < -1)", `"region" = 'EU' AND ("qty" > 1 OR "qty" < -1)`],
-    ["(region = 'EU' AND qty > 1) OR code = 'FR'", `("region" = 'EU' AND "qty" > 1) OR "code" = 'FR'`],
-    ["region = 'EU' AND qty > 1 OR code = 'FR'", `("region" = 'EU' AND "qty" > 1) OR "code" = 'FR'`],
-    ["region = 'EU' OR qty > 1 AND code = 'FR'", `"region" = 'EU' OR ("qty" > 1 AND "code" = 'FR')`],
+    [
+      "(region = 'EU' AND qty > 1) OR code = 'FR'",
+      `("region" = 'EU' AND "qty" > 1) OR "code" = 'FR'`,
+    ],
+    [
+      "region = 'EU' AND qty > 1 OR code = 'FR'",
+      `("region" = 'EU' AND "qty" > 1) OR "code" = 'FR'`,
+    ],
+    [
+      "region = 'EU' OR qty > 1 AND code = 'FR'",
+      `"region" = 'EU' OR ("qty" > 1 AND "code" = 'FR')`,
+    ],
     ['qty BETWEEN 1 AND 2 AND views > 3', `"qty" BETWEEN 1 AND 2 AND "views" > 3`],
     // redundant parentheses go, nested ANDs (and ORs) are flattened
     ["((region = 'EU'))", `"region" = 'EU'`],
-    ["region = 'EU' AND (qty > 1 AND (views > 2 AND code = 'FR'))", `"region" = 'EU' AND "qty" > 1 AND "views" > 2 AND "code" = 'FR'`],
+    [
+      "region = 'EU' AND (qty > 1 AND (views > 2 AND code = 'FR'))",
+      `"region" = 'EU' AND "qty" > 1 AND "views" > 2 AND "code" = 'FR'`,
+    ],
     ["(region = 'EU' OR qty > 1) OR code = 'FR'", `"region" = 'EU' OR "qty" > 1 OR "code" = 'FR'`],
   ])('%s', (input, expected) => {
     expect(canonical(input)).toBe(expected);
@@ -116,7 +144,9 @@ describe('accepted forms and their canonical text', () => {
   test('spacing, line breaks and the case of keywords do not matter', () => {
     const expected = `"region" = 'EU' AND "qty" BETWEEN 1 AND 5 AND "channel" IS NOT NULL`;
     expect(canonical("region='EU' and qty between 1 and 5 and channel is not null")).toBe(expected);
-    expect(canonical("  region\t=\n'EU'\r\nAND   qty  BETWEEN 1   AND 5 AnD channel Is NoT nUlL  ")).toBe(expected);
+    expect(
+      canonical("  region\t=\n'EU'\r\nAND   qty  BETWEEN 1   AND 5 AnD channel Is NoT nUlL  "),
+    ).toBe(expected);
   });
 
   test('columns match ignoring case, quoted or not, and come out as the product declares them', () => {
@@ -141,7 +171,10 @@ describe('accepted forms and their canonical text', () => {
   });
 
   test('the tree: typed nodes for each form, and the columns read', () => {
-    const f = parseRowFilter("country = 'FR' AND NOT (qty IN (1, 2) OR approved = true) AND region IS NOT NULL", COLUMNS);
+    const f = parseRowFilter(
+      "country = 'FR' AND NOT (qty IN (1, 2) OR approved = true) AND region IS NOT NULL",
+      COLUMNS,
+    );
     expect(f.ast).toEqual({
       kind: 'and',
       operands: [
@@ -151,8 +184,21 @@ describe('accepted forms and their canonical text', () => {
           operand: {
             kind: 'or',
             operands: [
-              { kind: 'in', column: 'qty', negated: false, values: [{ kind: 'number', text: '1' }, { kind: 'number', text: '2' }] },
-              { kind: 'compare', column: 'approved', op: '=', value: { kind: 'boolean', value: true } },
+              {
+                kind: 'in',
+                column: 'qty',
+                negated: false,
+                values: [
+                  { kind: 'number', text: '1' },
+                  { kind: 'number', text: '2' },
+                ],
+              },
+              {
+                kind: 'compare',
+                column: 'approved',
+                op: '=',
+                value: { kind: 'boolean', value: true },
+              },
             ],
           },
         },
@@ -167,12 +213,23 @@ describe('accepted forms and their canonical text', () => {
   test('the limits themselves are allowed', () => {
     const deep = `${'('.repeat(ROW_FILTER_LIMITS.maxDepth)}region = 'EU'${')'.repeat(ROW_FILTER_LIMITS.maxDepth)}`;
     expect(canonical(deep)).toBe(`"region" = 'EU'`);
-    expect(canonical(`${'NOT '.repeat(ROW_FILTER_LIMITS.maxDepth)}region = 'EU'`)).toMatch(/^(NOT \(){8}"region" = 'EU'\){8}$/);
-    const terms = Array.from({ length: ROW_FILTER_LIMITS.maxTerms }, (_, i) => `qty = ${i}`).join(' OR ');
-    expect(parseRowFilter(terms, COLUMNS).ast).toMatchObject({ kind: 'or', operands: expect.any(Array) });
-    const list = Array.from({ length: ROW_FILTER_LIMITS.maxInValues }, (_, i) => String(i)).join(',');
+    expect(canonical(`${'NOT '.repeat(ROW_FILTER_LIMITS.maxDepth)}region = 'EU'`)).toMatch(
+      /^(NOT \(){8}"region" = 'EU'\){8}$/,
+    );
+    const terms = Array.from({ length: ROW_FILTER_LIMITS.maxTerms }, (_, i) => `qty = ${i}`).join(
+      ' OR ',
+    );
+    expect(parseRowFilter(terms, COLUMNS).ast).toMatchObject({
+      kind: 'or',
+      operands: expect.any(Array),
+    });
+    const list = Array.from({ length: ROW_FILTER_LIMITS.maxInValues }, (_, i) => String(i)).join(
+      ',',
+    );
     expect(parseRowFilter(`qty IN (${list})`, COLUMNS).ast).toMatchObject({ kind: 'in' });
-    expect(canonical(`region = '${'x'.repeat(ROW_FILTER_LIMITS.maxLength - 11)}'`)).toHaveLength(ROW_FILTER_LIMITS.maxLength + 2);
+    expect(canonical(`region = '${'x'.repeat(ROW_FILTER_LIMITS.maxLength - 11)}'`)).toHaveLength(
+      ROW_FILTER_LIMITS.maxLength + 2,
+    );
   });
 });
 
@@ -191,10 +248,18 @@ describe('refusals name the position and the problem', () => {
     ["'a' || (SELECT 1)", 1, /condition must start with a column name, found a string/],
     ["region = 'a' || (SELECT secret FROM t)", 14, /'\|\|' \(concatenation\) is not allowed/],
     ['region = (SELECT 1)', 10, /sub-expressions and sub-queries are not allowed/],
-    ["region IN (SELECT region FROM x)", 12, /SQL statements and sub-queries are not allowed \(found SELECT\)/],
+    [
+      'region IN (SELECT region FROM x)',
+      12,
+      /SQL statements and sub-queries are not allowed \(found SELECT\)/,
+    ],
     ['SELECT * FROM orders', 1, /SQL statements and sub-queries are not allowed \(found SELECT\)/],
-    ["region = 'EU' UNION SELECT 1", 15, /expected AND, OR or the end of the filter, found "UNION"/],
-    ["EXISTS (SELECT 1)", 1, /SQL statements and sub-queries are not allowed \(found EXISTS\)/],
+    [
+      "region = 'EU' UNION SELECT 1",
+      15,
+      /expected AND, OR or the end of the filter, found "UNION"/,
+    ],
+    ['EXISTS (SELECT 1)', 1, /SQL statements and sub-queries are not allowed \(found EXISTS\)/],
     ['TRUE', 1, /expected a column name, found TRUE/],
     ["region = 'EU' OR TRUE", 18, /expected a column name, found TRUE/],
     ["region = 'EU' OR 'a' = 'a'", 18, /condition must start with a column name/],
@@ -207,15 +272,27 @@ describe('refusals name the position and the problem', () => {
     ['qty % 2 = 0', 5, /arithmetic/],
     // columns
     ["foo = 'x'", 1, /unknown column "foo"/],
-    ["\"region \" = 'x'", 1, /unknown column "region "/],
+    ['"region " = \'x\'', 1, /unknown column "region "/],
     ['region = channel', 10, /compared with a literal, not with another column \(channel\)/],
     ['qty > views', 7, /not with another column \(views\)/],
-    ["customer.id = 1", 1, /of type struct<id:bigint,name:string>, which row filters cannot use/],
-    ["\"\" = 'x'", 1, /quoted column name is empty/],
-    ["like = 'x'", 1, /expected a column name, found LIKE \(a column with that name must be written in double quotes\)/],
+    ['customer.id = 1', 1, /of type struct<id:bigint,name:string>, which row filters cannot use/],
+    ['"" = \'x\'', 1, /quoted column name is empty/],
+    [
+      "like = 'x'",
+      1,
+      /expected a column name, found LIKE \(a column with that name must be written in double quotes\)/,
+    ],
     // types
-    ["amount = 'x'", 10, /column amount is decimal\(12,2\): compare it with a number, not the string 'x'/],
-    ['region = 5', 10, /column region is string: compare it with a 'quoted string', not the number 5/],
+    [
+      "amount = 'x'",
+      10,
+      /column amount is decimal\(12,2\): compare it with a number, not the string 'x'/,
+    ],
+    [
+      'region = 5',
+      10,
+      /column region is string: compare it with a 'quoted string', not the number 5/,
+    ],
     ["code IN ('FR', 5)", 16, /compare it with a 'quoted string', not the number 5/],
     ['qty = 1.5', 7, /column qty is int: compare it with a whole number, not the number 1.5/],
     ['views BETWEEN 1 AND 2.5', 21, /whole number/],
@@ -225,7 +302,11 @@ describe('refusals name the position and the problem', () => {
     ['approved BETWEEN FALSE AND TRUE', 18, /boolean: use =, <>, IN or IS NULL, not BETWEEN/],
     ['region = TRUE', 10, /'quoted string', not TRUE/],
     ["amount LIKE '1%'", 8, /LIKE needs a string column; amount is decimal\(12,2\)/],
-    ["order_date > '2024-01-01'", 1, /column order_date is of type date, which row filters cannot use/],
+    [
+      "order_date > '2024-01-01'",
+      1,
+      /column order_date is of type date, which row filters cannot use/,
+    ],
     ['cancelled_at IS NULL', 1, /of type timestamp, which row filters cannot use/],
     ["tags = 'x'", 1, /array<string>/],
     ["attrs = 'x'", 1, /map<string,string>/],
@@ -290,78 +371,165 @@ describe('refusals name the position and the problem', () => {
   test('too deep: one level past the limit of parentheses or NOT', () => {
     const depth = ROW_FILTER_LIMITS.maxDepth + 1;
     const parens = refusal(`${'('.repeat(depth)}region = 'EU'${')'.repeat(depth)}`);
-    expect(parens.message).toMatch(new RegExp(`at position ${depth}: nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels`));
+    expect(parens.message).toMatch(
+      new RegExp(
+        `at position ${depth}: nesting is deeper than ${ROW_FILTER_LIMITS.maxDepth} levels`,
+      ),
+    );
     expect(refusal(`${'NOT '.repeat(depth)}region = 'EU'`).message).toMatch(/nesting is deeper/);
     // `a OR b AND c` is written `a OR (b AND c)`: the level it gains counts, so that the canonical
     // form of an accepted filter is always accepted too.
-    const nested = (levels: number): string => (levels === 0 ? 'qty = 9' : `qty = 0 OR qty = 1 AND (${nested(levels - 1)})`);
+    const nested = (levels: number): string =>
+      levels === 0 ? 'qty = 9' : `qty = 0 OR qty = 1 AND (${nested(levels - 1)})`;
     expect(canonical(nested(4))).toMatch(/^"qty" = 0 OR \("qty" = 1 AND \("qty" = 0 OR/);
     const implicit = refusal(nested(5)); // 5 parentheses, 10 levels once normalised
-    expect(implicit.message).toMatch(/nesting is deeper than 8 levels of parentheses and NOT once normalised/);
+    expect(implicit.message).toMatch(
+      /nesting is deeper than 8 levels of parentheses and NOT once normalised/,
+    );
     expect(positionOf(implicit)).toBeNull();
     // Deep enough to overflow a careless recursive parser: refused at the limit, not by a crash.
     expect(refusal('('.repeat(1999) + 'x').message).toMatch(/nesting is deeper/);
   });
 
   test('too many terms, too long an IN list, too long a text', () => {
-    const terms = Array.from({ length: ROW_FILTER_LIMITS.maxTerms + 1 }, (_, i) => `qty = ${i}`).join(' OR ');
+    const terms = Array.from(
+      { length: ROW_FILTER_LIMITS.maxTerms + 1 },
+      (_, i) => `qty = ${i}`,
+    ).join(' OR ');
     const t = refusal(terms);
     expect(t.message).toMatch(new RegExp(`more than ${ROW_FILTER_LIMITS.maxTerms} conditions`));
     expect(positionOf(t)).toBe(terms.lastIndexOf('qty') + 1);
-    const list = Array.from({ length: ROW_FILTER_LIMITS.maxInValues + 1 }, (_, i) => String(i)).join(',');
-    expect(refusal(`qty IN (${list})`).message).toMatch(new RegExp(`at most ${ROW_FILTER_LIMITS.maxInValues} values`));
-    expect(refusal(`region = '${'x'.repeat(ROW_FILTER_LIMITS.maxLength)}'`).message).toMatch(/longer than 2000 characters/);
+    const list = Array.from({ length: ROW_FILTER_LIMITS.maxInValues + 1 }, (_, i) =>
+      String(i),
+    ).join(',');
+    expect(refusal(`qty IN (${list})`).message).toMatch(
+      new RegExp(`at most ${ROW_FILTER_LIMITS.maxInValues} values`),
+    );
+    expect(refusal(`region = '${'x'.repeat(ROW_FILTER_LIMITS.maxLength)}'`).message).toMatch(
+      /longer than 2000 characters/,
+    );
   });
 
-  test('a filter that grows past Lake Formation\'s limit once normalised is refused', () => {
-    const prefix = Array.from({ length: ROW_FILTER_LIMITS.maxTerms - 1 }, () => 'qty=1 OR ').join('');
+  test("a filter that grows past Lake Formation's limit once normalised is refused", () => {
+    const prefix = Array.from({ length: ROW_FILTER_LIMITS.maxTerms - 1 }, () => 'qty=1 OR ').join(
+      '',
+    );
     const input = `${prefix}region='${'x'.repeat(ROW_FILTER_LIMITS.maxLength - prefix.length - 9)}'`;
     expect(input).toHaveLength(ROW_FILTER_LIMITS.maxLength);
-    expect(refusal(input).message).toMatch(/characters once normalised, and Lake Formation takes at most 2047/);
+    expect(refusal(input).message).toMatch(
+      /characters once normalised, and Lake Formation takes at most 2047/,
+    );
   });
 
   test('two columns that differ only in case must be written exactly', () => {
-    const columns = [col('Region', 'string'), col('region', 'string'), col('REGION_CODE', 'string')];
-    expect(parseRowFilter(`"Region" = 'a' AND region = 'b'`, columns).canonical).toBe(`"Region" = 'a' AND "region" = 'b'`);
-    expect(refusal(`REGION = 'a'`, columns).message).toMatch(/at position 1: column "REGION" is ambiguous \(Region, region\)/);
+    const columns = [
+      col('Region', 'string'),
+      col('region', 'string'),
+      col('REGION_CODE', 'string'),
+    ];
+    expect(parseRowFilter(`"Region" = 'a' AND region = 'b'`, columns).canonical).toBe(
+      `"Region" = 'a' AND "region" = 'b'`,
+    );
+    expect(refusal(`REGION = 'a'`, columns).message).toMatch(
+      /at position 1: column "REGION" is ambiguous \(Region, region\)/,
+    );
     expect(parseRowFilter(`region_code = 'a'`, columns).canonical).toBe(`"REGION_CODE" = 'a'`);
   });
 });
 
 // ------------------------------------------------------------------------------- properties
 
-const printable = (s: string) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f);
+const printable = (s: string) =>
+  [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f);
 const stringLit = fc.string({ maxLength: 8, unit: 'grapheme' }).filter(printable);
 const literalFor = (name: string): fc.Arbitrary<Literal> => {
   const type = COLUMNS.find((c) => c.name === name)!.type;
   if (type === 'boolean') return fc.boolean().map((value) => ({ kind: 'boolean', value }));
-  if (type === 'int' || type === 'bigint') return fc.integer({ min: -1_000_000, max: 1_000_000 }).map((n) => ({ kind: 'number', text: String(n) }));
+  if (type === 'int' || type === 'bigint')
+    return fc
+      .integer({ min: -1_000_000, max: 1_000_000 })
+      .map((n) => ({ kind: 'number', text: String(n) }));
   if (/decimal|double|float/.test(type)) {
-    return fc.tuple(fc.integer({ min: -9999, max: 9999 }), fc.option(fc.integer({ min: 0, max: 99 }))).map(([i, f]) => ({ kind: 'number', text: f === null ? String(i) : `${i}.${f}` }));
+    return fc
+      .tuple(fc.integer({ min: -9999, max: 9999 }), fc.option(fc.integer({ min: 0, max: 99 })))
+      .map(([i, f]) => ({ kind: 'number', text: f === null ? String(i) : `${i}.${f}` }));
   }
   return stringLit.map((value) => ({ kind: 'string', value }));
 };
 const ordered = (name: string) => COLUMNS.find((c) => c.name === name)!.type !== 'boolean';
 
-const predicate: fc.Arbitrary<RowFilterExpr> = fc.constantFrom(...FILTERABLE).chain((column): fc.Arbitrary<RowFilterExpr> => {
-  const lit = literalFor(column);
-  const options: fc.Arbitrary<RowFilterExpr>[] = [
-    fc.record({ kind: fc.constant('compare' as const), column: fc.constant(column), op: fc.constantFrom(...(ordered(column) ? (['=', '<>', '<', '<=', '>', '>='] as const) : (['=', '<>'] as const))), value: lit }),
-    fc.record({ kind: fc.constant('in' as const), column: fc.constant(column), negated: fc.boolean(), values: fc.array(lit, { minLength: 1, maxLength: 4 }) }),
-    fc.record({ kind: fc.constant('null' as const), column: fc.constant(column), negated: fc.boolean() }),
-  ];
-  if (ordered(column)) options.push(fc.record({ kind: fc.constant('between' as const), column: fc.constant(column), negated: fc.boolean(), low: lit, high: lit }));
-  if (['string', 'varchar(16)', 'char(2)'].includes(COLUMNS.find((c) => c.name === column)!.type)) {
-    options.push(fc.record({ kind: fc.constant('like' as const), column: fc.constant(column), negated: fc.boolean(), pattern: stringLit }));
-  }
-  return fc.oneof(...options);
-});
+const predicate: fc.Arbitrary<RowFilterExpr> = fc
+  .constantFrom(...FILTERABLE)
+  .chain((column): fc.Arbitrary<RowFilterExpr> => {
+    const lit = literalFor(column);
+    const options: fc.Arbitrary<RowFilterExpr>[] = [
+      fc.record({
+        kind: fc.constant('compare' as const),
+        column: fc.constant(column),
+        op: fc.constantFrom(
+          ...(ordered(column)
+            ? (['=', '<>', '<', '<=', '>', '>='] as const)
+            : (['=', '<>'] as const)),
+        ),
+        value: lit,
+      }),
+      fc.record({
+        kind: fc.constant('in' as const),
+        column: fc.constant(column),
+        negated: fc.boolean(),
+        values: fc.array(lit, { minLength: 1, maxLength: 4 }),
+      }),
+      fc.record({
+        kind: fc.constant('null' as const),
+        column: fc.constant(column),
+        negated: fc.boolean(),
+      }),
+    ];
+    if (ordered(column))
+      options.push(
+        fc.record({
+          kind: fc.constant('between' as const),
+          column: fc.constant(column),
+          negated: fc.boolean(),
+          low: lit,
+          high: lit,
+        }),
+      );
+    if (
+      ['string', 'varchar(16)', 'char(2)'].includes(COLUMNS.find((c) => c.name === column)!.type)
+    ) {
+      options.push(
+        fc.record({
+          kind: fc.constant('like' as const),
+          column: fc.constant(column),
+          negated: fc.boolean(),
+          pattern: stringLit,
+        }),
+      );
+    }
+    return fc.oneof(...options);
+  });
 
 /** Trees as the parser builds them: ANDs never directly inside ANDs, nor ORs inside ORs. */
-const tree: fc.Arbitrary<RowFilterExpr> = fc.letrec<{ expr: RowFilterExpr; and: RowFilterExpr; or: RowFilterExpr; not: RowFilterExpr }>((tie) => ({
-  expr: fc.oneof({ depthSize: 'small', withCrossShrink: true }, predicate, tie('and'), tie('or'), tie('not')),
-  and: fc.array(fc.oneof(predicate, tie('or'), tie('not')), { minLength: 2, maxLength: 3 }).map((operands) => ({ kind: 'and' as const, operands })),
-  or: fc.array(fc.oneof(predicate, tie('and'), tie('not')), { minLength: 2, maxLength: 3 }).map((operands) => ({ kind: 'or' as const, operands })),
+const tree: fc.Arbitrary<RowFilterExpr> = fc.letrec<{
+  expr: RowFilterExpr;
+  and: RowFilterExpr;
+  or: RowFilterExpr;
+  not: RowFilterExpr;
+}>((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    predicate,
+    tie('and'),
+    tie('or'),
+    tie('not'),
+  ),
+  and: fc
+    .array(fc.oneof(predicate, tie('or'), tie('not')), { minLength: 2, maxLength: 3 })
+    .map((operands) => ({ kind: 'and' as const, operands })),
+  or: fc
+    .array(fc.oneof(predicate, tie('and'), tie('not')), { minLength: 2, maxLength: 3 })
+    .map((operands) => ({ kind: 'or' as const, operands })),
   not: tie('expr').map((operand) => ({ kind: 'not' as const, operand })),
 })).expr;
 
@@ -372,8 +540,14 @@ const measure = (e: RowFilterExpr): { depth: number; terms: number } => {
     return { depth: m.depth + 1, terms: m.terms };
   }
   if (e.kind === 'and' || e.kind === 'or') {
-    const ms = e.operands.map((o) => ({ ...measure(o), nested: o.kind === 'and' || o.kind === 'or' ? 1 : 0 }));
-    return { depth: Math.max(...ms.map((m) => m.depth + m.nested)), terms: ms.reduce((n, m) => n + m.terms, 0) };
+    const ms = e.operands.map((o) => ({
+      ...measure(o),
+      nested: o.kind === 'and' || o.kind === 'or' ? 1 : 0,
+    }));
+    return {
+      depth: Math.max(...ms.map((m) => m.depth + m.nested)),
+      terms: ms.reduce((n, m) => n + m.terms, 0),
+    };
   }
   return { depth: 0, terms: 1 };
 };
@@ -399,32 +573,82 @@ describe('properties', () => {
 
   test('canonicalising is idempotent, whatever the spacing and case of the keywords', () => {
     fc.assert(
-      fc.property(tree, fc.constantFrom('lower', 'upper', 'mixed'), fc.constantFrom(' ', '  ', '\n', '\t '), (ast, casing, blank) => {
-        fc.pre(withinLimits(ast));
-        const text = serialiseRowFilter(ast);
-        fc.pre(text.length <= ROW_FILTER_LIMITS.maxLength / 2);
-        // Re-spell only outside literals and quoted names: split on quoted runs, keep the odd parts.
-        const respelled = text
-          .split(/('(?:[^']|'')*'|"(?:[^"]|"")*")/)
-          .map((part, i) => {
-            if (i % 2 === 1) return part;
-            const cased = casing === 'lower' ? part.toLowerCase() : casing === 'upper' ? part.toUpperCase() : part.replace(/[A-Z]+/g, (w) => w[0] + w.slice(1).toLowerCase());
-            return cased.replaceAll(' ', blank);
-          })
-          .join('');
-        expect(canonical(respelled)).toBe(text);
-        expect(canonical(canonical(respelled))).toBe(text);
-      }),
+      fc.property(
+        tree,
+        fc.constantFrom('lower', 'upper', 'mixed'),
+        fc.constantFrom(' ', '  ', '\n', '\t '),
+        (ast, casing, blank) => {
+          fc.pre(withinLimits(ast));
+          const text = serialiseRowFilter(ast);
+          fc.pre(text.length <= ROW_FILTER_LIMITS.maxLength / 2);
+          // Re-spell only outside literals and quoted names: split on quoted runs, keep the odd parts.
+          const respelled = text
+            .split(/('(?:[^']|'')*'|"(?:[^"]|"")*")/)
+            .map((part, i) => {
+              if (i % 2 === 1) return part;
+              const cased =
+                casing === 'lower'
+                  ? part.toLowerCase()
+                  : casing === 'upper'
+                    ? part.toUpperCase()
+                    : part.replace(/[A-Z]+/g, (w) => w[0] + w.slice(1).toLowerCase());
+              return cased.replaceAll(' ', blank);
+            })
+            .join('');
+          expect(canonical(respelled)).toBe(text);
+          expect(canonical(canonical(respelled))).toBe(text);
+        },
+      ),
       { seed: 4242, numRuns: 200 },
     );
   });
 
   test('any text at all is either accepted or refused with ROW_FILTER_INVALID, never anything else', () => {
     const pieces = fc.constantFrom(
-      'region', 'qty', 'approved', 'foo', '"region"', "'EU'", "'", '"', '(', ')', ',', '=', '<>', '!=', '<', '>=', 'AND', 'OR', 'NOT',
-      'IN', 'BETWEEN', 'LIKE', 'IS', 'NULL', 'TRUE', '1', '-2.5', ';', '--', '/*', '*/', '||', 'SELECT', 'lower(', ' ', '\u0000', '\ud800', '\u202e',
+      'region',
+      'qty',
+      'approved',
+      'foo',
+      '"region"',
+      "'EU'",
+      "'",
+      '"',
+      '(',
+      ')',
+      ',',
+      '=',
+      '<>',
+      '!=',
+      '<',
+      '>=',
+      'AND',
+      'OR',
+      'NOT',
+      'IN',
+      'BETWEEN',
+      'LIKE',
+      'IS',
+      'NULL',
+      'TRUE',
+      '1',
+      '-2.5',
+      ';',
+      '--',
+      '/*',
+      '*/',
+      '||',
+      'SELECT',
+      'lower(',
+      ' ',
+      '\u0000',
+      '\ud800',
+      '\u202e',
     );
-    const text = fc.oneof(fc.string({ maxLength: 60, unit: 'binary' }), fc.array(pieces, { maxLength: 25 }).map((p) => p.join(' ')), fc.array(pieces, { maxLength: 25 }).map((p) => p.join('')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 60, unit: 'binary' }),
+      fc.array(pieces, { maxLength: 25 }).map((p) => p.join(' ')),
+      fc.array(pieces, { maxLength: 25 }).map((p) => p.join('')),
+    );
     fc.assert(
       fc.property(text, (t) => {
         let result: string | undefined;

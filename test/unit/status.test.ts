@@ -67,9 +67,12 @@ describe('request state machine', () => {
     expect(err.message).toContain(to);
   });
 
-  test.each(ALL.map((s): [RequestStatus, boolean] => [s, FINAL.includes(s)]))('isFinal(%s) is %s', (s, expected) => {
-    expect(isFinal(s)).toBe(expected);
-  });
+  test.each(ALL.map((s): [RequestStatus, boolean] => [s, FINAL.includes(s)]))(
+    'isFinal(%s) is %s',
+    (s, expected) => {
+      expect(isFinal(s)).toBe(expected);
+    },
+  );
 
   test('no status can transition to itself', () => {
     for (const s of ALL) expect(canTransition(s, s)).toBe(false);

@@ -23,15 +23,20 @@ async function createPending(productId = 'sales/orders'): Promise<string> {
   return res.body.id as string;
 }
 
-async function history(id: string, as = 'alice'): Promise<{ status: string; history: AuditEvent[] } & Record<string, unknown>> {
+async function history(
+  id: string,
+  as = 'alice',
+): Promise<{ status: string; history: AuditEvent[] } & Record<string, unknown>> {
   const res = await p.call(as, 'GET', `/v1/requests/${id}`);
   expect(res.status).toBe(200);
   return res.body;
 }
 
-const countOf = (events: AuditEvent[], type: string) => events.filter((e) => e.type === type).length;
+const countOf = (events: AuditEvent[], type: string) =>
+  events.filter((e) => e.type === type).length;
 
-const ledgerFor = async (requestId: string, account = SALES_ACCOUNT) => (await p.ledger.list(account)).filter((e) => e.grantId === requestId);
+const ledgerFor = async (requestId: string, account = SALES_ACCOUNT) =>
+  (await p.ledger.list(account)).filter((e) => e.grantId === requestId);
 
 const grantsFor = async (requestId: string, domain = 'sales'): Promise<Grant[]> =>
   (await p.store.listGrantsByDomain(domain)).filter((g) => g.requestId === requestId);
@@ -42,11 +47,21 @@ async function approveInStore(id: string): Promise<AccessRequest> {
   const now = p.deps.clock.now().toISOString();
   const next: AccessRequest = { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 };
   await p.store.updateRequest(next, { status: r.status, version: r.version }, [
-    { id: p.deps.ids.next('evt'), at: now, type: 'REQUEST_APPROVED', actor: 'bob', domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: 'PENDING', toStatus: 'APPROVED', detail: {} },
+    {
+      id: p.deps.ids.next('evt'),
+      at: now,
+      type: 'REQUEST_APPROVED',
+      actor: 'bob',
+      domain: r.domain,
+      requestId: r.id,
+      productId: r.productId,
+      fromStatus: 'PENDING',
+      toStatus: 'APPROVED',
+      detail: {},
+    },
   ]);
   return next;
 }
-
 
 function expectOnlyConflicts(replies: Reply[]) {
   for (const r of replies) {
@@ -59,7 +74,11 @@ describe('(a) many approvers at once', () => {
   test('25 simultaneous approvals by bob and sam: one 200, the rest 409, one grant', async () => {
     const id = await createPending();
     const replies = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => p.call(i % 2 === 0 ? 'bob' : 'sam', 'POST', `/v1/requests/${id}/approve`, { comment: `approval ${i}` })),
+      Array.from({ length: 25 }, (_, i) =>
+        p.call(i % 2 === 0 ? 'bob' : 'sam', 'POST', `/v1/requests/${id}/approve`, {
+          comment: `approval ${i}`,
+        }),
+      ),
     );
     const ok = replies.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
@@ -73,7 +92,13 @@ describe('(a) many approvers at once', () => {
     expect(countOf(r.history, 'REQUEST_APPROVED')).toBe(1);
     expect(countOf(r.history, 'FULFILMENT_STARTED')).toBe(1);
     expect(countOf(r.history, 'GRANT_ACTIVE')).toBe(1);
-    expect(r.history.map((e) => e.type)).toEqual(['REQUEST_CREATED', 'APPROVAL_RECORDED', 'REQUEST_APPROVED', 'FULFILMENT_STARTED', 'GRANT_ACTIVE']);
+    expect(r.history.map((e) => e.type)).toEqual([
+      'REQUEST_CREATED',
+      'APPROVAL_RECORDED',
+      'REQUEST_APPROVED',
+      'FULFILMENT_STARTED',
+      'GRANT_ACTIVE',
+    ]);
 
     // The winner is the one recorded.
     const winner = ok[0]!.body.stages[0].approvals[0].by;
@@ -91,19 +116,32 @@ describe('(a) many approvers at once', () => {
 
   test('a two-stage request: 10 simultaneous owner approvals record one, then compliance approves', async () => {
     const id = await createPending('hr/employees');
-    const replies = await Promise.all(Array.from({ length: 10 }, () => p.call('grace', 'POST', `/v1/requests/${id}/approve`, { comment: 'owner ok' })));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        p.call('grace', 'POST', `/v1/requests/${id}/approve`, { comment: 'owner ok' }),
+      ),
+    );
     expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
     expectOnlyConflicts(replies.filter((r) => r.status !== 200));
 
     const mid = await history(id);
     expect(mid.status).toBe('PENDING');
-    expect((mid.stages as Array<{ name: string; approvals: unknown[] }>).map((s) => [s.name, s.approvals.length])).toEqual([
+    expect(
+      (mid.stages as Array<{ name: string; approvals: unknown[] }>).map((s) => [
+        s.name,
+        s.approvals.length,
+      ]),
+    ).toEqual([
       ['owner', 1],
       ['compliance', 0],
     ]);
     expect(countOf(mid.history, 'APPROVAL_RECORDED')).toBe(1);
 
-    const final = await Promise.all(Array.from({ length: 6 }, () => p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'compliance ok' })));
+    const final = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'compliance ok' }),
+      ),
+    );
     expect(final.filter((r) => r.status === 200)).toHaveLength(1);
     expectOnlyConflicts(final.filter((r) => r.status !== 200));
     await p.queue.onIdle();
@@ -122,13 +160,26 @@ describe('(b) many creates at once', () => {
     expect(before.status).toBe(200);
     const products = ['sales/orders', 'finance/invoices', 'marketing/customer_segments'];
     const replies = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => p.call('alice', 'POST', '/v1/requests', newRequest(products[i % 3]!, { purpose: `bulk ${i}` }))),
+      Array.from({ length: 100 }, (_, i) =>
+        p.call(
+          'alice',
+          'POST',
+          '/v1/requests',
+          newRequest(products[i % 3]!, { purpose: `bulk ${i}` }),
+        ),
+      ),
     );
     for (const r of replies) expect(r.status).toBe(201);
     const ids = replies.map((r) => r.body.id as string);
     expect(new Set(ids).size).toBe(100);
     replies.forEach((r, i) => {
-      expect(r.body).toMatchObject({ productId: products[i % 3], purpose: `bulk ${i}`, status: 'PENDING', requester: 'alice', version: 1 });
+      expect(r.body).toMatchObject({
+        productId: products[i % 3],
+        purpose: `bulk ${i}`,
+        status: 'PENDING',
+        requester: 'alice',
+        version: 1,
+      });
     });
 
     const listed = await p.call('alice', 'GET', '/v1/requests?mine=true');
@@ -142,7 +193,12 @@ describe('(b) many creates at once', () => {
     details.forEach((d, i) => {
       expect(d.id).toBe(ids[i]);
       expect(d.history).toHaveLength(1);
-      expect(d.history[0]).toMatchObject({ type: 'REQUEST_CREATED', actor: 'alice', requestId: ids[i], toStatus: 'PENDING' });
+      expect(d.history[0]).toMatchObject({
+        type: 'REQUEST_CREATED',
+        actor: 'alice',
+        requestId: ids[i],
+        toStatus: 'PENDING',
+      });
     });
 
     // Each lands in its domain's approval inbox exactly once.
@@ -155,7 +211,11 @@ describe('(b) many creates at once', () => {
 });
 
 describe('(c) approve, deny and cancel at once', () => {
-  const DECISIONS = { approve: 'REQUEST_APPROVED', deny: 'REQUEST_DENIED', cancel: 'REQUEST_CANCELLED' } as const;
+  const DECISIONS = {
+    approve: 'REQUEST_APPROVED',
+    deny: 'REQUEST_DENIED',
+    cancel: 'REQUEST_CANCELLED',
+  } as const;
   const FINAL = { approve: 'ACTIVE', deny: 'DENIED', cancel: 'CANCELLED' } as const;
   type Action = keyof typeof DECISIONS;
 
@@ -180,7 +240,9 @@ describe('(c) approve, deny and cancel at once', () => {
     const won = winners[0]!;
     const r = await history(id);
     expect(r.status).toBe(FINAL[won]);
-    const decisions = r.history.filter((e) => (Object.values(DECISIONS) as string[]).includes(e.type));
+    const decisions = r.history.filter((e) =>
+      (Object.values(DECISIONS) as string[]).includes(e.type),
+    );
     expect(decisions.map((e) => e.type)).toEqual([DECISIONS[won]]);
     expect(await grantsFor(id)).toHaveLength(won === 'approve' ? 1 : 0);
     expect(await ledgerFor(id)).toHaveLength(won === 'approve' ? 1 : 0);
@@ -195,7 +257,11 @@ describe('(c) approve, deny and cancel at once', () => {
         const head = ACTIONS[i % 3]!;
         const delay = Math.floor(i / 3) % 3;
         const replies = await Promise.all(
-          ACTIONS.map((a) => new Promise((resolve) => setTimeout(resolve, a === head ? 0 : delay)).then(() => act(a, id))),
+          ACTIONS.map((a) =>
+            new Promise((resolve) => setTimeout(resolve, a === head ? 0 : delay)).then(() =>
+              act(a, id),
+            ),
+          ),
         );
         return { id, replies };
       }),
@@ -204,41 +270,47 @@ describe('(c) approve, deny and cancel at once', () => {
     for (const { id, replies } of rounds) await expectDecidedBy(id, ACTIONS, replies);
   });
 
-  test.each(ACTIONS)('all three read the same version and race at the store; %s commits first and wins', async (winner) => {
-    const id = await createPending();
-    // Hold the three conditional writes until all three have been prepared from the same read,
-    // then let `winner` write first and the other two after it.
-    const original = p.store.updateRequest.bind(p.store);
-    const held = new Map<Action, () => void>();
-    let allHeld!: () => void;
-    const allIn = new Promise<void>((resolve) => (allHeld = resolve));
-    const actionOf = (s: string): Action => (s === 'APPROVED' ? 'approve' : s === 'DENIED' ? 'deny' : 'cancel');
-    const spy = jest.spyOn(p.store, 'updateRequest').mockImplementation(async (next, expected, audit, grant) => {
-      if (next.id === id && expected.status === 'PENDING') {
-        expect(expected.version).toBe(1);
-        await new Promise<void>((go) => {
-          held.set(actionOf(next.status), go);
-          if (held.size === 3) allHeld();
+  test.each(ACTIONS)(
+    'all three read the same version and race at the store; %s commits first and wins',
+    async (winner) => {
+      const id = await createPending();
+      // Hold the three conditional writes until all three have been prepared from the same read,
+      // then let `winner` write first and the other two after it.
+      const original = p.store.updateRequest.bind(p.store);
+      const held = new Map<Action, () => void>();
+      let allHeld!: () => void;
+      const allIn = new Promise<void>((resolve) => (allHeld = resolve));
+      const actionOf = (s: string): Action =>
+        s === 'APPROVED' ? 'approve' : s === 'DENIED' ? 'deny' : 'cancel';
+      const spy = jest
+        .spyOn(p.store, 'updateRequest')
+        .mockImplementation(async (next, expected, audit, grant) => {
+          if (next.id === id && expected.status === 'PENDING') {
+            expect(expected.version).toBe(1);
+            await new Promise<void>((go) => {
+              held.set(actionOf(next.status), go);
+              if (held.size === 3) allHeld();
+            });
+          }
+          return original(next, expected, audit, grant);
         });
+      try {
+        const replies = ACTIONS.map((a) => act(a, id));
+        await allIn;
+        held.get(winner)!();
+        await replies[ACTIONS.indexOf(winner)];
+        for (const [a, go] of held) if (a !== winner) go();
+        const settled = await Promise.all(replies);
+        for (const [j, r] of settled.entries()) {
+          if (ACTIONS[j] !== winner) expect(r.body.error.code).toBe('STALE_REQUEST');
+        }
+        await p.queue.onIdle();
+        expect(await expectDecidedBy(id, ACTIONS, settled)).toBe(winner);
+      } finally {
+        spy.mockRestore();
       }
-      return original(next, expected, audit, grant);
-    });
-    try {
-      const replies = ACTIONS.map((a) => act(a, id));
-      await allIn;
-      held.get(winner)!();
-      await replies[ACTIONS.indexOf(winner)];
-      for (const [a, go] of held) if (a !== winner) go();
-      const settled = await Promise.all(replies);
-      for (const [j, r] of settled.entries()) {
-        if (ACTIONS[j] !== winner) expect(r.body.error.code).toBe('STALE_REQUEST');
-      }
-      await p.queue.onIdle();
-      expect(await expectDecidedBy(id, ACTIONS, settled)).toBe(winner);
-    } finally {
-      spy.mockRestore();
-    }
-  });
+    },
+  );
 });
 
 describe('(d) the worker run more than once for one job', () => {
@@ -257,28 +329,38 @@ describe('(d) the worker run more than once for one job', () => {
   test('runJob twice concurrently: one grant, one ledger entry', async () => {
     const id = await createPending();
     await approveInStore(id);
-    await Promise.all([runJob(p.deps, { kind: 'grant', requestId: id }), runJob(p.deps, { kind: 'grant', requestId: id })]);
+    await Promise.all([
+      runJob(p.deps, { kind: 'grant', requestId: id }),
+      runJob(p.deps, { kind: 'grant', requestId: id }),
+    ]);
     await expectGrantedOnce(id);
   });
 
   test('runJob ten times concurrently: one grant, one ledger entry', async () => {
     const id = await createPending();
     await approveInStore(id);
-    await Promise.all(Array.from({ length: 10 }, () => runJob(p.deps, { kind: 'grant', requestId: id })));
+    await Promise.all(
+      Array.from({ length: 10 }, () => runJob(p.deps, { kind: 'grant', requestId: id })),
+    );
     await expectGrantedOnce(id);
   });
 
   test('the same job sent twice on the queue: one grant, one ledger entry', async () => {
     const id = await createPending();
     await approveInStore(id);
-    await Promise.all([p.queue.send({ kind: 'grant', requestId: id }), p.queue.send({ kind: 'grant', requestId: id })]);
+    await Promise.all([
+      p.queue.send({ kind: 'grant', requestId: id }),
+      p.queue.send({ kind: 'grant', requestId: id }),
+    ]);
     await p.queue.onIdle();
     await expectGrantedOnce(id);
   });
 
   test('a job delivered again after the grant is done changes nothing', async () => {
     const id = await createPending();
-    expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+    expect(
+      (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+    ).toBe(200);
     await p.queue.onIdle();
     const before = await history(id);
     const lf = countingLakeFormation(p.deps.lakeFormation);
@@ -314,14 +396,21 @@ describe('(d) the worker run more than once for one job', () => {
       revoke: (q) => p.deps.lakeFormation.revoke(q),
       listPermissions: (a) => p.deps.lakeFormation.listPermissions(a),
     };
-    const b = runJob({ ...p.deps, store: storeB, lakeFormation: lfB }, { kind: 'grant', requestId: id });
+    const b = runJob(
+      { ...p.deps, store: storeB, lakeFormation: lfB },
+      { kind: 'grant', requestId: id },
+    );
 
-    expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+    expect(
+      (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+    ).toBe(200);
     await granting;
     await p.queue.onIdle();
     expect((await history(id)).status).toBe('ACTIVE');
     const grantId = (await grantsFor(id))[0]!.id;
-    expect((await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+    expect(
+      (await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status,
+    ).toBe(202);
     await p.queue.onIdle();
     expect((await history(id)).status).toBe('REVOKED');
     expect(await ledgerFor(id)).toHaveLength(0);
@@ -373,7 +462,9 @@ describe('(d) the worker run more than once for one job', () => {
     expect(lf.calls.grant).toBe(2); // both granted in Lake Formation; the ledger answered "already" once
     await expectGrantedOnce(id);
     const r = await history(id);
-    const entries = (r.history.find((e) => e.type === 'GRANT_ACTIVE')!.detail.entries as Array<{ result: string }>).map((e) => e.result);
+    const entries = (
+      r.history.find((e) => e.type === 'GRANT_ACTIVE')!.detail.entries as Array<{ result: string }>
+    ).map((e) => e.result);
     expect(entries).toHaveLength(1);
   });
 });

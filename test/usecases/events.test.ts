@@ -42,25 +42,33 @@ async function create(principal: string, productId = 'sales/orders'): Promise<st
 }
 
 const eventsOf = (id: string) => seen.filter((e) => e.requestId === id);
-const transitions = (events: StatusChanged[]) => events.map((e) => [e.fromStatus, e.toStatus, e.actor]);
+const transitions = (events: StatusChanged[]) =>
+  events.map((e) => [e.fromStatus, e.toStatus, e.actor]);
 
 /** The events are the request's status-changing audit events, one for one, same ids and times. */
 function expectMatchesHistory(events: StatusChanged[], r: Detail) {
   const changes = r.history.filter((e) => e.toStatus !== undefined);
   expect(events.map((e) => e.eventId)).toEqual(changes.map((e) => e.id));
   expect(events.map((e) => e.at)).toEqual(changes.map((e) => e.at));
-  expect(events.map((e) => [e.fromStatus, e.toStatus, e.actor])).toEqual(changes.map((e) => [e.fromStatus ?? null, e.toStatus, e.actor]));
+  expect(events.map((e) => [e.fromStatus, e.toStatus, e.actor])).toEqual(
+    changes.map((e) => [e.fromStatus ?? null, e.toStatus, e.actor]),
+  );
   expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
 }
 
 test('a request from creation to revocation publishes each status change, in order', async () => {
   const principal = role('lifecycle');
   const id = await create(principal);
-  expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
   await p.queue.onIdle();
   const grantId = (await history(id)).grantId!;
   expect(grantId).toMatch(/^grt_/);
-  expect((await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'project finished' })).status).toBe(202);
+  expect(
+    (await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'project finished' }))
+      .status,
+  ).toBe(202);
   await p.queue.onIdle();
 
   const events = eventsOf(id);
@@ -73,9 +81,22 @@ test('a request from creation to revocation publishes each status change, in ord
     ['REVOKING', 'REVOKED', 'meshgate'],
   ]);
   for (const e of events) {
-    expect(e).toMatchObject({ requestId: id, productId: 'sales/orders', domain: 'sales', requester: 'alice', principal });
+    expect(e).toMatchObject({
+      requestId: id,
+      productId: 'sales/orders',
+      domain: 'sales',
+      requester: 'alice',
+      principal,
+    });
   }
-  expect(events.map((e) => e.grantId)).toEqual([undefined, undefined, undefined, grantId, grantId, grantId]);
+  expect(events.map((e) => e.grantId)).toEqual([
+    undefined,
+    undefined,
+    undefined,
+    grantId,
+    grantId,
+    grantId,
+  ]);
   expect(events[4]!.reason).toBe('project finished');
   expect(events[5]!.reason).toBe('project finished');
 
@@ -94,38 +115,67 @@ test('an automatically approved request: PENDING by the requester, then APPROVED
     ['APPROVED', 'GRANTING', 'meshgate'],
     ['GRANTING', 'ACTIVE', 'meshgate'],
   ]);
-  for (const e of events) expect(e).toMatchObject({ productId: 'finance/fx_rates', domain: 'finance', requester: 'alice' });
+  for (const e of events)
+    expect(e).toMatchObject({
+      productId: 'finance/fx_rates',
+      domain: 'finance',
+      requester: 'alice',
+    });
   expectMatchesHistory(events, await history(id));
 });
 
 test('a denial and a failed fulfilment are published with their reasons', async () => {
   const denied = await create(role('denied'));
-  expect((await p.call('sam', 'POST', `/v1/requests/${denied}/deny`, { reason: 'use the aggregated view' })).status).toBe(200);
+  expect(
+    (
+      await p.call('sam', 'POST', `/v1/requests/${denied}/deny`, {
+        reason: 'use the aggregated view',
+      })
+    ).status,
+  ).toBe(200);
   expect(transitions(eventsOf(denied))).toEqual([
     [null, 'PENDING', 'alice'],
     ['PENDING', 'DENIED', 'sam'],
   ]);
   expect(eventsOf(denied)[1]!.reason).toBe('use the aggregated view');
 
-  jest.spyOn(p.ledger, 'grant').mockRejectedValueOnce(new LakeFormationError('AccessDeniedException', 'not allowed', true));
+  jest
+    .spyOn(p.ledger, 'grant')
+    .mockRejectedValueOnce(new LakeFormationError('AccessDeniedException', 'not allowed', true));
   const failed = await create(role('failed'));
-  expect((await p.call('bob', 'POST', `/v1/requests/${failed}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${failed}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
   await p.queue.onIdle();
   const events = eventsOf(failed);
-  expect(events.at(-1)).toMatchObject({ fromStatus: 'GRANTING', toStatus: 'FAILED', actor: 'meshgate' });
+  expect(events.at(-1)).toMatchObject({
+    fromStatus: 'GRANTING',
+    toStatus: 'FAILED',
+    actor: 'meshgate',
+  });
   expect(events.at(-1)!.reason).toContain('AccessDeniedException');
   expectMatchesHistory(events, await history(failed));
 });
 
 test('a publisher that throws does not fail the API call', async () => {
   const log = jest.spyOn(console, 'error').mockImplementation(() => {});
-  const publish = jest.spyOn(p.events, 'publish').mockRejectedValueOnce(new Error('event bus unavailable'));
+  const publish = jest
+    .spyOn(p.events, 'publish')
+    .mockRejectedValueOnce(new Error('event bus unavailable'));
 
-  const res = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders', { principal: role('publish-once') }));
+  const res = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', { principal: role('publish-once') }),
+  );
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   expect(publish).toHaveBeenCalledTimes(1);
-  expect(log).toHaveBeenCalledWith(`could not publish 1 event(s) for ${id}`, expect.objectContaining({ message: 'event bus unavailable' }));
+  expect(log).toHaveBeenCalledWith(
+    `could not publish 1 event(s) for ${id}`,
+    expect.objectContaining({ message: 'event bus unavailable' }),
+  );
 
   // The request is stored, with its audit event; only the event was lost.
   const r = await history(id);
@@ -134,7 +184,9 @@ test('a publisher that throws does not fail the API call', async () => {
   expect(eventsOf(id)).toEqual([]);
 
   // The next change is published as usual.
-  expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
   await p.queue.onIdle();
   expect(transitions(eventsOf(id)).map(([, to]) => to)).toEqual(['APPROVED', 'GRANTING', 'ACTIVE']);
 });
@@ -145,14 +197,22 @@ test('a publisher that always throws does not stop approval, fulfilment or revoc
 
   const principal = role('bus-down');
   const id = await create(principal);
-  expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
   await p.queue.onIdle();
   const active = await history(id);
-  expect((await p.ledger.list('111111111111')).filter((e) => e.principal === principal)).toHaveLength(1);
+  expect(
+    (await p.ledger.list('111111111111')).filter((e) => e.principal === principal),
+  ).toHaveLength(1);
   expect(active.status).toBe('ACTIVE');
-  expect((await p.call('bob', 'POST', `/v1/grants/${active.grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+  expect(
+    (await p.call('bob', 'POST', `/v1/grants/${active.grantId}/revoke`, { reason: 'done' })).status,
+  ).toBe(202);
   await p.queue.onIdle();
   expect((await history(id)).status).toBe('REVOKED');
-  expect((await p.ledger.list('111111111111')).filter((e) => e.principal === principal)).toEqual([]);
+  expect((await p.ledger.list('111111111111')).filter((e) => e.principal === principal)).toEqual(
+    [],
+  );
   expect(eventsOf(id)).toEqual([]);
 });

@@ -27,7 +27,12 @@ beforeAll(async () => {
     owner: 'bob',
     classification: 'confidential',
     tags: ['pipeline'],
-    location: { catalogId: SALES_ACCOUNT, database: 'sales_gold', table: TABLES[0]!, tables: TABLES },
+    location: {
+      catalogId: SALES_ACCOUNT,
+      database: 'sales_gold',
+      table: TABLES[0]!,
+      tables: TABLES,
+    },
     columns: [
       { name: 'opportunity_id', type: 'string', pii: false },
       { name: 'amount_eur', type: 'decimal(12,2)', pii: false },
@@ -39,7 +44,12 @@ beforeAll(async () => {
 afterAll(() => p.close());
 afterEach(() => jest.restoreAllMocks());
 
-type Detail = { status: string; history: AuditEvent[]; failure?: AccessRequest['failure']; grantId?: string } & Record<string, unknown>;
+type Detail = {
+  status: string;
+  history: AuditEvent[];
+  failure?: AccessRequest['failure'];
+  grantId?: string;
+} & Record<string, unknown>;
 
 /**
  * Every test asks for its own principal: Lake Formation holds one permission per principal and
@@ -70,26 +80,44 @@ const typesOf = (r: Detail) => r.history.map((e) => e.type);
 const countOf = (r: Detail, type: string) => r.history.filter((e) => e.type === type).length;
 
 /** The permissions `principal` holds in the sales account. */
-const ledgerOf = async (principal: string) => (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === principal);
+const ledgerOf = async (principal: string) =>
+  (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === principal);
 
-const grantsFor = async (requestId: string): Promise<Grant[]> => (await p.store.listGrantsByDomain('sales')).filter((g) => g.requestId === requestId);
+const grantsFor = async (requestId: string): Promise<Grant[]> =>
+  (await p.store.listGrantsByDomain('sales')).filter((g) => g.requestId === requestId);
 
 /** Brings a pending request to APPROVED directly in the store, without queueing a job. */
 async function approveInStore(id: string): Promise<void> {
   const r = (await p.store.getRequest(id))!;
   const now = p.deps.clock.now().toISOString();
-  await p.store.updateRequest({ ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 }, { status: r.status, version: r.version }, [
-    { id: p.deps.ids.next('evt'), at: now, type: 'REQUEST_APPROVED', actor: 'bob', domain: r.domain, requestId: r.id, productId: r.productId, fromStatus: 'PENDING', toStatus: 'APPROVED', detail: {} },
-  ]);
+  await p.store.updateRequest(
+    { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 },
+    { status: r.status, version: r.version },
+    [
+      {
+        id: p.deps.ids.next('evt'),
+        at: now,
+        type: 'REQUEST_APPROVED',
+        actor: 'bob',
+        domain: r.domain,
+        requestId: r.id,
+        productId: r.productId,
+        fromStatus: 'PENDING',
+        toStatus: 'APPROVED',
+        detail: {},
+      },
+    ],
+  );
 }
-
 
 /** Silences the queue's log of failed deliveries (console.error) and keeps what it said. */
 const quietQueueLog = () => jest.spyOn(console, 'error').mockImplementation(() => {});
 
 test('permanent AccessDenied -> FAILED with the reason visible to owner and requester, then retry by the owner succeeds', async () => {
   const principal = role('denied');
-  const grant = jest.spyOn(p.ledger, 'grant').mockRejectedValueOnce(new LakeFormationError('AccessDeniedException', 'not allowed', true));
+  const grant = jest
+    .spyOn(p.ledger, 'grant')
+    .mockRejectedValueOnce(new LakeFormationError('AccessDeniedException', 'not allowed', true));
   const id = await createPending(principal);
   await approve(id);
   await p.queue.onIdle();
@@ -101,8 +129,19 @@ test('permanent AccessDenied -> FAILED with the reason visible to owner and requ
     expect(r.failure!.reason).toContain('not allowed');
     expect(r.failure!.code).toBe('AccessDeniedException');
     expect(r.failure!.failedTables).toBeUndefined(); // the whole call failed: everything is retried
-    expect(typesOf(r)).toEqual(['REQUEST_CREATED', 'APPROVAL_RECORDED', 'REQUEST_APPROVED', 'FULFILMENT_STARTED', 'FULFILMENT_FAILED']);
-    expect(r.history.at(-1)).toMatchObject({ actor: 'meshgate', fromStatus: 'GRANTING', toStatus: 'FAILED', detail: { code: 'AccessDeniedException' } });
+    expect(typesOf(r)).toEqual([
+      'REQUEST_CREATED',
+      'APPROVAL_RECORDED',
+      'REQUEST_APPROVED',
+      'FULFILMENT_STARTED',
+      'FULFILMENT_FAILED',
+    ]);
+    expect(r.history.at(-1)).toMatchObject({
+      actor: 'meshgate',
+      fromStatus: 'GRANTING',
+      toStatus: 'FAILED',
+      detail: { code: 'AccessDeniedException' },
+    });
   }
   expect(await grantsFor(id)).toHaveLength(0);
   expect(await ledgerOf(principal)).toHaveLength(0);
@@ -122,7 +161,12 @@ test('permanent AccessDenied -> FAILED with the reason visible to owner and requ
   expect(r.status).toBe('ACTIVE');
   expect(r.failure).toBeUndefined();
   expect(typesOf(r).slice(4)).toEqual(['FULFILMENT_FAILED', 'FULFILMENT_RETRIED', 'GRANT_ACTIVE']);
-  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')).toMatchObject({ actor: 'bob', fromStatus: 'FAILED', toStatus: 'GRANTING', detail: { tables: 'all' } });
+  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')).toMatchObject({
+    actor: 'bob',
+    fromStatus: 'FAILED',
+    toStatus: 'GRANTING',
+    detail: { tables: 'all' },
+  });
   expect(grant).toHaveBeenCalledTimes(2);
   expect(await grantsFor(id)).toHaveLength(1);
   expect(await ledgerOf(principal)).toHaveLength(1);
@@ -138,8 +182,17 @@ test('partial failure: only the failed tables are retried', async () => {
   const BAD = TABLES[1]!;
   const original = p.ledger.grant.bind(p.ledger);
   const grant = jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g) => {
-    const done = await original({ ...g, onlyTables: (g.onlyTables ?? g.tables).filter((t) => t !== BAD) });
-    const failed: PermissionEntry = { action: 'grant', table: BAD, sent: {}, result: 'failed', error: { code: 'InternalServiceException', message: 'try later' } };
+    const done = await original({
+      ...g,
+      onlyTables: (g.onlyTables ?? g.tables).filter((t) => t !== BAD),
+    });
+    const failed: PermissionEntry = {
+      action: 'grant',
+      table: BAD,
+      sent: {},
+      result: 'failed',
+      error: { code: 'InternalServiceException', message: 'try later' },
+    };
     return [...done, failed];
   });
 
@@ -152,10 +205,14 @@ test('partial failure: only the failed tables are retried', async () => {
   expect(failed.status).toBe('FAILED');
   expect(failed.failure!.failedTables).toEqual([BAD]);
   expect(failed.failure!.code).toBe('InternalServiceException');
-  expect(failed.failure!.reason).toContain(`1 of 3 table(s) failed: ${BAD}: InternalServiceException try later`);
+  expect(failed.failure!.reason).toContain(
+    `1 of 3 table(s) failed: ${BAD}: InternalServiceException try later`,
+  );
   expect(grant.mock.calls[0]![0].onlyTables).toBeUndefined();
   expect(grant.mock.calls[0]![0].tables).toEqual(TABLES);
-  expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(TABLES.filter((t) => t !== BAD).sort());
+  expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(
+    TABLES.filter((t) => t !== BAD).sort(),
+  );
   expect(await grantsFor(id)).toHaveLength(0);
 
   expect((await p.call('bob', 'POST', `/v1/requests/${id}/retry`)).status).toBe(202);
@@ -168,14 +225,18 @@ test('partial failure: only the failed tables are retried', async () => {
   expect(r.failure).toBeUndefined();
   expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')!.detail.tables).toEqual([BAD]);
   const active = r.history.find((e) => e.type === 'GRANT_ACTIVE')!;
-  expect((active.detail.entries as PermissionEntry[]).map((e) => [e.table, e.result])).toEqual([[BAD, 'ok']]);
+  expect((active.detail.entries as PermissionEntry[]).map((e) => [e.table, e.result])).toEqual([
+    [BAD, 'ok'],
+  ]);
   const ledger = await ledgerOf(principal);
   expect(ledger).toHaveLength(3);
   expect(ledger.map((e) => e.table).sort()).toEqual([...TABLES].sort());
   const grants = await grantsFor(id);
   expect(grants).toHaveLength(1);
   // The grant keeps what both attempts sent: the failed one (two ok, one failed) and the retry.
-  expect(grants[0]!.entries.map((e) => [(e as PermissionEntry).table, (e as PermissionEntry).result])).toEqual([
+  expect(
+    grants[0]!.entries.map((e) => [(e as PermissionEntry).table, (e as PermissionEntry).result]),
+  ).toEqual([
     ...TABLES.filter((t) => t !== BAD).map((t) => [t, 'ok']),
     [BAD, 'failed'],
     [BAD, 'ok'],
@@ -201,7 +262,9 @@ test('worker crash after the Lake Formation call but before the state write', as
       },
     },
   });
-  await expect(runJob({ ...p.deps, store: crashing, lakeFormation: lf.port }, job)).rejects.toThrow('worker crashed');
+  await expect(runJob({ ...p.deps, store: crashing, lakeFormation: lf.port }, job)).rejects.toThrow(
+    'worker crashed',
+  );
   expect(crashed).toBe(true);
 
   // Lake Formation has the permissions; Meshgate still says GRANTING and has no grant.
@@ -220,7 +283,8 @@ test('worker crash after the Lake Formation call but before the state write', as
   expect(countOf(r, 'GRANT_ACTIVE')).toBe(1);
   expect(countOf(r, 'FULFILMENT_FAILED')).toBe(0);
   // The second run granted again harmlessly: Lake Formation answered "already" for every table.
-  const entries = r.history.find((e) => e.type === 'GRANT_ACTIVE')!.detail.entries as PermissionEntry[];
+  const entries = r.history.find((e) => e.type === 'GRANT_ACTIVE')!.detail
+    .entries as PermissionEntry[];
   expect(entries.map((e) => e.result)).toEqual(['already', 'already', 'already']);
   const grants = await grantsFor(id);
   expect(grants).toHaveLength(1);
@@ -234,7 +298,10 @@ test('duplicate job delivery', async () => {
   const id = await createPending(principal);
   await approveInStore(id);
   const grant = jest.spyOn(p.ledger, 'grant');
-  await Promise.all([p.queue.send({ kind: 'grant', requestId: id }), p.queue.send({ kind: 'grant', requestId: id })]);
+  await Promise.all([
+    p.queue.send({ kind: 'grant', requestId: id }),
+    p.queue.send({ kind: 'grant', requestId: id }),
+  ]);
   await p.queue.onIdle();
 
   expect(grant).toHaveBeenCalledTimes(1); // the second delivery found the request ACTIVE already
@@ -261,34 +328,60 @@ test('revoke that fails then succeeds', async () => {
   const principal = role('revoke');
   const { id, grantId } = await activeGrant(principal);
   const log = quietQueueLog();
-  const revoke = jest.spyOn(p.ledger, 'revoke').mockRejectedValueOnce(new LakeFormationError('ThrottlingException', 'rate exceeded', false));
+  const revoke = jest
+    .spyOn(p.ledger, 'revoke')
+    .mockRejectedValueOnce(new LakeFormationError('ThrottlingException', 'rate exceeded', false));
 
-  const res = await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'project finished' });
+  const res = await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, {
+    reason: 'project finished',
+  });
   expect(res.status).toBe(202);
   await p.queue.onIdle();
 
   expect(revoke).toHaveBeenCalledTimes(2);
-  expect(log).toHaveBeenCalledWith(expect.stringContaining(`job revoke ${id} failed (attempt 1, will be delivered again)`), expect.any(LakeFormationError));
+  expect(log).toHaveBeenCalledWith(
+    expect.stringContaining(`job revoke ${id} failed (attempt 1, will be delivered again)`),
+    expect.any(LakeFormationError),
+  );
   const r = await history(id);
   expect(r.status).toBe('REVOKED');
   expect(typesOf(r).slice(5)).toEqual(['REVOKE_REQUESTED', 'REVOKE_FAILED', 'GRANT_REVOKED']);
-  expect(r.history.find((e) => e.type === 'REVOKE_FAILED')).toMatchObject({ actor: 'meshgate', detail: { grantId, reason: 'rate exceeded' } });
-  expect(r.history.find((e) => e.type === 'GRANT_REVOKED')).toMatchObject({ actor: 'meshgate', fromStatus: 'REVOKING', toStatus: 'REVOKED' });
+  expect(r.history.find((e) => e.type === 'REVOKE_FAILED')).toMatchObject({
+    actor: 'meshgate',
+    detail: { grantId, reason: 'rate exceeded' },
+  });
+  expect(r.history.find((e) => e.type === 'GRANT_REVOKED')).toMatchObject({
+    actor: 'meshgate',
+    fromStatus: 'REVOKING',
+    toStatus: 'REVOKED',
+  });
   expect(await ledgerOf(principal)).toHaveLength(0);
-  expect(await p.store.getGrant(grantId)).toMatchObject({ status: 'REVOKED', endReason: 'project finished' });
+  expect(await p.store.getGrant(grantId)).toMatchObject({
+    status: 'REVOKED',
+    endReason: 'project finished',
+  });
 });
 
 test('a revoke that keeps failing gives up after three deliveries, stays REVOKING with each failure recorded, and the next sweep completes it', async () => {
   const principal = role('revoke-stuck');
   const { id, grantId } = await activeGrant(principal);
   const log = quietQueueLog();
-  const revoke = jest.spyOn(p.ledger, 'revoke').mockRejectedValue(new LakeFormationError('AccessDeniedException', 'broker role lost its permission', true));
+  const revoke = jest
+    .spyOn(p.ledger, 'revoke')
+    .mockRejectedValue(
+      new LakeFormationError('AccessDeniedException', 'broker role lost its permission', true),
+    );
 
-  expect((await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status).toBe(202);
+  expect(
+    (await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status,
+  ).toBe(202);
   await p.queue.onIdle();
 
   expect(revoke).toHaveBeenCalledTimes(3);
-  expect(log).toHaveBeenLastCalledWith(expect.stringContaining(`job revoke ${id} failed (attempt 3, giving up)`), expect.any(LakeFormationError));
+  expect(log).toHaveBeenLastCalledWith(
+    expect.stringContaining(`job revoke ${id} failed (attempt 3, giving up)`),
+    expect.any(LakeFormationError),
+  );
   const stuck = await history(id);
   expect(stuck.status).toBe('REVOKING');
   expect(countOf(stuck, 'REVOKE_FAILED')).toBe(3);

@@ -34,7 +34,9 @@ const stop = async () => {
 
 /** The permissions `principal` holds on a table of the sales account. */
 const ledgerOf = async (principal: string, table: string) =>
-  (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === principal && e.table === table);
+  (await p.ledger.list(SALES_ACCOUNT)).filter(
+    (e) => e.principal === principal && e.table === table,
+  );
 /** A demo product's table is its name. */
 const tableOf = (productId: string) => productId.split('/')[1]!;
 
@@ -45,12 +47,25 @@ async function status(id: string): Promise<string> {
 }
 
 /** alice's request for `productId` with `principal`, approved by bob (and carol for restricted data) and ACTIVE; returns it with its grant. */
-async function activeGrant(productId: string, principal: string): Promise<{ id: string; grant: Grant }> {
-  const created = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, { principal }));
+async function activeGrant(
+  productId: string,
+  principal: string,
+): Promise<{ id: string; grant: Grant }> {
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest(productId, { principal }),
+  );
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
-  if (created.body.classification === 'restricted') expect((await p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
+  if (created.body.classification === 'restricted')
+    expect(
+      (await p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+    ).toBe(200);
   await p.queue.onIdle();
   const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
   expect(r.body.status).toBe('ACTIVE');
@@ -59,9 +74,14 @@ async function activeGrant(productId: string, principal: string): Promise<{ id: 
   return { id, grant };
 }
 
-async function revoked(productId: string, principal: string): Promise<{ id: string; grant: Grant }> {
+async function revoked(
+  productId: string,
+  principal: string,
+): Promise<{ id: string; grant: Grant }> {
   const { id, grant } = await activeGrant(productId, principal);
-  expect((await p.call('bob', 'POST', `/v1/grants/${grant.id}/revoke`, { reason: 'done' })).status).toBe(202);
+  expect(
+    (await p.call('bob', 'POST', `/v1/grants/${grant.id}/revoke`, { reason: 'done' })).status,
+  ).toBe(202);
   await p.queue.onIdle();
   expect(await status(id)).toBe('REVOKED');
   expect(await ledgerOf(principal, tableOf(productId))).toHaveLength(0);
@@ -70,7 +90,13 @@ async function revoked(productId: string, principal: string): Promise<{ id: stri
 
 /** What Meshgate grants in Lake Formation for a grant (as the worker and the reconciler compute it). */
 const specOf = (g: Grant): Promise<TableGrant> =>
-  tableGrantFor(p.deps, { id: g.requestId, productId: g.productId, domain: g.domain, principal: g.principal, scope: g.scope });
+  tableGrantFor(p.deps, {
+    id: g.requestId,
+    productId: g.productId,
+    domain: g.domain,
+    principal: g.principal,
+    scope: g.scope,
+  });
 
 /** Audit events of a domain of one type, as auditor dave reads them (every page). */
 async function auditOf(type: string, domain = 'sales'): Promise<AuditEvent[]> {
@@ -113,7 +139,13 @@ describe('catalog sync', () => {
   test('a sync with nothing new reports every product unchanged', async () => {
     const res = await p.call('bob', 'POST', '/v1/domains/sales/sync');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ domain: 'sales', added: [], updated: [], retired: [], unchanged: 3 });
+    expect(res.body).toEqual({
+      domain: 'sales',
+      added: [],
+      updated: [],
+      retired: [],
+      unchanged: 3,
+    });
     const synced = await auditOf('DOMAIN_SYNCED');
     expect(synced).toHaveLength(1);
     expect(synced[0]).toMatchObject({ actor: 'bob', domain: 'sales', detail: res.body });
@@ -135,9 +167,17 @@ describe('catalog sync', () => {
     p.catalog.set([...DEMO_PRODUCTS.filter((x) => x.id !== 'sales/leads'), FORECAST]);
     const res = await p.call('bob', 'POST', '/v1/domains/sales/sync');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ domain: 'sales', added: [FORECAST.id], updated: [], retired: ['sales/leads'], unchanged: 2 });
+    expect(res.body).toEqual({
+      domain: 'sales',
+      added: [FORECAST.id],
+      updated: [],
+      retired: ['sales/leads'],
+      unchanged: 2,
+    });
     // Each change carries its own audit event, written with it.
-    expect((await auditOf('PRODUCT_RETIRED')).map((e) => [e.productId, e.actor])).toEqual([['sales/leads', 'bob']]);
+    expect((await auditOf('PRODUCT_RETIRED')).map((e) => [e.productId, e.actor])).toEqual([
+      ['sales/leads', 'bob'],
+    ]);
     expect((await auditOf('PRODUCT_ADDED')).map((e) => e.productId)).toEqual([FORECAST.id]);
 
     const product = await p.call('alice', 'GET', '/v1/products/sales/leads');
@@ -153,16 +193,39 @@ describe('catalog sync', () => {
     expect(await ledgerOf(leads.grant.principal, 'leads')).toHaveLength(1);
 
     // The new product can be requested.
-    expect((await p.call('alice', 'GET', `/v1/products/${FORECAST.id}`)).body.status).toBe('ACTIVE');
-    expect((await p.call('alice', 'POST', '/v1/requests', newRequest(FORECAST.id, { principal: 'arn:aws:iam::555555555555:role/sync-forecast' }))).status).toBe(201);
+    expect((await p.call('alice', 'GET', `/v1/products/${FORECAST.id}`)).body.status).toBe(
+      'ACTIVE',
+    );
+    expect(
+      (
+        await p.call(
+          'alice',
+          'POST',
+          '/v1/requests',
+          newRequest(FORECAST.id, { principal: 'arn:aws:iam::555555555555:role/sync-forecast' }),
+        )
+      ).status,
+    ).toBe(201);
 
     // Syncing again changes nothing: leads is retired already.
     const again = await p.call('bob', 'POST', '/v1/domains/sales/sync');
-    expect(again.body).toEqual({ domain: 'sales', added: [], updated: [], retired: [], unchanged: 3 });
+    expect(again.body).toEqual({
+      domain: 'sales',
+      added: [],
+      updated: [],
+      retired: [],
+      unchanged: 3,
+    });
     expect((await auditOf('DOMAIN_SYNCED')).map((e) => e.detail)).toContainEqual(res.body);
 
     // The grant on the retired product can still be ended.
-    expect((await p.call('bob', 'POST', `/v1/grants/${leads.grant.id}/revoke`, { reason: 'product retired' })).status).toBe(202);
+    expect(
+      (
+        await p.call('bob', 'POST', `/v1/grants/${leads.grant.id}/revoke`, {
+          reason: 'product retired',
+        })
+      ).status,
+    ).toBe(202);
     await p.queue.onIdle();
     expect(await status(leads.id)).toBe('REVOKED');
     expect(await ledgerOf(leads.grant.principal, 'leads')).toHaveLength(0);
@@ -187,7 +250,12 @@ describe('reconciliation', () => {
     return res.body;
   }
 
-  const expectClean = (report: { missing: unknown[]; stray: unknown[]; foreign: unknown[]; unresolved: unknown[] }) => {
+  const expectClean = (report: {
+    missing: unknown[];
+    stray: unknown[];
+    foreign: unknown[];
+    unresolved: unknown[];
+  }) => {
     expect(report.missing).toEqual([]);
     expect(report.stray).toEqual([]);
     expect(report.foreign).toEqual([]);
@@ -202,7 +270,10 @@ describe('reconciliation', () => {
     expect(report).toMatchObject({
       domain: 'sales',
       at: clock.t.toISOString(),
-      checked: { permissions: (await p.ledger.list(SALES_ACCOUNT)).length, grants: (await p.store.listGrantsByDomain('sales')).length },
+      checked: {
+        permissions: (await p.ledger.list(SALES_ACCOUNT)).length,
+        grants: (await p.store.listGrantsByDomain('sales')).length,
+      },
     });
   });
 
@@ -214,7 +285,15 @@ describe('reconciliation', () => {
 
     const report = await reconcile();
     expect(report.missing).toEqual([
-      expect.objectContaining({ kind: 'missing', principal: role('missing'), grantId: grant.id, requestId: id, table: 'orders', action: 'granted again', result: 'ok' }),
+      expect.objectContaining({
+        kind: 'missing',
+        principal: role('missing'),
+        grantId: grant.id,
+        requestId: id,
+        table: 'orders',
+        action: 'granted again',
+        result: 'ok',
+      }),
     ]);
     expect(report.stray).toEqual([]);
     expect(report.foreign).toEqual([]);
@@ -228,15 +307,36 @@ describe('reconciliation', () => {
     const { grant } = await activeGrant('sales/orders', role('bad-filter'));
     // As a grant stored before filters were parsed would be: raw text that the parser refuses.
     const doc = documentClient(p.client);
-    const item = (await doc.send(new GetCommand({ TableName: 'meshgate', Key: { pk: `GRANT#${grant.id}`, sk: 'META' } }))).Item!;
-    await doc.send(new PutCommand({ TableName: 'meshgate', Item: { ...item, scope: { ...item.scope, rowFilter: "region = 'EMEA' OR 1=1" } } }));
+    const item = (
+      await doc.send(
+        new GetCommand({ TableName: 'meshgate', Key: { pk: `GRANT#${grant.id}`, sk: 'META' } }),
+      )
+    ).Item!;
+    await doc.send(
+      new PutCommand({
+        TableName: 'meshgate',
+        Item: { ...item, scope: { ...item.scope, rowFilter: "region = 'EMEA' OR 1=1" } },
+      }),
+    );
     await p.ledger.revoke(await specOf(grant));
     const sent: unknown[] = [];
     const real = p.deps.lakeFormation;
-    p.deps.lakeFormation = { ...real, listPermissions: (a) => real.listPermissions(a), revoke: (g) => real.revoke(g), grant: (g) => (sent.push(g), real.grant(g)) };
+    p.deps.lakeFormation = {
+      ...real,
+      listPermissions: (a) => real.listPermissions(a),
+      revoke: (g) => real.revoke(g),
+      grant: (g) => (sent.push(g), real.grant(g)),
+    };
     try {
       const report = await reconcile();
-      expect(report.missing).toEqual([expect.objectContaining({ grantId: grant.id, action: 'granted again', result: 'failed', error: expect.stringMatching(/row filter/i) })]);
+      expect(report.missing).toEqual([
+        expect.objectContaining({
+          grantId: grant.id,
+          action: 'granted again',
+          result: 'failed',
+          error: expect.stringMatching(/row filter/i),
+        }),
+      ]);
     } finally {
       p.deps.lakeFormation = real;
     }
@@ -253,7 +353,15 @@ describe('reconciliation', () => {
 
     const report = await reconcile();
     expect(report.stray).toEqual([
-      expect.objectContaining({ kind: 'stray', principal: role('stray'), grantId: grant.id, requestId: id, table: 'orders', action: 'revoked', result: 'ok' }),
+      expect.objectContaining({
+        kind: 'stray',
+        principal: role('stray'),
+        grantId: grant.id,
+        requestId: id,
+        table: 'orders',
+        action: 'revoked',
+        result: 'ok',
+      }),
     ]);
     expect(report.missing).toEqual([]);
     expect(report.foreign).toEqual([]);
@@ -282,7 +390,9 @@ describe('reconciliation', () => {
           {
             kind: 'foreign',
             principal: dba.principal,
-            resource: { Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' } },
+            resource: {
+              Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' },
+            },
             action: 'reported only',
           },
         ]);
@@ -299,8 +409,12 @@ describe('reconciliation', () => {
   test('a grant being revoked (REVOKING) is left to the worker', async () => {
     const { id, grant } = await activeGrant('sales/orders', role('in-flight'));
     jest.spyOn(console, 'error').mockImplementation(() => {});
-    const failing = jest.spyOn(p.ledger, 'revoke').mockRejectedValue(new Error('Lake Formation unavailable'));
-    expect((await p.call('bob', 'POST', `/v1/grants/${grant.id}/revoke`, { reason: 'done' })).status).toBe(202);
+    const failing = jest
+      .spyOn(p.ledger, 'revoke')
+      .mockRejectedValue(new Error('Lake Formation unavailable'));
+    expect(
+      (await p.call('bob', 'POST', `/v1/grants/${grant.id}/revoke`, { reason: 'done' })).status,
+    ).toBe(202);
     await p.queue.onIdle();
     failing.mockRestore();
     expect(await status(id)).toBe('REVOKING');

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
-import { ensureTable, startEmbeddedDynamo, type EmbeddedDynamo } from '../../functions/adapters/local/embedded-dynamo';
+import {
+  ensureTable,
+  startEmbeddedDynamo,
+  type EmbeddedDynamo,
+} from '../../functions/adapters/local/embedded-dynamo';
 import { systemClock, ulidIds } from '../../functions/adapters/runtime';
 import type { AuditEvent, Membership } from '../../functions/domain/model';
 import { policyFolder } from '../../functions/policy/files';
@@ -31,13 +35,24 @@ async function freshStore(): Promise<DynamoStore> {
   const name = `pif-${++tables}`;
   await ensureTable(dynamo.client, name);
   const store = new DynamoStore(name, dynamo.client);
-  await store.putMembership({ user: 'bob', domain: 'sales', role: 'owner' }, event('MEMBERSHIP_ADDED', 'sales'));
+  await store.putMembership(
+    { user: 'bob', domain: 'sales', role: 'owner' },
+    event('MEMBERSHIP_ADDED', 'sales'),
+  );
   return store;
 }
 
 const ids = ulidIds();
-const event = (type: string, domain: string): AuditEvent => ({ id: ids.next('evt'), at: new Date().toISOString(), type, actor: 'erin', domain, detail: {} });
-const grant = (store: Store, m: Membership) => store.putMembership(m, event('MEMBERSHIP_ADDED', m.domain));
+const event = (type: string, domain: string): AuditEvent => ({
+  id: ids.next('evt'),
+  at: new Date().toISOString(),
+  type,
+  actor: 'erin',
+  domain,
+  detail: {},
+});
+const grant = (store: Store, m: Membership) =>
+  store.putMembership(m, event('MEMBERSHIP_ADDED', m.domain));
 
 /** Wraps a store: counts every call by name, and runs `after(name)` once, after that call's answer came back. */
 function scripted(inner: Store) {
@@ -61,7 +76,8 @@ function scripted(inner: Store) {
   });
   return {
     store,
-    count: (name?: string) => (name ? (calls.get(name) ?? 0) : [...calls.values()].reduce((a, b) => a + b, 0)),
+    count: (name?: string) =>
+      name ? (calls.get(name) ?? 0) : [...calls.values()].reduce((a, b) => a + b, 0),
     reset: () => calls.clear(),
     after: (name: keyof Store, hook: () => Promise<void>) => hooks.set(name, hook),
   };
@@ -88,11 +104,17 @@ function countingFiles(dir: string, watch: boolean) {
   return files;
 }
 
-const start = (store: Store, files: PolicyFiles, record = true) => StorePolicy.start({ store, clock: systemClock, ids }, files, { record });
-const ownsHr = (p: StorePolicy, user: string) => p.decide({ user, domain: 'hr', object: '*', action: 'members:read' }).allowed;
+const start = (store: Store, files: PolicyFiles, record = true) =>
+  StorePolicy.start({ store, clock: systemClock, ids }, files, { record });
+const ownsHr = (p: StorePolicy, user: string) =>
+  p.decide({ user, domain: 'hr', object: '*', action: 'members:read' }).allowed;
 
 async function policyEvents(store: Store) {
-  const page = await store.queryAudit({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), limit: 1000 });
+  const page = await store.queryAudit({
+    from: new Date(Date.now() - 3_600_000).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+    limit: 1000,
+  });
   return page.items.filter((e) => e.type === 'POLICY_CHANGED');
 }
 
@@ -130,7 +152,9 @@ describe('memberships', () => {
     const p = await start(s.store, policyFolder(POLICY_DIR, { watch: false }));
     await grant(s.store, { user: 'fiona', domain: 'hr', role: 'steward' }); // makes the next refresh read the memberships
     // Just after that read has answered (without alice), alice becomes owner of hr.
-    s.after('listMemberships', () => grant(s.store, { user: 'alice', domain: 'hr', role: 'owner' }));
+    s.after('listMemberships', () =>
+      grant(s.store, { user: 'alice', domain: 'hr', role: 'owner' }),
+    );
     await p.refresh();
     expect(p.rolesOf('fiona', 'hr')).toEqual(['steward']);
     expect(ownsHr(p, 'alice')).toBe(false); // the view read before alice's change...
@@ -173,12 +197,23 @@ describe('the policy version recorded in the table', () => {
     const a = await start(store, policyFolder(dirA, { watch: false }));
     await a.refresh();
     expect(ownsHr(a, 'bob')).toBe(false);
-    expect(a.decide({ user: 'bob', domain: 'sales', object: '*', action: 'members:read' }).allowed).toBe(true);
+    expect(
+      a.decide({ user: 'bob', domain: 'sales', object: '*', action: 'members:read' }).allowed,
+    ).toBe(true);
 
     const b = await start(store, policyFolder(dirB, { watch: false })); // a new deploy
-    await expect(a.refresh()).rejects.toMatchObject({ kind: 'unavailable', code: 'POLICY_SUPERSEDED', message: expect.stringMatching(/in force since/) });
+    await expect(a.refresh()).rejects.toMatchObject({
+      kind: 'unavailable',
+      code: 'POLICY_SUPERSEDED',
+      message: expect.stringMatching(/in force since/),
+    });
     const refused = a.decide({ user: 'bob', domain: 'sales', object: '*', action: 'members:read' });
-    expect(refused).toMatchObject({ allowed: false, reason: expect.stringMatching(/^Denied: this instance decides with policy \w+, but policy \w+ has been in force/) });
+    expect(refused).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(
+        /^Denied: this instance decides with policy \w+, but policy \w+ has been in force/,
+      ),
+    });
     expect(a.maxDurationHours('sales').value).toBe(0);
     await b.refresh();
 
@@ -190,7 +225,9 @@ describe('the policy version recorded in the table', () => {
     const again = await start(store, policyFolder(dirA, { watch: false }));
     await again.refresh();
     await a.refresh();
-    expect(a.decide({ user: 'bob', domain: 'sales', object: '*', action: 'members:read' }).allowed).toBe(true);
+    expect(
+      a.decide({ user: 'bob', domain: 'sales', object: '*', action: 'members:read' }).allowed,
+    ).toBe(true);
     await expect(b.refresh()).rejects.toMatchObject({ code: 'POLICY_SUPERSEDED' });
 
     const events = (await policyEvents(store)).map((e) => e.detail);
@@ -199,7 +236,9 @@ describe('the policy version recorded in the table', () => {
       [2, b.state.version, a.state.version],
       [3, a.state.version, b.state.version],
     ]);
-    expect(await store.readAuthzState()).toMatchObject({ policy: { version: a.state.version, seq: 3 } });
+    expect(await store.readAuthzState()).toMatchObject({
+      policy: { version: a.state.version, seq: 3 },
+    });
   });
 
   test('a call that read the state before another version was recorded cannot lift the refusal a newer read set', async () => {
@@ -222,9 +261,17 @@ describe('the policy version recorded in the table', () => {
 
   test('instances of two versions starting at once each record theirs in turn, never over each other', async () => {
     const store = await freshStore();
-    const dirs = [copyPolicies('c', '# c\n'), copyPolicies('d', '# d\n'), copyPolicies('e', '# e\n')];
-    const started = await Promise.all(dirs.map((d) => start(store, policyFolder(d, { watch: false }))));
-    const events = (await policyEvents(store)).map((e) => e.detail).sort((x, y) => (x.seq as number) - (y.seq as number));
+    const dirs = [
+      copyPolicies('c', '# c\n'),
+      copyPolicies('d', '# d\n'),
+      copyPolicies('e', '# e\n'),
+    ];
+    const started = await Promise.all(
+      dirs.map((d) => start(store, policyFolder(d, { watch: false }))),
+    );
+    const events = (await policyEvents(store))
+      .map((e) => e.detail)
+      .sort((x, y) => (x.seq as number) - (y.seq as number));
     expect(events.map((d) => d.seq)).toEqual([1, 2, 3]);
     // Each record names the one it replaced: the conditional write put them in one line.
     expect(events[0]!.previousVersion).toBeNull();
@@ -233,7 +280,11 @@ describe('the policy version recorded in the table', () => {
     const current = (await store.readAuthzState()).policy!.version;
     expect(current).toBe(events[2]!.version);
     const outcomes = await Promise.allSettled(started.map((p) => p.refresh()));
-    expect(outcomes.map((o, i) => (started[i]!.state.version === current ? o.status === 'fulfilled' : o.status === 'rejected'))).toEqual([true, true, true]);
+    expect(
+      outcomes.map((o, i) =>
+        started[i]!.state.version === current ? o.status === 'fulfilled' : o.status === 'rejected',
+      ),
+    ).toEqual([true, true, true]);
   });
 
   test('a version recorded before sequence numbers existed is adopted as it is, and replaced from seq 1', async () => {
@@ -241,23 +292,42 @@ describe('the policy version recorded in the table', () => {
     const dir = copyPolicies('legacy');
     const version = (await policyFolder(dir, { watch: false }).load([])).version;
     // The item as earlier versions wrote it (a Put, no generation, no policySeq)...
-    const legacy = { kind: 'policy', pk: 'POLICY', sk: 'CURRENT', version, at: '2026-01-01T00:00:00.000Z' };
-    await dynamo.client.send(new PutItemCommand({ TableName: `pif-${tables}`, Item: Object.fromEntries(Object.entries(legacy).map(([k, v]) => [k, { S: v }])) }));
+    const legacy = {
+      kind: 'policy',
+      pk: 'POLICY',
+      sk: 'CURRENT',
+      version,
+      at: '2026-01-01T00:00:00.000Z',
+    };
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: `pif-${tables}`,
+        Item: Object.fromEntries(Object.entries(legacy).map(([k, v]) => [k, { S: v }])),
+      }),
+    );
     const p = await start(store, policyFolder(dir, { watch: false }));
     await p.refresh();
     expect(await policyEvents(store)).toHaveLength(0);
     // ...takes generation bumps...
     await grant(store, { user: 'alice', domain: 'hr', role: 'owner' });
-    expect(await store.readAuthzState()).toEqual({ generation: 1, policy: { version, seq: 0, at: '2026-01-01T00:00:00.000Z' } });
+    expect(await store.readAuthzState()).toEqual({
+      generation: 1,
+      policy: { version, seq: 0, at: '2026-01-01T00:00:00.000Z' },
+    });
     // ...and a new version replaces it.
-    const next = await start(store, policyFolder(copyPolicies('legacy-next', '# next\n'), { watch: false }));
-    expect((await policyEvents(store)).map((e) => [e.detail.seq, e.detail.previousVersion])).toEqual([[1, version]]);
+    const next = await start(
+      store,
+      policyFolder(copyPolicies('legacy-next', '# next\n'), { watch: false }),
+    );
+    expect(
+      (await policyEvents(store)).map((e) => [e.detail.seq, e.detail.previousVersion]),
+    ).toEqual([[1, version]]);
     await expect(p.refresh()).rejects.toMatchObject({ code: 'POLICY_SUPERSEDED' });
     await next.refresh();
     expect(ownsHr(next, 'alice')).toBe(true);
   });
 
-  test("a call that read the state just before its own process recorded a change of files is not refused", async () => {
+  test('a call that read the state just before its own process recorded a change of files is not refused', async () => {
     const s = scripted(await freshStore());
     const dir = copyPolicies('racing');
     const p = await start(s.store, policyFolder(dir, { watch: true }));

@@ -15,7 +15,12 @@ const EVENTS: DataProduct = {
   owner: 'bob',
   classification: 'internal',
   tags: ['events'],
-  location: { catalogId: '111111111111', database: 'sales_events', table: TABLES[0]!, tables: TABLES },
+  location: {
+    catalogId: '111111111111',
+    database: 'sales_events',
+    table: TABLES[0]!,
+    tables: TABLES,
+  },
   columns: [{ name: 'event_id', type: 'string', pii: false }],
   freshness: 'Hourly',
   status: 'ACTIVE',
@@ -67,6 +72,10 @@ test('a 45-table grant shows its progress on the request while it runs, then end
 test('a progress note for a request that is no longer GRANTING changes nothing', async () => {
   const created = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders'));
   const before = await p.store.getRequest(created.body.id);
-  await p.store.recordProgress(created.body.id, { done: 1, total: 1, at: new Date().toISOString() });
+  await p.store.recordProgress(created.body.id, {
+    done: 1,
+    total: 1,
+    at: new Date().toISOString(),
+  });
   expect(await p.store.getRequest(created.body.id)).toEqual(before);
 });

@@ -48,19 +48,31 @@ const countOf = (r: Detail, type: string) => r.history.filter((e) => e.type === 
 /** The role alice asks for access for (each test has a portal of its own). */
 const PRINCIPAL = 'arn:aws:iam::555555555555:role/sweeper';
 /** The permissions that role holds in the sales account. */
-const ledger = async () => (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === PRINCIPAL);
+const ledger = async () =>
+  (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === PRINCIPAL);
 
 /** alice asks for two hours of sales/orders, bob approves, the grant is ACTIVE. */
 async function twoHourGrant(): Promise<{ id: string; grantId: string; grant: Grant }> {
-  const created = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders', { principal: PRINCIPAL, duration: { value: 2, unit: 'hours' } }));
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', { principal: PRINCIPAL, duration: { value: 2, unit: 'hours' } }),
+  );
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status).toBe(200);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
   await p.queue.onIdle();
   const r = await history(id);
   expect(r.status).toBe('ACTIVE');
   const grant = (await p.store.getGrant(r.grantId!))!;
-  expect(grant).toMatchObject({ status: 'ACTIVE', grantedAt: clock.t.toISOString(), expiresAt: new Date(clock.t.getTime() + 2 * HOUR).toISOString() });
+  expect(grant).toMatchObject({
+    status: 'ACTIVE',
+    grantedAt: clock.t.toISOString(),
+    expiresAt: new Date(clock.t.getTime() + 2 * HOUR).toISOString(),
+  });
   expect(await ledger()).toHaveLength(1);
   return { id, grantId: grant.id, grant };
 }
@@ -75,13 +87,28 @@ test('a grant past expiry is revoked within one sweep', async () => {
   const r = await history(id);
   expect(r.status).toBe('EXPIRED');
   expect(typesOf(r).slice(-2)).toEqual(['GRANT_EXPIRING', 'GRANT_EXPIRED']);
-  expect(r.history.at(-2)).toMatchObject({ actor: 'meshgate', fromStatus: 'ACTIVE', toStatus: 'REVOKING', detail: { grantId, reason: `expired at ${grant.expiresAt}` } });
-  expect(r.history.at(-1)).toMatchObject({ actor: 'meshgate', fromStatus: 'REVOKING', toStatus: 'EXPIRED', detail: { grantId } });
+  expect(r.history.at(-2)).toMatchObject({
+    actor: 'meshgate',
+    fromStatus: 'ACTIVE',
+    toStatus: 'REVOKING',
+    detail: { grantId, reason: `expired at ${grant.expiresAt}` },
+  });
+  expect(r.history.at(-1)).toMatchObject({
+    actor: 'meshgate',
+    fromStatus: 'REVOKING',
+    toStatus: 'EXPIRED',
+    detail: { grantId },
+  });
   expect(countOf(r, 'REVOKE_REQUESTED')).toBe(0);
   expect(countOf(r, 'GRANT_REVOKED')).toBe(0);
   expect(await ledger()).toHaveLength(0);
 
-  expect(await p.store.getGrant(grantId)).toMatchObject({ status: 'EXPIRED', ending: 'EXPIRED', endedAt: clock.t.toISOString(), endReason: `expired at ${grant.expiresAt}` });
+  expect(await p.store.getGrant(grantId)).toMatchObject({
+    status: 'EXPIRED',
+    ending: 'EXPIRED',
+    endedAt: clock.t.toISOString(),
+    endReason: `expired at ${grant.expiresAt}`,
+  });
   const listed = await p.call('alice', 'GET', '/v1/grants');
   expect(listed.body.items.find((g: Grant) => g.id === grantId).status).toBe('EXPIRED');
 
@@ -122,10 +149,16 @@ describe('expiry sweep and a manual revoke racing: one ending only', () => {
   async function expectOneEnding(id: string, grantId: string, winner: Winner) {
     const r = await history(id);
     expect(r.status).toBe(winner === 'sweep' ? 'EXPIRED' : 'REVOKED');
-    const starts = r.history.filter((e) => e.type === 'GRANT_EXPIRING' || e.type === 'REVOKE_REQUESTED');
+    const starts = r.history.filter(
+      (e) => e.type === 'GRANT_EXPIRING' || e.type === 'REVOKE_REQUESTED',
+    );
     const ends = r.history.filter((e) => e.type === 'GRANT_EXPIRED' || e.type === 'GRANT_REVOKED');
-    expect(starts.map((e) => e.type)).toEqual([winner === 'sweep' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED']);
-    expect(ends.map((e) => e.type)).toEqual([winner === 'sweep' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED']);
+    expect(starts.map((e) => e.type)).toEqual([
+      winner === 'sweep' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED',
+    ]);
+    expect(ends.map((e) => e.type)).toEqual([
+      winner === 'sweep' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED',
+    ]);
     expect(r.history.filter((e) => e.toStatus === 'REVOKING')).toHaveLength(1);
     expect(starts[0]!.actor).toBe(winner === 'sweep' ? 'meshgate' : 'bob');
     expect(await p.store.getGrant(grantId)).toMatchObject({ status: r.status, ending: r.status });
@@ -137,7 +170,10 @@ describe('expiry sweep and a manual revoke racing: one ending only', () => {
     advance(2 * HOUR + 1000);
     const revoke = jest.spyOn(p.ledger, 'revoke');
 
-    const [swept, reply] = await Promise.all([expireDue(p.deps), p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })]);
+    const [swept, reply] = await Promise.all([
+      expireDue(p.deps),
+      p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' }),
+    ]);
     await p.queue.onIdle();
 
     const winner: Winner = reply.status === 202 ? 'revoke' : 'sweep';
@@ -152,44 +188,49 @@ describe('expiry sweep and a manual revoke racing: one ending only', () => {
     await expectOneEnding(id, grantId, winner);
   });
 
-  test.each<Winner>(['sweep', 'revoke'])('both read the grant ACTIVE and race at the store; %s commits first and wins', async (winner) => {
-    const { id, grantId } = await twoHourGrant();
-    advance(2 * HOUR + 1000);
-    const revoke = jest.spyOn(p.ledger, 'revoke');
+  test.each<Winner>(['sweep', 'revoke'])(
+    'both read the grant ACTIVE and race at the store; %s commits first and wins',
+    async (winner) => {
+      const { id, grantId } = await twoHourGrant();
+      advance(2 * HOUR + 1000);
+      const revoke = jest.spyOn(p.ledger, 'revoke');
 
-    // Hold both ACTIVE -> REVOKING writes until both were prepared from the same read.
-    const original = p.store.updateRequest.bind(p.store);
-    const held = new Map<Winner, () => void>();
-    let bothHeld!: () => void;
-    const bothIn = new Promise<void>((resolve) => (bothHeld = resolve));
-    jest.spyOn(p.store, 'updateRequest').mockImplementation(async (next, expected, audit, grant) => {
-      if (next.id === id && expected.status === 'ACTIVE') {
-        await new Promise<void>((go) => {
-          held.set(grant?.ending === 'EXPIRED' ? 'sweep' : 'revoke', go);
-          if (held.size === 2) bothHeld();
+      // Hold both ACTIVE -> REVOKING writes until both were prepared from the same read.
+      const original = p.store.updateRequest.bind(p.store);
+      const held = new Map<Winner, () => void>();
+      let bothHeld!: () => void;
+      const bothIn = new Promise<void>((resolve) => (bothHeld = resolve));
+      jest
+        .spyOn(p.store, 'updateRequest')
+        .mockImplementation(async (next, expected, audit, grant) => {
+          if (next.id === id && expected.status === 'ACTIVE') {
+            await new Promise<void>((go) => {
+              held.set(grant?.ending === 'EXPIRED' ? 'sweep' : 'revoke', go);
+              if (held.size === 2) bothHeld();
+            });
+          }
+          return original(next, expected, audit, grant);
         });
+
+      const sweep = expireDue(p.deps);
+      const manual = p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' });
+      await bothIn;
+      held.get(winner)!();
+      await (winner === 'sweep' ? sweep : manual);
+      held.get(winner === 'sweep' ? 'revoke' : 'sweep')!();
+      const [swept, reply] = await Promise.all([sweep, manual]);
+      await p.queue.onIdle();
+
+      if (winner === 'sweep') {
+        expect(swept).toEqual([grantId]);
+        expect(reply.status).toBe(409);
+        expect(reply.body.error.code).toBe('STALE_REQUEST');
+      } else {
+        expect(reply.status).toBe(202);
+        expect(swept).toEqual([]);
       }
-      return original(next, expected, audit, grant);
-    });
-
-    const sweep = expireDue(p.deps);
-    const manual = p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' });
-    await bothIn;
-    held.get(winner)!();
-    await (winner === 'sweep' ? sweep : manual);
-    held.get(winner === 'sweep' ? 'revoke' : 'sweep')!();
-    const [swept, reply] = await Promise.all([sweep, manual]);
-    await p.queue.onIdle();
-
-    if (winner === 'sweep') {
-      expect(swept).toEqual([grantId]);
-      expect(reply.status).toBe(409);
-      expect(reply.body.error.code).toBe('STALE_REQUEST');
-    } else {
-      expect(reply.status).toBe(202);
-      expect(swept).toEqual([]);
-    }
-    expect(revoke).toHaveBeenCalledTimes(1);
-    await expectOneEnding(id, grantId, winner);
-  });
+      expect(revoke).toHaveBeenCalledTimes(1);
+      await expectOneEnding(id, grantId, winner);
+    },
+  );
 });

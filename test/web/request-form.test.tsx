@@ -3,7 +3,14 @@ import { render } from 'preact-render-to-string';
 import type { Preview } from '../../web/src/api';
 import { summarisePreview } from '../../web/src/explain';
 import { PreviewPanel } from '../../web/src/pages/request-form';
-import { fieldOf, principalProblem, PRINCIPAL_PATTERN, toRequestBody, validateDraft, type RequestDraft } from '../../web/src/validation';
+import {
+  fieldOf,
+  principalProblem,
+  PRINCIPAL_PATTERN,
+  toRequestBody,
+  validateDraft,
+  type RequestDraft,
+} from '../../web/src/validation';
 import { PRINCIPAL_PATTERN as API_PATTERN } from '../../functions/domain/request';
 import { ApiError } from '../../web/src/api';
 
@@ -18,7 +25,8 @@ const ok: RequestDraft = {
   durationUnit: 'days',
   purpose: 'Quarterly attribution',
 };
-const check = (over: Partial<RequestDraft>, max = 2160) => validateDraft({ ...ok, ...over }, { columns: COLUMNS, maxDurationHours: max });
+const check = (over: Partial<RequestDraft>, max = 2160) =>
+  validateDraft({ ...ok, ...over }, { columns: COLUMNS, maxDurationHours: max });
 
 describe('principal, validated as you type', () => {
   test.each([
@@ -50,14 +58,21 @@ describe('principal, validated as you type', () => {
       'arn:aws:iam::123456789012:role/a b',
       'arn:aws:iam::123456789012:role/',
     ];
-    for (const s of samples) expect([s, PRINCIPAL_PATTERN.test(s)]).toEqual([s, API_PATTERN.test(s)]);
+    for (const s of samples)
+      expect([s, PRINCIPAL_PATTERN.test(s)]).toEqual([s, API_PATTERN.test(s)]);
   });
 });
 
 describe('the whole draft', () => {
   test('a complete draft has no errors and becomes the API body', () => {
     expect(check({})).toEqual({});
-    expect(toRequestBody('sales/orders', { ...ok, principal: `  ${ok.principal} `, rowFilter: " region = 'EMEA' " })).toEqual({
+    expect(
+      toRequestBody('sales/orders', {
+        ...ok,
+        principal: `  ${ok.principal} `,
+        rowFilter: " region = 'EMEA' ",
+      }),
+    ).toEqual({
       productId: 'sales/orders',
       principal: ok.principal,
       scope: { permissions: ['SELECT'], columns: { mode: 'all' }, rowFilter: "region = 'EMEA'" },
@@ -69,13 +84,21 @@ describe('the whole draft', () => {
   test('each field says what is wrong with it', () => {
     expect(check({ permissions: [] })).toEqual({ permissions: 'Choose at least one permission.' });
     expect(check({ columnMode: 'include' })).toEqual({ columns: 'Choose the columns you need.' });
-    expect(check({ columnMode: 'exclude', columns: COLUMNS })).toEqual({ columns: 'Excluding every column leaves nothing to read.' });
-    expect(check({ columnMode: 'include', columns: ['nope'] })).toEqual({ columns: 'Not columns of this product: nope.' });
+    expect(check({ columnMode: 'exclude', columns: COLUMNS })).toEqual({
+      columns: 'Excluding every column leaves nothing to read.',
+    });
+    expect(check({ columnMode: 'include', columns: ['nope'] })).toEqual({
+      columns: 'Not columns of this product: nope.',
+    });
     expect(check({ durationValue: '0' }).duration).toMatch(/at least 1/);
     expect(check({ durationValue: '2.5' }).duration).toMatch(/whole number/);
-    expect(check({ durationValue: '15', durationUnit: 'days' }, 336)).toEqual({ duration: 'Policy allows at most 14 days on this domain.' });
+    expect(check({ durationValue: '15', durationUnit: 'days' }, 336)).toEqual({
+      duration: 'Policy allows at most 14 days on this domain.',
+    });
     expect(check({ durationValue: '336', durationUnit: 'hours' }, 336)).toEqual({});
-    expect(check({ purpose: '   ' })).toEqual({ purpose: 'Say what the data is for: approvers decide on it.' });
+    expect(check({ purpose: '   ' })).toEqual({
+      purpose: 'Say what the data is for: approvers decide on it.',
+    });
     expect(check({ rowFilter: "channel = 'web;partner' OR channel LIKE '%--%'" })).toEqual({}); // the API parses filters
     expect(check({ rowFilter: 'x'.repeat(2001) }).rowFilter).toMatch(/at most 2,000/);
   });
@@ -88,14 +111,26 @@ describe('the whole draft', () => {
         { path: 'duration.value', message: 'too big' },
       ],
     });
-    const byField = Object.fromEntries(Object.entries(err.fieldErrors()).map(([k, v]) => [fieldOf(k), v]));
-    expect(byField).toEqual({ principal: 'an IAM role ARN', columns: 'columns must not repeat', duration: 'too big' });
+    const byField = Object.fromEntries(
+      Object.entries(err.fieldErrors()).map(([k, v]) => [fieldOf(k), v]),
+    );
+    expect(byField).toEqual({
+      principal: 'an IAM role ARN',
+      columns: 'columns must not repeat',
+      duration: 'too big',
+    });
   });
 });
 
 describe('the explain preview', () => {
   const rule = (line: string) => ({ source: 'policies/global.csv:10', line });
-  const base: Preview = { outcome: 'needs-approval', stages: [], maxDurationHours: 2160, piiColumns: [], explanation: [] };
+  const base: Preview = {
+    outcome: 'needs-approval',
+    stages: [],
+    maxDurationHours: 2160,
+    piiColumns: [],
+    explanation: [],
+  };
 
   test('two stages are listed in order with the rules that made them', () => {
     const p: Preview = {
@@ -105,12 +140,16 @@ describe('the explain preview', () => {
         { name: 'compliance', rule: rule('p, *, *, class:restricted, stage:compliance, allow') },
       ],
       piiColumns: ['email'],
-      explanation: [{ allowed: true, reason: 'allowed', rules: [rule('p, *, *, *, request, allow')] }],
+      explanation: [
+        { allowed: true, reason: 'allowed', rules: [rule('p, *, *, *, request, allow')] },
+      ],
     };
     const s = summarisePreview(p);
     expect(s.tone).toBe('wait');
     expect(s.headline).toBe('Needs 2 approvals, in order');
-    expect(s.steps[0]).toBe('1. approval by an owner or steward of the domain (policies/global.csv:10: p, *, *, *, stage:owner, allow)');
+    expect(s.steps[0]).toBe(
+      '1. approval by an owner or steward of the domain (policies/global.csv:10: p, *, *, *, stage:owner, allow)',
+    );
     expect(s.steps[1]).toMatch(/^2\. approval by compliance/);
     expect(s.steps).toContain('It touches personal data: email.');
     const html = render(<PreviewPanel preview={p} loading={false} pii={['email']} />);
@@ -120,7 +159,9 @@ describe('the explain preview', () => {
   });
 
   test('auto-approval and refusal say so, with the reason', () => {
-    expect(summarisePreview({ ...base, outcome: 'auto-approved', maxDurationHours: 720 })).toMatchObject({
+    expect(
+      summarisePreview({ ...base, outcome: 'auto-approved', maxDurationHours: 720 }),
+    ).toMatchObject({
       tone: 'ok',
       headline: 'Approved automatically: access is granted as soon as you submit',
       steps: ['The longest grant allowed here is 30 days.'],
@@ -128,17 +169,45 @@ describe('the explain preview', () => {
     const refused = summarisePreview({
       ...base,
       outcome: 'refused',
-      explanation: [{ allowed: false, reason: 'denied by hr.csv:4 (payroll is not requestable)', rules: [rule('p, *, hr, hr/payroll, request, deny')] }],
+      explanation: [
+        {
+          allowed: false,
+          reason: 'denied by hr.csv:4 (payroll is not requestable)',
+          rules: [rule('p, *, hr, hr/payroll, request, deny')],
+        },
+      ],
     });
-    expect(refused).toMatchObject({ tone: 'refused', headline: 'Policy will refuse this request', steps: ['denied by hr.csv:4 (payroll is not requestable)'] });
-    const html = render(<PreviewPanel preview={{ ...base, outcome: 'refused', explanation: [{ allowed: false, reason: 'denied', rules: [] }] }} loading={false} pii={[]} />);
+    expect(refused).toMatchObject({
+      tone: 'refused',
+      headline: 'Policy will refuse this request',
+      steps: ['denied by hr.csv:4 (payroll is not requestable)'],
+    });
+    const html = render(
+      <PreviewPanel
+        preview={{
+          ...base,
+          outcome: 'refused',
+          explanation: [{ allowed: false, reason: 'denied', rules: [] }],
+        }}
+        loading={false}
+        pii={[]}
+      />,
+    );
     expect(html).toContain('tone-refused');
   });
 
   test('before an answer: waiting or asking; an API error is shown in its place', () => {
     expect(render(<PreviewPanel loading={true} pii={[]} />)).toContain('Asking policy…');
-    expect(render(<PreviewPanel loading={false} pii={[]} />)).toContain('Complete the permissions, columns and duration');
-    const html = render(<PreviewPanel loading={false} pii={[]} error={new ApiError(422, 'UNKNOWN_COLUMNS', 'No column nope in sales/orders.')} />);
+    expect(render(<PreviewPanel loading={false} pii={[]} />)).toContain(
+      'Complete the permissions, columns and duration',
+    );
+    const html = render(
+      <PreviewPanel
+        loading={false}
+        pii={[]}
+        error={new ApiError(422, 'UNKNOWN_COLUMNS', 'No column nope in sales/orders.')}
+      />,
+    );
     expect(html).toContain('No column nope in sales/orders.');
     expect(html).toContain('role="alert"');
   });

@@ -4,7 +4,15 @@ import { parseRoute } from '../../web/src/main';
 import { toWindow } from '../../web/src/pages/audit';
 import type { AuditEvent, Grant } from '../../web/src/api';
 
-const ev = (type: string, requestId: string, at: string): AuditEvent => ({ id: `${type}-${requestId}-${at}`, at, type, actor: 'x', domain: 'sales', requestId, detail: {} });
+const ev = (type: string, requestId: string, at: string): AuditEvent => ({
+  id: `${type}-${requestId}-${at}`,
+  at,
+  type,
+  actor: 'x',
+  domain: 'sales',
+  requestId,
+  detail: {},
+});
 
 test('requests per day by outcome and time to decision', () => {
   const s = newStats();
@@ -31,7 +39,14 @@ test('requests per day by outcome and time to decision', () => {
 
 test('active grants per domain, most first', () => {
   const g = (domain: string, status: Grant['status']) => ({ domain, status }) as Grant;
-  expect(activeGrantsPerDomain([g('hr', 'ACTIVE'), g('sales', 'ACTIVE'), g('sales', 'ACTIVE'), g('sales', 'EXPIRED')])).toEqual([
+  expect(
+    activeGrantsPerDomain([
+      g('hr', 'ACTIVE'),
+      g('sales', 'ACTIVE'),
+      g('sales', 'ACTIVE'),
+      g('sales', 'EXPIRED'),
+    ]),
+  ).toEqual([
     ['sales', 2],
     ['hr', 1],
   ]);
@@ -52,7 +67,10 @@ test('JSON Lines are read across chunk boundaries, including multi-byte characte
 });
 
 test('the audit form days are whole UTC days, the last included', () => {
-  expect(toWindow({ fromDay: '2026-06-01', toDay: '2026-06-30' })).toEqual({ from: '2026-06-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z' });
+  expect(toWindow({ fromDay: '2026-06-01', toDay: '2026-06-30' })).toEqual({
+    from: '2026-06-01T00:00:00.000Z',
+    to: '2026-07-01T00:00:00.000Z',
+  });
   expect(toWindow({ fromDay: '', toDay: '' })).toEqual({ from: undefined, to: undefined });
 });
 

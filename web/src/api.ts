@@ -19,10 +19,29 @@ import type {
   User,
 } from '../../functions/domain/model';
 
-export type { AccessRequest, AuditEvent, Classification, DataProduct, Decision, Domain, Duration, Grant, Membership, Permission, RequestStatus, Role, RuleRef, Scope, User };
+export type {
+  AccessRequest,
+  AuditEvent,
+  Classification,
+  DataProduct,
+  Decision,
+  Domain,
+  Duration,
+  Grant,
+  Membership,
+  Permission,
+  RequestStatus,
+  Role,
+  RuleRef,
+  Scope,
+  User,
+};
 
 /** Every value of the API's enums the UI offers, checked against the model's types. */
-export const PERMISSION_LABELS = { SELECT: 'Read rows (SELECT)', DESCRIBE: 'See the table definition (DESCRIBE)' } satisfies Record<Permission, string>;
+export const PERMISSION_LABELS = {
+  SELECT: 'Read rows (SELECT)',
+  DESCRIBE: 'See the table definition (DESCRIBE)',
+} satisfies Record<Permission, string>;
 export const CLASSIFICATION_LABELS = {
   public: 'Public',
   internal: 'Internal',
@@ -146,7 +165,11 @@ export class Api {
       try {
         res = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
       } catch {
-        throw new ApiError(0, 'NETWORK', 'The portal cannot be reached. Check your connection and try again.');
+        throw new ApiError(
+          0,
+          'NETWORK',
+          'The portal cannot be reached. Check your connection and try again.',
+        );
       }
       // 503: the instance could not decide (a deploy in progress, the audit chain busy) and
       // changed nothing; another try soon usually lands on one that can.
@@ -154,8 +177,15 @@ export class Api {
       await new Promise((ok) => setTimeout(ok, 250 * 2 ** attempt));
     }
     if (!res.ok) {
-      const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
-      const err = new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `The portal answered ${res.status}.`, body?.error?.details);
+      const body = (await res.json().catch(() => undefined)) as
+        | { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
+        | undefined;
+      const err = new ApiError(
+        res.status,
+        body?.error?.code ?? `HTTP_${res.status}`,
+        body?.error?.message ?? `The portal answered ${res.status}.`,
+        body?.error?.details,
+      );
       if (res.status === 401) this.onUnauthenticated();
       throw err;
     }
@@ -170,30 +200,41 @@ export class Api {
   }
 
   devUsers = () => this.json<{ items: DevUser[] }>('/auth/dev-users').then((r) => r.items);
-  devLogin = (user: string) => this.post<{ token: string; expiresAt: string }>('/auth/dev-login', { user });
+  devLogin = (user: string) =>
+    this.post<{ token: string; expiresAt: string }>('/auth/dev-login', { user });
 
   me = () => this.json<Me>('/v1/me');
   domains = () => this.json<{ items: DomainInfo[] }>('/v1/domains').then((r) => r.items);
   products = (f: { q?: string; domain?: string; classification?: string; tag?: string }) =>
     this.json<{ items: DataProduct[] }>(`/v1/products${query(f)}`).then((r) => r.items);
-  product = (id: string) => this.json<ProductDetail>(`/v1/products/${id.split('/').map(encodeURIComponent).join('/')}`);
+  product = (id: string) =>
+    this.json<ProductDetail>(`/v1/products/${id.split('/').map(encodeURIComponent).join('/')}`);
 
-  preview = (b: Pick<NewRequest, 'productId' | 'scope' | 'duration'>) => this.post<Preview>('/v1/requests/preview', b);
+  preview = (b: Pick<NewRequest, 'productId' | 'scope' | 'duration'>) =>
+    this.post<Preview>('/v1/requests/preview', b);
   submit = (b: NewRequest) => this.post<AccessRequest>('/v1/requests', b);
   requests = (f: { mine?: boolean; status?: RequestStatus; domain?: string } = {}) =>
     this.json<{ items: AccessRequest[] }>(`/v1/requests${query(f)}`).then((r) => r.items);
   request = (id: string) => this.json<RequestWithHistory>(`/v1/requests/${encodeURIComponent(id)}`);
-  approve = (id: string, a: Approval) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/approve`, a);
-  deny = (id: string, reason: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/deny`, { reason });
-  cancel = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/cancel`);
+  approve = (id: string, a: Approval) =>
+    this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/approve`, a);
+  deny = (id: string, reason: string) =>
+    this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/deny`, { reason });
+  cancel = (id: string) =>
+    this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/cancel`);
   retry = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/retry`);
   approvals = () => this.json<{ items: RequestWithTerms[] }>('/v1/approvals').then((r) => r.items);
 
-  grants = (f: { domain?: string; status?: Grant['status'] } = {}) => this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
-  revoke = (id: string, reason: string) => this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
-  extend = (id: string, duration: Duration, purpose: string) => this.post<AccessRequest>(`/v1/grants/${encodeURIComponent(id)}/extend`, { duration, purpose });
+  grants = (f: { domain?: string; status?: Grant['status'] } = {}) =>
+    this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
+  revoke = (id: string, reason: string) =>
+    this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
+  extend = (id: string, duration: Duration, purpose: string) =>
+    this.post<AccessRequest>(`/v1/grants/${encodeURIComponent(id)}/extend`, { duration, purpose });
 
   /** The audit export for a filter, as a response to stream or save. */
-  auditExport = (f: AuditFilter, format: 'csv' | 'jsonl') => this.fetch(`/v1/audit/export${query({ ...f, format })}`);
-  exportUrl = (f: AuditFilter, format: 'csv' | 'jsonl') => `/v1/audit/export${query({ ...f, format })}`;
+  auditExport = (f: AuditFilter, format: 'csv' | 'jsonl') =>
+    this.fetch(`/v1/audit/export${query({ ...f, format })}`);
+  exportUrl = (f: AuditFilter, format: 'csv' | 'jsonl') =>
+    `/v1/audit/export${query({ ...f, format })}`;
 }

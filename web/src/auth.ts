@@ -10,7 +10,10 @@ export interface Session {
   expiresAt: string;
 }
 
-export function loadSession(storage: Storage = sessionStorage, now = Date.now()): Session | undefined {
+export function loadSession(
+  storage: Storage = sessionStorage,
+  now = Date.now(),
+): Session | undefined {
   try {
     const s = JSON.parse(storage.getItem(TOKEN_KEY) ?? 'null') as Session | null;
     if (!s || typeof s.token !== 'string' || !(Date.parse(s.expiresAt) > now)) return undefined;
@@ -19,15 +22,24 @@ export function loadSession(storage: Storage = sessionStorage, now = Date.now())
     return undefined;
   }
 }
-export const saveSession = (s: Session, storage: Storage = sessionStorage) => storage.setItem(TOKEN_KEY, JSON.stringify(s));
+export const saveSession = (s: Session, storage: Storage = sessionStorage) =>
+  storage.setItem(TOKEN_KEY, JSON.stringify(s));
 export const clearSession = (storage: Storage = sessionStorage) => storage.removeItem(TOKEN_KEY);
 
-const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** RFC 7636: a random verifier and its S256 challenge. */
-export async function pkcePair(random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n))) {
+export async function pkcePair(
+  random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+) {
   const verifier = base64url(random(32));
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)),
+  );
   return { verifier, challenge: base64url(digest) };
 }
 
@@ -35,7 +47,10 @@ const redirectUri = () => `${location.origin}/`;
 
 /** Sends the browser to the Cognito hosted UI. */
 export async function startCognitoSignIn(cfg: RuntimeConfig): Promise<void> {
-  if (!cfg.authDomain || !cfg.userPoolClientId) throw new Error('The portal configuration lacks the Cognito sign-in settings (authDomain, userPoolClientId).');
+  if (!cfg.authDomain || !cfg.userPoolClientId)
+    throw new Error(
+      'The portal configuration lacks the Cognito sign-in settings (authDomain, userPoolClientId).',
+    );
   const { verifier, challenge } = await pkcePair();
   sessionStorage.setItem(VERIFIER_KEY, verifier);
   const q = new URLSearchParams({
@@ -53,15 +68,25 @@ export async function startCognitoSignIn(cfg: RuntimeConfig): Promise<void> {
 export async function finishCognitoSignIn(cfg: RuntimeConfig, code: string): Promise<Session> {
   const verifier = sessionStorage.getItem(VERIFIER_KEY);
   sessionStorage.removeItem(VERIFIER_KEY);
-  if (!verifier || !cfg.authDomain || !cfg.userPoolClientId) throw new Error('The sign-in was not started from this page; sign in again.');
+  if (!verifier || !cfg.authDomain || !cfg.userPoolClientId)
+    throw new Error('The sign-in was not started from this page; sign in again.');
   const res = await fetch(`${cfg.authDomain}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: cfg.userPoolClientId, code, redirect_uri: redirectUri(), code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: cfg.userPoolClientId,
+      code,
+      redirect_uri: redirectUri(),
+      code_verifier: verifier,
+    }),
   });
   if (!res.ok) throw new Error('Cognito refused the sign-in code; sign in again.');
   const body = (await res.json()) as { id_token: string; expires_in: number };
-  return { token: body.id_token, expiresAt: new Date(Date.now() + body.expires_in * 1000).toISOString() };
+  return {
+    token: body.id_token,
+    expiresAt: new Date(Date.now() + body.expires_in * 1000).toISOString(),
+  };
 }
 
 export function cognitoSignOutUrl(cfg: RuntimeConfig): string | undefined {

@@ -3,7 +3,14 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError, type Me, type RuntimeConfig } from './api';
-import { clearSession, cognitoSignOutUrl, finishCognitoSignIn, loadSession, saveSession, type Session } from './auth';
+import {
+  clearSession,
+  cognitoSignOutUrl,
+  finishCognitoSignIn,
+  loadSession,
+  saveSession,
+  type Session,
+} from './auth';
 import { mayApprove, mayAudit, mayManageGrants, rolesText } from './roles';
 import { Ctx, ErrorNote, type AppContext } from './ui';
 import { SignIn } from './pages/signin';
@@ -14,7 +21,8 @@ import { Grants } from './pages/grants';
 import { Audit } from './pages/audit';
 
 export interface Route {
-  page: 'catalog' | 'product' | 'requests' | 'request' | 'approvals' | 'grants' | 'audit' | 'not-found';
+  page:
+    'catalog' | 'product' | 'requests' | 'request' | 'approvals' | 'grants' | 'audit' | 'not-found';
   params: Record<string, string>;
 }
 
@@ -47,15 +55,35 @@ function useHashRoute(): Route {
   return route;
 }
 
-function Portal({ config, session, signOut }: { config: RuntimeConfig; session: Session; signOut: (why?: string) => void }) {
-  const api = useMemo(() => new Api(config.apiUrl, () => session.token, () => signOut('Your session has ended; sign in again.')), [config, session, signOut]);
+function Portal({
+  config,
+  session,
+  signOut,
+}: {
+  config: RuntimeConfig;
+  session: Session;
+  signOut: (why?: string) => void;
+}) {
+  const api = useMemo(
+    () =>
+      new Api(
+        config.apiUrl,
+        () => session.token,
+        () => signOut('Your session has ended; sign in again.'),
+      ),
+    [config, session, signOut],
+  );
   const [me, setMe] = useState<Me | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const route = useHashRoute();
   const heading = useRef<HTMLElement>(null);
 
   useEffect(() => {
-    api.me().then(setMe, (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e))));
+    api
+      .me()
+      .then(setMe, (e: unknown) =>
+        setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e))),
+      );
   }, [api]);
   // Moves focus to the new page's heading (as soon as it is there: some pages load first), so
   // keyboard and screen reader users start at its top.
@@ -73,8 +101,18 @@ function Portal({ config, session, signOut }: { config: RuntimeConfig; session: 
     return () => watch.disconnect();
   }, [route.page, route.params.id, me]);
 
-  if (error) return <main id="main"><ErrorNote error={error} /></main>;
-  if (!me) return <p class="muted" role="status">Signing in…</p>;
+  if (error)
+    return (
+      <main id="main">
+        <ErrorNote error={error} />
+      </main>
+    );
+  if (!me)
+    return (
+      <p class="muted" role="status">
+        Signing in…
+      </p>
+    );
   const ctx: AppContext = { api, me, config, navigate: (h) => (location.hash = h) };
   const links: [string, string, boolean][] = [
     ['#/catalog', 'Catalog', true],
@@ -86,20 +124,41 @@ function Portal({ config, session, signOut }: { config: RuntimeConfig; session: 
   const current = `#/${route.page === 'product' ? 'catalog' : route.page === 'request' ? 'requests' : route.page}`;
   return (
     <Ctx.Provider value={ctx}>
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); heading.current?.querySelector<HTMLElement>('h1')?.focus(); }}>Skip to content</a>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          heading.current?.querySelector<HTMLElement>('h1')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="top">
-        <a class="brand" href="#/catalog">Meshgate</a>
+        <a class="brand" href="#/catalog">
+          Meshgate
+        </a>
         <nav aria-label="Main">
           <ul>
-            {links.filter(([, , show]) => show).map(([href, label]) => (
-              <li key={href}><a href={href} aria-current={current === href ? 'page' : undefined}>{label}</a></li>
-            ))}
+            {links
+              .filter(([, , show]) => show)
+              .map(([href, label]) => (
+                <li key={href}>
+                  <a href={href} aria-current={current === href ? 'page' : undefined}>
+                    {label}
+                  </a>
+                </li>
+              ))}
           </ul>
         </nav>
         <div class="who" data-testid="who">
-          <span><strong>{me.name}</strong> <span class="muted">({me.id})</span></span>
+          <span>
+            <strong>{me.name}</strong> <span class="muted">({me.id})</span>
+          </span>
           <small>{rolesText(me)}</small>
-          <button type="button" class="link" onClick={() => signOut()}>Sign out</button>
+          <button type="button" class="link" onClick={() => signOut()}>
+            Sign out
+          </button>
         </div>
       </header>
       <main id="main" ref={heading}>
@@ -111,14 +170,29 @@ function Portal({ config, session, signOut }: { config: RuntimeConfig; session: 
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
-    case 'catalog': return <Catalog />;
-    case 'product': return <ProductPage id={route.params.id!} />;
-    case 'requests': return <MyRequests />;
-    case 'request': return <RequestDetail id={route.params.id!} />;
-    case 'approvals': return <Approvals />;
-    case 'grants': return <Grants />;
-    case 'audit': return <Audit />;
-    default: return <><h1 tabIndex={-1}>Page not found</h1><p><a href="#/catalog">Go to the catalog</a></p></>;
+    case 'catalog':
+      return <Catalog />;
+    case 'product':
+      return <ProductPage id={route.params.id!} />;
+    case 'requests':
+      return <MyRequests />;
+    case 'request':
+      return <RequestDetail id={route.params.id!} />;
+    case 'approvals':
+      return <Approvals />;
+    case 'grants':
+      return <Grants />;
+    case 'audit':
+      return <Audit />;
+    default:
+      return (
+        <>
+          <h1 tabIndex={-1}>Page not found</h1>
+          <p>
+            <a href="#/catalog">Go to the catalog</a>
+          </p>
+        </>
+      );
   }
 }
 
@@ -132,7 +206,10 @@ function App({ config }: { config: RuntimeConfig }) {
     if (config.auth !== 'cognito' || !code) return;
     history.replaceState(null, '', location.pathname + location.hash);
     finishCognitoSignIn(config, code).then(
-      (s) => { saveSession(s); setSession(s); },
+      (s) => {
+        saveSession(s);
+        setSession(s);
+      },
       (e: unknown) => setProblem(e instanceof Error ? e.message : String(e)),
     );
   }, [config]);
@@ -147,7 +224,19 @@ function App({ config }: { config: RuntimeConfig }) {
     },
     [config],
   );
-  if (!session) return <SignIn api={api} config={config} problem={problem} onSession={(s) => { saveSession(s); setProblem(undefined); setSession(s); }} />;
+  if (!session)
+    return (
+      <SignIn
+        api={api}
+        config={config}
+        problem={problem}
+        onSession={(s) => {
+          saveSession(s);
+          setProblem(undefined);
+          setSession(s);
+        }}
+      />
+    );
   return <Portal config={config} session={session} signOut={signOut} />;
 }
 
@@ -159,7 +248,15 @@ async function start() {
     if (!res.ok) throw new Error(`config.json answered ${res.status}`);
     config = (await res.json()) as RuntimeConfig;
   } catch (e) {
-    render(<main id="main"><h1>Meshgate cannot start</h1><ErrorNote error={`The portal's configuration could not be read (${e instanceof Error ? e.message : e}).`} /></main>, root);
+    render(
+      <main id="main">
+        <h1>Meshgate cannot start</h1>
+        <ErrorNote
+          error={`The portal's configuration could not be read (${e instanceof Error ? e.message : e}).`}
+        />
+      </main>,
+      root,
+    );
     return;
   }
   render(<App config={config} />, root);

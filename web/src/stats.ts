@@ -36,7 +36,13 @@ export function addEvent(s: ReturnType<typeof newStats>, e: AuditEvent): void {
     return;
   }
   const outcome: Outcome | undefined =
-    e.type === 'REQUEST_APPROVED' ? 'approved' : e.type === 'REQUEST_DENIED' ? 'denied' : e.type === 'REQUEST_CANCELLED' ? 'cancelled' : undefined;
+    e.type === 'REQUEST_APPROVED'
+      ? 'approved'
+      : e.type === 'REQUEST_DENIED'
+        ? 'denied'
+        : e.type === 'REQUEST_CANCELLED'
+          ? 'cancelled'
+          : undefined;
   const open = outcome && s.open.get(e.requestId);
   if (!outcome || !open) return; // created before the window, or not a decision
   s.open.delete(e.requestId);

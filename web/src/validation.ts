@@ -3,7 +3,8 @@
 import type { Duration, Permission, Scope } from './api';
 
 /** An IAM role ARN in any partition (optionally with a path), or a 12-digit account id (as the API accepts). */
-export const PRINCIPAL_PATTERN = /^(?:\d{12}|arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/;
+export const PRINCIPAL_PATTERN =
+  /^(?:\d{12}|arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/;
 
 export type ColumnMode = Scope['columns']['mode'];
 
@@ -19,19 +20,27 @@ export interface RequestDraft {
   purpose: string;
 }
 
-export type DraftErrors = Partial<Record<'principal' | 'permissions' | 'columns' | 'rowFilter' | 'duration' | 'purpose', string>>;
+export type DraftErrors = Partial<
+  Record<'principal' | 'permissions' | 'columns' | 'rowFilter' | 'duration' | 'purpose', string>
+>;
 
 export function principalProblem(p: string): string | undefined {
   const v = p.trim();
-  if (!v) return 'Enter the IAM role that will read the data, e.g. arn:aws:iam::123456789012:role/analytics.';
-  if (/^\d+$/.test(v) && v.length !== 12) return `An account id has 12 digits; this has ${v.length}.`;
+  if (!v)
+    return 'Enter the IAM role that will read the data, e.g. arn:aws:iam::123456789012:role/analytics.';
+  if (/^\d+$/.test(v) && v.length !== 12)
+    return `An account id has 12 digits; this has ${v.length}.`;
   if (/^arn:/.test(v)) {
-    if (!/^arn:aws(?:-cn|-us-gov)?:/.test(v)) return 'The ARN must start with arn:aws: (or arn:aws-cn:, arn:aws-us-gov:).';
-    if (!/^arn:[\w-]+:iam::/.test(v)) return 'Only IAM roles can receive grants: arn:aws:iam::<account>:role/<name>.';
+    if (!/^arn:aws(?:-cn|-us-gov)?:/.test(v))
+      return 'The ARN must start with arn:aws: (or arn:aws-cn:, arn:aws-us-gov:).';
+    if (!/^arn:[\w-]+:iam::/.test(v))
+      return 'Only IAM roles can receive grants: arn:aws:iam::<account>:role/<name>.';
     if (!/^arn:[\w-]+:iam::\d{12}:/.test(v)) return 'The account in the ARN must be 12 digits.';
-    if (!/^arn:[\w-]+:iam::\d{12}:role\//.test(v)) return 'Only IAM roles can receive grants (…:role/<name>), not users or groups.';
+    if (!/^arn:[\w-]+:iam::\d{12}:role\//.test(v))
+      return 'Only IAM roles can receive grants (…:role/<name>), not users or groups.';
   }
-  if (!PRINCIPAL_PATTERN.test(v)) return 'Use an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id.';
+  if (!PRINCIPAL_PATTERN.test(v))
+    return 'Use an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id.';
   return undefined;
 }
 
@@ -44,7 +53,10 @@ export function formatHours(h: number): string {
 }
 
 /** Every problem of the draft, by field; empty when the form may be sent. */
-export function validateDraft(d: RequestDraft, ctx: { columns: string[]; maxDurationHours?: number }): DraftErrors {
+export function validateDraft(
+  d: RequestDraft,
+  ctx: { columns: string[]; maxDurationHours?: number },
+): DraftErrors {
   const e: DraftErrors = {};
   const principal = principalProblem(d.principal);
   if (principal) e.principal = principal;
@@ -52,15 +64,25 @@ export function validateDraft(d: RequestDraft, ctx: { columns: string[]; maxDura
   if (d.columnMode !== 'all') {
     const known = new Set(ctx.columns);
     const unknown = d.columns.filter((c) => !known.has(c));
-    if (d.columns.length === 0) e.columns = d.columnMode === 'include' ? 'Choose the columns you need.' : 'Choose the columns to leave out.';
+    if (d.columns.length === 0)
+      e.columns =
+        d.columnMode === 'include'
+          ? 'Choose the columns you need.'
+          : 'Choose the columns to leave out.';
     else if (unknown.length) e.columns = `Not columns of this product: ${unknown.join(', ')}.`;
-    else if (d.columnMode === 'exclude' && d.columns.length >= ctx.columns.length) e.columns = 'Excluding every column leaves nothing to read.';
+    else if (d.columnMode === 'exclude' && d.columns.length >= ctx.columns.length)
+      e.columns = 'Excluding every column leaves nothing to read.';
   }
   // The filter's grammar is checked by the API (the preview answers as you type).
-  if (d.rowFilter.length > 2000) e.rowFilter = `A row filter is at most 2,000 characters (this one has ${d.rowFilter.length}).`;
+  if (d.rowFilter.length > 2000)
+    e.rowFilter = `A row filter is at most 2,000 characters (this one has ${d.rowFilter.length}).`;
   const value = Number(d.durationValue);
-  if (!/^\d+$/.test(d.durationValue.trim()) || !Number.isInteger(value) || value <= 0) e.duration = 'Enter a whole number of hours or days, at least 1.';
-  else if (ctx.maxDurationHours !== undefined && durationHours(value, d.durationUnit) > ctx.maxDurationHours)
+  if (!/^\d+$/.test(d.durationValue.trim()) || !Number.isInteger(value) || value <= 0)
+    e.duration = 'Enter a whole number of hours or days, at least 1.';
+  else if (
+    ctx.maxDurationHours !== undefined &&
+    durationHours(value, d.durationUnit) > ctx.maxDurationHours
+  )
     e.duration = `Policy allows at most ${formatHours(ctx.maxDurationHours)} on this domain.`;
   if (!d.purpose.trim()) e.purpose = 'Say what the data is for: approvers decide on it.';
   else if (d.purpose.length > 2000) e.purpose = 'The purpose is at most 2,000 characters.';
@@ -69,9 +91,20 @@ export function validateDraft(d: RequestDraft, ctx: { columns: string[]; maxDura
 
 /** The API body for a draft that passed `validateDraft`. */
 export function toRequestBody(productId: string, d: RequestDraft) {
-  const columns: Scope['columns'] = d.columnMode === 'all' ? { mode: 'all' } : { mode: d.columnMode, columns: d.columns };
-  const scope: Scope = { permissions: d.permissions, columns, ...(d.rowFilter.trim() ? { rowFilter: d.rowFilter.trim() } : {}) };
-  return { productId, principal: d.principal.trim(), scope, duration: { value: Number(d.durationValue), unit: d.durationUnit }, purpose: d.purpose.trim() };
+  const columns: Scope['columns'] =
+    d.columnMode === 'all' ? { mode: 'all' } : { mode: d.columnMode, columns: d.columns };
+  const scope: Scope = {
+    permissions: d.permissions,
+    columns,
+    ...(d.rowFilter.trim() ? { rowFilter: d.rowFilter.trim() } : {}),
+  };
+  return {
+    productId,
+    principal: d.principal.trim(),
+    scope,
+    duration: { value: Number(d.durationValue), unit: d.durationUnit },
+    purpose: d.purpose.trim(),
+  };
 }
 
 /** Maps API field paths (scope.columns.columns, duration.value...) onto the form's fields. */

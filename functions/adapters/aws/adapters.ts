@@ -9,18 +9,27 @@ import type { EventPublisher } from '../../ports/events';
  * `npm start` against AWS). Clients follow the SDK's standard settings: region, credential chain,
  * AWS_ENDPOINT_URL and the per-service endpoint variables.
  */
-export function awsAdapters(opts: { tableName: string; eventBusName?: string; fallbackEvents?: EventPublisher }) {
+export function awsAdapters(opts: {
+  tableName: string;
+  eventBusName?: string;
+  fallbackEvents?: EventPublisher;
+}) {
   const lakeFormation = new AwsLakeFormation();
   return {
     store: new DynamoStore(opts.tableName),
     lakeFormation,
     // Glue reads go through the same broker credentials as Lake Formation: one AssumeRole per role.
-    catalog: new GlueCatalog({ credentials: (access) => lakeFormation.credentials.provider(access) }),
+    catalog: new GlueCatalog({
+      credentials: (access) => lakeFormation.credentials.provider(access),
+    }),
     events: eventsFor(opts),
   };
 }
 
-function eventsFor(opts: { eventBusName?: string; fallbackEvents?: EventPublisher }): EventPublisher {
+function eventsFor(opts: {
+  eventBusName?: string;
+  fallbackEvents?: EventPublisher;
+}): EventPublisher {
   if (opts.eventBusName) return new EventBridgePublisher(opts.eventBusName);
   if (opts.fallbackEvents) return opts.fallbackEvents;
   throw new Error('No event bus configured: set an EventBridge bus name.');

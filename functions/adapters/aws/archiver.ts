@@ -13,7 +13,8 @@ export interface StreamRecord {
 }
 
 /** Where an audit event is archived: by day, then time and id, so a day's trail lists in order. */
-export const archiveKey = (e: Pick<AuditEvent, 'at' | 'id'>) => `audit/${e.at.slice(0, 10).replace(/-/g, '/')}/${e.at}-${e.id}.json`;
+export const archiveKey = (e: Pick<AuditEvent, 'at' | 'id'>) =>
+  `audit/${e.at.slice(0, 10).replace(/-/g, '/')}/${e.at}-${e.id}.json`;
 
 /**
  * Copies each new audit event from the table's stream into the Object Lock bucket, one object per

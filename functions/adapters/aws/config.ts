@@ -13,7 +13,9 @@ const Env = z.object({
 export function awsConfig(env: Record<string, string | undefined>) {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return {
     tableName: parsed.data.MESHGATE_TABLE_NAME,

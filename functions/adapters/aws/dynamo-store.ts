@@ -1,4 +1,8 @@
-import { DynamoDBClient, TransactionCanceledException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  TransactionCanceledException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -60,7 +64,16 @@ import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-export const TABLE_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
+export const TABLE_KEYS = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+] as const;
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const gsi = (n: number) => ({
@@ -74,7 +87,10 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: TABLE_KEYS.map((k) => ({ AttributeName: k, AttributeType: 'S' as const })),
+    AttributeDefinitions: TABLE_KEYS.map((k) => ({
+      AttributeName: k,
+      AttributeType: 'S' as const,
+    })),
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -102,11 +118,22 @@ const requestItem = (r: AccessRequest): Item => ({
   gsi1sk: `${r.createdAt}#${r.id}`,
   gsi2pk: `REQDOMAIN#${r.domain}`,
   gsi2sk: `${r.createdAt}#${r.id}`,
-  ...(r.status === 'PENDING' ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` } : {}),
-  ...(r.status === 'APPROVED' || r.status === 'GRANTING' ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` } : {}),
+  ...(r.status === 'PENDING'
+    ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` }
+    : {}),
+  ...(r.status === 'APPROVED' || r.status === 'GRANTING'
+    ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` }
+    : {}),
 });
 
-const productItem = (p: DataProduct): Item => ({ ...p, kind: 'product', pk: `PRODUCT#${p.id}`, sk: 'META', gsi1pk: `PRODUCTS#${p.domain}`, gsi1sk: p.id });
+const productItem = (p: DataProduct): Item => ({
+  ...p,
+  kind: 'product',
+  pk: `PRODUCT#${p.id}`,
+  sk: 'META',
+  gsi1pk: `PRODUCTS#${p.domain}`,
+  gsi1sk: p.id,
+});
 
 const seqKey = (seq: number) => String(seq).padStart(12, '0');
 
@@ -152,7 +179,9 @@ export function auditEventOf(item: Item): AuditEvent {
 const auditItem = (e: AuditEvent): Item => ({
   ...auditFields(e),
   kind: 'audit',
-  ...(e.chain !== undefined && e.seq !== undefined ? { gsi1pk: `CHAIN#${e.chain}`, gsi1sk: seqKey(e.seq) } : {}),
+  ...(e.chain !== undefined && e.seq !== undefined
+    ? { gsi1pk: `CHAIN#${e.chain}`, gsi1sk: seqKey(e.seq) }
+    : {}),
   pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
   sk: `EVENT#${e.at}#${e.id}`,
   gsi2pk: `AUDIT#${e.domain}`,
@@ -174,13 +203,19 @@ const grantItem = (g: Grant): Item => ({
   ...(g.status === 'REVOKING' ? { gsi3pk: 'ENDINGGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
 });
 
-const membershipKey = (m: Membership) => ({ pk: 'MEMBERSHIP', sk: `${m.domain}#${m.user}#${m.role}` });
+const membershipKey = (m: Membership) => ({
+  pk: 'MEMBERSHIP',
+  sk: `${m.domain}#${m.user}#${m.role}`,
+});
 const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
 const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 type Reasons = Array<{ Code?: string }> | undefined;
-const reasonsOf = (err: unknown): Reasons => (err as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons;
+const reasonsOf = (err: unknown): Reasons =>
+  (err as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons;
 
 /** Retrying a lost race for a chain head: exponential backoff with full jitter. */
 export const CHAIN_RETRY = { attempts: 60, baseMs: 5, capMs: 200 };
@@ -191,9 +226,12 @@ const isConditionFailure = (err: unknown) =>
   (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
   (err as { name?: string })?.name === 'TransactionCanceledException';
 
-const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) => Buffer.from(JSON.stringify(c)).toString('base64url');
-const badCursor = (why = 'is not one this API returned') => validation('BAD_CURSOR', `The cursor ${why}.`);
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) =>
+  Buffer.from(JSON.stringify(c)).toString('base64url');
+const badCursor = (why = 'is not one this API returned') =>
+  validation('BAD_CURSOR', `The cursor ${why}.`);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Where an audit query resumes, from a cursor it handed out: the index of the partition among the
@@ -202,21 +240,33 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * caller, and a key that is not an object of the index's four key strings, in that partition,
  * would otherwise fail inside the SDK or the service.
  */
-function readCursor(cursor: string, index: 'gsi2' | 'gsi3', partitions: string[]): { i: number; key?: Record<string, string> } {
+function readCursor(
+  cursor: string,
+  index: 'gsi2' | 'gsi3',
+  partitions: string[],
+): { i: number; key?: Record<string, string> } {
   let c: unknown;
   try {
     c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw badCursor();
   }
-  if (!isPlainObject(c) || typeof c.p !== 'string' || !Object.keys(c).every((k) => k === 'p' || k === 'k')) throw badCursor();
+  if (
+    !isPlainObject(c) ||
+    typeof c.p !== 'string' ||
+    !Object.keys(c).every((k) => k === 'p' || k === 'k')
+  )
+    throw badCursor();
   const i = partitions.indexOf(c.p);
   if (i < 0) throw badCursor('does not belong to this query');
   if (c.k === undefined) return { i };
   const names = ['pk', 'sk', `${index}pk`, `${index}sk`];
   const k = c.k;
   const wellFormed =
-    isPlainObject(k) && Object.keys(k).length === names.length && names.every((n) => typeof k[n] === 'string' && k[n] !== '') && k[`${index}pk`] === c.p;
+    isPlainObject(k) &&
+    Object.keys(k).length === names.length &&
+    names.every((n) => typeof k[n] === 'string' && k[n] !== '') &&
+    k[`${index}pk`] === c.p;
   if (!wellFormed) throw badCursor();
   return { i, key: k as Record<string, string> };
 }
@@ -236,7 +286,9 @@ export class DynamoStore implements Store {
   }
 
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
+    );
     return strip<T>(out.Item);
   }
 
@@ -245,18 +297,28 @@ export class DynamoStore implements Store {
   }
 
   /** Runs a query to the end, following pages. */
-  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>, of: (item: Item) => T = (i) => strip<T>(i)!): Promise<T[]> {
+  private async queryAll<T>(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    of: (item: Item) => T = (i) => strip<T>(i)!,
+  ): Promise<T[]> {
     const items: T[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }));
+      const out = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }),
+      );
       for (const i of out.Items ?? []) items.push(of(i));
       ExclusiveStartKey = out.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;
   }
 
-  private byKey<T>(pk: string, index?: 'gsi1' | 'gsi2' | 'gsi3', descending = false, consistent = false): Promise<T[]> {
+  private byKey<T>(
+    pk: string,
+    index?: 'gsi1' | 'gsi2' | 'gsi3',
+    descending = false,
+    consistent = false,
+  ): Promise<T[]> {
     const attr = index ? `${index}pk` : 'pk';
     return this.queryAll<T>({
       IndexName: index,
@@ -285,35 +347,63 @@ export class DynamoStore implements Store {
   async createDomain(d: Domain, audit: AuditEvent): Promise<void> {
     try {
       await this.writeAudited(
-        [{ Put: { TableName: this.tableName, Item: domainItem(d), ConditionExpression: 'attribute_not_exists(pk)' } }],
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: domainItem(d),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
         [audit],
         [this.bumpGeneration()],
         () => GLOBAL_CHAIN,
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw conflict('DOMAIN_EXISTS', `Domain ${d.id} is already registered.`, err);
+      if (isConditionFailure(err))
+        throw conflict('DOMAIN_EXISTS', `Domain ${d.id} is already registered.`, err);
       throw err;
     }
   }
 
   async saveDomain(d: Domain, audit: AuditEvent): Promise<void> {
-    await this.writeAudited([{ Put: { TableName: this.tableName, Item: domainItem(d) } }], [audit], [this.bumpGeneration()], () => GLOBAL_CHAIN);
+    await this.writeAudited(
+      [{ Put: { TableName: this.tableName, Item: domainItem(d) } }],
+      [audit],
+      [this.bumpGeneration()],
+      () => GLOBAL_CHAIN,
+    );
   }
 
   async readAuthzState(): Promise<AuthzState> {
-    const item = await this.get<{ generation?: number; version?: string; policySeq?: number; at?: string }>(AUTHZ_KEY.pk, AUTHZ_KEY.sk);
+    const item = await this.get<{
+      generation?: number;
+      version?: string;
+      policySeq?: number;
+      at?: string;
+    }>(AUTHZ_KEY.pk, AUTHZ_KEY.sk);
     return {
       generation: item?.generation ?? 0,
       // An item recorded before policySeq existed holds its version with seq 0.
-      policy: item?.version ? { version: item.version, seq: item.policySeq ?? 0, at: item.at ?? '' } : undefined,
+      policy: item?.version
+        ? { version: item.version, seq: item.policySeq ?? 0, at: item.at ?? '' }
+        : undefined,
     };
   }
 
-  async claimPolicyVersion(policy: { version: string; at: string }, expected: AuthzState['policy'], audit: AuditEvent): Promise<boolean> {
+  async claimPolicyVersion(
+    policy: { version: string; at: string },
+    expected: AuthzState['policy'],
+    audit: AuditEvent,
+  ): Promise<boolean> {
     const condition = !expected
       ? { ConditionExpression: 'attribute_not_exists(#version)' }
       : expected.seq === 0
-        ? { ConditionExpression: '#version = :expectedVersion AND attribute_not_exists(#seq)', values: { ':expectedVersion': expected.version } }
+        ? {
+            ConditionExpression: '#version = :expectedVersion AND attribute_not_exists(#seq)',
+            values: { ':expectedVersion': expected.version },
+          }
         : { ConditionExpression: '#seq = :expectedSeq', values: { ':expectedSeq': expected.seq } };
     try {
       await this.writeAudited(
@@ -324,8 +414,19 @@ export class DynamoStore implements Store {
               Key: AUTHZ_KEY,
               UpdateExpression: 'SET #kind = :kind, #version = :version, #seq = :seq, #at = :at',
               ConditionExpression: condition.ConditionExpression,
-              ExpressionAttributeNames: { '#kind': 'kind', '#version': 'version', '#seq': 'policySeq', '#at': 'at' },
-              ExpressionAttributeValues: { ':kind': 'authz', ':version': policy.version, ':seq': (expected?.seq ?? 0) + 1, ':at': policy.at, ...condition.values },
+              ExpressionAttributeNames: {
+                '#kind': 'kind',
+                '#version': 'version',
+                '#seq': 'policySeq',
+                '#at': 'at',
+              },
+              ExpressionAttributeValues: {
+                ':kind': 'authz',
+                ':version': policy.version,
+                ':seq': (expected?.seq ?? 0) + 1,
+                ':at': policy.at,
+                ...condition.values,
+              },
             },
           },
         ],
@@ -335,7 +436,8 @@ export class DynamoStore implements Store {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed')
+        return false;
       throw err;
     }
   }
@@ -346,7 +448,10 @@ export class DynamoStore implements Store {
   putProduct = (p: DataProduct) => this.put(productItem(p));
 
   async saveProduct(p: DataProduct, audit: AuditEvent): Promise<void> {
-    await this.writeAudited([{ Put: { TableName: this.tableName, Item: productItem(p) } }], [audit]);
+    await this.writeAudited(
+      [{ Put: { TableName: this.tableName, Item: productItem(p) } }],
+      [audit],
+    );
   }
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
   listProducts = (domain: string) => this.byKey<DataProduct>(`PRODUCTS#${domain}`, 'gsi1');
@@ -356,13 +461,32 @@ export class DynamoStore implements Store {
   listUsers = () => this.byKey<User>('USER');
 
   async putMembership(m: Membership, audit: AuditEvent): Promise<void> {
-    await this.writeAudited([{ Put: { TableName: this.tableName, Item: { ...m, kind: 'membership', ...membershipKey(m) } } }], [audit], [this.bumpGeneration()]);
+    await this.writeAudited(
+      [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...m, kind: 'membership', ...membershipKey(m) },
+          },
+        },
+      ],
+      [audit],
+      [this.bumpGeneration()],
+    );
   }
 
   async deleteMembership(m: Membership, audit: AuditEvent): Promise<void> {
     try {
       await this.writeAudited(
-        [{ Delete: { TableName: this.tableName, Key: membershipKey(m), ConditionExpression: 'attribute_exists(pk)' } }],
+        [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: membershipKey(m),
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+        ],
         [audit],
         [this.bumpGeneration()],
       );
@@ -379,9 +503,21 @@ export class DynamoStore implements Store {
 
   async createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void> {
     try {
-      await this.writeAudited([{ Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } }], audit);
+      await this.writeAudited(
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: requestItem(request),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+        audit,
+      );
     } catch (err) {
-      if (isConditionFailure(err)) throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
+      if (isConditionFailure(err))
+        throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
       throw err;
     }
   }
@@ -405,8 +541,14 @@ export class DynamoStore implements Store {
     }
   }
 
-  async updateRequest(next: AccessRequest, expected: Expected, audit: AuditEvent[], grant?: Grant): Promise<void> {
-    if (next.version !== expected.version + 1) throw new Error('updateRequest: next.version must be expected.version + 1');
+  async updateRequest(
+    next: AccessRequest,
+    expected: Expected,
+    audit: AuditEvent[],
+    grant?: Grant,
+  ): Promise<void> {
+    if (next.version !== expected.version + 1)
+      throw new Error('updateRequest: next.version must be expected.version + 1');
     try {
       await this.writeAudited(
         [
@@ -416,7 +558,10 @@ export class DynamoStore implements Store {
               Item: requestItem(next),
               ConditionExpression: '#status = :status AND #version = :version',
               ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-              ExpressionAttributeValues: { ':status': expected.status, ':version': expected.version },
+              ExpressionAttributeValues: {
+                ':status': expected.status,
+                ':version': expected.version,
+              },
             },
           },
         ],
@@ -425,14 +570,20 @@ export class DynamoStore implements Store {
       );
     } catch (err) {
       if (isConditionFailure(err)) {
-        throw conflict('STALE_REQUEST', `Request ${next.id} changed since it was read (expected ${expected.status} v${expected.version}); reload it and try again.`, err);
+        throw conflict(
+          'STALE_REQUEST',
+          `Request ${next.id} changed since it was read (expected ${expected.status} v${expected.version}); reload it and try again.`,
+          err,
+        );
       }
       throw err;
     }
   }
 
-  listRequestsByRequester = (user: string) => this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
-  listRequestsByDomain = (domain: string) => this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
+  listRequestsByRequester = (user: string) =>
+    this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
+  listRequestsByDomain = (domain: string) =>
+    this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
   listInFlightSince = (before: string) =>
     this.queryAll<AccessRequest>({
       IndexName: 'gsi3',
@@ -471,7 +622,13 @@ export class DynamoStore implements Store {
     );
 
   private async readHead(chain: string): Promise<ChainHead | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `CHAIN#${chain}`, sk: 'HEAD' }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `CHAIN#${chain}`, sk: 'HEAD' },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? { seq: out.Item.seq as number, hash: out.Item.hash as string } : undefined;
   }
 
@@ -482,11 +639,19 @@ export class DynamoStore implements Store {
    * Any other cancellation is thrown as it came, for the caller to map. On success the given
    * events carry their chain, seq, prevHash and hash.
    */
-  private async writeAudited(before: TransactItem[], audit: AuditEvent[], after: TransactItem[] = [], chainOf: (e: AuditEvent) => string = (e) => e.domain): Promise<void> {
+  private async writeAudited(
+    before: TransactItem[],
+    audit: AuditEvent[],
+    after: TransactItem[] = [],
+    chainOf: (e: AuditEvent) => string = (e) => e.domain,
+  ): Promise<void> {
     const chains = [...new Set(audit.map(chainOf))];
     const total = before.length + audit.length + after.length + chains.length;
     if (total > MAX_TRANSACTION_ITEMS) {
-      throw validation('TOO_MANY_ITEMS', `One write may carry at most ${MAX_TRANSACTION_ITEMS} items with its audit events and chain heads; this one has ${total}.`);
+      throw validation(
+        'TOO_MANY_ITEMS',
+        `One write may carry at most ${MAX_TRANSACTION_ITEMS} items with its audit events and chain heads; this one has ${total}.`,
+      );
     }
     if (audit.length === 0) {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [...before, ...after] }));
@@ -522,46 +687,94 @@ export class DynamoStore implements Store {
     }
   }
 
-  private async writeSealed(before: TransactItem[], audit: AuditEvent[], after: TransactItem[], chainOf: (e: AuditEvent) => string, chains: string[]): Promise<void> {
+  private async writeSealed(
+    before: TransactItem[],
+    audit: AuditEvent[],
+    after: TransactItem[],
+    chainOf: (e: AuditEvent) => string,
+    chains: string[],
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const heads = await Promise.all(chains.map((c) => this.readHead(c)));
       const sealed = new Array<AuditEvent>(audit.length);
       const headPuts: TransactItem[] = chains.map((chain, ci) => {
         const idx = audit.map((e, i) => (chainOf(e) === chain ? i : -1)).filter((i) => i >= 0);
         const prev = heads[ci];
-        const { events, head } = sealChain(prev, idx.map((i) => audit[i]!), chain);
+        const { events, head } = sealChain(
+          prev,
+          idx.map((i) => audit[i]!),
+          chain,
+        );
         idx.forEach((i, k) => (sealed[i] = events[k]!));
         return {
           Put: {
             TableName: this.tableName,
-            Item: { pk: `CHAIN#${chain}`, sk: 'HEAD', kind: 'chainhead', chain, seq: head.seq, hash: head.hash },
+            Item: {
+              pk: `CHAIN#${chain}`,
+              sk: 'HEAD',
+              kind: 'chainhead',
+              chain,
+              seq: head.seq,
+              hash: head.hash,
+            },
             ...(prev
-              ? { ConditionExpression: '#seq = :prevSeq', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':prevSeq': prev.seq } }
+              ? {
+                  ConditionExpression: '#seq = :prevSeq',
+                  ExpressionAttributeNames: { '#seq': 'seq' },
+                  ExpressionAttributeValues: { ':prevSeq': prev.seq },
+                }
               : { ConditionExpression: 'attribute_not_exists(pk)' }),
           },
         };
       });
       const items: TransactItem[] = [
         ...before,
-        ...sealed.map((e) => ({ Put: { TableName: this.tableName, Item: auditItem(e), ConditionExpression: 'attribute_not_exists(pk)' } })),
+        ...sealed.map((e) => ({
+          Put: {
+            TableName: this.tableName,
+            Item: auditItem(e),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
         ...after,
         ...headPuts,
       ];
       const firstHead = items.length - headPuts.length;
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-        sealed.forEach((e, i) => Object.assign(audit[i]!, { chain: e.chain, seq: e.seq, prevHash: e.prevHash, hash: e.hash }));
+        sealed.forEach((e, i) =>
+          Object.assign(audit[i]!, {
+            chain: e.chain,
+            seq: e.seq,
+            prevHash: e.prevHash,
+            hash: e.hash,
+          }),
+        );
         return;
       } catch (err) {
         const reasons = reasonsOf(err);
         const lostHeadOnly =
           isConditionFailure(err) &&
           !!reasons &&
-          reasons.some((r, i) => (i >= firstHead && r.Code === 'ConditionalCheckFailed') || r.Code === 'TransactionConflict') &&
-          reasons.every((r, i) => !r.Code || r.Code === 'None' || r.Code === 'TransactionConflict' || (i >= firstHead && r.Code === 'ConditionalCheckFailed'));
+          reasons.some(
+            (r, i) =>
+              (i >= firstHead && r.Code === 'ConditionalCheckFailed') ||
+              r.Code === 'TransactionConflict',
+          ) &&
+          reasons.every(
+            (r, i) =>
+              !r.Code ||
+              r.Code === 'None' ||
+              r.Code === 'TransactionConflict' ||
+              (i >= firstHead && r.Code === 'ConditionalCheckFailed'),
+          );
         if (!lostHeadOnly) throw err;
         if (attempt + 1 >= CHAIN_RETRY.attempts) {
-          throw new MeshgateError('unavailable', 'AUDIT_CHAIN_BUSY', `The audit chain of ${chains.join(', ')} is busy; try again.`);
+          throw new MeshgateError(
+            'unavailable',
+            'AUDIT_CHAIN_BUSY',
+            `The audit chain of ${chains.join(', ')} is busy; try again.`,
+          );
         }
         const ceiling = Math.min(CHAIN_RETRY.capMs, CHAIN_RETRY.baseMs * 2 ** attempt);
         await new Promise((r) => setTimeout(r, Math.random() * ceiling));
@@ -585,8 +798,14 @@ export class DynamoStore implements Store {
   async queryAudit(query: AuditQuery): Promise<Page<AuditEvent>> {
     // Sort keys hold full ISO times with milliseconds; compare like with like, so that
     // `2026-11-21T00:00:00Z` includes an event at `2026-11-21T00:00:00.500Z`.
-    const q = { ...query, from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString() };
-    const partitions = q.domain ? [`AUDIT#${q.domain}`] : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
+    const q = {
+      ...query,
+      from: new Date(query.from).toISOString(),
+      to: new Date(query.to).toISOString(),
+    };
+    const partitions = q.domain
+      ? [`AUDIT#${q.domain}`]
+      : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
     const index = q.domain ? 'gsi2' : 'gsi3';
     const start = q.cursor ? readCursor(q.cursor, index, partitions) : { i: 0 };
     const items: AuditEvent[] = [];
@@ -595,26 +814,42 @@ export class DynamoStore implements Store {
       let key: Record<string, unknown> | undefined = i === start.i ? start.key : undefined;
       do {
         const fromCursor = key !== undefined && key === start.key;
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index,
-            KeyConditionExpression: `${index}pk = :p AND ${index}sk BETWEEN :from AND :to`,
-            FilterExpression: q.actor ? 'actor = :actor' : undefined,
-            ExpressionAttributeValues: { ':p': p, ':from': q.from, ':to': `${q.to}`, ...(q.actor ? { ':actor': q.actor } : {}) },
-            Limit: q.limit - items.length,
-            ExclusiveStartKey: key,
-          }),
-        ).catch((err: unknown) => {
-          // A key of the right shape that the index still refuses (one that no item could have).
-          if (fromCursor && (err as { name?: string }).name === 'ValidationException') throw badCursor();
-          throw err;
-        });
+        const out = await this.doc
+          .send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index,
+              KeyConditionExpression: `${index}pk = :p AND ${index}sk BETWEEN :from AND :to`,
+              FilterExpression: q.actor ? 'actor = :actor' : undefined,
+              ExpressionAttributeValues: {
+                ':p': p,
+                ':from': q.from,
+                ':to': `${q.to}`,
+                ...(q.actor ? { ':actor': q.actor } : {}),
+              },
+              Limit: q.limit - items.length,
+              ExclusiveStartKey: key,
+            }),
+          )
+          .catch((err: unknown) => {
+            // A key of the right shape that the index still refuses (one that no item could have).
+            if (fromCursor && (err as { name?: string }).name === 'ValidationException')
+              throw badCursor();
+            throw err;
+          });
         for (const it of out.Items ?? []) items.push(auditEventOf(it));
         key = out.LastEvaluatedKey;
         if (items.length >= q.limit) {
           const more = key !== undefined || i < partitions.length - 1;
-          return { items, cursor: more && key ? encodeCursor({ p, k: key }) : more ? encodeCursor({ p: partitions[i + 1]! }) : undefined };
+          return {
+            items,
+            cursor:
+              more && key
+                ? encodeCursor({ p, k: key })
+                : more
+                  ? encodeCursor({ p: partitions[i + 1]! })
+                  : undefined,
+          };
         }
       } while (key);
     }

@@ -1,5 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, STATUS_CHANGED, type EventPublisher, type StatusChanged } from '../../ports/events';
+import {
+  EVENT_SOURCE,
+  STATUS_CHANGED,
+  type EventPublisher,
+  type StatusChanged,
+} from '../../ports/events';
 
 const defaultClient = new EventBridgeClient({});
 const MAX_ENTRIES = 10; // PutEvents takes at most 10 entries a call
@@ -27,8 +32,12 @@ export class EventBridgePublisher implements EventPublisher {
         }),
       );
       if (out.FailedEntryCount) {
-        const failed = (out.Entries ?? []).filter((x) => x.ErrorCode).map((x) => `${x.ErrorCode}: ${x.ErrorMessage}`);
-        throw new Error(`EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join('; ')}`);
+        const failed = (out.Entries ?? [])
+          .filter((x) => x.ErrorCode)
+          .map((x) => `${x.ErrorCode}: ${x.ErrorMessage}`);
+        throw new Error(
+          `EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join('; ')}`,
+        );
       }
     }
   }

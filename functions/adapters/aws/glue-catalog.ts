@@ -40,9 +40,21 @@
  * Values are trimmed; `true`, classification values and column names compare case-insensitively;
  * an empty or blank value counts as missing. Products come back sorted by id.
  */
-import { GetDatabasesCommand, GetTablesCommand, GlueClient, type Column as GlueColumn, type Database, type Table } from '@aws-sdk/client-glue';
+import {
+  GetDatabasesCommand,
+  GetTablesCommand,
+  GlueClient,
+  type Column as GlueColumn,
+  type Database,
+  type Table,
+} from '@aws-sdk/client-glue';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { CLASSIFICATIONS, type Classification, type Column, type DataProduct } from '../../domain/model';
+import {
+  CLASSIFICATIONS,
+  type Classification,
+  type Column,
+  type DataProduct,
+} from '../../domain/model';
 import { unprocessable } from '../../domain/errors';
 import type { CatalogSource } from '../../ports/catalog';
 import type { BrokerAccess, DomainAccount } from '../../ports/lakeformation';
@@ -74,7 +86,14 @@ const param = (p: Params, key: string): string | undefined => {
 
 const isTrue = (p: Params, key: string) => param(p, key)?.toLowerCase() === 'true';
 
-const list = (v: string | undefined): string[] => [...new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+const list = (v: string | undefined): string[] => [
+  ...new Set(
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+];
 
 export const sanitiseName = (raw: string) => raw.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
 
@@ -90,7 +109,10 @@ export function readClassification(v: string | undefined): Classification {
 }
 
 function columnsOf(table: Table, piiNames: Set<string>): Column[] {
-  const glueColumns: GlueColumn[] = [...(table.StorageDescriptor?.Columns ?? []), ...(table.PartitionKeys ?? [])];
+  const glueColumns: GlueColumn[] = [
+    ...(table.StorageDescriptor?.Columns ?? []),
+    ...(table.PartitionKeys ?? []),
+  ];
   return glueColumns.map((c) => {
     const name = c.Name ?? '';
     return {
@@ -102,7 +124,8 @@ function columnsOf(table: Table, piiNames: Set<string>): Column[] {
   });
 }
 
-const piiList = (...ps: Params[]) => new Set(ps.flatMap((p) => list(param(p, PARAM.pii)).map((n) => n.toLowerCase())));
+const piiList = (...ps: Params[]) =>
+  new Set(ps.flatMap((p) => list(param(p, PARAM.pii)).map((n) => n.toLowerCase())));
 
 export class GlueCatalog implements CatalogSource {
   private readonly clientFor: (account: DomainAccount) => GlueClient;
@@ -122,9 +145,14 @@ export class GlueCatalog implements CatalogSource {
     if (!client) {
       if (broker && !this.credentials) {
         // Falling back to the default chain would read another account's catalog as ourselves.
-        throw new Error(`GlueCatalog: account ${account.accountId} has a broker role but no credentials provider was given.`);
+        throw new Error(
+          `GlueCatalog: account ${account.accountId} has a broker role but no credentials provider was given.`,
+        );
       }
-      client = new GlueClient({ region, ...(broker ? { credentials: this.credentials!(broker) } : {}) });
+      client = new GlueClient({
+        region,
+        ...(broker ? { credentials: this.credentials!(broker) } : {}),
+      });
       this.clients.set(key, client);
     }
     return client;
@@ -137,14 +165,17 @@ export class GlueCatalog implements CatalogSource {
 
     for (const db of await this.databases(glue, catalogId)) {
       if (!db.Name || db.TargetDatabase) continue;
-      const tables = (await this.tables(glue, catalogId, db.Name)).filter((t) => t.Name && !t.TargetTable);
+      const tables = (await this.tables(glue, catalogId, db.Name)).filter(
+        (t) => t.Name && !t.TargetTable,
+      );
       if (isTrue(db.Parameters, PARAM.product)) {
         const p = this.databaseProduct(domainId, catalogId, db, tables);
         if (p) products.push(p);
         continue;
       }
       for (const t of tables) {
-        if (isTrue(t.Parameters, PARAM.product)) products.push(this.tableProduct(domainId, catalogId, db.Name, t));
+        if (isTrue(t.Parameters, PARAM.product))
+          products.push(this.tableProduct(domainId, catalogId, db.Name, t));
       }
     }
 
@@ -152,10 +183,14 @@ export class GlueCatalog implements CatalogSource {
     for (let i = 1; i < products.length; i++) {
       const [a, b] = [products[i - 1]!, products[i]!];
       if (a.id === b.id) {
-        throw unprocessable('DUPLICATE_PRODUCT', `Two catalog entries of account ${catalogId} declare the product ${a.id}.`, {
-          id: a.id,
-          locations: [a.location, b.location],
-        });
+        throw unprocessable(
+          'DUPLICATE_PRODUCT',
+          `Two catalog entries of account ${catalogId} declare the product ${a.id}.`,
+          {
+            id: a.id,
+            locations: [a.location, b.location],
+          },
+        );
       }
     }
     return products;
@@ -165,7 +200,9 @@ export class GlueCatalog implements CatalogSource {
     const out: Database[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await glue.send(new GetDatabasesCommand({ CatalogId: catalogId, ...(NextToken ? { NextToken } : {}) }));
+      const page = await glue.send(
+        new GetDatabasesCommand({ CatalogId: catalogId, ...(NextToken ? { NextToken } : {}) }),
+      );
       out.push(...(page.DatabaseList ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
@@ -177,7 +214,11 @@ export class GlueCatalog implements CatalogSource {
     let NextToken: string | undefined;
     do {
       const page = await glue.send(
-        new GetTablesCommand({ CatalogId: catalogId, DatabaseName: database, ...(NextToken ? { NextToken } : {}) }),
+        new GetTablesCommand({
+          CatalogId: catalogId,
+          DatabaseName: database,
+          ...(NextToken ? { NextToken } : {}),
+        }),
       );
       out.push(...(page.TableList ?? []));
       NextToken = page.NextToken;
@@ -185,24 +226,48 @@ export class GlueCatalog implements CatalogSource {
     return out;
   }
 
-  private tableProduct(domainId: string, catalogId: string, database: string, t: Table): DataProduct {
-    return this.product(domainId, t.Name!, t.Parameters, t.Description, columnsOf(t, piiList(t.Parameters)), {
-      catalogId,
-      database,
-      table: t.Name!,
-    });
+  private tableProduct(
+    domainId: string,
+    catalogId: string,
+    database: string,
+    t: Table,
+  ): DataProduct {
+    return this.product(
+      domainId,
+      t.Name!,
+      t.Parameters,
+      t.Description,
+      columnsOf(t, piiList(t.Parameters)),
+      {
+        catalogId,
+        database,
+        table: t.Name!,
+      },
+    );
   }
 
-  private databaseProduct(domainId: string, catalogId: string, db: Database, tables: Table[]): DataProduct | undefined {
+  private databaseProduct(
+    domainId: string,
+    catalogId: string,
+    db: Database,
+    tables: Table[],
+  ): DataProduct | undefined {
     const sorted = [...tables].sort((a, b) => (a.Name! < b.Name! ? -1 : a.Name! > b.Name! ? 1 : 0));
     const first = sorted[0];
     if (!first) return undefined;
-    return this.product(domainId, db.Name!, db.Parameters, db.Description, columnsOf(first, piiList(db.Parameters, first.Parameters)), {
-      catalogId,
-      database: db.Name!,
-      table: first.Name!,
-      tables: sorted.map((t) => t.Name!),
-    });
+    return this.product(
+      domainId,
+      db.Name!,
+      db.Parameters,
+      db.Description,
+      columnsOf(first, piiList(db.Parameters, first.Parameters)),
+      {
+        catalogId,
+        database: db.Name!,
+        table: first.Name!,
+        tables: sorted.map((t) => t.Name!),
+      },
+    );
   }
 
   private product(

@@ -9,7 +9,8 @@ interface LambdaBindings {
  * passes on name the caller. A request without them never reached us through the authorizer.
  */
 export const apiGatewayJwtAuth: Authenticate = async (c) => {
-  const claims = (c.env as LambdaBindings | undefined)?.event?.requestContext?.authorizer?.jwt?.claims;
+  const claims = (c.env as LambdaBindings | undefined)?.event?.requestContext?.authorizer?.jwt
+    ?.claims;
   const user = claims?.['cognito:username'] ?? claims?.username ?? claims?.sub;
   if (typeof user !== 'string' || user === '') return undefined;
   const groups = claims?.['cognito:groups'];
@@ -28,5 +29,8 @@ function parseGroups(value: unknown): string[] {
       // fall through to the bracketed form
     }
   }
-  return text.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+  return text
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
 }

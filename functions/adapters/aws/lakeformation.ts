@@ -15,7 +15,13 @@ import {
 } from '@aws-sdk/client-lakeformation';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { cellsFilter, filterName, permissionKey, plannedEntries, type PlannedEntry } from '../../domain/lakeformation';
+import {
+  cellsFilter,
+  filterName,
+  permissionKey,
+  plannedEntries,
+  type PlannedEntry,
+} from '../../domain/lakeformation';
 import {
   LakeFormationError,
   type DomainAccount,
@@ -46,13 +52,30 @@ const TRANSIENT = new Set([
   'ECONNREFUSED',
 ]);
 /** These fail again until someone changes a role, a table or the request. AccessDenied is STS's. */
-const PERMANENT = new Set(['AccessDeniedException', 'EntityNotFoundException', 'InvalidInputException', 'AccessDenied']);
+const PERMANENT = new Set([
+  'AccessDeniedException',
+  'EntityNotFoundException',
+  'InvalidInputException',
+  'AccessDenied',
+]);
 /** The credentials lapsed between the SDK's check and the call: new ones fix it. */
-const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException', 'InvalidClientTokenId']);
+const EXPIRED = new Set([
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+]);
 /** How Lake Formation says a revoked permission or filter is not there (e.g. "No permissions revoked."). */
 const GONE_MESSAGE = /no permissions|not found|does not exist|doesn't exist/i;
 
-type SdkError = { name?: string; code?: string; message?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+type SdkError = {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+};
 
 const errorCode = (err: unknown): string => {
   const e = err as SdkError;
@@ -64,27 +87,51 @@ const errorMessage = (err: unknown): string => (err as SdkError)?.message || Str
 function isTransient(err: unknown): boolean {
   const e = err as SdkError;
   const status = e?.$metadata?.httpStatusCode ?? 0;
-  return TRANSIENT.has(errorCode(err)) || (e?.code !== undefined && TRANSIENT.has(e.code)) || status >= 500 || e?.$retryable !== undefined;
+  return (
+    TRANSIENT.has(errorCode(err)) ||
+    (e?.code !== undefined && TRANSIENT.has(e.code)) ||
+    status >= 500 ||
+    e?.$retryable !== undefined
+  );
 }
 
 const isGone = (code: string, message: string) =>
-  (code === 'InvalidInputException' || code === 'EntityNotFoundException') && GONE_MESSAGE.test(message);
+  (code === 'InvalidInputException' || code === 'EntityNotFoundException') &&
+  GONE_MESSAGE.test(message);
 
 /** Unique within a request (the index) and readable in CloudTrail (the table). */
-export const batchEntryId = (index: number, table: string) => `${index}-${table}`.replace(/[^\w.-]/g, '_').slice(0, 255);
+export const batchEntryId = (index: number, table: string) =>
+  `${index}-${table}`.replace(/[^\w.-]/g, '_').slice(0, 255);
 
-const sentOf = (p: PlannedEntry) => ({ Principal: p.Principal, Resource: p.Resource, Permissions: p.Permissions });
+const sentOf = (p: PlannedEntry) => ({
+  Principal: p.Principal,
+  Resource: p.Resource,
+  Permissions: p.Permissions,
+});
 
 function withEntries(err: unknown, entries: PermissionEntry[]): LakeFormationError {
   const e = err instanceof LakeFormationError ? err : toError('Lake Formation', err);
   return new LakeFormationError(e.code, e.message, e.permanent, [...entries], { cause: e.cause });
 }
 
-function toError(operation: string, err: unknown, permanent = PERMANENT.has(errorCode(err))): LakeFormationError {
-  return new LakeFormationError(errorCode(err), `${operation}: ${errorMessage(err)}`, permanent, [], { cause: err });
+function toError(
+  operation: string,
+  err: unknown,
+  permanent = PERMANENT.has(errorCode(err)),
+): LakeFormationError {
+  return new LakeFormationError(
+    errorCode(err),
+    `${operation}: ${errorMessage(err)}`,
+    permanent,
+    [],
+    { cause: err },
+  );
 }
 
-export type ClientFactory = (account: DomainAccount, credentials: AwsCredentialIdentityProvider | undefined) => LakeFormationClient;
+export type ClientFactory = (
+  account: DomainAccount,
+  credentials: AwsCredentialIdentityProvider | undefined,
+) => LakeFormationClient;
 
 export interface AwsLakeFormationOptions {
   sts?: STSClient;
@@ -109,7 +156,10 @@ export class AwsLakeFormation implements LakeFormationPort {
   constructor(options: AwsLakeFormationOptions = {}) {
     this.credentials = new BrokerCredentials({ sts: options.sts, now: options.now });
     // maxAttempts 1: this class retries, with backoff that knows about batches and expired credentials.
-    this.clientFor = options.clientFor ?? ((a, credentials) => new LakeFormationClient({ region: a.region, credentials, maxAttempts: 1 }));
+    this.clientFor =
+      options.clientFor ??
+      ((a, credentials) =>
+        new LakeFormationClient({ region: a.region, credentials, maxAttempts: 1 }));
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.random = options.random ?? Math.random;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
@@ -151,7 +201,12 @@ export class AwsLakeFormation implements LakeFormationPort {
     do {
       const token = NextToken;
       const page = await this.call(account, `ListPermissions ${account.accountId}`, (c) =>
-        c.send(new ListPermissionsCommand({ CatalogId: account.accountId, ...(token ? { NextToken: token } : {}) })),
+        c.send(
+          new ListPermissionsCommand({
+            CatalogId: account.accountId,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
       );
       for (const p of page.PrincipalResourcePermissions ?? []) {
         out.push({
@@ -166,18 +221,36 @@ export class AwsLakeFormation implements LakeFormationPort {
   }
 
   /** Grants or revokes the planned entries: one plain call for one table, batches of 20 beyond. */
-  private async apply(action: 'grant' | 'revoke', g: TableGrant, done: PermissionEntry[], progress?: GrantProgress): Promise<void> {
+  private async apply(
+    action: 'grant' | 'revoke',
+    g: TableGrant,
+    done: PermissionEntry[],
+    progress?: GrantProgress,
+  ): Promise<void> {
     const planned = plannedEntries(g);
     const where = `${g.accountId}/${g.database}`;
     if (planned.length === 1) {
       const p = planned[0]!;
-      const input = { CatalogId: g.accountId, ...sentOf(p), Resource: p.Resource as Resource, Permissions: p.Permissions as LfPermissionName[] };
+      const input = {
+        CatalogId: g.accountId,
+        ...sentOf(p),
+        Resource: p.Resource as Resource,
+        Permissions: p.Permissions as LfPermissionName[],
+      };
       const op = `${action === 'grant' ? 'GrantPermissions' : 'RevokePermissions'} ${where}.${p.table}`;
       try {
-        await this.call(g, op, (c) => (action === 'grant' ? c.send(new GrantPermissionsCommand(input)) : c.send(new RevokePermissionsCommand(input))));
+        await this.call(g, op, (c) =>
+          action === 'grant'
+            ? c.send(new GrantPermissionsCommand(input))
+            : c.send(new RevokePermissionsCommand(input)),
+        );
         done.push({ action, table: p.table, sent: sentOf(p), result: 'ok' });
       } catch (err) {
-        if (action === 'revoke' && err instanceof LakeFormationError && isGone(err.code, err.message)) {
+        if (
+          action === 'revoke' &&
+          err instanceof LakeFormationError &&
+          isGone(err.code, err.message)
+        ) {
           done.push({ action, table: p.table, sent: sentOf(p), result: 'already' });
         } else {
           throw err;
@@ -189,14 +262,23 @@ export class AwsLakeFormation implements LakeFormationPort {
 
     const ids = planned.map((p, i) => batchEntryId(i, p.table));
     for (let start = 0; start < planned.length; start += BATCH_LIMIT) {
-      const chunk = planned.slice(start, start + BATCH_LIMIT).map((p, i) => ({ p, id: ids[start + i]! }));
+      const chunk = planned
+        .slice(start, start + BATCH_LIMIT)
+        .map((p, i) => ({ p, id: ids[start + i]! }));
       const input = {
         CatalogId: g.accountId,
-        Entries: chunk.map(({ p, id }) => ({ Id: id, ...sentOf(p), Resource: p.Resource as Resource, Permissions: p.Permissions as LfPermissionName[] })),
+        Entries: chunk.map(({ p, id }) => ({
+          Id: id,
+          ...sentOf(p),
+          Resource: p.Resource as Resource,
+          Permissions: p.Permissions as LfPermissionName[],
+        })),
       };
       const op = `${action === 'grant' ? 'BatchGrantPermissions' : 'BatchRevokePermissions'} ${where} (${chunk.length} tables)`;
       const out = await this.call(g, op, (c) =>
-        action === 'grant' ? c.send(new BatchGrantPermissionsCommand(input)) : c.send(new BatchRevokePermissionsCommand(input)),
+        action === 'grant'
+          ? c.send(new BatchGrantPermissionsCommand(input))
+          : c.send(new BatchRevokePermissionsCommand(input)),
       );
       const failures = attribute(out.Failures ?? [], chunk);
       for (const { p, id } of chunk) {
@@ -217,7 +299,9 @@ export class AwsLakeFormation implements LakeFormationPort {
     const TableData = cellsFilter(g, table);
     try {
       await this.call(g, `CreateDataCellsFilter ${g.accountId}/${g.database}.${table}`, (c) =>
-        c.send(new CreateDataCellsFilterCommand({ TableData: TableData as unknown as DataCellsFilter })),
+        c.send(
+          new CreateDataCellsFilterCommand({ TableData: TableData as unknown as DataCellsFilter }),
+        ),
       );
       return { action: 'create-filter', table, sent: TableData, result: 'ok' };
     } catch (err) {
@@ -230,9 +314,16 @@ export class AwsLakeFormation implements LakeFormationPort {
   }
 
   private async deleteFilter(g: TableGrant, table: string): Promise<PermissionEntry> {
-    const sent = { TableCatalogId: g.accountId, DatabaseName: g.database, TableName: table, Name: filterName(g.grantId) };
+    const sent = {
+      TableCatalogId: g.accountId,
+      DatabaseName: g.database,
+      TableName: table,
+      Name: filterName(g.grantId),
+    };
     try {
-      await this.call(g, `DeleteDataCellsFilter ${g.accountId}/${g.database}.${table}`, (c) => c.send(new DeleteDataCellsFilterCommand(sent)));
+      await this.call(g, `DeleteDataCellsFilter ${g.accountId}/${g.database}.${table}`, (c) =>
+        c.send(new DeleteDataCellsFilterCommand(sent)),
+      );
       return { action: 'delete-filter', table, sent, result: 'ok' };
     } catch (err) {
       if (err instanceof LakeFormationError && err.code === 'EntityNotFoundException') {
@@ -246,7 +337,11 @@ export class AwsLakeFormation implements LakeFormationPort {
    * One Lake Formation call with retries. A fresh command per attempt: a sent command carries
    * middleware state. Every failure comes out as a LakeFormationError with the SDK error as cause.
    */
-  private async call<T>(account: DomainAccount, operation: string, send: (client: LakeFormationClient) => Promise<T>): Promise<T> {
+  private async call<T>(
+    account: DomainAccount,
+    operation: string,
+    send: (client: LakeFormationClient) => Promise<T>,
+  ): Promise<T> {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       const client = this.client(account);
@@ -264,7 +359,13 @@ export class AwsLakeFormation implements LakeFormationPort {
         if (EXPIRED.has(code)) throw toError(operation, err, false);
         if (!isTransient(err)) throw toError(operation, err);
         if (attempt >= this.maxAttempts) {
-          throw new LakeFormationError(code, `${operation}: ${errorMessage(err)} (gave up after ${attempt} attempts)`, false, [], { cause: err });
+          throw new LakeFormationError(
+            code,
+            `${operation}: ${errorMessage(err)} (gave up after ${attempt} attempts)`,
+            false,
+            [],
+            { cause: err },
+          );
         }
         await this.sleep(this.backoff(attempt));
       }
@@ -280,7 +381,10 @@ export class AwsLakeFormation implements LakeFormationPort {
     const key = `${account.accountId}/${account.region}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = this.clientFor(account, account.broker ? this.credentials.provider(account.broker) : undefined);
+      client = this.clientFor(
+        account,
+        account.broker ? this.credentials.provider(account.broker) : undefined,
+      );
       this.clients.set(key, client);
     }
     return client;
@@ -309,14 +413,27 @@ function attribute(
   chunk: { p: PlannedEntry; id: string }[],
 ): Map<string, { code: string; message: string }> {
   const byId = new Map<string, { code: string; message: string }>();
-  const byKey = new Map(chunk.map(({ p, id }) => [permissionKey(p.Principal.DataLakePrincipalIdentifier, p.Resource), id]));
+  const byKey = new Map(
+    chunk.map(({ p, id }) => [
+      permissionKey(p.Principal.DataLakePrincipalIdentifier, p.Resource),
+      id,
+    ]),
+  );
   const ids = new Set(chunk.map((c) => c.id));
   for (const f of failures) {
-    const error = { code: f.Error?.ErrorCode ?? 'UnknownError', message: f.Error?.ErrorMessage ?? 'Lake Formation reported a failure without a message' };
+    const error = {
+      code: f.Error?.ErrorCode ?? 'UnknownError',
+      message: f.Error?.ErrorMessage ?? 'Lake Formation reported a failure without a message',
+    };
     const req = f.RequestEntry;
     let id = req?.Id !== undefined && ids.has(req.Id) ? req.Id : undefined;
     if (id === undefined && req?.Principal?.DataLakePrincipalIdentifier && req.Resource) {
-      id = byKey.get(permissionKey(req.Principal.DataLakePrincipalIdentifier, req.Resource as Record<string, unknown>));
+      id = byKey.get(
+        permissionKey(
+          req.Principal.DataLakePrincipalIdentifier,
+          req.Resource as Record<string, unknown>,
+        ),
+      );
     }
     if (id !== undefined) {
       byId.set(id, error);

@@ -16,20 +16,36 @@ import { SqsQueue } from './sqs-queue';
 
 /** Structured JSON logs; every line of one invocation carries its correlation id. */
 export const logger = new Logger({ serviceName: 'meshgate' });
-const logError = (message: string, err?: unknown) => logger.error(message, err instanceof Error ? err : String(err));
+const logError = (message: string, err?: unknown) =>
+  logger.error(message, err instanceof Error ? err : String(err));
 
 /**
  * Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). `decides`: the
  * API records its bundled policy as in force and checks it before every call; the worker and the
  * schedules make no decision, and do neither.
  */
-async function awsDeps(env: Record<string, string | undefined>, decides: boolean): Promise<OperationsDeps> {
+async function awsDeps(
+  env: Record<string, string | undefined>,
+  decides: boolean,
+): Promise<OperationsDeps> {
   const config = awsConfig(env);
   const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
   // The configured domains (with their brokers), owners and global roles exist before any call.
-  if (config.configFile) await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
-  const policy = await loadPolicyInForce(config.policyDir, { store: aws.store, clock: systemClock, ids: ulidIds() }, { watch: false, record: decides });
-  return { ...aws, policy, queue: new SqsQueue(config.queueUrl), clock: systemClock, ids: ulidIds(), log: logError };
+  if (config.configFile)
+    await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
+  const policy = await loadPolicyInForce(
+    config.policyDir,
+    { store: aws.store, clock: systemClock, ids: ulidIds() },
+    { watch: false, record: decides },
+  );
+  return {
+    ...aws,
+    policy,
+    queue: new SqsQueue(config.queueUrl),
+    clock: systemClock,
+    ids: ulidIds(),
+    log: logError,
+  };
 }
 
 /**
@@ -37,10 +53,15 @@ async function awsDeps(env: Record<string, string | undefined>, decides: boolean
  * here (`/auth/dev-login` answers 403).
  */
 export async function createLambdaHandler(env: Record<string, string | undefined>) {
-  const h = handle(createApp({ ...(await awsDeps(env, true)), authenticate: apiGatewayJwtAuth, log: logError }));
+  const h = handle(
+    createApp({ ...(await awsDeps(env, true)), authenticate: apiGatewayJwtAuth, log: logError }),
+  );
   return (event: LambdaEvent, context?: LambdaContext) => {
     logger.resetKeys();
-    logger.appendKeys({ correlationId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId });
+    logger.appendKeys({
+      correlationId: (event as { requestContext?: { requestId?: string } }).requestContext
+        ?.requestId,
+    });
     return h(event, context);
   };
 }

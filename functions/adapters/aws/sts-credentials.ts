@@ -49,7 +49,8 @@ export class BrokerCredentials {
     const hit = this.cache.get(access.roleArn);
     if (hit) {
       const creds = await hit.catch(() => undefined);
-      if (creds && creds.expiration.getTime() - REFRESH_BEFORE_MS > this.now().getTime()) return creds;
+      if (creds && creds.expiration.getTime() - REFRESH_BEFORE_MS > this.now().getTime())
+        return creds;
       // Someone else already replaced it while we waited: use theirs.
       const current = this.cache.get(access.roleArn);
       if (current && current !== hit) return this.get(access);

@@ -17,12 +17,16 @@ const Env = z.object({
 export function localConfig(env: Record<string, string | undefined>) {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const e = parsed.data;
   // Local sign-in has no password: against real AWS it must not be reachable from the network.
   if (e.MESHGATE_BACKEND === 'aws' && !['127.0.0.1', 'localhost', '::1'].includes(e.HOST)) {
-    throw new Error(`Invalid configuration: HOST must be a loopback address with MESHGATE_BACKEND=aws (local sign-in has no password), not ${e.HOST}`);
+    throw new Error(
+      `Invalid configuration: HOST must be a loopback address with MESHGATE_BACKEND=aws (local sign-in has no password), not ${e.HOST}`,
+    );
   }
   return {
     backend: e.MESHGATE_BACKEND,
@@ -32,7 +36,11 @@ export function localConfig(env: Record<string, string | undefined>) {
     dataDir: e.MESHGATE_DATA_DIR === ':memory:' ? undefined : e.MESHGATE_DATA_DIR,
     policyDir: e.MESHGATE_POLICY_DIR,
     webDir: e.MESHGATE_WEB_DIR,
-    schedules: { sweepSeconds: e.MESHGATE_SWEEP_SECONDS, syncMinutes: e.MESHGATE_SYNC_MINUTES, reconcileMinutes: e.MESHGATE_RECONCILE_MINUTES },
+    schedules: {
+      sweepSeconds: e.MESHGATE_SWEEP_SECONDS,
+      syncMinutes: e.MESHGATE_SYNC_MINUTES,
+      reconcileMinutes: e.MESHGATE_RECONCILE_MINUTES,
+    },
     eventLog: (line: string) => console.log(line),
   };
 }

@@ -58,10 +58,13 @@ interface Op {
 }
 
 const call = <T>(fn: (cb: (err: any, value?: T) => void) => void) =>
-  new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+  new Promise<T>((resolve, reject) =>
+    fn((err, value) => (err ? reject(err) : resolve(value as T))),
+  );
 
 function validate(kind: Kind, data: any, store: any): any {
-  const rules = kind === 'Put' ? putItemRules : kind === 'Update' ? updateItemRules : deleteItemRules;
+  const rules =
+    kind === 'Put' ? putItemRules : kind === 'Update' ? updateItemRules : deleteItemRules;
   const checked = validations.checkTypes(data, rules.types);
   validations.checkValidations(checked, rules.types, rules.custom, store);
   return checked;
@@ -75,12 +78,19 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
   const ops: Op[] = items.map((ti: any) => {
     const kinds = Object.keys(ti ?? {});
     const kind = kinds[0];
-    if (kinds.length !== 1) throw new DynamoError('ValidationException', 'Each TransactItem has exactly one operation');
+    if (kinds.length !== 1)
+      throw new DynamoError('ValidationException', 'Each TransactItem has exactly one operation');
     if (kind !== 'Put' && kind !== 'Delete' && kind !== 'ConditionCheck' && kind !== 'Update') {
       throw new DynamoError('ValidationException', `Unknown transaction operation ${kind}`);
     }
-    if (kind === 'Update' && (ti[kind]?.UpdateExpression == null || ti[kind]?.AttributeUpdates != null)) {
-      throw new DynamoError('ValidationException', 'An Update in a transaction takes an UpdateExpression (the embedded store has no AttributeUpdates)');
+    if (
+      kind === 'Update' &&
+      (ti[kind]?.UpdateExpression == null || ti[kind]?.AttributeUpdates != null)
+    ) {
+      throw new DynamoError(
+        'ValidationException',
+        'An Update in a transaction takes an UpdateExpression (the embedded store has no AttributeUpdates)',
+      );
     }
     return { kind, data: validate(kind, { ...ti[kind] }, store) };
   });
@@ -90,14 +100,20 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
     const invalid =
       op.kind === 'Put'
         ? db.validateItem(op.data.Item, op.table)
-        : db.validateKey(op.data.Key, op.table) ?? (op.kind === 'Update' ? db.validateUpdates(undefined, op.data._updates, op.table) : undefined);
+        : (db.validateKey(op.data.Key, op.table) ??
+          (op.kind === 'Update'
+            ? db.validateUpdates(undefined, op.data._updates, op.table)
+            : undefined));
     if (invalid) throw invalid;
     op.itemDb = store.getItemDb(op.data.TableName);
     op.key = db.createKey(op.kind === 'Put' ? op.data.Item : op.data.Key, op.table);
   }
   const ids = ops.map((o) => `${o.data.TableName}\u0000${o.key}`);
   if (new Set(ids).size !== ids.length) {
-    throw new DynamoError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+    throw new DynamoError(
+      'ValidationException',
+      'Transaction request cannot include multiple operations on one item',
+    );
   }
 
   // Lock every item in a fixed order, so that concurrent transactions cannot deadlock.
@@ -106,15 +122,23 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
   try {
     for (const i of order) {
       const op = ops[i]!;
-      releases.push(await new Promise<() => void>((resolve) => op.itemDb.lock(op.key, (release: any) => resolve(release()))));
+      releases.push(
+        await new Promise<() => void>((resolve) =>
+          op.itemDb.lock(op.key, (release: any) => resolve(release())),
+        ),
+      );
     }
     for (const op of ops) {
       op.existing = await call((cb) =>
-        op.itemDb.get(op.key, (err: any, item: any) => (err && err.name !== 'NotFoundError' ? cb(err) : cb(null, item))),
+        op.itemDb.get(op.key, (err: any, item: any) =>
+          err && err.name !== 'NotFoundError' ? cb(err) : cb(null, item),
+        ),
       );
     }
     const reasons = ops.map((op) =>
-      db.checkConditional(op.data, op.existing) ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+      db.checkConditional(op.data, op.existing)
+        ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+        : { Code: 'None' },
     );
     if (reasons.some((r) => r.Code !== 'None')) {
       throw new DynamoError(
@@ -146,7 +170,8 @@ function updatedItem(op: Op, store: any): any {
   const item = structuredClone(op.existing ?? op.data.Key);
   const err = applyUpdateExpression(op.data._updates.sections, op.table, item);
   if (err) throw err;
-  if (db.itemSize(item) > store.options.maxItemSize) throw db.validationError('Item size to update has exceeded the maximum allowed size');
+  if (db.itemSize(item) > store.options.maxItemSize)
+    throw db.validationError('Item size to update has exceeded the maximum allowed size');
   return item;
 }
 
@@ -165,7 +190,9 @@ function applyUpdateExpression(sections: any[], table: any, item: any): Error | 
     const parent = db.mapPath(section.path.slice(0, -1), item);
     const attr = section.path[section.path.length - 1];
     if (parent == null || (typeof attr == 'number' ? parent.L : parent.M) == null) {
-      return db.validationError('The document path provided in the update expression is invalid for update');
+      return db.validationError(
+        'The document path provided in the update expression is invalid for update',
+      );
     }
     let existing = parent.M ? parent.M[attr] : parent.L[attr];
     const alreadyExists = existing != null;
@@ -176,7 +203,9 @@ function applyUpdateExpression(sections: any[], table: any, item: any): Error | 
         return db.validationError('An operand in the update expression has an incorrect data type');
       }
       if (alreadyExists) {
-        existing[section.attrType] = existing[section.attrType].filter((val: any) => !~section.val[section.attrType].indexOf(val));
+        existing[section.attrType] = existing[section.attrType].filter(
+          (val: any) => !~section.val[section.attrType].indexOf(val),
+        );
         if (!existing[section.attrType].length) deleteFromParent(parent, attr);
       }
     } else if (section.type == 'add') {
@@ -198,7 +227,9 @@ function applyUpdateExpression(sections: any[], table: any, item: any): Error | 
       if (section.path.length == 1) {
         const err = db.traverseIndexes(table, (indexAttr: string, type: string) => {
           if (section.path[0] == indexAttr && section.val[type] == null) {
-            return db.validationError('The update expression attempted to update the secondary index key to unsupported type');
+            return db.validationError(
+              'The update expression attempted to update the secondary index key to unsupported type',
+            );
           }
         });
         if (err) return err;
@@ -263,7 +294,9 @@ function send(res: ServerResponse, status: number, body: unknown) {
 
 /** Teaches a dynalite server TransactWriteItems; every other call goes to dynalite unchanged. */
 export function addTransactions(server: Server, store: any): void {
-  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  const listeners = server.listeners('request') as Array<
+    (req: IncomingMessage, res: ServerResponse) => void
+  >;
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers['x-amz-target'] !== TARGET) {
@@ -282,9 +315,17 @@ export function addTransactions(server: Server, store: any): void {
       transactWrite(store, body).then(
         (out) => send(res, 200, out),
         (err) => {
-          if (err instanceof DynamoError) return send(res, 400, { __type: PREFIX + err.type, message: err.message, ...err.extra });
+          if (err instanceof DynamoError)
+            return send(res, 400, {
+              __type: PREFIX + err.type,
+              message: err.message,
+              ...err.extra,
+            });
           if (err?.statusCode && err.body) return send(res, err.statusCode, err.body);
-          send(res, 500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(err?.message ?? err) });
+          send(res, 500, {
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: String(err?.message ?? err),
+          });
         },
       );
     });

@@ -1,4 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { tableDefinition } from '../aws/dynamo-store';
 import { addTransactions } from './dynalite-transactions';
@@ -17,7 +22,9 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   // dynalite has no type declarations, and keeps its store to itself: catch it as it is made,
   // so that the transaction support can lock and write items through it.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const dynalite = require('dynalite') as (o: Record<string, unknown>) => import('node:http').Server;
+  const dynalite = require('dynalite') as (
+    o: Record<string, unknown>,
+  ) => import('node:http').Server;
   const dbModule = require('dynalite/db') as { create: (o: unknown) => unknown };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const create = dbModule.create;
@@ -56,7 +63,11 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (err) {
-    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
+    if (
+      !(err instanceof ResourceInUseException) &&
+      (err as Error).name !== 'ResourceInUseException'
+    )
+      throw err;
   }
   for (let i = 0; i < 50; i++) {
     const out = await client.send(new DescribeTableCommand({ TableName: tableName }));

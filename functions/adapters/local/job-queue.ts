@@ -51,7 +51,10 @@ export class InProcessQueue implements JobQueue {
         await this.handler(d.job);
       } catch (err) {
         const again = d.attempt < this.maxAttempts;
-        this.log(`job ${d.job.kind} ${d.job.requestId} failed (attempt ${d.attempt}${again ? ', will be delivered again' : ', giving up'})`, err);
+        this.log(
+          `job ${d.job.kind} ${d.job.requestId} failed (attempt ${d.attempt}${again ? ', will be delivered again' : ', giving up'})`,
+          err,
+        );
         if (again) this.pending.push({ job: d.job, attempt: d.attempt + 1 });
       }
     }

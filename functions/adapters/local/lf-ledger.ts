@@ -1,8 +1,20 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../aws/dynamo-store';
 import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
-import type { DomainAccount, GrantProgress, LakeFormationPort, LfPermission, PermissionEntry, TableGrant } from '../../ports/lakeformation';
+import type {
+  DomainAccount,
+  GrantProgress,
+  LakeFormationPort,
+  LfPermission,
+  PermissionEntry,
+  TableGrant,
+} from '../../ports/lakeformation';
 
 export interface LedgerEntry extends LfPermission {
   accountId: string;
@@ -30,7 +42,13 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
 
   private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return 'ok';
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return 'already';
@@ -39,7 +57,9 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
   }
 
   private async remove(pk: string, sk: string): Promise<'ok' | 'already'> {
-    const out = await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }));
+    const out = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }),
+    );
     return out.Attributes ? 'ok' : 'already';
   }
 
@@ -48,7 +68,11 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
     for (const table of g.onlyTables ?? g.tables) {
       if (!g.rowFilter) continue;
       const sent = cellsFilter(g, table);
-      const result = await this.putOnce({ pk: `LFFILTER#${g.accountId}`, sk: `${g.database}.${table}|${filterName(g.grantId)}`, ...sent });
+      const result = await this.putOnce({
+        pk: `LFFILTER#${g.accountId}`,
+        sk: `${g.database}.${table}|${filterName(g.grantId)}`,
+        ...sent,
+      });
       out.push({ action: 'create-filter', table, sent, result });
     }
     const planned = plannedEntries(g);
@@ -62,8 +86,17 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
         permissions: e.Permissions,
         grantedAt: this.now().toISOString(),
       };
-      const result = await this.putOnce({ pk: `LF#${g.accountId}`, sk: permissionKey(row.principal, e.Resource), ...row });
-      out.push({ action: 'grant', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
+      const result = await this.putOnce({
+        pk: `LF#${g.accountId}`,
+        sk: permissionKey(row.principal, e.Resource),
+        ...row,
+      });
+      out.push({
+        action: 'grant',
+        table: e.table,
+        sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions },
+        result,
+      });
       await progress?.(out.filter((x) => x.action === 'grant').length, planned.length);
     }
     return out;
@@ -72,19 +105,44 @@ export class LocalLakeFormationLedger implements LakeFormationPort {
   async revoke(g: TableGrant): Promise<PermissionEntry[]> {
     const out: PermissionEntry[] = [];
     for (const e of plannedEntries(g)) {
-      const result = await this.remove(`LF#${g.accountId}`, permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
-      out.push({ action: 'revoke', table: e.table, sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions }, result });
+      const result = await this.remove(
+        `LF#${g.accountId}`,
+        permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource),
+      );
+      out.push({
+        action: 'revoke',
+        table: e.table,
+        sent: { Principal: e.Principal, Resource: e.Resource, Permissions: e.Permissions },
+        result,
+      });
     }
     for (const table of g.onlyTables ?? g.tables) {
       if (!g.rowFilter) continue;
-      const result = await this.remove(`LFFILTER#${g.accountId}`, `${g.database}.${table}|${filterName(g.grantId)}`);
-      out.push({ action: 'delete-filter', table, sent: { TableCatalogId: g.accountId, DatabaseName: g.database, TableName: table, Name: filterName(g.grantId) }, result });
+      const result = await this.remove(
+        `LFFILTER#${g.accountId}`,
+        `${g.database}.${table}|${filterName(g.grantId)}`,
+      );
+      out.push({
+        action: 'delete-filter',
+        table,
+        sent: {
+          TableCatalogId: g.accountId,
+          DatabaseName: g.database,
+          TableName: table,
+          Name: filterName(g.grantId),
+        },
+        result,
+      });
     }
     return out;
   }
 
   async listPermissions(account: DomainAccount): Promise<LfPermission[]> {
-    return (await this.list(account.accountId)).map(({ principal, resource, permissions }) => ({ principal, resource, permissions }));
+    return (await this.list(account.accountId)).map(({ principal, resource, permissions }) => ({
+      principal,
+      resource,
+      permissions,
+    }));
   }
 
   /** Every permission row of one account, with the request that made it (for the demo and tests). */

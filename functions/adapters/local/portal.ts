@@ -44,7 +44,11 @@ export interface EmbeddedOptions {
 export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const tableName = opts.tableName ?? 'meshgate';
   if (opts.dataDir && !opts.sharedStore) mkdirSync(opts.dataDir, { recursive: true });
-  const dynamo = opts.sharedStore ?? (await startEmbeddedDynamo({ path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined }));
+  const dynamo =
+    opts.sharedStore ??
+    (await startEmbeddedDynamo({
+      path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined,
+    }));
   await ensureTable(dynamo.client, tableName);
   await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
   const clock = opts.clock ?? systemClock;
@@ -52,14 +56,31 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
   const ids = ulidIds();
   // The policy files are watched: a change on disk takes effect (and is recorded) on the next call.
-  const policy = await loadPolicyInForce(opts.policyDir ?? join(process.cwd(), 'policies'), { store, clock, ids }, { watch: true, record: true });
+  const policy = await loadPolicyInForce(
+    opts.policyDir ?? join(process.cwd(), 'policies'),
+    { store, clock, ids },
+    { watch: true, record: true },
+  );
   const queue = new InProcessQueue();
-  const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () => clock.now());
+  const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
+    clock.now(),
+  );
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
-  const deps: OperationsDeps = { store, policy, queue, events, lakeFormation: ledger, catalog, clock, ids };
+  const deps: OperationsDeps = {
+    store,
+    policy,
+    queue,
+    events,
+    lakeFormation: ledger,
+    catalog,
+    clock,
+    ids,
+  };
   queue.consume((job) => runJob(deps, job));
-  const stopSchedules = opts.schedules ? startSchedules(deps, opts.schedules, (m, e) => console.error(m, e)) : () => {};
+  const stopSchedules = opts.schedules
+    ? startSchedules(deps, opts.schedules, (m, e) => console.error(m, e))
+    : () => {};
   const auth = devAuth(store, () => clock.now());
   const app = createApp({
     ...deps,

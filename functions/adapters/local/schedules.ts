@@ -13,7 +13,11 @@ export interface ScheduleOptions {
  * expiry sweeper, the catalog sync and the reconciler. A run that fails is logged and tried
  * again at the next tick. Returns a function that stops them.
  */
-export function startSchedules(deps: OperationsDeps, opts: ScheduleOptions, log: (msg: string, err?: unknown) => void): () => void {
+export function startSchedules(
+  deps: OperationsDeps,
+  opts: ScheduleOptions,
+  log: (msg: string, err?: unknown) => void,
+): () => void {
   const every = (ms: number, name: string, run: () => Promise<unknown>) => {
     let busy = false;
     const timer = setInterval(() => {
@@ -28,8 +32,12 @@ export function startSchedules(deps: OperationsDeps, opts: ScheduleOptions, log:
   };
   const stops = [
     every(opts.sweepSeconds * 1000, 'expiry sweep', () => expireDue(deps)),
-    every(opts.syncMinutes * 60_000, 'catalog sync', () => runForEveryDomain({ ...deps, log }, 'sync')),
-    every(opts.reconcileMinutes * 60_000, 'reconciliation', () => runForEveryDomain({ ...deps, log }, 'reconcile')),
+    every(opts.syncMinutes * 60_000, 'catalog sync', () =>
+      runForEveryDomain({ ...deps, log }, 'sync'),
+    ),
+    every(opts.reconcileMinutes * 60_000, 'reconciliation', () =>
+      runForEveryDomain({ ...deps, log }, 'reconcile'),
+    ),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -3,9 +3,15 @@ import { DEMO_DOMAINS, DEMO_MEMBERSHIPS, DEMO_PRODUCTS, DEMO_USERS } from './dem
 import { SYSTEM } from '../../usecases/deps';
 
 /** Seeds the demo mesh into an empty store. Returns false when the store already has domains. */
-export async function seedDemoMesh(store: Store, now: () => Date = () => new Date()): Promise<boolean> {
+export async function seedDemoMesh(
+  store: Store,
+  now: () => Date = () => new Date(),
+): Promise<boolean> {
   if ((await store.listDomains()).length > 0) return false;
-  await Promise.all([...DEMO_USERS.map((u) => store.putUser(u)), ...DEMO_PRODUCTS.map((p) => store.putProduct(p))]);
+  await Promise.all([
+    ...DEMO_USERS.map((u) => store.putUser(u)),
+    ...DEMO_PRODUCTS.map((p) => store.putProduct(p)),
+  ]);
   let n = 0;
   for (const m of DEMO_MEMBERSHIPS) {
     await store.putMembership(m, {

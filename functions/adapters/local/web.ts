@@ -9,7 +9,9 @@ import type { AppEnv } from '../../http/app';
  */
 export function mountWeb(webDir: string): (app: OpenAPIHono<AppEnv>) => void {
   return (app) => {
-    app.get('/config.json', (c) => c.json({ apiUrl: '', auth: 'dev' }, 200, { 'cache-control': 'no-store' }));
+    app.get('/config.json', (c) =>
+      c.json({ apiUrl: '', auth: 'dev' }, 200, { 'cache-control': 'no-store' }),
+    );
     app.use('/*', serveStatic({ root: webDir }));
   };
 }

@@ -11,12 +11,18 @@ export function Approvals() {
   const inbox = useLoad(async () => {
     const items = await api.approvals();
     const products = new Map<string, ProductDetail>();
-    await Promise.all([...new Set(items.map((r) => r.productId))].map(async (id) => products.set(id, await api.product(id))));
+    await Promise.all(
+      [...new Set(items.map((r) => r.productId))].map(async (id) =>
+        products.set(id, await api.product(id)),
+      ),
+    );
     return { items, products };
   }, [api]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkReason, setBulkReason] = useState('');
-  const [bulkResult, setBulkResult] = useState<{ ok: number; failed: { id: string; error: ApiError }[] } | undefined>();
+  const [bulkResult, setBulkResult] = useState<
+    { ok: number; failed: { id: string; error: ApiError }[] } | undefined
+  >();
   const [busy, setBusy] = useState(false);
 
   if (!mayApprove(me)) {
@@ -24,7 +30,8 @@ export function Approvals() {
       <>
         <h1 tabIndex={-1}>Approvals</h1>
         <p class="error" role="alert" data-testid="not-an-approver">
-          The approvals inbox is for domain owners, stewards and compliance. You hold no approving role; ask a platform admin if you should.
+          The approvals inbox is for domain owners, stewards and compliance. You hold no approving
+          role; ask a platform admin if you should.
         </p>
       </>
     );
@@ -36,7 +43,9 @@ export function Approvals() {
     let ok = 0;
     for (const id of selected) {
       try {
-        await (action === 'approve' ? api.approve(id, { comment: bulkReason.trim() }) : api.deny(id, bulkReason.trim()));
+        await (action === 'approve'
+          ? api.approve(id, { comment: bulkReason.trim() })
+          : api.deny(id, bulkReason.trim()));
         ok++;
       } catch (e) {
         failed.push({ id, error: asApiError(e) });
@@ -54,31 +63,81 @@ export function Approvals() {
       <Show value={inbox}>
         {({ items, products }) => (
           <>
-            <p class="muted" role="status">{items.length} request{items.length === 1 ? '' : 's'} waiting for you</p>
+            <p class="muted" role="status">
+              {items.length} request{items.length === 1 ? '' : 's'} waiting for you
+            </p>
             {items.length > 0 ? (
-              <form class="bulk panel" onSubmit={(e) => e.preventDefault()} aria-label="Decide several requests">
+              <form
+                class="bulk panel"
+                onSubmit={(e) => e.preventDefault()}
+                aria-label="Decide several requests"
+              >
                 <label class="check">
-                  <input type="checkbox" checked={selected.size === items.length} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(items.map((r) => r.id)) : new Set())} />
+                  <input
+                    type="checkbox"
+                    checked={selected.size === items.length}
+                    onChange={(e) =>
+                      setSelected(
+                        e.currentTarget.checked ? new Set(items.map((r) => r.id)) : new Set(),
+                      )
+                    }
+                  />
                   Select all
                 </label>
-                <Field id="bulk-reason" label="Comment or reason for the selected requests" hint="Required to deny.">
-                  <input id="bulk-reason" value={bulkReason} onInput={(e) => setBulkReason(e.currentTarget.value)} />
+                <Field
+                  id="bulk-reason"
+                  label="Comment or reason for the selected requests"
+                  hint="Required to deny."
+                >
+                  <input
+                    id="bulk-reason"
+                    value={bulkReason}
+                    onInput={(e) => setBulkReason(e.currentTarget.value)}
+                  />
                 </Field>
-                <button type="button" class="primary" disabled={busy || selected.size === 0} onClick={() => bulk('approve')}>Approve {selected.size} selected</button>{' '}
-                <button type="button" class="danger" disabled={busy || selected.size === 0 || !bulkReason.trim()} onClick={() => bulk('deny')}>Deny {selected.size} selected</button>
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={busy || selected.size === 0}
+                  onClick={() => bulk('approve')}
+                >
+                  Approve {selected.size} selected
+                </button>{' '}
+                <button
+                  type="button"
+                  class="danger"
+                  disabled={busy || selected.size === 0 || !bulkReason.trim()}
+                  onClick={() => bulk('deny')}
+                >
+                  Deny {selected.size} selected
+                </button>
                 {bulkResult ? (
                   <div role="status">
                     <p>{bulkResult.ok} decided.</p>
-                    {bulkResult.failed.map((f) => <ErrorNote key={f.id} error={`${f.id}: ${f.error.message}`} />)}
+                    {bulkResult.failed.map((f) => (
+                      <ErrorNote key={f.id} error={`${f.id}: ${f.error.message}`} />
+                    ))}
                   </div>
                 ) : null}
               </form>
             ) : null}
             <ul class="cards">
               {items.map((r) => (
-                <InboxItem key={r.id} r={r} product={products.get(r.productId)} selected={selected.has(r.id)}
-                  onSelect={(on) => setSelected((s) => { const n = new Set(s); if (on) n.add(r.id); else n.delete(r.id); return n; })}
-                  onDone={inbox.reload} />
+                <InboxItem
+                  key={r.id}
+                  r={r}
+                  product={products.get(r.productId)}
+                  selected={selected.has(r.id)}
+                  onSelect={(on) =>
+                    setSelected((s) => {
+                      const n = new Set(s);
+                      if (on) n.add(r.id);
+                      else n.delete(r.id);
+                      return n;
+                    })
+                  }
+                  onDone={inbox.reload}
+                />
               ))}
             </ul>
           </>
@@ -88,7 +147,19 @@ export function Approvals() {
   );
 }
 
-function InboxItem({ r, product, selected, onSelect, onDone }: { r: RequestWithTerms; product?: ProductDetail; selected: boolean; onSelect: (on: boolean) => void; onDone: () => void }) {
+function InboxItem({
+  r,
+  product,
+  selected,
+  onSelect,
+  onDone,
+}: {
+  r: RequestWithTerms;
+  product?: ProductDetail;
+  selected: boolean;
+  onSelect: (on: boolean) => void;
+  onDone: () => void;
+}) {
   const { api } = useApp();
   const [mode, setMode] = useState<'none' | 'approve' | 'deny'>('none');
   const [comment, setComment] = useState('');
@@ -102,8 +173,13 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: RequestWithT
   const { scope, duration } = r.terms;
   const pii = r.piiColumns;
   const hours = durationHours(duration.value, duration.unit);
-  const columnsError = narrowCols && narrowCols.length === 0 ? 'Keep at least one column.' : undefined;
-  const narrowedHoursError = narrowHours && (!/^\d+$/.test(narrowHours) || Number(narrowHours) < 1 || Number(narrowHours) > hours) ? `Between 1 and ${hours} hours.` : undefined;
+  const columnsError =
+    narrowCols && narrowCols.length === 0 ? 'Keep at least one column.' : undefined;
+  const narrowedHoursError =
+    narrowHours &&
+    (!/^\d+$/.test(narrowHours) || Number(narrowHours) < 1 || Number(narrowHours) > hours)
+      ? `Between 1 and ${hours} hours.`
+      : undefined;
 
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
@@ -117,66 +193,177 @@ function InboxItem({ r, product, selected, onSelect, onDone }: { r: RequestWithT
     }
   };
   const approve = () => {
-    const narrowedScope: Scope | undefined = narrowCols ? { ...scope, columns: { mode: 'include', columns: narrowCols } } : undefined;
-    return act(() => api.approve(r.id, { comment: comment.trim(), narrowedScope, narrowedDuration: narrowHours ? { value: Number(narrowHours), unit: 'hours' } : undefined }));
+    const narrowedScope: Scope | undefined = narrowCols
+      ? { ...scope, columns: { mode: 'include', columns: narrowCols } }
+      : undefined;
+    return act(() =>
+      api.approve(r.id, {
+        comment: comment.trim(),
+        narrowedScope,
+        narrowedDuration: narrowHours ? { value: Number(narrowHours), unit: 'hours' } : undefined,
+      }),
+    );
   };
   const titleId = `req-${r.id}`;
   return (
     <li class="card inbox-item" data-request={r.id} aria-labelledby={titleId}>
       <div class="row">
-        <input type="checkbox" aria-label={`Select the request of ${r.requester} for ${r.productId}`} checked={selected} onChange={(e) => onSelect(e.currentTarget.checked)} />
-        <h2 id={titleId}><a href={`#/requests/${r.id}`}>{r.requester} asks for {r.productId}</a></h2>
+        <input
+          type="checkbox"
+          aria-label={`Select the request of ${r.requester} for ${r.productId}`}
+          checked={selected}
+          onChange={(e) => onSelect(e.currentTarget.checked)}
+        />
+        <h2 id={titleId}>
+          <a href={`#/requests/${r.id}`}>
+            {r.requester} asks for {r.productId}
+          </a>
+        </h2>
       </div>
       <dl class="facts">
-        <dt>Purpose</dt><dd>{r.purpose}</dd>
-        <dt>Scope</dt><dd>{scopeText(scope)}{JSON.stringify(scope) !== JSON.stringify(r.scope) ? <span class="muted"> (narrowed; asked: {scopeText(r.scope)})</span> : null}</dd>
-        <dt>For</dt><dd>{formatHours(hours)}, role <code>{r.principal}</code></dd>
-        <dt>Personal data</dt><dd>{pii.length ? <span class="pii-list">{pii.join(', ')}</span> : 'none'}</dd>
-        <dt>Stage</dt><dd>{stage ? `${stage.name} (${stage.approvals.length}/${stage.required})` : '—'} {stage?.rule ? <Rule rule={stage.rule} /> : null}</dd>
-        <dt>Asked</dt><dd>{when(r.createdAt)}</dd>
+        <dt>Purpose</dt>
+        <dd>{r.purpose}</dd>
+        <dt>Scope</dt>
+        <dd>
+          {scopeText(scope)}
+          {JSON.stringify(scope) !== JSON.stringify(r.scope) ? (
+            <span class="muted"> (narrowed; asked: {scopeText(r.scope)})</span>
+          ) : null}
+        </dd>
+        <dt>For</dt>
+        <dd>
+          {formatHours(hours)}, role <code>{r.principal}</code>
+        </dd>
+        <dt>Personal data</dt>
+        <dd>{pii.length ? <span class="pii-list">{pii.join(', ')}</span> : 'none'}</dd>
+        <dt>Stage</dt>
+        <dd>
+          {stage ? `${stage.name} (${stage.approvals.length}/${stage.required})` : '—'}{' '}
+          {stage?.rule ? <Rule rule={stage.rule} /> : null}
+        </dd>
+        <dt>Asked</dt>
+        <dd>{when(r.createdAt)}</dd>
       </dl>
       <details>
         <summary>Why policy sent it to you</summary>
-        <ul>{r.explanation.map((d, i) => <li key={i}>{d.reason}</li>)}</ul>
-        <ul>{uniqueRules(r.explanation).map((x) => <li key={x.source + x.line}><Rule rule={x} /></li>)}</ul>
+        <ul>
+          {r.explanation.map((d, i) => (
+            <li key={i}>{d.reason}</li>
+          ))}
+        </ul>
+        <ul>
+          {uniqueRules(r.explanation).map((x) => (
+            <li key={x.source + x.line}>
+              <Rule rule={x} />
+            </li>
+          ))}
+        </ul>
       </details>
       <div class="actions">
-        <button type="button" onClick={() => setMode(mode === 'approve' ? 'none' : 'approve')} aria-expanded={mode === 'approve'}>Approve…</button>
-        <button type="button" onClick={() => setMode(mode === 'deny' ? 'none' : 'deny')} aria-expanded={mode === 'deny'}>Deny…</button>
+        <button
+          type="button"
+          onClick={() => setMode(mode === 'approve' ? 'none' : 'approve')}
+          aria-expanded={mode === 'approve'}
+        >
+          Approve…
+        </button>
+        <button
+          type="button"
+          onClick={() => setMode(mode === 'deny' ? 'none' : 'deny')}
+          aria-expanded={mode === 'deny'}
+        >
+          Deny…
+        </button>
       </div>
       {mode === 'approve' ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!narrowedHoursError && !columnsError) void approve(); }}>
+        <form
+          class="panel"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!narrowedHoursError && !columnsError) void approve();
+          }}
+        >
           <Field id={`${r.id}-comment`} label="Comment (optional)">
-            <input id={`${r.id}-comment`} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+            <input
+              id={`${r.id}-comment`}
+              value={comment}
+              onInput={(e) => setComment(e.currentTarget.value)}
+            />
           </Field>
           {product && scope.columns.mode !== 'exclude' ? (
             <fieldset class={columnsError ? 'invalid' : ''}>
               <legend>Narrow the columns (optional)</legend>
-              {(scope.columns.mode === 'all' ? product.columns.map((c) => c.name) : scope.columns.columns).map((c) => (
+              {(scope.columns.mode === 'all'
+                ? product.columns.map((c) => c.name)
+                : scope.columns.columns
+              ).map((c) => (
                 <label key={c} class="check">
-                  <input type="checkbox" checked={narrowCols ? narrowCols.includes(c) : true}
+                  <input
+                    type="checkbox"
+                    checked={narrowCols ? narrowCols.includes(c) : true}
                     onChange={(e) => {
-                      const base = narrowCols ?? (scope.columns.mode === 'include' ? scope.columns.columns : product.columns.map((x) => x.name));
-                      setNarrowCols(e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c));
-                    }} />
-                  <code>{c}</code> {product.columns.find((x) => x.name === c)?.pii ? <span class="badge pii">PII</span> : null}
+                      const base =
+                        narrowCols ??
+                        (scope.columns.mode === 'include'
+                          ? scope.columns.columns
+                          : product.columns.map((x) => x.name));
+                      setNarrowCols(
+                        e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c),
+                      );
+                    }}
+                  />
+                  <code>{c}</code>{' '}
+                  {product.columns.find((x) => x.name === c)?.pii ? (
+                    <span class="badge pii">PII</span>
+                  ) : null}
                 </label>
               ))}
-              {columnsError ? <small class="field-error" role="alert">{columnsError}</small> : null}
+              {columnsError ? (
+                <small class="field-error" role="alert">
+                  {columnsError}
+                </small>
+              ) : null}
             </fieldset>
           ) : null}
-          <Field id={`${r.id}-hours`} label="Shorten to (hours, optional)" error={narrowedHoursError}>
-            <input id={`${r.id}-hours`} inputMode="numeric" size={6} value={narrowHours} placeholder={String(hours)} onInput={(e) => setNarrowHours(e.currentTarget.value)} />
+          <Field
+            id={`${r.id}-hours`}
+            label="Shorten to (hours, optional)"
+            error={narrowedHoursError}
+          >
+            <input
+              id={`${r.id}-hours`}
+              inputMode="numeric"
+              size={6}
+              value={narrowHours}
+              placeholder={String(hours)}
+              onInput={(e) => setNarrowHours(e.currentTarget.value)}
+            />
           </Field>
-          <button type="submit" class="primary" disabled={busy}>Approve</button>
+          <button type="submit" class="primary" disabled={busy}>
+            Approve
+          </button>
         </form>
       ) : null}
       {mode === 'deny' ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void act(() => api.deny(r.id, reason.trim())); }}>
+        <form
+          class="panel"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (reason.trim()) void act(() => api.deny(r.id, reason.trim()));
+          }}
+        >
           <Field id={`${r.id}-reason`} label="Reason (the requester sees it)">
-            <textarea id={`${r.id}-reason`} required rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+            <textarea
+              id={`${r.id}-reason`}
+              required
+              rows={2}
+              value={reason}
+              onInput={(e) => setReason(e.currentTarget.value)}
+            />
           </Field>
-          <button type="submit" class="danger" disabled={busy || !reason.trim()}>Deny</button>
+          <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+            Deny
+          </button>
         </form>
       ) : null}
       <ErrorNote error={error} />

@@ -1,6 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { ApiError, AuditEvent, AuditFilter, Grant } from '../api';
-import { activeGrantsPerDomain, addEvent, DECISION_BUCKETS, jsonLines, newStats, OUTCOMES } from '../stats';
+import {
+  activeGrantsPerDomain,
+  addEvent,
+  DECISION_BUCKETS,
+  jsonLines,
+  newStats,
+  OUTCOMES,
+} from '../stats';
 import { asApiError, Bars, ErrorNote, Show, useApp, useLoad, when } from '../ui';
 
 const SHOWN = 200;
@@ -10,7 +17,9 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 export function toWindow(f: { fromDay: string; toDay: string }): Pick<AuditFilter, 'from' | 'to'> {
   return {
     from: f.fromDay ? `${f.fromDay}T00:00:00.000Z` : undefined,
-    to: f.toDay ? new Date(Date.parse(`${f.toDay}T00:00:00.000Z`) + 86_400_000).toISOString() : undefined,
+    to: f.toDay
+      ? new Date(Date.parse(`${f.toDay}T00:00:00.000Z`) + 86_400_000).toISOString()
+      : undefined,
   };
 }
 
@@ -23,7 +32,14 @@ interface Result {
 export function Audit() {
   const { api } = useApp();
   const today = new Date();
-  const [form, setForm] = useState({ fromDay: day(new Date(today.getTime() - 29 * 86_400_000)), toDay: day(today), domain: '', actor: '', product: '', type: '' });
+  const [form, setForm] = useState({
+    fromDay: day(new Date(today.getTime() - 29 * 86_400_000)),
+    toDay: day(today),
+    domain: '',
+    actor: '',
+    product: '',
+    type: '',
+  });
   const [result, setResult] = useState<Result | undefined>();
   const [read, setRead] = useState(0);
   const [error, setError] = useState<ApiError | undefined>();
@@ -71,7 +87,9 @@ export function Audit() {
     try {
       const res = await api.auditExport(filter(), format);
       const blob = await res.blob();
-      const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `meshgate-audit.${format}`;
+      const name =
+        /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ??
+        `meshgate-audit.${format}`;
       const a = document.createElement('a');
       a.href = URL.createObjectURL(blob);
       a.download = name;
@@ -86,53 +104,136 @@ export function Audit() {
     }
   };
 
-  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+  const set = (k: keyof typeof form) => (e: Event) =>
+    setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
   return (
     <>
       <h1 tabIndex={-1}>Audit trail</h1>
       <form class="filters" onSubmit={show} aria-label="Filter the audit trail">
-        <div class="field"><label for="au-from">From (UTC day)</label><input id="au-from" type="date" value={form.fromDay} onInput={set('fromDay')} /></div>
-        <div class="field"><label for="au-to">To (UTC day, included)</label><input id="au-to" type="date" value={form.toDay} onInput={set('toDay')} /></div>
+        <div class="field">
+          <label for="au-from">From (UTC day)</label>
+          <input id="au-from" type="date" value={form.fromDay} onInput={set('fromDay')} />
+        </div>
+        <div class="field">
+          <label for="au-to">To (UTC day, included)</label>
+          <input id="au-to" type="date" value={form.toDay} onInput={set('toDay')} />
+        </div>
         <div class="field">
           <label for="au-domain">Domain</label>
           <select id="au-domain" value={form.domain} onChange={set('domain')}>
             <option value="">All domains</option>
             <option value="*">Global events</option>
-            {domains.state === 'ready' ? domains.data.map((d) => <option key={d.id} value={d.id}>{d.name}</option>) : null}
+            {domains.state === 'ready'
+              ? domains.data.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name}
+                  </option>
+                ))
+              : null}
           </select>
         </div>
-        <div class="field"><label for="au-actor">Actor</label><input id="au-actor" value={form.actor} placeholder="bob" onInput={set('actor')} /></div>
-        <div class="field"><label for="au-product">Product</label><input id="au-product" value={form.product} placeholder="sales/orders" onInput={set('product')} /></div>
-        <div class="field"><label for="au-type">Event types</label><input id="au-type" value={form.type} placeholder="REQUEST_DENIED,GRANT_ACTIVE" onInput={set('type')} /></div>
+        <div class="field">
+          <label for="au-actor">Actor</label>
+          <input id="au-actor" value={form.actor} placeholder="bob" onInput={set('actor')} />
+        </div>
+        <div class="field">
+          <label for="au-product">Product</label>
+          <input
+            id="au-product"
+            value={form.product}
+            placeholder="sales/orders"
+            onInput={set('product')}
+          />
+        </div>
+        <div class="field">
+          <label for="au-type">Event types</label>
+          <input
+            id="au-type"
+            value={form.type}
+            placeholder="REQUEST_DENIED,GRANT_ACTIVE"
+            onInput={set('type')}
+          />
+        </div>
         <div class="buttons">
-          <button type="submit" class="primary" disabled={busy}>{busy ? 'Reading…' : 'Show'}</button>
-          <button type="button" disabled={downloading !== undefined} onClick={() => download('csv')}>{downloading === 'csv' ? 'Exporting…' : 'Export CSV'}</button>
-          <button type="button" disabled={downloading !== undefined} onClick={() => download('jsonl')}>{downloading === 'jsonl' ? 'Exporting…' : 'Export JSON Lines'}</button>
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? 'Reading…' : 'Show'}
+          </button>
+          <button
+            type="button"
+            disabled={downloading !== undefined}
+            onClick={() => download('csv')}
+          >
+            {downloading === 'csv' ? 'Exporting…' : 'Export CSV'}
+          </button>
+          <button
+            type="button"
+            disabled={downloading !== undefined}
+            onClick={() => download('jsonl')}
+          >
+            {downloading === 'jsonl' ? 'Exporting…' : 'Export JSON Lines'}
+          </button>
         </div>
       </form>
       <ErrorNote error={error} />
-      {busy ? <p role="status" aria-live="polite">{read.toLocaleString()} events read…</p> : null}
+      {busy ? (
+        <p role="status" aria-live="polite">
+          {read.toLocaleString()} events read…
+        </p>
+      ) : null}
       <section aria-label="Charts" class="charts">
         {result ? <Charts result={result} /> : null}
         <Show value={grants}>
-          {(items: Grant[]) => <Bars caption="Active grants per domain" unit="grants" rows={activeGrantsPerDomain(items).map(([d, n]) => ({ label: d, parts: [{ name: 'active', value: n }] }))} />}
+          {(items: Grant[]) => (
+            <Bars
+              caption="Active grants per domain"
+              unit="grants"
+              rows={activeGrantsPerDomain(items).map(([d, n]) => ({
+                label: d,
+                parts: [{ name: 'active', value: n }],
+              }))}
+            />
+          )}
         </Show>
       </section>
       {result ? (
         <>
           <h2>Events</h2>
-          <p class="muted" role="status">{result.stats.events.toLocaleString()} events match{result.stats.events > SHOWN ? `; the first ${SHOWN} are shown, export for all` : ''}.</p>
+          <p class="muted" role="status">
+            {result.stats.events.toLocaleString()} events match
+            {result.stats.events > SHOWN ? `; the first ${SHOWN} are shown, export for all` : ''}.
+          </p>
           <table class="list audit">
-            <thead><tr><th scope="col">When</th><th scope="col">Type</th><th scope="col">Actor</th><th scope="col">Domain</th><th scope="col">Subject</th><th scope="col">Chain</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Type</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Domain</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Chain</th>
+              </tr>
+            </thead>
             <tbody>
               {result.rows.map((e) => (
                 <tr key={e.id} data-type={e.type}>
-                  <td><time dateTime={e.at}>{when(e.at)}</time></td>
+                  <td>
+                    <time dateTime={e.at}>{when(e.at)}</time>
+                  </td>
                   <td>{e.type}</td>
                   <td>{e.actor}</td>
                   <td>{e.domain}</td>
-                  <td>{e.requestId ? <a href={`#/requests/${e.requestId}`}>{e.productId ?? e.requestId}</a> : (e.productId ?? '')}</td>
-                  <td><code class="small" title={e.hash}>{e.chain}#{e.seq}</code></td>
+                  <td>
+                    {e.requestId ? (
+                      <a href={`#/requests/${e.requestId}`}>{e.productId ?? e.requestId}</a>
+                    ) : (
+                      (e.productId ?? '')
+                    )}
+                  </td>
+                  <td>
+                    <code class="small" title={e.hash}>
+                      {e.chain}#{e.seq}
+                    </code>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -149,8 +250,22 @@ function Charts({ result }: { result: Result }) {
   const days = [...result.stats.perDay.entries()].sort((a, b) => a[0].localeCompare(b[0]));
   return (
     <>
-      <Bars caption="Requests per day, by outcome" unit="requests" rows={days.map(([d, row]) => ({ label: d, parts: OUTCOMES.map((o) => ({ name: o, value: row[o] })) }))} />
-      <Bars caption="Time to decision" unit="requests" rows={DECISION_BUCKETS.map((b, i) => ({ label: b, parts: [{ name: 'decided', value: result.stats.decisionTimes[i]! }] }))} />
+      <Bars
+        caption="Requests per day, by outcome"
+        unit="requests"
+        rows={days.map(([d, row]) => ({
+          label: d,
+          parts: OUTCOMES.map((o) => ({ name: o, value: row[o] })),
+        }))}
+      />
+      <Bars
+        caption="Time to decision"
+        unit="requests"
+        rows={DECISION_BUCKETS.map((b, i) => ({
+          label: b,
+          parts: [{ name: 'decided', value: result.stats.decisionTimes[i]! }],
+        }))}
+      />
     </>
   );
 }

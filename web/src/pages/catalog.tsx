@@ -17,7 +17,16 @@ export function Catalog() {
     return () => clearTimeout(t);
   }, [q]);
   const domains = useLoad(() => api.domains(), [api]);
-  const products = useLoad(() => api.products({ q: debouncedQ.trim() || undefined, domain: domain || undefined, classification: classification || undefined, tag: tag.trim() || undefined }), [api, debouncedQ, domain, classification, tag]);
+  const products = useLoad(
+    () =>
+      api.products({
+        q: debouncedQ.trim() || undefined,
+        domain: domain || undefined,
+        classification: classification || undefined,
+        tag: tag.trim() || undefined,
+      }),
+    [api, debouncedQ, domain, classification, tag],
+  );
 
   return (
     <>
@@ -25,33 +34,62 @@ export function Catalog() {
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="cat-q">Search</label>
-          <input id="cat-q" type="search" value={q} placeholder="orders, revenue, customers…" onInput={(e) => setQ(e.currentTarget.value)} />
+          <input
+            id="cat-q"
+            type="search"
+            value={q}
+            placeholder="orders, revenue, customers…"
+            onInput={(e) => setQ(e.currentTarget.value)}
+          />
         </div>
         <div class="field">
           <label for="cat-domain">Domain</label>
           <select id="cat-domain" value={domain} onChange={(e) => setDomain(e.currentTarget.value)}>
             <option value="">All domains</option>
-            {domains.state === 'ready' ? domains.data.map((d) => <option key={d.id} value={d.id}>{d.name}</option>) : null}
+            {domains.state === 'ready'
+              ? domains.data.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name}
+                  </option>
+                ))
+              : null}
           </select>
         </div>
         <div class="field">
           <label for="cat-class">Classification</label>
-          <select id="cat-class" value={classification} onChange={(e) => setClassification(e.currentTarget.value)}>
+          <select
+            id="cat-class"
+            value={classification}
+            onChange={(e) => setClassification(e.currentTarget.value)}
+          >
             <option value="">Any</option>
-            {Object.entries(CLASSIFICATION_LABELS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+            {Object.entries(CLASSIFICATION_LABELS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="cat-tag">Tag</label>
-          <input id="cat-tag" value={tag} placeholder="pii, gold…" onInput={(e) => setTag(e.currentTarget.value)} />
+          <input
+            id="cat-tag"
+            value={tag}
+            placeholder="pii, gold…"
+            onInput={(e) => setTag(e.currentTarget.value)}
+          />
         </div>
       </form>
       <Show value={products}>
         {(items) => (
           <>
-            <p class="muted" role="status">{items.length} product{items.length === 1 ? '' : 's'}</p>
+            <p class="muted" role="status">
+              {items.length} product{items.length === 1 ? '' : 's'}
+            </p>
             <ul class="cards">
-              {items.map((p) => <ProductCard key={p.id} p={p} />)}
+              {items.map((p) => (
+                <ProductCard key={p.id} p={p} />
+              ))}
             </ul>
           </>
         )}
@@ -67,10 +105,20 @@ export function ClassBadge({ c }: { c: Classification }) {
 function ProductCard({ p }: { p: DataProduct }) {
   return (
     <li class="card">
-      <h2><a href={`#/products/${p.id}`}>{p.title}</a></h2>
-      <p class="muted"><code>{p.id}</code> · <ClassBadge c={p.classification} /> · owner {p.owner}</p>
+      <h2>
+        <a href={`#/products/${p.id}`}>{p.title}</a>
+      </h2>
+      <p class="muted">
+        <code>{p.id}</code> · <ClassBadge c={p.classification} /> · owner {p.owner}
+      </p>
       <p>{p.description}</p>
-      <p class="tags">{p.tags.map((t) => <span key={t} class="tag">{t}</span>)}</p>
+      <p class="tags">
+        {p.tags.map((t) => (
+          <span key={t} class="tag">
+            {t}
+          </span>
+        ))}
+      </p>
     </li>
   );
 }
@@ -83,26 +131,48 @@ export function ProductPage({ id }: { id: string }) {
     <Show value={product}>
       {(p) => (
         <>
-          <p><a href="#/catalog">← Catalog</a></p>
+          <p>
+            <a href="#/catalog">← Catalog</a>
+          </p>
           <h1 tabIndex={-1}>{p.title}</h1>
-          <p class="muted"><code>{p.id}</code> · <ClassBadge c={p.classification} /> {p.status !== 'ACTIVE' ? <span class="badge">{p.status}</span> : null}</p>
+          <p class="muted">
+            <code>{p.id}</code> · <ClassBadge c={p.classification} />{' '}
+            {p.status !== 'ACTIVE' ? <span class="badge">{p.status}</span> : null}
+          </p>
           <p>{p.description}</p>
           <dl class="facts">
-            <dt>Owner</dt><dd>{p.owner}</dd>
-            <dt>Freshness</dt><dd>{p.freshness ?? 'not stated'}</dd>
+            <dt>Owner</dt>
+            <dd>{p.owner}</dd>
+            <dt>Freshness</dt>
+            <dd>{p.freshness ?? 'not stated'}</dd>
             <dt>Who approves</dt>
-            <dd>{p.approvers.length ? p.approvers.map((a) => `${a.user} (${a.role})`).join(', ') : 'nobody yet'}</dd>
-            <dt>Longest grant</dt><dd>{formatHours(p.maxDurationHours)}</dd>
-            <dt>Tags</dt><dd>{p.tags.join(', ') || '—'}</dd>
+            <dd>
+              {p.approvers.length
+                ? p.approvers.map((a) => `${a.user} (${a.role})`).join(', ')
+                : 'nobody yet'}
+            </dd>
+            <dt>Longest grant</dt>
+            <dd>{formatHours(p.maxDurationHours)}</dd>
+            <dt>Tags</dt>
+            <dd>{p.tags.join(', ') || '—'}</dd>
           </dl>
           <h2>Columns</h2>
           <table class="columns">
             <caption class="sr-only">Columns of {p.title}</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Description</th><th scope="col">Personal data</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Description</th>
+                <th scope="col">Personal data</th>
+              </tr>
+            </thead>
             <tbody>
               {p.columns.map((c) => (
                 <tr key={c.name}>
-                  <td><code>{c.name}</code></td>
+                  <td>
+                    <code>{c.name}</code>
+                  </td>
                   <td>{c.type}</td>
                   <td>{c.comment}</td>
                   <td>{c.pii ? <span class="badge pii">PII</span> : ''}</td>
@@ -110,7 +180,11 @@ export function ProductPage({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
-          {p.status === 'ACTIVE' ? <RequestForm product={p} /> : <p class="muted">This product is {p.status.toLowerCase()}: it cannot be requested.</p>}
+          {p.status === 'ACTIVE' ? (
+            <RequestForm product={p} />
+          ) : (
+            <p class="muted">This product is {p.status.toLowerCase()}: it cannot be requested.</p>
+          )}
         </>
       )}
     </Show>

@@ -12,7 +12,11 @@ export function Grants() {
       <h1 tabIndex={-1}>Grants</h1>
       <div class="field inline-field">
         <label for="grant-status">Show</label>
-        <select id="grant-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as Grant['status'])}>
+        <select
+          id="grant-status"
+          value={status}
+          onChange={(e) => setStatus(e.currentTarget.value as Grant['status'])}
+        >
           <option value="ACTIVE">Active</option>
           <option value="REVOKING">Being revoked</option>
           <option value="REVOKED">Revoked</option>
@@ -25,8 +29,23 @@ export function Grants() {
             <p class="muted">No grants here.</p>
           ) : (
             <table class="list">
-              <thead><tr><th scope="col">Product</th><th scope="col">Holder</th><th scope="col">Scope</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-              <tbody>{items.map((g) => <GrantRow key={g.id} g={g} onDone={grants.reload} />)}</tbody>
+              <thead>
+                <tr>
+                  <th scope="col">Product</th>
+                  <th scope="col">Holder</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((g) => (
+                  <GrantRow key={g.id} g={g} onDone={grants.reload} />
+                ))}
+              </tbody>
             </table>
           )
         }
@@ -37,7 +56,12 @@ export function Grants() {
 
 /** Who policy lets end a grant: its holder (giving it up), the domain's owners, admins. */
 const mayRevoke = (me: Me, g: Grant) =>
-  g.requester === me.id || me.memberships.some((m) => (m.role === 'owner' && m.domain === g.domain) || (m.role === 'admin' && (m.domain === g.domain || m.domain === '*')));
+  g.requester === me.id ||
+  me.memberships.some(
+    (m) =>
+      (m.role === 'owner' && m.domain === g.domain) ||
+      (m.role === 'admin' && (m.domain === g.domain || m.domain === '*')),
+  );
 
 function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
   const { api, me } = useApp();
@@ -58,22 +82,44 @@ function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
   };
   return (
     <tr data-grant={g.id}>
-      <td><a href={`#/requests/${g.requestId}`}>{g.productId}</a></td>
-      <td>{g.requester}<br /><code class="small">{g.principal}</code></td>
+      <td>
+        <a href={`#/requests/${g.requestId}`}>{g.productId}</a>
+      </td>
+      <td>
+        {g.requester}
+        <br />
+        <code class="small">{g.principal}</code>
+      </td>
       <td>{scopeText(g.scope)}</td>
       <td class={soon ? 'warn' : ''}>{when(g.expiresAt)}</td>
-      <td><StatusBadge status={g.status} /></td>
+      <td>
+        <StatusBadge status={g.status} />
+      </td>
       <td>
         {g.status === 'ACTIVE' && mayRevoke(me, g) ? (
           open ? (
-            <form onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void revoke(); }}>
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (reason.trim()) void revoke();
+              }}
+            >
               <label for={`rv-${g.id}`}>Reason</label>
-              <input id={`rv-${g.id}`} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-              <button type="submit" class="danger" disabled={busy || !reason.trim()}>Revoke now</button>
+              <input
+                id={`rv-${g.id}`}
+                required
+                value={reason}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+              <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+                Revoke now
+              </button>
               <ErrorNote error={error} />
             </form>
           ) : (
-            <button type="button" onClick={() => setOpen(true)}>Revoke…</button>
+            <button type="button" onClick={() => setOpen(true)}>
+              Revoke…
+            </button>
           )
         ) : null}
       </td>

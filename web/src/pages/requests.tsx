@@ -1,10 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiError, AuditEvent, RequestWithHistory } from '../api';
-import { asApiError, describedBy, ErrorNote, Field, scopeText, Show, StatusBadge, Timeline, useApp, useLoad, when } from '../ui';
+import {
+  asApiError,
+  describedBy,
+  ErrorNote,
+  Field,
+  scopeText,
+  Show,
+  StatusBadge,
+  Timeline,
+  useApp,
+  useLoad,
+  when,
+} from '../ui';
 import { durationHours, formatHours } from '../validation';
 
 const hoursOf = (d: { value: number; unit: 'hours' | 'days' }) => durationHours(d.value, d.unit);
-const narrowed = (r: RequestWithHistory) => JSON.stringify(r.terms.scope) !== JSON.stringify(r.scope);
+const narrowed = (r: RequestWithHistory) =>
+  JSON.stringify(r.terms.scope) !== JSON.stringify(r.scope);
 
 /** Consumers: every request they made, newest first. */
 export function MyRequests() {
@@ -16,15 +29,30 @@ export function MyRequests() {
       <Show value={list}>
         {(items) =>
           items.length === 0 ? (
-            <p>You have not asked for anything yet. <a href="#/catalog">Find a product in the catalog.</a></p>
+            <p>
+              You have not asked for anything yet.{' '}
+              <a href="#/catalog">Find a product in the catalog.</a>
+            </p>
           ) : (
             <table class="list">
-              <thead><tr><th scope="col">Product</th><th scope="col">Status</th><th scope="col">Scope</th><th scope="col">Asked</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Product</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Asked</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((r) => (
                   <tr key={r.id} data-request={r.id}>
-                    <td><a href={`#/requests/${r.id}`}>{r.productId}</a>{r.extendsGrantId ? <span class="muted"> (extension)</span> : null}</td>
-                    <td><StatusBadge status={r.status} /></td>
+                    <td>
+                      <a href={`#/requests/${r.id}`}>{r.productId}</a>
+                      {r.extendsGrantId ? <span class="muted"> (extension)</span> : null}
+                    </td>
+                    <td>
+                      <StatusBadge status={r.status} />
+                    </td>
                     <td>{scopeText(r.scope)}</td>
                     <td>{when(r.createdAt)}</td>
                   </tr>
@@ -45,7 +73,8 @@ export function fulfilmentProgress(r: RequestWithHistory): string | undefined {
   if (r.status === 'APPROVED') return 'Approved: waiting for the grant job to start…';
   if (r.status !== 'GRANTING') return undefined;
   const p = r.progress;
-  if (p) return `Granting in Lake Formation: ${p.done} of ${p.total} table${p.total === 1 ? '' : 's'} granted`;
+  if (p)
+    return `Granting in Lake Formation: ${p.done} of ${p.total} table${p.total === 1 ? '' : 's'} granted`;
   const failures = r.history.filter((e: AuditEvent) => e.type === 'FULFILMENT_FAILED').length;
   return `Granting in Lake Formation${failures ? ` (attempt ${failures + 1})` : ''}…`;
 }
@@ -70,22 +99,63 @@ export function RequestDetail({ id }: { id: string }) {
         const progress = fulfilmentProgress(r);
         return (
           <>
-            <p><a href="#/requests">← My requests</a></p>
+            <p>
+              <a href="#/requests">← My requests</a>
+            </p>
             <h1 tabIndex={-1}>Request for {r.productId}</h1>
             <p class="status-line">
               <StatusBadge status={r.status} /> <span class="muted">{r.id}</span>
             </p>
-            {progress ? <p class="progress" role="status" aria-live="polite">{progress}</p> : null}
-            {r.denial ? <p class="denial" data-testid="denial">Denied by {r.denial.by}: “{r.denial.reason}”</p> : null}
+            {progress ? (
+              <p class="progress" role="status" aria-live="polite">
+                {progress}
+              </p>
+            ) : null}
+            {r.denial ? (
+              <p class="denial" data-testid="denial">
+                Denied by {r.denial.by}: “{r.denial.reason}”
+              </p>
+            ) : null}
             {r.failure ? <p class="error">Fulfilment failed: {r.failure.reason}</p> : null}
             <dl class="facts">
-              <dt>Requested by</dt><dd>{r.requester}</dd>
-              <dt>For role</dt><dd><code>{r.principal}</code></dd>
-              <dt>Scope</dt><dd>{scopeText(r.terms.scope)}{narrowed(r) ? <span class="muted"> (narrowed by approvers; asked: {scopeText(r.scope)})</span> : null}</dd>
-              <dt>Duration</dt><dd>{formatHours(hoursOf(r.terms.duration))}{hoursOf(r.terms.duration) !== hoursOf(r.duration) ? <span class="muted"> (asked: {formatHours(hoursOf(r.duration))})</span> : null}</dd>
-              {r.piiColumns.length ? <><dt>Personal data</dt><dd>{r.piiColumns.join(', ')}</dd></> : null}
-              <dt>Purpose</dt><dd>{r.purpose}</dd>
-              {r.stages.length ? <><dt>Approvals</dt><dd>{r.stages.map((s) => `${s.name}: ${s.approvals.length}/${s.required}`).join(' → ')}</dd></> : null}
+              <dt>Requested by</dt>
+              <dd>{r.requester}</dd>
+              <dt>For role</dt>
+              <dd>
+                <code>{r.principal}</code>
+              </dd>
+              <dt>Scope</dt>
+              <dd>
+                {scopeText(r.terms.scope)}
+                {narrowed(r) ? (
+                  <span class="muted"> (narrowed by approvers; asked: {scopeText(r.scope)})</span>
+                ) : null}
+              </dd>
+              <dt>Duration</dt>
+              <dd>
+                {formatHours(hoursOf(r.terms.duration))}
+                {hoursOf(r.terms.duration) !== hoursOf(r.duration) ? (
+                  <span class="muted"> (asked: {formatHours(hoursOf(r.duration))})</span>
+                ) : null}
+              </dd>
+              {r.piiColumns.length ? (
+                <>
+                  <dt>Personal data</dt>
+                  <dd>{r.piiColumns.join(', ')}</dd>
+                </>
+              ) : null}
+              <dt>Purpose</dt>
+              <dd>{r.purpose}</dd>
+              {r.stages.length ? (
+                <>
+                  <dt>Approvals</dt>
+                  <dd>
+                    {r.stages
+                      .map((s) => `${s.name}: ${s.approvals.length}/${s.required}`)
+                      .join(' → ')}
+                  </dd>
+                </>
+              ) : null}
             </dl>
             {mine ? <RequesterActions r={r} onDone={reload} /> : null}
             <h2>Timeline</h2>
@@ -122,33 +192,95 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
   const extendErr = mode === 'extend' && !/^\d+$/.test(value) ? 'Enter a whole number.' : undefined;
   return (
     <section class="actions" aria-label="Actions">
-      {r.status === 'PENDING' ? <button type="button" disabled={busy} onClick={() => run(() => api.cancel(r.id))}>Cancel request</button> : null}
+      {r.status === 'PENDING' ? (
+        <button type="button" disabled={busy} onClick={() => run(() => api.cancel(r.id))}>
+          Cancel request
+        </button>
+      ) : null}
       {r.status === 'ACTIVE' && r.grantId ? (
         <>
-          <button type="button" onClick={() => setMode(mode === 'extend' ? 'none' : 'extend')} aria-expanded={mode === 'extend'}>Extend…</button>
-          <button type="button" onClick={() => setMode(mode === 'giveup' ? 'none' : 'giveup')} aria-expanded={mode === 'giveup'}>Give up access…</button>
+          <button
+            type="button"
+            onClick={() => setMode(mode === 'extend' ? 'none' : 'extend')}
+            aria-expanded={mode === 'extend'}
+          >
+            Extend…
+          </button>
+          <button
+            type="button"
+            onClick={() => setMode(mode === 'giveup' ? 'none' : 'giveup')}
+            aria-expanded={mode === 'giveup'}
+          >
+            Give up access…
+          </button>
         </>
       ) : null}
       {mode === 'extend' && r.grantId ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (!extendErr && purpose.trim()) void run(() => api.extend(r.grantId!, { value: Number(value), unit }, purpose), () => navigate('#/requests')); }}>
+        <form
+          class="panel"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!extendErr && purpose.trim())
+              void run(
+                () => api.extend(r.grantId!, { value: Number(value), unit }, purpose),
+                () => navigate('#/requests'),
+              );
+          }}
+        >
           <Field id="ext-duration" label="Extend by" error={extendErr}>
             <span class="inline">
-              <input id="ext-duration" inputMode="numeric" size={5} value={value} aria-describedby={describedBy('ext-duration', undefined, extendErr)} onInput={(e) => setValue(e.currentTarget.value)} />
-              <select aria-label="Unit" value={unit} onChange={(e) => setUnit(e.currentTarget.value as 'days' | 'hours')}><option value="days">days</option><option value="hours">hours</option></select>
+              <input
+                id="ext-duration"
+                inputMode="numeric"
+                size={5}
+                value={value}
+                aria-describedby={describedBy('ext-duration', undefined, extendErr)}
+                onInput={(e) => setValue(e.currentTarget.value)}
+              />
+              <select
+                aria-label="Unit"
+                value={unit}
+                onChange={(e) => setUnit(e.currentTarget.value as 'days' | 'hours')}
+              >
+                <option value="days">days</option>
+                <option value="hours">hours</option>
+              </select>
             </span>
           </Field>
           <Field id="ext-purpose" label="Why you still need it">
-            <textarea id="ext-purpose" required rows={2} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />
+            <textarea
+              id="ext-purpose"
+              required
+              rows={2}
+              value={purpose}
+              onInput={(e) => setPurpose(e.currentTarget.value)}
+            />
           </Field>
-          <button type="submit" class="primary" disabled={busy || !purpose.trim()}>Ask for the extension</button>
+          <button type="submit" class="primary" disabled={busy || !purpose.trim()}>
+            Ask for the extension
+          </button>
         </form>
       ) : null}
       {mode === 'giveup' && r.grantId ? (
-        <form class="panel" onSubmit={(e) => { e.preventDefault(); if (reason.trim()) void run(() => api.revoke(r.grantId!, reason)); }}>
+        <form
+          class="panel"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (reason.trim()) void run(() => api.revoke(r.grantId!, reason));
+          }}
+        >
           <Field id="giveup-reason" label="Why you no longer need it">
-            <textarea id="giveup-reason" required rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+            <textarea
+              id="giveup-reason"
+              required
+              rows={2}
+              value={reason}
+              onInput={(e) => setReason(e.currentTarget.value)}
+            />
           </Field>
-          <button type="submit" class="danger" disabled={busy || !reason.trim()}>Give up access now</button>
+          <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+            Give up access now
+          </button>
         </form>
       ) : null}
       <ErrorNote error={error} />

@@ -5,13 +5,24 @@ import { rolesText } from '../roles';
 import { asApiError, ErrorNote } from '../ui';
 
 /** Sign-in: a picker of the demo users on the embedded default, the Cognito hosted UI on AWS. */
-export function SignIn({ api, config, onSession, problem }: { api: Api; config: RuntimeConfig; onSession: (s: Session) => void; problem?: string }) {
+export function SignIn({
+  api,
+  config,
+  onSession,
+  problem,
+}: {
+  api: Api;
+  config: RuntimeConfig;
+  onSession: (s: Session) => void;
+  problem?: string;
+}) {
   const [users, setUsers] = useState<DevUser[] | undefined>();
   const [error, setError] = useState<ApiError | string | undefined>(problem);
   const [busy, setBusy] = useState<string | undefined>();
 
   useEffect(() => {
-    if (config.auth === 'dev') api.devUsers().then(setUsers, (e: unknown) => setError(asApiError(e)));
+    if (config.auth === 'dev')
+      api.devUsers().then(setUsers, (e: unknown) => setError(asApiError(e)));
   }, [api, config.auth]);
 
   const signIn = async (user: string) => {
@@ -30,7 +41,11 @@ export function SignIn({ api, config, onSession, problem }: { api: Api; config: 
       <h1 tabIndex={-1}>Sign in to Meshgate</h1>
       <ErrorNote error={error} />
       {config.auth === 'cognito' ? (
-        <button type="button" class="primary" onClick={() => startCognitoSignIn(config).catch((e: unknown) => setError(asApiError(e)))}>
+        <button
+          type="button"
+          class="primary"
+          onClick={() => startCognitoSignIn(config).catch((e: unknown) => setError(asApiError(e)))}
+        >
           Sign in with your company account
         </button>
       ) : (
@@ -40,7 +55,12 @@ export function SignIn({ api, config, onSession, problem }: { api: Api; config: 
             <ul class="user-picker">
               {users.map((u) => (
                 <li key={u.id}>
-                  <button type="button" data-user={u.id} disabled={busy !== undefined} onClick={() => signIn(u.id)}>
+                  <button
+                    type="button"
+                    data-user={u.id}
+                    disabled={busy !== undefined}
+                    onClick={() => signIn(u.id)}
+                  >
                     <strong>{u.name}</strong>
                     <span>{u.title}</span>
                     <small>{rolesText(u)}</small>
@@ -49,7 +69,9 @@ export function SignIn({ api, config, onSession, problem }: { api: Api; config: 
               ))}
             </ul>
           ) : !error ? (
-            <p class="muted" role="status">Loading the demo users…</p>
+            <p class="muted" role="status">
+              Loading the demo users…
+            </p>
           ) : null}
         </>
       )}
