@@ -1,6 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const STATUS_ONLY_IN_DOMAIN =
+  'A status is set only by the domain (functions/domain/lifecycle.ts for requests and grants, functions/domain/catalog.ts for products): call the transition and commit its change.';
+export const STATUS_WRITES = [
+  // `{ ...r, status: 'X' }`: a copy with another status.
+  "ObjectExpression:has(> SpreadElement) > Property[key.name='status']",
+  // A request or grant built by hand.
+  "ObjectExpression:has(> Property[key.name='requester']) > Property[key.name='status']",
+  // `r.status = 'X'`, `r['status'] = 'X'`.
+  "AssignmentExpression > MemberExpression.left[property.name='status']",
+  "AssignmentExpression > MemberExpression.left[property.value='status']",
+  // Any literal status of the request lifecycle, wherever it is put.
+  "Property[key.name='status'][value.type='Literal'][value.value=/^(PENDING|APPROVED|GRANTING|FAILED|REVOKING|REVOKED|EXPIRED|DENIED|CANCELLED)$/]",
+].map((selector) => ({ selector, message: STATUS_ONLY_IN_DOMAIN }));
+
 export default tseslint.config(
   {
     ignores: [
@@ -23,6 +37,15 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
       'no-console': 'off',
+    },
+  },
+  {
+    // The request lifecycle lives in functions/domain/lifecycle.ts: a status is set there and
+    // nowhere else (CONTRIBUTING.md). These selectors catch the ways one could be set by hand.
+    files: ['functions/**/*.ts'],
+    ignores: ['functions/domain/**'],
+    rules: {
+      'no-restricted-syntax': ['error', ...STATUS_WRITES],
     },
   },
 );

@@ -151,6 +151,13 @@ export interface AccessRequest {
   progress?: FulfilmentProgress;
   /** Set on an extension: the grant it extends (and replaces once active). */
   extendsGrantId?: string;
+  /** Set on an extension: the expiry of the grant it extends when it was asked; it runs on from there. */
+  extendsFrom?: string;
+  /**
+   * The policy's maximum grant length (hours) when the request was decided: checked against the
+   * whole time the grant would run, and the cap on its expiry when it becomes active.
+   */
+  maxDurationHours?: number;
   createdAt: string;
   updatedAt: string;
   version: number;

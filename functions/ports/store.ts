@@ -6,9 +6,9 @@ import type {
   FulfilmentProgress,
   Grant,
   Membership,
-  RequestStatus,
   User,
 } from '../domain/model';
+import type { Expected, ExtensionLock } from '../domain/lifecycle';
 
 export interface AuditQuery {
   from: string;
@@ -25,10 +25,7 @@ export interface Page<T> {
 }
 
 /** What must hold for a request write to go through: its status and version as last read. */
-export interface Expected {
-  status: RequestStatus;
-  version: number;
-}
+export type { Expected, ExtensionLock } from '../domain/lifecycle';
 
 /**
  * The authorization state, one small item that every process reads before the decisions of a
@@ -85,19 +82,29 @@ export interface Store {
     audit: AuditEvent,
   ): Promise<boolean>;
 
-  createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void>;
+  /**
+   * Creates a request with its audit events. With `lock` (`claim`), also takes the grant's one
+   * extension lock, conditional on nobody holding it: `conflict` EXTENSION_OPEN otherwise, and
+   * nothing is written.
+   */
+  createRequest(request: AccessRequest, audit: AuditEvent[], lock?: ExtensionLock): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
   /**
    * Notes how far fulfilment of a GRANTING request has come. Not a state change: no version, no
    * audit event (the attempt's entries are audited when it ends); ignored once the request moved on.
    */
   recordProgress(id: string, progress: FulfilmentProgress): Promise<void>;
-  /** Writes `next` only if the stored request still has `expected`; `next.version` must be expected + 1. */
+  /**
+   * Writes `next` only if the stored request still has `expected`; `next.version` must be
+   * expected + 1. The grant and the extension lock change (claim or release) go in the same
+   * transaction; a lock claimed by another request is `conflict` EXTENSION_OPEN.
+   */
   updateRequest(
     next: AccessRequest,
     expected: Expected,
     audit: AuditEvent[],
     grant?: Grant,
+    lock?: ExtensionLock,
   ): Promise<void>;
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;

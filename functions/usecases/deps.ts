@@ -3,16 +3,16 @@ import {
   type AccessRequest,
   type AuditEvent,
   type Decision,
-  type Grant,
   type Principal,
   type RequestStatus,
 } from '../domain/model';
 import { notFound } from '../domain/errors';
+import type { Change } from '../domain/lifecycle';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
-import type { Expected, Store } from '../ports/store';
+import type { Store } from '../ports/store';
 import type { EventPublisher, StatusChanged } from '../ports/events';
 
 /** Everything the use cases touch, as ports. The entry files choose the adapters. */
@@ -31,8 +31,7 @@ export interface WorkerDeps extends Deps {
   lakeFormation: LakeFormationPort;
 }
 
-/** The actor recorded for what Meshgate does by itself (automatic approval, fulfilment). */
-export const SYSTEM = 'meshgate';
+export { SYSTEM } from '../domain/lifecycle';
 
 export function auditEvent(
   deps: Pick<Deps, 'clock' | 'ids'>,
@@ -158,24 +157,27 @@ async function publish(deps: Pick<Deps, 'events' | 'log'>, r: AccessRequest, aud
   }
 }
 
-/** Stores a new request with its audit events, then publishes its status. */
-export async function createRequestRecord(
-  deps: Pick<Deps, 'store' | 'events' | 'log'>,
-  r: AccessRequest,
-  audit: AuditEvent[],
-) {
-  await deps.store.createRequest(r, audit);
-  await publish(deps, r, audit);
-}
-
-/** Stores a request's change (conditional on what was read) with its audit events, then publishes it. */
-export async function commit(
-  deps: Pick<Deps, 'store' | 'events' | 'log'>,
-  next: AccessRequest,
-  expected: Expected,
-  audit: AuditEvent[],
-  grant?: Grant,
-) {
-  await deps.store.updateRequest(next, expected, audit, grant);
-  await publish(deps, next, audit);
+/**
+ * Commits a lifecycle change: the request (created, or conditional on the state it was read in),
+ * its audit events, its grant and its extension lock in one transaction; then publishes the
+ * status changes among its events.
+ */
+export async function commitChange(
+  deps: Pick<Deps, 'store' | 'events' | 'log' | 'ids'>,
+  change: Change,
+): Promise<AuditEvent[]> {
+  const audit: AuditEvent[] = change.events.map((e) => ({ id: deps.ids.next('evt'), ...e }));
+  if (change.expected) {
+    await deps.store.updateRequest(
+      change.request,
+      change.expected,
+      audit,
+      change.grant,
+      change.extensionLock,
+    );
+  } else {
+    await deps.store.createRequest(change.request, audit, change.extensionLock);
+  }
+  await publish(deps, change.request, audit);
+  return audit;
 }

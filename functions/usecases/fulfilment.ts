@@ -1,32 +1,39 @@
 import type { AccessRequest, Grant, Principal } from '../domain/model';
-import { conflict, forbidden, MeshgateError, notFound } from '../domain/errors';
-import { assertTransition } from '../domain/status';
-import { durationHours, effectiveTerms } from '../domain/request';
+import { MeshgateError, notFound } from '../domain/errors';
+import {
+  activate,
+  end,
+  expire,
+  fail,
+  noteRevokeFailure,
+  noteStrayRemoved,
+  orThrow,
+  retry,
+  revoke,
+  startEnding,
+  startGranting,
+  type Context,
+  type Failure,
+} from '../domain/lifecycle';
+import { effectiveTerms } from '../domain/request';
 import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import {
   aboutRequest,
-  auditEvent,
-  commit,
+  commitChange,
   loadVisibleGrant,
   loadVisibleRequest,
   SYSTEM,
   type Deps,
   type WorkerDeps,
 } from './deps';
-import { submitRequest } from './requests';
+
+export { extendGrant } from './requests';
 
 /** A grant job older than this without progress is handed to the worker again by the sweeper. */
 const STALLED_AFTER_MS = 10 * 60_000;
-
-const subjectOf = (r: AccessRequest) => ({
-  domain: r.domain,
-  requestId: r.id,
-  productId: r.productId,
-});
-const expectedOf = (r: AccessRequest) => ({ status: r.status, version: r.version });
 
 /**
  * What to grant (or revoke) in Lake Formation for a request, from its product and domain. To
@@ -102,26 +109,14 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   let r = await deps.store.getRequest(requestId);
   if (!r) return;
   if (r.status === 'APPROVED') {
-    const next: AccessRequest = {
-      ...r,
-      status: 'GRANTING',
-      progress: undefined,
-      updatedAt: deps.clock.now().toISOString(),
-      version: r.version + 1,
-    };
+    const started = orThrow(startGranting(r, systemAt(deps)));
     try {
-      await commit(deps, next, expectedOf(r), [
-        auditEvent(deps, 'FULFILMENT_STARTED', SYSTEM, {
-          ...subjectOf(r),
-          fromStatus: 'APPROVED',
-          toStatus: 'GRANTING',
-        }),
-      ]);
+      await commitChange(deps, started);
     } catch (err) {
       if (err instanceof MeshgateError && err.kind === 'conflict') return; // another worker has it
       throw err;
     }
-    r = next;
+    r = started.request;
   }
   if (r.status === 'ACTIVE' && r.extendsGrantId) {
     // Delivered again after the extension became active: finish replacing the old grant, which
@@ -132,7 +127,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   }
   if (r.status !== 'GRANTING') return; // already done, or not ours to do
 
-  const { scope, duration } = effectiveTerms(r);
+  const { scope } = effectiveTerms(r);
   let spec: TableGrant;
   let entries: PermissionEntry[];
   try {
@@ -170,64 +165,30 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     return;
   }
 
-  const now = deps.clock.now();
-  // An extension runs on from the end of the grant it extends, if that is still to come.
   const extended = r.extendsGrantId ? await deps.store.getGrant(r.extendsGrantId) : undefined;
-  const start =
-    extended?.status === 'ACTIVE' && new Date(extended.expiresAt) > now
-      ? new Date(extended.expiresAt)
-      : now;
   // The grant keeps what every attempt sent: earlier (partly failed) attempts are in the trail.
-  const earlier = (await deps.store.listRequestAudit(r.id))
+  const earlierEntries = (await deps.store.listRequestAudit(r.id))
     .filter((e) => e.type === 'FULFILMENT_FAILED')
     .flatMap((e) =>
       Array.isArray(e.detail.entries) ? (e.detail.entries as PermissionEntry[]) : [],
     );
-  const grant: Grant = {
-    id: r.grantId ?? deps.ids.next('grt'),
-    requestId: r.id,
-    requester: r.requester,
-    principal: r.principal,
-    productId: r.productId,
-    domain: r.domain,
-    classification: r.classification,
-    accountId: spec.accountId,
-    // What Lake Formation was sent: the row filter in canonical form.
-    scope: spec.rowFilter === undefined ? scope : { ...scope, rowFilter: spec.rowFilter },
-    grantedAt: now.toISOString(),
-    expiresAt: new Date(start.getTime() + durationHours(duration) * 3_600_000).toISOString(),
-    status: 'ACTIVE',
-    entries: [...earlier, ...entries],
-  };
-  const active: AccessRequest = {
-    ...r,
-    status: 'ACTIVE',
-    grantId: grant.id,
-    failure: undefined,
-    progress: undefined,
-    updatedAt: grant.grantedAt,
-    version: r.version + 1,
-  };
+  const activated = orThrow(
+    activate(
+      r,
+      {
+        grantId: r.grantId ?? deps.ids.next('grt'),
+        accountId: spec.accountId,
+        // What Lake Formation was sent: the row filter in canonical form.
+        scope: spec.rowFilter === undefined ? scope : { ...scope, rowFilter: spec.rowFilter },
+        entries,
+        earlierEntries,
+        extended,
+      },
+      systemAt(deps),
+    ),
+  );
   try {
-    await commit(
-      deps,
-      active,
-      expectedOf(r),
-      [
-        auditEvent(
-          deps,
-          'GRANT_ACTIVE',
-          SYSTEM,
-          { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'ACTIVE' },
-          {
-            grantId: grant.id,
-            expiresAt: grant.expiresAt,
-            entries,
-          },
-        ),
-      ],
-      grant,
-    );
+    await commitChange(deps, activated);
   } catch (err) {
     ignoreConflict(err);
     await removeIfStray(deps, r.id, spec);
@@ -236,44 +197,33 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   if (extended) await endReplaced(deps, extended, r.id);
 }
 
+/** Meshgate itself acting now. */
+const systemAt = (deps: Pick<Deps, 'clock'>): Context => ({ actor: SYSTEM, now: deps.clock.now() });
+
 /** The grant an extension replaces ends; its Lake Formation permission stays, now the extension's. */
 async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
   const oldRequest = await deps.store.getRequest(old.requestId);
   if (!oldRequest || oldRequest.status !== 'ACTIVE') return;
-  await startEnding(
-    deps,
-    SYSTEM,
+  const ending = startEnding(
     oldRequest,
     old,
-    'REVOKED',
-    `replaced by extension ${byRequest}`,
-  ).catch(ignoreConflict);
+    { ending: 'REVOKED', reason: `replaced by extension ${byRequest}` },
+    systemAt(deps),
+  );
+  if (!ending.ok) return;
+  await commitChange(deps, ending).catch(ignoreConflict);
+  await deps.queue.send({ kind: 'revoke', requestId: oldRequest.id });
 }
 
 async function markFailed(
   deps: WorkerDeps,
   r: AccessRequest,
-  failure: { reason: string; code: string; failedTables?: string[] },
+  failure: Failure,
   entries: PermissionEntry[],
 ) {
-  const at = deps.clock.now().toISOString();
-  const next: AccessRequest = {
-    ...r,
-    status: 'FAILED',
-    failure: { ...failure, at },
-    progress: undefined,
-    updatedAt: at,
-    version: r.version + 1,
-  };
-  await commit(deps, next, expectedOf(r), [
-    auditEvent(
-      deps,
-      'FULFILMENT_FAILED',
-      SYSTEM,
-      { ...subjectOf(r), fromStatus: 'GRANTING', toStatus: 'FAILED' },
-      { ...failure, entries },
-    ),
-  ]).catch(ignoreConflict);
+  const failedChange = fail(r, failure, entries, systemAt(deps));
+  if (!failedChange.ok) return;
+  await commitChange(deps, failedChange).catch(ignoreConflict);
 }
 
 /**
@@ -293,93 +243,32 @@ async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TableGra
   const own = spec.tables.filter((t) => !shared.has(t));
   const entries =
     own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
-  await commit(
-    deps,
-    { ...now, updatedAt: deps.clock.now().toISOString(), version: now.version + 1 },
-    expectedOf(now),
-    [
-      auditEvent(deps, 'STRAY_GRANT_REMOVED', SYSTEM, subjectOf(now), {
-        entries,
-        reason: `a late fulfilment granted after the request became ${now.status}`,
-      }),
-    ],
-  ).catch(ignoreConflict);
+  await commitChange(deps, orThrow(noteStrayRemoved(now, entries, systemAt(deps)))).catch(
+    ignoreConflict,
+  );
 }
 
 /** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Only failed tables are retried. */
 export async function retryRequest(deps: Deps, who: Principal, id: string): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'retry'));
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'FAILED')
-    throw conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`);
-  const next: AccessRequest = {
-    ...r,
-    status: 'GRANTING',
-    progress: undefined,
-    updatedAt: deps.clock.now().toISOString(),
-    version: r.version + 1,
-  };
-  await commit(deps, next, expectedOf(r), [
-    auditEvent(
-      deps,
-      'FULFILMENT_RETRIED',
-      who.userId,
-      { ...subjectOf(r), fromStatus: 'FAILED', toStatus: 'GRANTING' },
-      {
-        decision,
-        tables: r.failure?.failedTables ?? 'all',
-      },
-    ),
-  ]);
-  await deps.queue.send({ kind: 'grant', requestId: r.id });
-  return next;
-}
-
-/** ACTIVE -> REVOKING, by a person or by expiry; the worker then removes the permission. */
-async function startEnding(
-  deps: Deps,
-  actor: string,
-  r: AccessRequest,
-  grant: Grant,
-  ending: 'REVOKED' | 'EXPIRED',
-  reason: string,
-  detail: Record<string, unknown> = {},
-) {
-  assertTransition(r.status, 'REVOKING');
-  const now = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'REVOKING', updatedAt: now, version: r.version + 1 };
-  const nextGrant: Grant = { ...grant, status: 'REVOKING', ending, endReason: reason };
-  await commit(
-    deps,
-    next,
-    expectedOf(r),
-    [
-      auditEvent(
-        deps,
-        ending === 'EXPIRED' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED',
-        actor,
-        { ...subjectOf(r), fromStatus: 'ACTIVE', toStatus: 'REVOKING' },
-        {
-          grantId: grant.id,
-          reason,
-          ...detail,
-        },
-      ),
-    ],
-    nextGrant,
+  const change = orThrow(
+    retry(r, { retry: decision }, { actor: who.userId, now: deps.clock.now() }),
   );
-  await deps.queue.send({ kind: 'revoke', requestId: r.id });
-  return nextGrant;
+  await commitChange(deps, change);
+  await deps.queue.send({ kind: 'grant', requestId: r.id });
+  return change.request;
 }
 
 export async function revokeGrant(deps: Deps, who: Principal, grantId: string, reason: string) {
   const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'revoke'));
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'ACTIVE')
-    throw conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`);
-  return startEnding(deps, who.userId, r, grant, 'REVOKED', reason, { decision });
+  const change = orThrow(
+    revoke(r, grant, reason, { revoke: decision }, { actor: who.userId, now: deps.clock.now() }),
+  );
+  await commitChange(deps, change);
+  await deps.queue.send({ kind: 'revoke', requestId: r.id });
+  return change.grant!;
 }
 
 /**
@@ -403,12 +292,16 @@ export async function expireDue(deps: Deps): Promise<string[]> {
   for (const grant of await deps.store.listGrantsExpiringBy(now)) {
     const r = await deps.store.getRequest(grant.requestId);
     if (!r || r.status !== 'ACTIVE') continue;
+    const change = expire(r, grant, systemAt(deps));
+    if (!change.ok) continue;
     try {
-      await startEnding(deps, SYSTEM, r, grant, 'EXPIRED', `expired at ${grant.expiresAt}`);
-      expired.push(grant.id);
+      await commitChange(deps, change);
     } catch (err) {
       ignoreConflict(err);
+      continue;
     }
+    await deps.queue.send({ kind: 'revoke', requestId: r.id });
+    expired.push(grant.id);
   }
   return expired;
 }
@@ -419,7 +312,6 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   if (!r || r.status !== 'REVOKING' || !r.grantId) return;
   const grant = await deps.store.getGrant(r.grantId);
   if (!grant) return;
-  const now = deps.clock.now().toISOString();
   let entries: PermissionEntry[];
   try {
     const spec = await tableGrantFor(deps, { ...r, scope: grant.scope });
@@ -444,36 +336,19 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
       );
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    await commit(deps, { ...r, updatedAt: now, version: r.version + 1 }, expectedOf(r), [
-      auditEvent(deps, 'REVOKE_FAILED', SYSTEM, subjectOf(r), {
-        grantId: grant.id,
-        reason,
-        entries: err instanceof LakeFormationError ? err.entries : [],
-      }),
-    ]).catch(ignoreConflict);
+    const noted = noteRevokeFailure(
+      r,
+      grant,
+      reason,
+      err instanceof LakeFormationError ? err.entries : [],
+      systemAt(deps),
+    );
+    await commitChange(deps, orThrow(noted)).catch(ignoreConflict);
     throw err; // the queue delivers the job again
   }
-  const final = grant.ending ?? 'REVOKED';
-  const next: AccessRequest = { ...r, status: final, updatedAt: now, version: r.version + 1 };
-  await commit(
-    deps,
-    next,
-    expectedOf(r),
-    [
-      auditEvent(
-        deps,
-        final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED',
-        SYSTEM,
-        { ...subjectOf(r), fromStatus: 'REVOKING', toStatus: final },
-        {
-          grantId: grant.id,
-          entries,
-          reason: grant.endReason,
-        },
-      ),
-    ],
-    { ...grant, status: final, endedAt: now, entries: [...grant.entries, ...entries] },
-  ).catch(ignoreConflict);
+  const ended = end(r, grant, entries, systemAt(deps));
+  if (!ended.ok) return;
+  await commitChange(deps, ended).catch(ignoreConflict);
 }
 
 /**
@@ -507,42 +382,6 @@ async function sharedTables(
       .filter((e) => held.has(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource)))
       .map((e) => e.table),
   );
-}
-
-/** The requester asks for more time on an active grant: a new request, decided like any other. */
-export async function extendGrant(
-  deps: Deps,
-  who: Principal,
-  grantId: string,
-  input: { duration: AccessRequest['duration']; purpose: string },
-) {
-  const { grant, request: r } = await loadVisibleGrant(deps, who, grantId);
-  const decision = deps.policy.decide(aboutRequest(who.userId, r, 'extend'));
-  if (!decision.allowed)
-    throw forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${decision.reason}`);
-  if (grant.status !== 'ACTIVE' || r.status !== 'ACTIVE')
-    throw conflict(
-      'NOT_ACTIVE',
-      `Only an active grant can be extended; this one is ${grant.status}.`,
-    );
-  const open = (await deps.store.listRequestsByRequester(who.userId)).find(
-    (x) =>
-      x.extendsGrantId === grantId &&
-      !['DENIED', 'CANCELLED', 'FAILED', 'REVOKED', 'EXPIRED'].includes(x.status),
-  );
-  if (open)
-    throw conflict(
-      'EXTENSION_OPEN',
-      `Extension ${open.id} of this grant is already ${open.status}.`,
-    );
-  return submitRequest(deps, who, {
-    productId: grant.productId,
-    principal: grant.principal,
-    scope: grant.scope,
-    duration: input.duration,
-    purpose: input.purpose,
-    extendsGrantId: grantId,
-  });
 }
 
 /** A lost race means another worker recorded the outcome; nothing to add. */

@@ -1,3 +1,4 @@
+import { retire } from '../domain/catalog';
 import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { canonicalJson, permissionKey, plannedEntries } from '../domain/lakeformation';
@@ -86,7 +87,7 @@ export async function syncDomain(
   for (const gone of existing.values()) {
     if (gone.status === 'RETIRED') continue;
     await deps.store.saveProduct(
-      { ...gone, status: 'RETIRED' },
+      retire(gone),
       auditEvent(
         deps,
         'PRODUCT_RETIRED',

@@ -10,10 +10,11 @@ import type {
 } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
+import { resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 
-type Q = Pick<Deps, 'store' | 'policy'>;
+type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
 
 export async function whoAmI(deps: Q, who: Principal) {
   const user = await deps.store.getUser(who.userId);
@@ -117,7 +118,8 @@ async function domainsReadable(deps: Q, who: Principal, only?: string): Promise<
 
 /** A request with what approvers decide on: its terms as narrowed so far, and the personal-data columns they touch. */
 export type RequestWithTerms = AccessRequest & {
-  terms: { scope: Scope; duration: Duration };
+  /** `endsAt`, for an extension: when the grant would end if the request were approved now. */
+  terms: { scope: Scope; duration: Duration; endsAt?: string };
   piiColumns: string[];
 };
 
@@ -127,7 +129,13 @@ async function withTerms(deps: Q, requests: AccessRequest[]): Promise<RequestWit
     requests.map(async (r) => {
       if (!products.has(r.productId)) products.set(r.productId, deps.store.getProduct(r.productId));
       const product = await products.get(r.productId);
-      const terms = effectiveTerms(r);
+      const narrowed = effectiveTerms(r);
+      const terms = r.extendsFrom
+        ? {
+            ...narrowed,
+            endsAt: resultingExpiry(narrowed.duration, deps.clock.now(), r.extendsFrom),
+          }
+        : narrowed;
       let piiColumns: string[] = [];
       if (product) {
         try {

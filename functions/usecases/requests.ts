@@ -1,49 +1,48 @@
 import type {
   AccessRequest,
-  Decision,
   Duration,
   Principal,
   RequestInput,
   Scope,
   Stage,
 } from '../domain/model';
-import { conflict, forbidden, notFound, unprocessable } from '../domain/errors';
-import { assertTransition } from '../domain/status';
+import { notFound, unprocessable } from '../domain/errors';
 import {
-  checkNarrowing,
-  currentStage,
-  durationHours,
-  effectiveTerms,
-  formatHours,
-  normaliseScope,
-  piiColumnsTouched,
-} from '../domain/request';
+  cancel,
+  deny,
+  extend,
+  orThrow,
+  recordApproval,
+  stageNames,
+  submit,
+  withinLimit,
+  type Deciders,
+  type DurationLimit,
+  type Extended,
+} from '../domain/lifecycle';
+import { normaliseScope, piiColumnsTouched } from '../domain/request';
 import {
   aboutRequest,
-  auditEvent,
-  commit,
-  createRequestRecord,
+  commitChange,
+  loadVisibleGrant,
   loadVisibleRequest,
-  SYSTEM,
   type Deps,
 } from './deps';
 
-export interface NewRequest extends RequestInput {
-  /** Set when the request extends an active grant (POST /v1/grants/{id}/extend). */
-  extendsGrantId?: string;
-}
+export type NewRequest = RequestInput;
 
 const STAGES: Stage['name'][] = ['owner', 'compliance'];
 
 /**
  * What policy will do with a request for this product: refuse it, approve it automatically, or
  * route it through approval stages. Pure: used both to submit and to preview. `scope` is the
- * scope as it would be stored (row filter in canonical form).
+ * scope as it would be stored (row filter in canonical form). For an extension, `extendsFrom` is
+ * the expiry of the grant it extends: the length checked is the whole time the grant would run.
  */
 export async function planRequest(
-  deps: Pick<Deps, 'store' | 'policy'>,
+  deps: Pick<Deps, 'store' | 'policy' | 'clock'>,
   who: Principal,
-  input: Omit<NewRequest, 'principal' | 'purpose'>,
+  input: Omit<NewRequest, 'principal' | 'purpose'> & { extendsFrom?: string },
 ) {
   const product = await deps.store.getProduct(input.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${input.productId}.`);
@@ -63,19 +62,12 @@ export async function planRequest(
     classification: product.classification,
   };
   const allowed = deps.policy.decide({ ...q, action: 'request' });
-  const limit = deps.policy.maxDurationHours(product.domain);
-  const hours = durationHours(input.duration);
-  const withinLimit: Decision = {
-    allowed: hours <= limit.value,
-    reason:
-      hours <= limit.value
-        ? `Within the ${formatHours(limit.value)} limit of ${limit.rule.source}`
-        : `Denied: ${formatHours(hours)} is longer than the ${formatHours(limit.value)} limit of ${limit.rule.source}`,
-    rules: [limit.rule],
-  };
+  const max = deps.policy.maxDurationHours(product.domain);
+  const limit: DurationLimit = { hours: max.value, rule: max.rule };
+  const within = withinLimit(input.duration, limit, deps.clock.now(), input.extendsFrom);
   const auto = deps.policy.decide({ ...q, action: 'auto-approve' });
   const stages: Stage[] = [];
-  const routing: Decision[] = [];
+  const routing = [];
   if (!auto.allowed) {
     for (const name of STAGES) {
       const d = deps.policy.decide({ ...q, action: `stage:${name}` });
@@ -89,11 +81,12 @@ export async function planRequest(
     product,
     scope,
     allowed,
-    withinLimit,
+    withinLimit: within,
     auto,
     stages,
-    explanation: [allowed, withinLimit, auto, ...routing],
-    maxDurationHours: limit.value,
+    limit,
+    explanation: [allowed, within, auto, ...routing],
+    maxDurationHours: limit.hours,
     piiColumns: piiColumnsTouched(product, scope),
   };
 }
@@ -104,81 +97,71 @@ export async function submitRequest(
   input: NewRequest,
 ): Promise<AccessRequest> {
   const plan = await planRequest(deps, who, input);
-  if (!plan.allowed.allowed)
-    throw forbidden('POLICY_DENIED', plan.allowed.reason, { explanation: plan.explanation });
-  if (!plan.withinLimit.allowed) {
-    throw unprocessable('DURATION_EXCEEDS_POLICY', plan.withinLimit.reason, {
-      maxDurationHours: plan.maxDurationHours,
-      rule: plan.withinLimit.rules[0],
-    });
-  }
-  if (!plan.auto.allowed && plan.stages.length === 0) {
-    throw unprocessable(
-      'NO_APPROVAL_ROUTE',
-      `No policy line routes requests for ${plan.product.id} to an approver.`,
-    );
-  }
-  const now = deps.clock.now().toISOString();
-  const request: AccessRequest = {
-    id: deps.ids.next('req'),
-    requester: who.userId,
-    principal: input.principal,
-    productId: plan.product.id,
-    domain: plan.product.domain,
-    classification: plan.product.classification,
-    scope: plan.scope,
-    duration: input.duration,
-    purpose: input.purpose,
-    extendsGrantId: input.extendsGrantId,
-    status: 'PENDING',
-    stages: plan.stages,
-    explanation: plan.explanation,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  const subject = { domain: request.domain, requestId: request.id, productId: request.productId };
-  await createRequestRecord(deps, request, [
-    auditEvent(
-      deps,
-      'REQUEST_CREATED',
-      who.userId,
-      { ...subject, toStatus: 'PENDING' },
+  const change = orThrow(
+    submit(
       {
-        principal: request.principal,
-        scope: request.scope,
-        duration: request.duration,
-        purpose: request.purpose,
-        extendsGrantId: request.extendsGrantId,
+        ...input,
+        id: deps.ids.next('req'),
+        product: plan.product,
+        scope: plan.scope,
         piiColumns: plan.piiColumns,
-        decision: plan.explanation,
-        stages: plan.stages.map((s) => ({ name: s.name, rule: s.rule })),
       },
+      plan,
+      { actor: who.userId, now: deps.clock.now() },
     ),
-  ]);
-  if (!plan.auto.allowed) return request;
+  );
+  return commitAndQueue(deps, change);
+}
 
-  const approved: AccessRequest = { ...request, status: 'APPROVED', updatedAt: now, version: 2 };
-  await commit(deps, approved, { status: 'PENDING', version: 1 }, [
-    auditEvent(
-      deps,
-      'REQUEST_APPROVED',
-      SYSTEM,
-      { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' },
-      {
-        automatic: true,
-        decision: plan.auto,
-      },
+/**
+ * The requester asks for more time on an active grant: a new request, decided like any other,
+ * checked on the whole time the grant would then run. At most one is open per grant.
+ */
+export async function extendGrant(
+  deps: Deps,
+  who: Principal,
+  grantId: string,
+  input: { duration: Duration; purpose: string },
+): Promise<AccessRequest> {
+  const extended: Extended = await loadVisibleGrant(deps, who, grantId);
+  const { grant, request } = extended;
+  const decision = deps.policy.decide(aboutRequest(who.userId, request, 'extend'));
+  const plan = await planRequest(deps, who, {
+    productId: grant.productId,
+    scope: grant.scope,
+    duration: input.duration,
+    extendsFrom: grant.expiresAt,
+  });
+  const change = orThrow(
+    extend(
+      extended,
+      { ...input, id: deps.ids.next('req'), product: plan.product, piiColumns: plan.piiColumns },
+      { ...plan, extend: decision },
+      { actor: who.userId, now: deps.clock.now() },
     ),
-  ]);
-  await deps.queue.send({ kind: 'grant', requestId: request.id });
-  return approved;
+  );
+  return commitAndQueue(deps, change);
+}
+
+async function commitAndQueue(deps: Deps, change: Parameters<typeof commitChange>[1]) {
+  await commitChange(deps, change);
+  if (change.request.status === 'APPROVED') {
+    await deps.queue.send({ kind: 'grant', requestId: change.request.id });
+  }
+  return change.request;
 }
 
 export interface ApprovalInput {
   comment: string;
   narrowedScope?: Scope;
   narrowedDuration?: Duration;
+}
+
+/** What the policy says of the caller deciding each stage of the request. */
+function decidersOf(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest): Deciders {
+  return Object.fromEntries(
+    stageNames(r).map((n) => [n, deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`))]),
+  );
 }
 
 /** Records one approval for the request's current stage; the last one approves the request. */
@@ -189,75 +172,20 @@ export async function approveRequest(
   input: ApprovalInput,
 ): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
-  const { stage, decision } = checkDecider(deps, who, r);
-  if (r.stages.some((s) => s !== stage && s.approvals.some((a) => a.by === who.userId))) {
-    throw forbidden(
-      'SEPARATION_OF_DUTIES',
-      'You approved an earlier stage of this request; another person must approve this one.',
-    );
-  }
-  if (stage.approvals.some((a) => a.by === who.userId))
-    throw conflict('ALREADY_APPROVED', 'You already approved this stage.');
-  let narrowedScope = input.narrowedScope;
-  if (input.narrowedScope || input.narrowedDuration) {
-    const product = await deps.store.getProduct(r.productId);
-    if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${r.productId}.`);
-    const terms = effectiveTerms(r);
-    if (narrowedScope) {
-      narrowedScope = normaliseScope(product, narrowedScope);
-      checkNarrowing(product, terms.scope, narrowedScope);
-    }
-    if (
-      input.narrowedDuration &&
-      durationHours(input.narrowedDuration) > durationHours(terms.duration)
-    ) {
-      throw unprocessable('NOT_NARROWER', 'Narrowing cannot make the duration longer.');
-    }
-  }
-  const now = deps.clock.now().toISOString();
-  const approval = {
-    by: who.userId,
-    at: now,
-    comment: input.comment,
-    rule: decision.rules[0] ?? null,
-    narrowedScope,
-    narrowedDuration: input.narrowedDuration,
-  };
-  const stages = r.stages.map((s) =>
-    s === stage ? { ...s, approvals: [...s.approvals, approval] } : s,
+  const deciders = decidersOf(deps, who, r);
+  const narrowing = input.narrowedScope !== undefined;
+  const product = narrowing ? await deps.store.getProduct(r.productId) : undefined;
+  if (narrowing && !product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${r.productId}.`);
+  const max = deps.policy.maxDurationHours(r.domain);
+  const change = orThrow(
+    recordApproval(
+      r,
+      input,
+      { deciders, limit: { hours: max.value, rule: max.rule }, product },
+      { actor: who.userId, now: deps.clock.now() },
+    ),
   );
-  const done = currentStage({ stages }) === undefined;
-  if (done) assertTransition(r.status, 'APPROVED');
-  const next: AccessRequest = {
-    ...r,
-    stages,
-    status: done ? 'APPROVED' : 'PENDING',
-    updatedAt: now,
-    version: r.version + 1,
-  };
-  const subject = { domain: r.domain, requestId: r.id, productId: r.productId };
-  const events = [
-    auditEvent(deps, 'APPROVAL_RECORDED', who.userId, subject, {
-      stage: stage.name,
-      comment: input.comment,
-      decision,
-      narrowedScope,
-      narrowedDuration: input.narrowedDuration,
-    }),
-  ];
-  if (done)
-    events.push(
-      auditEvent(
-        deps,
-        'REQUEST_APPROVED',
-        who.userId,
-        { ...subject, fromStatus: 'PENDING', toStatus: 'APPROVED' },
-        { terms: effectiveTerms(next) },
-      ),
-    );
-  await commit(deps, next, { status: r.status, version: r.version }, events);
-  if (done) await deps.queue.send({ kind: 'grant', requestId: r.id });
-  return next;
+  return commitAndQueue(deps, change);
 }
 
 export async function denyRequest(
@@ -267,36 +195,16 @@ export async function denyRequest(
   reason: string,
 ): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
-  const { stage, decision } = checkDecider(deps, who, r);
-  assertTransition(r.status, 'DENIED');
-  const now = deps.clock.now().toISOString();
-  const next: AccessRequest = {
-    ...r,
-    status: 'DENIED',
-    denial: { by: who.userId, reason, at: now },
-    updatedAt: now,
-    version: r.version + 1,
-  };
-  await commit(deps, next, { status: r.status, version: r.version }, [
-    auditEvent(
-      deps,
-      'REQUEST_DENIED',
-      who.userId,
-      {
-        domain: r.domain,
-        requestId: r.id,
-        productId: r.productId,
-        fromStatus: r.status,
-        toStatus: 'DENIED',
-      },
-      {
-        stage: stage.name,
-        reason,
-        decision,
-      },
+  const change = orThrow(
+    deny(
+      r,
+      reason,
+      { deciders: decidersOf(deps, who, r) },
+      { actor: who.userId, now: deps.clock.now() },
     ),
-  ]);
-  return next;
+  );
+  await commitChange(deps, change);
+  return change.request;
 }
 
 export async function cancelRequest(
@@ -306,59 +214,9 @@ export async function cancelRequest(
 ): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'cancel'));
-  if (!decision.allowed) throw forbidden('NOT_ALLOWED', decision.reason);
-  if (r.status !== 'PENDING')
-    throw conflict(
-      'NOT_PENDING',
-      `Only a pending request can be cancelled; this one is ${r.status}.`,
-    );
-  const now = deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'CANCELLED', updatedAt: now, version: r.version + 1 };
-  await commit(deps, next, { status: r.status, version: r.version }, [
-    auditEvent(
-      deps,
-      'REQUEST_CANCELLED',
-      who.userId,
-      {
-        domain: r.domain,
-        requestId: r.id,
-        productId: r.productId,
-        fromStatus: r.status,
-        toStatus: 'CANCELLED',
-      },
-      { decision },
-    ),
-  ]);
-  return next;
-}
-
-/** The caller must be allowed to decide the request's current stage. */
-function checkDecider(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest) {
-  const stage = currentStage(r);
-  if (!stage) {
-    // Decided already. Say so only to someone who could have decided it; others are refused.
-    const names = r.stages.length > 0 ? r.stages.map((s) => s.name) : ['owner'];
-    const could = names.some(
-      (n) => deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`)).allowed,
-    );
-    if (!could) throw forbidden('NOT_AN_APPROVER', 'You are not an approver of this request.');
-    throw conflict(
-      'NOT_PENDING',
-      `The request is ${r.status}; only a pending request can be decided.`,
-    );
-  }
-  const decision = deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`));
-  if (!decision.allowed) {
-    throw forbidden(
-      'NOT_AN_APPROVER',
-      `You cannot decide the ${stage.name} stage of this request. ${decision.reason}`,
-      { decision },
-    );
-  }
-  if (r.status !== 'PENDING')
-    throw conflict(
-      'NOT_PENDING',
-      `The request is ${r.status}; only a pending request can be decided.`,
-    );
-  return { stage, decision };
+  const change = orThrow(
+    cancel(r, { cancel: decision }, { actor: who.userId, now: deps.clock.now() }),
+  );
+  await commitChange(deps, change);
+  return change.request;
 }

@@ -72,7 +72,7 @@ export interface Preview {
 }
 /** A request with its terms as narrowed by approvers so far, and the personal-data columns they touch. */
 export interface RequestWithTerms extends AccessRequest {
-  terms: { scope: Scope; duration: Duration };
+  terms: { scope: Scope; duration: Duration; endsAt?: string };
   piiColumns: string[];
 }
 export interface RequestWithHistory extends RequestWithTerms {

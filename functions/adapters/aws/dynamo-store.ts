@@ -25,7 +25,14 @@ import type {
 import { MeshgateError, conflict, notFound, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
-import type { AuditQuery, AuthzState, Expected, Page, Store } from '../../ports/store';
+import type {
+  AuditQuery,
+  AuthzState,
+  Expected,
+  ExtensionLock,
+  Page,
+  Store,
+} from '../../ports/store';
 
 /**
  * One table, overloaded keys. Every listing the API serves is a Query on a key or an index;
@@ -225,6 +232,12 @@ const isConditionFailure = (err: unknown) =>
   err instanceof TransactionCanceledException ||
   (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
   (err as { name?: string })?.name === 'TransactionCanceledException';
+
+const extensionOpen = (lock: ExtensionLock) =>
+  conflict(
+    'EXTENSION_OPEN',
+    `Another extension of grant ${lock.grantId} is already open; it must be decided first.`,
+  );
 
 const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) =>
   Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -501,7 +514,11 @@ export class DynamoStore implements Store {
 
   listMemberships = () => this.byKey<Membership>('MEMBERSHIP', undefined, false, true);
 
-  async createRequest(request: AccessRequest, audit: AuditEvent[]): Promise<void> {
+  async createRequest(
+    request: AccessRequest,
+    audit: AuditEvent[],
+    lock?: ExtensionLock,
+  ): Promise<void> {
     try {
       await this.writeAudited(
         [
@@ -512,14 +529,49 @@ export class DynamoStore implements Store {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
+          ...this.lockItems(lock),
         ],
         audit,
       );
     } catch (err) {
-      if (isConditionFailure(err))
+      if (isConditionFailure(err)) {
+        if (lock && reasonsOf(err)?.[1]?.Code === 'ConditionalCheckFailed')
+          throw extensionOpen(lock);
         throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
+      }
       throw err;
     }
+  }
+
+  /**
+   * The grant's extension lock, one item per grant: claimed with a put conditional on its absence
+   * (so two extensions racing for one grant cannot both be opened), released by its holder only.
+   */
+  private lockItems(lock: ExtensionLock | undefined): TransactItem[] {
+    if (!lock) return [];
+    const Key = { pk: `GRANT#${lock.grantId}`, sk: 'EXTENSION' };
+    if (lock.op === 'claim') {
+      return [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...Key, kind: 'extensionlock', requestId: lock.requestId },
+            ConditionExpression: 'attribute_not_exists(pk) OR requestId = :holder',
+            ExpressionAttributeValues: { ':holder': lock.requestId },
+          },
+        },
+      ];
+    }
+    return [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key,
+          ConditionExpression: 'attribute_not_exists(pk) OR requestId = :holder',
+          ExpressionAttributeValues: { ':holder': lock.requestId },
+        },
+      },
+    ];
   }
 
   getRequest = (id: string) => this.get<AccessRequest>(`REQUEST#${id}`, 'META');
@@ -546,6 +598,7 @@ export class DynamoStore implements Store {
     expected: Expected,
     audit: AuditEvent[],
     grant?: Grant,
+    lock?: ExtensionLock,
   ): Promise<void> {
     if (next.version !== expected.version + 1)
       throw new Error('updateRequest: next.version must be expected.version + 1');
@@ -564,12 +617,15 @@ export class DynamoStore implements Store {
               },
             },
           },
+          ...this.lockItems(lock),
         ],
         audit,
         grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : [],
       );
     } catch (err) {
       if (isConditionFailure(err)) {
+        if (lock && reasonsOf(err)?.[1]?.Code === 'ConditionalCheckFailed')
+          throw extensionOpen(lock);
         throw conflict(
           'STALE_REQUEST',
           `Request ${next.id} changed since it was read (expected ${expected.status} v${expected.version}); reload it and try again.`,

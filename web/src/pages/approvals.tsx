@@ -233,6 +233,13 @@ function InboxItem({
         <dt>For</dt>
         <dd>
           {formatHours(hours)}, role <code>{r.principal}</code>
+          {r.terms.endsAt ? (
+            <span class="extension-end">
+              {' '}
+              — extends grant <code>{r.extendsGrantId}</code>: approved now, it would run until{' '}
+              <strong>{when(r.terms.endsAt)}</strong>
+            </span>
+          ) : null}
         </dd>
         <dt>Personal data</dt>
         <dd>{pii.length ? <span class="pii-list">{pii.join(', ')}</span> : 'none'}</dd>

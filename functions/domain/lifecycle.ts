@@ -1,0 +1,837 @@
+import type {
+  AccessRequest,
+  AuditEvent,
+  DataProduct,
+  Decision,
+  Duration,
+  Grant,
+  RequestStatus,
+  RuleRef,
+  Scope,
+  Stage,
+} from './model';
+import { conflict, forbidden, MeshgateError, unprocessable } from './errors';
+import { canTransition } from './status';
+import {
+  checkNarrowing,
+  currentStage,
+  durationHours,
+  effectiveTerms,
+  formatHours,
+  normaliseScope,
+} from './request';
+
+/*
+ * The request lifecycle: one pure function per step. Each takes the current state, the command
+ * and its context (who, when, what the policy answered) and returns either the next state with
+ * the audit events that record it (a `Change`), or a `Refusal`. Use cases load, call one of these
+ * and commit the change; no status is set anywhere else (an ESLint rule keeps it so, see
+ * eslint.config.mjs).
+ *
+ * Invariants kept here (and proven by test/domain/lifecycle.property.test.ts):
+ * - an ACTIVE grant never ends later than its request's decided maximum from now: the length
+ *   checked is the whole time the grant would run from the moment of the decision (for an
+ *   extension, what is left of the grant it extends plus the added time), and activation caps
+ *   the expiry at that maximum;
+ * - at most one open extension per grant: a change that opens one claims the grant's extension
+ *   lock, which the store takes with a conditional write (never a read);
+ * - one final decision per request, made by the caller recorded, never by the requester;
+ * - every change carries its audit events, written in the same transaction.
+ */
+
+/** The state a change is conditional on: what was read. */
+export interface Expected {
+  status: RequestStatus;
+  version: number;
+}
+
+/** An audit event as a transition states it; the use case gives it an id when committing. */
+export type LifecycleEvent = Omit<AuditEvent, 'id'>;
+
+/**
+ * The one open extension of a grant. `claim` fails (409 EXTENSION_OPEN) when another request
+ * holds it; `release` frees it if this request holds it.
+ */
+export interface ExtensionLock {
+  grantId: string;
+  requestId: string;
+  op: 'claim' | 'release';
+}
+
+export interface Change {
+  ok: true;
+  request: AccessRequest;
+  /** The state the write is conditional on; absent for a new request. */
+  expected?: Expected;
+  events: LifecycleEvent[];
+  /** The grant written in the same transaction. */
+  grant?: Grant;
+  extensionLock?: ExtensionLock;
+}
+
+export interface Refusal {
+  ok: false;
+  error: MeshgateError;
+}
+
+export type Outcome = Change | Refusal;
+
+/** Who acts, and when. */
+export interface Context {
+  actor: string;
+  now: Date;
+}
+
+/** The actor recorded for what Meshgate does by itself (automatic approval, fulfilment). */
+export const SYSTEM = 'meshgate';
+
+const HOUR_MS = 3_600_000;
+
+const refuse = (error: MeshgateError): Refusal => ({ ok: false, error });
+
+/** The change, or the refusal thrown as the error it carries. */
+export function orThrow(outcome: Outcome): Change {
+  if (!outcome.ok) throw outcome.error;
+  return outcome;
+}
+
+/** Runs a domain check that throws (scope narrowing, say) and turns its error into a refusal. */
+function attempt(check: () => void): Refusal | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (err instanceof MeshgateError) return refuse(err);
+    throw err;
+  }
+}
+
+const expectedOf = (r: AccessRequest): Expected => ({ status: r.status, version: r.version });
+
+const subjectOf = (r: AccessRequest) => ({
+  domain: r.domain,
+  requestId: r.id,
+  productId: r.productId,
+});
+
+function event(
+  r: AccessRequest,
+  ctx: Context,
+  type: LifecycleEvent['type'],
+  detail: Record<string, unknown>,
+  move?: { from?: RequestStatus; to: RequestStatus },
+): LifecycleEvent {
+  return {
+    at: ctx.now.toISOString(),
+    type,
+    actor: ctx.actor,
+    ...subjectOf(r),
+    ...(move?.from ? { fromStatus: move.from } : {}),
+    ...(move ? { toStatus: move.to } : {}),
+    detail,
+  };
+}
+
+/**
+ * The next version of `r`, moved to `to` (or kept where it is) with `patch`. The status table in
+ * status.ts is the last guard: an edge it does not list is a refusal, whatever the caller checked.
+ */
+function step(
+  r: AccessRequest,
+  ctx: Context,
+  to: RequestStatus,
+  patch: Partial<AccessRequest>,
+  events: LifecycleEvent[],
+  extra: Pick<Change, 'grant' | 'extensionLock'> = {},
+): Outcome {
+  if (to !== r.status && !canTransition(r.status, to)) {
+    return refuse(
+      conflict('INVALID_TRANSITION', `A request in status ${r.status} cannot become ${to}.`),
+    );
+  }
+  const request: AccessRequest = {
+    ...r,
+    ...patch,
+    status: to,
+    updatedAt: ctx.now.toISOString(),
+    version: r.version + 1,
+  };
+  return { ok: true, request, expected: expectedOf(r), events, ...extra };
+}
+
+// ------------------------------------------------------------------------------ duration limits
+
+/** The policy's maximum grant length for a product, with the line that sets it. */
+export interface DurationLimit {
+  hours: number;
+  rule: RuleRef;
+}
+
+/**
+ * From when an extension of `grant` runs at `now`: the grant's expiry while that is still to
+ * come, otherwise now.
+ */
+export function extensionStart(grantExpiresAt: string, now: Date): Date {
+  const end = new Date(grantExpiresAt);
+  return end > now ? end : now;
+}
+
+/**
+ * The length to check against the policy maximum, in hours: how long the grant would run from
+ * `now`. For a new grant that is its duration; for an extension it is what is left of the grant
+ * it extends plus the added time.
+ */
+export function checkedHours(duration: Duration, now: Date, extendsFrom?: string): number {
+  const ahead = extendsFrom
+    ? (extensionStart(extendsFrom, now).getTime() - now.getTime()) / HOUR_MS
+    : 0;
+  return ahead + durationHours(duration);
+}
+
+/** When a grant decided now for `duration` would end (an extension runs on from `extendsFrom`). */
+export function resultingExpiry(duration: Duration, now: Date, extendsFrom?: string): string {
+  const start = extendsFrom ? extensionStart(extendsFrom, now) : now;
+  return new Date(start.getTime() + durationHours(duration) * HOUR_MS).toISOString();
+}
+
+const roundHours = (h: number) => Math.round(h * 100) / 100;
+
+/** The policy's answer on length, as a line of the request's explanation. */
+export function withinLimit(
+  duration: Duration,
+  limit: DurationLimit,
+  now: Date,
+  extendsFrom?: string,
+): Decision {
+  const hours = checkedHours(duration, now, extendsFrom);
+  const allowed = hours <= limit.hours;
+  const max = `the ${formatHours(limit.hours)} limit of ${limit.rule.source}`;
+  let reason: string;
+  if (!extendsFrom) {
+    reason = allowed ? `Within ${max}` : `Denied: ${formatHours(hours)} is longer than ${max}`;
+  } else {
+    const until = resultingExpiry(duration, now, extendsFrom);
+    const room = Math.max(0, Math.floor(limit.hours - (hours - durationHours(duration))));
+    reason = allowed
+      ? `The grant would run until ${until}, ${formatHours(roundHours(hours))} from now: within ${max}`
+      : `Denied: extended by ${formatHours(durationHours(duration))}, the grant would run until ${until}, ` +
+        `${formatHours(roundHours(hours))} from now, longer than ${max}; at most ${formatHours(room)} can be added now`;
+  }
+  return { allowed, reason, rules: [limit.rule] };
+}
+
+function limitRefusal(
+  r: Pick<AccessRequest, 'extendsGrantId' | 'extendsFrom'>,
+  duration: Duration,
+  limit: DurationLimit,
+  now: Date,
+): Refusal | undefined {
+  const d = withinLimit(duration, limit, now, r.extendsFrom);
+  if (d.allowed) return undefined;
+  const details = {
+    maxDurationHours: limit.hours,
+    rule: limit.rule,
+    ...(r.extendsFrom
+      ? {
+          resultingExpiresAt: resultingExpiry(duration, now, r.extendsFrom),
+          grantId: r.extendsGrantId,
+        }
+      : {}),
+  };
+  return refuse(
+    unprocessable(
+      r.extendsFrom ? 'EXTENSION_EXCEEDS_POLICY' : 'DURATION_EXCEEDS_POLICY',
+      d.reason,
+      details,
+    ),
+  );
+}
+
+// ------------------------------------------------------------------------------------ submit
+
+/** What the policy answered for a new request (see usecases planRequest). */
+export interface SubmitPolicy {
+  /** May the caller request this product at all. */
+  allowed: Decision;
+  /** Is it approved without a person. */
+  auto: Decision;
+  /** The approval stages it goes through when it is not. */
+  stages: Stage[];
+  /** Every decision behind the routing, for the request's explanation. */
+  explanation: Decision[];
+  limit: DurationLimit;
+}
+
+export interface SubmitCommand {
+  id: string;
+  principal: string;
+  product: Pick<DataProduct, 'id' | 'domain' | 'classification'>;
+  /** As stored: checked against the product, row filter in canonical form. */
+  scope: Scope;
+  duration: Duration;
+  purpose: string;
+  piiColumns: string[];
+}
+
+/**
+ * A new request: PENDING on its way to approvers, or APPROVED at once when the policy approves it
+ * automatically (both changes in one write, each with its event).
+ */
+export function submit(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context): Outcome {
+  return open(cmd, policy, ctx);
+}
+
+/** The grant an extension extends, and its request. */
+export interface Extended {
+  grant: Grant;
+  request: AccessRequest;
+}
+
+/**
+ * The requester asks for more time on an active grant: a new request for the same principal and
+ * scope, decided like any other. Its checked length is the whole time the grant would run: what
+ * is left of it plus the added time. It claims the grant's one extension lock.
+ */
+export function extend(
+  extended: Extended,
+  cmd: Omit<SubmitCommand, 'principal' | 'scope'>,
+  policy: SubmitPolicy & { extend: Decision },
+  ctx: Context,
+): Outcome {
+  const { grant, request } = extended;
+  if (!policy.extend.allowed) {
+    return refuse(
+      forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${policy.extend.reason}`),
+    );
+  }
+  if (grant.status !== 'ACTIVE' || request.status !== 'ACTIVE') {
+    return refuse(
+      conflict('NOT_ACTIVE', `Only an active grant can be extended; this one is ${grant.status}.`),
+    );
+  }
+  return open({ ...cmd, principal: grant.principal, scope: grant.scope }, policy, ctx, grant);
+}
+
+function open(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context, extends_?: Grant): Outcome {
+  if (!policy.allowed.allowed) {
+    return refuse(
+      forbidden('POLICY_DENIED', policy.allowed.reason, { explanation: policy.explanation }),
+    );
+  }
+  const at = ctx.now.toISOString();
+  const request: AccessRequest = {
+    id: cmd.id,
+    requester: ctx.actor,
+    principal: cmd.principal,
+    productId: cmd.product.id,
+    domain: cmd.product.domain,
+    classification: cmd.product.classification,
+    scope: cmd.scope,
+    duration: cmd.duration,
+    purpose: cmd.purpose,
+    extendsGrantId: extends_?.id,
+    extendsFrom: extends_?.expiresAt,
+    maxDurationHours: policy.limit.hours,
+    status: 'PENDING',
+    stages: policy.stages,
+    explanation: policy.explanation,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+  const tooLong = limitRefusal(request, cmd.duration, policy.limit, ctx.now);
+  if (tooLong) return tooLong;
+  if (!policy.auto.allowed && policy.stages.length === 0) {
+    return refuse(
+      unprocessable(
+        'NO_APPROVAL_ROUTE',
+        `No policy line routes requests for ${cmd.product.id} to an approver.`,
+      ),
+    );
+  }
+  const created = event(
+    request,
+    ctx,
+    'REQUEST_CREATED',
+    {
+      principal: request.principal,
+      scope: request.scope,
+      duration: request.duration,
+      purpose: request.purpose,
+      extendsGrantId: request.extendsGrantId,
+      ...(request.extendsFrom
+        ? { resultingExpiresAt: resultingExpiry(request.duration, ctx.now, request.extendsFrom) }
+        : {}),
+      piiColumns: cmd.piiColumns,
+      decision: policy.explanation,
+      stages: policy.stages.map((s) => ({ name: s.name, rule: s.rule })),
+    },
+    { to: 'PENDING' },
+  );
+  const lock: ExtensionLock | undefined = extends_
+    ? { grantId: extends_.id, requestId: request.id, op: 'claim' }
+    : undefined;
+  if (!policy.auto.allowed) {
+    return { ok: true, request, events: [created], extensionLock: lock };
+  }
+  const approved = step(request, { ...ctx, actor: SYSTEM }, 'APPROVED', {}, [
+    created,
+    event(
+      request,
+      { ...ctx, actor: SYSTEM },
+      'REQUEST_APPROVED',
+      { automatic: true, decision: policy.auto },
+      { from: 'PENDING', to: 'APPROVED' },
+    ),
+  ]);
+  if (!approved.ok) return approved;
+  return { ...approved, expected: undefined, extensionLock: lock };
+}
+
+// ---------------------------------------------------------------------------------- decisions
+
+/** The policy's answer, for each of the request's stages, to "may the caller decide it". */
+export type Deciders = Partial<Record<Stage['name'], Decision>>;
+
+/** The stages whose deciders a caller must be asked about (owner when a request has none). */
+export const stageNames = (r: Pick<AccessRequest, 'stages'>): Stage['name'][] =>
+  r.stages.length > 0 ? r.stages.map((s) => s.name) : ['owner'];
+
+/** The caller must be allowed to decide the request's current stage, and not be its requester. */
+function checkDecider(
+  r: AccessRequest,
+  deciders: Deciders,
+  ctx: Context,
+): Refusal | { stage: Stage; decision: Decision } {
+  const stage = currentStage(r);
+  if (!stage) {
+    // Decided already. Say so only to someone who could have decided it; others are refused.
+    const could = stageNames(r).some((n) => deciders[n]?.allowed);
+    if (!could)
+      return refuse(forbidden('NOT_AN_APPROVER', 'You are not an approver of this request.'));
+    return refuse(
+      conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`),
+    );
+  }
+  const decision = deciders[stage.name];
+  if (!decision?.allowed) {
+    return refuse(
+      forbidden(
+        'NOT_AN_APPROVER',
+        `You cannot decide the ${stage.name} stage of this request. ${decision?.reason ?? 'No policy answer.'}`,
+        { decision },
+      ),
+    );
+  }
+  if (r.status !== 'PENDING') {
+    return refuse(
+      conflict('NOT_PENDING', `The request is ${r.status}; only a pending request can be decided.`),
+    );
+  }
+  if (ctx.actor === r.requester) {
+    return refuse(forbidden('SEPARATION_OF_DUTIES', 'Nobody decides their own request.'));
+  }
+  return { stage, decision };
+}
+
+export interface ApprovalCommand {
+  comment: string;
+  /** Checked against the product and stored in canonical form (see normaliseScope). */
+  narrowedScope?: Scope;
+  narrowedDuration?: Duration;
+}
+
+/**
+ * One approval for the request's current stage; the last one approves the request. The approver
+ * may narrow the scope or the duration, never widen them. The final approval checks the length
+ * against the maximum in force now, and the request keeps the smaller of that and the one it was
+ * submitted under.
+ */
+export function recordApproval(
+  r: AccessRequest,
+  cmd: ApprovalCommand,
+  policy: { deciders: Deciders; limit: DurationLimit; product?: DataProduct },
+  ctx: Context,
+): Outcome {
+  const checked = checkDecider(r, policy.deciders, ctx);
+  if ('ok' in checked) return checked;
+  const { stage, decision } = checked;
+  if (r.stages.some((s) => s !== stage && s.approvals.some((a) => a.by === ctx.actor))) {
+    return refuse(
+      forbidden(
+        'SEPARATION_OF_DUTIES',
+        'You approved an earlier stage of this request; another person must approve this one.',
+      ),
+    );
+  }
+  if (stage.approvals.some((a) => a.by === ctx.actor)) {
+    return refuse(conflict('ALREADY_APPROVED', 'You already approved this stage.'));
+  }
+  const terms = effectiveTerms(r);
+  let narrowedScope: Scope | undefined;
+  if (cmd.narrowedScope) {
+    const product = policy.product;
+    if (!product) throw new Error('recordApproval: narrowing a scope needs the product');
+    const wider = attempt(() => {
+      narrowedScope = normaliseScope(product, cmd.narrowedScope!);
+      checkNarrowing(product, terms.scope, narrowedScope);
+    });
+    if (wider) return wider;
+  }
+  if (cmd.narrowedDuration && durationHours(cmd.narrowedDuration) > durationHours(terms.duration)) {
+    return refuse(unprocessable('NOT_NARROWER', 'Narrowing cannot make the duration longer.'));
+  }
+  const approval = {
+    by: ctx.actor,
+    at: ctx.now.toISOString(),
+    comment: cmd.comment,
+    rule: decision.rules[0] ?? null,
+    narrowedScope,
+    narrowedDuration: cmd.narrowedDuration,
+  };
+  const stages = r.stages.map((s) =>
+    s === stage ? { ...s, approvals: [...s.approvals, approval] } : s,
+  );
+  const done = currentStage({ stages }) === undefined;
+  const recorded = event(r, ctx, 'APPROVAL_RECORDED', {
+    stage: stage.name,
+    comment: cmd.comment,
+    decision,
+    narrowedScope,
+    narrowedDuration: cmd.narrowedDuration,
+  });
+  if (!done) return step(r, ctx, 'PENDING', { stages }, [recorded]);
+
+  const decided = { ...r, stages };
+  const final = effectiveTerms(decided);
+  const tooLong = limitRefusal(r, final.duration, policy.limit, ctx.now);
+  if (tooLong) {
+    return refuse(
+      unprocessable(
+        tooLong.error.code,
+        `${tooLong.error.message}. Approve it with a shorter duration, or deny it.`,
+        tooLong.error.details,
+      ),
+    );
+  }
+  return step(r, ctx, 'APPROVED', { stages, maxDurationHours: policy.limit.hours }, [
+    recorded,
+    event(
+      r,
+      ctx,
+      'REQUEST_APPROVED',
+      {
+        terms: final,
+        ...(r.extendsFrom
+          ? { resultingExpiresAt: resultingExpiry(final.duration, ctx.now, r.extendsFrom) }
+          : {}),
+      },
+      { from: 'PENDING', to: 'APPROVED' },
+    ),
+  ]);
+}
+
+const releaseOf = (r: AccessRequest): ExtensionLock | undefined =>
+  r.extendsGrantId ? { grantId: r.extendsGrantId, requestId: r.id, op: 'release' } : undefined;
+
+export function deny(
+  r: AccessRequest,
+  reason: string,
+  policy: { deciders: Deciders },
+  ctx: Context,
+): Outcome {
+  const checked = checkDecider(r, policy.deciders, ctx);
+  if ('ok' in checked) return checked;
+  const at = ctx.now.toISOString();
+  return step(
+    r,
+    ctx,
+    'DENIED',
+    { denial: { by: ctx.actor, reason, at } },
+    [
+      event(
+        r,
+        ctx,
+        'REQUEST_DENIED',
+        { stage: checked.stage.name, reason, decision: checked.decision },
+        { from: r.status, to: 'DENIED' },
+      ),
+    ],
+    { extensionLock: releaseOf(r) },
+  );
+}
+
+export function cancel(r: AccessRequest, policy: { cancel: Decision }, ctx: Context): Outcome {
+  if (!policy.cancel.allowed) return refuse(forbidden('NOT_ALLOWED', policy.cancel.reason));
+  if (r.status !== 'PENDING') {
+    return refuse(
+      conflict('NOT_PENDING', `Only a pending request can be cancelled; this one is ${r.status}.`),
+    );
+  }
+  return step(
+    r,
+    ctx,
+    'CANCELLED',
+    {},
+    [
+      event(
+        r,
+        ctx,
+        'REQUEST_CANCELLED',
+        { decision: policy.cancel },
+        { from: r.status, to: 'CANCELLED' },
+      ),
+    ],
+    { extensionLock: releaseOf(r) },
+  );
+}
+
+// -------------------------------------------------------------------------------- fulfilment
+
+/** APPROVED -> GRANTING: a worker takes the request. */
+export function startGranting(r: AccessRequest, ctx: Context): Outcome {
+  if (r.status !== 'APPROVED') {
+    return refuse(conflict('NOT_APPROVED', `The request is ${r.status}, not APPROVED.`));
+  }
+  return step(r, ctx, 'GRANTING', { progress: undefined }, [
+    event(r, ctx, 'FULFILMENT_STARTED', {}, { from: 'APPROVED', to: 'GRANTING' }),
+  ]);
+}
+
+export interface Activation {
+  grantId: string;
+  accountId: string;
+  /** What Lake Formation was sent (the row filter in canonical form). */
+  scope: Scope;
+  /** This attempt's permission entries. */
+  entries: unknown[];
+  /** Entries of earlier (partly failed) attempts. */
+  earlierEntries: unknown[];
+  /** The grant an extension extends, as it is now. */
+  extended?: Grant;
+}
+
+/**
+ * GRANTING -> ACTIVE with its grant. An extension runs on from the end of the grant it extends,
+ * if that is still to come. The expiry never lies further from now than the request's decided
+ * maximum.
+ */
+export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome {
+  if (r.status !== 'GRANTING') {
+    return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
+  }
+  const { duration } = effectiveTerms(r);
+  const from = a.extended?.status === 'ACTIVE' ? a.extended.expiresAt : undefined;
+  let expiresAt = resultingExpiry(duration, ctx.now, from);
+  if (r.maxDurationHours !== undefined) {
+    const cap = new Date(ctx.now.getTime() + r.maxDurationHours * HOUR_MS).toISOString();
+    if (cap < expiresAt) expiresAt = cap;
+  }
+  const grant: Grant = {
+    id: a.grantId,
+    requestId: r.id,
+    requester: r.requester,
+    principal: r.principal,
+    productId: r.productId,
+    domain: r.domain,
+    classification: r.classification,
+    accountId: a.accountId,
+    scope: a.scope,
+    grantedAt: ctx.now.toISOString(),
+    expiresAt,
+    status: 'ACTIVE',
+    entries: [...a.earlierEntries, ...a.entries],
+  };
+  return step(
+    r,
+    ctx,
+    'ACTIVE',
+    { grantId: grant.id, failure: undefined, progress: undefined },
+    [
+      event(
+        r,
+        ctx,
+        'GRANT_ACTIVE',
+        { grantId: grant.id, expiresAt, entries: a.entries },
+        { from: 'GRANTING', to: 'ACTIVE' },
+      ),
+    ],
+    { grant },
+  );
+}
+
+export interface Failure {
+  reason: string;
+  code: string;
+  failedTables?: string[];
+}
+
+/**
+ * GRANTING -> FAILED, with the reason and the tables to retry. A failed extension gives up the
+ * grant's extension lock (a retry claims it again).
+ */
+export function fail(
+  r: AccessRequest,
+  failure: Failure,
+  entries: unknown[],
+  ctx: Context,
+): Outcome {
+  if (r.status !== 'GRANTING') {
+    return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
+  }
+  return step(
+    r,
+    ctx,
+    'FAILED',
+    { failure: { ...failure, at: ctx.now.toISOString() }, progress: undefined },
+    [
+      event(
+        r,
+        ctx,
+        'FULFILMENT_FAILED',
+        { ...failure, entries },
+        { from: 'GRANTING', to: 'FAILED' },
+      ),
+    ],
+    { extensionLock: releaseOf(r) },
+  );
+}
+
+/** FAILED -> GRANTING again, by someone the policy lets retry. Only the failed tables are retried. */
+export function retry(r: AccessRequest, policy: { retry: Decision }, ctx: Context): Outcome {
+  if (!policy.retry.allowed) return refuse(forbidden('NOT_ALLOWED', policy.retry.reason));
+  if (r.status !== 'FAILED') {
+    return refuse(
+      conflict('NOT_FAILED', `Only a failed request can be retried; this one is ${r.status}.`),
+    );
+  }
+  return step(
+    r,
+    ctx,
+    'GRANTING',
+    { progress: undefined },
+    [
+      event(
+        r,
+        ctx,
+        'FULFILMENT_RETRIED',
+        { decision: policy.retry, tables: r.failure?.failedTables ?? 'all' },
+        { from: 'FAILED', to: 'GRANTING' },
+      ),
+    ],
+    {
+      extensionLock: r.extendsGrantId
+        ? { grantId: r.extendsGrantId, requestId: r.id, op: 'claim' }
+        : undefined,
+    },
+  );
+}
+
+// ------------------------------------------------------------------------------------ ending
+
+export interface Ending {
+  ending: 'REVOKED' | 'EXPIRED';
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+/** ACTIVE -> REVOKING, by a person, by expiry or by an extension replacing the grant. */
+export function startEnding(r: AccessRequest, grant: Grant, e: Ending, ctx: Context): Outcome {
+  if (r.status !== 'ACTIVE') {
+    return refuse(
+      conflict('NOT_ACTIVE', `Only an active grant can be revoked; this one is ${r.status}.`),
+    );
+  }
+  return step(
+    r,
+    ctx,
+    'REVOKING',
+    {},
+    [
+      event(
+        r,
+        ctx,
+        e.ending === 'EXPIRED' ? 'GRANT_EXPIRING' : 'REVOKE_REQUESTED',
+        { grantId: grant.id, reason: e.reason, ...e.detail },
+        { from: 'ACTIVE', to: 'REVOKING' },
+      ),
+    ],
+    { grant: { ...grant, status: 'REVOKING', ending: e.ending, endReason: e.reason } },
+  );
+}
+
+/** A person revokes an active grant. */
+export function revoke(
+  r: AccessRequest,
+  grant: Grant,
+  reason: string,
+  policy: { revoke: Decision },
+  ctx: Context,
+): Outcome {
+  if (!policy.revoke.allowed) return refuse(forbidden('NOT_ALLOWED', policy.revoke.reason));
+  return startEnding(
+    r,
+    grant,
+    { ending: 'REVOKED', reason, detail: { decision: policy.revoke } },
+    ctx,
+  );
+}
+
+/** An ACTIVE grant whose expiry has come starts ending. */
+export function expire(r: AccessRequest, grant: Grant, ctx: Context): Outcome {
+  if (new Date(grant.expiresAt) > ctx.now) {
+    return refuse(conflict('NOT_DUE', `Grant ${grant.id} expires at ${grant.expiresAt}.`));
+  }
+  return startEnding(r, grant, { ending: 'EXPIRED', reason: `expired at ${grant.expiresAt}` }, ctx);
+}
+
+/** REVOKING -> REVOKED or EXPIRED, once the permission is gone. */
+export function end(r: AccessRequest, grant: Grant, entries: unknown[], ctx: Context): Outcome {
+  if (r.status !== 'REVOKING') {
+    return refuse(conflict('NOT_REVOKING', `The request is ${r.status}, not REVOKING.`));
+  }
+  const final = grant.ending ?? 'REVOKED';
+  const at = ctx.now.toISOString();
+  return step(
+    r,
+    ctx,
+    final,
+    {},
+    [
+      event(
+        r,
+        ctx,
+        final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED',
+        { grantId: grant.id, entries, reason: grant.endReason },
+        { from: 'REVOKING', to: final },
+      ),
+    ],
+    { grant: { ...grant, status: final, endedAt: at, entries: [...grant.entries, ...entries] } },
+  );
+}
+
+/** Removing the permission failed: recorded, the request stays REVOKING for a retry. */
+export function noteRevokeFailure(
+  r: AccessRequest,
+  grant: Grant,
+  reason: string,
+  entries: unknown[],
+  ctx: Context,
+): Outcome {
+  return step(r, ctx, r.status, {}, [
+    event(r, ctx, 'REVOKE_FAILED', { grantId: grant.id, reason, entries }),
+  ]);
+}
+
+/**
+ * A late fulfilment granted after the request moved on, and the permission was removed again:
+ * recorded, the state stays as it is.
+ */
+export function noteStrayRemoved(r: AccessRequest, entries: unknown[], ctx: Context): Outcome {
+  return step(r, ctx, r.status, {}, [
+    event(r, ctx, 'STRAY_GRANT_REMOVED', {
+      entries,
+      reason: `a late fulfilment granted after the request became ${r.status}`,
+    }),
+  ]);
+}
