@@ -215,7 +215,8 @@ export function withinLimit(
     reason = allowed
       ? `The grant would run until ${until}, ${formatHours(roundHours(hours))} from now: within ${max}`
       : `Denied: extended by ${formatHours(durationHours(duration))}, the grant would run until ${until}, ` +
-        `${formatHours(roundHours(hours))} from now, longer than ${max}; at most ${formatHours(room)} can be added now`;
+        `${formatHours(roundHours(hours))} from now, longer than ${max}; ` +
+        (room > 0 ? `at most ${formatHours(room)} can be added now` : 'nothing can be added now');
   }
   return { allowed, reason, rules: [limit.rule] };
 }
