@@ -7,6 +7,7 @@ import {
   type Principal,
   type RequestStatus,
 } from '../domain/model';
+import type { AuditEventType } from '../domain/audit-events';
 import { notFound } from '../domain/errors';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
@@ -36,7 +37,7 @@ export const SYSTEM = 'meshgate';
 
 export function auditEvent(
   deps: Pick<Deps, 'clock' | 'ids'>,
-  type: string,
+  type: AuditEventType,
   actor: string,
   subject: {
     domain: string;
