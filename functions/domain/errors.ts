@@ -5,15 +5,244 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
-  | 'unprocessable'
   | 'too_large'
+  | 'unsupported_media_type'
+  | 'unprocessable'
+  | 'internal'
   | 'unavailable';
+
+/**
+ * Every error code an API response can carry, with its kind (hence its HTTP status, see
+ * http/errors.ts) and what it means. The published list (docs/catalogues.md, the OpenAPI document)
+ * is made from this one. A code keeps one kind: the helpers below take only codes of their kind.
+ * `framework`: the HTTP framework chose the status, Meshgate does not.
+ */
+export const ERROR_CODES = {
+  // 400
+  VALIDATION_FAILED: {
+    kind: 'validation',
+    meaning:
+      'The input is invalid: a field is missing, unknown, malformed or out of range (details.issues names the fields the schema refused).',
+  },
+  BAD_REQUEST: {
+    kind: 'validation',
+    meaning: 'The body could not be read: it is not valid JSON.',
+  },
+  BAD_CURSOR: {
+    kind: 'validation',
+    meaning: 'The cursor is not one this API handed out for this query.',
+  },
+  ROW_FILTER_INVALID: {
+    kind: 'validation',
+    meaning:
+      'The row filter does not parse, names a column the product does not have, or is past the limits; the message says where.',
+  },
+  TOO_MANY_ITEMS: {
+    kind: 'validation',
+    meaning:
+      'One write would hold more items (with its audit events and chain heads) than a DynamoDB transaction takes.',
+  },
+  // 401
+  UNAUTHENTICATED: {
+    kind: 'unauthenticated',
+    meaning: 'No valid bearer token: sign in first.',
+  },
+  // 403
+  FORBIDDEN: {
+    kind: 'forbidden',
+    meaning: 'Refused by the HTTP framework itself; refusals by policy carry the codes below.',
+  },
+  NOT_ALLOWED: {
+    kind: 'forbidden',
+    meaning:
+      "The policy does not allow the caller this action; the message gives the policy's reason.",
+  },
+  POLICY_DENIED: {
+    kind: 'forbidden',
+    meaning:
+      'A policy line denies the caller this product; details.explanation shows the rules that decided.',
+  },
+  NOT_AN_APPROVER: {
+    kind: 'forbidden',
+    meaning: 'The caller may not decide the current approval stage of this request.',
+  },
+  SEPARATION_OF_DUTIES: {
+    kind: 'forbidden',
+    meaning:
+      'The caller approved an earlier stage of this request; another person must approve this one.',
+  },
+  DEV_LOGIN_DISABLED: {
+    kind: 'forbidden',
+    meaning: 'Local sign-in exists only on the embedded default; sign in through Cognito.',
+  },
+  // 404
+  NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No route with that method and path.',
+  },
+  REQUEST_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No request with that id that the caller may see.',
+  },
+  GRANT_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No grant with that id that the caller may see.',
+  },
+  PRODUCT_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No data product with that id (or it no longer exists).',
+  },
+  DOMAIN_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No domain registered with that id.',
+  },
+  USER_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No user with that id.',
+  },
+  MEMBERSHIP_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'The user does not hold that role in that domain.',
+  },
+  // 405
+  METHOD_NOT_ALLOWED: {
+    kind: 'method_not_allowed',
+    meaning: 'Refused by the HTTP framework: the method is not allowed there.',
+  },
+  // 409
+  ALREADY_APPROVED: {
+    kind: 'conflict',
+    meaning: 'The caller already approved this stage of the request.',
+  },
+  NOT_PENDING: {
+    kind: 'conflict',
+    meaning: 'Only a pending request can be decided or cancelled; this one is not pending.',
+  },
+  NOT_FAILED: {
+    kind: 'conflict',
+    meaning: 'Only a failed request can be retried; this one has not failed.',
+  },
+  NOT_ACTIVE: {
+    kind: 'conflict',
+    meaning: 'Only an active grant can be revoked or extended; this one is not active.',
+  },
+  EXTENSION_OPEN: {
+    kind: 'conflict',
+    meaning: 'An extension of this grant is already pending or under way.',
+  },
+  INVALID_TRANSITION: {
+    kind: 'conflict',
+    meaning: "The request's lifecycle does not allow this change from its current status.",
+  },
+  STALE_REQUEST: {
+    kind: 'conflict',
+    meaning: 'The request changed since it was read; reload it and try again.',
+  },
+  REQUEST_EXISTS: {
+    kind: 'conflict',
+    meaning: 'A request with that id already exists.',
+  },
+  DOMAIN_EXISTS: {
+    kind: 'conflict',
+    meaning: 'A domain with that id is already registered.',
+  },
+  LAST_ADMIN_GUARD: {
+    kind: 'conflict',
+    meaning: 'Admins cannot remove their own admin role.',
+  },
+  // 413
+  PAYLOAD_TOO_LARGE: {
+    kind: 'too_large',
+    meaning: 'The body is larger than 64 KiB.',
+  },
+  // 415
+  UNSUPPORTED_MEDIA_TYPE: {
+    kind: 'unsupported_media_type',
+    meaning: 'A body sent without a JSON content type (application/json).',
+  },
+  // 422
+  PRODUCT_RETIRED: {
+    kind: 'unprocessable',
+    meaning: 'The data product is retired and cannot be requested.',
+  },
+  DOMAIN_NOT_REGISTERED: {
+    kind: 'unprocessable',
+    meaning: 'The data product belongs to a domain that is not registered.',
+  },
+  UNKNOWN_COLUMNS: {
+    kind: 'unprocessable',
+    meaning: 'The scope names columns the product does not have; details.columns lists them.',
+  },
+  EMPTY_SCOPE: {
+    kind: 'unprocessable',
+    meaning: 'The exclude list removes every column of the product.',
+  },
+  DURATION_EXCEEDS_POLICY: {
+    kind: 'unprocessable',
+    meaning: "The duration is longer than the policy allows for the product's domain.",
+  },
+  NO_APPROVAL_ROUTE: {
+    kind: 'unprocessable',
+    meaning: 'No policy line routes requests for the product to an approver.',
+  },
+  NOT_NARROWER: {
+    kind: 'unprocessable',
+    meaning:
+      "An approver's narrowing would widen the request (permissions, columns, row filter or duration).",
+  },
+  DUPLICATE_PRODUCT: {
+    kind: 'unprocessable',
+    meaning: "Two entries of a domain's catalog declare the same product; the sync stops.",
+  },
+  // 500
+  INTERNAL: {
+    kind: 'internal',
+    meaning: "Something went wrong on Meshgate's side; it has been logged.",
+  },
+  // 503
+  POLICY_SUPERSEDED: {
+    kind: 'unavailable',
+    meaning:
+      'This instance decides with another policy version than the one in force; retry (an instance that runs it answers).',
+  },
+  POLICY_LOAD_FAILED: {
+    kind: 'unavailable',
+    meaning: 'The policy in force does not load; no decision is made until it is fixed.',
+  },
+  POLICY_BUSY: {
+    kind: 'unavailable',
+    meaning: 'Other instances kept recording their policy version at the same time; retry.',
+  },
+  AUDIT_CHAIN_BUSY: {
+    kind: 'unavailable',
+    meaning: 'The audit chain of the domain was busy with other writes; retry.',
+  },
+  // Any status
+  HTTP_ERROR: {
+    kind: 'framework',
+    meaning: "Another refusal by the HTTP framework, with the framework's status.",
+  },
+} as const satisfies Record<string, { kind: ErrorKind | 'framework'; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Every error code, in the order of the catalogue. */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** The codes of one kind. */
+export type CodeOf<K extends ErrorKind> = {
+  [C in ErrorCode]: (typeof ERROR_CODES)[C]['kind'] extends K ? C : never;
+}[ErrorCode];
+
+/** The kind of a code, `framework` when the HTTP framework chooses the status. */
+export const kindOf = (code: ErrorCode): ErrorKind | 'framework' => ERROR_CODES[code].kind;
 
 export class MeshgateError extends Error {
   constructor(
     readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
@@ -24,13 +253,32 @@ export class MeshgateError extends Error {
   readonly details?: Record<string, unknown>;
 }
 
-export const validation = (code: string, message: string, details?: Record<string, unknown>) =>
-  new MeshgateError('validation', code, message, { details });
-export const forbidden = (code: string, message: string, details?: Record<string, unknown>) =>
-  new MeshgateError('forbidden', code, message, { details });
-export const notFound = (code: string, message: string) =>
+/** An error whose kind is the one its code has in the catalogue. */
+export const fail = (
+  code: CodeOf<ErrorKind>,
+  message: string,
+  options?: { cause?: unknown; details?: Record<string, unknown> },
+) => new MeshgateError(ERROR_CODES[code].kind, code, message, options);
+
+// The helpers of each kind: they take only the codes of their kind.
+export const validation = (
+  code: CodeOf<'validation'>,
+  message: string,
+  details?: Record<string, unknown>,
+) => new MeshgateError('validation', code, message, { details });
+export const forbidden = (
+  code: CodeOf<'forbidden'>,
+  message: string,
+  details?: Record<string, unknown>,
+) => new MeshgateError('forbidden', code, message, { details });
+export const notFound = (code: CodeOf<'not_found'>, message: string) =>
   new MeshgateError('not_found', code, message);
-export const conflict = (code: string, message: string, cause?: unknown) =>
+export const conflict = (code: CodeOf<'conflict'>, message: string, cause?: unknown) =>
   new MeshgateError('conflict', code, message, { cause });
-export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
-  new MeshgateError('unprocessable', code, message, { details });
+export const unprocessable = (
+  code: CodeOf<'unprocessable'>,
+  message: string,
+  details?: Record<string, unknown>,
+) => new MeshgateError('unprocessable', code, message, { details });
+export const unavailable = (code: CodeOf<'unavailable'>, message: string) =>
+  new MeshgateError('unavailable', code, message);

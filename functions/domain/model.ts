@@ -1,4 +1,7 @@
 // Entities of the mesh. Plain data: adapters persist them, use cases change them.
+import type { AuditEventType } from './audit-events';
+
+export type { AuditEventType };
 
 export const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
@@ -189,7 +192,8 @@ export interface Grant {
 export interface AuditEvent {
   id: string;
   at: string;
-  type: string;
+  /** One of the catalogue (audit-events.ts) when written; events read back are not checked. */
+  type: AuditEventType;
   actor: string;
   domain: string;
   requestId?: string;

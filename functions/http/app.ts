@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Principal } from '../domain/model';
-import { MeshgateError } from '../domain/errors';
+import { ERROR_CODE_LIST, MeshgateError, fail } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
 import type { OperationsDeps } from '../usecases/operations';
 import { reconcileDomain, syncDomain } from '../usecases/operations';
@@ -36,7 +36,7 @@ import {
   removeMembership,
 } from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
-import { errorBody, onError } from './errors';
+import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
 
 export interface AppDeps extends OperationsDeps {
@@ -53,39 +53,50 @@ export type AppEnv = { Variables: { principal: Principal } };
 export const MAX_BODY_BYTES = 64 * 1024;
 const AUDIT_MAX_RANGE_DAYS = 400;
 
-const json = (description: string) => ({
+const json = (description: string, schema: z.ZodType = z.any()) => ({
   description,
-  content: { 'application/json': { schema: z.any() } },
+  content: { 'application/json': { schema } },
 });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
+/** An error response: its description names the codes it may carry (domain/errors.ts). */
+const refusal = (status: number, description: string) =>
+  json(
+    `${description} (${ERROR_CODE_LIST.filter((c) => statusOf(c) === status).join(', ')})`,
+    S.ErrorSchema,
+  );
 const ERRORS = {
-  400: { description: 'Invalid input' },
-  401: { description: 'Not signed in' },
-  403: { description: 'Refused by policy' },
-  404: { description: 'Not found, or not visible to the caller' },
-  409: { description: 'Conflicts with the current state' },
-  413: { description: 'Body larger than 64 KiB' },
-  422: { description: 'Valid, but refused by the rules' },
-  503: {
-    description: 'The policy in force cannot decide (POLICY_SUPERSEDED, POLICY_LOAD_FAILED): retry',
-  },
-} as const;
+  400: refusal(400, 'Invalid input'),
+  401: refusal(401, 'Not signed in'),
+  403: refusal(403, 'Refused by policy'),
+  404: refusal(404, 'Not found, or not visible to the caller'),
+  409: refusal(409, 'Conflicts with the current state'),
+  413: refusal(413, 'Body larger than 64 KiB'),
+  422: refusal(422, 'Valid, but refused by the rules'),
+  500: refusal(500, 'Something went wrong on our side'),
+  503: refusal(503, 'Cannot answer for now: retry'),
+};
+/** Only routes that take a body. */
+const UNSUPPORTED = { 415: refusal(415, 'The body is not sent as JSON') };
 
 /**
  * Declares a route. `who` states the authorization rule; it is published in the OpenAPI document
  * and enforced by the use case through the policy engine.
  */
 function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
-  r: R & { who: string; ok?: 200 | 201 | 202 },
+  r: R & { who: string; ok?: 200 | 201 | 202; okSchema?: z.ZodType },
 ) {
-  const { who, ok = 200, ...rest } = r;
+  const { who, ok = 200, okSchema, ...rest } = r;
   return createRoute({
     ...rest,
     description: `Who may call: ${who}`,
     security: [{ bearer: [] }],
-    responses: { [ok]: json('OK'), ...ERRORS },
+    responses: {
+      [ok]: json('OK', okSchema),
+      ...ERRORS,
+      ...(rest.request?.body ? UNSUPPORTED : {}),
+    },
   } as unknown as R & { responses: RouteConfig['responses'] });
 }
 
@@ -101,7 +112,7 @@ export function createApp(deps: AppDeps) {
         const message = issues
           .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
           .join('; ');
-        return c.json(errorBody('VALIDATION_FAILED', message, { issues }), 400);
+        return errorResponse(c, 'VALIDATION_FAILED', message, { issues });
       }
       // Whatever the schema, no half of a surrogate pair gets in (see unpairedSurrogateAt).
       const at = S.unpairedSurrogateAt(result.data);
@@ -110,12 +121,9 @@ export function createApp(deps: AppDeps) {
           path: at,
           message: 'must be well-formed Unicode text (it holds half of a surrogate pair)',
         };
-        return c.json(
-          errorBody('VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, {
-            issues: [issue],
-          }),
-          400,
-        );
+        return errorResponse(c, 'VALIDATION_FAILED', `${at ? `${at}: ` : ''}${issue.message}`, {
+          issues: [issue],
+        });
       }
     },
   });
@@ -132,19 +140,14 @@ export function createApp(deps: AppDeps) {
     }
     return onError(err, c, log);
   });
-  app.notFound((c) =>
-    c.json(errorBody('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`), 404),
-  );
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`));
   app.use('*', secureHeaders());
   app.use(
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) =>
-        c.json(
-          errorBody('PAYLOAD_TOO_LARGE', `Bodies are limited to ${MAX_BODY_BYTES} bytes.`),
-          413,
-        ),
+        errorResponse(c, 'PAYLOAD_TOO_LARGE', `Bodies are limited to ${MAX_BODY_BYTES} bytes.`),
     }),
   );
 
@@ -166,29 +169,25 @@ export function createApp(deps: AppDeps) {
 
   app.post('/auth/dev-login', async (c) => {
     if (!deps.devLogin) {
-      return c.json(
-        errorBody(
-          'DEV_LOGIN_DISABLED',
-          'Local sign-in is only available on the embedded default; sign in through Cognito.',
-        ),
-        403,
+      return errorResponse(
+        c,
+        'DEV_LOGIN_DISABLED',
+        'Local sign-in is only available on the embedded default; sign in through Cognito.',
       );
     }
     const parsed = S.DevLoginSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success)
-      return c.json(errorBody('VALIDATION_FAILED', 'Send {"user": "<demo user>"}.'), 400);
+      return errorResponse(c, 'VALIDATION_FAILED', 'Send {"user": "<demo user>"}.');
     return c.json(await deps.devLogin(parsed.data.user));
   });
 
   // The sign-in picker of the embedded default: the demo users and what they hold.
   app.get('/auth/dev-users', async (c) => {
     if (!deps.devLogin) {
-      return c.json(
-        errorBody(
-          'DEV_LOGIN_DISABLED',
-          'Local sign-in is only available on the embedded default; sign in through Cognito.',
-        ),
-        403,
+      return errorResponse(
+        c,
+        'DEV_LOGIN_DISABLED',
+        'Local sign-in is only available on the embedded default; sign in through Cognito.',
       );
     }
     const [users, memberships] = await Promise.all([
@@ -203,11 +202,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', async (c, next) => {
     const principal = await deps.authenticate(c);
     if (!principal)
-      throw new MeshgateError(
-        'unauthenticated',
-        'UNAUTHENTICATED',
-        'Sign in first: send Authorization: Bearer <token>.',
-      );
+      throw fail('UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
     await prepareCall(deps, principal);
     c.set('principal', principal);
     await next();
@@ -474,6 +469,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/audit',
       request: { query: S.AuditQuerySchema },
       who: 'auditors',
+      okSchema: S.AuditPageSchema,
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -1,20 +1,30 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { MeshgateError, type ErrorKind } from '../domain/errors';
+import {
+  ERROR_CODES,
+  MeshgateError,
+  type CodeOf,
+  type ErrorCode,
+  type ErrorKind,
+} from '../domain/errors';
 
-const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
+export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   validation: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
-  unprocessable: 422,
   too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  internal: 500,
   unavailable: 503,
 };
 
-const HTTP_CODES: Record<number, string> = {
+/** The codes of the refusals the HTTP framework raises itself, by status; HTTP_ERROR otherwise. */
+export const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -24,9 +34,23 @@ const HTTP_CODES: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-export const errorBody = (code: string, message: string, details?: Record<string, unknown>) => ({
+/** The status of a code; undefined for HTTP_ERROR, whose status is the framework's. */
+export function statusOf(code: ErrorCode): ContentfulStatusCode | undefined {
+  const kind = ERROR_CODES[code].kind;
+  return kind === 'framework' ? undefined : STATUS[kind];
+}
+
+export const errorBody = (code: ErrorCode, message: string, details?: Record<string, unknown>) => ({
   error: { code, message, ...(details ? { details } : {}) },
 });
+
+/** An error response with the status of its code. */
+export const errorResponse = (
+  c: Context,
+  code: CodeOf<ErrorKind>,
+  message: string,
+  details?: Record<string, unknown>,
+) => c.json(errorBody(code, message, details), STATUS[ERROR_CODES[code].kind]);
 
 /** One mapping from errors to responses. Never a stack trace in a body. */
 export function onError(err: Error, c: Context, log: (msg: string, err: unknown) => void) {
@@ -41,8 +65,5 @@ export function onError(err: Error, c: Context, log: (msg: string, err: unknown)
     return c.json(errorBody(HTTP_CODES[status] ?? 'HTTP_ERROR', message), status);
   }
   log('unhandled error', err);
-  return c.json(
-    errorBody('INTERNAL', 'Something went wrong on our side; it has been logged.'),
-    500,
-  );
+  return errorResponse(c, 'INTERNAL', 'Something went wrong on our side; it has been logged.');
 }

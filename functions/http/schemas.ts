@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { AUDIT_EVENT_TYPE_LIST, AUDIT_EVENT_TYPES } from '../domain/audit-events';
+import { ERROR_CODE_LIST, ERROR_CODES } from '../domain/errors';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
 import { STATUSES } from '../domain/status';
 import { PRINCIPAL_PATTERN } from '../domain/request';
@@ -182,15 +184,72 @@ export const MembershipParams = z.object({
   role: z.enum(ROLES),
 });
 
+// The catalogues (domain/errors.ts, domain/audit-events.ts), published as enums; each value's
+// meaning is in `x-enum-descriptions`, in the same order.
+
+export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST).openapi('ErrorCode', {
+  description: 'What went wrong, for clients to match on (a stable code; the message may change).',
+  'x-enum-descriptions': ERROR_CODE_LIST.map((c) => ERROR_CODES[c].meaning),
+});
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const AuditEventTypeSchema = z
+  .enum(AUDIT_EVENT_TYPE_LIST, {
+    error: 'not an audit event type (the AuditEventType enum of /openapi.json lists them)',
+  })
+  .openapi('AuditEventType', {
+    description: 'What an audit event records.',
+    'x-enum-descriptions': AUDIT_EVENT_TYPE_LIST.map((t) => AUDIT_EVENT_TYPES[t].meaning),
+  });
+
+export const AuditEventSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    type: AuditEventTypeSchema,
+    actor: z.string(),
+    domain: z.string(),
+    requestId: z.string().optional(),
+    productId: z.string().optional(),
+    fromStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
+    toStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
+    detail: z.record(z.string(), z.unknown()),
+    chain: z.string().optional(),
+    seq: z.number().int().optional(),
+    prevHash: z.string().optional(),
+    hash: z.string().optional(),
+  })
+  .openapi('AuditEvent');
+
+export const AuditPageSchema = z
+  .object({ items: z.array(AuditEventSchema), cursor: z.string().optional() })
+  .openapi('AuditPage');
+
 /** `GET /v1/audit/export`: the window and filters of `GET /v1/audit`, plus product, type and the file format. */
 export const AuditExportQuerySchema = AuditQuerySchema.omit({ limit: true, cursor: true }).extend({
   format: z.enum(['csv', 'jsonl']).default('csv'),
   product: productId.optional(),
+  // `type=A` or `type=A,B`: an unknown type is a 400. More types than there are is a 400 too
+  // (the split stops one past, so a long list costs no more).
   type: z
-    .string()
-    .max(1000)
-    .regex(/^[A-Z][A-Z0-9_]*(,[A-Z][A-Z0-9_]*)*$/, 'an event type, or several separated by commas')
-    .optional(),
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.split(',', AUDIT_EVENT_TYPE_LIST.length + 1) : v),
+      z.array(AuditEventTypeSchema).min(1).max(AUDIT_EVENT_TYPE_LIST.length),
+    )
+    .optional()
+    .openapi({
+      description: 'Only events of this type, or of these types separated by commas.',
+      param: { style: 'form', explode: false },
+    }),
 });
 
 export const GrantChainQuerySchema = z.object({

@@ -6,6 +6,7 @@ import {
   type Principal,
   type RequestStatus,
 } from '../domain/model';
+import type { AuditEventType } from '../domain/audit-events';
 import { notFound } from '../domain/errors';
 import type { Change } from '../domain/lifecycle';
 import type { LakeFormationPort } from '../ports/lakeformation';
@@ -35,7 +36,7 @@ export { SYSTEM } from '../domain/lifecycle';
 
 export function auditEvent(
   deps: Pick<Deps, 'clock' | 'ids'>,
-  type: string,
+  type: AuditEventType,
   actor: string,
   subject: {
     domain: string;

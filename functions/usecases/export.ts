@@ -1,6 +1,6 @@
 // Audit exports: the audit trail as a CSV or JSON Lines file, streamed page by page so memory
 // stays constant however long the range; and one grant's full chain of evidence in one file.
-import type { AuditEvent, Principal } from '../domain/model';
+import type { AuditEvent, AuditEventType, Principal } from '../domain/model';
 import { forbidden, validation } from '../domain/errors';
 import { csvHeader, csvRow, jsonlRow } from '../domain/export-format';
 import { loadVisibleGrant, mayReadAudit, type Deps } from './deps';
@@ -20,8 +20,8 @@ export interface ExportFilter {
   actor?: string;
   /** A product id: only its events. */
   product?: string;
-  /** An event type, or several separated by commas. */
-  type?: string;
+  /** Only events of these types. */
+  type?: readonly AuditEventType[];
 }
 
 /**
@@ -59,14 +59,7 @@ export async function exportAudit(
   const decision = mayReadAudit(deps, who, f.domain);
   if (!decision.allowed)
     throw forbidden('NOT_ALLOWED', `Exporting the audit trail is for auditors. ${decision.reason}`);
-  const types = f.type
-    ? new Set(
-        f.type
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean),
-      )
-    : undefined;
+  const types = f.type?.length ? new Set<string>(f.type) : undefined;
   const keep = (e: AuditEvent) =>
     (!f.product || e.productId === f.product) && (!types || types.has(e.type));
   const row = rowOf(format);

@@ -1,5 +1,5 @@
 import { ALL_DOMAINS, type Decision, type Membership } from '../domain/model';
-import { MeshgateError } from '../domain/errors';
+import { unavailable, type CodeOf } from '../domain/errors';
 import type {
   Limit,
   LoadedPolicy,
@@ -26,8 +26,6 @@ export interface PolicyInForceOptions {
 /** How many times a process tries to record its policy while others record theirs. */
 const CLAIM_ATTEMPTS = 5;
 
-const unavailable = (code: string, message: string) =>
-  new MeshgateError('unavailable', code, message);
 const short = (version: string) => version.slice(0, 12);
 
 /**
@@ -55,7 +53,7 @@ export class StorePolicy implements PolicyInForce {
   /** The newest record followed: calls that read the state at once may finish in any order. */
   private followedSeq = -1;
   /** Why this process may not decide now, if it may not. */
-  private refusal?: { code: string; message: string };
+  private refusal?: { code: CodeOf<'unavailable'>; message: string };
   /** Reloads and records, one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
 

@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import { MeshgateError } from '../../functions/domain/errors';
-import type { AccessRequest, AuditEvent } from '../../functions/domain/model';
+import type { AccessRequest, AuditEvent, AuditEventType } from '../../functions/domain/model';
 import { embeddedTables, pendingRequest } from '../support/embedded-tables';
 
 const TABLE = 'chain-test';
@@ -27,7 +27,7 @@ const at = () => new Date(Date.UTC(2024, 2, 1, 10) + n * 1000).toISOString();
 const event = (domain: string, over: Partial<AuditEvent> = {}): AuditEvent => ({
   id: id('evt'),
   at: at(),
-  type: 'TEST_EVENT',
+  type: 'TEST_EVENT' as AuditEventType, // the store takes any type
   actor: 'tester',
   domain,
   detail: { n },

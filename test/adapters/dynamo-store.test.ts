@@ -4,6 +4,7 @@ import { MeshgateError } from '../../functions/domain/errors';
 import type {
   AccessRequest,
   AuditEvent,
+  AuditEventType,
   DataProduct,
   Domain,
   Grant,
@@ -54,7 +55,7 @@ const product = (domainId: string, name: string): DataProduct => ({
 const event = (over: Partial<AuditEvent> & Pick<AuditEvent, 'domain'>): AuditEvent => ({
   id: nextId('evt'),
   at: '2024-03-01T10:00:00.000Z',
-  type: 'TEST_EVENT',
+  type: 'TEST_EVENT' as AuditEventType, // the store takes any type
   actor: 'tester',
   detail: {},
   ...over,
@@ -421,7 +422,7 @@ describe('requests', () => {
       (['APPROVED', 'DENIED', 'CANCELLED', 'APPROVED', 'DENIED', 'CANCELLED'] as const).map(
         (status) =>
           store.updateRequest({ ...r, status, version: 2 }, { status: 'PENDING', version: 1 }, [
-            event({ domain: d, requestId: r.id, type: `TO_${status}` }),
+            event({ domain: d, requestId: r.id, type: `TO_${status}` as AuditEventType }),
           ]),
       ),
     );
@@ -532,13 +533,13 @@ describe('requests', () => {
       domain: d,
       requestId: r.id,
       at: '2024-03-03T00:00:00.000Z',
-      type: 'LATE',
+      type: 'LATE' as AuditEventType,
     });
     const early = event({
       domain: d,
       requestId: r.id,
       at: '2024-03-02T00:00:00.000Z',
-      type: 'EARLY',
+      type: 'EARLY' as AuditEventType,
     });
     await store.updateRequest({ ...r, version: 2 }, { status: 'PENDING', version: 1 }, [
       late,
@@ -573,7 +574,7 @@ describe('queryAudit', () => {
             at: `${day}T${String(3 * h + 1).padStart(2, '0')}:15:00.000Z`,
             domain: d,
             actor: ACTORS[n % 3]!,
-            type: 'Q',
+            type: 'Q' as AuditEventType,
             // Some belong to a request, some stand alone (memberships, domains).
             ...(n % 4 === 0 ? {} : { requestId: `req_q${n % 5}` }),
           }),

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../functions/domain/model';
+import type { AuditEvent, AuditEventType } from '../../functions/domain/model';
 
 /**
  * Events whose exported bytes are pinned in test/unit/export-bytes.test.ts: the common shapes
@@ -82,7 +82,7 @@ export const GOLDEN_EVENTS: AuditEvent[] = [
   {
     id: 'evt_01jx0000000000000000000005',
     at: '2026-03-03T12:00:00.000Z',
-    type: '-REQUEST_DENIED',
+    type: '-REQUEST_DENIED' as AuditEventType, // as a tampered file may hold
     actor: '=cmd|/c calc!A0',
     domain: '@sales',
     requestId: 'req_01jx0000000000000000000005',
@@ -112,7 +112,7 @@ export const GOLDEN_EVENTS: AuditEvent[] = [
   {
     id: 'evt_01jx0000000000000000000007',
     at: '2026-03-04T09:00:01.000Z',
-    type: 'SYNC_COMPLETED',
+    type: 'SYNC_COMPLETED' as AuditEventType, // a type outside the catalogue, as an old event may carry
     actor: '+meshgate',
     domain: 'hr\tpeople',
     detail: { added: 1, updated: 0, retired: 2 },

@@ -5,14 +5,14 @@ import {
   verifyChain,
   verifyExport,
 } from '../../functions/domain/audit-chain';
-import type { AuditEvent } from '../../functions/domain/model';
+import type { AuditEvent, AuditEventType } from '../../functions/domain/model';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../functions/domain/lakeformation';
 
 const ev = (i: number, domain = 'sales'): AuditEvent => ({
   id: `evt_${domain}_${String(i).padStart(3, '0')}`,
   at: `2024-03-01T10:00:${String(i).padStart(2, '0')}.000Z`,
-  type: 'TEST_EVENT',
+  type: 'TEST_EVENT' as AuditEventType,
   actor: 'tester',
   domain,
   requestId: `req_${i % 3}`,

@@ -10,7 +10,7 @@ import {
   jsonlRow,
   otherFieldName,
 } from '../../functions/domain/export-format';
-import type { AuditEvent } from '../../functions/domain/model';
+import type { AuditEvent, AuditEventType } from '../../functions/domain/model';
 
 /** A small RFC 4180 parser: one record (CRLF-terminated) into its fields. */
 function parseRecord(line: string): string[] {
@@ -157,7 +157,7 @@ describe('the CSV format', () => {
         event({
           actor: '=cmd|/c calc!A0',
           domain: '@x',
-          type: '-1',
+          type: '-1' as AuditEventType,
           detail: { note: '=1+1', nested: { v: '+x,"y"\r\n' } },
         }),
       ),
@@ -488,7 +488,7 @@ describe('the fast paths give the reference bytes', () => {
         const e: AuditEvent = {
           id: 'evt_1',
           at: '2026-01-01T00:00:00.000Z',
-          type: 'T',
+          type: 'T' as AuditEventType,
           actor: 'a',
           domain: 'd',
           detail: { big: unit.repeat(n), after: 'x' },
@@ -502,7 +502,7 @@ describe('the fast paths give the reference bytes', () => {
     const small: AuditEvent = {
       id: 'evt_2',
       at: 't',
-      type: 'T',
+      type: 'T' as AuditEventType,
       actor: 'a',
       domain: 'd',
       detail: { q: '"' },

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { readConfigFile, registerFromConfig } from '../../functions/adapters/aws/configuration';
 import { ensureTable } from '../../functions/adapters/local/embedded-dynamo';
-import type { AuditEvent, Membership } from '../../functions/domain/model';
+import type { AuditEvent, AuditEventType, Membership } from '../../functions/domain/model';
 import type { Store } from '../../functions/ports/store';
 import { prepareCall } from '../../functions/usecases/governance';
 import { POLICY_DIR, startPortal, type TestPortal } from '../support/portal';
@@ -268,7 +268,7 @@ describe('the generation bump is part of the membership write', () => {
   });
   afterAll(() => p.close());
 
-  const event = (id: string, type: string, domain: string): AuditEvent => ({
+  const event = (id: string, type: AuditEventType, domain: string): AuditEvent => ({
     id,
     at: new Date().toISOString(),
     type,

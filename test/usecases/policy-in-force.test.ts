@@ -9,7 +9,7 @@ import {
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
 import { systemClock, ulidIds } from '../../functions/adapters/runtime';
-import type { AuditEvent, Membership } from '../../functions/domain/model';
+import type { AuditEvent, AuditEventType, Membership } from '../../functions/domain/model';
 import { policyFolder } from '../../functions/policy/files';
 import type { PolicyFiles } from '../../functions/ports/policy';
 import type { Store } from '../../functions/ports/store';
@@ -43,7 +43,7 @@ async function freshStore(): Promise<DynamoStore> {
 }
 
 const ids = ulidIds();
-const event = (type: string, domain: string): AuditEvent => ({
+const event = (type: AuditEventType, domain: string): AuditEvent => ({
   id: ids.next('evt'),
   at: new Date().toISOString(),
   type,

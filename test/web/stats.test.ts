@@ -3,8 +3,9 @@ import { activeGrantsPerDomain, addEvent, jsonLines, newStats } from '../../web/
 import { parseRoute } from '../../web/src/main';
 import { toWindow } from '../../web/src/pages/audit';
 import type { AuditEvent, Grant } from '../../web/src/api';
+import type { AuditEventType } from '../../functions/domain/model';
 
-const ev = (type: string, requestId: string, at: string): AuditEvent => ({
+const ev = (type: AuditEventType, requestId: string, at: string): AuditEvent => ({
   id: `${type}-${requestId}-${at}`,
   at,
   type,

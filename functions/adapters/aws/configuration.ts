@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig, type MeshgateConfig } from '../../../config/schema';
+import type { AuditEventType } from '../../domain/audit-events';
 import { ALL_DOMAINS, type AuditEvent, type Domain, type Membership } from '../../domain/model';
 import { MeshgateError } from '../../domain/errors';
 import type { Store } from '../../ports/store';
@@ -47,7 +48,11 @@ export async function registerFromConfig(store: Store, config: MeshgateConfig, n
     ),
   ];
   const ids = ulidIds();
-  const event = (type: string, domain: string, detail: Record<string, unknown>): AuditEvent => ({
+  const event = (
+    type: AuditEventType,
+    domain: string,
+    detail: Record<string, unknown>,
+  ): AuditEvent => ({
     id: ids.next('evt'),
     at: now().toISOString(),
     type,

@@ -22,7 +22,7 @@ import type {
   Membership,
   User,
 } from '../../domain/model';
-import { MeshgateError, conflict, notFound, validation } from '../../domain/errors';
+import { conflict, notFound, unavailable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
@@ -826,8 +826,7 @@ export class DynamoStore implements Store {
           );
         if (!lostHeadOnly) throw err;
         if (attempt + 1 >= CHAIN_RETRY.attempts) {
-          throw new MeshgateError(
-            'unavailable',
+          throw unavailable(
             'AUDIT_CHAIN_BUSY',
             `The audit chain of ${chains.join(', ')} is busy; try again.`,
           );

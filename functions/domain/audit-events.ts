@@ -1,0 +1,82 @@
+/**
+ * Every type of audit event Meshgate writes, with what it records. Writers must use one of these
+ * (AuditEvent.type); events read back are not checked, so a trail written before a type was
+ * renamed still reads. The published list (docs/catalogues.md, the OpenAPI document) is made from
+ * this one.
+ */
+export const AUDIT_EVENT_TYPES = {
+  // A request's lifecycle
+  REQUEST_CREATED: {
+    meaning: 'Someone asked for access to a data product (or for an extension of a grant).',
+  },
+  APPROVAL_RECORDED: {
+    meaning: 'An approver approved one stage of a request, possibly narrowing it.',
+  },
+  REQUEST_APPROVED: {
+    meaning: 'A request was approved: by policy at once, or when its last stage was approved.',
+  },
+  REQUEST_DENIED: { meaning: 'An approver denied a request, with a reason.' },
+  REQUEST_CANCELLED: { meaning: 'The requester cancelled a pending request.' },
+  FULFILMENT_STARTED: {
+    meaning: 'The worker started granting an approved request in Lake Formation.',
+  },
+  FULFILMENT_FAILED: {
+    meaning: 'Granting failed; the Lake Formation entries and the failed tables are recorded.',
+  },
+  FULFILMENT_RETRIED: { meaning: 'Someone retried the fulfilment of a failed request.' },
+  GRANT_ACTIVE: {
+    meaning:
+      'The permissions are in place in Lake Formation: the grant is active until it expires.',
+  },
+  REVOKE_REQUESTED: { meaning: 'Someone asked for an active grant to be revoked.' },
+  GRANT_EXPIRING: {
+    meaning: 'A grant reached its end: its permissions are being removed.',
+  },
+  REVOKE_FAILED: {
+    meaning: 'Removing the permissions of a grant failed; the job is delivered again.',
+  },
+  GRANT_REVOKED: { meaning: 'The permissions of a revoked grant are gone.' },
+  GRANT_EXPIRED: { meaning: 'The permissions of an expired grant are gone.' },
+  STRAY_GRANT_REMOVED: {
+    meaning:
+      'A late fulfilment granted after the request had moved on; the stray permissions were removed.',
+  },
+  // Domains and their catalogs
+  DOMAIN_REGISTERED: {
+    meaning: 'A domain was registered (by an admin or from the configuration).',
+  },
+  DOMAIN_UPDATED: { meaning: "A domain's registration changed in the configuration." },
+  DOMAIN_SYNCED: {
+    meaning: "A domain's catalog was synchronised: the products added, updated and retired.",
+  },
+  PRODUCT_ADDED: { meaning: 'A sync found a new data product in the catalog.' },
+  PRODUCT_UPDATED: { meaning: 'A sync found a changed data product in the catalog.' },
+  PRODUCT_RETIRED: {
+    meaning: 'A data product is no longer in the catalog: it was retired.',
+  },
+  DOMAIN_RECONCILED: {
+    meaning:
+      "A domain's grants were compared with Lake Formation: missing permissions granted again, stray ones revoked, foreign ones reported.",
+  },
+  // Who may do what
+  MEMBERSHIP_ADDED: {
+    meaning:
+      'A user was given a role in a domain (by an admin, the configuration, an identity provider group or the demo seed).',
+  },
+  MEMBERSHIP_REMOVED: { meaning: 'A user lost a role in a domain.' },
+  POLICY_CHANGED: {
+    meaning:
+      'A policy version was recorded as the one in force, with its files and what changed (or why it does not load).',
+  },
+  ACCESS_REFUSED: {
+    meaning: 'Someone was refused an action (a 403): what they tried, and why.',
+  },
+} as const satisfies Record<string, { meaning: string }>;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
+
+/** Every audit event type, in the order of the catalogue. */
+export const AUDIT_EVENT_TYPE_LIST = Object.keys(AUDIT_EVENT_TYPES) as [
+  AuditEventType,
+  ...AuditEventType[],
+];
