@@ -71,7 +71,7 @@ export const ERROR_CODES = {
   SEPARATION_OF_DUTIES: {
     kind: 'forbidden',
     meaning:
-      'The caller approved an earlier stage of this request; another person must approve this one.',
+      'Nobody decides their own request, and one person approves one stage of a request only.',
   },
   DEV_LOGIN_DISABLED: {
     kind: 'forbidden',
@@ -119,6 +119,22 @@ export const ERROR_CODES = {
   NOT_PENDING: {
     kind: 'conflict',
     meaning: 'Only a pending request can be decided or cancelled; this one is not pending.',
+  },
+  NOT_APPROVED: {
+    kind: 'conflict',
+    meaning: 'Only an approved request can be taken for fulfilment; this one has moved on.',
+  },
+  NOT_GRANTING: {
+    kind: 'conflict',
+    meaning: 'Only a request being granted can become active or failed; this one has moved on.',
+  },
+  NOT_REVOKING: {
+    kind: 'conflict',
+    meaning: 'Only a grant being revoked can end; this one is not being revoked.',
+  },
+  NOT_DUE: {
+    kind: 'conflict',
+    meaning: 'The grant has not reached its expiry yet.',
   },
   NOT_FAILED: {
     kind: 'conflict',
@@ -182,6 +198,11 @@ export const ERROR_CODES = {
   DURATION_EXCEEDS_POLICY: {
     kind: 'unprocessable',
     meaning: "The duration is longer than the policy allows for the product's domain.",
+  },
+  EXTENSION_EXCEEDS_POLICY: {
+    kind: 'unprocessable',
+    meaning:
+      'With the extension the grant would run longer from now than the policy allows: what is left of it plus the added time is checked.',
   },
   NO_APPROVAL_ROUTE: {
     kind: 'unprocessable',

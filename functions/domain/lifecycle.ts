@@ -226,6 +226,7 @@ function limitRefusal(
   duration: Duration,
   limit: DurationLimit,
   now: Date,
+  advice = '',
 ): Refusal | undefined {
   const d = withinLimit(duration, limit, now, r.extendsFrom);
   if (d.allowed) return undefined;
@@ -242,7 +243,7 @@ function limitRefusal(
   return refuse(
     unprocessable(
       r.extendsFrom ? 'EXTENSION_EXCEEDS_POLICY' : 'DURATION_EXCEEDS_POLICY',
-      d.reason,
+      d.reason + advice,
       details,
     ),
   );
@@ -505,16 +506,9 @@ export function recordApproval(
 
   const decided = { ...r, stages };
   const final = effectiveTerms(decided);
-  const tooLong = limitRefusal(r, final.duration, policy.limit, ctx.now);
-  if (tooLong) {
-    return refuse(
-      unprocessable(
-        tooLong.error.code,
-        `${tooLong.error.message}. Approve it with a shorter duration, or deny it.`,
-        tooLong.error.details,
-      ),
-    );
-  }
+  const advice = '. Approve it with a shorter duration, or deny it.';
+  const tooLong = limitRefusal(r, final.duration, policy.limit, ctx.now, advice);
+  if (tooLong) return tooLong;
   return step(r, ctx, 'APPROVED', { stages, maxDurationHours: policy.limit.hours }, [
     recorded,
     event(
