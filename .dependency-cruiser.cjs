@@ -52,6 +52,25 @@ module.exports = {
       to: { path: '^functions/entry/' },
     },
     {
+      name: 'wiring-is-the-composition-root',
+      severity: 'error',
+      comment:
+        'functions/wiring/ builds the core from adapters (it may import anything in functions/); only the entry files use it',
+      from: { pathNot: '^functions/(entry|wiring)/' },
+      to: { path: '^functions/wiring/' },
+    },
+    {
+      name: 'adapters-hold-no-startup',
+      severity: 'error',
+      comment:
+        'adapters adapt: the startup sequence (use cases, the policy in force, the app) is assembled in functions/wiring/',
+      from: { path: '^functions/adapters/' },
+      to: {
+        path: ['^functions/usecases/(?!deps\\.ts$)', '^functions/http/app\\.ts$'],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'infra-no-runtime',
       severity: 'error',
       comment: 'infra/ references Lambda code by path, never imports it',

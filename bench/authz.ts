@@ -6,7 +6,7 @@
 // the refresh taken out (the baseline, in the same run).
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
-import { createEmbeddedPortal } from '../functions/adapters/local/portal';
+import { createEmbeddedPortal } from '../functions/wiring/local';
 import { policyFolder } from '../functions/policy/files';
 import { fmt, median, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
 

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { serve } from '@hono/node-server';
 import { buildWeb, WEB_BUILD_OPTIONS } from '../web/build';
-import { createEmbeddedPortal } from '../functions/adapters/local/portal';
+import { createEmbeddedPortal } from '../functions/wiring/local';
 import { fmt, median, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
 
 const CONFIG = {

@@ -46,6 +46,10 @@ export const AUDIT_EVENT_TYPES = {
     meaning: 'A domain was registered (by an admin or from the configuration).',
   },
   DOMAIN_UPDATED: { meaning: "A domain's registration changed in the configuration." },
+  CONFIG_APPLIED: {
+    meaning:
+      'A version of the deployment configuration (domains, owners, global roles) was applied; each change it made has its own event.',
+  },
   DOMAIN_SYNCED: {
     meaning: "A domain's catalog was synchronised: the products added, updated and retired.",
   },

@@ -1,5 +1,5 @@
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
-import { createLambdaHandler } from '../adapters/aws/lambda';
+import { createLambdaHandler } from '../wiring/lambda';
 
 // Lambda entry for the API: wired once per cold start, reused by every invocation.
 const ready = createLambdaHandler(process.env);

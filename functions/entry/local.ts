@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { localConfig } from '../adapters/local/config';
-import { createEmbeddedPortal } from '../adapters/local/portal';
-import { createAwsBackedPortal, readConfigFile } from '../adapters/local/aws-backend';
+import { readConfigFile } from '../adapters/aws/configuration';
+import { createAwsBackedPortal, createEmbeddedPortal } from '../wiring/local';
 
 // `npm start`: the whole portal on this machine; embedded by default, or against AWS.
 const config = localConfig(process.env);

@@ -40,6 +40,22 @@ export interface AuthzState {
 }
 
 /**
+ * Which deployment configuration the store holds (see usecases/configuration.ts): the version last
+ * applied, and `seq`, which grows by one at every write of a configuration's changes.
+ */
+export interface ConfigurationRecord {
+  version?: string;
+  seq: number;
+}
+
+/** A domain (new or replaced) or a new membership from the configuration, with its audit event. */
+export type ConfigurationWrite =
+  { domain: Domain; audit: AuditEvent } | { membership: Membership; audit: AuditEvent };
+
+/** The most changes one `writeConfiguration` call carries (one transaction of the store). */
+export const CONFIGURATION_WRITES_PER_CALL = 25;
+
+/**
  * Persistence. Every request write is atomic with its audit events and conditional on the
  * prior state: a lost race raises a `conflict` MeshgateError and changes nothing.
  */
@@ -50,6 +66,7 @@ export interface Store {
   /** Replaces a registered domain (its account, broker...) with its audit event. Bumps the authorization generation. */
   saveDomain(domain: Domain, audit: AuditEvent): Promise<void>;
   getDomain(id: string): Promise<Domain | undefined>;
+  /** Every domain, read strongly consistently. */
   listDomains(): Promise<Domain[]>;
 
   putProduct(product: DataProduct): Promise<void>;
@@ -80,6 +97,21 @@ export interface Store {
     policy: { version: string; at: string },
     expected: AuthzState['policy'],
     audit: AuditEvent,
+  ): Promise<boolean>;
+
+  /** The configuration record: one strongly consistent read of one small item. */
+  readConfiguration(): Promise<ConfigurationRecord>;
+  /**
+   * Writes `changes` (at most CONFIGURATION_WRITES_PER_CALL) with their audit events, bumping the
+   * authorization generation if there are any, and with `done` records its version as applied
+   * with its audit event; all in one transaction, if the record's seq is still `expected.seq` (as
+   * read), which moves it by one. Returns false, writing nothing, when it is not (another process
+   * wrote a configuration meanwhile).
+   */
+  writeConfiguration(
+    changes: ConfigurationWrite[],
+    expected: ConfigurationRecord,
+    done?: { version: string; audit: AuditEvent },
   ): Promise<boolean>;
 
   /**

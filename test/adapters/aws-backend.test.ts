@@ -17,6 +17,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { parseConfig, type MeshgateConfig } from '../../config/schema';
+import { readConfigFile } from '../../functions/adapters/aws/configuration';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import {
   ensureTable,
@@ -130,14 +131,14 @@ function installStubs() {
 
 let dynamo: EmbeddedDynamo;
 let config: MeshgateConfig;
-let aws: typeof import('../../functions/adapters/local/aws-backend');
+let aws: typeof import('../../functions/wiring/local');
 
 let restoreEnv: () => void = () => {};
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   restoreEnv = offlineAwsEnv(dynamo.endpoint);
-  aws = await import('../../functions/adapters/local/aws-backend');
+  aws = await import('../../functions/wiring/local');
   config = parseConfig({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), tableName: TABLE }, EXAMPLE);
   installStubs();
 });
@@ -152,7 +153,7 @@ afterAll(async () => {
 });
 
 type Portal = Awaited<
-  ReturnType<typeof import('../../functions/adapters/local/aws-backend').createAwsBackedPortal>
+  ReturnType<typeof import('../../functions/wiring/local').createAwsBackedPortal>
 >;
 
 function caller(portal: Portal) {
@@ -211,7 +212,7 @@ const publishedEntries = (): PutEventsRequestEntry[] =>
 
 describe('readConfigFile', () => {
   test('reads and validates the example configuration', () => {
-    const c = aws.readConfigFile(EXAMPLE);
+    const c = readConfigFile(EXAMPLE);
     expect(c).toMatchObject({
       stage: 'sandbox',
       tableName: 'meshgate-sandbox',
@@ -222,11 +223,11 @@ describe('readConfigFile', () => {
   });
 
   test('no path, an unreadable file and an invalid file are named errors', () => {
-    expect(() => aws.readConfigFile(undefined)).toThrow(/MESHGATE_CONFIG/);
-    expect(() => aws.readConfigFile(join(REPO, 'config/does-not-exist.json'))).toThrow(
+    expect(() => readConfigFile(undefined)).toThrow(/MESHGATE_CONFIG/);
+    expect(() => readConfigFile(join(REPO, 'config/does-not-exist.json'))).toThrow(
       /Cannot read .*does-not-exist\.json/,
     );
-    expect(() => aws.readConfigFile(join(REPO, 'package.json'))).toThrow(
+    expect(() => readConfigFile(join(REPO, 'package.json'))).toThrow(
       /Invalid .*package\.json[\s\S]*stage/,
     );
   });

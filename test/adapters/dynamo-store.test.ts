@@ -258,6 +258,66 @@ describe('memberships', () => {
   });
 });
 
+// ---- configuration record ---------------------------------------------------------------------
+
+describe('configuration record', () => {
+  test('writeConfiguration writes its changes and events only while the record is as read, and moves it', async () => {
+    const d = freshDomain();
+    const generation = async () => (await store.readAuthzState()).generation;
+    expect(await store.readConfiguration()).toEqual({ version: undefined, seq: 0 });
+    const g0 = await generation();
+
+    // Changes without `done`: written with their events, the generation moved once, no version yet.
+    const registered = event({ domain: d, type: 'DOMAIN_REGISTERED' });
+    const added = event({ domain: d, type: 'MEMBERSHIP_ADDED' });
+    expect(
+      await store.writeConfiguration(
+        [
+          { domain: domain(d), audit: registered },
+          { membership: { user: 'bob', domain: d, role: 'owner' }, audit: added },
+        ],
+        { seq: 0 },
+      ),
+    ).toBe(true);
+    expect(await store.getDomain(d)).toEqual(domain(d));
+    expect(await store.listMemberships()).toContainEqual({ user: 'bob', domain: d, role: 'owner' });
+    expect(await auditOf(d)).toHaveLength(2);
+    // Domain events go to the global chain, as createDomain's; membership events to the domain's.
+    expect([registered.chain, added.chain]).toEqual(['*', d]);
+    expect(await generation()).toBe(g0 + 1);
+    expect(await store.readConfiguration()).toEqual({ version: undefined, seq: 1 });
+
+    // A write from the record as it was before (another process read it too) writes nothing.
+    const late = event({ domain: d, type: 'MEMBERSHIP_ADDED' });
+    expect(
+      await store.writeConfiguration(
+        [{ membership: { user: 'sam', domain: d, role: 'owner' }, audit: late }],
+        { seq: 0 },
+      ),
+    ).toBe(false);
+    expect(await store.listMemberships()).not.toContainEqual({
+      user: 'sam',
+      domain: d,
+      role: 'owner',
+    });
+    expect(await auditOf(d)).toHaveLength(2);
+    expect(await generation()).toBe(g0 + 1);
+
+    // `done` records the version with its event; no changes: the generation stays.
+    const applied = event({ domain: '*', type: 'CONFIG_APPLIED', at: '2024-03-01T10:05:00.000Z' });
+    expect(await store.writeConfiguration([], { seq: 1 }, { version: 'v1', audit: applied })).toBe(
+      true,
+    );
+    expect(await store.readConfiguration()).toEqual({ version: 'v1', seq: 2 });
+    expect(applied.chain).toBe('*');
+    expect(await generation()).toBe(g0 + 1);
+    expect(
+      await store.writeConfiguration([], { version: 'v1', seq: 1 }, { version: 'v2', audit: late }),
+    ).toBe(false);
+    expect(await store.readConfiguration()).toEqual({ version: 'v1', seq: 2 });
+  });
+});
+
 // ---- requests ---------------------------------------------------------------------------------
 
 describe('requests', () => {

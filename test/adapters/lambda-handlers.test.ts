@@ -73,13 +73,9 @@ const product: DataProduct = {
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoStore;
-let lambda: typeof import('../../functions/adapters/aws/lambda');
-let api: Awaited<
-  ReturnType<typeof import('../../functions/adapters/aws/lambda').createLambdaHandler>
->;
-let worker: Awaited<
-  ReturnType<typeof import('../../functions/adapters/aws/lambda').createWorkerHandler>
->;
+let lambda: typeof import('../../functions/wiring/lambda');
+let api: Awaited<ReturnType<typeof import('../../functions/wiring/lambda').createLambdaHandler>>;
+let worker: Awaited<ReturnType<typeof import('../../functions/wiring/lambda').createWorkerHandler>>;
 let errors: jest.SpyInstance;
 let stderr: jest.SpyInstance;
 
@@ -120,7 +116,7 @@ beforeAll(async () => {
   await store.putProduct(product);
   await store.putUser({ id: 'alice', name: 'Alice Martin' });
 
-  lambda = await import('../../functions/adapters/aws/lambda');
+  lambda = await import('../../functions/wiring/lambda');
   api = await lambda.createLambdaHandler(ENV);
   worker = await lambda.createWorkerHandler(ENV);
 });
@@ -365,6 +361,10 @@ describe('createScheduledHandler', () => {
 
     // A second sweep finds nothing more to do.
     expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [] });
+    // A task the function does not know is an error, not some other task.
+    await expect(scheduled({ task: 'bogus' as 'sweep' })).rejects.toThrow(
+      /No scheduled task bogus/,
+    );
 
     // The worker carries the revoke job out: the permission goes, the request ends EXPIRED.
     lf.resetHistory();

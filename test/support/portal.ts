@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/adapters/local/portal';
+import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/wiring/local';
 
 export const POLICY_DIR = join(__dirname, '../../policies');
 export const DEMO_USERS = [

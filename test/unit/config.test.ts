@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/schema';
-import { readConfigFile } from '../../functions/adapters/local/aws-backend';
+import { readConfigFile } from '../../functions/adapters/aws/configuration';
 
 const example = () =>
   JSON.parse(readFileSync(join(__dirname, '../../config/example.json'), 'utf8'));

@@ -9,9 +9,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
-import { readConfigFile, registerFromConfig } from '../../functions/adapters/aws/configuration';
-import { ensureTable } from '../../functions/adapters/local/embedded-dynamo';
 import type { AuditEvent, AuditEventType, Membership } from '../../functions/domain/model';
 import type { Store } from '../../functions/ports/store';
 import { prepareCall } from '../../functions/usecases/governance';
@@ -521,78 +518,5 @@ describe('policy files changed on disk (the local processes)', () => {
     expect((await autoApproved()).allowed).toBe(false);
     cpSync(join(POLICY_DIR, 'domains', 'marketing.csv'), marketing);
     expect((await autoApproved()).allowed).toBe(true);
-  });
-});
-
-describe('registration from the configuration (every cold start on AWS)', () => {
-  let p: TestPortal;
-  beforeAll(async () => {
-    p = await startPortal({ seed: false });
-  });
-  afterAll(() => p.close());
-
-  const config = readConfigFile(join(__dirname, '../../config/example.json'));
-  const now = () => new Date();
-
-  test('each new domain, changed domain and new role is audited and moves the generation; an unchanged configuration writes nothing', async () => {
-    await ensureTable(p.dynamo.client, 'config-registration');
-    const store = new DynamoStore('config-registration', p.dynamo.client);
-    // Two instances starting at once register the same configuration.
-    await Promise.all([
-      registerFromConfig(store, config, now),
-      registerFromConfig(store, config, now),
-    ]);
-    const registered = await eventsOf(store, 'DOMAIN_REGISTERED');
-    expect(registered.map((e) => [e.domain, e.actor, e.detail.from]).sort()).toEqual([
-      ['finance', 'meshgate', 'configuration'],
-      ['sales', 'meshgate', 'configuration'],
-    ]);
-    expect(registered.find((e) => e.domain === 'sales')!.detail).toMatchObject({
-      broker: { roleArn: 'arn:aws:iam::111111111111:role/meshgate-broker' },
-    });
-    const roles = await eventsOf(store, 'MEMBERSHIP_ADDED');
-    expect(
-      new Set(
-        roles.map((e) => `${e.detail.domain}|${e.detail.user}|${e.detail.role}|${e.detail.from}`),
-      ),
-    ).toEqual(
-      new Set([
-        '*|erin|admin|configuration',
-        '*|carol|compliance|configuration',
-        '*|dave|auditor|configuration',
-        'sales|bob|owner|configuration',
-        'finance|fiona|owner|configuration',
-      ]),
-    );
-    const generation = (await store.readAuthzState()).generation;
-    expect(generation).toBe(registered.length + roles.length);
-
-    await registerFromConfig(store, config, now);
-    expect((await store.readAuthzState()).generation).toBe(generation);
-
-    const moved = {
-      ...config,
-      domains: config.domains.map((d) =>
-        d.id === 'sales'
-          ? { ...d, brokerRoleArn: 'arn:aws:iam::111111111111:role/meshgate-broker-v2' }
-          : d,
-      ),
-    };
-    await registerFromConfig(store, moved, now);
-    const updated = await eventsOf(store, 'DOMAIN_UPDATED');
-    expect(updated).toHaveLength(1);
-    expect(updated[0]).toMatchObject({
-      domain: 'sales',
-      actor: 'meshgate',
-      detail: {
-        from: 'configuration',
-        before: { broker: { roleArn: 'arn:aws:iam::111111111111:role/meshgate-broker' } },
-        after: { broker: { roleArn: 'arn:aws:iam::111111111111:role/meshgate-broker-v2' } },
-      },
-    });
-    expect((await store.getDomain('sales'))!.broker!.roleArn).toBe(
-      'arn:aws:iam::111111111111:role/meshgate-broker-v2',
-    );
-    expect((await store.readAuthzState()).generation).toBe(generation + 1);
   });
 });

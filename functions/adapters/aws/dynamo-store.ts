@@ -28,6 +28,8 @@ import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
   AuditQuery,
   AuthzState,
+  ConfigurationRecord,
+  ConfigurationWrite,
   Expected,
   ExtensionLock,
   Page,
@@ -48,6 +50,7 @@ import type {
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 digits> AUDIT#<d> / <at>#<id>  AUDITDAY#<yyyy-mm-dd> / <at>#<id>
  *   chain head  CHAIN#<chain>       HEAD
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
+ *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
  *
  * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
  * put in the same transaction as every audited write, conditional on the head read. See
@@ -214,7 +217,9 @@ const membershipKey = (m: Membership) => ({
   pk: 'MEMBERSHIP',
   sk: `${m.domain}#${m.user}#${m.role}`,
 });
+const membershipItem = (m: Membership): Item => ({ ...m, kind: 'membership', ...membershipKey(m) });
 const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
+const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const;
 const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
 
 type TransactItem = NonNullable<
@@ -456,7 +461,63 @@ export class DynamoStore implements Store {
   }
 
   getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
-  listDomains = () => this.byKey<Domain>('DOMAIN');
+  listDomains = () => this.byKey<Domain>('DOMAIN', undefined, false, true);
+
+  async readConfiguration(): Promise<ConfigurationRecord> {
+    const item = await this.get<{ version?: string; seq?: number }>(
+      CONFIGURATION_KEY.pk,
+      CONFIGURATION_KEY.sk,
+    );
+    return { version: item?.version, seq: item?.seq ?? 0 };
+  }
+
+  async writeConfiguration(
+    changes: ConfigurationWrite[],
+    expected: ConfigurationRecord,
+    done?: { version: string; audit: AuditEvent },
+  ): Promise<boolean> {
+    // First in the transaction, so that its cancellation reason is the first.
+    const record: TransactItem = {
+      Update: {
+        TableName: this.tableName,
+        Key: CONFIGURATION_KEY,
+        UpdateExpression: `SET #kind = :kind, #seq = :next${done ? ', #version = :version, #at = :at' : ''}`,
+        ConditionExpression: expected.seq === 0 ? 'attribute_not_exists(#seq)' : '#seq = :seq',
+        ExpressionAttributeNames: {
+          '#kind': 'kind',
+          '#seq': 'seq',
+          ...(done ? { '#version': 'version', '#at': 'at' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':kind': 'configuration',
+          ':next': expected.seq + 1,
+          ...(expected.seq === 0 ? {} : { ':seq': expected.seq }),
+          ...(done ? { ':version': done.version, ':at': done.audit.at } : {}),
+        },
+      },
+    };
+    const writes: TransactItem[] = changes.map((c) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: 'domain' in c ? domainItem(c.domain) : membershipItem(c.membership),
+      },
+    }));
+    // Domain registrations and updates go to the global chain, as createDomain's and saveDomain's.
+    const domainEvents = new Set(changes.filter((c) => 'domain' in c).map((c) => c.audit));
+    try {
+      await this.writeAudited(
+        [record, ...writes],
+        [...changes.map((c) => c.audit), ...(done ? [done.audit] : [])],
+        changes.length > 0 ? [this.bumpGeneration()] : [],
+        (e) => (domainEvents.has(e) ? GLOBAL_CHAIN : e.domain),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed')
+        return false;
+      throw err;
+    }
+  }
 
   putProduct = (p: DataProduct) => this.put(productItem(p));
 
@@ -479,7 +540,7 @@ export class DynamoStore implements Store {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...m, kind: 'membership', ...membershipKey(m) },
+            Item: membershipItem(m),
           },
         },
       ],

@@ -1,61 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Env, Hono, Schema } from 'hono';
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { z } from 'zod';
 import type { SQSBatchResponse, SQSEvent } from './lambda-types';
-import { createApp } from '../../http/app';
-import { loadPolicyInForce } from '../policy-loader';
-import { runJob, expireDue } from '../../usecases/fulfilment';
-import { runForEveryDomain, type OperationsDeps } from '../../usecases/operations';
 import type { Job } from '../../ports/queue';
-import { systemClock, ulidIds } from '../runtime';
-import { awsAdapters } from './adapters';
-import { awsConfig } from './config';
-import { readConfigFile, registerFromConfig } from './configuration';
-import { apiGatewayJwtAuth } from './jwt-claims-auth';
-import { SqsQueue } from './sqs-queue';
+
+// The Lambda side of the runtimes: events in, answers out, one log line per failure. What runs
+// inside (the app, a job, a task) comes from the core (functions/wiring/).
 
 /** Structured JSON logs; every line of one invocation carries its correlation id. */
 export const logger = new Logger({ serviceName: 'meshgate' });
-const logError = (message: string, err?: unknown) =>
+export const logError = (message: string, err?: unknown) =>
   logger.error(message, err instanceof Error ? err : String(err));
 
-/**
- * Everything a Meshgate Lambda needs, from its environment (set by the CDK stack). `decides`: the
- * API records its bundled policy as in force and checks it before every call; the worker and the
- * schedules make no decision, and do neither.
- */
-async function awsDeps(
-  env: Record<string, string | undefined>,
-  decides: boolean,
-): Promise<OperationsDeps> {
-  const config = awsConfig(env);
-  const aws = awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName });
-  // The configured domains (with their brokers), owners and global roles exist before any call.
-  if (config.configFile)
-    await registerFromConfig(aws.store, readConfigFile(config.configFile), () => systemClock.now());
-  const policy = await loadPolicyInForce(
-    config.policyDir,
-    { store: aws.store, clock: systemClock, ids: ulidIds() },
-    { watch: false, record: decides },
-  );
-  return {
-    ...aws,
-    policy,
-    queue: new SqsQueue(config.queueUrl),
-    clock: systemClock,
-    ids: ulidIds(),
-    log: logError,
-  };
-}
-
-/**
- * The API on Lambda: callers from API Gateway's Cognito JWT authorizer. There is no local sign-in
- * here (`/auth/dev-login` answers 403).
- */
-export async function createLambdaHandler(env: Record<string, string | undefined>) {
-  const h = handle(
-    createApp({ ...(await awsDeps(env, true)), authenticate: apiGatewayJwtAuth, log: logError }),
-  );
+/** The API behind API Gateway: each invocation's logs carry the API Gateway request id. */
+export function apiHandler<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>) {
+  const h = handle(app);
   return (event: LambdaEvent, context?: LambdaContext) => {
     logger.resetKeys();
     logger.appendKeys({
@@ -71,15 +31,14 @@ export async function createLambdaHandler(env: Record<string, string | undefined
  * delivers it again (and, after the queue's maxReceiveCount, moves it to the dead-letter queue)
  * without redelivering the jobs that succeeded.
  */
-export async function createWorkerHandler(env: Record<string, string | undefined>) {
-  const deps = await awsDeps(env, false);
+export function sqsJobHandler(run: (job: Job) => Promise<unknown>) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       logger.resetKeys();
       logger.appendKeys({ correlationId: record.messageId, messageId: record.messageId });
       try {
-        await runJob(deps, parseJob(record.body));
+        await run(parseJob(record.body));
       } catch (err) {
         logError('job failed', err);
         batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -100,10 +59,9 @@ function parseJob(body: string): Job {
 }
 
 /** The scheduled tasks (EventBridge Scheduler): `{"task": "sweep" | "sync" | "reconcile"}`. */
-export async function createScheduledHandler(env: Record<string, string | undefined>) {
-  const deps = await awsDeps(env, false);
-  return async (event: { task: 'sweep' | 'sync' | 'reconcile' }) => {
-    if (event.task === 'sweep') return { expired: await expireDue(deps) };
-    return runForEveryDomain(deps, event.task);
+export function scheduledHandler<T extends string>(tasks: Record<T, () => Promise<unknown>>) {
+  return async (event: { task: T }) => {
+    if (!Object.hasOwn(tasks, event.task)) throw new Error(`No scheduled task ${event.task}`);
+    return tasks[event.task]();
   };
 }

@@ -1,11 +1,14 @@
-import type { OperationsDeps } from '../../usecases/operations';
-import { runForEveryDomain } from '../../usecases/operations';
-import { expireDue } from '../../usecases/fulfilment';
-
 export interface ScheduleOptions {
   sweepSeconds: number;
   syncMinutes: number;
   reconcileMinutes: number;
+}
+
+/** The scheduled tasks, as the core provides them. */
+export interface ScheduledTasks {
+  sweep(): Promise<unknown>;
+  sync(): Promise<unknown>;
+  reconcile(): Promise<unknown>;
 }
 
 /**
@@ -14,7 +17,7 @@ export interface ScheduleOptions {
  * again at the next tick. Returns a function that stops them.
  */
 export function startSchedules(
-  deps: OperationsDeps,
+  tasks: ScheduledTasks,
   opts: ScheduleOptions,
   log: (msg: string, err?: unknown) => void,
 ): () => void {
@@ -31,13 +34,9 @@ export function startSchedules(
     return () => clearInterval(timer);
   };
   const stops = [
-    every(opts.sweepSeconds * 1000, 'expiry sweep', () => expireDue(deps)),
-    every(opts.syncMinutes * 60_000, 'catalog sync', () =>
-      runForEveryDomain({ ...deps, log }, 'sync'),
-    ),
-    every(opts.reconcileMinutes * 60_000, 'reconciliation', () =>
-      runForEveryDomain({ ...deps, log }, 'reconcile'),
-    ),
+    every(opts.sweepSeconds * 1000, 'expiry sweep', tasks.sweep),
+    every(opts.syncMinutes * 60_000, 'catalog sync', tasks.sync),
+    every(opts.reconcileMinutes * 60_000, 'reconciliation', tasks.reconcile),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -1,0 +1,88 @@
+import { createApp, type AppDeps } from '../http/app';
+import { policyFolder } from '../policy/files';
+import type { CatalogSource } from '../ports/catalog';
+import type { EventPublisher } from '../ports/events';
+import type { LakeFormationPort } from '../ports/lakeformation';
+import type { Job, JobQueue } from '../ports/queue';
+import type { Clock, IdGenerator } from '../ports/runtime';
+import type { Store } from '../ports/store';
+import { applyConfiguration, type Configuration } from '../usecases/configuration';
+import { expireDue, runJob } from '../usecases/fulfilment';
+import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
+import { StorePolicy } from '../usecases/policy-in-force';
+import { systemClock, ulidIds } from '../adapters/runtime';
+
+/** What a runtime brings: its adapters, where its policy files are, and its configuration. */
+export interface CoreAdapters {
+  store: Store;
+  queue: JobQueue;
+  events: EventPublisher;
+  lakeFormation: LakeFormationPort;
+  catalog: CatalogSource;
+  /** The system clock when absent. */
+  clock?: Clock;
+  /** ULIDs when absent. */
+  ids?: IdGenerator;
+  log?: (msg: string, err?: unknown) => void;
+  /**
+   * The policy folder. `watch`: files on disk, loaded again when they change (the local
+   * processes) rather than bundled. `record`: the process decides, so it records its policy as
+   * the one in force and checks that it still is before every call (the API, the local
+   * processes); the worker and the schedules on Lambda carry out decisions and make none.
+   */
+  policy: { dir: string; watch: boolean; record: boolean };
+  /** The deployment configuration, applied to the store (once per version) before the policy loads. */
+  configuration?: Configuration;
+}
+
+/** What the HTTP runtime adds to the core to serve the API: how callers sign in, static files. */
+export type HttpAdapters = Pick<AppDeps, 'authenticate' | 'devLogin' | 'mountStatic'>;
+
+/**
+ * The one startup sequence of every Meshgate process: the configuration applied, the policy in
+ * force loaded, the use cases' dependencies, and what each runtime serves from them.
+ */
+export async function buildCore(a: CoreAdapters) {
+  const clock = a.clock ?? systemClock;
+  const ids = a.ids ?? ulidIds();
+  if (a.configuration) {
+    const applied = await applyConfiguration({ store: a.store, clock, ids }, a.configuration);
+    // Others are writing theirs (a deploy under way): this process starts, the last start wins.
+    if (applied.status === 'busy')
+      (a.log ?? console.error)(`configuration ${applied.version.slice(0, 12)} not applied yet`);
+  }
+  const policy = await StorePolicy.start(
+    { store: a.store, clock, ids },
+    policyFolder(a.policy.dir, { watch: a.policy.watch }),
+    { record: a.policy.record },
+  );
+  const deps: OperationsDeps = {
+    store: a.store,
+    policy,
+    queue: a.queue,
+    events: a.events,
+    lakeFormation: a.lakeFormation,
+    catalog: a.catalog,
+    clock,
+    ids,
+    log: a.log,
+  };
+  return {
+    deps,
+    /** The policy in force, with what it holds (`state`) for tests and tools. */
+    policy,
+    /** The API, served by whichever HTTP runtime. */
+    app: (http: HttpAdapters) => createApp({ ...deps, ...http }),
+    /** The fulfilment worker's step: one job off the queue. */
+    runJob: (job: Job) => runJob(deps, job),
+    /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
+    schedules: {
+      sweep: async () => ({ expired: await expireDue(deps) }),
+      sync: () => runForEveryDomain(deps, 'sync'),
+      reconcile: () => runForEveryDomain(deps, 'reconcile'),
+    },
+  };
+}
+
+export type Core = Awaited<ReturnType<typeof buildCore>>;
+export type ScheduledTask = keyof Core['schedules'];

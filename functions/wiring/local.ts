@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { MeshgateConfig } from '../../config/schema';
+import { awsAdapters } from '../adapters/aws/adapters';
+import { DynamoStore } from '../adapters/aws/dynamo-store';
+import { DemoCatalog } from '../adapters/local/demo-catalog';
+import { devAuth } from '../adapters/local/dev-auth';
+import {
+  ensureTable,
+  startEmbeddedDynamo,
+  type EmbeddedDynamo,
+} from '../adapters/local/embedded-dynamo';
+import { InProcessEventBus } from '../adapters/local/event-bus';
+import { InProcessQueue } from '../adapters/local/job-queue';
+import { LocalLakeFormationLedger } from '../adapters/local/lf-ledger';
+import { startSchedules, type ScheduleOptions } from '../adapters/local/schedules';
+import { seedDemoMesh } from '../adapters/local/seed';
+import { mountWeb } from '../adapters/local/web';
+import { systemClock } from '../adapters/runtime';
+import type { Clock } from '../ports/runtime';
+import { buildCore, type CoreAdapters } from './core';
+
+/** What both local processes share: files on disk, timers for the schedules, the web UI. */
+interface LocalOptions {
+  policyDir: string;
+  /** Folder of the built web UI, served at `/` (see web/build.ts). */
+  webDir?: string;
+  /** Timers for the sweeper, sync and reconciler; off when absent (tests drive them by hand). */
+  schedules?: ScheduleOptions;
+}
+
+/**
+ * A local process around the core: the in-process queue feeds the worker, timers run the
+ * schedules, people sign in locally (no password: the server binds to loopback against AWS).
+ */
+async function localProcess(
+  adapters: Omit<CoreAdapters, 'queue' | 'policy'> & { clock: Clock },
+  opts: LocalOptions,
+) {
+  const queue = new InProcessQueue();
+  // The policy files are watched: a change on disk takes effect (and is recorded) on the next call.
+  const core = await buildCore({
+    ...adapters,
+    queue,
+    policy: { dir: opts.policyDir, watch: true, record: true },
+  });
+  queue.consume(core.runJob);
+  const stopSchedules = opts.schedules
+    ? startSchedules(core.schedules, opts.schedules, (m, e) => console.error(m, e))
+    : () => {};
+  const auth = devAuth(adapters.store, () => adapters.clock.now());
+  const app = core.app({
+    authenticate: auth.authenticate,
+    devLogin: auth.login,
+    mountStatic: opts.webDir ? mountWeb(opts.webDir) : undefined,
+  });
+  return {
+    app,
+    deps: core.deps,
+    policy: core.policy,
+    queue,
+    stop: async () => {
+      stopSchedules();
+      await queue.onIdle();
+    },
+  };
+}
+
+export interface EmbeddedOptions extends Partial<LocalOptions> {
+  /** Folder for the embedded store; in memory when absent. */
+  dataDir?: string;
+  seed?: boolean;
+  clock?: Clock;
+  tableName?: string;
+  /** One line per lifecycle event (the local event bus); silent when absent. */
+  eventLog?: (line: string) => void;
+  /**
+   * An embedded store another portal started: this one uses its tables (as a second Lambda
+   * instance uses the same DynamoDB table) instead of starting its own, and leaves it running on close.
+   */
+  sharedStore?: EmbeddedDynamo;
+}
+
+/**
+ * The whole portal in one process: embedded DynamoDB-compatible store, local Lake Formation
+ * ledger, in-process fulfilment queue and worker, local sign-in, seeded demo mesh.
+ */
+export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
+  const tableName = opts.tableName ?? 'meshgate';
+  if (opts.dataDir && !opts.sharedStore) mkdirSync(opts.dataDir, { recursive: true });
+  const dynamo =
+    opts.sharedStore ??
+    (await startEmbeddedDynamo({
+      path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined,
+    }));
+  await ensureTable(dynamo.client, tableName);
+  await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
+  const clock = opts.clock ?? systemClock;
+  const store = new DynamoStore(tableName, dynamo.client);
+  const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
+  const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
+    clock.now(),
+  );
+  const events = new InProcessEventBus(opts.eventLog);
+  const catalog = new DemoCatalog();
+  const local = await localProcess(
+    { store, events, lakeFormation: ledger, catalog, clock },
+    { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
+  );
+  return {
+    app: local.app,
+    deps: local.deps,
+    store,
+    policy: local.policy,
+    queue: local.queue,
+    ledger,
+    events,
+    catalog,
+    seeded,
+    dynamo,
+    endpoint: dynamo.endpoint,
+    /** The embedded store's DynamoDB client (the store and the ledger share it), for tests and tools. */
+    client: dynamo.client,
+    close: async () => {
+      await local.stop();
+      if (!opts.sharedStore) await dynamo.close();
+    },
+  };
+}
+
+export type EmbeddedPortal = Awaited<ReturnType<typeof createEmbeddedPortal>>;
+
+/**
+ * `MESHGATE_BACKEND=aws npm start`: the same process and API, with DynamoDB, Lake Formation,
+ * Glue and (if configured) EventBridge in AWS, reached through the standard SDK settings. The
+ * worker and the schedules run in this process; sign-in stays local (bound to loopback).
+ */
+export async function createAwsBackedPortal(
+  opts: LocalOptions & { config: MeshgateConfig; eventLog?: (line: string) => void },
+) {
+  const aws = awsAdapters({
+    tableName: opts.config.tableName,
+    eventBusName: opts.config.eventBusName,
+    fallbackEvents: new InProcessEventBus(opts.eventLog),
+  });
+  const local = await localProcess(
+    { ...aws, clock: systemClock, configuration: opts.config },
+    opts,
+  );
+  return { app: local.app, deps: local.deps, close: local.stop };
+}
