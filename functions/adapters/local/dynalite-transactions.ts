@@ -16,13 +16,18 @@ import { createRequire } from 'node:module';
  * - every condition is checked before anything is written; if one fails, nothing is written and
  *   the answer is a TransactionCanceledException with one cancellation reason per item, as
  *   DynamoDB gives it;
- * - two operations on one item are refused with a ValidationException, as DynamoDB does.
+ * - two operations on one item are refused with a ValidationException, as DynamoDB does;
+ * - everything the transaction writes (its items and their local and global secondary index
+ *   entries) is written as ONE LevelDB batch: all of it or none of it is on disk, whenever the
+ *   process is killed (see "Atomic commit" below for why that holds).
+ *
+ * (dynalite's own single-item writes, PutItem, UpdateItem and DeleteItem, still write an item's
+ * index entries and the item one after the other.)
  *
  * Put, Delete, ConditionCheck and Update (with an UpdateExpression: SET, REMOVE, ADD and DELETE,
  * applied as dynalite's UpdateItem applies them; the legacy AttributeUpdates are refused) are
- * supported. Items are written in the order the transaction lists them. Unlike DynamoDB, a reader
- * that does not lock may see a transaction half applied for the moment it takes to write: an item
- * listed later is never visible before one listed earlier.
+ * supported. As in DynamoDB, one read sees a transaction whole or not at all; two separate reads
+ * that do not lock may fall on either side of it.
  */
 
 const db = require('dynalite/db');
@@ -149,20 +154,62 @@ async function transactWrite(store: any, body: any): Promise<Record<string, neve
     }
     // Every update is worked out before anything is written: one that cannot apply cancels all.
     const updated = ops.map((op) => (op.kind === 'Update' ? updatedItem(op, store) : undefined));
-    for (const [i, op] of ops.entries()) {
-      const item = op.kind === 'Put' ? op.data.Item : updated[i];
-      if (item) {
-        await call((cb) => db.updateIndexes(store, op.table, op.existing, item, cb));
-        await call((cb) => op.itemDb.put(op.key, item, cb));
-      } else if (op.kind === 'Delete' && op.existing) {
-        await call((cb) => db.updateIndexes(store, op.table, op.existing, null, cb));
-        await call((cb) => op.itemDb.del(op.key, cb));
-      }
-    }
+    const batch = ops.flatMap((op, i) =>
+      writesOf(op, op.kind === 'Put' ? op.data.Item : (updated[i] ?? null)),
+    );
+    if (batch.length > 0) await call((cb) => store.db.batch(batch, cb));
     return {};
   } finally {
     releases.forEach((release) => release());
   }
+}
+
+/*
+ * Atomic commit.
+ *
+ * dynalite 4.0.0 (pinned in package.json) keeps everything in ONE LevelDB database, `store.db`:
+ * its "sub-databases" are only key prefixes on it (db/index.js, getSubDb: `<name>~<key>`), the
+ * items of table T under `item-T~` and the entries of its index I under `index-global~T~I~` or
+ * `index-local~T~I~`. So one `store.db.batch` can write every item and every index entry of a
+ * transaction, and LevelDB applies a batch atomically: the batch is one record of its write-ahead
+ * log, and recovery at the next open replays a record whole or, if a kill cut it short (its
+ * checksum fails), drops it. LevelDB also makes a batch visible to readers only once all of it
+ * is applied, so a concurrent read sees it whole or not at all (the in-memory store, without a
+ * folder, applies a batch in one synchronous step).
+ *
+ * dynalite's single-item writes (db.updateIndexes, then itemDb.put or del) issue one write per
+ * key; the writes below are the same ones, by the same rule (db.getIndexActions), gathered into
+ * the one batch instead. The key layout is dynalite's (pinned): were it to change, transactional
+ * writes would not be found by GetItem and Query, which this module's tests would catch at once.
+ */
+const itemKey = (table: string, key: string) => `item-${table}~${key}`;
+const indexKey = (type: 'Local' | 'Global', table: string, index: string, key: string) =>
+  `index-${type.toLowerCase()}~${table}~${index}~${key}`;
+
+type BatchOp = { type: 'put'; key: string; value: any } | { type: 'del'; key: string };
+
+/**
+ * The root-database writes that turn `op`'s existing item into `item` (null: the item is deleted,
+ * or, for a ConditionCheck or a Delete of a missing item, nothing changes): old index entries
+ * removed, new ones put, then the item itself.
+ */
+function writesOf(op: Op, item: any): BatchOp[] {
+  if (op.kind === 'ConditionCheck' || (!item && !op.existing)) return [];
+  const name = op.table.TableName as string;
+  const out: BatchOp[] = [];
+  for (const type of ['Local', 'Global'] as const) {
+    const indexes = op.table[`${type}SecondaryIndexes`] ?? [];
+    const { puts, deletes } = db.getIndexActions(indexes, op.existing, item, op.table);
+    for (const d of deletes) out.push({ type: 'del', key: indexKey(type, name, d.index, d.key) });
+    for (const p of puts)
+      out.push({ type: 'put', key: indexKey(type, name, p.index, p.key), value: p.item });
+  }
+  out.push(
+    item
+      ? { type: 'put', key: itemKey(name, op.key!), value: item }
+      : { type: 'del', key: itemKey(name, op.key!) },
+  );
+  return out;
 }
 
 /** The item an Update makes of the existing one (or of its key, when there is none). */
