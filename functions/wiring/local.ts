@@ -15,6 +15,7 @@ import { InProcessQueue } from '../adapters/local/job-queue';
 import { LocalLakeFormationLedger } from '../adapters/local/lf-ledger';
 import { startSchedules, type ScheduleOptions } from '../adapters/local/schedules';
 import { seedDemoMesh } from '../adapters/local/seed';
+import { checkAuditChains } from '../adapters/local/audit-chain-check';
 import { mountWeb } from '../adapters/local/web';
 import { systemClock } from '../adapters/runtime';
 import type { Clock } from '../ports/runtime';
@@ -95,6 +96,19 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     }));
   await ensureTable(dynamo.client, tableName);
   await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
+  if (!opts.sharedStore) {
+    // Before anything writes: a chain head left behind its events would fork the chain.
+    try {
+      const { repaired } = await checkAuditChains(dynamo.client, tableName);
+      for (const r of repaired)
+        console.error(
+          `audit chain ${r.chain}: head moved from seq ${r.from?.seq ?? 'none'} to ${r.to.seq}, the last event of the chain`,
+        );
+    } catch (err) {
+      await dynamo.close();
+      throw err;
+    }
+  }
   const clock = opts.clock ?? systemClock;
   const store = new DynamoStore(tableName, dynamo.client);
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());

@@ -1,5 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { documentClient, DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { createEmbeddedPortal } from '../../functions/wiring/local';
+import { POLICY_DIR } from '../support/portal';
 import {
   AuditChainBroken,
   checkAuditChains,
@@ -16,7 +21,7 @@ let n = 0;
 const event = (domain: string): AuditEvent => ({
   id: `evt_${String(++n).padStart(8, '0')}`,
   at: new Date(Date.UTC(2024, 2, 1, 10) + n * 1000).toISOString(),
-  type: 'TEST_EVENT',
+  type: 'TEST_EVENT' as AuditEvent['type'],
   actor: 'tester',
   domain,
   detail: { n },
@@ -137,4 +142,37 @@ test('a head that is not one of the events refuses', async () => {
   const err = await refusal('chk-forked');
   expect(err.chain).toBe('sales');
   expect(err.message).toMatch(/head \(seq 2\) disagrees with its event of that seq/);
+});
+
+test('the embedded portal runs the check before anything writes, and refuses to start on a broken chain', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meshgate-chain-'));
+  try {
+    const first = await createEmbeddedPortal({ dataDir, policyDir: POLICY_DIR });
+    const events = await first.store.listChain('sales');
+    expect(events.length).toBeGreaterThan(1);
+    const doc = documentClient(first.client);
+    // An event edited on disk (its chain no longer verifies), and a head left behind it.
+    const edited = events[0]!;
+    await doc.send(
+      new UpdateCommand({
+        TableName: 'meshgate',
+        Key: {
+          pk: edited.requestId ? `REQUEST#${edited.requestId}` : `AUDIT#${edited.id}`,
+          sk: `EVENT#${edited.at}#${edited.id}`,
+        },
+        UpdateExpression: 'SET actor = :a',
+        ExpressionAttributeValues: { ':a': 'someone-else' },
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: 'meshgate',
+        Item: { ...headKey('sales'), kind: 'chainhead', chain: 'sales', seq: 1, hash: edited.hash },
+      }),
+    );
+    await first.close();
+    await expect(createEmbeddedPortal({ dataDir, policyDir: POLICY_DIR })).rejects.toThrow(/sales/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
