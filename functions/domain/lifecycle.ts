@@ -300,18 +300,29 @@ export function extend(
   policy: SubmitPolicy & { extend: Decision },
   ctx: Context,
 ): Outcome {
-  const { grant, request } = extended;
-  if (!policy.extend.allowed) {
+  const refused = checkExtendable(extended, policy.extend);
+  if (refused) return refused;
+  const { grant } = extended;
+  return open({ ...cmd, principal: grant.principal, scope: grant.scope }, policy, ctx, grant);
+}
+
+/**
+ * Who may ask to extend, and what: checked before anything else is looked at (the product, the
+ * policy's routing), so that nobody learns more than that they may not.
+ */
+export function checkExtendable(extended: Extended, extend: Decision): Refusal | undefined {
+  if (!extend.allowed) {
     return refuse(
-      forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${policy.extend.reason}`),
+      forbidden('NOT_ALLOWED', `Only the requester asks for an extension. ${extend.reason}`),
     );
   }
+  const { grant, request } = extended;
   if (grant.status !== 'ACTIVE' || request.status !== 'ACTIVE') {
     return refuse(
       conflict('NOT_ACTIVE', `Only an active grant can be extended; this one is ${grant.status}.`),
     );
   }
-  return open({ ...cmd, principal: grant.principal, scope: grant.scope }, policy, ctx, grant);
+  return undefined;
 }
 
 function open(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context, extends_?: Grant): Outcome {

@@ -9,6 +9,7 @@ import type {
 import { notFound, unprocessable } from '../domain/errors';
 import {
   cancel,
+  checkExtendable,
   deny,
   extend,
   orThrow,
@@ -126,6 +127,8 @@ export async function extendGrant(
   const extended: Extended = await loadVisibleGrant(deps, who, grantId);
   const { grant, request } = extended;
   const decision = deps.policy.decide(aboutRequest(who.userId, request, 'extend'));
+  const refused = checkExtendable(extended, decision);
+  if (refused) throw refused.error;
   const plan = await planRequest(deps, who, {
     productId: grant.productId,
     scope: grant.scope,
