@@ -36,8 +36,9 @@ export { extendGrant } from './requests';
 /**
  * A request APPROVED or GRANTING whose last change is older than this is handed to the worker
  * again by the sweeper (its job was lost: a send that failed, a process killed with its in-memory
- * queue). Long enough that a worker still on it has moved it on: a grant of 1,000 tables takes a
- * few seconds (bench/lakeformation.ts), and its progress notes keep it fresh meanwhile.
+ * queue). Long enough that a worker still on it has usually moved it on: a grant of 1,000 tables
+ * is 50 Lake Formation calls. Progress notes do not count as a change, so a grant still running
+ * past it gets a second job; jobs are idempotent (runJob), and the two end in one grant.
  */
 export const DEFAULT_STALLED_AFTER_MS = 2 * 60_000;
 
