@@ -17,6 +17,7 @@ import {
 } from './lib';
 import { authzBenchmark } from './authz';
 import { bundleBenchmark } from './bundles';
+import { crashBenchmark } from './crash';
 import { exportBenchmark } from './export';
 import { lakeFormationBenchmark } from './lakeformation';
 import { loadBenchmark } from './load';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   authzBenchmark,
   bundleBenchmark,
   webBenchmark,
+  crashBenchmark,
 ];
 
 const RESULTS_DIR = join(__dirname, 'results');

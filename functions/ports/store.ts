@@ -24,6 +24,12 @@ export interface Page<T> {
   cursor?: string;
 }
 
+/** One page of a listing: at most `limit` items, after the page whose `cursor` is given. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
 /** What must hold for a request write to go through: its status and version as last read. */
 export type { Expected, ExtensionLock } from '../domain/lifecycle';
 
@@ -141,16 +147,19 @@ export interface Store {
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
   listPendingByDomain(domain: string): Promise<AccessRequest[]>;
-  /** Requests APPROVED or GRANTING whose last change is before `before` (stalled fulfilment). */
-  listInFlightSince(before: string): Promise<AccessRequest[]>;
+  /**
+   * Requests APPROVED or GRANTING whose last change is before `before` (fulfilment to resume or
+   * stalled), oldest change first, one page at a time.
+   */
+  listInFlightSince(before: string, page: PageRequest): Promise<Page<AccessRequest>>;
 
   getGrant(id: string): Promise<Grant | undefined>;
   listGrantsByDomain(domain: string): Promise<Grant[]>;
   listGrantsByRequester(requester: string): Promise<Grant[]>;
   /** ACTIVE grants whose expiry is at or before `at`, soonest first. */
   listGrantsExpiringBy(at: string): Promise<Grant[]>;
-  /** Grants being revoked (REVOKING), oldest first. */
-  listGrantsEnding(): Promise<Grant[]>;
+  /** Grants being revoked (REVOKING), soonest expiry first, one page at a time. */
+  listGrantsEnding(page: PageRequest): Promise<Page<Grant>>;
 
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;

@@ -20,6 +20,7 @@ import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
+import type { Page, PageRequest } from '../ports/store';
 import {
   aboutRequest,
   commitChange,
@@ -32,8 +33,27 @@ import {
 
 export { extendGrant } from './requests';
 
-/** A grant job older than this without progress is handed to the worker again by the sweeper. */
-const STALLED_AFTER_MS = 10 * 60_000;
+/**
+ * A request APPROVED or GRANTING whose last change is older than this is handed to the worker
+ * again by the sweeper (its job was lost: a send that failed, a process killed with its in-memory
+ * queue). Long enough that a worker still on it has usually moved it on: a grant of 1,000 tables
+ * is 50 Lake Formation calls. Progress notes do not count as a change, so a grant still running
+ * past it gets a second job; jobs are idempotent (runJob), and the two end in one grant.
+ */
+export const DEFAULT_STALLED_AFTER_MS = 2 * 60_000;
+
+/** How many requests or grants the sweeper and the resumption hold at a time. */
+const PAGE_SIZE = 100;
+
+/** Every item of a paged listing, a page at a time: never the whole list in memory. */
+async function* everyItem<T>(list: (page: PageRequest) => Promise<Page<T>>): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await list({ limit: PAGE_SIZE, cursor });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
 
 /**
  * What to grant (or revoke) in Lake Formation for a request, from its product and domain. To
@@ -271,22 +291,29 @@ export async function revokeGrant(deps: Deps, who: Principal, grantId: string, r
   return change.grant!;
 }
 
+export interface SweepOptions {
+  /** A request in flight untouched for this long has lost its job (DEFAULT_STALLED_AFTER_MS). */
+  stalledAfterMs?: number;
+}
+
 /**
- * The sweeper: every ACTIVE grant whose expiry has passed starts ending, and every grant still
- * REVOKING is handed to the worker again. Returns the grants it expired; a grant someone else
- * changed meanwhile is left to them.
+ * The sweeper: every ACTIVE grant whose expiry has passed starts ending, every grant still
+ * REVOKING is handed to the worker again, and so is every request in flight untouched for
+ * `stalledAfterMs`. Returns the grants it expired; a grant someone else changed meanwhile is left
+ * to them.
  */
-export async function expireDue(deps: Deps): Promise<string[]> {
+export async function expireDue(deps: Deps, opts: SweepOptions = {}): Promise<string[]> {
   const now = deps.clock.now().toISOString();
   const expired: string[] = [];
   // Revokes whose jobs ran out of deliveries are handed to the worker again: ending is never lost.
-  for (const grant of await deps.store.listGrantsEnding()) {
+  for await (const grant of everyItem((page) => deps.store.listGrantsEnding(page))) {
     await deps.queue.send({ kind: 'revoke', requestId: grant.requestId });
   }
   // So are grants whose job never reached the queue (the send failed after the state was stored),
   // once they have waited long enough that no worker can still be on them.
-  const stalledBefore = new Date(deps.clock.now().getTime() - STALLED_AFTER_MS).toISOString();
-  for (const r of await deps.store.listInFlightSince(stalledBefore)) {
+  const stalledAfterMs = opts.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS;
+  const stalledBefore = new Date(deps.clock.now().getTime() - stalledAfterMs).toISOString();
+  for await (const r of everyItem((page) => deps.store.listInFlightSince(stalledBefore, page))) {
     await deps.queue.send({ kind: 'grant', requestId: r.id });
   }
   for (const grant of await deps.store.listGrantsExpiringBy(now)) {
@@ -304,6 +331,31 @@ export async function expireDue(deps: Deps): Promise<string[]> {
     expired.push(grant.id);
   }
   return expired;
+}
+
+/**
+ * At the start of a process whose queue does not outlive it (the local processes' in-memory
+ * queue): every request in flight is handed to the worker at once, a grant job for each APPROVED
+ * or GRANTING request and a revoke job for each REVOKING one, since the jobs a killed process held
+ * are gone and the sweeper would wait `stalledAfterMs` for them. Jobs are idempotent (runJob), so
+ * one a worker elsewhere is still on (a second process on the same table) costs a no-op.
+ */
+export async function resumeInFlight(
+  deps: Pick<Deps, 'store' | 'queue' | 'clock'>,
+): Promise<{ grants: number; revokes: number }> {
+  // Everything changed before now: what changes later was sent its job by whoever changed it.
+  const before = new Date(deps.clock.now().getTime() + 1).toISOString();
+  let grants = 0;
+  for await (const r of everyItem((page) => deps.store.listInFlightSince(before, page))) {
+    await deps.queue.send({ kind: 'grant', requestId: r.id });
+    grants++;
+  }
+  let revokes = 0;
+  for await (const grant of everyItem((page) => deps.store.listGrantsEnding(page))) {
+    await deps.queue.send({ kind: 'revoke', requestId: grant.requestId });
+    revokes++;
+  }
+  return { grants, revokes };
 }
 
 /** REVOKING -> REVOKED or EXPIRED once the permission is gone. A failure leaves it REVOKING, recorded, for a retry. */

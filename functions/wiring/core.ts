@@ -7,7 +7,7 @@ import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
 import { applyConfiguration, type Configuration } from '../usecases/configuration';
-import { expireDue, runJob } from '../usecases/fulfilment';
+import { expireDue, resumeInFlight, runJob } from '../usecases/fulfilment';
 import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
 import { StorePolicy } from '../usecases/policy-in-force';
 import { systemClock, ulidIds } from '../adapters/runtime';
@@ -33,6 +33,11 @@ export interface CoreAdapters {
   policy: { dir: string; watch: boolean; record: boolean };
   /** The deployment configuration, applied to the store (once per version) before the policy loads. */
   configuration?: Configuration;
+  /**
+   * How long a request in flight may go untouched before the sweeper hands it to the worker
+   * again; DEFAULT_STALLED_AFTER_MS (usecases/fulfilment.ts) when absent.
+   */
+  stalledAfterMs?: number;
 }
 
 /** What the HTTP runtime adds to the core to serve the API: how callers sign in, static files. */
@@ -75,9 +80,13 @@ export async function buildCore(a: CoreAdapters) {
     app: (http: HttpAdapters) => createApp({ ...deps, ...http }),
     /** The fulfilment worker's step: one job off the queue. */
     runJob: (job: Job) => runJob(deps, job),
+    /** Sends a job for every request in flight, for a process whose queue died with it. */
+    resumeInFlight: () => resumeInFlight(deps),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
-      sweep: async () => ({ expired: await expireDue(deps) }),
+      sweep: async () => ({
+        expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
+      }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),
     },

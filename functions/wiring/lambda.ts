@@ -21,6 +21,7 @@ function lambdaCore(env: Env, decides: boolean) {
     log: logError,
     policy: { dir: config.policyDir, watch: false, record: decides },
     configuration: config.configFile ? readConfigFile(config.configFile) : undefined,
+    stalledAfterMs: config.stalledAfterMs,
   });
 }
 

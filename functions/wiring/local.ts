@@ -28,11 +28,15 @@ interface LocalOptions {
   webDir?: string;
   /** Timers for the sweeper, sync and reconciler; off when absent (tests drive them by hand). */
   schedules?: ScheduleOptions;
+  /** The sweeper's stall threshold (MESHGATE_STALLED_AFTER_SECONDS); the core's default when absent. */
+  stalledAfterSeconds?: number;
 }
 
 /**
  * A local process around the core: the in-process queue feeds the worker, timers run the
  * schedules, people sign in locally (no password: the server binds to loopback against AWS).
+ * The queue lives in memory, so a process that stopped (or was killed) lost the jobs it held:
+ * every request in flight is handed to the worker again before this one serves.
  */
 async function localProcess(
   adapters: Omit<CoreAdapters, 'queue' | 'policy'> & { clock: Clock },
@@ -44,8 +48,20 @@ async function localProcess(
     ...adapters,
     queue,
     policy: { dir: opts.policyDir, watch: true, record: true },
+    stalledAfterMs:
+      opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
   });
   queue.consume(core.runJob);
+  try {
+    const resumed = await core.resumeInFlight();
+    if (resumed.grants + resumed.revokes > 0)
+      console.error(
+        `resumed ${resumed.grants} grant(s) and ${resumed.revokes} revoke(s) left in flight by an earlier process`,
+      );
+  } catch (err) {
+    // Not a reason to refuse to serve: the sweeper hands them over once they count as stalled.
+    console.error('could not resume the requests in flight; the sweeper will', err);
+  }
   const stopSchedules = opts.schedules
     ? startSchedules(core.schedules, opts.schedules, (m, e) => console.error(m, e))
     : () => {};
@@ -60,6 +76,8 @@ async function localProcess(
     deps: core.deps,
     policy: core.policy,
     queue,
+    /** The scheduled tasks with this process's settings, as its timers run them. */
+    schedules: core.schedules,
     stop: async () => {
       stopSchedules();
       await queue.onIdle();
@@ -127,6 +145,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     store,
     policy: local.policy,
     queue: local.queue,
+    schedules: local.schedules,
     ledger,
     events,
     catalog,

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/schema';
+import { awsConfig } from '../../functions/adapters/aws/config';
 import { readConfigFile } from '../../functions/adapters/aws/configuration';
+import { localConfig } from '../../functions/adapters/local/config';
 
 const example = () =>
   JSON.parse(readFileSync(join(__dirname, '../../config/example.json'), 'utf8'));
@@ -53,5 +55,23 @@ test('the AWS backend needs a readable configuration file', () => {
   expect(() => readConfigFile(undefined)).toThrow(/MESHGATE_CONFIG/);
   expect(() => readConfigFile('/nonexistent/meshgate.json')).toThrow(
     /Cannot read \/nonexistent\/meshgate.json/,
+  );
+});
+
+test("the sweeper's stall threshold is a setting: 2 minutes unless set, locally and on Lambda", () => {
+  expect(localConfig({}).stalledAfterSeconds).toBe(120);
+  expect(localConfig({ MESHGATE_STALLED_AFTER_SECONDS: '30' }).stalledAfterSeconds).toBe(30);
+  expect(() => localConfig({ MESHGATE_STALLED_AFTER_SECONDS: '0' })).toThrow(
+    /MESHGATE_STALLED_AFTER_SECONDS/,
+  );
+  const lambdaEnv = {
+    MESHGATE_TABLE_NAME: 'meshgate',
+    MESHGATE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/jobs',
+    MESHGATE_EVENT_BUS_NAME: 'meshgate',
+  };
+  // Unset on Lambda: the core's default (DEFAULT_STALLED_AFTER_MS) applies.
+  expect(awsConfig(lambdaEnv).stalledAfterMs).toBeUndefined();
+  expect(awsConfig({ ...lambdaEnv, MESHGATE_STALLED_AFTER_SECONDS: '45' }).stalledAfterMs).toBe(
+    45_000,
   );
 });

@@ -33,6 +33,7 @@ import type {
   Expected,
   ExtensionLock,
   Page,
+  PageRequest,
   Store,
 } from '../../ports/store';
 
@@ -701,9 +702,8 @@ export class DynamoStore implements Store {
     this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
   listRequestsByDomain = (domain: string) =>
     this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
-  listInFlightSince = (before: string) =>
-    this.queryAll<AccessRequest>({
-      IndexName: 'gsi3',
+  listInFlightSince = (before: string, page: PageRequest) =>
+    this.gsi3Page<AccessRequest>('INFLIGHT', page, {
       KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
       ExpressionAttributeValues: { ':p': 'INFLIGHT', ':before': before },
     });
@@ -721,7 +721,36 @@ export class DynamoStore implements Store {
       ExpressionAttributeValues: { ':p': 'ACTIVEGRANT', ':at': `${at}#\uffff` },
     });
 
-  listGrantsEnding = () => this.byKey<Grant>('ENDINGGRANT', 'gsi3');
+  listGrantsEnding = (page: PageRequest) =>
+    this.gsi3Page<Grant>('ENDINGGRANT', page, {
+      KeyConditionExpression: 'gsi3pk = :p',
+      ExpressionAttributeValues: { ':p': 'ENDINGGRANT' },
+    });
+
+  /**
+   * One page of a gsi3 partition. The cursor is the key to start after, as `queryAudit` writes
+   * it, and is read back with the same checks.
+   */
+  private async gsi3Page<T>(
+    partition: string,
+    page: PageRequest,
+    input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
+  ): Promise<Page<T>> {
+    const start = page.cursor ? readCursor(page.cursor, 'gsi3', [partition]).key : undefined;
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi3',
+        ...input,
+        Limit: page.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = (out.Items ?? []).map((i) => strip<T>(i)!);
+    return out.LastEvaluatedKey
+      ? { items, cursor: encodeCursor({ p: partition, k: out.LastEvaluatedKey }) }
+      : { items };
+  }
 
   async appendAudit(event: AuditEvent): Promise<void> {
     await this.writeAudited([], [event]);

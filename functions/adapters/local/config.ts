@@ -11,6 +11,8 @@ const Env = z.object({
   MESHGATE_SWEEP_SECONDS: z.coerce.number().int().min(1).default(60),
   MESHGATE_SYNC_MINUTES: z.coerce.number().int().min(1).default(60),
   MESHGATE_RECONCILE_MINUTES: z.coerce.number().int().min(1).default(60),
+  /** A request in flight untouched this long is handed to the worker again by the sweeper. */
+  MESHGATE_STALLED_AFTER_SECONDS: z.coerce.number().int().min(1).default(120),
 });
 
 /** Settings of the embedded default, from the environment. `MESHGATE_DATA_DIR=:memory:` keeps nothing. */
@@ -41,6 +43,7 @@ export function localConfig(env: Record<string, string | undefined>) {
       syncMinutes: e.MESHGATE_SYNC_MINUTES,
       reconcileMinutes: e.MESHGATE_RECONCILE_MINUTES,
     },
+    stalledAfterSeconds: e.MESHGATE_STALLED_AFTER_SECONDS,
     eventLog: (line: string) => console.log(line),
   };
 }
