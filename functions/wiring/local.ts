@@ -4,7 +4,7 @@ import type { MeshgateConfig } from '../../config/schema';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
-import { devAuth } from '../adapters/local/dev-auth';
+import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
   ensureTable,
   startEmbeddedDynamo,
@@ -28,6 +28,8 @@ interface LocalOptions {
   webDir?: string;
   /** Timers for the sweeper, sync and reconciler; off when absent (tests drive them by hand). */
   schedules?: ScheduleOptions;
+  /** Sign-in takes this code besides the name (against AWS); the name alone when absent. */
+  signInCode?: string;
 }
 
 /**
@@ -49,11 +51,13 @@ async function localProcess(
   const stopSchedules = opts.schedules
     ? startSchedules(core.schedules, opts.schedules, (m, e) => console.error(m, e))
     : () => {};
-  const auth = devAuth(adapters.store, () => adapters.clock.now());
+  const auth = devAuth(adapters.store, () => adapters.clock.now(), opts);
   const app = core.app({
     authenticate: auth.authenticate,
     devLogin: auth.login,
-    mountStatic: opts.webDir ? mountWeb(opts.webDir) : undefined,
+    mountStatic: opts.webDir
+      ? mountWeb(opts.webDir, opts.signInCode ? 'dev-code' : 'dev')
+      : undefined,
   });
   return {
     app,
@@ -157,9 +161,11 @@ export async function createAwsBackedPortal(
     eventBusName: opts.config.eventBusName,
     fallbackEvents: new InProcessEventBus(opts.eventLog),
   });
+  // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
+  const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
     { ...aws, clock: systemClock, configuration: opts.config },
-    opts,
+    { ...opts, signInCode },
   );
-  return { app: local.app, deps: local.deps, close: local.stop };
+  return { app: local.app, deps: local.deps, close: local.stop, signInCode };
 }
