@@ -27,7 +27,8 @@ portal
       publicUrl: config.publicUrl,
     });
     const code = 'signInCode' in p ? p.signInCode : undefined;
-    const body = code ? `{"user":"alice","code":"${code}"}` : '{"user":"alice"}';
+    // Against AWS the users are the configuration's: no demo name to suggest.
+    const body = code ? `{"user":"<user id>","code":"${code}"}` : '{"user":"alice"}';
     console.log(`Meshgate is running at http://localhost:${port} (${p.note})`);
     if (code) console.log(`Sign in with code ${code} (made at this start, good until it stops).`);
     console.log(
