@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'unsupported_media_type'
+  | 'misdirected'
   | 'unprocessable'
   | 'internal'
   | 'unavailable';
@@ -49,6 +50,11 @@ export const ERROR_CODES = {
     kind: 'unauthenticated',
     meaning: 'No valid bearer token: sign in first.',
   },
+  SIGN_IN_CODE_INVALID: {
+    kind: 'unauthenticated',
+    meaning:
+      'Local sign-in against AWS takes the code the server printed at start; it was missing or wrong.',
+  },
   // 403
   FORBIDDEN: {
     kind: 'forbidden',
@@ -76,6 +82,11 @@ export const ERROR_CODES = {
   DEV_LOGIN_DISABLED: {
     kind: 'forbidden',
     meaning: 'Local sign-in exists only on the embedded default; sign in through Cognito.',
+  },
+  FOREIGN_ORIGIN: {
+    kind: 'forbidden',
+    meaning:
+      'The local server takes a change (POST, PUT, PATCH, DELETE) only from its own pages: the Origin is another site.',
   },
   // 404
   NOT_FOUND: {
@@ -177,6 +188,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: {
     kind: 'unsupported_media_type',
     meaning: 'A body sent without a JSON content type (application/json).',
+  },
+  // 421
+  MISDIRECTED_REQUEST: {
+    kind: 'misdirected',
+    meaning:
+      'The local server answers only its own host names (localhost, 127.0.0.1, [::1] with its port, MESHGATE_PUBLIC_URL); the Host header named another.',
   },
   // 422
   PRODUCT_RETIRED: {

@@ -1,7 +1,7 @@
-import { serve } from '@hono/node-server';
 import { localConfig } from '../adapters/local/config';
 import { readConfigFile } from '../adapters/aws/configuration';
 import { createAwsBackedPortal, createEmbeddedPortal } from '../wiring/local';
+import { serveLocal } from '../wiring/local-server';
 
 // `npm start`: the whole portal on this machine; embedded by default, or against AWS.
 const config = localConfig(process.env);
@@ -19,27 +19,32 @@ const portal =
         ...p,
         note: `data in ${config.dataDir ?? 'memory'}${p.seeded ? ', demo mesh seeded' : ''}`,
       }));
-portal.then(
-  (p) => {
-    const server = serve(
-      { fetch: p.app.fetch, port: config.port, hostname: config.host },
-      (info) => {
-        console.log(`Meshgate is running at http://localhost:${info.port} (${p.note})`);
-        console.log(
-          `Open http://localhost:${info.port} in a browser and pick a demo user, or use the API:`,
-        );
-        console.log(
-          'Sign in: curl -s -XPOST localhost:%d/auth/dev-login -H content-type:application/json -d \'{"user":"alice"}\'',
-          info.port,
-        );
-      },
+portal
+  .then(async (p) => {
+    const { port, close } = await serveLocal(p.app, {
+      port: config.port,
+      hostname: config.host,
+      publicUrl: config.publicUrl,
+    });
+    const code = 'signInCode' in p ? p.signInCode : undefined;
+    // Against AWS the users are the configuration's: no demo name to suggest.
+    const body = code ? `{"user":"<user id>","code":"${code}"}` : '{"user":"alice"}';
+    console.log(`Meshgate is running at http://localhost:${port} (${p.note})`);
+    if (code) console.log(`Sign in with code ${code} (made at this start, good until it stops).`);
+    console.log(
+      code
+        ? `Open http://localhost:${port} in a browser, enter the code and pick a user, or use the API:`
+        : `Open http://localhost:${port} in a browser and pick a demo user, or use the API:`,
     );
-    const stop = () => server.close(() => void p.close().then(() => process.exit(0)));
+    console.log(
+      `Sign in: curl -s -XPOST localhost:${port}/auth/dev-login -H content-type:application/json -d '${body}'`,
+    );
+    const stop = () => void close().then(() => p.close().then(() => process.exit(0)));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-  },
-  (err) => {
+  })
+  .catch((err: unknown) => {
+    // The port taken, the configuration invalid, AWS unreachable: one line, not a stack.
     console.error('Meshgate could not start:', err instanceof Error ? err.message : err);
     process.exit(1);
-  },
-);
+  });

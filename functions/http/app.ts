@@ -36,6 +36,7 @@ import {
   removeMembership,
 } from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
+import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
 
@@ -167,7 +168,7 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  app.post('/auth/dev-login', async (c) => {
+  app.post('/auth/dev-login', requireJson, async (c) => {
     if (!deps.devLogin) {
       return errorResponse(
         c,
@@ -178,7 +179,7 @@ export function createApp(deps: AppDeps) {
     const parsed = S.DevLoginSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success)
       return errorResponse(c, 'VALIDATION_FAILED', 'Send {"user": "<demo user>"}.');
-    return c.json(await deps.devLogin(parsed.data.user));
+    return c.json(await deps.devLogin(parsed.data.user, parsed.data.code));
   });
 
   // The sign-in picker of the embedded default: the demo users and what they hold.

@@ -18,6 +18,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,
+  misdirected: 421,
   unprocessable: 422,
   internal: 500,
   unavailable: 503,

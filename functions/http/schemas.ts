@@ -139,7 +139,7 @@ export const DomainSchema = z
   })
   .openapi('Domain');
 
-export const DevLoginSchema = z.strictObject({ user: name });
+export const DevLoginSchema = z.strictObject({ user: name, code: z.string().max(100).optional() });
 
 export const ProductQuery = z.object({
   q: z.string().max(200).optional(),

@@ -4,5 +4,11 @@ import type { Principal } from '../domain/model';
 /** Establishes who is calling, or undefined when the request proves nobody. */
 export type Authenticate = (c: Context) => Promise<Principal | undefined>;
 
-/** Local sign-in: trades a demo user's name for a token. Only the embedded default has it. */
-export type DevLogin = (user: string) => Promise<{ token: string; expiresAt: string }>;
+/**
+ * Local sign-in: trades a user's name for a token, and against AWS the code the server printed at
+ * start. Only the local processes have it.
+ */
+export type DevLogin = (
+  user: string,
+  code?: string,
+) => Promise<{ token: string; expiresAt: string }>;

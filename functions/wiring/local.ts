@@ -4,7 +4,7 @@ import type { MeshgateConfig } from '../../config/schema';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
-import { devAuth } from '../adapters/local/dev-auth';
+import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
   ensureTable,
   startEmbeddedDynamo,
@@ -30,6 +30,8 @@ interface LocalOptions {
   schedules?: ScheduleOptions;
   /** The sweeper's stall threshold (MESHGATE_STALLED_AFTER_SECONDS); the core's default when absent. */
   stalledAfterSeconds?: number;
+  /** Sign-in takes this code besides the name (against AWS); the name alone when absent. */
+  signInCode?: string;
 }
 
 /**
@@ -65,11 +67,13 @@ async function localProcess(
   const stopSchedules = opts.schedules
     ? startSchedules(core.schedules, opts.schedules, (m, e) => console.error(m, e))
     : () => {};
-  const auth = devAuth(adapters.store, () => adapters.clock.now());
+  const auth = devAuth(adapters.store, () => adapters.clock.now(), opts);
   const app = core.app({
     authenticate: auth.authenticate,
     devLogin: auth.login,
-    mountStatic: opts.webDir ? mountWeb(opts.webDir) : undefined,
+    mountStatic: opts.webDir
+      ? mountWeb(opts.webDir, opts.signInCode ? 'dev-code' : 'dev')
+      : undefined,
   });
   return {
     app,
@@ -176,9 +180,11 @@ export async function createAwsBackedPortal(
     eventBusName: opts.config.eventBusName,
     fallbackEvents: new InProcessEventBus(opts.eventLog),
   });
+  // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
+  const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
     { ...aws, clock: systemClock, configuration: opts.config },
-    opts,
+    { ...opts, signInCode },
   );
-  return { app: local.app, deps: local.deps, close: local.stop };
+  return { app: local.app, deps: local.deps, close: local.stop, signInCode };
 }

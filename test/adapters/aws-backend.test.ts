@@ -132,6 +132,7 @@ function installStubs() {
 let dynamo: EmbeddedDynamo;
 let config: MeshgateConfig;
 let aws: typeof import('../../functions/wiring/local');
+let serveLocal: typeof import('../../functions/wiring/local-server').serveLocal;
 
 let restoreEnv: () => void = () => {};
 beforeAll(async () => {
@@ -139,6 +140,7 @@ beforeAll(async () => {
   await ensureTable(dynamo.client, TABLE);
   restoreEnv = offlineAwsEnv(dynamo.endpoint);
   aws = await import('../../functions/wiring/local');
+  ({ serveLocal } = await import('../../functions/wiring/local-server'));
   config = parseConfig({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), tableName: TABLE }, EXAMPLE);
   installStubs();
 });
@@ -162,7 +164,7 @@ function caller(portal: Portal) {
     portal.app.request('/auth/dev-login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user }),
+      body: JSON.stringify({ user, code: portal.signInCode }),
     });
   async function call(user: string, method: string, path: string, body?: unknown) {
     let token = tokens.get(user);
@@ -283,6 +285,58 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       id: 'bob',
       memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }],
     });
+  });
+
+  test('sign-in takes the code printed at start: without it, or with another, 401 and no token', async () => {
+    // Through the real local server, as `MESHGATE_BACKEND=aws npm start` serves it.
+    const local = await serveLocal(portal.app, { port: 0, hostname: '127.0.0.1' });
+    try {
+      const post = (body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`http://127.0.0.1:${local.port}/auth/dev-login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+      expect(portal.signInCode).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      const wrong = portal.signInCode.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'));
+      for (const body of [
+        { user: 'erin' },
+        { user: 'erin', code: '' },
+        { user: 'erin', code: wrong },
+        { user: 'erin', code: 'alice' },
+        // Not a user either: the code is checked first, so nothing is said about who exists.
+        { user: 'mallory' },
+      ]) {
+        const res = await post(body);
+        const json = (await res.json()) as { token?: string; error: { code: string } };
+        expect({ body, status: res.status, code: json.error?.code, token: json.token }).toEqual({
+          body,
+          status: 401,
+          code: 'SIGN_IN_CODE_INVALID',
+          token: undefined,
+        });
+      }
+      // The code as printed, or as typed (lower case, no dashes), signs in.
+      for (const code of [portal.signInCode, portal.signInCode.toLowerCase().replaceAll('-', '')]) {
+        const ok = await post({ user: 'erin', code });
+        expect(ok.status).toBe(200);
+        expect(await ok.json()).toMatchObject({ token: expect.any(String) });
+      }
+      // The web UI is told to ask for it.
+      const web = await aws.createAwsBackedPortal({
+        config,
+        policyDir: POLICY_DIR,
+        webDir: join(REPO, 'web/public'),
+      });
+      try {
+        const res = await web.app.request('/config.json');
+        expect(await res.json()).toEqual({ apiUrl: '', auth: 'dev-code' });
+      } finally {
+        await web.close();
+      }
+    } finally {
+      await local.close();
+    }
   });
 
   test('sync, request, approve, grant, reconcile, revoke: every AWS call as expected', async () => {

@@ -3,10 +3,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../web/build';
+import { serveLocal } from '../../functions/wiring/local-server';
 import { startPortal } from '../support/portal';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,9 +15,9 @@ export async function startBrowserPortal() {
   const webDir = mkdtempSync(join(tmpdir(), 'meshgate-web-'));
   await buildWeb(webDir);
   const portal = await startPortal({ webDir });
-  const server = serve({ fetch: portal.app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((ok) => server.once('listening', () => ok()));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // As `npm start` serves it: behind the local boundary, with the web stack's security headers.
+  const server = await serveLocal(portal.app, { port: 0, hostname: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${server.port}`;
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -47,6 +46,11 @@ export async function startBrowserPortal() {
     page.setDefaultTimeout(15_000);
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
+    // What the Content-Security-Policy blocks is only said on the console.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text()))
+        problems.push(m.text());
+    });
     (page as Page & { problems?: string[] }).problems = problems;
     await page.goto('/');
     await page.locator(`button[data-user="${user}"]`).click();
@@ -61,7 +65,7 @@ export async function startBrowserPortal() {
   async function close() {
     for (const c of contexts) await c.close().catch(() => {});
     await browser.close();
-    await new Promise<void>((ok) => server.close(() => ok()));
+    await server.close();
     await portal.close();
     rmSync(webDir, { recursive: true, force: true });
   }

@@ -195,6 +195,29 @@ test('an error from the API is shown in plain words next to the field that cause
   await b.screenshot(alice, 'field-error');
 });
 
+test('every page runs under the Content-Security-Policy of the local server, which refuses inline script', async () => {
+  const erin = await b.signIn('erin');
+  for (const hash of [
+    '#/products/sales/orders',
+    '#/requests',
+    '#/approvals',
+    '#/grants',
+    '#/audit',
+  ])
+    await erin.goto(`/${hash}`).then(() => erin.getByRole('heading', { level: 1 }).waitFor());
+  expect(problems(erin)).toEqual([]);
+  // The policy is enforced, not only sent: an injected inline script does not run, and says why.
+  const ran = await erin.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = true';
+    document.body.append(s);
+    return (window as unknown as { __inline?: boolean }).__inline === true;
+  });
+  expect(ran).toBe(false);
+  for (let i = 0; i < 40 && problems(erin).length === 0; i++) await erin.waitForTimeout(50);
+  expect(problems(erin).join('\n')).toMatch(/Content Security Policy/);
+});
+
 /** Presses Tab until the element matching `selector` has focus (at most 80 presses). */
 async function tabTo(page: Page, selector: string) {
   for (let i = 0; i < 80; i++) {

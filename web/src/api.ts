@@ -95,8 +95,11 @@ export interface AuditFilter {
 export interface RuntimeConfig {
   /** Base URL of the API; '' for the same origin (the local portal). */
   apiUrl: string;
-  /** 'dev': the embedded default's local sign-in; 'cognito': the hosted UI. */
-  auth: 'dev' | 'cognito';
+  /**
+   * 'dev': the embedded default's local sign-in; 'dev-code': the same, with the code the local
+   * server printed at start (against AWS); 'cognito': the hosted UI.
+   */
+  auth: 'dev' | 'dev-code' | 'cognito';
   region?: string;
   userPoolClientId?: string;
   /** https://<prefix>.auth.<region>.amazoncognito.com */
@@ -200,8 +203,11 @@ export class Api {
   }
 
   devUsers = () => this.json<{ items: DevUser[] }>('/auth/dev-users').then((r) => r.items);
-  devLogin = (user: string) =>
-    this.post<{ token: string; expiresAt: string }>('/auth/dev-login', { user });
+  devLogin = (user: string, code?: string) =>
+    this.post<{ token: string; expiresAt: string }>(
+      '/auth/dev-login',
+      code === undefined ? { user } : { user, code },
+    );
 
   me = () => this.json<Me>('/v1/me');
   domains = () => this.json<{ items: DomainInfo[] }>('/v1/domains').then((r) => r.items);

@@ -13,6 +13,11 @@ const Env = z.object({
   MESHGATE_RECONCILE_MINUTES: z.coerce.number().int().min(1).default(60),
   /** A request in flight untouched this long is handed to the worker again by the sweeper. */
   MESHGATE_STALLED_AFTER_SECONDS: z.coerce.number().int().min(1).default(120),
+  // Where people reach the server when not through localhost (a proxy, a tunnel, another machine):
+  // its host and origin are answered besides the loopback names.
+  MESHGATE_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
 });
 
 /** Settings of the embedded default, from the environment. `MESHGATE_DATA_DIR=:memory:` keeps nothing. */
@@ -38,6 +43,7 @@ export function localConfig(env: Record<string, string | undefined>) {
     dataDir: e.MESHGATE_DATA_DIR === ':memory:' ? undefined : e.MESHGATE_DATA_DIR,
     policyDir: e.MESHGATE_POLICY_DIR,
     webDir: e.MESHGATE_WEB_DIR,
+    publicUrl: e.MESHGATE_PUBLIC_URL && new URL(e.MESHGATE_PUBLIC_URL).origin,
     schedules: {
       sweepSeconds: e.MESHGATE_SWEEP_SECONDS,
       syncMinutes: e.MESHGATE_SYNC_MINUTES,

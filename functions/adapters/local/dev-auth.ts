@@ -1,22 +1,50 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { sign, verify } from 'hono/jwt';
-import { notFound } from '../../domain/errors';
+import { fail, notFound } from '../../domain/errors';
 import type { Authenticate, DevLogin } from '../../ports/auth';
 import type { Store } from '../../ports/store';
 
 const TTL_SECONDS = 12 * 3600;
 
+// Crockford's base32: no I, L, O or U to misread.
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
 /**
- * Local sign-in for the embedded default: any seeded user, no password. Tokens are HS256 JWTs
+ * A sign-in code for one run of the local server against AWS: 12 characters of base32 (60 bits),
+ * shown as XXXX-XXXX-XXXX. Made at start, printed to the console, written nowhere.
+ */
+export function newSignInCode(): string {
+  const chars = Array.from({ length: 12 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]);
+  return [0, 4, 8].map((i) => chars.slice(i, i + 4).join('')).join('-');
+}
+
+/** A code as people type it: any case, with or without the dashes and spaces. */
+const normalCode = (code: string) =>
+  createHash('sha256').update(code.toUpperCase().replace(/[\s-]/g, '')).digest();
+
+/**
+ * Local sign-in: any user the store knows. On the embedded default (demo users) the name alone;
+ * against AWS (`signInCode` set) the name and the code printed at start, so that nothing but the
+ * person at the console signs in with the developer's AWS credentials behind them. Tokens are HS256 JWTs
  * signed with a key made at start-up and never written anywhere, so a restart signs everyone out.
  */
 export function devAuth(
   store: Pick<Store, 'getUser'>,
   now: () => Date = () => new Date(),
+  opts: { signInCode?: string } = {},
 ): { login: DevLogin; authenticate: Authenticate } {
   const key = randomBytes(32).toString('base64url');
+  const expected = opts.signInCode === undefined ? undefined : normalCode(opts.signInCode);
   return {
-    async login(user) {
+    async login(user, code) {
+      // Before the user is looked up: without the code, nothing is said about who exists.
+      if (expected && !(code !== undefined && timingSafeEqual(normalCode(code), expected)))
+        throw fail(
+          'SIGN_IN_CODE_INVALID',
+          code === undefined
+            ? 'Send the sign-in code the server printed at start: {"user": "<id>", "code": "<code>"}.'
+            : 'That is not the sign-in code the server printed at start.',
+        );
       const u = await store.getUser(user);
       if (!u)
         throw notFound('USER_NOT_FOUND', `No user ${user}; sign in as one of the demo users.`);

@@ -4,7 +4,10 @@ import { startCognitoSignIn, type Session } from '../auth';
 import { rolesText } from '../roles';
 import { asApiError, ErrorNote } from '../ui';
 
-/** Sign-in: a picker of the demo users on the embedded default, the Cognito hosted UI on AWS. */
+/**
+ * Sign-in: a picker of the demo users on the embedded default (and, for the local server against
+ * AWS, the code it printed at start), the Cognito hosted UI on AWS.
+ */
 export function SignIn({
   api,
   config,
@@ -19,9 +22,11 @@ export function SignIn({
   const [users, setUsers] = useState<DevUser[] | undefined>();
   const [error, setError] = useState<ApiError | string | undefined>(problem);
   const [busy, setBusy] = useState<string | undefined>();
+  const [code, setCode] = useState('');
+  const needsCode = config.auth === 'dev-code';
 
   useEffect(() => {
-    if (config.auth === 'dev')
+    if (config.auth === 'dev' || config.auth === 'dev-code')
       api.devUsers().then(setUsers, (e: unknown) => setError(asApiError(e)));
   }, [api, config.auth]);
 
@@ -29,7 +34,7 @@ export function SignIn({
     setBusy(user);
     setError(undefined);
     try {
-      onSession(await api.devLogin(user));
+      onSession(await api.devLogin(user, needsCode ? code.trim() : undefined));
     } catch (e) {
       setError(asApiError(e));
       setBusy(undefined);
@@ -50,7 +55,28 @@ export function SignIn({
         </button>
       ) : (
         <>
-          <p>This is the local demo portal: choose who you are. Nobody needs a password here.</p>
+          {needsCode ? (
+            <>
+              <p>
+                This portal runs on this machine against AWS: enter the sign-in code it printed when
+                it started, then choose who you are.
+              </p>
+              <div class="field">
+                <label for="signin-code">Sign-in code</label>
+                <input
+                  id="signin-code"
+                  name="code"
+                  autocomplete="off"
+                  spellcheck={false}
+                  placeholder="XXXX-XXXX-XXXX"
+                  value={code}
+                  onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
+                />
+              </div>
+            </>
+          ) : (
+            <p>This is the local demo portal: choose who you are. Nobody needs a password here.</p>
+          )}
           {users ? (
             <ul class="user-picker">
               {users.map((u) => (
@@ -58,7 +84,7 @@ export function SignIn({
                   <button
                     type="button"
                     data-user={u.id}
-                    disabled={busy !== undefined}
+                    disabled={busy !== undefined || (needsCode && !code.trim())}
                     onClick={() => signIn(u.id)}
                   >
                     <strong>{u.name}</strong>
