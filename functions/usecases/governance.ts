@@ -1,5 +1,6 @@
 import { ALL_DOMAINS, type Domain, type Membership, type Principal } from '../domain/model';
 import { conflict, forbidden, MeshgateError, notFound, validation } from '../domain/errors';
+import { redactedDomain } from '../domain/configuration';
 import { auditEvent, SYSTEM, type Deps } from './deps';
 
 export interface ExplainInput {
@@ -152,9 +153,16 @@ export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
   const decision = await requireManage(deps, who, d.id, 'domain:register');
   await deps.store.createDomain(
     d,
-    auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }),
+    auditEvent(
+      deps,
+      'DOMAIN_REGISTERED',
+      who.userId,
+      { domain: d.id },
+      { ...redactedDomain(d), decision },
+    ),
   );
-  return d;
+  // The answer shows the domain as GET /v1/domains does: never the broker's ExternalId.
+  return redactedDomain(d);
 }
 
 /** Identity-provider groups that stand for a role in every domain. */
