@@ -50,9 +50,12 @@ const domainOf = (d: Configuration['domains'][number]): Domain =>
 export function redactedDomain(d: Domain): Omit<Domain, 'broker'> & {
   broker?: { roleArn: string; externalId: { set: boolean; sha256Prefix?: string } };
 } {
-  if (!d.broker) return d;
-  const { externalId, ...broker } = d.broker;
-  return { ...d, broker: { ...broker, externalId: externalIdFingerprint(externalId) } };
+  const { broker, ...rest } = d;
+  if (!broker) return rest;
+  return {
+    ...rest,
+    broker: { roleArn: broker.roleArn, externalId: externalIdFingerprint(broker.externalId) },
+  };
 }
 
 /** That an ExternalId is set, and the first 8 hex digits of its SHA-256. */

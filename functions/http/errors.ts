@@ -19,6 +19,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  too_many_requests: 429,
   internal: 500,
   unavailable: 503,
 };

@@ -16,6 +16,9 @@ interface Line {
 }
 
 const NO_VALUE = '-';
+const LIMIT_KEYS = new Set(['max-duration-hours', 'max-open-requests']);
+/** Open (pending) requests a user may hold when no max-open-requests line is loaded. */
+export const DEFAULT_MAX_OPEN_REQUESTS = 50;
 const EFFECTS = new Set(['allow', 'deny']);
 
 export class PolicyLoadError extends Error {}
@@ -39,8 +42,16 @@ export function parsePolicy(src: PolicySource): Line[] {
     } else if (ptype === 'p2') {
       if (rest.length !== 3)
         throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
-      if (rest[1] !== 'max-duration-hours' || !/^\d+$/.test(rest[2]!)) {
-        throw new PolicyLoadError(`${where}: p2 supports "max-duration-hours, <whole hours>"`);
+      if (!LIMIT_KEYS.has(rest[1]!) || !/^\d+$/.test(rest[2]!)) {
+        throw new PolicyLoadError(
+          `${where}: p2 supports "max-duration-hours, <whole hours>" and "max-open-requests, <count>"`,
+        );
+      }
+      if (rest[1] === 'max-open-requests' && rest[0] !== ALL_DOMAINS) {
+        // A user's open requests are counted over every domain: one limit, set globally.
+        throw new PolicyLoadError(
+          `${where}: max-open-requests is a global limit (domain *, in the global file)`,
+        );
       }
     } else {
       // Role assignments are memberships in the store, managed (and audited) through the API.
@@ -78,7 +89,10 @@ export class CasbinPolicyEngine implements PolicyEngine {
   private readonly index: Index = new Map();
   private membershipsByUser = new Map<string, Membership[]>();
   private readonly refs = new Map<string, RuleRef>();
+  /** max-duration-hours lines, the smallest by domain. */
   private readonly limits = new Map<string, Limit>();
+  /** The smallest max-open-requests line. */
+  private openLimit?: Limit;
   /** Domains whose policy could not be loaded, with why: every decision there is a deny. */
   private readonly broken = new Map<string, string>();
   private failure?: string = 'no policy is loaded';
@@ -113,7 +127,12 @@ export class CasbinPolicyEngine implements PolicyEngine {
           const bySub = child(byObj, obj);
           bySub.set(sub, [...(bySub.get(sub) ?? []), l.tokens]);
         } else {
-          const [dom, , value] = l.tokens as [string, string, string];
+          const [dom, limitKey, value] = l.tokens as [string, string, string];
+          if (limitKey === 'max-open-requests') {
+            if (!engine.openLimit || Number(value) < engine.openLimit.value)
+              engine.openLimit = { value: Number(value), rule: l.ref };
+            continue;
+          }
           const prev = engine.limits.get(dom);
           if (!prev || Number(value) < prev.value)
             engine.limits.set(dom, { value: Number(value), rule: l.ref });
@@ -251,6 +270,19 @@ export class CasbinPolicyEngine implements PolicyEngine {
     };
     if (this.failure || this.broken.has(domain) || !global) return none;
     return local && local.value < global.value ? local : global;
+  }
+
+  maxOpenRequests(): Limit {
+    if (this.failure) return { value: 0, rule: { source: 'policy', line: this.failure } };
+    return (
+      this.openLimit ?? {
+        value: DEFAULT_MAX_OPEN_REQUESTS,
+        rule: {
+          source: 'default',
+          line: `no max-open-requests line: ${DEFAULT_MAX_OPEN_REQUESTS}`,
+        },
+      }
+    );
   }
 
   membershipsOf(user: string): Membership[] {

@@ -8,7 +8,7 @@ import type {
   Membership,
   User,
 } from '../domain/model';
-import type { Expected, ExtensionLock } from '../domain/lifecycle';
+import type { Expected, ExtensionLock, OpenCount } from '../domain/lifecycle';
 
 export interface AuditQuery {
   from: string;
@@ -25,7 +25,7 @@ export interface Page<T> {
 }
 
 /** What must hold for a request write to go through: its status and version as last read. */
-export type { Expected, ExtensionLock } from '../domain/lifecycle';
+export type { Expected, ExtensionLock, OpenCount } from '../domain/lifecycle';
 
 /**
  * The authorization state, one small item that every process reads before the decisions of a
@@ -117,9 +117,22 @@ export interface Store {
   /**
    * Creates a request with its audit events. With `lock` (`claim`), also takes the grant's one
    * extension lock, conditional on nobody holding it: `conflict` EXTENSION_OPEN otherwise, and
-   * nothing is written.
+   * nothing is written. With `open` (`claim`), also adds one to the requester's count of open
+   * requests, conditional on it being below `open.max`: `unprocessable` OPEN_REQUEST_LIMIT
+   * otherwise, and nothing is written.
    */
-  createRequest(request: AccessRequest, audit: AuditEvent[], lock?: ExtensionLock): Promise<void>;
+  createRequest(
+    request: AccessRequest,
+    audit: AuditEvent[],
+    lock?: ExtensionLock,
+    open?: OpenCount,
+  ): Promise<void>;
+  /**
+   * How many open (pending) requests the user holds: one strongly consistent read of their
+   * counter item, which every write that opens or closes a pending request moves in its own
+   * transaction. Never a read of the user's requests.
+   */
+  countOpenRequests(user: string): Promise<number>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
   /**
    * Notes how far fulfilment of a GRANTING request has come. Not a state change: no version, no
@@ -129,7 +142,8 @@ export interface Store {
   /**
    * Writes `next` only if the stored request still has `expected`; `next.version` must be
    * expected + 1. The grant and the extension lock change (claim or release) go in the same
-   * transaction; a lock claimed by another request is `conflict` EXTENSION_OPEN.
+   * transaction; a lock claimed by another request is `conflict` EXTENSION_OPEN. `open`
+   * (`release`) takes one from the requester's count of open requests in the same transaction.
    */
   updateRequest(
     next: AccessRequest,
@@ -137,6 +151,7 @@ export interface Store {
     audit: AuditEvent[],
     grant?: Grant,
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void>;
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;

@@ -22,7 +22,7 @@ import type {
   Membership,
   User,
 } from '../../domain/model';
-import { conflict, notFound, unavailable, validation } from '../../domain/errors';
+import { conflict, notFound, unavailable, unprocessable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
@@ -32,6 +32,7 @@ import type {
   ConfigurationWrite,
   Expected,
   ExtensionLock,
+  OpenCount,
   Page,
   Store,
 } from '../../ports/store';
@@ -243,6 +244,16 @@ const extensionOpen = (lock: ExtensionLock) =>
     'EXTENSION_OPEN',
     `Another extension of grant ${lock.grantId} is already open; it must be decided first.`,
   );
+
+/** Lost a race for the last places: others' submissions took them between the read and the write. */
+const openRequestLimit = (open: OpenCount) =>
+  unprocessable(
+    'OPEN_REQUEST_LIMIT',
+    `${open.user} already has the most open requests the policy allows (${open.max}). Cancel one, or wait until one is decided, then ask again.`,
+    { maxOpenRequests: open.max },
+  );
+
+const openCountKey = (user: string) => ({ pk: `OPENREQUESTS#${user}`, sk: 'COUNT' });
 
 const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) =>
   Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -579,7 +590,9 @@ export class DynamoStore implements Store {
     request: AccessRequest,
     audit: AuditEvent[],
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void> {
+    const lockItems = this.lockItems(lock);
     try {
       await this.writeAudited(
         [
@@ -590,7 +603,8 @@ export class DynamoStore implements Store {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          ...this.lockItems(lock),
+          ...lockItems,
+          ...this.openCountItems(open),
         ],
         audit,
       );
@@ -598,6 +612,8 @@ export class DynamoStore implements Store {
       if (isConditionFailure(err)) {
         if (lock && reasonsOf(err)?.[1]?.Code === 'ConditionalCheckFailed')
           throw extensionOpen(lock);
+        if (open && reasonsOf(err)?.[1 + lockItems.length]?.Code === 'ConditionalCheckFailed')
+          throw openRequestLimit(open);
         throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
       }
       throw err;
@@ -635,6 +651,38 @@ export class DynamoStore implements Store {
     ];
   }
 
+  /**
+   * The requester's count of open requests (item `OPENREQUESTS#<user>` / `COUNT`): a claim adds
+   * one, conditional on the count being below the limit, so of simultaneous submissions only as
+   * many as there are places left go through; a release takes one away. Both in the transaction
+   * of the request's write.
+   */
+  private openCountItems(open: OpenCount | undefined): TransactItem[] {
+    if (!open) return [];
+    const claim = open.op === 'claim';
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: openCountKey(open.user),
+          UpdateExpression: 'SET #kind = :kind ADD #open :delta',
+          ...(claim
+            ? {
+                ConditionExpression: 'attribute_not_exists(#open) OR #open < :max',
+                ExpressionAttributeValues: { ':kind': 'opencount', ':delta': 1, ':max': open.max },
+              }
+            : { ExpressionAttributeValues: { ':kind': 'opencount', ':delta': -1 } }),
+          ExpressionAttributeNames: { '#kind': 'kind', '#open': 'open' },
+        },
+      },
+    ];
+  }
+
+  async countOpenRequests(user: string): Promise<number> {
+    const item = await this.get<{ open?: number }>(openCountKey(user).pk, openCountKey(user).sk);
+    return Math.max(0, item?.open ?? 0);
+  }
+
   getRequest = (id: string) => this.get<AccessRequest>(`REQUEST#${id}`, 'META');
 
   async recordProgress(id: string, progress: FulfilmentProgress): Promise<void> {
@@ -660,6 +708,7 @@ export class DynamoStore implements Store {
     audit: AuditEvent[],
     grant?: Grant,
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void> {
     if (next.version !== expected.version + 1)
       throw new Error('updateRequest: next.version must be expected.version + 1');
@@ -679,6 +728,7 @@ export class DynamoStore implements Store {
             },
           },
           ...this.lockItems(lock),
+          ...this.openCountItems(open),
         ],
         audit,
         grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : [],
