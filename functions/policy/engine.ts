@@ -16,9 +16,14 @@ interface Line {
 }
 
 const NO_VALUE = '-';
-const LIMIT_KEYS = new Set(['max-duration-hours', 'max-open-requests']);
-/** Open (pending) requests a user may hold when no max-open-requests line is loaded. */
-export const DEFAULT_MAX_OPEN_REQUESTS = 50;
+const LIMIT_KEYS = new Set(['max-duration-hours', 'max-open-requests', 'max-calls-per-minute']);
+/** The limits that hold for a user over every domain: set in the global file only. */
+const GLOBAL_LIMITS = new Set(['max-open-requests', 'max-calls-per-minute']);
+/** What a global limit is when no line sets it. */
+export const DEFAULT_LIMITS: Record<string, number> = {
+  'max-open-requests': 50,
+  'max-calls-per-minute': 600,
+};
 const EFFECTS = new Set(['allow', 'deny']);
 
 export class PolicyLoadError extends Error {}
@@ -44,13 +49,13 @@ export function parsePolicy(src: PolicySource): Line[] {
         throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
       if (!LIMIT_KEYS.has(rest[1]!) || !/^\d+$/.test(rest[2]!)) {
         throw new PolicyLoadError(
-          `${where}: p2 supports "max-duration-hours, <whole hours>" and "max-open-requests, <count>"`,
+          `${where}: p2 supports "max-duration-hours, <whole hours>", "max-open-requests, <count>" and "max-calls-per-minute, <count>"`,
         );
       }
-      if (rest[1] === 'max-open-requests' && rest[0] !== ALL_DOMAINS) {
-        // A user's open requests are counted over every domain: one limit, set globally.
+      if (GLOBAL_LIMITS.has(rest[1]!) && rest[0] !== ALL_DOMAINS) {
+        // A user's open requests and calls are counted over every domain: one limit, set globally.
         throw new PolicyLoadError(
-          `${where}: max-open-requests is a global limit (domain *, in the global file)`,
+          `${where}: ${rest[1]} is a global limit (domain *, in the global file)`,
         );
       }
     } else {
@@ -91,8 +96,8 @@ export class CasbinPolicyEngine implements PolicyEngine {
   private readonly refs = new Map<string, RuleRef>();
   /** max-duration-hours lines, the smallest by domain. */
   private readonly limits = new Map<string, Limit>();
-  /** The smallest max-open-requests line. */
-  private openLimit?: Limit;
+  /** The smallest line of each global limit (max-open-requests, max-calls-per-minute). */
+  private readonly globalLimits = new Map<string, Limit>();
   /** Domains whose policy could not be loaded, with why: every decision there is a deny. */
   private readonly broken = new Map<string, string>();
   private failure?: string = 'no policy is loaded';
@@ -128,9 +133,10 @@ export class CasbinPolicyEngine implements PolicyEngine {
           bySub.set(sub, [...(bySub.get(sub) ?? []), l.tokens]);
         } else {
           const [dom, limitKey, value] = l.tokens as [string, string, string];
-          if (limitKey === 'max-open-requests') {
-            if (!engine.openLimit || Number(value) < engine.openLimit.value)
-              engine.openLimit = { value: Number(value), rule: l.ref };
+          if (GLOBAL_LIMITS.has(limitKey)) {
+            const held = engine.globalLimits.get(limitKey);
+            if (!held || Number(value) < held.value)
+              engine.globalLimits.set(limitKey, { value: Number(value), rule: l.ref });
             continue;
           }
           const prev = engine.limits.get(dom);
@@ -274,13 +280,20 @@ export class CasbinPolicyEngine implements PolicyEngine {
 
   maxOpenRequests(): Limit {
     if (this.failure) return { value: 0, rule: { source: 'policy', line: this.failure } };
+    return this.globalLimit('max-open-requests');
+  }
+
+  /** A policy that failed still answers calls (with 503): its callers are limited as by default. */
+  maxCallsPerMinute(): Limit {
+    return this.globalLimit('max-calls-per-minute');
+  }
+
+  private globalLimit(key: string): Limit {
+    const value = DEFAULT_LIMITS[key]!;
     return (
-      this.openLimit ?? {
-        value: DEFAULT_MAX_OPEN_REQUESTS,
-        rule: {
-          source: 'default',
-          line: `no max-open-requests line: ${DEFAULT_MAX_OPEN_REQUESTS}`,
-        },
+      this.globalLimits.get(key) ?? {
+        value,
+        rule: { source: 'default', line: `no ${key} line: ${value}` },
       }
     );
   }

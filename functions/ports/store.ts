@@ -167,6 +167,29 @@ export interface Store {
   /** Grants being revoked (REVOKING), oldest first. */
   listGrantsEnding(): Promise<Grant[]>;
 
+  /**
+   * Counts one API call of `user` in the rate-limit window starting at `window` (an ISO time) and
+   * returns the calls counted in it so far, this one included: one atomic UpdateItem of item
+   * `RATE#<user>` / `<window>`, shared by every process. The item expires (TTL) at `expiresAt`.
+   */
+  countCall(user: string, window: string, expiresAt: Date): Promise<number>;
+
+  /**
+   * Counts one refusal of `user` for `action` in its window (item `REFUSALS#<user>` / `<action>`).
+   * Within the open window it only adds one to the count (one UpdateItem) and returns false. When
+   * no window is open (none yet, or it ended before `now`), it opens one from `now` until `until`
+   * and, in one transaction with that: writes `refusal` (the first of the new window) and, if the
+   * ended window counted refusals not yet in the trail, `summary(count, window)` for them. Returns
+   * true then. A race with another process opening the window is retried.
+   */
+  countRefusal(
+    user: string,
+    action: string,
+    at: { now: string; until: string },
+    refusal: AuditEvent,
+    summary: (count: number, window: { from: string; to: string }) => AuditEvent,
+  ): Promise<boolean>;
+
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;
 

@@ -127,6 +127,10 @@ export class StorePolicy implements PolicyInForce {
     return this.policy.engine.maxOpenRequests();
   }
 
+  maxCallsPerMinute(): Limit {
+    return this.policy.engine.maxCallsPerMinute();
+  }
+
   rolesOf(user: string, domain: string): string[] {
     return this.policy.engine.rolesOf(user, domain);
   }

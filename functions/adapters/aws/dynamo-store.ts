@@ -773,6 +773,99 @@ export class DynamoStore implements Store {
 
   listGrantsEnding = () => this.byKey<Grant>('ENDINGGRANT', 'gsi3');
 
+  async countCall(user: string, window: string, expiresAt: Date): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `RATE#${user}`, sk: window },
+        UpdateExpression: 'SET #kind = :kind, #ttl = :ttl ADD #n :one',
+        ExpressionAttributeNames: { '#kind': 'kind', '#ttl': 'expiresAt', '#n': 'calls' },
+        ExpressionAttributeValues: {
+          ':kind': 'ratecount',
+          ':ttl': Math.ceil(expiresAt.getTime() / 1000),
+          ':one': 1,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return (out.Attributes?.calls as number | undefined) ?? 1;
+  }
+
+  async countRefusal(
+    user: string,
+    action: string,
+    at: { now: string; until: string },
+    refusal: AuditEvent,
+    summary: (count: number, window: { from: string; to: string }) => AuditEvent,
+  ): Promise<boolean> {
+    const Key = { pk: `REFUSALS#${user}`, sk: action };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        // Within the open window: counted, nothing else written.
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'ADD #n :one',
+            ConditionExpression: '#until > :now',
+            ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
+            ExpressionAttributeValues: { ':one': 1, ':now': at.now },
+          }),
+        );
+        return false;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      const ended = await this.get<{
+        from: string;
+        until: string;
+        count: number;
+        recorded: number;
+      }>(Key.pk, Key.sk);
+      const unrecorded = ended ? ended.count - ended.recorded : 0;
+      const events = [
+        ...(ended && unrecorded > 0
+          ? [summary(unrecorded, { from: ended.from, to: ended.until })]
+          : []),
+        refusal,
+      ];
+      try {
+        // The new window, conditional on the ended one as read: its count cannot move meanwhile
+        // without this write failing (and being tried again from a fresh read).
+        await this.writeAudited(
+          [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...Key,
+                  kind: 'refusalcount',
+                  from: at.now,
+                  until: at.until,
+                  count: 1,
+                  recorded: 1,
+                },
+                ...(ended
+                  ? {
+                      ConditionExpression: '#n = :n AND #until = :until',
+                      ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
+                      ExpressionAttributeValues: { ':n': ended.count, ':until': ended.until },
+                    }
+                  : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              },
+            },
+          ],
+          events,
+        );
+        return true;
+      } catch (err) {
+        if (!(isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed'))
+          throw err;
+      }
+    }
+    throw unavailable('AUDIT_CHAIN_BUSY', `The refusal count of ${user} is busy; try again.`);
+  }
+
   async appendAudit(event: AuditEvent): Promise<void> {
     await this.writeAudited([], [event]);
   }
