@@ -73,7 +73,12 @@ export const AUDIT_EVENT_TYPES = {
       'A policy version was recorded as the one in force, with its files and what changed (or why it does not load).',
   },
   ACCESS_REFUSED: {
-    meaning: 'Someone was refused an action (a 403): what they tried, and why.',
+    meaning:
+      'Someone was refused an action (a 403): what they tried, and why. The first refusal of one caller for one action in a window (a minute) is recorded at once; the window is in the event.',
+  },
+  ACCESS_REFUSED_REPEATED: {
+    meaning:
+      'The refusals of one caller for one action that followed the first in a window: how many (count) and the window, written when the next window opens.',
   },
 } as const satisfies Record<string, { meaning: string }>;
 

@@ -40,6 +40,33 @@ const domainOf = (d: Configuration['domains'][number]): Domain =>
     }),
   );
 
+/**
+ * A domain as an audit event, a log line or an answer may show it: the broker's ExternalId is a
+ * shared secret of the broker role's trust policy, and the trail is archived where nothing can be
+ * deleted, so it is never written out. What stands in its place says that it is set and gives a
+ * fingerprint (the first 8 hex digits of its SHA-256), enough to tell that it changed and to
+ * check it against the one configured, not to recover it.
+ */
+export function redactedDomain(d: Domain): Omit<Domain, 'broker'> & {
+  broker?: { roleArn: string; externalId: { set: boolean; sha256Prefix?: string } };
+} {
+  const { broker, ...rest } = d;
+  if (!broker) return rest;
+  return {
+    ...rest,
+    broker: { roleArn: broker.roleArn, externalId: externalIdFingerprint(broker.externalId) },
+  };
+}
+
+/** That an ExternalId is set, and the first 8 hex digits of its SHA-256. */
+export function externalIdFingerprint(externalId: string | undefined) {
+  if (!externalId) return { set: false };
+  return {
+    set: true,
+    sha256Prefix: createHash('sha256').update(externalId).digest('hex').slice(0, 8),
+  };
+}
+
 const membershipKey = (m: Membership) => `${m.domain}|${m.user}|${m.role}`;
 
 /** The roles the configuration gives: admins, compliance and auditors everywhere, owners of their domain. */

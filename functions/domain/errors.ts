@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'unsupported_media_type'
   | 'misdirected'
   | 'unprocessable'
+  | 'too_many_requests'
   | 'internal'
   | 'unavailable';
 
@@ -216,6 +217,11 @@ export const ERROR_CODES = {
     kind: 'unprocessable',
     meaning: "The duration is longer than the policy allows for the product's domain.",
   },
+  OPEN_REQUEST_LIMIT: {
+    kind: 'unprocessable',
+    meaning:
+      'The caller already has as many open (pending) requests as the policy allows (max-open-requests); a decision or a cancellation of one frees a place (details say how many and the limit).',
+  },
   EXTENSION_EXCEEDS_POLICY: {
     kind: 'unprocessable',
     meaning:
@@ -256,6 +262,12 @@ export const ERROR_CODES = {
   AUDIT_CHAIN_BUSY: {
     kind: 'unavailable',
     meaning: 'The audit chain of the domain was busy with other writes; retry.',
+  },
+  // 429
+  RATE_LIMITED: {
+    kind: 'too_many_requests',
+    meaning:
+      'The caller made more calls than the per-user rate limit allows in the current window; nothing was done. Retry after the seconds in the Retry-After header.',
   },
   // Any status
   HTTP_ERROR: {
@@ -318,5 +330,10 @@ export const unprocessable = (
   message: string,
   details?: Record<string, unknown>,
 ) => new MeshgateError('unprocessable', code, message, { details });
+export const tooManyRequests = (
+  code: CodeOf<'too_many_requests'>,
+  message: string,
+  details?: Record<string, unknown>,
+) => new MeshgateError('too_many_requests', code, message, { details });
 export const unavailable = (code: CodeOf<'unavailable'>, message: string) =>
   new MeshgateError('unavailable', code, message);

@@ -58,6 +58,24 @@ export interface ExtensionLock {
   op: 'claim' | 'release';
 }
 
+/**
+ * The requester's count of open (pending) requests, kept in one item per user: `claim` adds one,
+ * conditional on the count being below `max` (422 OPEN_REQUEST_LIMIT otherwise, and nothing is
+ * written); `release` takes one away when a pending request is decided or cancelled.
+ */
+export interface OpenCount {
+  user: string;
+  op: 'claim' | 'release';
+  max?: number;
+}
+
+/** The policy's limit on a user's open requests, and how many they hold now. */
+export interface OpenRequests {
+  open: number;
+  max: number;
+  rule: RuleRef;
+}
+
 export interface Change {
   ok: true;
   request: AccessRequest;
@@ -67,6 +85,8 @@ export interface Change {
   /** The grant written in the same transaction. */
   grant?: Grant;
   extensionLock?: ExtensionLock;
+  /** The change of the requester's open-request count, written in the same transaction. */
+  openCount?: OpenCount;
 }
 
 export interface Refusal {
@@ -144,6 +164,9 @@ function step(
   events: LifecycleEvent[],
   extra: Pick<Change, 'grant' | 'extensionLock'> = {},
 ): Outcome {
+  // Leaving PENDING (a final approval, a denial, a cancellation) frees a place of the requester.
+  const openCount: OpenCount | undefined =
+    r.status === 'PENDING' && to !== 'PENDING' ? { user: r.requester, op: 'release' } : undefined;
   if (to !== r.status && !canTransition(r.status, to)) {
     return refuse(
       conflict('INVALID_TRANSITION', `A request in status ${r.status} cannot become ${to}.`),
@@ -156,7 +179,14 @@ function step(
     updatedAt: ctx.now.toISOString(),
     version: r.version + 1,
   };
-  return { ok: true, request, expected: expectedOf(r), events, ...extra };
+  return {
+    ok: true,
+    request,
+    expected: expectedOf(r),
+    events,
+    ...extra,
+    ...(openCount ? { openCount } : {}),
+  };
 }
 
 // ------------------------------------------------------------------------------ duration limits
@@ -262,6 +292,8 @@ export interface SubmitPolicy {
   /** Every decision behind the routing, for the request's explanation. */
   explanation: Decision[];
   limit: DurationLimit;
+  /** The requester's open requests and the policy's limit on them. */
+  openRequests: OpenRequests;
 }
 
 export interface SubmitCommand {
@@ -385,7 +417,25 @@ function open(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context, extends_?:
     ? { grantId: extends_.id, requestId: request.id, op: 'claim' }
     : undefined;
   if (!policy.auto.allowed) {
-    return { ok: true, request, events: [created], extensionLock: lock };
+    // It stays open, waiting on approvers: it takes one of the requester's places.
+    const { open: held, max, rule } = policy.openRequests;
+    if (held >= max) {
+      return refuse(
+        unprocessable(
+          'OPEN_REQUEST_LIMIT',
+          `You already have ${held} open requests, the most ${rule.source} allows (${max}). ` +
+            'Cancel one, or wait until one is decided, then ask again.',
+          { openRequests: held, maxOpenRequests: max, rule },
+        ),
+      );
+    }
+    return {
+      ok: true,
+      request,
+      events: [created],
+      extensionLock: lock,
+      openCount: { user: request.requester, op: 'claim', max },
+    };
   }
   const approved = step(request, { ...ctx, actor: SYSTEM }, 'APPROVED', {}, [
     created,
@@ -398,7 +448,8 @@ function open(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context, extends_?:
     ),
   ]);
   if (!approved.ok) return approved;
-  return { ...approved, expected: undefined, extensionLock: lock };
+  // Approved at once: never open, so it takes no place (and frees none).
+  return { ...approved, expected: undefined, extensionLock: lock, openCount: undefined };
 }
 
 // ---------------------------------------------------------------------------------- decisions

@@ -29,6 +29,7 @@ import { auditWindow, exportAudit, grantChain } from '../usecases/export';
 import {
   addMembership,
   explain,
+  limitCalls,
   listMembers,
   prepareCall,
   recordRefusal,
@@ -75,6 +76,7 @@ const ERRORS = {
   409: refusal(409, 'Conflicts with the current state'),
   413: refusal(413, 'Body larger than 64 KiB'),
   422: refusal(422, 'Valid, but refused by the rules'),
+  429: refusal(429, 'Too many calls: retry after the Retry-After seconds'),
   500: refusal(500, 'Something went wrong on our side'),
   503: refusal(503, 'Cannot answer for now: retry'),
 };
@@ -135,6 +137,7 @@ export function createApp(deps: AppDeps) {
       await recordRefusal(deps, who, {
         method: c.req.method,
         path: c.req.path,
+        route: c.req.routePath,
         code: err.code,
         message: err.message,
       });
@@ -204,6 +207,7 @@ export function createApp(deps: AppDeps) {
     const principal = await deps.authenticate(c);
     if (!principal)
       throw fail('UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
+    await limitCalls(deps, principal);
     await prepareCall(deps, principal);
     c.set('principal', principal);
     await next();

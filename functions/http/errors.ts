@@ -20,6 +20,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   misdirected: 421,
   unprocessable: 422,
+  too_many_requests: 429,
   internal: 500,
   unavailable: 503,
 };
@@ -56,6 +57,9 @@ export const errorResponse = (
 /** One mapping from errors to responses. Never a stack trace in a body. */
 export function onError(err: Error, c: Context, log: (msg: string, err: unknown) => void) {
   if (err instanceof MeshgateError) {
+    const retry = err.details?.retryAfterSeconds;
+    if (err.kind === 'too_many_requests' && typeof retry === 'number')
+      c.header('Retry-After', String(retry));
     return c.json(errorBody(err.code, err.message, err.details), STATUS[err.kind]);
   }
   if (err instanceof HTTPException) {

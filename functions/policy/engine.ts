@@ -16,6 +16,14 @@ interface Line {
 }
 
 const NO_VALUE = '-';
+const LIMIT_KEYS = new Set(['max-duration-hours', 'max-open-requests', 'max-calls-per-minute']);
+/** The limits that hold for a user over every domain: set in the global file only. */
+const GLOBAL_LIMITS = new Set(['max-open-requests', 'max-calls-per-minute']);
+/** What a global limit is when no line sets it. */
+export const DEFAULT_LIMITS: Record<string, number> = {
+  'max-open-requests': 50,
+  'max-calls-per-minute': 600,
+};
 const EFFECTS = new Set(['allow', 'deny']);
 
 export class PolicyLoadError extends Error {}
@@ -39,8 +47,16 @@ export function parsePolicy(src: PolicySource): Line[] {
     } else if (ptype === 'p2') {
       if (rest.length !== 3)
         throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
-      if (rest[1] !== 'max-duration-hours' || !/^\d+$/.test(rest[2]!)) {
-        throw new PolicyLoadError(`${where}: p2 supports "max-duration-hours, <whole hours>"`);
+      if (!LIMIT_KEYS.has(rest[1]!) || !/^\d+$/.test(rest[2]!)) {
+        throw new PolicyLoadError(
+          `${where}: p2 supports "max-duration-hours, <whole hours>", "max-open-requests, <count>" and "max-calls-per-minute, <count>"`,
+        );
+      }
+      if (GLOBAL_LIMITS.has(rest[1]!) && rest[0] !== ALL_DOMAINS) {
+        // A user's open requests and calls are counted over every domain: one limit, set globally.
+        throw new PolicyLoadError(
+          `${where}: ${rest[1]} is a global limit (domain *, in the global file)`,
+        );
       }
     } else {
       // Role assignments are memberships in the store, managed (and audited) through the API.
@@ -78,7 +94,10 @@ export class CasbinPolicyEngine implements PolicyEngine {
   private readonly index: Index = new Map();
   private membershipsByUser = new Map<string, Membership[]>();
   private readonly refs = new Map<string, RuleRef>();
+  /** max-duration-hours lines, the smallest by domain. */
   private readonly limits = new Map<string, Limit>();
+  /** The smallest line of each global limit (max-open-requests, max-calls-per-minute). */
+  private readonly globalLimits = new Map<string, Limit>();
   /** Domains whose policy could not be loaded, with why: every decision there is a deny. */
   private readonly broken = new Map<string, string>();
   private failure?: string = 'no policy is loaded';
@@ -113,7 +132,13 @@ export class CasbinPolicyEngine implements PolicyEngine {
           const bySub = child(byObj, obj);
           bySub.set(sub, [...(bySub.get(sub) ?? []), l.tokens]);
         } else {
-          const [dom, , value] = l.tokens as [string, string, string];
+          const [dom, limitKey, value] = l.tokens as [string, string, string];
+          if (GLOBAL_LIMITS.has(limitKey)) {
+            const held = engine.globalLimits.get(limitKey);
+            if (!held || Number(value) < held.value)
+              engine.globalLimits.set(limitKey, { value: Number(value), rule: l.ref });
+            continue;
+          }
           const prev = engine.limits.get(dom);
           if (!prev || Number(value) < prev.value)
             engine.limits.set(dom, { value: Number(value), rule: l.ref });
@@ -251,6 +276,26 @@ export class CasbinPolicyEngine implements PolicyEngine {
     };
     if (this.failure || this.broken.has(domain) || !global) return none;
     return local && local.value < global.value ? local : global;
+  }
+
+  maxOpenRequests(): Limit {
+    if (this.failure) return { value: 0, rule: { source: 'policy', line: this.failure } };
+    return this.globalLimit('max-open-requests');
+  }
+
+  /** A policy that failed still answers calls (with 503): its callers are limited as by default. */
+  maxCallsPerMinute(): Limit {
+    return this.globalLimit('max-calls-per-minute');
+  }
+
+  private globalLimit(key: string): Limit {
+    const value = DEFAULT_LIMITS[key]!;
+    return (
+      this.globalLimits.get(key) ?? {
+        value,
+        rule: { source: 'default', line: `no ${key} line: ${value}` },
+      }
+    );
   }
 
   membershipsOf(user: string): Membership[] {

@@ -23,6 +23,10 @@ export interface PolicyEngine {
   decide(q: PolicyQuery): Decision;
   /** The largest grant duration in hours for the domain (the smallest of the global and domain limits). */
   maxDurationHours(domain: string): Limit;
+  /** How many open (pending) requests one user may hold at once, over every domain. */
+  maxOpenRequests(): Limit;
+  /** How many API calls one user may make in a minute. */
+  maxCallsPerMinute(): Limit;
   /** Roles the user holds in the domain (including roles held in every domain). */
   rolesOf(user: string, domain: string): string[];
   /** The memberships of one user the engine decides with. */

@@ -8,7 +8,7 @@ import type {
   Membership,
   User,
 } from '../domain/model';
-import type { Expected, ExtensionLock } from '../domain/lifecycle';
+import type { Expected, ExtensionLock, OpenCount } from '../domain/lifecycle';
 
 export interface AuditQuery {
   from: string;
@@ -31,7 +31,7 @@ export interface PageRequest {
 }
 
 /** What must hold for a request write to go through: its status and version as last read. */
-export type { Expected, ExtensionLock } from '../domain/lifecycle';
+export type { Expected, ExtensionLock, OpenCount } from '../domain/lifecycle';
 
 /**
  * The authorization state, one small item that every process reads before the decisions of a
@@ -123,9 +123,22 @@ export interface Store {
   /**
    * Creates a request with its audit events. With `lock` (`claim`), also takes the grant's one
    * extension lock, conditional on nobody holding it: `conflict` EXTENSION_OPEN otherwise, and
-   * nothing is written.
+   * nothing is written. With `open` (`claim`), also adds one to the requester's count of open
+   * requests, conditional on it being below `open.max`: `unprocessable` OPEN_REQUEST_LIMIT
+   * otherwise, and nothing is written.
    */
-  createRequest(request: AccessRequest, audit: AuditEvent[], lock?: ExtensionLock): Promise<void>;
+  createRequest(
+    request: AccessRequest,
+    audit: AuditEvent[],
+    lock?: ExtensionLock,
+    open?: OpenCount,
+  ): Promise<void>;
+  /**
+   * How many open (pending) requests the user holds: one strongly consistent read of their
+   * counter item, which every write that opens or closes a pending request moves in its own
+   * transaction. Never a read of the user's requests.
+   */
+  countOpenRequests(user: string): Promise<number>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
   /**
    * Notes how far fulfilment of a GRANTING request has come. Not a state change: no version, no
@@ -135,7 +148,8 @@ export interface Store {
   /**
    * Writes `next` only if the stored request still has `expected`; `next.version` must be
    * expected + 1. The grant and the extension lock change (claim or release) go in the same
-   * transaction; a lock claimed by another request is `conflict` EXTENSION_OPEN.
+   * transaction; a lock claimed by another request is `conflict` EXTENSION_OPEN. `open`
+   * (`release`) takes one from the requester's count of open requests in the same transaction.
    */
   updateRequest(
     next: AccessRequest,
@@ -143,6 +157,7 @@ export interface Store {
     audit: AuditEvent[],
     grant?: Grant,
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void>;
   listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
   listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
@@ -160,6 +175,29 @@ export interface Store {
   listGrantsExpiringBy(at: string): Promise<Grant[]>;
   /** Grants being revoked (REVOKING), soonest expiry first, one page at a time. */
   listGrantsEnding(page: PageRequest): Promise<Page<Grant>>;
+
+  /**
+   * Counts one API call of `user` in the rate-limit window starting at `window` (an ISO time) and
+   * returns the calls counted in it so far, this one included: one atomic UpdateItem of item
+   * `RATE#<user>` / `<window>`, shared by every process. The item expires (TTL) at `expiresAt`.
+   */
+  countCall(user: string, window: string, expiresAt: Date): Promise<number>;
+
+  /**
+   * Counts one refusal of `user` for `action` in its window (item `REFUSALS#<user>` / `<action>`).
+   * Within the open window it only adds one to the count (one UpdateItem) and returns false. When
+   * no window is open (none yet, or it ended before `now`), it opens one from `now` until `until`
+   * and, in one transaction with that: writes `refusal` (the first of the new window) and, if the
+   * ended window counted refusals not yet in the trail, `summary(count, window)` for them. Returns
+   * true then. A race with another process opening the window is retried.
+   */
+  countRefusal(
+    user: string,
+    action: string,
+    at: { now: string; until: string },
+    refusal: AuditEvent,
+    summary: (count: number, window: { from: string; to: string }) => AuditEvent,
+  ): Promise<boolean>;
 
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;

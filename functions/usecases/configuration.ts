@@ -2,6 +2,7 @@ import {
   configurationChanges,
   configurationVersion,
   configuredMemberships,
+  redactedDomain,
   type Configuration,
   type ConfigurationChange,
 } from '../domain/configuration';
@@ -94,7 +95,13 @@ function toWrite(deps: Pick<Deps, 'clock' | 'ids'>, c: ConfigurationChange): Con
     case 'DOMAIN_REGISTERED':
       return {
         domain: c.domain,
-        audit: auditEvent(deps, c.kind, SYSTEM, { domain: c.domain.id }, { ...c.domain, from }),
+        audit: auditEvent(
+          deps,
+          c.kind,
+          SYSTEM,
+          { domain: c.domain.id },
+          { ...redactedDomain(c.domain), from },
+        ),
       };
     case 'DOMAIN_UPDATED':
       return {
@@ -104,7 +111,7 @@ function toWrite(deps: Pick<Deps, 'clock' | 'ids'>, c: ConfigurationChange): Con
           c.kind,
           SYSTEM,
           { domain: c.domain.id },
-          { before: c.before, after: c.domain, from },
+          { before: redactedDomain(c.before), after: redactedDomain(c.domain), from },
         ),
       };
     case 'MEMBERSHIP_ADDED':

@@ -175,9 +175,10 @@ export async function commitChange(
       audit,
       change.grant,
       change.extensionLock,
+      change.openCount,
     );
   } else {
-    await deps.store.createRequest(change.request, audit, change.extensionLock);
+    await deps.store.createRequest(change.request, audit, change.extensionLock, change.openCount);
   }
   await publish(deps, change.request, audit);
   return audit;

@@ -1,5 +1,13 @@
 import { ALL_DOMAINS, type Domain, type Membership, type Principal } from '../domain/model';
-import { conflict, forbidden, MeshgateError, notFound, validation } from '../domain/errors';
+import {
+  conflict,
+  forbidden,
+  MeshgateError,
+  notFound,
+  tooManyRequests,
+  validation,
+} from '../domain/errors';
+import { redactedDomain } from '../domain/configuration';
 import { auditEvent, SYSTEM, type Deps } from './deps';
 
 export interface ExplainInput {
@@ -152,9 +160,16 @@ export async function registerDomain(deps: Deps, who: Principal, d: Domain) {
   const decision = await requireManage(deps, who, d.id, 'domain:register');
   await deps.store.createDomain(
     d,
-    auditEvent(deps, 'DOMAIN_REGISTERED', who.userId, { domain: d.id }, { ...d, decision }),
+    auditEvent(
+      deps,
+      'DOMAIN_REGISTERED',
+      who.userId,
+      { domain: d.id },
+      { ...redactedDomain(d), decision },
+    ),
   );
-  return d;
+  // The answer shows the domain as GET /v1/domains does: never the broker's ExternalId.
+  return redactedDomain(d);
 }
 
 /** Identity-provider groups that stand for a role in every domain. */
@@ -217,20 +232,94 @@ export async function syncGroupRoles(
   await refreshAfterChange(deps);
 }
 
+/** The window in which repeated refusals of one caller for one action are counted, not each recorded. */
+export const REFUSAL_WINDOW_MS = 60_000;
+
 /**
  * Records that someone was refused (a 403): who tried what, and why. Refusals of privileged
  * actions are part of the trail auditors review. Recording never changes the answer.
+ *
+ * One caller refused the same action (method and route) over and over cannot flood the trail:
+ * the first refusal of a window (a minute from it) is recorded at once (`ACCESS_REFUSED`, with
+ * the window); the next ones in that window are only counted, in one item per caller and action;
+ * the first refusal after the window ends opens the next one and writes, in the same
+ * transaction, `ACCESS_REFUSED_REPEATED` with how many were counted and the window. Every count
+ * is a durable atomic write before the answer goes out, and the summary is written with the reset
+ * of the count, so a crash loses at most the refusals being recorded at that moment (one per call
+ * in flight), never a counted one. A window that no later refusal follows keeps its count in its
+ * item until one does.
  */
 export async function recordRefusal(
   deps: Pick<Deps, 'store' | 'clock' | 'ids' | 'log'>,
   who: Principal,
-  attempt: { method: string; path: string; code: string; message: string },
+  attempt: { method: string; path: string; route: string; code: string; message: string },
 ): Promise<void> {
+  const now = deps.clock.now();
+  const window = {
+    from: now.toISOString(),
+    to: new Date(now.getTime() + REFUSAL_WINDOW_MS).toISOString(),
+  };
+  const action = `${attempt.method} ${attempt.route}`;
   try {
-    await deps.store.appendAudit(
-      auditEvent(deps, 'ACCESS_REFUSED', who.userId, { domain: ALL_DOMAINS }, attempt),
+    await deps.store.countRefusal(
+      who.userId,
+      action,
+      { now: window.from, until: window.to },
+      auditEvent(
+        deps,
+        'ACCESS_REFUSED',
+        who.userId,
+        { domain: ALL_DOMAINS },
+        {
+          ...attempt,
+          count: 1,
+          window,
+        },
+      ),
+      (count, ended) =>
+        auditEvent(
+          deps,
+          'ACCESS_REFUSED_REPEATED',
+          who.userId,
+          { domain: ALL_DOMAINS },
+          {
+            method: attempt.method,
+            route: attempt.route,
+            count,
+            window: ended,
+          },
+        ),
     );
   } catch (err) {
     (deps.log ?? console.error)('could not record a refusal', err);
   }
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The per-user rate limit, before anything else of a call: at most the policy's
+ * max-calls-per-minute calls in each minute (fixed windows), counted in the table so that every
+ * instance of the API counts the same calls. Beyond it, 429 RATE_LIMITED with the seconds to the
+ * next window (Retry-After), and the call does nothing.
+ */
+export async function limitCalls(
+  deps: Pick<Deps, 'store' | 'policy' | 'clock'>,
+  who: Principal,
+): Promise<void> {
+  const limit = deps.policy.maxCallsPerMinute();
+  const now = deps.clock.now().getTime();
+  const start = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+  const calls = await deps.store.countCall(
+    who.userId,
+    new Date(start).toISOString(),
+    new Date(start + 2 * MINUTE_MS),
+  );
+  if (calls <= limit.value) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil((start + MINUTE_MS - now) / 1000));
+  throw tooManyRequests(
+    'RATE_LIMITED',
+    `More than ${limit.value} calls in a minute (${limit.rule.source}); nothing was done. Retry in ${retryAfterSeconds} s.`,
+    { retryAfterSeconds, maxCallsPerMinute: limit.value },
+  );
 }

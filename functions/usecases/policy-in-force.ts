@@ -122,6 +122,15 @@ export class StorePolicy implements PolicyInForce {
     return this.policy.engine.maxDurationHours(domain);
   }
 
+  maxOpenRequests(): Limit {
+    if (this.refusal) return { value: 0, rule: { source: 'policy', line: this.refusal.message } };
+    return this.policy.engine.maxOpenRequests();
+  }
+
+  maxCallsPerMinute(): Limit {
+    return this.policy.engine.maxCallsPerMinute();
+  }
+
   rolesOf(user: string, domain: string): string[] {
     return this.policy.engine.rolesOf(user, domain);
   }

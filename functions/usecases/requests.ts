@@ -67,6 +67,12 @@ export async function planRequest(
   const limit: DurationLimit = { hours: max.value, rule: max.rule };
   const within = withinLimit(input.duration, limit, deps.clock.now(), input.extendsFrom);
   const auto = deps.policy.decide({ ...q, action: 'auto-approve' });
+  const openLimit = deps.policy.maxOpenRequests();
+  const openRequests = {
+    open: await deps.store.countOpenRequests(who.userId),
+    max: openLimit.value,
+    rule: openLimit.rule,
+  };
   const stages: Stage[] = [];
   const routing = [];
   if (!auto.allowed) {
@@ -86,6 +92,7 @@ export async function planRequest(
     auto,
     stages,
     limit,
+    openRequests,
     explanation: [allowed, within, auto, ...routing],
     maxDurationHours: limit.hours,
     piiColumns: piiColumnsTouched(product, scope),

@@ -178,6 +178,7 @@ function run(world: World, cmds: Cmd[]) {
       : world.stages.map((name) => ({ name, required: 1, approvals: [], rule: null })),
     explanation: [],
     limit: limit(),
+    openRequests: { open: 0, max: 50, rule: { source: 'policy', line: 'open' } },
   });
   const deciders = (user: string): Deciders => ({
     owner: world.ownerDeciders.includes(user) ? yes('owner') : no('not owner'),

@@ -83,3 +83,42 @@ test('roles granted otherwise (configuration, seed, API) are not taken away by g
   }
   expect((await invoke(event('GET', '/v1/domains/sales/members', erin))).statusCode).toBe(200);
 });
+
+describe('the cognito:groups claim is read exactly as API Gateway hands it over', () => {
+  const as = (user: string, groups: unknown) => ({
+    'cognito:username': user,
+    name: user,
+    'cognito:groups': groups,
+  });
+  const rolesOf = async (user: string, groups: unknown) =>
+    JSON.parse((await invoke(event('GET', '/v1/me', as(user, groups) as never))).body)
+      .memberships.map((m: { role: string }) => m.role)
+      .sort();
+
+  test('a group named "x,admin" makes nobody an admin, in any form of the claim', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      for (const groups of ['x,admin', '[x,admin]', '["x,admin"]', ['x,admin'], 'admin']) {
+        expect(await rolesOf('mallory', groups)).toEqual([]);
+        expect(
+          (await invoke(event('GET', '/v1/domains/sales/members', as('mallory', groups) as never)))
+            .statusCode,
+        ).toBe(403);
+      }
+      // The forms API Gateway never sends ('x,admin', 'admin') are refused with a log line on
+      // each of the two calls, not read.
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(
+        Array(4).fill(expect.stringContaining('groups ignored')),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('the bracketed space-separated form and a JSON array both give their roles', async () => {
+    expect(await rolesOf('quinn', '[admin compliance]')).toEqual(['admin', 'compliance']);
+    expect(await rolesOf('quinn', '[]')).toEqual([]);
+    expect(await rolesOf('rita', '["admin","compliance"]')).toEqual(['admin', 'compliance']);
+    expect(await rolesOf('rita', ['auditor'])).toEqual(['auditor']);
+  });
+});

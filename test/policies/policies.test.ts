@@ -308,6 +308,13 @@ describe('the real policy files', () => {
     expect(limit.rule.line).toContain(String(hours));
   });
 
+  test('maxOpenRequests is the global max-open-requests line', () => {
+    const limit = engine.maxOpenRequests();
+    expect(limit.value).toBe(50);
+    expect(limit.rule.source).toMatch(POLICY_FILE_SOURCE);
+    expect(limit.rule.line).toBe('p2, *, max-open-requests, 50');
+  });
+
   test('rolesOf includes roles held in every domain', () => {
     expect(engine.rolesOf('bob', 'sales')).toEqual(['owner']);
     expect(engine.rolesOf('bob', 'finance')).toEqual([]);
@@ -627,5 +634,20 @@ describe('fail closed', () => {
     expect(engine.maxDurationHours('sales').value).toBe(0);
     // A domain limit alone does not make a limit: the global one is required.
     expect(engine.maxDurationHours('hr').value).toBe(0);
+    // Without a max-open-requests line, the default holds.
+    expect(engine.maxOpenRequests()).toMatchObject({ value: 50, rule: { source: 'default' } });
+  });
+
+  test('max-open-requests is global: a domain file that sets it does not load', async () => {
+    const engine = await CasbinPolicyEngine.load(
+      MODEL,
+      [
+        { source: 'global.csv', text: `${GLOBAL}\np2, *, max-open-requests, 20\n` },
+        { source: 'hr.csv', domain: 'hr', text: 'p2, hr, max-open-requests, 5' },
+      ],
+      memberships,
+    );
+    expect(engine.maxOpenRequests().value).toBe(20);
+    expect(engine.domainFailures.hr).toContain('max-open-requests is a global limit');
   });
 });

@@ -1,3 +1,5 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/wiring/local';
 
@@ -14,6 +16,21 @@ export const DEMO_USERS = [
   'erin',
 ] as const;
 export type DemoUser = (typeof DEMO_USERS)[number];
+
+/**
+ * A copy of the policy folder with other global limits (`max-open-requests`,
+ * `max-calls-per-minute`), for tests that make more requests or calls than one user may.
+ */
+export function policyWithLimits(limits: Record<string, number>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshgate-policy-'));
+  cpSync(POLICY_DIR, dir, { recursive: true });
+  const file = join(dir, 'global.csv');
+  let text = readFileSync(file, 'utf8');
+  for (const [key, value] of Object.entries(limits))
+    text = text.replace(new RegExp(`^p2, \\*, ${key}, \\d+$`, 'm'), `p2, *, ${key}, ${value}`);
+  writeFileSync(file, text);
+  return dir;
+}
 
 export const ROLE_ARN = 'arn:aws:iam::555555555555:role/analyst';
 

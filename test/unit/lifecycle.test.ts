@@ -40,6 +40,7 @@ const routed = (over: Partial<SubmitPolicy> = {}): SubmitPolicy => ({
   stages: [{ name: 'owner', required: 1, approvals: [], rule: null }],
   explanation: [],
   limit: limit(720),
+  openRequests: { open: 0, max: 50, rule: { source: 'policies/global.csv', line: 'open' } },
   ...over,
 });
 const alice = { actor: 'alice', now };
@@ -93,6 +94,50 @@ describe('submit', () => {
       ['REQUEST_CREATED', 'alice', undefined, 'PENDING'],
       ['REQUEST_APPROVED', 'meshgate', 'PENDING', 'APPROVED'],
     ]);
+  });
+});
+
+describe('open requests per user', () => {
+  const places = (open: number) => ({
+    openRequests: { open, max: 50, rule: { source: 'policies/global.csv:70', line: 'open' } },
+  });
+  test('the 51st open request is refused with OPEN_REQUEST_LIMIT; below it, a place is claimed', () => {
+    const refused = submit(cmd(24), routed(places(50)), alice);
+    expect(code(refused)).toBe('OPEN_REQUEST_LIMIT');
+    expect(!refused.ok && refused.error).toMatchObject({
+      kind: 'unprocessable',
+      details: { openRequests: 50, maxOpenRequests: 50 },
+    });
+    expect(ok(submit(cmd(24), routed(places(49)), alice)).openCount).toEqual({
+      user: 'alice',
+      op: 'claim',
+      max: 50,
+    });
+    // Approved at once, it is never open: no place taken, none needed.
+    const auto = ok(submit(cmd(24), routed({ ...places(50), auto: yes, stages: [] }), alice));
+    expect(auto.openCount).toBeUndefined();
+  });
+
+  test('leaving PENDING frees the place: final approval, denial, cancellation; a first-stage approval does not', () => {
+    const release = { user: 'alice', op: 'release' };
+    const deciders = { owner: yes, compliance: yes };
+    const r = pending();
+    expect(ok(cancel(r, { cancel: yes }, alice)).openCount).toEqual(release);
+    expect(ok(deny(r, 'no', { deciders }, bob)).openCount).toEqual(release);
+    expect(
+      ok(recordApproval(r, { comment: '' }, { deciders, limit: limit(720) }, bob)).openCount,
+    ).toEqual(release);
+    const twoStages: AccessRequest = {
+      ...r,
+      stages: [
+        { name: 'owner', required: 1, approvals: [], rule: null },
+        { name: 'compliance', required: 1, approvals: [], rule: null },
+      ],
+    };
+    expect(
+      ok(recordApproval(twoStages, { comment: '' }, { deciders, limit: limit(720) }, bob))
+        .openCount,
+    ).toBeUndefined();
   });
 });
 

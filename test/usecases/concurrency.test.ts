@@ -3,14 +3,15 @@ import type { LakeFormationPort } from '../../functions/ports/lakeformation';
 import type { Store } from '../../functions/ports/store';
 import type { WorkerDeps } from '../../functions/usecases/deps';
 import { runJob } from '../../functions/usecases/fulfilment';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { newRequest, policyWithLimits, startPortal, type TestPortal } from '../support/portal';
 import { countingLakeFormation } from '../support/offline-aws';
 
 const SALES_ACCOUNT = '111111111111';
 
 let p: TestPortal;
 beforeAll(async () => {
-  p = await startPortal();
+  // Alice holds far more pending requests here than the policy's 50.
+  p = await startPortal({ policyDir: policyWithLimits({ 'max-open-requests': 1000 }) });
 });
 afterAll(() => p.close());
 
@@ -122,7 +123,10 @@ describe('(a) many approvers at once', () => {
       ),
     );
     expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
-    expectOnlyConflicts(replies.filter((r) => r.status !== 200));
+    // An approval that reads the request after the winner's has committed finds it at the
+    // compliance stage, which grace may not decide: refused as not its approver.
+    const late = (r: Reply) => r.status === 403 && r.body.error.code === 'NOT_AN_APPROVER';
+    expectOnlyConflicts(replies.filter((r) => r.status !== 200 && !late(r)));
 
     const mid = await history(id);
     expect(mid.status).toBe('PENDING');

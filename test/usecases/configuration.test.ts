@@ -3,8 +3,12 @@ import { readConfigFile } from '../../functions/adapters/aws/configuration';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { systemClock, ulidIds } from '../../functions/adapters/runtime';
 import { verifyChain } from '../../functions/domain/audit-chain';
+import { externalIdFingerprint } from '../../functions/domain/configuration';
 import type { AuditEvent } from '../../functions/domain/model';
 import type { Store } from '../../functions/ports/store';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../../functions/usecases/deps';
+import { registerDomain } from '../../functions/usecases/governance';
 import {
   applyConfiguration,
   type Configuration,
@@ -15,7 +19,14 @@ import { embeddedTables } from '../support/embedded-tables';
 // The deployment configuration is applied once per version: every process calls
 // applyConfiguration at start (each Lambda cold start), and all but the first read one item.
 
-const TABLES = ['config-again', 'config-changed', 'config-race', 'config-large', 'config-users'];
+const TABLES = [
+  'config-again',
+  'config-changed',
+  'config-race',
+  'config-large',
+  'config-users',
+  'config-secrets',
+];
 const db = embeddedTables(...TABLES);
 const config = readConfigFile(join(__dirname, '../../config/example.json'));
 
@@ -242,4 +253,62 @@ test('configured people get a user if they have none; a user they have is left a
     { id: 'erin', name: 'erin' },
     { id: 'fiona', name: 'fiona' },
   ]);
+});
+
+test('no broker ExternalId in any audit event: after start, after a change of it, after a registration', async () => {
+  const p = processOn('config-secrets');
+  /** Every audit item of the table, as stored (detailJson included), as text. */
+  const trail = async () =>
+    ((await db.doc.send(new ScanCommand({ TableName: 'config-secrets' }))).Items ?? [])
+      .filter((i) => i.kind === 'audit')
+      .map((i) => JSON.stringify(i));
+  const secrets = config.domains.map((d) => d.externalId);
+  await applyConfiguration(p, config);
+  const started = await trail();
+  expect(started.length).toBeGreaterThan(0);
+  for (const s of secrets) expect(started.filter((t) => t.includes(s))).toEqual([]);
+  const registered = (await eventsOf(p.store, 'DOMAIN_REGISTERED')).find(
+    (e) => e.domain === 'sales',
+  )!;
+  expect(registered.detail.broker).toEqual({
+    roleArn: 'arn:aws:iam::111111111111:role/meshgate-broker',
+    externalId: externalIdFingerprint(config.domains.find((d) => d.id === 'sales')!.externalId),
+  });
+  expect(externalIdFingerprint('x')).toEqual({ set: true, sha256Prefix: '2d711642' });
+
+  // A new ExternalId: the update says it changed (another fingerprint), and shows neither.
+  const rotated = 'meshgate-rotated-0c9e1d';
+  await applyConfiguration(p, {
+    ...config,
+    domains: config.domains.map((d) => (d.id === 'sales' ? { ...d, externalId: rotated } : d)),
+  });
+  const updated = (await eventsOf(p.store, 'DOMAIN_UPDATED'))[0]!;
+  const fp = (v: unknown) => (v as { broker: { externalId: unknown } }).broker.externalId;
+  expect(fp(updated.detail.before)).not.toEqual(fp(updated.detail.after));
+  expect(fp(updated.detail.after)).toEqual(externalIdFingerprint(rotated));
+
+  // An admin's registration of a domain with a broker: neither the event nor the answer shows it.
+  const allow = { allowed: true, reason: 'allowed', rules: [] };
+  const deps = { ...p, policy: { decide: () => allow } } as unknown as Deps;
+  const answer = await registerDomain(
+    deps,
+    { userId: 'erin', name: 'erin' },
+    {
+      id: 'hr',
+      name: 'HR',
+      accountId: '222222222222',
+      region: 'eu-west-1',
+      broker: {
+        roleArn: 'arn:aws:iam::222222222222:role/meshgate-broker',
+        externalId: 'hr-secret-77',
+      },
+    },
+  );
+  expect(JSON.stringify(answer)).not.toContain('hr-secret-77');
+  const after = await trail();
+  for (const s of [...secrets, rotated, 'hr-secret-77'])
+    expect(after.filter((t) => t.includes(s))).toEqual([]);
+  // The domain itself keeps it: that is how Meshgate assumes the broker role.
+  expect((await p.store.getDomain('hr'))!.broker!.externalId).toBe('hr-secret-77');
+  await expectChainsIntact(p.store, await eventsOf(p.store));
 });

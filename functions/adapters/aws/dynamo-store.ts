@@ -22,7 +22,7 @@ import type {
   Membership,
   User,
 } from '../../domain/model';
-import { conflict, notFound, unavailable, validation } from '../../domain/errors';
+import { conflict, notFound, unavailable, unprocessable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
@@ -32,6 +32,7 @@ import type {
   ConfigurationWrite,
   Expected,
   ExtensionLock,
+  OpenCount,
   Page,
   PageRequest,
   Store,
@@ -244,6 +245,16 @@ const extensionOpen = (lock: ExtensionLock) =>
     'EXTENSION_OPEN',
     `Another extension of grant ${lock.grantId} is already open; it must be decided first.`,
   );
+
+/** Lost a race for the last places: others' submissions took them between the read and the write. */
+const openRequestLimit = (open: OpenCount) =>
+  unprocessable(
+    'OPEN_REQUEST_LIMIT',
+    `${open.user} already has the most open requests the policy allows (${open.max}). Cancel one, or wait until one is decided, then ask again.`,
+    { maxOpenRequests: open.max },
+  );
+
+const openCountKey = (user: string) => ({ pk: `OPENREQUESTS#${user}`, sk: 'COUNT' });
 
 const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) =>
   Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -580,7 +591,9 @@ export class DynamoStore implements Store {
     request: AccessRequest,
     audit: AuditEvent[],
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void> {
+    const lockItems = this.lockItems(lock);
     try {
       await this.writeAudited(
         [
@@ -591,7 +604,8 @@ export class DynamoStore implements Store {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          ...this.lockItems(lock),
+          ...lockItems,
+          ...this.openCountItems(open),
         ],
         audit,
       );
@@ -599,6 +613,8 @@ export class DynamoStore implements Store {
       if (isConditionFailure(err)) {
         if (lock && reasonsOf(err)?.[1]?.Code === 'ConditionalCheckFailed')
           throw extensionOpen(lock);
+        if (open && reasonsOf(err)?.[1 + lockItems.length]?.Code === 'ConditionalCheckFailed')
+          throw openRequestLimit(open);
         throw conflict('REQUEST_EXISTS', `Request ${request.id} already exists.`, err);
       }
       throw err;
@@ -636,6 +652,38 @@ export class DynamoStore implements Store {
     ];
   }
 
+  /**
+   * The requester's count of open requests (item `OPENREQUESTS#<user>` / `COUNT`): a claim adds
+   * one, conditional on the count being below the limit, so of simultaneous submissions only as
+   * many as there are places left go through; a release takes one away. Both in the transaction
+   * of the request's write.
+   */
+  private openCountItems(open: OpenCount | undefined): TransactItem[] {
+    if (!open) return [];
+    const claim = open.op === 'claim';
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: openCountKey(open.user),
+          UpdateExpression: 'SET #kind = :kind ADD #open :delta',
+          ...(claim
+            ? {
+                ConditionExpression: 'attribute_not_exists(#open) OR #open < :max',
+                ExpressionAttributeValues: { ':kind': 'opencount', ':delta': 1, ':max': open.max },
+              }
+            : { ExpressionAttributeValues: { ':kind': 'opencount', ':delta': -1 } }),
+          ExpressionAttributeNames: { '#kind': 'kind', '#open': 'open' },
+        },
+      },
+    ];
+  }
+
+  async countOpenRequests(user: string): Promise<number> {
+    const item = await this.get<{ open?: number }>(openCountKey(user).pk, openCountKey(user).sk);
+    return Math.max(0, item?.open ?? 0);
+  }
+
   getRequest = (id: string) => this.get<AccessRequest>(`REQUEST#${id}`, 'META');
 
   async recordProgress(id: string, progress: FulfilmentProgress): Promise<void> {
@@ -661,6 +709,7 @@ export class DynamoStore implements Store {
     audit: AuditEvent[],
     grant?: Grant,
     lock?: ExtensionLock,
+    open?: OpenCount,
   ): Promise<void> {
     if (next.version !== expected.version + 1)
       throw new Error('updateRequest: next.version must be expected.version + 1');
@@ -680,6 +729,7 @@ export class DynamoStore implements Store {
             },
           },
           ...this.lockItems(lock),
+          ...this.openCountItems(open),
         ],
         audit,
         grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : [],
@@ -750,6 +800,99 @@ export class DynamoStore implements Store {
     return out.LastEvaluatedKey
       ? { items, cursor: encodeCursor({ p: partition, k: out.LastEvaluatedKey }) }
       : { items };
+  }
+
+  async countCall(user: string, window: string, expiresAt: Date): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `RATE#${user}`, sk: window },
+        UpdateExpression: 'SET #kind = :kind, #ttl = :ttl ADD #n :one',
+        ExpressionAttributeNames: { '#kind': 'kind', '#ttl': 'expiresAt', '#n': 'calls' },
+        ExpressionAttributeValues: {
+          ':kind': 'ratecount',
+          ':ttl': Math.ceil(expiresAt.getTime() / 1000),
+          ':one': 1,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return (out.Attributes?.calls as number | undefined) ?? 1;
+  }
+
+  async countRefusal(
+    user: string,
+    action: string,
+    at: { now: string; until: string },
+    refusal: AuditEvent,
+    summary: (count: number, window: { from: string; to: string }) => AuditEvent,
+  ): Promise<boolean> {
+    const Key = { pk: `REFUSALS#${user}`, sk: action };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        // Within the open window: counted, nothing else written.
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'ADD #n :one',
+            ConditionExpression: '#until > :now',
+            ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
+            ExpressionAttributeValues: { ':one': 1, ':now': at.now },
+          }),
+        );
+        return false;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      const ended = await this.get<{
+        from: string;
+        until: string;
+        count: number;
+        recorded: number;
+      }>(Key.pk, Key.sk);
+      const unrecorded = ended ? ended.count - ended.recorded : 0;
+      const events = [
+        ...(ended && unrecorded > 0
+          ? [summary(unrecorded, { from: ended.from, to: ended.until })]
+          : []),
+        refusal,
+      ];
+      try {
+        // The new window, conditional on the ended one as read: its count cannot move meanwhile
+        // without this write failing (and being tried again from a fresh read).
+        await this.writeAudited(
+          [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...Key,
+                  kind: 'refusalcount',
+                  from: at.now,
+                  until: at.until,
+                  count: 1,
+                  recorded: 1,
+                },
+                ...(ended
+                  ? {
+                      ConditionExpression: '#n = :n AND #until = :until',
+                      ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
+                      ExpressionAttributeValues: { ':n': ended.count, ':until': ended.until },
+                    }
+                  : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              },
+            },
+          ],
+          events,
+        );
+        return true;
+      } catch (err) {
+        if (!(isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed'))
+          throw err;
+      }
+    }
+    throw unavailable('AUDIT_CHAIN_BUSY', `The refusal count of ${user} is busy; try again.`);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {

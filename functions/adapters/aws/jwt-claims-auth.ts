@@ -7,30 +7,53 @@ interface LambdaBindings {
 /**
  * On AWS, API Gateway's JWT authorizer has already verified the Cognito token; the claims it
  * passes on name the caller. A request without them never reached us through the authorizer.
+ * A groups claim in any other form than the two API Gateway hands over is ignored (the caller's
+ * group roles are left as they are), with a log line.
  */
 export const apiGatewayJwtAuth: Authenticate = async (c) => {
   const claims = (c.env as LambdaBindings | undefined)?.event?.requestContext?.authorizer?.jwt
     ?.claims;
   const user = claims?.['cognito:username'] ?? claims?.username ?? claims?.sub;
   if (typeof user !== 'string' || user === '') return undefined;
-  const groups = claims?.['cognito:groups'];
-  return { userId: user, name: String(claims?.name ?? user), groups: parseGroups(groups) };
+  const raw = claims?.['cognito:groups'];
+  const groups = raw === undefined ? undefined : parseGroups(raw);
+  if (raw !== undefined && groups === undefined) {
+    console.warn(
+      JSON.stringify({
+        level: 'WARN',
+        message: 'cognito:groups claim not in a form API Gateway sends; groups ignored',
+        user,
+        claimType: Array.isArray(raw) ? 'array' : typeof raw,
+      }),
+    );
+  }
+  return { userId: user, name: String(claims?.name ?? user), groups };
 };
 
-/** API Gateway passes list claims as a string, `[a b]` or `a,b`; a JSON array is accepted too. */
-function parseGroups(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value !== 'string' || value.trim() === '') return [];
-  const text = value.trim();
-  if (text.startsWith('[') && text.includes('"')) {
+/**
+ * The `cognito:groups` claim exactly as API Gateway's HTTP API JWT authorizer hands it over: an
+ * array claim becomes the bracketed, space-separated string `[a b]` (Cognito group names hold no
+ * white space), or arrives as a JSON array (`["a","b"]`, as text or as a value). Nothing else is
+ * read: a comma is part of a group's name (`[x,admin]` is the one group `x,admin`), and a bare
+ * string, a number or an array of non-strings is refused (undefined).
+ */
+export function parseGroups(value: unknown): string[] | undefined {
+  if (Array.isArray(value)) return value.every(isName) ? [...value] : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (!value.startsWith('[') || !value.endsWith(']')) return undefined;
+  if (value.startsWith('["') || value === '[]') {
     try {
-      return (JSON.parse(text) as unknown[]).map(String);
+      const parsed: unknown = JSON.parse(value);
+      if (Array.isArray(parsed)) return parsed.every(isName) ? parsed : undefined;
     } catch {
-      // fall through to the bracketed form
+      // not JSON: read as the bracketed form below
     }
   }
-  return text
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
-    .filter(Boolean);
+  const inner = value.slice(1, -1);
+  if (inner === '') return [];
+  const names = inner.split(' ');
+  return names.every(isName) ? names : undefined;
 }
+
+/** A group name as Cognito allows it: not empty, no white space. */
+const isName = (n: unknown): n is string => typeof n === 'string' && n !== '' && !/\s/.test(n);
