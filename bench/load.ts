@@ -11,6 +11,7 @@
 // events), and the audit chains are verified (GET /v1/audit/verify). A route that answered any
 // error, timeout or non-2xx fails; so does a request that is missing or short of its events.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { policyWithLimits } from '../test/support/portal';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,12 @@ async function startServer(dataDir: string): Promise<Server> {
         HOST: '127.0.0.1',
         MESHGATE_BACKEND: 'embedded',
         MESHGATE_DATA_DIR: dataDir,
+        // The load comes from a handful of demo users: what is measured is the portal's
+        // throughput, not the per-user limits (those have their tests in test/http/abuse.test.ts).
+        MESHGATE_POLICY_DIR: policyWithLimits({
+          'max-calls-per-minute': 1_000_000,
+          'max-open-requests': 1_000_000,
+        }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -1,3 +1,4 @@
+import { CallWindows } from '../domain/call-windows';
 import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -48,6 +49,8 @@ export interface AppDeps extends OperationsDeps {
   log?: (msg: string, err: unknown) => void;
   /** Extra routes mounted before the API (the web UI's static files). */
   mountStatic?: (app: OpenAPIHono<AppEnv>) => void;
+  /** Calls per user in this instance; one per app when absent. */
+  calls?: CallWindows;
 }
 
 export type AppEnv = { Variables: { principal: Principal } };
@@ -105,6 +108,7 @@ function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
 
 export function createApp(deps: AppDeps) {
   const log = deps.log ?? ((m, e) => console.error(m, e));
+  const calls = deps.calls ?? new CallWindows();
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -207,7 +211,7 @@ export function createApp(deps: AppDeps) {
     const principal = await deps.authenticate(c);
     if (!principal)
       throw fail('UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>.');
-    await limitCalls(deps, principal);
+    await limitCalls({ ...deps, calls }, principal);
     await prepareCall(deps, principal);
     c.set('principal', principal);
     await next();

@@ -177,13 +177,6 @@ export interface Store {
   listGrantsEnding(page: PageRequest): Promise<Page<Grant>>;
 
   /**
-   * Counts one API call of `user` in the rate-limit window starting at `window` (an ISO time) and
-   * returns the calls counted in it so far, this one included: one atomic UpdateItem of item
-   * `RATE#<user>` / `<window>`, shared by every process. The item expires (TTL) at `expiresAt`.
-   */
-  countCall(user: string, window: string, expiresAt: Date): Promise<number>;
-
-  /**
    * Counts one refusal of `user` for `action` in its window (item `REFUSALS#<user>` / `<action>`).
    * Within the open window it only adds one to the count (one UpdateItem) and returns false. When
    * no window is open (none yet, or it ended before `now`), it opens one from `now` until `until`

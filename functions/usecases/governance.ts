@@ -8,6 +8,7 @@ import {
   validation,
 } from '../domain/errors';
 import { redactedDomain } from '../domain/configuration';
+import type { CallWindows } from '../domain/call-windows';
 import { auditEvent, SYSTEM, type Deps } from './deps';
 
 export interface ExplainInput {
@@ -295,28 +296,19 @@ export async function recordRefusal(
   }
 }
 
-const MINUTE_MS = 60_000;
-
 /**
  * The per-user rate limit, before anything else of a call: at most the policy's
- * max-calls-per-minute calls in each minute (fixed windows), counted in the table so that every
- * instance of the API counts the same calls. Beyond it, 429 RATE_LIMITED with the seconds to the
- * next window (Retry-After), and the call does nothing.
+ * max-calls-per-minute calls in each minute (fixed windows), counted by this instance of the API
+ * (see domain/call-windows.ts for why not in the table). Beyond it, 429 RATE_LIMITED with the
+ * seconds to the next window (Retry-After), and the call does nothing.
  */
 export async function limitCalls(
-  deps: Pick<Deps, 'store' | 'policy' | 'clock'>,
+  deps: Pick<Deps, 'policy' | 'clock'> & { calls: CallWindows },
   who: Principal,
 ): Promise<void> {
   const limit = deps.policy.maxCallsPerMinute();
-  const now = deps.clock.now().getTime();
-  const start = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  const calls = await deps.store.countCall(
-    who.userId,
-    new Date(start).toISOString(),
-    new Date(start + 2 * MINUTE_MS),
-  );
-  if (calls <= limit.value) return;
-  const retryAfterSeconds = Math.max(1, Math.ceil((start + MINUTE_MS - now) / 1000));
+  const retryAfterSeconds = deps.calls.take(who.userId, deps.clock.now().getTime(), limit.value);
+  if (retryAfterSeconds === undefined) return;
   throw tooManyRequests(
     'RATE_LIMITED',
     `More than ${limit.value} calls in a minute (${limit.rule.source}); nothing was done. Retry in ${retryAfterSeconds} s.`,

@@ -802,24 +802,6 @@ export class DynamoStore implements Store {
       : { items };
   }
 
-  async countCall(user: string, window: string, expiresAt: Date): Promise<number> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `RATE#${user}`, sk: window },
-        UpdateExpression: 'SET #kind = :kind, #ttl = :ttl ADD #n :one',
-        ExpressionAttributeNames: { '#kind': 'kind', '#ttl': 'expiresAt', '#n': 'calls' },
-        ExpressionAttributeValues: {
-          ':kind': 'ratecount',
-          ':ttl': Math.ceil(expiresAt.getTime() / 1000),
-          ':one': 1,
-        },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return (out.Attributes?.calls as number | undefined) ?? 1;
-  }
-
   async countRefusal(
     user: string,
     action: string,
