@@ -6,19 +6,23 @@ interface Delivery {
 }
 
 /**
- * The embedded default's queue: jobs run in this process, one at a time, after the call that
- * sent them has returned (as with SQS, the sender never waits for the work). A job whose handler
- * throws is delivered again, up to `maxAttempts` times, like an SQS message that was not deleted.
+ * The embedded default's queue: jobs run in this process, up to `concurrency` at a time (as the
+ * worker function runs one invocation per message batch on Lambda), after the call that sent them
+ * has returned (as with SQS, the sender never waits for the work). A job whose handler throws is
+ * delivered again, up to `maxAttempts` times, like an SQS message that was not deleted. Jobs are
+ * idempotent and every step they take is a conditional write, so two at once for one request
+ * end as one would.
  */
 export class InProcessQueue implements JobQueue {
   private readonly pending: Delivery[] = [];
-  private running = false;
+  private running = 0;
   private idle: Array<() => void> = [];
   private handler?: (job: Job) => Promise<void>;
 
   constructor(
     private readonly log: (msg: string, err: unknown) => void = (m, e) => console.error(m, e),
     private readonly maxAttempts = 3,
+    private readonly concurrency = 4,
   ) {}
 
   /** Attaches the worker. Jobs sent before are kept until then. */
@@ -34,16 +38,18 @@ export class InProcessQueue implements JobQueue {
 
   /** Resolves once every job sent so far has been handled. */
   onIdle(): Promise<void> {
-    if (!this.running && this.pending.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private kick(): void {
-    if (this.running || !this.handler || this.pending.length === 0) return;
-    this.running = true;
-    setImmediate(() => void this.drain());
+    while (this.handler && this.running < this.concurrency && this.running < this.pending.length) {
+      this.running++;
+      setImmediate(() => void this.drain());
+    }
   }
 
+  /** One worker: takes jobs until none is left. */
   private async drain(): Promise<void> {
     while (this.pending.length > 0 && this.handler) {
       const d = this.pending.shift()!;
@@ -58,7 +64,8 @@ export class InProcessQueue implements JobQueue {
         if (again) this.pending.push({ job: d.job, attempt: d.attempt + 1 });
       }
     }
-    this.running = false;
+    this.running--;
+    if (this.running > 0) return;
     const waiting = this.idle;
     this.idle = [];
     waiting.forEach((r) => r());
