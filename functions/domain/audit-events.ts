@@ -78,7 +78,7 @@ export const AUDIT_EVENT_TYPES = {
   },
   ACCESS_REFUSED_REPEATED: {
     meaning:
-      'The refusals of one caller for one action that followed the first in a window: how many (count) and the window, written when the next window opens.',
+      'The refusals of one caller for one action that followed the first in a window: how many (count) and the window, written when the next window opens, or by the sweep once the window has ended.',
   },
 } as const satisfies Record<string, { meaning: string }>;
 

@@ -182,7 +182,8 @@ export interface Store {
    * no window is open (none yet, or it ended before `now`), it opens one from `now` until `until`
    * and, in one transaction with that: writes `refusal` (the first of the new window) and, if the
    * ended window counted refusals not yet in the trail, `summary(count, window)` for them. Returns
-   * true then. A race with another process opening the window is retried.
+   * true then. A race with another process opening the window is retried. While a window counts
+   * refusals not yet in the trail it is listed for `flushRefusals`.
    */
   countRefusal(
     user: string,
@@ -191,6 +192,25 @@ export interface Store {
     refusal: AuditEvent,
     summary: (count: number, window: { from: string; to: string }) => AuditEvent,
   ): Promise<boolean>;
+
+  /**
+   * Writes the refusals counted in windows that ended at or before `now` and that no later
+   * refusal has summed up (count > recorded): for each, `summary(user, action, count, window)`
+   * for the unrecorded ones, in one transaction with marking them recorded, conditional on the
+   * window and its count as read. At most `limit` windows, those that ended first (a Query, no
+   * scan); a window whose count moved meanwhile is left for the next call. Returns how many
+   * windows it summed up.
+   */
+  flushRefusals(
+    now: string,
+    limit: number,
+    summary: (
+      user: string,
+      action: string,
+      count: number,
+      window: { from: string; to: string },
+    ) => AuditEvent,
+  ): Promise<number>;
 
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;

@@ -247,8 +247,8 @@ export const REFUSAL_WINDOW_MS = 60_000;
  * transaction, `ACCESS_REFUSED_REPEATED` with how many were counted and the window. Every count
  * is a durable atomic write before the answer goes out, and the summary is written with the reset
  * of the count, so a crash loses at most the refusals being recorded at that moment (one per call
- * in flight), never a counted one. A window that no later refusal follows keeps its count in its
- * item until one does.
+ * in flight), never a counted one. A window that no later refusal follows is summed up the same
+ * way by the sweep once it has ended (`flushRefusals`).
  */
 export async function recordRefusal(
   deps: Pick<Deps, 'store' | 'clock' | 'ids' | 'log'>,
@@ -260,7 +260,7 @@ export async function recordRefusal(
     from: now.toISOString(),
     to: new Date(now.getTime() + REFUSAL_WINDOW_MS).toISOString(),
   };
-  const action = `${attempt.method} ${attempt.route}`;
+  const action = actionOf(attempt);
   try {
     await deps.store.countRefusal(
       who.userId,
@@ -277,23 +277,55 @@ export async function recordRefusal(
           window,
         },
       ),
-      (count, ended) =>
-        auditEvent(
-          deps,
-          'ACCESS_REFUSED_REPEATED',
-          who.userId,
-          { domain: ALL_DOMAINS },
-          {
-            method: attempt.method,
-            route: attempt.route,
-            count,
-            window: ended,
-          },
-        ),
+      (count, ended) => repeatedRefusals(deps, who.userId, action, count, ended),
     );
   } catch (err) {
     (deps.log ?? console.error)('could not record a refusal', err);
   }
+}
+
+/** How many ended refusal windows one sweep sums up at most; the rest wait for the next. */
+export const REFUSAL_FLUSH_LIMIT = 100;
+
+/**
+ * The sweep's part of recordRefusal: every refusal window that has ended with refusals counted
+ * but not in the trail (no later refusal of that caller and action followed) gets its
+ * `ACCESS_REFUSED_REPEATED`, the same event a new window writes, in one transaction with marking
+ * them recorded. At most `limit` windows a run, those that ended first. Returns how many.
+ */
+export async function flushRefusals(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  limit = REFUSAL_FLUSH_LIMIT,
+): Promise<number> {
+  return deps.store.flushRefusals(
+    deps.clock.now().toISOString(),
+    limit,
+    (user, action, count, window) => repeatedRefusals(deps, user, action, count, window),
+  );
+}
+
+/** One counted action: the method and the route (its pattern), as the refusal item's key. */
+const actionOf = (a: { method: string; route: string }) => `${a.method} ${a.route}`;
+
+/**
+ * The summary of the refusals of `user` for `action` in `window` after its first: how many and
+ * the window, whether a new window or the sweep writes it.
+ */
+function repeatedRefusals(
+  deps: Pick<Deps, 'clock' | 'ids'>,
+  user: string,
+  action: string,
+  count: number,
+  window: { from: string; to: string },
+) {
+  const space = action.indexOf(' ');
+  return auditEvent(
+    deps,
+    'ACCESS_REFUSED_REPEATED',
+    user,
+    { domain: ALL_DOMAINS },
+    { method: action.slice(0, space), route: action.slice(space + 1), count, window },
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
 import { applyConfiguration, type Configuration } from '../usecases/configuration';
 import { expireDue, resumeInFlight, runJob } from '../usecases/fulfilment';
+import { flushRefusals } from '../usecases/governance';
 import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
 import { StorePolicy } from '../usecases/policy-in-force';
 import { systemClock, ulidIds } from '../adapters/runtime';
@@ -86,6 +87,8 @@ export async function buildCore(a: CoreAdapters) {
     schedules: {
       sweep: async () => ({
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
+        /** Refusal windows whose count the sweep wrote to the trail. */
+        refusalWindows: await flushRefusals(deps),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

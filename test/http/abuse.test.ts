@@ -88,3 +88,79 @@ test('past the per-user rate limit: 429 with Retry-After, and nothing is done', 
   now = new Date('2026-12-01T11:01:00.000Z');
   expect((await p.call('sam', 'GET', '/v1/me')).status).toBe(200);
 });
+
+test('a window no later refusal follows reaches the trail with the sweep, once', async () => {
+  now = new Date('2026-12-01T12:00:00.000Z');
+  for (let i = 0; i < 5; i++) {
+    now = new Date(now.getTime() + 1000); // 5 refusals in one window, none after it
+    expect((await p.call('erin', 'GET', '/v1/audit')).status).toBe(403);
+  }
+  const first = await refusalsOf('erin');
+  expect(first.map((e) => e.type)).toEqual(['ACCESS_REFUSED']);
+  const window = first[0]!.detail.window;
+  expect(window).toEqual({ from: '2026-12-01T12:00:01.000Z', to: '2026-12-01T12:01:01.000Z' });
+  // While the window is open, the sweep leaves its count alone.
+  await p.schedules.sweep();
+  expect(await refusalsOf('erin')).toHaveLength(1);
+  // Once it has ended, the sweep writes the count of the rest, with the window.
+  now = new Date('2026-12-01T12:02:00.000Z');
+  await p.schedules.sweep();
+  const swept = await refusalsOf('erin');
+  expect(swept.map((e) => [e.type, e.detail.count])).toEqual([
+    ['ACCESS_REFUSED', 1],
+    ['ACCESS_REFUSED_REPEATED', 4],
+  ]);
+  expect(swept[1]!.detail).toEqual({ method: 'GET', route: '/v1/audit', count: 4, window });
+  // A second sweep has nothing to write.
+  await p.schedules.sweep();
+  expect(await refusalsOf('erin')).toHaveLength(2);
+  // The next refusal opens a new window without writing the summary again.
+  now = new Date('2026-12-01T12:03:00.000Z');
+  expect((await p.call('erin', 'GET', '/v1/audit')).status).toBe(403);
+  const events = await refusalsOf('erin');
+  expect(events.map((e) => [e.type, e.detail.count])).toEqual([
+    ['ACCESS_REFUSED', 1],
+    ['ACCESS_REFUSED_REPEATED', 4],
+    ['ACCESS_REFUSED', 1],
+  ]);
+  expect(events.reduce((n, e) => n + (e.detail.count as number), 0)).toBe(6);
+});
+
+test('a refusal counted while the sweep sums up its window is not lost', async () => {
+  now = new Date('2026-12-01T13:00:00.000Z');
+  for (let i = 0; i < 3; i++) {
+    now = new Date(now.getTime() + 1000);
+    expect((await p.call('henry', 'GET', '/v1/audit')).status).toBe(403);
+  }
+  const window = (await refusalsOf('henry'))[0]!.detail.window as { from: string; to: string };
+  now = new Date('2026-12-01T13:02:00.000Z');
+  // Between the sweep's read of the window and its write, another instance (whose clock is
+  // behind) counts one more refusal in it: the sweep's write fails and leaves the window listed.
+  const store = p.store as unknown as { writeAudited: (...args: unknown[]) => Promise<void> };
+  const write = store.writeAudited.bind(store);
+  const spy = jest.spyOn(store, 'writeAudited').mockImplementationOnce(async (...args) => {
+    const late = '2026-12-01T13:00:30.000Z';
+    const none = () => {
+      throw new Error('a refusal only counted writes no event');
+    };
+    const counted = await p.store.countRefusal(
+      'henry',
+      'GET /v1/audit',
+      { now: late, until: late },
+      {} as AuditEvent, // only counted: written only when it opens a window
+      none,
+    );
+    expect(counted).toBe(false);
+    return write(...args);
+  });
+  expect(await p.schedules.sweep()).toMatchObject({ refusalWindows: 0 });
+  spy.mockRestore();
+  expect(await refusalsOf('henry')).toHaveLength(1);
+  // The next sweep writes all of them.
+  expect(await p.schedules.sweep()).toMatchObject({ refusalWindows: 1 });
+  const events = await refusalsOf('henry');
+  expect(events.map((e) => [e.type, e.detail.count, e.detail.window])).toEqual([
+    ['ACCESS_REFUSED', 1, window],
+    ['ACCESS_REFUSED_REPEATED', 3, window],
+  ]);
+});

@@ -53,12 +53,18 @@ import type {
  *   chain head  CHAIN#<chain>       HEAD
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
+ *   refusals    REFUSALS#<user>     <action>                                                                         REFUSALWINDOW / <until> (while count > recorded)
  *
  * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
  * put in the same transaction as every audited write, conditional on the head read. See
  * domain/audit-chain.ts for the design. An audit item holds the event's detail as JSON text
  * (`detailJson`, see domain/detail-json.ts); items written before that hold it as a map
  * (`detail`), and read as they are.
+ *
+ * Refusals of one caller for one action are counted per window (`from`, `until`, `count`,
+ * `recorded`: how many of them are in the trail). A window is in gsi3 under REFUSALWINDOW, keyed
+ * by its end, while it counts refusals not yet in the trail, so the sweep finds the ended ones
+ * with a Query (countRefusal, flushRefusals).
  *
  * The authorization state is what every deciding process reads (one strongly consistent GetItem
  * of an item of about 150 bytes) before the decisions of a call. Its `generation` is incremented
@@ -223,6 +229,18 @@ const membershipItem = (m: Membership): Item => ({ ...m, kind: 'membership', ...
 const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
 const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const;
 const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
+
+/** The refusal counts: one item per caller and action, `REFUSALS#<user>` / `<action>`. */
+const REFUSALS = 'REFUSALS#';
+/** The gsi3 partition of the refusal windows whose count is not all in the trail yet. */
+const REFUSAL_WINDOWS = 'REFUSALWINDOW';
+/** A refusal count item: the window (from, until), refusals counted, and how many are in the trail. */
+interface RefusalWindow {
+  from: string;
+  until: string;
+  count: number;
+  recorded: number;
+}
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -809,30 +827,26 @@ export class DynamoStore implements Store {
     refusal: AuditEvent,
     summary: (count: number, window: { from: string; to: string }) => AuditEvent,
   ): Promise<boolean> {
-    const Key = { pk: `REFUSALS#${user}`, sk: action };
+    const Key = { pk: `${REFUSALS}${user}`, sk: action };
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        // Within the open window: counted, nothing else written.
+        // Within the open window: counted, and listed for the sweep (gsi3, keyed by the window's
+        // end) until its count is in the trail; nothing else written.
         await this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key,
-            UpdateExpression: 'ADD #n :one',
+            UpdateExpression: 'ADD #n :one SET gsi3pk = :w, gsi3sk = #until',
             ConditionExpression: '#until > :now',
             ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
-            ExpressionAttributeValues: { ':one': 1, ':now': at.now },
+            ExpressionAttributeValues: { ':one': 1, ':now': at.now, ':w': REFUSAL_WINDOWS },
           }),
         );
         return false;
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
       }
-      const ended = await this.get<{
-        from: string;
-        until: string;
-        count: number;
-        recorded: number;
-      }>(Key.pk, Key.sk);
+      const ended = await this.get<RefusalWindow>(Key.pk, Key.sk);
       const unrecorded = ended ? ended.count - ended.recorded : 0;
       const events = [
         ...(ended && unrecorded > 0
@@ -841,8 +855,9 @@ export class DynamoStore implements Store {
         refusal,
       ];
       try {
-        // The new window, conditional on the ended one as read: its count cannot move meanwhile
-        // without this write failing (and being tried again from a fresh read).
+        // The new window, conditional on the ended one as read: its count cannot move, nor the
+        // sweep sum it up, meanwhile without this write failing (and being tried again from a
+        // fresh read). The new item is not listed for the sweep: all it counts is recorded.
         await this.writeAudited(
           [
             {
@@ -858,9 +873,17 @@ export class DynamoStore implements Store {
                 },
                 ...(ended
                   ? {
-                      ConditionExpression: '#n = :n AND #until = :until',
-                      ExpressionAttributeNames: { '#n': 'count', '#until': 'until' },
-                      ExpressionAttributeValues: { ':n': ended.count, ':until': ended.until },
+                      ConditionExpression: '#n = :n AND #r = :r AND #until = :until',
+                      ExpressionAttributeNames: {
+                        '#n': 'count',
+                        '#r': 'recorded',
+                        '#until': 'until',
+                      },
+                      ExpressionAttributeValues: {
+                        ':n': ended.count,
+                        ':r': ended.recorded,
+                        ':until': ended.until,
+                      },
                     }
                   : { ConditionExpression: 'attribute_not_exists(pk)' }),
               },
@@ -875,6 +898,63 @@ export class DynamoStore implements Store {
       }
     }
     throw unavailable('AUDIT_CHAIN_BUSY', `The refusal count of ${user} is busy; try again.`);
+  }
+
+  async flushRefusals(
+    now: string,
+    limit: number,
+    summary: (
+      user: string,
+      action: string,
+      count: number,
+      window: { from: string; to: string },
+    ) => AuditEvent,
+  ): Promise<number> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :p AND gsi3sk <= :now',
+        ExpressionAttributeValues: { ':p': REFUSAL_WINDOWS, ':now': now },
+        Limit: limit,
+      }),
+    );
+    let flushed = 0;
+    for (const listed of out.Items ?? []) {
+      const Key = { pk: listed.pk as string, sk: listed.sk as string };
+      // The index is read eventually consistent: the window as it is now, from the table.
+      const w = await this.get<RefusalWindow>(Key.pk, Key.sk);
+      if (!w || w.until > now || w.count <= w.recorded) continue;
+      try {
+        await this.writeAudited(
+          [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key,
+                UpdateExpression: 'SET #r = :n REMOVE gsi3pk, gsi3sk',
+                ConditionExpression: '#n = :n AND #r = :r AND #until = :until',
+                ExpressionAttributeNames: { '#n': 'count', '#r': 'recorded', '#until': 'until' },
+                ExpressionAttributeValues: { ':n': w.count, ':r': w.recorded, ':until': w.until },
+              },
+            },
+          ],
+          [
+            summary(Key.pk.slice(REFUSALS.length), Key.sk, w.count - w.recorded, {
+              from: w.from,
+              to: w.until,
+            }),
+          ],
+        );
+        flushed++;
+      } catch (err) {
+        // Counted again, or summed up by a new window or another sweep, since it was read: a
+        // count still unrecorded is left for the next sweep.
+        if (!(isConditionFailure(err) && reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed'))
+          throw err;
+      }
+    }
+    return flushed;
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
