@@ -62,6 +62,10 @@ export const AUDIT_EVENT_TYPES = {
     meaning:
       "A domain's grants were compared with Lake Formation: missing permissions granted again, stray ones revoked, foreign ones reported.",
   },
+  BROKER_FAILED: {
+    meaning:
+      "A sync or reconciliation could not act in a domain's account through its broker role (missing, refusing Meshgate, or lacking Lake Formation or Glue rights): the role, the AWS error code and the operation are recorded, never the ExternalId.",
+  },
   // Who may do what
   MEMBERSHIP_ADDED: {
     meaning:

@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'unprocessable'
   | 'too_many_requests'
   | 'internal'
+  | 'bad_gateway'
   | 'unavailable';
 
 /**
@@ -244,6 +245,12 @@ export const ERROR_CODES = {
   INTERNAL: {
     kind: 'internal',
     meaning: "Something went wrong on Meshgate's side; it has been logged.",
+  },
+  // 502
+  BROKER_UNAVAILABLE: {
+    kind: 'bad_gateway',
+    meaning:
+      "Meshgate could not act in the domain's account through its broker role: the role is missing or refuses Meshgate (a wrong ExternalId), or it lacks Lake Formation or Glue rights. details name the domain, the role and the AWS error code; the failure is in the trail (BROKER_FAILED).",
   },
   // 503
   POLICY_SUPERSEDED: {

@@ -22,6 +22,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unprocessable: 422,
   too_many_requests: 429,
   internal: 500,
+  bad_gateway: 502,
   unavailable: 503,
 };
 

@@ -31,6 +31,35 @@ export interface PermissionEntry {
 }
 
 /**
+ * What Meshgate knows of a failure to act through a domain account's broker role: the role (never
+ * its ExternalId), the account, the AWS service that refused and its error code (err.name / Code).
+ */
+export interface BrokerFailure {
+  accountId: string;
+  /** Absent when the account has no broker role (Meshgate's own credentials were refused). */
+  roleArn?: string;
+  service: 'STS' | 'Lake Formation' | 'Glue';
+  awsCode: string;
+}
+
+/**
+ * Meshgate could not act in a domain account through its broker role: AssumeRole was refused (the
+ * role is missing, or its trust policy refuses the ExternalId: STS answers AccessDenied for both),
+ * or the role lacks Lake Formation or Glue rights. The SDK error is the `cause`; the message names
+ * the role and the code, never the ExternalId.
+ */
+export class BrokerError extends Error {
+  constructor(
+    readonly failure: BrokerFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BrokerError';
+  }
+}
+
+/**
  * A Lake Formation call that failed as a whole. `permanent` errors (access denied, no such
  * entity, invalid input) will fail again until something changes; the others were retried and
  * ran out of attempts.
@@ -41,11 +70,14 @@ export class LakeFormationError extends Error {
     message: string,
     readonly permanent: boolean,
     readonly entries: PermissionEntry[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; broker?: BrokerFailure },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LakeFormationError';
+    this.broker = options?.broker;
   }
+  /** Set when the broker role could not be assumed or lacks Lake Formation rights. */
+  readonly broker?: BrokerFailure;
 }
 
 /** A permission as Lake Formation lists it. */
@@ -69,4 +101,11 @@ export interface LakeFormationPort {
   revoke(g: TableGrant): Promise<PermissionEntry[]>;
   /** Every permission in the account's catalog (all pages). */
   listPermissions(account: DomainAccount): Promise<LfPermission[]>;
+}
+
+/** The broker failure behind an error of a Lake Formation or catalog call, if it is one. */
+export function brokerFailureOf(err: unknown): BrokerFailure | undefined {
+  if (err instanceof BrokerError) return err.failure;
+  if (err instanceof LakeFormationError) return err.broker;
+  return undefined;
 }

@@ -1,13 +1,14 @@
 import { retire } from '../domain/catalog';
 import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
-import { forbidden, notFound } from '../domain/errors';
+import { fail, forbidden, MeshgateError, notFound } from '../domain/errors';
 import { canonicalJson, permissionKey, plannedEntries } from '../domain/lakeformation';
 import type { CatalogSource } from '../ports/catalog';
-import type {
-  DomainAccount,
-  LfPermission,
-  PermissionEntry,
-  TableGrant,
+import {
+  brokerFailureOf,
+  type DomainAccount,
+  type LfPermission,
+  type PermissionEntry,
+  type TableGrant,
 } from '../ports/lakeformation';
 import { auditEvent, SYSTEM, type Deps, type WorkerDeps } from './deps';
 import { tableGrantFor } from './fulfilment';
@@ -45,6 +46,45 @@ async function domainFor(
 const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.userId);
 
 /**
+ * A failure of the domain's broker role (AssumeRole refused, Lake Formation or Glue refusing the
+ * role) is recorded as BROKER_FAILED and thrown as BROKER_UNAVAILABLE (502) naming the domain, the
+ * role and the AWS error code; the adapters never put the ExternalId in it. Other errors go on.
+ */
+async function brokerFailed(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  actor: Principal | typeof SYSTEM,
+  domain: Domain,
+  task: 'sync' | 'reconcile',
+  err: unknown,
+): Promise<never> {
+  const failure = brokerFailureOf(err);
+  if (!failure) throw err;
+  const details = {
+    domain: domain.id,
+    roleArn: failure.roleArn ?? null,
+    accountId: failure.accountId,
+    service: failure.service,
+    awsCode: failure.awsCode,
+    operation: task,
+  };
+  const message = err instanceof Error ? err.message : String(err);
+  await deps.store.appendAudit(
+    auditEvent(
+      deps,
+      'BROKER_FAILED',
+      actorId(actor),
+      { domain: domain.id },
+      { ...details, message },
+    ),
+  );
+  throw fail(
+    'BROKER_UNAVAILABLE',
+    `The ${task} of domain ${domain.id} failed: ${failure.service} answered ${failure.awsCode} for the broker role ${failure.roleArn ?? '(none)'}. ${message}`,
+    { cause: err, details },
+  );
+}
+
+/**
  * Reads the domain's catalog and brings the products up to date, each change written with its
  * audit event, then a summary event. A product that has vanished
  * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
@@ -56,7 +96,9 @@ export async function syncDomain(
   domainId: string,
 ) {
   const domain = await domainFor(deps, actor, domainId, 'domain:sync');
-  const found = await deps.catalog.listProducts(domain.id, accountOf(domain));
+  const found = await deps.catalog
+    .listProducts(domain.id, accountOf(domain))
+    .catch((err) => brokerFailed(deps, actor, domain, 'sync', err));
   const existing = new Map((await deps.store.listProducts(domain.id)).map((p) => [p.id, p]));
   const report = {
     domain: domain.id,
@@ -129,7 +171,9 @@ export async function reconcileDomain(
   domainId: string,
 ) {
   const domain = await domainFor(deps, actor, domainId, 'domain:reconcile');
-  const actual = await deps.lakeFormation.listPermissions(accountOf(domain));
+  const actual = await deps.lakeFormation
+    .listPermissions(accountOf(domain))
+    .catch((err) => brokerFailed(deps, actor, domain, 'reconcile', err));
   const grants = await deps.store.listGrantsByDomain(domain.id);
 
   type Made = { grant: Grant; spec: TableGrant; table: string };
@@ -249,14 +293,25 @@ async function repair(
 export async function runForEveryDomain(deps: OperationsDeps, task: 'sync' | 'reconcile') {
   const run = task === 'sync' ? syncDomain : reconcileDomain;
   const reports: unknown[] = [];
-  const failures: Array<{ domain: string; error: string }> = [];
+  const failures: Array<{ domain: string; error: string; code?: string; details?: unknown }> = [];
   for (const { id } of await deps.store.listDomains()) {
     if (id === ALL_DOMAINS) continue;
     try {
       reports.push(await run(deps, SYSTEM, id));
     } catch (err) {
-      (deps.log ?? console.error)(`${task} of ${id} failed`, err);
-      failures.push({ domain: id, error: err instanceof Error ? err.message : String(err) });
+      // A broker failure is already in the trail (BROKER_FAILED); its message and details say all.
+      const named = err instanceof MeshgateError ? err : undefined;
+      (deps.log ?? console.error)(
+        `${task} of ${id} failed`,
+        named?.code === 'BROKER_UNAVAILABLE'
+          ? `${named.message} ${JSON.stringify(named.details)}`
+          : err,
+      );
+      failures.push({
+        domain: id,
+        error: err instanceof Error ? err.message : String(err),
+        ...(named ? { code: named.code, details: named.details } : {}),
+      });
     }
   }
   return { reports, failures };

@@ -439,7 +439,15 @@ describe('grant: the broker role', () => {
       sts: new STSClient({ region: 'eu-west-1' }),
       now: () => now,
     }).provider(BROKER);
-    await expect(provider()).rejects.toMatchObject({ name: 'AccessDenied' });
+    // Named as the broker's failure: the role and the code, the SDK error as cause, no ExternalId.
+    const err = (await provider().catch((e: unknown) => e)) as Error;
+    expect(err).toMatchObject({
+      name: 'BrokerError',
+      failure: { roleArn: BROKER.roleArn, service: 'STS', awsCode: 'AccessDenied' },
+      cause: { name: 'AccessDenied' },
+    });
+    expect(err.message).toContain(BROKER.roleArn);
+    expect(err.message).not.toContain(BROKER.externalId);
     expect((await provider()).accessKeyId).toBe('ASIA1');
   });
 });

@@ -361,13 +361,25 @@ describe('GlueCatalog', () => {
     expect(err).toMatchObject({ code: 'DUPLICATE_PRODUCT', details: { id: 'sales/orders' } });
   });
 
-  it('lets a Glue error through', async () => {
+  it('names a Glue AccessDeniedException as a broker failure, the SDK error as cause', async () => {
     glue
       .on(GetDatabasesCommand)
       .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
 
     await expect(catalog().listProducts('sales', ACCOUNT)).rejects.toMatchObject({
-      name: 'AccessDeniedException',
+      name: 'BrokerError',
+      failure: { accountId: ACCOUNT.accountId, service: 'Glue', awsCode: 'AccessDeniedException' },
+      cause: { name: 'AccessDeniedException' },
+    });
+  });
+
+  it('lets any other Glue error through', async () => {
+    glue
+      .on(GetDatabasesCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'InternalServiceException' }));
+
+    await expect(catalog().listProducts('sales', ACCOUNT)).rejects.toMatchObject({
+      name: 'InternalServiceException',
     });
   });
 

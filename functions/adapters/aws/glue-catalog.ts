@@ -57,7 +57,8 @@ import {
 } from '../../domain/model';
 import { unprocessable } from '../../domain/errors';
 import type { CatalogSource } from '../../ports/catalog';
-import type { BrokerAccess, DomainAccount } from '../../ports/lakeformation';
+import { BrokerError, type BrokerAccess, type DomainAccount } from '../../ports/lakeformation';
+import { awsErrorCode, brokerError } from './sts-credentials';
 
 export const PARAM = {
   product: 'meshgate:product',
@@ -127,6 +128,24 @@ function columnsOf(table: Table, piiNames: Set<string>): Column[] {
 const piiList = (...ps: Params[]) =>
   new Set(ps.flatMap((p) => list(param(p, PARAM.pii)).map((n) => n.toLowerCase())));
 
+/** Glue refusing the broker role (or AssumeRole refused on the way): a broker failure. */
+function asBrokerError(account: DomainAccount, err: unknown): BrokerError | undefined {
+  if (err instanceof BrokerError) return err;
+  const awsCode = awsErrorCode(err);
+  if (awsCode !== 'AccessDeniedException' && awsCode !== 'AccessDenied') return undefined;
+  return brokerError(
+    {
+      accountId: account.accountId,
+      roleArn: account.broker?.roleArn,
+      service: 'Glue',
+      awsCode,
+    },
+    `reading the catalog of account ${account.accountId}`,
+    err,
+    account.broker?.externalId,
+  );
+}
+
 export class GlueCatalog implements CatalogSource {
   private readonly clientFor: (account: DomainAccount) => GlueClient;
   private readonly credentials?: (access: BrokerAccess) => AwsCredentialIdentityProvider;
@@ -159,6 +178,14 @@ export class GlueCatalog implements CatalogSource {
   }
 
   async listProducts(domainId: string, account: DomainAccount): Promise<DataProduct[]> {
+    try {
+      return await this.read(domainId, account);
+    } catch (err) {
+      throw asBrokerError(account, err) ?? err;
+    }
+  }
+
+  private async read(domainId: string, account: DomainAccount): Promise<DataProduct[]> {
     const glue = this.clientFor(account);
     const catalogId = account.accountId;
     const products: DataProduct[] = [];

@@ -23,6 +23,7 @@ import {
   type PlannedEntry,
 } from '../../domain/lakeformation';
 import {
+  BrokerError,
   LakeFormationError,
   type DomainAccount,
   type LakeFormationPort,
@@ -31,7 +32,7 @@ import {
   type GrantProgress,
   type TableGrant,
 } from '../../ports/lakeformation';
-import { BrokerCredentials } from './sts-credentials';
+import { brokerError, BrokerCredentials } from './sts-credentials';
 
 /** The most entries BatchGrantPermissions and BatchRevokePermissions accept in one call. */
 export const BATCH_LIMIT = 20;
@@ -111,7 +112,46 @@ const sentOf = (p: PlannedEntry) => ({
 
 function withEntries(err: unknown, entries: PermissionEntry[]): LakeFormationError {
   const e = err instanceof LakeFormationError ? err : toError('Lake Formation', err);
-  return new LakeFormationError(e.code, e.message, e.permanent, [...entries], { cause: e.cause });
+  return new LakeFormationError(e.code, e.message, e.permanent, [...entries], {
+    cause: e.cause,
+    broker: e.broker,
+  });
+}
+
+/** Lake Formation refusing the broker role: no admin setting or grant option for it. */
+const BROKER_REFUSALS = new Set(['AccessDeniedException', 'AccessDenied']);
+
+/**
+ * A failure of the broker role (AssumeRole refused, or Lake Formation refusing the role), as a
+ * permanent LakeFormationError that names the role and the code and carries the failure.
+ */
+function brokerToError(
+  operation: string,
+  account: DomainAccount,
+  err: unknown,
+): LakeFormationError | undefined {
+  const b =
+    err instanceof BrokerError
+      ? err
+      : BROKER_REFUSALS.has(errorCode(err))
+        ? brokerError(
+            {
+              accountId: account.accountId,
+              roleArn: account.broker?.roleArn,
+              service: 'Lake Formation',
+              awsCode: errorCode(err),
+            },
+            operation,
+            err,
+            account.broker?.externalId,
+          )
+        : undefined;
+  if (!b) return undefined;
+  const message = err instanceof BrokerError ? `${operation}: ${b.message}` : b.message;
+  return new LakeFormationError(b.failure.awsCode, message, true, [], {
+    cause: err,
+    broker: b.failure,
+  });
 }
 
 function toError(
@@ -349,6 +389,8 @@ export class AwsLakeFormation implements LakeFormationPort {
         return await send(client);
       } catch (err) {
         const code = errorCode(err);
+        const broker = brokerToError(operation, account, err);
+        if (broker) throw broker;
         if (EXPIRED.has(code) && !refreshed) {
           // Not counted as an attempt: nothing was wrong with the call itself.
           refreshed = true;

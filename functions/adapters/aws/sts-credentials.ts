@@ -1,12 +1,49 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { BrokerAccess } from '../../ports/lakeformation';
+import { BrokerError, type BrokerAccess, type BrokerFailure } from '../../ports/lakeformation';
 
 const defaultClient = new STSClient({});
 
 /** Refreshed this early so that no call starts with credentials about to lapse mid-batch. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 const DURATION_SECONDS = 3600;
+
+/**
+ * How STS refuses a role: AccessDenied when the role does not exist, its trust policy does not
+ * name Meshgate, or the ExternalId is wrong (STS does not say which). Throttling and Meshgate's
+ * own expired credentials are not the broker's and stay as they are, for the callers' retries.
+ */
+const STS_REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'RegionDisabledException']);
+
+/** The AWS error code of an SDK error: its name (the modeled exception), else its Code. */
+export function awsErrorCode(err: unknown): string {
+  const e = err as { name?: string; Code?: string; code?: string } | undefined;
+  if (e?.name && e.name !== 'Error') return e.name;
+  return e?.Code ?? e?.code ?? e?.name ?? 'UnknownError';
+}
+
+/**
+ * A broker failure as a project error, the SDK error as its cause. The message names the role,
+ * the account and the code; AWS's own text is kept with any ExternalId blanked out (STS does not
+ * echo it, but no secret reaches an error, a log or the trail even if it did).
+ */
+export function brokerError(
+  failure: BrokerFailure,
+  doing: string,
+  err: unknown,
+  externalId?: string,
+): BrokerError {
+  const raw = (err as { message?: string } | undefined)?.message ?? '';
+  const text = externalId ? raw.split(externalId).join('***') : raw;
+  const who = failure.roleArn
+    ? `the broker role ${failure.roleArn} of account ${failure.accountId}`
+    : `account ${failure.accountId} (no broker role)`;
+  return new BrokerError(
+    failure,
+    `${failure.service} refused ${doing} through ${who}: ${failure.awsCode}${text ? ` (${text})` : ''}`,
+    { cause: err },
+  );
+}
 
 type Credentials = AwsCredentialIdentity & { expiration: Date };
 
@@ -64,14 +101,27 @@ export class BrokerCredentials {
   }
 
   private async assume(access: BrokerAccess): Promise<Credentials> {
-    const out = await this.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: access.roleArn,
-        RoleSessionName: sessionName(access.roleArn),
-        ExternalId: access.externalId,
-        DurationSeconds: DURATION_SECONDS,
-      }),
-    );
+    let out;
+    try {
+      out = await this.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: access.roleArn,
+          RoleSessionName: sessionName(access.roleArn),
+          ExternalId: access.externalId,
+          DurationSeconds: DURATION_SECONDS,
+        }),
+      );
+    } catch (err) {
+      const awsCode = awsErrorCode(err);
+      if (!STS_REFUSALS.has(awsCode)) throw err;
+      const accountId = access.roleArn.split(':')[4] || 'unknown';
+      throw brokerError(
+        { accountId, roleArn: access.roleArn, service: 'STS', awsCode },
+        'sts:AssumeRole',
+        err,
+        access.externalId,
+      );
+    }
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
       throw new Error(`AssumeRole ${access.roleArn} returned no credentials`);
