@@ -85,6 +85,8 @@ export interface LfPermission {
   principal: string;
   resource: Record<string, unknown>;
   permissions: string[];
+  /** The permissions the principal may grant on (PermissionsWithGrantOption). */
+  permissionsWithGrantOption?: string[];
 }
 
 /** Tables handled so far of those a grant covers. */

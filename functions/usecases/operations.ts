@@ -1,7 +1,13 @@
 import { retire } from '../domain/catalog';
 import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
 import { fail, forbidden, MeshgateError, notFound } from '../domain/errors';
-import { canonicalJson, permissionKey, plannedEntries } from '../domain/lakeformation';
+import {
+  canonicalJson,
+  holderKey,
+  mergeHeld,
+  permissionAtoms,
+  plannedEntries,
+} from '../domain/lakeformation';
 import type { CatalogSource } from '../ports/catalog';
 import {
   brokerFailureOf,
@@ -150,6 +156,8 @@ interface Finding {
   kind: 'missing' | 'stray' | 'foreign';
   principal: string;
   resource: Record<string, unknown>;
+  /** Of a foreign permission: the names no grant of Meshgate accounts for (`<name> WITH GRANT OPTION` for a grant option). */
+  permissions?: string[];
   grantId?: string;
   requestId?: string;
   table?: string;
@@ -176,10 +184,13 @@ export async function reconcileDomain(
     .catch((err) => brokerFailed(deps, actor, domain, 'reconcile', err));
   const grants = await deps.store.listGrantsByDomain(domain.id);
 
-  type Made = { grant: Grant; spec: TableGrant; table: string };
-  const active = new Map<string, Made>();
+  // Compared per holder (principal and resource, whichever shape Lake Formation lists it in) and
+  // per permission name: a whole-table SELECT comes back under TableWithColumns with an empty
+  // ColumnWildcard, its DESCRIBE under Table (see resourceKey).
+  type Made = { grant: Grant; spec: TableGrant; table: string; atoms: string[] };
+  const active = new Map<string, Made[]>();
   const ended = new Map<string, Made>();
-  const inFlight = new Set<string>();
+  const inFlight = new Map<string, Set<string>>();
   const unresolved: Array<{ grantId: string; error: string }> = [];
   for (const grant of grants) {
     let spec: TableGrant;
@@ -196,55 +207,95 @@ export async function reconcileDomain(
       continue;
     }
     for (const e of plannedEntries(spec)) {
-      const key = permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
-      const made = { grant, spec, table: e.table };
-      if (grant.status === 'ACTIVE') active.set(key, made);
-      else if (grant.status === 'REVOKING') inFlight.add(key);
+      const key = holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
+      const made = {
+        grant,
+        spec,
+        table: e.table,
+        atoms: permissionAtoms({ permissions: e.Permissions }),
+      };
+      if (grant.status === 'ACTIVE') active.set(key, [...(active.get(key) ?? []), made]);
+      else if (grant.status === 'REVOKING')
+        inFlight.set(key, new Set([...(inFlight.get(key) ?? []), ...made.atoms]));
       else if (!ended.has(key)) ended.set(key, made);
     }
   }
 
   const findings: Finding[] = [];
-  const present = new Set(actual.map((p: LfPermission) => permissionKey(p.principal, p.resource)));
-  for (const [key, m] of active) {
-    if (present.has(key)) continue;
-    // Granted again as fulfilment grants: the row filter parsed against the product's columns as
-    // they are now (a filter a catalog change broke fails the repair, and never reaches Lake Formation).
-    const { grant } = m;
+  const held = mergeHeld(
+    actual.map((p: LfPermission) => ({
+      principal: p.principal,
+      resource: p.resource,
+      permissions: p.permissions,
+      permissionsWithGrantOption: p.permissionsWithGrantOption,
+    })),
+  );
+  /** What Meshgate's grants account for, by holder: those of ACTIVE grants and those being revoked. */
+  const covered = new Map<string, Set<string>>();
+  for (const [key, atoms] of inFlight) covered.set(key, new Set(atoms));
+  for (const [key, made] of active) {
+    const atoms = covered.get(key) ?? new Set<string>();
+    for (const m of made) for (const a of m.atoms) atoms.add(a);
+    covered.set(key, atoms);
+  }
+  for (const [key, made] of active) {
+    const present = new Set(held.get(key) ?? []);
+    for (const m of made) {
+      if (m.atoms.every((a) => present.has(a))) continue;
+      // Granted again as fulfilment grants: the row filter parsed against the product's columns as
+      // they are now (a filter a catalog change broke fails the repair, and never reaches Lake Formation).
+      const { grant } = m;
+      findings.push(
+        await repair(deps, 'missing', m, async () => {
+          const checked = await tableGrantFor(
+            deps,
+            {
+              id: grant.requestId,
+              productId: grant.productId,
+              domain: grant.domain,
+              principal: grant.principal,
+              scope: grant.scope,
+            },
+            { checkRowFilter: true },
+          );
+          return deps.lakeFormation.grant({ ...checked, onlyTables: [m.table] });
+        }),
+      );
+      // Another grant of the same holder with the same permissions needs no second repair.
+      for (const a of m.atoms) present.add(a);
+    }
+  }
+  /** Per holder, what is held that no ACTIVE or REVOKING grant accounts for. */
+  const leftover = new Map<string, Set<string>>();
+  for (const [key, atoms] of held) {
+    const own = covered.get(key);
+    const left = new Set([...atoms].filter((a) => !own?.has(a)));
+    if (left.size) leftover.set(key, left);
+  }
+  for (const [key, left] of leftover) {
+    const m = ended.get(key);
+    if (!m) continue;
+    const revoke = m.spec.permissions.filter((n) => left.has(n));
+    if (!revoke.length) continue;
+    // Only what no live grant holds: a permission shared with an ACTIVE grant stays.
     findings.push(
-      await repair(deps, 'missing', m, async () => {
-        const checked = await tableGrantFor(
-          deps,
-          {
-            id: grant.requestId,
-            productId: grant.productId,
-            domain: grant.domain,
-            principal: grant.principal,
-            scope: grant.scope,
-          },
-          { checkRowFilter: true },
-        );
-        return deps.lakeFormation.grant({ ...checked, onlyTables: [m.table] });
-      }),
+      await repair(deps, 'stray', m, () =>
+        deps.lakeFormation.revoke({ ...m.spec, permissions: revoke, onlyTables: [m.table] }),
+      ),
     );
+    for (const n of revoke) left.delete(n);
   }
   for (const p of actual) {
-    const key = permissionKey(p.principal, p.resource);
-    if (active.has(key) || inFlight.has(key)) continue;
-    const m = ended.get(key);
-    if (m)
-      findings.push(
-        await repair(deps, 'stray', m, () =>
-          deps.lakeFormation.revoke({ ...m.spec, onlyTables: [m.table] }),
-        ),
-      );
-    else
-      findings.push({
-        kind: 'foreign',
-        principal: p.principal,
-        resource: p.resource,
-        action: 'reported only',
-      });
+    const left = leftover.get(holderKey(p.principal, p.resource));
+    const foreign = permissionAtoms(p).filter((a) => left?.has(a));
+    if (!foreign.length) continue;
+    findings.push({
+      kind: 'foreign',
+      principal: p.principal,
+      resource: p.resource,
+      permissions: foreign,
+      action: 'reported only',
+    });
   }
   const report = {
     domain: domain.id,

@@ -798,10 +798,16 @@ describe('fault injection', () => {
       { CatalogId: ACCOUNT, NextToken: 'p2' },
       { CatalogId: ACCOUNT, NextToken: 'p3' },
     ]);
+    const listedAs = (principal: string, table: string) => ({
+      principal,
+      resource: perm(principal, table).Resource,
+      permissions: ['SELECT'],
+      permissionsWithGrantOption: [],
+    });
     expect(listed).toEqual([
-      { principal: ROLE, resource: perm(ROLE, 'a').Resource, permissions: ['SELECT'] },
-      { principal: ROLE, resource: perm(ROLE, 'b').Resource, permissions: ['SELECT'] },
-      { principal: '555566667777', resource: perm('', 'c').Resource, permissions: ['SELECT'] },
+      listedAs(ROLE, 'a'),
+      listedAs(ROLE, 'b'),
+      listedAs('555566667777', 'c'),
     ]);
   });
 });

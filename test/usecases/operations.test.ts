@@ -393,6 +393,7 @@ describe('reconciliation', () => {
             resource: {
               Table: { CatalogId: SALES_ACCOUNT, DatabaseName: 'sales_gold', Name: 'orders' },
             },
+            permissions: ['SELECT'],
             action: 'reported only',
           },
         ]);

@@ -253,6 +253,7 @@ export class AwsLakeFormation implements LakeFormationPort {
           principal: p.Principal?.DataLakePrincipalIdentifier ?? '',
           resource: (p.Resource ?? {}) as Record<string, unknown>,
           permissions: p.Permissions ?? [],
+          permissionsWithGrantOption: p.PermissionsWithGrantOption ?? [],
         });
       }
       NextToken = page.NextToken;
