@@ -199,6 +199,27 @@ const noSecret = (text: string) => {
   expect(text).not.toContain(FINANCE_EXTERNAL_ID);
 };
 
+/** Calls `operation` on sales as bob: a 502 naming the domain, role, service and code, and one more BROKER_FAILED event. */
+async function expectBrokerRefusal(
+  operation: 'sync' | 'reconcile',
+  service: string,
+  awsCode: string,
+) {
+  const portal = await newPortal();
+  const before = (await brokerEvents(portal, 'sales')).length;
+  const res = await caller(portal)('bob', 'POST', `/v1/domains/sales/${operation}`);
+  expect(res.status).toBe(502);
+  expect(res.body.error).toMatchObject({
+    code: 'BROKER_UNAVAILABLE',
+    details: { domain: 'sales', roleArn: SALES_ROLE, awsCode, service },
+  });
+  noSecret(res.text);
+  const events = await brokerEvents(portal, 'sales');
+  expect(events).toHaveLength(before + 1);
+  expect(events.at(-1)!.detail).toMatchObject({ operation, awsCode, service });
+  return res;
+}
+
 describe('a broken broker role is named', () => {
   test('AssumeRole refused (missing role, wrong ExternalId): sync answers 502 BROKER_UNAVAILABLE naming domain, role and code, one BROKER_FAILED event', async () => {
     stubSts([SALES_ROLE]);
@@ -237,18 +258,7 @@ describe('a broken broker role is named', () => {
 
   test('AssumeRole refused: reconcile answers 502 BROKER_UNAVAILABLE too', async () => {
     stubSts([SALES_ROLE]);
-    const portal = await newPortal();
-    const res = await caller(portal)('bob', 'POST', '/v1/domains/sales/reconcile');
-    expect(res.status).toBe(502);
-    expect(res.body.error).toMatchObject({
-      code: 'BROKER_UNAVAILABLE',
-      details: { domain: 'sales', roleArn: SALES_ROLE, awsCode: 'AccessDenied' },
-    });
-    noSecret(res.text);
-    expect((await brokerEvents(portal, 'sales')).at(-1)!.detail).toMatchObject({
-      operation: 'reconcile',
-      awsCode: 'AccessDenied',
-    });
+    await expectBrokerRefusal('reconcile', 'STS', 'AccessDenied');
   });
 
   test('Lake Formation refuses the role (no admin setting): reconcile answers 502 with AccessDeniedException', async () => {
@@ -258,21 +268,7 @@ describe('a broken broker role is named', () => {
         $metadata: { httpStatusCode: 400 },
       }),
     );
-    const portal = await newPortal();
-    const before = (await brokerEvents(portal, 'sales')).length;
-    const res = await caller(portal)('bob', 'POST', '/v1/domains/sales/reconcile');
-    expect(res.status).toBe(502);
-    expect(res.body.error).toMatchObject({
-      code: 'BROKER_UNAVAILABLE',
-      details: {
-        domain: 'sales',
-        roleArn: SALES_ROLE,
-        awsCode: 'AccessDeniedException',
-        service: 'Lake Formation',
-      },
-    });
-    noSecret(res.text);
-    expect(await brokerEvents(portal, 'sales')).toHaveLength(before + 1);
+    await expectBrokerRefusal('reconcile', 'Lake Formation', 'AccessDeniedException');
   });
 
   test('Glue refuses the role: sync answers 502 with AccessDeniedException', async () => {
@@ -282,21 +278,7 @@ describe('a broken broker role is named', () => {
         $metadata: { httpStatusCode: 400 },
       }),
     );
-    const portal = await newPortal();
-    const before = (await brokerEvents(portal, 'sales')).length;
-    const res = await caller(portal)('bob', 'POST', '/v1/domains/sales/sync');
-    expect(res.status).toBe(502);
-    expect(res.body.error).toMatchObject({
-      code: 'BROKER_UNAVAILABLE',
-      details: {
-        domain: 'sales',
-        roleArn: SALES_ROLE,
-        awsCode: 'AccessDeniedException',
-        service: 'Glue',
-      },
-    });
-    noSecret(res.text);
-    expect(await brokerEvents(portal, 'sales')).toHaveLength(before + 1);
+    await expectBrokerRefusal('sync', 'Glue', 'AccessDeniedException');
   });
 
   test('the scheduled sync over two domains, one broken: one failure recorded, the other synced', async () => {
