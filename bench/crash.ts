@@ -23,6 +23,7 @@ import {
   BenchAbort,
   fmt,
   prng,
+  untilListening,
   type Benchmark,
   type BenchResult,
   type Row,
@@ -296,27 +297,9 @@ async function startServer(dataDir: string): Promise<Server> {
       resolve();
     }),
   );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the server did not listen within ${CRASH_CONFIG.startSeconds} s`)),
-      CRASH_CONFIG.startSeconds * 1000,
-    );
-    let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const m = /listening (\d+)/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(
-        new Error(`the server exited (${code}) before listening: ${output.slice(-10).join(' | ')}`),
-      );
-    });
-  });
+  const port = Number(
+    (await untilListening(child, /listening (\d+)/, CRASH_CONFIG.startSeconds, () => output))[1],
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     child,

@@ -251,3 +251,41 @@ export function selectBenchmarks<B extends { name: string }>(
   const selected = names.length === 0 ? [...all] : all.filter((b) => names.includes(b.name));
   return { selected, unknown };
 }
+
+/**
+ * Waits for a server the benchmark started to say it listens: the first stdout line matching
+ * `pattern`. Rejects if the process exits first (with its last lines of `recent()`) or takes
+ * longer than `seconds`.
+ */
+export function untilListening(
+  child: import('node:child_process').ChildProcess,
+  pattern: RegExp,
+  seconds: number,
+  recent: () => string[],
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not listen within ${seconds} s`)),
+      seconds * 1000,
+    );
+    let pending = '';
+    const onData = (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      const m = lines.map((line) => pattern.exec(line)).find((x) => x !== null);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(m);
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `the server exited (${code}) before listening: ${recent().slice(-10).join(' | ')}`,
+        ),
+      );
+    });
+  });
+}

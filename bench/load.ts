@@ -16,7 +16,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BenchAbort, fmt, type Benchmark, type BenchResult, type Row, type Verdict } from './lib';
+import {
+  BenchAbort,
+  fmt,
+  untilListening,
+  type Benchmark,
+  type BenchResult,
+  type Row,
+  type Verdict,
+} from './lib';
 
 const REPO = join(__dirname, '..');
 
@@ -220,36 +228,15 @@ async function startServer(dataDir: string): Promise<Server> {
       resolve();
     }),
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the server did not listen within ${CONFIG.startSeconds} s`)),
-      CONFIG.startSeconds * 1000,
-    );
-    let pending = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        keep(line);
-        const m = /running at http:\/\/localhost:(\d+)/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`http://127.0.0.1:${m[1]}`);
-        }
-      }
-    });
-    child
-      .stderr!.setEncoding('utf8')
-      .on('data', (chunk: string) => chunk.split('\n').forEach(keep));
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          `the server exited (${exited}) before listening: ${output.slice(-10).join(' | ')}`,
-        ),
-      );
-    });
-  });
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').forEach(keep));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').forEach(keep));
+  const [, port] = await untilListening(
+    child,
+    /running at http:\/\/localhost:(\d+)/,
+    CONFIG.startSeconds,
+    () => output,
+  );
+  const url = `http://127.0.0.1:${port}`;
   return {
     url,
     child,
