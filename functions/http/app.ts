@@ -41,6 +41,7 @@ import { verifyAudit } from '../usecases/audit-verify';
 import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
+import * as R from './responses';
 
 export interface AppDeps extends OperationsDeps {
   authenticate: Authenticate;
@@ -58,7 +59,7 @@ export type AppEnv = { Variables: { principal: Principal } };
 export const MAX_BODY_BYTES = 64 * 1024;
 const AUDIT_MAX_RANGE_DAYS = 400;
 
-const json = (description: string, schema: z.ZodType = z.any()) => ({
+const json = (description: string, schema: z.ZodType) => ({
   description,
   content: { 'application/json': { schema } },
 });
@@ -91,15 +92,29 @@ const UNSUPPORTED = { 415: refusal(415, 'The body is not sent as JSON') };
  * and enforced by the use case through the policy engine.
  */
 function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
-  r: R & { who: string; ok?: 200 | 201 | 202; okSchema?: z.ZodType },
+  r: R & {
+    who: string;
+    ok?: 200 | 201 | 202;
+  } & (
+      | { okSchema: z.ZodType; okFile?: never }
+      /** A route that answers a file rather than JSON: its media types. */
+      | { okFile: { description: string; types: string[] }; okSchema?: never }
+    ),
 ) {
-  const { who, ok = 200, okSchema, ...rest } = r;
+  const { who, ok = 200, okSchema, okFile, ...rest } = r;
   return createRoute({
     ...rest,
     description: `Who may call: ${who}`,
     security: [{ bearer: [] }],
     responses: {
-      [ok]: json('OK', okSchema),
+      [ok]: okFile
+        ? {
+            description: okFile.description,
+            content: Object.fromEntries(
+              okFile.types.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
+            ),
+          }
+        : json('OK', okSchema),
       ...ERRORS,
       ...(rest.request?.body ? UNSUPPORTED : {}),
     },
@@ -222,12 +237,23 @@ export function createApp(deps: AppDeps) {
   const me = (c: { get(k: 'principal'): Principal }) => c.get('principal');
 
   app.openapi(
-    route({ method: 'get', path: '/v1/me', who: 'anyone signed in (about themselves)' }),
+    route({
+      method: 'get',
+      path: '/v1/me',
+      who: 'anyone signed in (about themselves)',
+      okSchema: R.MeSchema,
+    }),
     async (c) => c.json(await whoAmI(deps, me(c))),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/domains', who: 'anyone signed in' }), async (c) =>
-    c.json({ items: await listDomains(deps) }),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/domains',
+      who: 'anyone signed in',
+      okSchema: R.pageOf(R.DomainView, 'DomainPage'),
+    }),
+    async (c) => c.json({ items: await listDomains(deps) }),
   );
 
   app.openapi(
@@ -236,6 +262,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains',
       request: body(S.DomainSchema),
       who: 'platform admins',
+      okSchema: R.RegisteredDomain,
       ok: 201,
     }),
     async (c) => c.json(await registerDomain(deps, me(c), c.req.valid('json')), 201),
@@ -247,6 +274,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains/{id}/members',
       request: { params: S.DomainParam },
       who: "the domain's owners, platform admins",
+      okSchema: R.pageOf(R.MembershipOut, 'MemberPage'),
     }),
     async (c) => c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
   );
@@ -257,6 +285,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains/{id}/sync',
       request: { params: S.DomainParam },
       who: "the domain's owners, platform admins",
+      okSchema: R.OperationReport,
     }),
     async (c) => c.json(await syncDomain(deps, me(c), c.req.valid('param').id)),
   );
@@ -267,6 +296,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains/{id}/reconcile',
       request: { params: S.DomainParam },
       who: "the domain's owners, platform admins",
+      okSchema: R.OperationReport,
     }),
     async (c) => c.json(await reconcileDomain(deps, me(c), c.req.valid('param').id)),
   );
@@ -277,6 +307,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/memberships',
       request: body(S.MembershipSchema),
       who: 'platform admins',
+      okSchema: R.MembershipOut,
       ok: 201,
     }),
     async (c) => c.json(await addMembership(deps, me(c), c.req.valid('json')), 201),
@@ -288,6 +319,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/memberships/{domain}/{user}/{role}',
       request: { params: S.MembershipParams },
       who: 'platform admins',
+      okSchema: R.RemovedMembership,
     }),
     async (c) => {
       await removeMembership(deps, me(c), c.req.valid('param'));
@@ -301,6 +333,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/products',
       request: { query: S.ProductQuery },
       who: 'anyone signed in',
+      okSchema: R.pageOf(R.ProductSchema, 'ProductPage'),
     }),
     async (c) => c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
   );
@@ -311,6 +344,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/products/{domain}/{name}',
       request: { params: S.ProductParams },
       who: 'anyone signed in',
+      okSchema: R.ProductDetailSchema,
     }),
     async (c) => {
       const { domain, name } = c.req.valid('param');
@@ -324,6 +358,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests',
       request: body(S.NewRequestSchema),
       who: 'anyone signed in, unless a policy line denies them (auditors)',
+      okSchema: R.AccessRequestSchema,
       ok: 201,
     }),
     async (c) => c.json(await submitRequest(deps, me(c), c.req.valid('json')), 201),
@@ -335,6 +370,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/preview',
       request: body(S.PreviewSchema),
       who: 'anyone signed in',
+      okSchema: R.PreviewAnswer,
     }),
     async (c) => {
       const plan = await planRequest(deps, me(c), c.req.valid('json'));
@@ -362,6 +398,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests',
       request: { query: S.RequestQuery },
       who: 'anyone signed in: their own requests, and those of domains they may read',
+      okSchema: R.pageOf(R.AccessRequestSchema, 'RequestPage'),
     }),
     async (c) =>
       c.json({
@@ -379,6 +416,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}',
       request: { params: S.IdParam },
       who: "the requester, the domain's owners and stewards, compliance, auditors, admins",
+      okSchema: R.RequestDetailSchema,
     }),
     async (c) => c.json(await getRequestWithHistory(deps, me(c), c.req.valid('param').id)),
   );
@@ -389,6 +427,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/approve',
       request: { params: S.IdParam, ...body(S.ApproveSchema) },
       who: 'approvers of the current stage (owners/stewards of the domain, then compliance), never the requester',
+      okSchema: R.AccessRequestSchema,
     }),
     async (c) =>
       c.json(await approveRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json'))),
@@ -400,6 +439,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/deny',
       request: { params: S.IdParam, ...body(S.ReasonSchema) },
       who: 'approvers of the current stage, never the requester',
+      okSchema: R.AccessRequestSchema,
     }),
     async (c) =>
       c.json(await denyRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason)),
@@ -411,6 +451,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/cancel',
       request: { params: S.IdParam },
       who: 'the requester',
+      okSchema: R.AccessRequestSchema,
     }),
     async (c) => c.json(await cancelRequest(deps, me(c), c.req.valid('param').id)),
   );
@@ -421,6 +462,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/retry',
       request: { params: S.IdParam },
       who: "the domain's owners, admins",
+      okSchema: R.AccessRequestSchema,
       ok: 202,
     }),
     async (c) => c.json(await retryRequest(deps, me(c), c.req.valid('param').id), 202),
@@ -431,6 +473,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/approvals',
       who: 'anyone signed in: the requests whose current stage they may decide',
+      okSchema: R.pageOf(R.RequestWithTermsSchema, 'ApprovalPage'),
     }),
     async (c) => c.json({ items: await approvalsInbox(deps, me(c)) }),
   );
@@ -441,6 +484,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants',
       request: { query: S.GrantQuery },
       who: 'anyone signed in: their own grants, and those of domains they may read',
+      okSchema: R.pageOf(R.GrantSchema, 'GrantPage'),
     }),
     async (c) => c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
   );
@@ -451,6 +495,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}/revoke',
       request: { params: S.IdParam, ...body(S.ReasonSchema) },
       who: "the requester (giving it up), the domain's owners, admins",
+      okSchema: R.GrantSchema,
       ok: 202,
     }),
     async (c) =>
@@ -466,6 +511,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}/extend',
       request: { params: S.IdParam, ...body(S.ExtendSchema) },
       who: 'the requester of the grant; the extension is then decided like a new request',
+      okSchema: R.AccessRequestSchema,
       ok: 201,
     }),
     async (c) =>
@@ -500,6 +546,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/audit/verify',
       request: { query: S.VerifyQuery },
       who: 'auditors',
+      okSchema: R.VerifyAnswer,
     }),
     async (c) => c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
   );
@@ -510,6 +557,10 @@ export function createApp(deps: AppDeps) {
       path: '/v1/audit/export',
       request: { query: S.AuditExportQuerySchema },
       who: 'auditors',
+      okFile: {
+        description: 'The events of the window as a CSV or JSON Lines file, streamed',
+        types: ['text/csv', 'application/x-ndjson'],
+      },
     }),
     async (c) => {
       const { format, ...q } = c.req.valid('query');
@@ -541,6 +592,10 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}/chain',
       request: { params: S.IdParam, query: S.GrantChainQuerySchema },
       who: "auditors and whoever may read the grant's request",
+      okFile: {
+        description: "The grant's chain of custody as a JSON, CSV or JSON Lines file",
+        types: ['application/json', 'text/csv', 'application/x-ndjson'],
+      },
     }),
     async (c) => {
       const id = c.req.valid('param').id;
@@ -565,6 +620,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/policy/explain',
       request: body(S.ExplainSchema),
       who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others",
+      okSchema: R.ExplainAnswer,
     }),
     async (c) => c.json(await explain(deps, me(c), c.req.valid('json'))),
   );

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/wiring/local';
+import { checkAnswer } from './response-check';
 
 export const POLICY_DIR = join(__dirname, '../../policies');
 export const DEMO_USERS = [
@@ -88,6 +89,7 @@ export async function startPortal(opts: EmbeddedOptions = {}) {
     } catch {
       json = text;
     }
+    checkAnswer(portal.app, method, path, res.status, res.headers, json);
     return { status: res.status, body: json };
   }
 

@@ -126,6 +126,7 @@ describe('the explain preview', () => {
   const rule = (line: string) => ({ source: 'policies/global.csv:10', line });
   const base: Preview = {
     outcome: 'needs-approval',
+    scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
     stages: [],
     maxDurationHours: 2160,
     piiColumns: [],

@@ -1,41 +1,29 @@
-// The typed client of the Meshgate HTTP API: the only way the UI reaches data. Types come from
-// the API's own model (type-only imports: nothing of the server ships in the bundle).
-import type {
-  AccessRequest,
-  AuditEvent,
-  Classification,
-  DataProduct,
-  Decision,
-  Domain,
-  Duration,
-  Grant,
-  Membership,
-  Permission,
-  RequestInput,
-  RequestStatus,
-  Role,
-  RuleRef,
-  Scope,
-  User,
-} from '../../functions/domain/model';
+// The typed client of the Meshgate HTTP API: the only way the UI reaches data. Its types are
+// generated from the API's OpenAPI document (api-types.ts, `npm run api:types`), never re-declared.
+import type { components } from './api-types';
 
-export type {
-  AccessRequest,
-  AuditEvent,
-  Classification,
-  DataProduct,
-  Decision,
-  Domain,
-  Duration,
-  Grant,
-  Membership,
-  Permission,
-  RequestStatus,
-  Role,
-  RuleRef,
-  Scope,
-  User,
-};
+type Schemas = components['schemas'];
+export type AccessRequest = Schemas['AccessRequest'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type Classification = Schemas['Classification'];
+export type DataProduct = Schemas['DataProduct'];
+export type Decision = Schemas['Decision'];
+export type Duration = Schemas['RequestedDuration'];
+export type Grant = Schemas['Grant'];
+export type Membership = Schemas['MembershipRecord'];
+export type Permission = Schemas['GrantedScope']['permissions'][number];
+export type RequestStatus = Schemas['RequestStatus'];
+export type Role = Schemas['MembershipRecord']['role'];
+export type RuleRef = Schemas['RuleRef'];
+export type Scope = Schemas['GrantedScope'];
+export type Me = Schemas['Me'];
+export type DomainInfo = Schemas['DomainView'];
+export type ProductDetail = Schemas['DataProductDetail'];
+export type Preview = Schemas['RequestPreviewAnswer'];
+/** A request with its terms as narrowed by approvers so far, and the personal-data columns they touch. */
+export type RequestWithTerms = Schemas['RequestWithTerms'];
+export type RequestWithHistory = Schemas['RequestDetail'];
+export type NewRequest = Schemas['NewRequest'];
 
 /** Every value of the API's enums the UI offers, checked against the model's types. */
 export const PERMISSION_LABELS = {
@@ -49,36 +37,6 @@ export const CLASSIFICATION_LABELS = {
   restricted: 'Restricted',
 } satisfies Record<Classification, string>;
 
-export interface Me {
-  id: string;
-  name: string;
-  title?: string;
-  memberships: Membership[];
-}
-export interface DomainInfo extends Omit<Domain, 'broker'> {
-  owners: string[];
-  stewards: string[];
-}
-export interface ProductDetail extends DataProduct {
-  approvers: { user: string; role: Role }[];
-  maxDurationHours: number;
-}
-export interface Preview {
-  outcome: 'refused' | 'auto-approved' | 'needs-approval';
-  stages: { name: 'owner' | 'compliance'; rule: RuleRef | null }[];
-  maxDurationHours: number;
-  piiColumns: string[];
-  explanation: Decision[];
-}
-/** A request with its terms as narrowed by approvers so far, and the personal-data columns they touch. */
-export interface RequestWithTerms extends AccessRequest {
-  terms: { scope: Scope; duration: Duration; endsAt?: string };
-  piiColumns: string[];
-}
-export interface RequestWithHistory extends RequestWithTerms {
-  history: AuditEvent[];
-}
-export type NewRequest = RequestInput;
 export interface Approval {
   comment?: string;
   narrowedScope?: Scope;

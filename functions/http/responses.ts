@@ -1,0 +1,238 @@
+import { z } from '@hono/zod-openapi';
+import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
+import { STATUSES } from '../domain/status';
+import { AuditEventSchema } from './schemas';
+
+// What the API answers, route by route. Objects are strict: a field the API sends must be
+// declared here (the HTTP tests check every answer against its route's schema), so a client
+// generated from /openapi.json sees every field, and nothing undeclared leaks out.
+
+const obj = z.strictObject;
+const opt = <T extends z.ZodType>(t: T) => t.optional();
+
+const RuleRef = obj({ source: z.string(), line: z.string() }).openapi('RuleRef');
+const Decision = obj({
+  allowed: z.boolean(),
+  reason: z.string(),
+  rules: z.array(RuleRef),
+}).openapi('Decision');
+
+export const ScopeOut = obj({
+  permissions: z.array(z.enum(PERMISSIONS)),
+  columns: z.discriminatedUnion('mode', [
+    obj({ mode: z.literal('all') }),
+    obj({ mode: z.literal('include'), columns: z.array(z.string()) }),
+    obj({ mode: z.literal('exclude'), columns: z.array(z.string()) }),
+  ]),
+  rowFilter: opt(z.string()),
+}).openapi('GrantedScope');
+
+export const DurationOut = obj({
+  value: z.number(),
+  unit: z.enum(['hours', 'days']),
+}).openapi('RequestedDuration');
+
+const Approval = obj({
+  by: z.string(),
+  at: z.string(),
+  comment: z.string(),
+  rule: z.union([RuleRef, z.null()]),
+  narrowedScope: opt(ScopeOut),
+  narrowedDuration: opt(DurationOut),
+}).openapi('ApprovalRecord');
+
+const Stage = obj({
+  name: z.enum(['owner', 'compliance']),
+  required: z.number().int(),
+  approvals: z.array(Approval),
+  rule: z.union([RuleRef, z.null()]),
+}).openapi('Stage');
+
+const RequestStatus = z.enum(STATUSES as [string, ...string[]]).openapi('RequestStatus');
+const Classification = z.enum(CLASSIFICATIONS).openapi('Classification');
+
+export const AccessRequestSchema = obj({
+  id: z.string(),
+  requester: z.string(),
+  principal: z.string(),
+  productId: z.string(),
+  domain: z.string(),
+  classification: Classification,
+  scope: ScopeOut,
+  duration: DurationOut,
+  purpose: z.string(),
+  status: RequestStatus,
+  stages: z.array(Stage),
+  explanation: z.array(Decision),
+  denial: opt(obj({ by: z.string(), reason: z.string(), at: z.string() })),
+  failure: opt(
+    obj({
+      reason: z.string(),
+      at: z.string(),
+      code: opt(z.string()),
+      failedTables: opt(z.array(z.string())),
+    }),
+  ),
+  grantId: opt(z.string()),
+  progress: opt(obj({ done: z.number().int(), total: z.number().int(), at: z.string() })),
+  extendsGrantId: opt(z.string()),
+  extendsFrom: opt(z.string()),
+  maxDurationHours: opt(z.number()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+}).openapi('AccessRequest');
+
+/** A request with what approvers decide on: the terms as narrowed so far, and the PII columns they touch. */
+export const RequestWithTermsSchema = AccessRequestSchema.extend({
+  terms: obj({ scope: ScopeOut, duration: DurationOut, endsAt: opt(z.string()) }),
+  piiColumns: z.array(z.string()),
+}).openapi('RequestWithTerms');
+
+export const RequestDetailSchema = RequestWithTermsSchema.extend({
+  history: z.array(AuditEventSchema),
+}).openapi('RequestDetail');
+
+export const GrantSchema = obj({
+  id: z.string(),
+  requestId: z.string(),
+  requester: z.string(),
+  principal: z.string(),
+  productId: z.string(),
+  domain: z.string(),
+  classification: Classification,
+  accountId: z.string(),
+  scope: ScopeOut,
+  grantedAt: z.string(),
+  expiresAt: z.string(),
+  status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']),
+  entries: z.array(z.unknown()),
+  endedAt: opt(z.string()),
+  endReason: opt(z.string()),
+  ending: opt(z.enum(['REVOKED', 'EXPIRED'])),
+}).openapi('Grant');
+
+export const MembershipOut = obj({
+  user: z.string(),
+  domain: z.string(),
+  role: z.enum(ROLES),
+  source: opt(z.literal('group')),
+}).openapi('MembershipRecord');
+
+export const DomainView = obj({
+  id: z.string(),
+  name: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  description: opt(z.string()),
+  owners: z.array(z.string()),
+  stewards: z.array(z.string()),
+}).openapi('DomainView');
+
+export const MeSchema = obj({
+  id: z.string(),
+  name: z.string(),
+  title: opt(z.string()),
+  memberships: z.array(MembershipOut),
+}).openapi('Me');
+
+export const ColumnOut = obj({
+  name: z.string(),
+  type: z.string(),
+  comment: opt(z.string()),
+  pii: z.boolean(),
+}).openapi('Column');
+
+export const ProductSchema = obj({
+  id: z.string(),
+  domain: z.string(),
+  name: z.string(),
+  title: z.string(),
+  description: z.string(),
+  owner: z.string(),
+  classification: Classification,
+  tags: z.array(z.string()),
+  location: obj({
+    catalogId: z.string(),
+    database: z.string(),
+    table: z.string(),
+    tables: opt(z.array(z.string())),
+  }),
+  columns: z.array(ColumnOut),
+  freshness: z.string(),
+  status: z.enum(['ACTIVE', 'RETIRED']),
+}).openapi('DataProduct');
+
+export const ProductDetailSchema = ProductSchema.extend({
+  approvers: z.array(obj({ user: z.string(), role: z.enum(ROLES) })),
+  maxDurationHours: z.number(),
+}).openapi('DataProductDetail');
+
+export const PreviewAnswer = obj({
+  outcome: z.enum(['refused', 'auto-approved', 'needs-approval']),
+  scope: ScopeOut,
+  stages: z.array(
+    obj({ name: z.enum(['owner', 'compliance']), rule: z.union([RuleRef, z.null()]) }),
+  ),
+  maxDurationHours: z.number(),
+  piiColumns: z.array(z.string()),
+  explanation: z.array(Decision),
+}).openapi('RequestPreviewAnswer');
+
+export const ExplainAnswer = obj({
+  user: z.string(),
+  domain: z.string(),
+  object: z.string(),
+  classification: opt(z.string()),
+  action: z.string(),
+  roles: z.array(z.string()),
+  allowed: z.boolean(),
+  reason: z.string(),
+  rules: z.array(RuleRef),
+}).openapi('ExplainAnswer');
+
+export const VerifyAnswer = obj({
+  ok: z.boolean(),
+  chains: z.array(
+    obj({
+      chain: z.string(),
+      count: z.number().int(),
+      ok: z.boolean(),
+      head: opt(obj({ seq: z.number().int(), hash: z.string() })),
+      firstBad: opt(
+        obj({
+          index: z.number().int(),
+          eventId: z.string(),
+          seq: opt(z.number().int()),
+          problem: z.string(),
+        }),
+      ),
+    }),
+  ),
+}).openapi('AuditVerification');
+
+/** A page of a listing: no `cursor` on the last page (see domain/paging.ts). */
+export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+  obj({ items: z.array(item), cursor: opt(z.string()) }).openapi(name);
+
+/** A registered domain as the API shows it: the broker's ExternalId only as a fingerprint. */
+export const RegisteredDomain = obj({
+  id: z.string(),
+  name: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  description: opt(z.string()),
+  broker: opt(
+    obj({
+      roleArn: z.string(),
+      externalId: obj({ set: z.boolean(), sha256Prefix: opt(z.string()) }),
+    }),
+  ),
+}).openapi('RegisteredDomain');
+
+export const RemovedMembership = obj({ removed: MembershipOut }).openapi('RemovedMembership');
+
+/** What a catalog sync or a reconciliation of one domain found and did. */
+export const OperationReport = z
+  .record(z.string(), z.unknown())
+  .openapi('OperationReport', { description: 'The report of a sync or a reconciliation.' });
