@@ -266,6 +266,7 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       'sales|bob|owner',
     ]);
     expect((await portal.deps.store.listUsers()).map((u) => u.id).sort()).toEqual([
+      'alice',
       'bob',
       'carol',
       'dave',
@@ -274,16 +275,28 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     ]);
   });
 
-  test('dev-login: configured users sign in, unknown users are 404 USER_NOT_FOUND', async () => {
+  test('dev-login: configured people and configured consumers sign in, unknown users are 404 USER_NOT_FOUND', async () => {
     const { login, call } = caller(portal);
     expect((await login('bob')).status).toBe(200);
-    const alice = await login('alice');
-    expect(alice.status).toBe(404);
-    expect(((await alice.json()) as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
+    const mallory = await login('mallory');
+    expect(mallory.status).toBe(404);
+    expect(((await mallory.json()) as { error: unknown }).error).toMatchObject({
+      code: 'USER_NOT_FOUND',
+      message:
+        "No user mallory: name them in the configuration's users (or roles) and start again.",
+    });
     const me = await call('bob', 'GET', '/v1/me');
     expect(me.body).toMatchObject({
       id: 'bob',
       memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }],
+    });
+    // alice holds no role: she is in the configuration's users, and that is her record.
+    expect((await login('alice')).status).toBe(200);
+    expect((await call('alice', 'GET', '/v1/me')).body).toEqual({
+      id: 'alice',
+      name: 'Alice Martin',
+      title: 'Marketing analyst',
+      memberships: [],
     });
   });
 
@@ -306,6 +319,9 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
         { user: 'erin', code: 'alice' },
         // Not a user either: the code is checked first, so nothing is said about who exists.
         { user: 'mallory' },
+        // A configured consumer: refused without the code like everyone else.
+        { user: 'alice' },
+        { user: 'alice', code: wrong },
       ]) {
         const res = await post(body);
         const json = (await res.json()) as { token?: string; error: { code: string } };
@@ -318,9 +334,11 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       }
       // The code as printed, or as typed (lower case, no dashes), signs in.
       for (const code of [portal.signInCode, portal.signInCode.toLowerCase().replaceAll('-', '')]) {
-        const ok = await post({ user: 'erin', code });
-        expect(ok.status).toBe(200);
-        expect(await ok.json()).toMatchObject({ token: expect.any(String) });
+        for (const user of ['erin', 'alice']) {
+          const ok = await post({ user, code });
+          expect(ok.status).toBe(200);
+          expect(await ok.json()).toMatchObject({ token: expect.any(String) });
+        }
       }
       // The web UI is told to ask for it.
       const web = await aws.createAwsBackedPortal({
@@ -341,7 +359,6 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
 
   test('sync, request, approve, grant, reconcile, revoke: every AWS call as expected', async () => {
     const { call, login } = caller(portal);
-    await portal.deps.store.putUser({ id: 'alice', name: 'Alice Martin' });
     expect((await login('alice')).status).toBe(200);
 
     // Sync reads the sales account's Glue catalog as the broker role.
