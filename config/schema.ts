@@ -27,6 +27,14 @@ export const DomainConfig = z.strictObject({
   description: z.string().max(2000).optional(),
 });
 
+/** Someone who signs in, with nothing to hold yet (a consumer): their user record. */
+export const UserConfig = z.strictObject({
+  id,
+  name: z.string().min(1).max(200),
+  title: z.string().min(1).max(200).optional(),
+  email: z.email().max(320).optional(),
+});
+
 export const MeshgateConfig = z
   .strictObject({
     stage: id,
@@ -49,6 +57,11 @@ export const MeshgateConfig = z
     auditors: z.array(id).default([]),
     domains: z.array(DomainConfig).min(1, 'register at least one domain'),
     /**
+     * People's user records (name, title, email): consumers such as analysts, who hold no role,
+     * and anyone named above who should show a name rather than an id. Written once per version.
+     */
+    users: z.array(UserConfig).max(1000).default([]),
+    /**
      * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
      * there after signing in and out, and only there.
      */
@@ -62,6 +75,16 @@ export const MeshgateConfig = z
       .default({ urls: [] }),
   })
   .superRefine((c, ctx) => {
+    const users = new Set<string>();
+    c.users.forEach((u, i) => {
+      if (users.has(u.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['users', i, 'id'],
+          message: `user ${u.id} is listed twice`,
+        });
+      users.add(u.id);
+    });
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {
       if (seen.has(d.id))

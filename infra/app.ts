@@ -41,12 +41,18 @@ new WebStack(app, stackName(config.stage, 'Web'), {
   signInUrl: api.signInUrl,
   description: `Meshgate ${config.stage}: approvals web UI`,
 });
+// For a local run against AWS (docs/deployment.md): `-c operatorRoleArn=<arn>` lets that role
+// assume the broker roles too, and `-c operatorOnly=true` trusts it alone.
+const operatorRoleArn = app.node.tryGetContext('operatorRoleArn') as string | undefined;
+const operatorOnly = String(app.node.tryGetContext('operatorOnly')) === 'true';
 for (const d of config.domains) {
   new DomainAccountStack(app, stackName(config.stage, `Domain-${d.id}`), {
     env: { account: d.accountId, region: d.region },
     config,
     domainId: d.id,
     crossAccountSharing: config.crossAccountSharing,
+    operatorRoleArn,
+    trustGovernanceRoles: !operatorOnly,
     description: `Meshgate ${config.stage}: broker role for domain ${d.id}`,
   });
 }

@@ -48,7 +48,7 @@ export const AUDIT_EVENT_TYPES = {
   DOMAIN_UPDATED: { meaning: "A domain's registration changed in the configuration." },
   CONFIG_APPLIED: {
     meaning:
-      'A version of the deployment configuration (domains, owners, global roles) was applied; each change it made has its own event.',
+      'A version of the deployment configuration (domains, owners, global roles, users) was applied; each change of a domain or role has its own event, and the user records it wrote are named in this one.',
   },
   DOMAIN_SYNCED: {
     meaning: "A domain's catalog was synchronised: the products added, updated and retired.",

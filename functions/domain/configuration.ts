@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './lakeformation';
-import { ALL_DOMAINS, type Domain, type Membership } from './model';
+import { ALL_DOMAINS, type Domain, type Membership, type User } from './model';
 
 /**
  * What Meshgate registers from the deployment configuration (config/schema.ts, which fits this
@@ -20,6 +20,8 @@ export interface Configuration {
     owners: readonly string[];
     description?: string;
   }>;
+  /** People's user records; consumers, who hold no role, can sign in only with one. */
+  users?: ReadonlyArray<{ id: string; name: string; title?: string; email?: string }>;
 }
 
 /** One change the configuration makes to the store. Nothing is ever removed by it. */
@@ -81,15 +83,42 @@ export function configuredMemberships(c: Configuration): Membership[] {
   ];
 }
 
+const userOf = (u: NonNullable<Configuration['users']>[number]): User =>
+  JSON.parse(JSON.stringify({ id: u.id, name: u.name, title: u.title, email: u.email }));
+
+/**
+ * The user records the configuration writes in a store holding `stored`: each configured user
+ * whose record is missing or says otherwise (name, title, email), as configured; and a record
+ * named after the id for anyone holding a configured role who has none. Others are left alone.
+ */
+export function configuredUsers(c: Configuration, stored: readonly User[]): User[] {
+  const have = new Map(stored.map((u) => [u.id, u]));
+  const out: User[] = [];
+  for (const user of (c.users ?? []).map(userOf)) {
+    const before = have.get(user.id);
+    if (!before || canonicalJson(before) !== canonicalJson(user)) out.push(user);
+    have.set(user.id, user);
+  }
+  for (const id of new Set(configuredMemberships(c).map((m) => m.user))) {
+    if (have.has(id)) continue;
+    have.set(id, { id, name: id });
+    out.push({ id, name: id });
+  }
+  return out;
+}
+
 /**
  * The version of a configuration: the SHA-256 of what registration reads, in a canonical form
  * (the order of the domains and of the people aside). The rest of the file (stage, table, web
- * URLs) is not part of it.
+ * URLs) is not part of it; the users are, when there are any (a configuration without them keeps
+ * the version it had before they could be configured).
  */
 export function configurationVersion(c: Configuration): string {
   const domains = c.domains.map(domainOf).sort((a, b) => (a.id < b.id ? -1 : 1));
   const memberships = configuredMemberships(c).map(membershipKey);
-  return createHash('sha256').update(canonicalJson({ domains, memberships })).digest('hex');
+  const users = (c.users ?? []).map(userOf).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const read = users.length > 0 ? { domains, memberships, users } : { domains, memberships };
+  return createHash('sha256').update(canonicalJson(read)).digest('hex');
 }
 
 /**

@@ -54,6 +54,7 @@ export interface User {
   id: string;
   name: string;
   title?: string;
+  email?: string;
 }
 
 export interface Membership {

@@ -1,7 +1,7 @@
 import {
   configurationChanges,
   configurationVersion,
-  configuredMemberships,
+  configuredUsers,
   redactedDomain,
   type Configuration,
   type ConfigurationChange,
@@ -38,7 +38,9 @@ export interface ConfigurationOutcome {
  * version (CONFIG_APPLIED). A process that started at the same time therefore cannot write the
  * same change twice: its next write is refused, and it starts over from what is then stored.
  * A process that stops half-way leaves its version unrecorded, and the next start writes the rest.
- * Configured people get a user if they have none. Nothing is ever removed.
+ * The configured users' records are written when missing or different, and people holding a
+ * configured role get one if they have none; CONFIG_APPLIED names the users it wrote. Nothing is
+ * ever removed.
  */
 export async function applyConfiguration(
   deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
@@ -53,15 +55,21 @@ export async function applyConfiguration(
       domains: await deps.store.listDomains(),
       memberships: await deps.store.listMemberships(),
     }).map((c) => toWrite(deps, c));
-    for (const user of new Set(configuredMemberships(config).map((m) => m.user))) {
-      if (!(await deps.store.getUser(user))) await deps.store.putUser({ id: user, name: user });
-    }
+    // Before the version is recorded, so a process stopping here leaves it to the next start.
+    const users = configuredUsers(config, await deps.store.listUsers());
+    for (const user of users) await deps.store.putUser(user);
     const applied = auditEvent(
       deps,
       'CONFIG_APPLIED',
       SYSTEM,
       { domain: ALL_DOMAINS },
-      { version, replaced: record.version ?? null, changes: changes.length, from: 'configuration' },
+      {
+        version,
+        replaced: record.version ?? null,
+        changes: changes.length,
+        users: users.map((u) => u.id),
+        from: 'configuration',
+      },
     );
     if (await writeInTurn(deps, changes, record, { version, audit: applied }))
       return { version, status: 'applied', changes: changes.length };

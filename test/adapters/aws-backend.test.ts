@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -266,6 +268,7 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       'sales|bob|owner',
     ]);
     expect((await portal.deps.store.listUsers()).map((u) => u.id).sort()).toEqual([
+      'alice',
       'bob',
       'carol',
       'dave',
@@ -274,16 +277,28 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     ]);
   });
 
-  test('dev-login: configured users sign in, unknown users are 404 USER_NOT_FOUND', async () => {
+  test('dev-login: configured people and configured consumers sign in, unknown users are 404 USER_NOT_FOUND', async () => {
     const { login, call } = caller(portal);
     expect((await login('bob')).status).toBe(200);
-    const alice = await login('alice');
-    expect(alice.status).toBe(404);
-    expect(((await alice.json()) as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
+    const mallory = await login('mallory');
+    expect(mallory.status).toBe(404);
+    expect(((await mallory.json()) as { error: unknown }).error).toMatchObject({
+      code: 'USER_NOT_FOUND',
+      message:
+        "No user mallory: name them in the configuration's users (or roles) and start again.",
+    });
     const me = await call('bob', 'GET', '/v1/me');
     expect(me.body).toMatchObject({
       id: 'bob',
       memberships: [{ user: 'bob', domain: 'sales', role: 'owner' }],
+    });
+    // alice holds no role: she is in the configuration's users, and that is her record.
+    expect((await login('alice')).status).toBe(200);
+    expect((await call('alice', 'GET', '/v1/me')).body).toEqual({
+      id: 'alice',
+      name: 'Alice Martin',
+      title: 'Marketing analyst',
+      memberships: [],
     });
   });
 
@@ -306,6 +321,9 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
         { user: 'erin', code: 'alice' },
         // Not a user either: the code is checked first, so nothing is said about who exists.
         { user: 'mallory' },
+        // A configured consumer: refused without the code like everyone else.
+        { user: 'alice' },
+        { user: 'alice', code: wrong },
       ]) {
         const res = await post(body);
         const json = (await res.json()) as { token?: string; error: { code: string } };
@@ -318,9 +336,11 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       }
       // The code as printed, or as typed (lower case, no dashes), signs in.
       for (const code of [portal.signInCode, portal.signInCode.toLowerCase().replaceAll('-', '')]) {
-        const ok = await post({ user: 'erin', code });
-        expect(ok.status).toBe(200);
-        expect(await ok.json()).toMatchObject({ token: expect.any(String) });
+        for (const user of ['erin', 'alice']) {
+          const ok = await post({ user, code });
+          expect(ok.status).toBe(200);
+          expect(await ok.json()).toMatchObject({ token: expect.any(String) });
+        }
       }
       // The web UI is told to ask for it.
       const web = await aws.createAwsBackedPortal({
@@ -341,7 +361,6 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
 
   test('sync, request, approve, grant, reconcile, revoke: every AWS call as expected', async () => {
     const { call, login } = caller(portal);
-    await portal.deps.store.putUser({ id: 'alice', name: 'Alice Martin' });
     expect((await login('alice')).status).toBe(200);
 
     // Sync reads the sales account's Glue catalog as the broker role.
@@ -513,5 +532,93 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
       'erin',
       'fiona',
     ]);
+  });
+});
+
+describe('the walk-through of docs/deployment.md, from config/local-aws.json', () => {
+  // "From an empty account to an ACTIVE grant", with the AWS side stubbed as above: the
+  // configuration as its sed makes it, `npm run aws:table -- --config meshgate.json` against the
+  // endpoint the SDK settings name, the portal, then the calls of step 5 over HTTP.
+  const ACCOUNT = '123456789012';
+  const ANALYST_ROLE = `arn:aws:iam::${ACCOUNT}:role/meshgate-dev-analyst`;
+  let portal: Portal | undefined;
+  let local: { port: number; close: () => Promise<void> } | undefined;
+  afterAll(async () => {
+    await local?.close();
+    await portal?.close();
+  });
+
+  test('aws:table, start, alice and bob sign in with the code, sync, ask, approve: ACTIVE in Lake Formation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-walkthrough-'));
+    const file = join(dir, 'meshgate.json');
+    writeFileSync(
+      file,
+      readFileSync(join(REPO, 'config/local-aws.json'), 'utf8')
+        .replaceAll('000000000000', ACCOUNT)
+        .replace('CHANGE-ME', '0a1b2c3d4e5f6a7b'),
+    );
+    const { tableCommand } = await import('../../scripts/aws-table');
+    const out: string[] = [];
+    const code = await tableCommand(['--config', file], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: process.env,
+      client: (region) => new DynamoDBClient(region ? { region } : {}),
+      setup: { pollMs: 10 },
+    });
+    expect({ code, last: out.at(-1) }).toEqual({
+      code: 0,
+      last: expect.stringMatching(/^Table meshgate-dev is ACTIVE in eu-west-1 \(created; indexes /),
+    });
+
+    portal = await aws.createAwsBackedPortal({
+      config: readConfigFile(file),
+      policyDir: POLICY_DIR,
+    });
+    local = await serveLocal(portal.app, { port: 0, hostname: '127.0.0.1' });
+    const base = `http://localhost:${local.port}`;
+    const send = async (method: string, path: string, token?: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const login = async (user: string) => {
+      const r = await send('POST', '/auth/dev-login', undefined, {
+        user,
+        code: portal!.signInCode,
+      });
+      expect({ user, status: r.status }).toEqual({ user, status: 200 });
+      return r.body.token as string;
+    };
+    const ALICE = await login('alice');
+    const BOB = await login('bob');
+    expect((await send('POST', '/v1/domains/sales/sync', BOB)).status).toBe(200);
+    const created = await send('POST', '/v1/requests', ALICE, {
+      productId: 'sales/orders',
+      principal: ANALYST_ROLE,
+      scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+      duration: { value: 1, unit: 'days' },
+      purpose: 'Trying Meshgate',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await send('POST', `/v1/requests/${id}/approve`, BOB, {})).status).toBe(200);
+    await waitFor('ACTIVE', async () =>
+      (await send('GET', `/v1/requests/${id}`, ALICE)).body.status === 'ACTIVE' ? true : undefined,
+    );
+    // Through the broker role of the configuration, with its ExternalId.
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-dev-sales-broker`,
+      ExternalId: 'meshgate-dev-sales-0a1b2c3d4e5f6a7b',
+    });
+    expect(
+      held.filter((p) => p.Principal?.DataLakePrincipalIdentifier === ANALYST_ROLE),
+    ).not.toEqual([]);
   });
 });

@@ -464,6 +464,70 @@ describe('DomainAccountStack', () => {
     );
   });
 
+  // An SSO permission set's role, in another account than the governance one, with its path.
+  const OPERATOR =
+    'arn:aws:iam::444444444444:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd';
+  /** Who may assume the broker role, one entry per principal, with the statement's terms. */
+  const trustOf = (t: Template) =>
+    (onlyResource(t, 'AWS::IAM::Role').Properties.AssumeRolePolicyDocument.Statement as Statement[])
+      .flatMap((st) =>
+        list(st.Principal?.AWS).map((principal) => ({
+          principal,
+          Effect: st.Effect,
+          Action: st.Action,
+          Condition: st.Condition,
+        })),
+      )
+      .sort((a, b) => (a.principal < b.principal ? -1 : 1));
+  const trust = (principal: string, account: string) => ({
+    principal,
+    Effect: 'Allow',
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'sts:ExternalId': sales.externalId, 'aws:PrincipalAccount': account },
+    },
+  });
+  const governanceTrust = trustedRoleArns(config).map((arn) =>
+    trust(arn, config.governance.account),
+  );
+  const operatorTrust = trust(OPERATOR, '444444444444');
+  const sorted = <T extends { principal: string }>(xs: T[]) =>
+    [...xs].sort((a, b) => (a.principal < b.principal ? -1 : 1));
+
+  test('without an operator role the trust is the governance roles alone', () => {
+    expect(trustOf(template)).toEqual(sorted(governanceTrust));
+    expect(trustOf(Template.fromStack(domainStack({ operatorRoleArn: '' })))).toEqual(
+      sorted(governanceTrust),
+    );
+  });
+
+  test("an operator role may assume it too, with the domain's ExternalId, from the operator's account", () => {
+    const t = Template.fromStack(domainStack({ operatorRoleArn: OPERATOR }));
+    expect(trustOf(t)).toEqual(sorted([...governanceTrust, operatorTrust]));
+  });
+
+  test('trusting no governance role trusts the operator role alone, and is refused without one', () => {
+    const t = Template.fromStack(
+      domainStack({ operatorRoleArn: OPERATOR, trustGovernanceRoles: false }),
+    );
+    expect(trustOf(t)).toEqual([operatorTrust]);
+    expect(() => domainStack({ trustGovernanceRoles: false })).toThrow(
+      'DomainAccountStack sales: trusting no governance role needs an operator role (operatorRoleArn), or nobody could assume the broker role.',
+    );
+  });
+
+  test('an operator that is not an IAM role ARN is refused, naming it', () => {
+    for (const arn of [
+      'arn:aws:iam::444444444444:user/alice',
+      'arn:aws:iam::444444444444:root',
+      'arn:aws:sts::444444444444:assumed-role/Admin/alice',
+      '*',
+    ])
+      expect(() => domainStack({ operatorRoleArn: arn })).toThrow(
+        `DomainAccountStack sales: operatorRoleArn "${arn}" is not an IAM role ARN`,
+      );
+  });
+
   test('cdk-nag AwsSolutions: no unacknowledged findings (every mode)', () => {
     for (const s of [
       stack,
@@ -472,6 +536,8 @@ describe('DomainAccountStack', () => {
         existingAdmins: ['arn:aws:iam::111111111111:role/Admin'],
       }),
       domainStack({ lakeFormationMode: 'none' }),
+      domainStack({ operatorRoleArn: OPERATOR }),
+      domainStack({ operatorRoleArn: OPERATOR, trustGovernanceRoles: false }),
     ]) {
       const findings = nagFindings(s);
       if (findings.length) console.log(findings.join('\n'));

@@ -14,6 +14,10 @@ test('the example configuration is valid, with defaults filled in', () => {
   expect(c.domains.map((d) => d.id)).toEqual(['sales', 'finance']);
   expect(c.tableName).toBe('meshgate-sandbox');
   expect(parseConfig({ ...example(), tableName: undefined }).tableName).toBe('meshgate');
+  expect(c.users).toEqual([
+    { id: 'alice', name: 'Alice Martin', title: 'Marketing analyst', email: 'alice@example.com' },
+  ]);
+  expect(parseConfig({ ...example(), users: undefined }).users).toEqual([]);
 });
 
 test.each([
@@ -38,6 +42,18 @@ test.each([
     'domains.1.owners: every domain needs at least one owner',
   ],
   ['an unknown field', (c: any) => (c.extra = 1), 'Unrecognized key'],
+  [
+    'a user listed twice',
+    (c: any) => c.users.push({ id: 'alice', name: 'Alice again' }),
+    'users.1.id: user alice is listed twice',
+  ],
+  ['a user without a name', (c: any) => c.users.push({ id: 'zoe' }), 'users.1.name'],
+  [
+    'a user with a malformed email',
+    (c: any) => (c.users[0].email = 'alice at example'),
+    'users.0.email',
+  ],
+  ['a user id in upper case', (c: any) => (c.users[0].id = 'Alice'), 'users.0.id'],
   ['no domains', (c: any) => (c.domains = []), 'domains: register at least one domain'],
   [
     'a one-character ExternalId',

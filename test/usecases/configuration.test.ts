@@ -3,7 +3,7 @@ import { readConfigFile } from '../../functions/adapters/aws/configuration';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { systemClock, ulidIds } from '../../functions/adapters/runtime';
 import { verifyChain } from '../../functions/domain/audit-chain';
-import { externalIdFingerprint } from '../../functions/domain/configuration';
+import { configurationVersion, externalIdFingerprint } from '../../functions/domain/configuration';
 import type { AuditEvent } from '../../functions/domain/model';
 import type { Store } from '../../functions/ports/store';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -25,6 +25,7 @@ const TABLES = [
   'config-race',
   'config-large',
   'config-users',
+  'config-consumers',
   'config-secrets',
 ];
 const db = embeddedTables(...TABLES);
@@ -150,6 +151,7 @@ test('a changed configuration applies its difference, once, in one transaction',
     version: second.version,
     replaced: first.version,
     changes: 2,
+    users: ['grace'],
     from: 'configuration',
   });
   expect((await p.store.getDomain('sales'))!.broker!.roleArn).toBe(
@@ -247,12 +249,75 @@ test('configured people get a user if they have none; a user they have is left a
   await p.store.putUser({ id: 'bob', name: 'Bob Stone', title: 'Sales lead' });
   await applyConfiguration(p, config);
   expect((await p.store.listUsers()).sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual([
+    { id: 'alice', name: 'Alice Martin', title: 'Marketing analyst', email: 'alice@example.com' },
     { id: 'bob', name: 'Bob Stone', title: 'Sales lead' },
     { id: 'carol', name: 'carol' },
     { id: 'dave', name: 'dave' },
     { id: 'erin', name: 'erin' },
     { id: 'fiona', name: 'fiona' },
   ]);
+});
+
+test('configured users get their records once per version, named in CONFIG_APPLIED; a change of one writes it again', async () => {
+  const p = processOn('config-consumers');
+  const withUsers: Configuration = {
+    ...config,
+    users: [
+      { id: 'alice', name: 'Alice Martin', title: 'Marketing analyst' },
+      // Holds a configured role: the configured record wins over the id-named one.
+      { id: 'bob', name: 'Bob Stone', email: 'bob@example.com' },
+    ],
+  };
+  expect((await applyConfiguration(p, withUsers)).status).toBe('applied');
+  expect(await p.store.getUser('alice')).toEqual({
+    id: 'alice',
+    name: 'Alice Martin',
+    title: 'Marketing analyst',
+  });
+  expect(await p.store.getUser('bob')).toEqual({
+    id: 'bob',
+    name: 'Bob Stone',
+    email: 'bob@example.com',
+  });
+  const [first] = await eventsOf(p.store, 'CONFIG_APPLIED');
+  expect(first!.detail).toMatchObject({
+    users: ['alice', 'bob', 'erin', 'carol', 'dave', 'fiona'],
+    from: 'configuration',
+  });
+
+  // The same version again: nothing read but the record, nothing written.
+  expect(await commandsOf(() => applyConfiguration(p, withUsers))).toEqual([
+    'GetItem CONFIGURATION',
+  ]);
+
+  // A user added and one renamed: a new version, which writes those two and only those.
+  const changed: Configuration = {
+    ...withUsers,
+    users: [
+      { id: 'alice', name: 'Alice Martin-Lee', title: 'Marketing analyst' },
+      { id: 'bob', name: 'Bob Stone', email: 'bob@example.com' },
+      { id: 'zoe', name: 'Zoe Park' },
+    ],
+  };
+  const outcome = await applyConfiguration(p, changed);
+  expect(outcome).toMatchObject({ status: 'applied', changes: 0 });
+  expect(outcome.version).not.toBe(configurationVersion(withUsers));
+  expect((await p.store.getUser('alice'))?.name).toBe('Alice Martin-Lee');
+  expect(await p.store.getUser('zoe')).toEqual({ id: 'zoe', name: 'Zoe Park' });
+  const applied = await eventsOf(p.store, 'CONFIG_APPLIED');
+  expect(applied.map((e) => (e.detail as { users: string[] }).users).sort()).toEqual([
+    ['alice', 'bob', 'erin', 'carol', 'dave', 'fiona'],
+    ['alice', 'zoe'],
+  ]);
+});
+
+test('a configuration without users keeps its version: adding the field changes nothing stored', () => {
+  expect(configurationVersion({ ...config, users: [] })).toBe(
+    configurationVersion({ ...config, users: undefined }),
+  );
+  expect(configurationVersion({ ...config, users: [{ id: 'zoe', name: 'Zoe' }] })).not.toBe(
+    configurationVersion({ ...config, users: [] }),
+  );
 });
 
 test('no broker ExternalId in any audit event: after start, after a change of it, after a registration', async () => {

@@ -47,7 +47,12 @@ export function devAuth(
         );
       const u = await store.getUser(user);
       if (!u)
-        throw notFound('USER_NOT_FOUND', `No user ${user}; sign in as one of the demo users.`);
+        throw notFound(
+          'USER_NOT_FOUND',
+          expected
+            ? `No user ${user}: name them in the configuration's users (or roles) and start again.`
+            : `No user ${user}; sign in as one of the demo users.`,
+        );
       // The expiry is a claim of our own, checked against the portal's clock (the same clock that
       // stamps requests), not JWT `exp`, which the library checks against the wall clock.
       const until = Math.floor(now().getTime() / 1000) + TTL_SECONDS;
