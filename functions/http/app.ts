@@ -226,8 +226,14 @@ export function createApp(deps: AppDeps) {
     async (c) => c.json(await whoAmI(deps, me(c))),
   );
 
-  app.openapi(route({ method: 'get', path: '/v1/domains', who: 'anyone signed in' }), async (c) =>
-    c.json({ items: await listDomains(deps) }),
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/domains',
+      request: { query: S.PageQuery },
+      who: 'anyone signed in',
+    }),
+    async (c) => c.json(await listDomains(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -245,10 +251,11 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/domains/{id}/members',
-      request: { params: S.DomainParam },
+      request: { params: S.DomainParam, query: S.PageQuery },
       who: "the domain's owners, platform admins",
     }),
-    async (c) => c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
+    async (c) =>
+      c.json(await listMembers(deps, me(c), c.req.valid('param').id, c.req.valid('query'))),
   );
 
   app.openapi(
@@ -364,13 +371,9 @@ export function createApp(deps: AppDeps) {
       who: 'anyone signed in: their own requests, and those of domains they may read',
     }),
     async (c) =>
-      c.json({
-        items: await listRequests(
-          deps,
-          me(c),
-          c.req.valid('query') as Parameters<typeof listRequests>[2],
-        ),
-      }),
+      c.json(
+        await listRequests(deps, me(c), c.req.valid('query') as Parameters<typeof listRequests>[2]),
+      ),
   );
 
   app.openapi(
@@ -430,9 +433,10 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/approvals',
+      request: { query: S.PageQuery },
       who: 'anyone signed in: the requests whose current stage they may decide',
     }),
-    async (c) => c.json({ items: await approvalsInbox(deps, me(c)) }),
+    async (c) => c.json(await approvalsInbox(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -442,7 +446,7 @@ export function createApp(deps: AppDeps) {
       request: { query: S.GrantQuery },
       who: 'anyone signed in: their own grants, and those of domains they may read',
     }),
-    async (c) => c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+    async (c) => c.json(await listGrants(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -484,12 +488,12 @@ export function createApp(deps: AppDeps) {
       const q = c.req.valid('query');
       const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
       return c.json(
-        await readAudit(deps, me(c), {
-          ...q,
-          domain: q.domain === '*' ? undefined : q.domain,
-          from,
-          to,
-        }),
+        await readAudit(
+          deps,
+          me(c),
+          { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to },
+          { from: q.from, to: q.to },
+        ),
       );
     },
   );

@@ -1,10 +1,8 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBClient,
-  TransactionCanceledException,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
+  type BatchGetCommandOutput,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,6 +10,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
 import type {
   AccessRequest,
   AuditEvent,
@@ -20,11 +19,11 @@ import type {
   FulfilmentProgress,
   Grant,
   Membership,
+  RequestStatus,
   User,
 } from '../../domain/model';
 import { conflict, notFound, unavailable, unprocessable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
-import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
   AuditQuery,
   AuthzState,
@@ -33,47 +32,72 @@ import type {
   Expected,
   ExtensionLock,
   OpenCount,
+  InboxSource,
+  KeyedPage,
+  KeyPage,
+  ListingSource,
   Page,
   PageRequest,
   Store,
 } from '../../ports/store';
+import {
+  AUDIT_LOG,
+  AUTHZ_KEY,
+  CONFIGURATION_KEY,
+  CURSOR_KEY,
+  DOMAINS,
+  MEMBERSHIPS,
+  REFUSAL_WINDOWS,
+  REFUSALS,
+  auditEventOf,
+  auditItem,
+  domainItem,
+  extensionLockKey,
+  grantItem,
+  membershipItem,
+  membershipKey,
+  openCountKey,
+  productItem,
+  requestItem,
+  seqKey,
+  strip,
+  userItem,
+  ALL_GRANTS,
+  ALL_REQUESTS,
+  pendingPartition,
+  pendingStagePartition,
+  productKey as productKeyOf,
+  type IndexName,
+  type Item,
+  type RefusalWindow,
+} from './dynamo/keys';
+
+export { TABLE_KEYS, auditEventOf, tableDefinition } from './dynamo/keys';
+
+/** The stages a pending request can wait at (domain/model.ts `Stage`). */
+const STAGES = ['owner', 'compliance'] as const;
 
 /**
- * One table, overloaded keys. Every listing the API serves is a Query on a key or an index;
- * nothing on a request path scans.
- *
- *   item        pk                  sk                     gsi1 (pk / sk)                gsi2 (pk / sk)             gsi3 (pk / sk)
- *   domain      DOMAIN              <id>
- *   user        USER                <id>
- *   membership  MEMBERSHIP          <domain>#<user>#<role>
- *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
- *   request     REQUEST#<id>        META                   REQUESTER#<user> / <at>#<id>  REQDOMAIN#<d> / <at>#<id> PENDING#<d> / <at>#<id> (while pending), INFLIGHT / <updatedAt>#<id> (while APPROVED|GRANTING)
- *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id> (while ACTIVE|REVOKING)
- *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 digits> AUDIT#<d> / <at>#<id>  AUDITDAY#<yyyy-mm-dd> / <at>#<id>
- *   chain head  CHAIN#<chain>       HEAD
- *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
- *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
- *   refusals    REFUSALS#<user>     <action>                                                                         REFUSALWINDOW / <until> (while count > recorded)
- *
- * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
- * put in the same transaction as every audited write, conditional on the head read. See
- * domain/audit-chain.ts for the design. An audit item holds the event's detail as JSON text
- * (`detailJson`, see domain/detail-json.ts); items written before that hold it as a map
- * (`detail`), and read as they are.
- *
- * Refusals of one caller for one action are counted per window (`from`, `until`, `count`,
- * `recorded`: how many of them are in the trail). A window is in gsi3 under REFUSALWINDOW, keyed
- * by its end, while it counts refusals not yet in the trail, so the sweep finds the ended ones
- * with a Query (countRefusal, flushRefusals).
- *
- * The authorization state is what every deciding process reads (one strongly consistent GetItem
- * of an item of about 150 bytes) before the decisions of a call. Its `generation` is incremented
- * (ADD) in the same transaction as every membership write and domain registration, listed after
- * the changed item, so it cannot move without the change nor the change land without it. A GetItem is
- * serializable with transactions (DynamoDB's isolation levels): a process that reads generation N
- * reads it after transaction N has committed as a whole, and the strongly consistent Query of the
- * memberships it issues next sees that transaction's membership write.
+ * The smallest key above `after` that a listing key can be: keys are `<time>#<id>` (or ids),
+ * never holding a control character, so nothing lies between `after` and this.
  */
+const justAfter = (after: string) => `${after}\u0001`;
+
+/** The equality filters of a listing that were given. */
+const filterOf = (q: { status?: string; domain?: string }): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries({ status: q.status, domain: q.domain }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+
+/** One partition a merged listing reads. */
+interface Source {
+  index?: IndexName;
+  pk: string;
+  /** Only keys in [lo, hi] (ascending listings). */
+  lo?: string;
+  hi?: string;
+}
+
 /**
  * The document client every Meshgate table access uses. A document client shares its settings
  * with every other one made from the same DynamoDB client (the SDK keeps them on the client's
@@ -81,166 +105,6 @@ import type {
  */
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-
-export const TABLE_KEYS = [
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-] as const;
-
-export function tableDefinition(tableName: string): CreateTableCommandInput {
-  const gsi = (n: number) => ({
-    IndexName: `gsi${n}`,
-    KeySchema: [
-      { AttributeName: `gsi${n}pk`, KeyType: 'HASH' as const },
-      { AttributeName: `gsi${n}sk`, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: TABLE_KEYS.map((k) => ({
-      AttributeName: k,
-      AttributeType: 'S' as const,
-    })),
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3)],
-  };
-}
-
-type Item = Record<string, unknown>;
-
-const strip = <T>(item: Item | undefined): T | undefined => {
-  if (!item) return undefined;
-  const copy = { ...item };
-  for (const k of TABLE_KEYS) delete copy[k];
-  delete copy.kind;
-  return copy as T;
-};
-
-const requestItem = (r: AccessRequest): Item => ({
-  ...r,
-  kind: 'request',
-  pk: `REQUEST#${r.id}`,
-  sk: 'META',
-  gsi1pk: `REQUESTER#${r.requester}`,
-  gsi1sk: `${r.createdAt}#${r.id}`,
-  gsi2pk: `REQDOMAIN#${r.domain}`,
-  gsi2sk: `${r.createdAt}#${r.id}`,
-  ...(r.status === 'PENDING'
-    ? { gsi3pk: `PENDING#${r.domain}`, gsi3sk: `${r.createdAt}#${r.id}` }
-    : {}),
-  ...(r.status === 'APPROVED' || r.status === 'GRANTING'
-    ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` }
-    : {}),
-});
-
-const productItem = (p: DataProduct): Item => ({
-  ...p,
-  kind: 'product',
-  pk: `PRODUCT#${p.id}`,
-  sk: 'META',
-  gsi1pk: `PRODUCTS#${p.domain}`,
-  gsi1sk: p.id,
-});
-
-const seqKey = (seq: number) => String(seq).padStart(12, '0');
-
-/** The event's fields in their order, the detail as its JSON text in the detail's place. */
-function auditFields(e: AuditEvent): Item {
-  const fields: Item = {};
-  for (const k of Object.keys(e)) {
-    if (k === 'detail') fields.detailJson = detailJson(e.detail);
-    else fields[k] = (e as unknown as Item)[k];
-  }
-  return fields;
-}
-
-const NOT_EVENT_FIELDS: ReadonlySet<string> = new Set([...TABLE_KEYS, 'kind', 'detailJson']);
-
-/**
- * An audit event from its item: the item without its keys, the detail parsed from its JSON text
- * (the event remembers the text, for exports). A `detail` map beside the text (written by hand:
- * Meshgate writes only the text) is what the event holds, so that the hash check judges it. Text
- * that is not JSON (edited by hand) is the detail as it is, and fails the hash check.
- */
-export function auditEventOf(item: Item): AuditEvent {
-  const json = item.detailJson;
-  if (typeof json !== 'string') return strip<AuditEvent>(item)!;
-  let detail: unknown = json;
-  let e: Item = {};
-  try {
-    detail = JSON.parse(json);
-    // The text is embedded in exports as it is only when it is one line, as Meshgate writes it
-    // (JSON.parse also takes raw line breaks between tokens, which would split a JSON Lines row).
-    if (!/[\r\n]/.test(json)) e = eventWithDetailJson(detail, json);
-  } catch {
-    // Not JSON: kept as the string it is.
-  }
-  const map = 'detail' in item;
-  for (const k in item) {
-    if (k === 'detailJson' && !map) e.detail = detail;
-    else if (!NOT_EVENT_FIELDS.has(k)) e[k] = item[k];
-  }
-  return e as unknown as AuditEvent;
-}
-
-const auditItem = (e: AuditEvent): Item => ({
-  ...auditFields(e),
-  kind: 'audit',
-  ...(e.chain !== undefined && e.seq !== undefined
-    ? { gsi1pk: `CHAIN#${e.chain}`, gsi1sk: seqKey(e.seq) }
-    : {}),
-  pk: e.requestId ? `REQUEST#${e.requestId}` : `AUDIT#${e.id}`,
-  sk: `EVENT#${e.at}#${e.id}`,
-  gsi2pk: `AUDIT#${e.domain}`,
-  gsi2sk: `${e.at}#${e.id}`,
-  gsi3pk: `AUDITDAY#${e.at.slice(0, 10)}`,
-  gsi3sk: `${e.at}#${e.id}`,
-});
-
-const grantItem = (g: Grant): Item => ({
-  ...g,
-  kind: 'grant',
-  pk: `GRANT#${g.id}`,
-  sk: 'META',
-  gsi1pk: `GRANTEE#${g.requester}`,
-  gsi1sk: `${g.grantedAt}#${g.id}`,
-  gsi2pk: `GRANTDOMAIN#${g.domain}`,
-  gsi2sk: `${g.grantedAt}#${g.id}`,
-  ...(g.status === 'ACTIVE' ? { gsi3pk: 'ACTIVEGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
-  ...(g.status === 'REVOKING' ? { gsi3pk: 'ENDINGGRANT', gsi3sk: `${g.expiresAt}#${g.id}` } : {}),
-});
-
-const membershipKey = (m: Membership) => ({
-  pk: 'MEMBERSHIP',
-  sk: `${m.domain}#${m.user}#${m.role}`,
-});
-const membershipItem = (m: Membership): Item => ({ ...m, kind: 'membership', ...membershipKey(m) });
-const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
-const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const;
-const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
-
-/** The refusal counts: one item per caller and action, `REFUSALS#<user>` / `<action>`. */
-const REFUSALS = 'REFUSALS#';
-/** The gsi3 partition of the refusal windows whose count is not all in the trail yet. */
-const REFUSAL_WINDOWS = 'REFUSALWINDOW';
-/** A refusal count item: the window (from, until), refusals counted, and how many are in the trail. */
-interface RefusalWindow {
-  from: string;
-  until: string;
-  count: number;
-  recorded: number;
-}
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -271,8 +135,6 @@ const openRequestLimit = (open: OpenCount) =>
     `${open.user} already has the most open requests the policy allows (${open.max}). Cancel one, or wait until one is decided, then ask again.`,
     { maxOpenRequests: open.max },
   );
-
-const openCountKey = (user: string) => ({ pk: `OPENREQUESTS#${user}`, sk: 'COUNT' });
 
 const encodeCursor = (c: { p: string; k?: Record<string, unknown> }) =>
   Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -490,8 +352,10 @@ export class DynamoStore implements Store {
     }
   }
 
-  getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
-  listDomains = () => this.byKey<Domain>('DOMAIN', undefined, false, true);
+  getDomain = (id: string) => this.get<Domain>(DOMAINS, id);
+  listDomains = () => this.byKey<Domain>(DOMAINS, undefined, false, true);
+  listDomainsPage = (page: KeyPage) =>
+    this.mergedPage<Domain>([{ pk: DOMAINS }], page, { descending: false, consistent: true });
 
   async readConfiguration(): Promise<ConfigurationRecord> {
     const item = await this.get<{ version?: string; seq?: number }>(
@@ -558,9 +422,29 @@ export class DynamoStore implements Store {
     );
   }
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
+
+  async getProducts(ids: string[]): Promise<DataProduct[]> {
+    const unique = [...new Set(ids)];
+    const found: DataProduct[] = [];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((id) => productKeyOf(id));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+        const out: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? [])
+          found.push(strip<DataProduct>(item)!);
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
   listProducts = (domain: string) => this.byKey<DataProduct>(`PRODUCTS#${domain}`, 'gsi1');
 
-  putUser = (u: User) => this.put({ ...u, kind: 'user', pk: 'USER', sk: u.id });
+  putUser = (u: User) => this.put(userItem(u));
   getUser = (id: string) => this.get<User>('USER', id);
   listUsers = () => this.byKey<User>('USER');
 
@@ -603,7 +487,59 @@ export class DynamoStore implements Store {
     }
   }
 
-  listMemberships = () => this.byKey<Membership>('MEMBERSHIP', undefined, false, true);
+  listMemberships = () => this.byKey<Membership>(MEMBERSHIPS, undefined, false, true);
+
+  listMembers = (domain: string, page: KeyPage) =>
+    this.mergedPage<Membership>(
+      [{ pk: MEMBERSHIPS, lo: `${domain}#`, hi: `${domain}#\uffff` }],
+      page,
+      { descending: false, consistent: true },
+    );
+
+  listMembershipsBetween = (first: string, last: string, roles: string[]) =>
+    this.queryAll<Membership>({
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      FilterExpression: `#role IN (${roles.map((_, i) => `:r${i}`).join(', ')})`,
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: {
+        ':pk': MEMBERSHIPS,
+        ':lo': `${first}#`,
+        ':hi': `${last}#\uffff`,
+        ...Object.fromEntries(roles.map((r, i) => [`:r${i}`, r])),
+      },
+    });
+
+  private cursorKeyRead?: Promise<Uint8Array>;
+  /** Read once per process (and created once per deployment), then cached. */
+  cursorKey(): Promise<Uint8Array> {
+    this.cursorKeyRead ??= this.readOrCreateCursorKey().catch((err: unknown) => {
+      this.cursorKeyRead = undefined;
+      throw err;
+    });
+    return this.cursorKeyRead;
+  }
+
+  private async readOrCreateCursorKey(): Promise<Uint8Array> {
+    const existing = await this.get<{ key?: string }>(CURSOR_KEY.pk, CURSOR_KEY.sk);
+    if (existing?.key) return Buffer.from(existing.key, 'base64');
+    const key = randomBytes(32).toString('base64');
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...CURSOR_KEY, kind: 'cursorkey', key },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return Buffer.from(key, 'base64');
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      // Another process created it first: theirs is the deployment's.
+      const theirs = await this.get<{ key: string }>(CURSOR_KEY.pk, CURSOR_KEY.sk);
+      return Buffer.from(theirs!.key, 'base64');
+    }
+  }
 
   async createRequest(
     request: AccessRequest,
@@ -645,7 +581,7 @@ export class DynamoStore implements Store {
    */
   private lockItems(lock: ExtensionLock | undefined): TransactItem[] {
     if (!lock) return [];
-    const Key = { pk: `GRANT#${lock.grantId}`, sk: 'EXTENSION' };
+    const Key = extensionLockKey(lock.grantId);
     if (lock.op === 'claim') {
       return [
         {
@@ -766,25 +702,160 @@ export class DynamoStore implements Store {
     }
   }
 
-  listRequestsByRequester = (user: string) =>
-    this.byKey<AccessRequest>(`REQUESTER#${user}`, 'gsi1', true);
-  listRequestsByDomain = (domain: string) =>
-    this.byKey<AccessRequest>(`REQDOMAIN#${domain}`, 'gsi2', true);
+  listRequests(
+    sources: ListingSource[],
+    q: KeyPage & { status?: RequestStatus; domain?: string },
+  ): Promise<KeyedPage<AccessRequest>> {
+    const partitions = sources.flatMap((s): Source[] =>
+      'requester' in s
+        ? [{ index: 'gsi1', pk: `REQUESTER#${s.requester}` }]
+        : 'domain' in s
+          ? [{ index: 'gsi2', pk: `REQDOMAIN#${s.domain}` }]
+          : [
+              ...(q.status === undefined || q.status !== 'PENDING'
+                ? [{ index: 'gsi4' as const, pk: ALL_REQUESTS }]
+                : []),
+              ...(q.status === undefined || q.status === 'PENDING'
+                ? STAGES.map((st) => ({ index: 'gsi4' as const, pk: pendingStagePartition(st) }))
+                : []),
+            ],
+    );
+    return this.mergedPage<AccessRequest>(partitions, q, {
+      descending: true,
+      filter: filterOf(q),
+    });
+  }
+
+  listPending = (sources: InboxSource[], page: KeyPage) =>
+    this.mergedPage<AccessRequest>(
+      sources.map((s) =>
+        'domain' in s
+          ? { index: 'gsi3', pk: pendingPartition(s.domain, s.stage) }
+          : { index: 'gsi4', pk: pendingStagePartition(s.stage) },
+      ),
+      page,
+      { descending: false },
+    );
+
+  listGrants = (
+    sources: ListingSource[],
+    q: KeyPage & { status?: Grant['status']; domain?: string },
+  ) =>
+    this.mergedPage<Grant>(
+      sources.map((s) =>
+        'requester' in s
+          ? { index: 'gsi1', pk: `GRANTEE#${s.requester}` }
+          : 'domain' in s
+            ? { index: 'gsi2', pk: `GRANTDOMAIN#${s.domain}` }
+            : { index: 'gsi4', pk: ALL_GRANTS },
+      ),
+      q,
+      { descending: true, filter: filterOf(q) },
+    );
+
+  /**
+   * One page of the items of `sources` merged by their sort key (unique: `<time>#<id>`, or an
+   * id), each item once: one Query per source, each of at most `limit` items after `after`. A
+   * source that has more (it stopped at its limit, or its filter left items out) bounds how far
+   * the page may go: items beyond its last key read wait for the next page, which then may come
+   * back short, with `next`. Nothing is read beyond `limit` + 1 items per source.
+   */
+  private async mergedPage<T>(
+    sources: Source[],
+    page: KeyPage,
+    opts: {
+      descending: boolean;
+      consistent?: boolean;
+      filter?: Record<string, string>;
+      of?: (item: Item) => T;
+    },
+  ): Promise<KeyedPage<T>> {
+    const of = opts.of ?? ((i: Item) => strip<T>(i)!);
+    const before = (a: string, b: string) => (opts.descending ? a > b : a < b);
+    const reads = await Promise.all(
+      sources.map(async (src) => {
+        const skName = src.index ? `${src.index}sk` : 'sk';
+        const values: Record<string, unknown> = { ':pk': src.pk };
+        let range = '';
+        const lo =
+          page.after !== undefined && !opts.descending
+            ? src.lo === undefined || justAfter(page.after) > src.lo
+              ? justAfter(page.after)
+              : src.lo
+            : src.lo;
+        if (opts.descending && page.after !== undefined) {
+          range = ' AND #sk < :after';
+          values[':after'] = page.after;
+        } else if (lo !== undefined && src.hi !== undefined) {
+          range = ' AND #sk BETWEEN :lo AND :hi';
+          Object.assign(values, { ':lo': lo, ':hi': src.hi });
+        } else if (lo !== undefined) {
+          range = ' AND #sk >= :lo';
+          values[':lo'] = lo;
+        } else if (src.hi !== undefined) {
+          range = ' AND #sk <= :hi';
+          values[':hi'] = src.hi;
+        }
+        if (lo !== undefined && src.hi !== undefined && lo > src.hi)
+          return { items: [] as Array<{ key: string; item: Item }> };
+        const filters = Object.entries(opts.filter ?? {});
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: src.index,
+            ConsistentRead: opts.consistent || undefined,
+            KeyConditionExpression: `#pk = :pk${range}`,
+            FilterExpression:
+              filters.length > 0
+                ? filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ')
+                : undefined,
+            ExpressionAttributeNames: {
+              '#pk': src.index ? `${src.index}pk` : 'pk',
+              ...(range ? { '#sk': skName } : {}),
+              ...Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])),
+            },
+            ExpressionAttributeValues: {
+              ...values,
+              ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
+            },
+            ScanIndexForward: !opts.descending,
+            // One more than the page: a source that has more says so without another read.
+            Limit: page.limit + 1,
+          }),
+        );
+        return {
+          items: (out.Items ?? []).map((item) => ({ key: item[skName] as string, item })),
+          frontier: out.LastEvaluatedKey?.[skName] as string | undefined,
+        };
+      }),
+    );
+    // How far every source has been read: the nearest of the last keys of those that have more.
+    let cut: string | undefined;
+    for (const r of reads)
+      if (r.frontier !== undefined && (cut === undefined || before(r.frontier, cut)))
+        cut = r.frontier;
+    const merged = new Map<string, Item>();
+    for (const r of reads)
+      for (const { key, item } of r.items)
+        if (cut === undefined || !before(cut, key)) merged.set(key, item);
+    const keys = [...merged.keys()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    const taken = keys.slice(0, page.limit);
+    const items = taken.map((k) => of(merged.get(k)!));
+    if (taken.length === page.limit && (keys.length > page.limit || cut !== undefined))
+      return { items, next: taken[taken.length - 1] };
+    return cut !== undefined ? { items, next: cut } : { items };
+  }
   listInFlightSince = (before: string, page: PageRequest) =>
     this.gsi3Page<AccessRequest>('INFLIGHT', page, {
       KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
       ExpressionAttributeValues: { ':p': 'INFLIGHT', ':before': before },
     });
 
-  listPendingByDomain = (domain: string) => this.byKey<AccessRequest>(`PENDING#${domain}`, 'gsi3');
-
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
   listGrantsByDomain = (domain: string) => this.byKey<Grant>(`GRANTDOMAIN#${domain}`, 'gsi2', true);
-  listGrantsByRequester = (user: string) => this.byKey<Grant>(`GRANTEE#${user}`, 'gsi1', true);
 
-  listGrantsExpiringBy = (at: string) =>
-    this.queryAll<Grant>({
-      IndexName: 'gsi3',
+  listGrantsExpiringBy = (at: string, page: PageRequest) =>
+    this.gsi3Page<Grant>('ACTIVEGRANT', page, {
       KeyConditionExpression: 'gsi3pk = :p AND gsi3sk <= :at',
       ExpressionAttributeValues: { ':p': 'ACTIVEGRANT', ':at': `${at}#\uffff` },
     });
@@ -1142,77 +1213,24 @@ export class DynamoStore implements Store {
     );
 
   /**
-   * Audit events in [from, to). With a domain, one index partition per domain; without, one
-   * partition per day, walked in order. The cursor names the partition and the key to resume at.
+   * Audit events in [from, to], oldest first: one Query of one partition whatever the window
+   * (by domain gsi2, by actor gsi4, else the time partition AUDITLOG in gsi3; an actor within a
+   * domain is filtered within the page).
    */
-  async queryAudit(query: AuditQuery): Promise<Page<AuditEvent>> {
+  async queryAudit(query: AuditQuery): Promise<KeyedPage<AuditEvent>> {
     // Sort keys hold full ISO times with milliseconds; compare like with like, so that
     // `2026-11-21T00:00:00Z` includes an event at `2026-11-21T00:00:00.500Z`.
-    const q = {
-      ...query,
-      from: new Date(query.from).toISOString(),
-      to: new Date(query.to).toISOString(),
-    };
-    const partitions = q.domain
-      ? [`AUDIT#${q.domain}`]
-      : days(q.from, q.to).map((d) => `AUDITDAY#${d}`);
-    const index = q.domain ? 'gsi2' : 'gsi3';
-    const start = q.cursor ? readCursor(q.cursor, index, partitions) : { i: 0 };
-    const items: AuditEvent[] = [];
-    for (let i = start.i; i < partitions.length; i++) {
-      const p = partitions[i]!;
-      let key: Record<string, unknown> | undefined = i === start.i ? start.key : undefined;
-      do {
-        const fromCursor = key !== undefined && key === start.key;
-        const out = await this.doc
-          .send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index,
-              KeyConditionExpression: `${index}pk = :p AND ${index}sk BETWEEN :from AND :to`,
-              FilterExpression: q.actor ? 'actor = :actor' : undefined,
-              ExpressionAttributeValues: {
-                ':p': p,
-                ':from': q.from,
-                ':to': `${q.to}`,
-                ...(q.actor ? { ':actor': q.actor } : {}),
-              },
-              Limit: q.limit - items.length,
-              ExclusiveStartKey: key,
-            }),
-          )
-          .catch((err: unknown) => {
-            // A key of the right shape that the index still refuses (one that no item could have).
-            if (fromCursor && (err as { name?: string }).name === 'ValidationException')
-              throw badCursor();
-            throw err;
-          });
-        for (const it of out.Items ?? []) items.push(auditEventOf(it));
-        key = out.LastEvaluatedKey;
-        if (items.length >= q.limit) {
-          const more = key !== undefined || i < partitions.length - 1;
-          return {
-            items,
-            cursor:
-              more && key
-                ? encodeCursor({ p, k: key })
-                : more
-                  ? encodeCursor({ p: partitions[i + 1]! })
-                  : undefined,
-          };
-        }
-      } while (key);
-    }
-    return { items };
+    const from = new Date(query.from).toISOString();
+    const to = new Date(query.to).toISOString();
+    const source: Source = query.domain
+      ? { index: 'gsi2', pk: `AUDIT#${query.domain}` }
+      : query.actor
+        ? { index: 'gsi4', pk: `ACTOR#${query.actor}` }
+        : { index: 'gsi3', pk: AUDIT_LOG };
+    return this.mergedPage<AuditEvent>([{ ...source, lo: from, hi: to }], query, {
+      descending: false,
+      ...(query.domain && query.actor ? { filter: { actor: query.actor } } : {}),
+      of: auditEventOf,
+    });
   }
-}
-
-/** The UTC days touched by [from, to], as yyyy-mm-dd. */
-function days(from: string, to: string): string[] {
-  const out: string[] = [];
-  const end = new Date(to.slice(0, 10) + 'T00:00:00Z').getTime();
-  for (let t = new Date(from.slice(0, 10) + 'T00:00:00Z').getTime(); t <= end; t += 86_400_000) {
-    out.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return out;
 }
