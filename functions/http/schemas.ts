@@ -158,18 +158,20 @@ const pageQuery = (max: number) => ({
 });
 export const PageQuery = z.object(pageQuery(MAX_PAGE_SIZE));
 
-export const RequestQuery = z.object({
-  status: z.enum(STATUSES as [string, ...string[]]).optional(),
-  domain: name.optional(),
-  mine: bool.optional(),
-  ...pageQuery(MAX_PAGE_SIZE),
-});
+export const RequestQuery = z
+  .object({
+    status: z.enum(STATUSES as [string, ...string[]]).optional(),
+    domain: name.optional(),
+    mine: bool.optional(),
+  })
+  .extend(pageQuery(MAX_PAGE_SIZE));
 
-export const GrantQuery = z.object({
-  domain: name.optional(),
-  status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
-  ...pageQuery(MAX_PAGE_SIZE),
-});
+export const GrantQuery = z
+  .object({
+    domain: name.optional(),
+    status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
+  })
+  .extend(pageQuery(MAX_PAGE_SIZE));
 
 export const AuditQuerySchema = z.object({
   from: z.iso.datetime({ offset: false }).optional(),

@@ -273,7 +273,7 @@ export async function readAudit(
   const decision = mayReadAudit(deps, who, f.domain);
   if (!decision.allowed)
     throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
-  const { cursor, limit, from, to, ...filters } = f;
+  const { cursor, limit, from: _from, to: _to, ...filters } = f;
   const page = await openPage(
     deps.store,
     'audit',

@@ -141,7 +141,7 @@ test('a refusal counted while the sweep sums up its window is not lost', async (
   now = new Date('2026-12-01T13:02:00.000Z');
   // Between the sweep's read of the window and its write, another instance (whose clock is
   // behind) counts one more refusal in it: the sweep's write fails and leaves the window listed.
-  const store = p.store as unknown as { writeAudited: (...args: unknown[]) => Promise<void> };
+  const store = p.store.auditLog;
   const write = store.writeAudited.bind(store);
   const spy = jest.spyOn(store, 'writeAudited').mockImplementationOnce(async (...args) => {
     const late = '2026-12-01T13:00:30.000Z';
