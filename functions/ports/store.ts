@@ -225,8 +225,10 @@ export interface RequestStore {
   listInFlightSince(before: string, page: PageRequest): Promise<Page<AccessRequest>>;
 
   getGrant(id: string): Promise<Grant | undefined>;
-  /** Every grant of a domain (jobs: reconcile, revoke). */
+  /** Every grant of a domain (the reconcile job). */
   listGrantsByDomain(domain: string): Promise<Grant[]>;
+  /** The ACTIVE grants of one principal in one domain (revoking: which permissions others still need). */
+  listActiveGrantsOf(domain: string, principal: string): Promise<Grant[]>;
   /** One page of the grants of `sources` merged (newest first, each once), filtered by status within the page. */
   listGrants(
     sources: ListingSource[],

@@ -414,7 +414,7 @@ async function sharedTables(
   spec: TableGrant,
 ): Promise<Set<string>> {
   // Any product: two products may share a table.
-  const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
+  const others = (await deps.store.listActiveGrantsOf(grant.domain, grant.principal)).filter(
     (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,
   );
   const held = new Set<string>();

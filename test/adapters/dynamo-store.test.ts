@@ -524,6 +524,9 @@ describe('requests', () => {
       await store.listGrants([{ requester: requester }], { limit: 500 }).then((x) => x.items),
     ).toEqual([grant]);
     expect((await store.getRequest(r.id))?.grantId).toBe(grant.id);
+    // While ACTIVE, it is among its principal's active grants in the domain.
+    expect(await store.listActiveGrantsOf(d, grant.principal)).toEqual([grant]);
+    expect(await store.listActiveGrantsOf(d, `${grant.principal}-other`)).toEqual([]);
 
     // A later update replaces the grant (same id), it does not add one.
     const revoking: AccessRequest = { ...active, status: 'REVOKING', version: 4 };
@@ -535,6 +538,8 @@ describe('requests', () => {
     expect(await store.listGrantsByDomain(d)).toEqual([
       { ...grant, status: 'REVOKING', endReason: 'done' },
     ]);
+    // Ending, it no longer holds the permission for others.
+    expect(await store.listActiveGrantsOf(d, grant.principal)).toEqual([]);
   });
 
   test('grants are listed newest first', async () => {

@@ -72,6 +72,8 @@ export class DynamoStore implements Store {
   getGrant: Store['getGrant'] = (...a) => this.requests.getGrant(...a);
   listGrantsByDomain: Store['listGrantsByDomain'] = (...a) =>
     this.requests.listGrantsByDomain(...a);
+  listActiveGrantsOf: Store['listActiveGrantsOf'] = (...a) =>
+    this.requests.listActiveGrantsOf(...a);
   listGrants: Store['listGrants'] = (...a) => this.requests.listGrants(...a);
   listGrantsExpiringBy: Store['listGrantsExpiringBy'] = (...a) =>
     this.requests.listGrantsExpiringBy(...a);

@@ -27,6 +27,7 @@ import { currentStage } from '../../../domain/request';
  *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id>        GRANTS / <grantedAt>#<id>
  *                                                                                                                    (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 dig> AUDIT#<d> / <at>#<id>  AUDITLOG / <at>#<id>                               ACTOR#<actor> / <at>#<id>
+ *   holder      HOLDER#<d>#<principal> <grant id>       (a copy of each ACTIVE grant: a principal's active grants in a domain)
  *   chain head  CHAIN#<chain>       HEAD
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
@@ -248,6 +249,17 @@ export const grantItem = (g: Grant): Item => ({
   gsi4pk: ALL_GRANTS,
   gsi4sk: timeKey(g.grantedAt, g.id),
 });
+
+/**
+ * Who holds a permission in a domain's account: one item per ACTIVE grant under
+ * `HOLDER#<domain>#<principal>`, written (or removed) in the transaction of every grant write, so
+ * that revoking one grant reads the principal's other active grants there, not the domain's.
+ */
+export const holderKey = (g: Pick<Grant, 'id' | 'domain' | 'principal'>) => ({
+  pk: `HOLDER#${g.domain}#${g.principal}`,
+  sk: g.id,
+});
+export const holderItem = (g: Grant): Item => ({ ...g, kind: 'holder', ...holderKey(g) });
 
 export const MEMBERSHIPS = 'MEMBERSHIP';
 export const membershipKey = (m: Membership) => ({

@@ -24,6 +24,8 @@ import {
   REFUSALS,
   extensionLockKey,
   grantItem,
+  holderItem,
+  holderKey,
   openCountKey,
   requestItem,
   ALL_GRANTS,
@@ -200,7 +202,14 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
           ...this.openCountItems(open),
         ],
         audit,
-        grant ? [{ Put: { TableName: this.tableName, Item: grantItem(grant) } }] : [],
+        grant
+          ? [
+              { Put: { TableName: this.tableName, Item: grantItem(grant) } },
+              grant.status === 'ACTIVE'
+                ? { Put: { TableName: this.tableName, Item: holderItem(grant) } }
+                : { Delete: { TableName: this.tableName, Key: holderKey(grant) } },
+            ]
+          : [],
       );
     } catch (err) {
       if (isConditionFailure(err)) {
@@ -274,6 +283,9 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
     });
 
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
+  listActiveGrantsOf = (domain: string, principal: string) =>
+    this.byKey<Grant>(holderKey({ id: '', domain, principal }).pk, undefined, false, true);
+
   listGrantsByDomain = (domain: string) => this.byKey<Grant>(`GRANTDOMAIN#${domain}`, 'gsi2', true);
 
   listGrantsExpiringBy = (at: string, page: PageRequest) =>
