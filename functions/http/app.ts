@@ -250,10 +250,11 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/domains',
+      request: { query: S.PageQuery },
       who: 'anyone signed in',
       okSchema: R.pageOf(R.DomainView, 'DomainPage'),
     }),
-    async (c) => c.json({ items: await listDomains(deps) }),
+    async (c) => c.json(await listDomains(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -272,11 +273,12 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/domains/{id}/members',
-      request: { params: S.DomainParam },
+      request: { params: S.DomainParam, query: S.PageQuery },
       who: "the domain's owners, platform admins",
       okSchema: R.pageOf(R.MembershipOut, 'MemberPage'),
     }),
-    async (c) => c.json({ items: await listMembers(deps, me(c), c.req.valid('param').id) }),
+    async (c) =>
+      c.json(await listMembers(deps, me(c), c.req.valid('param').id, c.req.valid('query'))),
   );
 
   app.openapi(
@@ -401,13 +403,9 @@ export function createApp(deps: AppDeps) {
       okSchema: R.pageOf(R.AccessRequestSchema, 'RequestPage'),
     }),
     async (c) =>
-      c.json({
-        items: await listRequests(
-          deps,
-          me(c),
-          c.req.valid('query') as Parameters<typeof listRequests>[2],
-        ),
-      }),
+      c.json(
+        await listRequests(deps, me(c), c.req.valid('query') as Parameters<typeof listRequests>[2]),
+      ),
   );
 
   app.openapi(
@@ -472,10 +470,11 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/approvals',
+      request: { query: S.PageQuery },
       who: 'anyone signed in: the requests whose current stage they may decide',
       okSchema: R.pageOf(R.RequestWithTermsSchema, 'ApprovalPage'),
     }),
-    async (c) => c.json({ items: await approvalsInbox(deps, me(c)) }),
+    async (c) => c.json(await approvalsInbox(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -486,7 +485,7 @@ export function createApp(deps: AppDeps) {
       who: 'anyone signed in: their own grants, and those of domains they may read',
       okSchema: R.pageOf(R.GrantSchema, 'GrantPage'),
     }),
-    async (c) => c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+    async (c) => c.json(await listGrants(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(
@@ -530,12 +529,12 @@ export function createApp(deps: AppDeps) {
       const q = c.req.valid('query');
       const { from, to } = auditWindow(deps.clock.now(), AUDIT_MAX_RANGE_DAYS, q);
       return c.json(
-        await readAudit(deps, me(c), {
-          ...q,
-          domain: q.domain === '*' ? undefined : q.domain,
-          from,
-          to,
-        }),
+        await readAudit(
+          deps,
+          me(c),
+          { ...q, domain: q.domain === '*' ? undefined : q.domain, from, to },
+          { from: q.from, to: q.to },
+        ),
       );
     },
   );

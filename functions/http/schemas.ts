@@ -3,6 +3,7 @@ import { AUDIT_EVENT_TYPE_LIST, AUDIT_EVENT_TYPES } from '../domain/audit-events
 import { ERROR_CODE_LIST, ERROR_CODES } from '../domain/errors';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
 import { STATUSES } from '../domain/status';
+import { DEFAULT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
 import { PRINCIPAL_PATTERN } from '../domain/request';
 import { ROW_FILTER_LIMITS } from '../domain/row-filter';
 
@@ -150,24 +151,34 @@ export const ProductQuery = z.object({
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const RequestQuery = z.object({
-  status: z.enum(STATUSES as [string, ...string[]]).optional(),
-  domain: name.optional(),
-  mine: bool.optional(),
+/** `?limit=&cursor=` of a paged listing (domain/paging.ts): a larger limit is a 400. */
+const pageQuery = (max: number) => ({
+  limit: z.coerce.number().int().min(1).max(max).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(4000).optional(),
 });
+export const PageQuery = z.object(pageQuery(MAX_PAGE_SIZE));
 
-export const GrantQuery = z.object({
-  domain: name.optional(),
-  status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
-});
+export const RequestQuery = z
+  .object({
+    status: z.enum(STATUSES as [string, ...string[]]).optional(),
+    domain: name.optional(),
+    mine: bool.optional(),
+  })
+  .extend(pageQuery(MAX_PAGE_SIZE));
+
+export const GrantQuery = z
+  .object({
+    domain: name.optional(),
+    status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
+  })
+  .extend(pageQuery(MAX_PAGE_SIZE));
 
 export const AuditQuerySchema = z.object({
   from: z.iso.datetime({ offset: false }).optional(),
   to: z.iso.datetime({ offset: false }).optional(),
   domain: z.union([name, z.literal('*')]).optional(),
   actor: name.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(2000).optional(),
+  ...pageQuery(MAX_AUDIT_PAGE_SIZE),
 });
 
 export const IdParam = z.object({

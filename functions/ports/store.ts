@@ -9,15 +9,40 @@ import type {
   User,
 } from '../domain/model';
 import type { Expected, ExtensionLock, OpenCount } from '../domain/lifecycle';
+import type { RequestStatus } from '../domain/model';
 
-export interface AuditQuery {
+/**
+ * Audit events in [from, to], newest... oldest first. `after` is where the page resumes (the
+ * position a previous page returned as `next`); the use case seals it into the caller's cursor.
+ */
+export interface AuditQuery extends KeyPage {
   from: string;
   to: string;
   domain?: string;
   actor?: string;
-  limit: number;
-  cursor?: string;
 }
+
+/**
+ * One page of a listing keyed by a unique sort key: at most `limit` items after `after` (the
+ * position a previous page returned as `next`). Positions are raw keys: the use cases seal them
+ * into the callers' cursors (domain/paging.ts) and open them before they reach a store.
+ */
+export interface KeyPage {
+  limit: number;
+  after?: string;
+}
+
+/** A page of a keyed listing; `next` (where the next page resumes) is absent on the last page. */
+export interface KeyedPage<T> {
+  items: T[];
+  next?: string;
+}
+
+/** Whose requests or grants a listing merges: a requester's, a domain's, or every domain's. */
+export type ListingSource = { requester: string } | { domain: string } | { everyDomain: true };
+
+/** Whose pending requests an inbox merges: one domain's at one stage, or every domain's at one stage. */
+export type InboxSource = { domain: string; stage: string } | { stage: string };
 
 export interface Page<T> {
   items: T[];
@@ -61,36 +86,52 @@ export type ConfigurationWrite =
 /** The most changes one `writeConfiguration` call carries (one transaction of the store). */
 export const CONFIGURATION_WRITES_PER_CALL = 25;
 
-/**
- * Persistence. Every request write is atomic with its audit events and conditional on the
- * prior state: a lost race raises a `conflict` MeshgateError and changes nothing.
- */
-export interface Store {
+/** The catalog: domains, products, users. */
+export interface CatalogStore {
   putDomain(domain: Domain): Promise<void>;
   /** Registers a new domain with its audit event; `conflict` if the id is taken. Bumps the authorization generation. */
   createDomain(domain: Domain, audit: AuditEvent): Promise<void>;
   /** Replaces a registered domain (its account, broker...) with its audit event. Bumps the authorization generation. */
   saveDomain(domain: Domain, audit: AuditEvent): Promise<void>;
   getDomain(id: string): Promise<Domain | undefined>;
-  /** Every domain, read strongly consistently. */
+  /** Every domain, read strongly consistently (configuration, jobs: not for the API). */
   listDomains(): Promise<Domain[]>;
+  /** One page of the domains, by id. */
+  listDomainsPage(page: KeyPage): Promise<KeyedPage<Domain>>;
 
   putProduct(product: DataProduct): Promise<void>;
   /** Writes a product with the audit event of the change, in one transaction. */
   saveProduct(product: DataProduct, audit: AuditEvent): Promise<void>;
   getProduct(id: string): Promise<DataProduct | undefined>;
+  /** The products of these ids that exist (one batch read per 100 ids), in no order. */
+  getProducts(ids: string[]): Promise<DataProduct[]>;
   listProducts(domain: string): Promise<DataProduct[]>;
 
   putUser(user: User): Promise<void>;
   getUser(id: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
+}
 
+/** Memberships, the authorization state and the configuration record. */
+export interface MembershipStore {
   /** Adds or replaces a membership, with its audit event and a bump of the authorization generation, in one transaction. */
   putMembership(m: Membership, audit: AuditEvent): Promise<void>;
   /** Removes a membership with its audit event and a bump of the generation; `not_found` (and no bump) if it did not exist. */
   deleteMembership(m: Membership, audit: AuditEvent): Promise<void>;
   /** Every membership, read strongly consistently: it reflects every change committed before the call. */
   listMemberships(): Promise<Membership[]>;
+  /** One page of a domain's memberships, by user then role. */
+  listMembers(domain: string, page: KeyPage): Promise<KeyedPage<Membership>>;
+  /**
+   * The memberships of the domains from `first` to `last` (ids, in the order domains are listed),
+   * with one of `roles`: the owners and stewards of one page of domains.
+   */
+  listMembershipsBetween(first: string, last: string, roles: string[]): Promise<Membership[]>;
+  /**
+   * The deployment's cursor key (32 random bytes): created once with a conditional put, read
+   * back by every later process, so that every process of a deployment seals cursors alike.
+   */
+  cursorKey(): Promise<Uint8Array>;
 
   /** The authorization state: one strongly consistent read of one small item. */
   readAuthzState(): Promise<AuthzState>;
@@ -119,7 +160,14 @@ export interface Store {
     expected: ConfigurationRecord,
     done?: { version: string; audit: AuditEvent },
   ): Promise<boolean>;
+}
 
+/**
+ * Requests and grants, the extension locks, the open-request counters and the refusal windows.
+ * Every request write is atomic with its audit events and conditional on the prior state: a lost
+ * race raises a `conflict` MeshgateError and changes nothing.
+ */
+export interface RequestStore {
   /**
    * Creates a request with its audit events. With `lock` (`claim`), also takes the grant's one
    * extension lock, conditional on nobody holding it: `conflict` EXTENSION_OPEN otherwise, and
@@ -159,9 +207,17 @@ export interface Store {
     lock?: ExtensionLock,
     open?: OpenCount,
   ): Promise<void>;
-  listRequestsByRequester(requester: string): Promise<AccessRequest[]>;
-  listRequestsByDomain(domain: string): Promise<AccessRequest[]>;
-  listPendingByDomain(domain: string): Promise<AccessRequest[]>;
+  /**
+   * One page of the requests of `sources` merged (newest first, each once), with `status` and
+   * `domain` if given: one Query per source. Filters apply within the page (except PENDING for
+   * every domain, served by its own partitions), which may then come back short (with `next`).
+   */
+  listRequests(
+    sources: ListingSource[],
+    q: KeyPage & { status?: RequestStatus; domain?: string },
+  ): Promise<KeyedPage<AccessRequest>>;
+  /** One page of the pending requests of `sources` merged, oldest first: one Query per source. */
+  listPending(sources: InboxSource[], page: KeyPage): Promise<KeyedPage<AccessRequest>>;
   /**
    * Requests APPROVED or GRANTING whose last change is before `before` (fulfilment to resume or
    * stalled), oldest change first, one page at a time.
@@ -169,10 +225,17 @@ export interface Store {
   listInFlightSince(before: string, page: PageRequest): Promise<Page<AccessRequest>>;
 
   getGrant(id: string): Promise<Grant | undefined>;
+  /** Every grant of a domain (the reconcile job). */
   listGrantsByDomain(domain: string): Promise<Grant[]>;
-  listGrantsByRequester(requester: string): Promise<Grant[]>;
-  /** ACTIVE grants whose expiry is at or before `at`, soonest first. */
-  listGrantsExpiringBy(at: string): Promise<Grant[]>;
+  /** The ACTIVE grants of one principal in one domain (revoking: which permissions others still need). */
+  listActiveGrantsOf(domain: string, principal: string): Promise<Grant[]>;
+  /** One page of the grants of `sources` merged (newest first, each once), filtered by status within the page. */
+  listGrants(
+    sources: ListingSource[],
+    q: KeyPage & { status?: Grant['status']; domain?: string },
+  ): Promise<KeyedPage<Grant>>;
+  /** ACTIVE grants whose expiry is at or before `at`, soonest first, one page at a time. */
+  listGrantsExpiringBy(at: string, page: PageRequest): Promise<Page<Grant>>;
   /** Grants being revoked (REVOKING), soonest expiry first, one page at a time. */
   listGrantsEnding(page: PageRequest): Promise<Page<Grant>>;
 
@@ -211,14 +274,20 @@ export interface Store {
       window: { from: string; to: string },
     ) => AuditEvent,
   ): Promise<number>;
+}
 
+/**
+ * The audit trail: every other aggregate writes its events through it, sealed into their hash
+ * chains in the transaction of the change (see domain/audit-chain.ts).
+ */
+export interface AuditLog {
   /** Records an audit event that belongs to no request (a sync, a reconciliation). */
   appendAudit(event: AuditEvent): Promise<void>;
 
   /** Audit events of one request, oldest first. */
   listRequestAudit(requestId: string): Promise<AuditEvent[]>;
-  /** Audit events in a time range, oldest first. */
-  queryAudit(q: AuditQuery): Promise<Page<AuditEvent>>;
+  /** Audit events in a time range, oldest first: one Query per page. */
+  queryAudit(q: AuditQuery): Promise<KeyedPage<AuditEvent>>;
   /**
    * The events of one hash chain (a domain, '*' for global events) in seq order, after `afterSeq`
    * (default: from the start). Every write that carries audit events seals them into their chain
@@ -226,3 +295,6 @@ export interface Store {
    */
   listChain(chain: string, afterSeq?: number): Promise<AuditEvent[]>;
 }
+
+/** Persistence: every aggregate's store over the one table, as one object (`deps.store`). */
+export type Store = CatalogStore & MembershipStore & RequestStore & AuditLog;

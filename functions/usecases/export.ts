@@ -67,14 +67,14 @@ export async function exportAudit(
 
   async function* chunks(): AsyncGenerator<string> {
     if (format === 'csv') yield csvHeader();
-    let cursor: string | undefined;
+    let after: string | undefined;
     do {
-      const page = await deps.store.queryAudit({ ...query, cursor });
+      const page = await deps.store.queryAudit({ ...query, after });
       let text = '';
       for (const e of page.items) if (keep(e)) text += row(e);
       if (text) yield text;
-      cursor = page.cursor;
-    } while (cursor);
+      after = page.next;
+    } while (after);
   }
   return chunks();
 }

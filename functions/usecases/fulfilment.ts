@@ -316,7 +316,7 @@ export async function expireDue(deps: Deps, opts: SweepOptions = {}): Promise<st
   for await (const r of everyItem((page) => deps.store.listInFlightSince(stalledBefore, page))) {
     await deps.queue.send({ kind: 'grant', requestId: r.id });
   }
-  for (const grant of await deps.store.listGrantsExpiringBy(now)) {
+  for await (const grant of everyItem((page) => deps.store.listGrantsExpiringBy(now, page))) {
     const r = await deps.store.getRequest(grant.requestId);
     if (!r || r.status !== 'ACTIVE') continue;
     const change = expire(r, grant, systemAt(deps));
@@ -414,7 +414,7 @@ async function sharedTables(
   spec: TableGrant,
 ): Promise<Set<string>> {
   // Any product: two products may share a table.
-  const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
+  const others = (await deps.store.listActiveGrantsOf(grant.domain, grant.principal)).filter(
     (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,
   );
   const held = new Set<string>();

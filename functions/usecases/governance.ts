@@ -10,6 +10,7 @@ import {
 import { redactedDomain } from '../domain/configuration';
 import type { CallWindows } from '../domain/call-windows';
 import { auditEvent, SYSTEM, type Deps } from './deps';
+import { openPage, type PageQuery } from './paging';
 
 export interface ExplainInput {
   /** Whom to ask about; the caller when absent. */
@@ -92,6 +93,7 @@ export async function listMembers(
   deps: Pick<Deps, 'store' | 'policy'>,
   who: Principal,
   domain: string,
+  q: PageQuery,
 ) {
   if (!(await deps.store.getDomain(domain)))
     throw notFound('DOMAIN_NOT_FOUND', `No domain ${domain}.`);
@@ -101,7 +103,8 @@ export async function listMembers(
       'NOT_ALLOWED',
       `Only owners of ${domain} and admins see its members. ${d.reason}`,
     );
-  return (await deps.store.listMemberships()).filter((m) => m.domain === domain);
+  const page = await openPage(deps.store, 'members', who.userId, { domain }, q);
+  return page.answer(await deps.store.listMembers(domain, page));
 }
 
 /**

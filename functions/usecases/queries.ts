@@ -1,41 +1,55 @@
-import type {
-  AccessRequest,
-  Classification,
-  DataProduct,
-  Duration,
-  Grant,
-  Principal,
-  RequestStatus,
-  Scope,
+import {
+  ALL_DOMAINS,
+  type AccessRequest,
+  type Classification,
+  type DataProduct,
+  type Duration,
+  type Grant,
+  type Principal,
+  type RequestStatus,
+  type Scope,
 } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
 import { resultingExpiry } from '../domain/lifecycle';
-import type { AuditQuery } from '../ports/store';
+import type { AuditQuery, InboxSource, ListingSource } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
+import { openPage, type PageQuery } from './paging';
 
 type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
 
 export async function whoAmI(deps: Q, who: Principal) {
   const user = await deps.store.getUser(who.userId);
-  const memberships = (await deps.store.listMemberships()).filter((m) => m.user === who.userId);
+  // The caller's memberships are part of the authorization state this call was decided with.
+  const memberships = deps.policy.membershipsOf(who.userId);
   return { id: who.userId, name: user?.name ?? who.name, title: user?.title, memberships };
 }
 
-/** Domains with their owners and stewards (from memberships). */
-export async function listDomains(deps: Q) {
-  const [domains, memberships] = await Promise.all([
-    deps.store.listDomains(),
-    deps.store.listMemberships(),
-  ]);
+/**
+ * One page of the domains, by id, with their owners and stewards: one Query of the domains and one
+ * of the memberships of the page's domains.
+ */
+export async function listDomains(deps: Q, who: Principal, q: PageQuery) {
+  const page = await openPage(deps.store, 'domains', who.userId, {}, q);
+  const found = await deps.store.listDomainsPage(page);
+  const memberships =
+    found.items.length === 0
+      ? []
+      : await deps.store.listMembershipsBetween(
+          found.items[0]!.id,
+          found.items[found.items.length - 1]!.id,
+          ['owner', 'steward'],
+        );
   // The broker role and its ExternalId are how Meshgate reaches the account: not for callers.
-  return domains.map(({ broker: _broker, ...d }) => ({
-    ...d,
-    owners: memberships.filter((m) => m.domain === d.id && m.role === 'owner').map((m) => m.user),
-    stewards: memberships
-      .filter((m) => m.domain === d.id && m.role === 'steward')
-      .map((m) => m.user),
-  }));
+  return page.answer(found, (domains) =>
+    domains.map(({ broker: _broker, ...d }) => ({
+      ...d,
+      owners: memberships.filter((m) => m.domain === d.id && m.role === 'owner').map((m) => m.user),
+      stewards: memberships
+        .filter((m) => m.domain === d.id && m.role === 'steward')
+        .map((m) => m.user),
+    })),
+  );
 }
 
 export interface ProductFilter {
@@ -72,10 +86,10 @@ export async function searchProducts(deps: Q, f: ProductFilter): Promise<DataPro
 export async function getProduct(deps: Q, id: string) {
   const product = await deps.store.getProduct(id);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${id}.`);
-  const memberships = await deps.store.listMemberships();
-  const approvers = memberships.filter(
-    (m) => m.domain === product.domain && (m.role === 'owner' || m.role === 'steward'),
-  );
+  const approvers = await deps.store.listMembershipsBetween(product.domain, product.domain, [
+    'owner',
+    'steward',
+  ]);
   return {
     ...product,
     approvers: approvers.map((m) => ({ user: m.user, role: m.role })),
@@ -89,30 +103,45 @@ export interface RequestFilter {
   mine?: boolean;
 }
 
-/** Requests the caller may see: their own, and those of domains where policy lets them read. */
-export async function listRequests(
-  deps: Q,
-  who: Principal,
-  f: RequestFilter,
-): Promise<AccessRequest[]> {
-  const sources: Promise<AccessRequest[]>[] = [deps.store.listRequestsByRequester(who.userId)];
-  if (!f.mine) {
-    for (const d of await domainsReadable(deps, who, f.domain))
-      sources.push(deps.store.listRequestsByDomain(d));
-  }
-  const seen = new Map<string, AccessRequest>();
-  for (const r of (await Promise.all(sources)).flat()) seen.set(r.id, r);
-  return [...seen.values()]
-    .filter((r) => (!f.status || r.status === f.status) && (!f.domain || r.domain === f.domain))
-    .filter((r) => deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+/**
+ * Whose requests or grants the caller reads: their own, and every domain's when a role they
+ * hold in every domain reads there (compliance, auditors, admins), else the domains where they
+ * hold a role that reads (owners, stewards). With `domain`, that domain's if they read there,
+ * else their own in it.
+ */
+function readableSources(deps: Q, who: Principal, domain?: string): ListingSource[] {
+  const mine: ListingSource = { requester: who.userId };
+  const reads = (d: string) =>
+    deps.policy.decide({ user: who.userId, domain: d, object: '*', action: 'read' }).allowed;
+  const held = deps.policy.membershipsOf(who.userId);
+  const everywhere = held.some((m) => m.domain === ALL_DOMAINS) && reads(ALL_DOMAINS);
+  if (domain) return everywhere || reads(domain) ? [{ domain }] : [mine];
+  if (everywhere) return [{ everyDomain: true }];
+  const domains = [...new Set(held.map((m) => m.domain))].filter(
+    (d) => d !== ALL_DOMAINS && reads(d),
+  );
+  return [mine, ...domains.map((d) => ({ domain: d }))];
 }
 
-/** Domains where the caller holds a role that reads every request (owners, auditors...). */
-async function domainsReadable(deps: Q, who: Principal, only?: string): Promise<string[]> {
-  const domains = only ? [only] : (await deps.store.listDomains()).map((d) => d.id);
-  return domains.filter(
-    (d) => deps.policy.decide({ user: who.userId, domain: d, object: '*', action: 'read' }).allowed,
+/**
+ * One page of the requests the caller may see, newest first: their own, and those of domains
+ * where policy lets them read. One Query per source (their own, and each domain they read in);
+ * a page may come back short, with a cursor, when a filter or a rule leaves items out.
+ */
+export async function listRequests(deps: Q, who: Principal, f: RequestFilter & PageQuery) {
+  const { limit, cursor, ...filters } = f;
+  const page = await openPage(deps.store, 'requests', who.userId, filters, { limit, cursor });
+  const sources: ListingSource[] = f.mine
+    ? [{ requester: who.userId }]
+    : readableSources(deps, who, f.domain);
+  const found = await deps.store.listRequests(sources, {
+    limit: page.limit,
+    after: page.after,
+    status: f.status,
+    domain: f.domain,
+  });
+  return page.answer(found, (items) =>
+    items.filter((r) => deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed),
   );
 }
 
@@ -124,11 +153,16 @@ export type RequestWithTerms = AccessRequest & {
 };
 
 async function withTerms(deps: Q, requests: AccessRequest[]): Promise<RequestWithTerms[]> {
-  const products = new Map<string, Promise<DataProduct | undefined>>();
+  // One batch read for the page's products.
+  const products = new Map(
+    (requests.length === 0
+      ? []
+      : await deps.store.getProducts(requests.map((r) => r.productId))
+    ).map((p) => [p.id, p]),
+  );
   return Promise.all(
     requests.map(async (r) => {
-      if (!products.has(r.productId)) products.set(r.productId, deps.store.getProduct(r.productId));
-      const product = await products.get(r.productId);
+      const product = products.get(r.productId);
       const narrowed = effectiveTerms(r);
       const terms = r.extendsFrom
         ? {
@@ -150,18 +184,52 @@ async function withTerms(deps: Q, requests: AccessRequest[]): Promise<RequestWit
   );
 }
 
-/** Pending requests whose current stage the caller may decide. */
-export async function approvalsInbox(deps: Q, who: Principal): Promise<RequestWithTerms[]> {
-  const domains = (await deps.store.listDomains()).map((d) => d.id);
-  const pending = (await Promise.all(domains.map((d) => deps.store.listPendingByDomain(d)))).flat();
-  const mine = pending.filter((r) => {
-    const stage = currentStage(r);
-    return (
-      stage !== undefined &&
-      deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed
-    );
-  });
-  return withTerms(deps, mine);
+/** The stages a request can wait at (domain/model.ts `Stage`). */
+const STAGES = ['owner', 'compliance'] as const;
+
+/**
+ * Where the caller's inbox is: the (domain, stage) pairs they may decide, from their memberships
+ * and the policy (rules for every product of the domain), and for roles held in every domain the
+ * stages they decide everywhere. An owner of one domain reads one partition; a caller with roles
+ * in k domains, k partitions (two stages each at most), merged with one cursor.
+ */
+function inboxSources(deps: Q, who: Principal): InboxSource[] {
+  const decides = (domain: string, stage: string) =>
+    deps.policy.decide({ user: who.userId, domain, object: '*', action: `approve:${stage}` })
+      .allowed;
+  const held = deps.policy.membershipsOf(who.userId);
+  const everywhere = held.some((m) => m.domain === ALL_DOMAINS)
+    ? STAGES.filter((s) => decides(ALL_DOMAINS, s))
+    : [];
+  const domains = [...new Set(held.map((m) => m.domain))].filter((d) => d !== ALL_DOMAINS);
+  return [
+    ...everywhere.map((stage) => ({ stage })),
+    ...domains.flatMap((domain) =>
+      STAGES.filter((s) => !everywhere.includes(s) && decides(domain, s)).map((stage) => ({
+        domain,
+        stage,
+      })),
+    ),
+  ];
+}
+
+/** One page of the pending requests whose current stage the caller may decide, oldest first. */
+export async function approvalsInbox(deps: Q, who: Principal, q: PageQuery) {
+  const page = await openPage(deps.store, 'approvals', who.userId, {}, q);
+  const sources = inboxSources(deps, who);
+  const found = sources.length === 0 ? { items: [] } : await deps.store.listPending(sources, page);
+  return page.answer(found, (pending) =>
+    withTerms(
+      deps,
+      pending.filter((r) => {
+        const stage = currentStage(r);
+        return (
+          stage !== undefined &&
+          deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed
+        );
+      }),
+    ),
+  );
 }
 
 export async function getRequestWithHistory(deps: Q, who: Principal, id: string) {
@@ -173,25 +241,45 @@ export async function getRequestWithHistory(deps: Q, who: Principal, id: string)
   return { ...detailed!, history };
 }
 
+/** One page of the grants the caller may see, newest first (as `listRequests`). */
 export async function listGrants(
   deps: Q,
   who: Principal,
-  f: { domain?: string; status?: Grant['status'] },
-): Promise<Grant[]> {
-  const sources: Promise<Grant[]>[] = [deps.store.listGrantsByRequester(who.userId)];
-  for (const d of await domainsReadable(deps, who, f.domain))
-    sources.push(deps.store.listGrantsByDomain(d));
-  const seen = new Map<string, Grant>();
-  for (const g of (await Promise.all(sources)).flat()) seen.set(g.id, g);
-  return [...seen.values()]
-    .filter((g) => (!f.status || g.status === f.status) && (!f.domain || g.domain === f.domain))
-    .filter((g) => deps.policy.decide(aboutRequest(who.userId, g, 'read')).allowed)
-    .sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
+  f: { domain?: string; status?: Grant['status'] } & PageQuery,
+) {
+  const { limit, cursor, ...filters } = f;
+  const page = await openPage(deps.store, 'grants', who.userId, filters, { limit, cursor });
+  const found = await deps.store.listGrants(readableSources(deps, who, f.domain), {
+    limit: page.limit,
+    after: page.after,
+    status: f.status,
+    domain: f.domain,
+  });
+  return page.answer(found, (items) =>
+    items.filter((g) => deps.policy.decide(aboutRequest(who.userId, g, 'read')).allowed),
+  );
 }
 
-export async function readAudit(deps: Q, who: Principal, f: AuditQuery) {
+/**
+ * One page of the audit trail. `window` is the window as the caller gave it (the cursor is bound
+ * to it, so a window left open at `now` keeps its cursors valid while `now` moves).
+ */
+export async function readAudit(
+  deps: Q,
+  who: Principal,
+  f: Omit<AuditQuery, 'after'> & { cursor?: string },
+  window: { from?: string; to?: string } = { from: f.from, to: f.to },
+) {
   const decision = mayReadAudit(deps, who, f.domain);
   if (!decision.allowed)
     throw forbidden('NOT_ALLOWED', `Reading the audit trail is for auditors. ${decision.reason}`);
-  return deps.store.queryAudit(f);
+  const { cursor, limit, from: _from, to: _to, ...filters } = f;
+  const page = await openPage(
+    deps.store,
+    'audit',
+    who.userId,
+    { ...filters, ...window },
+    { limit, cursor },
+  );
+  return page.answer(await deps.store.queryAudit({ ...f, after: page.after }));
 }

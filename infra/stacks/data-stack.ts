@@ -6,10 +6,10 @@ import type { MeshgateConfig } from '../../config/schema';
 
 /**
  * The table's global secondary indexes, each keyed `<name>pk` / `<name>sk` (strings), projecting
- * ALL. Must match `tableDefinition` in functions/adapters/aws/dynamo-store.ts, which infra/ may
+ * ALL. Must match `tableDefinition` in functions/adapters/aws/dynamo/keys.ts, which infra/ may
  * not import; test/infra/governance.test.ts compares the two.
  */
-export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3'] as const;
+export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4'] as const;
 
 export interface DataStackProps extends StackProps {
   readonly config: MeshgateConfig;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
+import { pendingRequest } from '../support/embedded-tables';
 import { startBrowserPortal, type BrowserPortal } from './browser';
 
 let b: BrowserPortal;
@@ -216,6 +217,40 @@ test('every page runs under the Content-Security-Policy of the local server, whi
   expect(ran).toBe(false);
   for (let i = 0; i < 40 && problems(erin).length === 0; i++) await erin.waitForTimeout(50);
   expect(problems(erin).join('\n')).toMatch(/Content Security Policy/);
+});
+
+test('long lists page: henry loads his 60 requests 50 at a time with Load more, grace her inbox too', async () => {
+  for (let i = 0; i < 60; i++) {
+    const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+    await b.portal.store.createRequest(
+      pendingRequest('hr', `req_${String(i).padStart(26, '0')}`, at, {
+        requester: 'henry',
+        productId: 'hr/headcount_by_team',
+      }),
+      [],
+    );
+  }
+  const henry = await b.signIn('henry');
+  await henry.goto('/#/requests');
+  const rows = henry.locator('tr[data-request]');
+  await rows.nth(49).waitFor();
+  expect(await rows.count()).toBe(50);
+  await henry.getByRole('button', { name: 'Load more' }).click();
+  await rows.nth(59).waitFor();
+  expect(await rows.count()).toBe(60);
+  await henry.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+
+  const grace = await b.signIn('grace');
+  await grace.goto('/#/approvals');
+  const items = grace.locator('li[data-request]');
+  await items.nth(49).waitFor();
+  await expectText(grace, '[role="status"]', '50+ requests waiting for you');
+  await grace.getByRole('button', { name: 'Load more' }).click();
+  await items.nth(59).waitFor();
+  expect(await items.count()).toBe(60);
+  await b.screenshot(grace, 'inbox-paged');
+  expect(problems(henry)).toEqual([]);
+  expect(problems(grace)).toEqual([]);
 });
 
 /** Presses Tab until the element matching `selector` has focus (at most 80 presses). */

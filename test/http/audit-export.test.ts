@@ -195,7 +195,7 @@ describe('GET /v1/audit/export', () => {
       const paged = await exported('');
       expect(paged).toEqual(whole);
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(Math.ceil(whole.length / 3));
-      expect(spy.mock.calls.slice(1).every(([q]) => q.cursor !== undefined)).toBe(true);
+      expect(spy.mock.calls.slice(1).every(([q]) => q.after !== undefined)).toBe(true);
     } finally {
       spy.mockRestore();
     }

@@ -21,7 +21,9 @@ const withFilter = (rowFilter: string, over: Record<string, unknown> = {}) =>
 
 /** What a refused call must leave as it was: alice's requests, and every event of the sales chain. */
 async function state() {
-  const requests = await p.store.listRequestsByRequester('alice');
+  const requests = await p.store
+    .listRequests([{ requester: 'alice' }], { limit: 500 })
+    .then((x) => x.items);
   return {
     requests: requests.map((r) => `${r.id}:${r.status}:${r.version}`).sort(),
     salesChain: (await p.store.listChain('sales')).length,

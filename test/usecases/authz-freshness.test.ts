@@ -27,10 +27,10 @@ async function eventsOf(store: Store, type: string): Promise<AuditEvent[]> {
       from: since,
       to: new Date(Date.now() + 3_600_000).toISOString(),
       limit: 1000,
-      cursor,
+      after: cursor,
     });
     out.push(...page.items.filter((e) => e.type === type));
-    cursor = page.cursor;
+    cursor = page.next;
   } while (cursor);
   return out;
 }

@@ -160,7 +160,7 @@ describe('(a) many approvers at once', () => {
 
 describe('(b) many creates at once', () => {
   test('100 simultaneous creates by alice: all 201 with distinct ids, all listed, each with its REQUEST_CREATED event', async () => {
-    const before = await p.call('alice', 'GET', '/v1/requests?mine=true');
+    const before = await p.call('alice', 'GET', '/v1/requests?mine=true&limit=500');
     expect(before.status).toBe(200);
     const products = ['sales/orders', 'finance/invoices', 'marketing/customer_segments'];
     const replies = await Promise.all(
@@ -186,7 +186,7 @@ describe('(b) many creates at once', () => {
       });
     });
 
-    const listed = await p.call('alice', 'GET', '/v1/requests?mine=true');
+    const listed = await p.call('alice', 'GET', '/v1/requests?mine=true&limit=500');
     expect(listed.status).toBe(200);
     const listedIds = listed.body.items.map((r: AccessRequest) => r.id);
     expect(listedIds).toHaveLength(before.body.items.length + 100);

@@ -46,10 +46,10 @@ async function eventsOf(store: Store, type?: string): Promise<AuditEvent[]> {
       from: new Date(Date.now() - 3_600_000).toISOString(),
       to: new Date(Date.now() + 3_600_000).toISOString(),
       limit: 1000,
-      cursor,
+      after: cursor,
     });
     out.push(...page.items.filter((e) => !type || e.type === type));
-    cursor = page.cursor;
+    cursor = page.next;
   } while (cursor);
   return out;
 }

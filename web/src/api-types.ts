@@ -11,7 +11,10 @@ export type paths = {
     /** @description Who may call: anyone signed in: the requests whose current stage they may decide */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          cursor?: string;
+          limit?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -534,7 +537,10 @@ export type paths = {
     /** @description Who may call: anyone signed in */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          cursor?: string;
+          limit?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -783,7 +789,10 @@ export type paths = {
     /** @description Who may call: the domain's owners, platform admins */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          cursor?: string;
+          limit?: number;
+        };
         header?: never;
         path: {
           id: string;
@@ -1168,7 +1177,9 @@ export type paths = {
     get: {
       parameters: {
         query?: {
+          cursor?: string;
           domain?: string;
+          limit?: number;
           status?: 'ACTIVE' | 'REVOKING' | 'REVOKED' | 'EXPIRED';
         };
         header?: never;
@@ -2505,7 +2516,9 @@ export type paths = {
     get: {
       parameters: {
         query?: {
+          cursor?: string;
           domain?: string;
+          limit?: number;
           mine?: 'true' | 'false';
           status?:
             | 'PENDING'

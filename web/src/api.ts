@@ -104,6 +104,24 @@ const query = (q: Record<string, string | number | boolean | undefined>) => {
 
 const RETRIES_ON_503 = 3;
 
+/** One page of a listing: `cursor` (absent on the last page) asks for the next. */
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** Every item of a listing, page after page (for short lists: domains, a dropdown's choices). */
+async function everyPage<T>(page: (cursor?: string) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    items.push(...p.items);
+    cursor = p.cursor;
+  } while (cursor);
+  return items;
+}
+
 export class Api {
   private readonly baseUrl: string;
   constructor(
@@ -168,7 +186,9 @@ export class Api {
     );
 
   me = () => this.json<Me>('/v1/me');
-  domains = () => this.json<{ items: DomainInfo[] }>('/v1/domains').then((r) => r.items);
+  domainsPage = (cursor?: string) =>
+    this.json<Page<DomainInfo>>(`/v1/domains${query({ limit: 500, cursor })}`);
+  domains = () => everyPage(this.domainsPage);
   products = (f: { q?: string; domain?: string; classification?: string; tag?: string }) =>
     this.json<{ items: DataProduct[] }>(`/v1/products${query(f)}`).then((r) => r.items);
   product = (id: string) =>
@@ -177,8 +197,13 @@ export class Api {
   preview = (b: Pick<NewRequest, 'productId' | 'scope' | 'duration'>) =>
     this.post<Preview>('/v1/requests/preview', b);
   submit = (b: NewRequest) => this.post<AccessRequest>('/v1/requests', b);
+  requestsPage = (
+    f: { mine?: boolean; status?: RequestStatus; domain?: string } = {},
+    cursor?: string,
+  ) => this.json<Page<AccessRequest>>(`/v1/requests${query({ ...f, cursor })}`);
+  /** Every page: for short lists only (the pages use `requestsPage`). */
   requests = (f: { mine?: boolean; status?: RequestStatus; domain?: string } = {}) =>
-    this.json<{ items: AccessRequest[] }>(`/v1/requests${query(f)}`).then((r) => r.items);
+    everyPage((cursor) => this.requestsPage({ ...f }, cursor));
   request = (id: string) => this.json<RequestWithHistory>(`/v1/requests/${encodeURIComponent(id)}`);
   approve = (id: string, a: Approval) =>
     this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/approve`, a);
@@ -187,10 +212,15 @@ export class Api {
   cancel = (id: string) =>
     this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/cancel`);
   retry = (id: string) => this.post<AccessRequest>(`/v1/requests/${encodeURIComponent(id)}/retry`);
-  approvals = () => this.json<{ items: RequestWithTerms[] }>('/v1/approvals').then((r) => r.items);
+  approvalsPage = (cursor?: string) =>
+    this.json<Page<RequestWithTerms>>(`/v1/approvals${query({ cursor })}`);
+  approvals = () => everyPage(this.approvalsPage);
 
+  grantsPage = (f: { domain?: string; status?: Grant['status'] } = {}, cursor?: string) =>
+    this.json<Page<Grant>>(`/v1/grants${query({ ...f, cursor })}`);
+  /** Every page: for short lists only (the pages use `grantsPage`). */
   grants = (f: { domain?: string; status?: Grant['status'] } = {}) =>
-    this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
+    everyPage((cursor) => this.grantsPage(f, cursor));
   revoke = (id: string, reason: string) =>
     this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
   extend = (id: string, duration: Duration, purpose: string) =>

@@ -4,20 +4,29 @@ import { uniqueRules } from '../explain';
 import { mayApprove } from '../roles';
 import { asApiError, ErrorNote, Field, Rule, scopeText, Show, useApp, useLoad, when } from '../ui';
 import { durationHours, formatHours } from '../validation';
+import { LoadMore, usePaged } from '../paging';
 
 /** Owners, stewards and compliance: the requests whose current stage they may decide. */
 export function Approvals() {
   const { api, me } = useApp();
-  const inbox = useLoad(async () => {
-    const items = await api.approvals();
+  const inbox = usePaged((cursor) => api.approvalsPage(cursor), [api]);
+  // The products of the requests loaded so far (more with every page).
+  const productIds =
+    inbox.state === 'ready'
+      ? [...new Set(inbox.data.map((r) => r.productId))].sort().join('\n')
+      : '';
+  const loadedProducts = useLoad(async () => {
     const products = new Map<string, ProductDetail>();
     await Promise.all(
-      [...new Set(items.map((r) => r.productId))].map(async (id) =>
-        products.set(id, await api.product(id)),
-      ),
+      productIds
+        .split('\n')
+        .filter(Boolean)
+        .map(async (id) => products.set(id, await api.product(id))),
     );
-    return { items, products };
-  }, [api]);
+    return products;
+  }, [api, productIds]);
+  const products =
+    loadedProducts.state === 'ready' ? loadedProducts.data : new Map<string, ProductDetail>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkReason, setBulkReason] = useState('');
   const [bulkResult, setBulkResult] = useState<
@@ -61,10 +70,11 @@ export function Approvals() {
     <>
       <h1 tabIndex={-1}>Approvals</h1>
       <Show value={inbox}>
-        {({ items, products }) => (
+        {(items) => (
           <>
             <p class="muted" role="status">
-              {items.length} request{items.length === 1 ? '' : 's'} waiting for you
+              {items.length}
+              {inbox.hasMore ? '+' : ''} request{items.length === 1 ? '' : 's'} waiting for you
             </p>
             {items.length > 0 ? (
               <form
@@ -143,6 +153,7 @@ export function Approvals() {
           </>
         )}
       </Show>
+      <LoadMore paged={inbox} />
     </>
   );
 }

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { ApiError, Grant, Me } from '../api';
-import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, useLoad, when } from '../ui';
+import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, when } from '../ui';
+import { LoadMore, usePaged } from '../paging';
 
 /** Owners and admins: active grants on their products, with expiry; revoke. */
 export function Grants() {
   const { api } = useApp();
   const [status, setStatus] = useState<Grant['status']>('ACTIVE');
-  const grants = useLoad(() => api.grants({ status }), [api, status]);
+  const grants = usePaged((cursor) => api.grantsPage({ status }, cursor), [api, status]);
   return (
     <>
       <h1 tabIndex={-1}>Grants</h1>
@@ -50,6 +51,7 @@ export function Grants() {
           )
         }
       </Show>
+      <LoadMore paged={grants} />
     </>
   );
 }

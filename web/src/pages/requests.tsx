@@ -14,6 +14,7 @@ import {
   when,
 } from '../ui';
 import { durationHours, formatHours } from '../validation';
+import { LoadMore, usePaged } from '../paging';
 
 const hoursOf = (d: { value: number; unit: 'hours' | 'days' }) => durationHours(d.value, d.unit);
 const narrowed = (r: RequestWithHistory) =>
@@ -22,7 +23,7 @@ const narrowed = (r: RequestWithHistory) =>
 /** Consumers: every request they made, newest first. */
 export function MyRequests() {
   const { api } = useApp();
-  const list = useLoad(() => api.requests({ mine: true }), [api]);
+  const list = usePaged((cursor) => api.requestsPage({ mine: true }, cursor), [api]);
   return (
     <>
       <h1 tabIndex={-1}>My requests</h1>
@@ -62,6 +63,7 @@ export function MyRequests() {
           )
         }
       </Show>
+      <LoadMore paged={list} />
     </>
   );
 }
