@@ -4,6 +4,7 @@ import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import type { DataProduct, FulfilmentProgress } from '../../functions/domain/model';
 import type { GrantProgress, LakeFormationPort } from '../../functions/ports/lakeformation';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 const TABLES = Array.from({ length: 45 }, (_, i) => `events_${String(i).padStart(2, '0')}`);
 const EVENTS: DataProduct = {
@@ -30,7 +31,9 @@ let p: TestPortal;
 beforeAll(async () => {
   p = await startPortal();
   p.catalog.set([...DEMO_PRODUCTS, EVENTS]);
-  expect((await p.call('bob', 'POST', '/v1/domains/sales/sync')).status).toBe(200);
+  expect((await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync')).status).toBe(
+    200,
+  );
 });
 afterAll(() => p.close());
 
