@@ -200,5 +200,12 @@ export async function createAwsBackedPortal(
     { ...aws, ...awsBrokerAdapters(), clock: systemClock, configuration: opts.config },
     { ...opts, signInCode },
   );
-  return { app: local.app, deps: local.deps, close: local.stop, signInCode };
+  return {
+    app: local.app,
+    deps: local.deps,
+    queue: local.queue,
+    schedules: local.schedules,
+    close: local.stop,
+    signInCode,
+  };
 }
