@@ -95,16 +95,17 @@ function progressNoter(
   deps: Pick<Deps, 'operations' | 'clock'>,
   id: string,
   unit: OperationProgress['unit'],
-): RunProgress {
+): { note: RunProgress; last: () => OperationProgress | undefined } {
   let noted = -1;
-  return async (done, total) => {
+  let last: OperationProgress | undefined;
+  const note: RunProgress = async (done, total) => {
     if (done < total && noted >= 0 && done - noted < Math.max(1, Math.ceil(total / 20))) return;
     noted = done;
+    last = { unit, done, total, at: deps.clock.now().toISOString() };
     // Only a note for people watching (and the sweeper's sign of life): a failed note fails nothing.
-    await deps.operations
-      .recordProgress(id, { unit, done, total, at: deps.clock.now().toISOString() })
-      .catch(() => undefined);
+    await deps.operations.recordProgress(id, last).catch(() => undefined);
   };
+  return { note, last: () => last };
 }
 
 /** The named error an operation fails with: the code of a MeshgateError, never a stack. */
@@ -158,20 +159,23 @@ export async function runOperation(
     throw err;
   }
   let next: Operation;
+  const progress = progressNoter(deps, id, op.kind === 'sync' ? 'products' : 'grants');
+  // The finished record keeps the last progress noted (the write replaces the whole item).
+  const noted = () => ({ ...running, progress: progress.last() });
   try {
     const domain = await deps.store.getDomain(op.domain);
     if (!domain) throw notFound('DOMAIN_NOT_FOUND', `No domain ${op.domain}.`);
     const report =
       op.kind === 'sync'
-        ? await syncDomain(deps, op.requestedBy, domain, progressNoter(deps, id, 'products'))
-        : await reconcileDomain(deps, op.requestedBy, domain, progressNoter(deps, id, 'grants'));
-    next = succeedRun(running, report, deps.clock.now());
+        ? await syncDomain(deps, op.requestedBy, domain, progress.note)
+        : await reconcileDomain(deps, op.requestedBy, domain, progress.note);
+    next = succeedRun(noted(), report, deps.clock.now());
   } catch (err) {
     const error = errorOf(err);
     // A broker failure is in the trail already (BROKER_FAILED) and named on the operation.
     if (error.code !== 'BROKER_UNAVAILABLE')
       (deps.log ?? console.error)(`${op.kind} ${op.id} of ${op.domain} failed`, err);
-    next = failRun(running, error, deps.clock.now());
+    next = failRun(noted(), error, deps.clock.now());
   }
   await finish(deps, running, next);
 }
