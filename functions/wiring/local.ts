@@ -58,9 +58,13 @@ async function localProcess(
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
     operationStalledAfterMs: opts.operationStalledAfterMs,
   });
-  // The same process runs the worker: API and worker share the queue, as on AWS through SQS.
-  const { lakeFormation, catalog } = adapters;
-  const runJob = core.worker(async () => ({ lakeFormation, catalog }));
+  // The same process runs the worker: API and worker share the queue, as on AWS through SQS. Each
+  // job reads the adapters from `broker` (tests swap one for a wrapper that watches it).
+  const broker: BrokerAdapters = {
+    lakeFormation: adapters.lakeFormation,
+    catalog: adapters.catalog,
+  };
+  const runJob = core.worker(async () => broker);
   queue.consume(runJob);
   try {
     const resumed = await core.resumeInFlight();
@@ -86,8 +90,8 @@ async function localProcess(
   return {
     app,
     deps: core.deps,
-    /** The worker's view: the core's dependencies and the broker adapters. */
-    workerDeps: { ...core.deps, lakeFormation, catalog },
+    /** The worker's Lake Formation and catalog adapters, read by each job. */
+    broker,
     runJob,
     policy: core.policy,
     queue,
@@ -158,7 +162,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   return {
     app: local.app,
     deps: local.deps,
-    workerDeps: local.workerDeps,
+    broker: local.broker,
     store,
     operations,
     policy: local.policy,

@@ -1,12 +1,7 @@
 import type { ErrorCode } from '../../functions/domain/errors';
 import { statusOf } from '../../functions/http/errors';
 
-type Call = (
-  user: string | null,
-  method: string,
-  path: string,
-  body?: unknown,
-) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Call = (user: string, method: string, path: string) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Starts a sync or reconcile (`POST /v1/domains/{id}/sync|reconcile`) as `user`, lets the worker

@@ -325,8 +325,8 @@ describe('reconciliation', () => {
     );
     await p.ledger.revoke(await specOf(grant));
     const sent: unknown[] = [];
-    const real = p.deps.lakeFormation;
-    p.deps.lakeFormation = {
+    const real = p.broker.lakeFormation;
+    p.broker.lakeFormation = {
       ...real,
       listPermissions: (a) => real.listPermissions(a),
       revoke: (g) => real.revoke(g),
@@ -343,7 +343,7 @@ describe('reconciliation', () => {
         }),
       ]);
     } finally {
-      p.deps.lakeFormation = real;
+      p.broker.lakeFormation = real;
     }
     expect(sent).toEqual([]);
     expect(await ledgerOf(role('bad-filter'), 'orders')).toHaveLength(0);
