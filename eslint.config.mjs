@@ -11,8 +11,8 @@ export const STATUS_WRITES = [
   // `r.status = 'X'`, `r['status'] = 'X'`.
   "AssignmentExpression > MemberExpression.left[property.name='status']",
   "AssignmentExpression > MemberExpression.left[property.value='status']",
-  // Any literal status of the request lifecycle, wherever it is put.
-  "Property[key.name='status'][value.type='Literal'][value.value=/^(PENDING|APPROVED|GRANTING|FAILED|REVOKING|REVOKED|EXPIRED|DENIED|CANCELLED)$/]",
+  // Any literal status of the request lifecycle (or of a domain operation), wherever it is put.
+  "Property[key.name='status'][value.type='Literal'][value.value=/^(PENDING|APPROVED|GRANTING|FAILED|REVOKING|REVOKED|EXPIRED|DENIED|CANCELLED|QUEUED|RUNNING|SUCCEEDED)$/]",
 ].map((selector) => ({ selector, message: STATUS_ONLY_IN_DOMAIN }));
 
 export default tseslint.config(

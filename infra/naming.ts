@@ -3,8 +3,16 @@ import type { MeshgateConfig } from '../config/schema';
 // Names both sides of the account boundary must agree on. The domain-account stacks trust the
 // governance functions' roles by ARN, so those roles get fixed names derived from the stage.
 
-/** The Lambda functions of the governance stack that reach into domain accounts. */
-export const BROKER_CALLERS = ['api', 'worker', 'scheduled'] as const;
+/** The Lambda functions of the governance stack that run the application (table, queue, bus). */
+export const APP_FUNCTIONS = ['api', 'worker', 'scheduled'] as const;
+export type AppFunction = (typeof APP_FUNCTIONS)[number];
+
+/**
+ * The Lambda functions of the governance stack that reach into domain accounts: the worker alone.
+ * The API and the schedules queue jobs for it (grants, revokes, syncs, reconciliations), so the
+ * internet-facing function's role can assume no broker role.
+ */
+export const BROKER_CALLERS = ['worker'] as const satisfies readonly AppFunction[];
 export type BrokerCaller = (typeof BROKER_CALLERS)[number];
 
 export const functionRoleName = (stage: string, fn: string) => `meshgate-${stage}-${fn}`;

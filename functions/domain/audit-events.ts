@@ -66,6 +66,18 @@ export const AUDIT_EVENT_TYPES = {
     meaning:
       "A sync or reconciliation could not act in a domain's account through its broker role (missing, refusing Meshgate, or lacking Lake Formation or Glue rights): the role, the AWS error code and the operation are recorded, never the ExternalId.",
   },
+  OPERATION_STARTED: {
+    meaning:
+      "Someone (or the schedule) started a sync or reconciliation of a domain: the operation's id and kind; the worker carries it out.",
+  },
+  OPERATION_SUCCEEDED: {
+    meaning:
+      'A sync or reconciliation finished; its report is in the operation (and in DOMAIN_SYNCED or DOMAIN_RECONCILED).',
+  },
+  OPERATION_FAILED: {
+    meaning:
+      'A sync or reconciliation failed: the error code (BROKER_UNAVAILABLE, OPERATION_STALLED...) and its details.',
+  },
   // Who may do what
   MEMBERSHIP_ADDED: {
     meaning:

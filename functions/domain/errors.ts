@@ -103,6 +103,10 @@ export const ERROR_CODES = {
     kind: 'not_found',
     meaning: 'No grant with that id that the caller may see.',
   },
+  OPERATION_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'No sync or reconciliation with that id that the caller may see.',
+  },
   PRODUCT_NOT_FOUND: {
     kind: 'not_found',
     meaning: 'No data product with that id (or it no longer exists).',
@@ -168,6 +172,15 @@ export const ERROR_CODES = {
   STALE_REQUEST: {
     kind: 'conflict',
     meaning: 'The request changed since it was read; reload it and try again.',
+  },
+  OPERATION_RUNNING: {
+    kind: 'conflict',
+    meaning:
+      'A sync (or a reconciliation) of this domain is already queued or running; details.operationId names it. Follow it at /v1/operations/{id}.',
+  },
+  STALE_OPERATION: {
+    kind: 'conflict',
+    meaning: 'The operation changed since it was read (another worker took it, or it finished).',
   },
   REQUEST_EXISTS: {
     kind: 'conflict',
@@ -245,6 +258,11 @@ export const ERROR_CODES = {
   INTERNAL: {
     kind: 'internal',
     meaning: "Something went wrong on Meshgate's side; it has been logged.",
+  },
+  OPERATION_STALLED: {
+    kind: 'internal',
+    meaning:
+      'A sync or reconciliation was started by workers several times and never finished (each worker stopped on it); it was given up. It is found on the operation, never as the answer to a call.',
   },
   // 502
   BROKER_UNAVAILABLE: {

@@ -1,12 +1,14 @@
 import { CallWindows } from '../domain/call-windows';
 import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Principal } from '../domain/model';
 import { ERROR_CODE_LIST, MeshgateError, fail } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
-import type { OperationsDeps } from '../usecases/operations';
-import { reconcileDomain, syncDomain } from '../usecases/operations';
+import type { Deps } from '../usecases/deps';
+import type { Operation } from '../domain/operations';
+import { getOperation, startOperation } from '../usecases/operation-runs';
 import {
   approveRequest,
   cancelRequest,
@@ -43,7 +45,8 @@ import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
 import * as R from './responses';
 
-export interface AppDeps extends OperationsDeps {
+/** The API's dependencies: no Lake Formation or catalog (the worker alone reaches domain accounts). */
+export interface AppDeps extends Deps {
   authenticate: Authenticate;
   /** Present only on the embedded default. */
   devLogin?: DevLogin;
@@ -281,26 +284,34 @@ export function createApp(deps: AppDeps) {
       c.json(await listMembers(deps, me(c), c.req.valid('param').id, c.req.valid('query'))),
   );
 
-  app.openapi(
-    route({
-      method: 'post',
-      path: '/v1/domains/{id}/sync',
-      request: { params: S.DomainParam },
-      who: "the domain's owners, platform admins",
-      okSchema: R.OperationReport,
-    }),
-    async (c) => c.json(await syncDomain(deps, me(c), c.req.valid('param').id)),
-  );
+  // Sync and reconcile run in the worker: the call queues the operation and answers at once, with
+  // where to follow it (Location, and GET /v1/operations/{id}).
+  const started = (c: Context, op: Operation) => {
+    c.header('Location', `/v1/operations/${op.id}`);
+    return c.json({ operation: op }, 202);
+  };
+  for (const kind of ['sync', 'reconcile'] as const)
+    app.openapi(
+      route({
+        method: 'post',
+        path: `/v1/domains/{id}/${kind}`,
+        request: { params: S.DomainParam },
+        who: "the domain's owners, platform admins",
+        ok: 202,
+        okSchema: S.OperationAnswerSchema,
+      }),
+      async (c) => started(c, await startOperation(deps, me(c), c.req.valid('param').id, kind)),
+    );
 
   app.openapi(
     route({
-      method: 'post',
-      path: '/v1/domains/{id}/reconcile',
-      request: { params: S.DomainParam },
-      who: "the domain's owners, platform admins",
-      okSchema: R.OperationReport,
+      method: 'get',
+      path: '/v1/operations/{id}',
+      request: { params: S.IdParam },
+      who: "whoever may start it: the domain's owners, platform admins",
+      okSchema: S.OperationAnswerSchema,
     }),
-    async (c) => c.json(await reconcileDomain(deps, me(c), c.req.valid('param').id)),
+    async (c) => c.json({ operation: await getOperation(deps, me(c), c.req.valid('param').id) }),
   );
 
   app.openapi(

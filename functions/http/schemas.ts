@@ -1,3 +1,4 @@
+import { OPERATION_KINDS, OPERATION_STATUSES } from '../domain/operations';
 import { z } from '@hono/zod-openapi';
 import { AUDIT_EVENT_TYPE_LIST, AUDIT_EVENT_TYPES } from '../domain/audit-events';
 import { ERROR_CODE_LIST, ERROR_CODES } from '../domain/errors';
@@ -268,3 +269,38 @@ export const GrantChainQuerySchema = z.object({
 });
 
 export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });
+
+// A domain operation (sync, reconcile), as POST /v1/domains/{id}/sync|reconcile and
+// GET /v1/operations/{id} answer it.
+export const OperationSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(OPERATION_KINDS),
+    domain: z.string(),
+    status: z.enum(OPERATION_STATUSES),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    attempts: z.number().int(),
+    progress: z
+      .object({
+        unit: z.enum(['products', 'grants']),
+        done: z.number().int(),
+        total: z.number().int(),
+        at: z.string(),
+      })
+      .optional(),
+    report: z.record(z.string(), z.unknown()).optional(),
+    error: z
+      .object({
+        code: z.string(),
+        message: z.string(),
+        details: z.record(z.string(), z.unknown()).optional(),
+      })
+      .optional(),
+    version: z.number().int(),
+  })
+  .openapi('Operation');
+export const OperationAnswerSchema = z.object({ operation: OperationSchema });

@@ -10,6 +10,7 @@ import type { AuditEventType } from '../domain/audit-events';
 import { notFound } from '../domain/errors';
 import type { Change } from '../domain/lifecycle';
 import type { LakeFormationPort } from '../ports/lakeformation';
+import type { OperationStore } from '../ports/operations';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
@@ -19,6 +20,8 @@ import type { EventPublisher, StatusChanged } from '../ports/events';
 /** Everything the use cases touch, as ports. The entry files choose the adapters. */
 export interface Deps {
   store: Store;
+  /** Domain operations (sync, reconcile): the API starts them, the worker runs them. */
+  operations: OperationStore;
   policy: PolicyInForce;
   queue: JobQueue;
   events: EventPublisher;

@@ -110,7 +110,7 @@ function progressNoter(deps: WorkerDeps, requestId: string) {
 /** The worker: carries out one job. Safe to run twice, or at once, for the same job. */
 export async function runJob(deps: WorkerDeps, job: Job): Promise<void> {
   if (job.kind === 'grant') await fulfil(deps, job.requestId);
-  else await completeRevoke(deps, job.requestId);
+  else if (job.kind === 'revoke') await completeRevoke(deps, job.requestId);
 }
 
 const describeFailures = (failed: PermissionEntry[], of: number) =>

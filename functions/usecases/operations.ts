@@ -1,6 +1,6 @@
 import { retire } from '../domain/catalog';
-import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
-import { fail, forbidden, MeshgateError, notFound } from '../domain/errors';
+import type { Domain, Grant } from '../domain/model';
+import { fail } from '../domain/errors';
 import {
   canonicalJson,
   holderKey,
@@ -16,7 +16,7 @@ import {
   type PermissionEntry,
   type TableGrant,
 } from '../ports/lakeformation';
-import { auditEvent, SYSTEM, type Deps, type WorkerDeps } from './deps';
+import { auditEvent, type Deps, type WorkerDeps } from './deps';
 import { tableGrantFor } from './fulfilment';
 
 export interface OperationsDeps extends WorkerDeps {
@@ -29,27 +29,8 @@ const accountOf = (d: Domain): DomainAccount => ({
   broker: d.broker,
 });
 
-/** Loads the domain and checks that the caller (or the scheduler, as `meshgate`) may run `action` on it. */
-async function domainFor(
-  deps: Pick<Deps, 'store' | 'policy'>,
-  actor: Principal | typeof SYSTEM,
-  id: string,
-  action: string,
-) {
-  const domain = await deps.store.getDomain(id);
-  if (!domain) throw notFound('DOMAIN_NOT_FOUND', `No domain ${id}.`);
-  if (actor !== SYSTEM) {
-    const d = deps.policy.decide({ user: actor.userId, domain: id, object: '*', action });
-    if (!d.allowed)
-      throw forbidden(
-        'NOT_ALLOWED',
-        `Only ${id}'s owners and platform admins may do that. ${d.reason}`,
-      );
-  }
-  return domain;
-}
-
-const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.userId);
+/** Hears how far a run has got: `done` of `total` products read or grants checked. */
+export type RunProgress = (done: number, total: number) => Promise<void> | void;
 
 /**
  * A failure of the domain's broker role (AssumeRole refused, Lake Formation or Glue refusing the
@@ -58,7 +39,7 @@ const actorId = (a: Principal | typeof SYSTEM) => (a === SYSTEM ? SYSTEM : a.use
  */
 async function brokerFailed(
   deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
-  actor: Principal | typeof SYSTEM,
+  actor: string,
   domain: Domain,
   task: 'sync' | 'reconcile',
   err: unknown,
@@ -75,13 +56,7 @@ async function brokerFailed(
   };
   const message = err instanceof Error ? err.message : String(err);
   await deps.store.appendAudit(
-    auditEvent(
-      deps,
-      'BROKER_FAILED',
-      actorId(actor),
-      { domain: domain.id },
-      { ...details, message },
-    ),
+    auditEvent(deps, 'BROKER_FAILED', actor, { domain: domain.id }, { ...details, message }),
   );
   throw fail(
     'BROKER_UNAVAILABLE',
@@ -94,14 +69,15 @@ async function brokerFailed(
  * Reads the domain's catalog and brings the products up to date, each change written with its
  * audit event, then a summary event. A product that has vanished
  * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
- * history stay.
+ * history stay. The worker runs it (usecases/operation-runs.ts), for `actor`, who was allowed to
+ * start it.
  */
 export async function syncDomain(
   deps: OperationsDeps,
-  actor: Principal | typeof SYSTEM,
-  domainId: string,
+  actor: string,
+  domain: Domain,
+  progress: RunProgress = () => {},
 ) {
-  const domain = await domainFor(deps, actor, domainId, 'domain:sync');
   const found = await deps.catalog
     .listProducts(domain.id, accountOf(domain))
     .catch((err) => brokerFailed(deps, actor, domain, 'sync', err));
@@ -113,7 +89,9 @@ export async function syncDomain(
     retired: [] as string[],
     unchanged: 0,
   };
+  let done = 0;
   for (const p of found) {
+    await progress(done++, found.length);
     const before = existing.get(p.id);
     existing.delete(p.id);
     if (before && canonicalJson(before) === canonicalJson(p)) {
@@ -125,7 +103,7 @@ export async function syncDomain(
       auditEvent(
         deps,
         before ? 'PRODUCT_UPDATED' : 'PRODUCT_ADDED',
-        actorId(actor),
+        actor,
         { domain: domain.id, productId: p.id },
         { classification: p.classification, status: p.status },
       ),
@@ -139,7 +117,7 @@ export async function syncDomain(
       auditEvent(
         deps,
         'PRODUCT_RETIRED',
-        actorId(actor),
+        actor,
         { domain: domain.id, productId: gone.id },
         { reason: 'no longer in the catalog' },
       ),
@@ -147,8 +125,9 @@ export async function syncDomain(
     report.retired.push(gone.id);
   }
   await deps.store.appendAudit(
-    auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report),
+    auditEvent(deps, 'DOMAIN_SYNCED', actor, { domain: domain.id }, report),
   );
+  await progress(found.length, found.length);
   return report;
 }
 
@@ -175,10 +154,10 @@ interface Finding {
  */
 export async function reconcileDomain(
   deps: WorkerDeps,
-  actor: Principal | typeof SYSTEM,
-  domainId: string,
+  actor: string,
+  domain: Domain,
+  progress: RunProgress = () => {},
 ) {
-  const domain = await domainFor(deps, actor, domainId, 'domain:reconcile');
   const actual = await deps.lakeFormation
     .listPermissions(accountOf(domain))
     .catch((err) => brokerFailed(deps, actor, domain, 'reconcile', err));
@@ -192,7 +171,9 @@ export async function reconcileDomain(
   const ended = new Map<string, Made>();
   const inFlight = new Map<string, Set<string>>();
   const unresolved: Array<{ grantId: string; error: string }> = [];
+  let checked = 0;
   for (const grant of grants) {
+    await progress(checked++, grants.length);
     let spec: TableGrant;
     try {
       spec = await tableGrantFor(deps, {
@@ -307,8 +288,9 @@ export async function reconcileDomain(
     unresolved,
   };
   await deps.store.appendAudit(
-    auditEvent(deps, 'DOMAIN_RECONCILED', actorId(actor), { domain: domain.id }, report),
+    auditEvent(deps, 'DOMAIN_RECONCILED', actor, { domain: domain.id }, report),
   );
+  await progress(grants.length, grants.length);
   return report;
 }
 
@@ -335,35 +317,4 @@ async function repair(
   } catch (err) {
     return { ...base, result: 'failed', error: (err as Error).message };
   }
-}
-
-/**
- * The scheduled sync or reconciliation of every registered domain, as Meshgate itself. One
- * domain's failure (a broken broker role, say) is logged and reported, and the others still run.
- */
-export async function runForEveryDomain(deps: OperationsDeps, task: 'sync' | 'reconcile') {
-  const run = task === 'sync' ? syncDomain : reconcileDomain;
-  const reports: unknown[] = [];
-  const failures: Array<{ domain: string; error: string; code?: string; details?: unknown }> = [];
-  for (const { id } of await deps.store.listDomains()) {
-    if (id === ALL_DOMAINS) continue;
-    try {
-      reports.push(await run(deps, SYSTEM, id));
-    } catch (err) {
-      // A broker failure is already in the trail (BROKER_FAILED); its message and details say all.
-      const named = err instanceof MeshgateError ? err : undefined;
-      (deps.log ?? console.error)(
-        `${task} of ${id} failed`,
-        named?.code === 'BROKER_UNAVAILABLE'
-          ? `${named.message} ${JSON.stringify(named.details)}`
-          : err,
-      );
-      failures.push({
-        domain: id,
-        error: err instanceof Error ? err.message : String(err),
-        ...(named ? { code: named.code, details: named.details } : {}),
-      });
-    }
-  }
-  return { reports, failures };
 }

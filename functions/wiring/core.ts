@@ -3,23 +3,33 @@ import { policyFolder } from '../policy/files';
 import type { CatalogSource } from '../ports/catalog';
 import type { EventPublisher } from '../ports/events';
 import type { LakeFormationPort } from '../ports/lakeformation';
+import type { OperationStore } from '../ports/operations';
 import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
 import { applyConfiguration, type Configuration } from '../usecases/configuration';
+import type { Deps } from '../usecases/deps';
 import { expireDue, resumeInFlight, runJob } from '../usecases/fulfilment';
 import { flushRefusals } from '../usecases/governance';
-import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
+import {
+  resumeOperations,
+  runForEveryDomain,
+  runOperation,
+  sweepOperations,
+} from '../usecases/operation-runs';
 import { StorePolicy } from '../usecases/policy-in-force';
 import { systemClock, ulidIds } from '../adapters/runtime';
 
-/** What a runtime brings: its adapters, where its policy files are, and its configuration. */
+/**
+ * What a runtime brings: its adapters, where its policy files are, and its configuration. No
+ * Lake Formation or catalog here: only the worker reaches domain accounts (BrokerAdapters), so
+ * the API's composition never loads their clients.
+ */
 export interface CoreAdapters {
   store: Store;
+  operations: OperationStore;
   queue: JobQueue;
   events: EventPublisher;
-  lakeFormation: LakeFormationPort;
-  catalog: CatalogSource;
   /** The system clock when absent. */
   clock?: Clock;
   /** ULIDs when absent. */
@@ -39,6 +49,14 @@ export interface CoreAdapters {
    * again; DEFAULT_STALLED_AFTER_MS (usecases/fulfilment.ts) when absent.
    */
   stalledAfterMs?: number;
+  /** When a RUNNING sync or reconcile counts as stalled; DEFAULT_OPERATION_STALLED_AFTER_MS when absent. */
+  operationStalledAfterMs?: number;
+}
+
+/** What the worker alone brings: how it reaches the domain accounts (their broker roles). */
+export interface BrokerAdapters {
+  lakeFormation: LakeFormationPort;
+  catalog: CatalogSource;
 }
 
 /** What the HTTP runtime adds to the core to serve the API: how callers sign in, static files. */
@@ -62,33 +80,48 @@ export async function buildCore(a: CoreAdapters) {
     policyFolder(a.policy.dir, { watch: a.policy.watch }),
     { record: a.policy.record },
   );
-  const deps: OperationsDeps = {
+  const deps: Deps = {
     store: a.store,
+    operations: a.operations,
     policy,
     queue: a.queue,
     events: a.events,
-    lakeFormation: a.lakeFormation,
-    catalog: a.catalog,
     clock,
     ids,
     log: a.log,
   };
+  const ops = { stalledAfterMs: a.operationStalledAfterMs };
   return {
     deps,
     /** The policy in force, with what it holds (`state`) for tests and tools. */
     policy,
     /** The API, served by whichever HTTP runtime. */
     app: (http: HttpAdapters) => createApp({ ...deps, ...http }),
-    /** The fulfilment worker's step: one job off the queue. */
-    runJob: (job: Job) => runJob(deps, job),
-    /** Sends a job for every request in flight, for a process whose queue died with it. */
-    resumeInFlight: () => resumeInFlight(deps),
+    /**
+     * The worker's step (one job off the queue), once it has the broker adapters: `broker` is
+     * called when the first job needs them (the worker on Lambda imports their clients then).
+     */
+    worker: (broker: () => Promise<BrokerAdapters>) => {
+      let loaded: Promise<BrokerAdapters> | undefined;
+      const workerDeps = async () => ({ ...deps, ...(await (loaded ??= broker())) });
+      return async (job: Job) =>
+        job.kind === 'operation'
+          ? runOperation(await workerDeps(), job.operationId, ops)
+          : runJob(await workerDeps(), job);
+    },
+    /** Sends a job for every request and operation in flight, for a process whose queue died with it. */
+    resumeInFlight: async () => ({
+      ...(await resumeInFlight(deps)),
+      operations: await resumeOperations(deps),
+    }),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
       sweep: async () => ({
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
         /** Refusal windows whose count the sweep wrote to the trail. */
         refusalWindows: await flushRefusals(deps),
+        /** Stalled syncs and reconciliations handed to the worker again. */
+        operations: await sweepOperations(deps, ops),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

@@ -1,29 +1,9 @@
-import { awsAdapters } from '../adapters/aws/adapters';
-import { awsConfig } from '../adapters/aws/config';
-import { readConfigFile } from '../adapters/aws/configuration';
 import { apiGatewayJwtAuth } from '../adapters/aws/jwt-claims-auth';
-import { apiHandler, logError, scheduledHandler, sqsJobHandler } from '../adapters/aws/lambda';
-import { SqsQueue } from '../adapters/aws/sqs-queue';
-import { buildCore } from './core';
+import { apiHandler, scheduledHandler } from '../adapters/aws/lambda';
+import { lambdaCore, type Env } from './lambda-core';
 
-type Env = Record<string, string | undefined>;
-
-/**
- * The core of a Meshgate Lambda, from its environment (set by the CDK stack). `decides`: the API
- * records its bundled policy as in force and checks it before every call; the worker and the
- * schedules make no decision, and do neither.
- */
-function lambdaCore(env: Env, decides: boolean) {
-  const config = awsConfig(env);
-  return buildCore({
-    ...awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName }),
-    queue: new SqsQueue(config.queueUrl),
-    log: logError,
-    policy: { dir: config.policyDir, watch: false, record: decides },
-    configuration: config.configFile ? readConfigFile(config.configFile) : undefined,
-    stalledAfterMs: config.stalledAfterMs,
-  });
-}
+// The API and the schedules: neither reaches a domain account (they queue jobs for the worker),
+// so nothing here imports the Glue, Lake Formation or STS clients (test/infra/bundles.test.ts).
 
 /**
  * The API on Lambda: callers from API Gateway's Cognito JWT authorizer. There is no local sign-in
@@ -33,12 +13,7 @@ export async function createLambdaHandler(env: Env) {
   return apiHandler((await lambdaCore(env, true)).app({ authenticate: apiGatewayJwtAuth }));
 }
 
-/** The fulfilment worker on SQS. */
-export async function createWorkerHandler(env: Env) {
-  return sqsJobHandler((await lambdaCore(env, false)).runJob);
-}
-
-/** The scheduled tasks: expiry sweep, catalog sync, reconciliation. */
+/** The scheduled tasks: expiry sweep, and a sync or reconciliation queued per domain. */
 export async function createScheduledHandler(env: Env) {
   return scheduledHandler((await lambdaCore(env, false)).schedules);
 }

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MeshgateConfig } from '../../config/schema';
 import { awsAdapters } from '../adapters/aws/adapters';
+import { awsBrokerAdapters } from '../adapters/aws/broker-adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
+import { DynamoOperationStore } from '../adapters/aws/operation-store';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
 import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
@@ -19,7 +21,7 @@ import { checkAuditChains } from '../adapters/local/audit-chain-check';
 import { mountWeb } from '../adapters/local/web';
 import { systemClock } from '../adapters/runtime';
 import type { Clock } from '../ports/runtime';
-import { buildCore, type CoreAdapters } from './core';
+import { buildCore, type BrokerAdapters, type CoreAdapters } from './core';
 
 /** What both local processes share: files on disk, timers for the schedules, the web UI. */
 interface LocalOptions {
@@ -30,6 +32,8 @@ interface LocalOptions {
   schedules?: ScheduleOptions;
   /** The sweeper's stall threshold (MESHGATE_STALLED_AFTER_SECONDS); the core's default when absent. */
   stalledAfterSeconds?: number;
+  /** When a RUNNING sync or reconcile counts as stalled (ms); the core's default when absent. */
+  operationStalledAfterMs?: number;
   /** Sign-in takes this code besides the name (against AWS); the name alone when absent. */
   signInCode?: string;
 }
@@ -41,7 +45,7 @@ interface LocalOptions {
  * every request in flight is handed to the worker again before this one serves.
  */
 async function localProcess(
-  adapters: Omit<CoreAdapters, 'queue' | 'policy'> & { clock: Clock },
+  adapters: Omit<CoreAdapters, 'queue' | 'policy'> & BrokerAdapters & { clock: Clock },
   opts: LocalOptions,
 ) {
   const queue = new InProcessQueue();
@@ -52,13 +56,21 @@ async function localProcess(
     policy: { dir: opts.policyDir, watch: true, record: true },
     stalledAfterMs:
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
+    operationStalledAfterMs: opts.operationStalledAfterMs,
   });
-  queue.consume(core.runJob);
+  // The same process runs the worker: API and worker share the queue, as on AWS through SQS. Each
+  // job reads the adapters from `broker` (tests swap one for a wrapper that watches it).
+  const broker: BrokerAdapters = {
+    lakeFormation: adapters.lakeFormation,
+    catalog: adapters.catalog,
+  };
+  const runJob = core.worker(async () => broker);
+  queue.consume(runJob);
   try {
     const resumed = await core.resumeInFlight();
-    if (resumed.grants + resumed.revokes > 0)
+    if (resumed.grants + resumed.revokes + resumed.operations > 0)
       console.error(
-        `resumed ${resumed.grants} grant(s) and ${resumed.revokes} revoke(s) left in flight by an earlier process`,
+        `resumed ${resumed.grants} grant(s), ${resumed.revokes} revoke(s) and ${resumed.operations} operation(s) left in flight by an earlier process`,
       );
   } catch (err) {
     // Not a reason to refuse to serve: the sweeper hands them over once they count as stalled.
@@ -78,6 +90,9 @@ async function localProcess(
   return {
     app,
     deps: core.deps,
+    /** The worker's Lake Formation and catalog adapters, read by each job. */
+    broker,
+    runJob,
     policy: core.policy,
     queue,
     /** The scheduled tasks with this process's settings, as its timers run them. */
@@ -133,6 +148,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   }
   const clock = opts.clock ?? systemClock;
   const store = new DynamoStore(tableName, dynamo.client);
+  const operations = new DynamoOperationStore(tableName, dynamo.client);
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
     clock.now(),
@@ -140,13 +156,15 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
   const local = await localProcess(
-    { store, events, lakeFormation: ledger, catalog, clock },
+    { store, operations, events, lakeFormation: ledger, catalog, clock },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {
     app: local.app,
     deps: local.deps,
+    broker: local.broker,
     store,
+    operations,
     policy: local.policy,
     queue: local.queue,
     schedules: local.schedules,
@@ -183,8 +201,15 @@ export async function createAwsBackedPortal(
   // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
   const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
-    { ...aws, clock: systemClock, configuration: opts.config },
+    { ...aws, ...awsBrokerAdapters(), clock: systemClock, configuration: opts.config },
     { ...opts, signInCode },
   );
-  return { app: local.app, deps: local.deps, close: local.stop, signInCode };
+  return {
+    app: local.app,
+    deps: local.deps,
+    queue: local.queue,
+    schedules: local.schedules,
+    close: local.stop,
+    signInCode,
+  };
 }

@@ -34,7 +34,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { MeshgateConfig } from '../../config/schema';
 import { functionEntry, MeshgateFunction } from '../constructs/meshgate-function';
-import { BROKER_CALLERS, functionRoleName, type BrokerCaller } from '../naming';
+import { APP_FUNCTIONS, BROKER_CALLERS, functionRoleName, type AppFunction } from '../naming';
 import { TABLE_INDEXES } from './data-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -51,7 +51,8 @@ export interface ApiStackProps extends StackProps {
   readonly authDomainPrefix?: string;
 }
 
-const WORKER_TIMEOUT = Duration.seconds(60);
+// The worker runs syncs and reconciliations too (a domain's whole catalog or grants in one job).
+const WORKER_TIMEOUT = Duration.minutes(5);
 
 /** What each schedule asks the scheduled function to do (functions/entry/scheduled.ts). */
 const SCHEDULES = [
@@ -181,7 +182,7 @@ export class ApiStack extends Stack {
     // roles), owners and global roles at cold start, from the same file the app deployed from.
     const bundledFiles = { 'meshgate.json': JSON.stringify(props.config) };
     const withConfig = { ...environment, MESHGATE_CONFIG: './meshgate.json' };
-    const callers: Record<BrokerCaller, MeshgateFunction> = {
+    const callers: Record<AppFunction, MeshgateFunction> = {
       api: new MeshgateFunction(this, 'Api', {
         entry: functionEntry('api'),
         roleName: functionRoleName(stage, 'api'),
@@ -194,16 +195,18 @@ export class ApiStack extends Stack {
         roleName: functionRoleName(stage, 'worker'),
         environment,
         timeout: WORKER_TIMEOUT,
-        description: 'Meshgate fulfilment worker (grants and revocations in domain accounts)',
+        description:
+          'Meshgate worker (grants, revocations, catalog syncs and reconciliations in domain accounts)',
       }),
       scheduled: new MeshgateFunction(this, 'Scheduled', {
         entry: functionEntry('scheduled'),
         roleName: functionRoleName(stage, 'scheduled'),
         environment: withConfig,
         bundledFiles,
-        // Sync and reconcile walk every domain's catalog and grants in one invocation.
+        // The sweep pages through the grants and requests in flight; sync and reconcile only queue
+        // one job per domain for the worker.
         timeout: Duration.minutes(5),
-        description: 'Meshgate expiry sweep, catalog sync and reconciliation',
+        description: 'Meshgate expiry sweep; queues the catalog syncs and reconciliations',
       }),
     };
 
@@ -231,19 +234,21 @@ export class ApiStack extends Stack {
     // Only the broker roles of the configured domains: a domain registered later through the API
     // is reachable once it is in the configuration and this stack is deployed again.
     const brokerRoleArns = [...new Set(config.domains.map((d) => d.brokerRoleArn))];
-    for (const name of BROKER_CALLERS) {
+    for (const name of APP_FUNCTIONS) {
       const caller = callers[name];
       caller.role.addToPrincipalPolicy(tableAccess());
-      caller.role.addToPrincipalPolicy(
+      jobs.grantSendMessages(caller.fn);
+      bus.grantPutEventsTo(caller.fn);
+    }
+    // The worker alone reaches the domain accounts (the API and the schedules queue jobs for it).
+    for (const name of BROKER_CALLERS)
+      callers[name].role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'AssumeDomainBrokerRoles',
           actions: ['sts:AssumeRole'],
           resources: brokerRoleArns,
         }),
       );
-      jobs.grantSendMessages(caller.fn);
-      bus.grantPutEventsTo(caller.fn);
-    }
     callers.worker.fn.addEventSource(
       new SqsEventSource(jobs, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -108,8 +108,8 @@ function operatorOf(domainId: string, props: DomainAccountStackProps) {
 
 /**
  * The broker role in one domain account: the only door Meshgate has into that account. The
- * governance functions assume it (with the domain's ExternalId) to read the Glue catalog and to
- * grant and revoke Lake Formation permissions.
+ * governance worker function assumes it (with the domain's ExternalId) to read the Glue catalog
+ * and to grant and revoke Lake Formation permissions; the API never does (it queues jobs).
  *
  * Deploy the governance stack first: IAM checks that every role named in a trust policy exists.
  * If those roles are ever deleted and recreated, redeploy this stack, since IAM pins a trusted
@@ -151,7 +151,7 @@ export class DomainAccountStack extends Stack {
       roleName: brokerRoleName(domain.brokerRoleArn),
       ...(path ? { path } : {}),
       description: `Meshgate ${config.stage}: grants and revokes Lake Formation access for domain ${domain.id}`,
-      // Only the governance functions' own roles, never the governance account root: a root
+      // Only the governance worker's own role, never the governance account root: a root
       // principal would let any role there with sts:AssumeRole on * in.
       // aws:PrincipalAccount is the account of the principal making the call, which for a role
       // session assuming this role is the governance account. aws:SourceAccount would be wrong

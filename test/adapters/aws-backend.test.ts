@@ -29,6 +29,7 @@ import {
 import { permissionKey } from '../../functions/domain/lakeformation';
 import type { StatusChanged } from '../../functions/ports/events';
 import { offlineAwsEnv } from '../support/offline-aws';
+import { viaWorker } from '../support/operations';
 
 // `MESHGATE_BACKEND=aws npm start` end to end, with nothing leaving the process: DynamoDB is an
 // embedded dynalite reached through the SDK's standard AWS_ENDPOINT_URL_DYNAMODB (the module-scope
@@ -364,7 +365,12 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     expect((await login('alice')).status).toBe(200);
 
     // Sync reads the sales account's Glue catalog as the broker role.
-    const sync = await call('bob', 'POST', '/v1/domains/sales/sync');
+    const sync = await viaWorker(
+      { call },
+      () => portal.queue.onIdle(),
+      'bob',
+      '/v1/domains/sales/sync',
+    );
     expect(sync.status).toBe(200);
     expect(sync.body).toMatchObject({
       domain: 'sales',
@@ -463,7 +469,12 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     expect(mine[3]!.grantId).toBe(active.grantId);
 
     // While ACTIVE, Lake Formation holds exactly the granted permission: nothing to report.
-    const whileActive = await call('bob', 'POST', '/v1/domains/sales/reconcile');
+    const whileActive = await viaWorker(
+      { call },
+      () => portal.queue.onIdle(),
+      'bob',
+      '/v1/domains/sales/reconcile',
+    );
     expect(whileActive.status).toBe(200);
     expect(whileActive.body).toMatchObject({
       domain: 'sales',
@@ -496,7 +507,12 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
         .map((e) => e.toStatus),
     ).toEqual(['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']);
 
-    const afterRevoke = await call('bob', 'POST', '/v1/domains/sales/reconcile');
+    const afterRevoke = await viaWorker(
+      { call },
+      () => portal.queue.onIdle(),
+      'bob',
+      '/v1/domains/sales/reconcile',
+    );
     expect(afterRevoke.status).toBe(200);
     expect(afterRevoke.body).toMatchObject({
       checked: { permissions: 0, grants: 1 },

@@ -22,11 +22,11 @@ import {
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
 import type { AuditEvent } from '../../functions/domain/model';
-import { runForEveryDomain } from '../../functions/usecases/operations';
+import { viaWorker } from '../support/operations';
 import { offlineAwsEnv } from '../support/offline-aws';
 
 // A broken broker role (missing, a wrong ExternalId, no Lake Formation admin setting, no Glue
-// rights) through the real AWS adapters, the SDK mocked at the client: sync and reconcile answer
+// rights) through the real AWS adapters, the SDK mocked at the client: sync and reconcile operations end
 // 502 BROKER_UNAVAILABLE naming the domain, the role and the AWS code, the trail has one
 // BROKER_FAILED event, the ExternalId is nowhere, and the scheduled run carries on with the others.
 
@@ -199,6 +199,10 @@ const noSecret = (text: string) => {
   expect(text).not.toContain(FINANCE_EXTERNAL_ID);
 };
 
+/** Starts a sync or reconcile through the API and reads the operation once the worker is done. */
+const run = (portal: Portal, user: string, path: string) =>
+  viaWorker({ call: caller(portal) }, () => portal.queue.onIdle(), user, path);
+
 /** Calls `operation` on sales as bob: a 502 naming the domain, role, service and code, and one more BROKER_FAILED event. */
 async function expectBrokerRefusal(
   operation: 'sync' | 'reconcile',
@@ -207,13 +211,14 @@ async function expectBrokerRefusal(
 ) {
   const portal = await newPortal();
   const before = (await brokerEvents(portal, 'sales')).length;
-  const res = await caller(portal)('bob', 'POST', `/v1/domains/sales/${operation}`);
+  const res = await run(portal, 'bob', `/v1/domains/sales/${operation}`);
   expect(res.status).toBe(502);
   expect(res.body.error).toMatchObject({
     code: 'BROKER_UNAVAILABLE',
     details: { domain: 'sales', roleArn: SALES_ROLE, awsCode, service },
   });
-  noSecret(res.text);
+  expect(res.operation).toMatchObject({ kind: operation, domain: 'sales', status: 'FAILED' });
+  noSecret(JSON.stringify(res));
   const events = await brokerEvents(portal, 'sales');
   expect(events).toHaveLength(before + 1);
   expect(events.at(-1)!.detail).toMatchObject({ operation, awsCode, service });
@@ -221,13 +226,12 @@ async function expectBrokerRefusal(
 }
 
 describe('a broken broker role is named', () => {
-  test('AssumeRole refused (missing role, wrong ExternalId): sync answers 502 BROKER_UNAVAILABLE naming domain, role and code, one BROKER_FAILED event', async () => {
+  test('AssumeRole refused (missing role, wrong ExternalId): the sync operation fails BROKER_UNAVAILABLE (502) naming domain, role and code, one BROKER_FAILED event', async () => {
     stubSts([SALES_ROLE]);
     const portal = await newPortal();
-    const call = caller(portal);
     const before = (await brokerEvents(portal, 'sales')).length;
 
-    const res = await call('bob', 'POST', '/v1/domains/sales/sync');
+    const res = await run(portal, 'bob', '/v1/domains/sales/sync');
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({
       code: 'BROKER_UNAVAILABLE',
@@ -236,7 +240,7 @@ describe('a broken broker role is named', () => {
     expect(res.body.error.message).toContain('sales');
     expect(res.body.error.message).toContain(SALES_ROLE);
     expect(res.body.error.message).toContain('AccessDenied');
-    noSecret(res.text);
+    noSecret(JSON.stringify(res));
     // AssumeRole was sent with the ExternalId; it just never comes back out.
     expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input.ExternalId).toBe(
       SALES_EXTERNAL_ID,
@@ -254,14 +258,25 @@ describe('a broken broker role is named', () => {
       operation: 'sync',
     });
     noSecret(JSON.stringify(event));
+    // The operation's end is in the trail too, with the named error.
+    const page = await portal.deps.store.queryAudit({
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+      limit: 1000,
+    });
+    const ended = page.items.filter(
+      (e) => e.type === 'OPERATION_FAILED' && e.detail.operationId === res.operation!.id,
+    );
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.detail).toMatchObject({ error: { code: 'BROKER_UNAVAILABLE' } });
   });
 
-  test('AssumeRole refused: reconcile answers 502 BROKER_UNAVAILABLE too', async () => {
+  test('AssumeRole refused: the reconcile operation fails BROKER_UNAVAILABLE too', async () => {
     stubSts([SALES_ROLE]);
     await expectBrokerRefusal('reconcile', 'STS', 'AccessDenied');
   });
 
-  test('Lake Formation refuses the role (no admin setting): reconcile answers 502 with AccessDeniedException', async () => {
+  test('Lake Formation refuses the role (no admin setting): the reconcile operation fails with AccessDeniedException', async () => {
     lf.on(ListPermissionsCommand).rejects(
       new LfAccessDenied({
         message: 'Insufficient Lake Formation permission(s): Required Describe on Catalog',
@@ -271,7 +286,7 @@ describe('a broken broker role is named', () => {
     await expectBrokerRefusal('reconcile', 'Lake Formation', 'AccessDeniedException');
   });
 
-  test('Glue refuses the role: sync answers 502 with AccessDeniedException', async () => {
+  test('Glue refuses the role: the sync operation fails with AccessDeniedException', async () => {
     glue.on(GetDatabasesCommand).rejects(
       new GlueAccessDenied({
         message: 'User is not authorized to perform: glue:GetDatabases',
@@ -281,22 +296,35 @@ describe('a broken broker role is named', () => {
     await expectBrokerRefusal('sync', 'Glue', 'AccessDeniedException');
   });
 
-  test('the scheduled sync over two domains, one broken: one failure recorded, the other synced', async () => {
+  test('the scheduled sync over two domains, one broken: an operation per domain, the broken one FAILED and named, the other synced', async () => {
     stubSts([SALES_ROLE]);
     const portal = await newPortal();
-    const logged: unknown[][] = [];
-    const deps = { ...portal.deps, log: (...args: unknown[]) => void logged.push(args) };
     const salesBefore = (await brokerEvents(portal, 'sales')).length;
     const financeBefore = (await brokerEvents(portal, 'finance')).length;
 
-    const out = await runForEveryDomain(deps as typeof portal.deps, 'sync');
-    expect(out.failures).toHaveLength(1);
-    expect(out.failures[0]).toMatchObject({
-      domain: 'sales',
-      code: 'BROKER_UNAVAILABLE',
-      details: { domain: 'sales', roleArn: SALES_ROLE, awsCode: 'AccessDenied' },
+    const out = await portal.schedules.sync();
+    expect(out.failures).toEqual([]);
+    expect(out.queued.map((q) => q.domain).sort()).toEqual(['finance', 'sales']);
+    await portal.queue.onIdle();
+    const ops = Object.fromEntries(
+      await Promise.all(
+        out.queued.map(
+          async (q) => [q.domain, await portal.deps.operations.get(q.operationId)] as const,
+        ),
+      ),
+    );
+    expect(ops.sales).toMatchObject({
+      status: 'FAILED',
+      requestedBy: 'meshgate',
+      error: {
+        code: 'BROKER_UNAVAILABLE',
+        details: { domain: 'sales', roleArn: SALES_ROLE, awsCode: 'AccessDenied' },
+      },
     });
-    expect(out.reports).toEqual([expect.objectContaining({ domain: 'finance' })]);
+    expect(ops.finance).toMatchObject({
+      status: 'SUCCEEDED',
+      report: expect.objectContaining({ domain: 'finance' }),
+    });
     expect(await portal.deps.store.getProduct('finance/orders')).toMatchObject({
       domain: 'finance',
       status: 'ACTIVE',
@@ -304,14 +332,13 @@ describe('a broken broker role is named', () => {
     expect(await brokerEvents(portal, 'sales')).toHaveLength(salesBefore + 1);
     expect((await brokerEvents(portal, 'sales')).at(-1)!.actor).toBe('meshgate');
     expect(await brokerEvents(portal, 'finance')).toHaveLength(financeBefore);
-    noSecret(JSON.stringify(out));
-    noSecret(JSON.stringify(logged));
+    noSecret(JSON.stringify(ops));
   });
 
   test('fulfilment: AssumeRole refused on grant fails the request with a reason naming role and code, not the ExternalId', async () => {
     // The product is synced with a working role, then the role breaks (a fresh portal: no cache).
     const ok = await newPortal();
-    expect((await caller(ok)('bob', 'POST', '/v1/domains/sales/sync')).status).toBe(200);
+    expect((await run(ok, 'bob', '/v1/domains/sales/sync')).status).toBe(200);
     stubSts([SALES_ROLE]);
     const portal = await newPortal();
     await portal.deps.store.putUser({ id: 'alice', name: 'Alice Martin' });

@@ -75,7 +75,10 @@ let dynamo: EmbeddedDynamo;
 let store: DynamoStore;
 let lambda: typeof import('../../functions/wiring/lambda');
 let api: Awaited<ReturnType<typeof import('../../functions/wiring/lambda').createLambdaHandler>>;
-let worker: Awaited<ReturnType<typeof import('../../functions/wiring/lambda').createWorkerHandler>>;
+let workerWiring: typeof import('../../functions/wiring/lambda-worker');
+let worker: Awaited<
+  ReturnType<typeof import('../../functions/wiring/lambda-worker').createWorkerHandler>
+>;
 let errors: jest.SpyInstance;
 let stderr: jest.SpyInstance;
 
@@ -118,7 +121,8 @@ beforeAll(async () => {
 
   lambda = await import('../../functions/wiring/lambda');
   api = await lambda.createLambdaHandler(ENV);
-  worker = await lambda.createWorkerHandler(ENV);
+  workerWiring = await import('../../functions/wiring/lambda-worker');
+  worker = await workerWiring.createWorkerHandler(ENV);
 });
 
 beforeEach(() => {
@@ -297,6 +301,59 @@ describe('createWorkerHandler', () => {
   });
 });
 
+describe('domain operations on Lambda', () => {
+  test('the API queues a reconcile as an SQS job and answers 202; the worker function runs it; the API reads it back', async () => {
+    await store.putMembership(
+      { user: 'alice', domain: 'marketing', role: 'owner' },
+      {
+        id: `evt_owner${Date.now()}`,
+        at: new Date().toISOString(),
+        type: 'MEMBERSHIP_ADDED',
+        actor: 'test',
+        domain: 'marketing',
+        detail: {},
+      },
+    );
+    const before = jobsSent().length;
+    const started = await invoke('POST', '/v1/domains/marketing/reconcile');
+    expect(started.status).toBe(202);
+    const op = started.body.operation;
+    expect(op).toMatchObject({ kind: 'reconcile', domain: 'marketing', status: 'QUEUED' });
+    expect(jobsSent().slice(before)).toEqual([
+      {
+        QueueUrl: QUEUE_URL,
+        MessageBody: JSON.stringify({ kind: 'operation', operationId: op.id }),
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'operation' } },
+      },
+    ]);
+
+    expect(
+      await worker({ Records: [{ messageId: 'm-op', body: jobsSent().at(-1)!.MessageBody! }] }),
+    ).toEqual({ batchItemFailures: [] });
+    const read = await invoke('GET', `/v1/operations/${op.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.operation).toMatchObject({
+      status: 'SUCCEEDED',
+      report: expect.objectContaining({ domain: 'marketing' }),
+    });
+    // An operation job with no id is not a job.
+    expect(
+      await worker({ Records: [{ messageId: 'm-op-bad', body: '{"kind":"operation"}' }] }),
+    ).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-op-bad' }] });
+    await store.deleteMembership(
+      { user: 'alice', domain: 'marketing', role: 'owner' },
+      {
+        id: `evt_owner_gone${Date.now()}`,
+        at: new Date().toISOString(),
+        type: 'MEMBERSHIP_REMOVED',
+        actor: 'test',
+        domain: 'marketing',
+        detail: {},
+      },
+    );
+  });
+});
+
 describe('createScheduledHandler', () => {
   test('sweep: an ACTIVE grant past its expiry starts ending and a revoke job goes to SQS', async () => {
     const past = (ms: number) => new Date(Date.now() - ms).toISOString();
@@ -345,7 +402,11 @@ describe('createScheduledHandler', () => {
 
     const scheduled = await lambda.createScheduledHandler(ENV);
     const before = jobsSent().length;
-    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [grantId], refusalWindows: 0 });
+    expect(await scheduled({ task: 'sweep' })).toEqual({
+      expired: [grantId],
+      refusalWindows: 0,
+      operations: [],
+    });
     expect(jobsSent().slice(before)).toEqual([
       {
         QueueUrl: QUEUE_URL,
@@ -360,7 +421,11 @@ describe('createScheduledHandler', () => {
     });
 
     // A second sweep finds nothing more to do.
-    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [], refusalWindows: 0 });
+    expect(await scheduled({ task: 'sweep' })).toEqual({
+      expired: [],
+      refusalWindows: 0,
+      operations: [],
+    });
     // A task the function does not know is an error, not some other task.
     await expect(scheduled({ task: 'bogus' as 'sweep' })).rejects.toThrow(
       /No scheduled task bogus/,
@@ -390,7 +455,7 @@ describe('configuration from the environment', () => {
     ],
     [
       'createWorkerHandler',
-      (env: Record<string, string | undefined>) => lambda.createWorkerHandler(env),
+      (env: Record<string, string | undefined>) => workerWiring.createWorkerHandler(env),
     ],
     [
       'createScheduledHandler',

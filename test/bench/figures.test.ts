@@ -1,5 +1,8 @@
 import type { Metafile } from 'esbuild';
 import {
+  apiVerdicts,
+  brokerClientInputs,
+  brokerClientMarkers,
   bundleRows,
   bundleVerdict,
   bytesByPackage,
@@ -310,5 +313,44 @@ describe('bundle figures', () => {
     ).toMatchObject({ pass: false, detail: 'no handler exported' });
     expect(bundleVerdict(bundle({ load: false, loadMs: [] }), 3).pass).toBe(true);
     expect(bundleVerdict(bundle({ bytes: 0 }), 3).pass).toBe(false);
+  });
+
+  test('the API is held to 1.5 times the Hono + DynamoDB baseline, and to no broker client beyond what the baseline carries', () => {
+    const base = bundle({ name: 'hono+ddb', loadMs: [100, 100, 100], markers: { sts: 2 } });
+    const [load, clients] = apiVerdicts(
+      bundle({ loadMs: [150, 150, 150], clientInputs: [], markers: { sts: 2 } }),
+      base,
+    );
+    expect(load).toMatchObject({ pass: true, value: '1.50x' });
+    expect(clients).toMatchObject({ pass: true });
+    expect(apiVerdicts(bundle({ loadMs: [151, 151, 151] }), base)[0]!.pass).toBe(false);
+    expect(apiVerdicts(bundle({ loadMs: [] }), base)[0]).toMatchObject({ pass: false });
+    const withGlue = apiVerdicts(
+      bundle({ clientInputs: ['node_modules/@aws-sdk/client-glue/dist-cjs/index.js'] }),
+      base,
+    )[1]!;
+    expect(withGlue).toMatchObject({ pass: false, value: '1 input(s), 0 client(s) in the text' });
+    expect(apiVerdicts(bundle({ markers: { sts: 3 } }), base)[1]!.pass).toBe(false);
+  });
+
+  test('broker clients are found by package among the inputs and by service name in the text', () => {
+    const meta = {
+      inputs: {
+        'node_modules/@aws-sdk/client-sts/dist-cjs/index.js': {},
+        'node_modules/@aws-sdk/nested-clients/dist-cjs/submodules/sts/index.js': {},
+        'node_modules/@aws-sdk/client-dynamodb/dist-cjs/index.js': {},
+      },
+      outputs: {},
+    } as unknown as Metafile;
+    expect(brokerClientInputs(meta)).toEqual([
+      'node_modules/@aws-sdk/client-sts/dist-cjs/index.js',
+    ]);
+    expect(
+      brokerClientMarkers('x.s("AWSLakeFormation","GrantPermissions");y.s("AWSLakeFormation","X")'),
+    ).toEqual({
+      '@aws-sdk/client-glue': 0,
+      '@aws-sdk/client-lakeformation': 2,
+      '@aws-sdk/client-sts': 0,
+    });
   });
 });

@@ -3,6 +3,7 @@
 // fresh fixture of their own, and a refused cell must leave that fixture exactly as it was.
 
 import { sign } from 'hono/jwt';
+import { failRun, queueOperation } from '../../functions/domain/operations';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 type User = 'alice' | 'bob' | 'sam' | 'fiona' | 'carol' | 'dave' | 'erin';
@@ -43,10 +44,13 @@ const MATRIX: Row[] = [
   ['GET /v1/domains/{id}/members',                                      403, 200, 403, 403, 403, 403, 200],
   ['GET /v1/domains/{id}/members [finance]',                            403, 403, 403, 200, 403, 403, 200],
   ['GET /v1/domains/{id}/members [unregistered domain]',               null, null, null, null, null, null, 404],
-  ['POST /v1/domains/{id}/sync',                                        403, 200, 403, 403, 403, 403, 200],
-  ['POST /v1/domains/{id}/sync [finance]',                              403, 403, 403, 200, 403, 403, 200],
-  ['POST /v1/domains/{id}/reconcile',                                   403, 200, 403, 403, 403, 403, 200],
+  ['POST /v1/domains/{id}/sync',                                        403, 202, 403, 403, 403, 403, 202],
+  ['POST /v1/domains/{id}/sync [finance]',                              403, 403, 403, 202, 403, 403, 202],
+  ['POST /v1/domains/{id}/sync [one already queued]',                  null, 409, null, null, null, null, 409],
+  ['POST /v1/domains/{id}/reconcile',                                   403, 202, 403, 403, 403, 403, 202],
   ['POST /v1/domains/{id}/reconcile [unregistered domain]',            null, null, null, null, null, null, 404],
+  ['GET /v1/operations/{id}',                                           404, 200, 404, 404, 404, 404, 200],
+  ['GET /v1/operations/{id} [a finance reconcile]',                     404, 404, 404, 200, 404, 404, 200],
   ['POST /v1/memberships',                                              403, 403, 403, 403, 403, 403, 201],
   ['POST /v1/memberships [make myself admin everywhere]',               403, 403, 403, 403, 403, 403, null],
   ['DELETE /v1/memberships/{domain}/{user}/{role}',                     403, 403, 403, 403, 403, 403, 200],
@@ -173,6 +177,8 @@ const F = {
   aliceSalesGrant: '',
   bobMarketingGrant: '',
   fionaFinanceGrant: '',
+  salesSync: '',
+  financeReconcile: '',
 };
 /** Who may see each long-lived request and grant, and whose inbox each pending request is in. */
 const REQUEST_READERS: Record<string, User[]> = {
@@ -297,6 +303,21 @@ const unchangedRequest = async (fx: Fx) => expect(await snapshot(fx.id!)).toEqua
 const mayRead = (user: User, domain: string) => READS[user] === '*' || READS[user].includes(domain);
 const currentStage = (r: { stages: { name: string; required: number; approvals: unknown[] }[] }) =>
   r.stages.find((s) => s.approvals.length < s.required)?.name;
+/** A started operation: 202 with it QUEUED, then, once the worker is done, SUCCEEDED with its report. */
+async function finishes(
+  res: Res,
+  u: User,
+  kind: 'sync' | 'reconcile',
+  report: (r: Record<string, unknown>) => void,
+  domain = 'sales',
+) {
+  expect(res.body.operation).toMatchObject({ kind, domain, status: 'QUEUED', requestedBy: u });
+  await p.queue.onIdle();
+  const op = (await p.call(u, 'GET', `/v1/operations/${res.body.operation.id}`)).body.operation;
+  expect(op).toMatchObject({ status: 'SUCCEEDED', report: expect.objectContaining({ domain }) });
+  report(op.report);
+}
+
 const ids = (res: Res) => (res.body.items as { id: string }[]).map((i) => i.id);
 
 // ----------------------------------------------------------------------- one case per row
@@ -357,18 +378,73 @@ const CASES: Record<string, Case> = {
   'POST /v1/domains/{id}/sync': {
     context: 'domain',
     act: (u) => p.call(u, 'POST', '/v1/domains/sales/sync'),
-    ok: (res) => expect(res.body).toMatchObject({ domain: 'sales', retired: [] }),
+    ok: (res, u) => finishes(res, u, 'sync', (r) => expect(r).toMatchObject({ retired: [] })),
   },
   'POST /v1/domains/{id}/sync [finance]': {
     context: 'domain',
     act: (u) => p.call(u, 'POST', '/v1/domains/finance/sync'),
-    ok: (res) => expect(res.body).toMatchObject({ domain: 'finance' }),
+    ok: (res, u) => finishes(res, u, 'sync', () => {}, 'finance'),
+  },
+  'POST /v1/domains/{id}/sync [one already queued]': {
+    context: 'domain',
+    // A sync queued (its job not sent): the lock holds until it finishes.
+    arrange: async () => {
+      const op = queueOperation(
+        {
+          id: `opn_${String(++seq).padStart(26, '0')}`,
+          kind: 'sync',
+          domain: 'sales',
+          requestedBy: 'erin',
+        },
+        new Date(),
+      );
+      await p.operations.create(op);
+      return { id: op.id };
+    },
+    act: (u) => p.call(u, 'POST', '/v1/domains/sales/sync'),
+    unchanged: async (fx, u) => {
+      const refused = await p.call(u, 'POST', '/v1/domains/sales/sync');
+      expect(refused.body.error).toMatchObject({
+        code: 'OPERATION_RUNNING',
+        details: { operationId: fx.id },
+      });
+      expect((await p.operations.get(fx.id!))?.status).toBe('QUEUED');
+    },
+    cleanup: async (fx) => {
+      const op = (await p.operations.get(fx.id!))!;
+      await p.operations.update(failRun(op, { code: 'INTERNAL', message: 'test' }, new Date()), op);
+    },
   },
   'POST /v1/domains/{id}/reconcile': {
     context: 'domain',
     act: (u) => p.call(u, 'POST', '/v1/domains/sales/reconcile'),
+    ok: (res, u) =>
+      finishes(res, u, 'reconcile', (r) =>
+        expect(r).toMatchObject({ missing: [], stray: [], foreign: [] }),
+      ),
+  },
+  'GET /v1/operations/{id}': {
+    context: 'domain',
+    act: (u) => p.call(u, 'GET', `/v1/operations/${F.salesSync}`),
     ok: (res) =>
-      expect(res.body).toMatchObject({ domain: 'sales', missing: [], stray: [], foreign: [] }),
+      expect(res.body.operation).toMatchObject({
+        id: F.salesSync,
+        kind: 'sync',
+        domain: 'sales',
+        status: 'SUCCEEDED',
+      }),
+  },
+  'GET /v1/operations/{id} [a finance reconcile]': {
+    context: 'domain',
+    who: { bob: 'other domain', sam: 'other domain', fiona: 'own domain, owner' },
+    act: (u) => p.call(u, 'GET', `/v1/operations/${F.financeReconcile}`),
+    ok: (res) =>
+      expect(res.body.operation).toMatchObject({
+        id: F.financeReconcile,
+        kind: 'reconcile',
+        domain: 'finance',
+        status: 'SUCCEEDED',
+      }),
   },
   'POST /v1/domains/{id}/reconcile [unregistered domain]': {
     context: 'domain',
@@ -903,6 +979,11 @@ beforeAll(async () => {
   F.aliceSalesGrant = (await active('alice', 'sales/orders')).grantId!;
   F.bobMarketingGrant = await autoGranted('bob', 'marketing/web_traffic');
   F.fionaFinanceGrant = await autoGranted('fiona', 'finance/fx_rates');
+  F.salesSync = (await p.call('erin', 'POST', '/v1/domains/sales/sync')).body.operation.id;
+  F.financeReconcile = (
+    await p.call('erin', 'POST', '/v1/domains/finance/reconcile')
+  ).body.operation.id;
+  await p.queue.onIdle();
 });
 afterEach(() => p.queue.onIdle());
 afterAll(() => p.close());

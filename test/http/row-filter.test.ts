@@ -5,6 +5,7 @@
 import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import type { AccessRequest, DataProduct } from '../../functions/domain/model';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 let p: TestPortal;
 beforeAll(async () => {
@@ -266,7 +267,9 @@ describe('extensions and catalog changes', () => {
 
   async function syncSales(products: DataProduct[]) {
     p.catalog.set(products);
-    expect((await p.call('bob', 'POST', '/v1/domains/sales/sync')).status).toBe(200);
+    expect(
+      (await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync')).status,
+    ).toBe(200);
   }
   afterEach(() => syncSales(DEMO_PRODUCTS));
 

@@ -223,7 +223,7 @@ describe('governance stacks', () => {
         deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
         maxReceiveCount: 5,
       });
-      expect(jobs.Properties.VisibilityTimeout).toBe(360);
+      expect(jobs.Properties.VisibilityTimeout).toBe(1800);
       expect(jobs.Properties.SqsManagedSseEnabled).toBe(true);
     });
 
@@ -311,7 +311,7 @@ describe('governance stacks', () => {
       });
     });
 
-    it('lets exactly the broker callers assume exactly the configured broker roles', () => {
+    it('lets the worker alone assume exactly the configured broker roles: the API role may assume none', () => {
       // The roles the domain accounts trust (infra/naming.ts) are the roles that exist here.
       for (const arn of trustedRoleArns(config))
         expect(arn).toMatch(
@@ -325,8 +325,24 @@ describe('governance stacks', () => {
         ]);
         expect(list(sts[0]!.Resource as string[]).sort()).toEqual(brokerRoleArns);
       }
+      // The internet-facing API, the schedules and the archiver assume nothing: the worker alone
+      // reaches domain accounts.
+      expect(BROKER_CALLERS).toEqual(['worker']);
+      for (const fn of ['api', 'scheduled', 'archiver']) {
+        const statements = statementsOfRole(api, functionRoleName(config.stage, fn));
+        expect([
+          fn,
+          statements.filter((s) => list(s.Action).some((a) => a.startsWith('sts:'))),
+        ]).toEqual([fn, []]);
+        // Nor any statement naming a broker role, whatever its action.
+        expect([
+          fn,
+          statements.filter((s) =>
+            brokerRoleArns.some((arn) => JSON.stringify(s.Resource ?? '').includes(arn)),
+          ),
+        ]).toEqual([fn, []]);
+      }
       const archiver = statementsOfRole(api, functionRoleName(config.stage, 'archiver'));
-      expect(archiver.filter((s) => list(s.Action).some((a) => a.startsWith('sts:')))).toEqual([]);
       expect(archiver.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')))).toEqual([
         expect.objectContaining({
           Action: 's3:PutObject',

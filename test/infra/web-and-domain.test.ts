@@ -324,7 +324,7 @@ describe('DomainAccountStack', () => {
     expect(role().MaxSessionDuration).toBe(3600);
   });
 
-  test('only the governance functions may assume it, with the ExternalId, from the governance account', () => {
+  test('only the governance worker function may assume it (not the API), with the ExternalId, from the governance account', () => {
     const statements = role().AssumeRolePolicyDocument.Statement as Statement[];
     expect(statements.length).toBeGreaterThan(0);
     const principals: string[] = [];
@@ -341,7 +341,9 @@ describe('DomainAccountStack', () => {
       });
     }
     expect(principals.sort()).toEqual([...trustedRoleArns(config)].sort());
-    expect(principals).toHaveLength(3);
+    expect(principals).toEqual([
+      `arn:aws:iam::${config.governance.account}:role/meshgate-${config.stage}-worker`,
+    ]);
     expect(principals).not.toContain('*');
     expect(principals.some((p) => p.endsWith(':root'))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { InProcessQueue } from '../../functions/adapters/local/job-queue';
+import { jobSubject } from '../../functions/ports/queue';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -11,7 +12,7 @@ test('jobs run up to four at a time, after the sender returned, and onIdle waits
     most = Math.max(most, ++now);
     await tick();
     now--;
-    done.push(job.requestId);
+    done.push(jobSubject(job));
   });
   for (let i = 0; i < 10; i++) await q.send({ kind: 'grant', requestId: `r${i}` });
   expect(done).toEqual([]); // nothing runs inside send

@@ -334,8 +334,8 @@ describe('(d) the worker run more than once for one job', () => {
     const id = await createPending();
     await approveInStore(id);
     await Promise.all([
-      runJob(p.deps, { kind: 'grant', requestId: id }),
-      runJob(p.deps, { kind: 'grant', requestId: id }),
+      runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
+      runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
     ]);
     await expectGrantedOnce(id);
   });
@@ -344,7 +344,9 @@ describe('(d) the worker run more than once for one job', () => {
     const id = await createPending();
     await approveInStore(id);
     await Promise.all(
-      Array.from({ length: 10 }, () => runJob(p.deps, { kind: 'grant', requestId: id })),
+      Array.from({ length: 10 }, () =>
+        runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
+      ),
     );
     await expectGrantedOnce(id);
   });
@@ -367,7 +369,7 @@ describe('(d) the worker run more than once for one job', () => {
     ).toBe(200);
     await p.queue.onIdle();
     const before = await history(id);
-    const lf = countingLakeFormation(p.deps.lakeFormation);
+    const lf = countingLakeFormation(p.broker.lakeFormation);
     await runJob({ ...p.deps, lakeFormation: lf.port }, { kind: 'grant', requestId: id });
     expect(lf.calls.grant).toBe(0);
     expect(await history(id)).toEqual(before);
@@ -396,9 +398,9 @@ describe('(d) the worker run more than once for one job', () => {
       },
     });
     const lfB: LakeFormationPort = {
-      grant: async (q) => (await bMayGrant, p.deps.lakeFormation.grant(q)),
-      revoke: (q) => p.deps.lakeFormation.revoke(q),
-      listPermissions: (a) => p.deps.lakeFormation.listPermissions(a),
+      grant: async (q) => (await bMayGrant, p.broker.lakeFormation.grant(q)),
+      revoke: (q) => p.broker.lakeFormation.revoke(q),
+      listPermissions: (a) => p.broker.lakeFormation.listPermissions(a),
     };
     const b = runJob(
       { ...p.deps, store: storeB, lakeFormation: lfB },
@@ -430,7 +432,7 @@ describe('(d) the worker run more than once for one job', () => {
   test('a second worker that reads the request while the first is granting: still one grant', async () => {
     const id = await createPending();
     await approveInStore(id);
-    const lf = countingLakeFormation(p.deps.lakeFormation);
+    const lf = countingLakeFormation(p.broker.lakeFormation);
 
     // Worker B reads the request only once worker A has moved it to GRANTING, and before A
     // finishes: the "retried GRANTING" path, run concurrently with the first attempt.

@@ -248,7 +248,7 @@ test('worker crash after the Lake Formation call but before the state write', as
   const id = await createPending(principal, BUNDLE);
   await approveInStore(id);
   const job: Job = { kind: 'grant', requestId: id };
-  const lf = countingLakeFormation(p.deps.lakeFormation);
+  const lf = countingLakeFormation(p.broker.lakeFormation);
 
   let crashed = false;
   const crashing: Store = Object.create(p.store, {

@@ -5,6 +5,7 @@ import type { AuditEvent, DataProduct, Grant } from '../../functions/domain/mode
 import type { TableGrant } from '../../functions/ports/lakeformation';
 import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 // Catalog sync and Lake Formation reconciliation of the sales domain, through the API.
 
@@ -137,7 +138,7 @@ describe('catalog sync', () => {
   };
 
   test('a sync with nothing new reports every product unchanged', async () => {
-    const res = await p.call('bob', 'POST', '/v1/domains/sales/sync');
+    const res = await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       domain: 'sales',
@@ -153,11 +154,15 @@ describe('catalog sync', () => {
 
   test('only the domain owners and admins may sync', async () => {
     for (const who of ['alice', 'sam', 'dave', 'fiona']) {
-      const res = await p.call(who, 'POST', '/v1/domains/sales/sync');
+      const res = await viaWorker(p, () => p.queue.onIdle(), who, '/v1/domains/sales/sync');
       expect([who, res.status]).toEqual([who, 403]);
     }
-    expect((await p.call('erin', 'POST', '/v1/domains/sales/sync')).status).toBe(200);
-    expect((await p.call('erin', 'POST', '/v1/domains/nowhere/sync')).status).toBe(404);
+    expect(
+      (await viaWorker(p, () => p.queue.onIdle(), 'erin', '/v1/domains/sales/sync')).status,
+    ).toBe(200);
+    expect(
+      (await viaWorker(p, () => p.queue.onIdle(), 'erin', '/v1/domains/nowhere/sync')).status,
+    ).toBe(404);
   });
 
   test('a product gone from the catalog is retired and a new one added; grants on the retired one are not touched', async () => {
@@ -165,7 +170,7 @@ describe('catalog sync', () => {
     const before = (await p.store.getRequest(leads.id))!;
 
     p.catalog.set([...DEMO_PRODUCTS.filter((x) => x.id !== 'sales/leads'), FORECAST]);
-    const res = await p.call('bob', 'POST', '/v1/domains/sales/sync');
+    const res = await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       domain: 'sales',
@@ -208,7 +213,7 @@ describe('catalog sync', () => {
     ).toBe(201);
 
     // Syncing again changes nothing: leads is retired already.
-    const again = await p.call('bob', 'POST', '/v1/domains/sales/sync');
+    const again = await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync');
     expect(again.body).toEqual({
       domain: 'sales',
       added: [],
@@ -242,7 +247,7 @@ describe('reconciliation', () => {
 
   async function reconcile(as = 'bob') {
     const runs = (await auditOf('DOMAIN_RECONCILED')).length;
-    const res = await p.call(as, 'POST', '/v1/domains/sales/reconcile');
+    const res = await viaWorker(p, () => p.queue.onIdle(), as, '/v1/domains/sales/reconcile');
     expect(res.status).toBe(200);
     const events = await auditOf('DOMAIN_RECONCILED');
     expect(events).toHaveLength(runs + 1);
@@ -320,8 +325,8 @@ describe('reconciliation', () => {
     );
     await p.ledger.revoke(await specOf(grant));
     const sent: unknown[] = [];
-    const real = p.deps.lakeFormation;
-    p.deps.lakeFormation = {
+    const real = p.broker.lakeFormation;
+    p.broker.lakeFormation = {
       ...real,
       listPermissions: (a) => real.listPermissions(a),
       revoke: (g) => real.revoke(g),
@@ -338,7 +343,7 @@ describe('reconciliation', () => {
         }),
       ]);
     } finally {
-      p.deps.lakeFormation = real;
+      p.broker.lakeFormation = real;
     }
     expect(sent).toEqual([]);
     expect(await ledgerOf(role('bad-filter'), 'orders')).toHaveLength(0);
@@ -434,7 +439,7 @@ describe('reconciliation', () => {
     expect(events.slice(-2).map((e) => e.actor)).toEqual(['bob', 'erin']);
 
     for (const who of ['alice', 'sam', 'dave', 'fiona']) {
-      const res = await p.call(who, 'POST', '/v1/domains/sales/reconcile');
+      const res = await viaWorker(p, () => p.queue.onIdle(), who, '/v1/domains/sales/reconcile');
       expect([who, res.status]).toEqual([who, 403]);
     }
     expect((await auditOf('DOMAIN_RECONCILED')).length).toBe(runs + 2);

@@ -4,6 +4,7 @@ import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import type { DataProduct, FulfilmentProgress } from '../../functions/domain/model';
 import type { GrantProgress, LakeFormationPort } from '../../functions/ports/lakeformation';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 const TABLES = Array.from({ length: 45 }, (_, i) => `events_${String(i).padStart(2, '0')}`);
 const EVENTS: DataProduct = {
@@ -30,7 +31,9 @@ let p: TestPortal;
 beforeAll(async () => {
   p = await startPortal();
   p.catalog.set([...DEMO_PRODUCTS, EVENTS]);
-  expect((await p.call('bob', 'POST', '/v1/domains/sales/sync')).status).toBe(200);
+  expect((await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync')).status).toBe(
+    200,
+  );
 });
 afterAll(() => p.close());
 
@@ -38,7 +41,7 @@ test('a 45-table grant shows its progress on the request while it runs, then end
   const seen: (FulfilmentProgress | undefined)[] = [];
   let heard = 0;
   let id = '';
-  const real = p.deps.lakeFormation;
+  const real = p.broker.lakeFormation;
   const watching: LakeFormationPort = {
     listPermissions: (a) => real.listPermissions(a),
     revoke: (g) => real.revoke(g),
@@ -49,7 +52,7 @@ test('a 45-table grant shows its progress on the request while it runs, then end
         seen.push((await p.store.getRequest(id))?.progress);
       }),
   };
-  p.deps.lakeFormation = watching;
+  p.broker.lakeFormation = watching;
   try {
     const created = await p.call('alice', 'POST', '/v1/requests', newRequest(EVENTS.id));
     expect(created.status).toBe(201);
@@ -57,7 +60,7 @@ test('a 45-table grant shows its progress on the request while it runs, then end
     expect((await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {})).status).toBe(200);
     await p.queue.onIdle();
   } finally {
-    p.deps.lakeFormation = real;
+    p.broker.lakeFormation = real;
   }
   expect(heard).toBe(45);
   const notes = [...new Map(seen.filter(Boolean).map((s) => [s!.done, s!])).values()];

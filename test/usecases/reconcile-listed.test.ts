@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsLakeFormation } from '../../functions/adapters/aws/lakeformation';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 // Reconciliation against Lake Formation's own answers: the recorded ListPermissions pages of
 // test/fixtures/lakeformation, read through the AWS adapter (pages followed by NextToken), for the
@@ -103,7 +104,7 @@ const wholeTable = (principal: string) =>
 const live = () => [...healthy(), ...wholeTable(role('half'))];
 
 async function reconcile() {
-  const res = await p.call('bob', 'POST', '/v1/domains/sales/reconcile');
+  const res = await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/reconcile');
   expect(res.status).toBe(200);
   return res.body;
 }

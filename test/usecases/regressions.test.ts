@@ -1,5 +1,6 @@
 import { expireDue } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
 
 // Behaviour found wanting in review, kept by a test each.
 
@@ -30,7 +31,7 @@ test('a product re-saved with its fields in another order is unchanged for the s
     location: { table: location.table, database: location.database, catalogId: location.catalogId },
     ...rest,
   });
-  const report = (await p.call('bob', 'POST', '/v1/domains/sales/sync')).body;
+  const report = (await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/sync')).body;
   expect(report.updated).toEqual([]);
   expect(report.added).toEqual([]);
 });
@@ -72,7 +73,9 @@ test('revoking a grant on a product that shares a table with another active gran
   });
   await p.queue.onIdle();
   expect(await held()).toEqual(['orders']); // sales/orders is still ACTIVE and still has its permission
-  const reconciled = (await p.call('bob', 'POST', '/v1/domains/sales/reconcile')).body;
+  const reconciled = (
+    await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/reconcile')
+  ).body;
   expect(reconciled.missing).toEqual([]);
 });
 

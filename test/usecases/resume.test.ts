@@ -6,6 +6,7 @@ import type { RequestStatus } from '../../functions/domain/model';
 import { commitChange, SYSTEM } from '../../functions/usecases/deps';
 import { expireDue, resumeInFlight } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { jobSubject } from '../../functions/ports/queue';
 
 // Jobs lost with a local process (its queue lives in memory) are resumed when the next one starts;
 // the sweeper hands a lost job back after a threshold that is a setting.
@@ -133,7 +134,7 @@ test('resuming reads the requests in flight a page at a time and sends each one 
     const inFlight = jest.spyOn(p.store, 'listInFlightSince');
     const sent: string[] = [];
     const send = jest.spyOn(p.queue, 'send').mockImplementation(async (job) => {
-      sent.push(`${job.kind} ${job.requestId}`);
+      sent.push(`${job.kind} ${jobSubject(job)}`);
     });
     expect(await resumeInFlight(p.deps)).toEqual({ grants: 130, revokes: 0 });
     send.mockRestore();

@@ -57,7 +57,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -66,7 +66,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -102,7 +102,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -190,7 +190,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -199,7 +199,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -235,7 +235,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -326,7 +326,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -335,7 +335,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -371,7 +371,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -454,7 +454,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -463,7 +463,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -499,7 +499,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -583,7 +583,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -592,7 +592,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -628,7 +628,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -699,7 +699,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -708,7 +708,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -753,7 +753,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -837,7 +837,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -846,7 +846,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -882,7 +882,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -932,12 +932,14 @@ export type paths = {
       requestBody?: never;
       responses: {
         /** @description OK */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['OperationReport'];
+            'application/json': {
+              operation: components['schemas']['Operation'];
+            };
           };
         };
         /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
@@ -967,7 +969,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -976,7 +978,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1012,7 +1014,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1060,12 +1062,14 @@ export type paths = {
       requestBody?: never;
       responses: {
         /** @description OK */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['OperationReport'];
+            'application/json': {
+              operation: components['schemas']['Operation'];
+            };
           };
         };
         /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
@@ -1095,7 +1099,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1104,7 +1108,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1140,7 +1144,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1224,7 +1228,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1233,7 +1237,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1269,7 +1273,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1356,7 +1360,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1365,7 +1369,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1401,7 +1405,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1490,7 +1494,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1499,7 +1503,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1544,7 +1548,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1631,7 +1635,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1640,7 +1644,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1685,7 +1689,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1764,7 +1768,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1773,7 +1777,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1809,7 +1813,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -1896,7 +1900,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1905,7 +1909,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1950,7 +1954,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2036,7 +2040,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2045,7 +2049,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2081,7 +2085,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2101,6 +2105,136 @@ export type paths = {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/operations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: whoever may start it: the domain's owners, platform admins */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              operation: components['schemas']['Operation'];
+            };
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -2165,7 +2299,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2174,7 +2308,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2219,7 +2353,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2303,7 +2437,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2312,7 +2446,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2348,7 +2482,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2432,7 +2566,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2441,7 +2575,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2477,7 +2611,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2574,7 +2708,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2583,7 +2717,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2619,7 +2753,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2690,7 +2824,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2699,7 +2833,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2744,7 +2878,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2825,7 +2959,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2834,7 +2968,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2870,7 +3004,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -2959,7 +3093,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2968,7 +3102,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3013,7 +3147,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -3096,7 +3230,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3105,7 +3239,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3141,7 +3275,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -3228,7 +3362,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3237,7 +3371,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3282,7 +3416,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -3365,7 +3499,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3374,7 +3508,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3410,7 +3544,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -3495,7 +3629,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3504,7 +3638,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3549,7 +3683,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Something went wrong on our side (INTERNAL) */
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
         500: {
           headers: {
             [name: string]: unknown;
@@ -3703,6 +3837,9 @@ export type components = {
       | 'PRODUCT_RETIRED'
       | 'DOMAIN_RECONCILED'
       | 'BROKER_FAILED'
+      | 'OPERATION_STARTED'
+      | 'OPERATION_SUCCEEDED'
+      | 'OPERATION_FAILED'
       | 'MEMBERSHIP_ADDED'
       | 'MEMBERSHIP_REMOVED'
       | 'POLICY_CHANGED'
@@ -3827,6 +3964,7 @@ export type components = {
       | 'NOT_FOUND'
       | 'REQUEST_NOT_FOUND'
       | 'GRANT_NOT_FOUND'
+      | 'OPERATION_NOT_FOUND'
       | 'PRODUCT_NOT_FOUND'
       | 'DOMAIN_NOT_FOUND'
       | 'USER_NOT_FOUND'
@@ -3843,6 +3981,8 @@ export type components = {
       | 'EXTENSION_OPEN'
       | 'INVALID_TRANSITION'
       | 'STALE_REQUEST'
+      | 'OPERATION_RUNNING'
+      | 'STALE_OPERATION'
       | 'REQUEST_EXISTS'
       | 'DOMAIN_EXISTS'
       | 'LAST_ADMIN_GUARD'
@@ -3860,6 +4000,7 @@ export type components = {
       | 'NOT_NARROWER'
       | 'DUPLICATE_PRODUCT'
       | 'INTERNAL'
+      | 'OPERATION_STALLED'
       | 'BROKER_UNAVAILABLE'
       | 'POLICY_SUPERSEDED'
       | 'POLICY_LOAD_FAILED'
@@ -3964,9 +4105,37 @@ export type components = {
       purpose: string;
       scope: components['schemas']['Scope'];
     };
-    /** @description The report of a sync or a reconciliation. */
-    OperationReport: {
-      [key: string]: unknown;
+    Operation: {
+      attempts: number;
+      createdAt: string;
+      domain: string;
+      error?: {
+        code: string;
+        details?: {
+          [key: string]: unknown;
+        };
+        message: string;
+      };
+      finishedAt?: string;
+      id: string;
+      /** @enum {string} */
+      kind: 'sync' | 'reconcile';
+      progress?: {
+        at: string;
+        done: number;
+        total: number;
+        /** @enum {string} */
+        unit: 'products' | 'grants';
+      };
+      report?: {
+        [key: string]: unknown;
+      };
+      requestedBy: string;
+      startedAt?: string;
+      /** @enum {string} */
+      status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+      updatedAt: string;
+      version: number;
     };
     ProductPage: {
       cursor?: string;

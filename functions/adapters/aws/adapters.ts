@@ -1,27 +1,26 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
 import { EventBridgePublisher } from './eventbridge';
-import { GlueCatalog } from './glue-catalog';
-import { AwsLakeFormation } from './lakeformation';
+import { DynamoOperationStore } from './operation-store';
 import type { EventPublisher } from '../../ports/events';
 
 /**
- * The AWS side of every port that talks to AWS, built once per process (Lambda cold start or
- * `npm start` against AWS). Clients follow the SDK's standard settings: region, credential chain,
- * AWS_ENDPOINT_URL and the per-service endpoint variables.
+ * The AWS side of the ports every Meshgate process uses (the table, the event bus), built once
+ * per process (Lambda cold start or `npm start` against AWS). Lake Formation, Glue and STS are
+ * not here: only the worker reaches domain accounts (broker-adapters.ts), so the API's bundle
+ * holds none of their clients. Clients follow the SDK's standard settings: region, credential
+ * chain, AWS_ENDPOINT_URL and the per-service endpoint variables.
  */
 export function awsAdapters(opts: {
   tableName: string;
   eventBusName?: string;
   fallbackEvents?: EventPublisher;
 }) {
-  const lakeFormation = new AwsLakeFormation();
+  // One DynamoDB client for every aggregate's adapter on the table.
+  const dynamo = new DynamoDBClient({});
   return {
-    store: new DynamoStore(opts.tableName),
-    lakeFormation,
-    // Glue reads go through the same broker credentials as Lake Formation: one AssumeRole per role.
-    catalog: new GlueCatalog({
-      credentials: (access) => lakeFormation.credentials.provider(access),
-    }),
+    store: new DynamoStore(opts.tableName, dynamo),
+    operations: new DynamoOperationStore(opts.tableName, dynamo),
     events: eventsFor(opts),
   };
 }

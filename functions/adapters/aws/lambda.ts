@@ -51,6 +51,7 @@ export function sqsJobHandler(run: (job: Job) => Promise<unknown>) {
 const JobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('grant'), requestId: z.string().min(1) }),
   z.strictObject({ kind: z.literal('revoke'), requestId: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('operation'), operationId: z.string().min(1) }),
 ]);
 
 /** A message that is not a job fails (and ends in the dead-letter queue) rather than vanish. */

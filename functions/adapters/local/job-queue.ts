@@ -1,4 +1,4 @@
-import type { Job, JobQueue } from '../../ports/queue';
+import { jobSubject, type Job, type JobQueue } from '../../ports/queue';
 
 interface Delivery {
   job: Job;
@@ -58,7 +58,7 @@ export class InProcessQueue implements JobQueue {
       } catch (err) {
         const again = d.attempt < this.maxAttempts;
         this.log(
-          `job ${d.job.kind} ${d.job.requestId} failed (attempt ${d.attempt}${again ? ', will be delivered again' : ', giving up'})`,
+          `job ${d.job.kind} ${jobSubject(d.job)} failed (attempt ${d.attempt}${again ? ', will be delivered again' : ', giving up'})`,
           err,
         );
         if (again) this.pending.push({ job: d.job, attempt: d.attempt + 1 });

@@ -1,0 +1,209 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { conflict, fail } from '../../domain/errors';
+import { isFinished, type Operation, type OperationProgress } from '../../domain/operations';
+import type { OperationPage, OperationStore } from '../../ports/operations';
+import { documentClient } from './dynamo-store';
+
+/**
+ * Domain operations in the single table, beside the store's items (same table, same document
+ * client settings; see dynamo-store.ts for the other items):
+ *
+ *   item       pk                 sk        gsi2 (pk / sk)                 gsi3 (pk / sk)
+ *   operation  OPERATION#<id>     META      OPDOMAIN#<d> / <createdAt>#<id> OPUNFINISHED / <updatedAt>#<id> (while QUEUED|RUNNING)
+ *   op lock    OPLOCK#<domain>    <kind>    (operationId: the one QUEUED or RUNNING)
+ *
+ * The lock item is what keeps one operation of a kind per domain at a time: it is put, on the
+ * condition that it does not exist, in the transaction that creates the operation, and deleted in
+ * the one that finishes it.
+ */
+const opKey = (id: string) => ({ pk: `OPERATION#${id}`, sk: 'META' });
+const lockKey = (op: Pick<Operation, 'domain' | 'kind'>) => ({
+  pk: `OPLOCK#${op.domain}`,
+  sk: op.kind,
+});
+const UNFINISHED = 'OPUNFINISHED';
+
+const operationItem = (op: Operation): Record<string, unknown> => ({
+  ...op,
+  kind: 'operation',
+  opKind: op.kind,
+  ...opKey(op.id),
+  gsi2pk: `OPDOMAIN#${op.domain}`,
+  gsi2sk: `${op.createdAt}#${op.id}`,
+  ...(isFinished(op) ? {} : { gsi3pk: UNFINISHED, gsi3sk: `${op.updatedAt}#${op.id}` }),
+});
+
+const KEYS = ['pk', 'sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'kind', 'opKind'];
+function operationOf(item: Record<string, unknown>): Operation {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of KEYS) delete copy[k];
+  return { ...copy, kind: item.opKind } as Operation;
+}
+
+const isConditionFailure = (err: unknown) =>
+  err instanceof TransactionCanceledException ||
+  (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
+  (err as { name?: string })?.name === 'TransactionCanceledException';
+const reasonsOf = (err: unknown) =>
+  (err as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons;
+
+export class DynamoOperationStore implements OperationStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  /** `client`: the DynamoDB client the store uses (one per process), so both share its settings. */
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient,
+  ) {
+    this.doc = documentClient(client);
+  }
+
+  async create(op: Operation): Promise<void> {
+    // Twice at most: the running one may finish between our failed write and the read of its id.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...lockKey(op), kind: 'oplock', operationId: op.id, at: op.createdAt },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: operationItem(op),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err) || reasonsOf(err)?.[0]?.Code !== 'ConditionalCheckFailed')
+          throw err;
+      }
+      // Only to name the running one in the answer: the decision was the conditional write's.
+      const lock = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: lockKey(op), ConsistentRead: true }),
+      );
+      const running = lock.Item?.operationId as string | undefined;
+      if (running || attempt >= 1)
+        throw fail(
+          'OPERATION_RUNNING',
+          `A ${op.kind} of domain ${op.domain} is already queued or running${running ? ` (${running})` : ''}; follow it at /v1/operations/${running ?? ''}.`,
+          { details: { operationId: running ?? null, kind: op.kind, domain: op.domain } },
+        );
+    }
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: opKey(id), ConsistentRead: true }),
+    );
+    return out.Item ? operationOf(out.Item) : undefined;
+  }
+
+  async update(next: Operation, expected: Pick<Operation, 'status' | 'version'>): Promise<void> {
+    const put = {
+      Put: {
+        TableName: this.tableName,
+        Item: operationItem(next),
+        ConditionExpression: '#status = :status AND #version = :version',
+        ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+        ExpressionAttributeValues: { ':status': expected.status, ':version': expected.version },
+      },
+    };
+    // A finished operation frees its domain and kind, in the same transaction.
+    const release = isFinished(next)
+      ? [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: lockKey(next),
+              ConditionExpression: 'attribute_not_exists(pk) OR operationId = :id',
+              ExpressionAttributeValues: { ':id': next.id },
+            },
+          },
+        ]
+      : [];
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [put, ...release] }));
+    } catch (err) {
+      if (isConditionFailure(err))
+        throw conflict(
+          'STALE_OPERATION',
+          `Operation ${next.id} changed since it was read (expected ${expected.status} v${expected.version}).`,
+          err,
+        );
+      throw err;
+    }
+  }
+
+  async recordProgress(id: string, progress: OperationProgress): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: opKey(id),
+          UpdateExpression: 'SET #progress = :progress, updatedAt = :at, gsi3sk = :sk',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#progress': 'progress', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':progress': progress,
+            ':at': progress.at,
+            ':sk': `${progress.at}#${id}`,
+            ':running': 'RUNNING',
+          },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // finished meanwhile: nothing to note
+    }
+  }
+
+  async listByDomain(
+    domain: string,
+    page: { limit: number; after?: Record<string, string> },
+  ): Promise<OperationPage> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': `OPDOMAIN#${domain}` },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: page.after,
+      }),
+    );
+    const items = (out.Items ?? []).map(operationOf);
+    return out.LastEvaluatedKey
+      ? { items, after: out.LastEvaluatedKey as Record<string, string> }
+      : { items };
+  }
+
+  async listUnfinishedSince(before: string, limit: number): Promise<Operation[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
+        ExpressionAttributeValues: { ':p': UNFINISHED, ':before': before },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(operationOf);
+  }
+}

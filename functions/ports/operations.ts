@@ -1,0 +1,37 @@
+import type { Operation, OperationProgress } from '../domain/operations';
+
+/** One page of operations, newest first; `after` is where the next page starts (absent on the last). */
+export interface OperationPage {
+  items: Operation[];
+  after?: Record<string, string>;
+}
+
+/**
+ * Domain operations (sync, reconcile) and their state. Every write is conditional on the state
+ * that was read; an operation and its audit event are separate writes (the event is appended
+ * after the operation's write succeeded), so a crash between them loses the event, never the
+ * operation.
+ */
+export interface OperationStore {
+  /**
+   * Stores a new QUEUED operation, unless one of the same kind for the same domain is QUEUED or
+   * RUNNING: then 409 OPERATION_RUNNING whose details name it (`operationId`). Decided by a
+   * conditional write on a per-domain-and-kind lock item, never by a read.
+   */
+  create(op: Operation): Promise<void>;
+  get(id: string): Promise<Operation | undefined>;
+  /**
+   * Writes `next` if the stored one is still at `expected` (409 STALE_OPERATION otherwise). A
+   * finished `next` also frees its domain and kind for the next operation.
+   */
+  update(next: Operation, expected: Pick<Operation, 'status' | 'version'>): Promise<void>;
+  /** Notes progress on a RUNNING operation (and moves its updatedAt); a no-op once it has moved on. */
+  recordProgress(id: string, progress: OperationProgress): Promise<void>;
+  /** A domain's operations, newest first, by an index (a Query, never a scan). */
+  listByDomain(
+    domain: string,
+    page: { limit: number; after?: Record<string, string> },
+  ): Promise<OperationPage>;
+  /** QUEUED or RUNNING operations not moved since `before`, oldest first, by an index. */
+  listUnfinishedSince(before: string, limit: number): Promise<Operation[]>;
+}

@@ -1,0 +1,25 @@
+import { awsAdapters } from '../adapters/aws/adapters';
+import { awsConfig } from '../adapters/aws/config';
+import { readConfigFile } from '../adapters/aws/configuration';
+import { logError } from '../adapters/aws/lambda';
+import { SqsQueue } from '../adapters/aws/sqs-queue';
+import { buildCore } from './core';
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * The core of a Meshgate Lambda, from its environment (set by the CDK stack). `decides`: the API
+ * records its bundled policy as in force and checks it before every call; the worker and the
+ * schedules make no decision, and do neither. No broker adapters here (see lambda-worker.ts).
+ */
+export function lambdaCore(env: Env, decides: boolean) {
+  const config = awsConfig(env);
+  return buildCore({
+    ...awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName }),
+    queue: new SqsQueue(config.queueUrl),
+    log: logError,
+    policy: { dir: config.policyDir, watch: false, record: decides },
+    configuration: config.configFile ? readConfigFile(config.configFile) : undefined,
+    stalledAfterMs: config.stalledAfterMs,
+  });
+}

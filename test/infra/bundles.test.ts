@@ -1,0 +1,49 @@
+import { build, type Metafile } from 'esbuild';
+import { brokerClientInputs, brokerClientMarkers, lambdaBuildOptions } from '../../bench/bundles';
+import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
+
+// The Lambda bundles as the stacks build them (the CDK's esbuild options), without timing: the
+// API and the scheduled function reach no domain account, so neither may carry the Glue, Lake
+// Formation or STS client (issue 16); the worker does (loaded at its first job).
+
+async function bundle(name: 'api' | 'scheduled' | 'worker') {
+  const out = await build({
+    ...lambdaBuildOptions(BUNDLING),
+    sourcemap: false,
+    entryPoints: [functionEntry(name)],
+    outfile: `${name}.js`,
+    write: false,
+  });
+  const js = out.outputFiles.find((f) => f.path.endsWith('.js'))!;
+  return { meta: out.metafile as Metafile, text: js.text };
+}
+
+test.each(['api', 'scheduled'] as const)(
+  'the %s bundle has no input of @aws-sdk/client-glue, client-lakeformation or client-sts, nor their code',
+  async (name) => {
+    const { meta, text } = await bundle(name);
+    expect(brokerClientInputs(meta)).toEqual([]);
+    const markers = brokerClientMarkers(text);
+    expect(markers['@aws-sdk/client-glue']).toBe(0);
+    expect(markers['@aws-sdk/client-lakeformation']).toBe(0);
+    // Nor Meshgate's broker adapters.
+    const inputs = Object.keys(meta.inputs);
+    for (const adapter of ['glue-catalog', 'lakeformation', 'sts-credentials', 'broker-adapters'])
+      expect(inputs.filter((i) => i.endsWith(`adapters/aws/${adapter}.ts`))).toEqual([]);
+  },
+);
+
+test('the worker bundle carries them (the check above finds what it looks for)', async () => {
+  const { meta, text } = await bundle('worker');
+  const packages = new Set(
+    brokerClientInputs(meta).map((i) =>
+      i.split('node_modules/')[1]!.split('/').slice(0, 2).join('/'),
+    ),
+  );
+  expect([...packages].sort()).toEqual([
+    '@aws-sdk/client-glue',
+    '@aws-sdk/client-lakeformation',
+    '@aws-sdk/client-sts',
+  ]);
+  expect(brokerClientMarkers(text)['@aws-sdk/client-lakeformation']).toBeGreaterThan(0);
+});
