@@ -127,7 +127,7 @@ const strip = <T>(item: Item | undefined): T | undefined => {
   return copy as T;
 };
 
-const requestItem = (r: AccessRequest): Item => ({
+export const requestItem = (r: AccessRequest): Item => ({
   ...r,
   kind: 'request',
   pk: `REQUEST#${r.id}`,
@@ -144,13 +144,23 @@ const requestItem = (r: AccessRequest): Item => ({
     : {}),
 });
 
-const productItem = (p: DataProduct): Item => ({
+export const productItem = (p: DataProduct): Item => ({
   ...p,
   kind: 'product',
   pk: `PRODUCT#${p.id}`,
   sk: 'META',
   gsi1pk: `PRODUCTS#${p.domain}`,
   gsi1sk: p.id,
+});
+
+/** The head of an audit chain: the seq and hash of its last event (see domain/audit-chain.ts). */
+export const chainHeadItem = (chain: string, head: ChainHead): Item => ({
+  pk: `CHAIN#${chain}`,
+  sk: 'HEAD',
+  kind: 'chainhead',
+  chain,
+  seq: head.seq,
+  hash: head.hash,
 });
 
 const seqKey = (seq: number) => String(seq).padStart(12, '0');
@@ -194,7 +204,7 @@ export function auditEventOf(item: Item): AuditEvent {
   return e as unknown as AuditEvent;
 }
 
-const auditItem = (e: AuditEvent): Item => ({
+export const auditItem = (e: AuditEvent): Item => ({
   ...auditFields(e),
   kind: 'audit',
   ...(e.chain !== undefined && e.seq !== undefined
@@ -208,7 +218,7 @@ const auditItem = (e: AuditEvent): Item => ({
   gsi3sk: `${e.at}#${e.id}`,
 });
 
-const grantItem = (g: Grant): Item => ({
+export const grantItem = (g: Grant): Item => ({
   ...g,
   kind: 'grant',
   pk: `GRANT#${g.id}`,
@@ -225,10 +235,15 @@ const membershipKey = (m: Membership) => ({
   pk: 'MEMBERSHIP',
   sk: `${m.domain}#${m.user}#${m.role}`,
 });
-const membershipItem = (m: Membership): Item => ({ ...m, kind: 'membership', ...membershipKey(m) });
+export const membershipItem = (m: Membership): Item => ({
+  ...m,
+  kind: 'membership',
+  ...membershipKey(m),
+});
+export const userItem = (u: User): Item => ({ ...u, kind: 'user', pk: 'USER', sk: u.id });
 const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
 const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const;
-const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
+export const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: 'DOMAIN', sk: d.id });
 
 /** The refusal counts: one item per caller and action, `REFUSALS#<user>` / `<action>`. */
 const REFUSALS = 'REFUSALS#';
@@ -560,7 +575,7 @@ export class DynamoStore implements Store {
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
   listProducts = (domain: string) => this.byKey<DataProduct>(`PRODUCTS#${domain}`, 'gsi1');
 
-  putUser = (u: User) => this.put({ ...u, kind: 'user', pk: 'USER', sk: u.id });
+  putUser = (u: User) => this.put(userItem(u));
   getUser = (id: string) => this.get<User>('USER', id);
   listUsers = () => this.byKey<User>('USER');
 
@@ -1060,14 +1075,7 @@ export class DynamoStore implements Store {
         return {
           Put: {
             TableName: this.tableName,
-            Item: {
-              pk: `CHAIN#${chain}`,
-              sk: 'HEAD',
-              kind: 'chainhead',
-              chain,
-              seq: head.seq,
-              hash: head.hash,
-            },
+            Item: chainHeadItem(chain, head),
             ...(prev
               ? {
                   ConditionExpression: '#seq = :prevSeq',
