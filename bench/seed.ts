@@ -10,7 +10,7 @@
 // events are sealed into their chains in time order (functions/domain/audit-chain.ts), so the
 // start-up chain check and GET /v1/audit/verify pass. Items go straight into the embedded store's
 // LevelDB, many thousands per batch (EmbeddedDynamo.bulkPut), before any server serves it.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeTime } from 'ulid';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -85,6 +85,8 @@ export interface SeedOptions {
 export interface SeedReport {
   dataDir: string;
   seconds: number;
+  /** CPU time of the seeding process (user + system, every thread: LevelDB compacts in its own). */
+  cpuSeconds: number;
   items: number;
   itemsPerSecond: number;
   /** Items written, by the store's kind. */
@@ -731,7 +733,18 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
   const spanMs = (opts.days ?? 365) * DAY;
   const rng = prng(opts.seed);
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  let done = 0;
+  let lastLog = Date.now();
+  const progress = () => {
+    if (Date.now() - lastLog < 5000) return;
+    lastLog = Date.now();
+    const s = seconds();
+    log(
+      `seed: ${done.toLocaleString('en-US')}/${opts.requests.toLocaleString('en-US')} requests, ${items.toLocaleString('en-US')} items in ${s.toFixed(0)} s (${Math.round(items / s).toLocaleString('en-US')} items/s)`,
+    );
+  };
 
   const dir = resolve(opts.dataDir, 'dynamodb');
   mkdirSync(dir, { recursive: true });
@@ -757,7 +770,10 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
     byKind[String(item.kind)] = (byKind[String(item.kind)] ?? 0) + 1;
     items++;
     buffer.push(marshall(item, { removeUndefinedValues: true }));
-    if (buffer.length >= BATCH_ITEMS) await flush();
+    if (buffer.length >= BATCH_ITEMS) {
+      await flush();
+      progress();
+    }
   };
 
   try {
@@ -840,8 +856,6 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
     // Per domain: its memberships, then its requests walked to their status; its chain sealed in
     // time order. Requesters: alice makes 1% of all requests, the others share the rest.
     const requesterCount = new Map<string, number>();
-    let done = 0;
-    let lastLog = Date.now();
     for (const sd of domains) {
       const memberships: Membership[] = [
         { user: sd.owner, domain: sd.domain.id, role: 'owner' },
@@ -880,13 +894,6 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
       for (const e of sealed.events) await put(auditItem(e));
       await put(chainHeadItem(sd.domain.id, sealed.head));
       done += sd.requests;
-      if (Date.now() - lastLog > 5000) {
-        lastLog = Date.now();
-        const s = seconds();
-        log(
-          `seed: ${done.toLocaleString('en-US')}/${opts.requests.toLocaleString('en-US')} requests, ${items.toLocaleString('en-US')} items in ${s.toFixed(0)} s (${Math.round(items / s).toLocaleString('en-US')} items/s)`,
-        );
-      }
     }
     await flush();
     await inFlight;
@@ -902,9 +909,11 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
     if (found !== opts.domains)
       throw new Error(`seeded ${opts.domains} domains but the store lists ${found}`);
     const s = seconds();
+    const cpu = process.cpuUsage(cpu0);
     const report: SeedReport = {
       dataDir: opts.dataDir,
       seconds: s,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       items,
       itemsPerSecond: items / s,
       byKind,
@@ -925,7 +934,11 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
       },
     };
     log(
-      `seed: ${items.toLocaleString('en-US')} items in ${s.toFixed(1)} s (${Math.round(report.itemsPerSecond).toLocaleString('en-US')} items/s) into ${opts.dataDir}`,
+      `seed: ${items.toLocaleString('en-US')} items in ${s.toFixed(1)} s (${Math.round(report.itemsPerSecond).toLocaleString('en-US')} items/s, ${report.cpuSeconds.toFixed(1)} s of CPU) into ${opts.dataDir}`,
+    );
+    writeFileSync(
+      resolve(opts.dataDir, 'seed-report.json'),
+      JSON.stringify(report, null, 2) + '\n',
     );
     return report;
   } finally {
