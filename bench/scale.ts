@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedPortal } from '../functions/wiring/local';
-import { policyWithLimits, POLICY_DIR } from '../test/support/portal';
+import { policyWithLimits } from '../test/support/portal';
 import {
   fmt,
   judge,
