@@ -19,6 +19,7 @@ const figures = (
   size,
   seed: { seconds: 10, cpuSeconds: 8, items: 70_000, itemsPerSecond: 7000, reused: false },
   startMs: 1200,
+  startRssBytes: 100 * 1024 * 1024,
   rssBytes: rssMB * 1024 * 1024,
   calls,
 });
