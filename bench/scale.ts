@@ -47,9 +47,9 @@ const SEED = 1;
 
 const CONFIG = {
   /** Calls per endpoint: at most `calls`, and no more once `seconds` have passed (at least `min`). */
-  calls: 30,
+  calls: 200,
   min: 3,
-  seconds: 45,
+  seconds: 20,
   limit: 50,
   maxResponseBytes: 1024 * 1024,
   maxRssBytes: 512 * 1024 * 1024,
