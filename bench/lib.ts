@@ -34,6 +34,8 @@ export interface BenchResult {
 export interface Benchmark {
   name: string;
   title: string;
+  /** Run only when named on the command line (it takes too long for every `npm run bench`). */
+  onlyWhenNamed?: boolean;
   run(log: (msg: string) => void): Promise<BenchResult>;
 }
 
@@ -238,17 +240,21 @@ export function renderMarkdown(sections: readonly Section[]): string {
 }
 
 /**
- * Which benchmarks a command line asks for: every one when it names none, else those it names,
- * in the order they are registered. Arguments starting with `--` are options, not names.
+ * Which benchmarks a command line asks for: every one when it names none (except those run only
+ * when named), else those it names, in the order they are registered. Arguments starting with
+ * `--` are options, not names.
  */
-export function selectBenchmarks<B extends { name: string }>(
+export function selectBenchmarks<B extends { name: string; onlyWhenNamed?: boolean }>(
   all: readonly B[],
   args: readonly string[],
 ): { selected: B[]; unknown: string[] } {
   const names = args.filter((a) => !a.startsWith('--'));
   const known = new Set(all.map((b) => b.name));
   const unknown = names.filter((n) => !known.has(n));
-  const selected = names.length === 0 ? [...all] : all.filter((b) => names.includes(b.name));
+  const selected =
+    names.length === 0
+      ? all.filter((b) => !b.onlyWhenNamed)
+      : all.filter((b) => names.includes(b.name));
   return { selected, unknown };
 }
 

@@ -22,6 +22,7 @@ import { exportBenchmark } from './export';
 import { lakeFormationBenchmark } from './lakeformation';
 import { loadBenchmark } from './load';
 import { policyBenchmark } from './policy';
+import { scaleBenchmark } from './scale';
 import { webBenchmark } from './web';
 
 /** Add a benchmark here to have it run, printed and reported. */
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   bundleBenchmark,
   webBenchmark,
   crashBenchmark,
+  scaleBenchmark,
 ];
 
 const RESULTS_DIR = join(__dirname, 'results');

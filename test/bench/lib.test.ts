@@ -99,6 +99,14 @@ describe('bench helpers', () => {
     expect(selectBenchmarks(all, ['load', 'nope']).unknown).toEqual(['nope']);
   });
 
+  test('a benchmark run only when named is left out of a run that names none', () => {
+    const all = [{ name: 'policy' }, { name: 'scale', onlyWhenNamed: true }];
+    expect(selectBenchmarks(all, ['--markdown']).selected.map((b) => b.name)).toEqual(['policy']);
+    expect(selectBenchmarks(all, ['scale', '--quick']).selected.map((b) => b.name)).toEqual([
+      'scale',
+    ]);
+  });
+
   test('latency statistics from nanoseconds, nearest rank', () => {
     const s = latencyStats(Array.from({ length: 100 }, (_, i) => (i + 1) * 1000));
     expect([s.n, s.p50, s.p99, s.max, s.mean]).toEqual([100, 50, 99, 100, 50.5]);

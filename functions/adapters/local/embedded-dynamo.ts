@@ -6,11 +6,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import { tableDefinition } from '../aws/dynamo-store';
-import { addTransactions } from './dynalite-transactions';
+import { addTransactions, bulkPut } from './dynalite-transactions';
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
   endpoint: string;
+  /**
+   * Puts items (DynamoDB JSON) in one batch, straight into the store, skipping the server: for
+   * `npm run seed` filling a new store before anything serves it (see bulkPut).
+   */
+  bulkPut(tableName: string, items: Record<string, unknown>[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +56,7 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   return {
     client,
     endpoint,
+    bulkPut: (tableName, items) => bulkPut(store, tableName, items),
     close: async () => {
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../../domain/model';
 import { unavailable, validation } from '../../../domain/errors';
 import { sealChain, type ChainHead } from '../../../domain/audit-chain';
 import type { AuditQuery, KeyedPage, AuditLog as PortAuditLog } from '../../../ports/store';
-import { AUDIT_LOG, auditEventOf, auditItem, seqKey } from './keys';
+import { AUDIT_LOG, auditEventOf, auditItem, chainHeadItem, seqKey } from './keys';
 import {
   DynamoTable,
   type Source,
@@ -125,14 +125,7 @@ export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
         return {
           Put: {
             TableName: this.tableName,
-            Item: {
-              pk: `CHAIN#${chain}`,
-              sk: 'HEAD',
-              kind: 'chainhead',
-              chain,
-              seq: head.seq,
-              hash: head.hash,
-            },
+            Item: chainHeadItem(chain, head),
             ...(prev
               ? {
                   ConditionExpression: '#seq = :prevSeq',

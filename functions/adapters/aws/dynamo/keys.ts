@@ -179,6 +179,16 @@ export const userItem = (u: User): Item => ({ ...u, kind: 'user', pk: 'USER', sk
 
 export const seqKey = (seq: number) => String(seq).padStart(12, '0');
 
+/** The head of one audit hash chain: the seq and hash of its last event (domain/audit-chain.ts). */
+export const chainHeadItem = (chain: string, head: { seq: number; hash: string }): Item => ({
+  pk: `CHAIN#${chain}`,
+  sk: 'HEAD',
+  kind: 'chainhead',
+  chain,
+  seq: head.seq,
+  hash: head.hash,
+});
+
 /** The event's fields in their order, the detail as its JSON text in the detail's place. */
 function auditFields(e: AuditEvent): Item {
   const fields: Item = {};

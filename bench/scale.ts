@@ -1,0 +1,370 @@
+// Scale benchmark: the API's read paths on a small and a large generated mesh.
+//
+// Each store is seeded by `npm run seed` (bench/seed.ts, in its own process), then the embedded
+// portal is built in this process on the seeded folder, as `npm start` builds it (start-up chain
+// check included, no timers), with a counting middleware on its DynamoDB client. Each call is
+// made through `app.request()` (no network) as the user it is about, `?limit=50` on lists; the
+// answer's `items` is read when it is an object that has them, else the array itself (so the
+// benchmark reads the lists as they are today and once they page). Per call: latency (p50, p99),
+// response bytes, items, and DynamoDB commands. Targets: p99 at the large size within 1.5x of the
+// small, no response over 1 MB, and the process's RSS under 512 MB at the large size.
+//
+// Sizes: small 1k products / 10k requests; large 100k products / 1M requests, or with `--quick`
+// 20k products / 100k requests. `--keep-data` keeps the seeded folders (in the system's temporary
+// folder) and reuses them on the next run.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEmbeddedPortal } from '../functions/wiring/local';
+import { policyWithLimits } from '../test/support/portal';
+import {
+  fmt,
+  judge,
+  latencyStats,
+  verdictRows,
+  type Benchmark,
+  type BenchResult,
+  type Row,
+  type Verdict,
+} from './lib';
+import type { SeedReport } from './seed';
+
+const REPO = join(__dirname, '..');
+
+export interface Size {
+  label: 'small' | 'large';
+  domains: number;
+  products: number;
+  requests: number;
+}
+export const SIZES = {
+  small: { label: 'small', domains: 20, products: 1_000, requests: 10_000 },
+  large: { label: 'large', domains: 1_000, products: 100_000, requests: 1_000_000 },
+  quickLarge: { label: 'large', domains: 200, products: 20_000, requests: 100_000 },
+} as const satisfies Record<string, Size>;
+const SEED = 1;
+
+const CONFIG = {
+  /** Calls per endpoint: at most `calls`, and no more once `seconds` have passed (at least `min`). */
+  calls: 200,
+  min: 3,
+  seconds: 20,
+  limit: 50,
+  maxResponseBytes: 1024 * 1024,
+  maxRssBytes: 512 * 1024 * 1024,
+  maxP99Ratio: 1.5,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Figures and verdicts (pure: see test/bench/scale.test.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** The list of an answer: its `items` when it is an object holding them, else the array itself. */
+export function itemsOf(json: unknown): unknown[] | undefined {
+  if (Array.isArray(json)) return json;
+  if (json && typeof json === 'object' && Array.isArray((json as { items?: unknown }).items))
+    return (json as { items: unknown[] }).items;
+  return undefined;
+}
+
+export interface CallFigures {
+  endpoint: string;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Largest response, in bytes. */
+  maxBytes: number;
+  /** Items in the last answer (undefined: not a list). */
+  items?: number;
+  /** DynamoDB commands per call: mean, and the last call's by command name. */
+  commands: number;
+  commandNames: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+export interface SizeFigures {
+  size: Size;
+  seed: Pick<SeedReport, 'seconds' | 'cpuSeconds' | 'items' | 'itemsPerSecond'> & {
+    reused: boolean;
+  };
+  /** Time to a portal ready to serve (start-up chain check, in-flight work done). */
+  startMs: number;
+  /** RSS once started, and after every call. */
+  startRssBytes: number;
+  rssBytes: number;
+  calls: CallFigures[];
+}
+
+export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[] {
+  const out: Verdict[] = [];
+  for (const l of large.calls) {
+    const s = small.calls.find((c) => c.endpoint === l.endpoint);
+    if (!s) continue;
+    out.push(
+      judge(
+        `${l.endpoint}: p99 large / small`,
+        s.p99Ms > 0 ? l.p99Ms / s.p99Ms : Infinity,
+        '<=',
+        CONFIG.maxP99Ratio,
+        fmt.x,
+        `${fmt.ms(l.p99Ms)} at ${fmt.int(large.size.requests)} requests vs ${fmt.ms(s.p99Ms)} at ${fmt.int(small.size.requests)}`,
+      ),
+    );
+  }
+  const all = [...small.calls, ...large.calls];
+  const biggest = all.reduce((a, b) => (b.maxBytes > a.maxBytes ? b : a), all[0]!);
+  out.push(
+    judge(
+      'largest response',
+      biggest?.maxBytes ?? 0,
+      '<=',
+      CONFIG.maxResponseBytes,
+      fmt.mb,
+      biggest ? `${biggest.endpoint}` : 'no calls',
+    ),
+  );
+  out.push(
+    judge(
+      'server RSS at the large size',
+      large.rssBytes,
+      '<=',
+      CONFIG.maxRssBytes,
+      fmt.mb,
+      'after every call, this process (embedded store and API)',
+    ),
+  );
+  const failed = all.filter((c) => Object.keys(c.statuses).some((k) => !k.startsWith('2')));
+  out.push({
+    name: 'every call answered 2xx',
+    pass: failed.length === 0,
+    value:
+      failed.length === 0
+        ? 'all'
+        : failed.map((c) => `${c.endpoint} ${JSON.stringify(c.statuses)}`).join('; '),
+    target: 'all',
+    detail: `${all.reduce((n, c) => n + c.calls, 0)} calls`,
+  });
+  return out;
+}
+
+export function sizeRows(f: SizeFigures): Row[] {
+  const { size } = f;
+  const rows: Row[] = [
+    {
+      figure: `${size.label}: ${fmt.int(size.domains)} domains, ${fmt.int(size.products)} products, ${fmt.int(size.requests)} requests`,
+      value: `${fmt.int(f.seed.items)} items`,
+      baseline: f.seed.reused
+        ? 'seeded earlier (--keep-data)'
+        : `seeded in ${f.seed.seconds.toFixed(0)} s, ${fmt.rate(f.seed.itemsPerSecond)}`,
+      ratio: f.seed.reused ? '' : `${f.seed.cpuSeconds.toFixed(0)} s of CPU`,
+    },
+    {
+      figure: `${size.label}: portal start (chain check, in-flight requests finished)`,
+      value: fmt.s(f.startMs),
+      baseline: `RSS ${fmt.mb(f.startRssBytes)}`,
+    },
+  ];
+  for (const c of f.calls) {
+    const names = Object.entries(c.commandNames)
+      .map(([n, k]) => `${k} ${n.replace(/Command$/, '')}`)
+      .join(', ');
+    rows.push({
+      figure: `${size.label}: ${c.endpoint}: p50 / p99 (${c.calls} calls)`,
+      value: `${fmt.ms(c.p50Ms)} / ${fmt.ms(c.p99Ms)}`,
+      baseline: `${fmt.mb(c.maxBytes)}${c.items === undefined ? '' : `, ${fmt.int(c.items)} items`}`,
+      ratio: `${c.commands.toFixed(c.commands % 1 ? 1 : 0)} DynamoDB commands (${names})`,
+    });
+  }
+  rows.push({ figure: `${size.label}: RSS after the calls`, value: fmt.mb(f.rssBytes) });
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding and calling
+// ---------------------------------------------------------------------------------------------
+
+async function seeded(size: Size, dir: string, log: (m: string) => void) {
+  const reportFile = join(dir, 'seed-report.json');
+  if (existsSync(reportFile)) {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SeedReport;
+    log(`${size.label}: reusing the store seeded in ${dir}`);
+    return { report, reused: true };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const args = [
+    require.resolve('tsx/cli'),
+    join(REPO, 'bench', 'seed.ts'),
+    '--data-dir',
+    dir,
+    '--domains',
+    String(size.domains),
+    '--products',
+    String(size.products),
+    '--requests',
+    String(size.requests),
+    '--seed',
+    String(SEED),
+  ];
+  log(`${size.label}: seeding ${dir}`);
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n'))
+      if (line.startsWith('seed:')) log(`${size.label}: ${line}`);
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`npm run seed exited ${code} for the ${size.label} store`);
+  return { report: JSON.parse(readFileSync(reportFile, 'utf8')) as SeedReport, reused: false };
+}
+
+async function measure(size: Size, dir: string, log: (m: string) => void): Promise<SizeFigures> {
+  const { report, reused } = await seeded(size, dir, log);
+  const t0 = Date.now();
+  const portal = await createEmbeddedPortal({
+    dataDir: dir,
+    seed: false,
+    policyDir: policyWithLimits({
+      'max-calls-per-minute': 1_000_000,
+      'max-open-requests': 1_000_000,
+    }),
+  });
+  // The requests seeded in flight (approved, granting, revoking) are handed to the worker at
+  // start: measured with the start, not with the first call.
+  await portal.queue.onIdle();
+  const startMs = Date.now() - t0;
+  const startRssBytes = process.memoryUsage().rss;
+  log(`${size.label}: portal ready in ${fmt.s(startMs)}`);
+  const counts: Record<string, number> = {};
+  portal.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown');
+      counts[name] = (counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'scaleBenchCommandCounter' },
+  );
+  try {
+    const tokens = new Map<string, string>();
+    const token = async (user: string) => {
+      if (!tokens.has(user)) {
+        const res = await portal.app.request('/auth/dev-login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user }),
+        });
+        if (res.status !== 200) throw new Error(`dev-login ${user}: ${res.status}`);
+        tokens.set(user, ((await res.json()) as { token: string }).token);
+      }
+      return tokens.get(user)!;
+    };
+    const s = report.sample;
+    const [domain, name] = s.product.split('/');
+    const endpoints: Array<{ endpoint: string; user: string; path: string }> = [
+      {
+        endpoint: 'search',
+        user: 'alice',
+        path: `/v1/products?q=${s.searchWord}&limit=${CONFIG.limit}`,
+      },
+      { endpoint: 'product page', user: 'alice', path: `/v1/products/${domain}/${name}` },
+      {
+        endpoint: 'my requests',
+        user: s.requester,
+        path: `/v1/requests?mine=true&limit=${CONFIG.limit}`,
+      },
+      { endpoint: 'inbox', user: s.domainOwner, path: `/v1/approvals?limit=${CONFIG.limit}` },
+      { endpoint: 'grants', user: s.domainOwner, path: `/v1/grants?limit=${CONFIG.limit}` },
+      { endpoint: 'audit page', user: s.auditor, path: `/v1/audit?limit=${CONFIG.limit}` },
+    ];
+    const calls: CallFigures[] = [];
+    for (const e of endpoints) {
+      const auth = { authorization: `Bearer ${await token(e.user)}` };
+      const ns: number[] = [];
+      const statuses: Record<string, number> = {};
+      let maxBytes = 0;
+      let items: number | undefined;
+      let commands = 0;
+      let last: Record<string, number> = {};
+      const started = Date.now();
+      while (
+        ns.length < CONFIG.calls &&
+        (ns.length < CONFIG.min || Date.now() - started < CONFIG.seconds * 1000)
+      ) {
+        for (const k of Object.keys(counts)) delete counts[k];
+        const t = process.hrtime.bigint();
+        const res = await portal.app.request(e.path, { headers: auth });
+        const body = await res.text();
+        ns.push(Number(process.hrtime.bigint() - t));
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        maxBytes = Math.max(maxBytes, Buffer.byteLength(body));
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+        items = itemsOf(json)?.length;
+        last = { ...counts };
+        commands += Object.values(counts).reduce((a, b) => a + b, 0);
+      }
+      const st = latencyStats(ns);
+      calls.push({
+        endpoint: e.endpoint,
+        calls: ns.length,
+        p50Ms: st.p50 / 1000,
+        p99Ms: st.p99 / 1000,
+        maxBytes,
+        items,
+        commands: commands / ns.length,
+        commandNames: last,
+        statuses,
+      });
+      log(`${size.label}: ${e.endpoint}: p99 ${fmt.ms(st.p99 / 1000)}, ${fmt.mb(maxBytes)}`);
+    }
+    return {
+      size,
+      seed: {
+        seconds: report.seconds,
+        cpuSeconds: report.cpuSeconds,
+        items: report.items,
+        itemsPerSecond: report.itemsPerSecond,
+        reused,
+      },
+      startMs,
+      startRssBytes,
+      rssBytes: process.memoryUsage().rss,
+      calls,
+    };
+  } finally {
+    await portal.close();
+  }
+}
+
+export const scaleBenchmark: Benchmark = {
+  name: 'scale',
+  title: 'Scale: read paths on a small and a large seeded mesh (embedded portal)',
+  onlyWhenNamed: true,
+  async run(log): Promise<BenchResult> {
+    const quick = process.argv.includes('--quick');
+    const keep = process.argv.includes('--keep-data');
+    const sizes: Size[] = [SIZES.small, quick ? SIZES.quickLarge : SIZES.large];
+    const root = join(tmpdir(), 'meshgate-scale');
+    const dirOf = (s: Size) =>
+      join(root, `${s.domains}d-${s.products}p-${s.requests}r-seed${SEED}`);
+    const figures: SizeFigures[] = [];
+    try {
+      for (const size of sizes) figures.push(await measure(size, dirOf(size), log));
+    } finally {
+      if (!keep) for (const size of sizes) rmSync(dirOf(size), { recursive: true, force: true });
+    }
+    const [small, large] = figures as [SizeFigures, SizeFigures];
+    const verdicts = scaleVerdicts(small, large);
+    return {
+      name: 'scale',
+      title: `Scale: read paths at ${fmt.int(small.size.requests)} and ${fmt.int(large.size.requests)} requests (embedded portal, in process${quick ? ', --quick' : ''})`,
+      rows: [...sizeRows(small), ...sizeRows(large), ...verdictRows(verdicts)],
+      verdicts,
+      figures: { quick, sizes: figures },
+    };
+  },
+};

@@ -1,0 +1,67 @@
+import { itemsOf, scaleVerdicts, sizeRows, SIZES, type SizeFigures } from '../../bench/scale';
+
+const call = (endpoint: string, p99Ms: number, maxBytes = 10_000) => ({
+  endpoint,
+  calls: 10,
+  p50Ms: p99Ms / 2,
+  p99Ms,
+  maxBytes,
+  items: 50,
+  commands: 2,
+  commandNames: { GetCommand: 1, QueryCommand: 1 },
+  statuses: { '200': 10 },
+});
+const figures = (
+  size: SizeFigures['size'],
+  calls: SizeFigures['calls'],
+  rssMB: number,
+): SizeFigures => ({
+  size,
+  seed: { seconds: 10, cpuSeconds: 8, items: 70_000, itemsPerSecond: 7000, reused: false },
+  startMs: 1200,
+  startRssBytes: 100 * 1024 * 1024,
+  rssBytes: rssMB * 1024 * 1024,
+  calls,
+});
+
+test('the list of an answer: its items, or the array it is; nothing for anything else', () => {
+  expect(itemsOf({ items: [1, 2], cursor: 'x' })).toEqual([1, 2]);
+  expect(itemsOf([1])).toEqual([1]);
+  expect(itemsOf({ id: 'p' })).toBeUndefined();
+  expect(itemsOf(undefined)).toBeUndefined();
+});
+
+test('targets: p99 large within 1.5x of small per endpoint, no response over 1 MB, RSS under 512 MB', () => {
+  const small = figures(SIZES.small, [call('search', 10), call('inbox', 10)], 200);
+  const good = scaleVerdicts(
+    small,
+    figures(SIZES.large, [call('search', 15), call('inbox', 12)], 400),
+  );
+  expect(good.every((v) => v.pass)).toBe(true);
+
+  const bad = scaleVerdicts(
+    small,
+    figures(SIZES.large, [call('search', 15.1), call('inbox', 12, 2_000_000)], 600),
+  );
+  const failed = bad.filter((v) => !v.pass).map((v) => v.name);
+  expect(failed).toEqual([
+    'search: p99 large / small',
+    'largest response',
+    'server RSS at the large size',
+  ]);
+});
+
+test('a call answered with an error fails the run; rows name sizes, latencies and commands', () => {
+  const small = figures(
+    SIZES.small,
+    [{ ...call('grants', 5), statuses: { '200': 9, '500': 1 } }],
+    100,
+  );
+  const v = scaleVerdicts(small, figures(SIZES.large, [call('grants', 5)], 100));
+  expect(v.find((x) => x.name === 'every call answered 2xx')!.pass).toBe(false);
+  const rows = sizeRows(small);
+  expect(rows[0]!.figure).toBe('small: 20 domains, 1,000 products, 10,000 requests');
+  expect(rows.find((r) => r.figure.startsWith('small: grants'))!.ratio).toBe(
+    '2 DynamoDB commands (1 Get, 1 Query)',
+  );
+});
