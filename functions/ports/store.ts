@@ -1,6 +1,7 @@
 import type {
   AccessRequest,
   AuditEvent,
+  ConsumerAccount,
   DataProduct,
   Domain,
   FulfilmentProgress,
@@ -74,6 +75,12 @@ export interface Store {
   getDomain(id: string): Promise<Domain | undefined>;
   /** Every domain, read strongly consistently. */
   listDomains(): Promise<Domain[]>;
+
+  /** Registers a consumer account with its audit event; `conflict` CONSUMER_ACCOUNT_EXISTS if its AWS account is registered. */
+  createConsumerAccount(account: ConsumerAccount, audit: AuditEvent): Promise<void>;
+  /** The consumer account registered for an AWS account id, read strongly consistently. */
+  getConsumerAccount(accountId: string): Promise<ConsumerAccount | undefined>;
+  listConsumerAccounts(): Promise<ConsumerAccount[]>;
 
   putProduct(product: DataProduct): Promise<void>;
   /** Writes a product with the audit event of the change, in one transaction. */

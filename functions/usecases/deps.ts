@@ -10,6 +10,7 @@ import type { AuditEventType } from '../domain/audit-events';
 import { notFound } from '../domain/errors';
 import type { Change } from '../domain/lifecycle';
 import type { LakeFormationPort } from '../ports/lakeformation';
+import type { ConsumerLinkPort } from '../ports/consumer-links';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
@@ -30,6 +31,8 @@ export interface Deps {
 /** The worker alone talks to Lake Formation: the API never does, it hands jobs over the queue. */
 export interface WorkerDeps extends Deps {
   lakeFormation: LakeFormationPort;
+  /** Resource links in registered consumer accounts. */
+  consumerLinks: ConsumerLinkPort;
 }
 
 export { SYSTEM } from '../domain/lifecycle';

@@ -3,6 +3,7 @@ import { policyFolder } from '../policy/files';
 import type { CatalogSource } from '../ports/catalog';
 import type { EventPublisher } from '../ports/events';
 import type { LakeFormationPort } from '../ports/lakeformation';
+import type { ConsumerLinkPort } from '../ports/consumer-links';
 import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
@@ -19,6 +20,7 @@ export interface CoreAdapters {
   queue: JobQueue;
   events: EventPublisher;
   lakeFormation: LakeFormationPort;
+  consumerLinks: ConsumerLinkPort;
   catalog: CatalogSource;
   /** The system clock when absent. */
   clock?: Clock;
@@ -68,6 +70,7 @@ export async function buildCore(a: CoreAdapters) {
     queue: a.queue,
     events: a.events,
     lakeFormation: a.lakeFormation,
+    consumerLinks: a.consumerLinks,
     catalog: a.catalog,
     clock,
     ids,

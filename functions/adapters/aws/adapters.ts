@@ -2,6 +2,7 @@ import { DynamoStore } from './dynamo-store';
 import { EventBridgePublisher } from './eventbridge';
 import { GlueCatalog } from './glue-catalog';
 import { AwsLakeFormation } from './lakeformation';
+import { AwsConsumerLinks } from './consumer-links';
 import type { EventPublisher } from '../../ports/events';
 
 /**
@@ -20,6 +21,9 @@ export function awsAdapters(opts: {
     lakeFormation,
     // Glue reads go through the same broker credentials as Lake Formation: one AssumeRole per role.
     catalog: new GlueCatalog({
+      credentials: (access) => lakeFormation.credentials.provider(access),
+    }),
+    consumerLinks: new AwsConsumerLinks({
       credentials: (access) => lakeFormation.credentials.provider(access),
     }),
     events: eventsFor(opts),

@@ -16,6 +16,7 @@ import type {
   AccessRequest,
   AuditEvent,
   DataProduct,
+  ConsumerAccount,
   Domain,
   FulfilmentProgress,
   Grant,
@@ -44,6 +45,7 @@ import type {
  *
  *   item        pk                  sk                     gsi1 (pk / sk)                gsi2 (pk / sk)             gsi3 (pk / sk)
  *   domain      DOMAIN              <id>
+ *   consumer    CONSUMERACCOUNT     <account id>
  *   user        USER                <id>
  *   membership  MEMBERSHIP          <domain>#<user>#<role>
  *   product     PRODUCT#<id>        META                   PRODUCTS#<domain> / <id>
@@ -489,6 +491,37 @@ export class DynamoStore implements Store {
       throw err;
     }
   }
+
+  async createConsumerAccount(c: ConsumerAccount, audit: AuditEvent): Promise<void> {
+    try {
+      await this.writeAudited(
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...c, kind: 'consumer-account', pk: 'CONSUMERACCOUNT', sk: c.accountId },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+        [audit],
+        [],
+        () => GLOBAL_CHAIN,
+      );
+    } catch (err) {
+      if (isConditionFailure(err))
+        throw conflict(
+          'CONSUMER_ACCOUNT_EXISTS',
+          `Account ${c.accountId} is already registered as a consumer account.`,
+          err,
+        );
+      throw err;
+    }
+  }
+  getConsumerAccount = (accountId: string) =>
+    this.get<ConsumerAccount>('CONSUMERACCOUNT', accountId);
+  listConsumerAccounts = () =>
+    this.byKey<ConsumerAccount>('CONSUMERACCOUNT', undefined, false, true);
 
   getDomain = (id: string) => this.get<Domain>('DOMAIN', id);
   listDomains = () => this.byKey<Domain>('DOMAIN', undefined, false, true);
