@@ -38,6 +38,8 @@ import {
   removeMembership,
 } from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
+import { getGrant } from '../usecases/access';
+import { listConsumerAccounts, registerConsumerAccount } from '../usecases/consumer-accounts';
 import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
@@ -242,6 +244,22 @@ export function createApp(deps: AppDeps) {
   );
 
   app.openapi(
+    route({ method: 'get', path: '/v1/consumer-accounts', who: 'anyone signed in' }),
+    async (c) => c.json({ items: await listConsumerAccounts(deps) }),
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/consumer-accounts',
+      request: body(S.ConsumerAccountSchema),
+      who: 'platform admins',
+      ok: 201,
+    }),
+    async (c) => c.json(await registerConsumerAccount(deps, me(c), c.req.valid('json')), 201),
+  );
+
+  app.openapi(
     route({
       method: 'get',
       path: '/v1/domains/{id}/members',
@@ -443,6 +461,17 @@ export function createApp(deps: AppDeps) {
       who: 'anyone signed in: their own grants, and those of domains they may read',
     }),
     async (c) => c.json({ items: await listGrants(deps, me(c), c.req.valid('query')) }),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/grants/{id}',
+      request: { params: S.IdParam },
+      who: "the requester, the domain's owners and stewards, compliance, auditors, admins (as the grant's request)",
+      okSchema: S.GrantWithAccessSchema,
+    }),
+    async (c) => c.json(await getGrant(deps, me(c), c.req.valid('param').id)),
   );
 
   app.openapi(

@@ -257,3 +257,80 @@ export const GrantChainQuerySchema = z.object({
 });
 
 export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });
+
+/** `POST /v1/consumer-accounts`: an AWS account where consumers query, with its broker role. */
+export const ConsumerAccountSchema = z
+  .strictObject({
+    id: name,
+    name: text(200).min(1).optional(),
+    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+    broker: z.strictObject({
+      roleArn: z
+        .string()
+        .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+      externalId: z
+        .string()
+        .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
+    }),
+  })
+  .refine((c) => c.broker.roleArn.split(':')[4] === c.accountId, {
+    path: ['broker', 'roleArn'],
+    message: "the broker role must be in the consumer account's account",
+  })
+  .openapi('ConsumerAccount');
+
+const SetupStepSchema = z.object({ what: z.string(), command: z.string() });
+
+/** How to use an ACTIVE grant (`access` on `GET /v1/requests/{id}` and `GET /v1/grants/{id}`). */
+export const AccessSchema = z
+  .object({
+    account: z.string().openapi({ description: 'The producing account (it holds the data).' }),
+    region: z.string(),
+    catalogId: z.string(),
+    database: z.string(),
+    table: z.string(),
+    tables: z.array(z.string()).optional().openapi({
+      description: 'Every table of the product, when it has several.',
+    }),
+    principal: z.string(),
+    expiresAt: z.string().openapi({ description: 'When the grant ends (ISO 8601, UTC).' }),
+    columns: z.array(z.string()).optional().openapi({
+      description: 'The granted columns; absent when every column is granted.',
+    }),
+    rowFilter: z.string().optional(),
+    link: z
+      .object({ account: z.string(), region: z.string(), database: z.string(), table: z.string() })
+      .optional()
+      .openapi({
+        description: "The resource link Meshgate made in the principal's consumer account.",
+      }),
+    query: z.string().openapi({
+      description:
+        'A ready-to-run Athena query over the granted columns (naming the resource link when there is one).',
+    }),
+    setup: z
+      .object({ account: z.string(), steps: z.array(SetupStepSchema) })
+      .optional()
+      .openapi({
+        description:
+          "For a principal of an account Meshgate does not manage: what that account's administrator runs (the RAM share, the resource link, DESCRIBE on it).",
+      }),
+  })
+  .openapi('Access');
+
+/** `GET /v1/grants/{id}`: the grant, and while it is ACTIVE how to use it. */
+export const GrantWithAccessSchema = z
+  .object({
+    id: z.string(),
+    requestId: z.string(),
+    principal: z.string(),
+    productId: z.string(),
+    domain: z.string(),
+    status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']),
+    grantedAt: z.string(),
+    expiresAt: z.string(),
+    access: AccessSchema.optional(),
+  })
+  .passthrough()
+  .openapi('Grant');

@@ -13,6 +13,7 @@ import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/reque
 import { resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
+import { accessOfRequest } from './access';
 
 type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
 
@@ -166,11 +167,12 @@ export async function approvalsInbox(deps: Q, who: Principal): Promise<RequestWi
 
 export async function getRequestWithHistory(deps: Q, who: Principal, id: string) {
   const request = await loadVisibleRequest(deps, who, id);
-  const [[detailed], history] = await Promise.all([
+  const [[detailed], history, access] = await Promise.all([
     withTerms(deps, [request]),
     deps.store.listRequestAudit(id),
+    accessOfRequest(deps, request),
   ]);
-  return { ...detailed!, history };
+  return { ...detailed!, history, ...(access ? { access } : {}) };
 }
 
 export async function listGrants(
