@@ -27,6 +27,19 @@ export const DomainConfig = z.strictObject({
   description: z.string().max(2000).optional(),
 });
 
+/**
+ * An account where consumers query from (the same small stack as a domain account): Meshgate makes
+ * the resource links of grants to its principals there, through its broker role.
+ */
+export const ConsumerAccountConfig = z.strictObject({
+  id,
+  name: z.string().min(1).max(200).optional(),
+  accountId: account,
+  region,
+  brokerRoleArn: DomainConfig.shape.brokerRoleArn,
+  externalId: DomainConfig.shape.externalId,
+});
+
 export const MeshgateConfig = z
   .strictObject({
     stage: id,
@@ -48,6 +61,7 @@ export const MeshgateConfig = z
     compliance: z.array(id).default([]),
     auditors: z.array(id).default([]),
     domains: z.array(DomainConfig).min(1, 'register at least one domain'),
+    consumerAccounts: z.array(ConsumerAccountConfig).default([]),
     /**
      * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
      * there after signing in and out, and only there.
@@ -62,6 +76,22 @@ export const MeshgateConfig = z
       .default({ urls: [] }),
   })
   .superRefine((c, ctx) => {
+    const consumers = new Set<string>();
+    c.consumerAccounts.forEach((a, i) => {
+      if (consumers.has(a.accountId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccounts', i, 'accountId'],
+          message: `account ${a.accountId} is listed twice`,
+        });
+      consumers.add(a.accountId);
+      if (a.brokerRoleArn.split(':')[4] !== a.accountId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccounts', i, 'brokerRoleArn'],
+          message: `the broker role must be in the consumer account ${a.accountId}`,
+        });
+    });
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {
       if (seen.has(d.id))

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './lakeformation';
-import { ALL_DOMAINS, type Domain, type Membership } from './model';
+import { ALL_DOMAINS, type ConsumerAccount, type Domain, type Membership } from './model';
 
 /**
  * What Meshgate registers from the deployment configuration (config/schema.ts, which fits this
@@ -20,6 +20,30 @@ export interface Configuration {
     owners: readonly string[];
     description?: string;
   }>;
+  /** Accounts where consumers query from, with their broker role (domain/consumer.ts). */
+  consumerAccounts?: ReadonlyArray<{
+    id: string;
+    name?: string;
+    accountId: string;
+    region: string;
+    brokerRoleArn: string;
+    externalId: string;
+  }>;
+}
+
+/** The configured consumer accounts, as the store holds them. */
+export function configuredConsumerAccounts(c: Configuration): ConsumerAccount[] {
+  return (c.consumerAccounts ?? []).map((a) =>
+    JSON.parse(
+      JSON.stringify({
+        id: a.id,
+        name: a.name,
+        accountId: a.accountId,
+        region: a.region,
+        broker: { roleArn: a.brokerRoleArn, externalId: a.externalId },
+      }),
+    ),
+  );
 }
 
 /** One change the configuration makes to the store. Nothing is ever removed by it. */
@@ -89,7 +113,19 @@ export function configuredMemberships(c: Configuration): Membership[] {
 export function configurationVersion(c: Configuration): string {
   const domains = c.domains.map(domainOf).sort((a, b) => (a.id < b.id ? -1 : 1));
   const memberships = configuredMemberships(c).map(membershipKey);
-  return createHash('sha256').update(canonicalJson({ domains, memberships })).digest('hex');
+  // Only when there are some: a configuration without consumer accounts keeps the version it had.
+  const consumers = configuredConsumerAccounts(c).sort((a, b) =>
+    a.accountId < b.accountId ? -1 : 1,
+  );
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        domains,
+        memberships,
+        ...(consumers.length ? { consumerAccounts: consumers } : {}),
+      }),
+    )
+    .digest('hex');
 }
 
 /**

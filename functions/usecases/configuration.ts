@@ -1,6 +1,7 @@
 import {
   configurationChanges,
   configurationVersion,
+  configuredConsumerAccounts,
   configuredMemberships,
   redactedDomain,
   type Configuration,
@@ -13,6 +14,8 @@ import {
   type ConfigurationWrite,
 } from '../ports/store';
 import { auditEvent, SYSTEM, type Deps } from './deps';
+import { redactedConsumerAccount } from './consumer-accounts';
+import { MeshgateError } from '../domain/errors';
 
 export type { Configuration } from '../domain/configuration';
 
@@ -53,6 +56,7 @@ export async function applyConfiguration(
       domains: await deps.store.listDomains(),
       memberships: await deps.store.listMemberships(),
     }).map((c) => toWrite(deps, c));
+    await registerConsumerAccounts(deps, config);
     for (const user of new Set(configuredMemberships(config).map((m) => m.user))) {
       if (!(await deps.store.getUser(user))) await deps.store.putUser({ id: user, name: user });
     }
@@ -86,6 +90,35 @@ async function writeInTurn(
     if (!(await deps.store.writeConfiguration(batch, { ...record, seq }, last ? done : undefined)))
       return false;
     if (last) return true;
+  }
+}
+
+/**
+ * The configured consumer accounts the store does not hold, each registered with its audit event.
+ * Each write is conditional on the account being new, so two processes starting at once register
+ * it once; one registered earlier (through the API) is left as it is.
+ */
+async function registerConsumerAccounts(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  config: Configuration,
+): Promise<void> {
+  for (const c of configuredConsumerAccounts(config)) {
+    if (await deps.store.getConsumerAccount(c.accountId)) continue;
+    await deps.store
+      .createConsumerAccount(
+        c,
+        auditEvent(
+          deps,
+          'CONSUMER_ACCOUNT_REGISTERED',
+          SYSTEM,
+          { domain: ALL_DOMAINS },
+          { ...redactedConsumerAccount(c), from: 'configuration' },
+        ),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof MeshgateError && err.code === 'CONSUMER_ACCOUNT_EXISTS') return;
+        throw err;
+      });
   }
 }
 
