@@ -64,7 +64,6 @@ test('only the governance functions may assume it, with the ExternalId, from the
       'aws:PrincipalAccount': config.governance.account,
     });
 });
-});
 
 test('it may accept RAM invitations, manage links in meshgate_* databases only, and grant DESCRIBE', () => {
   const bySid = Object.fromEntries(statements().map((s) => [s.Sid, s]));
