@@ -1,6 +1,14 @@
-import type { ColumnScope, ConsumerLink, DataProduct, Domain, Grant } from './model';
+import type {
+  Access,
+  ColumnScope,
+  ConsumerLink,
+  DataProduct,
+  Domain,
+  Grant,
+  SetupStep,
+} from './model';
 
-export type { ConsumerAccount, ConsumerLink } from './model';
+export type { Access, ConsumerAccount, ConsumerLink, SetupStep } from './model';
 
 // The consumer's last mile, in the API's own terms. Pure: the worker links tables through these
 // names, the API builds the access block from them.
@@ -50,33 +58,6 @@ export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 export function athenaQuery(database: string, table: string, columns: string[] | undefined) {
   const select = columns === undefined ? '*' : columns.map(quoteIdent).join(', ');
   return `SELECT ${select} FROM ${quoteIdent(database)}.${quoteIdent(table)} LIMIT 10`;
-}
-
-/** What the consumer's administrator runs when Meshgate cannot (an account not registered). */
-export interface SetupStep {
-  what: string;
-  command: string;
-}
-
-/** How to use an active grant: where the data is, who may read it until when, and a query. */
-export interface Access {
-  account: string;
-  region: string;
-  catalogId: string;
-  database: string;
-  table: string;
-  /** Every table of the product, when it has several. */
-  tables?: string[];
-  principal: string;
-  expiresAt: string;
-  /** The granted columns; absent when every column is granted. */
-  columns?: string[];
-  rowFilter?: string;
-  /** The resource link the query names, when Meshgate made one in the consumer's account. */
-  link?: { account: string; region: string; database: string; table: string };
-  query: string;
-  /** For a principal of an account Meshgate does not manage: what its administrator must do. */
-  setup?: { account: string; steps: SetupStep[] };
 }
 
 /**

@@ -54,6 +54,33 @@ export interface ConsumerLink {
   at: string;
 }
 
+/** What the consumer's administrator runs when Meshgate cannot (an account not registered). */
+export interface SetupStep {
+  what: string;
+  command: string;
+}
+
+/** How to use an active grant: where the data is, who may read it until when, and a query. */
+export interface Access {
+  account: string;
+  region: string;
+  catalogId: string;
+  database: string;
+  table: string;
+  /** Every table of the product, when it has several. */
+  tables?: string[];
+  principal: string;
+  expiresAt: string;
+  /** The granted columns; absent when every column is granted. */
+  columns?: string[];
+  rowFilter?: string;
+  /** The resource link the query names, when Meshgate made one in the consumer's account. */
+  link?: { account: string; region: string; database: string; table: string };
+  query: string;
+  /** For a principal of an account Meshgate does not manage: what its administrator must do. */
+  setup?: { account: string; steps: SetupStep[] };
+}
+
 export interface Column {
   name: string;
   type: string;

@@ -1,6 +1,7 @@
 // The typed client of the Meshgate HTTP API: the only way the UI reaches data. Types come from
 // the API's own model (type-only imports: nothing of the server ships in the bundle).
 import type {
+  Access,
   AccessRequest,
   AuditEvent,
   Classification,
@@ -20,6 +21,7 @@ import type {
 } from '../../functions/domain/model';
 
 export type {
+  Access,
   AccessRequest,
   AuditEvent,
   Classification,
@@ -77,6 +79,8 @@ export interface RequestWithTerms extends AccessRequest {
 }
 export interface RequestWithHistory extends RequestWithTerms {
   history: AuditEvent[];
+  /** How to use the access, while the request is ACTIVE. */
+  access?: Access;
 }
 export type NewRequest = RequestInput;
 export interface Approval {
@@ -233,6 +237,9 @@ export class Api {
 
   grants = (f: { domain?: string; status?: Grant['status'] } = {}) =>
     this.json<{ items: Grant[] }>(`/v1/grants${query(f)}`).then((r) => r.items);
+  /** One grant, with how to use it while it is ACTIVE. */
+  grant = (id: string) =>
+    this.json<Grant & { access?: Access }>(`/v1/grants/${encodeURIComponent(id)}`);
   revoke = (id: string, reason: string) =>
     this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
   extend = (id: string, duration: Duration, purpose: string) =>
