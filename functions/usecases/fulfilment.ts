@@ -192,7 +192,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   // Formation grant (a link to a table not yet shared cannot be made). Idempotent, so a worker
   // that crashed after it makes nothing twice; a failure fails the request, and a retry redoes it.
   let consumerLink: ConsumerLink | undefined;
-  let linkEntries: LinkEntry[] = [];
+  let linkEntries: LinkEntry[];
   try {
     const made = await makeLinks(deps, r.domain, r.principal, spec);
     consumerLink = made?.link;
@@ -392,7 +392,7 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   const grant = await deps.store.getGrant(r.grantId);
   if (!grant) return;
   let entries: PermissionEntry[];
-  let linkEntries: LinkEntry[] = [];
+  let linkEntries: LinkEntry[];
   try {
     // The consumer's links first: DESCRIBE on a link to a table no longer shared helps nobody.
     linkEntries = await removeLinks(deps, grant);
