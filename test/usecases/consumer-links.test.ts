@@ -2,6 +2,8 @@
 // consumer account gets its resource link and DESCRIBE there, recorded on the grant and named by
 // the access block; revoking and expiry remove them, reconcile makes a missing one again.
 
+import type { Store } from '../../functions/ports/store';
+import { runJob } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 let p: TestPortal;
@@ -133,4 +135,48 @@ test('a role of an account Meshgate does not manage gets the steps for its admin
     'aws glue create-table --region eu-west-1 --catalog-id 888888888888 --database-name meshgate_sales --table-input \'{"Name":"sales_gold__orders","TargetTable":{"CatalogId":"111111111111","DatabaseName":"sales_gold","Name":"orders"}}\'',
   );
   expect(commands).toContain('--permissions DESCRIBE');
+});
+
+test('a worker that crashed after making the links makes them again harmlessly, and the grant records them', async () => {
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/leads', { principal }),
+  );
+  const id = created.body.id as string;
+  // Approved in the store as the approvers would, without handing the job to the worker.
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  // bob, then carol (restricted): the second approval queues the grant; run the job by hand.
+  const pausedQueue = { send: async () => undefined };
+  const deps = { ...p.deps, queue: pausedQueue };
+  const { approveRequest } = await import('../../functions/usecases/requests');
+  await approveRequest(deps, { userId: 'bob', name: 'bob' }, id, { comment: 'ok' });
+  await approveRequest(deps, { userId: 'carol', name: 'carol' }, id, { comment: 'ok' });
+  await expect(
+    runJob({ ...p.deps, store: crashing }, { kind: 'grant', requestId: id }),
+  ).rejects.toThrow('worker crashed');
+  expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
+  expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
+
+  await runJob(p.deps, { kind: 'grant', requestId: id });
+  const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
+  expect(r.body.status).toBe('ACTIVE');
+  const active = r.body.history.find((e: { type: string }) => e.type === 'GRANT_ACTIVE');
+  // The second run found the database and the link made, and granted DESCRIBE again.
+  expect(
+    (active.detail.entries as { action: string; result: string }[])
+      .filter((e) => e.action === 'create-database' || e.action === 'create-link')
+      .map((e) => e.result),
+  ).toEqual(['already', 'already']);
+  expect(active.detail.consumerLink).toMatchObject({ table: 'sales_gold__leads' });
+  expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
 });
