@@ -180,3 +180,25 @@ test('a worker that crashed after making the links makes them again harmlessly, 
   expect(active.detail.consumerLink).toMatchObject({ table: 'sales_gold__leads' });
   expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
 });
+
+test('the OpenAPI document declares the access block and the grant route', async () => {
+  const doc = (await (await p.app.request('/openapi.json')).json()) as {
+    components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    paths: Record<string, Record<string, unknown>>;
+  };
+  expect(Object.keys(doc.components.schemas.Access!.properties!)).toEqual(
+    expect.arrayContaining([
+      'account',
+      'region',
+      'catalogId',
+      'database',
+      'table',
+      'link',
+      'query',
+      'expiresAt',
+      'principal',
+    ]),
+  );
+  expect(doc.paths['/v1/grants/{id}']?.get).toBeDefined();
+  expect(doc.paths['/v1/consumer-accounts']?.post).toBeDefined();
+});
