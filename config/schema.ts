@@ -35,6 +35,19 @@ export const UserConfig = z.strictObject({
   email: z.email().max(320).optional(),
 });
 
+/**
+ * An account where consumers query from (the same small stack as a domain account): Meshgate makes
+ * the resource links of grants to its principals there, through its broker role.
+ */
+export const ConsumerAccountConfig = z.strictObject({
+  id,
+  name: z.string().min(1).max(200).optional(),
+  accountId: account,
+  region,
+  brokerRoleArn: DomainConfig.shape.brokerRoleArn,
+  externalId: DomainConfig.shape.externalId,
+});
+
 export const MeshgateConfig = z
   .strictObject({
     stage: id,
@@ -56,6 +69,7 @@ export const MeshgateConfig = z
     compliance: z.array(id).default([]),
     auditors: z.array(id).default([]),
     domains: z.array(DomainConfig).min(1, 'register at least one domain'),
+    consumerAccounts: z.array(ConsumerAccountConfig).default([]),
     /**
      * People's user records (name, title, email): consumers such as analysts, who hold no role,
      * and anyone named above who should show a name rather than an id. Written once per version.
@@ -84,6 +98,22 @@ export const MeshgateConfig = z
           message: `user ${u.id} is listed twice`,
         });
       users.add(u.id);
+    });
+    const consumers = new Set<string>();
+    c.consumerAccounts.forEach((a, i) => {
+      if (consumers.has(a.accountId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccounts', i, 'accountId'],
+          message: `account ${a.accountId} is listed twice`,
+        });
+      consumers.add(a.accountId);
+      if (a.brokerRoleArn.split(':')[4] !== a.accountId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccounts', i, 'brokerRoleArn'],
+          message: `the broker role must be in the consumer account ${a.accountId}`,
+        });
     });
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {

@@ -5,6 +5,7 @@ import { stackName } from './naming';
 import { ApiStack } from './stacks/api-stack';
 import { DataStack } from './stacks/data-stack';
 import { DomainAccountStack } from './stacks/domain-account-stack';
+import { ConsumerAccountStack } from './stacks/consumer-account-stack';
 import { WebStack } from './stacks/web-stack';
 
 // One governance deployment (data, API, web) in the central account, and one broker stack in
@@ -54,6 +55,15 @@ for (const d of config.domains) {
     operatorRoleArn,
     trustGovernanceRoles: !operatorOnly,
     description: `Meshgate ${config.stage}: broker role for domain ${d.id}`,
+  });
+}
+
+for (const c of config.consumerAccounts) {
+  new ConsumerAccountStack(app, stackName(config.stage, `Consumer-${c.id}`), {
+    env: { account: c.accountId, region: c.region },
+    config,
+    consumerId: c.id,
+    description: `Meshgate ${config.stage}: broker role for consumer account ${c.id}`,
   });
 }
 

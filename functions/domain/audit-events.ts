@@ -46,6 +46,10 @@ export const AUDIT_EVENT_TYPES = {
     meaning: 'A domain was registered (by an admin or from the configuration).',
   },
   DOMAIN_UPDATED: { meaning: "A domain's registration changed in the configuration." },
+  CONSUMER_ACCOUNT_REGISTERED: {
+    meaning:
+      'An AWS account was registered as a consumer account: Meshgate makes resource links there for its principals.',
+  },
   CONFIG_APPLIED: {
     meaning:
       'A version of the deployment configuration (domains, owners, global roles, users) was applied; each change of a domain or role has its own event, and the user records it wrote are named in this one.',

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './lakeformation';
-import { ALL_DOMAINS, type Domain, type Membership, type User } from './model';
+import {
+  ALL_DOMAINS,
+  type ConsumerAccount,
+  type Domain,
+  type Membership,
+  type User,
+} from './model';
 
 /**
  * What Meshgate registers from the deployment configuration (config/schema.ts, which fits this
@@ -22,6 +28,30 @@ export interface Configuration {
   }>;
   /** People's user records; consumers, who hold no role, can sign in only with one. */
   users?: ReadonlyArray<{ id: string; name: string; title?: string; email?: string }>;
+  /** Accounts where consumers query from, with their broker role (domain/consumer.ts). */
+  consumerAccounts?: ReadonlyArray<{
+    id: string;
+    name?: string;
+    accountId: string;
+    region: string;
+    brokerRoleArn: string;
+    externalId: string;
+  }>;
+}
+
+/** The configured consumer accounts, as the store holds them. */
+export function configuredConsumerAccounts(c: Configuration): ConsumerAccount[] {
+  return (c.consumerAccounts ?? []).map((a) =>
+    JSON.parse(
+      JSON.stringify({
+        id: a.id,
+        name: a.name,
+        accountId: a.accountId,
+        region: a.region,
+        broker: { roleArn: a.brokerRoleArn, externalId: a.externalId },
+      }),
+    ),
+  );
 }
 
 /** One change the configuration makes to the store. Nothing is ever removed by it. */
@@ -117,7 +147,17 @@ export function configurationVersion(c: Configuration): string {
   const domains = c.domains.map(domainOf).sort((a, b) => (a.id < b.id ? -1 : 1));
   const memberships = configuredMemberships(c).map(membershipKey);
   const users = (c.users ?? []).map(userOf).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const read = users.length > 0 ? { domains, memberships, users } : { domains, memberships };
+  // Only when there are some: a configuration without users or consumer accounts keeps the
+  // version it had before they could be configured.
+  const consumers = configuredConsumerAccounts(c).sort((a, b) =>
+    a.accountId < b.accountId ? -1 : 1,
+  );
+  const read = {
+    domains,
+    memberships,
+    ...(users.length ? { users } : {}),
+    ...(consumers.length ? { consumerAccounts: consumers } : {}),
+  };
   return createHash('sha256').update(canonicalJson(read)).digest('hex');
 }
 

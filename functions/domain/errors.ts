@@ -190,6 +190,10 @@ export const ERROR_CODES = {
     kind: 'conflict',
     meaning: 'A domain with that id is already registered.',
   },
+  CONSUMER_ACCOUNT_EXISTS: {
+    kind: 'conflict',
+    meaning: 'That AWS account is already registered as a consumer account.',
+  },
   LAST_ADMIN_GUARD: {
     kind: 'conflict',
     meaning: 'Admins cannot remove their own admin role.',

@@ -1,6 +1,7 @@
 import type {
   AccessRequest,
   AuditEvent,
+  ConsumerLink,
   DataProduct,
   Decision,
   Duration,
@@ -666,6 +667,8 @@ export interface Activation {
   earlierEntries: unknown[];
   /** The grant an extension extends, as it is now. */
   extended?: Grant;
+  /** The resource links made in the principal's consumer account. */
+  consumerLink?: ConsumerLink;
 }
 
 /**
@@ -698,6 +701,7 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
     expiresAt,
     status: 'ACTIVE',
     entries: [...a.earlierEntries, ...a.entries],
+    ...(a.consumerLink ? { consumerLink: a.consumerLink } : {}),
   };
   return step(
     r,
@@ -709,7 +713,12 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
         r,
         ctx,
         'GRANT_ACTIVE',
-        { grantId: grant.id, expiresAt, entries: a.entries },
+        {
+          grantId: grant.id,
+          expiresAt,
+          entries: a.entries,
+          ...(a.consumerLink ? { consumerLink: a.consumerLink } : {}),
+        },
         { from: 'GRANTING', to: 'ACTIVE' },
       ),
     ],

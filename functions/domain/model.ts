@@ -26,6 +26,61 @@ export interface Domain {
   broker?: { roleArn: string; externalId: string };
 }
 
+/** An AWS account where consumers query from, registered with its broker role (like a domain's). */
+export interface ConsumerAccount {
+  id: string;
+  name?: string;
+  accountId: string;
+  region: string;
+  /** The role Meshgate assumes in the consumer account, and its ExternalId (AWS backend only). */
+  broker?: { roleArn: string; externalId: string };
+}
+
+/**
+ * What the worker made in a consumer account for a grant: a resource link per table of the
+ * product in `database`, DESCRIBE on them for the principal, and whether it accepted a pending
+ * RAM invitation of the producing account.
+ */
+export interface ConsumerLink {
+  account: string;
+  region: string;
+  database: string;
+  /** The link to the product's main table (the one the Athena query names). */
+  table: string;
+  /** Every link of the grant, main table first, each with the table it points to. */
+  tables: { name: string; target: string }[];
+  describeGranted: boolean;
+  invitationAccepted: boolean;
+  at: string;
+}
+
+/** What the consumer's administrator runs when Meshgate cannot (an account not registered). */
+export interface SetupStep {
+  what: string;
+  command: string;
+}
+
+/** How to use an active grant: where the data is, who may read it until when, and a query. */
+export interface Access {
+  account: string;
+  region: string;
+  catalogId: string;
+  database: string;
+  table: string;
+  /** Every table of the product, when it has several. */
+  tables?: string[];
+  principal: string;
+  expiresAt: string;
+  /** The granted columns; absent when every column is granted. */
+  columns?: string[];
+  rowFilter?: string;
+  /** The resource link the query names, when Meshgate made one in the consumer's account. */
+  link?: { account: string; region: string; database: string; table: string };
+  query: string;
+  /** For a principal of an account Meshgate does not manage: what its administrator must do. */
+  setup?: { account: string; steps: SetupStep[] };
+}
+
 export interface Column {
   name: string;
   type: string;
@@ -188,6 +243,8 @@ export interface Grant {
   endReason?: string;
   /** How an ending grant ends once its permission is gone: revoked by someone, or expired. */
   ending?: 'REVOKED' | 'EXPIRED';
+  /** The resource links Meshgate made in the principal's (registered) consumer account. */
+  consumerLink?: ConsumerLink;
 }
 
 export interface AuditEvent {

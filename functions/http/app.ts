@@ -40,6 +40,8 @@ import {
   removeMembership,
 } from '../usecases/governance';
 import { verifyAudit } from '../usecases/audit-verify';
+import { getGrant } from '../usecases/access';
+import { listConsumerAccounts, registerConsumerAccount } from '../usecases/consumer-accounts';
 import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
@@ -275,6 +277,28 @@ export function createApp(deps: AppDeps) {
   app.openapi(
     route({
       method: 'get',
+      path: '/v1/consumer-accounts',
+      who: 'anyone signed in',
+      okSchema: R.pageOf(R.ConsumerAccountView, 'ConsumerAccountList'),
+    }),
+    async (c) => c.json({ items: await listConsumerAccounts(deps) }),
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/consumer-accounts',
+      request: body(S.ConsumerAccountSchema),
+      who: 'platform admins',
+      ok: 201,
+      okSchema: R.ConsumerAccountView,
+    }),
+    async (c) => c.json(await registerConsumerAccount(deps, me(c), c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
       path: '/v1/domains/{id}/members',
       request: { params: S.DomainParam, query: S.PageQuery },
       who: "the domain's owners, platform admins",
@@ -497,6 +521,17 @@ export function createApp(deps: AppDeps) {
       okSchema: R.pageOf(R.GrantSchema, 'GrantPage'),
     }),
     async (c) => c.json(await listGrants(deps, me(c), c.req.valid('query'))),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/grants/{id}',
+      request: { params: S.IdParam },
+      who: "the requester, the domain's owners and stewards, compliance, auditors, admins (as the grant's request)",
+      okSchema: R.GrantDetailSchema,
+    }),
+    async (c) => c.json(await getGrant(deps, me(c), c.req.valid('param').id)),
   );
 
   app.openapi(

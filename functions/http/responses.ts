@@ -89,10 +89,6 @@ export const RequestWithTermsSchema = AccessRequestSchema.extend({
   piiColumns: z.array(z.string()),
 }).openapi('RequestWithTerms');
 
-export const RequestDetailSchema = RequestWithTermsSchema.extend({
-  history: z.array(AuditEventSchema),
-}).openapi('RequestDetail');
-
 export const GrantSchema = obj({
   id: z.string(),
   requestId: z.string(),
@@ -110,7 +106,62 @@ export const GrantSchema = obj({
   endedAt: opt(z.string()),
   endReason: opt(z.string()),
   ending: opt(z.enum(['REVOKED', 'EXPIRED'])),
+  consumerLink: opt(
+    obj({
+      account: z.string(),
+      region: z.string(),
+      database: z.string(),
+      table: z.string(),
+      tables: z.array(obj({ name: z.string(), target: z.string() })),
+      describeGranted: z.boolean(),
+      invitationAccepted: z.boolean(),
+      at: z.string(),
+    }).openapi('ConsumerLink', {
+      description: "What the worker made in the principal's consumer account for the grant.",
+    }),
+  ),
 }).openapi('Grant');
+
+/** How to use an ACTIVE grant (`access` on `GET /v1/requests/{id}` and `GET /v1/grants/{id}`). */
+export const AccessSchema = obj({
+  account: z.string().openapi({ description: 'The producing account (it holds the data).' }),
+  region: z.string(),
+  catalogId: z.string(),
+  database: z.string(),
+  table: z.string(),
+  tables: opt(z.array(z.string())).openapi({
+    description: 'Every table of the product, when it has several.',
+  }),
+  principal: z.string(),
+  expiresAt: z.string().openapi({ description: 'When the grant ends (ISO 8601, UTC).' }),
+  columns: opt(z.array(z.string())).openapi({
+    description: 'The granted columns; absent when every column is granted.',
+  }),
+  rowFilter: opt(z.string()),
+  link: opt(
+    obj({ account: z.string(), region: z.string(), database: z.string(), table: z.string() }),
+  ).openapi({
+    description: "The resource link Meshgate made in the principal's consumer account.",
+  }),
+  query: z.string().openapi({
+    description:
+      'A ready-to-run Athena query over the granted columns (naming the resource link when there is one).',
+  }),
+  setup: opt(
+    obj({
+      account: z.string(),
+      steps: z.array(obj({ what: z.string(), command: z.string() })),
+    }),
+  ).openapi({
+    description:
+      "For a principal of an account Meshgate does not manage: what that account's administrator runs (the RAM share, the resource link, DESCRIBE on it).",
+  }),
+}).openapi('Access');
+
+/** `GET /v1/grants/{id}`: the grant, and while it is ACTIVE how to use it. */
+export const GrantDetailSchema = GrantSchema.extend({ access: opt(AccessSchema) }).openapi(
+  'GrantDetail',
+);
 
 export const MembershipOut = obj({
   user: z.string(),
@@ -236,3 +287,22 @@ export const RemovedMembership = obj({ removed: MembershipOut }).openapi('Remove
 export const OperationReport = z
   .record(z.string(), z.unknown())
   .openapi('OperationReport', { description: 'The report of a sync or a reconciliation.' });
+
+export const RequestDetailSchema = RequestWithTermsSchema.extend({
+  history: z.array(AuditEventSchema),
+  access: opt(AccessSchema).openapi({ description: 'How to use the access, while it is ACTIVE.' }),
+}).openapi('RequestDetail');
+
+/** A consumer account as the API shows it: the broker's ExternalId only as a fingerprint. */
+export const ConsumerAccountView = obj({
+  id: z.string(),
+  name: opt(z.string()),
+  accountId: z.string(),
+  region: z.string(),
+  broker: opt(
+    obj({
+      roleArn: z.string(),
+      externalId: obj({ set: z.boolean(), sha256Prefix: opt(z.string()) }),
+    }),
+  ),
+}).openapi('ConsumerAccountView');

@@ -304,3 +304,25 @@ export const OperationSchema = z
   })
   .openapi('Operation');
 export const OperationAnswerSchema = z.object({ operation: OperationSchema });
+
+/** `POST /v1/consumer-accounts`: an AWS account where consumers query, with its broker role. */
+export const ConsumerAccountSchema = z
+  .strictObject({
+    id: name,
+    name: text(200).min(1).optional(),
+    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+    broker: z.strictObject({
+      roleArn: z
+        .string()
+        .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+      externalId: z
+        .string()
+        .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
+    }),
+  })
+  .refine((c) => c.broker.roleArn.split(':')[4] === c.accountId, {
+    path: ['broker', 'roleArn'],
+    message: "the broker role must be in the consumer account's account",
+  })
+  .openapi('ConsumerAccount');

@@ -38,7 +38,7 @@ export interface BrokerFailure {
   accountId: string;
   /** Absent when the account has no broker role (Meshgate's own credentials were refused). */
   roleArn?: string;
-  service: 'STS' | 'Lake Formation' | 'Glue';
+  service: 'STS' | 'Lake Formation' | 'Glue' | 'RAM';
   awsCode: string;
 }
 

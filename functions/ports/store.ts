@@ -1,6 +1,7 @@
 import type {
   AccessRequest,
   AuditEvent,
+  ConsumerAccount,
   DataProduct,
   Domain,
   FulfilmentProgress,
@@ -98,6 +99,12 @@ export interface CatalogStore {
   listDomains(): Promise<Domain[]>;
   /** One page of the domains, by id. */
   listDomainsPage(page: KeyPage): Promise<KeyedPage<Domain>>;
+
+  /** Registers a consumer account with its audit event; `conflict` CONSUMER_ACCOUNT_EXISTS if its AWS account is registered. */
+  createConsumerAccount(account: ConsumerAccount, audit: AuditEvent): Promise<void>;
+  /** The consumer account registered for an AWS account id, read strongly consistently. */
+  getConsumerAccount(accountId: string): Promise<ConsumerAccount | undefined>;
+  listConsumerAccounts(): Promise<ConsumerAccount[]>;
 
   putProduct(product: DataProduct): Promise<void>;
   /** Writes a product with the audit event of the change, in one transaction. */

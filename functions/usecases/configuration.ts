@@ -2,6 +2,7 @@ import {
   configurationChanges,
   configurationVersion,
   configuredUsers,
+  configuredConsumerAccounts,
   redactedDomain,
   type Configuration,
   type ConfigurationChange,
@@ -13,6 +14,8 @@ import {
   type ConfigurationWrite,
 } from '../ports/store';
 import { auditEvent, SYSTEM, type Deps } from './deps';
+import { redactedConsumerAccount } from './consumer-accounts';
+import { MeshgateError } from '../domain/errors';
 
 export type { Configuration } from '../domain/configuration';
 
@@ -55,6 +58,7 @@ export async function applyConfiguration(
       domains: await deps.store.listDomains(),
       memberships: await deps.store.listMemberships(),
     }).map((c) => toWrite(deps, c));
+    await registerConsumerAccounts(deps, config);
     // Before the version is recorded, so a process stopping here leaves it to the next start.
     const users = configuredUsers(config, await deps.store.listUsers());
     for (const user of users) await deps.store.putUser(user);
@@ -94,6 +98,35 @@ async function writeInTurn(
     if (!(await deps.store.writeConfiguration(batch, { ...record, seq }, last ? done : undefined)))
       return false;
     if (last) return true;
+  }
+}
+
+/**
+ * The configured consumer accounts the store does not hold, each registered with its audit event.
+ * Each write is conditional on the account being new, so two processes starting at once register
+ * it once; one registered earlier (through the API) is left as it is.
+ */
+async function registerConsumerAccounts(
+  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
+  config: Configuration,
+): Promise<void> {
+  for (const c of configuredConsumerAccounts(config)) {
+    if (await deps.store.getConsumerAccount(c.accountId)) continue;
+    await deps.store
+      .createConsumerAccount(
+        c,
+        auditEvent(
+          deps,
+          'CONSUMER_ACCOUNT_REGISTERED',
+          SYSTEM,
+          { domain: ALL_DOMAINS },
+          { ...redactedConsumerAccount(c), from: 'configuration' },
+        ),
+      )
+      .catch((err: unknown) => {
+        if (err instanceof MeshgateError && err.code === 'CONSUMER_ACCOUNT_EXISTS') return;
+        throw err;
+      });
   }
 }
 

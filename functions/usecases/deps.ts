@@ -11,6 +11,7 @@ import { notFound } from '../domain/errors';
 import type { Change } from '../domain/lifecycle';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { OperationStore } from '../ports/operations';
+import type { ConsumerLinkPort } from '../ports/consumer-links';
 import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
@@ -33,6 +34,8 @@ export interface Deps {
 /** The worker alone talks to Lake Formation: the API never does, it hands jobs over the queue. */
 export interface WorkerDeps extends Deps {
   lakeFormation: LakeFormationPort;
+  /** Resource links in registered consumer accounts. */
+  consumerLinks: ConsumerLinkPort;
 }
 
 export { SYSTEM } from '../domain/lifecycle';

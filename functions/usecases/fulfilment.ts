@@ -20,6 +20,9 @@ import { permissionKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
+import type { ConsumerLink } from '../domain/model';
+import type { LinkEntry } from '../ports/consumer-links';
+import { makeLinks, removeLinks } from './consumer-links';
 import type { Page, PageRequest } from '../ports/store';
 import {
   aboutRequest,
@@ -185,6 +188,29 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     return;
   }
 
+  // The consumer's last mile: the links in the principal's registered account, after the Lake
+  // Formation grant (a link to a table not yet shared cannot be made). Idempotent, so a worker
+  // that crashed after it makes nothing twice; a failure fails the request, and a retry redoes it.
+  let consumerLink: ConsumerLink | undefined;
+  let linkEntries: LinkEntry[];
+  try {
+    const made = await makeLinks(deps, r.domain, r.principal, spec);
+    consumerLink = made?.link;
+    linkEntries = made?.entries ?? [];
+  } catch (err) {
+    const code = err instanceof LakeFormationError ? err.code : 'ERROR';
+    await markFailed(
+      deps,
+      r,
+      {
+        reason: `${code}: resource link in the consumer account: ${err instanceof Error ? err.message : String(err)}`,
+        code,
+      },
+      entries,
+    );
+    return;
+  }
+
   const extended = r.extendsGrantId ? await deps.store.getGrant(r.extendsGrantId) : undefined;
   // The grant keeps what every attempt sent: earlier (partly failed) attempts are in the trail.
   const earlierEntries = (await deps.store.listRequestAudit(r.id))
@@ -200,9 +226,10 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
         accountId: spec.accountId,
         // What Lake Formation was sent: the row filter in canonical form.
         scope: spec.rowFilter === undefined ? scope : { ...scope, rowFilter: spec.rowFilter },
-        entries,
+        entries: [...entries, ...linkEntries],
         earlierEntries,
         extended,
+        consumerLink,
       },
       systemAt(deps),
     ),
@@ -365,7 +392,10 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   const grant = await deps.store.getGrant(r.grantId);
   if (!grant) return;
   let entries: PermissionEntry[];
+  let linkEntries: LinkEntry[];
   try {
+    // The consumer's links first: DESCRIBE on a link to a table no longer shared helps nobody.
+    linkEntries = await removeLinks(deps, grant);
     const spec = await tableGrantFor(deps, { ...r, scope: grant.scope });
     const shared = await sharedTables(deps, grant, spec);
     const own = spec.tables.filter((t) => !shared.has(t));
@@ -398,7 +428,7 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
     await commitChange(deps, orThrow(noted)).catch(ignoreConflict);
     throw err; // the queue delivers the job again
   }
-  const ended = end(r, grant, entries, systemAt(deps));
+  const ended = end(r, grant, [...linkEntries, ...entries], systemAt(deps));
   if (!ended.ok) return;
   await commitChange(deps, ended).catch(ignoreConflict);
 }

@@ -18,6 +18,7 @@ import {
 } from '../ports/lakeformation';
 import { auditEvent, type Deps, type WorkerDeps } from './deps';
 import { tableGrantFor } from './fulfilment';
+import { repairLinks } from './consumer-links';
 
 export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
@@ -286,6 +287,8 @@ export async function reconcileDomain(
     stray: findings.filter((f) => f.kind === 'stray'),
     foreign: findings.filter((f) => f.kind === 'foreign'),
     unresolved,
+    /** Resource links of ACTIVE grants that were missing in consumer accounts, made again. */
+    links: await repairLinks(deps, grants),
   };
   await deps.store.appendAudit(
     auditEvent(deps, 'DOMAIN_RECONCILED', actor, { domain: domain.id }, report),

@@ -15,6 +15,7 @@ import { resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery, InboxSource, ListingSource } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 import { openPage, type PageQuery } from './paging';
+import { accessOfRequest } from './access';
 
 type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
 
@@ -234,11 +235,12 @@ export async function approvalsInbox(deps: Q, who: Principal, q: PageQuery) {
 
 export async function getRequestWithHistory(deps: Q, who: Principal, id: string) {
   const request = await loadVisibleRequest(deps, who, id);
-  const [[detailed], history] = await Promise.all([
+  const [[detailed], history, access] = await Promise.all([
     withTerms(deps, [request]),
     deps.store.listRequestAudit(id),
+    accessOfRequest(deps, request),
   ]);
-  return { ...detailed!, history };
+  return { ...detailed!, history, ...(access ? { access } : {}) };
 }
 
 /** One page of the grants the caller may see, newest first (as `listRequests`). */

@@ -4,6 +4,7 @@ import type { CatalogSource } from '../ports/catalog';
 import type { EventPublisher } from '../ports/events';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { OperationStore } from '../ports/operations';
+import type { ConsumerLinkPort } from '../ports/consumer-links';
 import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
@@ -57,6 +58,8 @@ export interface CoreAdapters {
 export interface BrokerAdapters {
   lakeFormation: LakeFormationPort;
   catalog: CatalogSource;
+  /** Resource links in the consumer accounts (through their broker roles). */
+  consumerLinks: ConsumerLinkPort;
 }
 
 /** What the HTTP runtime adds to the core to serve the API: how callers sign in, static files. */

@@ -21,7 +21,12 @@ async function loadBroker(): Promise<BrokerAdapters> {
         ))
       ).listProducts(domainId, account),
   };
-  return { lakeFormation, catalog };
+  // Resource links in consumer accounts (Glue, Lake Formation and RAM there), through their broker roles.
+  const { AwsConsumerLinks } = await import('../adapters/aws/consumer-links');
+  const consumerLinks = new AwsConsumerLinks({
+    credentials: (a) => lakeFormation.credentials.provider(a),
+  });
+  return { lakeFormation, catalog, consumerLinks };
 }
 
 /** The worker on SQS: grants, revokes, and the domain operations (sync, reconcile). */

@@ -15,6 +15,7 @@ import {
 import { InProcessEventBus } from '../adapters/local/event-bus';
 import { InProcessQueue } from '../adapters/local/job-queue';
 import { LocalLakeFormationLedger } from '../adapters/local/lf-ledger';
+import { LocalConsumerLinks } from '../adapters/local/consumer-links';
 import { startSchedules, type ScheduleOptions } from '../adapters/local/schedules';
 import { seedDemoMesh } from '../adapters/local/seed';
 import { checkAuditChains } from '../adapters/local/audit-chain-check';
@@ -63,6 +64,7 @@ async function localProcess(
   const broker: BrokerAdapters = {
     lakeFormation: adapters.lakeFormation,
     catalog: adapters.catalog,
+    consumerLinks: adapters.consumerLinks,
   };
   const runJob = core.worker(async () => broker);
   queue.consume(runJob);
@@ -153,10 +155,11 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
     clock.now(),
   );
+  const consumerLinks = new LocalConsumerLinks(dynamo.client, `${tableName}-lf-ledger`);
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
   const local = await localProcess(
-    { store, operations, events, lakeFormation: ledger, catalog, clock },
+    { store, operations, events, lakeFormation: ledger, consumerLinks, catalog, clock },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {
@@ -169,6 +172,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     queue: local.queue,
     schedules: local.schedules,
     ledger,
+    consumerLinks,
     events,
     catalog,
     seeded,

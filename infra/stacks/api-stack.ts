@@ -233,7 +233,13 @@ export class ApiStack extends Stack {
       });
     // Only the broker roles of the configured domains: a domain registered later through the API
     // is reachable once it is in the configuration and this stack is deployed again.
-    const brokerRoleArns = [...new Set(config.domains.map((d) => d.brokerRoleArn))];
+    // The consumer accounts' broker roles too: the worker makes the resource links through them.
+    const brokerRoleArns = [
+      ...new Set([
+        ...config.domains.map((d) => d.brokerRoleArn),
+        ...config.consumerAccounts.map((c) => c.brokerRoleArn),
+      ]),
+    ];
     for (const name of APP_FUNCTIONS) {
       const caller = callers[name];
       caller.role.addToPrincipalPolicy(tableAccess());

@@ -614,7 +614,12 @@ describe('the walk-through of docs/deployment.md, from config/local-aws.json', (
     };
     const ALICE = await login('alice');
     const BOB = await login('bob');
-    expect((await send('POST', '/v1/domains/sales/sync', BOB)).status).toBe(200);
+    const sync = await send('POST', '/v1/domains/sales/sync', BOB);
+    expect(sync.status).toBe(202);
+    await waitFor('the sync', async () => {
+      const op = await send('GET', `/v1/operations/${sync.body.operation.id}`, BOB);
+      return op.body.operation.status === 'SUCCEEDED' ? true : undefined;
+    });
     const created = await send('POST', '/v1/requests', ALICE, {
       productId: 'sales/orders',
       principal: ANALYST_ROLE,

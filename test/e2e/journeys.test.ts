@@ -61,6 +61,15 @@ test('alice requests a confidential product, bob approves it, alice sees ACTIVE'
   await status.and(alice.locator('[data-status="ACTIVE"]')).waitFor();
   await alice.locator('.timeline [data-type="GRANT_ACTIVE"]').waitFor();
   await expectText(alice, '.timeline', 'Fine for attribution');
+  // How to use it: the ready-to-run query, and (her role's account is not managed) the setup.
+  await expectText(
+    alice,
+    '[data-testid="access-query"]',
+    'SELECT * FROM "meshgate_sales"."sales_gold__orders" LIMIT 10',
+  );
+  await expectText(alice, '[data-testid="access"]', 'aws glue create-table');
+  await alice.getByRole('button', { name: 'Copy the Athena query' }).click();
+  await alice.getByText(/Copied\.|Selected: press/).waitFor();
   await b.screenshot(alice, 'confidential-approved');
   expect(problems(alice)).toEqual([]);
 });

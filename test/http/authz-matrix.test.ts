@@ -89,6 +89,10 @@ const MATRIX: Row[] = [
   ['GET /v1/audit/export',                                              403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/audit/verify',                                              403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/grants/{id}/chain',                                         200, 200, 200, 404, 200, 200, 200],
+  ['GET /v1/grants/{id}',                                               200, 200, 200, 404, 200, 200, 200],
+  ["GET /v1/grants/{id} [bob's marketing grant]",                       404, 200, 404, 404, 200, 200, 200],
+  ['GET /v1/consumer-accounts',                                         200, 200, 200, 200, 200, 200, 200],
+  ['POST /v1/consumer-accounts',                                        403, 403, 403, 403, 403, 403, 201],
   ['POST /v1/policy/explain',                                           200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/policy/explain [about another user]',                      403, 200, 403, 403, 200, 200, 200],
 ];
@@ -899,6 +903,66 @@ const CASES: Record<string, Case> = {
       expect(res.body.request).toMatchObject({ grantId: F.aliceSalesGrant, status: 'ACTIVE' });
       expect((res.body.events as { type: string }[]).map((e) => e.type)).toContain('GRANT_ACTIVE');
     },
+  },
+  'GET /v1/grants/{id}': {
+    context: 'request',
+    act: (u) => p.call(u, 'GET', `/v1/grants/${F.aliceSalesGrant}`),
+    ok: (res) => {
+      expect(res.body).toMatchObject({ id: F.aliceSalesGrant, status: 'ACTIVE' });
+      // alice's role is in an account Meshgate does not manage: her administrator links the table.
+      expect(res.body.access).toMatchObject({
+        account: '111111111111',
+        database: 'sales_gold',
+        table: 'orders',
+        query: 'SELECT * FROM "meshgate_sales"."sales_gold__orders" LIMIT 10',
+        setup: { steps: expect.arrayContaining([expect.anything()]) },
+      });
+    },
+  },
+  "GET /v1/grants/{id} [bob's marketing grant]": {
+    context: 'request',
+    who: { alice: 'no role', bob: 'requester', sam: 'other domain' },
+    act: (u) => p.call(u, 'GET', `/v1/grants/${F.bobMarketingGrant}`),
+    ok: (res) => expect(res.body).toMatchObject({ id: F.bobMarketingGrant, requester: 'bob' }),
+  },
+  'GET /v1/consumer-accounts': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/consumer-accounts'),
+    ok: (res) => {
+      // The broker's ExternalId never leaves the server.
+      expect(JSON.stringify(res.body)).not.toMatch(/"externalId":"/);
+    },
+  },
+  'POST /v1/consumer-accounts': {
+    context: 'global',
+    arrange: async () => ({ domainId: String(700000000000 + ++seq) }),
+    act: (u, fx) =>
+      p.call(u, 'POST', '/v1/consumer-accounts', {
+        id: `consumer-${fx.domainId}`,
+        accountId: fx.domainId,
+        region: 'eu-west-1',
+        broker: {
+          roleArn: `arn:aws:iam::${fx.domainId}:role/meshgate-broker`,
+          externalId: 'matrix-external-id',
+        },
+      }),
+    ok: async (res, _u, fx) => {
+      expect(res.body).toMatchObject({
+        accountId: fx.domainId,
+        broker: { externalId: { set: true } },
+      });
+      expect(
+        (await p.call('alice', 'GET', '/v1/consumer-accounts')).body.items.map(
+          (c: { accountId: string }) => c.accountId,
+        ),
+      ).toContain(fx.domainId);
+    },
+    unchanged: async (fx) =>
+      expect(
+        (await p.call('erin', 'GET', '/v1/consumer-accounts')).body.items.map(
+          (c: { accountId: string }) => c.accountId,
+        ),
+      ).not.toContain(fx.domainId),
   },
   'POST /v1/policy/explain': {
     context: 'domain',

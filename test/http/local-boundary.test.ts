@@ -104,6 +104,15 @@ function validCall(method: string, path: string): { user: string; path: string; 
       user: 'erin',
       body: { id: 'rebound', name: 'Rebound', accountId: '999999999999', region: 'eu-west-1' },
     },
+    'POST /v1/consumer-accounts': {
+      user: 'erin',
+      body: {
+        id: 'rebound',
+        accountId: '999999999999',
+        region: 'eu-west-1',
+        broker: { roleArn: 'arn:aws:iam::999999999999:role/broker', externalId: 'rebound-id' },
+      },
+    },
     'POST /v1/domains/{id}/sync': { user: 'bob', path: '/v1/domains/sales/sync' },
     'POST /v1/domains/{id}/reconcile': { user: 'bob', path: '/v1/domains/sales/reconcile' },
     'POST /v1/memberships': {

@@ -334,8 +334,8 @@ describe('(d) the worker run more than once for one job', () => {
     const id = await createPending();
     await approveInStore(id);
     await Promise.all([
-      runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
-      runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
+      runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
+      runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
     ]);
     await expectGrantedOnce(id);
   });
@@ -345,7 +345,7 @@ describe('(d) the worker run more than once for one job', () => {
     await approveInStore(id);
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id }),
+        runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
       ),
     );
     await expectGrantedOnce(id);
@@ -370,7 +370,10 @@ describe('(d) the worker run more than once for one job', () => {
     await p.queue.onIdle();
     const before = await history(id);
     const lf = countingLakeFormation(p.broker.lakeFormation);
-    await runJob({ ...p.deps, lakeFormation: lf.port }, { kind: 'grant', requestId: id });
+    await runJob(
+      { ...p.deps, ...p.broker, lakeFormation: lf.port },
+      { kind: 'grant', requestId: id },
+    );
     expect(lf.calls.grant).toBe(0);
     expect(await history(id)).toEqual(before);
     await expectGrantedOnce(id);
@@ -403,7 +406,7 @@ describe('(d) the worker run more than once for one job', () => {
       listPermissions: (a) => p.broker.lakeFormation.listPermissions(a),
     };
     const b = runJob(
-      { ...p.deps, store: storeB, lakeFormation: lfB },
+      { ...p.deps, ...p.broker, store: storeB, lakeFormation: lfB },
       { kind: 'grant', requestId: id },
     );
 
@@ -458,8 +461,8 @@ describe('(d) the worker run more than once for one job', () => {
         },
       },
     });
-    const depsA: WorkerDeps = { ...p.deps, store: storeA, lakeFormation: lf.port };
-    const depsB: WorkerDeps = { ...p.deps, store: storeB, lakeFormation: lf.port };
+    const depsA: WorkerDeps = { ...p.deps, ...p.broker, store: storeA, lakeFormation: lf.port };
+    const depsB: WorkerDeps = { ...p.deps, ...p.broker, store: storeB, lakeFormation: lf.port };
 
     const a = runJob(depsA, { kind: 'grant', requestId: id });
     const b = runJob(depsB, { kind: 'grant', requestId: id }).finally(() => releaseA());

@@ -27,6 +27,7 @@ const TABLES = [
   'config-users',
   'config-consumers',
   'config-secrets',
+  'config-consumers',
 ];
 const db = embeddedTables(...TABLES);
 const config = readConfigFile(join(__dirname, '../../config/example.json'));
@@ -376,4 +377,41 @@ test('no broker ExternalId in any audit event: after start, after a change of it
   // The domain itself keeps it: that is how Meshgate assumes the broker role.
   expect((await p.store.getDomain('hr'))!.broker!.externalId).toBe('hr-secret-77');
   await expectChainsIntact(p.store, await eventsOf(p.store));
+});
+
+test('configured consumer accounts are registered once, with their audit event and no ExternalId', async () => {
+  const p = processOn('config-consumers');
+  const withConsumer: Configuration = {
+    ...config,
+    consumerAccounts: [
+      {
+        id: 'analytics',
+        accountId: '777777777777',
+        region: 'eu-west-1',
+        brokerRoleArn: 'arn:aws:iam::777777777777:role/meshgate-broker',
+        externalId: 'consumer-secret-external-id',
+      },
+    ],
+  };
+  expect((await applyConfiguration(p, withConsumer)).status).toBe('applied');
+  expect(await p.store.getConsumerAccount('777777777777')).toEqual({
+    id: 'analytics',
+    accountId: '777777777777',
+    region: 'eu-west-1',
+    broker: {
+      roleArn: 'arn:aws:iam::777777777777:role/meshgate-broker',
+      externalId: 'consumer-secret-external-id',
+    },
+  });
+  // Another process, and a later start with the same configuration: nothing written twice.
+  await applyConfiguration(processOn('config-consumers'), withConsumer);
+  const events = await eventsOf(p.store, 'CONSUMER_ACCOUNT_REGISTERED');
+  expect(events).toHaveLength(1);
+  expect(JSON.stringify(events)).not.toContain('consumer-secret-external-id');
+  // Adding consumer accounts changes the version; a configuration without them keeps its own.
+  const { configurationVersion } = await import('../../functions/domain/configuration');
+  expect(configurationVersion(withConsumer)).not.toBe(configurationVersion(config));
+  expect(configurationVersion({ ...config, consumerAccounts: [] })).toBe(
+    configurationVersion(config),
+  );
 });

@@ -262,9 +262,9 @@ test('worker crash after the Lake Formation call but before the state write', as
       },
     },
   });
-  await expect(runJob({ ...p.deps, store: crashing, lakeFormation: lf.port }, job)).rejects.toThrow(
-    'worker crashed',
-  );
+  await expect(
+    runJob({ ...p.deps, ...p.broker, store: crashing, lakeFormation: lf.port }, job),
+  ).rejects.toThrow('worker crashed');
   expect(crashed).toBe(true);
 
   // Lake Formation has the permissions; Meshgate still says GRANTING and has no grant.
@@ -274,7 +274,7 @@ test('worker crash after the Lake Formation call but before the state write', as
   expect(await grantsFor(id)).toHaveLength(0);
   expect(await ledgerOf(principal)).toHaveLength(3);
 
-  await runJob({ ...p.deps, lakeFormation: lf.port }, job);
+  await runJob({ ...p.deps, ...p.broker, lakeFormation: lf.port }, job);
 
   expect(lf.calls.grant).toBe(2);
   const r = await history(id);

@@ -66,7 +66,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -199,7 +199,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -335,7 +335,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -463,7 +463,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -521,6 +521,255 @@ export type paths = {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/consumer-accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ConsumerAccountList'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** @description Who may call: platform admins */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['ConsumerAccount'];
+        };
+      };
+      responses: {
+        /** @description OK */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ConsumerAccountView'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -592,7 +841,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -708,7 +957,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -846,7 +1095,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -978,7 +1227,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1108,7 +1357,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1237,7 +1486,135 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/grants/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: the requester, the domain's owners and stewards, compliance, auditors, admins (as the grant's request) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['GrantDetail'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1369,7 +1746,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1503,7 +1880,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1644,7 +2021,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1777,7 +2154,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1909,7 +2286,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2049,7 +2426,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2176,7 +2553,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2308,7 +2685,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2446,7 +2823,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2575,7 +2952,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2717,7 +3094,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2833,7 +3210,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2968,7 +3345,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3102,7 +3479,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3239,7 +3616,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3371,7 +3748,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3508,7 +3885,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3638,7 +4015,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3713,6 +4090,40 @@ export type paths = {
 export type webhooks = Record<string, never>;
 export type components = {
   schemas: {
+    /** @description How to use the access, while it is ACTIVE. */
+    Access: {
+      /** @description The producing account (it holds the data). */
+      account: string;
+      catalogId: string;
+      /** @description The granted columns; absent when every column is granted. */
+      columns?: string[];
+      database: string;
+      /** @description When the grant ends (ISO 8601, UTC). */
+      expiresAt: string;
+      /** @description The resource link Meshgate made in the principal's consumer account. */
+      link?: {
+        account: string;
+        database: string;
+        region: string;
+        table: string;
+      };
+      principal: string;
+      /** @description A ready-to-run Athena query over the granted columns (naming the resource link when there is one). */
+      query: string;
+      region: string;
+      rowFilter?: string;
+      /** @description For a principal of an account Meshgate does not manage: what that account's administrator runs (the RAM share, the resource link, DESCRIBE on it). */
+      setup?: {
+        account: string;
+        steps: {
+          command: string;
+          what: string;
+        }[];
+      };
+      table: string;
+      /** @description Every table of the product, when it has several. */
+      tables?: string[];
+    };
     AccessRequest: {
       classification: components['schemas']['Classification'];
       createdAt: string;
@@ -3830,6 +4241,7 @@ export type components = {
       | 'STRAY_GRANT_REMOVED'
       | 'DOMAIN_REGISTERED'
       | 'DOMAIN_UPDATED'
+      | 'CONSUMER_ACCOUNT_REGISTERED'
       | 'CONFIG_APPLIED'
       | 'DOMAIN_SYNCED'
       | 'PRODUCT_ADDED'
@@ -3874,6 +4286,47 @@ export type components = {
       name: string;
       pii: boolean;
       type: string;
+    };
+    ConsumerAccount: {
+      accountId: string;
+      broker: {
+        externalId: string;
+        roleArn: string;
+      };
+      id: string;
+      name?: string;
+      region: string;
+    };
+    ConsumerAccountList: {
+      cursor?: string;
+      items: components['schemas']['ConsumerAccountView'][];
+    };
+    ConsumerAccountView: {
+      accountId: string;
+      broker?: {
+        externalId: {
+          set: boolean;
+          sha256Prefix?: string;
+        };
+        roleArn: string;
+      };
+      id: string;
+      name?: string;
+      region: string;
+    };
+    /** @description What the worker made in the principal's consumer account for the grant. */
+    ConsumerLink: {
+      account: string;
+      at: string;
+      database: string;
+      describeGranted: boolean;
+      invitationAccepted: boolean;
+      region: string;
+      table: string;
+      tables: {
+        name: string;
+        target: string;
+      }[];
     };
     DataProduct: {
       classification: components['schemas']['Classification'];
@@ -3985,6 +4438,7 @@ export type components = {
       | 'STALE_OPERATION'
       | 'REQUEST_EXISTS'
       | 'DOMAIN_EXISTS'
+      | 'CONSUMER_ACCOUNT_EXISTS'
       | 'LAST_ADMIN_GUARD'
       | 'PAYLOAD_TOO_LARGE'
       | 'UNSUPPORTED_MEDIA_TYPE'
@@ -4034,6 +4488,7 @@ export type components = {
     Grant: {
       accountId: string;
       classification: components['schemas']['Classification'];
+      consumerLink?: components['schemas']['ConsumerLink'];
       domain: string;
       endedAt?: string;
       /** @enum {string} */
@@ -4050,6 +4505,9 @@ export type components = {
       scope: components['schemas']['GrantedScope'];
       /** @enum {string} */
       status: 'ACTIVE' | 'REVOKING' | 'REVOKED' | 'EXPIRED';
+    };
+    GrantDetail: components['schemas']['Grant'] & {
+      access?: components['schemas']['Access'];
     };
     GrantedScope: {
       columns:
@@ -4162,6 +4620,7 @@ export type components = {
       removed: components['schemas']['MembershipRecord'];
     };
     RequestDetail: components['schemas']['RequestWithTerms'] & {
+      access?: components['schemas']['Access'];
       history: components['schemas']['AuditEvent'][];
     };
     RequestedDuration: {

@@ -24,6 +24,8 @@ export type Preview = Schemas['RequestPreviewAnswer'];
 export type RequestWithTerms = Schemas['RequestWithTerms'];
 export type RequestWithHistory = Schemas['RequestDetail'];
 export type NewRequest = Schemas['NewRequest'];
+export type Access = Schemas['Access'];
+export type GrantWithAccess = Schemas['GrantDetail'];
 
 /** Every value of the API's enums the UI offers, checked against the model's types. */
 export const PERMISSION_LABELS = {
@@ -221,6 +223,8 @@ export class Api {
   /** Every page: for short lists only (the pages use `grantsPage`). */
   grants = (f: { domain?: string; status?: Grant['status'] } = {}) =>
     everyPage((cursor) => this.grantsPage(f, cursor));
+  /** One grant, with how to use it while it is ACTIVE. */
+  grant = (id: string) => this.json<GrantWithAccess>(`/v1/grants/${encodeURIComponent(id)}`);
   revoke = (id: string, reason: string) =>
     this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
   extend = (id: string, duration: Duration, purpose: string) =>

@@ -34,6 +34,11 @@ export class DynamoStore implements Store {
   saveDomain: Store['saveDomain'] = (...a) => this.catalog.saveDomain(...a);
   getDomain: Store['getDomain'] = (...a) => this.catalog.getDomain(...a);
   listDomains: Store['listDomains'] = (...a) => this.catalog.listDomains(...a);
+  createConsumerAccount: Store['createConsumerAccount'] = (...a) =>
+    this.catalog.createConsumerAccount(...a);
+  getConsumerAccount: Store['getConsumerAccount'] = (...a) => this.catalog.getConsumerAccount(...a);
+  listConsumerAccounts: Store['listConsumerAccounts'] = (...a) =>
+    this.catalog.listConsumerAccounts(...a);
   listDomainsPage: Store['listDomainsPage'] = (...a) => this.catalog.listDomainsPage(...a);
   putProduct: Store['putProduct'] = (...a) => this.catalog.putProduct(...a);
   saveProduct: Store['saveProduct'] = (...a) => this.catalog.saveProduct(...a);

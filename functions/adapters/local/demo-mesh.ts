@@ -2,7 +2,7 @@
 // products, the people who use them and the roles those people hold.
 // Plain data only; account ids are fake.
 
-import type { DataProduct, Domain, Membership, User } from '../../domain/model';
+import type { ConsumerAccount, DataProduct, Domain, Membership, User } from '../../domain/model';
 
 export const DEMO_DOMAINS: Domain[] = [
   {
@@ -33,6 +33,14 @@ export const DEMO_DOMAINS: Domain[] = [
     region: 'eu-west-1',
     description: 'Employee records, payroll and headcount reporting from the HR system.',
   },
+];
+
+/**
+ * An account the analysts query from: a grant to one of its roles gets a resource link there
+ * (meshgate_<domain>.<database>__<table>), as a registered consumer account does on AWS.
+ */
+export const DEMO_CONSUMER_ACCOUNTS: ConsumerAccount[] = [
+  { id: 'analytics', name: 'Analytics', accountId: '777777777777', region: 'eu-west-1' },
 ];
 
 export const DEMO_PRODUCTS: DataProduct[] = [

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
-import type { ApiError, Grant, Me } from '../api';
+import type { ComponentChildren } from 'preact';
+import type { Access, ApiError, Grant, Me } from '../api';
 import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, when } from '../ui';
 import { LoadMore, usePaged } from '../paging';
+import { AccessPanel } from '../access';
 
 /** Owners and admins: active grants on their products, with expiry; revoke. */
 export function Grants() {
@@ -44,7 +46,7 @@ export function Grants() {
               </thead>
               <tbody>
                 {items.map((g) => (
-                  <GrantRow key={g.id} g={g} onDone={grants.reload} />
+                  <GrantRows key={g.id} g={g} onDone={grants.reload} />
                 ))}
               </tbody>
             </table>
@@ -65,7 +67,55 @@ const mayRevoke = (me: Me, g: Grant) =>
       (m.role === 'admin' && (m.domain === g.domain || m.domain === '*')),
   );
 
-function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
+/** A grant's row and, for an active one opened with "How to use", its access block below it. */
+function GrantRows({ g, onDone }: { g: Grant; onDone: () => void }) {
+  const { api } = useApp();
+  const [shown, setShown] = useState(false);
+  const [access, setAccess] = useState<Access | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const toggle = async () => {
+    if (shown) return setShown(false);
+    setShown(true);
+    if (access) return;
+    try {
+      setAccess((await api.grant(g.id)).access);
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  };
+  return (
+    <>
+      <GrantRow
+        g={g}
+        onDone={onDone}
+        howTo={
+          g.status === 'ACTIVE' ? (
+            <button type="button" aria-expanded={shown} onClick={() => void toggle()}>
+              How to use
+            </button>
+          ) : null
+        }
+      />
+      {shown ? (
+        <tr data-grant-access={g.id}>
+          <td colSpan={6}>
+            {access ? <AccessPanel access={access} /> : <ErrorNote error={error} />}
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
+
+function GrantRow({
+  g,
+  onDone,
+  howTo,
+}: {
+  g: Grant;
+  onDone: () => void;
+  howTo?: ComponentChildren;
+}) {
   const { api, me } = useApp();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
@@ -98,6 +148,7 @@ function GrantRow({ g, onDone }: { g: Grant; onDone: () => void }) {
         <StatusBadge status={g.status} />
       </td>
       <td>
+        {howTo}
         {g.status === 'ACTIVE' && mayRevoke(me, g) ? (
           open ? (
             <form

@@ -15,6 +15,7 @@ import {
 } from '../ui';
 import { durationHours, formatHours } from '../validation';
 import { LoadMore, usePaged } from '../paging';
+import { AccessPanel } from '../access';
 
 const hoursOf = (d: { value: number; unit: 'hours' | 'days' }) => durationHours(d.value, d.unit);
 const narrowed = (r: RequestWithHistory) =>
@@ -159,6 +160,7 @@ export function RequestDetail({ id }: { id: string }) {
                 </>
               ) : null}
             </dl>
+            {r.access ? <AccessPanel access={r.access} /> : null}
             {mine ? <RequesterActions r={r} onDone={reload} /> : null}
             <h2>Timeline</h2>
             <Timeline events={r.history} />

@@ -1,10 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { AuditEvent, DataProduct, Domain, User } from '../../../domain/model';
+import type { AuditEvent, ConsumerAccount, DataProduct, Domain, User } from '../../../domain/model';
 import { conflict } from '../../../domain/errors';
 import { GLOBAL_CHAIN } from '../../../domain/audit-chain';
 import type { KeyPage, CatalogStore as PortCatalogStore } from '../../../ports/store';
 import {
+  CONSUMER_ACCOUNTS,
+  consumerAccountItem,
   DOMAINS,
   domainItem,
   productItem,
@@ -59,6 +61,37 @@ export class DynamoCatalogStore extends DynamoTable implements PortCatalogStore 
   }
 
   getDomain = (id: string) => this.get<Domain>(DOMAINS, id);
+
+  async createConsumerAccount(c: ConsumerAccount, audit: AuditEvent): Promise<void> {
+    try {
+      await this.audit.writeAudited(
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: consumerAccountItem(c),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+        [audit],
+        [],
+        () => GLOBAL_CHAIN,
+      );
+    } catch (err) {
+      if (isConditionFailure(err))
+        throw conflict(
+          'CONSUMER_ACCOUNT_EXISTS',
+          `Account ${c.accountId} is already registered as a consumer account.`,
+          err,
+        );
+      throw err;
+    }
+  }
+  getConsumerAccount = (accountId: string) =>
+    this.get<ConsumerAccount>(CONSUMER_ACCOUNTS, accountId);
+  listConsumerAccounts = () =>
+    this.byKey<ConsumerAccount>(CONSUMER_ACCOUNTS, undefined, false, true);
   listDomains = () => this.byKey<Domain>(DOMAINS, undefined, false, true);
   listDomainsPage = (page: KeyPage) =>
     this.mergedPage<Domain>([{ pk: DOMAINS }], page, { descending: false, consistent: true });

@@ -3,6 +3,7 @@ import type {
   AccessRequest,
   AuditEvent,
   DataProduct,
+  ConsumerAccount,
   Domain,
   Grant,
   Membership,
@@ -286,6 +287,13 @@ export const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const
 export const CURSOR_KEY = { pk: 'CURSORKEY', sk: 'CURRENT' } as const;
 export const DOMAINS = 'DOMAIN';
 export const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: DOMAINS, sk: d.id });
+export const CONSUMER_ACCOUNTS = 'CONSUMERACCOUNT';
+export const consumerAccountItem = (c: ConsumerAccount): Item => ({
+  ...c,
+  kind: 'consumer-account',
+  pk: CONSUMER_ACCOUNTS,
+  sk: c.accountId,
+});
 
 /** The refusal counts: one item per caller and action, `REFUSALS#<user>` / `<action>`. */
 export const REFUSALS = 'REFUSALS#';

@@ -1,0 +1,303 @@
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  GlueClient,
+} from '@aws-sdk/client-glue';
+import {
+  GrantPermissionsCommand,
+  LakeFormationClient,
+  RevokePermissionsCommand,
+} from '@aws-sdk/client-lakeformation';
+import {
+  AcceptResourceShareInvitationCommand,
+  GetResourceShareInvitationsCommand,
+  RAMClient,
+} from '@aws-sdk/client-ram';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import {
+  BrokerError,
+  LakeFormationError,
+  type BrokerAccess,
+  type BrokerFailure,
+} from '../../ports/lakeformation';
+import type {
+  ConsumerLinkPort,
+  LinkEntry,
+  LinkOutcome,
+  LinkSpec,
+} from '../../ports/consumer-links';
+import { awsErrorCode, brokerError } from './sts-credentials';
+
+/** The SDK clients of one consumer account, all acting through its broker role. */
+export interface ConsumerClients {
+  ram: RAMClient;
+  glue: GlueClient;
+  lakeFormation: LakeFormationClient;
+}
+
+export interface AwsConsumerLinksOptions {
+  /** The broker role's credentials (shared with the domain accounts': one AssumeRole per role). */
+  credentials?: (access: BrokerAccess) => AwsCredentialIdentityProvider;
+  /** The clients for an account and region; the SDK's standard ones when absent. */
+  clientsFor?: (
+    account: { accountId: string; region: string },
+    credentials: AwsCredentialIdentityProvider | undefined,
+  ) => ConsumerClients;
+}
+
+const REFUSED = new Set(['AccessDeniedException', 'AccessDenied']);
+const EXISTS = 'AlreadyExistsException';
+/** How Glue and Lake Formation say that what is to be removed is not there. */
+const GONE = new Set(['EntityNotFoundException']);
+const NO_PERMISSIONS = /no permissions|not found|does not exist/i;
+
+type Service = BrokerFailure['service'];
+
+/**
+ * Resource links in consumer accounts: RAM to accept the producing account's share, Glue for the
+ * link database and tables, Lake Formation for DESCRIBE on the links. Every call goes through the
+ * consumer account's broker role.
+ */
+export class AwsConsumerLinks implements ConsumerLinkPort {
+  private readonly clients = new Map<string, ConsumerClients>();
+  private readonly credentials?: (access: BrokerAccess) => AwsCredentialIdentityProvider;
+  private readonly clientsFor: NonNullable<AwsConsumerLinksOptions['clientsFor']>;
+
+  constructor(options: AwsConsumerLinksOptions = {}) {
+    this.credentials = options.credentials;
+    this.clientsFor =
+      options.clientsFor ??
+      ((a, credentials) => ({
+        ram: new RAMClient({ region: a.region, credentials }),
+        glue: new GlueClient({ region: a.region, credentials }),
+        lakeFormation: new LakeFormationClient({ region: a.region, credentials }),
+      }));
+  }
+
+  async link(spec: LinkSpec): Promise<LinkOutcome> {
+    const c = this.client(spec);
+    const entries: LinkEntry[] = [];
+    const invitationAccepted = await this.acceptInvitations(spec, c, entries);
+    const consumer = spec.consumer.accountId;
+    const database = { CatalogId: consumer, DatabaseInput: { Name: spec.database } };
+    entries.push({
+      action: 'create-database',
+      sent: database,
+      result: await this.tolerate(spec, 'Glue', `CreateDatabase ${spec.database}`, EXISTS, () =>
+        c.glue.send(
+          new CreateDatabaseCommand({
+            ...database,
+            DatabaseInput: {
+              ...database.DatabaseInput,
+              Description: `Resource links to data products shared by account ${spec.producer.accountId}, made by Meshgate`,
+            },
+          }),
+        ),
+      ),
+    });
+    for (const l of spec.links) {
+      const table = {
+        CatalogId: consumer,
+        DatabaseName: spec.database,
+        TableInput: {
+          Name: l.name,
+          TargetTable: {
+            CatalogId: spec.producer.accountId,
+            DatabaseName: l.targetDatabase,
+            Name: l.targetTable,
+            // Only when the data is in another region: a resource link names it then.
+            ...(spec.producer.region !== spec.consumer.region
+              ? { Region: spec.producer.region }
+              : {}),
+          },
+        },
+      };
+      entries.push({
+        action: 'create-link',
+        sent: table,
+        result: await this.tolerate(
+          spec,
+          'Glue',
+          `CreateTable ${spec.database}.${l.name}`,
+          EXISTS,
+          () => c.glue.send(new CreateTableCommand(table)),
+        ),
+      });
+      const describe = describeOn(spec, l.name);
+      entries.push({
+        action: 'grant-describe',
+        sent: describe,
+        result: await this.tolerate(
+          spec,
+          'Lake Formation',
+          `GrantPermissions DESCRIBE ${spec.database}.${l.name}`,
+          EXISTS,
+          () => c.lakeFormation.send(new GrantPermissionsCommand(describe)),
+        ),
+      });
+    }
+    return { invitationAccepted, entries };
+  }
+
+  async unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]> {
+    const c = this.client(spec);
+    const entries: LinkEntry[] = [];
+    for (const l of spec.links) {
+      const describe = describeOn(spec, l.name);
+      entries.push({
+        action: 'revoke-describe',
+        sent: describe,
+        result: await this.tolerateGone(
+          spec,
+          'Lake Formation',
+          `RevokePermissions DESCRIBE ${spec.database}.${l.name}`,
+          () => c.lakeFormation.send(new RevokePermissionsCommand(describe)),
+        ),
+      });
+    }
+    for (const name of deleteLinks) {
+      const sent = { CatalogId: spec.consumer.accountId, DatabaseName: spec.database, Name: name };
+      entries.push({
+        action: 'delete-link',
+        sent,
+        result: await this.tolerateGone(spec, 'Glue', `DeleteTable ${spec.database}.${name}`, () =>
+          c.glue.send(new DeleteTableCommand(sent)),
+        ),
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * Accepts every PENDING invitation of the producing account (all pages). Inside an AWS
+   * Organization with RAM sharing enabled there is none: Lake Formation shares without one.
+   */
+  private async acceptInvitations(
+    spec: LinkSpec,
+    c: ConsumerClients,
+    entries: LinkEntry[],
+  ): Promise<boolean> {
+    let accepted = false;
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call(spec, 'RAM', 'GetResourceShareInvitations', () =>
+        c.ram.send(new GetResourceShareInvitationsCommand(token ? { nextToken: token } : {})),
+      );
+      for (const inv of page.resourceShareInvitations ?? []) {
+        if (inv.status !== 'PENDING' || inv.senderAccountId !== spec.producer.accountId) continue;
+        if (!inv.resourceShareInvitationArn) continue;
+        const sent = { resourceShareInvitationArn: inv.resourceShareInvitationArn };
+        await this.call(
+          spec,
+          'RAM',
+          `AcceptResourceShareInvitation ${sent.resourceShareInvitationArn}`,
+          () => c.ram.send(new AcceptResourceShareInvitationCommand(sent)),
+        );
+        entries.push({ action: 'accept-invitation', sent, result: 'ok' });
+        accepted = true;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return accepted;
+  }
+
+  /** A call whose `code` means "done already" (AlreadyExistsException). */
+  private async tolerate(
+    spec: LinkSpec,
+    service: Service,
+    operation: string,
+    code: string,
+    send: () => Promise<unknown>,
+  ): Promise<'ok' | 'already'> {
+    try {
+      await this.call(spec, service, operation, send);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof LakeFormationError && err.code === code) return 'already';
+      throw err;
+    }
+  }
+
+  /** A removal of what may be gone already (a second revoke, a link someone deleted). */
+  private async tolerateGone(
+    spec: LinkSpec,
+    service: Service,
+    operation: string,
+    send: () => Promise<unknown>,
+  ): Promise<'ok' | 'already'> {
+    try {
+      await this.call(spec, service, operation, send);
+      return 'ok';
+    } catch (err) {
+      if (
+        err instanceof LakeFormationError &&
+        (GONE.has(err.code) ||
+          (err.code === 'InvalidInputException' && NO_PERMISSIONS.test(err.message)))
+      )
+        return 'already';
+      throw err;
+    }
+  }
+
+  /** Every failure as a LakeFormationError naming the call; the broker role's refusals as such. */
+  private async call<T>(
+    spec: LinkSpec,
+    service: Service,
+    operation: string,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      const code = awsErrorCode(err);
+      const where = `${operation} in consumer account ${spec.consumer.accountId}`;
+      if (err instanceof BrokerError || REFUSED.has(code)) {
+        const b =
+          err instanceof BrokerError
+            ? err
+            : brokerError(
+                {
+                  accountId: spec.consumer.accountId,
+                  roleArn: spec.consumer.broker?.roleArn,
+                  service,
+                  awsCode: code,
+                },
+                where,
+                err,
+                spec.consumer.broker?.externalId,
+              );
+        throw new LakeFormationError(b.failure.awsCode, `${where}: ${b.message}`, true, [], {
+          cause: err,
+          broker: b.failure,
+        });
+      }
+      const message = (err as { message?: string })?.message ?? String(err);
+      throw new LakeFormationError(code, `${where}: ${message}`, false, [], { cause: err });
+    }
+  }
+
+  private client(spec: LinkSpec): ConsumerClients {
+    const a = spec.consumer;
+    const key = `${a.accountId}/${a.region}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      c = this.clientsFor(a, a.broker && this.credentials ? this.credentials(a.broker) : undefined);
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+}
+
+/** DESCRIBE for the principal on one link, in the consumer account's catalog. */
+function describeOn(spec: LinkSpec, link: string) {
+  return {
+    CatalogId: spec.consumer.accountId,
+    Principal: { DataLakePrincipalIdentifier: spec.principal },
+    Resource: {
+      Table: { CatalogId: spec.consumer.accountId, DatabaseName: spec.database, Name: link },
+    },
+    Permissions: ['DESCRIBE' as const],
+  };
+}

@@ -1,0 +1,181 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../aws/dynamo-store';
+import type {
+  ConsumerLinkPort,
+  LinkEntry,
+  LinkOutcome,
+  LinkSpec,
+} from '../../ports/consumer-links';
+
+/** A resource link as the local stand-in records it. */
+export interface LocalLink {
+  account: string;
+  database: string;
+  name: string;
+  target: { CatalogId: string; DatabaseName: string; Name: string };
+  /** Principals holding DESCRIBE on it. */
+  describe: string[];
+}
+
+/**
+ * A local stand-in for the consumer accounts' catalogs: link databases, resource links and the
+ * DESCRIBE permissions on them are rows of the Lake Formation ledger's table, holding the exact
+ * input the AWS adapter would send. There is no RAM locally: no invitation is ever pending.
+ */
+export class LocalConsumerLinks implements ConsumerLinkPort {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = documentClient(client);
+  }
+
+  private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'ok';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return 'already';
+      throw err;
+    }
+  }
+
+  private async remove(pk: string, sk: string): Promise<'ok' | 'already'> {
+    const out = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }),
+    );
+    return out.Attributes ? 'ok' : 'already';
+  }
+
+  async link(spec: LinkSpec): Promise<LinkOutcome> {
+    const account = spec.consumer.accountId;
+    const entries: LinkEntry[] = [];
+    const database = { CatalogId: account, DatabaseInput: { Name: spec.database } };
+    entries.push({
+      action: 'create-database',
+      sent: database,
+      result: await this.putOnce({ pk: `LINKDB#${account}`, sk: spec.database, ...database }),
+    });
+    for (const l of spec.links) {
+      const sent = {
+        CatalogId: account,
+        DatabaseName: spec.database,
+        TableInput: {
+          Name: l.name,
+          TargetTable: {
+            CatalogId: spec.producer.accountId,
+            DatabaseName: l.targetDatabase,
+            Name: l.targetTable,
+          },
+        },
+      };
+      entries.push({
+        action: 'create-link',
+        sent,
+        result: await this.putOnce({
+          pk: `LINK#${account}`,
+          sk: `${spec.database}.${l.name}`,
+          ...sent,
+        }),
+      });
+      const describe = describeOn(spec, l.name);
+      entries.push({
+        action: 'grant-describe',
+        sent: describe,
+        result: await this.putOnce({
+          pk: `LINKDESCRIBE#${account}`,
+          sk: `${spec.database}.${l.name}|${spec.principal}`,
+          ...describe,
+        }),
+      });
+    }
+    return { invitationAccepted: false, entries };
+  }
+
+  async unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]> {
+    const account = spec.consumer.accountId;
+    const entries: LinkEntry[] = [];
+    for (const l of spec.links) {
+      entries.push({
+        action: 'revoke-describe',
+        sent: describeOn(spec, l.name),
+        result: await this.remove(
+          `LINKDESCRIBE#${account}`,
+          `${spec.database}.${l.name}|${spec.principal}`,
+        ),
+      });
+    }
+    for (const name of deleteLinks) {
+      entries.push({
+        action: 'delete-link',
+        sent: { CatalogId: account, DatabaseName: spec.database, Name: name },
+        result: await this.remove(`LINK#${account}`, `${spec.database}.${name}`),
+      });
+    }
+    return entries;
+  }
+
+  /** The links of one consumer account, with who may see each (for the demo and tests). */
+  async list(account: string): Promise<LocalLink[]> {
+    const [links, describes] = await Promise.all([
+      this.query(`LINK#${account}`),
+      this.query(`LINKDESCRIBE#${account}`),
+    ]);
+    return links.map((l) => {
+      const input = l.TableInput as { Name: string; TargetTable: LocalLink['target'] };
+      const key = `${String(l.DatabaseName)}.${input.Name}|`;
+      return {
+        account,
+        database: String(l.DatabaseName),
+        name: input.Name,
+        target: input.TargetTable,
+        describe: describes
+          .filter((d) => String(d.sk).startsWith(key))
+          .map((d) => String(d.sk).slice(key.length)),
+      };
+    });
+  }
+
+  private async query(pk: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+}
+
+function describeOn(spec: LinkSpec, link: string) {
+  return {
+    CatalogId: spec.consumer.accountId,
+    Principal: { DataLakePrincipalIdentifier: spec.principal },
+    Resource: {
+      Table: { CatalogId: spec.consumer.accountId, DatabaseName: spec.database, Name: link },
+    },
+    Permissions: ['DESCRIBE'],
+  };
+}

@@ -1,0 +1,169 @@
+import type {
+  Access,
+  ColumnScope,
+  ConsumerLink,
+  DataProduct,
+  Domain,
+  Grant,
+  SetupStep,
+} from './model';
+
+export type { Access, ConsumerAccount, ConsumerLink, SetupStep } from './model';
+
+// The consumer's last mile, in the API's own terms. Pure: the worker links tables through these
+// names, the API builds the access block from them.
+
+/** The 12-digit account of an IAM principal ARN, or the principal itself when it is an account id. */
+export function accountOfPrincipal(principal: string): string | undefined {
+  if (/^\d{12}$/.test(principal)) return principal;
+  const m = /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):/.exec(principal);
+  return m?.[1];
+}
+
+/**
+ * The database holding a producing domain's links in a consumer catalog: one per domain, so a
+ * consumer finds every table of `sales` under `meshgate_sales`. Glue and Athena want lower-case
+ * letters, digits and underscores.
+ */
+export const linkDatabase = (domain: string) =>
+  `meshgate_${domain.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 255);
+
+/**
+ * A link's name: the producing database and the table, so two databases of one domain with a
+ * table of the same name do not collide.
+ */
+export const linkTableName = (database: string, table: string) =>
+  `${database}__${table}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 255);
+
+/** The granted columns of a product, in the product's order; `undefined` means every column. */
+export function grantedColumns(product: Pick<DataProduct, 'columns'>, scope: ColumnScope) {
+  const names = product.columns.map((c) => c.name);
+  switch (scope.mode) {
+    case 'all':
+      return undefined;
+    case 'include':
+      return names.filter((n) => scope.columns.includes(n));
+    case 'exclude':
+      return names.filter((n) => !scope.columns.includes(n));
+  }
+}
+
+/** An Athena (Trino) identifier in double quotes, a quote inside doubled. */
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** A ready-to-run Athena query over the granted columns only. */
+export function athenaQuery(database: string, table: string, columns: string[] | undefined) {
+  const select = columns === undefined ? '*' : columns.map(quoteIdent).join(', ');
+  return `SELECT ${select} FROM ${quoteIdent(database)}.${quoteIdent(table)} LIMIT 10`;
+}
+
+/**
+ * The commands a consumer account's administrator runs to see a table shared with it: accept the
+ * RAM share of the producing account, create the resource link database and table, and grant the
+ * principal DESCRIBE on the link.
+ */
+export function setupSteps(
+  consumerAccount: string,
+  region: string,
+  producer: { account: string; domain: string; database: string; table: string },
+  principal: string,
+): SetupStep[] {
+  const db = linkDatabase(producer.domain);
+  const link = linkTableName(producer.database, producer.table);
+  const r = `--region ${region}`;
+  const json = (v: unknown) => `'${JSON.stringify(v)}'`;
+  return [
+    {
+      what: `Accept the AWS RAM resource share from account ${producer.account} (not needed inside one AWS Organization with sharing enabled).`,
+      command:
+        `aws ram get-resource-share-invitations ${r} --query "resourceShareInvitations[?senderAccountId=='${producer.account}' && status=='PENDING'].resourceShareInvitationArn" --output text` +
+        ` | xargs -n1 aws ram accept-resource-share-invitation ${r} --resource-share-invitation-arn`,
+    },
+    {
+      what: `Create the database ${db} for the links of domain ${producer.domain} (once).`,
+      command: `aws glue create-database ${r} --catalog-id ${consumerAccount} --database-input ${json({ Name: db })}`,
+    },
+    {
+      what: `Create the resource link ${db}.${link} to ${producer.database}.${producer.table}.`,
+      command: `aws glue create-table ${r} --catalog-id ${consumerAccount} --database-name ${db} --table-input ${json(
+        {
+          Name: link,
+          TargetTable: {
+            CatalogId: producer.account,
+            DatabaseName: producer.database,
+            Name: producer.table,
+          },
+        },
+      )}`,
+    },
+    {
+      what: `Let ${principal} see the link (DESCRIBE); the data itself is granted by Meshgate.`,
+      command: `aws lakeformation grant-permissions ${r} --catalog-id ${consumerAccount} --principal DataLakePrincipalIdentifier=${principal} --permissions DESCRIBE --resource ${json(
+        { Table: { CatalogId: consumerAccount, DatabaseName: db, Name: link } },
+      )}`,
+    },
+  ];
+}
+
+/**
+ * The access block of an ACTIVE grant; undefined for any other. The query names the resource link
+ * when there is one; a principal of another account that Meshgate does not manage gets the setup
+ * its administrator must run, and the query names the link those steps create.
+ */
+export function accessFor(
+  grant: Pick<Grant, 'status' | 'principal' | 'accountId' | 'expiresAt' | 'scope' | 'domain'> & {
+    consumerLink?: ConsumerLink;
+  },
+  product: Pick<DataProduct, 'columns' | 'location'>,
+  domain: Pick<Domain, 'accountId' | 'region'>,
+): Access | undefined {
+  if (grant.status !== 'ACTIVE') return undefined;
+  const { database, table, tables } = product.location;
+  const catalogId = grant.accountId || product.location.catalogId || domain.accountId;
+  const columns = grantedColumns(product, grant.scope.columns);
+  const base = {
+    account: catalogId,
+    region: domain.region,
+    catalogId,
+    database,
+    table,
+    ...(tables && tables.length > 1 ? { tables } : {}),
+    principal: grant.principal,
+    expiresAt: grant.expiresAt,
+    ...(columns ? { columns } : {}),
+    ...(grant.scope.rowFilter ? { rowFilter: grant.scope.rowFilter } : {}),
+  };
+  const link = grant.consumerLink;
+  if (link) {
+    return {
+      ...base,
+      link: {
+        account: link.account,
+        region: link.region,
+        database: link.database,
+        table: link.table,
+      },
+      query: athenaQuery(link.database, link.table, columns),
+    };
+  }
+  const consumer = accountOfPrincipal(grant.principal);
+  if (consumer && consumer !== catalogId) {
+    return {
+      ...base,
+      setup: {
+        account: consumer,
+        steps: setupSteps(
+          consumer,
+          domain.region,
+          { account: catalogId, domain: grant.domain, database, table },
+          grant.principal,
+        ),
+      },
+      query: athenaQuery(linkDatabase(grant.domain), linkTableName(database, table), columns),
+    };
+  }
+  return { ...base, query: athenaQuery(database, table, columns) };
+}

@@ -1,0 +1,48 @@
+import type { ConsumerAccount } from '../domain/model';
+
+/**
+ * The tables a grant links into a consumer account: each resource link's name and the producing
+ * table it points to, in `database` (one per producing domain, see domain/consumer.ts).
+ */
+export interface LinkSpec {
+  consumer: Pick<ConsumerAccount, 'accountId' | 'region' | 'broker'>;
+  producer: { accountId: string; region: string };
+  database: string;
+  links: { name: string; targetDatabase: string; targetTable: string }[];
+  principal: string;
+}
+
+/** One call made in the consumer account, kept for audit (as Lake Formation's entries are). */
+export interface LinkEntry {
+  action:
+    | 'accept-invitation'
+    | 'create-database'
+    | 'create-link'
+    | 'grant-describe'
+    | 'revoke-describe'
+    | 'delete-link';
+  /** The exact input sent. */
+  sent: Record<string, unknown>;
+  result: 'ok' | 'already';
+}
+
+export interface LinkOutcome {
+  /** A pending RAM invitation of the producing account was accepted on this call. */
+  invitationAccepted: boolean;
+  entries: LinkEntry[];
+}
+
+/**
+ * Resource links in consumer accounts, reached through each account's broker role. Every step is
+ * safe to repeat (what exists is left as it is), so a worker that crashed half-way runs it again.
+ * A failure is thrown (a LakeFormationError, with the broker failure when it is one).
+ */
+export interface ConsumerLinkPort {
+  /** Accepts the producing account's pending RAM invitations, creates the database and links, grants DESCRIBE on them. */
+  link(spec: LinkSpec): Promise<LinkOutcome>;
+  /**
+   * Revokes the principal's DESCRIBE on the links, and deletes the links named in `deleteLinks`
+   * (those no other active grant needs). The database stays.
+   */
+  unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]>;
+}

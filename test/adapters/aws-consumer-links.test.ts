@@ -1,0 +1,231 @@
+// The consumer's last mile on AWS, at the clients: the exact RAM, Glue and Lake Formation calls
+// made in a consumer account through its broker role.
+
+import {
+  AlreadyExistsException,
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  EntityNotFoundException,
+  GlueClient,
+} from '@aws-sdk/client-glue';
+import {
+  AccessDeniedException,
+  GrantPermissionsCommand,
+  InvalidInputException,
+  LakeFormationClient,
+  RevokePermissionsCommand,
+} from '@aws-sdk/client-lakeformation';
+import {
+  AcceptResourceShareInvitationCommand,
+  GetResourceShareInvitationsCommand,
+  RAMClient,
+} from '@aws-sdk/client-ram';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { AwsConsumerLinks } from '../../functions/adapters/aws/consumer-links';
+import type { LinkSpec } from '../../functions/ports/consumer-links';
+import { LakeFormationError } from '../../functions/ports/lakeformation';
+
+const ram = mockClient(RAMClient);
+const glue = mockClient(GlueClient);
+const lf = mockClient(LakeFormationClient);
+
+const CONSUMER = '444455556666';
+const PRODUCER = '111122223333';
+const PRINCIPAL = `arn:aws:iam::${CONSUMER}:role/analyst`;
+const BROKER = { roleArn: `arn:aws:iam::${CONSUMER}:role/meshgate-broker`, externalId: 'ext-9c1d' };
+
+const spec = (over: Partial<LinkSpec> = {}): LinkSpec => ({
+  consumer: { accountId: CONSUMER, region: 'eu-west-1', broker: BROKER },
+  producer: { accountId: PRODUCER, region: 'eu-west-1' },
+  database: 'meshgate_sales',
+  links: [{ name: 'sales_gold__orders', targetDatabase: 'sales_gold', targetTable: 'orders' }],
+  principal: PRINCIPAL,
+  ...over,
+});
+
+const describeInput = {
+  CatalogId: CONSUMER,
+  Principal: { DataLakePrincipalIdentifier: PRINCIPAL },
+  Resource: {
+    Table: { CatalogId: CONSUMER, DatabaseName: 'meshgate_sales', Name: 'sales_gold__orders' },
+  },
+  Permissions: ['DESCRIBE'],
+};
+
+// Clients without credentials (no broker lookup): every call is answered by the mocks.
+const adapter = () =>
+  new AwsConsumerLinks({
+    clientsFor: (a) => ({
+      ram: new RAMClient({ region: a.region }),
+      glue: new GlueClient({ region: a.region }),
+      lakeFormation: new LakeFormationClient({ region: a.region }),
+    }),
+  });
+
+beforeEach(() => {
+  ram.reset();
+  glue.reset();
+  lf.reset();
+  ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [] });
+  glue.on(CreateDatabaseCommand).resolves({});
+  glue.on(CreateTableCommand).resolves({});
+  lf.on(GrantPermissionsCommand).resolves({});
+});
+
+test('link accepts the pending invitation of the producing account, creates the link and grants DESCRIBE on it', async () => {
+  ram.on(GetResourceShareInvitationsCommand).resolves({
+    resourceShareInvitations: [
+      {
+        resourceShareInvitationArn:
+          'arn:aws:ram:eu-west-1:111122223333:resource-share-invitation/a',
+        senderAccountId: PRODUCER,
+        status: 'PENDING',
+      },
+      // Another sender's, and one accepted already: left alone.
+      {
+        resourceShareInvitationArn:
+          'arn:aws:ram:eu-west-1:999999999999:resource-share-invitation/b',
+        senderAccountId: '999999999999',
+        status: 'PENDING',
+      },
+      {
+        resourceShareInvitationArn:
+          'arn:aws:ram:eu-west-1:111122223333:resource-share-invitation/c',
+        senderAccountId: PRODUCER,
+        status: 'ACCEPTED',
+      },
+    ],
+  });
+  ram.on(AcceptResourceShareInvitationCommand).resolves({});
+
+  const out = await adapter().link(spec());
+
+  expect(out.invitationAccepted).toBe(true);
+  expect(ram).toHaveReceivedCommandTimes(AcceptResourceShareInvitationCommand, 1);
+  expect(ram).toHaveReceivedCommandWith(AcceptResourceShareInvitationCommand, {
+    resourceShareInvitationArn: 'arn:aws:ram:eu-west-1:111122223333:resource-share-invitation/a',
+  });
+  expect(glue).toHaveReceivedCommandWith(CreateDatabaseCommand, {
+    CatalogId: CONSUMER,
+    DatabaseInput: expect.objectContaining({ Name: 'meshgate_sales' }),
+  });
+  expect(glue.commandCalls(CreateTableCommand)[0]!.args[0].input).toEqual({
+    CatalogId: CONSUMER,
+    DatabaseName: 'meshgate_sales',
+    TableInput: {
+      Name: 'sales_gold__orders',
+      TargetTable: { CatalogId: PRODUCER, DatabaseName: 'sales_gold', Name: 'orders' },
+    },
+  });
+  expect(lf.commandCalls(GrantPermissionsCommand)[0]!.args[0].input).toEqual(describeInput);
+  expect(out.entries.map((e) => [e.action, e.result])).toEqual([
+    ['accept-invitation', 'ok'],
+    ['create-database', 'ok'],
+    ['create-link', 'ok'],
+    ['grant-describe', 'ok'],
+  ]);
+});
+
+test('link pages through the invitations and is idempotent: what exists already is fine', async () => {
+  ram
+    .on(GetResourceShareInvitationsCommand)
+    .resolvesOnce({ resourceShareInvitations: [], nextToken: 'p2' })
+    .resolvesOnce({ resourceShareInvitations: [] });
+  glue
+    .on(CreateDatabaseCommand)
+    .rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+  glue
+    .on(CreateTableCommand)
+    .rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+
+  const out = await adapter().link(spec());
+
+  expect(ram.commandCalls(GetResourceShareInvitationsCommand).map((c) => c.args[0].input)).toEqual([
+    {},
+    { nextToken: 'p2' },
+  ]);
+  expect(out.invitationAccepted).toBe(false);
+  expect(out.entries.map((e) => [e.action, e.result])).toEqual([
+    ['create-database', 'already'],
+    ['create-link', 'already'],
+    ['grant-describe', 'ok'],
+  ]);
+});
+
+test('a link to a table in another region names the region', async () => {
+  await adapter().link(spec({ producer: { accountId: PRODUCER, region: 'us-east-1' } }));
+  expect(glue.commandCalls(CreateTableCommand)[0]!.args[0].input.TableInput?.TargetTable).toEqual({
+    CatalogId: PRODUCER,
+    DatabaseName: 'sales_gold',
+    Name: 'orders',
+    Region: 'us-east-1',
+  });
+});
+
+test('unlink revokes DESCRIBE and deletes only the links it is told to; what is gone is fine', async () => {
+  lf.on(RevokePermissionsCommand).resolves({});
+  glue.on(DeleteTableCommand).resolves({});
+  const two = spec({
+    links: [
+      { name: 'sales_gold__orders', targetDatabase: 'sales_gold', targetTable: 'orders' },
+      { name: 'sales_gold__leads', targetDatabase: 'sales_gold', targetTable: 'leads' },
+    ],
+  });
+
+  const entries = await adapter().unlink(two, ['sales_gold__orders']);
+
+  expect(lf).toHaveReceivedCommandTimes(RevokePermissionsCommand, 2);
+  expect(lf.commandCalls(RevokePermissionsCommand)[0]!.args[0].input).toEqual(describeInput);
+  expect(glue).toHaveReceivedCommandTimes(DeleteTableCommand, 1);
+  expect(glue).toHaveReceivedCommandWith(DeleteTableCommand, {
+    CatalogId: CONSUMER,
+    DatabaseName: 'meshgate_sales',
+    Name: 'sales_gold__orders',
+  });
+  expect(entries.map((e) => e.action)).toEqual([
+    'revoke-describe',
+    'revoke-describe',
+    'delete-link',
+  ]);
+
+  lf.on(RevokePermissionsCommand).rejects(
+    new InvalidInputException({
+      message: 'No permissions revoked. Grantee has no permissions',
+      $metadata: {},
+    }),
+  );
+  glue
+    .on(DeleteTableCommand)
+    .rejects(new EntityNotFoundException({ message: 'not found', $metadata: {} }));
+  const again = await adapter().unlink(spec(), ['sales_gold__orders']);
+  expect(again.map((e) => e.result)).toEqual(['already', 'already']);
+});
+
+test("the broker role's refusal is a broker failure naming the consumer account's role, never its ExternalId", async () => {
+  lf.on(GrantPermissionsCommand).rejects(
+    new AccessDeniedException({
+      message: 'Insufficient Lake Formation permission(s)',
+      $metadata: {},
+    }),
+  );
+  const links = new AwsConsumerLinks({
+    credentials: () => async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }),
+    clientsFor: (a, credentials) => ({
+      ram: new RAMClient({ region: a.region, credentials }),
+      glue: new GlueClient({ region: a.region, credentials }),
+      lakeFormation: new LakeFormationClient({ region: a.region, credentials }),
+    }),
+  });
+  const err = await links.link(spec()).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LakeFormationError);
+  expect((err as LakeFormationError).broker).toEqual({
+    accountId: CONSUMER,
+    roleArn: BROKER.roleArn,
+    service: 'Lake Formation',
+    awsCode: 'AccessDeniedException',
+  });
+  expect((err as Error).message).toContain(BROKER.roleArn);
+  expect((err as Error).message).not.toContain(BROKER.externalId);
+});

@@ -1,0 +1,207 @@
+// The consumer's last mile through the embedded portal: a grant to a role of a registered
+// consumer account gets its resource link and DESCRIBE there, recorded on the grant and named by
+// the access block; revoking and expiry remove them, reconcile makes a missing one again.
+
+import type { Store } from '../../functions/ports/store';
+import { runJob } from '../../functions/usecases/fulfilment';
+import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { viaWorker } from '../support/operations';
+
+let p: TestPortal;
+beforeAll(async () => {
+  p = await startPortal();
+});
+afterAll(() => p.close());
+
+const CONSUMER = '777777777777'; // the demo's analytics account
+let n = 0;
+const role = (account = CONSUMER) => `arn:aws:iam::${account}:role/links-${++n}`;
+
+async function activeRequest(principal: string, productId = 'sales/orders', over = {}) {
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest(productId, { principal, ...over }),
+  );
+  expect(created.status).toBe(201);
+  const approved = await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, {
+    comment: 'ok',
+  });
+  expect(approved.status).toBe(200);
+  await p.queue.onIdle();
+  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
+  expect(r.body.status).toBe('ACTIVE');
+  return r.body;
+}
+
+const link = async (name = 'sales_gold__orders') =>
+  (await p.consumerLinks.list(CONSUMER)).find(
+    (l) => l.database === 'meshgate_sales' && l.name === name,
+  );
+
+test('a grant to a role of a registered consumer account gets its link and DESCRIBE, recorded and queried', async () => {
+  const principal = role();
+  const r = await activeRequest(principal, 'sales/orders', {
+    scope: {
+      permissions: ['SELECT'],
+      columns: { mode: 'include', columns: ['order_id', 'amount'] },
+    },
+  });
+  const grant = await p.call('alice', 'GET', `/v1/grants/${r.grantId}`);
+  expect(grant.status).toBe(200);
+  expect(grant.body.consumerLink).toMatchObject({
+    account: CONSUMER,
+    database: 'meshgate_sales',
+    table: 'sales_gold__orders',
+    describeGranted: true,
+    invitationAccepted: false,
+  });
+  expect(await link()).toMatchObject({
+    target: { CatalogId: '111111111111', DatabaseName: 'sales_gold', Name: 'orders' },
+    describe: expect.arrayContaining([principal]),
+  });
+  // The request and the grant say how to use it: the query names the link and the granted columns.
+  for (const body of [r, grant.body])
+    expect(body.access).toMatchObject({
+      account: '111111111111',
+      database: 'sales_gold',
+      table: 'orders',
+      principal,
+      expiresAt: grant.body.expiresAt,
+      link: { account: CONSUMER, database: 'meshgate_sales', table: 'sales_gold__orders' },
+      query: 'SELECT "order_id", "amount" FROM "meshgate_sales"."sales_gold__orders" LIMIT 10',
+    });
+  expect(r.access.setup).toBeUndefined();
+
+  const revoked = await p.call('alice', 'POST', `/v1/grants/${r.grantId}/revoke`, {
+    reason: 'done',
+  });
+  expect(revoked.status).toBe(202);
+  await p.queue.onIdle();
+  expect((await p.call('alice', 'GET', `/v1/requests/${r.id}`)).body).toMatchObject({
+    status: 'REVOKED',
+  });
+  expect(await link()).toBeUndefined();
+  expect((await p.call('alice', 'GET', `/v1/grants/${r.grantId}`)).body.access).toBeUndefined();
+});
+
+test('a link another active grant needs stays when one of them is revoked; only its DESCRIBE goes', async () => {
+  const [a, b] = [role(), role()];
+  const ra = await activeRequest(a);
+  await activeRequest(b);
+  await p.call('alice', 'POST', `/v1/grants/${ra.grantId}/revoke`, { reason: 'done' });
+  await p.queue.onIdle();
+  const l = await link();
+  expect(l?.describe).toContain(b);
+  expect(l?.describe).not.toContain(a);
+});
+
+test('reconcile makes a missing link again', async () => {
+  const principal = role();
+  const r = await activeRequest(principal, 'sales/regional_targets');
+  const name = 'sales_gold__regional_targets';
+  // Someone deletes the link (and its DESCRIBE) in the consumer account.
+  await p.consumerLinks.unlink(
+    {
+      consumer: { accountId: CONSUMER, region: 'eu-west-1' },
+      producer: { accountId: '111111111111', region: 'eu-west-1' },
+      database: 'meshgate_sales',
+      links: [{ name, targetDatabase: 'sales_gold', targetTable: 'regional_targets' }],
+      principal,
+    },
+    [name],
+  );
+  expect(await link(name)).toBeUndefined();
+  const reconcile = () =>
+    viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/reconcile');
+  const report = await reconcile();
+  expect(report.status).toBe(200);
+  expect(report.body.links).toEqual([
+    expect.objectContaining({ grantId: r.grantId, account: CONSUMER, result: 'ok' }),
+  ]);
+  expect(await link(name)).toMatchObject({ describe: [principal] });
+  // A second run finds nothing to repair.
+  expect((await reconcile()).body.links).toEqual([]);
+});
+
+test('a role of an account Meshgate does not manage gets the steps for its administrator', async () => {
+  const principal = role('888888888888');
+  const r = await activeRequest(principal);
+  const grant = await p.call('alice', 'GET', `/v1/grants/${r.grantId}`);
+  expect(grant.body.consumerLink).toBeUndefined();
+  expect(r.access.link).toBeUndefined();
+  expect(r.access.setup.account).toBe('888888888888');
+  const commands = r.access.setup.steps.map((s: { command: string }) => s.command).join('\n');
+  expect(commands).toContain('aws ram accept-resource-share-invitation');
+  expect(commands).toContain(
+    'aws glue create-table --region eu-west-1 --catalog-id 888888888888 --database-name meshgate_sales --table-input \'{"Name":"sales_gold__orders","TargetTable":{"CatalogId":"111111111111","DatabaseName":"sales_gold","Name":"orders"}}\'',
+  );
+  expect(commands).toContain('--permissions DESCRIBE');
+});
+
+test('a worker that crashed after making the links makes them again harmlessly, and the grant records them', async () => {
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/leads', { principal }),
+  );
+  const id = created.body.id as string;
+  // Approved in the store as the approvers would, without handing the job to the worker.
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  // bob, then carol (restricted): the second approval queues the grant; run the job by hand.
+  const pausedQueue = { send: async () => undefined };
+  const deps = { ...p.deps, queue: pausedQueue };
+  const { approveRequest } = await import('../../functions/usecases/requests');
+  await approveRequest(deps, { userId: 'bob', name: 'bob' }, id, { comment: 'ok' });
+  await approveRequest(deps, { userId: 'carol', name: 'carol' }, id, { comment: 'ok' });
+  await expect(
+    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
+  ).rejects.toThrow('worker crashed');
+  expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
+  expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
+
+  await runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id });
+  const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
+  expect(r.body.status).toBe('ACTIVE');
+  const active = r.body.history.find((e: { type: string }) => e.type === 'GRANT_ACTIVE');
+  // The second run found the database and the link made, and granted DESCRIBE again.
+  expect(
+    (active.detail.entries as { action: string; result: string }[])
+      .filter((e) => e.action === 'create-database' || e.action === 'create-link')
+      .map((e) => e.result),
+  ).toEqual(['already', 'already']);
+  expect(active.detail.consumerLink).toMatchObject({ table: 'sales_gold__leads' });
+  expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
+});
+
+test('the OpenAPI document declares the access block and the grant route', async () => {
+  const doc = (await (await p.app.request('/openapi.json')).json()) as {
+    components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    paths: Record<string, Record<string, unknown>>;
+  };
+  expect(Object.keys(doc.components.schemas.Access!.properties!)).toEqual(
+    expect.arrayContaining([
+      'account',
+      'region',
+      'catalogId',
+      'database',
+      'table',
+      'link',
+      'query',
+      'expiresAt',
+      'principal',
+    ]),
+  );
+  expect(doc.paths['/v1/grants/{id}']?.get).toBeDefined();
+  expect(doc.paths['/v1/consumer-accounts']?.post).toBeDefined();
+});
