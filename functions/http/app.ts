@@ -5,6 +5,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Principal } from '../domain/model';
 import { ERROR_CODE_LIST, MeshgateError, fail } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
+import type { SearchIndex } from '../ports/search';
+import type { CursorCodec } from '../domain/paging';
 import type { OperationsDeps } from '../usecases/operations';
 import { reconcileDomain, syncDomain } from '../usecases/operations';
 import {
@@ -51,6 +53,10 @@ export interface AppDeps extends OperationsDeps {
   mountStatic?: (app: OpenAPIHono<AppEnv>) => void;
   /** Calls per user in this instance; one per app when absent. */
   calls?: CallWindows;
+  /** The catalog search index (`GET /v1/products`). */
+  search: SearchIndex;
+  /** Signs and opens listing cursors. */
+  cursors: CursorCodec;
 }
 
 export type AppEnv = { Variables: { principal: Principal } };
@@ -301,8 +307,9 @@ export function createApp(deps: AppDeps) {
       path: '/v1/products',
       request: { query: S.ProductQuery },
       who: 'anyone signed in',
+      okSchema: S.ProductSearchSchema,
     }),
-    async (c) => c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
+    async (c) => c.json(await searchProducts(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(

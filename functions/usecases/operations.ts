@@ -1,4 +1,5 @@
 import { retire } from '../domain/catalog';
+import type { SearchIndex } from '../ports/search';
 import { ALL_DOMAINS, type Domain, type Grant, type Principal } from '../domain/model';
 import { fail, forbidden, MeshgateError, notFound } from '../domain/errors';
 import {
@@ -21,6 +22,17 @@ import { tableGrantFor } from './fulfilment';
 
 export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
+  /** Rebuilt after a sync that changed the catalog (see ports/search.ts). */
+  search?: Pick<SearchIndex, 'refresh'>;
+}
+
+/** The search index catches up with the catalog; a failure leaves it for the next sync. */
+async function refreshSearch(deps: OperationsDeps) {
+  try {
+    await deps.search?.refresh();
+  } catch (err) {
+    (deps.log ?? console.error)('search index not rebuilt', err);
+  }
 }
 
 const accountOf = (d: Domain): DomainAccount => ({
@@ -149,6 +161,8 @@ export async function syncDomain(
   await deps.store.appendAudit(
     auditEvent(deps, 'DOMAIN_SYNCED', actorId(actor), { domain: domain.id }, report),
   );
+  if (report.added.length + report.updated.length + report.retired.length > 0)
+    await refreshSearch(deps);
   return report;
 }
 
@@ -343,12 +357,14 @@ async function repair(
  */
 export async function runForEveryDomain(deps: OperationsDeps, task: 'sync' | 'reconcile') {
   const run = task === 'sync' ? syncDomain : reconcileDomain;
+  // The search index is rebuilt once, after every domain (not after each).
+  const each = { ...deps, search: undefined };
   const reports: unknown[] = [];
   const failures: Array<{ domain: string; error: string; code?: string; details?: unknown }> = [];
   for (const { id } of await deps.store.listDomains()) {
     if (id === ALL_DOMAINS) continue;
     try {
-      reports.push(await run(deps, SYSTEM, id));
+      reports.push(await run(each, SYSTEM, id));
     } catch (err) {
       // A broker failure is already in the trail (BROKER_FAILED); its message and details say all.
       const named = err instanceof MeshgateError ? err : undefined;
@@ -365,5 +381,6 @@ export async function runForEveryDomain(deps: OperationsDeps, task: 'sync' | 're
       });
     }
   }
+  if (task === 'sync') await refreshSearch(deps);
   return { reports, failures };
 }

@@ -5,7 +5,10 @@ import type { EventPublisher } from '../ports/events';
 import type { LakeFormationPort } from '../ports/lakeformation';
 import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
+import type { SearchIndex } from '../ports/search';
 import type { Store } from '../ports/store';
+import { CursorCodec } from '../domain/paging';
+import { randomBytes } from 'node:crypto';
 import { applyConfiguration, type Configuration } from '../usecases/configuration';
 import { expireDue, resumeInFlight, runJob } from '../usecases/fulfilment';
 import { flushRefusals } from '../usecases/governance';
@@ -20,6 +23,13 @@ export interface CoreAdapters {
   events: EventPublisher;
   lakeFormation: LakeFormationPort;
   catalog: CatalogSource;
+  /** The catalog's search index (built where the catalog changes, loaded by the API). */
+  search: SearchIndex;
+  /**
+   * The key that signs listing cursors (domain/paging.ts); MESHGATE_CURSOR_KEY (base64, at least
+   * 32 bytes) when absent, else a key of this process's own (cursors then work within it only).
+   */
+  cursorKey?: Uint8Array;
   /** The system clock when absent. */
   clock?: Clock;
   /** ULIDs when absent. */
@@ -69,16 +79,18 @@ export async function buildCore(a: CoreAdapters) {
     events: a.events,
     lakeFormation: a.lakeFormation,
     catalog: a.catalog,
+    search: a.search,
     clock,
     ids,
     log: a.log,
   };
+  const cursors = new CursorCodec(a.cursorKey ?? cursorKeyFromEnv() ?? randomBytes(32));
   return {
     deps,
     /** The policy in force, with what it holds (`state`) for tests and tools. */
     policy,
     /** The API, served by whichever HTTP runtime. */
-    app: (http: HttpAdapters) => createApp({ ...deps, ...http }),
+    app: (http: HttpAdapters) => createApp({ ...deps, search: a.search, cursors, ...http }),
     /** The fulfilment worker's step: one job off the queue. */
     runJob: (job: Job) => runJob(deps, job),
     /** Sends a job for every request in flight, for a process whose queue died with it. */
@@ -94,6 +106,11 @@ export async function buildCore(a: CoreAdapters) {
       reconcile: () => runForEveryDomain(deps, 'reconcile'),
     },
   };
+}
+
+function cursorKeyFromEnv(): Uint8Array | undefined {
+  const text = process.env.MESHGATE_CURSOR_KEY;
+  return text ? Buffer.from(text, 'base64') : undefined;
 }
 
 export type Core = Awaited<ReturnType<typeof buildCore>>;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { MeshgateConfig } from '../../config/schema';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
+import { DynamoSearchIndex } from '../adapters/aws/dynamo-search-index';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
 import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
@@ -54,6 +55,9 @@ async function localProcess(
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
   });
   queue.consume(core.runJob);
+  // Locally the process that serves also builds the search index, here when the catalog moved
+  // while it was stopped (and after every sync that changes it, as on AWS).
+  await adapters.search.refresh();
   try {
     const resumed = await core.resumeInFlight();
     if (resumed.grants + resumed.revokes > 0)
@@ -139,8 +143,9 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   );
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
+  const search = new DynamoSearchIndex(tableName, dynamo.client, store);
   const local = await localProcess(
-    { store, events, lakeFormation: ledger, catalog, clock },
+    { store, events, lakeFormation: ledger, catalog, clock, search },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {

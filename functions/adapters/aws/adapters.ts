@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
+import { DynamoSearchIndex } from './dynamo-search-index';
 import { EventBridgePublisher } from './eventbridge';
 import { GlueCatalog } from './glue-catalog';
 import { AwsLakeFormation } from './lakeformation';
@@ -15,8 +17,10 @@ export function awsAdapters(opts: {
   fallbackEvents?: EventPublisher;
 }) {
   const lakeFormation = new AwsLakeFormation();
+  const store = new DynamoStore(opts.tableName);
   return {
-    store: new DynamoStore(opts.tableName),
+    store,
+    search: new DynamoSearchIndex(opts.tableName, new DynamoDBClient({}), store),
     lakeFormation,
     // Glue reads go through the same broker credentials as Lake Formation: one AssumeRole per role.
     catalog: new GlueCatalog({

@@ -24,6 +24,7 @@ import type {
 } from '../../domain/model';
 import { conflict, notFound, unavailable, unprocessable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
+import { catalogVersionBump } from './catalog-version';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
 import type {
   AuditQuery,
@@ -549,12 +550,15 @@ export class DynamoStore implements Store {
     }
   }
 
-  putProduct = (p: DataProduct) => this.put(productItem(p));
+  // Every product write moves the catalog version in its transaction (the search index's cue).
+  putProduct = (p: DataProduct) =>
+    this.writeAudited([{ Put: { TableName: this.tableName, Item: productItem(p) } }], [], [catalogVersionBump(this.tableName)]);
 
   async saveProduct(p: DataProduct, audit: AuditEvent): Promise<void> {
     await this.writeAudited(
       [{ Put: { TableName: this.tableName, Item: productItem(p) } }],
       [audit],
+      [catalogVersionBump(this.tableName)],
     );
   }
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');
