@@ -3,7 +3,15 @@ import type { Classification, DataProduct } from '../domain/model';
 /** What a search answers for each product: enough for a result card, without the columns. */
 export type ProductSummary = Pick<
   DataProduct,
-  'id' | 'domain' | 'name' | 'title' | 'description' | 'owner' | 'classification' | 'tags' | 'status'
+  | 'id'
+  | 'domain'
+  | 'name'
+  | 'title'
+  | 'description'
+  | 'owner'
+  | 'classification'
+  | 'tags'
+  | 'status'
 > & {
   /** Whether any of its columns is marked as personal data. */
   pii: boolean;

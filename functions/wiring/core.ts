@@ -72,7 +72,8 @@ export async function buildCore(a: CoreAdapters) {
     policyFolder(a.policy.dir, { watch: a.policy.watch }),
     { record: a.policy.record },
   );
-  const deps: OperationsDeps = {
+  const cursors = new CursorCodec(a.cursorKey ?? cursorKeyFromEnv() ?? randomBytes(32));
+  const deps: OperationsDeps & { search: SearchIndex; cursors: CursorCodec } = {
     store: a.store,
     policy,
     queue: a.queue,
@@ -80,17 +81,17 @@ export async function buildCore(a: CoreAdapters) {
     lakeFormation: a.lakeFormation,
     catalog: a.catalog,
     search: a.search,
+    cursors,
     clock,
     ids,
     log: a.log,
   };
-  const cursors = new CursorCodec(a.cursorKey ?? cursorKeyFromEnv() ?? randomBytes(32));
   return {
     deps,
     /** The policy in force, with what it holds (`state`) for tests and tools. */
     policy,
     /** The API, served by whichever HTTP runtime. */
-    app: (http: HttpAdapters) => createApp({ ...deps, search: a.search, cursors, ...http }),
+    app: (http: HttpAdapters) => createApp({ ...deps, ...http }),
     /** The fulfilment worker's step: one job off the queue. */
     runJob: (job: Job) => runJob(deps, job),
     /** Sends a job for every request in flight, for a process whose queue died with it. */

@@ -552,7 +552,11 @@ export class DynamoStore implements Store {
 
   // Every product write moves the catalog version in its transaction (the search index's cue).
   putProduct = (p: DataProduct) =>
-    this.writeAudited([{ Put: { TableName: this.tableName, Item: productItem(p) } }], [], [catalogVersionBump(this.tableName)]);
+    this.writeAudited(
+      [{ Put: { TableName: this.tableName, Item: productItem(p) } }],
+      [],
+      [catalogVersionBump(this.tableName)],
+    );
 
   async saveProduct(p: DataProduct, audit: AuditEvent): Promise<void> {
     await this.writeAudited(

@@ -53,9 +53,8 @@ const SEARCH: SearchOptions = {
   combineWith: 'AND',
   // A word of the query matches the start of a longer one ("emp" finds "employees")...
   prefix: (term) => term.length >= 2,
-  // ...and one or two typos: one edit up to 7 letters, about one in five beyond.
-  fuzzy: (term) => (term.length < 4 ? false : term.length <= 7 ? 1 : 0.2),
-  maxFuzzy: 2,
+  // ...and typos, as search engines usually allow: one edit in 3 to 5 letters, two beyond.
+  fuzzy: (term) => (term.length < 3 ? false : term.length <= 5 ? 1 : 2),
 };
 
 /** Facet lists are capped (an owner facet over 100,000 products could hold thousands). */
@@ -121,7 +120,12 @@ export class MiniSearchCatalog implements CatalogIndex {
   }
 
   toJSON(): Serialised {
-    return { format: 1, version: this.version, summaries: this.sorted, index: this.engine.toJSON() };
+    return {
+      format: 1,
+      version: this.version,
+      summaries: this.sorted,
+      index: this.engine.toJSON(),
+    };
   }
 
   get size(): number {
