@@ -66,6 +66,8 @@ export class DynamoSearchIndex implements SearchIndex {
     private readonly catalog: Pick<Store, 'listDomains' | 'listProducts'>,
     private readonly opts: {
       maxAgeMs?: number;
+      /** CHUNK_BYTES when absent (tests use small chunks). */
+      chunkBytes?: number;
       now?: () => number;
       log?: (msg: string, err?: unknown) => void;
     } = {},
@@ -120,16 +122,17 @@ export class DynamoSearchIndex implements SearchIndex {
     // version again, and the next refresh builds again).
     const index = MiniSearchCatalog.build(state.version, await this.readCatalog());
     const blob = gzipSync(JSON.stringify(index));
+    const size = this.opts.chunkBytes ?? CHUNK_BYTES;
     const published: Published = {
       id: `${state.version}-${randomUUID()}`,
       version: state.version,
-      chunks: Math.max(1, Math.ceil(blob.length / CHUNK_BYTES)),
+      chunks: Math.max(1, Math.ceil(blob.length / size)),
       bytes: blob.length,
       products: index.size,
       at: new Date(this.now()).toISOString(),
     };
     const chunks = Array.from({ length: published.chunks }, (_, i) =>
-      blob.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+      blob.subarray(i * size, (i + 1) * size),
     );
     await this.batch(
       chunks.map((data, i) => ({
