@@ -59,6 +59,38 @@ export interface DomainInfo extends Omit<Domain, 'broker'> {
   owners: string[];
   stewards: string[];
 }
+/** `GET /v1/products`: filters of the catalog search (each a query parameter). */
+export interface CatalogFilters {
+  q?: string;
+  domain?: string;
+  classification?: string;
+  tag?: string;
+  owner?: string;
+  pii?: 'true' | 'false';
+  access?: 'true' | 'false';
+}
+export const FACET_NAMES = ['domain', 'classification', 'tag', 'owner', 'pii', 'access'] as const;
+export type FacetName = (typeof FACET_NAMES)[number];
+/** A product as a search answers it: no columns, whether one holds personal data, and whether the caller holds it. */
+export type ProductHit = Pick<
+  DataProduct,
+  | 'id'
+  | 'domain'
+  | 'name'
+  | 'title'
+  | 'description'
+  | 'owner'
+  | 'classification'
+  | 'tags'
+  | 'status'
+> & { pii: boolean; access: boolean };
+export interface ProductSearch {
+  items: ProductHit[];
+  cursor?: string;
+  total: number;
+  facets: Record<FacetName, Array<{ value: string; count: number }>>;
+}
+
 export interface ProductDetail extends DataProduct {
   approvers: { user: string; role: Role }[];
   maxDurationHours: number;
@@ -211,8 +243,8 @@ export class Api {
 
   me = () => this.json<Me>('/v1/me');
   domains = () => this.json<{ items: DomainInfo[] }>('/v1/domains').then((r) => r.items);
-  products = (f: { q?: string; domain?: string; classification?: string; tag?: string }) =>
-    this.json<{ items: DataProduct[] }>(`/v1/products${query(f)}`).then((r) => r.items);
+  products = (f: CatalogFilters & { cursor?: string; limit?: number }) =>
+    this.json<ProductSearch>(`/v1/products${query({ ...f })}`);
   product = (id: string) =>
     this.json<ProductDetail>(`/v1/products/${id.split('/').map(encodeURIComponent).join('/')}`);
 
