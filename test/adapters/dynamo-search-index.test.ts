@@ -71,7 +71,7 @@ test('every product write moves the catalog version, in its transaction', async 
 
 test('the index is built when the catalog moved past it, stored in chunks, and loaded by another process', async () => {
   await store.putProduct(product('hr/employees', 'Employees'));
-  const builder = new DynamoSearchIndex(TABLE, db.client, store, { chunkBytes: 500 });
+  const builder = new DynamoSearchIndex(TABLE, db.client, store, { chunkBytes: 100 });
   const built = await builder.refresh();
   expect(built).toMatchObject({ rebuilt: true, version: await version(), products: 2 });
   const first = await published();
