@@ -9,6 +9,7 @@ import type { Authenticate, DevLogin } from '../ports/auth';
 import type { Deps } from '../usecases/deps';
 import type { Operation } from '../domain/operations';
 import { getOperation, startOperation } from '../usecases/operation-runs';
+import type { SearchIndex } from '../ports/search';
 import {
   approveRequest,
   cancelRequest,
@@ -57,6 +58,8 @@ export interface AppDeps extends Deps {
   mountStatic?: (app: OpenAPIHono<AppEnv>) => void;
   /** Calls per user in this instance; one per app when absent. */
   calls?: CallWindows;
+  /** The catalog search index (`GET /v1/products`). */
+  search: SearchIndex;
 }
 
 export type AppEnv = { Variables: { principal: Principal } };
@@ -370,9 +373,9 @@ export function createApp(deps: AppDeps) {
       path: '/v1/products',
       request: { query: S.ProductQuery },
       who: 'anyone signed in',
-      okSchema: R.pageOf(R.ProductSchema, 'ProductPage'),
+      okSchema: S.ProductSearchSchema,
     }),
-    async (c) => c.json({ items: await searchProducts(deps, c.req.valid('query')) }),
+    async (c) => c.json(await searchProducts(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(

@@ -7,6 +7,7 @@ import { STATUSES } from '../domain/status';
 import { DEFAULT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
 import { PRINCIPAL_PATTERN } from '../domain/request';
 import { ROW_FILTER_LIMITS } from '../domain/row-filter';
+import { FACETS, type FacetName } from '../ports/search';
 
 // Bodies are strict: an unknown field is a 400, never silently dropped.
 
@@ -143,14 +144,49 @@ export const DomainSchema = z
 
 export const DevLoginSchema = z.strictObject({ user: name, code: z.string().max(100).optional() });
 
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** `GET /v1/products`: the catalog search (ports/search.ts), one page of it. */
 export const ProductQuery = z.object({
   q: z.string().max(200).optional(),
   domain: name.optional(),
   classification: z.enum(CLASSIFICATIONS).optional(),
   tag: z.string().max(100).optional(),
+  owner: z.string().max(100).optional(),
+  pii: bool.optional(),
+  access: bool.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(2000).optional(),
 });
 
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const FacetCountsSchema = z.array(z.strictObject({ value: z.string(), count: z.number().int() }));
+export const ProductSearchSchema = z
+  .object({
+    items: z.array(
+      z.strictObject({
+        id: z.string(),
+        domain: z.string(),
+        name: z.string(),
+        title: z.string(),
+        description: z.string(),
+        owner: z.string(),
+        classification: z.enum(CLASSIFICATIONS),
+        tags: z.array(z.string()),
+        status: z.enum(['ACTIVE', 'RETIRED']),
+        pii: z.boolean(),
+        access: z.boolean(),
+      }),
+    ),
+    cursor: z.string().optional(),
+    total: z.number().int(),
+    facets: z.strictObject(
+      Object.fromEntries(FACETS.map((f) => [f, FacetCountsSchema])) as Record<
+        FacetName,
+        typeof FacetCountsSchema
+      >,
+    ),
+  })
+  .openapi('ProductSearch');
 
 /** `?limit=&cursor=` of a paged listing (domain/paging.ts): a larger limit is a 400. */
 const pageQuery = (max: number) => ({

@@ -1,4 +1,5 @@
 import { retire } from '../domain/catalog';
+import type { SearchIndex } from '../ports/search';
 import type { Domain, Grant } from '../domain/model';
 import { fail } from '../domain/errors';
 import {
@@ -22,6 +23,17 @@ import { repairLinks } from './consumer-links';
 
 export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
+  /** Rebuilt after a sync that changed the catalog (see ports/search.ts). */
+  search?: Pick<SearchIndex, 'refresh'>;
+}
+
+/** The search index catches up with the catalog; a failure leaves it for the next sync. */
+async function refreshSearch(deps: OperationsDeps) {
+  try {
+    await deps.search?.refresh();
+  } catch (err) {
+    (deps.log ?? console.error)('search index not rebuilt', err);
+  }
 }
 
 const accountOf = (d: Domain): DomainAccount => ({
@@ -129,6 +141,8 @@ export async function syncDomain(
     auditEvent(deps, 'DOMAIN_SYNCED', actor, { domain: domain.id }, report),
   );
   await progress(found.length, found.length);
+  if (report.added.length + report.updated.length + report.retired.length > 0)
+    await refreshSearch(deps);
   return report;
 }
 

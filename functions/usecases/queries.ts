@@ -1,20 +1,20 @@
 import {
   ALL_DOMAINS,
   type AccessRequest,
-  type Classification,
-  type DataProduct,
   type Duration,
   type Grant,
   type Principal,
   type RequestStatus,
   type Scope,
 } from '../domain/model';
-import { forbidden, notFound } from '../domain/errors';
+import { forbidden, notFound, validation } from '../domain/errors';
+import { cursorScope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
+import type { CatalogSearch, SearchIndex } from '../ports/search';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
 import { resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery, InboxSource, ListingSource } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
-import { openPage, type PageQuery } from './paging';
+import { cursorCodec, openPage, type PageQuery } from './paging';
 import { accessOfRequest } from './access';
 
 type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
@@ -53,35 +53,56 @@ export async function listDomains(deps: Q, who: Principal, q: PageQuery) {
   );
 }
 
-export interface ProductFilter {
-  q?: string;
-  domain?: string;
-  classification?: Classification;
-  tag?: string;
+export interface ProductFilter extends CatalogSearch {
+  limit?: number;
+  cursor?: string;
 }
 
-export async function searchProducts(deps: Q, f: ProductFilter): Promise<DataProduct[]> {
-  const domains = f.domain ? [f.domain] : (await deps.store.listDomains()).map((d) => d.id);
-  const lists = await Promise.all(domains.map((d) => deps.store.listProducts(d)));
-  const words = (f.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  return lists
-    .flat()
-    .filter((p) => !f.classification || p.classification === f.classification)
-    .filter((p) => !f.tag || p.tags.includes(f.tag))
-    .filter((p) => {
-      if (words.length === 0) return true;
-      const text = [
-        p.id,
-        p.title,
-        p.description,
-        ...p.tags,
-        ...p.columns.map((c) => `${c.name} ${c.comment ?? ''}`),
-      ]
-        .join(' ')
-        .toLowerCase();
-      return words.every((w) => text.includes(w));
-    })
-    .sort((a, b) => a.id.localeCompare(b.id));
+/** Where a search page resumes: an offset into the ranked matches of one index version. */
+interface SearchPosition {
+  o: number;
+  v: number;
+}
+
+/**
+ * The catalog search: one page of the ranked matches, with the facets' counts. Costs the version
+ * check of the search index (one read, cached a few seconds) and one query of the caller's own
+ * grants (the access facet), whatever the size of the catalog.
+ */
+export async function searchProducts(
+  deps: Pick<Deps, 'store'> & { search: SearchIndex },
+  who: Principal,
+  f: ProductFilter,
+) {
+  const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = f;
+  const scope = cursorScope('products', who.userId, { ...filters });
+  const cursors = await cursorCodec(deps.store);
+  const at = cursor ? cursors.open<SearchPosition>(scope, cursor) : { o: 0, v: undefined };
+  if (!Number.isSafeInteger(at.o) || at.o < 0 || (cursor && !Number.isSafeInteger(at.v)))
+    throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+  const [index, grants] = await Promise.all([
+    deps.search.current(),
+    // The caller's most recent grants (one page): the "I already have access" facet.
+    deps.store
+      .listGrants([{ requester: who.userId }], { limit: MAX_PAGE_SIZE, status: 'ACTIVE' })
+      .then((p) => p.items),
+  ]);
+  if (at.v !== undefined && at.v !== index.version)
+    throw validation(
+      'BAD_CURSOR',
+      'The catalog changed since this cursor was handed out: search again from the first page.',
+    );
+  const held = new Set(grants.filter((g) => g.status === 'ACTIVE').map((g) => g.productId));
+  const { matches, facets } = index.search(filters, held);
+  const next = at.o + limit;
+  return {
+    items: matches.slice(at.o, next).map((p) => ({ ...p, access: held.has(p.id) })),
+    ...(next < matches.length
+      ? { cursor: cursors.seal(scope, { o: next, v: index.version } satisfies SearchPosition) }
+      : {}),
+    total: matches.length,
+    facets,
+  };
 }
 
 export async function getProduct(deps: Q, id: string) {

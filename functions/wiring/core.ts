@@ -7,6 +7,7 @@ import type { OperationStore } from '../ports/operations';
 import type { ConsumerLinkPort } from '../ports/consumer-links';
 import type { Job, JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
+import type { SearchIndex } from '../ports/search';
 import type { Store } from '../ports/store';
 import { applyConfiguration, type Configuration } from '../usecases/configuration';
 import type { Deps } from '../usecases/deps';
@@ -31,6 +32,8 @@ export interface CoreAdapters {
   operations: OperationStore;
   queue: JobQueue;
   events: EventPublisher;
+  /** The catalog's search index (built where the catalog changes, loaded by the API). */
+  search: SearchIndex;
   /** The system clock when absent. */
   clock?: Clock;
   /** ULIDs when absent. */
@@ -83,12 +86,13 @@ export async function buildCore(a: CoreAdapters) {
     policyFolder(a.policy.dir, { watch: a.policy.watch }),
     { record: a.policy.record },
   );
-  const deps: Deps = {
+  const deps: Deps & { search: SearchIndex } = {
     store: a.store,
     operations: a.operations,
     policy,
     queue: a.queue,
     events: a.events,
+    search: a.search,
     clock,
     ids,
     log: a.log,

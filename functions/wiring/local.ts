@@ -5,6 +5,7 @@ import { awsAdapters } from '../adapters/aws/adapters';
 import { awsBrokerAdapters } from '../adapters/aws/broker-adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DynamoOperationStore } from '../adapters/aws/operation-store';
+import { DynamoSearchIndex } from '../adapters/aws/dynamo-search-index';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
 import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
@@ -68,6 +69,9 @@ async function localProcess(
   };
   const runJob = core.worker(async () => broker);
   queue.consume(runJob);
+  // Locally the process that serves also builds the search index, here when the catalog moved
+  // while it was stopped (and after every sync that changes it, as on AWS).
+  await adapters.search.refresh();
   try {
     const resumed = await core.resumeInFlight();
     if (resumed.grants + resumed.revokes + resumed.operations > 0)
@@ -158,8 +162,9 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const consumerLinks = new LocalConsumerLinks(dynamo.client, `${tableName}-lf-ledger`);
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
+  const search = new DynamoSearchIndex(tableName, dynamo.client, store);
   const local = await localProcess(
-    { store, operations, events, lakeFormation: ledger, consumerLinks, catalog, clock },
+    { store, operations, events, lakeFormation: ledger, consumerLinks, catalog, clock, search },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {

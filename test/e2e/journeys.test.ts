@@ -180,6 +180,24 @@ test('the request journey works from the keyboard alone, and focus starts at eac
   }
 });
 
+test('the catalog finds a product through a typo, narrows by a facet, and Back restores the search', async () => {
+  const alice = await b.signIn('alice');
+  await alice.goto('/#/catalog');
+  await alice.getByLabel('Search').fill('emplyee');
+  await alice.waitForURL(/#\/catalog\?q=emplyee$/);
+  await expectText(alice, '.cards li:first-child', 'hr/employees');
+  await alice.locator('.facets a', { hasText: 'Holds personal data' }).click();
+  await alice.waitForURL(/#\/catalog\?q=emplyee&pii=true$/);
+  await alice.locator('.facets a.chosen', { hasText: 'Holds personal data' }).waitFor();
+  await b.screenshot(alice, 'catalog-search');
+  await alice.goBack();
+  await alice.waitForURL(/#\/catalog\?q=emplyee$/);
+  await alice.locator('.facets a', { hasText: 'Holds personal data' }).waitFor();
+  expect(await alice.locator('.facets a.chosen').count()).toBe(0);
+  expect(await alice.getByLabel('Search').inputValue()).toBe('emplyee');
+  expect(problems(alice)).toEqual([]);
+});
+
 test('an error from the API is shown in plain words next to the field that caused it, and nothing is created', async () => {
   const alice = await b.signIn('alice');
   const before = (await b.portal.call('alice', 'GET', '/v1/requests?mine=true')).body.items.length;

@@ -2767,8 +2767,13 @@ export type paths = {
     get: {
       parameters: {
         query?: {
+          access?: 'true' | 'false';
           classification?: 'public' | 'internal' | 'confidential' | 'restricted';
+          cursor?: string;
           domain?: string;
+          limit?: number;
+          owner?: string;
+          pii?: 'true' | 'false';
           q?: string;
           tag?: string;
         };
@@ -2784,7 +2789,7 @@ export type paths = {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['ProductPage'];
+            'application/json': components['schemas']['ProductSearch'];
           };
         };
         /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
@@ -4595,9 +4600,50 @@ export type components = {
       updatedAt: string;
       version: number;
     };
-    ProductPage: {
+    ProductSearch: {
       cursor?: string;
-      items: components['schemas']['DataProduct'][];
+      facets: {
+        access: {
+          count: number;
+          value: string;
+        }[];
+        classification: {
+          count: number;
+          value: string;
+        }[];
+        domain: {
+          count: number;
+          value: string;
+        }[];
+        owner: {
+          count: number;
+          value: string;
+        }[];
+        pii: {
+          count: number;
+          value: string;
+        }[];
+        tag: {
+          count: number;
+          value: string;
+        }[];
+      };
+      items: {
+        access: boolean;
+        /** @enum {string} */
+        classification: 'public' | 'internal' | 'confidential' | 'restricted';
+        description: string;
+        domain: string;
+        id: string;
+        name: string;
+        owner: string;
+        pii: boolean;
+        /** @enum {string} */
+        status: 'ACTIVE' | 'RETIRED';
+        tags: string[];
+        title: string;
+      }[];
+      total: number;
     };
     Reason: {
       reason: string;

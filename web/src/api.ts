@@ -39,6 +39,22 @@ export const CLASSIFICATION_LABELS = {
   restricted: 'Restricted',
 } satisfies Record<Classification, string>;
 
+/** `GET /v1/products`: filters of the catalog search (each a query parameter). */
+export interface CatalogFilters {
+  q?: string;
+  domain?: string;
+  classification?: string;
+  tag?: string;
+  owner?: string;
+  pii?: 'true' | 'false';
+  access?: 'true' | 'false';
+}
+export const FACET_NAMES = ['domain', 'classification', 'tag', 'owner', 'pii', 'access'] as const;
+export type FacetName = (typeof FACET_NAMES)[number];
+/** A search's answer: one page of ranked products (no columns), the total and the facets' counts. */
+export type ProductSearch = Schemas['ProductSearch'];
+/** A product as a search answers it: whether one holds personal data, and whether the caller holds it. */
+export type ProductHit = ProductSearch['items'][number];
 export interface Approval {
   comment?: string;
   narrowedScope?: Scope;
@@ -191,8 +207,8 @@ export class Api {
   domainsPage = (cursor?: string) =>
     this.json<Page<DomainInfo>>(`/v1/domains${query({ limit: 500, cursor })}`);
   domains = () => everyPage(this.domainsPage);
-  products = (f: { q?: string; domain?: string; classification?: string; tag?: string }) =>
-    this.json<{ items: DataProduct[] }>(`/v1/products${query(f)}`).then((r) => r.items);
+  products = (f: CatalogFilters & { cursor?: string; limit?: number }) =>
+    this.json<ProductSearch>(`/v1/products${query({ ...f })}`);
   product = (id: string) =>
     this.json<ProductDetail>(`/v1/products/${id.split('/').map(encodeURIComponent).join('/')}`);
 

@@ -35,7 +35,11 @@ export function parseRoute(hash: string): Route {
     return { page: 'not-found', params: {} }; // a malformed % escape
   }
   const [head, a, b] = parts;
-  if (head === 'catalog' && !a) return { page: 'catalog', params: {} };
+  if (head === 'catalog' && !a) {
+    // The search and its filters live in the URL (#/catalog?q=...), so Back restores them.
+    const query = hash.replace(/^#/, '').split('?')[1];
+    return { page: 'catalog', params: Object.fromEntries(new URLSearchParams(query ?? '')) };
+  }
   if (head === 'products' && a && b) return { page: 'product', params: { id: `${a}/${b}` } };
   if (head === 'requests' && !a) return { page: 'requests', params: {} };
   if (head === 'requests' && a) return { page: 'request', params: { id: a } };
@@ -171,7 +175,7 @@ function Portal({
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'catalog':
-      return <Catalog />;
+      return <Catalog params={route.params} />;
     case 'product':
       return <ProductPage id={route.params.id!} />;
     case 'requests':

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
+import { DynamoSearchIndex } from './dynamo-search-index';
 import { EventBridgePublisher } from './eventbridge';
 import { DynamoOperationStore } from './operation-store';
 import type { EventPublisher } from '../../ports/events';
@@ -18,8 +19,10 @@ export function awsAdapters(opts: {
 }) {
   // One DynamoDB client for every aggregate's adapter on the table.
   const dynamo = new DynamoDBClient({});
+  const store = new DynamoStore(opts.tableName, dynamo);
   return {
-    store: new DynamoStore(opts.tableName, dynamo),
+    store,
+    search: new DynamoSearchIndex(opts.tableName, dynamo, store),
     operations: new DynamoOperationStore(opts.tableName, dynamo),
     events: eventsFor(opts),
   };

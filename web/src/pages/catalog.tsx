@@ -1,37 +1,121 @@
 import { useEffect, useState } from 'preact/hooks';
-import { CLASSIFICATION_LABELS, type Classification, type DataProduct } from '../api';
+import {
+  CLASSIFICATION_LABELS,
+  FACET_NAMES,
+  type CatalogFilters,
+  type Classification,
+  type FacetName,
+  type ProductHit,
+  type ProductSearch,
+} from '../api';
 import { Show, useApp, useLoad } from '../ui';
 import { RequestForm } from './request-form';
 import { formatHours } from '../validation';
 
-/** Everyone: search and filter the products of every domain. */
-export function Catalog() {
-  const { api } = useApp();
-  const [q, setQ] = useState('');
-  const [domain, setDomain] = useState('');
-  const [classification, setClassification] = useState('');
-  const [tag, setTag] = useState('');
-  const [debouncedQ, setDebouncedQ] = useState('');
+/** The catalog search as the URL holds it: `#/catalog?q=...&domain=...&cursor=...`. */
+export function catalogHash(f: CatalogFilters & { cursor?: string }): string {
+  const p = new URLSearchParams();
+  for (const k of ['q', ...FACET_NAMES, 'cursor'] as const) {
+    const v = f[k]?.trim();
+    if (v) p.set(k, v);
+  }
+  const s = p.toString();
+  return s ? `#/catalog?${s}` : '#/catalog';
+}
+
+/** The filters of a catalog URL's parameters (anything else ignored). */
+export function filtersOf(params: Record<string, string>): CatalogFilters & { cursor?: string } {
+  const f: Record<string, string> = {};
+  for (const k of ['q', ...FACET_NAMES, 'cursor']) if (params[k]) f[k] = params[k];
+  return f;
+}
+
+const FACET_TITLES: Record<FacetName, string> = {
+  domain: 'Domain',
+  classification: 'Classification',
+  tag: 'Tag',
+  owner: 'Owner',
+  pii: 'Personal data',
+  access: 'Access',
+};
+
+export function facetValueLabel(facet: FacetName, value: string): string {
+  if (facet === 'classification') return CLASSIFICATION_LABELS[value as Classification] ?? value;
+  if (facet === 'pii') return value === 'true' ? 'Holds personal data' : 'No personal data';
+  if (facet === 'access') return value === 'true' ? 'I already have access' : 'Not yet';
+  return value;
+}
+
+/** The facets as filters: each value with its count; choosing one again clears it. */
+export function Facets({
+  facets,
+  chosen,
+  hrefFor,
+}: {
+  facets: ProductSearch['facets'];
+  chosen: CatalogFilters;
+  hrefFor: (facet: FacetName, value: string | undefined) => string;
+}) {
+  return (
+    <nav class="facets" aria-label="Filters">
+      {FACET_NAMES.map((facet) => {
+        const values = facets[facet] ?? [];
+        if (values.length === 0) return null;
+        const current = chosen[facet];
+        return (
+          <section key={facet}>
+            <h2>{FACET_TITLES[facet]}</h2>
+            <ul>
+              {values.map(({ value, count }) => {
+                const on = current === value;
+                return (
+                  <li key={value}>
+                    <a
+                      href={hrefFor(facet, on ? undefined : value)}
+                      aria-current={on ? 'true' : undefined}
+                      class={on ? 'chosen' : undefined}
+                    >
+                      {facetValueLabel(facet, value)} <span class="count">({count})</span>
+                    </a>
+                  </li>
+                );
+              })}
+            </ul>
+          </section>
+        );
+      })}
+    </nav>
+  );
+}
+
+/** Everyone: search the products of every domain, narrow them by facets, page through them. */
+export function Catalog({ params = {} }: { params?: Record<string, string> }) {
+  const { api, navigate } = useApp();
+  const filters = filtersOf(params);
+  const [q, setQ] = useState(filters.q ?? '');
+  // Back (or a link) changed the search in the URL: the box shows it.
+  useEffect(() => setQ(filters.q ?? ''), [filters.q]);
   useEffect(() => {
-    const t = setTimeout(() => setDebouncedQ(q), 200);
+    if (q.trim() === (filters.q ?? '').trim()) return;
+    const t = setTimeout(() => navigate(catalogHash({ ...filters, q, cursor: undefined })), 300);
     return () => clearTimeout(t);
   }, [q]);
-  const domains = useLoad(() => api.domains(), [api]);
-  const products = useLoad(
-    () =>
-      api.products({
-        q: debouncedQ.trim() || undefined,
-        domain: domain || undefined,
-        classification: classification || undefined,
-        tag: tag.trim() || undefined,
-      }),
-    [api, debouncedQ, domain, classification, tag],
-  );
+  const key = catalogHash(filters);
+  const results = useLoad(() => api.products(filters), [api, key]);
+  const hrefFor = (facet: FacetName, value: string | undefined) =>
+    catalogHash({ ...filters, [facet]: value, cursor: undefined });
 
   return (
     <>
       <h1 tabIndex={-1}>Catalog</h1>
-      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate(catalogHash({ ...filters, q, cursor: undefined }));
+        }}
+      >
         <div class="field">
           <label for="cat-q">Search</label>
           <input
@@ -42,56 +126,31 @@ export function Catalog() {
             onInput={(e) => setQ(e.currentTarget.value)}
           />
         </div>
-        <div class="field">
-          <label for="cat-domain">Domain</label>
-          <select id="cat-domain" value={domain} onChange={(e) => setDomain(e.currentTarget.value)}>
-            <option value="">All domains</option>
-            {domains.state === 'ready'
-              ? domains.data.map((d) => (
-                  <option key={d.id} value={d.id}>
-                    {d.name}
-                  </option>
-                ))
-              : null}
-          </select>
-        </div>
-        <div class="field">
-          <label for="cat-class">Classification</label>
-          <select
-            id="cat-class"
-            value={classification}
-            onChange={(e) => setClassification(e.currentTarget.value)}
-          >
-            <option value="">Any</option>
-            {Object.entries(CLASSIFICATION_LABELS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="cat-tag">Tag</label>
-          <input
-            id="cat-tag"
-            value={tag}
-            placeholder="pii, gold…"
-            onInput={(e) => setTag(e.currentTarget.value)}
-          />
-        </div>
       </form>
-      <Show value={products}>
-        {(items) => (
-          <>
-            <p class="muted" role="status">
-              {items.length} product{items.length === 1 ? '' : 's'}
-            </p>
-            <ul class="cards">
-              {items.map((p) => (
-                <ProductCard key={p.id} p={p} />
-              ))}
-            </ul>
-          </>
+      <Show value={results}>
+        {(r) => (
+          <div class="catalog">
+            <Facets facets={r.facets} chosen={filters} hrefFor={hrefFor} />
+            <div>
+              <p class="muted" role="status">
+                {r.total} product{r.total === 1 ? '' : 's'}
+                {filters.cursor ? ' (a later page)' : ''}
+              </p>
+              <ul class="cards">
+                {r.items.map((p) => (
+                  <ProductCard key={p.id} p={p} />
+                ))}
+              </ul>
+              <p class="buttons">
+                {filters.cursor ? (
+                  <a href={catalogHash({ ...filters, cursor: undefined })}>First page</a>
+                ) : null}{' '}
+                {r.cursor ? (
+                  <a href={catalogHash({ ...filters, cursor: r.cursor })}>Next page →</a>
+                ) : null}
+              </p>
+            </div>
+          </div>
         )}
       </Show>
     </>
@@ -102,7 +161,7 @@ export function ClassBadge({ c }: { c: Classification }) {
   return <span class={`badge class-${c}`}>{CLASSIFICATION_LABELS[c]}</span>;
 }
 
-function ProductCard({ p }: { p: DataProduct }) {
+function ProductCard({ p }: { p: ProductHit }) {
   return (
     <li class="card">
       <h2>
@@ -110,6 +169,14 @@ function ProductCard({ p }: { p: DataProduct }) {
       </h2>
       <p class="muted">
         <code>{p.id}</code> · <ClassBadge c={p.classification} /> · owner {p.owner}
+        {p.pii ? (
+          <>
+            {' '}
+            · <span class="badge pii">PII</span>
+          </>
+        ) : null}
+        {p.access ? <> · you have access</> : null}
+        {p.status !== 'ACTIVE' ? <> · {p.status.toLowerCase()}</> : null}
       </p>
       <p>{p.description}</p>
       <p class="tags">

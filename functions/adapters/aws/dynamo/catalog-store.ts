@@ -15,6 +15,7 @@ import {
   productKey as productKeyOf,
 } from './keys';
 import { DynamoTable, isConditionFailure } from './table';
+import { catalogVersionBump } from '../catalog-version';
 import type { DynamoAuditLog } from './audit-log';
 
 /** Domains, products and users. */
@@ -96,12 +97,20 @@ export class DynamoCatalogStore extends DynamoTable implements PortCatalogStore 
   listDomainsPage = (page: KeyPage) =>
     this.mergedPage<Domain>([{ pk: DOMAINS }], page, { descending: false, consistent: true });
 
-  putProduct = (p: DataProduct) => this.put(productItem(p));
+  /** Every product write moves the catalog version in its transaction (catalog-version.ts). */
+  async putProduct(p: DataProduct): Promise<void> {
+    await this.audit.writeAudited(
+      [{ Put: { TableName: this.tableName, Item: productItem(p) } }],
+      [],
+      [catalogVersionBump(this.tableName)],
+    );
+  }
 
   async saveProduct(p: DataProduct, audit: AuditEvent): Promise<void> {
     await this.audit.writeAudited(
       [{ Put: { TableName: this.tableName, Item: productItem(p) } }],
       [audit],
+      [catalogVersionBump(this.tableName)],
     );
   }
   getProduct = (id: string) => this.get<DataProduct>(`PRODUCT#${id}`, 'META');

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { DataProduct } from '../../domain/model';
+import type { CatalogIndex, IndexReport, SearchIndex } from '../../ports/search';
+import type { Store } from '../../ports/store';
+import { MiniSearchCatalog } from '../search/minisearch-catalog';
+import { CATALOG_VERSION_KEY } from './catalog-version';
+import { documentClient } from './dynamo-store';
+
+/** A published index, as the catalog version item names it. */
+interface Published {
+  id: string;
+  version: number;
+  chunks: number;
+  bytes: number;
+  products: number;
+  at: string;
+}
+
+interface CatalogState {
+  version: number;
+  index?: Published;
+}
+
+/** Items stay under DynamoDB's 400 KB with room for the keys. */
+export const CHUNK_BYTES = 350_000;
+/** How long a process answers from the index it holds before it reads the catalog version again. */
+export const VERSION_MAX_AGE_MS = 2_000;
+
+const chunkKey = (id: string) => `SEARCHINDEX#${id}`;
+const seqKey = (n: number) => String(n).padStart(6, '0');
+
+/**
+ * The search index of the catalog, stored in the table. The index (MiniSearchCatalog, serialised
+ * and gzipped) is one blob cut into items of `CHUNK_BYTES` under `SEARCHINDEX#<build id>`, and the
+ * catalog version item (`CATALOG` / `VERSION`) names the build published last, with the catalog
+ * version it covers. The same code runs against DynamoDB and the embedded store, so a search
+ * answers the same locally and on AWS.
+ *
+ * - `current()`: the index this process holds, after one strongly consistent GetItem of the
+ *   version item (at most every `maxAgeMs`); it loads the chunks again only when a newer build was
+ *   published. No read per domain or product.
+ * - `refresh()`: run where the catalog changes (the sync, at start locally). When the build
+ *   published is older than the catalog version (or there is none), reads every product, builds,
+ *   writes the chunks, then names them in the version item (conditional: a build of an older
+ *   version never replaces a newer one) and deletes the previous build's chunks.
+ */
+export class DynamoSearchIndex implements SearchIndex {
+  private readonly doc: DynamoDBDocumentClient;
+  private held?: { index: MiniSearchCatalog; id: string };
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private checking?: Promise<CatalogIndex>;
+  private refreshing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient,
+    private readonly catalog: Pick<Store, 'listDomains' | 'listProducts'>,
+    private readonly opts: {
+      maxAgeMs?: number;
+      /** CHUNK_BYTES when absent (tests use small chunks). */
+      chunkBytes?: number;
+      now?: () => number;
+      log?: (msg: string, err?: unknown) => void;
+    } = {},
+  ) {
+    this.doc = documentClient(client);
+  }
+
+  private now = () => (this.opts.now ?? Date.now)();
+
+  current(): Promise<CatalogIndex> {
+    const maxAge = this.opts.maxAgeMs ?? VERSION_MAX_AGE_MS;
+    if (this.held && this.now() - this.checkedAt < maxAge) return Promise.resolve(this.held.index);
+    // Concurrent calls share one check (and one load).
+    this.checking ??= this.check().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async check(): Promise<CatalogIndex> {
+    const started = this.now();
+    const state = await this.readState();
+    if (!state.index) {
+      // Nothing published yet (a new deployment before its first sync): build it once, here.
+      (this.opts.log ?? console.error)('no search index published yet: building one');
+      await this.refresh();
+    } else if (!this.held || this.held.id !== state.index.id) {
+      if (!this.held || state.index.version >= this.held.index.version)
+        await this.load(state.index);
+    }
+    this.checkedAt = started;
+    return this.held?.index ?? MiniSearchCatalog.build(state.version, []);
+  }
+
+  refresh(force = false): Promise<IndexReport> {
+    // One build at a time in this process; each looks at the version again when its turn comes.
+    const run = this.refreshing.then(() => this.refreshNow(force));
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async refreshNow(force: boolean): Promise<IndexReport> {
+    const state = await this.readState();
+    if (!force && state.index && state.index.version >= state.version) {
+      if (this.held?.id !== state.index.id) await this.load(state.index);
+      return {
+        rebuilt: false,
+        version: state.index.version,
+        products: state.index.products,
+        bytes: state.index.bytes,
+      };
+    }
+    // Read after the version: the products are at least that version (a write meanwhile moves the
+    // version again, and the next refresh builds again).
+    const index = MiniSearchCatalog.build(state.version, await this.readCatalog());
+    const blob = gzipSync(JSON.stringify(index));
+    const size = this.opts.chunkBytes ?? CHUNK_BYTES;
+    const published: Published = {
+      id: `${state.version}-${randomUUID()}`,
+      version: state.version,
+      chunks: Math.max(1, Math.ceil(blob.length / size)),
+      bytes: blob.length,
+      products: index.size,
+      at: new Date(this.now()).toISOString(),
+    };
+    const chunks = Array.from({ length: published.chunks }, (_, i) =>
+      blob.subarray(i * size, (i + 1) * size),
+    );
+    await this.batch(
+      chunks.map((data, i) => ({
+        PutRequest: {
+          Item: { pk: chunkKey(published.id), sk: seqKey(i), kind: 'searchindex', data },
+        },
+      })),
+    );
+    const won = await this.publish(published);
+    if (!won) {
+      await this.deleteChunks(published.id, published.chunks);
+      const latest = await this.readState();
+      if (latest.index) await this.load(latest.index);
+      return { rebuilt: false, version: latest.index?.version ?? 0, products: 0, bytes: 0 };
+    }
+    this.held = { index, id: published.id };
+    if (state.index) await this.deleteChunks(state.index.id, state.index.chunks);
+    return { rebuilt: true, version: published.version, products: index.size, bytes: blob.length };
+  }
+
+  private async readCatalog(): Promise<DataProduct[]> {
+    const domains = await this.catalog.listDomains();
+    const products: DataProduct[] = [];
+    for (let i = 0; i < domains.length; i += 8) {
+      const lists = await Promise.all(
+        domains.slice(i, i + 8).map((d) => this.catalog.listProducts(d.id)),
+      );
+      for (const l of lists) products.push(...l);
+    }
+    return products;
+  }
+
+  private async readState(): Promise<CatalogState> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: CATALOG_VERSION_KEY, ConsistentRead: true }),
+    );
+    return {
+      version: (out.Item?.version as number | undefined) ?? 0,
+      index: out.Item?.index as Published | undefined,
+    };
+  }
+
+  /** Names `p` as the index in force, unless one of a newer catalog version is already named. */
+  private async publish(p: Published): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: CATALOG_VERSION_KEY,
+          UpdateExpression: 'SET #index = :p, #kind = :kind',
+          ConditionExpression: 'attribute_not_exists(#index) OR #index.#version <= :v',
+          ExpressionAttributeNames: { '#index': 'index', '#version': 'version', '#kind': 'kind' },
+          ExpressionAttributeValues: { ':p': p, ':v': p.version, ':kind': 'catalogversion' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
+  /** Loads a published build; if its chunks are gone (a newer build replaced it), the newest. */
+  private async load(p: Published, attempt = 0): Promise<void> {
+    const parts: Uint8Array[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': chunkKey(p.id) },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of out.Items ?? []) parts.push(item.data as Uint8Array);
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    if (parts.length !== p.chunks) {
+      const latest = await this.readState();
+      if (attempt < 3 && latest.index) return this.load(latest.index, attempt + 1);
+      throw new Error(`search index ${p.id}: ${parts.length} of ${p.chunks} chunks found`);
+    }
+    const index = MiniSearchCatalog.fromJSON(gunzipSync(Buffer.concat(parts)).toString('utf8'));
+    this.held = { index, id: p.id };
+  }
+
+  private deleteChunks(id: string, chunks: number) {
+    return this.batch(
+      Array.from({ length: chunks }, (_, i) => ({
+        DeleteRequest: { Key: { pk: chunkKey(id), sk: seqKey(i) } },
+      })),
+    );
+  }
+
+  /** BatchWriteItem in groups the service takes (25 items), until nothing is left unprocessed. */
+  private async batch(requests: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, unknown>[] = requests.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+        if (attempt > 8 && pending.length > 0)
+          throw new Error(`search index: ${pending.length} writes left unprocessed`);
+      }
+    }
+  }
+}
+
+export const defaultSearchClient = () => new DynamoDBClient({});

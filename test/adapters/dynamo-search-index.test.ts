@@ -1,0 +1,119 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoSearchIndex } from '../../functions/adapters/aws/dynamo-search-index';
+import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import type { AuditEvent, DataProduct } from '../../functions/domain/model';
+import { embeddedTables } from '../support/embedded-tables';
+
+const TABLE = 'search-index-test';
+const db = embeddedTables(TABLE);
+let store: DynamoStore;
+beforeAll(async () => {
+  store = new DynamoStore(TABLE, db.client);
+  for (const id of ['sales', 'hr'])
+    await store.putDomain({ id, name: id, accountId: '111111111111', region: 'eu-west-1' });
+});
+
+const product = (id: string, title: string): DataProduct => {
+  const [domain, name] = id.split('/') as [string, string];
+  return {
+    id,
+    domain,
+    name,
+    title,
+    description: `All about ${title.toLowerCase()}, ${'with a long description '.repeat(20)}`,
+    owner: 'bob',
+    classification: 'internal',
+    tags: ['gold'],
+    location: { catalogId: '111111111111', database: domain, table: name },
+    columns: [{ name: 'id', type: 'string', pii: false }],
+    freshness: 'daily',
+    status: 'ACTIVE',
+  };
+};
+
+const version = async () =>
+  ((await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'CATALOG', sk: 'VERSION' } })))
+    .Item?.version as number | undefined) ?? 0;
+
+const chunkPartitions = async (id: string) =>
+  (
+    await db.doc.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `SEARCHINDEX#${id}` },
+      }),
+    )
+  ).Items ?? [];
+
+const published = async () =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'CATALOG', sk: 'VERSION' } })))
+    .Item?.index as { id: string; version: number; chunks: number };
+
+let n = 0;
+const audit = (productId: string): AuditEvent => ({
+  id: `evt_${String(++n).padStart(26, '0')}`,
+  at: '2026-12-01T10:00:00.000Z',
+  type: 'PRODUCT_UPDATED',
+  actor: 'erin',
+  domain: productId.split('/')[0]!,
+  productId,
+  detail: {},
+});
+
+test('every product write moves the catalog version, in its transaction', async () => {
+  const v0 = await version();
+  await store.putProduct(product('sales/orders', 'Orders'));
+  expect(await version()).toBe(v0 + 1);
+  await store.saveProduct(product('sales/orders', 'Orders and returns'), audit('sales/orders'));
+  expect(await version()).toBe(v0 + 2);
+});
+
+test('the index is built when the catalog moved past it, stored in chunks, and loaded by another process', async () => {
+  await store.putProduct(product('hr/employees', 'Employees'));
+  const builder = new DynamoSearchIndex(TABLE, db.client, store, { chunkBytes: 100 });
+  const built = await builder.refresh();
+  expect(built).toMatchObject({ rebuilt: true, version: await version(), products: 2 });
+  const first = await published();
+  expect(first.chunks).toBeGreaterThan(1);
+  expect(await chunkPartitions(first.id)).toHaveLength(first.chunks);
+  // Nothing changed: no build.
+  expect((await builder.refresh()).rebuilt).toBe(false);
+
+  let now = 0;
+  const api = new DynamoSearchIndex(TABLE, db.client, store, { maxAgeMs: 1000, now: () => now });
+  const index = await api.current();
+  expect(index.version).toBe(first.version);
+  expect(index.search({ q: 'employes' }, new Set()).matches.map((m) => m.id)).toEqual([
+    'hr/employees',
+  ]);
+
+  // A write and a new build: the API sees it once its version check is due, not before.
+  await store.putProduct(product('hr/payroll', 'Payroll'));
+  await builder.refresh();
+  const second = await published();
+  expect(second.version).toBe(first.version + 1);
+  expect((await api.current()).version).toBe(first.version);
+  now = 1000;
+  const reloaded = await api.current();
+  expect(reloaded.version).toBe(second.version);
+  expect(reloaded.search({ q: 'payroll' }, new Set()).matches.map((m) => m.id)).toEqual([
+    'hr/payroll',
+  ]);
+  // The previous build's chunks are gone.
+  expect(await chunkPartitions(first.id)).toHaveLength(0);
+});
+
+test('a process with nothing published builds the index on its first search', async () => {
+  const other = 'search-index-empty';
+  const { ensureTable } = await import('../../functions/adapters/local/embedded-dynamo');
+  await ensureTable(db.client, other);
+  const otherStore = new DynamoStore(other, db.client);
+  await otherStore.putDomain({ id: 'sales', name: 'sales', accountId: '1', region: 'eu-west-1' });
+  await otherStore.putProduct(product('sales/leads', 'Leads'));
+  const logs: string[] = [];
+  const api = new DynamoSearchIndex(other, db.client, otherStore, { log: (m) => logs.push(m) });
+  const index = await api.current();
+  expect(index.size).toBe(1);
+  expect(logs).toEqual(['no search index published yet: building one']);
+});
