@@ -10,7 +10,7 @@ import type {
 } from '../domain/model';
 import { forbidden, notFound } from '../domain/errors';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
-import { resultingExpiry } from '../domain/lifecycle';
+import { decidingActions, resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 
@@ -158,7 +158,9 @@ export async function approvalsInbox(deps: Q, who: Principal): Promise<RequestWi
     const stage = currentStage(r);
     return (
       stage !== undefined &&
-      deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed
+      decidingActions(stage).some(
+        (action) => deps.policy.decide(aboutRequest(who.userId, r, action)).allowed,
+      )
     );
   });
   return withTerms(deps, mine);

@@ -11,6 +11,7 @@ import { expireDue, resumeInFlight, runJob } from '../usecases/fulfilment';
 import { flushRefusals } from '../usecases/governance';
 import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
 import { StorePolicy } from '../usecases/policy-in-force';
+import { sweepWaiting } from '../usecases/waiting';
 import { systemClock, ulidIds } from '../adapters/runtime';
 
 /** What a runtime brings: its adapters, where its policy files are, and its configuration. */
@@ -87,6 +88,8 @@ export async function buildCore(a: CoreAdapters) {
     schedules: {
       sweep: async () => ({
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
+        /** Pending requests escalated to backup approvers, or timed out. */
+        waiting: await sweepWaiting(deps),
         /** Refusal windows whose count the sweep wrote to the trail. */
         refusalWindows: await flushRefusals(deps),
       }),

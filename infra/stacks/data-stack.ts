@@ -9,7 +9,7 @@ import type { MeshgateConfig } from '../../config/schema';
  * ALL. Must match `tableDefinition` in functions/adapters/aws/dynamo-store.ts, which infra/ may
  * not import; test/infra/governance.test.ts compares the two.
  */
-export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3'] as const;
+export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi5'] as const;
 
 export interface DataStackProps extends StackProps {
   readonly config: MeshgateConfig;

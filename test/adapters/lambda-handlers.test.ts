@@ -345,7 +345,11 @@ describe('createScheduledHandler', () => {
 
     const scheduled = await lambda.createScheduledHandler(ENV);
     const before = jobsSent().length;
-    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [grantId], refusalWindows: 0 });
+    expect(await scheduled({ task: 'sweep' })).toEqual({
+      expired: [grantId],
+      waiting: { escalated: [], timedOut: [], more: false },
+      refusalWindows: 0,
+    });
     expect(jobsSent().slice(before)).toEqual([
       {
         QueueUrl: QUEUE_URL,
@@ -360,7 +364,11 @@ describe('createScheduledHandler', () => {
     });
 
     // A second sweep finds nothing more to do.
-    expect(await scheduled({ task: 'sweep' })).toEqual({ expired: [], refusalWindows: 0 });
+    expect(await scheduled({ task: 'sweep' })).toEqual({
+      expired: [],
+      waiting: { escalated: [], timedOut: [], more: false },
+      refusalWindows: 0,
+    });
     // A task the function does not know is an error, not some other task.
     await expect(scheduled({ task: 'bogus' as 'sweep' })).rejects.toThrow(
       /No scheduled task bogus/,

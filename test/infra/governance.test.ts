@@ -103,6 +103,7 @@ describe('governance stacks', () => {
         'gsi1',
         'gsi2',
         'gsi3',
+        'gsi5',
       ]);
       expect(p.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
       expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' }); // the AWS managed key

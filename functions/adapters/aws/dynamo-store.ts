@@ -25,6 +25,7 @@ import type {
 import { conflict, notFound, unavailable, unprocessable, validation } from '../../domain/errors';
 import { GLOBAL_CHAIN, sealChain, type ChainHead } from '../../domain/audit-chain';
 import { detailJson, eventWithDetailJson } from '../../domain/detail-json';
+import { listPendingDue, PENDING_DUE_KEYS, pendingDueKeys } from './pending-due';
 import type {
   AuditQuery,
   AuthzState,
@@ -54,6 +55,9 @@ import type {
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
  *   refusals    REFUSALS#<user>     <action>                                                                         REFUSALWINDOW / <until> (while count > recorded)
+ *
+ * Pending requests are also in gsi5 under PENDINGDUE, keyed by their next deadline (escalation or
+ * timeout), for the sweeper: see pending-due.ts.
  *
  * Audit events are hash-chained, one chain per domain ('*' for global events); the head item is
  * put in the same transaction as every audited write, conditional on the head read. See
@@ -91,6 +95,7 @@ export const TABLE_KEYS = [
   'gsi2sk',
   'gsi3pk',
   'gsi3sk',
+  ...PENDING_DUE_KEYS,
 ] as const;
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -113,7 +118,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3)],
+    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3), gsi(5)],
   };
 }
 
@@ -142,6 +147,7 @@ const requestItem = (r: AccessRequest): Item => ({
   ...(r.status === 'APPROVED' || r.status === 'GRANTING'
     ? { gsi3pk: 'INFLIGHT', gsi3sk: `${r.updatedAt}#${r.id}` }
     : {}),
+  ...pendingDueKeys(r),
 });
 
 const productItem = (p: DataProduct): Item => ({
@@ -776,6 +782,8 @@ export class DynamoStore implements Store {
       ExpressionAttributeValues: { ':p': 'INFLIGHT', ':before': before },
     });
 
+  listPendingDue = (at: string, page: PageRequest) =>
+    listPendingDue(this.doc, this.tableName, at, page);
   listPendingByDomain = (domain: string) => this.byKey<AccessRequest>(`PENDING#${domain}`, 'gsi3');
 
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
