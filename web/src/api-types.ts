@@ -63,7 +63,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -196,7 +196,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -332,7 +332,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -460,7 +460,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -586,7 +586,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -702,7 +702,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -837,7 +837,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -967,7 +967,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1095,7 +1095,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1222,7 +1222,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1354,7 +1354,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1488,7 +1488,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1629,7 +1629,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1762,7 +1762,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1894,7 +1894,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1982,7 +1982,7 @@ export type paths = {
         header?: never;
         path: {
           domain: string | '*';
-          role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+          role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
           user: string;
         };
         cookie?: never;
@@ -2034,7 +2034,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2163,7 +2163,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2301,7 +2301,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2430,7 +2430,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2570,7 +2570,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2686,7 +2686,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2821,7 +2821,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2955,7 +2955,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3092,7 +3092,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3224,7 +3224,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3361,7 +3361,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3491,7 +3491,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3567,6 +3567,11 @@ export type webhooks = Record<string, never>;
 export type components = {
   schemas: {
     AccessRequest: {
+      cancellation?: {
+        at: string;
+        by: string;
+        reason: string;
+      };
       classification: components['schemas']['Classification'];
       createdAt: string;
       denial?: {
@@ -3600,6 +3605,7 @@ export type components = {
       scope: components['schemas']['GrantedScope'];
       stages: components['schemas']['Stage'][];
       status: components['schemas']['RequestStatus'];
+      timesOutAt?: string;
       updatedAt: string;
       version: number;
     };
@@ -3671,6 +3677,8 @@ export type components = {
       | 'REQUEST_APPROVED'
       | 'REQUEST_DENIED'
       | 'REQUEST_CANCELLED'
+      | 'STAGE_ESCALATED'
+      | 'REQUEST_TIMED_OUT'
       | 'FULFILMENT_STARTED'
       | 'FULFILMENT_FAILED'
       | 'FULFILMENT_RETRIED'
@@ -3748,7 +3756,7 @@ export type components = {
     DataProductDetail: components['schemas']['DataProduct'] & {
       approvers: {
         /** @enum {string} */
-        role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+        role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
         user: string;
       }[];
       maxDurationHours: number;
@@ -3821,6 +3829,7 @@ export type components = {
       | 'METHOD_NOT_ALLOWED'
       | 'ALREADY_APPROVED'
       | 'NOT_PENDING'
+      | 'ALREADY_ESCALATED'
       | 'NOT_APPROVED'
       | 'NOT_GRANTING'
       | 'NOT_REVOKING'
@@ -3933,13 +3942,13 @@ export type components = {
     Membership: {
       domain: string | '*';
       /** @enum {string} */
-      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
       user: string;
     };
     MembershipRecord: {
       domain: string;
       /** @enum {string} */
-      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
       /** @enum {string} */
       source?: 'group';
       user: string;
@@ -4058,6 +4067,8 @@ export type components = {
     };
     Stage: {
       approvals: components['schemas']['ApprovalRecord'][];
+      escalatedAt?: string;
+      escalatesAt?: string;
       /** @enum {string} */
       name: 'owner' | 'compliance';
       required: number;
