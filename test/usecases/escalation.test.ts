@@ -181,3 +181,25 @@ test('the second stage gets its own deadline when it starts', async () => {
   const events = (await history(id)).filter((e) => e.type === 'STAGE_ESCALATED');
   expect(events[0]!.detail).toMatchObject({ stage: 'compliance', waitedHours: 48 });
 });
+
+test('an admin names a backup approver through the memberships API; the next escalation in that domain asks them', async () => {
+  const added = await p.call('erin', 'POST', '/v1/memberships', {
+    user: 'sam',
+    domain: 'finance',
+    role: 'backup',
+  });
+  expect(added.status).toBe(201);
+  const res = await p.call('alice', 'POST', '/v1/requests', newRequest('finance/invoices'));
+  expect(res.status).toBe(201);
+  const id = res.body.id as string;
+  expect(
+    (await p.call('sam', 'POST', `/v1/requests/${id}/deny`, { reason: 'not yet' })).status,
+  ).toBe(403);
+  advance(49 * HOUR);
+  expect((await sweepWaiting(p.deps)).escalated).toEqual([id]);
+  const escalated = (await history(id)).find((e) => e.type === 'STAGE_ESCALATED')!;
+  expect(escalated.detail.notify).toEqual(['sam']);
+  const denied = await p.call('sam', 'POST', `/v1/requests/${id}/deny`, { reason: 'no' });
+  expect(denied.status).toBe(200);
+  expect(denied.body.status).toBe('DENIED');
+});
