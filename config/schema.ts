@@ -24,6 +24,8 @@ export const DomainConfig = z.strictObject({
     .string()
     .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
   owners: z.array(id).min(1, 'every domain needs at least one owner'),
+  /** Backup approvers: asked too when a stage of the domain's requests waits too long (escalation). */
+  backups: z.array(id).default([]),
   description: z.string().max(2000).optional(),
 });
 

@@ -17,6 +17,14 @@ export const AUDIT_EVENT_TYPES = {
   },
   REQUEST_DENIED: { meaning: 'An approver denied a request, with a reason.' },
   REQUEST_CANCELLED: { meaning: 'The requester cancelled a pending request.' },
+  STAGE_ESCALATED: {
+    meaning:
+      "A stage waited longer than the policy's stage-escalate-after-hours: the domain's backup approvers may now decide it too (detail: stage, waitedHours, notify).",
+  },
+  REQUEST_TIMED_OUT: {
+    meaning:
+      "A request stayed pending longer than the policy's pending-timeout-days: it was cancelled, with the reason.",
+  },
   FULFILMENT_STARTED: {
     meaning: 'The worker started granting an approved request in Lake Formation.',
   },

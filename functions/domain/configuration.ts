@@ -24,6 +24,8 @@ export interface Configuration {
     brokerRoleArn: string;
     externalId: string;
     owners: readonly string[];
+    /** Backup approvers: they may decide a stage of the domain's requests once it is escalated. */
+    backups?: readonly string[];
     description?: string;
   }>;
   /** People's user records; consumers, who hold no role, can sign in only with one. */
@@ -101,7 +103,7 @@ export function externalIdFingerprint(externalId: string | undefined) {
 
 const membershipKey = (m: Membership) => `${m.domain}|${m.user}|${m.role}`;
 
-/** The roles the configuration gives: admins, compliance and auditors everywhere, owners of their domain. */
+/** The roles the configuration gives: admins, compliance and auditors everywhere, owners and backup approvers of their domain. */
 export function configuredMemberships(c: Configuration): Membership[] {
   return [
     ...c.admins.map((user) => ({ user, domain: ALL_DOMAINS, role: 'admin' as const })),
@@ -109,6 +111,9 @@ export function configuredMemberships(c: Configuration): Membership[] {
     ...c.auditors.map((user) => ({ user, domain: ALL_DOMAINS, role: 'auditor' as const })),
     ...c.domains.flatMap((d) =>
       d.owners.map((user) => ({ user, domain: d.id, role: 'owner' as const })),
+    ),
+    ...c.domains.flatMap((d) =>
+      (d.backups ?? []).map((user) => ({ user, domain: d.id, role: 'backup' as const })),
     ),
   ];
 }

@@ -137,6 +137,10 @@ export const ERROR_CODES = {
     kind: 'conflict',
     meaning: 'Only a pending request can be decided or cancelled; this one is not pending.',
   },
+  ALREADY_ESCALATED: {
+    kind: 'conflict',
+    meaning: 'The current stage of the request was escalated already; it is escalated once.',
+  },
   NOT_APPROVED: {
     kind: 'conflict',
     meaning: 'Only an approved request can be taken for fulfilment; this one has moved on.',
@@ -151,7 +155,8 @@ export const ERROR_CODES = {
   },
   NOT_DUE: {
     kind: 'conflict',
-    meaning: 'The grant has not reached its expiry yet.',
+    meaning:
+      'The grant has not reached its expiry yet, or the pending request its escalation or timeout.',
   },
   NOT_FAILED: {
     kind: 'conflict',

@@ -107,6 +107,7 @@ export interface Context {
 export const SYSTEM = 'meshgate';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const refuse = (error: MeshgateError): Refusal => ({ ok: false, error });
 
@@ -295,6 +296,20 @@ export interface SubmitPolicy {
   limit: DurationLimit;
   /** The requester's open requests and the policy's limit on them. */
   openRequests: OpenRequests;
+  /** How long its stages and the request itself may wait (absent: they wait for ever). */
+  waiting?: WaitingLimits;
+}
+
+/**
+ * The policy's deadlines for a pending request: a stage undecided for `escalateAfterHours` is
+ * escalated to the domain's backup approvers; a request pending for `timeoutDays` times out. Each
+ * is fixed on the request when its clock starts (the stage's `escalatesAt`, the request's
+ * `timesOutAt`): the requester and the approvers are told a date that a later policy change does
+ * not move, and the sweeper finds what is due by one index key (see the store).
+ */
+export interface WaitingLimits {
+  escalateAfterHours: number;
+  timeoutDays: number;
 }
 
 export interface SubmitCommand {
@@ -420,6 +435,12 @@ function open(cmd: SubmitCommand, policy: SubmitPolicy, ctx: Context, extends_?:
   if (!policy.auto.allowed) {
     // It stays open, waiting on approvers: it takes one of the requester's places.
     const { open: held, max, rule } = policy.openRequests;
+    if (policy.waiting) {
+      request.timesOutAt = new Date(
+        ctx.now.getTime() + policy.waiting.timeoutDays * DAY_MS,
+      ).toISOString();
+      request.stages = startStage(request.stages, 0, policy.waiting.escalateAfterHours, ctx.now);
+    }
     if (held >= max) {
       return refuse(
         unprocessable(
@@ -515,7 +536,13 @@ export interface ApprovalCommand {
 export function recordApproval(
   r: AccessRequest,
   cmd: ApprovalCommand,
-  policy: { deciders: Deciders; limit: DurationLimit; product?: DataProduct },
+  policy: {
+    deciders: Deciders;
+    limit: DurationLimit;
+    product?: DataProduct;
+    /** The policy's stage-escalate-after-hours now, for the next stage's deadline. */
+    escalateAfterHours?: number;
+  },
   ctx: Context,
 ): Outcome {
   const checked = checkDecider(r, policy.deciders, ctx);
@@ -554,10 +581,14 @@ export function recordApproval(
     narrowedScope,
     narrowedDuration: cmd.narrowedDuration,
   };
-  const stages = r.stages.map((s) =>
+  let stages = r.stages.map((s) =>
     s === stage ? { ...s, approvals: [...s.approvals, approval] } : s,
   );
-  const done = currentStage({ stages }) === undefined;
+  const next = currentStage({ stages });
+  const done = next === undefined;
+  // The next stage starts waiting now: its escalation deadline runs from here.
+  if (next && next.name !== stage.name && policy.escalateAfterHours !== undefined)
+    stages = startStage(stages, stages.indexOf(next), policy.escalateAfterHours, ctx.now);
   const recorded = event(r, ctx, 'APPROVAL_RECORDED', {
     stage: stage.name,
     comment: cmd.comment,
@@ -638,6 +669,137 @@ export function cancel(r: AccessRequest, policy: { cancel: Decision }, ctx: Cont
         'REQUEST_CANCELLED',
         { decision: policy.cancel },
         { from: r.status, to: 'CANCELLED' },
+      ),
+    ],
+    { extensionLock: releaseOf(r) },
+  );
+}
+
+// -------------------------------------------------------------------------------- waiting
+
+/** The stages with stage `i` starting to wait at `now`: it escalates `hours` later. */
+function startStage(stages: Stage[], i: number, hours: number, now: Date): Stage[] {
+  return stages.map((s, j) =>
+    j === i ? { ...s, escalatesAt: new Date(now.getTime() + hours * HOUR_MS).toISOString() } : s,
+  );
+}
+
+/**
+ * When a stage of a request started waiting: the first when the request was made, each later one
+ * at the last approval of the stage before it.
+ */
+export function stageStartedAt(
+  r: Pick<AccessRequest, 'stages' | 'createdAt'>,
+  stage: Stage,
+): string {
+  const i = r.stages.findIndex((s) => s.name === stage.name);
+  if (i <= 0) return r.createdAt;
+  const approvals = r.stages[i - 1]!.approvals.map((a) => a.at).sort();
+  return approvals[approvals.length - 1] ?? r.createdAt;
+}
+
+/**
+ * The policy actions whose answer lets the caller decide `stage`: `approve:<stage>`, and once the
+ * stage was escalated also `approve:<stage>:escalated` (the backup approvers' line). A backup
+ * approver's line is never asked about a stage that was not escalated.
+ */
+export const decidingActions = (stage: Pick<Stage, 'name' | 'escalatedAt'>): string[] =>
+  stage.escalatedAt
+    ? [`approve:${stage.name}`, `approve:${stage.name}:escalated`]
+    : [`approve:${stage.name}`];
+
+/**
+ * The next moment Meshgate itself has something to do with a pending request: escalate its
+ * current stage (unless it was escalated already) or time it out, whichever comes first. The store
+ * keys pending requests by it, so the sweeper finds the due ones with one Query.
+ */
+export function nextDeadline(
+  r: Pick<AccessRequest, 'status' | 'stages' | 'timesOutAt'>,
+): string | undefined {
+  if (r.status !== 'PENDING') return undefined;
+  const stage = currentStage(r);
+  const times = [r.timesOutAt, stage && !stage.escalatedAt ? stage.escalatesAt : undefined]
+    .filter((t): t is string => t !== undefined)
+    .sort();
+  return times[0];
+}
+
+/**
+ * The current stage waited past its deadline: it is escalated, once. The status stays PENDING; from
+ * now on the domain's backup approvers may decide it too, and the event names them (`notify`, the
+ * requester left out: nobody decides their own request) for the notifications.
+ */
+export function escalate(r: AccessRequest, backups: string[], ctx: Context): Outcome {
+  const stage = currentStage(r);
+  if (r.status !== 'PENDING' || !stage) {
+    return refuse(
+      conflict('NOT_PENDING', `Only a pending request is escalated; this one is ${r.status}.`),
+    );
+  }
+  if (stage.escalatedAt) {
+    return refuse(
+      conflict(
+        'ALREADY_ESCALATED',
+        `The ${stage.name} stage was escalated at ${stage.escalatedAt}.`,
+      ),
+    );
+  }
+  if (!stage.escalatesAt || new Date(stage.escalatesAt) > ctx.now) {
+    return refuse(
+      conflict(
+        'NOT_DUE',
+        stage.escalatesAt
+          ? `The ${stage.name} stage escalates at ${stage.escalatesAt}.`
+          : `The ${stage.name} stage has no escalation deadline.`,
+      ),
+    );
+  }
+  const at = ctx.now.toISOString();
+  const waitedHours = roundHours(
+    (ctx.now.getTime() - new Date(stageStartedAt(r, stage)).getTime()) / HOUR_MS,
+  );
+  const notify = [...new Set(backups)].filter((u) => u !== r.requester).sort();
+  const stages = r.stages.map((s) => (s === stage ? { ...s, escalatedAt: at } : s));
+  return step(r, ctx, 'PENDING', { stages }, [
+    event(r, ctx, 'STAGE_ESCALATED', { stage: stage.name, waitedHours, notify }),
+  ]);
+}
+
+/**
+ * PENDING -> CANCELLED: the request waited past its timeout. Like a cancellation it frees the
+ * requester's place and the extension lock; the reason is recorded on the request.
+ */
+export function timeOut(r: AccessRequest, ctx: Context): Outcome {
+  if (r.status !== 'PENDING') {
+    return refuse(
+      conflict('NOT_PENDING', `Only a pending request times out; this one is ${r.status}.`),
+    );
+  }
+  if (!r.timesOutAt || new Date(r.timesOutAt) > ctx.now) {
+    return refuse(
+      conflict(
+        'NOT_DUE',
+        r.timesOutAt ? `The request times out at ${r.timesOutAt}.` : 'The request has no timeout.',
+      ),
+    );
+  }
+  const days = Math.round(
+    (new Date(r.timesOutAt).getTime() - new Date(r.createdAt).getTime()) / DAY_MS,
+  );
+  const reason = `timed out after ${days} day${days === 1 ? '' : 's'}`;
+  const at = ctx.now.toISOString();
+  return step(
+    r,
+    ctx,
+    'CANCELLED',
+    { cancellation: { by: ctx.actor, reason, at } },
+    [
+      event(
+        r,
+        ctx,
+        'REQUEST_TIMED_OUT',
+        { reason, pendingSince: r.createdAt, timesOutAt: r.timesOutAt },
+        { from: 'PENDING', to: 'CANCELLED' },
       ),
     ],
     { extensionLock: releaseOf(r) },

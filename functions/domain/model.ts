@@ -9,8 +9,12 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 export const PERMISSIONS = ['SELECT', 'DESCRIBE'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** Roles held inside one domain (membership) or everywhere (domain `*`). */
-export const ROLES = ['owner', 'steward', 'compliance', 'auditor', 'admin'] as const;
+/**
+ * Roles held inside one domain (membership) or everywhere (domain `*`). A `backup` approver may
+ * decide a stage only once it has waited too long and was escalated (see the policy's
+ * `approve:<stage>:escalated`).
+ */
+export const ROLES = ['owner', 'steward', 'compliance', 'auditor', 'admin', 'backup'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The domain id that stands for "every domain" in a membership. */
@@ -171,6 +175,13 @@ export interface Stage {
   approvals: Approval[];
   /** The policy line that made this stage necessary. */
   rule: RuleRef | null;
+  /**
+   * When the stage, once it is the current one, is escalated to the domain's backup approvers if
+   * still undecided: set when it starts, from the policy's `stage-escalate-after-hours` then.
+   */
+  escalatesAt?: string;
+  /** When it was escalated (at most once): from then on backup approvers may decide it too. */
+  escalatedAt?: string;
 }
 
 export interface FulfilmentProgress {
@@ -203,6 +214,13 @@ export interface AccessRequest {
   /** Why it was routed, approved automatically or refused. */
   explanation: Decision[];
   denial?: { by: string; reason: string; at: string };
+  /** Why a pending request was cancelled by Meshgate itself (it timed out); absent when its requester cancelled it. */
+  cancellation?: { by: string; reason: string; at: string };
+  /**
+   * When the request, if still pending, times out (CANCELLED): set when it is submitted, from the
+   * policy's `pending-timeout-days` then.
+   */
+  timesOutAt?: string;
   /** Why fulfilment failed; `failedTables` are retried alone. */
   failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
   grantId?: string;

@@ -46,6 +46,8 @@ const Stage = obj({
   required: z.number().int(),
   approvals: z.array(Approval),
   rule: z.union([RuleRef, z.null()]),
+  escalatesAt: opt(z.string()),
+  escalatedAt: opt(z.string()),
 }).openapi('Stage');
 
 const RequestStatus = z.enum(STATUSES as [string, ...string[]]).openapi('RequestStatus');
@@ -65,6 +67,8 @@ export const AccessRequestSchema = obj({
   stages: z.array(Stage),
   explanation: z.array(Decision),
   denial: opt(obj({ by: z.string(), reason: z.string(), at: z.string() })),
+  cancellation: opt(obj({ by: z.string(), reason: z.string(), at: z.string() })),
+  timesOutAt: opt(z.string()),
   failure: opt(
     obj({
       reason: z.string(),

@@ -16,13 +16,27 @@ interface Line {
 }
 
 const NO_VALUE = '-';
-const LIMIT_KEYS = new Set(['max-duration-hours', 'max-open-requests', 'max-calls-per-minute']);
-/** The limits that hold for a user over every domain: set in the global file only. */
-const GLOBAL_LIMITS = new Set(['max-open-requests', 'max-calls-per-minute']);
-/** What a global limit is when no line sets it. */
+const LIMIT_KEYS = new Set([
+  'max-duration-hours',
+  'max-open-requests',
+  'max-calls-per-minute',
+  'stage-escalate-after-hours',
+  'pending-timeout-days',
+]);
+/** The limits that hold over every domain: set in the global file only. */
+const GLOBAL_LIMITS = new Set([
+  'max-open-requests',
+  'max-calls-per-minute',
+  'pending-timeout-days',
+]);
+/** Limits for which 0 means nothing sensible (a stage escalated, a request timed out, at once). */
+const POSITIVE_LIMITS = new Set(['stage-escalate-after-hours', 'pending-timeout-days']);
+/** What a limit is when no line sets it. */
 export const DEFAULT_LIMITS: Record<string, number> = {
   'max-open-requests': 50,
   'max-calls-per-minute': 600,
+  'stage-escalate-after-hours': 48,
+  'pending-timeout-days': 14,
 };
 const EFFECTS = new Set(['allow', 'deny']);
 
@@ -49,8 +63,11 @@ export function parsePolicy(src: PolicySource): Line[] {
         throw new PolicyLoadError(`${where}: a p2 line has 3 fields (dom, key, value)`);
       if (!LIMIT_KEYS.has(rest[1]!) || !/^\d+$/.test(rest[2]!)) {
         throw new PolicyLoadError(
-          `${where}: p2 supports "max-duration-hours, <whole hours>", "max-open-requests, <count>" and "max-calls-per-minute, <count>"`,
+          `${where}: p2 supports "max-duration-hours, <whole hours>", "max-open-requests, <count>", "max-calls-per-minute, <count>", "stage-escalate-after-hours, <whole hours>" and "pending-timeout-days, <whole days>"`,
         );
+      }
+      if (POSITIVE_LIMITS.has(rest[1]!) && Number(rest[2]) < 1) {
+        throw new PolicyLoadError(`${where}: ${rest[1]} must be at least 1`);
       }
       if (GLOBAL_LIMITS.has(rest[1]!) && rest[0] !== ALL_DOMAINS) {
         // A user's open requests and calls are counted over every domain: one limit, set globally.
@@ -96,7 +113,9 @@ export class CasbinPolicyEngine implements PolicyEngine {
   private readonly refs = new Map<string, RuleRef>();
   /** max-duration-hours lines, the smallest by domain. */
   private readonly limits = new Map<string, Limit>();
-  /** The smallest line of each global limit (max-open-requests, max-calls-per-minute). */
+  /** stage-escalate-after-hours lines, the smallest by domain. */
+  private readonly escalateLimits = new Map<string, Limit>();
+  /** The smallest line of each global limit (max-open-requests, max-calls-per-minute, pending-timeout-days). */
   private readonly globalLimits = new Map<string, Limit>();
   /** Domains whose policy could not be loaded, with why: every decision there is a deny. */
   private readonly broken = new Map<string, string>();
@@ -139,9 +158,11 @@ export class CasbinPolicyEngine implements PolicyEngine {
               engine.globalLimits.set(limitKey, { value: Number(value), rule: l.ref });
             continue;
           }
-          const prev = engine.limits.get(dom);
+          const byDomain =
+            limitKey === 'stage-escalate-after-hours' ? engine.escalateLimits : engine.limits;
+          const prev = byDomain.get(dom);
           if (!prev || Number(value) < prev.value)
-            engine.limits.set(dom, { value: Number(value), rule: l.ref });
+            byDomain.set(dom, { value: Number(value), rule: l.ref });
         }
       }
       engine.enforcer = enforcer;
@@ -276,6 +297,27 @@ export class CasbinPolicyEngine implements PolicyEngine {
     };
     if (this.failure || this.broken.has(domain) || !global) return none;
     return local && local.value < global.value ? local : global;
+  }
+
+  /**
+   * How long a stage of a request in the domain waits before it is escalated: the smallest of the
+   * global and the domain's line (a domain may escalate sooner, never later), 48 hours without one.
+   */
+  escalateAfterHours(domain: string): Limit {
+    const global = this.escalateLimits.get(ALL_DOMAINS);
+    const local = this.broken.has(domain) ? undefined : this.escalateLimits.get(domain);
+    const smallest = local && (!global || local.value < global.value) ? local : global;
+    if (smallest) return smallest;
+    const value = DEFAULT_LIMITS['stage-escalate-after-hours']!;
+    return {
+      value,
+      rule: { source: 'default', line: `no stage-escalate-after-hours line: ${value}` },
+    };
+  }
+
+  /** How many days a request may stay pending before it times out (global). */
+  pendingTimeoutDays(): Limit {
+    return this.globalLimit('pending-timeout-days');
   }
 
   maxOpenRequests(): Limit {

@@ -25,6 +25,10 @@ export interface PolicyEngine {
   maxDurationHours(domain: string): Limit;
   /** How many open (pending) requests one user may hold at once, over every domain. */
   maxOpenRequests(): Limit;
+  /** How long a stage of a request in the domain waits before it is escalated to backup approvers (hours). */
+  escalateAfterHours(domain: string): Limit;
+  /** How long a request may stay pending before it times out (days, over every domain). */
+  pendingTimeoutDays(): Limit;
   /** How many API calls one user may make in a minute. */
   maxCallsPerMinute(): Limit;
   /** Roles the user holds in the domain (including roles held in every domain). */

@@ -230,6 +230,12 @@ export interface RequestStore {
    * stalled), oldest change first, one page at a time.
    */
   listInFlightSince(before: string, page: PageRequest): Promise<Page<AccessRequest>>;
+  /**
+   * PENDING requests whose next deadline (their current stage's escalation or their timeout, see
+   * nextDeadline in domain/lifecycle.ts) is at or before `at`, earliest first: what the sweeper
+   * escalates or times out.
+   */
+  listPendingDue(at: string, page: PageRequest): Promise<Page<AccessRequest>>;
 
   getGrant(id: string): Promise<Grant | undefined>;
   /** Every grant of a domain (the reconcile job). */

@@ -131,6 +131,14 @@ export class StorePolicy implements PolicyInForce {
     return this.policy.engine.maxCallsPerMinute();
   }
 
+  escalateAfterHours(domain: string): Limit {
+    return this.policy.engine.escalateAfterHours(domain);
+  }
+
+  pendingTimeoutDays(): Limit {
+    return this.policy.engine.pendingTimeoutDays();
+  }
+
   rolesOf(user: string, domain: string): string[] {
     return this.policy.engine.rolesOf(user, domain);
   }

@@ -11,7 +11,7 @@ import { forbidden, notFound, validation } from '../domain/errors';
 import { cursorScope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
 import type { CatalogSearch, SearchIndex } from '../ports/search';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
-import { resultingExpiry } from '../domain/lifecycle';
+import { decidingActions, resultingExpiry } from '../domain/lifecycle';
 import type { AuditQuery, InboxSource, ListingSource } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 import { cursorCodec, openPage, type PageQuery } from './paging';
@@ -216,9 +216,11 @@ const STAGES = ['owner', 'compliance'] as const;
  * in k domains, k partitions (two stages each at most), merged with one cursor.
  */
 function inboxSources(deps: Q, who: Principal): InboxSource[] {
+  // Backup approvers decide a stage once it is escalated (`approve:<stage>:escalated`).
   const decides = (domain: string, stage: string) =>
-    deps.policy.decide({ user: who.userId, domain, object: '*', action: `approve:${stage}` })
-      .allowed;
+    [`approve:${stage}`, `approve:${stage}:escalated`].some(
+      (action) => deps.policy.decide({ user: who.userId, domain, object: '*', action }).allowed,
+    );
   const held = deps.policy.membershipsOf(who.userId);
   const everywhere = held.some((m) => m.domain === ALL_DOMAINS)
     ? STAGES.filter((s) => decides(ALL_DOMAINS, s))
@@ -247,7 +249,9 @@ export async function approvalsInbox(deps: Q, who: Principal, q: PageQuery) {
         const stage = currentStage(r);
         return (
           stage !== undefined &&
-          deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed
+          decidingActions(stage).some(
+            (action) => deps.policy.decide(aboutRequest(who.userId, r, action)).allowed,
+          )
         );
       }),
     ),

@@ -14,12 +14,14 @@ import {
   extend,
   orThrow,
   recordApproval,
+  decidingActions,
   stageNames,
   submit,
   withinLimit,
   type Deciders,
   type DurationLimit,
   type Extended,
+  type WaitingLimits,
 } from '../domain/lifecycle';
 import { normaliseScope, piiColumnsTouched } from '../domain/request';
 import {
@@ -84,10 +86,15 @@ export async function planRequest(
       }
     }
   }
+  const waiting: WaitingLimits = {
+    escalateAfterHours: deps.policy.escalateAfterHours(product.domain).value,
+    timeoutDays: deps.policy.pendingTimeoutDays().value,
+  };
   return {
     product,
     scope,
     allowed,
+    waiting,
     withinLimit: within,
     auto,
     stages,
@@ -167,11 +174,28 @@ export interface ApprovalInput {
   narrowedDuration?: Duration;
 }
 
-/** What the policy says of the caller deciding each stage of the request. */
-function decidersOf(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest): Deciders {
-  return Object.fromEntries(
-    stageNames(r).map((n) => [n, deps.policy.decide(aboutRequest(who.userId, r, `approve:${n}`))]),
-  );
+/**
+ * What the policy says of the caller deciding each stage of the request: `approve:<stage>`, and
+ * for an escalated stage also `approve:<stage>:escalated` (backup approvers), the first that
+ * allows it.
+ */
+export function decidersOf(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest): Deciders {
+  return Object.fromEntries(stageNames(r).map((n) => [n, stageDecision(deps, who.userId, r, n)]));
+}
+
+function stageDecision(
+  deps: Pick<Deps, 'policy'>,
+  user: string,
+  r: AccessRequest,
+  name: Stage['name'],
+) {
+  const stage = r.stages.find((s) => s.name === name) ?? { name };
+  let decision = deps.policy.decide(aboutRequest(user, r, `approve:${name}`));
+  for (const action of decidingActions(stage).slice(1)) {
+    if (decision.allowed) break;
+    decision = deps.policy.decide(aboutRequest(user, r, action));
+  }
+  return decision;
 }
 
 /** Records one approval for the request's current stage; the last one approves the request. */
@@ -191,7 +215,12 @@ export async function approveRequest(
     recordApproval(
       r,
       input,
-      { deciders, limit: { hours: max.value, rule: max.rule }, product },
+      {
+        deciders,
+        limit: { hours: max.value, rule: max.rule },
+        product,
+        escalateAfterHours: deps.policy.escalateAfterHours(r.domain).value,
+      },
       { actor: who.userId, now: deps.clock.now() },
     ),
   );

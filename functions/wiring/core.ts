@@ -20,6 +20,7 @@ import {
   sweepOperations,
 } from '../usecases/operation-runs';
 import { StorePolicy } from '../usecases/policy-in-force';
+import { sweepWaiting } from '../usecases/waiting';
 import { systemClock, ulidIds } from '../adapters/runtime';
 
 /**
@@ -125,6 +126,8 @@ export async function buildCore(a: CoreAdapters) {
     schedules: {
       sweep: async () => ({
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
+        /** Pending requests escalated to backup approvers, or timed out. */
+        waiting: await sweepWaiting(deps),
         /** Refusal windows whose count the sweep wrote to the trail. */
         refusalWindows: await flushRefusals(deps),
         /** Stalled syncs and reconciliations handed to the worker again. */

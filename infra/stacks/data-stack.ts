@@ -9,7 +9,7 @@ import type { MeshgateConfig } from '../../config/schema';
  * ALL. Must match `tableDefinition` in functions/adapters/aws/dynamo/keys.ts, which infra/ may
  * not import; test/infra/governance.test.ts compares the two.
  */
-export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4'] as const;
+export const TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
 
 export interface DataStackProps extends StackProps {
   readonly config: MeshgateConfig;

@@ -404,6 +404,7 @@ describe('createScheduledHandler', () => {
     const before = jobsSent().length;
     expect(await scheduled({ task: 'sweep' })).toEqual({
       expired: [grantId],
+      waiting: { escalated: [], timedOut: [], more: false },
       refusalWindows: 0,
       operations: [],
     });
@@ -423,6 +424,7 @@ describe('createScheduledHandler', () => {
     // A second sweep finds nothing more to do.
     expect(await scheduled({ task: 'sweep' })).toEqual({
       expired: [],
+      waiting: { escalated: [], timedOut: [], more: false },
       refusalWindows: 0,
       operations: [],
     });

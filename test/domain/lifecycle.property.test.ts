@@ -4,6 +4,7 @@ import {
   cancel,
   deny,
   end,
+  escalate,
   expire,
   extend,
   fail,
@@ -13,6 +14,7 @@ import {
   startEnding,
   startGranting,
   submit,
+  timeOut,
   type Change,
   type Context,
   type Deciders,
@@ -24,7 +26,8 @@ import { canTransition } from '../../functions/domain/status';
 
 /*
  * The lifecycle's invariants over random sequences of submit / approve / deny / cancel / extend /
- * fulfil / fail / retry / revoke / expire, with a moving clock and a policy maximum that changes.
+ * fulfil / fail / retry / revoke / expire / escalate / time out, with a moving clock and a policy
+ * maximum that changes.
  * The transitions are pure; a small in-memory store below commits their changes the way the
  * DynamoDB store does (conditional on the state read, the extension lock a conditional put).
  * What the test expects is worked out here, from the rules, not read back from the domain.
@@ -41,15 +44,26 @@ interface World {
   auto: boolean;
   stages: Stage['name'][];
   ownerDeciders: string[];
+  /** Backup approvers: they may decide a stage once it is escalated. alice is sometimes one. */
+  backups: string[];
   maxHours: number;
 }
+
+const ESCALATE_AFTER_HOURS = 48;
+const TIMEOUT_DAYS = 14;
 
 class MemoryStore {
   requests = new Map<string, AccessRequest>();
   grants = new Map<string, Grant>();
   locks = new Map<string, string>();
-  events: Array<{ requestId: string; type: string; actor: string; from?: string; to?: string }> =
-    [];
+  events: Array<{
+    requestId: string;
+    type: string;
+    actor: string;
+    from?: string;
+    to?: string;
+    stage?: unknown;
+  }> = [];
 
   /** All or nothing, as one DynamoDB transaction. Returns the refusal code, if any. */
   commit(c: Change): string | undefined {
@@ -75,6 +89,7 @@ class MemoryStore {
         actor: e.actor,
         from: e.fromStatus,
         to: e.toStatus,
+        stage: e.detail.stage,
       });
     return undefined;
   }
@@ -90,6 +105,7 @@ type Cmd =
   | { kind: 'retry'; req: number }
   | { kind: 'revoke'; grant: number }
   | { kind: 'sweep' }
+  | { kind: 'wait' }
   | { kind: 'tick'; hours: number }
   | { kind: 'policy'; maxHours: number };
 
@@ -136,6 +152,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), req: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('revoke' as const), grant: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'sweep' as const }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'wait' as const }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -156,6 +173,7 @@ const worldArb: fc.Arbitrary<World> = fc.record({
   auto: fc.boolean(),
   stages: fc.constantFrom<Stage['name'][]>(['owner'], ['owner', 'compliance']),
   ownerDeciders: fc.constantFrom(['bob'], ['bob', 'alice']),
+  backups: fc.constantFrom(['dave'], ['dave', 'alice']),
   maxHours: fc.integer({ min: 24, max: 2160 }),
 });
 
@@ -179,11 +197,24 @@ function run(world: World, cmds: Cmd[]) {
     explanation: [],
     limit: limit(),
     openRequests: { open: 0, max: 50, rule: { source: 'policy', line: 'open' } },
+    waiting: { escalateAfterHours: ESCALATE_AFTER_HOURS, timeoutDays: TIMEOUT_DAYS },
   });
-  const deciders = (user: string): Deciders => ({
-    owner: world.ownerDeciders.includes(user) ? yes('owner') : no('not owner'),
-    compliance: user === 'carol' ? yes('compliance') : no('not compliance'),
-  });
+  /** As the use case asks: a backup approver's line only about an escalated stage. */
+  const deciders = (user: string, r: AccessRequest): Deciders => {
+    const backup = (name: Stage['name']) =>
+      world.backups.includes(user) && r.stages.find((s) => s.name === name)?.escalatedAt
+        ? yes('backup')
+        : undefined;
+    return {
+      owner: world.ownerDeciders.includes(user)
+        ? yes('owner')
+        : (backup('owner') ?? no('not owner')),
+      compliance:
+        user === 'carol' ? yes('compliance') : (backup('compliance') ?? no('not compliance')),
+    };
+  };
+  /** When each later stage started waiting (request id and stage name), worked out from the calls. */
+  const stageStarts = new Map<string, Date>();
   const requests = () => [...store.requests.values()];
   const grants = () => [...store.grants.values()];
   const pick = <T>(xs: T[], i: number) => (xs.length ? xs[i % xs.length] : undefined);
@@ -269,12 +300,23 @@ function run(world: World, cmds: Cmd[]) {
               comment: 'ok',
               narrowedDuration: cmd.narrowTo ? { value: cmd.narrowTo, unit: 'hours' } : undefined,
             },
-            { deciders: deciders(cmd.user), limit: limit() },
+            {
+              deciders: deciders(cmd.user, r),
+              limit: limit(),
+              escalateAfterHours: ESCALATE_AFTER_HOURS,
+            },
             ctx(cmd.user),
           ),
           decided,
         );
         if (c) {
+          const stage = r.stages.find((s) => s.approvals.length < s.required)!;
+          // A backup approver (who decides nothing else) decides only an escalated stage.
+          if (world.backups.includes(cmd.user) && !world.ownerDeciders.includes(cmd.user))
+            expect(stage.escalatedAt).toBeDefined();
+          const next = c.request.stages.find((s) => s.approvals.length < s.required);
+          if (c.request.status === 'PENDING' && next && next.name !== stage.name)
+            stageStarts.set(`${r.id}#${next.name}`, now);
           // The approver recorded is the caller, and never the requester.
           const last = c.request.stages.flatMap((s) => s.approvals).at(-1)!;
           expect(last.by).toBe(cmd.user);
@@ -286,7 +328,7 @@ function run(world: World, cmds: Cmd[]) {
       case 'deny': {
         const r = pick(requests(), cmd.req);
         if (!r) break;
-        const c = apply(deny(r, 'no', { deciders: deciders(cmd.user) }, ctx(cmd.user)));
+        const c = apply(deny(r, 'no', { deciders: deciders(cmd.user, r) }, ctx(cmd.user)));
         if (c) {
           expect(c.request.denial!.by).toBe(cmd.user);
           expect(cmd.user).not.toBe(r.requester);
@@ -352,6 +394,30 @@ function run(world: World, cmds: Cmd[]) {
           if (c) apply(end(c.request, c.grant!, [], ctx('meshgate')));
         }
         break;
+      case 'wait':
+        // The sweep of waiting requests: time out what is due, escalate what waited too long.
+        for (const r of requests().filter((x) => x.status === 'PENDING')) {
+          const t = apply(timeOut(r, ctx('meshgate')));
+          if (t) {
+            const created = new Date(r.createdAt).getTime();
+            expect(now.getTime() - created).toBeGreaterThanOrEqual(TIMEOUT_DAYS * 24 * HOUR);
+            expect(t.openCount).toEqual({ user: r.requester, op: 'release' });
+            continue;
+          }
+          const e = apply(escalate(r, world.backups, ctx('meshgate')));
+          if (e) {
+            const stage = r.stages.find((s) => s.approvals.length < s.required)!;
+            const started = stageStarts.get(`${r.id}#${stage.name}`) ?? new Date(r.createdAt);
+            expect(now.getTime() - started.getTime()).toBeGreaterThanOrEqual(
+              ESCALATE_AFTER_HOURS * HOUR,
+            );
+            expect(e.request.status).toBe('PENDING');
+            expect(e.events[0]!.detail.notify).not.toContain(r.requester);
+            // A second sweep at once finds nothing to escalate.
+            apply(escalate(e.request, world.backups, ctx('meshgate')));
+          }
+        }
+        break;
       case 'tick':
         now = new Date(now.getTime() + cmd.hours * HOUR);
         break;
@@ -371,15 +437,30 @@ function run(world: World, cmds: Cmd[]) {
         open.set(r.extendsGrantId, (open.get(r.extendsGrantId) ?? 0) + 1);
     }
     for (const count of open.values()) expect(count).toBeLessThanOrEqual(1);
-    // One final decision per request, never by its requester.
+    // One final decision per request, never by its requester; a timed-out request is never decided
+    // afterwards; a stage is escalated at most once.
     const finals = new Map<string, number>();
+    const timedOut = new Set<string>();
+    const escalations = new Map<string, number>();
     for (const e of store.events) {
-      if (['REQUEST_APPROVED', 'REQUEST_DENIED', 'REQUEST_CANCELLED'].includes(e.type))
+      if (timedOut.has(e.requestId)) throw new Error(`${e.type} after ${e.requestId} timed out`);
+      if (e.type === 'REQUEST_TIMED_OUT') timedOut.add(e.requestId);
+      if (e.type === 'STAGE_ESCALATED') {
+        const k = `${e.requestId}#${String(e.stage)}`;
+        escalations.set(k, (escalations.get(k) ?? 0) + 1);
+      }
+      if (
+        ['REQUEST_APPROVED', 'REQUEST_DENIED', 'REQUEST_CANCELLED', 'REQUEST_TIMED_OUT'].includes(
+          e.type,
+        )
+      )
         finals.set(e.requestId, (finals.get(e.requestId) ?? 0) + 1);
       if (['APPROVAL_RECORDED', 'REQUEST_DENIED'].includes(e.type))
         expect(e.actor).not.toBe(REQUESTER);
     }
     for (const count of finals.values()) expect(count).toBe(1);
+    for (const count of escalations.values()) expect(count).toBe(1);
+    for (const id of timedOut) expect(store.requests.get(id)!.status).toBe('CANCELLED');
   }
   return store;
 }
@@ -402,7 +483,13 @@ test('invariants of the request lifecycle hold over random sequences', () => {
 });
 
 test('the extension chain of the review ends at the maximum: 720 h, then four extensions of 720 h', () => {
-  const world: World = { auto: true, stages: ['owner'], ownerDeciders: ['bob'], maxHours: 720 };
+  const world: World = {
+    auto: true,
+    stages: ['owner'],
+    ownerDeciders: ['bob'],
+    backups: ['dave'],
+    maxHours: 720,
+  };
   const cmds: Cmd[] = [
     { kind: 'submit', hours: 720 },
     { kind: 'fulfil', req: 0, ok: true },

@@ -43,7 +43,7 @@ test('GET /v1/audit/verify checks every chain, and names the first event edited 
   expect(clean.status).toBe(200);
   expect(clean.body.ok).toBe(true);
   const sales = clean.body.chains.find((c: { chain: string }) => c.chain === 'sales');
-  expect(sales).toMatchObject({ ok: true, count: 7 }); // 2 seeded memberships (bob, sam), then the request's 5 events
+  expect(sales).toMatchObject({ ok: true, count: 8 }); // 3 seeded memberships (bob, sam, henry as backup), then the request's 5 events
 
   // An export verifies on its own, away from the store.
   const to = new Date(Date.now() + 60_000).toISOString();

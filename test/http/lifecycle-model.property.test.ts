@@ -42,6 +42,11 @@ const OWNER_STAGE: Record<string, DemoUser[]> = {
   marketing: ['henry'],
 };
 const COMPLIANCE: DemoUser[] = ['carol'];
+/**
+ * Backup approvers per domain (demo memberships): they read the domain's requests, and decide a
+ * stage only once it is escalated, which never happens here (the clock does not move 48 hours).
+ */
+const BACKUPS: Record<string, DemoUser[]> = { sales: ['henry'] };
 /** Roles held in every domain that may read every request. */
 const READ_EVERYWHERE: DemoUser[] = ['carol', 'dave', 'erin'];
 const AUDITORS: DemoUser[] = ['dave'];
@@ -84,6 +89,7 @@ interface Outcome {
 const canRead = (r: ModelRequest, user: DemoUser) =>
   user === r.requester ||
   OWNER_STAGE[r.product.domain]!.includes(user) ||
+  (BACKUPS[r.product.domain] ?? []).includes(user) ||
   READ_EVERYWHERE.includes(user);
 
 const mayDecide = (r: ModelRequest, stage: StageName, user: DemoUser) =>

@@ -104,6 +104,7 @@ describe('governance stacks', () => {
         'gsi2',
         'gsi3',
         'gsi4',
+        'gsi5',
       ]);
       expect(p.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
       expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' }); // the AWS managed key

@@ -20,6 +20,7 @@ const memberships: Membership[] = [
   { user: 'carol', role: 'compliance', domain: '*' },
   { user: 'dave', role: 'auditor', domain: '*' },
   { user: 'erin', role: 'admin', domain: '*' },
+  { user: 'henry', role: 'backup', domain: 'sales' },
 ];
 
 /** A rule source that names one of the policy files, with its line number. */
@@ -39,6 +40,15 @@ const R = 'requester' as const;
 const _ = undefined;
 
 const ROWS: Row[] = [
+  // Escalation: a backup approver decides a stage only through its escalated action, in the domain
+  // they back up, and never their own request; the ordinary action stays refused to them.
+  ['henry', _, 'sales', 'sales/orders', 'internal', 'approve:owner', false],
+  ['henry', _, 'sales', 'sales/orders', 'internal', 'approve:owner:escalated', true],
+  ['henry', _, 'sales', 'sales/orders', 'restricted', 'approve:compliance:escalated', true],
+  ['henry', R, 'sales', 'sales/orders', 'internal', 'approve:owner:escalated', false],
+  ['henry', _, 'finance', 'finance/ledger', 'internal', 'approve:owner:escalated', false],
+  ['bob', _, 'sales', 'sales/orders', 'internal', 'approve:owner:escalated', false],
+  ['henry', _, 'sales', 'sales/orders', 'internal', 'read', true],
   // Requesting: anyone may ask; auditors may not; HR payroll is never requested.
   ['alice', _, 'sales', 'sales/orders', 'confidential', 'request', true],
   ['alice', _, 'finance', 'finance/ledger', 'restricted', 'request', true],
@@ -313,6 +323,18 @@ describe('the real policy files', () => {
     expect(limit.value).toBe(50);
     expect(limit.rule.source).toMatch(POLICY_FILE_SOURCE);
     expect(limit.rule.line).toBe('p2, *, max-open-requests, 50');
+  });
+
+  test('the waiting limits: 48 hours before a stage escalates, 14 days before a request times out', () => {
+    expect(engine.escalateAfterHours('sales')).toMatchObject({
+      value: 48,
+      rule: { line: 'p2, *, stage-escalate-after-hours, 48' },
+    });
+    expect(engine.escalateAfterHours('sales').rule.source).toMatch(POLICY_FILE_SOURCE);
+    expect(engine.pendingTimeoutDays()).toMatchObject({
+      value: 14,
+      rule: { line: 'p2, *, pending-timeout-days, 14' },
+    });
   });
 
   test('rolesOf includes roles held in every domain', () => {
@@ -649,5 +671,57 @@ describe('fail closed', () => {
     );
     expect(engine.maxOpenRequests().value).toBe(20);
     expect(engine.domainFailures.hr).toContain('max-open-requests is a global limit');
+  });
+
+  test('stage-escalate-after-hours: a domain may escalate sooner, never later; defaults without a line', async () => {
+    const withoutWaiting = GLOBAL.split(/\r?\n/)
+      .filter((l) => !/stage-escalate-after-hours|pending-timeout-days/.test(l))
+      .join('\n');
+    const engine = await CasbinPolicyEngine.load(
+      MODEL,
+      [
+        {
+          source: 'global.csv',
+          text: `${withoutWaiting}\np2, *, stage-escalate-after-hours, 24\n`,
+        },
+        { source: 'hr.csv', domain: 'hr', text: 'p2, hr, stage-escalate-after-hours, 8' },
+        { source: 'sales.csv', domain: 'sales', text: 'p2, sales, stage-escalate-after-hours, 72' },
+      ],
+      memberships,
+    );
+    expect(engine.loadFailure).toBeUndefined();
+    expect(engine.escalateAfterHours('hr')).toMatchObject({
+      value: 8,
+      rule: { source: 'hr.csv:1' },
+    });
+    expect(engine.escalateAfterHours('sales').value).toBe(24);
+    expect(engine.escalateAfterHours('finance').value).toBe(24);
+    expect(engine.pendingTimeoutDays()).toMatchObject({ value: 14, rule: { source: 'default' } });
+    const none = await CasbinPolicyEngine.load(MODEL, [
+      { source: 'global.csv', text: withoutWaiting },
+    ]);
+    expect(none.escalateAfterHours('sales')).toMatchObject({
+      value: 48,
+      rule: { source: 'default' },
+    });
+  });
+
+  test('pending-timeout-days is global, and neither waiting limit may be 0', async () => {
+    const engine = await CasbinPolicyEngine.load(
+      MODEL,
+      [
+        { source: 'global.csv', text: `${GLOBAL}\np2, *, pending-timeout-days, 7\n` },
+        { source: 'hr.csv', domain: 'hr', text: 'p2, hr, pending-timeout-days, 3' },
+        { source: 'sales.csv', domain: 'sales', text: 'p2, sales, stage-escalate-after-hours, 0' },
+      ],
+      memberships,
+    );
+    expect(engine.pendingTimeoutDays().value).toBe(7);
+    expect(engine.domainFailures.hr).toContain('pending-timeout-days is a global limit');
+    expect(engine.domainFailures.sales).toContain('stage-escalate-after-hours must be at least 1');
+    const broken = await CasbinPolicyEngine.load(MODEL, [
+      { source: 'global.csv', text: `${GLOBAL}\np2, *, pending-timeout-days, 0\n` },
+    ]);
+    expect(broken.loadFailure).toContain('pending-timeout-days must be at least 1');
   });
 });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/schema';
+import { configuredMemberships } from '../../functions/domain/configuration';
 import { awsConfig } from '../../functions/adapters/aws/config';
 import { readConfigFile } from '../../functions/adapters/aws/configuration';
 import { localConfig } from '../../functions/adapters/local/config';
@@ -90,4 +91,21 @@ test("the sweeper's stall threshold is a setting: 2 minutes unless set, locally 
   expect(awsConfig({ ...lambdaEnv, MESHGATE_STALLED_AFTER_SECONDS: '45' }).stalledAfterMs).toBe(
     45_000,
   );
+});
+
+test("a domain's backup approvers: optional, and memberships with the backup role", () => {
+  const json = example();
+  json.domains[0].backups = ['henry'];
+  const c = parseConfig(json);
+  expect(c.domains.map((d) => [d.id, d.backups])).toEqual([
+    ['sales', ['henry']],
+    ['finance', []],
+  ]);
+  expect(configuredMemberships(c)).toContainEqual({
+    user: 'henry',
+    domain: 'sales',
+    role: 'backup',
+  });
+  json.domains[0].backups = ['Not An Id'];
+  expect(() => parseConfig(json)).toThrow('domains.0.backups.0');
 });

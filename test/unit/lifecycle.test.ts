@@ -3,6 +3,7 @@ import {
   cancel,
   deny,
   end,
+  escalate,
   expire,
   extend,
   fail,
@@ -10,6 +11,7 @@ import {
   retry,
   startGranting,
   submit,
+  timeOut,
   type Change,
   type Outcome,
   type SubmitPolicy,
@@ -306,5 +308,71 @@ describe('fulfilment and ending', () => {
       toStatus: 'EXPIRED',
     });
     expect(code(end(ended.request, ended.grant!, [], later))).toBe('NOT_REVOKING');
+  });
+});
+
+describe('waiting: escalation and timeout', () => {
+  const waiting = routed({ waiting: { escalateAfterHours: 48, timeoutDays: 14 } });
+  const sys = (h: number) => ({ actor: 'meshgate', now: new Date(now.getTime() + h * HOUR) });
+  const waitingRequest = () => ok(submit(cmd(24), waiting, alice)).request;
+
+  test('submit fixes the deadlines: the first stage escalates after 48 h, the request times out after 14 days', () => {
+    const r = waitingRequest();
+    expect(r.stages[0]!.escalatesAt).toBe(at(48));
+    expect(r.timesOutAt).toBe(at(14 * 24));
+    // Without waiting limits (a request submitted before them) nothing is ever due.
+    expect(code(escalate(pending(), ['henry'], sys(1000)))).toBe('NOT_DUE');
+    expect(code(timeOut(pending(), sys(1000)))).toBe('NOT_DUE');
+  });
+
+  test('escalation: only when due, once, no status change, the requester never notified', () => {
+    const r = waitingRequest();
+    expect(code(escalate(r, ['henry'], sys(47)))).toBe('NOT_DUE');
+    const c = ok(escalate(r, ['henry', 'alice', 'henry'], sys(49)));
+    expect(c.request.status).toBe('PENDING');
+    expect(c.request.version).toBe(r.version + 1);
+    expect(c.expected).toEqual({ status: 'PENDING', version: r.version });
+    expect(c.openCount).toBeUndefined();
+    expect(c.request.stages[0]!.escalatedAt).toBe(at(49));
+    expect(c.events).toEqual([
+      expect.objectContaining({
+        type: 'STAGE_ESCALATED',
+        actor: 'meshgate',
+        detail: { stage: 'owner', waitedHours: 49, notify: ['henry'] },
+      }),
+    ]);
+    expect(c.events[0]!.toStatus).toBeUndefined();
+    expect(code(escalate(c.request, ['henry'], sys(50)))).toBe('ALREADY_ESCALATED');
+  });
+
+  test('timeout: PENDING -> CANCELLED with the reason, the place and the extension lock freed', () => {
+    const r = { ...waitingRequest(), extendsGrantId: 'grt1' };
+    expect(code(timeOut(r, sys(14 * 24 - 1)))).toBe('NOT_DUE');
+    const c = ok(timeOut(r, sys(15 * 24)));
+    expect(c.request.status).toBe('CANCELLED');
+    expect(c.request.cancellation).toEqual({
+      by: 'meshgate',
+      reason: 'timed out after 14 days',
+      at: at(15 * 24),
+    });
+    expect(c.openCount).toEqual({ user: 'alice', op: 'release' });
+    expect(c.extensionLock).toEqual({ grantId: 'grt1', requestId: r.id, op: 'release' });
+    expect(c.events[0]).toMatchObject({
+      type: 'REQUEST_TIMED_OUT',
+      fromStatus: 'PENDING',
+      toStatus: 'CANCELLED',
+    });
+    // Nothing decides it afterwards, and it does not time out twice.
+    expect(code(timeOut(c.request, sys(16 * 24)))).toBe('NOT_PENDING');
+    expect(
+      code(
+        recordApproval(
+          c.request,
+          { comment: 'late' },
+          { deciders: { owner: yes }, limit: limit(720) },
+          bob,
+        ),
+      ),
+    ).toBe('NOT_PENDING');
   });
 });

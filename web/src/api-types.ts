@@ -66,7 +66,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -199,7 +199,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -335,7 +335,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -463,7 +463,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -589,7 +589,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -705,7 +705,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -841,7 +841,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -957,7 +957,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1095,7 +1095,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1227,7 +1227,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1357,7 +1357,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1486,7 +1486,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1614,7 +1614,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1746,7 +1746,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -1880,7 +1880,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2021,7 +2021,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2154,7 +2154,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2286,7 +2286,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2374,7 +2374,7 @@ export type paths = {
         header?: never;
         path: {
           domain: string | '*';
-          role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+          role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
           user: string;
         };
         cookie?: never;
@@ -2426,7 +2426,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2553,7 +2553,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2685,7 +2685,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2828,7 +2828,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2957,7 +2957,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3099,7 +3099,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3215,7 +3215,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3350,7 +3350,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3484,7 +3484,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3621,7 +3621,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3753,7 +3753,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3890,7 +3890,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4020,7 +4020,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4130,6 +4130,11 @@ export type components = {
       tables?: string[];
     };
     AccessRequest: {
+      cancellation?: {
+        at: string;
+        by: string;
+        reason: string;
+      };
       classification: components['schemas']['Classification'];
       createdAt: string;
       denial?: {
@@ -4163,6 +4168,7 @@ export type components = {
       scope: components['schemas']['GrantedScope'];
       stages: components['schemas']['Stage'][];
       status: components['schemas']['RequestStatus'];
+      timesOutAt?: string;
       updatedAt: string;
       version: number;
     };
@@ -4234,6 +4240,8 @@ export type components = {
       | 'REQUEST_APPROVED'
       | 'REQUEST_DENIED'
       | 'REQUEST_CANCELLED'
+      | 'STAGE_ESCALATED'
+      | 'REQUEST_TIMED_OUT'
       | 'FULFILMENT_STARTED'
       | 'FULFILMENT_FAILED'
       | 'FULFILMENT_RETRIED'
@@ -4356,7 +4364,7 @@ export type components = {
     DataProductDetail: components['schemas']['DataProduct'] & {
       approvers: {
         /** @enum {string} */
-        role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+        role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
         user: string;
       }[];
       maxDurationHours: number;
@@ -4430,6 +4438,7 @@ export type components = {
       | 'METHOD_NOT_ALLOWED'
       | 'ALREADY_APPROVED'
       | 'NOT_PENDING'
+      | 'ALREADY_ESCALATED'
       | 'NOT_APPROVED'
       | 'NOT_GRANTING'
       | 'NOT_REVOKING'
@@ -4550,13 +4559,13 @@ export type components = {
     Membership: {
       domain: string | '*';
       /** @enum {string} */
-      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
       user: string;
     };
     MembershipRecord: {
       domain: string;
       /** @enum {string} */
-      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin';
+      role: 'owner' | 'steward' | 'compliance' | 'auditor' | 'admin' | 'backup';
       /** @enum {string} */
       source?: 'group';
       user: string;
@@ -4745,6 +4754,8 @@ export type components = {
     };
     Stage: {
       approvals: components['schemas']['ApprovalRecord'][];
+      escalatedAt?: string;
+      escalatesAt?: string;
       /** @enum {string} */
       name: 'owner' | 'compliance';
       required: number;

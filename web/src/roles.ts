@@ -4,7 +4,8 @@ import type { Me, Role } from './api';
 
 export const hasRole = (me: Me, ...roles: Role[]) =>
   me.memberships.some((m) => roles.includes(m.role));
-export const mayApprove = (me: Me) => hasRole(me, 'owner', 'steward', 'compliance', 'admin');
+export const mayApprove = (me: Me) =>
+  hasRole(me, 'owner', 'steward', 'compliance', 'admin', 'backup');
 export const mayManageGrants = (me: Me) =>
   hasRole(me, 'owner', 'steward', 'admin', 'compliance', 'auditor');
 export const mayAudit = (me: Me) => hasRole(me, 'auditor');

@@ -162,6 +162,8 @@ const EVENT_WORDS: Record<string, string> = {
   REQUEST_APPROVED: 'Request approved',
   REQUEST_DENIED: 'Denied',
   REQUEST_CANCELLED: 'Cancelled',
+  STAGE_ESCALATED: 'Escalated to backup approvers',
+  REQUEST_TIMED_OUT: 'Timed out',
   FULFILMENT_STARTED: 'Granting in Lake Formation',
   FULFILMENT_FAILED: 'Granting failed',
   FULFILMENT_RETRIED: 'Retry asked',

@@ -74,6 +74,7 @@ export class DynamoStore implements Store {
   listRequests: Store['listRequests'] = (...a) => this.requests.listRequests(...a);
   listPending: Store['listPending'] = (...a) => this.requests.listPending(...a);
   listInFlightSince: Store['listInFlightSince'] = (...a) => this.requests.listInFlightSince(...a);
+  listPendingDue: Store['listPendingDue'] = (...a) => this.requests.listPendingDue(...a);
   getGrant: Store['getGrant'] = (...a) => this.requests.getGrant(...a);
   listGrantsByDomain: Store['listGrantsByDomain'] = (...a) =>
     this.requests.listGrantsByDomain(...a);

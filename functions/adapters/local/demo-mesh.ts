@@ -416,6 +416,8 @@ export const DEMO_USERS: User[] = [
 export const DEMO_MEMBERSHIPS: Membership[] = [
   { user: 'bob', domain: 'sales', role: 'owner' },
   { user: 'sam', domain: 'sales', role: 'steward' },
+  // henry stands in for sales' approvers when a sales request has waited too long (escalation).
+  { user: 'henry', domain: 'sales', role: 'backup' },
   { user: 'fiona', domain: 'finance', role: 'owner' },
   { user: 'grace', domain: 'hr', role: 'owner' },
   { user: 'henry', domain: 'marketing', role: 'owner' },

@@ -119,6 +119,11 @@ export function RequestDetail({ id }: { id: string }) {
                 Denied by {r.denial.by}: “{r.denial.reason}”
               </p>
             ) : null}
+            {r.cancellation ? (
+              <p class="denial" data-testid="cancellation">
+                Cancelled: {r.cancellation.reason}
+              </p>
+            ) : null}
             {r.failure ? <p class="error">Fulfilment failed: {r.failure.reason}</p> : null}
             <dl class="facts">
               <dt>Requested by</dt>

@@ -11,6 +11,7 @@ import type {
 } from '../../../domain/model';
 import { detailJson, eventWithDetailJson } from '../../../domain/detail-json';
 import { currentStage } from '../../../domain/request';
+import { PENDING_DUE_KEYS, pendingDueKeys } from '../pending-due';
 
 /**
  * One table, overloaded keys: every key and every item's mapping lives here, so that the
@@ -85,10 +86,11 @@ export const TABLE_KEYS = [
   'gsi3sk',
   'gsi4pk',
   'gsi4sk',
+  ...PENDING_DUE_KEYS,
 ] as const;
 
-export type IndexName = 'gsi1' | 'gsi2' | 'gsi3' | 'gsi4';
-export const INDEXES: readonly IndexName[] = ['gsi1', 'gsi2', 'gsi3', 'gsi4'];
+export type IndexName = 'gsi1' | 'gsi2' | 'gsi3' | 'gsi4' | 'gsi5';
+export const INDEXES: readonly IndexName[] = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'];
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const gsi = (n: number) => ({
@@ -110,7 +112,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3), gsi(4)],
+    GlobalSecondaryIndexes: [gsi(1), gsi(2), gsi(3), gsi(4), gsi(5)],
   };
 }
 
@@ -162,6 +164,7 @@ export const requestItem = (r: AccessRequest): Item => {
     ...(r.status === 'APPROVED' || r.status === 'GRANTING'
       ? { gsi3pk: 'INFLIGHT', gsi3sk: timeKey(r.updatedAt, r.id) }
       : {}),
+    ...pendingDueKeys(r),
   };
 };
 

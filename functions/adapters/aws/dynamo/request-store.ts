@@ -46,6 +46,7 @@ import {
   openRequestLimit,
 } from './table';
 import type { DynamoAuditLog } from './audit-log';
+import { listPendingDue } from '../pending-due';
 
 /** Requests and grants, extension locks, open-request counters and refusal windows. */
 export class DynamoRequestStore extends DynamoTable implements PortRequestStore {
@@ -276,6 +277,9 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
       { descending: true, filter: filterOf(q) },
     );
 
+  /** Pending requests whose next deadline (escalation or timeout) is at or before `at` (pending-due.ts). */
+  listPendingDue = (at: string, page: PageRequest) =>
+    listPendingDue(this.doc, this.tableName, at, page);
   listInFlightSince = (before: string, page: PageRequest) =>
     this.gsi3Page<AccessRequest>('INFLIGHT', page, {
       KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
