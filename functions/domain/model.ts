@@ -54,6 +54,8 @@ export interface User {
   id: string;
   name: string;
   title?: string;
+  /** Where notifications are e-mailed (on AWS, unless the user opted out). */
+  email?: string;
 }
 
 export interface Membership {

@@ -1,3 +1,5 @@
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
+import { NOTIFICATION_ID } from '../domain/notifications';
 import { z } from '@hono/zod-openapi';
 import { AUDIT_EVENT_TYPE_LIST, AUDIT_EVENT_TYPES } from '../domain/audit-events';
 import { ERROR_CODE_LIST, ERROR_CODES } from '../domain/errors';
@@ -257,3 +259,15 @@ export const GrantChainQuerySchema = z.object({
 });
 
 export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });
+
+export const NotificationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(4000).optional(),
+  unread: bool.optional(),
+});
+
+export const NotificationParam = z.object({
+  id: z.string().regex(NOTIFICATION_ID, 'a notification id returned by this API'),
+});
+
+export const NotificationSettingsSchema = z.strictObject({ email: z.boolean() });

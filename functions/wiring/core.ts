@@ -12,6 +12,16 @@ import { flushRefusals } from '../usecases/governance';
 import { runForEveryDomain, type OperationsDeps } from '../usecases/operations';
 import { StorePolicy } from '../usecases/policy-in-force';
 import { systemClock, ulidIds } from '../adapters/runtime';
+import { randomBytes } from 'node:crypto';
+import { CursorCodec } from '../domain/paging';
+import type { NotificationSender, NotificationStore } from '../ports/notifications';
+import {
+  notifyEvents,
+  notifyStatusChanged,
+  notifySweep,
+  type NotificationDeps,
+  type NotifierDeps,
+} from '../usecases/notifications';
 
 /** What a runtime brings: its adapters, where its policy files are, and its configuration. */
 export interface CoreAdapters {
@@ -39,6 +49,21 @@ export interface CoreAdapters {
    * again; DEFAULT_STALLED_AFTER_MS (usecases/fulfilment.ts) when absent.
    */
   stalledAfterMs?: number;
+  /** The notification centre (the one table, through its own adapter). */
+  notifications: NotificationStore;
+  /** E-mail and chat (SES and webhooks on AWS, the log locally); the centre only when absent. */
+  sender?: NotificationSender;
+  /** Chat webhook URL per domain, from the deployment configuration. */
+  webhooks?: Record<string, string>;
+  /** The web UI's address, for links in e-mails and chat. */
+  webUrl?: string;
+  /**
+   * Notify right after each commit, in this process (the local processes). On AWS the bus feeds
+   * the notifier Lambda instead; the sweep's catch-up covers both.
+   */
+  notifyInProcess?: boolean;
+  /** The key of the listings' cursors (at least 32 bytes); a random one per process when absent. */
+  cursorKey?: Uint8Array;
 }
 
 /** What the HTTP runtime adds to the core to serve the API: how callers sign in, static files. */
@@ -62,7 +87,17 @@ export async function buildCore(a: CoreAdapters) {
     policyFolder(a.policy.dir, { watch: a.policy.watch }),
     { record: a.policy.record },
   );
-  const deps: OperationsDeps = {
+  const notifier: NotifierDeps = {
+    store: a.store,
+    policy,
+    clock,
+    log: a.log,
+    notifications: a.notifications,
+    sender: a.sender,
+    webhooks: a.webhooks,
+    webUrl: a.webUrl,
+  };
+  const deps: OperationsDeps & NotificationDeps = {
     store: a.store,
     policy,
     queue: a.queue,
@@ -72,6 +107,9 @@ export async function buildCore(a: CoreAdapters) {
     clock,
     ids,
     log: a.log,
+    notifications: a.notifications,
+    cursors: new CursorCodec(a.cursorKey ?? randomBytes(32)),
+    ...(a.notifyInProcess ? { afterCommit: (r, audit) => notifyEvents(notifier, r, audit) } : {}),
   };
   return {
     deps,
@@ -83,12 +121,16 @@ export async function buildCore(a: CoreAdapters) {
     runJob: (job: Job) => runJob(deps, job),
     /** Sends a job for every request in flight, for a process whose queue died with it. */
     resumeInFlight: () => resumeInFlight(deps),
+    /** The notifier's fast path on AWS: one status-changed event from the bus. */
+    notify: (changed: { requestId: string }) => notifyStatusChanged(notifier, changed),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
       sweep: async () => ({
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
         /** Refusal windows whose count the sweep wrote to the trail. */
         refusalWindows: await flushRefusals(deps),
+        /** What the catch-up notified that the fast path had not, and the expiry warnings. */
+        notified: await notifySweep(notifier),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

@@ -2,8 +2,15 @@ import { awsAdapters } from '../adapters/aws/adapters';
 import { awsConfig } from '../adapters/aws/config';
 import { readConfigFile } from '../adapters/aws/configuration';
 import { apiGatewayJwtAuth } from '../adapters/aws/jwt-claims-auth';
-import { apiHandler, logError, scheduledHandler, sqsJobHandler } from '../adapters/aws/lambda';
+import {
+  apiHandler,
+  logError,
+  notifierHandler,
+  scheduledHandler,
+  sqsJobHandler,
+} from '../adapters/aws/lambda';
 import { SqsQueue } from '../adapters/aws/sqs-queue';
+import { webhooksOf } from '../../config/schema';
 import { buildCore } from './core';
 
 type Env = Record<string, string | undefined>;
@@ -15,12 +22,19 @@ type Env = Record<string, string | undefined>;
  */
 function lambdaCore(env: Env, decides: boolean) {
   const config = awsConfig(env);
+  const configuration = config.configFile ? readConfigFile(config.configFile) : undefined;
   return buildCore({
-    ...awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName }),
+    ...awsAdapters({
+      tableName: config.tableName,
+      eventBusName: config.eventBusName,
+      emailFrom: configuration?.notifications?.emailFrom,
+    }),
+    webhooks: configuration ? webhooksOf(configuration) : undefined,
+    webUrl: configuration?.web.urls[0],
     queue: new SqsQueue(config.queueUrl),
     log: logError,
     policy: { dir: config.policyDir, watch: false, record: decides },
-    configuration: config.configFile ? readConfigFile(config.configFile) : undefined,
+    configuration,
     stalledAfterMs: config.stalledAfterMs,
   });
 }
@@ -41,4 +55,9 @@ export async function createWorkerHandler(env: Env) {
 /** The scheduled tasks: expiry sweep, catalog sync, reconciliation. */
 export async function createScheduledHandler(env: Env) {
   return scheduledHandler((await lambdaCore(env, false)).schedules);
+}
+
+/** The notifier: the status-changed events of the bus (an EventBridge rule), each notified. */
+export async function createNotifierHandler(env: Env) {
+  return notifierHandler((await lambdaCore(env, false)).notify);
 }

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { MeshgateConfig } from '../../config/schema';
+import { webhooksOf, type MeshgateConfig } from '../../config/schema';
+import { DynamoNotificationStore } from '../adapters/aws/dynamo-notifications';
+import { LogNotificationSender } from '../adapters/local/log-sender';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
@@ -49,6 +51,8 @@ async function localProcess(
   const core = await buildCore({
     ...adapters,
     queue,
+    // Notified in this process right after each commit; the sweep's catch-up covers a crash.
+    notifyInProcess: true,
     policy: { dir: opts.policyDir, watch: true, record: true },
     stalledAfterMs:
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
@@ -139,14 +143,24 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   );
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
+  const notifications = new DynamoNotificationStore(tableName, dynamo.client);
   const local = await localProcess(
-    { store, events, lakeFormation: ledger, catalog, clock },
+    {
+      store,
+      events,
+      lakeFormation: ledger,
+      catalog,
+      clock,
+      notifications,
+      sender: new LogNotificationSender(opts.eventLog ?? (() => {})),
+    },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {
     app: local.app,
     deps: local.deps,
     store,
+    notifications,
     policy: local.policy,
     queue: local.queue,
     schedules: local.schedules,
@@ -179,11 +193,18 @@ export async function createAwsBackedPortal(
     tableName: opts.config.tableName,
     eventBusName: opts.config.eventBusName,
     fallbackEvents: new InProcessEventBus(opts.eventLog),
+    emailFrom: opts.config.notifications?.emailFrom,
   });
   // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
   const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
-    { ...aws, clock: systemClock, configuration: opts.config },
+    {
+      ...aws,
+      clock: systemClock,
+      configuration: opts.config,
+      webhooks: webhooksOf(opts.config),
+      webUrl: opts.config.web.urls[0],
+    },
     { ...opts, signInCode },
   );
   return { app: local.app, deps: local.deps, close: local.stop, signInCode };

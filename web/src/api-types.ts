@@ -54,7 +54,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -187,7 +187,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -323,7 +323,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -451,7 +451,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -577,7 +577,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -693,7 +693,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -828,7 +828,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -958,7 +958,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1086,7 +1086,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1213,7 +1213,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1345,7 +1345,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1479,7 +1479,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1620,7 +1620,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1753,7 +1753,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1885,7 +1885,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2025,7 +2025,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2095,6 +2095,767 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/notifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own notifications only */
+    get: {
+      parameters: {
+        query?: {
+          cursor?: string;
+          limit?: number;
+          unread?: 'true' | 'false';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationPage'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Who may call: anyone signed in: their own notifications only (another's is not found) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Notification'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/read-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Who may call: anyone signed in: their own notifications only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationsMarked'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own settings */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSettings'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    /** @description Who may call: anyone signed in: their own settings */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSettings'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/summary': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own unread count and pending approvals */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSummary'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, REQUEST_EXISTS, DOMAIN_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/policy/explain': {
     parameters: {
       query?: never;
@@ -2154,7 +2915,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2292,7 +3053,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2421,7 +3182,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2561,7 +3322,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2677,7 +3438,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2812,7 +3573,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2946,7 +3707,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3083,7 +3844,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3215,7 +3976,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3352,7 +4113,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3482,7 +4243,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3814,6 +4575,7 @@ export type components = {
       | 'NOT_FOUND'
       | 'REQUEST_NOT_FOUND'
       | 'GRANT_NOT_FOUND'
+      | 'NOTIFICATION_NOT_FOUND'
       | 'PRODUCT_NOT_FOUND'
       | 'DOMAIN_NOT_FOUND'
       | 'USER_NOT_FOUND'
@@ -3950,6 +4712,45 @@ export type components = {
       productId: string;
       purpose: string;
       scope: components['schemas']['Scope'];
+    };
+    Notification: {
+      at: string;
+      domain: string;
+      grantId?: string;
+      id: string;
+      /** @enum {string} */
+      kind:
+        | 'APPROVAL_NEEDED'
+        | 'APPROVAL_ESCALATED'
+        | 'REQUEST_APPROVED'
+        | 'REQUEST_DENIED'
+        | 'REQUEST_ACTIVE'
+        | 'REQUEST_FAILED'
+        | 'REQUEST_TIMED_OUT'
+        | 'GRANT_EXPIRING_SOON'
+        | 'GRANT_EXPIRED';
+      link: string;
+      read: boolean;
+      requestId?: string;
+      text: string;
+      title: string;
+      user: string;
+    };
+    NotificationPage: {
+      cursor?: string;
+      items: components['schemas']['Notification'][];
+    };
+    NotificationSettings: {
+      email: boolean;
+    };
+    NotificationsMarked: {
+      marked: number;
+    };
+    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100). */
+    NotificationSummary: {
+      pendingApprovals: number;
+      pendingApprovalsMore: boolean;
+      unread: number;
     };
     /** @description The report of a sync or a reconciliation. */
     OperationReport: {

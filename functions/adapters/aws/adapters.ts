@@ -1,4 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
+import { DynamoNotificationStore } from './dynamo-notifications';
+import { SesNotificationSender } from './ses-sender';
 import { EventBridgePublisher } from './eventbridge';
 import { GlueCatalog } from './glue-catalog';
 import { AwsLakeFormation } from './lakeformation';
@@ -13,10 +16,15 @@ export function awsAdapters(opts: {
   tableName: string;
   eventBusName?: string;
   fallbackEvents?: EventPublisher;
+  /** The SES identity notification e-mail is sent from; none is sent without it. */
+  emailFrom?: string;
 }) {
   const lakeFormation = new AwsLakeFormation();
+  const dynamo = new DynamoDBClient({});
   return {
-    store: new DynamoStore(opts.tableName),
+    store: new DynamoStore(opts.tableName, dynamo),
+    notifications: new DynamoNotificationStore(opts.tableName, dynamo),
+    sender: new SesNotificationSender(opts.emailFrom),
     lakeFormation,
     // Glue reads go through the same broker credentials as Lake Formation: one AssumeRole per role.
     catalog: new GlueCatalog({
