@@ -7,7 +7,11 @@ import { durationHours, formatHours } from '../validation';
 
 /** Owners, stewards and compliance: the requests whose current stage they may decide. */
 export function Approvals() {
-  const { api, me } = useApp();
+  const { api, me, refreshCounts } = useApp();
+  const decided = () => {
+    inbox.reload();
+    refreshCounts?.();
+  };
   const inbox = useLoad(async () => {
     const items = await api.approvals();
     const products = new Map<string, ProductDetail>();
@@ -54,7 +58,7 @@ export function Approvals() {
     setBulkResult({ ok, failed });
     setSelected(new Set(failed.map((f) => f.id)));
     setBusy(false);
-    inbox.reload();
+    decided();
   };
 
   return (
@@ -136,7 +140,7 @@ export function Approvals() {
                       return n;
                     })
                   }
-                  onDone={inbox.reload}
+                  onDone={decided}
                 />
               ))}
             </ul>
