@@ -653,10 +653,7 @@ export function createApp(deps: AppDeps) {
       who: 'anyone signed in: their own unread count and pending approvals',
       okSchema: R.NotificationSummary,
     }),
-    async (c) =>
-      c.json(
-        await notificationSummary({ ...deps, inbox: (who) => approvalsInbox(deps, who) }, me(c)),
-      ),
+    async (c) => c.json(await notificationSummary(deps, me(c))),
   );
 
   app.openapi(

@@ -10,6 +10,7 @@ import {
   type Notification,
 } from '../domain/notifications';
 import { messageFor } from '../domain/notification-messages';
+import { currentStage } from '../domain/request';
 import { GLOBAL_CHAIN } from '../domain/audit-chain';
 import { CursorCodec, cursorScope, type Page } from '../domain/paging';
 import type { StatusChanged } from '../ports/events';
@@ -210,21 +211,39 @@ export async function markAllNotificationsRead(deps: NotificationQueryDeps, who:
 export const PENDING_COUNT_CAP = 100;
 
 /**
- * The bell and the badge: the caller's unread count (one read of their counter) and how many
- * pending requests wait for them (the inbox, counted up to PENDING_COUNT_CAP).
+ * How many pending requests wait for `who` (their current stage is one the policy lets them
+ * decide; the same rule as the approvals inbox), counted up to `cap` + 1: reads each domain's
+ * pending requests and stops once past the cap.
  */
-export async function notificationSummary(
-  deps: NotificationQueryDeps & { inbox: (who: Principal) => Promise<unknown[]> },
+export async function countPendingApprovals(
+  deps: Pick<Deps, 'store' | 'policy'>,
   who: Principal,
-) {
-  const [unread, inbox] = await Promise.all([
+  cap = PENDING_COUNT_CAP,
+): Promise<number> {
+  let n = 0;
+  for (const d of await deps.store.listDomains()) {
+    for (const r of await deps.store.listPendingByDomain(d.id)) {
+      const stage = currentStage(r);
+      if (stage && deps.policy.decide(aboutRequest(who.userId, r, `approve:${stage.name}`)).allowed)
+        if (++n > cap) return n;
+    }
+  }
+  return n;
+}
+
+/**
+ * The bell and the badge: the caller's unread count (one read of their counter) and how many
+ * pending requests wait for them, counted up to PENDING_COUNT_CAP (`pendingApprovalsMore` beyond).
+ */
+export async function notificationSummary(deps: NotificationQueryDeps, who: Principal) {
+  const [unread, pending] = await Promise.all([
     deps.notifications.unreadCount(who.userId),
-    deps.inbox(who),
+    countPendingApprovals(deps, who),
   ]);
   return {
     unread,
-    pendingApprovals: Math.min(inbox.length, PENDING_COUNT_CAP),
-    pendingApprovalsMore: inbox.length > PENDING_COUNT_CAP,
+    pendingApprovals: Math.min(pending, PENDING_COUNT_CAP),
+    pendingApprovalsMore: pending > PENDING_COUNT_CAP,
   };
 }
 

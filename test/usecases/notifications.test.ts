@@ -1,3 +1,4 @@
+import { countPendingApprovals } from '../../functions/usecases/notifications';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 // The notification centre against the embedded portal: who is told what, read marks, the bell's
@@ -207,4 +208,18 @@ test('settings: e-mail on unless turned off, per user', async () => {
   expect((await p.call('alice', 'PUT', '/v1/notifications/settings', { email: 'no' })).status).toBe(
     400,
   );
+});
+
+test('the pending count is the inbox, counted only up to its cap (then "more")', async () => {
+  for (let i = 0; i < 3; i++) await submit('sales/orders');
+  const bob = { userId: 'bob', name: 'Bob Keller' };
+  expect(await countPendingApprovals(p.deps, bob)).toBe(3);
+  // Past the cap it stops reading: cap + 1 says "more than the cap".
+  expect(await countPendingApprovals(p.deps, bob, 1)).toBe(2);
+  expect(await countPendingApprovals(p.deps, { userId: 'fiona', name: 'Fiona' })).toBe(0);
+  const inbox = await p.call('bob', 'GET', '/v1/approvals');
+  expect((await p.call('bob', 'GET', '/v1/notifications/summary')).body).toMatchObject({
+    pendingApprovals: inbox.body.items.length,
+    pendingApprovalsMore: false,
+  });
 });
