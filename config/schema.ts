@@ -27,6 +27,11 @@ export const DomainConfig = z.strictObject({
   /** Backup approvers: asked too when a stage of the domain's requests waits too long (escalation). */
   backups: z.array(id).default([]),
   description: z.string().max(2000).optional(),
+  /**
+   * A Slack or Microsoft Teams incoming webhook told of the domain's notifications. The URL is a
+   * credential: it stays in this file and the notifier's memory (never stored, logged or answered).
+   */
+  notify: z.strictObject({ webhookUrl: z.url({ protocol: /^https$/ }) }).optional(),
 });
 
 /** Someone who signs in, with nothing to hold yet (a consumer): their user record. */
@@ -81,6 +86,13 @@ export const MeshgateConfig = z
      * Where people open the web UI (its CloudFront URL or custom domain): Cognito sends them back
      * there after signing in and out, and only there.
      */
+    /** Notification e-mail through Amazon SES: the verified identity it is sent from. */
+    notifications: z
+      .strictObject({
+        /** A verified SES identity (an address, or an address of a verified domain). */
+        emailFrom: z.email(),
+      })
+      .optional(),
     web: z
       .strictObject({
         urls: z
@@ -147,3 +159,9 @@ export function parseConfig(json: unknown, source = 'configuration'): MeshgateCo
   }
   return parsed.data;
 }
+
+/** The chat webhook of each domain that has one (for the notifier only). */
+export const webhooksOf = (c: Pick<MeshgateConfig, 'domains'>): Record<string, string> =>
+  Object.fromEntries(
+    c.domains.flatMap((d) => (d.notify ? [[d.id, d.notify.webhookUrl] as const] : [])),
+  );

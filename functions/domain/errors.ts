@@ -107,6 +107,10 @@ export const ERROR_CODES = {
     kind: 'not_found',
     meaning: 'No sync or reconciliation with that id that the caller may see.',
   },
+  NOTIFICATION_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: "No notification with that id among the caller's own.",
+  },
   PRODUCT_NOT_FOUND: {
     kind: 'not_found',
     meaning: 'No data product with that id (or it no longer exists).',

@@ -113,6 +113,7 @@ export interface User {
   id: string;
   name: string;
   title?: string;
+  /** Where notifications are e-mailed (on AWS, unless the user opted out). */
   email?: string;
 }
 

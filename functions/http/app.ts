@@ -43,13 +43,22 @@ import {
 import { verifyAudit } from '../usecases/audit-verify';
 import { getGrant } from '../usecases/access';
 import { listConsumerAccounts, registerConsumerAccount } from '../usecases/consumer-accounts';
+import {
+  listNotifications,
+  markAllNotificationsRead,
+  markNotificationRead,
+  notificationSettings,
+  notificationSummary,
+  saveNotificationSettings,
+  type NotificationDeps,
+} from '../usecases/notifications';
 import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
 import * as R from './responses';
 
 /** The API's dependencies: no Lake Formation or catalog (the worker alone reaches domain accounts). */
-export interface AppDeps extends Deps {
+export interface AppDeps extends Deps, NotificationDeps {
   authenticate: Authenticate;
   /** Present only on the embedded default. */
   devLogin?: DevLogin;
@@ -671,6 +680,70 @@ export function createApp(deps: AppDeps) {
       okSchema: R.ExplainAnswer,
     }),
     async (c) => c.json(await explain(deps, me(c), c.req.valid('json'))),
+  );
+
+  // The caller's own notifications: anyone signed in, about themselves only.
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/notifications',
+      request: { query: S.NotificationQuery },
+      who: 'anyone signed in: their own notifications only',
+      okSchema: R.pageOf(R.NotificationOut, 'NotificationPage'),
+    }),
+    async (c) => c.json(await listNotifications(deps, me(c), c.req.valid('query'))),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/notifications/summary',
+      who: 'anyone signed in: their own unread count and pending approvals',
+      okSchema: R.NotificationSummary,
+    }),
+    async (c) => c.json(await notificationSummary(deps, me(c))),
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/notifications/read-all',
+      who: 'anyone signed in: their own notifications only',
+      okSchema: R.NotificationsMarked,
+    }),
+    async (c) => c.json(await markAllNotificationsRead(deps, me(c))),
+  );
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/v1/notifications/{id}/read',
+      request: { params: S.NotificationParam },
+      who: "anyone signed in: their own notifications only (another's is not found)",
+      okSchema: R.NotificationOut,
+    }),
+    async (c) => c.json(await markNotificationRead(deps, me(c), c.req.valid('param').id)),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/notifications/settings',
+      who: 'anyone signed in: their own settings',
+      okSchema: R.NotificationSettingsOut,
+    }),
+    async (c) => c.json(await notificationSettings(deps, me(c))),
+  );
+
+  app.openapi(
+    route({
+      method: 'put',
+      path: '/v1/notifications/settings',
+      request: body(S.NotificationSettingsSchema),
+      who: 'anyone signed in: their own settings',
+      okSchema: R.NotificationSettingsOut,
+    }),
+    async (c) => c.json(await saveNotificationSettings(deps, me(c), c.req.valid('json'))),
   );
 
   return app;

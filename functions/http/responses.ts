@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
+import { NOTIFICATION_KINDS } from '../domain/notifications';
 import { STATUSES } from '../domain/status';
 import { AuditEventSchema } from './schemas';
 
@@ -310,3 +311,30 @@ export const ConsumerAccountView = obj({
     }),
   ),
 }).openapi('ConsumerAccountView');
+
+export const NotificationOut = obj({
+  id: z.string(),
+  user: z.string(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  title: z.string(),
+  text: z.string(),
+  link: z.string(),
+  domain: z.string(),
+  requestId: opt(z.string()),
+  grantId: opt(z.string()),
+  at: z.string(),
+  read: z.boolean(),
+}).openapi('Notification');
+
+export const NotificationsMarked = obj({ marked: z.number().int() }).openapi('NotificationsMarked');
+
+export const NotificationSummary = obj({
+  unread: z.number().int(),
+  pendingApprovals: z.number().int(),
+  pendingApprovalsMore: z.boolean(),
+}).openapi('NotificationSummary', {
+  description:
+    'The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100).',
+});
+
+export const NotificationSettingsOut = obj({ email: z.boolean() }).openapi('NotificationSettings');

@@ -1,4 +1,5 @@
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../domain/operations';
+import { NOTIFICATION_ID } from '../domain/notifications';
 import { z } from '@hono/zod-openapi';
 import { AUDIT_EVENT_TYPE_LIST, AUDIT_EVENT_TYPES } from '../domain/audit-events';
 import { ERROR_CODE_LIST, ERROR_CODES } from '../domain/errors';
@@ -362,3 +363,15 @@ export const ConsumerAccountSchema = z
     message: "the broker role must be in the consumer account's account",
   })
   .openapi('ConsumerAccount');
+
+export const NotificationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(4000).optional(),
+  unread: bool.optional(),
+});
+
+export const NotificationParam = z.object({
+  id: z.string().regex(NOTIFICATION_ID, 'a notification id returned by this API'),
+});
+
+export const NotificationSettingsSchema = z.strictObject({ email: z.boolean() });

@@ -29,6 +29,12 @@ export interface Deps {
   clock: Clock;
   ids: IdGenerator;
   log?: (msg: string, err?: unknown) => void;
+  /**
+   * Runs after every committed lifecycle change, in this process: the local notifier's fast path
+   * (on AWS the bus feeds the notifier Lambda instead). A failure is logged: the catch-up pass
+   * notifies from the trail what it missed.
+   */
+  afterCommit?: (r: AccessRequest, audit: AuditEvent[]) => Promise<unknown>;
 }
 
 /** The worker alone talks to Lake Formation: the API never does, it hands jobs over the queue. */
@@ -170,7 +176,7 @@ async function publish(deps: Pick<Deps, 'events' | 'log'>, r: AccessRequest, aud
  * status changes among its events.
  */
 export async function commitChange(
-  deps: Pick<Deps, 'store' | 'events' | 'log' | 'ids'>,
+  deps: Pick<Deps, 'store' | 'events' | 'log' | 'ids' | 'afterCommit'>,
   change: Change,
 ): Promise<AuditEvent[]> {
   const audit: AuditEvent[] = change.events.map((e) => ({ id: deps.ids.next('evt'), ...e }));
@@ -187,5 +193,12 @@ export async function commitChange(
     await deps.store.createRequest(change.request, audit, change.extensionLock, change.openCount);
   }
   await publish(deps, change.request, audit);
+  if (deps.afterCommit) {
+    try {
+      await deps.afterCommit(change.request, audit);
+    } catch (err) {
+      (deps.log ?? console.error)(`could not notify the change of ${change.request.id}`, err);
+    }
+  }
   return audit;
 }

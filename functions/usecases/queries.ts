@@ -215,7 +215,7 @@ const STAGES = ['owner', 'compliance'] as const;
  * stages they decide everywhere. An owner of one domain reads one partition; a caller with roles
  * in k domains, k partitions (two stages each at most), merged with one cursor.
  */
-function inboxSources(deps: Q, who: Principal): InboxSource[] {
+export function inboxSources(deps: Pick<Deps, 'policy'>, who: Principal): InboxSource[] {
   // Backup approvers decide a stage once it is escalated (`approve:<stage>:escalated`).
   const decides = (domain: string, stage: string) =>
     [`approve:${stage}`, `approve:${stage}:escalated`].some(
@@ -237,6 +237,17 @@ function inboxSources(deps: Q, who: Principal): InboxSource[] {
   ];
 }
 
+/** May the caller decide the request's current stage (as an approver, or a backup once escalated)? */
+export function mayDecide(deps: Pick<Deps, 'policy'>, who: Principal, r: AccessRequest): boolean {
+  const stage = currentStage(r);
+  return (
+    stage !== undefined &&
+    decidingActions(stage).some(
+      (action) => deps.policy.decide(aboutRequest(who.userId, r, action)).allowed,
+    )
+  );
+}
+
 /** One page of the pending requests whose current stage the caller may decide, oldest first. */
 export async function approvalsInbox(deps: Q, who: Principal, q: PageQuery) {
   const page = await openPage(deps.store, 'approvals', who.userId, {}, q);
@@ -245,15 +256,7 @@ export async function approvalsInbox(deps: Q, who: Principal, q: PageQuery) {
   return page.answer(found, (pending) =>
     withTerms(
       deps,
-      pending.filter((r) => {
-        const stage = currentStage(r);
-        return (
-          stage !== undefined &&
-          decidingActions(stage).some(
-            (action) => deps.policy.decide(aboutRequest(who.userId, r, action)).allowed,
-          )
-        );
-      }),
+      pending.filter((r) => mayDecide(deps, who, r)),
     ),
   );
 }

@@ -22,6 +22,14 @@ import {
 import { StorePolicy } from '../usecases/policy-in-force';
 import { sweepWaiting } from '../usecases/waiting';
 import { systemClock, ulidIds } from '../adapters/runtime';
+import type { NotificationSender, NotificationStore } from '../ports/notifications';
+import {
+  notifyEvents,
+  notifyStatusChanged,
+  notifySweep,
+  type NotificationDeps,
+  type NotifierDeps,
+} from '../usecases/notifications';
 
 /**
  * What a runtime brings: its adapters, where its policy files are, and its configuration. No
@@ -56,6 +64,19 @@ export interface CoreAdapters {
   stalledAfterMs?: number;
   /** When a RUNNING sync or reconcile counts as stalled; DEFAULT_OPERATION_STALLED_AFTER_MS when absent. */
   operationStalledAfterMs?: number;
+  /** The notification centre (the one table, through its own adapter). */
+  notifications: NotificationStore;
+  /** E-mail and chat (SES and webhooks on AWS, the log locally); the centre only when absent. */
+  sender?: NotificationSender;
+  /** Chat webhook URL per domain, from the deployment configuration. */
+  webhooks?: Record<string, string>;
+  /** The web UI's address, for links in e-mails and chat. */
+  webUrl?: string;
+  /**
+   * Notify right after each commit, in this process (the local processes). On AWS the bus feeds
+   * the notifier Lambda instead; the sweep's catch-up covers both.
+   */
+  notifyInProcess?: boolean;
 }
 
 /** What the worker alone brings: how it reaches the domain accounts (their broker roles). */
@@ -87,7 +108,17 @@ export async function buildCore(a: CoreAdapters) {
     policyFolder(a.policy.dir, { watch: a.policy.watch }),
     { record: a.policy.record },
   );
-  const deps: Deps & { search: SearchIndex } = {
+  const notifier: NotifierDeps = {
+    store: a.store,
+    policy,
+    clock,
+    log: a.log,
+    notifications: a.notifications,
+    sender: a.sender,
+    webhooks: a.webhooks,
+    webUrl: a.webUrl,
+  };
+  const deps: Deps & NotificationDeps & { search: SearchIndex } = {
     store: a.store,
     operations: a.operations,
     policy,
@@ -97,6 +128,8 @@ export async function buildCore(a: CoreAdapters) {
     clock,
     ids,
     log: a.log,
+    notifications: a.notifications,
+    ...(a.notifyInProcess ? { afterCommit: (r, audit) => notifyEvents(notifier, r, audit) } : {}),
   };
   const ops = { stalledAfterMs: a.operationStalledAfterMs };
   return {
@@ -122,6 +155,8 @@ export async function buildCore(a: CoreAdapters) {
       ...(await resumeInFlight(deps)),
       operations: await resumeOperations(deps),
     }),
+    /** The notifier's fast path on AWS: one status-changed event from the bus. */
+    notify: (changed: { requestId: string }) => notifyStatusChanged(notifier, changed),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
       sweep: async () => ({
@@ -132,6 +167,8 @@ export async function buildCore(a: CoreAdapters) {
         refusalWindows: await flushRefusals(deps),
         /** Stalled syncs and reconciliations handed to the worker again. */
         operations: await sweepOperations(deps, ops),
+        /** What the catch-up notified that the fast path had not, and the expiry warnings. */
+        notified: await notifySweep(notifier),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

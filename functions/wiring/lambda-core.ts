@@ -3,6 +3,7 @@ import { awsConfig } from '../adapters/aws/config';
 import { readConfigFile } from '../adapters/aws/configuration';
 import { logError } from '../adapters/aws/lambda';
 import { SqsQueue } from '../adapters/aws/sqs-queue';
+import { webhooksOf } from '../../config/schema';
 import { buildCore } from './core';
 
 export type Env = Record<string, string | undefined>;
@@ -14,12 +15,19 @@ export type Env = Record<string, string | undefined>;
  */
 export function lambdaCore(env: Env, decides: boolean) {
   const config = awsConfig(env);
+  const configuration = config.configFile ? readConfigFile(config.configFile) : undefined;
   return buildCore({
-    ...awsAdapters({ tableName: config.tableName, eventBusName: config.eventBusName }),
+    ...awsAdapters({
+      tableName: config.tableName,
+      eventBusName: config.eventBusName,
+      emailFrom: configuration?.notifications?.emailFrom,
+    }),
+    webhooks: configuration ? webhooksOf(configuration) : undefined,
+    webUrl: configuration?.web.urls[0],
     queue: new SqsQueue(config.queueUrl),
     log: logError,
     policy: { dir: config.policyDir, watch: false, record: decides },
-    configuration: config.configFile ? readConfigFile(config.configFile) : undefined,
+    configuration,
     stalledAfterMs: config.stalledAfterMs,
   });
 }

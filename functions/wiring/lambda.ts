@@ -1,5 +1,5 @@
 import { apiGatewayJwtAuth } from '../adapters/aws/jwt-claims-auth';
-import { apiHandler, scheduledHandler } from '../adapters/aws/lambda';
+import { apiHandler, notifierHandler, scheduledHandler } from '../adapters/aws/lambda';
 import { lambdaCore, type Env } from './lambda-core';
 
 // The API and the schedules: neither reaches a domain account (they queue jobs for the worker),
@@ -16,4 +16,9 @@ export async function createLambdaHandler(env: Env) {
 /** The scheduled tasks: expiry sweep, and a sync or reconciliation queued per domain. */
 export async function createScheduledHandler(env: Env) {
   return scheduledHandler((await lambdaCore(env, false)).schedules);
+}
+
+/** The notifier: the status-changed events of the bus (an EventBridge rule), each notified. */
+export async function createNotifierHandler(env: Env) {
+  return notifierHandler((await lambdaCore(env, false)).notify);
 }

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { MeshgateConfig } from '../../config/schema';
+import { webhooksOf, type MeshgateConfig } from '../../config/schema';
+import { DynamoNotificationStore } from '../adapters/aws/dynamo-notifications';
+import { LogNotificationSender } from '../adapters/local/log-sender';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { awsBrokerAdapters } from '../adapters/aws/broker-adapters';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
@@ -55,6 +57,8 @@ async function localProcess(
   const core = await buildCore({
     ...adapters,
     queue,
+    // Notified in this process right after each commit; the sweep's catch-up covers a crash.
+    notifyInProcess: true,
     policy: { dir: opts.policyDir, watch: true, record: true },
     stalledAfterMs:
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
@@ -163,8 +167,20 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
   const search = new DynamoSearchIndex(tableName, dynamo.client, store);
+  const notifications = new DynamoNotificationStore(tableName, dynamo.client);
   const local = await localProcess(
-    { store, operations, events, lakeFormation: ledger, consumerLinks, catalog, clock, search },
+    {
+      store,
+      operations,
+      events,
+      lakeFormation: ledger,
+      consumerLinks,
+      catalog,
+      clock,
+      search,
+      notifications,
+      sender: new LogNotificationSender(opts.eventLog ?? (() => {})),
+    },
     { ...opts, policyDir: opts.policyDir ?? join(process.cwd(), 'policies') },
   );
   return {
@@ -173,6 +189,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     broker: local.broker,
     store,
     operations,
+    notifications,
     policy: local.policy,
     queue: local.queue,
     schedules: local.schedules,
@@ -206,11 +223,19 @@ export async function createAwsBackedPortal(
     tableName: opts.config.tableName,
     eventBusName: opts.config.eventBusName,
     fallbackEvents: new InProcessEventBus(opts.eventLog),
+    emailFrom: opts.config.notifications?.emailFrom,
   });
   // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
   const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
-    { ...aws, ...awsBrokerAdapters(), clock: systemClock, configuration: opts.config },
+    {
+      ...aws,
+      ...awsBrokerAdapters(),
+      clock: systemClock,
+      configuration: opts.config,
+      webhooks: webhooksOf(opts.config),
+      webUrl: opts.config.web.urls[0],
+    },
     { ...opts, signInCode },
   );
   return {

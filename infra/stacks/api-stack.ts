@@ -23,6 +23,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -259,6 +260,47 @@ export class ApiStack extends Stack {
       new SqsEventSource(jobs, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
+    // ---- Notifications ------------------------------------------------------------------------
+    // The notifier: every status change on the bus, right after its commit. The scheduled
+    // function's sweep catches up from the audit trail on whatever it missed (and warns of grants
+    // about to end), so both may e-mail, from the configured SES identity only.
+    const notifier = new MeshgateFunction(this, 'Notifier', {
+      entry: functionEntry('notifier'),
+      roleName: functionRoleName(stage, 'notifier'),
+      environment: withConfig,
+      bundledFiles,
+      timeout: Duration.seconds(60),
+      description: 'Meshgate notifier (notification centre, e-mail and chat on status changes)',
+    });
+    notifier.role.addToPrincipalPolicy(tableAccess());
+    new events.Rule(this, 'NotifyOnStatusChange', {
+      eventBus: bus,
+      description: 'Every request status change, to the notifier',
+      // EVENT_SOURCE and STATUS_CHANGED of functions/ports/events.ts (test/infra/notifier.test.ts).
+      eventPattern: {
+        source: ['meshgate'],
+        detailType: ['Meshgate Access Request Status Changed'],
+      },
+      targets: [new targets.LambdaFunction(notifier.fn, { retryAttempts: 4 })],
+    });
+    const emailFrom = config.notifications?.emailFrom;
+    if (emailFrom) {
+      const identities = [emailFrom, emailFrom.split('@')[1]!].map(
+        (identity) =>
+          `arn:${this.partition}:ses:${this.region}:${this.account}:identity/${identity}`,
+      );
+      for (const fn of [notifier, callers.scheduled]) {
+        fn.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'SendNotificationEmail',
+            actions: ['ses:SendEmail'],
+            resources: identities,
+            conditions: { StringEquals: { 'ses:FromAddress': emailFrom } },
+          }),
+        );
+      }
+    }
+
     // The archiver only appends to the archive: s3:PutObject under audit/, no read, no delete,
     // no retention or legal-hold changes (grantPut would add those).
     const archiver = new MeshgateFunction(this, 'Archiver', {
@@ -469,7 +511,7 @@ export class ApiStack extends Stack {
       }),
       'Audit events were not archived; the stream keeps records for 24 hours only.',
     );
-    const functions = { ...callers, archiver } satisfies Record<string, MeshgateFunction>;
+    const functions = { ...callers, archiver, notifier } satisfies Record<string, MeshgateFunction>;
     for (const [name, f] of Object.entries(functions)) {
       const Name = name[0]!.toUpperCase() + name.slice(1);
       alarm(

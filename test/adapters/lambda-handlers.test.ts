@@ -15,6 +15,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { DynamoNotificationStore } from '../../functions/adapters/aws/dynamo-notifications';
 import {
   ensureTable,
   startEmbeddedDynamo,
@@ -407,6 +408,7 @@ describe('createScheduledHandler', () => {
       waiting: { escalated: [], timedOut: [], more: false },
       refusalWindows: 0,
       operations: [],
+      notified: expect.objectContaining({ expiring: 0 }),
     });
     expect(jobsSent().slice(before)).toEqual([
       {
@@ -427,6 +429,7 @@ describe('createScheduledHandler', () => {
       waiting: { escalated: [], timedOut: [], more: false },
       refusalWindows: 0,
       operations: [],
+      notified: { caughtUp: 0, expiring: 0 },
     });
     // A task the function does not know is an error, not some other task.
     await expect(scheduled({ task: 'bogus' as 'sweep' })).rejects.toThrow(
@@ -446,6 +449,30 @@ describe('createScheduledHandler', () => {
     });
     expect((await store.getRequest(id))!.status).toBe('EXPIRED');
     expect((await store.getGrant(grantId))!.status).toBe('EXPIRED');
+  });
+});
+
+describe('createNotifierHandler', () => {
+  test('a status change from the bus notifies the requester, once however often it comes', async () => {
+    const notifier = await lambda.createNotifierHandler(ENV);
+    eb.resetHistory();
+    const id = await submit();
+    const approved = published().find((e) => e.requestId === id && e.toStatus === 'APPROVED')!;
+    const event = {
+      id: 'eb-1',
+      source: 'meshgate',
+      'detail-type': 'Meshgate Access Request Status Changed',
+      detail: approved,
+    };
+    const centre = new DynamoNotificationStore(TABLE, dynamo.client);
+    const before = await centre.unreadCount('alice');
+    expect(await notifier(event)).toEqual({ notified: 1 });
+    expect(await notifier(event)).toEqual({ notified: 0 });
+    expect(await centre.unreadCount('alice')).toBe(before + 1);
+    const [n] = (await centre.list('alice', { limit: 1 })).items;
+    expect(n).toMatchObject({ kind: 'REQUEST_APPROVED', requestId: id, link: `#/requests/${id}` });
+    // Not a status change: refused (EventBridge retries, then gives up), nothing written.
+    await expect(notifier({ id: 'eb-2', detail: { nope: true } })).rejects.toThrow();
   });
 });
 

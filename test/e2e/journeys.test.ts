@@ -141,6 +141,77 @@ test('dave exports the audit CSV and it has the rows of those journeys', async (
   await b.screenshot(dave, 'audit-export');
 });
 
+/** Waits until `read` answers `want` (pages refresh their counts on their own time). */
+async function until<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (last !== want) {
+    if (Date.now() > end) throw new Error(`still ${String(last)}, not ${String(want)}`);
+    await new Promise((ok) => setTimeout(ok, 200));
+    last = await read();
+  }
+}
+
+/** The number next to the Approvals item (0 when there is no badge). */
+async function pendingCount(page: Page): Promise<number> {
+  const badge = page.getByTestId('pending-count');
+  if ((await badge.count()) === 0) return 0;
+  return Number((await badge.locator('[aria-hidden="true"]').textContent())!.replace('+', ''));
+}
+
+test('bob sees the pending count before he opens his inbox; alice finds a notification when her request is active', async () => {
+  const bob = await b.signIn('bob');
+  await bob.goto('/#/catalog');
+  await bob.getByRole('heading', { level: 1 }).waitFor();
+  await bob.getByTestId('bell').waitFor();
+  const before = await pendingCount(bob);
+
+  const alice = await b.signIn('alice');
+  const id = await requestAccess(alice, 'sales/orders', 'Weekly order dashboard');
+  // alice holds no approving role: no pending badge for her.
+  await expect(alice.getByTestId('pending-count').count()).resolves.toBe(0);
+
+  // bob moves on (any page): the count is read again, before he opens the inbox.
+  await bob.goto('/#/requests');
+  await bob.getByRole('heading', { level: 1 }).waitFor();
+  await until(() => pendingCount(bob), before + 1);
+  await bob.getByTestId('unread-count').waitFor();
+  await expect(bob.getByTestId('pending-count').textContent()).resolves.toMatch(/waiting for you/);
+  await b.screenshot(bob, 'pending-count');
+  // His notification leads to the request.
+  await bob.getByTestId('bell').click();
+  await bob.getByRole('heading', { name: 'Notifications' }).waitFor();
+  await bob.locator(`[data-kind="APPROVAL_NEEDED"] a[href="#/requests/${id}"]`).waitFor();
+
+  await approve(bob, id, 'Dashboard ok');
+  await (await statusOf(alice, id)).and(alice.locator('[data-status="ACTIVE"]')).waitFor();
+  await alice.getByTestId('unread-count').waitFor();
+  await alice.getByTestId('bell').click();
+  await alice.getByRole('heading', { name: 'Notifications' }).waitFor();
+  const active = alice.locator(`[data-kind="REQUEST_ACTIVE"].unread`).filter({
+    has: alice.locator(`a[href="#/requests/${id}"]`),
+  });
+  await active.waitFor();
+  await expectText(alice, '[data-kind="REQUEST_ACTIVE"]', 'Your access to sales/orders is active');
+  await b.screenshot(alice, 'notifications');
+  // Marked read, it is no longer counted.
+  const unread = Number(await alice.getByTestId('unread-count').textContent());
+  await active.getByRole('button', { name: /Mark read/ }).click();
+  await alice
+    .locator(`[data-kind="REQUEST_ACTIVE"].read`)
+    .filter({ has: alice.locator(`a[href="#/requests/${id}"]`) })
+    .waitFor();
+  await until(
+    async () =>
+      (await alice.getByTestId('unread-count').count()) === 0
+        ? 0
+        : Number(await alice.getByTestId('unread-count').textContent()),
+    unread - 1,
+  );
+  expect(problems(alice)).toEqual([]);
+  expect(problems(bob)).toEqual([]);
+});
+
 test('alice cannot open the approvals inbox', async () => {
   const alice = await b.signIn('alice');
   await expect(alice.getByRole('link', { name: 'Approvals' }).count()).resolves.toBe(0);

@@ -95,6 +95,12 @@ const MATRIX: Row[] = [
   ['POST /v1/consumer-accounts',                                        403, 403, 403, 403, 403, 403, 201],
   ['POST /v1/policy/explain',                                           200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/policy/explain [about another user]',                      403, 200, 403, 403, 200, 200, 200],
+  ['GET /v1/notifications',                                             200, 200, 200, 200, 200, 200, 200],
+  ['GET /v1/notifications/summary',                                     200, 200, 200, 200, 200, 200, 200],
+  ['POST /v1/notifications/read-all',                                   200, 200, 200, 200, 200, 200, 200],
+  ['POST /v1/notifications/{id}/read',                                  200, 404, 404, 404, 404, 404, 404],
+  ['GET /v1/notifications/settings',                                    200, 200, 200, 200, 200, 200, 200],
+  ['PUT /v1/notifications/settings',                                    200, 200, 200, 200, 200, 200, 200],
 ];
 
 // How each user stands to the object of a row, for the test names.
@@ -150,6 +156,7 @@ interface Fx {
   before?: Snapshot;
   count?: number;
   domainId?: string;
+  notificationId?: string;
 }
 interface Case {
   context: keyof typeof CONTEXT;
@@ -990,6 +997,54 @@ const CASES: Record<string, Case> = {
       }),
     ok: (res) =>
       expect(res.body).toMatchObject({ user: 'alice', domain: 'sales', allowed: true, roles: [] }),
+  },
+  'GET /v1/notifications': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/notifications'),
+    ok: (res, u) =>
+      expect((res.body.items as { user: string }[]).every((n) => n.user === u)).toBe(true),
+  },
+  'GET /v1/notifications/summary': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/notifications/summary'),
+    ok: async (res, u) => {
+      const inbox = await p.call(u, 'GET', '/v1/approvals');
+      expect(res.body.pendingApprovals).toBe(Math.min(100, inbox.body.items.length));
+    },
+  },
+  'POST /v1/notifications/read-all': {
+    context: 'global',
+    act: (u) => p.call(u, 'POST', '/v1/notifications/read-all'),
+    ok: async (_res, u) =>
+      expect((await p.call(u, 'GET', '/v1/notifications/summary')).body.unread).toBe(0),
+  },
+  'POST /v1/notifications/{id}/read': {
+    context: 'request',
+    // alice's notification that her access is active: hers alone to mark.
+    arrange: async () => {
+      const fx = await active();
+      const mine = await p.call('alice', 'GET', '/v1/notifications?unread=true');
+      const n = (mine.body.items as { id: string; requestId: string; kind: string }[]).find(
+        (x) => x.requestId === fx.id && x.kind === 'REQUEST_ACTIVE',
+      );
+      return { ...fx, notificationId: n!.id };
+    },
+    act: (u, fx) => p.call(u, 'POST', `/v1/notifications/${fx.notificationId}/read`),
+    ok: (res, _u, fx) => expect(res.body).toMatchObject({ id: fx.notificationId, read: true }),
+    unchanged: async (fx) => {
+      const mine = await p.call('alice', 'GET', '/v1/notifications?unread=true');
+      expect(ids(mine)).toContain(fx.notificationId);
+    },
+  },
+  'GET /v1/notifications/settings': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/notifications/settings'),
+    ok: (res) => expect(typeof res.body.email).toBe('boolean'),
+  },
+  'PUT /v1/notifications/settings': {
+    context: 'global',
+    act: (u) => p.call(u, 'PUT', '/v1/notifications/settings', { email: true }),
+    ok: (res) => expect(res.body).toEqual({ email: true }),
   },
 };
 

@@ -74,7 +74,7 @@ async function everything(): Promise<string[]> {
   return items.sort();
 }
 
-let fx: { pending: string; grant: string };
+let fx: { pending: string; grant: string; notification: string };
 
 beforeAll(async () => {
   p = await startPortal({ webDir: join(__dirname, '../../web/public') });
@@ -88,7 +88,12 @@ beforeAll(async () => {
   await p.queue.onIdle();
   const granted = await p.call('erin', 'GET', `/v1/requests/${toGrant.body.id}`);
   expect(granted.body.status).toBe('ACTIVE');
-  fx = { pending: pending.body.id, grant: granted.body.grantId };
+  const told = await p.call('alice', 'GET', '/v1/notifications');
+  fx = {
+    pending: pending.body.id,
+    grant: granted.body.grantId,
+    notification: told.body.items[0].id,
+  };
 });
 
 afterAll(async () => {
@@ -141,6 +146,12 @@ function validCall(method: string, path: string): { user: string; path: string; 
       user: 'alice',
       body: { action: 'request', productId: 'sales/orders', user: 'alice' },
     },
+    'POST /v1/notifications/read-all': { user: 'alice' },
+    'POST /v1/notifications/{id}/read': {
+      user: 'alice',
+      path: `/v1/notifications/${fx.notification}/read`,
+    },
+    'PUT /v1/notifications/settings': { user: 'alice', body: { email: false } },
   };
   const c = byRoute[`${method} ${path}`];
   if (!c) throw new Error(`no valid call for ${method} ${path}: add one`);

@@ -180,7 +180,7 @@ describe('governance stacks', () => {
   describe('api stack', () => {
     it('runs every function on nodejs22.x, arm64, traced, logging JSON', () => {
       const fns = resources(api, 'AWS::Lambda::Function');
-      expect(fns).toHaveLength(4);
+      expect(fns).toHaveLength(5);
       for (const [, fn] of fns) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -196,7 +196,7 @@ describe('governance stacks', () => {
       const withTable = fns.filter(
         ([, fn]) => fn.Properties.Environment.Variables.MESHGATE_TABLE_NAME,
       );
-      expect(withTable).toHaveLength(3);
+      expect(withTable).toHaveLength(4);
       for (const [, fn] of withTable) {
         expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
           expect.arrayContaining([

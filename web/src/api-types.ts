@@ -57,7 +57,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -190,7 +190,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -326,7 +326,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -454,7 +454,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -580,7 +580,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -696,7 +696,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -832,7 +832,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -948,7 +948,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1086,7 +1086,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1218,7 +1218,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1348,7 +1348,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1477,7 +1477,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1605,7 +1605,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1737,7 +1737,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1871,7 +1871,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2012,7 +2012,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2145,7 +2145,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2277,7 +2277,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2417,7 +2417,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2487,6 +2487,767 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/notifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own notifications only */
+    get: {
+      parameters: {
+        query?: {
+          cursor?: string;
+          limit?: number;
+          unread?: 'true' | 'false';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationPage'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Who may call: anyone signed in: their own notifications only (another's is not found) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Notification'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/read-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Who may call: anyone signed in: their own notifications only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationsMarked'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own settings */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSettings'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    /** @description Who may call: anyone signed in: their own settings */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSettings'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/summary': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: anyone signed in: their own unread count and pending approvals */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['NotificationSummary'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/operations/{id}': {
     parameters: {
       query?: never;
@@ -2544,7 +3305,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2676,7 +3437,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2819,7 +3580,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2948,7 +3709,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3090,7 +3851,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3206,7 +3967,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3341,7 +4102,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3475,7 +4236,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3612,7 +4373,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3744,7 +4505,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3881,7 +4642,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4011,7 +4772,7 @@ export type paths = {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4431,6 +5192,7 @@ export type components = {
       | 'REQUEST_NOT_FOUND'
       | 'GRANT_NOT_FOUND'
       | 'OPERATION_NOT_FOUND'
+      | 'NOTIFICATION_NOT_FOUND'
       | 'PRODUCT_NOT_FOUND'
       | 'DOMAIN_NOT_FOUND'
       | 'USER_NOT_FOUND'
@@ -4576,6 +5338,45 @@ export type components = {
       productId: string;
       purpose: string;
       scope: components['schemas']['Scope'];
+    };
+    Notification: {
+      at: string;
+      domain: string;
+      grantId?: string;
+      id: string;
+      /** @enum {string} */
+      kind:
+        | 'APPROVAL_NEEDED'
+        | 'APPROVAL_ESCALATED'
+        | 'REQUEST_APPROVED'
+        | 'REQUEST_DENIED'
+        | 'REQUEST_ACTIVE'
+        | 'REQUEST_FAILED'
+        | 'REQUEST_TIMED_OUT'
+        | 'GRANT_EXPIRING_SOON'
+        | 'GRANT_EXPIRED';
+      link: string;
+      read: boolean;
+      requestId?: string;
+      text: string;
+      title: string;
+      user: string;
+    };
+    NotificationPage: {
+      cursor?: string;
+      items: components['schemas']['Notification'][];
+    };
+    NotificationSettings: {
+      email: boolean;
+    };
+    NotificationsMarked: {
+      marked: number;
+    };
+    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100). */
+    NotificationSummary: {
+      pendingApprovals: number;
+      pendingApprovalsMore: boolean;
+      unread: number;
     };
     Operation: {
       attempts: number;

@@ -26,6 +26,8 @@ export type RequestWithHistory = Schemas['RequestDetail'];
 export type NewRequest = Schemas['NewRequest'];
 export type Access = Schemas['Access'];
 export type GrantWithAccess = Schemas['GrantDetail'];
+export type Notification = Schemas['Notification'];
+export type NotificationSummary = Schemas['NotificationSummary'];
 
 /** Every value of the API's enums the UI offers, checked against the model's types. */
 export const PERMISSION_LABELS = {
@@ -245,6 +247,13 @@ export class Api {
     this.post<Grant>(`/v1/grants/${encodeURIComponent(id)}/revoke`, { reason });
   extend = (id: string, duration: Duration, purpose: string) =>
     this.post<AccessRequest>(`/v1/grants/${encodeURIComponent(id)}/extend`, { duration, purpose });
+
+  notifications = (q: { limit?: number; cursor?: string; unread?: boolean } = {}) =>
+    this.json<{ items: Notification[]; cursor?: string }>(`/v1/notifications${query(q)}`);
+  notificationSummary = () => this.json<NotificationSummary>('/v1/notifications/summary');
+  markNotificationRead = (id: string) =>
+    this.post<Notification>(`/v1/notifications/${encodeURIComponent(id)}/read`);
+  markAllNotificationsRead = () => this.post<{ marked: number }>('/v1/notifications/read-all');
 
   /** The audit export for a filter, as a response to stream or save. */
   auditExport = (f: AuditFilter, format: 'csv' | 'jsonl') =>

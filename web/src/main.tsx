@@ -19,10 +19,20 @@ import { MyRequests, RequestDetail } from './pages/requests';
 import { Approvals } from './pages/approvals';
 import { Grants } from './pages/grants';
 import { Audit } from './pages/audit';
+import { Notifications } from './pages/notifications';
+import { useCounts, CountBadge } from './counts';
 
 export interface Route {
   page:
-    'catalog' | 'product' | 'requests' | 'request' | 'approvals' | 'grants' | 'audit' | 'not-found';
+    | 'catalog'
+    | 'product'
+    | 'requests'
+    | 'request'
+    | 'approvals'
+    | 'grants'
+    | 'audit'
+    | 'notifications'
+    | 'not-found';
   params: Record<string, string>;
 }
 
@@ -46,6 +56,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'approvals') return { page: 'approvals', params: {} };
   if (head === 'grants') return { page: 'grants', params: {} };
   if (head === 'audit') return { page: 'audit', params: {} };
+  if (head === 'notifications' && !a) return { page: 'notifications', params: {} };
   return { page: 'not-found', params: {} };
 }
 
@@ -81,6 +92,8 @@ function Portal({
   const [error, setError] = useState<ApiError | undefined>();
   const route = useHashRoute();
   const heading = useRef<HTMLElement>(null);
+  // The bell and the approvals badge: read again on every navigation and every minute.
+  const counts = useCounts(me ? api : undefined, `${route.page}/${route.params.id ?? ''}`);
 
   useEffect(() => {
     api
@@ -117,7 +130,15 @@ function Portal({
         Signing in…
       </p>
     );
-  const ctx: AppContext = { api, me, config, navigate: (h) => (location.hash = h) };
+  const ctx: AppContext = {
+    api,
+    me,
+    config,
+    navigate: (h) => (location.hash = h),
+    refreshCounts: counts.refresh,
+  };
+  const pending = counts.value?.pendingApprovals ?? 0;
+  const pendingText = `${pending}${counts.value?.pendingApprovalsMore ? '+' : ''}`;
   const links: [string, string, boolean][] = [
     ['#/catalog', 'Catalog', true],
     ['#/requests', 'My requests', true],
@@ -150,11 +171,35 @@ function Portal({
                 <li key={href}>
                   <a href={href} aria-current={current === href ? 'page' : undefined}>
                     {label}
+                    {href === '#/approvals' && pending > 0 ? (
+                      <CountBadge
+                        testId="pending-count"
+                        text={pendingText}
+                        label={`${pendingText} waiting for you`}
+                      />
+                    ) : null}
                   </a>
                 </li>
               ))}
           </ul>
         </nav>
+        <a
+          class="bell"
+          href="#/notifications"
+          data-testid="bell"
+          aria-current={current === '#/notifications' ? 'page' : undefined}
+          aria-label={`Notifications, ${counts.value?.unread ?? 0} unread`}
+        >
+          <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" class="bell-icon">
+            <path
+              fill="currentColor"
+              d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
+            />
+          </svg>
+          {counts.value && counts.value.unread > 0 ? (
+            <CountBadge testId="unread-count" text={String(counts.value.unread)} />
+          ) : null}
+        </a>
         <div class="who" data-testid="who">
           <span>
             <strong>{me.name}</strong> <span class="muted">({me.id})</span>
@@ -188,6 +233,8 @@ function Page({ route }: { route: Route }) {
       return <Grants />;
     case 'audit':
       return <Audit />;
+    case 'notifications':
+      return <Notifications />;
     default:
       return (
         <>

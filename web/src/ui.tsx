@@ -18,6 +18,8 @@ export interface AppContext {
   me: Me;
   config: RuntimeConfig;
   navigate: (hash: string) => void;
+  /** Reads the bell's and the approvals badge's counts again (after marking read, deciding). */
+  refreshCounts?: () => void;
 }
 export const Ctx = createContext<AppContext | null>(null);
 export function useApp(): AppContext {

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
 import { DynamoSearchIndex } from './dynamo-search-index';
+import { DynamoNotificationStore } from './dynamo-notifications';
+import { SesNotificationSender } from './ses-sender';
 import { EventBridgePublisher } from './eventbridge';
 import { DynamoOperationStore } from './operation-store';
 import type { EventPublisher } from '../../ports/events';
@@ -16,6 +18,8 @@ export function awsAdapters(opts: {
   tableName: string;
   eventBusName?: string;
   fallbackEvents?: EventPublisher;
+  /** The SES identity notification e-mail is sent from; none is sent without it. */
+  emailFrom?: string;
 }) {
   // One DynamoDB client for every aggregate's adapter on the table.
   const dynamo = new DynamoDBClient({});
@@ -24,6 +28,8 @@ export function awsAdapters(opts: {
     store,
     search: new DynamoSearchIndex(opts.tableName, dynamo, store),
     operations: new DynamoOperationStore(opts.tableName, dynamo),
+    notifications: new DynamoNotificationStore(opts.tableName, dynamo),
+    sender: new SesNotificationSender(opts.emailFrom),
     events: eventsFor(opts),
   };
 }

@@ -66,3 +66,17 @@ export function scheduledHandler<T extends string>(tasks: Record<T, () => Promis
     return tasks[event.task]();
   };
 }
+
+/**
+ * The notifier, behind an EventBridge rule on the bus: one status-changed event per invocation
+ * (`detail` is the StatusChanged, see ports/events.ts). A failure throws, so EventBridge retries
+ * it; the sweep's catch-up notifies whatever is still missed.
+ */
+export function notifierHandler(notify: (changed: { requestId: string }) => Promise<unknown>) {
+  return async (event: { id?: string; detail?: unknown }) => {
+    logger.resetKeys();
+    logger.appendKeys({ correlationId: event.id });
+    const detail = z.object({ requestId: z.string().min(1) }).parse(event.detail);
+    return { notified: await notify(detail) };
+  };
+}

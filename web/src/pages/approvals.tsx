@@ -8,8 +8,12 @@ import { LoadMore, usePaged } from '../paging';
 
 /** Owners, stewards and compliance: the requests whose current stage they may decide. */
 export function Approvals() {
-  const { api, me } = useApp();
+  const { api, me, refreshCounts } = useApp();
   const inbox = usePaged((cursor) => api.approvalsPage(cursor), [api]);
+  const decided = () => {
+    inbox.reload();
+    refreshCounts?.();
+  };
   // The products of the requests loaded so far (more with every page).
   const productIds =
     inbox.state === 'ready'
@@ -63,7 +67,7 @@ export function Approvals() {
     setBulkResult({ ok, failed });
     setSelected(new Set(failed.map((f) => f.id)));
     setBusy(false);
-    inbox.reload();
+    decided();
   };
 
   return (
@@ -146,7 +150,7 @@ export function Approvals() {
                       return n;
                     })
                   }
-                  onDone={inbox.reload}
+                  onDone={decided}
                 />
               ))}
             </ul>

@@ -1,0 +1,232 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Notification } from '../../domain/notifications';
+import type {
+  NotificationPage,
+  NotificationSettings,
+  NotificationStore,
+} from '../../ports/notifications';
+import { documentClient } from './dynamo-store';
+
+/**
+ * Notifications in the one Meshgate table.
+ *
+ *   item          pk                 sk
+ *   notification  NOTIFY#<user>      N#<id>        (ids start with their time: a Query newest first)
+ *   unread count  NOTIFY#<user>      COUNT         (unread: moved with ADD in the transaction of each write)
+ *   settings      NOTIFY#<user>      SETTINGS      (email: boolean)
+ *   catch-up mark NOTIFYMARK         <chain>       (seq: the last audit event of the chain notified)
+ *
+ * A notification is put with attribute_not_exists: its id is made from what it is about, so a
+ * second delivery of the same event cancels the transaction and changes nothing.
+ */
+export class DynamoNotificationStore implements NotificationStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient | DynamoDBDocumentClient,
+  ) {
+    this.doc = client instanceof DynamoDBClient ? documentClient(client) : client;
+  }
+
+  private readonly key = (user: string, sk: string) => ({ pk: `NOTIFY#${user}`, sk });
+  private readonly countUpdate = (user: string, by: 1 | -1) => ({
+    Update: {
+      TableName: this.tableName,
+      Key: this.key(user, 'COUNT'),
+      UpdateExpression: 'SET #kind = :kind ADD #unread :by',
+      ExpressionAttributeNames: { '#kind': 'kind', '#unread': 'unread' },
+      ExpressionAttributeValues: { ':kind': 'notification-count', ':by': by },
+    },
+  });
+
+  async add(n: Notification): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...this.key(n.user, `N#${n.id}`), ...n, read: false },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            this.countUpdate(n.user, 1),
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err, 0)) return false;
+      throw err;
+    }
+  }
+
+  async list(
+    user: string,
+    q: { limit: number; after?: string; unread?: boolean },
+  ): Promise<NotificationPage> {
+    const items: Notification[] = [];
+    let start: Record<string, unknown> | undefined = q.after
+      ? this.key(user, `N#${q.after}`)
+      : undefined;
+    // With `unread` the filter applies after each read page: read on until the page is full.
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :n)',
+          ExpressionAttributeValues: {
+            ':pk': `NOTIFY#${user}`,
+            ':n': 'N#',
+            ...(q.unread ? { ':false': false } : {}),
+          },
+          ...(q.unread ? { FilterExpression: '#read = :false' } : {}),
+          ...(q.unread ? { ExpressionAttributeNames: { '#read': 'read' } } : {}),
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: q.limit + 1 - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(notificationOf(item));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length <= q.limit);
+    const more = items.length > q.limit || (start !== undefined && items.length === q.limit);
+    const page = items.slice(0, q.limit);
+    return { items: page, after: more && page.length > 0 ? page[page.length - 1]!.id : undefined };
+  }
+
+  async get(user: string, id: string): Promise<Notification | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: this.key(user, `N#${id}`),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? notificationOf(out.Item) : undefined;
+  }
+
+  async markRead(user: string, id: string): Promise<'read' | 'already' | 'missing'> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: this.key(user, `N#${id}`),
+                UpdateExpression: 'SET #read = :true',
+                ConditionExpression: 'attribute_exists(pk) AND #read = :false',
+                ExpressionAttributeNames: { '#read': 'read' },
+                ExpressionAttributeValues: { ':true': true, ':false': false },
+              },
+            },
+            this.countUpdate(user, -1),
+          ],
+        }),
+      );
+      return 'read';
+    } catch (err) {
+      if (!conditionFailed(err, 0)) throw err;
+      return (await this.get(user, id)) ? 'already' : 'missing';
+    }
+  }
+
+  async markAllRead(user: string): Promise<number> {
+    let marked = 0;
+    let after: string | undefined;
+    do {
+      const page = await this.list(user, { limit: 100, unread: true, after });
+      for (const n of page.items) if ((await this.markRead(user, n.id)) === 'read') marked++;
+      after = page.after;
+    } while (after);
+    return marked;
+  }
+
+  async unreadCount(user: string): Promise<number> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: this.key(user, 'COUNT'),
+        ConsistentRead: true,
+      }),
+    );
+    return Math.max(0, Number(out.Item?.unread ?? 0));
+  }
+
+  async getSettings(user: string): Promise<NotificationSettings> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: this.key(user, 'SETTINGS'),
+        ConsistentRead: true,
+      }),
+    );
+    return { email: out.Item?.email !== false };
+  }
+
+  async putSettings(user: string, s: NotificationSettings): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(user, 'SETTINGS'), kind: 'notification-settings', email: s.email },
+      }),
+    );
+  }
+
+  async readMark(chain: string): Promise<number> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: 'NOTIFYMARK', sk: chain },
+        ConsistentRead: true,
+      }),
+    );
+    return Number(out.Item?.seq ?? 0);
+  }
+
+  async moveMark(chain: string, from: number, to: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: 'NOTIFYMARK', sk: chain },
+          UpdateExpression: 'SET #seq = :to, #kind = :kind',
+          ConditionExpression:
+            from === 0 ? 'attribute_not_exists(#seq) OR #seq = :from' : '#seq = :from',
+          ExpressionAttributeNames: { '#seq': 'seq', '#kind': 'kind' },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':kind': 'notification-mark' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+}
+
+function notificationOf(item: Record<string, unknown>): Notification {
+  // `kind` is the notification's own (APPROVAL_NEEDED...), not an item marker.
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as unknown as Notification;
+}
+
+/** A transaction cancelled because the condition of its item `index` failed. */
+function conditionFailed(err: unknown, index: number): boolean {
+  if (!(err instanceof TransactionCanceledException)) {
+    return (err as { name?: string }).name === 'TransactionCanceledException';
+  }
+  return err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+}
