@@ -83,26 +83,32 @@ const json = (description: string, schema: z.ZodType) => ({
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
-/** An error response: its description names the codes it may carry (domain/errors.ts). */
-const refusal = (status: number, description: string) =>
-  json(
-    `${description} (${ERROR_CODE_LIST.filter((c) => statusOf(c) === status).join(', ')})`,
-    S.ErrorSchema,
-  );
-const ERRORS = {
-  400: refusal(400, 'Invalid input'),
-  401: refusal(401, 'Not signed in'),
-  403: refusal(403, 'Refused by policy'),
-  404: refusal(404, 'Not found, or not visible to the caller'),
-  409: refusal(409, 'Conflicts with the current state'),
-  413: refusal(413, 'Body larger than 64 KiB'),
-  422: refusal(422, 'Valid, but refused by the rules'),
-  429: refusal(429, 'Too many calls: retry after the Retry-After seconds'),
-  500: refusal(500, 'Something went wrong on our side'),
-  503: refusal(503, 'Cannot answer for now: retry'),
-};
+/**
+ * The error answers, declared once as components (`#/components/responses/<name>`) that every
+ * route refers to: each description names the codes it may carry (domain/errors.ts).
+ */
+const REFUSALS = {
+  400: ['Invalid', 'Invalid input'],
+  401: ['Unauthenticated', 'Not signed in'],
+  403: ['Forbidden', 'Refused by policy'],
+  404: ['NotFound', 'Not found, or not visible to the caller'],
+  409: ['Conflict', 'Conflicts with the current state'],
+  413: ['TooLarge', 'Body larger than 64 KiB'],
+  415: ['NotJson', 'The body is not sent as JSON'],
+  422: ['Unprocessable', 'Valid, but refused by the rules'],
+  429: ['TooManyCalls', 'Too many calls: retry after the Retry-After seconds'],
+  500: ['ServerError', 'Something went wrong on our side'],
+  503: ['Unavailable', 'Cannot answer for now: retry'],
+} as const;
+type RefusalStatus = keyof typeof REFUSALS;
+const refusalRef = (status: RefusalStatus) => ({
+  $ref: `#/components/responses/${REFUSALS[status][0]}`,
+});
+const ERRORS = Object.fromEntries(
+  ([400, 401, 403, 404, 409, 413, 422, 429, 500, 503] as const).map((s) => [s, refusalRef(s)]),
+);
 /** Only routes that take a body. */
-const UNSUPPORTED = { 415: refusal(415, 'The body is not sent as JSON') };
+const UNSUPPORTED = { 415: refusalRef(415) };
 
 /**
  * Declares a route. `who` states the authorization rule; it is published in the OpenAPI document
@@ -192,6 +198,12 @@ export function createApp(deps: AppDeps) {
   );
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.openAPIRegistry.register('Error', S.ErrorSchema);
+  for (const [status, [name, description]] of Object.entries(REFUSALS))
+    app.openAPIRegistry.registerComponent('responses', name, {
+      description: `${description} (${ERROR_CODE_LIST.filter((c) => statusOf(c) === Number(status)).join(', ')})`,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -89,6 +89,8 @@ describe('audit event types', () => {
   });
 });
 
+type OpenApiResponse = { description: string; content?: Record<string, { schema?: unknown }> };
+
 describe('the OpenAPI document publishes both catalogues', () => {
   type Schema = {
     enum?: string[];
@@ -120,18 +122,25 @@ describe('the OpenAPI document publishes both catalogues', () => {
     });
   });
 
-  test('every error response of every route is an Error', () => {
+  test('every error response of every route is an Error (one shared response per status)', () => {
+    const shared = (doc.components as { responses?: Record<string, OpenApiResponse> }).responses!;
     for (const [path, ops] of Object.entries(doc.paths))
       for (const [method, op] of Object.entries(ops))
-        for (const [status, res] of Object.entries(op.responses))
-          if (Number(status) >= 400)
+        for (const [status, ref] of Object.entries(op.responses))
+          if (Number(status) >= 400) {
+            const name = String((ref as { $ref?: string }).$ref)
+              .split('/')
+              .pop()!;
             expect({
               at: `${method} ${path} ${status}`,
-              schema: res.content?.['application/json']?.schema,
+              schema: shared[name]?.content?.['application/json']?.schema,
             }).toEqual({
               at: `${method} ${path} ${status}`,
               schema: { $ref: '#/components/schemas/Error' },
             });
+          }
+    // Each names the codes of its status.
+    expect(shared.Conflict!.description).toContain('EXTENSION_OPEN');
   });
 
   test('AuditEventType: every type, with its meaning; the audit list and the export filter use it', () => {

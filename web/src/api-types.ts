@@ -30,96 +30,16 @@ export type paths = {
             'application/json': components['schemas']['ApprovalPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -163,96 +83,16 @@ export type paths = {
             'application/json': components['schemas']['AuditPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -299,96 +139,16 @@ export type paths = {
             'text/csv': string;
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -427,96 +187,16 @@ export type paths = {
             'application/json': components['schemas']['AuditVerification'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -553,96 +233,16 @@ export type paths = {
             'application/json': components['schemas']['ConsumerAccountList'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -669,105 +269,17 @@ export type paths = {
             'application/json': components['schemas']['ConsumerAccountView'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -805,96 +317,16 @@ export type paths = {
             'application/json': components['schemas']['DomainPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -921,105 +353,17 @@ export type paths = {
             'application/json': components['schemas']['RegisteredDomain'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -1059,96 +403,16 @@ export type paths = {
             'application/json': components['schemas']['MemberPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -1191,96 +455,16 @@ export type paths = {
             };
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -1321,96 +505,16 @@ export type paths = {
             };
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -1450,96 +554,16 @@ export type paths = {
             'application/json': components['schemas']['GrantPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -1578,96 +602,16 @@ export type paths = {
             'application/json': components['schemas']['GrantDetail'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -1710,96 +654,16 @@ export type paths = {
             'text/csv': string;
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -1844,105 +708,17 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -1985,105 +761,17 @@ export type paths = {
             'application/json': components['schemas']['Grant'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -2118,96 +806,16 @@ export type paths = {
             'application/json': components['schemas']['Me'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -2250,105 +858,17 @@ export type paths = {
             'application/json': components['schemas']['MembershipRecord'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -2390,96 +910,16 @@ export type paths = {
             'application/json': components['schemas']['RemovedMembership'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     options?: never;
@@ -2517,96 +957,16 @@ export type paths = {
             'application/json': components['schemas']['NotificationPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -2647,96 +1007,16 @@ export type paths = {
             'application/json': components['schemas']['Notification'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -2773,96 +1053,16 @@ export type paths = {
             'application/json': components['schemas']['NotificationsMarked'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -2897,96 +1097,16 @@ export type paths = {
             'application/json': components['schemas']['NotificationSettings'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     /** @description Who may call: anyone signed in: their own settings */
@@ -3014,105 +1134,17 @@ export type paths = {
             'application/json': components['schemas']['NotificationSettings'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     post?: never;
@@ -3148,96 +1180,16 @@ export type paths = {
             'application/json': components['schemas']['NotificationSummary'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -3278,96 +1230,16 @@ export type paths = {
             };
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -3410,105 +1282,17 @@ export type paths = {
             'application/json': components['schemas']['ExplainAnswer'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -3553,96 +1337,16 @@ export type paths = {
             'application/json': components['schemas']['ProductSearch'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -3682,96 +1386,16 @@ export type paths = {
             'application/json': components['schemas']['DataProductDetail'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -3824,96 +1448,16 @@ export type paths = {
             'application/json': components['schemas']['RequestPage'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -3940,105 +1484,17 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -4075,96 +1531,16 @@ export type paths = {
             'application/json': components['schemas']['RequestDetail'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     put?: never;
@@ -4209,105 +1585,17 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -4346,96 +1634,16 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -4478,105 +1686,17 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -4615,96 +1735,16 @@ export type paths = {
             'application/json': components['schemas']['AccessRequest'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -4745,105 +1785,17 @@ export type paths = {
             'application/json': components['schemas']['RequestPreviewAnswer'];
           };
         };
-        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        415: components['responses']['NotJson'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
       };
     };
     delete?: never;
@@ -5563,7 +2515,107 @@ export type components = {
       rule: components['schemas']['RuleRef'] | null;
     };
   };
-  responses: never;
+  responses: {
+    /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+    Conflict: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+    Forbidden: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+    Invalid: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+    NotFound: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE) */
+    NotJson: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+    ServerError: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+    TooLarge: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+    TooManyCalls: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+    Unauthenticated: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+    Unavailable: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+    Unprocessable: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
