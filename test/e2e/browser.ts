@@ -1,6 +1,6 @@
 // The real local server (embedded store, ledger, in-process worker) with the built web UI,
 // driven by Debian's Chromium through playwright-core.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -74,3 +74,91 @@ export async function startBrowserPortal() {
 }
 
 export type BrowserPortal = Awaited<ReturnType<typeof startBrowserPortal>>;
+
+/** The desktop and the phone viewports the quality checks run at. */
+export const DESKTOP = { width: 1366, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+let axeSource: string | undefined;
+
+/** One accessibility problem axe-core found (serious or critical), or a sideways scroll. */
+export interface QualityProblem {
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * axe-core on the page as it is now (WCAG 2.1 A/AA and best practices), keeping the serious and
+ * critical violations (axe-core is loaded into the page once); at a phone width also whether the page scrolls sideways, and which
+ * elements stick out past the viewport. The page is left at `viewport`.
+ */
+export async function checkQuality(
+  page: Page,
+  viewport: { width: number; height: number },
+): Promise<QualityProblem[]> {
+  await page.setViewportSize(viewport);
+  axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated through the DevTools protocol: the page's Content-Security-Policy refuses inline script.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${axeSource}\n;void 0`);
+  const found = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+            o: object,
+          ) => Promise<{
+            violations: {
+              id: string;
+              impact?: string | null;
+              help: string;
+              nodes: { target: unknown[] }[];
+            }[];
+          }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+      },
+      resultTypes: ['violations'],
+    });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        rule: v.id,
+        impact: v.impact!,
+        help: v.help,
+        targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+      }));
+  });
+  if (viewport.width < 600) {
+    const overflow = await page.evaluate(() => {
+      const width = window.innerWidth;
+      if (document.documentElement.scrollWidth <= width) return null;
+      const wide = [...document.querySelectorAll<HTMLElement>('body *')]
+        .filter((e) => e.getBoundingClientRect().right > width + 1)
+        .filter(
+          (e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= width + 1,
+        )
+        .slice(0, 5)
+        .map(
+          (e) =>
+            `${e.tagName.toLowerCase()}${e.className ? `.${String(e.className).split(' ').join('.')}` : ''} (right ${Math.round(e.getBoundingClientRect().right)})`,
+        );
+      return { scrollWidth: document.documentElement.scrollWidth, width, wide };
+    });
+    if (overflow)
+      found.push({
+        rule: 'sideways-scroll',
+        impact: 'serious',
+        help: `the page is ${overflow.scrollWidth} px wide on a ${overflow.width} px screen`,
+        targets: overflow.wide,
+      });
+  }
+  return found;
+}

@@ -92,6 +92,9 @@ function Portal({
   const [error, setError] = useState<ApiError | undefined>();
   const route = useHashRoute();
   const heading = useRef<HTMLElement>(null);
+  // On a phone the navigation folds behind a Menu button; it folds again on every page change.
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => setMenuOpen(false), [route.page, route.params.id]);
   // The bell and the approvals badge: read again on every navigation and every minute.
   const counts = useCounts(me ? api : undefined, `${route.page}/${route.params.id ?? ''}`);
 
@@ -164,7 +167,23 @@ function Portal({
           Meshgate
         </a>
         <nav aria-label="Main">
-          <ul>
+          <button
+            type="button"
+            class="menu-button"
+            aria-expanded={menuOpen}
+            aria-controls="main-nav"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            Menu
+            {pending > 0 ? (
+              <CountBadge
+                testId="menu-pending-count"
+                text={pendingText}
+                label={`${pendingText} waiting for you`}
+              />
+            ) : null}
+          </button>
+          <ul id="main-nav" class={menuOpen ? 'open' : undefined}>
             {links
               .filter(([, , show]) => show)
               .map(([href, label]) => (

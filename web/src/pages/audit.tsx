@@ -216,20 +216,20 @@ export function Audit() {
             <tbody>
               {result.rows.map((e) => (
                 <tr key={e.id} data-type={e.type}>
-                  <td>
+                  <td data-label="When">
                     <time dateTime={e.at}>{when(e.at)}</time>
                   </td>
-                  <td>{e.type}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.domain}</td>
-                  <td>
+                  <td data-label="Type">{e.type}</td>
+                  <td data-label="Actor">{e.actor}</td>
+                  <td data-label="Domain">{e.domain}</td>
+                  <td data-label="Subject">
                     {e.requestId ? (
                       <a href={`#/requests/${e.requestId}`}>{e.productId ?? e.requestId}</a>
                     ) : (
                       (e.productId ?? '')
                     )}
                   </td>
-                  <td>
+                  <td data-label="Chain">
                     <code class="small" title={e.hash}>
                       {e.chain}#{e.seq}
                     </code>

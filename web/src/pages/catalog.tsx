@@ -237,12 +237,14 @@ export function ProductPage({ id }: { id: string }) {
             <tbody>
               {p.columns.map((c) => (
                 <tr key={c.name}>
-                  <td>
+                  <td data-label="Name">
                     <code>{c.name}</code>
                   </td>
-                  <td>{c.type}</td>
-                  <td>{c.comment}</td>
-                  <td>{c.pii ? <span class="badge pii">PII</span> : ''}</td>
+                  <td data-label="Type">{c.type}</td>
+                  <td data-label="Description">{c.comment}</td>
+                  <td data-label="Personal data">
+                    {c.pii ? <span class="badge pii">PII</span> : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>

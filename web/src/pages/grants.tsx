@@ -134,20 +134,22 @@ function GrantRow({
   };
   return (
     <tr data-grant={g.id}>
-      <td>
+      <td data-label="Product">
         <a href={`#/requests/${g.requestId}`}>{g.productId}</a>
       </td>
-      <td>
+      <td data-label="Holder">
         {g.requester}
         <br />
         <code class="small">{g.principal}</code>
       </td>
-      <td>{scopeText(g.scope)}</td>
-      <td class={soon ? 'warn' : ''}>{when(g.expiresAt)}</td>
-      <td>
+      <td data-label="Scope">{scopeText(g.scope)}</td>
+      <td data-label="Expires" class={soon ? 'warn' : ''}>
+        {when(g.expiresAt)}
+      </td>
+      <td data-label="Status">
         <StatusBadge status={g.status} />
       </td>
-      <td>
+      <td class="row-actions">
         {howTo}
         {g.status === 'ACTIVE' && mayRevoke(me, g) ? (
           open ? (

@@ -48,15 +48,15 @@ export function MyRequests() {
               <tbody>
                 {items.map((r) => (
                   <tr key={r.id} data-request={r.id}>
-                    <td>
+                    <td data-label="Product">
                       <a href={`#/requests/${r.id}`}>{r.productId}</a>
                       {r.extendsGrantId ? <span class="muted"> (extension)</span> : null}
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <StatusBadge status={r.status} />
                     </td>
-                    <td>{scopeText(r.scope)}</td>
-                    <td>{when(r.createdAt)}</td>
+                    <td data-label="Scope">{scopeText(r.scope)}</td>
+                    <td data-label="Asked">{when(r.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
