@@ -406,7 +406,7 @@ export type paths = {
       path?: never;
       cookie?: never;
     };
-    /** @description Who may call: auditors */
+    /** @description Who may call: auditors, platform admins */
     get: {
       parameters: {
         query?: {
@@ -3248,6 +3248,136 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/operations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: whoever may start operations on the domain: its owners, platform admins */
+    get: {
+      parameters: {
+        query: {
+          cursor?: string;
+          domain: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['OperationPage'];
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/operations/{id}': {
     parameters: {
       query?: never;
@@ -3276,6 +3406,132 @@ export type paths = {
             'application/json': {
               operation: components['schemas']['Operation'];
             };
+          };
+        };
+        /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not signed in (UNAUTHENTICATED, SIGN_IN_CODE_INVALID) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by policy (FORBIDDEN, NOT_ALLOWED, POLICY_DENIED, NOT_AN_APPROVER, SEPARATION_OF_DUTIES, DEV_LOGIN_DISABLED, FOREIGN_ORIGIN) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (NOT_FOUND, REQUEST_NOT_FOUND, GRANT_NOT_FOUND, OPERATION_NOT_FOUND, NOTIFICATION_NOT_FOUND, PRODUCT_NOT_FOUND, DOMAIN_NOT_FOUND, USER_NOT_FOUND, MEMBERSHIP_NOT_FOUND) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Body larger than 64 KiB (PAYLOAD_TOO_LARGE) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Valid, but refused by the rules (PRODUCT_RETIRED, DOMAIN_NOT_REGISTERED, UNKNOWN_COLUMNS, EMPTY_SCOPE, DURATION_EXCEEDS_POLICY, OPEN_REQUEST_LIMIT, EXTENSION_EXCEEDS_POLICY, NO_APPROVAL_ROUTE, NOT_NARROWER, DUPLICATE_PRODUCT) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many calls: retry after the Retry-After seconds (RATE_LIMITED) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Something went wrong on our side (INTERNAL, OPERATION_STALLED) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: platform admins, compliance, auditors */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PolicyInForce'];
           };
         };
         /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
@@ -5409,6 +5665,28 @@ export type components = {
       status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
       updatedAt: string;
       version: number;
+    };
+    OperationPage: {
+      cursor?: string;
+      items: components['schemas']['Operation'][];
+    };
+    PolicyInForce: {
+      domainFailures: {
+        [key: string]: string;
+      };
+      files: {
+        sha256: string;
+        source: string;
+        text: string;
+      }[];
+      inForce: boolean;
+      loadFailure?: string;
+      recorded?: {
+        at: string;
+        seq: number;
+        version: string;
+      };
+      version: string;
     };
     ProductSearch: {
       cursor?: string;
