@@ -3,6 +3,7 @@
  * local server: erin syncs a domain and watches it finish, adds and removes a backup approver,
  * retries a failed request, verifies the trail and asks the policy; alice is kept out.
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LakeFormationError } from '../../functions/ports/lakeformation';
 import { newRequest } from '../support/portal';
@@ -18,6 +19,30 @@ afterAll(async () => {
 afterEach(() => jest.restoreAllMocks());
 
 const problems = (page: Page) => (page as Page & { problems?: string[] }).problems ?? [];
+
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** The serious and critical accessibility violations axe-core finds on the page as it is. */
+async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the page's Content-Security-Policy does not apply.
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+          ) => Promise<{
+            violations: { id: string; impact?: string; nodes: { target: unknown }[] }[];
+          }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run(document);
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+  });
+}
 
 test('erin starts a sync of sales and sees it finish with its report; the broker shows working', async () => {
   const erin = await b.signIn('erin');
@@ -41,6 +66,7 @@ test('erin starts a sync of sales and sees it finish with its report; the broker
     requestedBy: 'erin',
   });
   await b.screenshot(erin, 'admin-domains');
+  expect(await axeViolations(erin)).toEqual([]);
   expect(problems(erin)).toEqual([]);
 });
 
@@ -64,6 +90,7 @@ test('erin adds henry as a backup approver of finance, then removes him', async 
   expect(
     (await b.portal.call('erin', 'GET', '/v1/domains/finance/members')).body.items,
   ).not.toContainEqual(expect.objectContaining({ user: 'henry', role: 'backup' }));
+  expect(await axeViolations(erin)).toEqual([]);
   expect(problems(erin)).toEqual([]);
 });
 
@@ -82,6 +109,7 @@ test('erin retries a request that failed in Lake Formation and it becomes ACTIVE
   await erin.goto('/#/admin/failed');
   const row = erin.locator(`tr[data-request="${id}"]`);
   await row.getByText('not allowed', { exact: false }).waitFor();
+  expect(await axeViolations(erin)).toEqual([]);
   await row.getByRole('button', { name: 'Retry' }).click();
   await row.getByRole('status').waitFor();
   await b.portal.queue.onIdle();
@@ -99,6 +127,7 @@ test('erin verifies the audit trail: every chain is whole', async () => {
   await erin.locator('tr[data-chain="sales"][data-ok="true"]').waitFor();
   await erin.locator('tr[data-chain="*"][data-ok="true"]').waitFor();
   await b.screenshot(erin, 'admin-audit-verified');
+  expect(await axeViolations(erin)).toEqual([]);
   expect(problems(erin)).toEqual([]);
 });
 
@@ -128,6 +157,7 @@ test('erin reads the policy in force and asks it whether alice may approve sales
   expect(await allowed.textContent()).toContain('bob holds owner there.');
   expect(await allowed.textContent()).toContain('approve:owner');
   await b.screenshot(erin, 'admin-policy');
+  expect(await axeViolations(erin)).toEqual([]);
   expect(problems(erin)).toEqual([]);
 });
 
@@ -143,5 +173,6 @@ test('alice has no Admin link, and typing #/admin says not allowed', async () =>
   expect((await b.portal.call('alice', 'GET', '/v1/policy')).status).toBe(403);
   expect((await b.portal.call('alice', 'GET', '/v1/operations?domain=sales')).status).toBe(403);
   await b.screenshot(alice, 'admin-not-allowed');
+  expect(await axeViolations(alice)).toEqual([]);
   expect(problems(alice)).toEqual([]);
 });

@@ -635,6 +635,10 @@ export function explainedText(a: Explained): string {
   return `${a.user} ${a.allowed ? 'may' : 'may not'} ${words} ${what}.`;
 }
 
+/** Why a domain's file did not load, if it did not (failures are keyed by domain). */
+const fileFailure = (failures: Record<string, string>, source: string) =>
+  failures[/domains\/([^/]+)\.csv$/.exec(source)?.[1] ?? ''];
+
 function PolicyInForcePage() {
   const { api } = useApp();
   const policy = useLoad(() => api.policy(), [api]);
@@ -664,7 +668,9 @@ function PolicyInForcePage() {
               <details key={f.source} data-file={f.source}>
                 <summary>
                   {f.source} <code class="small">{f.sha256.slice(0, 12)}</code>
-                  {p.domainFailures[f.source] ? ' (did not load)' : ''}
+                  {fileFailure(p.domainFailures, f.source)
+                    ? ` (did not load: ${fileFailure(p.domainFailures, f.source)})`
+                    : ''}
                 </summary>
                 <pre class="policy-text" tabIndex={0}>
                   {f.text}
