@@ -8,7 +8,8 @@ import { ERROR_CODE_LIST, MeshgateError, fail } from '../domain/errors';
 import type { Authenticate, DevLogin } from '../ports/auth';
 import type { Deps } from '../usecases/deps';
 import type { Operation } from '../domain/operations';
-import { getOperation, startOperation } from '../usecases/operation-runs';
+import { getOperation, listOperations, startOperation } from '../usecases/operation-runs';
+import { readPolicy } from '../usecases/policy-read';
 import type { SearchIndex } from '../ports/search';
 import {
   approveRequest,
@@ -354,6 +355,20 @@ export function createApp(deps: AppDeps) {
   app.openapi(
     route({
       method: 'get',
+      path: '/v1/operations',
+      request: { query: S.OperationQuery },
+      who: 'whoever may start operations on the domain: its owners, platform admins',
+      okSchema: S.OperationPageSchema,
+    }),
+    async (c) => {
+      const { domain, ...q } = c.req.valid('query');
+      return c.json(await listOperations(deps, me(c), domain, q));
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
       path: '/v1/operations/{id}',
       request: { params: S.IdParam },
       who: "whoever may start it: the domain's owners, platform admins",
@@ -614,7 +629,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/audit/verify',
       request: { query: S.VerifyQuery },
-      who: 'auditors',
+      who: 'auditors, platform admins',
       okSchema: R.VerifyAnswer,
     }),
     async (c) => c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
@@ -692,6 +707,16 @@ export function createApp(deps: AppDeps) {
       okSchema: R.ExplainAnswer,
     }),
     async (c) => c.json(await explain(deps, me(c), c.req.valid('json'))),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/v1/policy',
+      who: 'platform admins, compliance, auditors',
+      okSchema: R.PolicyInForceOut,
+    }),
+    async (c) => c.json(await readPolicy(deps, me(c))),
   );
 
   // The caller's own notifications: anyone signed in, about themselves only.

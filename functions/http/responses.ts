@@ -267,6 +267,16 @@ export const VerifyAnswer = obj({
   ),
 }).openapi('AuditVerification');
 
+/** `GET /v1/policy`: the policy this instance decides with, and whether it is the one in force. */
+export const PolicyInForceOut = obj({
+  version: z.string(),
+  inForce: z.boolean(),
+  recorded: opt(obj({ version: z.string(), seq: z.number().int(), at: z.string() })),
+  files: z.array(obj({ source: z.string(), sha256: z.string(), text: z.string() })),
+  loadFailure: opt(z.string()),
+  domainFailures: z.record(z.string(), z.string()),
+}).openapi('PolicyInForce');
+
 /** A page of a listing: no `cursor` on the last page (see domain/paging.ts). */
 export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   obj({ items: z.array(item), cursor: opt(z.string()) }).openapi(name);

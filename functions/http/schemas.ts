@@ -341,6 +341,11 @@ export const OperationSchema = z
   })
   .openapi('Operation');
 export const OperationAnswerSchema = z.object({ operation: OperationSchema });
+export const OperationPageSchema = z
+  .object({ items: z.array(OperationSchema), cursor: z.string().optional() })
+  .openapi('OperationPage');
+/** `GET /v1/operations?domain=`: one domain's operations, newest first. */
+export const OperationQuery = z.object({ domain: name, ...pageQuery(MAX_PAGE_SIZE) });
 
 /** `POST /v1/consumer-accounts`: an AWS account where consumers query, with its broker role. */
 export const ConsumerAccountSchema = z

@@ -65,6 +65,7 @@ async function loadPolicyFolder(
       files: [],
       loadFailure: engine.loadFailure,
       domainFailures: {},
+      texts: [],
     };
   }
   const engine = await CasbinPolicyEngine.load(files.model, files.sources, memberships);
@@ -73,6 +74,10 @@ async function loadPolicyFolder(
     ...fingerprintOf(files.model, files.sources),
     loadFailure: engine.loadFailure,
     domainFailures: engine.domainFailures,
+    texts: [
+      { source: 'model.conf', text: files.model },
+      ...files.sources.map((s) => ({ source: s.source, text: s.text })),
+    ],
   };
 }
 

@@ -51,6 +51,8 @@ export interface PolicyInForce extends PolicyEngine {
    * its policy failed to load (`POLICY_LOAD_FAILED`).
    */
   refresh(): Promise<void>;
+  /** The loaded policy's version and files, with their text. */
+  text(): PolicyText;
 }
 
 /** Which policy: the SHA-256 of each file, and one version over all of them. */
@@ -65,6 +67,16 @@ export interface LoadedPolicy extends PolicyFingerprint {
   /** Why the whole policy refuses everything (the model or the global file did not load), if it does. */
   loadFailure?: string;
   /** Domains whose own file did not load (every decision there is a deny), with why. */
+  domainFailures: Record<string, string>;
+  /** The text of each file, as loaded (in the order of `files`): what `GET /v1/policy` shows. */
+  texts: Array<{ source: string; text: string }>;
+}
+
+/** The policy a process decides with, as people read it: its version and its files' text. */
+export interface PolicyText {
+  version: string;
+  files: Array<{ source: string; sha256: string; text: string }>;
+  loadFailure?: string;
   domainFailures: Record<string, string>;
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../domain/operations';
 import { auditEvent, SYSTEM, type Deps } from './deps';
 import { reconcileDomain, syncDomain, type OperationsDeps, type RunProgress } from './operations';
+import { openPage, type PageQuery } from './paging';
 
 /**
  * A RUNNING operation whose worker has not moved it (no progress note) for this long has lost its
@@ -88,6 +89,37 @@ export async function getOperation(deps: Deps, who: Principal, id: string): Prom
   if (!op || !mayRun(deps, who, op.domain, op.kind).allowed)
     throw notFound('OPERATION_NOT_FOUND', `No operation ${id} that you can see.`);
   return op;
+}
+
+/**
+ * A domain's operations, newest first, a page at a time: for whoever may start operations there
+ * (the domain's owners, admins); each item only if the caller may start one of its kind.
+ */
+export async function listOperations(
+  deps: Pick<Deps, 'store' | 'policy' | 'operations'>,
+  who: Principal,
+  domainId: string,
+  q: PageQuery,
+) {
+  if (!(await deps.store.getDomain(domainId)))
+    throw notFound('DOMAIN_NOT_FOUND', `No domain ${domainId}.`);
+  const may = (kind: OperationKind) => mayRun(deps, who, domainId, kind);
+  const decisions = (['sync', 'reconcile'] as const).map(may);
+  if (!decisions.some((d) => d.allowed))
+    throw forbidden(
+      'NOT_ALLOWED',
+      `Only ${domainId}'s owners and platform admins see its operations. ${decisions[0]!.reason}`,
+    );
+  const page = await openPage(deps.store, 'operations', who.userId, { domain: domainId }, q);
+  // The position is the index key DynamoDB answered, sealed in the cursor (so never forged).
+  const found = await deps.operations.listByDomain(domainId, {
+    limit: page.limit,
+    after: page.after ? (JSON.parse(page.after) as Record<string, string>) : undefined,
+  });
+  return page.answer(
+    { items: found.items, next: found.after ? JSON.stringify(found.after) : undefined },
+    (items) => items.filter((op) => may(op.kind).allowed),
+  );
 }
 
 /** Progress notes as the run goes: about twenty for a run of any size, and always the last. */

@@ -7,6 +7,7 @@ import type {
   PolicyFingerprint,
   PolicyInForce,
   PolicyQuery,
+  PolicyText,
 } from '../ports/policy';
 import type { AuthzState } from '../ports/store';
 import { auditEvent, SYSTEM, type Deps } from './deps';
@@ -108,6 +109,16 @@ export class StorePolicy implements PolicyInForce {
       version: this.policy.version,
       loadFailure: this.policy.loadFailure,
       refusal: this.refusal?.code,
+    };
+  }
+
+  text(): PolicyText {
+    const texts = new Map(this.policy.texts.map((t) => [t.source, t.text]));
+    return {
+      version: this.policy.version,
+      files: this.policy.files.map((f) => ({ ...f, text: texts.get(f.source) ?? '' })),
+      loadFailure: this.policy.loadFailure,
+      domainFailures: this.policy.domainFailures,
     };
   }
 

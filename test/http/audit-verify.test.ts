@@ -93,6 +93,12 @@ test('GET /v1/audit/verify checks every chain, and names the first event edited 
     firstBad: expect.objectContaining({ eventId: approval.id }),
   });
   expect((await p.call('bob', 'GET', '/v1/audit/verify')).status).toBe(403);
+  // A platform admin verifies too (audit:verify), and is told the same first bad event.
+  const byAdmin = await p.call('erin', 'GET', '/v1/audit/verify?domain=sales');
+  expect(byAdmin.body.chains[0]).toMatchObject({
+    ok: false,
+    firstBad: expect.objectContaining({ eventId: approval.id }),
+  });
 });
 
 test('a refused privileged action is recorded: who tried what, and why', async () => {

@@ -49,6 +49,9 @@ const MATRIX: Row[] = [
   ['POST /v1/domains/{id}/sync [one already queued]',                  null, 409, null, null, null, null, 409],
   ['POST /v1/domains/{id}/reconcile',                                   403, 202, 403, 403, 403, 403, 202],
   ['POST /v1/domains/{id}/reconcile [unregistered domain]',            null, null, null, null, null, null, 404],
+  ['GET /v1/operations',                                                403, 200, 403, 403, 403, 403, 200],
+  ['GET /v1/operations [finance]',                                      403, 403, 403, 200, 403, 403, 200],
+  ['GET /v1/operations [unregistered domain]',                         null, null, null, null, null, null, 404],
   ['GET /v1/operations/{id}',                                           404, 200, 404, 404, 404, 404, 200],
   ['GET /v1/operations/{id} [a finance reconcile]',                     404, 404, 404, 200, 404, 404, 200],
   ['POST /v1/memberships',                                              403, 403, 403, 403, 403, 403, 201],
@@ -87,12 +90,13 @@ const MATRIX: Row[] = [
   ['GET /v1/audit',                                                     403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/audit [domain=sales]',                                      403, 403, 403, 403, 403, 200, 403],
   ['GET /v1/audit/export',                                              403, 403, 403, 403, 403, 200, 403],
-  ['GET /v1/audit/verify',                                              403, 403, 403, 403, 403, 200, 403],
+  ['GET /v1/audit/verify',                                              403, 403, 403, 403, 403, 200, 200],
   ['GET /v1/grants/{id}/chain',                                         200, 200, 200, 404, 200, 200, 200],
   ['GET /v1/grants/{id}',                                               200, 200, 200, 404, 200, 200, 200],
   ["GET /v1/grants/{id} [bob's marketing grant]",                       404, 200, 404, 404, 200, 200, 200],
   ['GET /v1/consumer-accounts',                                         200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/consumer-accounts',                                        403, 403, 403, 403, 403, 403, 201],
+  ['GET /v1/policy',                                                    403, 403, 403, 403, 200, 200, 200],
   ['POST /v1/policy/explain',                                           200, 200, 200, 200, 200, 200, 200],
   ['POST /v1/policy/explain [about another user]',                      403, 200, 403, 403, 200, 200, 200],
   ['GET /v1/notifications',                                             200, 200, 200, 200, 200, 200, 200],
@@ -433,6 +437,26 @@ const CASES: Record<string, Case> = {
       finishes(res, u, 'reconcile', (r) =>
         expect(r).toMatchObject({ missing: [], stray: [], foreign: [] }),
       ),
+  },
+  'GET /v1/operations': {
+    context: 'domain',
+    act: (u) => p.call(u, 'GET', '/v1/operations?domain=sales'),
+    ok: (res) => {
+      const ops = res.body.items as { id: string; domain: string }[];
+      expect(ops.map((o) => o.id)).toContain(F.salesSync);
+      expect(ops.every((o) => o.domain === 'sales')).toBe(true);
+    },
+  },
+  'GET /v1/operations [finance]': {
+    context: 'domain',
+    who: { bob: 'other domain', sam: 'other domain', fiona: 'own domain, owner' },
+    act: (u) => p.call(u, 'GET', '/v1/operations?domain=finance'),
+    ok: (res) =>
+      expect((res.body.items as { id: string }[]).map((o) => o.id)).toContain(F.financeReconcile),
+  },
+  'GET /v1/operations [unregistered domain]': {
+    context: 'domain',
+    act: (u) => p.call(u, 'GET', '/v1/operations?domain=nowhere'),
   },
   'GET /v1/operations/{id}': {
     context: 'domain',
@@ -970,6 +994,17 @@ const CASES: Record<string, Case> = {
           (c: { accountId: string }) => c.accountId,
         ),
       ).not.toContain(fx.domainId),
+  },
+  'GET /v1/policy': {
+    context: 'global',
+    act: (u) => p.call(u, 'GET', '/v1/policy'),
+    ok: (res) => {
+      expect(res.body.inForce).toBe(true);
+      expect(res.body.recorded.version).toBe(res.body.version);
+      const sources = (res.body.files as { source: string }[]).map((f) => f.source);
+      expect(sources[0]).toBe('model.conf');
+      expect(sources.some((s) => s.endsWith('global.csv'))).toBe(true);
+    },
   },
   'POST /v1/policy/explain': {
     context: 'domain',

@@ -166,7 +166,7 @@ export type paths = {
       path?: never;
       cookie?: never;
     };
-    /** @description Who may call: auditors */
+    /** @description Who may call: auditors, platform admins */
     get: {
       parameters: {
         query?: {
@@ -1200,6 +1200,56 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/operations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: whoever may start operations on the domain: its owners, platform admins */
+    get: {
+      parameters: {
+        query: {
+          cursor?: string;
+          domain: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['OperationPage'];
+          };
+        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/operations/{id}': {
     parameters: {
       query?: never;
@@ -1228,6 +1278,52 @@ export type paths = {
             'application/json': {
               operation: components['schemas']['Operation'];
             };
+          };
+        };
+        400: components['responses']['Invalid'];
+        401: components['responses']['Unauthenticated'];
+        403: components['responses']['Forbidden'];
+        404: components['responses']['NotFound'];
+        409: components['responses']['Conflict'];
+        413: components['responses']['TooLarge'];
+        422: components['responses']['Unprocessable'];
+        429: components['responses']['TooManyCalls'];
+        500: components['responses']['ServerError'];
+        503: components['responses']['Unavailable'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who may call: platform admins, compliance, auditors */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description OK */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PolicyInForce'];
           };
         };
         400: components['responses']['Invalid'];
@@ -2361,6 +2457,28 @@ export type components = {
       status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
       updatedAt: string;
       version: number;
+    };
+    OperationPage: {
+      cursor?: string;
+      items: components['schemas']['Operation'][];
+    };
+    PolicyInForce: {
+      domainFailures: {
+        [key: string]: string;
+      };
+      files: {
+        sha256: string;
+        source: string;
+        text: string;
+      }[];
+      inForce: boolean;
+      loadFailure?: string;
+      recorded?: {
+        at: string;
+        seq: number;
+        version: string;
+      };
+      version: string;
     };
     ProductSearch: {
       cursor?: string;

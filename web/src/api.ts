@@ -28,6 +28,12 @@ export type Access = Schemas['Access'];
 export type GrantWithAccess = Schemas['GrantDetail'];
 export type Notification = Schemas['Notification'];
 export type NotificationSummary = Schemas['NotificationSummary'];
+export type Operation = Schemas['Operation'];
+export type PolicyInForce = Schemas['PolicyInForce'];
+export type Verification = Schemas['AuditVerification'];
+export type Explained = Schemas['ExplainAnswer'];
+export type ExplainQuestion = Schemas['ExplainQuestion'];
+export type NewDomain = Schemas['Domain'];
 
 /** Every value of the API's enums the UI offers, checked against the model's types. */
 export const PERMISSION_LABELS = {
@@ -254,6 +260,30 @@ export class Api {
   markNotificationRead = (id: string) =>
     this.post<Notification>(`/v1/notifications/${encodeURIComponent(id)}/read`);
   markAllNotificationsRead = () => this.post<{ marked: number }>('/v1/notifications/read-all');
+
+  // The admin console.
+  registerDomain = (d: NewDomain) => this.post<Schemas['RegisteredDomain']>('/v1/domains', d);
+  operations = (domain: string, limit = 20, cursor?: string) =>
+    this.json<Page<Operation>>(`/v1/operations${query({ domain, limit, cursor })}`);
+  operation = (id: string) =>
+    this.json<{ operation: Operation }>(`/v1/operations/${encodeURIComponent(id)}`);
+  startOperation = (domain: string, kind: Operation['kind']) =>
+    this.post<{ operation: Operation }>(`/v1/domains/${encodeURIComponent(domain)}/${kind}`);
+  membersPage = (domain: string, cursor?: string) =>
+    this.json<Page<Membership>>(
+      `/v1/domains/${encodeURIComponent(domain)}/members${query({ limit: 500, cursor })}`,
+    );
+  members = (domain: string) => everyPage((cursor) => this.membersPage(domain, cursor));
+  addMembership = (m: Pick<Membership, 'user' | 'domain' | 'role'>) =>
+    this.post<Membership>('/v1/memberships', m);
+  removeMembership = (m: Pick<Membership, 'user' | 'domain' | 'role'>) =>
+    this.json<{ removed: Membership }>(
+      `/v1/memberships/${[m.domain, m.user, m.role].map(encodeURIComponent).join('/')}`,
+      { method: 'DELETE' },
+    );
+  verifyAudit = () => this.json<Verification>('/v1/audit/verify');
+  policy = () => this.json<PolicyInForce>('/v1/policy');
+  explain = (q: ExplainQuestion) => this.post<Explained>('/v1/policy/explain', q);
 
   /** The audit export for a filter, as a response to stream or save. */
   auditExport = (f: AuditFilter, format: 'csv' | 'jsonl') =>

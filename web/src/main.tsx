@@ -11,7 +11,7 @@ import {
   saveSession,
   type Session,
 } from './auth';
-import { mayApprove, mayAudit, mayManageGrants, rolesText } from './roles';
+import { mayAdminister, mayApprove, mayAudit, mayManageGrants, rolesText } from './roles';
 import { Ctx, ErrorNote, type AppContext } from './ui';
 import { SignIn } from './pages/signin';
 import { Catalog, ProductPage } from './pages/catalog';
@@ -20,6 +20,7 @@ import { Approvals } from './pages/approvals';
 import { Grants } from './pages/grants';
 import { Audit } from './pages/audit';
 import { Notifications } from './pages/notifications';
+import { Admin, ADMIN_TABS, type AdminTab } from './pages/admin';
 import { useCounts, CountBadge } from './counts';
 
 export interface Route {
@@ -32,6 +33,7 @@ export interface Route {
     | 'grants'
     | 'audit'
     | 'notifications'
+    | 'admin'
     | 'not-found';
   params: Record<string, string>;
 }
@@ -57,6 +59,8 @@ export function parseRoute(hash: string): Route {
   if (head === 'grants') return { page: 'grants', params: {} };
   if (head === 'audit') return { page: 'audit', params: {} };
   if (head === 'notifications' && !a) return { page: 'notifications', params: {} };
+  if (head === 'admin' && !b && (!a || (ADMIN_TABS as readonly string[]).includes(a)))
+    return { page: 'admin', params: { tab: a ?? 'domains' } };
   return { page: 'not-found', params: {} };
 }
 
@@ -148,6 +152,7 @@ function Portal({
     ['#/approvals', 'Approvals', mayApprove(me)],
     ['#/grants', 'Grants', mayManageGrants(me)],
     ['#/audit', 'Audit', mayAudit(me)],
+    ['#/admin', 'Admin', mayAdminister(me)],
   ];
   const current = `#/${route.page === 'product' ? 'catalog' : route.page === 'request' ? 'requests' : route.page}`;
   return (
@@ -254,6 +259,8 @@ function Page({ route }: { route: Route }) {
       return <Audit />;
     case 'notifications':
       return <Notifications />;
+    case 'admin':
+      return <Admin tab={route.params.tab as AdminTab} />;
     default:
       return (
         <>

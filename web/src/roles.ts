@@ -9,6 +9,9 @@ export const mayApprove = (me: Me) =>
 export const mayManageGrants = (me: Me) =>
   hasRole(me, 'owner', 'steward', 'admin', 'compliance', 'auditor');
 export const mayAudit = (me: Me) => hasRole(me, 'auditor');
+/** The admin console: platform admins (an admin role in every domain). */
+export const mayAdminister = (me: Me) =>
+  me.memberships.some((m) => m.role === 'admin' && m.domain === '*');
 
 /** "owner of sales", "compliance (all domains)"... */
 export function rolesText(me: Pick<Me, 'memberships'>): string {
