@@ -83,6 +83,12 @@ const STATES: State[] = [
     },
   },
   { role: 'bob', route: '#/notifications', name: 'notifications' },
+  ...['domains', 'members', 'failed', 'audit', 'policy'].map((tab) => ({
+    role: 'erin',
+    route: `#/admin/${tab}`,
+    name: `admin: ${tab}`,
+  })),
+  { role: 'alice', route: '#/admin', name: 'admin refused' },
   { role: 'erin', route: '#/nowhere', name: 'page not found' },
 ];
 

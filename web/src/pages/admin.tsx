@@ -152,17 +152,17 @@ function DomainRow({ d }: { d: DomainInfo }) {
         <br />
         <code class="small">{d.id}</code>
       </th>
-      <td>
+      <td data-label="Account and region">
         {d.accountId}
         <br />
         <span class="muted">{d.region}</span>
       </td>
-      <td data-broker={ops.state === 'ready' ? broker.status : undefined}>
+      <td data-label="Broker" data-broker={ops.state === 'ready' ? broker.status : undefined}>
         {ops.state === 'error' ? <ErrorNote error={ops.error} /> : BROKER_WORDS[broker.status]}
         {broker.why ? <small class="muted"> {broker.why}</small> : null}
       </td>
       {(['sync', 'reconcile'] as const).map((kind) => (
-        <td key={kind}>
+        <td key={kind} data-label={kind === 'sync' ? 'Last sync' : 'Last reconcile'}>
           <OperationCell domain={d.id} kind={kind} ops={list} onDone={ops.reload} />
         </td>
       ))}
@@ -525,11 +525,11 @@ function FailedRow({ r, onDone }: { r: AccessRequest; onDone: () => void }) {
   };
   return (
     <tr data-request={r.id}>
-      <td>
+      <td data-label="Request">
         <a href={`#/requests/${r.id}`}>{r.productId}</a>
       </td>
-      <td>{r.requester}</td>
-      <td>
+      <td data-label="Requester">{r.requester}</td>
+      <td data-label="Why it failed">
         {r.failure?.reason ?? 'No reason recorded.'}
         {r.failure?.code ? <span class="code"> ({r.failure.code})</span> : null}
       </td>
@@ -595,8 +595,8 @@ function AuditVerification() {
               {result.chains.map((c) => (
                 <tr key={c.chain} data-chain={c.chain} data-ok={String(c.ok)}>
                   <th scope="row">{c.chain === '*' ? 'global' : c.chain}</th>
-                  <td>{c.count}</td>
-                  <td>
+                  <td data-label="Events">{c.count}</td>
+                  <td data-label="Result">
                     {c.ok
                       ? 'ok'
                       : `first bad event: ${c.firstBad?.eventId} (number ${(c.firstBad?.index ?? 0) + 1}): ${c.firstBad?.problem}`}
