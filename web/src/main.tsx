@@ -8,6 +8,7 @@ import {
   cognitoSignOutUrl,
   finishCognitoSignIn,
   loadSession,
+  onSessionChange,
   saveSession,
   type Session,
 } from './auth';
@@ -20,6 +21,8 @@ import { Approvals } from './pages/approvals';
 import { Grants } from './pages/grants';
 import { Audit } from './pages/audit';
 import { Notifications } from './pages/notifications';
+import { MyAccess } from './pages/my-access';
+import { NotAllowed } from './not-allowed';
 import { useCounts, CountBadge } from './counts';
 
 export interface Route {
@@ -32,6 +35,7 @@ export interface Route {
     | 'grants'
     | 'audit'
     | 'notifications'
+    | 'access'
     | 'not-found';
   params: Record<string, string>;
 }
@@ -57,6 +61,10 @@ export function parseRoute(hash: string): Route {
   if (head === 'grants') return { page: 'grants', params: {} };
   if (head === 'audit') return { page: 'audit', params: {} };
   if (head === 'notifications' && !a) return { page: 'notifications', params: {} };
+  if (head === 'access' && !a) {
+    const query = hash.replace(/^#/, '').split('?')[1];
+    return { page: 'access', params: Object.fromEntries(new URLSearchParams(query ?? '')) };
+  }
   return { page: 'not-found', params: {} };
 }
 
@@ -142,6 +150,7 @@ function Portal({
   const links: [string, string, boolean][] = [
     ['#/catalog', 'Catalog', true],
     ['#/requests', 'My requests', true],
+    ['#/access', 'My access', true],
     ['#/approvals', 'Approvals', mayApprove(me)],
     ['#/grants', 'Grants', mayManageGrants(me)],
     ['#/audit', 'Audit', mayAudit(me)],
@@ -211,13 +220,13 @@ function Portal({
         </div>
       </header>
       <main id="main" ref={heading}>
-        <Page route={route} />
+        <Page route={route} me={me} />
       </main>
     </Ctx.Provider>
   );
 }
 
-function Page({ route }: { route: Route }) {
+function Page({ route, me }: { route: Route; me: Me }) {
   switch (route.page) {
     case 'catalog':
       return <Catalog params={route.params} />;
@@ -232,7 +241,9 @@ function Page({ route }: { route: Route }) {
     case 'grants':
       return <Grants />;
     case 'audit':
-      return <Audit />;
+      return mayAudit(me) ? <Audit /> : <NotAllowed what="The audit trail" who="auditors" />;
+    case 'access':
+      return <MyAccess params={route.params} />;
     case 'notifications':
       return <Notifications />;
     default:
@@ -251,6 +262,11 @@ function App({ config }: { config: RuntimeConfig }) {
   const [session, setSession] = useState<Session | undefined>(() => loadSession());
   const [problem, setProblem] = useState<string | undefined>();
   const api = useMemo(() => new Api(config.apiUrl, () => undefined), [config]);
+  // Another tab signed in or out: follow it.
+  useEffect(
+    () => onSessionChange((s) => setSession((old) => (old?.token === s?.token ? old : s))),
+    [],
+  );
 
   useEffect(() => {
     const code = new URLSearchParams(location.search).get('code');

@@ -55,7 +55,12 @@ export function MyRequests() {
                     <td>
                       <StatusBadge status={r.status} />
                     </td>
-                    <td>{scopeText(r.scope)}</td>
+                    <td data-testid="granted-scope">
+                      {scopeText(r.terms.scope)}
+                      {JSON.stringify(r.terms.scope) !== JSON.stringify(r.scope) ? (
+                        <span class="muted"> (narrowed by approvers)</span>
+                      ) : null}
+                    </td>
                     <td>{when(r.createdAt)}</td>
                   </tr>
                 ))}
