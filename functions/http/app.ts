@@ -474,7 +474,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests',
       request: { query: S.RequestQuery },
       who: 'anyone signed in: their own requests, and those of domains they may read',
-      okSchema: R.pageOf(R.AccessRequestSchema, 'RequestPage'),
+      okSchema: R.pageOf(R.RequestListItemSchema, 'RequestPage'),
     }),
     async (c) =>
       c.json(

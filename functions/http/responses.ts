@@ -88,6 +88,11 @@ export const AccessRequestSchema = obj({
   version: z.number().int(),
 }).openapi('AccessRequest');
 
+/** A request in a listing, with its terms as narrowed by approvers so far (what is or will be granted). */
+export const RequestListItemSchema = AccessRequestSchema.extend({
+  terms: obj({ scope: ScopeOut, duration: DurationOut }),
+}).openapi('RequestListItem');
+
 /** A request with what approvers decide on: the terms as narrowed so far, and the PII columns they touch. */
 export const RequestWithTermsSchema = AccessRequestSchema.extend({
   terms: obj({ scope: ScopeOut, duration: DurationOut, endsAt: opt(z.string()) }),

@@ -208,6 +208,8 @@ export const GrantQuery = z
   .object({
     domain: name.optional(),
     status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
+    /** Only the caller's own grants (My access), not those of domains they may read. */
+    mine: bool.optional(),
   })
   .extend(pageQuery(MAX_PAGE_SIZE));
 

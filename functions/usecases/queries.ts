@@ -162,8 +162,11 @@ export async function listRequests(deps: Q, who: Principal, f: RequestFilter & P
     status: f.status,
     domain: f.domain,
   });
+  // Each with its terms as narrowed by approvers so far: what is (or will be) granted.
   return page.answer(found, (items) =>
-    items.filter((r) => deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed),
+    items
+      .filter((r) => deps.policy.decide(aboutRequest(who.userId, r, 'read')).allowed)
+      .map((r) => ({ ...r, terms: effectiveTerms(r) })),
   );
 }
 
@@ -275,11 +278,14 @@ export async function getRequestWithHistory(deps: Q, who: Principal, id: string)
 export async function listGrants(
   deps: Q,
   who: Principal,
-  f: { domain?: string; status?: Grant['status'] } & PageQuery,
+  f: { domain?: string; status?: Grant['status']; mine?: boolean } & PageQuery,
 ) {
   const { limit, cursor, ...filters } = f;
   const page = await openPage(deps.store, 'grants', who.userId, filters, { limit, cursor });
-  const found = await deps.store.listGrants(readableSources(deps, who, f.domain), {
+  const sources: ListingSource[] = f.mine
+    ? [{ requester: who.userId }]
+    : readableSources(deps, who, f.domain);
+  const found = await deps.store.listGrants(sources, {
     limit: page.limit,
     after: page.after,
     status: f.status,

@@ -89,6 +89,8 @@ const STATES: State[] = [
     name: `admin: ${tab}`,
   })),
   { role: 'alice', route: '#/admin', name: 'admin refused' },
+  { role: 'alice', route: '#/access', name: 'my access' },
+  { role: 'alice', route: '#/audit', name: 'audit refused' },
   { role: 'erin', route: '#/nowhere', name: 'page not found' },
 ];
 

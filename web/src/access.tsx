@@ -55,10 +55,17 @@ function Copyable({ text, label, testId }: { text: string; label: string; testId
 }
 
 /** How to use an active grant: where the data is, until when, and a query to run in Athena. */
-export function AccessPanel({ access: a }: { access: Access }) {
+export function AccessPanel({
+  access: a,
+  titleId = 'access-title',
+}: {
+  access: Access;
+  /** The heading's id: unique when several panels share a page (My access). */
+  titleId?: string;
+}) {
   return (
-    <section class="panel access" aria-labelledby="access-title" data-testid="access">
-      <h2 id="access-title">How to use this access</h2>
+    <section class="panel access" aria-labelledby={titleId} data-testid="access">
+      <h2 id={titleId}>How to use this access</h2>
       <dl class="facts">
         <dt>Data in</dt>
         <dd>

@@ -537,6 +537,7 @@ export type paths = {
           cursor?: string;
           domain?: string;
           limit?: number;
+          mine?: 'true' | 'false';
           status?: 'ACTIVE' | 'REVOKING' | 'REVOKED' | 'EXPIRED';
         };
         header?: never;
@@ -2554,9 +2555,15 @@ export type components = {
       unit: 'hours' | 'days';
       value: number;
     };
+    RequestListItem: components['schemas']['AccessRequest'] & {
+      terms: {
+        duration: components['schemas']['RequestedDuration'];
+        scope: components['schemas']['GrantedScope'];
+      };
+    };
     RequestPage: {
       cursor?: string;
-      items: components['schemas']['AccessRequest'][];
+      items: components['schemas']['RequestListItem'][];
     };
     RequestPreview: {
       duration: components['schemas']['Duration'];

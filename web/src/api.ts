@@ -23,6 +23,8 @@ export type Preview = Schemas['RequestPreviewAnswer'];
 /** A request with its terms as narrowed by approvers so far, and the personal-data columns they touch. */
 export type RequestWithTerms = Schemas['RequestWithTerms'];
 export type RequestWithHistory = Schemas['RequestDetail'];
+/** A request in a listing, with its terms as narrowed by approvers so far. */
+export type RequestListItem = Schemas['RequestListItem'];
 export type NewRequest = Schemas['NewRequest'];
 export type Access = Schemas['Access'];
 export type GrantWithAccess = Schemas['GrantDetail'];
@@ -226,7 +228,7 @@ export class Api {
   requestsPage = (
     f: { mine?: boolean; status?: RequestStatus; domain?: string } = {},
     cursor?: string,
-  ) => this.json<Page<AccessRequest>>(`/v1/requests${query({ ...f, cursor })}`);
+  ) => this.json<Page<RequestListItem>>(`/v1/requests${query({ ...f, cursor })}`);
   /** Every page: for short lists only (the pages use `requestsPage`). */
   requests = (f: { mine?: boolean; status?: RequestStatus; domain?: string } = {}) =>
     everyPage((cursor) => this.requestsPage({ ...f }, cursor));
@@ -242,10 +244,12 @@ export class Api {
     this.json<Page<RequestWithTerms>>(`/v1/approvals${query({ cursor })}`);
   approvals = () => everyPage(this.approvalsPage);
 
-  grantsPage = (f: { domain?: string; status?: Grant['status'] } = {}, cursor?: string) =>
-    this.json<Page<Grant>>(`/v1/grants${query({ ...f, cursor })}`);
+  grantsPage = (
+    f: { domain?: string; status?: Grant['status']; mine?: boolean } = {},
+    cursor?: string,
+  ) => this.json<Page<Grant>>(`/v1/grants${query({ ...f, cursor })}`);
   /** Every page: for short lists only (the pages use `grantsPage`). */
-  grants = (f: { domain?: string; status?: Grant['status'] } = {}) =>
+  grants = (f: { domain?: string; status?: Grant['status']; mine?: boolean } = {}) =>
     everyPage((cursor) => this.grantsPage(f, cursor));
   /** One grant, with how to use it while it is ACTIVE. */
   grant = (id: string) => this.json<GrantWithAccess>(`/v1/grants/${encodeURIComponent(id)}`);

@@ -10,21 +10,38 @@ export interface Session {
   expiresAt: string;
 }
 
+/**
+ * The session lives in localStorage, so a new tab of the portal is signed in too; its expiry is
+ * checked on every read (an expired one is dropped), and signing out in one tab signs every tab
+ * out (the `storage` event, see `onSessionChange`).
+ */
 export function loadSession(
-  storage: Storage = sessionStorage,
+  storage: Storage = localStorage,
   now = Date.now(),
 ): Session | undefined {
   try {
     const s = JSON.parse(storage.getItem(TOKEN_KEY) ?? 'null') as Session | null;
-    if (!s || typeof s.token !== 'string' || !(Date.parse(s.expiresAt) > now)) return undefined;
+    if (!s || typeof s.token !== 'string' || !(Date.parse(s.expiresAt) > now)) {
+      if (s) storage.removeItem(TOKEN_KEY);
+      return undefined;
+    }
     return s;
   } catch {
     return undefined;
   }
 }
-export const saveSession = (s: Session, storage: Storage = sessionStorage) =>
+export const saveSession = (s: Session, storage: Storage = localStorage) =>
   storage.setItem(TOKEN_KEY, JSON.stringify(s));
-export const clearSession = (storage: Storage = sessionStorage) => storage.removeItem(TOKEN_KEY);
+export const clearSession = (storage: Storage = localStorage) => storage.removeItem(TOKEN_KEY);
+
+/** Calls `on` when another tab signs in or out (the session key changed there). */
+export function onSessionChange(on: (s: Session | undefined) => void): () => void {
+  const listener = (e: StorageEvent) => {
+    if (e.key === TOKEN_KEY || e.key === null) on(loadSession());
+  };
+  addEventListener('storage', listener);
+  return () => removeEventListener('storage', listener);
+}
 
 const base64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))

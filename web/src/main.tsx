@@ -8,6 +8,7 @@ import {
   cognitoSignOutUrl,
   finishCognitoSignIn,
   loadSession,
+  onSessionChange,
   saveSession,
   type Session,
 } from './auth';
@@ -21,6 +22,8 @@ import { Grants } from './pages/grants';
 import { Audit } from './pages/audit';
 import { Notifications } from './pages/notifications';
 import { Admin, ADMIN_TABS, type AdminTab } from './pages/admin';
+import { MyAccess } from './pages/my-access';
+import { NotAllowed } from './not-allowed';
 import { useCounts, CountBadge } from './counts';
 
 export interface Route {
@@ -34,6 +37,7 @@ export interface Route {
     | 'audit'
     | 'notifications'
     | 'admin'
+    | 'access'
     | 'not-found';
   params: Record<string, string>;
 }
@@ -61,6 +65,10 @@ export function parseRoute(hash: string): Route {
   if (head === 'notifications' && !a) return { page: 'notifications', params: {} };
   if (head === 'admin' && !b && (!a || (ADMIN_TABS as readonly string[]).includes(a)))
     return { page: 'admin', params: { tab: a ?? 'domains' } };
+  if (head === 'access' && !a) {
+    const query = hash.replace(/^#/, '').split('?')[1];
+    return { page: 'access', params: Object.fromEntries(new URLSearchParams(query ?? '')) };
+  }
   return { page: 'not-found', params: {} };
 }
 
@@ -149,6 +157,7 @@ function Portal({
   const links: [string, string, boolean][] = [
     ['#/catalog', 'Catalog', true],
     ['#/requests', 'My requests', true],
+    ['#/access', 'My access', true],
     ['#/approvals', 'Approvals', mayApprove(me)],
     ['#/grants', 'Grants', mayManageGrants(me)],
     ['#/audit', 'Audit', mayAudit(me)],
@@ -235,13 +244,13 @@ function Portal({
         </div>
       </header>
       <main id="main" ref={heading}>
-        <Page route={route} />
+        <Page route={route} me={me} />
       </main>
     </Ctx.Provider>
   );
 }
 
-function Page({ route }: { route: Route }) {
+function Page({ route, me }: { route: Route; me: Me }) {
   switch (route.page) {
     case 'catalog':
       return <Catalog params={route.params} />;
@@ -256,7 +265,9 @@ function Page({ route }: { route: Route }) {
     case 'grants':
       return <Grants />;
     case 'audit':
-      return <Audit />;
+      return mayAudit(me) ? <Audit /> : <NotAllowed what="The audit trail" who="auditors" />;
+    case 'access':
+      return <MyAccess params={route.params} />;
     case 'notifications':
       return <Notifications />;
     case 'admin':
@@ -277,6 +288,11 @@ function App({ config }: { config: RuntimeConfig }) {
   const [session, setSession] = useState<Session | undefined>(() => loadSession());
   const [problem, setProblem] = useState<string | undefined>();
   const api = useMemo(() => new Api(config.apiUrl, () => undefined), [config]);
+  // Another tab signed in or out: follow it.
+  useEffect(
+    () => onSessionChange((s) => setSession((old) => (old?.token === s?.token ? old : s))),
+    [],
+  );
 
   useEffect(() => {
     const code = new URLSearchParams(location.search).get('code');

@@ -12,10 +12,18 @@ export interface AuditStats {
   perDay: Map<string, Record<Outcome, number>>;
   /** Requests decided (approved or denied by a person or automatically), by time from creation. */
   decisionTimes: number[];
+  /** Day (YYYY-MM-DD, UTC) -> how many of the matching events fell on it: the table's events. */
+  eventsPerDay: Map<string, number>;
 }
 
 export function newStats(): AuditStats & { open: Map<string, { day: string; createdAt: number }> } {
-  return { events: 0, perDay: new Map(), decisionTimes: [0, 0, 0, 0, 0], open: new Map() };
+  return {
+    events: 0,
+    perDay: new Map(),
+    decisionTimes: [0, 0, 0, 0, 0],
+    eventsPerDay: new Map(),
+    open: new Map(),
+  };
 }
 
 function bucketOf(ms: number): number {
@@ -26,6 +34,8 @@ function bucketOf(ms: number): number {
 /** Adds one event (in trail order) to the running figures. */
 export function addEvent(s: ReturnType<typeof newStats>, e: AuditEvent): void {
   s.events++;
+  const at = e.at.slice(0, 10);
+  s.eventsPerDay.set(at, (s.eventsPerDay.get(at) ?? 0) + 1);
   if (!e.requestId) return;
   if (e.type === 'REQUEST_CREATED') {
     const day = e.at.slice(0, 10);

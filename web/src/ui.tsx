@@ -211,7 +211,12 @@ export function Timeline({ events }: { events: AuditEvent[] }) {
                 recorded
               </p>
             ) : null}
-            {rule ? <Rule rule={rule} /> : null}
+            {rule ? (
+              <details class="policy-lines">
+                <summary>Policy line</summary>
+                <Rule rule={rule} />
+              </details>
+            ) : null}
           </li>
         );
       })}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { ApiError, ProductDetail, RequestWithTerms, Scope } from '../api';
-import { uniqueRules } from '../explain';
+import { plainReason, uniqueRules } from '../explain';
 import { mayApprove } from '../roles';
 import { asApiError, ErrorNote, Field, Rule, scopeText, Show, useApp, useLoad, when } from '../ui';
 import { durationHours, formatHours } from '../validation';
@@ -37,6 +37,7 @@ export function Approvals() {
     { ok: number; failed: { id: string; error: ApiError }[] } | undefined
   >();
   const [busy, setBusy] = useState(false);
+  const [confirmation, setConfirmation] = useState('');
 
   if (!mayApprove(me)) {
     return (
@@ -73,6 +74,9 @@ export function Approvals() {
   return (
     <>
       <h1 tabIndex={-1}>Approvals</h1>
+      <p class="confirmation" role="status" data-testid="decided">
+        {confirmation}
+      </p>
       <Show value={inbox}>
         {(items) => (
           <>
@@ -150,7 +154,10 @@ export function Approvals() {
                       return n;
                     })
                   }
-                  onDone={decided}
+                  onDone={(what) => {
+                    setConfirmation(what);
+                    decided();
+                  }}
                 />
               ))}
             </ul>
@@ -173,7 +180,7 @@ function InboxItem({
   product?: ProductDetail;
   selected: boolean;
   onSelect: (on: boolean) => void;
-  onDone: () => void;
+  onDone: (what: string) => void;
 }) {
   const { api } = useApp();
   const [mode, setMode] = useState<'none' | 'approve' | 'deny'>('none');
@@ -196,12 +203,16 @@ function InboxItem({
       ? `Between 1 and ${hours} hours.`
       : undefined;
 
-  const act = async (f: () => Promise<unknown>) => {
+  const act = async (f: () => Promise<{ status: string }>, verb: string) => {
     setBusy(true);
     setError(undefined);
     try {
-      await f();
-      onDone();
+      const after = await f();
+      const next =
+        after.status === 'PENDING'
+          ? 'it now waits for the next stage'
+          : `it is now ${after.status.toLowerCase()}`;
+      onDone(`${verb} the request of ${r.requester} for ${r.productId}: ${next}.`);
     } catch (e) {
       setError(asApiError(e));
       setBusy(false);
@@ -211,14 +222,28 @@ function InboxItem({
     const narrowedScope: Scope | undefined = narrowCols
       ? { ...scope, columns: { mode: 'include', columns: narrowCols } }
       : undefined;
-    return act(() =>
-      api.approve(r.id, {
-        comment: comment.trim(),
-        narrowedScope,
-        narrowedDuration: narrowHours ? { value: Number(narrowHours), unit: 'hours' } : undefined,
-      }),
+    return act(
+      () =>
+        api.approve(r.id, {
+          comment: comment.trim(),
+          narrowedScope,
+          narrowedDuration: narrowHours ? { value: Number(narrowHours), unit: 'hours' } : undefined,
+        }),
+      'Approved',
     );
   };
+  // The columns the terms give so far (every mode: all, these, all but these): narrowing keeps some.
+  const granted = product
+    ? product.columns
+        .map((c) => c.name)
+        .filter((c) =>
+          scope.columns.mode === 'all'
+            ? true
+            : scope.columns.mode === 'include'
+              ? scope.columns.columns.includes(c)
+              : !scope.columns.columns.includes(c),
+        )
+    : [];
   const titleId = `req-${r.id}`;
   return (
     <li class="card inbox-item" data-request={r.id} aria-labelledby={titleId}>
@@ -231,7 +256,9 @@ function InboxItem({
         />
         <h2 id={titleId}>
           <a href={`#/requests/${r.id}`}>
-            {r.requester} asks for {r.productId}
+            {r.extendsGrantId
+              ? `Extension of grant ${r.extendsGrantId}: ${r.requester}, ${r.productId}`
+              : `${r.requester} asks for ${r.productId}`}
           </a>
         </h2>
       </div>
@@ -259,10 +286,7 @@ function InboxItem({
         <dt>Personal data</dt>
         <dd>{pii.length ? <span class="pii-list">{pii.join(', ')}</span> : 'none'}</dd>
         <dt>Stage</dt>
-        <dd>
-          {stage ? `${stage.name} (${stage.approvals.length}/${stage.required})` : '—'}{' '}
-          {stage?.rule ? <Rule rule={stage.rule} /> : null}
-        </dd>
+        <dd>{stage ? `${stage.name} (${stage.approvals.length}/${stage.required})` : '—'}</dd>
         <dt>Asked</dt>
         <dd>{when(r.createdAt)}</dd>
       </dl>
@@ -270,16 +294,19 @@ function InboxItem({
         <summary>Why policy sent it to you</summary>
         <ul>
           {r.explanation.map((d, i) => (
-            <li key={i}>{d.reason}</li>
+            <li key={i}>{plainReason(d)}</li>
           ))}
         </ul>
-        <ul>
-          {uniqueRules(r.explanation).map((x) => (
-            <li key={x.source + x.line}>
-              <Rule rule={x} />
-            </li>
-          ))}
-        </ul>
+        <details>
+          <summary>Policy lines</summary>
+          <ul>
+            {uniqueRules(r.explanation).map((x) => (
+              <li key={x.source + x.line}>
+                <Rule rule={x} />
+              </li>
+            ))}
+          </ul>
+        </details>
       </details>
       <div class="actions">
         <button
@@ -312,23 +339,16 @@ function InboxItem({
               onInput={(e) => setComment(e.currentTarget.value)}
             />
           </Field>
-          {product && scope.columns.mode !== 'exclude' ? (
+          {product ? (
             <fieldset class={columnsError ? 'invalid' : ''}>
               <legend>Narrow the columns (optional)</legend>
-              {(scope.columns.mode === 'all'
-                ? product.columns.map((c) => c.name)
-                : scope.columns.columns
-              ).map((c) => (
+              {granted.map((c) => (
                 <label key={c} class="check">
                   <input
                     type="checkbox"
                     checked={narrowCols ? narrowCols.includes(c) : true}
                     onChange={(e) => {
-                      const base =
-                        narrowCols ??
-                        (scope.columns.mode === 'include'
-                          ? scope.columns.columns
-                          : product.columns.map((x) => x.name));
+                      const base = narrowCols ?? granted;
                       setNarrowCols(
                         e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c),
                       );
@@ -371,7 +391,7 @@ function InboxItem({
           class="panel"
           onSubmit={(e) => {
             e.preventDefault();
-            if (reason.trim()) void act(() => api.deny(r.id, reason.trim()));
+            if (reason.trim()) void act(() => api.deny(r.id, reason.trim()), 'Denied');
           }}
         >
           <Field id={`${r.id}-reason`} label="Reason (the requester sees it)">

@@ -9,6 +9,7 @@ import {
   OUTCOMES,
 } from '../stats';
 import { asApiError, Bars, ErrorNote, Show, useApp, useLoad, when } from '../ui';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit-types';
 
 const SHOWN = 200;
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -38,8 +39,10 @@ export function Audit() {
     domain: '',
     actor: '',
     product: '',
-    type: '',
   });
+  const [types, setTypes] = useState<AuditEventType[]>([]);
+  // The filter the shown table and charts were read with (the charts never use another).
+  const [shownFilter, setShownFilter] = useState<AuditFilter | undefined>();
   const [result, setResult] = useState<Result | undefined>();
   const [read, setRead] = useState(0);
   const [error, setError] = useState<ApiError | undefined>();
@@ -53,7 +56,7 @@ export function Audit() {
     domain: form.domain || undefined,
     actor: form.actor.trim() || undefined,
     product: form.product.trim() || undefined,
-    type: form.type.trim().toUpperCase() || undefined,
+    type: types.length ? types.join(',') : undefined,
   });
 
   const show = async (e?: Event) => {
@@ -62,8 +65,10 @@ export function Audit() {
     setError(undefined);
     setResult(undefined);
     setRead(0);
+    const f = filter();
+    setShownFilter(f);
     try {
-      const res = await api.auditExport(filter(), 'jsonl');
+      const res = await api.auditExport(f, 'jsonl');
       const stats = newStats();
       const rows: AuditEvent[] = [];
       let n = 0;
@@ -147,12 +152,24 @@ export function Audit() {
         </div>
         <div class="field">
           <label for="au-type">Event types</label>
-          <input
+          <select
             id="au-type"
-            value={form.type}
-            placeholder="REQUEST_DENIED,GRANT_ACTIVE"
-            onInput={set('type')}
-          />
+            multiple
+            size={5}
+            aria-describedby="au-type-hint"
+            onChange={(e) =>
+              setTypes([...e.currentTarget.selectedOptions].map((o) => o.value as AuditEventType))
+            }
+          >
+            {(Object.keys(AUDIT_EVENT_TYPES) as AuditEventType[]).map((t) => (
+              <option key={t} value={t} selected={types.includes(t)}>
+                {t}: {AUDIT_EVENT_TYPES[t]}
+              </option>
+            ))}
+          </select>
+          <small id="au-type-hint" class="hint">
+            None chosen: every type. Ctrl or ⌘ to choose several.
+          </small>
         </div>
         <div class="buttons">
           <button type="submit" class="primary" disabled={busy}>
@@ -181,13 +198,19 @@ export function Audit() {
         </p>
       ) : null}
       <section aria-label="Charts" class="charts">
-        {result ? <Charts result={result} /> : null}
+        {result ? <Charts result={result} filter={shownFilter} /> : null}
         <Show value={grants}>
           {(items: Grant[]) => (
             <Bars
-              caption="Active grants per domain"
+              caption={`Active grants per domain${shownFilter?.domain || shownFilter?.product ? ' (filtered)' : ''}`}
               unit="grants"
-              rows={activeGrantsPerDomain(items).map(([d, n]) => ({
+              rows={activeGrantsPerDomain(
+                items.filter(
+                  (g) =>
+                    (!shownFilter?.domain || g.domain === shownFilter.domain) &&
+                    (!shownFilter?.product || g.productId === shownFilter.product),
+                ),
+              ).map(([d, n]) => ({
                 label: d,
                 parts: [{ name: 'active', value: n }],
               }))}
@@ -246,26 +269,47 @@ export function Audit() {
   );
 }
 
-function Charts({ result }: { result: Result }) {
+function Charts({ result, filter }: { result: Result; filter?: AuditFilter }) {
   const days = [...result.stats.perDay.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const matching = [...result.stats.eventsPerDay.entries()].sort((a, b) =>
+    a[0].localeCompare(b[0]),
+  );
+  // Outcomes are counted from the requests created in the window: a type filter without
+  // REQUEST_CREATED leaves them out, which the chart says rather than showing nothing.
+  const types = filter?.type?.split(',');
+  const noCreations = types !== undefined && !types.includes('REQUEST_CREATED');
   return (
     <>
       <Bars
-        caption="Requests per day, by outcome"
-        unit="requests"
-        rows={days.map(([d, row]) => ({
-          label: d,
-          parts: OUTCOMES.map((o) => ({ name: o, value: row[o] })),
-        }))}
+        caption="Matching events per day (the table's events)"
+        unit="events"
+        rows={matching.map(([d, n]) => ({ label: d, parts: [{ name: 'events', value: n }] }))}
       />
-      <Bars
-        caption="Time to decision"
-        unit="requests"
-        rows={DECISION_BUCKETS.map((b, i) => ({
-          label: b,
-          parts: [{ name: 'decided', value: result.stats.decisionTimes[i]! }],
-        }))}
-      />
+      {noCreations ? (
+        <p class="muted" data-testid="outcomes-note">
+          Requests per day by outcome count the requests created in the window: add the
+          REQUEST_CREATED type to see them.
+        </p>
+      ) : (
+        <Bars
+          caption="Requests per day, by outcome"
+          unit="requests"
+          rows={days.map(([d, row]) => ({
+            label: d,
+            parts: OUTCOMES.map((o) => ({ name: o, value: row[o] })),
+          }))}
+        />
+      )}
+      {noCreations ? null : (
+        <Bars
+          caption="Time to decision"
+          unit="requests"
+          rows={DECISION_BUCKETS.map((b, i) => ({
+            label: b,
+            parts: [{ name: 'decided', value: result.stats.decisionTimes[i]! }],
+          }))}
+        />
+      )}
     </>
   );
 }

@@ -10,6 +10,7 @@ import {
 } from '../api';
 import { Show, useApp, useLoad } from '../ui';
 import { RequestForm } from './request-form';
+import { WhoApproves } from '../approvers';
 import { formatHours } from '../validation';
 
 /** The catalog search as the URL holds it: `#/catalog?q=...&domain=...&cursor=...`. */
@@ -214,9 +215,7 @@ export function ProductPage({ id }: { id: string }) {
             <dd>{p.freshness ?? 'not stated'}</dd>
             <dt>Who approves</dt>
             <dd>
-              {p.approvers.length
-                ? p.approvers.map((a) => `${a.user} (${a.role})`).join(', ')
-                : 'nobody yet'}
+              <WhoApproves product={p} />
             </dd>
             <dt>Longest grant</dt>
             <dd>{formatHours(p.maxDurationHours)}</dd>

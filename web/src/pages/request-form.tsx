@@ -8,7 +8,7 @@ import {
   type ProductDetail,
 } from '../api';
 import { summarisePreview } from '../explain';
-import { asApiError, describedBy, ErrorNote, Field, Rule, useApp } from '../ui';
+import { asApiError, describedBy, ErrorNote, Field, Rule, useApp, useLoad, when } from '../ui';
 import {
   fieldOf,
   principalProblem,
@@ -63,12 +63,20 @@ export function PreviewPanel({
   error,
   loading,
   pii,
+  waitingFor,
 }: {
   preview?: Preview;
   error?: ApiError;
   loading: boolean;
   pii: string[];
+  waitingFor?: string;
 }) {
+  if (waitingFor)
+    return (
+      <div class="preview muted" aria-live="polite">
+        {waitingFor}
+      </div>
+    );
   if (error)
     return (
       <div class="preview" aria-live="polite">
@@ -108,6 +116,24 @@ export function PreviewPanel({
   );
 }
 
+/** The fields in the form's order, and where focus goes in each. */
+const FIELD_ORDER: (keyof DraftErrors)[] = [
+  'principal',
+  'permissions',
+  'columns',
+  'rowFilter',
+  'duration',
+  'purpose',
+];
+const FIELD_TARGETS: Record<keyof DraftErrors, string> = {
+  principal: '#rq-principal',
+  permissions: 'input[name="permissions"]',
+  columns: 'input[name="columns"], input[name="columnMode"]',
+  rowFilter: '#rq-filter',
+  duration: '#rq-duration',
+  purpose: '#rq-purpose',
+};
+
 /** Consumers: ask for access to a product. */
 export function RequestForm({ product }: { product: ProductDetail }) {
   const { api, navigate } = useApp();
@@ -123,6 +149,23 @@ export function RequestForm({ product }: { product: ProductDetail }) {
   );
   const scopeOk = !errors.permissions && !errors.columns && !errors.duration && !errors.rowFilter;
   const preview = usePreview(api, product.id, d, scopeOk);
+  // A row filter the server cannot parse: said at the field, and Submit waits for a valid one.
+  const previewFilterError =
+    d.rowFilter.trim() &&
+    preview.error &&
+    (preview.error.code.startsWith('ROW_FILTER') ||
+      Object.keys(preview.error.fieldErrors()).some((k) => k.startsWith('scope.rowFilter')))
+      ? preview.error.message
+      : undefined;
+  // Access the requester already holds on this product: extend it rather than ask again.
+  const held = useLoad(
+    () =>
+      api
+        .grants({ mine: true, status: 'ACTIVE' })
+        .then((gs) => gs.filter((g) => g.productId === product.id)),
+    [api, product.id],
+  );
+  const holding = held.state === 'ready' ? held.data : [];
   const piiAsked = product.columns
     .filter(
       (c) =>
@@ -136,17 +179,20 @@ export function RequestForm({ product }: { product: ProductDetail }) {
     setServerErrors({});
   };
   const shown = (k: keyof DraftErrors) =>
-    serverErrors[k] ?? (touched[k] || touched.submit ? errors[k] : undefined);
+    serverErrors[k] ??
+    (touched[k] || touched.submit ? errors[k] : undefined) ??
+    (k === 'rowFilter' ? previewFilterError : undefined);
   const principalLive = d.principal ? principalProblem(d.principal) : undefined;
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setTouched((t) => ({ ...t, submit: true }));
     setSubmitError(undefined);
-    if (Object.keys(errors).length) {
-      document
-        .querySelector<HTMLElement>('.request-form .invalid input, .request-form .invalid textarea')
-        ?.focus();
+    const invalid = FIELD_ORDER.find((k) => errors[k] ?? (k === 'rowFilter' && previewFilterError));
+    if (invalid) {
+      // The first invalid field, in the form's order (the DOM has not re-rendered the errors yet).
+      const target = FIELD_TARGETS[invalid];
+      document.querySelector<HTMLElement>(`.request-form ${target}`)?.focus();
       return;
     }
     setSending(true);
@@ -178,6 +224,16 @@ export function RequestForm({ product }: { product: ProductDetail }) {
   return (
     <section class="request-form" aria-labelledby="rq-title">
       <h2 id="rq-title">Request access</h2>
+      {holding.length ? (
+        <p class="warn-note" role="note" data-testid="already-held">
+          You already hold access to this product (grant <code>{holding[0]!.id}</code>, until{' '}
+          {when(holding[0]!.expiresAt)}).{' '}
+          <a href={`#/access?grant=${encodeURIComponent(holding[0]!.id)}`}>
+            Extend that access instead
+          </a>{' '}
+          — a new request is only needed for a different scope or role.
+        </p>
+      ) : null}
       <form onSubmit={submit} noValidate>
         <Field
           id={ids.principal}
@@ -354,12 +410,24 @@ export function RequestForm({ product }: { product: ProductDetail }) {
         </Field>
 
         <h3>What happens next</h3>
-        <PreviewPanel {...preview} pii={preview.preview?.piiColumns ?? piiAsked} />
+        <PreviewPanel
+          {...preview}
+          error={previewFilterError ? undefined : preview.error}
+          loading={preview.loading}
+          pii={preview.preview?.piiColumns ?? piiAsked}
+          waitingFor={
+            previewFilterError ? 'Correct the row filter to see what policy will do.' : undefined
+          }
+        />
         <ErrorNote error={submitError} />
         <button
           type="submit"
           class="primary"
-          disabled={sending || preview.preview?.outcome === 'refused'}
+          disabled={
+            sending ||
+            preview.preview?.outcome === 'refused' ||
+            Boolean(errors.rowFilter ?? previewFilterError)
+          }
         >
           {sending ? 'Sending…' : 'Submit request'}
         </button>

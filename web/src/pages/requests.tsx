@@ -55,7 +55,12 @@ export function MyRequests() {
                     <td data-label="Status">
                       <StatusBadge status={r.status} />
                     </td>
-                    <td data-label="Scope">{scopeText(r.scope)}</td>
+                    <td data-label="Scope" data-testid="granted-scope">
+                      {scopeText(r.terms.scope)}
+                      {JSON.stringify(r.terms.scope) !== JSON.stringify(r.scope) ? (
+                        <span class="muted"> (narrowed by approvers)</span>
+                      ) : null}
+                    </td>
                     <td data-label="Asked">{when(r.createdAt)}</td>
                   </tr>
                 ))}
