@@ -308,6 +308,11 @@ export class MiniSearchCatalog implements CatalogIndex {
     return this.s.ids.length;
   }
 
+  /** Bytes of the typed arrays (outside the JavaScript heap). */
+  get arrayBytes(): number {
+    return Object.values(this.a).reduce((sum, arr) => sum + arr.byteLength, 0);
+  }
+
   /** The summary of document `d`, for a result card. */
   summaryOf(d: number): ProductSummary {
     const { s, a } = this;
