@@ -344,6 +344,13 @@ export class CasbinPolicyEngine implements PolicyEngine {
     return [...(this.membershipsByUser.get(user) ?? [])];
   }
 
+  membersOf(domain: string): Membership[] {
+    const out: Membership[] = [];
+    for (const held of this.membershipsByUser.values())
+      for (const m of held) if (m.domain === domain || m.domain === ALL_DOMAINS) out.push(m);
+    return out;
+  }
+
   rolesOf(user: string, domain: string): string[] {
     return (this.membershipsByUser.get(user) ?? [])
       .filter((m) => m.domain === domain || m.domain === ALL_DOMAINS)

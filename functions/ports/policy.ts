@@ -35,6 +35,8 @@ export interface PolicyEngine {
   rolesOf(user: string, domain: string): string[];
   /** The memberships of one user the engine decides with. */
   membershipsOf(user: string): Membership[];
+  /** The memberships the engine decides with in the domain, and those held in every domain. */
+  membersOf(domain: string): Membership[];
 }
 
 /**

@@ -37,8 +37,12 @@ export interface FacetCount {
 }
 
 export interface SearchResult {
-  /** Every match, best first when the search has text, by id otherwise. */
-  matches: ProductSummary[];
+  /** How many products match. */
+  readonly total: number;
+  /** Matches `from` to `to` (excluded), best first when the search has text, by id otherwise. */
+  page(from: number, to: number): ProductSummary[];
+  /** Every match, in that order (a summary for each: `page` makes only the page's). */
+  readonly matches: ProductSummary[];
   /**
    * Per facet, how many matches each value has, counted with every other filter applied but not
    * the facet's own (so choosing a domain still shows how many the other domains hold).

@@ -1,4 +1,4 @@
-import { ALL_DOMAINS, type AccessRequest, type AuditEvent, type Principal } from '../domain/model';
+import { type AccessRequest, type AuditEvent, type Principal } from '../domain/model';
 import { notFound } from '../domain/errors';
 import {
   EXPIRY_WARNING_MS,
@@ -39,16 +39,12 @@ export const CATCH_UP_MAX_AGE_MS = 7 * 24 * 3_600_000;
 const log = (deps: Pick<Deps, 'log'>) =>
   deps.log ?? ((m: string, e?: unknown) => console.error(m, e));
 
-/** Everyone the policy in force lets approve `stage` of `r`: the domain's and the global members. */
-export async function approversOf(
-  deps: Pick<Deps, 'store' | 'policy'>,
-  r: AccessRequest,
-  stage: string,
-): Promise<string[]> {
-  const members = await deps.store.listMemberships();
-  const users = new Set(
-    members.filter((m) => m.domain === r.domain || m.domain === ALL_DOMAINS).map((m) => m.user),
-  );
+/**
+ * Everyone the policy in force lets approve `stage` of `r`: the domain's and the global members,
+ * as the policy holds them for its authorization generation (no read).
+ */
+export function approversOf(deps: Pick<Deps, 'policy'>, r: AccessRequest, stage: string): string[] {
+  const users = new Set(deps.policy.membersOf(r.domain).map((m) => m.user));
   return [...users]
     .filter((u) => u !== r.requester)
     .filter((u) => deps.policy.decide(aboutRequest(u, r, `approve:${stage}`)).allowed)
@@ -95,7 +91,7 @@ export async function notifyEvents(
   for (const e of events) {
     if (!NOTIFYING_EVENT_TYPES.has(e.type)) continue;
     const stage = stageReached(e, r);
-    const approvers = stage ? await approversOf(deps, r, stage) : [];
+    const approvers = stage ? approversOf(deps, r, stage) : [];
     for (const n of notificationsFor(e, r, approvers)) if (await deliver(deps, n)) added++;
   }
   return added;

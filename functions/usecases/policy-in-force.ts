@@ -158,6 +158,10 @@ export class StorePolicy implements PolicyInForce {
     return this.policy.engine.membershipsOf(user);
   }
 
+  membersOf(domain: string): Membership[] {
+    return this.policy.engine.membersOf(domain);
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);

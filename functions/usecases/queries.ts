@@ -93,15 +93,15 @@ export async function searchProducts(
       'The catalog changed since this cursor was handed out: search again from the first page.',
     );
   const held = new Set(grants.filter((g) => g.status === 'ACTIVE').map((g) => g.productId));
-  const { matches, facets } = index.search(filters, held);
+  const found = index.search(filters, held);
   const next = at.o + limit;
   return {
-    items: matches.slice(at.o, next).map((p) => ({ ...p, access: held.has(p.id) })),
-    ...(next < matches.length
+    items: found.page(at.o, next).map((p) => ({ ...p, access: held.has(p.id) })),
+    ...(next < found.total
       ? { cursor: cursors.seal(scope, { o: next, v: index.version } satisfies SearchPosition) }
       : {}),
-    total: matches.length,
-    facets,
+    total: found.total,
+    facets: found.facets,
   };
 }
 

@@ -1,4 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +15,21 @@ import {
   AuditChainBroken,
   checkAuditChains,
 } from '../../functions/adapters/local/audit-chain-check';
+import { chainHeadItem } from '../../functions/adapters/aws/dynamo/keys';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import type { AuditEvent } from '../../functions/domain/model';
 import { embeddedTables } from '../support/embedded-tables';
 
 // One table per case: the check looks at every chain of its table.
-const TABLES = ['chk-ok', 'chk-lag', 'chk-nohead', 'chk-edited', 'chk-ahead', 'chk-forked'];
+const TABLES = [
+  'chk-ok',
+  'chk-lag',
+  'chk-nohead',
+  'chk-edited',
+  'chk-ahead',
+  'chk-forked',
+  'chk-many',
+];
 const db = embeddedTables(...TABLES);
 
 let n = 0;
@@ -47,7 +62,7 @@ const setHead = (table: string, chain: string, e: AuditEvent) =>
   db.doc.send(
     new PutCommand({
       TableName: table,
-      Item: { ...headKey(chain), kind: 'chainhead', chain, seq: e.seq, hash: e.hash },
+      Item: chainHeadItem(chain, { seq: e.seq!, hash: e.hash! }),
     }),
   );
 const eventKey = (e: AuditEvent) => ({ pk: `AUDIT#${e.id}`, sk: `EVENT#${e.at}#${e.id}` });
@@ -96,12 +111,62 @@ test('a head that lags its events (a kill after the events, before the head) is 
 });
 
 test('a chain whose first head was never written gets one', async () => {
+  // Chains are per domain: a chain without a head is found through its domain.
+  await db.doc.send(
+    new PutCommand({
+      TableName: 'chk-nohead',
+      Item: { pk: 'DOMAIN', sk: 'sales', kind: 'domain', id: 'sales', name: 'Sales' },
+    }),
+  );
   const events = await chain('chk-nohead', 'sales', 2);
   await db.doc.send(new DeleteCommand({ TableName: 'chk-nohead', Key: headKey('sales') }));
   expect((await checkAuditChains(db.client, 'chk-nohead')).repaired).toEqual([
     { chain: 'sales', from: undefined, to: { seq: 2, hash: events[1]!.hash } },
   ]);
   expect(await head('chk-nohead', 'sales')).toMatchObject({ seq: 2, hash: events[1]!.hash });
+});
+
+/** The DynamoDB commands the check sends, by name. */
+async function checkCommands(table: string): Promise<string[]> {
+  const sent: string[] = [];
+  db.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push((context.commandName ?? '?').replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCheckCommands' },
+  );
+  try {
+    await checkAuditChains(db.client, table);
+  } finally {
+    db.client.middlewareStack.remove('countCheckCommands');
+  }
+  return sent;
+}
+
+test('the check reads the chains by key and index: its commands do not grow with the items of the table', async () => {
+  await chain('chk-many', 'sales', 2);
+  await chain('chk-many', 'finance', 1);
+  const before = await checkCommands('chk-many');
+  expect(before).not.toContain('Scan');
+  // Chain heads, domains, then a head Get and a last-event Query per chain ('*', finance, sales).
+  expect(before).toHaveLength(2 + 2 * 3);
+
+  // Several MB of other items (a scan would page through them), and more events on a chain.
+  const pad = 'x'.repeat(2_000);
+  for (let b = 0; b < 120; b++) {
+    await db.doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          'chk-many': Array.from({ length: 25 }, (_, i) => ({
+            PutRequest: { Item: { pk: `FILLER#${b * 25 + i}`, sk: 'META', pad } },
+          })),
+        },
+      }),
+    );
+  }
+  await chain('chk-many', 'sales', 20);
+  expect(await checkCommands('chk-many')).toEqual(before);
 });
 
 test('a lagging head over events that do not verify refuses to start, naming the chain and what to do, and changes nothing', async () => {

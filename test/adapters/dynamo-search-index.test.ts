@@ -117,3 +117,40 @@ test('a process with nothing published builds the index on its first search', as
   expect(index.size).toBe(1);
   expect(logs).toEqual(['no search index published yet: building one']);
 });
+
+test('an index published in the first form (MiniSearch JSON, no format) is rebuilt, and its chunks deleted', async () => {
+  const { PutCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { gzipSync } = await import('node:zlib');
+  const data = gzipSync(JSON.stringify({ format: 1, version: await version(), summaries: [] }));
+  await db.doc.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: { pk: 'SEARCHINDEX#old-1', sk: '000000', kind: 'searchindex', data },
+    }),
+  );
+  const old = {
+    id: 'old-1',
+    version: await version(),
+    chunks: 1,
+    bytes: data.length,
+    products: 3,
+    at: '2026-12-01T00:00:00.000Z',
+  };
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: TABLE,
+      Key: { pk: 'CATALOG', sk: 'VERSION' },
+      UpdateExpression: 'SET #index = :p',
+      ExpressionAttributeNames: { '#index': 'index' },
+      ExpressionAttributeValues: { ':p': old },
+    }),
+  );
+  const logs: string[] = [];
+  const api = new DynamoSearchIndex(TABLE, db.client, store, { log: (m) => logs.push(m) });
+  const index = await api.current();
+  expect(index.search({ q: 'payroll' }, new Set()).matches.map((m) => m.id)).toEqual([
+    'hr/payroll',
+  ]);
+  expect(await published()).toMatchObject({ format: 2, version: old.version });
+  expect(await chunkPartitions('old-1')).toHaveLength(0);
+});

@@ -11,7 +11,7 @@ import {
 import type { DataProduct } from '../../domain/model';
 import type { CatalogIndex, IndexReport, SearchIndex } from '../../ports/search';
 import type { Store } from '../../ports/store';
-import { MiniSearchCatalog } from '../search/minisearch-catalog';
+import { INDEX_FORMAT, MiniSearchCatalog } from '../search/minisearch-catalog';
 import { CATALOG_VERSION_KEY } from './catalog-version';
 import { documentClient } from './dynamo-store';
 
@@ -23,11 +23,16 @@ interface Published {
   bytes: number;
   products: number;
   at: string;
+  /** The serialised form (INDEX_FORMAT); absent on indexes of the first, MiniSearch JSON, form. */
+  format?: number;
 }
 
 interface CatalogState {
   version: number;
+  /** The index in force, when it is of this code's format. */
   index?: Published;
+  /** One of an older format: rebuilt as if there were none, its chunks deleted after. */
+  outdated?: Published;
 }
 
 /** Items stay under DynamoDB's 400 KB with room for the keys. */
@@ -121,9 +126,10 @@ export class DynamoSearchIndex implements SearchIndex {
     // Read after the version: the products are at least that version (a write meanwhile moves the
     // version again, and the next refresh builds again).
     const index = MiniSearchCatalog.build(state.version, await this.readCatalog());
-    const blob = gzipSync(JSON.stringify(index));
+    const blob = gzipSync(index.serialise());
     const size = this.opts.chunkBytes ?? CHUNK_BYTES;
     const published: Published = {
+      format: INDEX_FORMAT,
       id: `${state.version}-${randomUUID()}`,
       version: state.version,
       chunks: Math.max(1, Math.ceil(blob.length / size)),
@@ -149,7 +155,8 @@ export class DynamoSearchIndex implements SearchIndex {
       return { rebuilt: false, version: latest.index?.version ?? 0, products: 0, bytes: 0 };
     }
     this.held = { index, id: published.id };
-    if (state.index) await this.deleteChunks(state.index.id, state.index.chunks);
+    const replaced = state.index ?? state.outdated;
+    if (replaced) await this.deleteChunks(replaced.id, replaced.chunks);
     return { rebuilt: true, version: published.version, products: index.size, bytes: blob.length };
   }
 
@@ -169,9 +176,10 @@ export class DynamoSearchIndex implements SearchIndex {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: CATALOG_VERSION_KEY, ConsistentRead: true }),
     );
+    const index = out.Item?.index as Published | undefined;
     return {
       version: (out.Item?.version as number | undefined) ?? 0,
-      index: out.Item?.index as Published | undefined,
+      ...(index && (index.format === INDEX_FORMAT ? { index } : { outdated: index })),
     };
   }
 
@@ -217,7 +225,7 @@ export class DynamoSearchIndex implements SearchIndex {
       if (attempt < 3 && latest.index) return this.load(latest.index, attempt + 1);
       throw new Error(`search index ${p.id}: ${parts.length} of ${p.chunks} chunks found`);
     }
-    const index = MiniSearchCatalog.fromJSON(gunzipSync(Buffer.concat(parts)).toString('utf8'));
+    const index = MiniSearchCatalog.load(gunzipSync(Buffer.concat(parts)));
     this.held = { index, id: p.id };
   }
 

@@ -3,12 +3,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { auditEventOf, documentClient } from '../aws/dynamo-store';
-import { verifyChain, type ChainHead } from '../../domain/audit-chain';
+import { CHAIN_HEADS, chainHeadItem } from '../aws/dynamo/keys';
+import { GLOBAL_CHAIN, verifyChain, type ChainHead } from '../../domain/audit-chain';
 
 /**
  * The start check of the embedded store's audit chains.
@@ -78,29 +78,28 @@ async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput) {
 }
 
 /**
- * The names of every chain with a head or an event. A chain cut before its first head was ever
- * written has events only, so the events are looked for as well as the heads: one Scan at start,
- * of keys only (the embedded store is a local one; nothing on a request path scans).
+ * The chains that may exist: every head (gsi2 partition `CHAINHEADS`), and every domain's chain
+ * and the global one (a chain cut before its first head was ever written, or whose head was
+ * written by a version that did not index heads, is found that way: chains are per domain). A
+ * few Queries, bounded by the number of chains and domains, never by the number of events.
  */
-async function chainNames(doc: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
-  const names = new Set<string>();
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new ScanCommand({
-        TableName: tableName,
-        ProjectionExpression: 'pk, sk, gsi1pk',
-        FilterExpression: '(sk = :head AND begins_with(pk, :chain)) OR begins_with(gsi1pk, :chain)',
-        ExpressionAttributeValues: { ':head': HEAD, ':chain': PREFIX },
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const key = item.sk === HEAD && String(item.pk).startsWith(PREFIX) ? item.pk : item.gsi1pk;
-      names.add(String(key).slice(PREFIX.length));
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+async function candidateChains(doc: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
+  const names = new Set<string>([GLOBAL_CHAIN]);
+  const heads = await queryAll(doc, {
+    TableName: tableName,
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :p',
+    ExpressionAttributeValues: { ':p': CHAIN_HEADS },
+    ProjectionExpression: 'chain',
+  });
+  for (const h of heads) names.add(String(h.chain));
+  const domains = await queryAll(doc, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :p',
+    ExpressionAttributeValues: { ':p': 'DOMAIN' },
+    ProjectionExpression: 'sk',
+  });
+  for (const d of domains) names.add(String(d.sk));
   return [...names].sort();
 }
 
@@ -114,9 +113,9 @@ export async function checkAuditChains(
   tableName: string,
 ): Promise<ChainCheckResult> {
   const doc = documentClient(client);
-  const chains = await chainNames(doc, tableName);
+  const chains: string[] = [];
   const repaired: ChainRepair[] = [];
-  for (const chain of chains) {
+  for (const chain of await candidateChains(doc, tableName)) {
     const headItem = (
       await doc.send(
         new GetCommand({
@@ -142,6 +141,9 @@ export async function checkAuditChains(
         }),
       )
     ).Items?.[0];
+    // A domain whose chain has neither head nor event yet: no chain.
+    if (!head && !last) continue;
+    chains.push(chain);
     if (head && last && last.seq === head.seq && last.hash === head.hash) continue;
 
     // In seq order (gsi1's sort key is the zero-padded seq), from the first.
@@ -173,7 +175,7 @@ export async function checkAuditChains(
     await doc.send(
       new PutCommand({
         TableName: tableName,
-        Item: { pk: PREFIX + chain, sk: HEAD, kind: 'chainhead', chain, ...verdict.head },
+        Item: chainHeadItem(chain, verdict.head),
         // Only over the head just read: should anything write meanwhile, this fails, not forks.
         ...(head
           ? {

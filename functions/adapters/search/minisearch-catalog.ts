@@ -1,4 +1,4 @@
-import MiniSearch, { type AsPlainObject, type Options, type SearchOptions } from 'minisearch';
+import SearchableMap from 'minisearch/SearchableMap';
 import type { DataProduct } from '../../domain/model';
 import {
   FACETS,
@@ -11,61 +11,52 @@ import {
 } from '../../ports/search';
 
 /**
- * The catalog's full-text index, on MiniSearch (https://lucaong.github.io/minisearch/): a small
- * (no dependencies), maintained in-memory engine with relevance ranking (BM25+), per-field boosts,
- * fuzzy (edit distance) and prefix matching, incremental add/remove, and an index that serialises
- * to JSON and loads back without re-indexing. That last point is what lets one process build the
- * index when the catalog changes and every API process load it, with no search cluster.
+ * The catalog's full-text index: MiniSearch's ranking (https://lucaong.github.io/minisearch/:
+ * BM25+ with per-field boosts, fuzzy (edit distance) and prefix matching, its weights and
+ * parameters) over a compact index. MiniSearch keeps one Map of term frequencies per term and
+ * field, about 50 bytes a posting: at 100,000 products (12 million postings) that held ~800 MB.
+ * Here the vocabulary is MiniSearch's own radix tree (`SearchableMap`, which answers the prefix
+ * and fuzzy look-ups), pointing into flat typed arrays: per posting a document number and its
+ * four fields' frequencies (8 bytes); per document its fields' lengths. Result summaries are
+ * compact too (interned domains, owners, tags, classifications; the card's strings), and made
+ * only for the page asked for. The whole index serialises to one buffer (a JSON header of the
+ * strings, then the arrays) that loads without re-indexing: one process builds it when the
+ * catalog changes, every API process loads it, with no search cluster.
  */
 
-/**
- * The text a product is found by, in four fields (each with its boost). Few fields keep the index
- * small: MiniSearch keeps term frequencies per field.
- */
-interface IndexedDoc {
-  id: string;
-  /** The id's words, the title and the tags. */
-  head: string;
-  owner: string;
-  /** Column names and their comments. */
-  columns: string;
-  description: string;
-}
+/** The fields a product is found by, each with its boost (MiniSearch's `boost`). */
+const FIELDS = ['head', 'owner', 'columns', 'description'] as const;
+const BOOST = [3, 1.5, 1.2, 1];
+const F = FIELDS.length;
 
-const BOOST: Record<keyof Omit<IndexedDoc, 'id'>, number> = {
-  head: 3,
-  owner: 1.5,
-  columns: 1.2,
-  description: 1,
-};
+/** MiniSearch's defaults: BM25+ parameters and the weights of prefix and fuzzy matches. */
+const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
+const PREFIX_WEIGHT = 0.375;
+const FUZZY_WEIGHT = 0.45;
 
-const OPTIONS: Options<IndexedDoc> = {
-  idField: 'id',
-  fields: Object.keys(BOOST),
-  storeFields: [],
-  // Splits on anything that is not a letter or digit: `customer_id` and `hr/employees` give words.
-  tokenize: (text) => text.split(/[^\p{L}\p{N}]+/u).filter(Boolean),
-};
+/** Splits on anything that is not a letter or digit (`customer_id` and `hr/employees` give words), lower-cased. */
+const tokenize = (text: string): string[] =>
+  text
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .map((t) => t.toLowerCase());
 
-const SEARCH: SearchOptions = {
-  boost: BOOST,
-  combineWith: 'AND',
-  // A word of the query matches the start of a longer one ("emp" finds "employees")...
-  prefix: (term) => term.length >= 2,
-  // ...and typos, as search engines usually allow: one edit in 3 to 5 letters, two beyond.
-  fuzzy: (term) => (term.length < 3 ? false : term.length <= 5 ? 1 : 2),
-};
+/** A word of the query matches the start of a longer one ("emp" finds "employees")... */
+const prefixOf = (term: string) => term.length >= 2;
+/** ...and typos, as search engines usually allow: one edit in 3 to 5 letters, two beyond. */
+const fuzzyOf = (term: string) => (term.length < 3 ? 0 : term.length <= 5 ? 1 : 2);
 
 /** Facet lists are capped (an owner facet over 100,000 products could hold thousands). */
 export const MAX_FACET_VALUES = 50;
 
-const indexedDoc = (p: DataProduct): IndexedDoc => ({
-  id: p.id,
-  head: `${p.id} ${p.title} ${p.tags.join(' ')}`,
-  owner: p.owner,
-  columns: p.columns.map((c) => `${c.name} ${c.comment ?? ''}`).join(' '),
-  description: p.description,
-});
+/** The text of each field: the id's words, the title and the tags; the owner; columns; description. */
+const fieldTexts = (p: DataProduct): string[] => [
+  `${p.id} ${p.title} ${p.tags.join(' ')}`,
+  p.owner,
+  // Column names and their comments, in one field with a lower boost.
+  p.columns.map((c) => `${c.name} ${c.comment ?? ''}`).join(' '),
+  p.description,
+];
 
 export const summary = (p: DataProduct): ProductSummary => ({
   id: p.id,
@@ -80,107 +71,476 @@ export const summary = (p: DataProduct): ProductSummary => ({
   pii: p.columns.some((c) => c.pii),
 });
 
-/** The serialised form: the MiniSearch index and the summaries it answers with. */
-interface Serialised {
-  format: 1;
+/** Distinct values of a column of strings, and each row's number in them. */
+function intern(values: string[]): { table: string[]; refs: Uint32Array } {
+  const at = new Map<string, number>();
+  const refs = new Uint32Array(values.length);
+  values.forEach((v, i) => {
+    let n = at.get(v);
+    if (n === undefined) at.set(v, (n = at.size));
+    refs[i] = n;
+  });
+  return { table: [...at.keys()], refs };
+}
+
+/** The strings of the index (in the serialised header). */
+interface Strings {
+  ids: string[];
+  names: string[];
+  titles: string[];
+  descriptions: string[];
+  domains: string[];
+  owners: string[];
+  classifications: string[];
+  statuses: string[];
+  tags: string[];
+  terms: string[];
+}
+
+/** The numbers of the index (after the header, as binary). */
+interface Arrays {
+  domain: Uint32Array;
+  owner: Uint32Array;
+  classification: Uint32Array;
+  status: Uint32Array;
+  pii: Uint8Array;
+  /** Document d's tags: tagIds[tagOffsets[d] .. tagOffsets[d + 1]]. */
+  tagOffsets: Uint32Array;
+  tagIds: Uint32Array;
+  /** Unique words of document d's field f: fieldLength[d * F + f]. */
+  fieldLength: Uint16Array;
+  /** Term t's postings: [postOffsets[t] .. postOffsets[t + 1]) of postDocs and postFreqs. */
+  postOffsets: Uint32Array;
+  postDocs: Uint32Array;
+  /** A posting's frequency in field f: byte f (capped at 255). */
+  postFreqs: Uint32Array;
+  /** Documents whose field f holds term t: docFreq[t * F + f]. */
+  docFreq: Uint32Array;
+}
+type ArrayName = keyof Arrays;
+const ARRAYS: Record<ArrayName, 'u8' | 'u16' | 'u32'> = {
+  domain: 'u32',
+  owner: 'u32',
+  classification: 'u32',
+  status: 'u32',
+  pii: 'u8',
+  tagOffsets: 'u32',
+  tagIds: 'u32',
+  fieldLength: 'u16',
+  postOffsets: 'u32',
+  postDocs: 'u32',
+  postFreqs: 'u32',
+  docFreq: 'u32',
+};
+
+/** The serialised form's number (1 was MiniSearch's own JSON). */
+export const INDEX_FORMAT = 2;
+
+interface Header {
+  format: typeof INDEX_FORMAT;
   version: number;
-  summaries: ProductSummary[];
-  index: AsPlainObject;
+  avgFieldLength: number[];
+  strings: Strings;
+  /** Each array's length, in the order of ARRAYS, after the header (each 4-byte aligned). */
+  lengths: Record<ArrayName, number>;
 }
 
 export class MiniSearchCatalog implements CatalogIndex {
-  private readonly byId: Map<string, ProductSummary>;
-  /** Every product by id: the order of a search without text. */
-  private readonly sorted: ProductSummary[];
+  private readonly vocabulary: SearchableMap<number>;
 
   private constructor(
     readonly version: number,
-    summaries: ProductSummary[],
-    private readonly engine: MiniSearch<IndexedDoc>,
+    private readonly s: Strings,
+    private readonly a: Arrays,
+    private readonly avgFieldLength: number[],
   ) {
-    this.sorted = [...summaries].sort((a, b) => compare(a.id, b.id));
-    this.byId = new Map(this.sorted.map((s) => [s.id, s]));
+    this.vocabulary = new SearchableMap<number>();
+    s.terms.forEach((t, i) => this.vocabulary.set(t, i));
   }
 
   static build(version: number, products: DataProduct[]): MiniSearchCatalog {
-    const engine = new MiniSearch<IndexedDoc>(OPTIONS);
-    engine.addAll(products.map(indexedDoc));
-    return new MiniSearchCatalog(version, products.map(summary), engine);
+    const sorted = [...products].sort((a, b) => compare(a.id, b.id));
+    const n = sorted.length;
+    const fieldLength = new Uint16Array(n * F);
+    const totals = new Array<number>(F).fill(0);
+    // Per term, its postings as they come (document order): [doc, freqs, doc, freqs, ...].
+    const postings = new Map<string, number[]>();
+    sorted.forEach((p, doc) => {
+      const perDoc = new Map<string, number>();
+      fieldTexts(p).forEach((text, f) => {
+        const tokens = tokenize(text);
+        const unique = Math.min(new Set(tokens).size, 0xffff);
+        fieldLength[doc * F + f] = unique;
+        totals[f]! += unique;
+        for (const t of tokens) {
+          const packed = perDoc.get(t) ?? 0;
+          if (((packed >>> (8 * f)) & 0xff) < 0xff) perDoc.set(t, packed + 2 ** (8 * f));
+        }
+      });
+      for (const [t, packed] of perDoc) {
+        let list = postings.get(t);
+        if (!list) postings.set(t, (list = []));
+        list.push(doc, packed);
+      }
+    });
+    const terms = [...postings.keys()].sort(compare);
+    const count = terms.reduce((sum, t) => sum + postings.get(t)!.length / 2, 0);
+    const postOffsets = new Uint32Array(terms.length + 1);
+    const postDocs = new Uint32Array(count);
+    const postFreqs = new Uint32Array(count);
+    const docFreq = new Uint32Array(terms.length * F);
+    let at = 0;
+    terms.forEach((t, i) => {
+      postOffsets[i] = at;
+      const list = postings.get(t)!;
+      for (let j = 0; j < list.length; j += 2) {
+        postDocs[at] = list[j]!;
+        const packed = list[j + 1]!;
+        postFreqs[at++] = packed;
+        for (let f = 0; f < F; f++) if ((packed >>> (8 * f)) & 0xff) docFreq[i * F + f]!++;
+      }
+    });
+    postOffsets[terms.length] = at;
+
+    const domains = intern(sorted.map((p) => p.domain));
+    const owners = intern(sorted.map((p) => p.owner));
+    const classifications = intern(sorted.map((p) => p.classification));
+    const statuses = intern(sorted.map((p) => p.status));
+    const tags = intern(sorted.flatMap((p) => p.tags));
+    const tagOffsets = new Uint32Array(n + 1);
+    sorted.forEach((p, d) => (tagOffsets[d + 1] = tagOffsets[d]! + p.tags.length));
+    return new MiniSearchCatalog(
+      version,
+      {
+        ids: sorted.map((p) => p.id),
+        names: sorted.map((p) => p.name),
+        titles: sorted.map((p) => p.title),
+        descriptions: sorted.map((p) => p.description),
+        domains: domains.table,
+        owners: owners.table,
+        classifications: classifications.table,
+        statuses: statuses.table,
+        tags: tags.table,
+        terms,
+      },
+      {
+        domain: domains.refs,
+        owner: owners.refs,
+        classification: classifications.refs,
+        status: statuses.refs,
+        pii: Uint8Array.from(sorted, (p) => (p.columns.some((c) => c.pii) ? 1 : 0)),
+        tagOffsets,
+        tagIds: tags.refs,
+        fieldLength,
+        postOffsets,
+        postDocs,
+        postFreqs,
+        docFreq,
+      },
+      totals.map((t) => (n ? t / n : 0)),
+    );
   }
 
-  static fromJSON(text: string): MiniSearchCatalog {
-    const s = JSON.parse(text) as Serialised;
-    if (s.format !== 1) throw new Error(`unknown search index format ${String(s.format)}`);
-    const engine = MiniSearch.loadJS<IndexedDoc>(s.index, OPTIONS);
-    return new MiniSearchCatalog(s.version, s.summaries, engine);
-  }
-
-  toJSON(): Serialised {
-    return {
-      format: 1,
+  /** The index as one buffer: a 4-byte header length, the JSON header, then the arrays. */
+  serialise(): Buffer {
+    const lengths = Object.fromEntries(
+      Object.keys(ARRAYS).map((k) => [k, this.a[k as ArrayName].length]),
+    ) as Record<ArrayName, number>;
+    const header: Header = {
+      format: INDEX_FORMAT,
       version: this.version,
-      summaries: this.sorted,
-      index: this.engine.toJSON(),
+      avgFieldLength: this.avgFieldLength,
+      strings: this.s,
+      lengths,
     };
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    const parts: Buffer[] = [Buffer.alloc(4), json];
+    parts[0]!.writeUInt32LE(json.length);
+    let size = 4 + json.length;
+    const pad = () => {
+      const extra = (4 - (size % 4)) % 4;
+      if (extra) parts.push(Buffer.alloc(extra));
+      size += extra;
+    };
+    for (const k of Object.keys(ARRAYS) as ArrayName[]) {
+      pad();
+      const arr = this.a[k];
+      const bytes = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
+      parts.push(bytes);
+      size += bytes.length;
+    }
+    return Buffer.concat(parts, size);
+  }
+
+  /** Loads what `serialise` wrote (the arrays are copied out: the buffer can go). */
+  static load(buf: Buffer): MiniSearchCatalog {
+    const headerLength = buf.readUInt32LE(0);
+    if (buf[0] === 0x7b || 4 + headerLength > buf.length)
+      throw new Error('unknown search index format (an older one: rebuild it)');
+    const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as Header;
+    if (header.format !== INDEX_FORMAT)
+      throw new Error(`unknown search index format ${String(header.format)}`);
+    let at = 4 + headerLength;
+    const arrays = {} as Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
+    for (const k of Object.keys(ARRAYS) as ArrayName[]) {
+      at += (4 - (at % 4)) % 4;
+      const type = ARRAYS[k];
+      const width = type === 'u8' ? 1 : type === 'u16' ? 2 : 4;
+      const length = header.lengths[k];
+      const bytes = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + length * width);
+      arrays[k] =
+        type === 'u8'
+          ? new Uint8Array(bytes)
+          : type === 'u16'
+            ? new Uint16Array(bytes)
+            : new Uint32Array(bytes);
+      at += length * width;
+    }
+    return new MiniSearchCatalog(
+      header.version,
+      header.strings,
+      arrays as unknown as Arrays,
+      header.avgFieldLength,
+    );
   }
 
   get size(): number {
-    return this.sorted.length;
+    return this.s.ids.length;
+  }
+
+  /** Bytes of the typed arrays (outside the JavaScript heap). */
+  get arrayBytes(): number {
+    return Object.values(this.a).reduce((sum, arr) => sum + arr.byteLength, 0);
+  }
+
+  /** The summary of document `d`, for a result card. */
+  summaryOf(d: number): ProductSummary {
+    const { s, a } = this;
+    return {
+      id: s.ids[d]!,
+      domain: s.domains[a.domain[d]!]!,
+      name: s.names[d]!,
+      title: s.titles[d]!,
+      description: s.descriptions[d]!,
+      owner: s.owners[a.owner[d]!]!,
+      classification: s.classifications[a.classification[d]!]! as ProductSummary['classification'],
+      tags: this.tagsOf(d),
+      status: s.statuses[a.status[d]!]! as ProductSummary['status'],
+      pii: a.pii[d] === 1,
+    };
+  }
+
+  private tagsOf(d: number): string[] {
+    const out: string[] = [];
+    for (let i = this.a.tagOffsets[d]!; i < this.a.tagOffsets[d + 1]!; i++)
+      out.push(this.s.tags[this.a.tagIds[i]!]!);
+    return out;
+  }
+
+  /** Adds `weight` times the BM25+ score of term `t` to `scores`, noting the documents touched. */
+  private addTerm(t: number, weight: number, scores: Float64Array, touched: number[]) {
+    const { a } = this;
+    const n = this.size;
+    const from = a.postOffsets[t]!;
+    const to = a.postOffsets[t + 1]!;
+    for (let f = 0; f < F; f++) {
+      const df = a.docFreq[t * F + f]!;
+      if (!df) continue;
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      const avg = this.avgFieldLength[f]!;
+      const w = weight * BOOST[f]!;
+      const shift = 8 * f;
+      for (let p = from; p < to; p++) {
+        const tf = (a.postFreqs[p]! >>> shift) & 0xff;
+        if (!tf) continue;
+        const d = a.postDocs[p]!;
+        const len = a.fieldLength[d * F + f]!;
+        const raw =
+          idf *
+          (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * len) / avg)));
+        if (scores[d] === 0) touched.push(d);
+        scores[d]! += w * raw;
+      }
+    }
+  }
+
+  /** Every document matching all the words of `text`, best first (equal scores by id). */
+  private ranked(text: string): number[] {
+    const words = tokenize(text);
+    if (words.length === 0) return [];
+    const n = this.size;
+    const total = new Float64Array(n);
+    const matched = new Uint16Array(n);
+    const scores = new Float64Array(n);
+    let last: number[] = [];
+    for (const [i, word] of words.entries()) {
+      const touched: number[] = [];
+      const exact = this.vocabulary.get(word);
+      if (exact !== undefined) this.addTerm(exact, 1, scores, touched);
+      const distance = fuzzyOf(word);
+      const fuzzy = distance ? this.vocabulary.fuzzyGet(word, distance) : undefined;
+      if (prefixOf(word)) {
+        for (const [term, t] of this.vocabulary.atPrefix(word)) {
+          const extra = term.length - word.length;
+          if (!extra) continue;
+          // A prefix match is always scored as one, not also as a fuzzy one.
+          fuzzy?.delete(term);
+          this.addTerm(
+            t,
+            (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * extra),
+            scores,
+            touched,
+          );
+        }
+      }
+      if (fuzzy)
+        for (const [term, [t, edits]] of fuzzy) {
+          if (!edits) continue;
+          this.addTerm(t, (FUZZY_WEIGHT * term.length) / (term.length + edits), scores, touched);
+        }
+      // Every word must match: keep the documents that matched all the words so far.
+      last = [];
+      for (const d of touched) {
+        if (matched[d] === i) {
+          matched[d] = i + 1;
+          total[d]! += scores[d]!;
+          last.push(d);
+        }
+        scores[d] = 0;
+      }
+      if (last.length === 0) return [];
+    }
+    return last.sort((x, y) => total[y]! - total[x]! || x - y);
   }
 
   search(s: CatalogSearch, held: ReadonlySet<string>): SearchResult {
     const text = s.q?.trim();
-    let candidates: ProductSummary[];
-    if (text) {
-      const hits = this.engine.search(text, SEARCH);
-      // Equal scores in a stable order: by id.
-      hits.sort((a, b) => b.score - a.score || compare(String(a.id), String(b.id)));
-      candidates = hits.map((h) => this.byId.get(String(h.id))).filter((p) => p !== undefined);
-    } else {
-      candidates = this.sorted;
-    }
-    const valuesOf = (p: ProductSummary, f: FacetName): string[] => {
-      switch (f) {
-        case 'domain':
-          return [p.domain];
-        case 'classification':
-          return [p.classification];
-        case 'tag':
-          return p.tags;
-        case 'owner':
-          return [p.owner];
-        case 'pii':
-          return [String(p.pii)];
-        case 'access':
-          return [String(held.has(p.id))];
-      }
-    };
+    const { a } = this;
+    const str = this.s;
+    const candidates: ArrayLike<number> = text
+      ? this.ranked(text)
+      : Uint32Array.from({ length: this.size }, (_, i) => i);
+
     const wanted: Partial<Record<FacetName, string>> = {};
     for (const f of FACETS) {
       const v = s[f];
       if (v !== undefined) wanted[f] = String(v);
     }
     const active = FACETS.filter((f) => wanted[f] !== undefined);
-    // Which filters each candidate fails: it counts for a facet when it passes all the others.
-    const counts = Object.fromEntries(FACETS.map((f) => [f, new Map<string, number>()])) as Record<
-      FacetName,
-      Map<string, number>
-    >;
-    const matches: ProductSummary[] = [];
-    for (const p of candidates) {
-      const failed = active.filter((f) => !valuesOf(p, f).includes(wanted[f]!));
-      if (failed.length === 0) matches.push(p);
-      if (failed.length > 1) continue;
-      for (const f of FACETS) {
-        if (failed.length === 1 && failed[0] !== f) continue;
-        const m = counts[f];
-        for (const v of new Set(valuesOf(p, f))) m.set(v, (m.get(v) ?? 0) + 1);
+    const hasTag = (d: number, tag: string) => {
+      for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++)
+        if (str.tags[a.tagIds[i]!] === tag) return true;
+      return false;
+    };
+    const passes = (d: number, f: FacetName): boolean => {
+      const v = wanted[f]!;
+      switch (f) {
+        case 'domain':
+          return str.domains[a.domain[d]!] === v;
+        case 'classification':
+          return str.classifications[a.classification[d]!] === v;
+        case 'tag':
+          return hasTag(d, v);
+        case 'owner':
+          return str.owners[a.owner[d]!] === v;
+        case 'pii':
+          return String(a.pii[d] === 1) === v;
+        case 'access':
+          return String(held.has(str.ids[d]!)) === v;
       }
+    };
+    // Counts by interned value number (tags: distinct per document), then named.
+    const counts = {
+      domain: new Map<number, number>(),
+      classification: new Map<number, number>(),
+      tag: new Map<number, number>(),
+      owner: new Map<number, number>(),
+      pii: new Map<number, number>(),
+      access: new Map<number, number>(),
+    } satisfies Record<FacetName, Map<number, number>>;
+    const bump = (m: Map<number, number>, v: number) => m.set(v, (m.get(v) ?? 0) + 1);
+    const count = (d: number, f: FacetName) => {
+      switch (f) {
+        case 'domain':
+          return bump(counts.domain, a.domain[d]!);
+        case 'classification':
+          return bump(counts.classification, a.classification[d]!);
+        case 'owner':
+          return bump(counts.owner, a.owner[d]!);
+        case 'pii':
+          return bump(counts.pii, a.pii[d]!);
+        case 'access':
+          return bump(counts.access, held.has(str.ids[d]!) ? 1 : 0);
+        case 'tag': {
+          const seen = new Set<number>();
+          for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++) seen.add(a.tagIds[i]!);
+          for (const t of seen) bump(counts.tag, t);
+        }
+      }
+    };
+    const matches: number[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      const d = candidates[i]!;
+      // Which filters it fails: it counts for a facet when it passes all the others.
+      let failed: FacetName | undefined;
+      let failures = 0;
+      for (const f of active)
+        if (!passes(d, f)) {
+          failed = f;
+          if (++failures > 1) break;
+        }
+      if (failures === 0) {
+        matches.push(d);
+        for (const f of FACETS) count(d, f);
+      } else if (failures === 1) count(d, failed!);
     }
+    const named = (f: FacetName, v: number): string => {
+      switch (f) {
+        case 'domain':
+          return str.domains[v]!;
+        case 'classification':
+          return str.classifications[v]!;
+        case 'tag':
+          return str.tags[v]!;
+        case 'owner':
+          return str.owners[v]!;
+        case 'pii':
+        case 'access':
+          return String(v === 1);
+      }
+    };
     const facets = Object.fromEntries(
-      FACETS.map((f) => [f, topValues(counts[f], wanted[f])]),
+      FACETS.map((f) => {
+        const byName = new Map<string, number>();
+        for (const [v, c] of counts[f]) byName.set(named(f, v), c);
+        return [f, topValues(byName, wanted[f])];
+      }),
     ) as Record<FacetName, FacetCount[]>;
-    return { matches, facets };
+    return new Hits(this, Uint32Array.from(matches), facets);
+  }
+}
+
+/** The matches of one search: their document numbers, summaries made per page. */
+class Hits implements SearchResult {
+  readonly #index: MiniSearchCatalog;
+  constructor(
+    index: MiniSearchCatalog,
+    readonly docs: Uint32Array,
+    readonly facets: Record<FacetName, FacetCount[]>,
+  ) {
+    this.#index = index;
+  }
+
+  get total(): number {
+    return this.docs.length;
+  }
+
+  page(from: number, to: number): ProductSummary[] {
+    return [...this.docs.subarray(from, to)].map((d) => this.#index.summaryOf(d));
+  }
+
+  get matches(): ProductSummary[] {
+    return this.page(0, this.docs.length);
   }
 }
 

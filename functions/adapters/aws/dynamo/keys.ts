@@ -30,7 +30,7 @@ import { PENDING_DUE_KEYS, pendingDueKeys } from '../pending-due';
  *                                                                                                                    (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 dig> AUDIT#<d> / <at>#<id>  AUDITLOG / <at>#<id>                               ACTOR#<actor> / <at>#<id>
  *   holder      HOLDER#<d>#<principal> <grant id>       (a copy of each ACTIVE grant: a principal's active grants in a domain)
- *   chain head  CHAIN#<chain>       HEAD
+ *   chain head  CHAIN#<chain>       HEAD                                                 CHAINHEADS / <chain>
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
  *   cursor key  CURSORKEY           CURRENT                (key: 32 random bytes, base64; put once, conditionally)
@@ -183,6 +183,9 @@ export const userItem = (u: User): Item => ({ ...u, kind: 'user', pk: 'USER', sk
 
 export const seqKey = (seq: number) => String(seq).padStart(12, '0');
 
+/** The partition of gsi2 that lists every chain head (the start check reads the chains from it). */
+export const CHAIN_HEADS = 'CHAINHEADS';
+
 /** The head of one audit hash chain: the seq and hash of its last event (domain/audit-chain.ts). */
 export const chainHeadItem = (chain: string, head: { seq: number; hash: string }): Item => ({
   pk: `CHAIN#${chain}`,
@@ -191,6 +194,8 @@ export const chainHeadItem = (chain: string, head: { seq: number; hash: string }
   chain,
   seq: head.seq,
   hash: head.hash,
+  gsi2pk: CHAIN_HEADS,
+  gsi2sk: chain,
 });
 
 /** The event's fields in their order, the detail as its JSON text in the detail's place. */
