@@ -1,11 +1,5 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../aws/dynamo-store';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { LedgerTable } from './ledger-table';
 import type {
   ConsumerLinkPort,
   LinkEntry,
@@ -28,39 +22,7 @@ export interface LocalLink {
  * DESCRIBE permissions on them are rows of the Lake Formation ledger's table, holding the exact
  * input the AWS adapter would send. There is no RAM locally: no invitation is ever pending.
  */
-export class LocalConsumerLinks implements ConsumerLinkPort {
-  private readonly doc: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.doc = documentClient(client);
-  }
-
-  private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return 'already';
-      throw err;
-    }
-  }
-
-  private async remove(pk: string, sk: string): Promise<'ok' | 'already'> {
-    const out = await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }),
-    );
-    return out.Attributes ? 'ok' : 'already';
-  }
-
+export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort {
   async link(spec: LinkSpec): Promise<LinkOutcome> {
     const account = spec.consumer.accountId;
     const entries: LinkEntry[] = [];

@@ -1,11 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../aws/dynamo-store';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { LedgerTable } from './ledger-table';
 import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
 import type {
   DomainAccount,
@@ -29,38 +24,13 @@ export interface LedgerEntry extends LfPermission {
  * principal holds one permission per resource, whichever request asked for it first (the row
  * names that request); granting it twice or revoking what is gone is answered as already done.
  */
-export class LocalLakeFormationLedger implements LakeFormationPort {
-  private readonly doc: DynamoDBDocumentClient;
-
+export class LocalLakeFormationLedger extends LedgerTable implements LakeFormationPort {
   constructor(
     client: DynamoDBClient,
-    private readonly tableName: string,
+    tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.doc = documentClient(client);
-  }
-
-  private async putOnce(item: Record<string, unknown>): Promise<'ok' | 'already'> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return 'already';
-      throw err;
-    }
-  }
-
-  private async remove(pk: string, sk: string): Promise<'ok' | 'already'> {
-    const out = await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }),
-    );
-    return out.Attributes ? 'ok' : 'already';
+    super(client, tableName);
   }
 
   async grant(g: TableGrant, progress?: GrantProgress): Promise<PermissionEntry[]> {
