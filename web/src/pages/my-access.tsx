@@ -124,7 +124,18 @@ function GrantCard({
   );
 }
 
-function ExtendForm({ g, onDone }: { g: Grant; onDone: (what: string) => void }) {
+/**
+ * Asks to extend a grant, knowing the policy's maximum: how much may still be added, checked at
+ * the field, and the server's refusal shown there in plain words. Used by My access and by an
+ * active request's page.
+ */
+export function ExtendForm({
+  g,
+  onDone,
+}: {
+  g: Pick<Grant, 'id' | 'productId' | 'expiresAt'>;
+  onDone: (what: string) => void;
+}) {
   const { api } = useApp();
   const product = useLoad(() => api.product(g.productId), [api, g.productId]);
   const [value, setValue] = useState('7');

@@ -2,7 +2,6 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApiError, AuditEvent, RequestWithHistory } from '../api';
 import {
   asApiError,
-  describedBy,
   ErrorNote,
   Field,
   scopeText,
@@ -16,6 +15,7 @@ import {
 import { durationHours, formatHours } from '../validation';
 import { LoadMore, usePaged } from '../paging';
 import { AccessPanel } from '../access';
+import { ExtendForm } from './my-access';
 
 const hoursOf = (d: { value: number; unit: 'hours' | 'days' }) => durationHours(d.value, d.unit);
 const narrowed = (r: RequestWithHistory) =>
@@ -185,9 +185,6 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
   const { api, navigate } = useApp();
   const [error, setError] = useState<ApiError | undefined>();
   const [mode, setMode] = useState<'none' | 'extend' | 'giveup'>('none');
-  const [value, setValue] = useState('30');
-  const [unit, setUnit] = useState<'days' | 'hours'>('days');
-  const [purpose, setPurpose] = useState('');
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const run = async (f: () => Promise<unknown>, after: () => void = onDone) => {
@@ -203,7 +200,6 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
       setBusy(false);
     }
   };
-  const extendErr = mode === 'extend' && !/^\d+$/.test(value) ? 'Enter a whole number.' : undefined;
   return (
     <section class="actions" aria-label="Actions">
       {r.status === 'PENDING' ? (
@@ -229,51 +225,11 @@ function RequesterActions({ r, onDone }: { r: RequestWithHistory; onDone: () => 
           </button>
         </>
       ) : null}
-      {mode === 'extend' && r.grantId ? (
-        <form
-          class="panel"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!extendErr && purpose.trim())
-              void run(
-                () => api.extend(r.grantId!, { value: Number(value), unit }, purpose),
-                () => navigate('#/requests'),
-              );
-          }}
-        >
-          <Field id="ext-duration" label="Extend by" error={extendErr}>
-            <span class="inline">
-              <input
-                id="ext-duration"
-                inputMode="numeric"
-                size={5}
-                value={value}
-                aria-describedby={describedBy('ext-duration', undefined, extendErr)}
-                onInput={(e) => setValue(e.currentTarget.value)}
-              />
-              <select
-                aria-label="Unit"
-                value={unit}
-                onChange={(e) => setUnit(e.currentTarget.value as 'days' | 'hours')}
-              >
-                <option value="days">days</option>
-                <option value="hours">hours</option>
-              </select>
-            </span>
-          </Field>
-          <Field id="ext-purpose" label="Why you still need it">
-            <textarea
-              id="ext-purpose"
-              required
-              rows={2}
-              value={purpose}
-              onInput={(e) => setPurpose(e.currentTarget.value)}
-            />
-          </Field>
-          <button type="submit" class="primary" disabled={busy || !purpose.trim()}>
-            Ask for the extension
-          </button>
-        </form>
+      {mode === 'extend' && r.grantId && r.access ? (
+        <ExtendForm
+          g={{ id: r.grantId, productId: r.productId, expiresAt: r.access.expiresAt }}
+          onDone={() => navigate('#/requests')}
+        />
       ) : null}
       {mode === 'giveup' && r.grantId ? (
         <form
