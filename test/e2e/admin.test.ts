@@ -174,3 +174,30 @@ test('alice has no Admin link, and typing #/admin says not allowed', async () =>
   expect(await axeViolations(alice)).toEqual([]);
   expect(problems(alice)).toEqual([]);
 });
+
+// Last in the file: it adds a domain to the mesh the other tests share.
+test('erin registers a domain: a bad account is refused at its field, then the domain is listed', async () => {
+  const erin = await b.signIn('erin');
+  await erin.goto('/#/admin/domains');
+  const form = erin.getByRole('form', { name: 'Register a domain' });
+  await form.getByLabel('Id').fill('research');
+  await form.getByLabel('Name').fill('Research');
+  await form.getByLabel('AWS account').fill('12345');
+  await form.getByLabel('Region').fill('eu-west-1');
+  await form.getByRole('button', { name: 'Register' }).click();
+  // The API's 400 names the field; the form shows it there, and nothing is registered.
+  const accountField = form.locator('.field.invalid', { has: erin.getByLabel('AWS account') });
+  await accountField.locator('.field-error').waitFor();
+  expect((await b.portal.store.getDomain('research')) ?? null).toBeNull();
+
+  await form.getByLabel('AWS account').fill('222233334444');
+  await form.getByRole('button', { name: 'Register' }).click();
+  await form.getByRole('status').filter({ hasText: 'Registered research.' }).waitFor();
+  await erin.locator('tr[data-domain="research"]').waitFor();
+  expect(await b.portal.store.getDomain('research')).toMatchObject({
+    accountId: '222233334444',
+    region: 'eu-west-1',
+  });
+  expect(await axeViolations(erin)).toEqual([]);
+  expect(problems(erin)).toEqual([]);
+});
