@@ -40,6 +40,11 @@ interface LocalOptions {
   operationStalledAfterMs?: number;
   /** Sign-in takes this code besides the name (against AWS); the name alone when absent. */
   signInCode?: string;
+  /**
+   * Notify right after each commit, in this process (default). False: only the sweep's catch-up
+   * notifies, as on AWS where the notifier Lambda, not the API call, does the fast path.
+   */
+  notifyInProcess?: boolean;
 }
 
 /**
@@ -58,7 +63,7 @@ async function localProcess(
     ...adapters,
     queue,
     // Notified in this process right after each commit; the sweep's catch-up covers a crash.
-    notifyInProcess: true,
+    notifyInProcess: opts.notifyInProcess ?? true,
     policy: { dir: opts.policyDir, watch: true, record: true },
     stalledAfterMs:
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
