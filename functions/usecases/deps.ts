@@ -16,7 +16,13 @@ import type { PolicyInForce, PolicyQuery } from '../ports/policy';
 import type { JobQueue } from '../ports/queue';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { Store } from '../ports/store';
-import type { EventPublisher, StatusChanged } from '../ports/events';
+import { stageReached } from '../domain/notifications';
+import {
+  APPROVAL_AWAITED,
+  STATUS_CHANGED,
+  type EventPublisher,
+  type LifecycleEvent,
+} from '../ports/events';
 
 /** Everything the use cases touch, as ports. The entry files choose the adapters. */
 export interface Deps {
@@ -136,24 +142,48 @@ export async function loadVisibleGrant(
   return { grant, request };
 }
 
-/** The status changes among a write's audit events, as events for integrations. */
-function statusChanges(r: AccessRequest, audit: AuditEvent[]): StatusChanged[] {
-  return audit
-    .filter((e) => e.toStatus !== undefined)
-    .map((e) => ({
-      eventId: e.id,
-      at: e.at,
-      requestId: r.id,
-      productId: r.productId,
-      domain: r.domain,
-      requester: r.requester,
-      principal: r.principal,
-      actor: e.actor,
-      fromStatus: e.fromStatus ?? null,
-      toStatus: e.toStatus!,
-      grantId: r.grantId,
-      reason: typeof e.detail.reason === 'string' ? e.detail.reason : undefined,
-    }));
+/**
+ * What a write tells integrations: each status change among its audit events, and each arrival
+ * at (or escalation of) an approval stage of a request that stays pending.
+ */
+function lifecycleEvents(r: AccessRequest, audit: AuditEvent[]): LifecycleEvent[] {
+  const about = (e: AuditEvent) => ({
+    eventId: e.id,
+    at: e.at,
+    requestId: r.id,
+    productId: r.productId,
+    domain: r.domain,
+    requester: r.requester,
+    principal: r.principal,
+    actor: e.actor,
+  });
+  return audit.flatMap((e): LifecycleEvent[] => {
+    const out: LifecycleEvent[] = [];
+    if (e.toStatus !== undefined)
+      out.push({
+        detailType: STATUS_CHANGED,
+        detail: {
+          ...about(e),
+          fromStatus: e.fromStatus ?? null,
+          toStatus: e.toStatus,
+          grantId: r.grantId,
+          reason: typeof e.detail.reason === 'string' ? e.detail.reason : undefined,
+        },
+      });
+    const stage = stageReached(e, r);
+    if (stage)
+      out.push({ detailType: APPROVAL_AWAITED, detail: { ...about(e), stage, escalated: false } });
+    if (
+      e.type === 'STAGE_ESCALATED' &&
+      r.status === 'PENDING' &&
+      typeof e.detail.stage === 'string'
+    )
+      out.push({
+        detailType: APPROVAL_AWAITED,
+        detail: { ...about(e), stage: e.detail.stage, escalated: true },
+      });
+    return out;
+  });
 }
 
 /**
@@ -161,7 +191,7 @@ function statusChanges(r: AccessRequest, audit: AuditEvent[]): StatusChanged[] {
  * the change (the audit trail has it either way).
  */
 async function publish(deps: Pick<Deps, 'events' | 'log'>, r: AccessRequest, audit: AuditEvent[]) {
-  const events = statusChanges(r, audit);
+  const events = lifecycleEvents(r, audit);
   if (events.length === 0) return;
   try {
     await deps.events.publish(events);

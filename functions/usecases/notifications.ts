@@ -12,7 +12,7 @@ import {
 import { messageFor } from '../domain/notification-messages';
 import { GLOBAL_CHAIN } from '../domain/audit-chain';
 import { cursorScope, type Page } from '../domain/paging';
-import type { StatusChanged } from '../ports/events';
+import type { LifecycleEvent } from '../ports/events';
 import type {
   NotificationSender,
   NotificationSettings,
@@ -98,13 +98,13 @@ export async function notifyEvents(
 }
 
 /**
- * The fast path, fed by the status-changed events on the bus (the notifier Lambda): the request's
- * trail is read again and notified, so the events of the same write without a status change (an
- * approval that moved the request to its next stage) are notified with it.
+ * The fast path, fed by the lifecycle events on the bus (the notifier Lambda: status changes, and
+ * a pending request reaching or escalated at a stage): the request's trail is read again and
+ * notified. Notification ids are deterministic, so two events of one write notify once.
  */
-export async function notifyStatusChanged(
+export async function notifyLifecycleEvent(
   deps: NotifierDeps,
-  changed: Pick<StatusChanged, 'requestId'>,
+  changed: Pick<LifecycleEvent['detail'], 'requestId'>,
 ): Promise<number> {
   const r = await deps.store.getRequest(changed.requestId);
   if (!r) return 0;

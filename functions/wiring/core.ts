@@ -25,7 +25,7 @@ import { systemClock, ulidIds } from '../adapters/runtime';
 import type { NotificationSender, NotificationStore } from '../ports/notifications';
 import {
   notifyEvents,
-  notifyStatusChanged,
+  notifyLifecycleEvent,
   notifySweep,
   type NotificationDeps,
   type NotifierDeps,
@@ -155,8 +155,8 @@ export async function buildCore(a: CoreAdapters) {
       ...(await resumeInFlight(deps)),
       operations: await resumeOperations(deps),
     }),
-    /** The notifier's fast path on AWS: one status-changed event from the bus. */
-    notify: (changed: { requestId: string }) => notifyStatusChanged(notifier, changed),
+    /** The notifier's fast path on AWS: one lifecycle event from the bus (its detail). */
+    notify: (changed: { requestId: string }) => notifyLifecycleEvent(notifier, changed),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
       sweep: async () => ({

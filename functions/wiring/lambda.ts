@@ -18,7 +18,7 @@ export async function createScheduledHandler(env: Env) {
   return scheduledHandler((await lambdaCore(env, false)).schedules);
 }
 
-/** The notifier: the status-changed events of the bus (an EventBridge rule), each notified. */
+/** The notifier: the lifecycle events of the bus (an EventBridge rule), each notified. */
 export async function createNotifierHandler(env: Env) {
   return notifierHandler((await lambdaCore(env, false)).notify);
 }

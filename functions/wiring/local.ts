@@ -112,6 +112,8 @@ async function localProcess(
     queue,
     /** The scheduled tasks with this process's settings, as its timers run them. */
     schedules: core.schedules,
+    /** The notifier's fast path, as the notifier Lambda runs it for one event of the bus. */
+    notify: core.notify,
     stop: async () => {
       stopSchedules();
       await queue.onIdle();
@@ -198,6 +200,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     policy: local.policy,
     queue: local.queue,
     schedules: local.schedules,
+    notify: local.notify,
     ledger,
     consumerLinks,
     events,

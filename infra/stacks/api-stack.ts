@@ -261,7 +261,8 @@ export class ApiStack extends Stack {
     );
 
     // ---- Notifications ------------------------------------------------------------------------
-    // The notifier: every status change on the bus, right after its commit. The scheduled
+    // The notifier: every status change, and every request awaiting a stage's approvers (a stage
+    // reached or escalated), on the bus right after its commit. The scheduled
     // function's sweep catches up from the audit trail on whatever it missed (and warns of grants
     // about to end), so both may e-mail, from the configured SES identity only.
     const notifier = new MeshgateFunction(this, 'Notifier', {
@@ -275,11 +276,14 @@ export class ApiStack extends Stack {
     notifier.role.addToPrincipalPolicy(tableAccess());
     new events.Rule(this, 'NotifyOnStatusChange', {
       eventBus: bus,
-      description: 'Every request status change, to the notifier',
-      // EVENT_SOURCE and STATUS_CHANGED of functions/ports/events.ts (test/infra/notifier.test.ts).
+      description: 'Every request status change and stage awaiting approval, to the notifier',
+      // EVENT_SOURCE and NOTIFIER_DETAIL_TYPES of functions/ports/events.ts (test/infra/notifier.test.ts).
       eventPattern: {
         source: ['meshgate'],
-        detailType: ['Meshgate Access Request Status Changed'],
+        detailType: [
+          'Meshgate Access Request Status Changed',
+          'Meshgate Access Request Awaiting Approval',
+        ],
       },
       targets: [new targets.LambdaFunction(notifier.fn, { retryAttempts: 4 })],
     });

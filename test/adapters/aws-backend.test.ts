@@ -210,7 +210,9 @@ const published = (): StatusChanged[] =>
   eb
     .commandCalls(PutEventsCommand)
     .flatMap((c) =>
-      (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!) as StatusChanged),
+      (c.args[0].input.Entries ?? [])
+        .filter((e) => e.DetailType === 'Meshgate Access Request Status Changed')
+        .map((e) => JSON.parse(e.Detail!) as StatusChanged),
     );
 const publishedEntries = (): PutEventsRequestEntry[] =>
   eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
@@ -438,17 +440,24 @@ describe('createAwsBackedPortal against stubbed AWS', () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     expect(brokerKeys).toEqual(['ASIABROKER', 'ASIABROKER']);
 
-    // Every status change reached the configured EventBridge bus, in order.
+    // Every status change reached the configured EventBridge bus, in order; so did the stage
+    // the request awaited on submission.
     await waitFor('the ACTIVE event', () =>
       published().some((e) => e.requestId === id && e.toStatus === 'ACTIVE') ? true : undefined,
     );
-    for (const entry of publishedEntries()) {
-      expect(entry).toMatchObject({
-        Source: 'meshgate',
-        DetailType: 'Meshgate Access Request Status Changed',
-        EventBusName: 'meshgate-sandbox',
-      });
-    }
+    for (const entry of publishedEntries())
+      expect(entry).toMatchObject({ Source: 'meshgate', EventBusName: 'meshgate-sandbox' });
+    expect(
+      publishedEntries()
+        .filter((e) => JSON.parse(e.Detail!).requestId === id)
+        .map((e) => [e.DetailType, JSON.parse(e.Detail!).stage]),
+    ).toEqual([
+      ['Meshgate Access Request Status Changed', undefined],
+      ['Meshgate Access Request Awaiting Approval', 'owner'],
+      ['Meshgate Access Request Status Changed', undefined],
+      ['Meshgate Access Request Status Changed', undefined],
+      ['Meshgate Access Request Status Changed', undefined],
+    ]);
     const mine = published().filter((e) => e.requestId === id);
     expect(mine.map((e) => [e.fromStatus, e.toStatus])).toEqual([
       [null, 'PENDING'],

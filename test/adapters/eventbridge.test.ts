@@ -2,7 +2,13 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { EventBridgePublisher } from '../../functions/adapters/aws/eventbridge';
-import { EVENT_SOURCE, STATUS_CHANGED, type StatusChanged } from '../../functions/ports/events';
+import {
+  APPROVAL_AWAITED,
+  EVENT_SOURCE,
+  STATUS_CHANGED,
+  type LifecycleEvent,
+  type StatusChanged,
+} from '../../functions/ports/events';
 import type { RequestStatus } from '../../functions/domain/model';
 
 // Every EventBridgeClient instance is stubbed (the module's default client included): nothing
@@ -11,7 +17,11 @@ const eb = mockClient(EventBridgeClient);
 
 const STATUSES: RequestStatus[] = ['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING'];
 
-const event = (i: number, over: Partial<StatusChanged> = {}): StatusChanged => ({
+const event = (i: number, over: Partial<StatusChanged> = {}): LifecycleEvent => ({
+  detailType: STATUS_CHANGED,
+  detail: statusChanged(i, over),
+});
+const statusChanged = (i: number, over: Partial<StatusChanged>): StatusChanged => ({
   eventId: `evt_${String(i).padStart(3, '0')}`,
   at: new Date(Date.UTC(2024, 4, 1, 10, 0, i)).toISOString(),
   requestId: `req_${Math.floor(i / 5)}`,
@@ -26,13 +36,13 @@ const event = (i: number, over: Partial<StatusChanged> = {}): StatusChanged => (
 });
 
 /** The entry PutEvents must receive for one event. */
-const entry = (bus: string, e: StatusChanged) => ({
+const entry = (bus: string, e: LifecycleEvent) => ({
   EventBusName: bus,
   Source: 'meshgate',
-  DetailType: 'Meshgate Access Request Status Changed',
-  Time: new Date(e.at),
+  DetailType: e.detailType,
+  Time: new Date(e.detail.at),
   Resources: [],
-  Detail: JSON.stringify(e),
+  Detail: JSON.stringify(e.detail),
 });
 
 const inputs = () => eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input);
@@ -53,9 +63,35 @@ const client = () =>
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
 
-test('the source and detail-type are the documented ones', () => {
+test('the source and detail-types are the documented ones', () => {
   expect(EVENT_SOURCE).toBe('meshgate');
   expect(STATUS_CHANGED).toBe('Meshgate Access Request Status Changed');
+  expect(APPROVAL_AWAITED).toBe('Meshgate Access Request Awaiting Approval');
+});
+
+test('a request awaiting approval goes out with its own detail-type, beside a status change', async () => {
+  const awaiting: LifecycleEvent = {
+    detailType: APPROVAL_AWAITED,
+    detail: {
+      eventId: 'evt_100',
+      at: '2024-05-01T10:00:00.000Z',
+      requestId: 'req_1',
+      productId: 'sales/leads',
+      domain: 'sales',
+      requester: 'alice',
+      principal: 'arn:aws:iam::555555555555:role/analyst',
+      actor: 'bob',
+      stage: 'compliance',
+      escalated: false,
+    },
+  };
+  await new EventBridgePublisher('bus', client()).publish([event(1), awaiting]);
+  expect(inputs()).toEqual([{ Entries: [entry('bus', event(1)), entry('bus', awaiting)] }]);
+  expect(inputs()[0]!.Entries!.map((x) => x.DetailType)).toEqual([
+    'Meshgate Access Request Status Changed',
+    'Meshgate Access Request Awaiting Approval',
+  ]);
+  expect(JSON.parse(inputs()[0]!.Entries![1]!.Detail!)).toEqual(awaiting.detail);
 });
 
 test('25 events are 3 PutEvents calls of 10, 10 and 5 entries, in order and exactly as documented', async () => {
@@ -69,7 +105,9 @@ test('25 events are 3 PutEvents calls of 10, 10 and 5 entries, in order and exac
     { Entries: events.slice(20).map((e) => entry('meshgate-sandbox', e)) },
   ]);
   // The detail is the event itself, nothing added or lost.
-  expect(inputs().flatMap((i) => i.Entries!.map((x) => JSON.parse(x.Detail!)))).toEqual(events);
+  expect(inputs().flatMap((i) => i.Entries!.map((x) => JSON.parse(x.Detail!)))).toEqual(
+    events.map((e) => e.detail),
+  );
 });
 
 test('exactly 10 events are one call; one event is one call; none is no call', async () => {

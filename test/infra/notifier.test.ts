@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../config/schema';
-import { EVENT_SOURCE, STATUS_CHANGED } from '../../functions/ports/events';
+import { EVENT_SOURCE, NOTIFIER_DETAIL_TYPES } from '../../functions/ports/events';
 import { ApiStack } from '../../infra/stacks/api-stack';
 import { DataStack } from '../../infra/stacks/data-stack';
 import { functionRoleName, stackName } from '../../infra/naming';
@@ -50,7 +50,7 @@ function statementsOf(t: Template, roleName: string): Statement[] {
 
 const { config, t } = synth();
 
-test('a rule sends every status change of the bus to the notifier function', () => {
+test('a rule sends every status change and every stage awaiting approval of the bus to the notifier function', () => {
   const fns = t.findResources('AWS::Lambda::Function', {
     Properties: {
       Description: 'Meshgate notifier (notification centre, e-mail and chat on status changes)',
@@ -68,7 +68,7 @@ test('a rule sends every status change of the bus to the notifier function', () 
   // The event the runtime publishes (ports/events.ts), on the Meshgate bus.
   expect(rule!.Properties.EventPattern).toEqual({
     source: [EVENT_SOURCE],
-    'detail-type': [STATUS_CHANGED],
+    'detail-type': [...NOTIFIER_DETAIL_TYPES],
   });
   expect(JSON.stringify(rule!.Properties.EventBusName)).toMatch(/Bus/);
   const env = Object.values(fns)[0]!.Properties.Environment.Variables;

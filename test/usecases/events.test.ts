@@ -1,12 +1,18 @@
 import type { AuditEvent } from '../../functions/domain/model';
 import { LakeFormationError } from '../../functions/ports/lakeformation';
-import type { StatusChanged } from '../../functions/ports/events';
+import {
+  STATUS_CHANGED,
+  type ApprovalAwaited,
+  type StatusChanged,
+} from '../../functions/ports/events';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
-// The StatusChanged events published for integrations, as a subscriber of the local bus sees them.
+// The lifecycle events published for integrations, as a subscriber of the local bus sees them:
+// status changes, and pending requests awaiting a stage's approvers.
 
 let p: TestPortal;
 let seen: StatusChanged[];
+let awaited: ApprovalAwaited[];
 let unsubscribe: () => void;
 beforeAll(async () => {
   p = await startPortal();
@@ -14,7 +20,10 @@ beforeAll(async () => {
 afterAll(() => p.close());
 beforeEach(() => {
   seen = [];
-  unsubscribe = p.events.subscribe((e) => seen.push(e));
+  awaited = [];
+  unsubscribe = p.events.subscribe((e) =>
+    e.detailType === STATUS_CHANGED ? seen.push(e.detail) : awaited.push(e.detail),
+  );
 });
 afterEach(() => {
   unsubscribe();
@@ -173,7 +182,7 @@ test('a publisher that throws does not fail the API call', async () => {
   const id = res.body.id as string;
   expect(publish).toHaveBeenCalledTimes(1);
   expect(log).toHaveBeenCalledWith(
-    `could not publish 1 event(s) for ${id}`,
+    `could not publish 2 event(s) for ${id}`,
     expect.objectContaining({ message: 'event bus unavailable' }),
   );
 
@@ -182,6 +191,7 @@ test('a publisher that throws does not fail the API call', async () => {
   expect(r.status).toBe('PENDING');
   expect(r.history.map((e) => e.type)).toEqual(['REQUEST_CREATED']);
   expect(eventsOf(id)).toEqual([]);
+  expect(awaited).toEqual([]);
 
   // The next change is published as usual.
   expect(
@@ -215,4 +225,49 @@ test('a publisher that always throws does not stop approval, fulfilment or revoc
     [],
   );
   expect(eventsOf(id)).toEqual([]);
+  expect(awaited).toEqual([]);
+});
+
+test('a two-stage request is announced at each stage it reaches, though its status stays PENDING', async () => {
+  const id = await create(role('two-stages'), 'sales/leads');
+  const awaitedBy = () =>
+    awaited.filter((e) => e.requestId === id).map((e) => [e.stage, e.actor, e.escalated]);
+  expect(awaitedBy()).toEqual([['owner', 'alice', false]]);
+
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
+  expect(awaitedBy()).toEqual([
+    ['owner', 'alice', false],
+    ['compliance', 'bob', false],
+  ]);
+  // No status changed: the owner's approval is announced only as the next stage awaited.
+  expect(transitions(eventsOf(id))).toEqual([[null, 'PENDING', 'alice']]);
+  const approval = (await history(id)).history.find((e) => e.type === 'APPROVAL_RECORDED')!;
+  expect(awaited.filter((e) => e.requestId === id)[1]).toMatchObject({
+    eventId: approval.id,
+    at: approval.at,
+    productId: 'sales/leads',
+    domain: 'sales',
+    requester: 'alice',
+  });
+
+  // The last stage's approval is a status change, and no stage is awaited any more.
+  expect(
+    (await p.call('carol', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+  ).toBe(200);
+  await p.queue.onIdle();
+  expect(awaitedBy()).toHaveLength(2);
+  expect(transitions(eventsOf(id)).map(([, to]) => to)).toEqual([
+    'PENDING',
+    'APPROVED',
+    'GRANTING',
+    'ACTIVE',
+  ]);
+});
+
+test('an automatically approved request awaits no stage', async () => {
+  const id = await create(role('auto-no-stage'), 'finance/fx_rates');
+  await p.queue.onIdle();
+  expect(awaited.filter((e) => e.requestId === id)).toEqual([]);
 });

@@ -1,10 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  EVENT_SOURCE,
-  STATUS_CHANGED,
-  type EventPublisher,
-  type StatusChanged,
-} from '../../ports/events';
+import { EVENT_SOURCE, type EventPublisher, type LifecycleEvent } from '../../ports/events';
 
 const defaultClient = new EventBridgeClient({});
 const MAX_ENTRIES = 10; // PutEvents takes at most 10 entries a call
@@ -16,7 +11,7 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly client: EventBridgeClient = defaultClient,
   ) {}
 
-  async publish(events: StatusChanged[]): Promise<void> {
+  async publish(events: LifecycleEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += MAX_ENTRIES) {
       const batch = events.slice(i, i + MAX_ENTRIES);
       const out = await this.client.send(
@@ -24,10 +19,10 @@ export class EventBridgePublisher implements EventPublisher {
           Entries: batch.map((e) => ({
             EventBusName: this.busName,
             Source: EVENT_SOURCE,
-            DetailType: STATUS_CHANGED,
-            Time: new Date(e.at),
+            DetailType: e.detailType,
+            Time: new Date(e.detail.at),
             Resources: [],
-            Detail: JSON.stringify(e),
+            Detail: JSON.stringify(e.detail),
           })),
         }),
       );

@@ -68,8 +68,8 @@ export function scheduledHandler<T extends string>(tasks: Record<T, () => Promis
 }
 
 /**
- * The notifier, behind an EventBridge rule on the bus: one status-changed event per invocation
- * (`detail` is the StatusChanged, see ports/events.ts). A failure throws, so EventBridge retries
+ * The notifier, behind an EventBridge rule on the bus: one lifecycle event per invocation (a
+ * status change, or a request awaiting a stage's approval; `detail` as in ports/events.ts). A failure throws, so EventBridge retries
  * it; the sweep's catch-up notifies whatever is still missed.
  */
 export function notifierHandler(notify: (changed: { requestId: string }) => Promise<unknown>) {
