@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../../functions/domain/model';
 import { sweepWaiting } from '../../functions/usecases/waiting';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // Escalation of overdue stages and timeouts of pending requests, against the embedded portal with
 // the policy files as shipped (stage-escalate-after-hours 48, pending-timeout-days 14) and a clock
@@ -9,17 +10,10 @@ import { newRequest, startPortal, type TestPortal } from '../support/portal';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 beforeEach(async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock });
 });
 afterEach(async () => {

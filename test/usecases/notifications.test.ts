@@ -1,21 +1,15 @@
 import { countPendingApprovals } from '../../functions/usecases/notifications';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // The notification centre against the embedded portal: who is told what, read marks, the bell's
 // summary, and crash safety (the catch-up notifies what the fast path missed, once).
 
 const DAY = 24 * 3_600_000;
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 beforeEach(async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock });
 });
 afterEach(async () => {

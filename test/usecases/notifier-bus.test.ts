@@ -1,6 +1,7 @@
 import { NOTIFIER_DETAIL_TYPES } from '../../functions/ports/events';
 import { sweepWaiting } from '../../functions/usecases/waiting';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // The notification centre as it runs on AWS: nothing notifies inside the API call
 // (notifyInProcess off); the bus's events that the notifier's rule matches (NOTIFIER_DETAIL_TYPES,
@@ -8,18 +9,11 @@ import { newRequest, startPortal, type TestPortal } from '../support/portal';
 // them. No sweep runs, so whatever people are told here they are told right after the commit.
 
 const HOUR = 3_600_000;
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 let delivered: Promise<unknown>[];
 beforeEach(async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock, notifyInProcess: false });
   delivered = [];
   p.events.subscribe((e) => {

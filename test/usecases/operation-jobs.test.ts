@@ -8,21 +8,15 @@ import {
 } from '../../functions/domain/operations';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
 import { startPortal, type TestPortal } from '../support/portal';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // Sync and reconcile as worker jobs, through the API of the embedded portal: the call queues an
 // operation and answers 202; the in-process worker runs it; GET /v1/operations/{id} follows it.
 
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 beforeEach(async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock });
 });
 afterEach(async () => {

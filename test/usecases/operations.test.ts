@@ -6,6 +6,7 @@ import type { TableGrant } from '../../functions/ports/lakeformation';
 import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { viaWorker } from '../support/operations';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // Catalog sync and Lake Formation reconciliation of the sales domain, through the API.
 
@@ -15,17 +16,10 @@ const SALES_ACCOUNT = '111111111111';
  * A clock the tests move by hand. It starts at the real current second, not at a fixed date:
  * dev-login tokens are stamped with this clock but checked against the real one.
  */
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 const start = async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock });
 };
 const stop = async () => {

@@ -7,18 +7,12 @@ import { commitChange, SYSTEM } from '../../functions/usecases/deps';
 import { expireDue, resumeInFlight } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { jobSubject } from '../../functions/ports/queue';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // Jobs lost with a local process (its queue lives in memory) are resumed when the next one starts;
 // the sweeper hands a lost job back after a threshold that is a setting.
 
 /** A clock the tests move by hand, from the real current second (dev-login tokens check it). */
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
 let dirs: string[] = [];
 afterEach(() => {
   jest.restoreAllMocks();
@@ -66,7 +60,7 @@ async function settle(p: TestPortal, want: Record<string, RequestStatus>, ms: nu
 }
 
 test('a portal restarted on the same data folder resumes the grants and revokes whose jobs were lost, within a second', async () => {
-  const clock = makeClock();
+  const clock = movingClock();
   const dir = dataDir();
   const first = await startPortal({ clock, dataDir: dir });
   // Granted as usual, then revoked while the jobs are lost: REVOKING, nothing queued.
@@ -122,7 +116,7 @@ test('a portal restarted on the same data folder resumes the grants and revokes 
 });
 
 test('resuming reads the requests in flight a page at a time and sends each one job', async () => {
-  const clock = makeClock();
+  const clock = movingClock();
   const p = await startPortal({ clock });
   try {
     const ids = await jobsLost(p, async () => {
@@ -147,7 +141,7 @@ test('resuming reads the requests in flight a page at a time and sends each one 
 });
 
 describe("the sweeper's stall threshold", () => {
-  let clock: ReturnType<typeof makeClock>;
+  let clock: MovingClock;
   let p: TestPortal;
   afterEach(() => p.close());
   const advance = (ms: number) => (clock.t = new Date(clock.t.getTime() + ms));
@@ -161,7 +155,7 @@ describe("the sweeper's stall threshold", () => {
   }
 
   test('by default, a request in flight is handed back after 2 minutes untouched, not before', async () => {
-    clock = makeClock();
+    clock = movingClock();
     p = await startPortal({ clock });
     const id = await lostApproval();
     advance(119_000);
@@ -175,7 +169,7 @@ describe("the sweeper's stall threshold", () => {
   });
 
   test('MESHGATE_STALLED_AFTER_SECONDS sets it for the scheduled sweep', async () => {
-    clock = makeClock();
+    clock = movingClock();
     p = await startPortal({ clock, stalledAfterSeconds: 30 });
     const id = await lostApproval();
     advance(29_000);

@@ -1,6 +1,7 @@
 import type { AuditEvent, Grant } from '../../functions/domain/model';
 import { expireDue } from '../../functions/usecases/fulfilment';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { movingClock, type MovingClock } from '../support/clock';
 
 // The expiry sweeper (expireDue) against the real embedded portal, with a clock the test moves.
 
@@ -12,18 +13,11 @@ const HOUR = 3_600_000;
  * dev-login tokens are stamped with this clock but checked against the real one, so a fixed date
  * would sign everyone out once it is 12 hours in the past.
  */
-const makeClock = () => ({
-  t: new Date(Math.floor(Date.now() / 1000) * 1000),
-  now() {
-    return this.t;
-  },
-});
-
-let clock: ReturnType<typeof makeClock>;
+let clock: MovingClock;
 let p: TestPortal;
 // A fresh portal per test: the sweeper looks at every grant, so tests must not see each other's.
 beforeEach(async () => {
-  clock = makeClock();
+  clock = movingClock();
   p = await startPortal({ clock });
 });
 afterEach(async () => {
