@@ -1,10 +1,8 @@
 import type { RequestStatus } from '../domain/model';
 
-/**
- * A request changed status. Published after the change is stored, with the detail-type
- * `Meshgate Access Request Status Changed` and source `meshgate` (see README "Events").
- */
-export interface StatusChanged {
+/** What every event about a request carries: its audit event, the request and who acted. */
+interface RequestEvent {
+  /** The id of the audit event of the same change. */
   eventId: string;
   at: string;
   requestId: string;
@@ -13,6 +11,13 @@ export interface StatusChanged {
   requester: string;
   principal: string;
   actor: string;
+}
+
+/**
+ * A request changed status. Published after the change is stored, with the detail-type
+ * `Meshgate Access Request Status Changed` and source `meshgate` (see docs/api.md "Events").
+ */
+export interface StatusChanged extends RequestEvent {
   fromStatus: RequestStatus | null;
   toStatus: RequestStatus;
   grantId?: string;
@@ -26,15 +31,7 @@ export interface StatusChanged {
  * Approval`. A stage change is no status change (the request stays PENDING), so without this
  * event nothing outside the API would hear that the next stage's approvers are needed.
  */
-export interface ApprovalAwaited {
-  eventId: string;
-  at: string;
-  requestId: string;
-  productId: string;
-  domain: string;
-  requester: string;
-  principal: string;
-  actor: string;
+export interface ApprovalAwaited extends RequestEvent {
   stage: string;
   escalated: boolean;
 }

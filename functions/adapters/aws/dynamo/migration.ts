@@ -61,33 +61,29 @@ export const INDEX_ATTRIBUTES: readonly string[] = TABLE_KEYS.filter(
   (k) => k !== 'pk' && k !== 'sk',
 );
 
+/** Today's item builder of each kind whose keys derive from its fields (keys.ts). */
+const BUILDERS: Record<string, (item: Item) => Item> = {
+  request: (i) => requestItem(strip<AccessRequest>(i)!),
+  grant: (i) => grantItem(strip<Grant>(i)!),
+  product: (i) => productItem(strip<DataProduct>(i)!),
+  audit: (i) => auditItem(auditEventOf(i)),
+  chainhead: (i) =>
+    chainHeadItem(typeof i.chain === 'string' ? i.chain : String(i.pk).slice('CHAIN#'.length), {
+      seq: Number(i.seq),
+      hash: String(i.hash),
+    }),
+  membership: (i) => membershipItem(strip<Membership>(i)!),
+  domain: (i) => domainItem(strip<Domain>(i)!),
+  user: (i) => userItem(strip<User>(i)!),
+  'consumer-account': (i) => consumerAccountItem(strip<ConsumerAccount>(i)!),
+};
+
 /** The item as today's builder writes it, for the kinds whose keys derive from their fields. */
 export function rebuild(item: Item): Item | undefined {
-  switch (item.kind) {
-    case 'request':
-      return requestItem(strip<AccessRequest>(item)!);
-    case 'grant':
-      return grantItem(strip<Grant>(item)!);
-    case 'product':
-      return productItem(strip<DataProduct>(item)!);
-    case 'audit':
-      return auditItem(auditEventOf(item));
-    case 'chainhead': {
-      const chain =
-        typeof item.chain === 'string' ? item.chain : String(item.pk).slice('CHAIN#'.length);
-      return chainHeadItem(chain, { seq: Number(item.seq), hash: String(item.hash) });
-    }
-    case 'membership':
-      return membershipItem(strip<Membership>(item)!);
-    case 'domain':
-      return domainItem(strip<Domain>(item)!);
-    case 'user':
-      return userItem(strip<User>(item)!);
-    case 'consumer-account':
-      return consumerAccountItem(strip<ConsumerAccount>(item)!);
-    default:
-      return undefined;
-  }
+  const build = Object.hasOwn(BUILDERS, String(item.kind))
+    ? BUILDERS[String(item.kind)]
+    : undefined;
+  return build?.(item);
 }
 
 /** What one item needs: index attributes to set and to remove (none: it is current). */
