@@ -64,7 +64,7 @@ export interface BundleEntry {
 export const EXTRA_BUNDLES: BundleEntry[] = [];
 
 /** The Lambda entries, as the stacks deploy them (infra/stacks reference them by these names). */
-export const LAMBDA_ENTRIES = ['api', 'worker', 'scheduled', 'archiver'] as const;
+export const LAMBDA_ENTRIES = ['api', 'worker', 'scheduled', 'notifier', 'archiver'] as const;
 
 /** The part of infra's BUNDLING the esbuild call depends on. */
 export interface LambdaBundling {
@@ -74,14 +74,37 @@ export interface LambdaBundling {
   target: string;
   format: string;
   externalModules: readonly string[];
+  /** Extra esbuild command-line arguments, as the CDK's `esbuildArgs`; only `--alias` is known here. */
+  esbuildArgs?: Readonly<Record<string, string | boolean | readonly string[]>>;
+}
+
+/**
+ * esbuild's `alias` option for the CDK's `esbuildArgs` (`--alias:name=path`, one or several). Any
+ * other argument is refused: the bench would not bundle as the stacks do.
+ */
+export function aliasOf(args: LambdaBundling['esbuildArgs']): Record<string, string> | undefined {
+  if (!args) return undefined;
+  const alias: Record<string, string> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (key !== '--alias' || typeof value === 'boolean')
+      throw new Error(`esbuildArgs ${key}: not translated to esbuild's options (bench/bundles.ts)`);
+    for (const item of typeof value === 'string' ? [value] : value) {
+      const eq = item.indexOf('=');
+      if (eq <= 0) throw new Error(`esbuildArgs --alias ${item}: expected name=path`);
+      alias[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  }
+  return Object.keys(alias).length ? alias : undefined;
 }
 
 /**
  * esbuild options equal to what aws-cdk-lib's NodejsFunction runs for these bundling props
  * (`esbuild --bundle <entry> --target=... --platform=node --format=... --minify --sourcemap
- * --sources-content=false --external:...`), plus a metafile (which changes nothing in the output).
+ * --sources-content=false --external:... --alias:...`), plus a metafile (which changes nothing in
+ * the output).
  */
 export function lambdaBuildOptions(b: LambdaBundling): BuildOptions {
+  const alias = aliasOf(b.esbuildArgs);
   return {
     bundle: true,
     platform: 'node',
@@ -91,6 +114,7 @@ export function lambdaBuildOptions(b: LambdaBundling): BuildOptions {
     sourcemap: b.sourceMap,
     sourcesContent: b.sourcesContent,
     external: [...b.externalModules],
+    ...(alias ? { alias } : {}),
     metafile: true,
     logLevel: 'warning',
   };

@@ -56,7 +56,7 @@ import {
 import { requireJson } from './boundary';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
-import * as R from './responses';
+import type * as Responses from './responses';
 
 /** The API's dependencies: no Lake Formation or catalog (the worker alone reaches domain accounts). */
 export interface AppDeps extends Deps, NotificationDeps {
@@ -77,10 +77,29 @@ export type AppEnv = { Variables: { principal: Principal } };
 export const MAX_BODY_BYTES = 64 * 1024;
 const AUDIT_MAX_RANGE_DAYS = 400;
 
-const json = (description: string, schema: z.ZodType) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+/**
+ * The answers' schemas (responses.ts), built at their first use. Only the OpenAPI document (and the
+ * tests that check answers against it) reads them; a cold start that serves anything else does
+ * not build them (issue 16: `npm run bench -- bundles`). `require`, unlike `import()`, loads the
+ * module synchronously when first called; esbuild bundles it as a module evaluated then.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const R = (): typeof Responses => require('./responses');
+
+/** A JSON answer; its schema is read from `schema()` when first asked for, then kept. */
+const json = (description: string, schema: () => z.ZodType) => {
+  let built: z.ZodType | undefined;
+  return {
+    description,
+    content: {
+      'application/json': {
+        get schema() {
+          return (built ??= schema());
+        },
+      },
+    },
+  };
+};
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
@@ -120,7 +139,7 @@ function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
     who: string;
     ok?: 200 | 201 | 202;
   } & (
-      | { okSchema: z.ZodType; okFile?: never }
+      | { okSchema: z.ZodType | (() => z.ZodType); okFile?: never }
       /** A route that answers a file rather than JSON: its media types. */
       | { okFile: { description: string; types: string[] }; okSchema?: never }
     ),
@@ -138,7 +157,7 @@ function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
               okFile.types.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
             ),
           }
-        : json('OK', okSchema),
+        : json('OK', typeof okSchema === 'function' ? okSchema : () => okSchema),
       ...ERRORS,
       ...(rest.request?.body ? UNSUPPORTED : {}),
     },
@@ -271,7 +290,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/me',
       who: 'anyone signed in (about themselves)',
-      okSchema: R.MeSchema,
+      okSchema: () => R().MeSchema,
     }),
     async (c) => c.json(await whoAmI(deps, me(c))),
   );
@@ -282,7 +301,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains',
       request: { query: S.PageQuery },
       who: 'anyone signed in',
-      okSchema: R.pageOf(R.DomainView, 'DomainPage'),
+      okSchema: () => R().pageOf(R().DomainView, 'DomainPage'),
     }),
     async (c) => c.json(await listDomains(deps, me(c), c.req.valid('query'))),
   );
@@ -293,7 +312,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains',
       request: body(S.DomainSchema),
       who: 'platform admins',
-      okSchema: R.RegisteredDomain,
+      okSchema: () => R().RegisteredDomain,
       ok: 201,
     }),
     async (c) => c.json(await registerDomain(deps, me(c), c.req.valid('json')), 201),
@@ -304,7 +323,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/consumer-accounts',
       who: 'anyone signed in',
-      okSchema: R.pageOf(R.ConsumerAccountView, 'ConsumerAccountList'),
+      okSchema: () => R().pageOf(R().ConsumerAccountView, 'ConsumerAccountList'),
     }),
     async (c) => c.json({ items: await listConsumerAccounts(deps) }),
   );
@@ -316,7 +335,7 @@ export function createApp(deps: AppDeps) {
       request: body(S.ConsumerAccountSchema),
       who: 'platform admins',
       ok: 201,
-      okSchema: R.ConsumerAccountView,
+      okSchema: () => R().ConsumerAccountView,
     }),
     async (c) => c.json(await registerConsumerAccount(deps, me(c), c.req.valid('json')), 201),
   );
@@ -327,7 +346,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/domains/{id}/members',
       request: { params: S.DomainParam, query: S.PageQuery },
       who: "the domain's owners, platform admins",
-      okSchema: R.pageOf(R.MembershipOut, 'MemberPage'),
+      okSchema: () => R().pageOf(R().MembershipOut, 'MemberPage'),
     }),
     async (c) =>
       c.json(await listMembers(deps, me(c), c.req.valid('param').id, c.req.valid('query'))),
@@ -383,7 +402,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/memberships',
       request: body(S.MembershipSchema),
       who: 'platform admins',
-      okSchema: R.MembershipOut,
+      okSchema: () => R().MembershipOut,
       ok: 201,
     }),
     async (c) => c.json(await addMembership(deps, me(c), c.req.valid('json')), 201),
@@ -395,7 +414,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/memberships/{domain}/{user}/{role}',
       request: { params: S.MembershipParams },
       who: 'platform admins',
-      okSchema: R.RemovedMembership,
+      okSchema: () => R().RemovedMembership,
     }),
     async (c) => {
       await removeMembership(deps, me(c), c.req.valid('param'));
@@ -420,7 +439,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/products/{domain}/{name}',
       request: { params: S.ProductParams },
       who: 'anyone signed in',
-      okSchema: R.ProductDetailSchema,
+      okSchema: () => R().ProductDetailSchema,
     }),
     async (c) => {
       const { domain, name } = c.req.valid('param');
@@ -434,7 +453,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests',
       request: body(S.NewRequestSchema),
       who: 'anyone signed in, unless a policy line denies them (auditors)',
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
       ok: 201,
     }),
     async (c) => c.json(await submitRequest(deps, me(c), c.req.valid('json')), 201),
@@ -446,7 +465,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/preview',
       request: body(S.PreviewSchema),
       who: 'anyone signed in',
-      okSchema: R.PreviewAnswer,
+      okSchema: () => R().PreviewAnswer,
     }),
     async (c) => {
       const plan = await planRequest(deps, me(c), c.req.valid('json'));
@@ -474,7 +493,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests',
       request: { query: S.RequestQuery },
       who: 'anyone signed in: their own requests, and those of domains they may read',
-      okSchema: R.pageOf(R.RequestListItemSchema, 'RequestPage'),
+      okSchema: () => R().pageOf(R().RequestListItemSchema, 'RequestPage'),
     }),
     async (c) =>
       c.json(
@@ -488,7 +507,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}',
       request: { params: S.IdParam },
       who: "the requester, the domain's owners and stewards, compliance, auditors, admins",
-      okSchema: R.RequestDetailSchema,
+      okSchema: () => R().RequestDetailSchema,
     }),
     async (c) => c.json(await getRequestWithHistory(deps, me(c), c.req.valid('param').id)),
   );
@@ -499,7 +518,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/approve',
       request: { params: S.IdParam, ...body(S.ApproveSchema) },
       who: 'approvers of the current stage (owners/stewards of the domain, then compliance), never the requester',
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
     }),
     async (c) =>
       c.json(await approveRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json'))),
@@ -511,7 +530,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/deny',
       request: { params: S.IdParam, ...body(S.ReasonSchema) },
       who: 'approvers of the current stage, never the requester',
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
     }),
     async (c) =>
       c.json(await denyRequest(deps, me(c), c.req.valid('param').id, c.req.valid('json').reason)),
@@ -523,7 +542,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/cancel',
       request: { params: S.IdParam },
       who: 'the requester',
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
     }),
     async (c) => c.json(await cancelRequest(deps, me(c), c.req.valid('param').id)),
   );
@@ -534,7 +553,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/requests/{id}/retry',
       request: { params: S.IdParam },
       who: "the domain's owners, admins",
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
       ok: 202,
     }),
     async (c) => c.json(await retryRequest(deps, me(c), c.req.valid('param').id), 202),
@@ -546,7 +565,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/approvals',
       request: { query: S.PageQuery },
       who: 'anyone signed in: the requests whose current stage they may decide',
-      okSchema: R.pageOf(R.RequestWithTermsSchema, 'ApprovalPage'),
+      okSchema: () => R().pageOf(R().RequestWithTermsSchema, 'ApprovalPage'),
     }),
     async (c) => c.json(await approvalsInbox(deps, me(c), c.req.valid('query'))),
   );
@@ -557,7 +576,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants',
       request: { query: S.GrantQuery },
       who: 'anyone signed in: their own grants, and those of domains they may read',
-      okSchema: R.pageOf(R.GrantSchema, 'GrantPage'),
+      okSchema: () => R().pageOf(R().GrantSchema, 'GrantPage'),
     }),
     async (c) => c.json(await listGrants(deps, me(c), c.req.valid('query'))),
   );
@@ -568,7 +587,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}',
       request: { params: S.IdParam },
       who: "the requester, the domain's owners and stewards, compliance, auditors, admins (as the grant's request)",
-      okSchema: R.GrantDetailSchema,
+      okSchema: () => R().GrantDetailSchema,
     }),
     async (c) => c.json(await getGrant(deps, me(c), c.req.valid('param').id)),
   );
@@ -579,7 +598,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}/revoke',
       request: { params: S.IdParam, ...body(S.ReasonSchema) },
       who: "the requester (giving it up), the domain's owners, admins",
-      okSchema: R.GrantSchema,
+      okSchema: () => R().GrantSchema,
       ok: 202,
     }),
     async (c) =>
@@ -595,7 +614,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/grants/{id}/extend',
       request: { params: S.IdParam, ...body(S.ExtendSchema) },
       who: 'the requester of the grant; the extension is then decided like a new request',
-      okSchema: R.AccessRequestSchema,
+      okSchema: () => R().AccessRequestSchema,
       ok: 201,
     }),
     async (c) =>
@@ -630,7 +649,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/audit/verify',
       request: { query: S.VerifyQuery },
       who: 'auditors, platform admins',
-      okSchema: R.VerifyAnswer,
+      okSchema: () => R().VerifyAnswer,
     }),
     async (c) => c.json(await verifyAudit(deps, me(c), c.req.valid('query').domain)),
   );
@@ -704,7 +723,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/policy/explain',
       request: body(S.ExplainSchema),
       who: "anyone signed in about themselves; the domain's owners, compliance, auditors and admins about others",
-      okSchema: R.ExplainAnswer,
+      okSchema: () => R().ExplainAnswer,
     }),
     async (c) => c.json(await explain(deps, me(c), c.req.valid('json'))),
   );
@@ -714,7 +733,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/policy',
       who: 'platform admins, compliance, auditors',
-      okSchema: R.PolicyInForceOut,
+      okSchema: () => R().PolicyInForceOut,
     }),
     async (c) => c.json(await readPolicy(deps, me(c))),
   );
@@ -726,7 +745,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/notifications',
       request: { query: S.NotificationQuery },
       who: 'anyone signed in: their own notifications only',
-      okSchema: R.pageOf(R.NotificationOut, 'NotificationPage'),
+      okSchema: () => R().pageOf(R().NotificationOut, 'NotificationPage'),
     }),
     async (c) => c.json(await listNotifications(deps, me(c), c.req.valid('query'))),
   );
@@ -736,7 +755,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/notifications/summary',
       who: 'anyone signed in: their own unread count and pending approvals',
-      okSchema: R.NotificationSummary,
+      okSchema: () => R().NotificationSummary,
     }),
     async (c) => c.json(await notificationSummary(deps, me(c))),
   );
@@ -746,7 +765,7 @@ export function createApp(deps: AppDeps) {
       method: 'post',
       path: '/v1/notifications/read-all',
       who: 'anyone signed in: their own notifications only',
-      okSchema: R.NotificationsMarked,
+      okSchema: () => R().NotificationsMarked,
     }),
     async (c) => c.json(await markAllNotificationsRead(deps, me(c))),
   );
@@ -757,7 +776,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/notifications/{id}/read',
       request: { params: S.NotificationParam },
       who: "anyone signed in: their own notifications only (another's is not found)",
-      okSchema: R.NotificationOut,
+      okSchema: () => R().NotificationOut,
     }),
     async (c) => c.json(await markNotificationRead(deps, me(c), c.req.valid('param').id)),
   );
@@ -767,7 +786,7 @@ export function createApp(deps: AppDeps) {
       method: 'get',
       path: '/v1/notifications/settings',
       who: 'anyone signed in: their own settings',
-      okSchema: R.NotificationSettingsOut,
+      okSchema: () => R().NotificationSettingsOut,
     }),
     async (c) => c.json(await notificationSettings(deps, me(c))),
   );
@@ -778,7 +797,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/notifications/settings',
       request: body(S.NotificationSettingsSchema),
       who: 'anyone signed in: their own settings',
-      okSchema: R.NotificationSettingsOut,
+      okSchema: () => R().NotificationSettingsOut,
     }),
     async (c) => c.json(await saveNotificationSettings(deps, me(c), c.req.valid('json'))),
   );

@@ -3,6 +3,7 @@ import { awsConfig } from '../adapters/aws/config';
 import { readConfigFile } from '../adapters/aws/configuration';
 import { logError } from '../adapters/aws/lambda';
 import { SqsQueue } from '../adapters/aws/sqs-queue';
+import type { NotificationSender } from '../ports/notifications';
 import { webhooksOf } from '../../config/schema';
 import { buildCore } from './core';
 
@@ -12,16 +13,21 @@ export type Env = Record<string, string | undefined>;
  * The core of a Meshgate Lambda, from its environment (set by the CDK stack). `decides`: the API
  * records its bundled policy as in force and checks it before every call; the worker and the
  * schedules make no decision, and do neither. No broker adapters here (see lambda-worker.ts).
+ * `sender`: how the function sends e-mail from the configured identity, if it sends any.
  */
-export function lambdaCore(env: Env, decides: boolean) {
+export function lambdaCore(
+  env: Env,
+  decides: boolean,
+  sender?: (emailFrom: string | undefined) => NotificationSender,
+) {
   const config = awsConfig(env);
   const configuration = config.configFile ? readConfigFile(config.configFile) : undefined;
   return buildCore({
     ...awsAdapters({
       tableName: config.tableName,
       eventBusName: config.eventBusName,
-      emailFrom: configuration?.notifications?.emailFrom,
     }),
+    sender: sender?.(configuration?.notifications?.emailFrom),
     webhooks: configuration ? webhooksOf(configuration) : undefined,
     webUrl: configuration?.web.urls[0],
     queue: new SqsQueue(config.queueUrl),

@@ -5,6 +5,7 @@ import { DynamoNotificationStore } from '../adapters/aws/dynamo-notifications';
 import { LogNotificationSender } from '../adapters/local/log-sender';
 import { awsAdapters } from '../adapters/aws/adapters';
 import { awsBrokerAdapters } from '../adapters/aws/broker-adapters';
+import { SesNotificationSender } from '../adapters/aws/ses-sender';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DynamoOperationStore } from '../adapters/aws/operation-store';
 import { DynamoSearchIndex } from '../adapters/aws/dynamo-search-index';
@@ -231,13 +232,13 @@ export async function createAwsBackedPortal(
     tableName: opts.config.tableName,
     eventBusName: opts.config.eventBusName,
     fallbackEvents: new InProcessEventBus(opts.eventLog),
-    emailFrom: opts.config.notifications?.emailFrom,
   });
   // Sign-in grants act with the developer's AWS credentials: it takes a code printed at start.
   const signInCode = opts.signInCode ?? newSignInCode();
   const local = await localProcess(
     {
       ...aws,
+      sender: new SesNotificationSender(opts.config.notifications?.emailFrom),
       ...awsBrokerAdapters(),
       clock: systemClock,
       configuration: opts.config,

@@ -6,6 +6,7 @@ import {
   bundleRows,
   bundleVerdict,
   bytesByPackage,
+  aliasOf,
   lambdaBuildOptions,
   packageOf,
   type BundleFigures,
@@ -233,6 +234,25 @@ describe('bundle figures', () => {
       metafile: true,
       logLevel: 'warning',
     });
+  });
+
+  test("the CDK's esbuildArgs become esbuild's alias; an argument the bench cannot translate is refused", () => {
+    const b = {
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      target: 'node22',
+      format: 'cjs',
+      externalModules: [],
+    };
+    expect(
+      lambdaBuildOptions({ ...b, esbuildArgs: { '--alias': ['zod=/x/zod.ts', 'a=./b'] } }).alias,
+    ).toEqual({ zod: '/x/zod.ts', a: './b' });
+    expect(aliasOf({ '--alias': 'zod=/x/zod.ts' })).toEqual({ zod: '/x/zod.ts' });
+    expect(aliasOf({ '--alias': [] })).toBeUndefined();
+    expect(aliasOf(undefined)).toBeUndefined();
+    expect(() => aliasOf({ '--log-limit': '0' })).toThrow(/--log-limit/);
+    expect(() => aliasOf({ '--alias': 'zod' })).toThrow(/name=path/);
   });
 
   test('inputs are grouped by package, scoped ones by scope and name', () => {

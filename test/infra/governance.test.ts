@@ -484,6 +484,10 @@ describe('governance stacks', () => {
       );
       expect(existsSync(join(assetDir, 'index.js'))).toBe(true);
       expect(existsSync(join(assetDir, 'index.js.map'))).toBe(true);
+      // BUNDLING's esbuild arguments reach the CDK's esbuild: zod without its locales (issue 16).
+      const code = readFileSync(join(assetDir, 'index.js'), 'utf8');
+      expect(code).toContain('Invalid input: expected');
+      expect(code).not.toContain('Ungültige Eingabe');
       expect(existsSync(join(assetDir, 'policies', 'model.conf'))).toBe(true);
       expect(existsSync(join(assetDir, 'policies', 'global.csv'))).toBe(true);
       // The deployment configuration ships with the API, which registers its domains at cold start.

@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from './dynamo-store';
 import { DynamoSearchIndex } from './dynamo-search-index';
 import { DynamoNotificationStore } from './dynamo-notifications';
-import { SesNotificationSender } from './ses-sender';
 import { EventBridgePublisher } from './eventbridge';
 import { DynamoOperationStore } from './operation-store';
 import type { EventPublisher } from '../../ports/events';
@@ -11,15 +10,14 @@ import type { EventPublisher } from '../../ports/events';
  * The AWS side of the ports every Meshgate process uses (the table, the event bus), built once
  * per process (Lambda cold start or `npm start` against AWS). Lake Formation, Glue and STS are
  * not here: only the worker reaches domain accounts (broker-adapters.ts), so the API's bundle
- * holds none of their clients. Clients follow the SDK's standard settings: region, credential
+ * holds none of their clients. Nor is the SES sender (ses-sender.ts): the functions that send e-mail
+ * add it, and the API, which never does, carries no SES client. Clients follow the SDK's standard settings: region, credential
  * chain, AWS_ENDPOINT_URL and the per-service endpoint variables.
  */
 export function awsAdapters(opts: {
   tableName: string;
   eventBusName?: string;
   fallbackEvents?: EventPublisher;
-  /** The SES identity notification e-mail is sent from; none is sent without it. */
-  emailFrom?: string;
 }) {
   // One DynamoDB client for every aggregate's adapter on the table.
   const dynamo = new DynamoDBClient({});
@@ -29,7 +27,6 @@ export function awsAdapters(opts: {
     search: new DynamoSearchIndex(opts.tableName, dynamo, store),
     operations: new DynamoOperationStore(opts.tableName, dynamo),
     notifications: new DynamoNotificationStore(opts.tableName, dynamo),
-    sender: new SesNotificationSender(opts.emailFrom),
     events: eventsFor(opts),
   };
 }
