@@ -70,7 +70,7 @@ export async function makeLinks(
 
 /** The LinkSpec of a grant's recorded links. */
 function recordedSpec(
-  grant: Grant & { consumerLink: ConsumerLink },
+  grant: Pick<Grant, 'accountId' | 'principal'> & { consumerLink: ConsumerLink },
   consumer: LinkSpec['consumer'],
   producerRegion = consumer.region,
 ): LinkSpec {
@@ -94,7 +94,7 @@ function recordedSpec(
  */
 export async function removeLinks(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
-  grant: Grant,
+  grant: Pick<Grant, 'id' | 'domain' | 'principal' | 'accountId' | 'consumerLink'>,
 ): Promise<LinkEntry[]> {
   const link = grant.consumerLink;
   if (!link) return [];
