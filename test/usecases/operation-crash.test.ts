@@ -41,7 +41,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   dynamo.client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (fault.armed && WRITES.has(context.commandName) && ++fault.writes >= fault.at)
+      if (fault.armed && WRITES.has(context.commandName ?? '') && ++fault.writes >= fault.at)
         throw new Error('process stopped');
       return next(args);
     },
