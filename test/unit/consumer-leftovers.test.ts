@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describeKey, leftoverLinks } from '../../functions/domain/consumer';
 
 // What a consumer account's link database holds that no grant in use accounts for.
@@ -48,4 +49,55 @@ test('everything in use: nothing left over', () => {
     ]),
   };
   expect(leftoverLinks(listed, inUse, BROKER)).toEqual({ describe: [], links: [] });
+});
+
+test('property: what is left over is exactly what is listed, not in use, and a grant principal could hold', () => {
+  const tables = fc.constantFrom('t1', 't2', 't3', 't4');
+  const principal = fc.constantFrom(ROLE('a'), ROLE('b'), BROKER, 'IAM_ALLOWED_PRINCIPALS');
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.record({ name: tables, link: fc.boolean() }), {
+        selector: (t) => t.name,
+      }),
+      fc.array(fc.record({ table: tables, principal })),
+      fc.array(fc.record({ table: tables, principal })),
+      (listedTables, listedDescribe, used) => {
+        const inUse = {
+          tables: new Set(used.map((u) => u.table)),
+          describe: new Set(used.map((u) => describeKey(u.table, u.principal))),
+        };
+        const out = leftoverLinks(
+          {
+            tables: listedTables.map((t) => ({
+              name: t.name,
+              ...(t.link ? { target: target(t.name) } : {}),
+            })),
+            describe: listedDescribe,
+          },
+          inUse,
+          BROKER,
+        );
+        const expectedDescribe = new Set(
+          listedDescribe
+            .filter(
+              (d) =>
+                d.principal !== BROKER &&
+                d.principal !== 'IAM_ALLOWED_PRINCIPALS' &&
+                !inUse.describe.has(describeKey(d.table, d.principal)),
+            )
+            .map((d) => describeKey(d.table, d.principal)),
+        );
+        expect(out.describe.map((d) => describeKey(d.table, d.principal)).sort()).toEqual(
+          [...expectedDescribe].sort(),
+        );
+        expect(out.links.map((l) => l.name).sort()).toEqual(
+          listedTables
+            .filter((t) => t.link && !inUse.tables.has(t.name))
+            .map((t) => t.name)
+            .sort(),
+        );
+      },
+    ),
+    { seed: 16, numRuns: 500 },
+  );
 });
