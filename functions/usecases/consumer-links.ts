@@ -259,23 +259,27 @@ async function linksInUse(
  * permissions and resource links no grant in use accounts for (those of ended grants, of a late
  * worker that stopped before removing its stray links) are removed, DESCRIBE first. The database
  * stays. A second run right after finds nothing.
+ *
+ * What is in use is read after each listing, the requests in flight before the grants: a link a
+ * worker made before the listing belongs to a request that is then still in flight, or whose
+ * grant the later read finds, so no link of a live grant is taken for a leftover.
  */
 export async function removeLeftoverLinks(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks' | 'clock'>,
   domain: Pick<Domain, 'id' | 'accountId' | 'region'>,
-  grants: Grant[],
 ): Promise<{ leftovers: LinkLeftover[]; failures: LinkListingFailure[] }> {
   const database = linkDatabase(domain.id);
   const leftovers: LinkLeftover[] = [];
   const failures: LinkListingFailure[] = [];
-  let granting: AccessRequest[] | undefined;
   for await (const consumer of consumerAccounts(deps)) {
     if (consumer.accountId === domain.accountId) continue;
     let found: ReturnType<typeof leftoverLinks>;
+    let grants: Grant[];
     try {
       const listed = await deps.consumerLinks.listLinks(consumer, database);
       if (listed.tables.length === 0 && listed.describe.length === 0) continue;
-      granting ??= await inFlight(deps, domain.id);
+      const granting = await inFlight(deps, domain.id);
+      grants = await deps.store.listGrantsByDomain(domain.id);
       const inUse = await linksInUse(deps, consumer.accountId, database, grants, granting);
       found = leftoverLinks(listed, inUse, consumer.broker?.roleArn);
     } catch (err) {

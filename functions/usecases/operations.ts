@@ -295,7 +295,7 @@ export async function reconcileDomain(
   }
   // The consumer side: missing links of ACTIVE grants made again, then what is left over removed.
   const links = await repairLinks(deps, grants);
-  const consumerSide = await removeLeftoverLinks(deps, domain, grants);
+  const consumerSide = await removeLeftoverLinks(deps, domain);
   const report = {
     domain: domain.id,
     at: deps.clock.now().toISOString(),

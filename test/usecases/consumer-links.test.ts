@@ -183,6 +183,52 @@ test('reconcile removes the link and DESCRIBE an ended grant left behind; the ne
   expect((await reconcile()).body.leftoverLinks).toEqual([]);
 });
 
+test('reconcile leaves alone the links of a request still being granted (its worker stopped after linking)', async () => {
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('finance/invoices', { principal }),
+  );
+  const id = created.body.id as string;
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  const { approveRequest } = await import('../../functions/usecases/requests');
+  await approveRequest(
+    { ...p.deps, queue: { send: async () => undefined } },
+    { userId: 'fiona', name: 'fiona' },
+    id,
+    { comment: 'ok' },
+  );
+  await expect(
+    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
+  ).rejects.toThrow('worker crashed');
+  expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
+  const invoices = async () =>
+    (await p.consumerLinks.list(CONSUMER)).find(
+      (l) => l.database === 'meshgate_finance' && l.name === 'finance_gold__invoices',
+    );
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+
+  const report = await viaWorker(
+    p,
+    () => p.queue.onIdle(),
+    'fiona',
+    '/v1/domains/finance/reconcile',
+  );
+  expect(report.body.leftoverLinks).toEqual([]);
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+  await runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id });
+  expect((await p.store.getRequest(id))?.status).toBe('ACTIVE');
+});
+
 test('a role of an account Meshgate does not manage gets the steps for its administrator', async () => {
   const principal = role('888888888888');
   const r = await activeRequest(principal);
