@@ -167,3 +167,46 @@ export function accessFor(
   }
   return { ...base, query: athenaQuery(database, table, columns) };
 }
+
+/** What Meshgate's grants account for in a link database: link names, and DESCRIBE per principal. */
+export interface LinksInUse {
+  tables: Set<string>;
+  /** `<link>|<principal>` */
+  describe: Set<string>;
+}
+
+export const describeKey = (table: string, principal: string) => `${table}|${principal}`;
+
+/**
+ * What a link database holds that no grant in use accounts for: DESCRIBE permissions of IAM
+ * principals (the broker role, which made the links and holds its creator's permissions on them,
+ * and Lake Formation's groups such as IAM_ALLOWED_PRINCIPALS are not grants' principals), and
+ * resource links (a table of the database that is not a link was not made by Meshgate). DESCRIBE
+ * first: a link is removed after the permissions on it.
+ */
+export function leftoverLinks(
+  listed: {
+    tables: Array<{
+      name: string;
+      target?: { catalogId: string; database: string; table: string };
+    }>;
+    describe: Array<{ table: string; principal: string }>;
+  },
+  inUse: LinksInUse,
+  broker?: string,
+): {
+  describe: Array<{ table: string; principal: string }>;
+  links: Array<{ name: string; target: string }>;
+} {
+  const seen = new Set<string>();
+  const describe = listed.describe.filter((d) => {
+    const key = describeKey(d.table, d.principal);
+    if (seen.has(key) || d.principal === broker || !accountOfPrincipal(d.principal)) return false;
+    seen.add(key);
+    return !inUse.describe.has(key);
+  });
+  const links = listed.tables
+    .filter((t) => t.target && !inUse.tables.has(t.name))
+    .map((t) => ({ name: t.name, target: `${t.target!.database}.${t.target!.table}` }));
+  return { describe, links };
+}

@@ -322,10 +322,11 @@ export function createApp(deps: AppDeps) {
     route({
       method: 'get',
       path: '/v1/consumer-accounts',
+      request: { query: S.PageQuery },
       who: 'anyone signed in',
       okSchema: () => R().pageOf(R().ConsumerAccountView, 'ConsumerAccountList'),
     }),
-    async (c) => c.json({ items: await listConsumerAccounts(deps) }),
+    async (c) => c.json(await listConsumerAccounts(deps, me(c), c.req.valid('query'))),
   );
 
   app.openapi(

@@ -26,6 +26,15 @@ export interface LinkEntry {
   result: 'ok' | 'already';
 }
 
+/**
+ * What one database of a consumer account's catalog holds, as its listings answer: its tables
+ * (`target` for a resource link) and the principals holding DESCRIBE on them.
+ */
+export interface ListedLinks {
+  tables: Array<{ name: string; target?: { catalogId: string; database: string; table: string } }>;
+  describe: Array<{ table: string; principal: string }>;
+}
+
 export interface LinkOutcome {
   /** A pending RAM invitation of the producing account was accepted on this call. */
   invitationAccepted: boolean;
@@ -45,4 +54,9 @@ export interface ConsumerLinkPort {
    * (those no other active grant needs). The database stays.
    */
   unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]>;
+  /**
+   * The tables of `database` in the consumer account and the DESCRIBE permissions on them, every
+   * page read; nothing when the database is not there.
+   */
+  listLinks(consumer: LinkSpec['consumer'], database: string): Promise<ListedLinks>;
 }

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../domain/model';
 import type { Operation, OperationProgress } from '../domain/operations';
 
 /** One page of operations, newest first; `after` is where the next page starts (absent on the last). */
@@ -8,23 +9,29 @@ export interface OperationPage {
 
 /**
  * Domain operations (sync, reconcile) and their state. Every write is conditional on the state
- * that was read; an operation and its audit event are separate writes (the event is appended
- * after the operation's write succeeded), so a crash between them loses the event, never the
- * operation.
+ * that was read, and a change that is audited (queued, succeeded, failed) is written in one
+ * transaction with its audit events, sealed into their chain: a process stopped at any instant
+ * leaves both or neither.
  */
 export interface OperationStore {
   /**
    * Stores a new QUEUED operation, unless one of the same kind for the same domain is QUEUED or
    * RUNNING: then 409 OPERATION_RUNNING whose details name it (`operationId`). Decided by a
-   * conditional write on a per-domain-and-kind lock item, never by a read.
+   * conditional write on a per-domain-and-kind lock item, never by a read. `event` (its
+   * OPERATION_STARTED) is written in the same transaction.
    */
-  create(op: Operation): Promise<void>;
+  create(op: Operation, event: AuditEvent): Promise<void>;
   get(id: string): Promise<Operation | undefined>;
   /**
    * Writes `next` if the stored one is still at `expected` (409 STALE_OPERATION otherwise). A
-   * finished `next` also frees its domain and kind for the next operation.
+   * finished `next` also frees its domain and kind for the next operation. `events` are written
+   * in the same transaction (none: the change is not audited, as a worker taking the operation).
    */
-  update(next: Operation, expected: Pick<Operation, 'status' | 'version'>): Promise<void>;
+  update(
+    next: Operation,
+    expected: Pick<Operation, 'status' | 'version'>,
+    events?: AuditEvent[],
+  ): Promise<void>;
   /** Notes progress on a RUNNING operation (and moves its updatedAt); a no-op once it has moved on. */
   recordProgress(id: string, progress: OperationProgress): Promise<void>;
   /** A domain's operations, newest first, by an index (a Query, never a scan). */

@@ -105,6 +105,8 @@ export interface CatalogStore {
   /** The consumer account registered for an AWS account id, read strongly consistently. */
   getConsumerAccount(accountId: string): Promise<ConsumerAccount | undefined>;
   listConsumerAccounts(): Promise<ConsumerAccount[]>;
+  /** One page of the consumer accounts, by AWS account id. */
+  listConsumerAccountsPage(page: KeyPage): Promise<KeyedPage<ConsumerAccount>>;
 
   putProduct(product: DataProduct): Promise<void>;
   /** Writes a product with the audit event of the change, in one transaction. */

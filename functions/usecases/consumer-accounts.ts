@@ -2,6 +2,7 @@ import { forbidden } from '../domain/errors';
 import { externalIdFingerprint } from '../domain/configuration';
 import { ALL_DOMAINS, type ConsumerAccount, type Principal } from '../domain/model';
 import { auditEvent, type Deps } from './deps';
+import { openPage, type PageQuery } from './paging';
 
 /** A consumer account as callers see it: the broker's role, never its ExternalId. */
 export function redactedConsumerAccount(c: ConsumerAccount) {
@@ -48,6 +49,14 @@ export async function registerConsumerAccount(
   return redactedConsumerAccount(c);
 }
 
-export async function listConsumerAccounts(deps: Pick<Deps, 'store'>) {
-  return (await deps.store.listConsumerAccounts()).map(redactedConsumerAccount);
+/** The registered consumer accounts, by AWS account id, a page at a time (anyone signed in). */
+export async function listConsumerAccounts(
+  deps: Pick<Deps, 'store'>,
+  who: Principal,
+  q: PageQuery,
+) {
+  const page = await openPage(deps.store, 'consumer-accounts', who.userId, {}, q);
+  return page.answer(await deps.store.listConsumerAccountsPage(page), (accounts) =>
+    accounts.map(redactedConsumerAccount),
+  );
 }

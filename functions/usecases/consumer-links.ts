@@ -1,10 +1,13 @@
 import {
   accountOfPrincipal,
+  describeKey,
+  leftoverLinks,
   linkDatabase,
   linkTableName,
   type ConsumerLink,
+  type LinksInUse,
 } from '../domain/consumer';
-import type { Grant } from '../domain/model';
+import type { AccessRequest, Domain, Grant } from '../domain/model';
 import type { LinkEntry, LinkSpec } from '../ports/consumer-links';
 import type { TableGrant } from '../ports/lakeformation';
 import type { WorkerDeps } from './deps';
@@ -70,7 +73,7 @@ export async function makeLinks(
 
 /** The LinkSpec of a grant's recorded links. */
 function recordedSpec(
-  grant: Grant & { consumerLink: ConsumerLink },
+  grant: Pick<Grant, 'accountId' | 'principal'> & { consumerLink: ConsumerLink },
   consumer: LinkSpec['consumer'],
   producerRegion = consumer.region,
 ): LinkSpec {
@@ -94,7 +97,7 @@ function recordedSpec(
  */
 export async function removeLinks(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
-  grant: Grant,
+  grant: Pick<Grant, 'id' | 'domain' | 'principal' | 'accountId' | 'consumerLink'>,
 ): Promise<LinkEntry[]> {
   const link = grant.consumerLink;
   if (!link) return [];
@@ -168,4 +171,171 @@ export async function repairLinks(
     }
   }
   return findings;
+}
+
+/** Something in a consumer account's link database that no grant in use accounts for. */
+export interface LinkLeftover {
+  kind: 'leftover';
+  account: string;
+  database: string;
+  /** DESCRIBE of `principal` on the link `table`, or the resource link `table` itself (to `target`). */
+  what: 'describe' | 'link';
+  table: string;
+  principal?: string;
+  target?: string;
+  /** The ended grant that made it, when its record names it. */
+  grantId?: string;
+  action: 'removed';
+  result: 'ok' | 'failed';
+  error?: string;
+}
+
+/** A consumer account whose link database could not be read (its broker role refused, say). */
+export interface LinkListingFailure {
+  account: string;
+  database: string;
+  error: string;
+}
+
+/** Every registered consumer account, a page at a time. */
+async function* consumerAccounts(deps: Pick<WorkerDeps, 'store'>) {
+  let after: string | undefined;
+  do {
+    const page = await deps.store.listConsumerAccountsPage({ limit: 100, after });
+    yield* page.items;
+    after = page.next;
+  } while (after);
+}
+
+/** Requests of the domain on their way to a grant (APPROVED, GRANTING): a worker may be linking them now. */
+async function inFlight(deps: Pick<WorkerDeps, 'store' | 'clock'>, domain: string) {
+  const before = new Date(deps.clock.now().getTime() + 1).toISOString();
+  const found: AccessRequest[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listInFlightSince(before, { limit: 100, cursor });
+    found.push(...page.items.filter((r) => r.domain === domain));
+    cursor = page.cursor;
+  } while (cursor);
+  return found;
+}
+
+/**
+ * What the grants in use need in `account`'s link database of the domain: the links and DESCRIBE
+ * recorded on ACTIVE and REVOKING grants (a revoke in flight removes its own), and those of
+ * requests a worker is granting now (their links may be made before the grant is recorded).
+ */
+async function linksInUse(
+  deps: Pick<WorkerDeps, 'store'>,
+  account: string,
+  database: string,
+  grants: Grant[],
+  granting: AccessRequest[],
+): Promise<LinksInUse> {
+  const inUse: LinksInUse = { tables: new Set(), describe: new Set() };
+  const use = (table: string, principal: string) => {
+    inUse.tables.add(table);
+    inUse.describe.add(describeKey(table, principal));
+  };
+  for (const g of grants) {
+    const l = g.consumerLink;
+    if ((g.status !== 'ACTIVE' && g.status !== 'REVOKING') || !l) continue;
+    if (l.account !== account || l.database !== database) continue;
+    for (const t of l.tables) use(t.name, g.principal);
+  }
+  for (const r of granting) {
+    if (accountOfPrincipal(r.principal) !== account) continue;
+    const product = await deps.store.getProduct(r.productId);
+    if (!product) continue;
+    for (const t of product.location.tables ?? [product.location.table])
+      use(linkTableName(product.location.database, t), r.principal);
+  }
+  return inUse;
+}
+
+/**
+ * Reconciliation of the consumer side, the other way: in every registered consumer account, the
+ * domain's link database (named predictably, linkDatabase) is listed, and the DESCRIBE
+ * permissions and resource links no grant in use accounts for (those of ended grants, of a late
+ * worker that stopped before removing its stray links) are removed, DESCRIBE first. The database
+ * stays. A second run right after finds nothing.
+ *
+ * What is in use is read after each listing, the requests in flight before the grants: a link a
+ * worker made before the listing belongs to a request that is then still in flight, or whose
+ * grant the later read finds, so no link of a live grant is taken for a leftover.
+ */
+export async function removeLeftoverLinks(
+  deps: Pick<WorkerDeps, 'store' | 'consumerLinks' | 'clock'>,
+  domain: Pick<Domain, 'id' | 'accountId' | 'region'>,
+): Promise<{ leftovers: LinkLeftover[]; failures: LinkListingFailure[] }> {
+  const database = linkDatabase(domain.id);
+  const leftovers: LinkLeftover[] = [];
+  const failures: LinkListingFailure[] = [];
+  for await (const consumer of consumerAccounts(deps)) {
+    if (consumer.accountId === domain.accountId) continue;
+    let found: ReturnType<typeof leftoverLinks>;
+    let grants: Grant[];
+    try {
+      const listed = await deps.consumerLinks.listLinks(consumer, database);
+      if (listed.tables.length === 0 && listed.describe.length === 0) continue;
+      const granting = await inFlight(deps, domain.id);
+      grants = await deps.store.listGrantsByDomain(domain.id);
+      const inUse = await linksInUse(deps, consumer.accountId, database, grants, granting);
+      found = leftoverLinks(listed, inUse, consumer.broker?.roleArn);
+    } catch (err) {
+      failures.push({ account: consumer.accountId, database, error: (err as Error).message });
+      continue;
+    }
+    const madeBy = (table: string, principal?: string) =>
+      grants.find(
+        (g) =>
+          g.consumerLink?.account === consumer.accountId &&
+          g.consumerLink.database === database &&
+          g.consumerLink.tables.some((t) => t.name === table) &&
+          (principal === undefined || g.principal === principal),
+      )?.id;
+    const spec = (links: string[], principal: string): LinkSpec => ({
+      consumer,
+      producer: { accountId: domain.accountId, region: domain.region },
+      database,
+      links: links.map((name) => ({ name, targetDatabase: '', targetTable: '' })),
+      principal,
+    });
+    for (const d of found.describe)
+      leftovers.push(
+        await removal(
+          { account: consumer.accountId, database, what: 'describe', table: d.table },
+          { principal: d.principal, grantId: madeBy(d.table, d.principal) },
+          () => deps.consumerLinks.unlink(spec([d.table], d.principal), []),
+        ),
+      );
+    for (const l of found.links)
+      leftovers.push(
+        await removal(
+          { account: consumer.accountId, database, what: 'link', table: l.name },
+          { target: l.target, grantId: madeBy(l.name) },
+          () => deps.consumerLinks.unlink(spec([], ''), [l.name]),
+        ),
+      );
+  }
+  return { leftovers, failures };
+}
+
+async function removal(
+  at: Pick<LinkLeftover, 'account' | 'database' | 'what' | 'table'>,
+  about: Pick<LinkLeftover, 'principal' | 'target' | 'grantId'>,
+  call: () => Promise<LinkEntry[]>,
+): Promise<LinkLeftover> {
+  const base = {
+    kind: 'leftover' as const,
+    ...at,
+    ...Object.fromEntries(Object.entries(about).filter(([, v]) => v !== undefined)),
+    action: 'removed' as const,
+  };
+  try {
+    await call();
+    return { ...base, result: 'ok' };
+  } catch (err) {
+    return { ...base, result: 'failed', error: (err as Error).message };
+  }
 }

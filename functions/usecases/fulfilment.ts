@@ -238,7 +238,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     await commitChange(deps, activated);
   } catch (err) {
     ignoreConflict(err);
-    await removeIfStray(deps, r.id, spec);
+    await removeIfStray(deps, r.id, spec, consumerLink);
     return;
   }
   if (extended) await endReplaced(deps, extended, r.id);
@@ -276,23 +276,31 @@ async function markFailed(
 /**
  * A worker that lost the race may have granted after the request moved on (a late duplicate
  * delivery that stalled while another worker finished and someone revoked). While the request is
- * GRANTING or ACTIVE the grant is the legitimate one; in any other state it must not stay.
+ * GRANTING or ACTIVE the grant is the legitimate one; in any other state it must not stay, nor
+ * the resource links and DESCRIBE it made in the consumer account (`consumerLink`).
  */
-async function removeIfStray(deps: WorkerDeps, requestId: string, spec: TableGrant): Promise<void> {
+async function removeIfStray(
+  deps: WorkerDeps,
+  requestId: string,
+  spec: TableGrant,
+  consumerLink: ConsumerLink | undefined,
+): Promise<void> {
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
+  const stray = { id: now.grantId ?? '', domain: now.domain, principal: now.principal };
+  // The links first, as a revoke does; what another ACTIVE grant still needs stays.
+  const linkEntries = consumerLink
+    ? await removeLinks(deps, { ...stray, accountId: spec.accountId, consumerLink })
+    : [];
   // Not what another active grant of the same principal holds (an extension, a second product).
-  const shared = await sharedTables(
-    deps,
-    { id: now.grantId ?? '', domain: now.domain, principal: now.principal },
-    spec,
-  );
+  const shared = await sharedTables(deps, stray, spec);
   const own = spec.tables.filter((t) => !shared.has(t));
   const entries =
     own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
-  await commitChange(deps, orThrow(noteStrayRemoved(now, entries, systemAt(deps)))).catch(
-    ignoreConflict,
-  );
+  await commitChange(
+    deps,
+    orThrow(noteStrayRemoved(now, [...linkEntries, ...entries], systemAt(deps))),
+  ).catch(ignoreConflict);
 }
 
 /** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Only failed tables are retried. */

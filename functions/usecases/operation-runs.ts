@@ -61,17 +61,15 @@ export async function startOperation(
     { id: deps.ids.next('opn'), kind, domain: domain.id, requestedBy: actorId(actor) },
     deps.clock.now(),
   );
-  await deps.operations.create(op);
-  await deps.store.appendAudit(
+  // The operation, its lock and its audit event in one transaction.
+  await deps.operations.create(
+    op,
     auditEvent(
       deps,
       'OPERATION_STARTED',
       op.requestedBy,
       { domain: op.domain },
-      {
-        operationId: op.id,
-        kind,
-      },
+      { operationId: op.id, kind },
     ),
   );
   try {
@@ -212,30 +210,31 @@ export async function runOperation(
   await finish(deps, running, next);
 }
 
-/** Stores the finished operation (conditional on the one it ran from) and its audit event. */
+/**
+ * Stores the finished operation (conditional on the one it ran from) with its audit event, in one
+ * transaction: a worker stopped before it leaves the operation unfinished, for the sweeper.
+ */
 async function finish(deps: Deps, from: Operation, next: Operation): Promise<void> {
+  const event = auditEvent(
+    deps,
+    next.status === 'SUCCEEDED' ? 'OPERATION_SUCCEEDED' : 'OPERATION_FAILED',
+    SYSTEM,
+    { domain: next.domain },
+    {
+      operationId: next.id,
+      kind: next.kind,
+      requestedBy: next.requestedBy,
+      attempts: next.attempts,
+      ...(next.error ? { error: next.error } : {}),
+    },
+  );
   try {
-    await deps.operations.update(next, from);
+    await deps.operations.update(next, from, [event]);
   } catch (err) {
     // Taken over meanwhile (its worker counted as stalled): the other worker records the outcome.
     if (err instanceof MeshgateError && err.kind === 'conflict') return;
     throw err;
   }
-  await deps.store.appendAudit(
-    auditEvent(
-      deps,
-      next.status === 'SUCCEEDED' ? 'OPERATION_SUCCEEDED' : 'OPERATION_FAILED',
-      SYSTEM,
-      { domain: next.domain },
-      {
-        operationId: next.id,
-        kind: next.kind,
-        requestedBy: next.requestedBy,
-        attempts: next.attempts,
-        ...(next.error ? { error: next.error } : {}),
-      },
-    ),
-  );
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 } from '../ports/lakeformation';
 import { auditEvent, type Deps, type WorkerDeps } from './deps';
 import { tableGrantFor } from './fulfilment';
-import { repairLinks } from './consumer-links';
+import { removeLeftoverLinks, repairLinks } from './consumer-links';
 
 export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
@@ -293,6 +293,9 @@ export async function reconcileDomain(
       action: 'reported only',
     });
   }
+  // The consumer side: missing links of ACTIVE grants made again, then what is left over removed.
+  const links = await repairLinks(deps, grants);
+  const consumerSide = await removeLeftoverLinks(deps, domain);
   const report = {
     domain: domain.id,
     at: deps.clock.now().toISOString(),
@@ -302,7 +305,14 @@ export async function reconcileDomain(
     foreign: findings.filter((f) => f.kind === 'foreign'),
     unresolved,
     /** Resource links of ACTIVE grants that were missing in consumer accounts, made again. */
-    links: await repairLinks(deps, grants),
+    links,
+    /**
+     * DESCRIBE permissions and resource links in the domain's link database of each registered
+     * consumer account that no grant in use accounts for: removed.
+     */
+    leftoverLinks: consumerSide.leftovers,
+    /** Consumer accounts whose link database could not be read. */
+    ...(consumerSide.failures.length ? { linkFailures: consumerSide.failures } : {}),
   };
   await deps.store.appendAudit(
     auditEvent(deps, 'DOMAIN_RECONCILED', actor, { domain: domain.id }, report),

@@ -166,7 +166,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   }
   const clock = opts.clock ?? systemClock;
   const store = new DynamoStore(tableName, dynamo.client);
-  const operations = new DynamoOperationStore(tableName, dynamo.client);
+  const operations = new DynamoOperationStore(tableName, dynamo.client, store.auditLog);
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
     clock.now(),

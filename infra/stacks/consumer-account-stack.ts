@@ -17,19 +17,27 @@ export const CONSUMER_RAM_ACTIONS = [
   'ram:AcceptResourceShareInvitation',
 ] as const;
 
-/** Glue: the link databases and the links in them, nothing else of the consumer's catalog. */
+/**
+ * Glue: the link databases and the links in them, nothing else of the consumer's catalog (GetTables
+ * lists a link database for reconciliation, which removes the links no grant uses).
+ */
 export const CONSUMER_GLUE_ACTIONS = [
   'glue:GetDatabase',
   'glue:CreateDatabase',
   'glue:GetTable',
+  'glue:GetTables',
   'glue:CreateTable',
   'glue:DeleteTable',
 ] as const;
 
-/** Lake Formation: DESCRIBE on the links for the grant's principal. */
+/**
+ * Lake Formation: DESCRIBE on the links for the grant's principal, and the listing of permissions
+ * that reconciliation reads to find the DESCRIBE no grant uses.
+ */
 export const CONSUMER_LAKEFORMATION_ACTIONS = [
   'lakeformation:GrantPermissions',
   'lakeformation:RevokePermissions',
+  'lakeformation:ListPermissions',
 ] as const;
 
 export interface ConsumerAccountStackProps extends StackProps {
@@ -123,6 +131,7 @@ export class ConsumerAccountStack extends Stack {
               sid: 'DescribeOnLinks',
               actions: [...CONSUMER_LAKEFORMATION_ACTIONS],
               // Lake Formation authorises these itself; IAM supports no resource ARNs for them.
+              // ListPermissions answers only what the role may see as a data lake administrator.
               resources: ['*'],
             }),
           ],

@@ -7,6 +7,7 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   EntityNotFoundException,
+  GetTablesCommand,
   GlueClient,
 } from '@aws-sdk/client-glue';
 import {
@@ -14,6 +15,7 @@ import {
   GrantPermissionsCommand,
   InvalidInputException,
   LakeFormationClient,
+  ListPermissionsCommand,
   RevokePermissionsCommand,
 } from '@aws-sdk/client-lakeformation';
 import {
@@ -228,4 +230,19 @@ test("the broker role's refusal is a broker failure naming the consumer account'
   });
   expect((err as Error).message).toContain(BROKER.roleArn);
   expect((err as Error).message).not.toContain(BROKER.externalId);
+});
+
+test('listLinks of a link database Glue does not know lists nothing, and asks Lake Formation nothing', async () => {
+  glue
+    .on(GetTablesCommand)
+    .rejects(
+      new EntityNotFoundException({ message: 'Database meshgate_sales not found.', $metadata: {} }),
+    );
+  const out = await adapter().listLinks(spec().consumer, 'meshgate_sales');
+  expect(out).toEqual({ tables: [], describe: [] });
+  expect(glue.commandCalls(GetTablesCommand)[0]!.args[0].input).toEqual({
+    CatalogId: CONSUMER,
+    DatabaseName: 'meshgate_sales',
+  });
+  expect(lf).toHaveReceivedCommandTimes(ListPermissionsCommand, 0);
 });

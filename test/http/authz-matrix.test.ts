@@ -413,7 +413,14 @@ const CASES: Record<string, Case> = {
         },
         new Date(),
       );
-      await p.operations.create(op);
+      await p.operations.create(op, {
+        id: p.deps.ids.next('evt'),
+        at: op.createdAt,
+        type: 'OPERATION_STARTED',
+        actor: 'erin',
+        domain: 'sales',
+        detail: { operationId: op.id, kind: 'sync' },
+      });
       return { id: op.id };
     },
     act: (u) => p.call(u, 'POST', '/v1/domains/sales/sync'),

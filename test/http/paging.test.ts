@@ -225,6 +225,39 @@ describe('GET /v1/domains and /v1/domains/{id}/members', () => {
   });
 });
 
+describe('GET /v1/consumer-accounts', () => {
+  test('consumer accounts page by AWS account id, each once, their brokers redacted', async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await p.call('erin', 'POST', '/v1/consumer-accounts', {
+        id: `paged-${i}`,
+        name: `Paged ${i}`,
+        accountId: `90000000000${i}`,
+        region: 'eu-west-1',
+        broker: {
+          roleArn: `arn:aws:iam::90000000000${i}:role/meshgate-broker`,
+          externalId: `paged-external-id-${i}`,
+        },
+      });
+      expect(res.status).toBe(201);
+    }
+    const pages = await walk('alice', '/v1/consumer-accounts', 2);
+    const all = pages.flat() as Array<
+      Item & { accountId: string; broker?: { externalId: string } }
+    >;
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    const accounts = all.map((a) => a.accountId);
+    noDuplicates(accounts);
+    expect(accounts).toEqual([...accounts].sort());
+    expect(accounts).toEqual(
+      expect.arrayContaining(['777777777777', ...[0, 1, 2, 3].map((i) => `90000000000${i}`)]),
+    );
+    expect(JSON.stringify(all)).not.toContain('paged-external-id');
+    expect((await walk('alice', '/v1/consumer-accounts', 500)).flat().map((a) => a.id)).toEqual(
+      ids(pages),
+    );
+  });
+});
+
 describe('limits and cursors', () => {
   const routes = [
     '/v1/requests',
@@ -232,6 +265,7 @@ describe('limits and cursors', () => {
     '/v1/grants',
     '/v1/domains',
     '/v1/domains/sales/members',
+    '/v1/consumer-accounts',
   ];
 
   test.each(routes)('%s: a limit above 500 is a 400', async (route) => {

@@ -72,7 +72,12 @@ test('it may accept RAM invitations, manage links in meshgate_* databases only, 
     'ram:GetResourceShareInvitations',
   ]);
   expect(list(bySid.ResourceLinks!.Action)).toEqual(
-    expect.arrayContaining(['glue:CreateTable', 'glue:DeleteTable', 'glue:CreateDatabase']),
+    expect.arrayContaining([
+      'glue:CreateTable',
+      'glue:DeleteTable',
+      'glue:CreateDatabase',
+      'glue:GetTables',
+    ]),
   );
   const resources = JSON.stringify(bySid.ResourceLinks!.Resource);
   expect(resources).toContain(':777777777777:database/meshgate_*');
@@ -80,12 +85,17 @@ test('it may accept RAM invitations, manage links in meshgate_* databases only, 
   expect(resources).not.toMatch(/database\/\*"|table\/\*\//);
   expect(list(bySid.DescribeOnLinks!.Action).sort()).toEqual([
     'lakeformation:GrantPermissions',
+    'lakeformation:ListPermissions',
     'lakeformation:RevokePermissions',
   ]);
-  // Nothing of the domain broker's: no grants of data, no filters, no reads of other databases.
+  // Nothing of the domain broker's: no grants of data, no filters, no reads of other databases
+  // (Glue's reads, GetTables included, are only in the statement bound to meshgate_* above).
   const all = statements().flatMap((s) => list(s.Action));
   expect(all).not.toContain('lakeformation:BatchGrantPermissions');
-  expect(all).not.toContain('glue:GetTables');
+  const glueReads = statements().filter((s) =>
+    list(s.Action).some((a) => a.startsWith('glue:Get')),
+  );
+  expect(glueReads.map((s) => s.Sid)).toEqual(['ResourceLinks']);
 });
 
 test('it is a data lake administrator of the account (APPEND), or nothing is written in none mode', () => {

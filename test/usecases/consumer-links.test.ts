@@ -125,6 +125,110 @@ test('reconcile makes a missing link again', async () => {
   expect((await reconcile()).body.links).toEqual([]);
 });
 
+test('reconcile removes the link and DESCRIBE an ended grant left behind; the next run finds nothing', async () => {
+  // finance: no other test here links its tables, so the link is this grant's alone.
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('finance/invoices', { principal }),
+  );
+  expect(created.status).toBe(201);
+  const approved = await p.call('fiona', 'POST', `/v1/requests/${created.body.id}/approve`, {
+    comment: 'ok',
+  });
+  expect(approved.status).toBe(200);
+  await p.queue.onIdle();
+  const r = (await p.call('alice', 'GET', `/v1/requests/${created.body.id}`)).body;
+  expect(r.status).toBe('ACTIVE');
+  const name = 'finance_gold__invoices';
+  const invoices = async () =>
+    (await p.consumerLinks.list(CONSUMER)).find(
+      (l) => l.database === 'meshgate_finance' && l.name === name,
+    );
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+  const revoked = await p.call('fiona', 'POST', `/v1/grants/${r.grantId}/revoke`, {
+    reason: 'done',
+  });
+  expect(revoked.status).toBe(202);
+  await p.queue.onIdle();
+  expect(await invoices()).toBeUndefined();
+  // The link and DESCRIBE are back: made by hand, or by a worker that stopped before removing them.
+  await p.consumerLinks.link({
+    consumer: { accountId: CONSUMER, region: 'eu-west-1' },
+    producer: { accountId: '333333333333', region: 'eu-west-1' },
+    database: 'meshgate_finance',
+    links: [{ name, targetDatabase: 'finance_gold', targetTable: 'invoices' }],
+    principal,
+  });
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+  const reconcile = () =>
+    viaWorker(p, () => p.queue.onIdle(), 'fiona', '/v1/domains/finance/reconcile');
+  const report = await reconcile();
+  expect(report.status).toBe(200);
+  expect(
+    report.body.leftoverLinks.map((l: Record<string, unknown>) => [
+      l.what,
+      l.table,
+      l.principal,
+      l.grantId,
+      l.result,
+    ]),
+  ).toEqual([
+    ['describe', name, principal, r.grantId, 'ok'],
+    ['link', name, undefined, r.grantId, 'ok'],
+  ]);
+  expect(await invoices()).toBeUndefined();
+  expect((await reconcile()).body.leftoverLinks).toEqual([]);
+});
+
+test('reconcile leaves alone the links of a request still being granted (its worker stopped after linking)', async () => {
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('finance/invoices', { principal }),
+  );
+  const id = created.body.id as string;
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  const { approveRequest } = await import('../../functions/usecases/requests');
+  await approveRequest(
+    { ...p.deps, queue: { send: async () => undefined } },
+    { userId: 'fiona', name: 'fiona' },
+    id,
+    { comment: 'ok' },
+  );
+  await expect(
+    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
+  ).rejects.toThrow('worker crashed');
+  expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
+  const invoices = async () =>
+    (await p.consumerLinks.list(CONSUMER)).find(
+      (l) => l.database === 'meshgate_finance' && l.name === 'finance_gold__invoices',
+    );
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+
+  const report = await viaWorker(
+    p,
+    () => p.queue.onIdle(),
+    'fiona',
+    '/v1/domains/finance/reconcile',
+  );
+  expect(report.body.leftoverLinks).toEqual([]);
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+  await runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id });
+  expect((await p.store.getRequest(id))?.status).toBe('ACTIVE');
+});
+
 test('a role of an account Meshgate does not manage gets the steps for its administrator', async () => {
   const principal = role('888888888888');
   const r = await activeRequest(principal);

@@ -217,7 +217,10 @@ export type paths = {
     /** @description Who may call: anyone signed in */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          cursor?: string;
+          limit?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;

@@ -25,7 +25,7 @@ export function awsAdapters(opts: {
   return {
     store,
     search: new DynamoSearchIndex(opts.tableName, dynamo, store),
-    operations: new DynamoOperationStore(opts.tableName, dynamo),
+    operations: new DynamoOperationStore(opts.tableName, dynamo, store.auditLog),
     notifications: new DynamoNotificationStore(opts.tableName, dynamo),
     events: eventsFor(opts),
   };

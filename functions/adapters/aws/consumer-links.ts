@@ -2,11 +2,13 @@ import {
   CreateDatabaseCommand,
   CreateTableCommand,
   DeleteTableCommand,
+  GetTablesCommand,
   GlueClient,
 } from '@aws-sdk/client-glue';
 import {
   GrantPermissionsCommand,
   LakeFormationClient,
+  ListPermissionsCommand,
   RevokePermissionsCommand,
 } from '@aws-sdk/client-lakeformation';
 import {
@@ -26,6 +28,7 @@ import type {
   LinkEntry,
   LinkOutcome,
   LinkSpec,
+  ListedLinks,
 } from '../../ports/consumer-links';
 import { awsErrorCode, brokerError } from './sts-credentials';
 
@@ -170,6 +173,81 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
   }
 
   /**
+   * Glue's GetTables of the database (a resource link is a table with a TargetTable), then Lake
+   * Formation's ListPermissions of the consumer's catalog, kept to DESCRIBE on the database's
+   * tables (a table's permissions are listed only through the catalog or the table itself, not
+   * per database), both followed through NextToken. A database Glue does not know lists nothing.
+   */
+  async listLinks(consumer: LinkSpec['consumer'], database: string): Promise<ListedLinks> {
+    const c = this.client({ consumer });
+    const catalog = consumer.accountId;
+    const out: ListedLinks = { tables: [], describe: [] };
+    let token: string | undefined;
+    do {
+      const next = token;
+      let page;
+      try {
+        page = await this.call({ consumer }, 'Glue', `GetTables ${database}`, () =>
+          c.glue.send(
+            new GetTablesCommand({
+              CatalogId: catalog,
+              DatabaseName: database,
+              ...(next ? { NextToken: next } : {}),
+            }),
+          ),
+        );
+      } catch (err) {
+        if (err instanceof LakeFormationError && GONE.has(err.code)) return out;
+        throw err;
+      }
+      for (const t of page.TableList ?? []) {
+        if (!t.Name) continue;
+        const target = t.TargetTable;
+        out.tables.push({
+          name: t.Name,
+          ...(target?.DatabaseName && target.Name
+            ? {
+                target: {
+                  catalogId: target.CatalogId ?? catalog,
+                  database: target.DatabaseName,
+                  table: target.Name,
+                },
+              }
+            : {}),
+        });
+      }
+      token = page.NextToken;
+    } while (token);
+    do {
+      const next = token;
+      const page = await this.call(
+        { consumer },
+        'Lake Formation',
+        `ListPermissions ${catalog}`,
+        () =>
+          c.lakeFormation.send(
+            new ListPermissionsCommand({
+              CatalogId: catalog,
+              ...(next ? { NextToken: next } : {}),
+            }),
+          ),
+      );
+      for (const p of page.PrincipalResourcePermissions ?? []) {
+        const table = p.Resource?.Table;
+        const principal = p.Principal?.DataLakePrincipalIdentifier;
+        if (!table?.Name || !principal || table.DatabaseName !== database) continue;
+        if ((table.CatalogId ?? catalog) !== catalog) continue;
+        // DESCRIBE as Meshgate grants it: a row with ALL is a creator's or an administrator's.
+        const names = p.Permissions ?? [];
+        if (!names.includes('DESCRIBE') || names.includes('ALL')) continue;
+        out.describe.push({ table: table.Name, principal });
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  /**
    * Accepts every PENDING invitation of the producing account (all pages). Inside an AWS
    * Organization with RAM sharing enabled there is none: Lake Formation shares without one.
    */
@@ -243,7 +321,7 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
 
   /** Every failure as a LakeFormationError naming the call; the broker role's refusals as such. */
   private async call<T>(
-    spec: LinkSpec,
+    spec: Pick<LinkSpec, 'consumer'>,
     service: Service,
     operation: string,
     send: () => Promise<T>,
@@ -278,7 +356,7 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
     }
   }
 
-  private client(spec: LinkSpec): ConsumerClients {
+  private client(spec: Pick<LinkSpec, 'consumer'>): ConsumerClients {
     const a = spec.consumer;
     const key = `${a.accountId}/${a.region}`;
     let c = this.clients.get(key);

@@ -39,6 +39,8 @@ export class DynamoStore implements Store {
   getConsumerAccount: Store['getConsumerAccount'] = (...a) => this.catalog.getConsumerAccount(...a);
   listConsumerAccounts: Store['listConsumerAccounts'] = (...a) =>
     this.catalog.listConsumerAccounts(...a);
+  listConsumerAccountsPage: Store['listConsumerAccountsPage'] = (...a) =>
+    this.catalog.listConsumerAccountsPage(...a);
   listDomainsPage: Store['listDomainsPage'] = (...a) => this.catalog.listDomainsPage(...a);
   putProduct: Store['putProduct'] = (...a) => this.catalog.putProduct(...a);
   saveProduct: Store['saveProduct'] = (...a) => this.catalog.saveProduct(...a);

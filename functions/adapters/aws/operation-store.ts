@@ -2,14 +2,15 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import {
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { conflict, fail } from '../../domain/errors';
+import type { AuditEvent } from '../../domain/model';
 import { isFinished, type Operation, type OperationProgress } from '../../domain/operations';
 import type { OperationPage, OperationStore } from '../../ports/operations';
 import { documentClient } from './dynamo-store';
+import type { DynamoAuditLog } from './dynamo/audit-log';
 
 /**
  * Domain operations in the single table, beside the store's items (same table, same document
@@ -21,7 +22,9 @@ import { documentClient } from './dynamo-store';
  *
  * The lock item is what keeps one operation of a kind per domain at a time: it is put, on the
  * condition that it does not exist, in the transaction that creates the operation, and deleted in
- * the one that finishes it.
+ * the one that finishes it. Both transactions carry the change's audit events, sealed into their
+ * chain by the store's audit log (writeAudited), so no operation is queued or finished without
+ * its record.
  */
 const opKey = (id: string) => ({ pk: `OPERATION#${id}`, sk: 'META' });
 const lockKey = (op: Pick<Operation, 'domain' | 'kind'>) => ({
@@ -57,37 +60,41 @@ const reasonsOf = (err: unknown) =>
 export class DynamoOperationStore implements OperationStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  /** `client`: the DynamoDB client the store uses (one per process), so both share its settings. */
+  /**
+   * `client`: the DynamoDB client the store uses (one per process), so both share its settings;
+   * `audit`: the store's audit log, whose per-chain queue of writers the operations join.
+   */
   constructor(
     private readonly tableName: string,
     client: DynamoDBClient,
+    private readonly audit: Pick<DynamoAuditLog, 'writeAudited'>,
   ) {
     this.doc = documentClient(client);
   }
 
-  async create(op: Operation): Promise<void> {
+  async create(op: Operation, event: AuditEvent): Promise<void> {
     // Twice at most: the running one may finish between our failed write and the read of its id.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...lockKey(op), kind: 'oplock', operationId: op.id, at: op.createdAt },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
+        // The lock first: a cancellation reason at index 0 is the lock's condition.
+        await this.audit.writeAudited(
+          [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...lockKey(op), kind: 'oplock', operationId: op.id, at: op.createdAt },
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: operationItem(op),
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: operationItem(op),
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
-            ],
-          }),
+            },
+          ],
+          [event],
         );
         return;
       } catch (err) {
@@ -115,7 +122,11 @@ export class DynamoOperationStore implements OperationStore {
     return out.Item ? operationOf(out.Item) : undefined;
   }
 
-  async update(next: Operation, expected: Pick<Operation, 'status' | 'version'>): Promise<void> {
+  async update(
+    next: Operation,
+    expected: Pick<Operation, 'status' | 'version'>,
+    events: AuditEvent[] = [],
+  ): Promise<void> {
     const put = {
       Put: {
         TableName: this.tableName,
@@ -139,7 +150,7 @@ export class DynamoOperationStore implements OperationStore {
         ]
       : [];
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: [put, ...release] }));
+      await this.audit.writeAudited([put, ...release], events);
     } catch (err) {
       if (isConditionFailure(err))
         throw conflict(

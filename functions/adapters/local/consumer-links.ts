@@ -5,6 +5,7 @@ import type {
   LinkEntry,
   LinkOutcome,
   LinkSpec,
+  ListedLinks,
 } from '../../ports/consumer-links';
 
 /** A resource link as the local stand-in records it. */
@@ -89,6 +90,21 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
       });
     }
     return entries;
+  }
+
+  async listLinks(consumer: LinkSpec['consumer'], database: string): Promise<ListedLinks> {
+    const links = (await this.list(consumer.accountId)).filter((l) => l.database === database);
+    return {
+      tables: links.map((l) => ({
+        name: l.name,
+        target: {
+          catalogId: l.target.CatalogId,
+          database: l.target.DatabaseName,
+          table: l.target.Name,
+        },
+      })),
+      describe: links.flatMap((l) => l.describe.map((principal) => ({ table: l.name, principal }))),
+    };
   }
 
   /** The links of one consumer account, with who may see each (for the demo and tests). */

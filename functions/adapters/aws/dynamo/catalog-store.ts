@@ -93,6 +93,11 @@ export class DynamoCatalogStore extends DynamoTable implements PortCatalogStore 
     this.get<ConsumerAccount>(CONSUMER_ACCOUNTS, accountId);
   listConsumerAccounts = () =>
     this.byKey<ConsumerAccount>(CONSUMER_ACCOUNTS, undefined, false, true);
+  listConsumerAccountsPage = (page: KeyPage) =>
+    this.mergedPage<ConsumerAccount>([{ pk: CONSUMER_ACCOUNTS }], page, {
+      descending: false,
+      consistent: true,
+    });
   listDomains = () => this.byKey<Domain>(DOMAINS, undefined, false, true);
   listDomainsPage = (page: KeyPage) =>
     this.mergedPage<Domain>([{ pk: DOMAINS }], page, { descending: false, consistent: true });
