@@ -48,6 +48,19 @@ export const SIZES = {
 } as const satisfies Record<string, Size>;
 const SEED = 1;
 
+/**
+ * The large size: `--quick`'s, or the full one; `--large-requests N` keeps the full catalog
+ * (1,000 domains, 100,000 products) with N requests (a size that fits the time at hand).
+ */
+export function largeSize(argv: readonly string[]): Size {
+  if (argv.includes('--quick')) return SIZES.quickLarge;
+  const i = argv.indexOf('--large-requests');
+  if (i < 0) return SIZES.large;
+  const n = Number(String(argv[i + 1]).replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error('--large-requests takes a number of requests');
+  return { ...SIZES.large, requests: n };
+}
+
 const CONFIG = {
   /** Calls per endpoint: at most `calls`, and no more once `seconds` have passed (at least `min`). */
   calls: 200,
@@ -428,7 +441,7 @@ export const scaleBenchmark: Benchmark = {
   async run(log): Promise<BenchResult> {
     const quick = process.argv.includes('--quick');
     const keep = process.argv.includes('--keep-data');
-    const sizes: Size[] = [SIZES.small, quick ? SIZES.quickLarge : SIZES.large];
+    const sizes: Size[] = [SIZES.small, largeSize(process.argv)];
     const root = join(tmpdir(), 'meshgate-scale');
     const dirOf = (s: Size) =>
       join(root, `${s.domains}d-${s.products}p-${s.requests}r-seed${SEED}`);

@@ -1,4 +1,11 @@
-import { itemsOf, scaleVerdicts, sizeRows, SIZES, type SizeFigures } from '../../bench/scale';
+import {
+  itemsOf,
+  largeSize,
+  scaleVerdicts,
+  sizeRows,
+  SIZES,
+  type SizeFigures,
+} from '../../bench/scale';
 
 const call = (endpoint: string, p99Ms: number, maxBytes = 10_000) => ({
   endpoint,
@@ -87,4 +94,16 @@ test("the server process's memory: RSS after the calls, its peak, the heap and w
     ratio:
       'heap 60.0 MB of 100.0 MB, external 20.0 MB; after a full GC: RSS 380.0 MB, heap 50.0 MB',
   });
+});
+
+test('the large size: the full one, --quick, or the full catalog with --large-requests', () => {
+  expect(largeSize(['scale'])).toEqual(SIZES.large);
+  expect(largeSize(['scale', '--quick'])).toEqual(SIZES.quickLarge);
+  expect(largeSize(['scale', '--large-requests', '300_000'])).toEqual({
+    label: 'large',
+    domains: 1_000,
+    products: 100_000,
+    requests: 300_000,
+  });
+  expect(() => largeSize(['--large-requests', 'many'])).toThrow(/number of requests/);
 });
