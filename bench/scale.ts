@@ -49,14 +49,14 @@ export const SIZES = {
 const SEED = 1;
 
 /**
- * The large size: `--quick`'s, or the full one; `--large-requests N` keeps the full catalog
+ * The large size: `--quick`'s, or the full one; `--large-requests=N` keeps the full catalog
  * (1,000 domains, 100,000 products) with N requests (a size that fits the time at hand).
  */
 export function largeSize(argv: readonly string[]): Size {
   if (argv.includes('--quick')) return SIZES.quickLarge;
-  const i = argv.indexOf('--large-requests');
-  if (i < 0) return SIZES.large;
-  const n = Number(String(argv[i + 1]).replaceAll('_', ''));
+  const arg = argv.find((a) => a.startsWith('--large-requests='));
+  if (!arg) return SIZES.large;
+  const n = Number(arg.slice('--large-requests='.length).replaceAll('_', ''));
   if (!Number.isInteger(n) || n < 1) throw new Error('--large-requests takes a number of requests');
   return { ...SIZES.large, requests: n };
 }

@@ -96,14 +96,14 @@ test("the server process's memory: RSS after the calls, its peak, the heap and w
   });
 });
 
-test('the large size: the full one, --quick, or the full catalog with --large-requests', () => {
+test('the large size: the full one, --quick, or the full catalog with --large-requests=N', () => {
   expect(largeSize(['scale'])).toEqual(SIZES.large);
   expect(largeSize(['scale', '--quick'])).toEqual(SIZES.quickLarge);
-  expect(largeSize(['scale', '--large-requests', '300_000'])).toEqual({
+  expect(largeSize(['scale', '--large-requests=300_000'])).toEqual({
     label: 'large',
     domains: 1_000,
     products: 100_000,
     requests: 300_000,
   });
-  expect(() => largeSize(['--large-requests', 'many'])).toThrow(/number of requests/);
+  expect(() => largeSize(['--large-requests=many'])).toThrow(/number of requests/);
 });
