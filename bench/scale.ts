@@ -1,13 +1,15 @@
 // Scale benchmark: the API's read paths on a small and a large generated mesh.
 //
 // Each store is seeded by `npm run seed` (bench/seed.ts, in its own process), then the embedded
-// portal is built in this process on the seeded folder, as `npm start` builds it (start-up chain
-// check included, no timers), with a counting middleware on its DynamoDB client. Each call is
+// portal is built on the seeded folder in a process of its own (bench/scale-server.ts: one per
+// size, with nothing else in it, so its memory is the server's), as `npm start` builds it
+// (start-up chain check included, no timers), with a counting middleware on its DynamoDB client.
+// Each call is
 // made through `app.request()` (no network) as the user it is about, `?limit=50` on lists; the
 // answer's `items` is read when it is an object that has them, else the array itself (so the
 // benchmark reads the lists as they are today and once they page). Per call: latency (p50, p99),
 // response bytes, items, and DynamoDB commands. Targets: p99 at the large size within 1.5x of the
-// small, no response over 1 MB, and the process's RSS under 512 MB at the large size.
+// small, no response over 1 MB, and the server process's RSS under 512 MB at the large size.
 //
 // Sizes: small 1k products / 10k requests; large 100k products / 1M requests, or with `--quick`
 // 20k products / 100k requests. `--keep-data` keeps the seeded folders (in the system's temporary
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { createEmbeddedPortal } from '../functions/wiring/local';
 import { policyWithLimits } from '../test/support/portal';
 import {
+  collectGarbage,
   fmt,
   judge,
   latencyStats,
@@ -44,6 +47,19 @@ export const SIZES = {
   quickLarge: { label: 'large', domains: 200, products: 20_000, requests: 100_000 },
 } as const satisfies Record<string, Size>;
 const SEED = 1;
+
+/**
+ * The large size: `--quick`'s, or the full one; `--large-requests=N` keeps the full catalog
+ * (1,000 domains, 100,000 products) with N requests (a size that fits the time at hand).
+ */
+export function largeSize(argv: readonly string[]): Size {
+  if (argv.includes('--quick')) return SIZES.quickLarge;
+  const arg = argv.find((a) => a.startsWith('--large-requests='));
+  if (!arg) return SIZES.large;
+  const n = Number(arg.slice('--large-requests='.length).replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error('--large-requests takes a number of requests');
+  return { ...SIZES.large, requests: n };
+}
 
 const CONFIG = {
   /** Calls per endpoint: at most `calls`, and no more once `seconds` have passed (at least `min`). */
@@ -93,7 +109,21 @@ export interface SizeFigures {
   /** RSS once started, and after every call. */
   startRssBytes: number;
   rssBytes: number;
+  /** The server process's memory after every call (before any forced GC), and its peak RSS. */
+  memory?: ServerMemory;
   calls: CallFigures[];
+}
+
+export interface ServerMemory {
+  peakRssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Memory held outside the JS heap by JS objects (Buffers, typed arrays). */
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  /** RSS and heap used after a full GC (information: the target is read before it). */
+  rssAfterGcBytes?: number;
+  heapUsedAfterGcBytes?: number;
 }
 
 export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[] {
@@ -131,7 +161,7 @@ export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[]
       '<=',
       CONFIG.maxRssBytes,
       fmt.mb,
-      'after every call, this process (embedded store and API)',
+      'after every call, the server process (embedded store and API, one size alone)',
     ),
   );
   const failed = all.filter((c) => Object.keys(c.statuses).some((k) => !k.startsWith('2')));
@@ -176,7 +206,18 @@ export function sizeRows(f: SizeFigures): Row[] {
       ratio: `${c.commands.toFixed(c.commands % 1 ? 1 : 0)} DynamoDB commands (${names})`,
     });
   }
-  rows.push({ figure: `${size.label}: RSS after the calls`, value: fmt.mb(f.rssBytes) });
+  const m = f.memory;
+  rows.push({
+    figure: `${size.label}: server RSS after the calls`,
+    value: fmt.mb(f.rssBytes),
+    baseline: m ? `peak ${fmt.mb(m.peakRssBytes)}` : undefined,
+    ratio: m
+      ? `heap ${fmt.mb(m.heapUsedBytes)} of ${fmt.mb(m.heapTotalBytes)}, external ${fmt.mb(m.externalBytes)}` +
+        (m.rssAfterGcBytes === undefined
+          ? ''
+          : `; after a full GC: RSS ${fmt.mb(m.rssAfterGcBytes)}, heap ${fmt.mb(m.heapUsedAfterGcBytes ?? 0)}`)
+      : undefined,
+  });
   return rows;
 }
 
@@ -218,8 +259,44 @@ async function seeded(size: Size, dir: string, log: (m: string) => void) {
   return { report: JSON.parse(readFileSync(reportFile, 'utf8')) as SeedReport, reused: false };
 }
 
+/**
+ * The store seeded (or reused), then its portal measured in a process of its own
+ * (bench/scale-server.ts), which hands its figures back as one JSON line on stdout.
+ */
 async function measure(size: Size, dir: string, log: (m: string) => void): Promise<SizeFigures> {
-  const { report, reused } = await seeded(size, dir, log);
+  const { reused } = await seeded(size, dir, log);
+  const args = [
+    require.resolve('tsx/cli'),
+    join(REPO, 'bench', 'scale-server.ts'),
+    JSON.stringify({ size, dir, reused }),
+  ];
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line.startsWith('scale:')) log(line.slice(7));
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const line = out.split('\n').find((l) => l.startsWith(FIGURES));
+  if (code !== 0 || !line)
+    throw new Error(`the ${size.label} portal's process exited ${code} without its figures`);
+  return JSON.parse(line.slice(FIGURES.length)) as SizeFigures;
+}
+
+/** The line the server process writes its figures on (stdout). */
+export const FIGURES = 'scale-figures ';
+
+/**
+ * In the server process (bench/scale-server.ts): the portal built on the seeded folder, every
+ * endpoint called, and this process's memory read after the calls.
+ */
+export async function measureHere(
+  size: Size,
+  dir: string,
+  reused: boolean,
+  log: (m: string) => void,
+): Promise<SizeFigures> {
+  const report = JSON.parse(readFileSync(join(dir, 'seed-report.json'), 'utf8')) as SeedReport;
   const t0 = Date.now();
   const portal = await createEmbeddedPortal({
     dataDir: dir,
@@ -321,6 +398,22 @@ async function measure(size: Size, dir: string, log: (m: string) => void): Promi
       });
       log(`${size.label}: ${e.endpoint}: p99 ${fmt.ms(st.p99 / 1000)}, ${fmt.mb(maxBytes)}`);
     }
+    const mem = process.memoryUsage();
+    const memory: ServerMemory = {
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      heapUsedBytes: mem.heapUsed,
+      heapTotalBytes: mem.heapTotal,
+      externalBytes: mem.external,
+      arrayBuffersBytes: mem.arrayBuffers,
+    };
+    if (collectGarbage()) {
+      const after = process.memoryUsage();
+      memory.rssAfterGcBytes = after.rss;
+      memory.heapUsedAfterGcBytes = after.heapUsed;
+    }
+    log(
+      `${size.label}: RSS ${fmt.mb(mem.rss)} (peak ${fmt.mb(memory.peakRssBytes)}), heap ${fmt.mb(mem.heapUsed)}, external ${fmt.mb(mem.external)}`,
+    );
     return {
       size,
       seed: {
@@ -332,7 +425,8 @@ async function measure(size: Size, dir: string, log: (m: string) => void): Promi
       },
       startMs,
       startRssBytes,
-      rssBytes: process.memoryUsage().rss,
+      rssBytes: mem.rss,
+      memory,
       calls,
     };
   } finally {
@@ -347,7 +441,7 @@ export const scaleBenchmark: Benchmark = {
   async run(log): Promise<BenchResult> {
     const quick = process.argv.includes('--quick');
     const keep = process.argv.includes('--keep-data');
-    const sizes: Size[] = [SIZES.small, quick ? SIZES.quickLarge : SIZES.large];
+    const sizes: Size[] = [SIZES.small, largeSize(process.argv)];
     const root = join(tmpdir(), 'meshgate-scale');
     const dirOf = (s: Size) =>
       join(root, `${s.domains}d-${s.products}p-${s.requests}r-seed${SEED}`);
@@ -361,7 +455,7 @@ export const scaleBenchmark: Benchmark = {
     const verdicts = scaleVerdicts(small, large);
     return {
       name: 'scale',
-      title: `Scale: read paths at ${fmt.int(small.size.requests)} and ${fmt.int(large.size.requests)} requests (embedded portal, in process${quick ? ', --quick' : ''})`,
+      title: `Scale: read paths at ${fmt.int(small.size.requests)} and ${fmt.int(large.size.requests)} requests (embedded portal, a server process per size${quick ? ', --quick' : ''})`,
       rows: [...sizeRows(small), ...sizeRows(large), ...verdictRows(verdicts)],
       verdicts,
       figures: { quick, sizes: figures },

@@ -14,7 +14,10 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeTime } from 'ulid';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../functions/adapters/aws/dynamo-store';
+import { CATALOG_VERSION_KEY } from '../functions/adapters/aws/catalog-version';
+import { DynamoSearchIndex } from '../functions/adapters/aws/dynamo-search-index';
 import {
   auditItem,
   chainHeadItem,
@@ -95,6 +98,8 @@ export interface SeedReport {
   requestsByStatus: Partial<Record<RequestStatus, number>>;
   grantsByStatus: Partial<Record<Grant['status'], number>>;
   chains: number;
+  /** The search index the seed published (as a sync that changed the catalog does). */
+  searchIndex?: { version: number; products: number; bytes: number; seconds: number };
   /** Who and what to look at: the busiest requester, domain (and its owner), a product. */
   sample: {
     requester: string;
@@ -726,6 +731,52 @@ function walkRequest(
 // Writing
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Events in time order, one request's events keeping their order within one instant. A loop, not
+ * a spread: a busy domain's chain holds 100,000s of events, more arguments than a call takes.
+ */
+export function inTimeOrder<E extends { at: string }>(events: readonly E[]): E[] {
+  const order = events.map((_, i) => i);
+  order.sort((a, b) =>
+    events[a]!.at < events[b]!.at ? -1 : events[a]!.at > events[b]!.at ? 1 : a - b,
+  );
+  const out: E[] = new Array<E>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = events[order[i]!]!;
+  return out;
+}
+
+/**
+ * What the API leaves after writing the catalog, for a store seeded without it: the catalog
+ * version moved once per product written (the API moves it in each product write's transaction),
+ * and the search index of that version built and published by the search index adapter, as a
+ * sync that changed the catalog does (functions/adapters/aws/dynamo-search-index.ts). A server
+ * started on the store then loads the index instead of building it at its first start.
+ */
+export async function publishCatalog(
+  client: DynamoDBClient,
+  tableName: string,
+  productWrites: number,
+): Promise<NonNullable<SeedReport['searchIndex']>> {
+  const t0 = process.hrtime.bigint();
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: marshall({ ...CATALOG_VERSION_KEY, kind: 'catalogversion', version: productWrites }),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+  const store = new DynamoStore(tableName, client);
+  const built = await new DynamoSearchIndex(tableName, client, store).refresh();
+  if (!built.rebuilt || built.version !== productWrites)
+    throw new Error(`the search index was not built for catalog version ${productWrites}`);
+  return {
+    version: built.version,
+    products: built.products,
+    bytes: built.bytes,
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+  };
+}
+
 /** Items gathered into batches of about this many (each with its index entries) per LevelDB write. */
 const BATCH_ITEMS = 2000;
 
@@ -879,12 +930,7 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
         walked.push(walkRequest(sd, product, requester, target, compliance, now, spanMs, rng));
       }
       const events = walked.flatMap((w) => w.events);
-      // Time order; one request's events keep their order within one instant.
-      const order = events.map((_, i) => i);
-      order.sort((a, b) =>
-        events[a]!.at < events[b]!.at ? -1 : events[a]!.at > events[b]!.at ? 1 : a - b,
-      );
-      chain.push(...order.map((i) => events[i]! as AuditEvent));
+      for (const e of inTimeOrder(events as AuditEvent[])) chain.push(e);
       const sealed = sealChain(undefined, chain, sd.domain.id);
       for (const w of walked) {
         await put(requestItem(w.request));
@@ -912,6 +958,10 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
     const found = (await new DynamoStore(tableName, dynamo.client).listDomains()).length;
     if (found !== opts.domains)
       throw new Error(`seeded ${opts.domains} domains but the store lists ${found}`);
+    const searchIndex = await publishCatalog(dynamo.client, tableName, opts.products);
+    log(
+      `seed: search index of ${searchIndex.products.toLocaleString('en-US')} products published (${(searchIndex.bytes / 1048576).toFixed(1)} MB gzipped) in ${searchIndex.seconds.toFixed(1)} s`,
+    );
     const s = seconds();
     const cpu = process.cpuUsage(cpu0);
     const report: SeedReport = {
@@ -924,6 +974,7 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
       requestsByStatus,
       grantsByStatus,
       chains: domains.length + 1,
+      searchIndex,
       sample: {
         requester,
         requesterRequests,

@@ -1,4 +1,11 @@
-import { itemsOf, scaleVerdicts, sizeRows, SIZES, type SizeFigures } from '../../bench/scale';
+import {
+  itemsOf,
+  largeSize,
+  scaleVerdicts,
+  sizeRows,
+  SIZES,
+  type SizeFigures,
+} from '../../bench/scale';
 
 const call = (endpoint: string, p99Ms: number, maxBytes = 10_000) => ({
   endpoint,
@@ -64,4 +71,39 @@ test('a call answered with an error fails the run; rows name sizes, latencies an
   expect(rows.find((r) => r.figure.startsWith('small: grants'))!.ratio).toBe(
     '2 DynamoDB commands (1 Get, 1 Query)',
   );
+});
+
+test("the server process's memory: RSS after the calls, its peak, the heap and what lies outside it", () => {
+  const MB = 1024 * 1024;
+  const f: SizeFigures = {
+    ...figures(SIZES.large, [call('search', 10)], 400),
+    memory: {
+      peakRssBytes: 450 * MB,
+      heapUsedBytes: 60 * MB,
+      heapTotalBytes: 100 * MB,
+      externalBytes: 20 * MB,
+      arrayBuffersBytes: 15 * MB,
+      rssAfterGcBytes: 380 * MB,
+      heapUsedAfterGcBytes: 50 * MB,
+    },
+  };
+  expect(sizeRows(f).at(-1)).toEqual({
+    figure: 'large: server RSS after the calls',
+    value: '400.0 MB',
+    baseline: 'peak 450.0 MB',
+    ratio:
+      'heap 60.0 MB of 100.0 MB, external 20.0 MB; after a full GC: RSS 380.0 MB, heap 50.0 MB',
+  });
+});
+
+test('the large size: the full one, --quick, or the full catalog with --large-requests=N', () => {
+  expect(largeSize(['scale'])).toEqual(SIZES.large);
+  expect(largeSize(['scale', '--quick'])).toEqual(SIZES.quickLarge);
+  expect(largeSize(['scale', '--large-requests=300_000'])).toEqual({
+    label: 'large',
+    domains: 1_000,
+    products: 100_000,
+    requests: 300_000,
+  });
+  expect(() => largeSize(['--large-requests=many'])).toThrow(/number of requests/);
 });
