@@ -81,6 +81,7 @@ export class DynamoStore implements Store {
   listActiveGrantsOf: Store['listActiveGrantsOf'] = (...a) =>
     this.requests.listActiveGrantsOf(...a);
   listGrants: Store['listGrants'] = (...a) => this.requests.listGrants(...a);
+  grantsVersion: Store['grantsVersion'] = (...a) => this.requests.grantsVersion(...a);
   listGrantsExpiringBy: Store['listGrantsExpiringBy'] = (...a) =>
     this.requests.listGrantsExpiringBy(...a);
   listGrantsEnding: Store['listGrantsEnding'] = (...a) => this.requests.listGrantsEnding(...a);
