@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -159,4 +160,53 @@ test('a table made again with another key is read with its new key at once', asy
   await expect(
     dynamo.client.send(new PutItemCommand({ TableName: t, Item: { a: { S: '2' } } })),
   ).rejects.toThrow(/key/i);
+});
+
+test('an item read is kept until a write of it, by any client, single or in a transaction', async () => {
+  const k = key('kept');
+  const read = async () =>
+    (
+      await dynamo.client.send(
+        new GetItemCommand({ TableName: TABLE, Key: k, ConsistentRead: true }),
+      )
+    ).Item?.n?.N;
+  const add = (client: DynamoDBClient) =>
+    client.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: k,
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
+  await add(dynamo.client);
+  expect(await read()).toBe('1');
+  expect(await read()).toBe('1'); // kept
+  await add(http); // through the server, over HTTP
+  expect(await read()).toBe('2');
+  await dynamo.client.send(
+    new TransactWriteItemsCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: k,
+            UpdateExpression: 'ADD n :ten',
+            ExpressionAttributeValues: { ':ten': { N: '10' } },
+          },
+        },
+      ],
+    }),
+  );
+  expect(await read()).toBe('12');
+  // Reads and writes interleaved: every write answered is seen by the reads after it.
+  await Promise.all(
+    Array.from({ length: 40 }, async (_, i) => {
+      await add(i % 2 ? http : dynamo.client);
+      expect(Number(await read())).toBeGreaterThanOrEqual(13);
+    }),
+  );
+  expect(await read()).toBe('52');
+  await dynamo.client.send(new DeleteItemCommand({ TableName: TABLE, Key: k }));
+  expect(await read()).toBeUndefined();
 });

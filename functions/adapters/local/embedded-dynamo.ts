@@ -10,6 +10,7 @@ import { addTransactions, bulkPut } from './dynalite-transactions';
 import {
   cacheTableDescriptions,
   InProcessDynamoHandler,
+  keepItemReads,
   unsignedRequests,
 } from './in-process-dynamo';
 
@@ -49,6 +50,7 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   }
   addTransactions(server, store);
   cacheTableDescriptions(store);
+  keepItemReads(store);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

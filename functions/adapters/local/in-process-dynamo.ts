@@ -195,3 +195,93 @@ export function cacheTableDescriptions(store: any): void {
     });
   };
 }
+
+/**
+ * Item reads served from memory. dynalite reads each item (a GetItem, and every item a
+ * transaction writes, for its conditions and old index entries) with a LevelDB `get` on the main
+ * thread, then answers a turn of the event loop later: under `npm run bench -- load` that was the
+ * largest share of the embedded store's own CPU per command once the transport was gone. This
+ * keeps, as JSON text (a reader gets its own copy), the values read last, at most `MAX_KEPT`.
+ *
+ * Every write of the store goes through `store.db` (`put`, `del`, `batch`: dynalite's own writes,
+ * through its prefixed sub-databases, and the transactions' single batch). A write forgets the keys
+ * it writes when it starts and again when it completes, before its caller hears of it (dynalite
+ * releases its item locks then); each does so by moving the key's epoch. A read keeps what it read
+ * only if the key's epoch did not move while it read: what is kept is never older than the last
+ * write completed, so a write answered is seen by every later read, as from LevelDB. Range reads
+ * (Query, Scan: iterators) are not served from here.
+ */
+export function keepItemReads(store: any, maxKept = 20_000): void {
+  const db = store.db;
+  const kept = new Map<string, string>();
+  const epochs = new Map<string, number>();
+  // Epochs are dropped when there are many; the generation then voids every read under way.
+  let generation = 0;
+  const moved = (key: string) => {
+    kept.delete(key);
+    epochs.set(key, (epochs.get(key) ?? 0) + 1);
+  };
+  const forget = (keys: string[]) => {
+    keys.forEach(moved);
+    if (epochs.size > maxKept * 4) {
+      epochs.clear();
+      generation++;
+    }
+  };
+  const keyOf = (k: unknown) => (typeof k === 'string' ? k : undefined);
+  const wrapWrite = (method: 'put' | 'del' | 'batch', keysOf: (args: any[]) => unknown[]) => {
+    const write = db[method];
+    db[method] = (...args: any[]) => {
+      const keys = keysOf(args).map(keyOf);
+      // A key not a string (never the case in dynalite): forget everything.
+      const all = keys.some((k) => k === undefined);
+      const clear = () => {
+        if (all) {
+          kept.clear();
+          epochs.clear();
+          generation++;
+        } else forget(keys as string[]);
+      };
+      clear();
+      const cb = args[args.length - 1];
+      if (typeof cb === 'function') {
+        args[args.length - 1] = (...out: unknown[]) => {
+          clear();
+          cb(...out);
+        };
+        return write.apply(db, args);
+      }
+      const done = write.apply(db, args);
+      return Promise.resolve(done).finally(clear);
+    };
+  };
+  wrapWrite('put', (a) => [a[0]]);
+  wrapWrite('del', (a) => [a[0]]);
+  wrapWrite('batch', (a) =>
+    Array.isArray(a[0]) ? a[0].map((op: { key?: unknown }) => op?.key) : [undefined],
+  );
+
+  const get = db.get;
+  db.get = (key: unknown, callback?: unknown) => {
+    if (typeof key !== 'string' || typeof callback !== 'function')
+      return get.call(db, key, callback);
+    const cb = callback as (err: unknown, value?: unknown) => void;
+    const text = kept.get(key);
+    if (text !== undefined) {
+      // Most recently read last: the oldest go first when full.
+      kept.delete(key);
+      kept.set(key, text);
+      const value = JSON.parse(text) as unknown;
+      return queueMicrotask(() => cb(null, value));
+    }
+    const epoch = epochs.get(key) ?? 0;
+    const at = generation;
+    return get.call(db, key, (err: unknown, value?: unknown) => {
+      if (!err && value !== undefined && at === generation && (epochs.get(key) ?? 0) === epoch) {
+        kept.set(key, JSON.stringify(value));
+        if (kept.size > maxKept) kept.delete(kept.keys().next().value!);
+      }
+      cb(err, value);
+    });
+  };
+}
