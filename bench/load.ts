@@ -12,7 +12,7 @@
 // error, timeout or non-2xx fails; so does a request that is missing or short of its events.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { policyWithLimits } from '../test/support/portal';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -79,6 +79,11 @@ export interface RouteFigures {
   statuses: Record<string, number>;
   /** Stopped by the time bound before its request bound. */
   stoppedByTime: boolean;
+  /**
+   * CPU the server's processes used during the run, per answer (ms): what a call costs the
+   * server whatever else the machine runs, unlike the rate (Linux: /proc; absent elsewhere).
+   */
+  serverCpuMsPerAnswer?: number;
 }
 
 export function routeFigures(r: autocannon.Result, stoppedByTime: boolean): RouteFigures {
@@ -137,6 +142,16 @@ export function routeRows(label: string, f: RouteFigures, base: RouteFigures): R
       baseline: fmt.ms(base.p99Ms),
       ratio: times(f.p99Ms, base.p99Ms),
     },
+    ...(f.serverCpuMsPerAnswer !== undefined && base.serverCpuMsPerAnswer !== undefined
+      ? [
+          {
+            figure: `${label}: server CPU per answer`,
+            value: fmt.ms(f.serverCpuMsPerAnswer),
+            baseline: fmt.ms(base.serverCpuMsPerAnswer),
+            ratio: pct(base.serverCpuMsPerAnswer, f.serverCpuMsPerAnswer),
+          },
+        ]
+      : []),
     {
       figure: `${label}: errors / timeouts / non-2xx`,
       value: `${f.errors} / ${f.timeouts} / ${f.non2xx}`,
@@ -190,6 +205,28 @@ interface Server {
   startMs: number;
   output: string[];
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (ms, user and system) used so far by `pid` and the processes under it (tsx runs the
+ * server in a child of its own), from /proc; undefined where there is no /proc.
+ */
+export function processTreeCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, in parentheses): utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children ? children.split(' ') : [])
+      ms += processTreeCpuMs(Number(child)) ?? 0;
+    return ms;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `npm start` in its own process, on an ephemeral loopback port, with a fresh data folder. */
@@ -297,6 +334,9 @@ async function pool<T, R>(
   return out;
 }
 
+const cpuOf = (f: RouteFigures) =>
+  f.serverCpuMsPerAnswer === undefined ? 'n/a' : fmt.ms(f.serverCpuMsPerAnswer);
+
 // ---------------------------------------------------------------------------------------------
 // The runs
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +346,9 @@ async function cannon(
   url: string,
   bound: { amount: number; seconds: number },
   requests: autocannon.Request[],
+  serverPid?: number,
 ): Promise<RouteFigures> {
+  const cpu0 = serverPid === undefined ? undefined : processTreeCpuMs(serverPid);
   let stoppedByTime = false;
   let timer: NodeJS.Timeout | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -326,7 +368,11 @@ async function cannon(
       instance.stop();
     }, bound.seconds * 1000);
   }).finally(() => clearTimeout(timer));
-  return routeFigures(result, stoppedByTime);
+  const figures = routeFigures(result, stoppedByTime);
+  const cpu1 = serverPid === undefined ? undefined : processTreeCpuMs(serverPid);
+  if (cpu0 !== undefined && cpu1 !== undefined && figures.requests > 0)
+    figures.serverCpuMsPerAnswer = (cpu1 - cpu0) / figures.requests;
+  return figures;
 }
 
 interface Created {
@@ -369,15 +415,15 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
     await cannon(url, CONFIG.warmup, searchRequests);
 
     log('baseline: GET /health');
-    const health = await cannon(url, CONFIG.health, healthRequests);
+    const health = await cannon(url, CONFIG.health, healthRequests, server.child.pid);
     log(
-      `  ${fmt.rate(health.perSecond)}, p50 ${fmt.ms(health.p50Ms)}, p99 ${fmt.ms(health.p99Ms)}`,
+      `  ${fmt.rate(health.perSecond)}, p50 ${fmt.ms(health.p50Ms)}, p99 ${fmt.ms(health.p99Ms)}, server CPU ${cpuOf(health)} per answer`,
     );
 
     log('catalog search: GET /v1/products?q=...');
-    const search = await cannon(url, CONFIG.search, searchRequests);
+    const search = await cannon(url, CONFIG.search, searchRequests, server.child.pid);
     log(
-      `  ${fmt.rate(search.perSecond)}, p50 ${fmt.ms(search.p50Ms)}, p99 ${fmt.ms(search.p99Ms)}`,
+      `  ${fmt.rate(search.perSecond)}, p50 ${fmt.ms(search.p50Ms)}, p99 ${fmt.ms(search.p99Ms)}, server CPU ${cpuOf(search)} per answer`,
     );
 
     log('request creation: POST /v1/requests');
@@ -419,9 +465,9 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
         },
       },
     ];
-    const create = await cannon(url, CONFIG.create, createRequests);
+    const create = await cannon(url, CONFIG.create, createRequests, server.child.pid);
     log(
-      `  ${fmt.rate(create.perSecond)}, p50 ${fmt.ms(create.p50Ms)}, p99 ${fmt.ms(create.p99Ms)}; ${created.length} created`,
+      `  ${fmt.rate(create.perSecond)}, p50 ${fmt.ms(create.p50Ms)}, p99 ${fmt.ms(create.p99Ms)}, server CPU ${cpuOf(create)} per answer; ${created.length} created`,
     );
     if (createFailures.length) log(`  failures: ${createFailures.join(' | ')}`);
 
@@ -459,6 +505,7 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
             url,
             { amount: created.length, seconds: CONFIG.approve.seconds },
             approveRequests,
+            server.child.pid,
           )
         : undefined;
     if (approve)

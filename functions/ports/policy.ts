@@ -53,6 +53,12 @@ export interface PolicyInForce extends PolicyEngine {
    * its policy failed to load (`POLICY_LOAD_FAILED`).
    */
   refresh(): Promise<void>;
+  /**
+   * The authorization generation this process decides with: at least the one its last refresh
+   * read. Every change of a membership or a domain moves it in its own transaction, so what a
+   * process read of them while it held this generation is still current while it holds it.
+   */
+  readonly authzGeneration: number;
   /** The loaded policy's version and files, with their text. */
   text(): PolicyText;
 }

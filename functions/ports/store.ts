@@ -244,6 +244,12 @@ export interface RequestStore {
   listGrantsByDomain(domain: string): Promise<Grant[]>;
   /** The ACTIVE grants of one principal in one domain (revoking: which permissions others still need). */
   listActiveGrantsOf(domain: string, principal: string): Promise<Grant[]>;
+  /**
+   * The version of `user`'s grants: one strongly consistent read of an item (`GRANTS#<user>` /
+   * `VERSION`) that every write of one of their grants moves in its own transaction. While it has
+   * not moved, their grants are as they were last read (a cache behind it is never stale).
+   */
+  grantsVersion(user: string): Promise<number>;
   /** One page of the grants of `sources` merged (newest first, each once), filtered by status within the page. */
   listGrants(
     sources: ListingSource[],

@@ -102,6 +102,10 @@ export class StorePolicy implements PolicyInForce {
       );
   }
 
+  get authzGeneration(): number {
+    return this.generation;
+  }
+
   /** The generation of the memberships and the version of the policy this process decides with. */
   get state() {
     return {

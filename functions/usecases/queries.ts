@@ -8,7 +8,7 @@ import {
   type Scope,
 } from '../domain/model';
 import { forbidden, notFound, validation } from '../domain/errors';
-import { cursorScope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging';
+import { cursorScope, DEFAULT_PAGE_SIZE } from '../domain/paging';
 import type { CatalogSearch, SearchIndex } from '../ports/search';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
 import { decidingActions, resultingExpiry } from '../domain/lifecycle';
@@ -16,6 +16,7 @@ import type { AuditQuery, InboxSource, ListingSource } from '../ports/store';
 import { aboutRequest, loadVisibleRequest, mayReadAudit, type Deps } from './deps';
 import { cursorCodec, openPage, type PageQuery } from './paging';
 import { accessOfRequest } from './access';
+import { productsWithAccess } from './held-grants';
 
 type Q = Pick<Deps, 'store' | 'policy' | 'clock'>;
 
@@ -66,8 +67,9 @@ interface SearchPosition {
 
 /**
  * The catalog search: one page of the ranked matches, with the facets' counts. Costs the version
- * check of the search index (one read, cached a few seconds) and one query of the caller's own
- * grants (the access facet), whatever the size of the catalog.
+ * check of the search index (one read, cached a few seconds) and the version of the caller's
+ * grants (one read; their grants are queried again only when it moved: the access facet),
+ * whatever the size of the catalog.
  */
 export async function searchProducts(
   deps: Pick<Deps, 'store'> & { search: SearchIndex },
@@ -80,19 +82,16 @@ export async function searchProducts(
   const at = cursor ? cursors.open<SearchPosition>(scope, cursor) : { o: 0, v: undefined };
   if (!Number.isSafeInteger(at.o) || at.o < 0 || (cursor && !Number.isSafeInteger(at.v)))
     throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
-  const [index, grants] = await Promise.all([
+  const [index, held] = await Promise.all([
     deps.search.current(),
-    // The caller's most recent grants (one page): the "I already have access" facet.
-    deps.store
-      .listGrants([{ requester: who.userId }], { limit: MAX_PAGE_SIZE, status: 'ACTIVE' })
-      .then((p) => p.items),
+    // What the caller holds (their most recent page of grants): the "I already have access" facet.
+    productsWithAccess(deps, who.userId),
   ]);
   if (at.v !== undefined && at.v !== index.version)
     throw validation(
       'BAD_CURSOR',
       'The catalog changed since this cursor was handed out: search again from the first page.',
     );
-  const held = new Set(grants.filter((g) => g.status === 'ACTIVE').map((g) => g.productId));
   const found = index.search(filters, held);
   const next = at.o + limit;
   return {

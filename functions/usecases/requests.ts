@@ -6,7 +6,7 @@ import type {
   Scope,
   Stage,
 } from '../domain/model';
-import { notFound, unprocessable } from '../domain/errors';
+import { MeshgateError, notFound, unprocessable } from '../domain/errors';
 import {
   cancel,
   checkExtendable,
@@ -24,6 +24,7 @@ import {
   type WaitingLimits,
 } from '../domain/lifecycle';
 import { normaliseScope, piiColumnsTouched } from '../domain/request';
+import { registeredDomain } from './authz-cached';
 import {
   aboutRequest,
   commitChange,
@@ -46,12 +47,13 @@ export async function planRequest(
   deps: Pick<Deps, 'store' | 'policy' | 'clock'>,
   who: Principal,
   input: Omit<NewRequest, 'principal' | 'purpose'> & { extendsFrom?: string },
+  opts: { readOpenCount?: boolean } = {},
 ) {
   const product = await deps.store.getProduct(input.productId);
   if (!product) throw notFound('PRODUCT_NOT_FOUND', `No data product ${input.productId}.`);
   if (product.status === 'RETIRED')
     throw unprocessable('PRODUCT_RETIRED', `${product.id} is retired and cannot be requested.`);
-  if (!(await deps.store.getDomain(product.domain))) {
+  if (!(await registeredDomain(deps, product.domain))) {
     throw unprocessable(
       'DOMAIN_NOT_REGISTERED',
       `${product.id} belongs to domain ${product.domain}, which is not registered.`,
@@ -71,7 +73,9 @@ export async function planRequest(
   const auto = deps.policy.decide({ ...q, action: 'auto-approve' });
   const openLimit = deps.policy.maxOpenRequests();
   const openRequests = {
-    open: await deps.store.countOpenRequests(who.userId),
+    // Unread (0) when the caller writes next: its claim of a place, conditional on the count
+    // being under the limit in the request's own transaction, is what enforces the limit.
+    open: opts.readOpenCount === false ? 0 : await deps.store.countOpenRequests(who.userId),
     max: openLimit.value,
     rule: openLimit.rule,
   };
@@ -106,26 +110,40 @@ export async function planRequest(
   };
 }
 
+/**
+ * A new request. The requester's count of open requests is not read first: the write claims a
+ * place conditionally on the count being under the limit. Only when that claim is refused is the
+ * count read, and the request planned again with it, so that a refusal says what it always said
+ * (how many are open, the limit, its line); if a place came free meanwhile, it is written then.
+ */
 export async function submitRequest(
   deps: Deps,
   who: Principal,
   input: NewRequest,
 ): Promise<AccessRequest> {
-  const plan = await planRequest(deps, who, input);
-  const change = orThrow(
-    submit(
-      {
-        ...input,
-        id: deps.ids.next('req'),
-        product: plan.product,
-        scope: plan.scope,
-        piiColumns: plan.piiColumns,
-      },
-      plan,
-      { actor: who.userId, now: deps.clock.now() },
-    ),
-  );
-  return commitAndQueue(deps, change);
+  for (const readOpenCount of [false, true]) {
+    const plan = await planRequest(deps, who, input, { readOpenCount });
+    const change = orThrow(
+      submit(
+        {
+          ...input,
+          id: deps.ids.next('req'),
+          product: plan.product,
+          scope: plan.scope,
+          piiColumns: plan.piiColumns,
+        },
+        plan,
+        { actor: who.userId, now: deps.clock.now() },
+      ),
+    );
+    try {
+      return await commitAndQueue(deps, change);
+    } catch (err) {
+      if (readOpenCount || !(err instanceof MeshgateError) || err.code !== 'OPEN_REQUEST_LIMIT')
+        throw err;
+    }
+  }
+  throw new Error('unreachable: the second attempt returns or throws');
 }
 
 /**

@@ -165,7 +165,9 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     }
   }
   const clock = opts.clock ?? systemClock;
-  const store = new DynamoStore(tableName, dynamo.client);
+  // The embedded store is written by this process (or a few sharing it, in tests): each keeps the
+  // chain heads it wrote last rather than reading them before every audited write.
+  const store = new DynamoStore(tableName, dynamo.client, { keepChainHeads: true });
   const operations = new DynamoOperationStore(tableName, dynamo.client, store.auditLog);
   const seeded = opts.seed === false ? false : await seedDemoMesh(store, () => clock.now());
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>

@@ -14,10 +14,16 @@ const TABLE = 'chain-test';
 const run = promisify(execFile);
 
 const db = embeddedTables(TABLE);
-/** Several stores on one table: as many processes (Lambdas) writing at once. */
+/**
+ * Several stores on one table: as many processes (Lambdas) writing at once. Half keep the chain
+ * heads they wrote (as the embedded default does), so their kept heads go stale under the others.
+ */
 let stores: DynamoStore[];
 beforeAll(() => {
-  stores = Array.from({ length: 6 }, () => new DynamoStore(TABLE, db.client));
+  stores = Array.from(
+    { length: 6 },
+    (_, i) => new DynamoStore(TABLE, db.client, { keepChainHeads: i % 2 === 0 }),
+  );
 });
 
 let n = 0;

@@ -13,6 +13,7 @@ import {
 } from '../../bench/bundles';
 import { exportFigures, syntheticEvents, type Pass } from '../../bench/export';
 import {
+  processTreeCpuMs,
   routeFigures,
   routeRows,
   routeVerdict,
@@ -178,6 +179,30 @@ describe('load figures', () => {
     expect(rows[1]).toMatchObject({ value: '40 ms', baseline: '1.00 ms', ratio: '40.0x /health' });
     expect(rows[3]!.verdict).toBe('PASS');
     expect(routeRows('x', route({ non2xx: 1 }), route())[3]!.verdict).toBe('FAIL');
+  });
+
+  test("the server's CPU per answer stands beside /health's, as a share of its rate", () => {
+    const rows = routeRows(
+      'search',
+      route({ serverCpuMsPerAnswer: 1.6 }),
+      route({ serverCpuMsPerAnswer: 0.2 }),
+    );
+    expect(rows[3]).toMatchObject({
+      figure: 'search: server CPU per answer',
+      value: '1.60 ms',
+      baseline: '0.20 ms',
+      ratio: '13% of /health',
+    });
+    expect(rows[4]!.figure).toContain('errors');
+    // Not measured (no /proc): no row.
+    expect(routeRows('x', route(), route({ serverCpuMsPerAnswer: 0.2 }))).toHaveLength(4);
+  });
+
+  test("a process's CPU time counts its children's", () => {
+    const own = processTreeCpuMs(process.pid);
+    if (process.platform !== 'linux') return expect(own).toBeUndefined();
+    expect(own).toBeGreaterThan(0);
+    expect(processTreeCpuMs(2 ** 22 + 1)).toBeUndefined(); // no such process
   });
 
   const verified = (over: Partial<Verification> = {}): Verification => ({

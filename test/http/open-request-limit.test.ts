@@ -49,25 +49,15 @@ test('the 51st open request is a 422 OPEN_REQUEST_LIMIT; a cancellation or a den
 
 test('10 simultaneous submissions with 45 open: exactly 5 are accepted', async () => {
   for (let i = 0; i < 45; i++) expect((await submit('henry')).status).toBe(201);
-  // All ten read the count (45) before any of them writes: the limit holds by the conditional
-  // write of the counter, not by the read.
-  const read = p.store.countOpenRequests.bind(p.store);
-  let waiting: Array<() => void> = [];
-  const count = jest.spyOn(p.store, 'countOpenRequests').mockImplementation(async (user) => {
-    const n = await read(user);
-    await new Promise<void>((go) => {
-      waiting.push(go);
-      if (waiting.length === 10) waiting.forEach((g) => g());
-    });
-    return n;
-  });
+  // None of the ten reads the count before it writes: the limit holds by the conditional write of
+  // the counter alone. Only the refused read it then, to say how many are open.
+  const count = jest.spyOn(p.store, 'countOpenRequests');
   let answers;
   try {
     answers = await Promise.all(Array.from({ length: 10 }, () => submit('henry')));
-    expect(count).toHaveBeenCalledTimes(10);
+    expect(count).toHaveBeenCalledTimes(5);
   } finally {
     count.mockRestore();
-    waiting = [];
   }
   const statuses = answers.map((a) => a.status).sort();
   expect(statuses).toEqual([...Array(5).fill(201), ...Array(5).fill(422)]);

@@ -21,8 +21,13 @@ export class DynamoStore implements Store {
   readonly memberships: DynamoMembershipStore;
   readonly requests: DynamoRequestStore;
 
-  constructor(tableName: string, client: DynamoDBClient = defaultClient) {
-    this.auditLog = new DynamoAuditLog(tableName, client);
+  /** `keepChainHeads`: see DynamoAuditLog (the embedded default keeps them). */
+  constructor(
+    tableName: string,
+    client: DynamoDBClient = defaultClient,
+    opts: { keepChainHeads?: boolean } = {},
+  ) {
+    this.auditLog = new DynamoAuditLog(tableName, client, { keepHeads: opts.keepChainHeads });
     this.catalog = new DynamoCatalogStore(tableName, client, this.auditLog);
     this.memberships = new DynamoMembershipStore(tableName, client, this.auditLog);
     this.requests = new DynamoRequestStore(tableName, client, this.auditLog);
@@ -83,6 +88,7 @@ export class DynamoStore implements Store {
   listActiveGrantsOf: Store['listActiveGrantsOf'] = (...a) =>
     this.requests.listActiveGrantsOf(...a);
   listGrants: Store['listGrants'] = (...a) => this.requests.listGrants(...a);
+  grantsVersion: Store['grantsVersion'] = (...a) => this.requests.grantsVersion(...a);
   listGrantsExpiringBy: Store['listGrantsExpiringBy'] = (...a) =>
     this.requests.listGrantsExpiringBy(...a);
   listGrantsEnding: Store['listGrantsEnding'] = (...a) => this.requests.listGrantsEnding(...a);

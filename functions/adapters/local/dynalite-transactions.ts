@@ -38,7 +38,7 @@ const updateItemRules = require('dynalite/validations/updateItem');
 // dynalite's own decimal library, as its UpdateItem uses it for ADD and arithmetic.
 const Big = createRequire(require.resolve('dynalite'))('big.js');
 
-const TARGET = 'DynamoDB_20120810.TransactWriteItems';
+export const TRANSACT_WRITE_TARGET = 'DynamoDB_20120810.TransactWriteItems';
 const PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 
 class DynamoError extends Error {
@@ -379,6 +379,36 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(text);
 }
 
+/** A TransactWriteItems call's JSON body answered as DynamoDB answers it: a status and a body. */
+export async function answerTransaction(
+  store: any,
+  text: string,
+): Promise<{ status: number; body: unknown }> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { status: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } };
+  }
+  try {
+    return { status: 200, body: await transactWrite(store, body) };
+  } catch (err: any) {
+    if (err instanceof DynamoError)
+      return {
+        status: 400,
+        body: { __type: PREFIX + err.type, message: err.message, ...err.extra },
+      };
+    if (err?.statusCode && err.body) return { status: err.statusCode, body: err.body };
+    return {
+      status: 500,
+      body: {
+        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+        message: String(err?.message ?? err),
+      },
+    };
+  }
+}
+
 /** Teaches a dynalite server TransactWriteItems; every other call goes to dynalite unchanged. */
 export function addTransactions(server: Server, store: any): void {
   const listeners = server.listeners('request') as Array<
@@ -386,34 +416,15 @@ export function addTransactions(server: Server, store: any): void {
   >;
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers['x-amz-target'] !== TARGET) {
+    if (req.headers['x-amz-target'] !== TRANSACT_WRITE_TARGET) {
       listeners.forEach((l) => l(req, res));
       return;
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
-      }
-      transactWrite(store, body).then(
-        (out) => send(res, 200, out),
-        (err) => {
-          if (err instanceof DynamoError)
-            return send(res, 400, {
-              __type: PREFIX + err.type,
-              message: err.message,
-              ...err.extra,
-            });
-          if (err?.statusCode && err.body) return send(res, err.statusCode, err.body);
-          send(res, 500, {
-            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-            message: String(err?.message ?? err),
-          });
-        },
+      void answerTransaction(store, Buffer.concat(chunks).toString('utf8')).then((a) =>
+        send(res, a.status, a.body),
       );
     });
   });

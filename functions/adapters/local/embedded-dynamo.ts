@@ -7,6 +7,12 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tableDefinition } from '../aws/dynamo-store';
 import { addTransactions, bulkPut } from './dynalite-transactions';
+import {
+  cacheTableDescriptions,
+  InProcessDynamoHandler,
+  keepItemReads,
+  unsignedRequests,
+} from './in-process-dynamo';
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
@@ -20,7 +26,8 @@ export interface EmbeddedDynamo {
 }
 
 /**
- * Starts dynalite (a DynamoDB-compatible server) in this process, on a free loopback port.
+ * Starts dynalite (a DynamoDB-compatible server) in this process, on a free loopback port, with a
+ * client that reaches it without the network.
  * With `path` the data lives in that folder and survives a restart; without it, in memory.
  */
 export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise<EmbeddedDynamo> {
@@ -42,16 +49,22 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
     dbModule.create = create;
   }
   addTransactions(server, store);
+  cacheTableDescriptions(store);
+  keepItemReads(store);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
+  // The store's own client calls dynalite in this process (no HTTP, no signature: see
+  // in-process-dynamo.ts); the server listens for the clients of tests and tools all the same.
   const client = new DynamoDBClient({
     endpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new InProcessDynamoHandler(store),
+    signer: unsignedRequests,
   });
   return {
     client,

@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../../domain/model';
 import { unavailable, validation } from '../../../domain/errors';
@@ -21,6 +22,21 @@ import {
 export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
   /** Per chain, the tail of this instance's queue of writers (see withChains). */
   private readonly chainTails = new Map<string, Promise<void>>();
+  /**
+   * Per chain, the head this instance's last write of it put (with `keepHeads`). Writes of a
+   * chain are queued in this instance (withChains), so a kept head is this instance's newest; a
+   * write sealed on it is still conditional on it, so a head moved by another instance cancels
+   * the write, which reads the head again and retries. Worth it where one process writes most of
+   * the trail (the embedded default: one GetItem less per audited write); on AWS every Lambda
+   * instance writes, a kept head would often be stale, and a cancelled transaction costs more
+   * than the read it saves.
+   */
+  private readonly heads?: Map<string, ChainHead>;
+
+  constructor(tableName: string, client: DynamoDBClient, opts: { keepHeads?: boolean } = {}) {
+    super(tableName, client);
+    if (opts.keepHeads) this.heads = new Map();
+  }
 
   async appendAudit(event: AuditEvent): Promise<void> {
     await this.writeAudited([], [event]);
@@ -110,9 +126,13 @@ export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
     chainOf: (e: AuditEvent) => string,
     chains: string[],
   ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const heads = await Promise.all(chains.map((c) => this.readHead(c)));
+    for (let attempt = 0, kept = true; ; attempt++) {
+      // A kept head is used by a first attempt only; a write it failed reads the head again.
+      const heads = await Promise.all(
+        chains.map((c) => (kept && this.heads?.get(c)) || this.readHead(c)),
+      );
       const sealed = new Array<AuditEvent>(audit.length);
+      const newHeads = new Array<ChainHead>(chains.length);
       const headPuts: TransactItem[] = chains.map((chain, ci) => {
         const idx = audit.map((e, i) => (chainOf(e) === chain ? i : -1)).filter((i) => i >= 0);
         const prev = heads[ci];
@@ -122,6 +142,7 @@ export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
           chain,
         );
         idx.forEach((i, k) => (sealed[i] = events[k]!));
+        newHeads[ci] = head;
         return {
           Put: {
             TableName: this.tableName,
@@ -151,6 +172,7 @@ export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
       const firstHead = items.length - headPuts.length;
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        chains.forEach((c, ci) => this.heads?.set(c, newHeads[ci]!));
         sealed.forEach((e, i) =>
           Object.assign(audit[i]!, {
             chain: e.chain,
@@ -178,6 +200,14 @@ export class DynamoAuditLog extends DynamoTable implements PortAuditLog {
               (i >= firstHead && r.Code === 'ConditionalCheckFailed'),
           );
         if (!lostHeadOnly) throw err;
+        const usedKept = kept && chains.some((c) => this.heads?.has(c));
+        kept = false;
+        chains.forEach((c) => this.heads?.delete(c));
+        // Sealed on a kept head that another instance moved: read it and try again at once.
+        if (usedKept) {
+          attempt--;
+          continue;
+        }
         if (attempt + 1 >= CHAIN_RETRY.attempts) {
           throw unavailable(
             'AUDIT_CHAIN_BUSY',

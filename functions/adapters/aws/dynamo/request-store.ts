@@ -48,6 +48,8 @@ import {
 import type { DynamoAuditLog } from './audit-log';
 import { listPendingDue } from '../pending-due';
 
+const grantsVersionKey = (user: string) => ({ pk: `GRANTS#${user}`, sk: 'VERSION' });
+
 /** Requests and grants, extension locks, open-request counters and refusal windows. */
 export class DynamoRequestStore extends DynamoTable implements PortRequestStore {
   constructor(
@@ -209,6 +211,7 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
               grant.status === 'ACTIVE'
                 ? { Put: { TableName: this.tableName, Item: holderItem(grant) } }
                 : { Delete: { TableName: this.tableName, Key: holderKey(grant) } },
+              this.grantsVersionBump(grant.requester),
             ]
           : [],
       );
@@ -287,6 +290,27 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
     });
 
   getGrant = (id: string) => this.get<Grant>(`GRANT#${id}`, 'META');
+
+  /**
+   * The grantee's grants version moves with every write of one of their grants (here, the only
+   * place grants are written): per user, so grant writes of different people never touch one item.
+   */
+  private grantsVersionBump(user: string): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: grantsVersionKey(user),
+        UpdateExpression: 'SET #kind = :kind ADD #version :one',
+        ExpressionAttributeNames: { '#kind': 'kind', '#version': 'version' },
+        ExpressionAttributeValues: { ':kind': 'grantsversion', ':one': 1 },
+      },
+    };
+  }
+
+  async grantsVersion(user: string): Promise<number> {
+    const key = grantsVersionKey(user);
+    return (await this.get<{ version?: number }>(key.pk, key.sk))?.version ?? 0;
+  }
   listActiveGrantsOf = (domain: string, principal: string) =>
     this.byKey<Grant>(holderKey({ id: '', domain, principal }).pk, undefined, false, true);
 
