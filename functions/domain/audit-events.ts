@@ -82,6 +82,10 @@ export const AUDIT_EVENT_TYPES = {
     meaning:
       "Someone (or the schedule) started a sync or reconciliation of a domain: the operation's id and kind; the worker carries it out.",
   },
+  OPERATION_RESUMED: {
+    meaning:
+      'A worker took over a sync or reconciliation whose worker stopped (no progress for the stall time) and runs it again from the start: the attempt and when the last one started.',
+  },
   OPERATION_SUCCEEDED: {
     meaning:
       'A sync or reconciliation finished; its report is in the operation (and in DOMAIN_SYNCED or DOMAIN_RECONCILED).',

@@ -182,8 +182,27 @@ export async function runOperation(
     await finish(deps, op, failRun(op, stalledError(op), now));
     return;
   }
+  // Taking over a run whose worker stopped is recorded with it; a first start is the queued
+  // operation's own (OPERATION_STARTED was written when it was queued).
+  const takeover =
+    op.status === 'RUNNING'
+      ? [
+          auditEvent(
+            deps,
+            'OPERATION_RESUMED',
+            SYSTEM,
+            { domain: op.domain },
+            {
+              operationId: op.id,
+              kind: op.kind,
+              attempt: running.attempts,
+              lastStartedAt: op.startedAt ?? null,
+            },
+          ),
+        ]
+      : undefined;
   try {
-    await deps.operations.update(running, op);
+    await deps.operations.update(running, op, takeover);
   } catch (err) {
     if (err instanceof MeshgateError && err.kind === 'conflict') return; // another worker took it
     throw err;

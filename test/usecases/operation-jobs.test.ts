@@ -246,6 +246,10 @@ describe('a worker that stops mid-run', () => {
       attempts: 2,
       report: expect.objectContaining({ domain: 'sales' }),
     });
+    // The takeover is in the trail, with the attempt it started and when the stopped one had.
+    expect((await auditOf('OPERATION_RESUMED')).map((e) => e.detail)).toEqual([
+      { operationId: op.id, kind: 'sync', attempt: 2, lastStartedAt: op.startedAt },
+    ]);
   });
 
   test('a job lost on the way to the queue: the QUEUED operation is handed to the worker after the stall timeout', async () => {
@@ -258,6 +262,8 @@ describe('a worker that stops mid-run', () => {
     await p.schedules.sweep();
     await p.queue.onIdle();
     expect((await p.operations.get(started.body.operation.id))?.status).toBe('SUCCEEDED');
+    // Its first start is no takeover.
+    expect(await auditOf('OPERATION_RESUMED')).toEqual([]);
   });
 
   test(`started ${MAX_OPERATION_ATTEMPTS} times without finishing: the next takeover fails it as OPERATION_STALLED, and the domain is free again`, async () => {

@@ -2076,6 +2076,7 @@ export type components = {
       | 'DOMAIN_RECONCILED'
       | 'BROKER_FAILED'
       | 'OPERATION_STARTED'
+      | 'OPERATION_RESUMED'
       | 'OPERATION_SUCCEEDED'
       | 'OPERATION_FAILED'
       | 'MEMBERSHIP_ADDED'
