@@ -34,6 +34,7 @@ export const AUDIT_EVENT_TYPES = {
   DOMAIN_RECONCILED: 'Domain reconciled',
   BROKER_FAILED: 'Broker failed',
   OPERATION_STARTED: 'Operation started',
+  OPERATION_RESUMED: 'Operation taken over after its worker stopped',
   OPERATION_SUCCEEDED: 'Operation succeeded',
   OPERATION_FAILED: 'Operation failed',
   MEMBERSHIP_ADDED: 'Membership added',
