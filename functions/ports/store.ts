@@ -246,10 +246,12 @@ export interface RequestStore {
   listActiveGrantsOf(domain: string, principal: string): Promise<Grant[]>;
   /**
    * The version of `user`'s grants: one strongly consistent read of an item (`GRANTS#<user>` /
-   * `VERSION`) that every write of one of their grants moves in its own transaction. While it has
-   * not moved, their grants are as they were last read (a cache behind it is never stale).
+   * `VERSION`) that every write of one of their grants moves in its own transaction, with the time
+   * it last moved (`movedAt`; absent before the first move). Their grants are listed from an index,
+   * which DynamoDB updates after the transaction: a listing read soon after a move may not show it
+   * yet (see usecases/held-grants.ts).
    */
-  grantsVersion(user: string): Promise<number>;
+  grantsVersion(user: string): Promise<{ version: number; movedAt?: string }>;
   /** One page of the grants of `sources` merged (newest first, each once), filtered by status within the page. */
   listGrants(
     sources: ListingSource[],

@@ -72,7 +72,7 @@ interface SearchPosition {
  * whatever the size of the catalog.
  */
 export async function searchProducts(
-  deps: Pick<Deps, 'store'> & { search: SearchIndex },
+  deps: Pick<Deps, 'store' | 'clock'> & { search: SearchIndex },
   who: Principal,
   f: ProductFilter,
 ) {

@@ -4,8 +4,9 @@ import { newRequest, startPortal, type TestPortal } from '../support/portal';
 /**
  * The search's "I already have access" facet is kept per process behind the caller's grants
  * version (usecases/held-grants.ts): a grant made, revoked or expired, in this process or in
- * another one on the same table, is seen by the very next search; while nothing changed, a search
- * reads the version and not the grants.
+ * another one on the same table, is seen by the very next search (the embedded store's indexes
+ * are current at once; test/unit/held-grants.test.ts covers an index that lags); while nothing
+ * changed, a search reads the version and not the grants.
  */
 const HOUR = 3_600_000;
 const clock = {

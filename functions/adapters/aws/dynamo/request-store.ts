@@ -211,7 +211,7 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
               grant.status === 'ACTIVE'
                 ? { Put: { TableName: this.tableName, Item: holderItem(grant) } }
                 : { Delete: { TableName: this.tableName, Key: holderKey(grant) } },
-              this.grantsVersionBump(grant.requester),
+              this.grantsVersionBump(grant.requester, next.updatedAt),
             ]
           : [],
       );
@@ -295,21 +295,22 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
    * The grantee's grants version moves with every write of one of their grants (here, the only
    * place grants are written): per user, so grant writes of different people never touch one item.
    */
-  private grantsVersionBump(user: string): TransactItem {
+  private grantsVersionBump(user: string, at: string): TransactItem {
     return {
       Update: {
         TableName: this.tableName,
         Key: grantsVersionKey(user),
-        UpdateExpression: 'SET #kind = :kind ADD #version :one',
-        ExpressionAttributeNames: { '#kind': 'kind', '#version': 'version' },
-        ExpressionAttributeValues: { ':kind': 'grantsversion', ':one': 1 },
+        UpdateExpression: 'SET #kind = :kind, #movedAt = :at ADD #version :one',
+        ExpressionAttributeNames: { '#kind': 'kind', '#version': 'version', '#movedAt': 'movedAt' },
+        ExpressionAttributeValues: { ':kind': 'grantsversion', ':one': 1, ':at': at },
       },
     };
   }
 
-  async grantsVersion(user: string): Promise<number> {
+  async grantsVersion(user: string): Promise<{ version: number; movedAt?: string }> {
     const key = grantsVersionKey(user);
-    return (await this.get<{ version?: number }>(key.pk, key.sk))?.version ?? 0;
+    const item = await this.get<{ version?: number; movedAt?: string }>(key.pk, key.sk);
+    return { version: item?.version ?? 0, ...(item?.movedAt ? { movedAt: item.movedAt } : {}) };
   }
   listActiveGrantsOf = (domain: string, principal: string) =>
     this.byKey<Grant>(holderKey({ id: '', domain, principal }).pk, undefined, false, true);
