@@ -199,11 +199,20 @@ test('an item read is kept until a write of it, by any client, single or in a tr
     }),
   );
   expect(await read()).toBe('12');
-  // Reads and writes interleaved: every write answered is seen by the reads after it.
+  // Reads and writes interleaved: every write answered is seen by the reads after it (a read
+  // never answers less than the value the same task's write just returned).
   await Promise.all(
     Array.from({ length: 40 }, async (_, i) => {
-      await add(i % 2 ? http : dynamo.client);
-      expect(Number(await read())).toBeGreaterThanOrEqual(13);
+      const written = await (i % 2 ? http : dynamo.client).send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: k,
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      expect(Number(await read())).toBeGreaterThanOrEqual(Number(written.Attributes!.n!.N));
     }),
   );
   expect(await read()).toBe('52');
