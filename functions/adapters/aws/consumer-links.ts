@@ -176,9 +176,9 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
    * Glue's GetTables of the database (a resource link is a table with a TargetTable), then Lake
    * Formation's ListPermissions of the consumer's catalog with `ResourceType: 'TABLE'`, kept to
    * DESCRIBE on the database's tables, both followed through NextToken. ListPermissions takes one
-   * `Resource` (a catalog, a database, a table...), and its reference documents table rows only
-   * for a table resource: a database resource is not documented to list its tables' permissions,
-   * so the rows are asked per resource type, not per database. A database Glue does not know
+   * `Resource` (a catalog, a database, a table...), and its API reference does not document that
+   * a database resource lists its tables' permissions, so the rows are narrowed by resource type,
+   * not to the database. A database Glue does not know
    * lists nothing. Each entry carries `at`: a table's UpdateTime or CreateTime, a permission's
    * LastUpdated.
    */
