@@ -12,9 +12,9 @@ const USAGE = `Usage: npm run table:migrate -- --table NAME [--region REGION] [-
        npm run table:migrate -- --config meshgate.json [--region REGION] [--dry-run]
 
 Brings every item of Meshgate's DynamoDB table to the keys and indexes this version reads:
-requests, grants, products, audit events and chain heads get the index attributes today's item
-builders give them (their fields, an audit event's detail and hash, are left as they are), and
-each ACTIVE grant gets its holder item. Run it once after deploying a version whose release notes
+requests, grants, products, audit events, chain heads, memberships, domains, users and consumer
+accounts get the index attributes today's item builders give them (their fields, an audit
+event's detail and hash, are left as they are), and each ACTIVE grant gets its holder item. Run it once after deploying a version whose release notes
 ask for it, once the Data stack has every index (gsi1 to gsi5); the portal may keep running.
 Running it again changes nothing. It reads the whole table a page at a time and prints its
 progress after each page, with the token that resumes it there.

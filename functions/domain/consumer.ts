@@ -178,35 +178,57 @@ export interface LinksInUse {
 export const describeKey = (table: string, principal: string) => `${table}|${principal}`;
 
 /**
+ * How long a link or a DESCRIBE permission is never taken for a leftover, after it was made or
+ * last changed. The grants and requests in use are read from secondary indexes that DynamoDB
+ * keeps eventually consistent: a grant just made ACTIVE, or a request linking now, may be in
+ * neither when reconciliation reads them, while its links are already there.
+ */
+export const LINK_GRACE_MS = 15 * 60 * 1000;
+
+/**
  * What a link database holds that no grant in use accounts for: DESCRIBE permissions of IAM
  * principals (the broker role, which made the links and holds its creator's permissions on them,
  * and Lake Formation's groups such as IAM_ALLOWED_PRINCIPALS are not grants' principals), and
  * resource links (a table of the database that is not a link was not made by Meshgate). DESCRIBE
- * first: a link is removed after the permissions on it.
+ * first: a link is removed after the permissions on it. Nothing made or changed after
+ * `settledBefore` (an ISO time, LINK_GRACE_MS ago) is left over, nor a link with such a DESCRIBE
+ * on it (deleting the link would take the DESCRIBE with it).
  */
 export function leftoverLinks(
   listed: {
     tables: Array<{
       name: string;
       target?: { catalogId: string; database: string; table: string };
+      at?: string;
     }>;
-    describe: Array<{ table: string; principal: string }>;
+    describe: Array<{ table: string; principal: string; at?: string }>;
   },
   inUse: LinksInUse,
   broker?: string,
+  settledBefore?: string,
 ): {
   describe: Array<{ table: string; principal: string }>;
   links: Array<{ name: string; target: string }>;
 } {
+  const young = (at?: string) =>
+    settledBefore !== undefined && at !== undefined && Date.parse(at) > Date.parse(settledBefore);
+  const recent = listed.describe.filter((d) => young(d.at));
+  const recentlyDescribed = new Set(recent.map((d) => d.table));
+  const recentKeys = new Set(recent.map((d) => describeKey(d.table, d.principal)));
   const seen = new Set<string>();
-  const describe = listed.describe.filter((d) => {
-    const key = describeKey(d.table, d.principal);
-    if (seen.has(key) || d.principal === broker || !accountOfPrincipal(d.principal)) return false;
-    seen.add(key);
-    return !inUse.describe.has(key);
-  });
+  const describe = listed.describe
+    .filter((d) => {
+      const key = describeKey(d.table, d.principal);
+      if (seen.has(key) || d.principal === broker || !accountOfPrincipal(d.principal)) return false;
+      seen.add(key);
+      return !inUse.describe.has(key) && !recentKeys.has(key);
+    })
+    .map((d) => ({ table: d.table, principal: d.principal }));
   const links = listed.tables
-    .filter((t) => t.target && !inUse.tables.has(t.name))
+    .filter(
+      (t) =>
+        t.target && !inUse.tables.has(t.name) && !young(t.at) && !recentlyDescribed.has(t.name),
+    )
     .map((t) => ({ name: t.name, target: `${t.target!.database}.${t.target!.table}` }));
   return { describe, links };
 }

@@ -28,11 +28,16 @@ export interface LinkEntry {
 
 /**
  * What one database of a consumer account's catalog holds, as its listings answer: its tables
- * (`target` for a resource link) and the principals holding DESCRIBE on them.
+ * (`target` for a resource link) and the principals holding DESCRIBE on them, each with `at`
+ * (ISO) when it was made or last changed, when the service says.
  */
 export interface ListedLinks {
-  tables: Array<{ name: string; target?: { catalogId: string; database: string; table: string } }>;
-  describe: Array<{ table: string; principal: string }>;
+  tables: Array<{
+    name: string;
+    target?: { catalogId: string; database: string; table: string };
+    at?: string;
+  }>;
+  describe: Array<{ table: string; principal: string; at?: string }>;
 }
 
 export interface LinkOutcome {

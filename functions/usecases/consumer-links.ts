@@ -1,4 +1,5 @@
 import {
+  LINK_GRACE_MS,
   accountOfPrincipal,
   describeKey,
   leftoverLinks,
@@ -7,7 +8,7 @@ import {
   type ConsumerLink,
   type LinksInUse,
 } from '../domain/consumer';
-import type { AccessRequest, Domain, Grant } from '../domain/model';
+import type { AccessRequest, DataProduct, Domain, Grant } from '../domain/model';
 import type { LinkEntry, LinkSpec } from '../ports/consumer-links';
 import type { TableGrant } from '../ports/lakeformation';
 import type { WorkerDeps } from './deps';
@@ -207,23 +208,29 @@ async function* consumerAccounts(deps: Pick<WorkerDeps, 'store'>) {
   } while (after);
 }
 
-/** Requests of the domain on their way to a grant (APPROVED, GRANTING): a worker may be linking them now. */
-async function inFlight(deps: Pick<WorkerDeps, 'store' | 'clock'>, domain: string) {
+/**
+ * Requests of these domains on their way to a grant (APPROVED, GRANTING): a worker may be linking
+ * them now.
+ */
+async function inFlight(deps: Pick<WorkerDeps, 'store' | 'clock'>, domains: Set<string>) {
   const before = new Date(deps.clock.now().getTime() + 1).toISOString();
   const found: AccessRequest[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.store.listInFlightSince(before, { limit: 100, cursor });
-    found.push(...page.items.filter((r) => r.domain === domain));
+    found.push(...page.items.filter((r) => domains.has(r.domain)));
     cursor = page.cursor;
   } while (cursor);
   return found;
 }
 
 /**
- * What the grants in use need in `account`'s link database of the domain: the links and DESCRIBE
- * recorded on ACTIVE and REVOKING grants (a revoke in flight removes its own), and those of
- * requests a worker is granting now (their links may be made before the grant is recorded).
+ * What the grants in use need in `account`'s link database: the links and DESCRIBE recorded on
+ * ACTIVE and REVOKING grants (a revoke in flight removes its own); for such a grant with no
+ * recorded link whose principal is of this account (made before the account was registered, its
+ * access block told the account's administrator to make the links by hand), the links of its
+ * product's tables; and those of requests a worker is granting now (their links may be made
+ * before the grant is recorded).
  */
 async function linksInUse(
   deps: Pick<WorkerDeps, 'store'>,
@@ -237,20 +244,46 @@ async function linksInUse(
     inUse.tables.add(table);
     inUse.describe.add(describeKey(table, principal));
   };
+  const products = new Map<string, Promise<DataProduct | undefined>>();
+  const useProduct = async (productId: string, principal: string) => {
+    if (!products.has(productId)) products.set(productId, deps.store.getProduct(productId));
+    const product = await products.get(productId)!;
+    if (!product) return;
+    for (const t of product.location.tables ?? [product.location.table])
+      use(linkTableName(product.location.database, t), principal);
+  };
   for (const g of grants) {
+    if (g.status !== 'ACTIVE' && g.status !== 'REVOKING') continue;
     const l = g.consumerLink;
-    if ((g.status !== 'ACTIVE' && g.status !== 'REVOKING') || !l) continue;
+    if (!l) {
+      if (accountOfPrincipal(g.principal) === account && linkDatabase(g.domain) === database)
+        await useProduct(g.productId, g.principal);
+      continue;
+    }
     if (l.account !== account || l.database !== database) continue;
     for (const t of l.tables) use(t.name, g.principal);
   }
   for (const r of granting) {
     if (accountOfPrincipal(r.principal) !== account) continue;
-    const product = await deps.store.getProduct(r.productId);
-    if (!product) continue;
-    for (const t of product.location.tables ?? [product.location.table])
-      use(linkTableName(product.location.database, t), r.principal);
+    await useProduct(r.productId, r.principal);
   }
   return inUse;
+}
+
+/**
+ * The domains whose links share the link database of `domain`: linkDatabase folds `-` and `_`
+ * (and case) together, so `sales-eu` and `sales_eu` both keep theirs in `meshgate_sales_eu`. What
+ * any of them uses there is in use.
+ */
+async function sharingDatabase(
+  deps: Pick<WorkerDeps, 'store'>,
+  domain: Pick<Domain, 'id'>,
+  database: string,
+): Promise<Set<string>> {
+  const ids = new Set([domain.id]);
+  for (const d of await deps.store.listDomains())
+    if (linkDatabase(d.id) === database) ids.add(d.id);
+  return ids;
 }
 
 /**
@@ -260,9 +293,12 @@ async function linksInUse(
  * worker that stopped before removing its stray links) are removed, DESCRIBE first. The database
  * stays. A second run right after finds nothing.
  *
- * What is in use is read after each listing, the requests in flight before the grants: a link a
- * worker made before the listing belongs to a request that is then still in flight, or whose
- * grant the later read finds, so no link of a live grant is taken for a leftover.
+ * What is in use is what the grants and requests in flight of every domain sharing the database
+ * use, read after each listing, the requests in flight before the grants. Those reads come from
+ * secondary indexes that lag behind on DynamoDB: a grant made ACTIVE a moment ago, or a request
+ * that links between the reads and the removal, may be missing from them. So nothing made or
+ * changed in the last LINK_GRACE_MS (by Glue's and Lake Formation's own times) is removed; a later
+ * run removes it if it is still left over then.
  */
 export async function removeLeftoverLinks(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks' | 'clock'>,
@@ -271,6 +307,7 @@ export async function removeLeftoverLinks(
   const database = linkDatabase(domain.id);
   const leftovers: LinkLeftover[] = [];
   const failures: LinkListingFailure[] = [];
+  let domains: Set<string> | undefined;
   for await (const consumer of consumerAccounts(deps)) {
     if (consumer.accountId === domain.accountId) continue;
     let found: ReturnType<typeof leftoverLinks>;
@@ -278,10 +315,13 @@ export async function removeLeftoverLinks(
     try {
       const listed = await deps.consumerLinks.listLinks(consumer, database);
       if (listed.tables.length === 0 && listed.describe.length === 0) continue;
-      const granting = await inFlight(deps, domain.id);
-      grants = await deps.store.listGrantsByDomain(domain.id);
+      const settledBefore = new Date(deps.clock.now().getTime() - LINK_GRACE_MS).toISOString();
+      domains ??= await sharingDatabase(deps, domain, database);
+      const granting = await inFlight(deps, domains);
+      grants = [];
+      for (const id of domains) grants.push(...(await deps.store.listGrantsByDomain(id)));
       const inUse = await linksInUse(deps, consumer.accountId, database, grants, granting);
-      found = leftoverLinks(listed, inUse, consumer.broker?.roleArn);
+      found = leftoverLinks(listed, inUse, consumer.broker?.roleArn, settledBefore);
     } catch (err) {
       failures.push({ account: consumer.accountId, database, error: (err as Error).message });
       continue;

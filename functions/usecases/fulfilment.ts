@@ -288,18 +288,34 @@ async function removeIfStray(
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
   const stray = { id: now.grantId ?? '', domain: now.domain, principal: now.principal };
-  // The links first, as a revoke does; what another ACTIVE grant still needs stays.
-  const linkEntries = consumerLink
-    ? await removeLinks(deps, { ...stray, accountId: spec.accountId, consumerLink })
-    : [];
-  // Not what another active grant of the same principal holds (an extension, a second product).
+  // Lake Formation first: the permission is what gives access. Not what another active grant of
+  // the same principal holds (an extension, a second product).
   const shared = await sharedTables(deps, stray, spec);
   const own = spec.tables.filter((t) => !shared.has(t));
   const entries =
     own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
+  // Then the links, as a revoke removes them (what another ACTIVE grant still needs stays). The
+  // consumer account refusing or throttling never stops the revoke nor its record: the failure is
+  // recorded, and reconciliation removes what is left over.
+  let linkEntries: unknown[] = [];
+  if (consumerLink) {
+    try {
+      linkEntries = await removeLinks(deps, { ...stray, accountId: spec.accountId, consumerLink });
+    } catch (err) {
+      linkEntries = [
+        {
+          action: 'remove-links',
+          account: consumerLink.account,
+          database: consumerLink.database,
+          result: 'failed',
+          error: (err as Error).message,
+        },
+      ];
+    }
+  }
   await commitChange(
     deps,
-    orThrow(noteStrayRemoved(now, [...linkEntries, ...entries], systemAt(deps))),
+    orThrow(noteStrayRemoved(now, [...entries, ...linkEntries], systemAt(deps))),
   ).catch(ignoreConflict);
 }
 

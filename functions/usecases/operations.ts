@@ -293,9 +293,11 @@ export async function reconcileDomain(
       action: 'reported only',
     });
   }
-  // The consumer side: missing links of ACTIVE grants made again, then what is left over removed.
-  const links = await repairLinks(deps, grants);
+  // The consumer side: what is left over removed, then the missing links of ACTIVE grants made
+  // again, from the grants read afresh (one made ACTIVE meanwhile, whose links the removal may
+  // have been unable to tell from leftovers, gets them back).
   const consumerSide = await removeLeftoverLinks(deps, domain);
+  const links = await repairLinks(deps, await deps.store.listGrantsByDomain(domain.id));
   const report = {
     domain: domain.id,
     at: deps.clock.now().toISOString(),

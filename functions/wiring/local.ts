@@ -173,7 +173,9 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const ledger = new LocalLakeFormationLedger(dynamo.client, `${tableName}-lf-ledger`, () =>
     clock.now(),
   );
-  const consumerLinks = new LocalConsumerLinks(dynamo.client, `${tableName}-lf-ledger`);
+  const consumerLinks = new LocalConsumerLinks(dynamo.client, `${tableName}-lf-ledger`, () =>
+    clock.now(),
+  );
   const events = new InProcessEventBus(opts.eventLog);
   const catalog = new DemoCatalog();
   const search = new DynamoSearchIndex(tableName, dynamo.client, store);

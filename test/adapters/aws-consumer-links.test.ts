@@ -246,3 +246,62 @@ test('listLinks of a link database Glue does not know lists nothing, and asks La
   });
   expect(lf).toHaveReceivedCommandTimes(ListPermissionsCommand, 0);
 });
+
+test('listLinks asks Lake Formation for table permissions only, and carries when each link and DESCRIBE was made', async () => {
+  glue.on(GetTablesCommand).resolves({
+    TableList: [
+      {
+        Name: 'sales_gold__orders',
+        DatabaseName: 'meshgate_sales',
+        CreateTime: new Date('2026-12-01T09:14:05.000Z'),
+        UpdateTime: new Date('2026-12-02T10:00:00.000Z'),
+        TargetTable: { CatalogId: PRODUCER, DatabaseName: 'sales_gold', Name: 'orders' },
+      },
+      {
+        Name: 'sales_gold__leads',
+        DatabaseName: 'meshgate_sales',
+        CreateTime: new Date('2026-12-03T08:00:00.000Z'),
+        TargetTable: { CatalogId: PRODUCER, DatabaseName: 'sales_gold', Name: 'leads' },
+      },
+    ],
+  });
+  lf.on(ListPermissionsCommand).resolves({
+    PrincipalResourcePermissions: [
+      {
+        Principal: { DataLakePrincipalIdentifier: PRINCIPAL },
+        Resource: {
+          Table: {
+            CatalogId: CONSUMER,
+            DatabaseName: 'meshgate_sales',
+            Name: 'sales_gold__orders',
+          },
+        },
+        Permissions: ['DESCRIBE'],
+        LastUpdated: new Date('2026-12-04T11:30:00.000Z'),
+      },
+    ],
+  });
+  const out = await adapter().listLinks(spec().consumer, 'meshgate_sales');
+  // Exactly this input: the consumer's catalog, table permissions only (no database filter: its
+  // tables' rows are not documented to be listed through it).
+  expect(lf.commandCalls(ListPermissionsCommand).map((c) => c.args[0].input)).toEqual([
+    { CatalogId: CONSUMER, ResourceType: 'TABLE' },
+  ]);
+  expect(out).toEqual({
+    tables: [
+      {
+        name: 'sales_gold__orders',
+        at: '2026-12-02T10:00:00.000Z',
+        target: { catalogId: PRODUCER, database: 'sales_gold', table: 'orders' },
+      },
+      {
+        name: 'sales_gold__leads',
+        at: '2026-12-03T08:00:00.000Z',
+        target: { catalogId: PRODUCER, database: 'sales_gold', table: 'leads' },
+      },
+    ],
+    describe: [
+      { table: 'sales_gold__orders', principal: PRINCIPAL, at: '2026-12-04T11:30:00.000Z' },
+    ],
+  });
+});

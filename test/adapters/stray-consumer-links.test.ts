@@ -50,13 +50,11 @@ afterAll(async () => {
   await p.close();
 });
 
-test('a late duplicate worker whose grant is stray removes the resource link and DESCRIBE it made, with the exact calls', async () => {
-  ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [] });
-  glue.on(CreateDatabaseCommand).resolves({});
-  glue.on(CreateTableCommand).resolves({});
-  glue.on(DeleteTableCommand).resolves({});
-  lf.on(GrantPermissionsCommand).resolves({});
-  lf.on(RevokePermissionsCommand).resolves({});
+/**
+ * Worker B, a late duplicate through the AWS adapter, grants `principal` after worker A granted
+ * and bob revoked; B finds the request ended and removes what it made. The request's id.
+ */
+async function lateDuplicate(principal: string): Promise<string> {
   const consumerLinks = new AwsConsumerLinks({
     clientsFor: (a) => ({
       ram: new RAMClient({ region: a.region }),
@@ -69,7 +67,7 @@ test('a late duplicate worker whose grant is stray removes the resource link and
     'alice',
     'POST',
     '/v1/requests',
-    newRequest('sales/orders', { principal: PRINCIPAL }),
+    newRequest('sales/orders', { principal }),
   );
   expect(created.status).toBe(201);
   const id = created.body.id as string;
@@ -119,6 +117,17 @@ test('a late duplicate worker whose grant is stray removes the resource link and
 
   releaseB();
   await b;
+  return id;
+}
+
+test('a late duplicate worker whose grant is stray removes the resource link and DESCRIBE it made, with the exact calls', async () => {
+  ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [] });
+  glue.on(CreateDatabaseCommand).resolves({});
+  glue.on(CreateTableCommand).resolves({});
+  glue.on(DeleteTableCommand).resolves({});
+  lf.on(GrantPermissionsCommand).resolves({});
+  lf.on(RevokePermissionsCommand).resolves({});
+  const id = await lateDuplicate(PRINCIPAL);
 
   // What B made in the consumer account, then took away again, call by call.
   expect(glue.calls().map((c) => [c.args[0].constructor.name, c.args[0].input])).toEqual([
@@ -154,9 +163,44 @@ test('a late duplicate worker whose grant is stray removes the resource link and
   const history = (await p.call('alice', 'GET', `/v1/requests/${id}`)).body.history as AuditEvent[];
   const removed = history.filter((e) => e.type === 'STRAY_GRANT_REMOVED');
   expect(removed).toHaveLength(1);
+  // Lake Formation first, then the consumer account.
   expect((removed[0]!.detail.entries as Array<{ action: string }>).map((e) => e.action)).toEqual([
+    'revoke',
     'revoke-describe',
     'delete-link',
-    'revoke',
   ]);
+});
+
+test("the consumer account refusing the links' removal never stops the stray grant's revoke nor its record", async () => {
+  ram.reset();
+  glue.reset();
+  lf.reset();
+  const principal = `arn:aws:iam::${CONSUMER}:role/stray-links-refused`;
+  ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [] });
+  glue.on(CreateDatabaseCommand).resolves({});
+  glue.on(CreateTableCommand).resolves({});
+  glue.on(DeleteTableCommand).resolves({});
+  lf.on(GrantPermissionsCommand).resolves({});
+  lf.on(RevokePermissionsCommand).rejects(
+    Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
+  );
+  const id = await lateDuplicate(principal);
+
+  // The Lake Formation grant B made is gone, and the trail records it and the failed removal.
+  expect((await p.ledger.list(PRODUCER)).filter((e) => e.principal === principal)).toHaveLength(0);
+  const history = (await p.call('alice', 'GET', `/v1/requests/${id}`)).body.history as AuditEvent[];
+  const removed = history.filter((e) => e.type === 'STRAY_GRANT_REMOVED');
+  expect(removed).toHaveLength(1);
+  const entries = removed[0]!.detail.entries as Array<{ action: string; result: string }>;
+  expect(entries.map((e) => [e.action, e.result])).toEqual([
+    ['revoke', 'ok'],
+    ['remove-links', 'failed'],
+  ]);
+  expect(entries[1]).toMatchObject({
+    account: CONSUMER,
+    database: 'meshgate_sales',
+    error: expect.stringContaining('Rate exceeded'),
+  });
+  // The link stays for reconciliation: no DeleteTable was sent.
+  expect(glue).toHaveReceivedCommandTimes(DeleteTableCommand, 0);
 });

@@ -2,14 +2,18 @@
 // consumer account gets its resource link and DESCRIBE there, recorded on the grant and named by
 // the access block; revoking and expiry remove them, reconcile makes a missing one again.
 
+import { LINK_GRACE_MS } from '../../functions/domain/consumer';
 import type { Store } from '../../functions/ports/store';
 import { runJob } from '../../functions/usecases/fulfilment';
+import { reconcileDomain } from '../../functions/usecases/operations';
+import { movingClock } from '../support/clock';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { viaWorker } from '../support/operations';
 
 let p: TestPortal;
+const clock = movingClock();
 beforeAll(async () => {
-  p = await startPortal();
+  p = await startPortal({ clock });
 });
 afterAll(() => p.close());
 
@@ -165,6 +169,12 @@ test('reconcile removes the link and DESCRIBE an ended grant left behind; the ne
   expect(await invoices()).toMatchObject({ describe: [principal] });
   const reconcile = () =>
     viaWorker(p, () => p.queue.onIdle(), 'fiona', '/v1/domains/finance/reconcile');
+  // Just made: within the grace period, not a leftover yet.
+  const early = await reconcile();
+  expect(early.status).toBe(200);
+  expect(early.body.leftoverLinks).toEqual([]);
+  expect(await invoices()).toMatchObject({ describe: [principal] });
+  clock.advance(LINK_GRACE_MS);
   const report = await reconcile();
   expect(report.status).toBe(200);
   expect(
@@ -216,6 +226,8 @@ test('reconcile leaves alone the links of a request still being granted (its wor
       (l) => l.database === 'meshgate_finance' && l.name === 'finance_gold__invoices',
     );
   expect(await invoices()).toMatchObject({ describe: [principal] });
+  // Past the grace period: what keeps the links is the request still in flight.
+  clock.advance(LINK_GRACE_MS);
 
   const report = await viaWorker(
     p,
@@ -227,6 +239,61 @@ test('reconcile leaves alone the links of a request still being granted (its wor
   expect(await invoices()).toMatchObject({ describe: [principal] });
   await runJob({ ...p.deps, ...p.broker }, { kind: 'grant', requestId: id });
   expect((await p.store.getRequest(id))?.status).toBe('ACTIVE');
+});
+
+test('reconcile makes again, after the removal, the links of a grant the first reads of the grants missed', async () => {
+  // A grant made ACTIVE a while ago, that the lagging index the reconciliation reads first does
+  // not show yet: its link looks left over and is removed; the grants read afresh after the
+  // removal show it, and its link is made again.
+  const principal = role();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('finance/fx_rates', { principal }),
+  );
+  expect(created.status).toBe(201);
+  // Public: approved as it is made.
+  await p.queue.onIdle();
+  const r = (await p.call('alice', 'GET', `/v1/requests/${created.body.id}`)).body;
+  expect(r.status).toBe('ACTIVE');
+  const name = 'finance_gold__fx_rates';
+  const link = async () =>
+    (await p.consumerLinks.list(CONSUMER)).find(
+      (l) => l.database === 'meshgate_finance' && l.name === name,
+    );
+  expect(await link()).toMatchObject({ describe: [principal] });
+  clock.advance(LINK_GRACE_MS);
+  let caughtUp = false;
+  const lagging: Store = Object.create(p.store, {
+    listGrantsByDomain: {
+      value: async (d: string) =>
+        (await p.store.listGrantsByDomain(d)).filter((g) => caughtUp || g.id !== r.grantId),
+    },
+  });
+  const consumerLinks = Object.create(p.consumerLinks, {
+    unlink: {
+      value: async (...args: Parameters<typeof p.consumerLinks.unlink>) => {
+        const out = await p.consumerLinks.unlink(...args);
+        if (args[1].includes(name)) caughtUp = true;
+        return out;
+      },
+    },
+  });
+  const domain = (await p.store.getDomain('finance'))!;
+  const report = await reconcileDomain(
+    { ...p.deps, ...p.broker, store: lagging, consumerLinks },
+    'fiona',
+    domain,
+  );
+  expect(report.leftoverLinks.filter((l) => l.table === name).map((l) => l.what)).toEqual([
+    'describe',
+    'link',
+  ]);
+  expect(report.links).toEqual([
+    expect.objectContaining({ grantId: r.grantId, account: CONSUMER, result: 'ok' }),
+  ]);
+  expect(await link()).toMatchObject({ describe: [principal] });
 });
 
 test('a role of an account Meshgate does not manage gets the steps for its administrator', async () => {

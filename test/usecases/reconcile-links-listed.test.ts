@@ -22,8 +22,9 @@ import { consumerAccountItem } from '../../functions/adapters/aws/dynamo/keys';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { viaWorker } from '../support/operations';
 
-// Reconciliation of the consumer side against Glue's and Lake Formation's own answers: the
-// recorded GetTables and ListPermissions pages of test/fixtures/consumer-links, read through the
+// Reconciliation of the consumer side against Glue's and Lake Formation's answers as their
+// shapes are: the GetTables and ListPermissions page templates of test/fixtures/consumer-links
+// (written by hand, not recorded; see its README), read through the
 // AWS adapter (pages followed by NextToken), for the grants Meshgate made in the embedded portal.
 // What reconciliation removes goes through the AWS adapter too, to the mocked clients, which then
 // list what is left, as the services would.
@@ -185,9 +186,10 @@ test('leftover DESCRIBE and resource links of ended grants are reported and remo
     },
   ]);
   expect(lf.commandCalls(ListPermissionsCommand).map((c) => c.args[0].input)).toEqual([
-    { CatalogId: CONSUMER },
+    { CatalogId: CONSUMER, ResourceType: 'TABLE' },
     {
       CatalogId: CONSUMER,
+      ResourceType: 'TABLE',
       NextToken: fixture<ListPermissionsCommandOutput>('list-permissions.page1.json').NextToken,
     },
   ]);

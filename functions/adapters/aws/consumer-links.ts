@@ -174,9 +174,13 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
 
   /**
    * Glue's GetTables of the database (a resource link is a table with a TargetTable), then Lake
-   * Formation's ListPermissions of the consumer's catalog, kept to DESCRIBE on the database's
-   * tables (a table's permissions are listed only through the catalog or the table itself, not
-   * per database), both followed through NextToken. A database Glue does not know lists nothing.
+   * Formation's ListPermissions of the consumer's catalog with `ResourceType: 'TABLE'`, kept to
+   * DESCRIBE on the database's tables, both followed through NextToken. ListPermissions takes one
+   * `Resource` (a catalog, a database, a table...), and its API reference does not document that
+   * a database resource lists its tables' permissions, so the rows are narrowed by resource type,
+   * not to the database. A database Glue does not know
+   * lists nothing. Each entry carries `at`: a table's UpdateTime or CreateTime, a permission's
+   * LastUpdated.
    */
   async listLinks(consumer: LinkSpec['consumer'], database: string): Promise<ListedLinks> {
     const c = this.client({ consumer });
@@ -203,8 +207,10 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
       for (const t of page.TableList ?? []) {
         if (!t.Name) continue;
         const target = t.TargetTable;
+        const at = isoOf(t.UpdateTime ?? t.CreateTime);
         out.tables.push({
           name: t.Name,
+          ...(at ? { at } : {}),
           ...(target?.DatabaseName && target.Name
             ? {
                 target: {
@@ -228,6 +234,7 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
           c.lakeFormation.send(
             new ListPermissionsCommand({
               CatalogId: catalog,
+              ResourceType: 'TABLE',
               ...(next ? { NextToken: next } : {}),
             }),
           ),
@@ -240,7 +247,8 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
         // DESCRIBE as Meshgate grants it: a row with ALL is a creator's or an administrator's.
         const names = p.Permissions ?? [];
         if (!names.includes('DESCRIBE') || names.includes('ALL')) continue;
-        out.describe.push({ table: table.Name, principal });
+        const at = isoOf(p.LastUpdated);
+        out.describe.push({ table: table.Name, principal, ...(at ? { at } : {}) });
       }
       token = page.NextToken;
     } while (token);
@@ -366,6 +374,13 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
     }
     return c;
   }
+}
+
+/** A service's time as ISO text (the SDK gives a Date; a recorded answer may hold the text). */
+function isoOf(t: Date | string | undefined): string | undefined {
+  if (t === undefined) return undefined;
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 /** DESCRIBE for the principal on one link, in the consumer account's catalog. */

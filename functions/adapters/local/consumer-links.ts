@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LedgerTable } from './ledger-table';
 import type {
@@ -16,6 +17,10 @@ export interface LocalLink {
   target: { CatalogId: string; DatabaseName: string; Name: string };
   /** Principals holding DESCRIBE on it. */
   describe: string[];
+  /** When it was made (ISO), as Glue's CreateTime. */
+  at?: string;
+  /** When each DESCRIBE was granted, by principal, as Lake Formation's LastUpdated. */
+  describedAt?: Record<string, string>;
 }
 
 /**
@@ -24,8 +29,18 @@ export interface LocalLink {
  * input the AWS adapter would send. There is no RAM locally: no invitation is ever pending.
  */
 export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    /** The time each link and DESCRIBE is stamped with (the portal's clock). */
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    super(client, tableName);
+  }
+
   async link(spec: LinkSpec): Promise<LinkOutcome> {
     const account = spec.consumer.accountId;
+    const at = this.now().toISOString();
     const entries: LinkEntry[] = [];
     const database = { CatalogId: account, DatabaseInput: { Name: spec.database } };
     entries.push({
@@ -53,6 +68,7 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
           pk: `LINK#${account}`,
           sk: `${spec.database}.${l.name}`,
           ...sent,
+          at,
         }),
       });
       const describe = describeOn(spec, l.name);
@@ -63,6 +79,7 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
           pk: `LINKDESCRIBE#${account}`,
           sk: `${spec.database}.${l.name}|${spec.principal}`,
           ...describe,
+          at,
         }),
       });
     }
@@ -97,13 +114,19 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
     return {
       tables: links.map((l) => ({
         name: l.name,
+        ...(l.at ? { at: l.at } : {}),
         target: {
           catalogId: l.target.CatalogId,
           database: l.target.DatabaseName,
           table: l.target.Name,
         },
       })),
-      describe: links.flatMap((l) => l.describe.map((principal) => ({ table: l.name, principal }))),
+      describe: links.flatMap((l) =>
+        l.describe.map((principal) => {
+          const at = l.describedAt?.[principal];
+          return { table: l.name, principal, ...(at ? { at } : {}) };
+        }),
+      ),
     };
   }
 
@@ -116,14 +139,20 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
     return links.map((l) => {
       const input = l.TableInput as { Name: string; TargetTable: LocalLink['target'] };
       const key = `${String(l.DatabaseName)}.${input.Name}|`;
+      const on = describes.filter((d) => String(d.sk).startsWith(key));
+      const describedAt = Object.fromEntries(
+        on
+          .filter((d) => typeof d.at === 'string')
+          .map((d) => [String(d.sk).slice(key.length), d.at]),
+      ) as Record<string, string>;
       return {
         account,
         database: String(l.DatabaseName),
         name: input.Name,
         target: input.TargetTable,
-        describe: describes
-          .filter((d) => String(d.sk).startsWith(key))
-          .map((d) => String(d.sk).slice(key.length)),
+        describe: on.map((d) => String(d.sk).slice(key.length)),
+        ...(typeof l.at === 'string' ? { at: l.at } : {}),
+        ...(Object.keys(describedAt).length ? { describedAt } : {}),
       };
     });
   }
