@@ -14,9 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsConsumerLinks } from '../../functions/adapters/aws/consumer-links';
 import type { AuditEvent } from '../../functions/domain/model';
-import type { LakeFormationPort } from '../../functions/ports/lakeformation';
-import type { Store } from '../../functions/ports/store';
-import { runJob } from '../../functions/usecases/fulfilment';
+import { lateWorker } from '../support/late-worker';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 // A late duplicate worker, through the AWS consumer-links adapter (its RAM, Glue and Lake
@@ -73,39 +71,13 @@ async function lateDuplicate(principal: string): Promise<string> {
   const id = created.body.id as string;
 
   // Worker B reads the request once it is GRANTING, then stalls inside its Lake Formation call.
-  let sawGranting!: () => void;
-  const granting = new Promise<void>((resolve) => (sawGranting = resolve));
-  let releaseB!: () => void;
-  const bMayGrant = new Promise<void>((resolve) => (releaseB = resolve));
-  const storeB: Store = Object.create(p.store, {
-    getRequest: {
-      value: async (rid: string) => {
-        for (;;) {
-          const r = await p.store.getRequest(rid);
-          if (r?.status !== 'PENDING' && r?.status !== 'APPROVED') {
-            sawGranting();
-            return r;
-          }
-          await new Promise((res) => setTimeout(res, 1));
-        }
-      },
-    },
-  });
-  const lfB: LakeFormationPort = {
-    grant: async (q) => (await bMayGrant, p.broker.lakeFormation.grant(q)),
-    revoke: (q) => p.broker.lakeFormation.revoke(q),
-    listPermissions: (a) => p.broker.lakeFormation.listPermissions(a),
-  };
-  const b = runJob(
-    { ...p.deps, ...p.broker, store: storeB, lakeFormation: lfB, consumerLinks },
-    { kind: 'grant', requestId: id },
-  );
+  const b = lateWorker(p, id, { consumerLinks });
 
   // Worker A (the queue's) grants, with its own links; then bob revokes and A removes them.
   expect(
     (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
   ).toBe(200);
-  await granting;
+  await b.granting;
   await p.queue.onIdle();
   const grantId = (await p.call('alice', 'GET', `/v1/requests/${id}`)).body.grantId as string;
   expect(
@@ -115,8 +87,8 @@ async function lateDuplicate(principal: string): Promise<string> {
   expect((await p.call('alice', 'GET', `/v1/requests/${id}`)).body.status).toBe('REVOKED');
   expect(glue.calls()).toHaveLength(0);
 
-  releaseB();
-  await b;
+  b.release();
+  await b.done;
   return id;
 }
 

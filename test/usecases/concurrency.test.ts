@@ -1,9 +1,9 @@
 import type { AccessRequest, AuditEvent, Grant } from '../../functions/domain/model';
-import type { LakeFormationPort } from '../../functions/ports/lakeformation';
 import type { Store } from '../../functions/ports/store';
 import type { WorkerDeps } from '../../functions/usecases/deps';
 import { runJob } from '../../functions/usecases/fulfilment';
 import { newRequest, policyWithLimits, startPortal, type TestPortal } from '../support/portal';
+import { lateWorker } from '../support/late-worker';
 import { countingLakeFormation } from '../support/offline-aws';
 
 const SALES_ACCOUNT = '111111111111';
@@ -382,38 +382,12 @@ describe('(d) the worker run more than once for one job', () => {
   test('a late duplicate worker that grants after the request was revoked removes its stray grant', async () => {
     const id = await createPending();
     // Worker B reads the request while it is GRANTING, then stalls inside its Lake Formation call.
-    let sawGranting!: () => void;
-    const granting = new Promise<void>((resolve) => (sawGranting = resolve));
-    let releaseB!: () => void;
-    const bMayGrant = new Promise<void>((resolve) => (releaseB = resolve));
-    const storeB: Store = Object.create(p.store, {
-      getRequest: {
-        value: async (rid: string) => {
-          for (;;) {
-            const r = await p.store.getRequest(rid);
-            if (r?.status !== 'PENDING' && r?.status !== 'APPROVED') {
-              sawGranting();
-              return r;
-            }
-            await new Promise((res) => setTimeout(res, 1));
-          }
-        },
-      },
-    });
-    const lfB: LakeFormationPort = {
-      grant: async (q) => (await bMayGrant, p.broker.lakeFormation.grant(q)),
-      revoke: (q) => p.broker.lakeFormation.revoke(q),
-      listPermissions: (a) => p.broker.lakeFormation.listPermissions(a),
-    };
-    const b = runJob(
-      { ...p.deps, ...p.broker, store: storeB, lakeFormation: lfB },
-      { kind: 'grant', requestId: id },
-    );
+    const b = lateWorker(p, id);
 
     expect(
       (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
     ).toBe(200);
-    await granting;
+    await b.granting;
     await p.queue.onIdle();
     expect((await history(id)).status).toBe('ACTIVE');
     const grantId = (await grantsFor(id))[0]!.id;
@@ -424,8 +398,8 @@ describe('(d) the worker run more than once for one job', () => {
     expect((await history(id)).status).toBe('REVOKED');
     expect(await ledgerFor(id)).toHaveLength(0);
 
-    releaseB();
-    await b;
+    b.release();
+    await b.done;
     expect(await ledgerFor(id)).toHaveLength(0);
     const r = await history(id);
     expect(r.status).toBe('REVOKED');
