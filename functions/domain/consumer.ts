@@ -186,6 +186,20 @@ export const describeKey = (table: string, principal: string) => `${table}|${pri
 export const LINK_GRACE_MS = 15 * 60 * 1000;
 
 /**
+ * What one database of a consumer account's catalog holds, as its listings answer: its tables
+ * (`target` for a resource link) and the principals holding DESCRIBE on them, each with `at`
+ * (ISO) when it was made or last changed, when the service says.
+ */
+export interface ListedLinks {
+  tables: Array<{
+    name: string;
+    target?: { catalogId: string; database: string; table: string };
+    at?: string;
+  }>;
+  describe: Array<{ table: string; principal: string; at?: string }>;
+}
+
+/**
  * What a link database holds that no grant in use accounts for: DESCRIBE permissions of IAM
  * principals (the broker role, which made the links and holds its creator's permissions on them,
  * and Lake Formation's groups such as IAM_ALLOWED_PRINCIPALS are not grants' principals), and
@@ -195,14 +209,7 @@ export const LINK_GRACE_MS = 15 * 60 * 1000;
  * on it (deleting the link would take the DESCRIBE with it).
  */
 export function leftoverLinks(
-  listed: {
-    tables: Array<{
-      name: string;
-      target?: { catalogId: string; database: string; table: string };
-      at?: string;
-    }>;
-    describe: Array<{ table: string; principal: string; at?: string }>;
-  },
+  listed: ListedLinks,
   inUse: LinksInUse,
   broker?: string,
   settledBefore?: string,

@@ -1,4 +1,5 @@
 import type { ConsumerAccount } from '../domain/model';
+import type { ListedLinks } from '../domain/consumer';
 
 /**
  * The tables a grant links into a consumer account: each resource link's name and the producing
@@ -26,19 +27,7 @@ export interface LinkEntry {
   result: 'ok' | 'already';
 }
 
-/**
- * What one database of a consumer account's catalog holds, as its listings answer: its tables
- * (`target` for a resource link) and the principals holding DESCRIBE on them, each with `at`
- * (ISO) when it was made or last changed, when the service says.
- */
-export interface ListedLinks {
-  tables: Array<{
-    name: string;
-    target?: { catalogId: string; database: string; table: string };
-    at?: string;
-  }>;
-  describe: Array<{ table: string; principal: string; at?: string }>;
-}
+export type { ListedLinks } from '../domain/consumer';
 
 export interface LinkOutcome {
   /** A pending RAM invitation of the producing account was accepted on this call. */

@@ -44,6 +44,21 @@ const link = async (name = 'sales_gold__orders') =>
     (l) => l.database === 'meshgate_sales' && l.name === name,
   );
 
+/** Runs the grant job of `id` with a worker that stops after making the links, before ACTIVE. */
+async function crashAfterLinking(id: string) {
+  const crashing: Store = Object.create(p.store, {
+    updateRequest: {
+      value: async (...args: Parameters<Store['updateRequest']>) => {
+        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
+        return p.store.updateRequest(...args);
+      },
+    },
+  });
+  await expect(
+    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
+  ).rejects.toThrow('worker crashed');
+}
+
 test('a grant to a role of a registered consumer account gets its link and DESCRIBE, recorded and queried', async () => {
   const principal = role();
   const r = await activeRequest(principal, 'sales/orders', {
@@ -202,14 +217,6 @@ test('reconcile leaves alone the links of a request still being granted (its wor
     newRequest('finance/invoices', { principal }),
   );
   const id = created.body.id as string;
-  const crashing: Store = Object.create(p.store, {
-    updateRequest: {
-      value: async (...args: Parameters<Store['updateRequest']>) => {
-        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
-        return p.store.updateRequest(...args);
-      },
-    },
-  });
   const { approveRequest } = await import('../../functions/usecases/requests');
   await approveRequest(
     { ...p.deps, queue: { send: async () => undefined } },
@@ -217,9 +224,7 @@ test('reconcile leaves alone the links of a request still being granted (its wor
     id,
     { comment: 'ok' },
   );
-  await expect(
-    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
-  ).rejects.toThrow('worker crashed');
+  await crashAfterLinking(id);
   expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
   const invoices = async () =>
     (await p.consumerLinks.list(CONSUMER)).find(
@@ -321,23 +326,13 @@ test('a worker that crashed after making the links makes them again harmlessly, 
   );
   const id = created.body.id as string;
   // Approved in the store as the approvers would, without handing the job to the worker.
-  const crashing: Store = Object.create(p.store, {
-    updateRequest: {
-      value: async (...args: Parameters<Store['updateRequest']>) => {
-        if (args[0].id === id && args[0].status === 'ACTIVE') throw new Error('worker crashed');
-        return p.store.updateRequest(...args);
-      },
-    },
-  });
   // bob, then carol (restricted): the second approval queues the grant; run the job by hand.
   const pausedQueue = { send: async () => undefined };
   const deps = { ...p.deps, queue: pausedQueue };
   const { approveRequest } = await import('../../functions/usecases/requests');
   await approveRequest(deps, { userId: 'bob', name: 'bob' }, id, { comment: 'ok' });
   await approveRequest(deps, { userId: 'carol', name: 'carol' }, id, { comment: 'ok' });
-  await expect(
-    runJob({ ...p.deps, ...p.broker, store: crashing }, { kind: 'grant', requestId: id }),
-  ).rejects.toThrow('worker crashed');
+  await crashAfterLinking(id);
   expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
   expect((await p.store.getRequest(id))?.status).toBe('GRANTING');
 
