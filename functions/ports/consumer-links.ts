@@ -13,6 +13,25 @@ export interface LinkSpec {
   principal: string;
 }
 
+/**
+ * The Glue CreateTable input of one resource link of `spec` in the consumer's catalog, as both
+ * adapters record it: the link's name and the producing table it points to (and the producing
+ * region, only when it is another one: a resource link names it then).
+ */
+export const resourceLinkInput = (spec: LinkSpec, l: LinkSpec['links'][number]) => ({
+  CatalogId: spec.consumer.accountId,
+  DatabaseName: spec.database,
+  TableInput: {
+    Name: l.name,
+    TargetTable: {
+      CatalogId: spec.producer.accountId,
+      DatabaseName: l.targetDatabase,
+      Name: l.targetTable,
+      ...(spec.producer.region !== spec.consumer.region ? { Region: spec.producer.region } : {}),
+    },
+  },
+});
+
 /** One call made in the consumer account, kept for audit (as Lake Formation's entries are). */
 export interface LinkEntry {
   action:

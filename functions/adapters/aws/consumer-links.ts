@@ -23,12 +23,13 @@ import {
   type BrokerAccess,
   type BrokerFailure,
 } from '../../ports/lakeformation';
-import type {
-  ConsumerLinkPort,
-  LinkEntry,
-  LinkOutcome,
-  LinkSpec,
-  ListedLinks,
+import {
+  resourceLinkInput,
+  type ConsumerLinkPort,
+  type LinkEntry,
+  type LinkOutcome,
+  type LinkSpec,
+  type ListedLinks,
 } from '../../ports/consumer-links';
 import { awsErrorCode, brokerError } from './sts-credentials';
 
@@ -100,22 +101,7 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
       ),
     });
     for (const l of spec.links) {
-      const table = {
-        CatalogId: consumer,
-        DatabaseName: spec.database,
-        TableInput: {
-          Name: l.name,
-          TargetTable: {
-            CatalogId: spec.producer.accountId,
-            DatabaseName: l.targetDatabase,
-            Name: l.targetTable,
-            // Only when the data is in another region: a resource link names it then.
-            ...(spec.producer.region !== spec.consumer.region
-              ? { Region: spec.producer.region }
-              : {}),
-          },
-        },
-      };
+      const table = resourceLinkInput(spec, l);
       entries.push({
         action: 'create-link',
         sent: table,

@@ -1,12 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LedgerTable } from './ledger-table';
-import type {
-  ConsumerLinkPort,
-  LinkEntry,
-  LinkOutcome,
-  LinkSpec,
-  ListedLinks,
+import {
+  resourceLinkInput,
+  type ConsumerLinkPort,
+  type LinkEntry,
+  type LinkOutcome,
+  type LinkSpec,
+  type ListedLinks,
 } from '../../ports/consumer-links';
 
 /** A resource link as the local stand-in records it. */
@@ -49,18 +50,7 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
       result: await this.putOnce({ pk: `LINKDB#${account}`, sk: spec.database, ...database }),
     });
     for (const l of spec.links) {
-      const sent = {
-        CatalogId: account,
-        DatabaseName: spec.database,
-        TableInput: {
-          Name: l.name,
-          TargetTable: {
-            CatalogId: spec.producer.accountId,
-            DatabaseName: l.targetDatabase,
-            Name: l.targetTable,
-          },
-        },
-      };
+      const sent = resourceLinkInput(spec, l);
       entries.push({
         action: 'create-link',
         sent,
