@@ -125,3 +125,55 @@ export const stalledError = (op: Operation): OperationError => ({
   message: `The ${op.kind} of domain ${op.domain} was started ${op.attempts} time(s) and never finished: its worker stopped each time. Start it again; if it stalls again, see the worker's logs.`,
   details: { attempts: op.attempts },
 });
+
+/**
+ * The most a finished operation's report may take, as JSON: the report is stored twice in the
+ * transaction that finishes the operation (in the operation item, read by
+ * `GET /v1/operations/{id}`, and in its DOMAIN_SYNCED or DOMAIN_RECONCILED audit event), and
+ * DynamoDB refuses an item over 400 KB. 256 KiB leaves room for the rest of either item (keys,
+ * progress, the event's own fields) and keeps the transaction far under its 4 MB.
+ */
+export const REPORT_MAX_BYTES = 256 * 1024;
+
+const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+/**
+ * The report as it is stored: whole when it fits in `maxBytes`; otherwise its lists (products
+ * added, findings...) are cut to their first entries, as many of each as fit, and `omitted`
+ * counts, per list, the entries left out. Fields that are not lists are kept (a report whose
+ * other fields alone would not fit keeps only its plain values). A sync's products each have
+ * their own audit event, so its lists can be read whole from the trail.
+ */
+export function boundReport(
+  report: Record<string, unknown>,
+  maxBytes: number = REPORT_MAX_BYTES,
+): Record<string, unknown> {
+  if (jsonBytes(report) <= maxBytes) return report;
+  const lists = Object.keys(report).filter((k) => Array.isArray(report[k]));
+  const cut = (keep: number, base: Record<string, unknown> = report) => {
+    const out: Record<string, unknown> = { ...base };
+    const omitted: Record<string, number> = {};
+    for (const k of lists) {
+      const all = report[k] as unknown[];
+      if (all.length <= keep) continue;
+      out[k] = all.slice(0, keep);
+      omitted[k] = all.length - keep;
+    }
+    return { ...out, omitted };
+  };
+  if (jsonBytes(cut(0)) > maxBytes) {
+    const plain = Object.fromEntries(
+      Object.entries(report).filter(([, v]) => v === null || typeof v !== 'object'),
+    );
+    return cut(0, plain);
+  }
+  // The largest number of entries per list that fits: each list keeps up to that many.
+  let lo = 0;
+  let hi = Math.max(...lists.map((k) => (report[k] as unknown[]).length));
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (jsonBytes(cut(mid)) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  return cut(lo);
+}

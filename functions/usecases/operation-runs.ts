@@ -1,6 +1,7 @@
 import { ALL_DOMAINS, type Principal } from '../domain/model';
 import { forbidden, MeshgateError, notFound } from '../domain/errors';
 import {
+  boundReport,
   exhausted,
   failRun,
   isFinished,
@@ -218,7 +219,7 @@ export async function runOperation(
       op.kind === 'sync'
         ? await syncDomain(deps, op.requestedBy, domain, progress.note)
         : await reconcileDomain(deps, op.requestedBy, domain, progress.note);
-    next = succeedRun(noted(), report, deps.clock.now());
+    next = succeedRun(noted(), boundReport(report), deps.clock.now());
   } catch (err) {
     const error = errorOf(err);
     // A broker failure is in the trail already (BROKER_FAILED) and named on the operation.
@@ -230,10 +231,28 @@ export async function runOperation(
 }
 
 /**
- * Stores the finished operation (conditional on the one it ran from) with its audit event, in one
- * transaction: a worker stopped before it leaves the operation unfinished, for the sweeper.
+ * The report event of a succeeded operation (DOMAIN_SYNCED, DOMAIN_RECONCILED): its report, with
+ * the operation it is the report of and the attempt that made it.
+ */
+function reportEvent(deps: Deps, op: Operation) {
+  return auditEvent(
+    deps,
+    op.kind === 'sync' ? 'DOMAIN_SYNCED' : 'DOMAIN_RECONCILED',
+    op.requestedBy,
+    { domain: op.domain },
+    { operationId: op.id, attempt: op.attempts, ...op.report },
+  );
+}
+
+/**
+ * Stores the finished operation (conditional on the one it ran from) with its audit events, in one
+ * transaction: a succeeded one's report event and OPERATION_SUCCEEDED, or OPERATION_FAILED. A
+ * worker stopped before it leaves the operation unfinished and its report unrecorded, for the
+ * sweeper; a worker that lost the operation to another records nothing (the write is conditional
+ * on the operation it ran from), so the trail holds one report per finished operation.
  */
 async function finish(deps: Deps, from: Operation, next: Operation): Promise<void> {
+  const report = next.status === 'SUCCEEDED' ? [reportEvent(deps, next)] : [];
   const event = auditEvent(
     deps,
     next.status === 'SUCCEEDED' ? 'OPERATION_SUCCEEDED' : 'OPERATION_FAILED',
@@ -248,7 +267,7 @@ async function finish(deps: Deps, from: Operation, next: Operation): Promise<voi
     },
   );
   try {
-    await deps.operations.update(next, from, [event]);
+    await deps.operations.update(next, from, [...report, event]);
   } catch (err) {
     // Taken over meanwhile (its worker counted as stalled): the other worker records the outcome.
     if (err instanceof MeshgateError && err.kind === 'conflict') return;

@@ -80,10 +80,11 @@ async function brokerFailed(
 
 /**
  * Reads the domain's catalog and brings the products up to date, each change written with its
- * audit event, then a summary event. A product that has vanished
+ * audit event, and returns the summary. A product that has vanished
  * from the catalog is marked RETIRED (no new requests), never deleted: its grants and their
  * history stay. The worker runs it (usecases/operation-runs.ts), for `actor`, who was allowed to
- * start it.
+ * start it, and records the summary (DOMAIN_SYNCED) in the transaction that finishes the
+ * operation, so a run taken over after a crash leaves it in the trail once.
  */
 export async function syncDomain(
   deps: OperationsDeps,
@@ -137,9 +138,6 @@ export async function syncDomain(
     );
     report.retired.push(gone.id);
   }
-  await deps.store.appendAudit(
-    auditEvent(deps, 'DOMAIN_SYNCED', actor, { domain: domain.id }, report),
-  );
   await progress(found.length, found.length);
   if (report.added.length + report.updated.length + report.retired.length > 0)
     await refreshSearch(deps);
@@ -165,7 +163,8 @@ interface Finding {
  * - missing: an ACTIVE grant's permission is not there; it is granted again;
  * - stray: a permission Meshgate made for a grant that has ended is still there; it is revoked;
  * - foreign: a permission Meshgate did not make; it is reported and never touched.
- * Grants that are being revoked (REVOKING) are left to the worker.
+ * Grants that are being revoked (REVOKING) are left to the worker. Returns the report, which the
+ * worker records (DOMAIN_RECONCILED) in the transaction that finishes the operation.
  */
 export async function reconcileDomain(
   deps: WorkerDeps,
@@ -316,9 +315,6 @@ export async function reconcileDomain(
     /** Consumer accounts whose link database could not be read. */
     ...(consumerSide.failures.length ? { linkFailures: consumerSide.failures } : {}),
   };
-  await deps.store.appendAudit(
-    auditEvent(deps, 'DOMAIN_RECONCILED', actor, { domain: domain.id }, report),
-  );
   await progress(grants.length, grants.length);
   return report;
 }

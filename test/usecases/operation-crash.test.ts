@@ -3,31 +3,32 @@ import {
   startEmbeddedDynamo,
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
-import { verifyChain } from '../../functions/domain/audit-chain';
-import type { AuditEvent, DataProduct } from '../../functions/domain/model';
-import type { Operation, OperationKind } from '../../functions/domain/operations';
+import type { DataProduct, Grant } from '../../functions/domain/model';
+import type { OperationKind } from '../../functions/domain/operations';
+import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
-import { startPortal, type TestPortal } from '../support/portal';
+import {
+  chainOk,
+  crashingWrites,
+  operationGaps,
+  operationsOf,
+  type Fault,
+} from '../support/operation-trail';
+import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
 // A process stopped at any write of a sync or a reconciliation, from the call that queues it to
 // the write that finishes it. The embedded portal runs on a store it shares with the next
 // "process"; at the k-th write to the table the process dies: that write and every later one
 // never land (its in-memory queue dies with it). What is on disk then must hold no operation
 // change without its audit event (queued: OPERATION_STARTED; succeeded or failed: its event) and
-// no such event without its change. A new process on the same store (its start hands the QUEUED
+// no such event without its change, and a report (DOMAIN_SYNCED, DOMAIN_RECONCILED) exactly for
+// the operations that succeeded. A new process on the same store (its start hands the QUEUED
 // operations to the worker, its sweeper the RUNNING ones once they count as stalled) finishes
-// every operation, with its event, and every chain verifies.
+// every operation, with its event and its one report, which GET /v1/operations/{id} answers too,
+// and every chain verifies. Each reconciliation has a permission to grant again, so that its
+// Lake Formation writes are crash points as well.
 
-const WRITES = new Set([
-  'TransactWriteItemsCommand',
-  'PutItemCommand',
-  'UpdateItemCommand',
-  'DeleteItemCommand',
-  'BatchWriteItemCommand',
-]);
-
-/** When armed, the `at`-th write of the process and every one after it fail unwritten. */
-const fault = { armed: false, at: Infinity, writes: 0 };
+let fault: Fault;
 
 const clock = {
   t: new Date(Math.floor(Date.now() / 1000) * 1000),
@@ -37,16 +38,28 @@ const clock = {
 };
 
 let dynamo: EmbeddedDynamo;
+/** An ACTIVE sales grant whose permission each reconciliation finds missing. */
+let grant: Grant;
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  dynamo.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (fault.armed && WRITES.has(context.commandName ?? '') && ++fault.writes >= fault.at)
-        throw new Error('process stopped');
-      return next(args);
-    },
-    { step: 'initialize', name: 'crashAtWrite' },
+  fault = crashingWrites(dynamo.client);
+  const p = await processOn();
+  const created = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', { principal: 'arn:aws:iam::555555555555:role/crash-missing' }),
   );
+  expect(created.status).toBe(201);
+  expect(
+    (await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, { comment: 'ok' }))
+      .status,
+  ).toBe(200);
+  await p.queue.onIdle();
+  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
+  expect(r.body.status).toBe('ACTIVE');
+  grant = (await p.store.getGrant(r.body.grantId))!;
+  await p.close();
   // The dead process's worker and queue say what failed: not this test's output.
   jest.spyOn(console, 'error').mockImplementation(() => {});
 });
@@ -72,43 +85,16 @@ function catalogWith(extra: string): DataProduct[] {
   ];
 }
 
-async function salesOperations(p: TestPortal): Promise<Operation[]> {
-  const ops: Operation[] = [];
-  let after: Record<string, string> | undefined;
-  do {
-    const page = await p.operations.listByDomain('sales', { limit: 100, after });
-    ops.push(...page.items);
-    after = page.after;
-  } while (after);
-  return ops;
-}
-
-/** The operation changes without their event, and the events without their change. */
-async function gaps(p: TestPortal): Promise<string[]> {
-  const events = (await p.store.listChain('sales')).filter((e) => e.type.startsWith('OPERATION_'));
-  const of = (op: Operation, type: string) =>
-    events.filter((e) => e.type === type && e.detail.operationId === op.id).length;
-  const found: string[] = [];
-  const ops = await salesOperations(p);
-  for (const op of ops) {
-    const expected = {
-      OPERATION_STARTED: 1,
-      OPERATION_SUCCEEDED: op.status === 'SUCCEEDED' ? 1 : 0,
-      OPERATION_FAILED: op.status === 'FAILED' ? 1 : 0,
-    };
-    for (const [type, n] of Object.entries(expected))
-      if (of(op, type) !== n) found.push(`${op.id} ${op.status}: ${of(op, type)} ${type}`);
-  }
-  const known = new Set(ops.map((o) => o.id));
-  for (const e of events)
-    if (!known.has(e.detail.operationId as string))
-      found.push(`${e.type} of ${String(e.detail.operationId)}, which is not stored`);
-  return found;
-}
-
-async function chainOk(p: TestPortal, chain: string) {
-  const events: AuditEvent[] = await p.store.listChain(chain);
-  return verifyChain(events).ok;
+/** The grant's permission taken out of Lake Formation: the next reconciliation grants it again. */
+async function loseGrant(p: TestPortal) {
+  const spec = await tableGrantFor(p.deps, {
+    id: grant.requestId,
+    productId: grant.productId,
+    domain: grant.domain,
+    principal: grant.principal,
+    scope: grant.scope,
+  });
+  await p.ledger.revoke(spec);
 }
 
 /**
@@ -118,6 +104,7 @@ async function chainOk(p: TestPortal, chain: string) {
 async function crashAt(kind: OperationKind, at: number, round: string) {
   const first = await processOn();
   first.catalog.set(catalogWith(`crash_${round}`));
+  if (kind === 'reconcile') await loseGrant(first);
   const token = await first.token('bob');
   Object.assign(fault, { armed: true, at, writes: 0 });
   const res = await first.app.request(`/v1/domains/sales/${kind}`, {
@@ -129,11 +116,11 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
   const died = writes >= at;
   Object.assign(fault, { armed: false, at: Infinity });
   // What the dead process left on disk (its queue is idle: nothing of it runs any more).
-  expect({ at, gaps: await gaps(first) }).toEqual({ at, gaps: [] });
+  expect({ at, gaps: await operationGaps(first, 'sales') }).toEqual({ at, gaps: [] });
   // The caller was told the operation is queued only if it was stored (with its event).
   if (res.status === 202) {
     const id = ((await res.json()) as { operation: { id: string } }).operation.id;
-    expect((await salesOperations(first)).map((o) => o.id)).toContain(id);
+    expect((await operationsOf(first, 'sales')).map((o) => o.id)).toContain(id);
     ids.push(id);
   }
   await first.close();
@@ -145,7 +132,7 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
   await next.queue.onIdle();
   await next.schedules.sweep();
   await next.queue.onIdle();
-  const ops = await salesOperations(next);
+  const ops = await operationsOf(next, 'sales');
   expect({
     at,
     unfinished: ops.filter((o) => o.status === 'QUEUED' || o.status === 'RUNNING'),
@@ -153,8 +140,14 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
     at,
     unfinished: [],
   });
-  expect({ at, gaps: await gaps(next) }).toEqual({ at, gaps: [] });
+  expect({ at, gaps: await operationGaps(next, 'sales') }).toEqual({ at, gaps: [] });
   for (const id of ids) expect(ops.find((o) => o.id === id)?.status).toBe('SUCCEEDED');
+  // The report as the caller follows it: the one the trail holds.
+  for (const op of ops.filter((o) => o.status === 'SUCCEEDED')) {
+    const read = await next.call('bob', 'GET', `/v1/operations/${op.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.operation.report).toEqual(op.report);
+  }
   expect(await chainOk(next, 'sales')).toBe(true);
   await next.close();
   clock.t = new Date(clock.t.getTime() + 1000);
@@ -169,7 +162,8 @@ describe.each(['sync', 'reconcile'] as const)('a process stopped at any write of
     // Up to the first run with no write left to stop at: every write of the run was a crash point.
     let at = 1;
     for (; ; at++) if (!(await crashAt(kind, at, `${kind}_${at}`)).died) break;
-    // Queued, taken, its own summary event, finished: at least these four were crash points.
+    // Queued, taken, a progress note, finished with its report: at least these were crash points
+    // (and a product written, or a permission granted again).
     expect(at).toBeGreaterThan(4);
   }, 300_000);
 });

@@ -1,0 +1,120 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { verifyChain } from '../../functions/domain/audit-chain';
+import type { Operation, OperationKind } from '../../functions/domain/operations';
+import type { TestPortal } from './portal';
+
+/**
+ * What a stopped process leaves of domain operations in the trail, for the crash tests
+ * (test/usecases/operation-crash.test.ts, operation-crash.property.test.ts).
+ */
+
+const WRITES = new Set([
+  'TransactWriteItemsCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
+
+/** When armed, the `at`-th write of the process and every one after it fail unwritten. */
+export interface Fault {
+  armed: boolean;
+  at: number;
+  writes: number;
+}
+
+/**
+ * Every write through `client` counts; once `fault` is armed, its `at`-th and every later one
+ * fail before they reach the store, as if the process had died there.
+ */
+export function crashingWrites(client: DynamoDBClient): Fault {
+  const fault: Fault = { armed: false, at: Infinity, writes: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (fault.armed && WRITES.has(context.commandName ?? '') && ++fault.writes >= fault.at)
+        throw new Error('process stopped');
+      return next(args);
+    },
+    { step: 'initialize', name: 'crashAtWrite' },
+  );
+  return fault;
+}
+
+/** The report event of each kind of operation. */
+export const REPORT_EVENT: Record<OperationKind, string> = {
+  sync: 'DOMAIN_SYNCED',
+  reconcile: 'DOMAIN_RECONCILED',
+};
+
+export async function operationsOf(p: TestPortal, domain: string): Promise<Operation[]> {
+  const ops: Operation[] = [];
+  let after: Record<string, string> | undefined;
+  do {
+    const page = await p.operations.listByDomain(domain, { limit: 100, after });
+    ops.push(...page.items);
+    after = page.after;
+  } while (after);
+  return ops;
+}
+
+/** The same JSON, whichever way it was stored (an item's map, an event's JSON text). */
+const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+
+/**
+ * The domain's operation changes without their audit events, the events without their change, and
+ * the reports not recorded exactly once: every operation has one OPERATION_STARTED; a SUCCEEDED
+ * one one OPERATION_SUCCEEDED and one report event (DOMAIN_SYNCED, DOMAIN_RECONCILED) holding the
+ * operation's report, sealed just before it (the two are written in one transaction); a FAILED
+ * one one OPERATION_FAILED; and an unfinished or failed one no report. Empty when all is well.
+ */
+export async function operationGaps(p: TestPortal, domain: string): Promise<string[]> {
+  const events = await p.store.listChain(domain);
+  const ops = await operationsOf(p, domain);
+  const found: string[] = [];
+  // Counted by kind first, whatever the events name: a report recorded twice shows here as well.
+  for (const kind of ['sync', 'reconcile'] as const) {
+    const reports = events.filter((e) => e.type === REPORT_EVENT[kind]).length;
+    const succeeded = ops.filter((o) => o.kind === kind && o.status === 'SUCCEEDED').length;
+    if (reports !== succeeded)
+      found.push(`${reports} ${REPORT_EVENT[kind]} for ${succeeded} SUCCEEDED ${kind}`);
+  }
+  const ofOp = (op: Operation, type: string) =>
+    events.filter((e) => e.type === type && e.detail.operationId === op.id);
+  for (const op of ops) {
+    const expected = {
+      OPERATION_STARTED: 1,
+      OPERATION_SUCCEEDED: op.status === 'SUCCEEDED' ? 1 : 0,
+      OPERATION_FAILED: op.status === 'FAILED' ? 1 : 0,
+      [REPORT_EVENT[op.kind]]: op.status === 'SUCCEEDED' ? 1 : 0,
+    };
+    for (const [type, n] of Object.entries(expected))
+      if (ofOp(op, type).length !== n)
+        found.push(`${op.id} ${op.status}: ${ofOp(op, type).length} ${type}`);
+    const [report] = ofOp(op, REPORT_EVENT[op.kind]);
+    const [succeeded] = ofOp(op, 'OPERATION_SUCCEEDED');
+    if (op.status !== 'SUCCEEDED' || !report || !succeeded) continue;
+    const detail: Record<string, unknown> = { ...report.detail };
+    delete detail.operationId;
+    delete detail.attempt;
+    if (!isDeepStrictEqual(json(detail), json(op.report)))
+      found.push(`${op.id}: its ${report.type} is not its report`);
+    if (report.detail.attempt !== op.attempts)
+      found.push(`${op.id}: report of attempt ${String(report.detail.attempt)}`);
+    if (succeeded.seq !== report.seq! + 1)
+      found.push(`${op.id}: ${report.type} at seq ${report.seq}, succeeded at ${succeeded.seq}`);
+  }
+  const known = new Set(ops.map((o) => o.id));
+  for (const e of events)
+    if (
+      (e.type.startsWith('OPERATION_') || Object.values(REPORT_EVENT).includes(e.type)) &&
+      !known.has(e.detail.operationId as string)
+    )
+      found.push(`${e.type} of ${String(e.detail.operationId)}, which is not stored`);
+  return found;
+}
+
+/** Whether the domain's hash chain verifies. */
+export async function chainOk(p: TestPortal, chain: string) {
+  return verifyChain(await p.store.listChain(chain)).ok;
+}
