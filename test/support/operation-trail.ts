@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import type { Operation, OperationKind } from '../../functions/domain/operations';
-import type { TestPortal } from './portal';
+import type { OperationStore } from '../../functions/ports/operations';
+import type { Store } from '../../functions/ports/store';
 
 /**
  * What a stopped process leaves of domain operations in the trail, for the crash tests
@@ -47,7 +48,13 @@ export const REPORT_EVENT: Record<OperationKind, string> = {
   reconcile: 'DOMAIN_RECONCILED',
 };
 
-export async function operationsOf(p: TestPortal, domain: string): Promise<Operation[]> {
+/** What the checks read: a portal, or the stores alone (of a process that died as it started). */
+export interface TrailReader {
+  store: Pick<Store, 'listChain'>;
+  operations: Pick<OperationStore, 'listByDomain'>;
+}
+
+export async function operationsOf(p: TrailReader, domain: string): Promise<Operation[]> {
   const ops: Operation[] = [];
   let after: Record<string, string> | undefined;
   do {
@@ -68,9 +75,15 @@ const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
  * operation's report, sealed just before it (the two are written in one transaction); a FAILED
  * one one OPERATION_FAILED; and an unfinished or failed one no report. Empty when all is well.
  */
-export async function operationGaps(p: TestPortal, domain: string): Promise<string[]> {
-  const events = await p.store.listChain(domain);
-  const ops = await operationsOf(p, domain);
+export async function operationGaps(
+  p: TrailReader,
+  domain: string,
+  since?: TrailMark,
+): Promise<string[]> {
+  const events = (await p.store.listChain(domain, since?.seq)).filter(
+    (e) => !since?.operations.has(e.detail.operationId as string),
+  );
+  const ops = (await operationsOf(p, domain)).filter((o) => !since?.operations.has(o.id));
   const found: string[] = [];
   // Counted by kind first, whatever the events name: a report recorded twice shows here as well.
   for (const kind of ['sync', 'reconcile'] as const) {
@@ -114,7 +127,22 @@ export async function operationGaps(p: TestPortal, domain: string): Promise<stri
   return found;
 }
 
+/** Where the domain's trail and operations stand: operationGaps checks only what comes after. */
+export interface TrailMark {
+  seq: number;
+  operations: Set<string>;
+}
+
+/** The mark of now, when every operation of the domain so far is finished. */
+export async function trailMark(p: TrailReader, domain: string): Promise<TrailMark> {
+  const events = await p.store.listChain(domain);
+  return {
+    seq: events.at(-1)?.seq ?? 0,
+    operations: new Set((await operationsOf(p, domain)).map((o) => o.id)),
+  };
+}
+
 /** Whether the domain's hash chain verifies. */
-export async function chainOk(p: TestPortal, chain: string) {
+export async function chainOk(p: TrailReader, chain: string) {
   return verifyChain(await p.store.listChain(chain)).ok;
 }
