@@ -1,4 +1,4 @@
-import { ALL_DOMAINS, type Principal } from '../domain/model';
+import { ALL_DOMAINS, type AuditEvent, type Principal } from '../domain/model';
 import { forbidden, MeshgateError, notFound } from '../domain/errors';
 import {
   boundReport,
@@ -15,7 +15,13 @@ import {
   type OperationProgress,
 } from '../domain/operations';
 import { auditEvent, SYSTEM, type Deps } from './deps';
-import { reconcileDomain, syncDomain, type OperationsDeps, type RunProgress } from './operations';
+import {
+  brokerFailedEvent,
+  reconcileDomain,
+  syncDomain,
+  type OperationsDeps,
+  type RunProgress,
+} from './operations';
 import { openPage, type PageQuery } from './paging';
 
 /**
@@ -209,6 +215,8 @@ export async function runOperation(
     throw err;
   }
   let next: Operation;
+  /** Recorded with the operation's failure: BROKER_FAILED. */
+  let failure: AuditEvent[] = [];
   const progress = progressNoter(deps, id, op.kind === 'sync' ? 'products' : 'grants');
   // The finished record keeps the last progress noted (the write replaces the whole item).
   const noted = () => ({ ...running, progress: progress.last() });
@@ -222,12 +230,13 @@ export async function runOperation(
     next = succeedRun(noted(), boundReport(report), deps.clock.now());
   } catch (err) {
     const error = errorOf(err);
-    // A broker failure is in the trail already (BROKER_FAILED) and named on the operation.
-    if (error.code !== 'BROKER_UNAVAILABLE')
-      (deps.log ?? console.error)(`${op.kind} ${op.id} of ${op.domain} failed`, err);
+    // A broker failure is named on the operation and recorded with its failure (BROKER_FAILED).
+    const broker = brokerFailedEvent(deps, op, err);
+    if (broker) failure = [broker];
+    else (deps.log ?? console.error)(`${op.kind} ${op.id} of ${op.domain} failed`, err);
     next = failRun(noted(), error, deps.clock.now());
   }
-  await finish(deps, running, next);
+  await finish(deps, running, next, failure);
 }
 
 /**
@@ -246,13 +255,19 @@ function reportEvent(deps: Deps, op: Operation) {
 
 /**
  * Stores the finished operation (conditional on the one it ran from) with its audit events, in one
- * transaction: a succeeded one's report event and OPERATION_SUCCEEDED, or OPERATION_FAILED. A
+ * transaction: a succeeded one's report event and OPERATION_SUCCEEDED, or a failed one's `failure`
+ * events (BROKER_FAILED) and OPERATION_FAILED. A
  * worker stopped before it leaves the operation unfinished and its report unrecorded, for the
  * sweeper; a worker that lost the operation to another records nothing (the write is conditional
  * on the operation it ran from), so the trail holds one report per finished operation.
  */
-async function finish(deps: Deps, from: Operation, next: Operation): Promise<void> {
-  const report = next.status === 'SUCCEEDED' ? [reportEvent(deps, next)] : [];
+async function finish(
+  deps: Deps,
+  from: Operation,
+  next: Operation,
+  failure: AuditEvent[] = [],
+): Promise<void> {
+  const before = next.status === 'SUCCEEDED' ? [reportEvent(deps, next)] : failure;
   const event = auditEvent(
     deps,
     next.status === 'SUCCEEDED' ? 'OPERATION_SUCCEEDED' : 'OPERATION_FAILED',
@@ -267,7 +282,7 @@ async function finish(deps: Deps, from: Operation, next: Operation): Promise<voi
     },
   );
   try {
-    await deps.operations.update(next, from, [...report, event]);
+    await deps.operations.update(next, from, [...before, event]);
   } catch (err) {
     // Taken over meanwhile (its worker counted as stalled): the other worker records the outcome.
     if (err instanceof MeshgateError && err.kind === 'conflict') return;

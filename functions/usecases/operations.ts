@@ -1,7 +1,7 @@
 import { retire } from '../domain/catalog';
 import type { SearchIndex } from '../ports/search';
-import type { Domain, Grant } from '../domain/model';
-import { fail } from '../domain/errors';
+import type { AuditEvent, Domain, Grant } from '../domain/model';
+import { fail, MeshgateError } from '../domain/errors';
 import {
   canonicalJson,
   holderKey,
@@ -47,16 +47,12 @@ export type RunProgress = (done: number, total: number) => Promise<void> | void;
 
 /**
  * A failure of the domain's broker role (AssumeRole refused, Lake Formation or Glue refusing the
- * role) is recorded as BROKER_FAILED and thrown as BROKER_UNAVAILABLE (502) naming the domain, the
- * role and the AWS error code; the adapters never put the ExternalId in it. Other errors go on.
+ * role) is thrown as BROKER_UNAVAILABLE (502) naming the domain, the role and the AWS error code;
+ * the adapters never put the ExternalId in it. The worker records it as BROKER_FAILED
+ * (brokerFailedEvent) in the transaction that fails the operation, so a run taken over after a
+ * crash, or a late worker that lost the operation, records no second one. Other errors go on.
  */
-async function brokerFailed(
-  deps: Pick<Deps, 'store' | 'clock' | 'ids'>,
-  actor: string,
-  domain: Domain,
-  task: 'sync' | 'reconcile',
-  err: unknown,
-): Promise<never> {
+function brokerFailed(domain: Domain, task: 'sync' | 'reconcile', err: unknown): never {
   const failure = brokerFailureOf(err);
   if (!failure) throw err;
   const details = {
@@ -68,13 +64,32 @@ async function brokerFailed(
     operation: task,
   };
   const message = err instanceof Error ? err.message : String(err);
-  await deps.store.appendAudit(
-    auditEvent(deps, 'BROKER_FAILED', actor, { domain: domain.id }, { ...details, message }),
-  );
   throw fail(
     'BROKER_UNAVAILABLE',
     `The ${task} of domain ${domain.id} failed: ${failure.service} answered ${failure.awsCode} for the broker role ${failure.roleArn ?? '(none)'}. ${message}`,
     { cause: err, details },
+  );
+}
+
+/**
+ * The BROKER_FAILED event of operation `op`'s run that failed with BROKER_UNAVAILABLE
+ * (brokerFailed): the role, the AWS error code and message, the operation; none for another error.
+ */
+export function brokerFailedEvent(
+  deps: Pick<Deps, 'clock' | 'ids'>,
+  op: { id: string; requestedBy: string },
+  err: unknown,
+): AuditEvent | undefined {
+  if (!(err instanceof MeshgateError) || err.code !== 'BROKER_UNAVAILABLE' || !err.details)
+    return undefined;
+  const cause = err.cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return auditEvent(
+    deps,
+    'BROKER_FAILED',
+    op.requestedBy,
+    { domain: String(err.details.domain) },
+    { ...err.details, message, operationId: op.id },
   );
 }
 
@@ -94,7 +109,7 @@ export async function syncDomain(
 ) {
   const found = await deps.catalog
     .listProducts(domain.id, accountOf(domain))
-    .catch((err) => brokerFailed(deps, actor, domain, 'sync', err));
+    .catch((err) => brokerFailed(domain, 'sync', err));
   const existing = new Map((await deps.store.listProducts(domain.id)).map((p) => [p.id, p]));
   const report = {
     domain: domain.id,
@@ -174,7 +189,7 @@ export async function reconcileDomain(
 ) {
   const actual = await deps.lakeFormation
     .listPermissions(accountOf(domain))
-    .catch((err) => brokerFailed(deps, actor, domain, 'reconcile', err));
+    .catch((err) => brokerFailed(domain, 'reconcile', err));
   const grants = await deps.store.listGrantsByDomain(domain.id);
 
   // Compared per holder (principal and resource, whichever shape Lake Formation lists it in) and

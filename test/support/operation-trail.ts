@@ -2,6 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import type { Operation, OperationKind } from '../../functions/domain/operations';
+import { BrokerError } from '../../functions/ports/lakeformation';
+import type { BrokerAdapters } from '../../functions/wiring/core';
 import type { OperationStore } from '../../functions/ports/operations';
 import type { Store } from '../../functions/ports/store';
 
@@ -73,7 +75,8 @@ const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
  * the reports not recorded exactly once: every operation has one OPERATION_STARTED; a SUCCEEDED
  * one one OPERATION_SUCCEEDED and one report event (DOMAIN_SYNCED, DOMAIN_RECONCILED) holding the
  * operation's report, sealed just before it (the two are written in one transaction); a FAILED
- * one one OPERATION_FAILED; and an unfinished or failed one no report. Empty when all is well.
+ * one one OPERATION_FAILED, and one BROKER_FAILED if it failed BROKER_UNAVAILABLE; an unfinished
+ * or failed one no report. Empty when all is well.
  */
 export async function operationGaps(
   p: TrailReader,
@@ -92,6 +95,12 @@ export async function operationGaps(
     if (reports !== succeeded)
       found.push(`${reports} ${REPORT_EVENT[kind]} for ${succeeded} SUCCEEDED ${kind}`);
   }
+  const brokerFailed = (o: Operation) =>
+    o.status === 'FAILED' && o.error?.code === 'BROKER_UNAVAILABLE' ? 1 : 0;
+  const brokerEvents = events.filter((e) => e.type === 'BROKER_FAILED').length;
+  const brokerOps = ops.filter(brokerFailed).length;
+  if (brokerEvents !== brokerOps)
+    found.push(`${brokerEvents} BROKER_FAILED for ${brokerOps} operations FAILED so`);
   const ofOp = (op: Operation, type: string) =>
     events.filter((e) => e.type === type && e.detail.operationId === op.id);
   for (const op of ops) {
@@ -100,6 +109,7 @@ export async function operationGaps(
       OPERATION_SUCCEEDED: op.status === 'SUCCEEDED' ? 1 : 0,
       OPERATION_FAILED: op.status === 'FAILED' ? 1 : 0,
       [REPORT_EVENT[op.kind]]: op.status === 'SUCCEEDED' ? 1 : 0,
+      BROKER_FAILED: brokerFailed(op),
     };
     for (const [type, n] of Object.entries(expected))
       if (ofOp(op, type).length !== n)
@@ -120,7 +130,9 @@ export async function operationGaps(
   const known = new Set(ops.map((o) => o.id));
   for (const e of events)
     if (
-      (e.type.startsWith('OPERATION_') || Object.values(REPORT_EVENT).includes(e.type)) &&
+      (e.type.startsWith('OPERATION_') ||
+        e.type === 'BROKER_FAILED' ||
+        Object.values(REPORT_EVENT).includes(e.type)) &&
       !known.has(e.detail.operationId as string)
     )
       found.push(`${e.type} of ${String(e.detail.operationId)}, which is not stored`);
@@ -146,3 +158,27 @@ export async function trailMark(p: TrailReader, domain: string): Promise<TrailMa
 export async function chainOk(p: TrailReader, chain: string) {
   return verifyChain(await p.store.listChain(chain)).ok;
 }
+
+/** The sales broker role refused, as STS refuses AssumeRole for a wrong ExternalId. */
+export function breakBroker(p: { broker: BrokerAdapters }) {
+  const refused = () =>
+    Promise.reject(
+      new BrokerError(
+        {
+          accountId: '111111111111',
+          roleArn: SALES_BROKER,
+          service: 'STS',
+          awsCode: 'AccessDenied',
+        },
+        `AssumeRole of ${SALES_BROKER} refused`,
+        {
+          cause: Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), {
+            name: 'AccessDenied',
+          }),
+        },
+      ),
+    );
+  p.broker.catalog = { listProducts: refused };
+  p.broker.lakeFormation = { ...p.broker.lakeFormation, listPermissions: refused };
+}
+const SALES_BROKER = 'arn:aws:iam::111111111111:role/meshgate-broker';

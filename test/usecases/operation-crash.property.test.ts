@@ -11,6 +11,7 @@ import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
 import {
+  breakBroker,
   chainOk,
   crashingWrites,
   operationGaps,
@@ -22,12 +23,14 @@ import {
 } from '../support/operation-trail';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
-// Random crash sequences over syncs and reconciliations of one domain: a process starts one or
-// both, and dies at a random write (or not at all); the processes after it, on the same store,
+// Random crash sequences over syncs and reconciliations of one domain (its broker role working,
+// or refused in every process): a process starts one or both, and dies at a random write (or not
+// at all); the processes after it, on the same store,
 // may die too, at a random write of their own (taking over a stalled run, or starting a queued
 // one), and may come back before or after a RUNNING operation counts as stalled. After each
 // process, the store holds every operation change with its audit event and a report
-// (DOMAIN_SYNCED, DOMAIN_RECONCILED) for each SUCCEEDED operation exactly, none for the others;
+// (DOMAIN_SYNCED, DOMAIN_RECONCILED) for each SUCCEEDED operation exactly, none for the others,
+// and a BROKER_FAILED for each one FAILED with BROKER_UNAVAILABLE exactly;
 // a last process that does not die finishes every operation (SUCCEEDED, or FAILED as stalled once
 // workers started it three times), every report is the one GET /v1/operations/{id} answers, and
 // the chain verifies. operation-crash.test.ts stops a single process at each write in turn.
@@ -110,6 +113,8 @@ interface Step {
 }
 interface Scenario {
   kinds: OperationKind[];
+  /** The domain's broker role is refused in every process: the operations end FAILED. */
+  broken: boolean;
   steps: Step[];
 }
 
@@ -124,6 +129,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     ['sync', 'reconcile'],
     ['reconcile', 'sync'],
   ),
+  broken: fc.boolean(),
   steps: fc.array(stepArb, { minLength: 1, maxLength: 4 }),
 });
 
@@ -137,6 +143,7 @@ const died = () => fault.writes >= fault.at;
  * `started` is a process already started (the first, which started the operations).
  */
 async function live(
+  s: Scenario,
   step: Step,
   label: string,
   extra: string,
@@ -152,6 +159,7 @@ async function live(
     }));
   if (p) {
     p.catalog.set(catalogWith(extra));
+    if (s.broken && !started) breakBroker(p);
     await p.queue.onIdle();
     // A sweep that needs a write fails in a dead process, as its jobs do.
     await p.schedules.sweep().catch((err: unknown) => {
@@ -176,6 +184,7 @@ async function runScenario(s: Scenario) {
   const mark = await trailMark(reader, 'sales');
   const p = await processOn();
   p.catalog.set(catalogWith(extra));
+  if (s.broken) breakBroker(p);
   await loseGrant(p);
   const token = await p.token('bob');
   Object.assign(fault, { armed: true, at: first!.dieAt ?? Infinity, writes: 0 });
@@ -184,14 +193,15 @@ async function runScenario(s: Scenario) {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
     });
-  await live(first!, `${label} first`, extra, mark, p);
+  await live(s, first!, `${label} first`, extra, mark, p);
   for (const [i, step] of later.entries())
-    await live(step, `${label} process ${i + 2}`, extra, mark);
+    await live(s, step, `${label} process ${i + 2}`, extra, mark);
 
   // The last process lives, after a RUNNING operation counts as stalled.
   clock.t = new Date(clock.t.getTime() + DEFAULT_OPERATION_STALLED_AFTER_MS + 1000);
   const last = await processOn();
   last.catalog.set(catalogWith(extra));
+  if (s.broken) breakBroker(last);
   await last.queue.onIdle();
   await last.schedules.sweep();
   await last.queue.onIdle();
@@ -201,7 +211,12 @@ async function runScenario(s: Scenario) {
     unfinished: ops.filter((o) => o.status === 'QUEUED' || o.status === 'RUNNING'),
   }).toEqual({ label, unfinished: [] });
   for (const op of ops.filter((o) => o.status === 'FAILED'))
-    expect({ label, error: op.error?.code }).toEqual({ label, error: 'OPERATION_STALLED' });
+    expect({ label, error: op.error?.code }).toEqual({
+      label,
+      error: expect.stringMatching(
+        s.broken ? /^(OPERATION_STALLED|BROKER_UNAVAILABLE)$/ : /^OPERATION_STALLED$/,
+      ),
+    });
   expect({ label, gaps: await operationGaps(last, 'sales', mark) }).toEqual({ label, gaps: [] });
   for (const op of ops.filter((o) => o.status === 'SUCCEEDED')) {
     const read = await last.call('bob', 'GET', `/v1/operations/${op.id}`);

@@ -8,6 +8,7 @@ import type { OperationKind } from '../../functions/domain/operations';
 import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
 import {
+  breakBroker,
   chainOk,
   crashingWrites,
   operationGaps,
@@ -99,11 +100,14 @@ async function loseGrant(p: TestPortal) {
 
 /**
  * One process asked for `kind` on sales as bob, dying at its `at`-th write; then the next process.
- * Returns how many writes the first process made (all of them when it did not die).
+ * With `broken`, the domain's broker role is refused in both: the operation must end FAILED with
+ * BROKER_UNAVAILABLE and one BROKER_FAILED. Returns how many writes the first process made (all
+ * of them when it did not die).
  */
-async function crashAt(kind: OperationKind, at: number, round: string) {
+async function crashAt(kind: OperationKind, at: number, round: string, broken = false) {
   const first = await processOn();
   first.catalog.set(catalogWith(`crash_${round}`));
+  if (broken) breakBroker(first);
   if (kind === 'reconcile') await loseGrant(first);
   const token = await first.token('bob');
   Object.assign(fault, { armed: true, at, writes: 0 });
@@ -121,7 +125,7 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
   if (res.status === 202) {
     const id = ((await res.json()) as { operation: { id: string } }).operation.id;
     expect((await operationsOf(first, 'sales')).map((o) => o.id)).toContain(id);
-    ids.push(id);
+    ids.set(id, broken ? 'FAILED' : 'SUCCEEDED');
   }
   await first.close();
 
@@ -129,6 +133,7 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
   clock.t = new Date(clock.t.getTime() + DEFAULT_OPERATION_STALLED_AFTER_MS + 1000);
   const next = await processOn();
   next.catalog.set(catalogWith(`crash_${round}`));
+  if (broken) breakBroker(next);
   await next.queue.onIdle();
   await next.schedules.sweep();
   await next.queue.onIdle();
@@ -141,7 +146,9 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
     unfinished: [],
   });
   expect({ at, gaps: await operationGaps(next, 'sales') }).toEqual({ at, gaps: [] });
-  for (const id of ids) expect(ops.find((o) => o.id === id)?.status).toBe('SUCCEEDED');
+  for (const [id, status] of ids) expect(ops.find((o) => o.id === id)?.status).toBe(status);
+  for (const op of ops.filter((o) => o.status === 'FAILED'))
+    expect(op.error?.code).toBe(broken && ids.has(op.id) ? 'BROKER_UNAVAILABLE' : undefined);
   // The report as the caller follows it: the one the trail holds.
   for (const op of ops.filter((o) => o.status === 'SUCCEEDED')) {
     const read = await next.call('bob', 'GET', `/v1/operations/${op.id}`);
@@ -154,8 +161,8 @@ async function crashAt(kind: OperationKind, at: number, round: string) {
   return { writes, died };
 }
 
-/** The operations whose start was answered 202: each must end SUCCEEDED. */
-const ids: string[] = [];
+/** The operations whose start was answered 202, and how each must end. */
+const ids = new Map<string, 'SUCCEEDED' | 'FAILED'>();
 
 describe.each(['sync', 'reconcile'] as const)('a process stopped at any write of a %s', (kind) => {
   test('leaves no operation change without its audit event, and the restart finishes it', async () => {
@@ -167,3 +174,15 @@ describe.each(['sync', 'reconcile'] as const)('a process stopped at any write of
     expect(at).toBeGreaterThan(4);
   }, 300_000);
 });
+
+describe.each(['sync', 'reconcile'] as const)(
+  'a process stopped at any write of a %s whose broker role is refused',
+  (kind) => {
+    test('leaves the failure recorded once (BROKER_FAILED with OPERATION_FAILED), by whichever process ends it', async () => {
+      let at = 1;
+      for (; ; at++) if (!(await crashAt(kind, at, `broken_${kind}_${at}`, true)).died) break;
+      // Queued, taken, failed with its BROKER_FAILED.
+      expect(at).toBeGreaterThan(3);
+    }, 300_000);
+  },
+);
