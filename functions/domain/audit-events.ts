@@ -63,7 +63,8 @@ export const AUDIT_EVENT_TYPES = {
       'A version of the deployment configuration (domains, owners, global roles, users) was applied; each change of a domain or role has its own event, and the user records it wrote are named in this one.',
   },
   DOMAIN_SYNCED: {
-    meaning: "A domain's catalog was synchronised: the products added, updated and retired.",
+    meaning:
+      "A domain's catalog was synchronised: the products added, updated and retired (the operation's report, with operationId and attempt), recorded once, with OPERATION_SUCCEEDED.",
   },
   PRODUCT_ADDED: { meaning: 'A sync found a new data product in the catalog.' },
   PRODUCT_UPDATED: { meaning: 'A sync found a changed data product in the catalog.' },
@@ -72,11 +73,11 @@ export const AUDIT_EVENT_TYPES = {
   },
   DOMAIN_RECONCILED: {
     meaning:
-      "A domain's grants were compared with Lake Formation: missing permissions granted again, stray ones revoked, foreign ones reported.",
+      "A domain's grants were compared with Lake Formation: missing permissions granted again, stray ones revoked, foreign ones reported (the operation's report, with operationId and attempt), recorded once, with OPERATION_SUCCEEDED.",
   },
   BROKER_FAILED: {
     meaning:
-      "A sync or reconciliation could not act in a domain's account through its broker role (missing, refusing Meshgate, or lacking Lake Formation or Glue rights): the role, the AWS error code and the operation are recorded, never the ExternalId.",
+      "A sync or reconciliation could not act in a domain's account through its broker role (missing, refusing Meshgate, or lacking Lake Formation or Glue rights): the role, the AWS error code and the operation are recorded, never the ExternalId; recorded once, with the operation's OPERATION_FAILED.",
   },
   OPERATION_STARTED: {
     meaning:
@@ -88,7 +89,7 @@ export const AUDIT_EVENT_TYPES = {
   },
   OPERATION_SUCCEEDED: {
     meaning:
-      'A sync or reconciliation finished; its report is in the operation (and in DOMAIN_SYNCED or DOMAIN_RECONCILED).',
+      'A sync or reconciliation finished; its report is in the operation and in DOMAIN_SYNCED or DOMAIN_RECONCILED, written in the same transaction.',
   },
   OPERATION_FAILED: {
     meaning:
