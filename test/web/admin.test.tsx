@@ -53,6 +53,10 @@ test('a report in plain words', () => {
     'added 2, updated 0, retired 0, unchanged 9',
   );
   expect(reportText(undefined)).toBe('');
+  // A report cut to its stored size counts what was left out of its lists.
+  expect(reportText({ missing: [], foreign: ['a', 'b'], omitted: { foreign: 3000 } })).toBe(
+    'missing 0, foreign 3002',
+  );
 });
 
 test('the policy tester says who may do what on which object', () => {

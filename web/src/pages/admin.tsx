@@ -90,12 +90,20 @@ const BROKER_WORDS: Record<BrokerStatus, string> = {
   unknown: 'Not checked yet',
 };
 
-/** A report in plain words: "added 2, updated 0, retired 0, unchanged 9". */
+/**
+ * A report in plain words: "added 2, updated 0, retired 0, unchanged 9". A list cut to fit the
+ * stored report counts the entries left out too (`omitted`).
+ */
 export function reportText(report: Record<string, unknown> | undefined): string {
   if (!report) return '';
+  const omitted = (report.omitted ?? {}) as Record<string, number>;
   return Object.entries(report)
     .map(([k, v]) =>
-      Array.isArray(v) ? `${k} ${v.length}` : typeof v === 'number' ? `${k} ${v}` : '',
+      Array.isArray(v)
+        ? `${k} ${v.length + (omitted[k] ?? 0)}`
+        : typeof v === 'number'
+          ? `${k} ${v}`
+          : '',
     )
     .filter(Boolean)
     .join(', ');
