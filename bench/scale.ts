@@ -124,6 +124,59 @@ export interface ServerMemory {
   /** RSS and heap used after a full GC (information: the target is read before it). */
   rssAfterGcBytes?: number;
   heapUsedAfterGcBytes?: number;
+  /** What the RSS is made of (Linux: /proc/self/status and /proc/self/smaps), after the calls. */
+  breakdown?: RssBreakdown;
+}
+
+/**
+ * The RSS by kind of page: anonymous (the JS heap, native heaps such as LevelDB's block cache
+ * and write buffer, stacks) and file-backed (code, and LevelDB's table files mapped for reading),
+ * with the share of the file-backed pages that are LevelDB tables (`*.ldb` maps).
+ */
+export interface RssBreakdown {
+  anonBytes: number;
+  fileBytes: number;
+  shmemBytes: number;
+  tableMapBytes: number;
+  tableMaps: number;
+}
+
+/** RssAnon, RssFile and RssShmem of a /proc/PID/status text (kB), in bytes. */
+export function rssOfStatus(
+  status: string,
+): Pick<RssBreakdown, 'anonBytes' | 'fileBytes' | 'shmemBytes'> {
+  const kb = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  return { anonBytes: kb('RssAnon'), fileBytes: kb('RssFile'), shmemBytes: kb('RssShmem') };
+}
+
+/** The resident bytes and number of the mappings of LevelDB table files in a /proc/PID/smaps text. */
+export function tableMapsOfSmaps(smaps: string): Pick<RssBreakdown, 'tableMapBytes' | 'tableMaps'> {
+  let bytes = 0;
+  let maps = 0;
+  let inTable = false;
+  for (const line of smaps.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      inTable = /\.(ldb|sst)$/.test(line.trim());
+      if (inTable) maps++;
+    } else if (inTable && line.startsWith('Rss:')) {
+      bytes += Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024;
+    }
+  }
+  return { tableMapBytes: bytes, tableMaps: maps };
+}
+
+function rssBreakdown(): RssBreakdown | undefined {
+  try {
+    return {
+      ...rssOfStatus(readFileSync('/proc/self/status', 'utf8')),
+      ...tableMapsOfSmaps(readFileSync('/proc/self/smaps', 'utf8')),
+    };
+  } catch {
+    return undefined; // not Linux
+  }
 }
 
 export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[] {
@@ -218,6 +271,14 @@ export function sizeRows(f: SizeFigures): Row[] {
           : `; after a full GC: RSS ${fmt.mb(m.rssAfterGcBytes)}, heap ${fmt.mb(m.heapUsedAfterGcBytes ?? 0)}`)
       : undefined,
   });
+  const b = m?.breakdown;
+  if (b)
+    rows.push({
+      figure: `${size.label}: server RSS by kind of page`,
+      value: `anonymous ${fmt.mb(b.anonBytes)}`,
+      baseline: `file-backed ${fmt.mb(b.fileBytes)}`,
+      ratio: `of which LevelDB tables mapped: ${fmt.mb(b.tableMapBytes)} (${fmt.int(b.tableMaps)} files)${b.shmemBytes ? `; shared ${fmt.mb(b.shmemBytes)}` : ''}`,
+    });
   return rows;
 }
 
@@ -399,12 +460,14 @@ export async function measureHere(
       log(`${size.label}: ${e.endpoint}: p99 ${fmt.ms(st.p99 / 1000)}, ${fmt.mb(maxBytes)}`);
     }
     const mem = process.memoryUsage();
+    const breakdown = rssBreakdown();
     const memory: ServerMemory = {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedBytes: mem.heapUsed,
       heapTotalBytes: mem.heapTotal,
       externalBytes: mem.external,
       arrayBuffersBytes: mem.arrayBuffers,
+      ...(breakdown ? { breakdown } : {}),
     };
     if (collectGarbage()) {
       const after = process.memoryUsage();

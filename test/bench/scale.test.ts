@@ -1,9 +1,11 @@
 import {
   itemsOf,
   largeSize,
+  rssOfStatus,
   scaleVerdicts,
   sizeRows,
   SIZES,
+  tableMapsOfSmaps,
   type SizeFigures,
 } from '../../bench/scale';
 
@@ -106,4 +108,50 @@ test('the large size: the full one, --quick, or the full catalog with --large-re
     requests: 300_000,
   });
   expect(() => largeSize(['--large-requests=many'])).toThrow(/number of requests/);
+});
+
+test('the RSS by kind of page: anonymous, file-backed, and the LevelDB tables mapped', () => {
+  const status =
+    'Name:\tnode\nVmRSS:\t  600000 kB\nRssAnon:\t  500000 kB\nRssFile:\t   99000 kB\nRssShmem:\t    1000 kB\n';
+  expect(rssOfStatus(status)).toEqual({
+    anonBytes: 500000 * 1024,
+    fileBytes: 99000 * 1024,
+    shmemBytes: 1000 * 1024,
+  });
+  const smaps = [
+    '7f0000000000-7f0000200000 r--s 00000000 08:01 123 /data/dynamodb/014605.ldb',
+    'Size:               2048 kB',
+    'Rss:                 300 kB',
+    '7f0000200000-7f0000400000 r--s 00000000 08:01 124 /data/dynamodb/014606.ldb',
+    'Rss:                  20 kB',
+    '7f0000400000-7f0000600000 rw-p 00000000 00:00 0 ',
+    'Rss:                5000 kB',
+    '7f0000600000-7f0000800000 r-xp 00000000 08:01 9 /usr/bin/node',
+    'Rss:                1000 kB',
+  ].join('\n');
+  expect(tableMapsOfSmaps(smaps)).toEqual({ tableMapBytes: 320 * 1024, tableMaps: 2 });
+  const MB = 1024 * 1024;
+  const f: SizeFigures = {
+    ...figures(SIZES.large, [call('search', 10)], 400),
+    memory: {
+      peakRssBytes: 450 * MB,
+      heapUsedBytes: 60 * MB,
+      heapTotalBytes: 100 * MB,
+      externalBytes: 20 * MB,
+      arrayBuffersBytes: 15 * MB,
+      breakdown: {
+        anonBytes: 300 * MB,
+        fileBytes: 100 * MB,
+        shmemBytes: 0,
+        tableMapBytes: 12 * MB,
+        tableMaps: 55,
+      },
+    },
+  };
+  expect(sizeRows(f).at(-1)).toEqual({
+    figure: 'large: server RSS by kind of page',
+    value: 'anonymous 300.0 MB',
+    baseline: 'file-backed 100.0 MB',
+    ratio: 'of which LevelDB tables mapped: 12.0 MB (55 files)',
+  });
 });
