@@ -87,6 +87,11 @@ export class DynamoSearchIndex implements SearchIndex {
       chunkBytes?: number;
       now?: () => number;
       log?: (msg: string, err?: unknown) => void;
+      /**
+       * Reads a published index (gzipped, serialised) into an index; in this process when absent.
+       * The embedded portal reads it in a worker (adapters/local/search-index-worker.ts).
+       */
+      unzip?: (blob: Buffer) => Promise<MiniSearchCatalog>;
     } = {},
   ) {
     this.doc = documentClient(client);
@@ -237,7 +242,10 @@ export class DynamoSearchIndex implements SearchIndex {
       if (attempt < 3 && latest.index) return this.load(latest.index, attempt + 1);
       throw new Error(`search index ${p.id}: ${parts.length} of ${p.chunks} chunks found`);
     }
-    const index = MiniSearchCatalog.load(gunzipWhole(Buffer.concat(parts)));
+    const blob = Buffer.concat(parts);
+    const index = this.opts.unzip
+      ? await this.opts.unzip(blob)
+      : MiniSearchCatalog.load(gunzipWhole(blob));
     this.held = { index, id: p.id };
   }
 

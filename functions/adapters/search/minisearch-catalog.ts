@@ -145,6 +145,51 @@ interface Header {
   lengths: Record<ArrayName, number>;
 }
 
+/** A serialised index read: its header, and its arrays (each copied out into its own buffer). */
+export interface SerialisedParts {
+  header: Header;
+  arrays: Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
+}
+
+/**
+ * Reads what `MiniSearchCatalog.serialise` wrote: the JSON header, then each array (copied out,
+ * so the buffer can go). It refers to nothing outside its body (the arrays' widths and the format
+ * are passed in) so that it also runs in a worker from its source text
+ * (adapters/local/search-index-worker.ts).
+ */
+export function splitSerialised(
+  buf: Buffer,
+  widths: Record<string, 'u8' | 'u16' | 'u32'>,
+  format: number,
+): SerialisedParts {
+  const headerLength = buf.readUInt32LE(0);
+  if (buf[0] === 0x7b || 4 + headerLength > buf.length)
+    throw new Error('unknown search index format (an older one: rebuild it)');
+  const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as Header;
+  if (header.format !== format)
+    throw new Error(`unknown search index format ${String(header.format)}`);
+  let at = 4 + headerLength;
+  const arrays = {} as Record<string, Uint8Array | Uint16Array | Uint32Array>;
+  for (const k of Object.keys(widths)) {
+    at += (4 - (at % 4)) % 4;
+    const type = widths[k];
+    const width = type === 'u8' ? 1 : type === 'u16' ? 2 : 4;
+    const length = header.lengths[k as keyof Header['lengths']];
+    const bytes = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + length * width);
+    arrays[k] =
+      type === 'u8'
+        ? new Uint8Array(bytes)
+        : type === 'u16'
+          ? new Uint16Array(bytes)
+          : new Uint32Array(bytes);
+    at += length * width;
+  }
+  return { header, arrays: arrays as SerialisedParts['arrays'] };
+}
+
+/** The arrays of a serialised index and their element widths, in their order. */
+export const INDEX_ARRAYS: Readonly<Record<string, 'u8' | 'u16' | 'u32'>> = ARRAYS;
+
 export class MiniSearchCatalog implements CatalogIndex {
   private readonly vocabulary: SearchableMap<number>;
 
@@ -274,28 +319,17 @@ export class MiniSearchCatalog implements CatalogIndex {
 
   /** Loads what `serialise` wrote (the arrays are copied out: the buffer can go). */
   static load(buf: Buffer): MiniSearchCatalog {
-    const headerLength = buf.readUInt32LE(0);
-    if (buf[0] === 0x7b || 4 + headerLength > buf.length)
-      throw new Error('unknown search index format (an older one: rebuild it)');
-    const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as Header;
+    return MiniSearchCatalog.fromParts(splitSerialised(buf, ARRAYS, INDEX_FORMAT));
+  }
+
+  /** The index of the parts `splitSerialised` read (in this process or in a worker). */
+  static fromParts(parts: SerialisedParts): MiniSearchCatalog {
+    const { header, arrays } = parts;
     if (header.format !== INDEX_FORMAT)
       throw new Error(`unknown search index format ${String(header.format)}`);
-    let at = 4 + headerLength;
-    const arrays = {} as Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
-    for (const k of Object.keys(ARRAYS) as ArrayName[]) {
-      at += (4 - (at % 4)) % 4;
-      const type = ARRAYS[k];
-      const width = type === 'u8' ? 1 : type === 'u16' ? 2 : 4;
-      const length = header.lengths[k];
-      const bytes = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + length * width);
-      arrays[k] =
-        type === 'u8'
-          ? new Uint8Array(bytes)
-          : type === 'u16'
-            ? new Uint16Array(bytes)
-            : new Uint32Array(bytes);
-      at += length * width;
-    }
+    for (const k of Object.keys(ARRAYS) as ArrayName[])
+      if (arrays[k]?.length !== header.lengths[k])
+        throw new Error(`search index: array ${k} is not of its recorded length`);
     return new MiniSearchCatalog(
       header.version,
       header.strings,
