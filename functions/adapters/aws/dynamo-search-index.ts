@@ -88,10 +88,11 @@ export class DynamoSearchIndex implements SearchIndex {
       now?: () => number;
       log?: (msg: string, err?: unknown) => void;
       /**
-       * Reads a published index (gzipped, serialised) into an index; in this process when absent.
-       * The embedded portal reads it in a worker (adapters/local/search-index-worker.ts).
+       * Reads a published index (gzipped, serialised, in its stored chunks) into an index; in this
+       * process when absent. The embedded portal reads it in a worker
+       * (adapters/local/search-index-worker.ts), which takes the chunks' buffers over.
        */
-      unzip?: (blob: Buffer) => Promise<MiniSearchCatalog>;
+      unzip?: (chunks: Uint8Array[]) => Promise<MiniSearchCatalog>;
     } = {},
   ) {
     this.doc = documentClient(client);
@@ -242,10 +243,9 @@ export class DynamoSearchIndex implements SearchIndex {
       if (attempt < 3 && latest.index) return this.load(latest.index, attempt + 1);
       throw new Error(`search index ${p.id}: ${parts.length} of ${p.chunks} chunks found`);
     }
-    const blob = Buffer.concat(parts);
     const index = this.opts.unzip
-      ? await this.opts.unzip(blob)
-      : MiniSearchCatalog.load(gunzipWhole(blob));
+      ? await this.opts.unzip(parts)
+      : MiniSearchCatalog.load(gunzipWhole(Buffer.concat(parts)));
     this.held = { index, id: p.id };
   }
 
