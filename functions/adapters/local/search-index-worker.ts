@@ -3,6 +3,7 @@ import {
   INDEX_ARRAYS,
   INDEX_FORMAT,
   MiniSearchCatalog,
+  packTexts,
   splitSerialised,
   type SerialisedParts,
 } from '../search/minisearch-catalog';
@@ -13,8 +14,8 @@ import {
  * server's own isolate that left ~110 MB of buffers and the header's text to the next full garbage
  * collection, which, started while they were still in use, could come minutes later (the scale
  * benchmark's RSS moved by 200 MB with it). In a worker, all of that is the worker's and goes when
- * it exits; the server receives the header's strings (copied as it reads the message) and the
- * arrays (transferred, not copied), and its event loop is not blocked while the index unzips.
+ * it exits; the server receives the header's few strings (copied as it reads the message), the
+ * arrays and the card strings packed (transferred, not copied), and its event loop is not blocked while the index unzips.
  *
  * No buffer between 128 KB and 32 MB is made and freed on the way (the parts are handed over and
  * unzipped as a stream, not joined): glibc raises its trim and mmap thresholds to the size of such
@@ -31,6 +32,7 @@ const SOURCE = `
 const __name = (f) => f;
 const { parentPort, workerData } = require('node:worker_threads');
 const { createGunzip } = require('node:zlib');
+const packTexts = ${packTexts.toString()};
 const split = ${splitSerialised.toString()};
 const parts = workerData.parts;
 // The gzip member's recorded size (its last 4 bytes): one output buffer that size.
@@ -50,7 +52,8 @@ gunzip.on('end', () => {
     c.buffer === first.buffer && (i === 0 || c.byteOffset === out[i - 1].byteOffset + out[i - 1].length));
   const whole = inPlace ? Buffer.from(first.buffer, first.byteOffset, total) : Buffer.concat(out);
   const read = split(whole, workerData.widths, workerData.format);
-  parentPort.postMessage(read, Object.values(read.arrays).map((a) => a.buffer));
+  const moved = [...Object.values(read.arrays), read.texts.bytes, read.texts.offsets];
+  parentPort.postMessage(read, moved.map((a) => a.buffer));
 });
 for (const part of parts) gunzip.write(part);
 gunzip.end();

@@ -145,17 +145,54 @@ interface Header {
   lengths: Record<ArrayName, number>;
 }
 
-/** A serialised index read: its header, and its arrays (each copied out into its own buffer). */
+/**
+ * The card strings of every document (id, name, title, description: by far the most of the
+ * index's strings), as UTF-8 in one buffer outside the JavaScript heap: field f of document d is
+ * `bytes[offsets[f * (n + 1) + d] .. offsets[f * (n + 1) + d + 1])`. At 100,000 products they
+ * were 400,000 strings (~26 MB) in the heap, which V8 then lets grow several times over between
+ * full collections; a page's summaries decode 50 of each.
+ */
+export interface Texts {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/** The string arrays kept as `Texts`, in their order. */
+const TEXT_FIELDS = ['ids', 'names', 'titles', 'descriptions'] as const;
+
+/** Packs string columns of equal length into `Texts`. Self-contained, as `splitSerialised`. */
+export function packTexts(fields: string[][]): Texts {
+  const n = fields[0] ? fields[0].length : 0;
+  const offsets = new Uint32Array(fields.length * (n + 1));
+  let total = 0;
+  for (let f = 0; f < fields.length; f++) {
+    offsets[f * (n + 1)] = total;
+    for (let d = 0; d < n; d++) {
+      total += Buffer.byteLength(fields[f]![d]!, 'utf8');
+      offsets[f * (n + 1) + d + 1] = total;
+    }
+  }
+  const bytes = Buffer.allocUnsafeSlow(total);
+  for (let f = 0; f < fields.length; f++)
+    for (let d = 0; d < n; d++) bytes.write(fields[f]![d]!, offsets[f * (n + 1) + d]!, 'utf8');
+  return { bytes, offsets };
+}
+
+/**
+ * A serialised index read: its header (without the card strings), its arrays (each copied out
+ * into its own buffer) and its card strings packed (`Texts`).
+ */
 export interface SerialisedParts {
   header: Header;
   arrays: Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
+  texts: Texts;
 }
 
 /**
  * Reads what `MiniSearchCatalog.serialise` wrote: the JSON header, then each array (copied out,
- * so the buffer can go). It refers to nothing outside its body (the arrays' widths and the format
- * are passed in) so that it also runs in a worker from its source text
- * (adapters/local/search-index-worker.ts).
+ * so the buffer can go), and packs the card strings (`packTexts`). It refers to nothing outside
+ * its body but `packTexts` (the arrays' widths and the format are passed in) so that both also
+ * run in a worker from their source text (adapters/local/search-index-worker.ts).
  */
 export function splitSerialised(
   buf: Buffer,
@@ -184,7 +221,15 @@ export function splitSerialised(
           : new Uint32Array(bytes);
     at += length * width;
   }
-  return { header, arrays: arrays as SerialisedParts['arrays'] };
+  // The card strings leave the header packed (their strings are this function's garbage: in a
+  // worker, the worker's).
+  const st = header.strings;
+  const texts = packTexts([st.ids, st.names, st.titles, st.descriptions]);
+  st.ids = [];
+  st.names = [];
+  st.titles = [];
+  st.descriptions = [];
+  return { header, arrays: arrays as SerialisedParts['arrays'], texts };
 }
 
 /** The arrays of a serialised index and their element widths, in their order. */
@@ -193,14 +238,51 @@ export const INDEX_ARRAYS: Readonly<Record<string, 'u8' | 'u16' | 'u32'>> = ARRA
 export class MiniSearchCatalog implements CatalogIndex {
   private readonly vocabulary: SearchableMap<number>;
 
+  /** The card strings (`Texts`), as a Buffer to decode from. */
+  private readonly text: Buffer;
+  private readonly textOffsets: Uint32Array;
+  private readonly n: number;
+  private readonly termCount: number;
+  /** The strings kept as strings: the interned columns (the card strings and terms are not). */
+  private readonly s: Strings;
+
   private constructor(
     readonly version: number,
-    private readonly s: Strings,
+    strings: Strings,
     private readonly a: Arrays,
     private readonly avgFieldLength: number[],
+    texts: Texts = packTexts(TEXT_FIELDS.map((f) => strings[f])),
   ) {
+    this.text = Buffer.from(texts.bytes.buffer, texts.bytes.byteOffset, texts.bytes.byteLength);
+    this.textOffsets = texts.offsets;
+    this.n = texts.offsets.length / TEXT_FIELDS.length - 1;
     this.vocabulary = new SearchableMap<number>();
-    s.terms.forEach((t, i) => this.vocabulary.set(t, i));
+    strings.terms.forEach((t, i) => this.vocabulary.set(t, i));
+    this.termCount = strings.terms.length;
+    // The vocabulary holds the terms; `serialise` lists them again from it.
+    this.s = { ...strings, ids: [], names: [], titles: [], descriptions: [], terms: [] };
+  }
+
+  /** Card string `field` of document `d`. */
+  private textOf(field: 0 | 1 | 2 | 3, d: number): string {
+    const at = field * (this.n + 1) + d;
+    return this.text.toString('utf8', this.textOffsets[at]!, this.textOffsets[at + 1]!);
+  }
+
+  /** Every string of the index, as the serialised header lists them. */
+  private allStrings(): Strings {
+    const column = (f: 0 | 1 | 2 | 3) =>
+      Array.from({ length: this.n }, (_, d) => this.textOf(f, d));
+    const terms = new Array<string>(this.termCount);
+    for (const [term, t] of this.vocabulary) terms[t] = term;
+    return {
+      ...this.s,
+      ids: column(0),
+      names: column(1),
+      titles: column(2),
+      descriptions: column(3),
+      terms,
+    };
   }
 
   static build(version: number, products: DataProduct[]): MiniSearchCatalog {
@@ -295,7 +377,7 @@ export class MiniSearchCatalog implements CatalogIndex {
       format: INDEX_FORMAT,
       version: this.version,
       avgFieldLength: this.avgFieldLength,
-      strings: this.s,
+      strings: this.allStrings(),
       lengths,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -330,16 +412,20 @@ export class MiniSearchCatalog implements CatalogIndex {
     for (const k of Object.keys(ARRAYS) as ArrayName[])
       if (arrays[k]?.length !== header.lengths[k])
         throw new Error(`search index: array ${k} is not of its recorded length`);
+    const { texts } = parts;
+    if (texts.offsets.length !== TEXT_FIELDS.length * (arrays.domain.length + 1))
+      throw new Error('search index: card strings not of the recorded length');
     return new MiniSearchCatalog(
       header.version,
       header.strings,
       arrays as unknown as Arrays,
       header.avgFieldLength,
+      texts,
     );
   }
 
   get size(): number {
-    return this.s.ids.length;
+    return this.n;
   }
 
   /** Bytes of the typed arrays (outside the JavaScript heap). */
@@ -351,11 +437,11 @@ export class MiniSearchCatalog implements CatalogIndex {
   summaryOf(d: number): ProductSummary {
     const { s, a } = this;
     return {
-      id: s.ids[d]!,
+      id: this.textOf(0, d),
       domain: s.domains[a.domain[d]!]!,
-      name: s.names[d]!,
-      title: s.titles[d]!,
-      description: s.descriptions[d]!,
+      name: this.textOf(1, d),
+      title: this.textOf(2, d),
+      description: this.textOf(3, d),
       owner: s.owners[a.owner[d]!]!,
       classification: s.classifications[a.classification[d]!]! as ProductSummary['classification'],
       tags: this.tagsOf(d),
@@ -438,12 +524,11 @@ export class MiniSearchCatalog implements CatalogIndex {
 
   /** Document number of a product id (ids are sorted), or -1. */
   private docOf(id: string): number {
-    const ids = this.s.ids;
     let lo = 0;
-    let hi = ids.length - 1;
+    let hi = this.n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compare(ids[mid]!, id);
+      const c = compare(this.textOf(0, mid), id);
       if (c === 0) return mid;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
