@@ -1,4 +1,4 @@
-import SearchableMap from 'minisearch/SearchableMap';
+import { SortedVocabulary } from './sorted-vocabulary';
 import type { DataProduct } from '../../domain/model';
 import {
   FACETS,
@@ -15,8 +15,8 @@ import {
  * BM25+ with per-field boosts, fuzzy (edit distance) and prefix matching, its weights and
  * parameters) over a compact index. MiniSearch keeps one Map of term frequencies per term and
  * field, about 50 bytes a posting: at 100,000 products (12 million postings) that held ~800 MB.
- * Here the vocabulary is MiniSearch's own radix tree (`SearchableMap`, which answers the prefix
- * and fuzzy look-ups), pointing into flat typed arrays: per posting a document number and its
+ * Here the vocabulary is the sorted terms (`SortedVocabulary`, which answers the prefix and
+ * fuzzy look-ups as MiniSearch's radix tree did), pointing into flat typed arrays: per posting a document number and its
  * four fields' frequencies (8 bytes); per document its fields' lengths. Result summaries are
  * compact too (interned domains, owners, tags, classifications; the card's strings), and made
  * only for the page asked for. The whole index serialises to one buffer (a JSON header of the
@@ -236,13 +236,12 @@ export function splitSerialised(
 export const INDEX_ARRAYS: Readonly<Record<string, 'u8' | 'u16' | 'u32'>> = ARRAYS;
 
 export class MiniSearchCatalog implements CatalogIndex {
-  private readonly vocabulary: SearchableMap<number>;
+  private readonly vocabulary: SortedVocabulary;
 
   /** The card strings (`Texts`), as a Buffer to decode from. */
   private readonly text: Buffer;
   private readonly textOffsets: Uint32Array;
   private readonly n: number;
-  private readonly termCount: number;
   /** The strings kept as strings: the interned columns (the card strings and terms are not). */
   private readonly s: Strings;
 
@@ -256,10 +255,8 @@ export class MiniSearchCatalog implements CatalogIndex {
     this.text = Buffer.from(texts.bytes.buffer, texts.bytes.byteOffset, texts.bytes.byteLength);
     this.textOffsets = texts.offsets;
     this.n = texts.offsets.length / TEXT_FIELDS.length - 1;
-    this.vocabulary = new SearchableMap<number>();
-    strings.terms.forEach((t, i) => this.vocabulary.set(t, i));
-    this.termCount = strings.terms.length;
-    // The vocabulary holds the terms; `serialise` lists them again from it.
+    // The terms, sorted (as built, and as serialised): a term's number is its position.
+    this.vocabulary = new SortedVocabulary(strings.terms);
     this.s = { ...strings, ids: [], names: [], titles: [], descriptions: [], terms: [] };
   }
 
@@ -273,8 +270,7 @@ export class MiniSearchCatalog implements CatalogIndex {
   private allStrings(): Strings {
     const column = (f: 0 | 1 | 2 | 3) =>
       Array.from({ length: this.n }, (_, d) => this.textOf(f, d));
-    const terms = new Array<string>(this.termCount);
-    for (const [term, t] of this.vocabulary) terms[t] = term;
+    const terms = [...this.vocabulary.terms];
     return {
       ...this.s,
       ids: column(0),
