@@ -13,7 +13,9 @@
 //
 // Sizes: small 1k products / 10k requests; large 100k products / 1M requests, or with `--quick`
 // 20k products / 100k requests. `--keep-data` keeps the seeded folders (in the system's temporary
-// folder) and reuses them on the next run.
+// folder) and reuses them on the next run; a folder kept by an earlier run is reused and never
+// deleted. Like with like: at each size the inbox, the audit window and a one-product search are
+// chosen from the seeded data so that both sizes read the same page sizes (`chooseSubjects`).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,6 +113,8 @@ export interface SizeFigures {
   rssBytes: number;
   /** The server process's memory after every call (before any forced GC), and its peak RSS. */
   memory?: ServerMemory;
+  /** Who and what was asked (chosen so that both sizes read the same page sizes). */
+  subjects?: Subjects;
   calls: CallFigures[];
 }
 
@@ -124,7 +128,69 @@ export interface ServerMemory {
   /** RSS and heap used after a full GC (information: the target is read before it). */
   rssAfterGcBytes?: number;
   heapUsedAfterGcBytes?: number;
+  /** What the RSS is made of (Linux: /proc/self/status and /proc/self/smaps), after the calls. */
+  breakdown?: RssBreakdown;
 }
+
+/**
+ * The RSS by kind of page: anonymous (the JS heap, native heaps such as LevelDB's block cache
+ * and write buffer, stacks) and file-backed (code, and LevelDB's table files mapped for reading),
+ * with the share of the file-backed pages that are LevelDB tables (`*.ldb` maps).
+ */
+export interface RssBreakdown {
+  anonBytes: number;
+  fileBytes: number;
+  shmemBytes: number;
+  tableMapBytes: number;
+  tableMaps: number;
+}
+
+/** RssAnon, RssFile and RssShmem of a /proc/PID/status text (kB), in bytes. */
+export function rssOfStatus(
+  status: string,
+): Pick<RssBreakdown, 'anonBytes' | 'fileBytes' | 'shmemBytes'> {
+  const kb = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  return { anonBytes: kb('RssAnon'), fileBytes: kb('RssFile'), shmemBytes: kb('RssShmem') };
+}
+
+/** The resident bytes and number of the mappings of LevelDB table files in a /proc/PID/smaps text. */
+export function tableMapsOfSmaps(smaps: string): Pick<RssBreakdown, 'tableMapBytes' | 'tableMaps'> {
+  let bytes = 0;
+  let maps = 0;
+  let inTable = false;
+  for (const line of smaps.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      inTable = /\.(ldb|sst)$/.test(line.trim());
+      if (inTable) maps++;
+    } else if (inTable && line.startsWith('Rss:')) {
+      bytes += Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024;
+    }
+  }
+  return { tableMapBytes: bytes, tableMaps: maps };
+}
+
+function rssBreakdown(): RssBreakdown | undefined {
+  try {
+    return {
+      ...rssOfStatus(readFileSync('/proc/self/status', 'utf8')),
+      ...tableMapsOfSmaps(readFileSync('/proc/self/smaps', 'utf8')),
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** The items each of these answers holds at both sizes: a full page, or the one product. */
+export const SAME_ITEMS: Record<string, number> = {
+  'one-product search': 1,
+  'my requests': CONFIG.limit,
+  inbox: CONFIG.limit,
+  grants: CONFIG.limit,
+  'audit page': CONFIG.limit,
+};
 
 export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[] {
   const out: Verdict[] = [];
@@ -164,6 +230,23 @@ export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[]
       'after every call, the server process (embedded store and API, one size alone)',
     ),
   );
+  // Like with like: each listing reads a full page at both sizes, the one-product search one.
+  const uneven: string[] = [];
+  for (const [endpoint, want] of Object.entries(SAME_ITEMS)) {
+    for (const f of [small, large]) {
+      const c = f.calls.find((x) => x.endpoint === endpoint);
+      if (c && c.items !== want) uneven.push(`${f.size.label} ${endpoint}: ${c.items ?? 'none'}`);
+    }
+  }
+  out.push({
+    name: 'same work at both sizes (items per answer)',
+    pass: uneven.length === 0,
+    value: uneven.length === 0 ? 'same' : uneven.join('; '),
+    target: 'same',
+    detail: Object.entries(SAME_ITEMS)
+      .map(([e, n]) => `${e}: ${n}`)
+      .join(', '),
+  });
   const failed = all.filter((c) => Object.keys(c.statuses).some((k) => !k.startsWith('2')));
   out.push({
     name: 'every call answered 2xx',
@@ -195,6 +278,13 @@ export function sizeRows(f: SizeFigures): Row[] {
       baseline: `RSS ${fmt.mb(f.startRssBytes)}`,
     },
   ];
+  if (f.subjects)
+    rows.push({
+      figure: `${size.label}: asked about`,
+      value: `inbox of ${f.subjects.approver}`,
+      baseline: `audit ${f.subjects.auditWindow.from.slice(0, 10)} .. ${f.subjects.auditWindow.to.slice(0, 10)}`,
+      ratio: `one-product search "${f.subjects.oneProductQuery}"`,
+    });
   for (const c of f.calls) {
     const names = Object.entries(c.commandNames)
       .map(([n, k]) => `${k} ${n.replace(/Command$/, '')}`)
@@ -218,6 +308,14 @@ export function sizeRows(f: SizeFigures): Row[] {
           : `; after a full GC: RSS ${fmt.mb(m.rssAfterGcBytes)}, heap ${fmt.mb(m.heapUsedAfterGcBytes ?? 0)}`)
       : undefined,
   });
+  const b = m?.breakdown;
+  if (b)
+    rows.push({
+      figure: `${size.label}: server RSS by kind of page`,
+      value: `anonymous ${fmt.mb(b.anonBytes)}`,
+      baseline: `file-backed ${fmt.mb(b.fileBytes)}`,
+      ratio: `of which LevelDB tables mapped: ${fmt.mb(b.tableMapBytes)} (${fmt.int(b.tableMaps)} files)${b.shmemBytes ? `; shared ${fmt.mb(b.shmemBytes)}` : ''}`,
+    });
   return rows;
 }
 
@@ -263,12 +361,17 @@ async function seeded(size: Size, dir: string, log: (m: string) => void) {
  * The store seeded (or reused), then its portal measured in a process of its own
  * (bench/scale-server.ts), which hands its figures back as one JSON line on stdout.
  */
-async function measure(size: Size, dir: string, log: (m: string) => void): Promise<SizeFigures> {
+async function measure(
+  size: Size,
+  dir: string,
+  auditTo: string,
+  log: (m: string) => void,
+): Promise<SizeFigures> {
   const { reused } = await seeded(size, dir, log);
   const args = [
     require.resolve('tsx/cli'),
     join(REPO, 'bench', 'scale-server.ts'),
-    JSON.stringify({ size, dir, reused }),
+    JSON.stringify({ size, dir, reused, auditTo }),
   ];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -283,6 +386,94 @@ async function measure(size: Size, dir: string, log: (m: string) => void): Promi
   return JSON.parse(line.slice(FIGURES.length)) as SizeFigures;
 }
 
+/** What each size is asked about, so that both sizes do the same work (see `chooseSubjects`). */
+export interface Subjects {
+  /** An approver whose inbox holds at least a full page. */
+  approver: string;
+  /** An audit window (the API's default length, 30 days) holding at least a full page. */
+  auditWindow: { from: string; to: string };
+  /** A search that finds exactly one product. */
+  oneProductQuery: string;
+}
+
+const DAY_MS = 86_400_000;
+/** The audit window's length: the API's default window. */
+const AUDIT_WINDOW_DAYS = 30;
+/** How far back the audit windows are looked for (the seed's requests span 365 days). */
+const AUDIT_WINDOWS = 13;
+/** How many approvers are asked at most. */
+const MAX_APPROVERS = 100;
+
+/**
+ * Like with like: at each size, from the seeded data and deterministically, the inbox of an
+ * approver whose inbox holds a full page (the sample domain's owner, else the domains' owners in
+ * domain order), the most recent 30-day audit window ending at `auditTo`, or 30, 60... days
+ * before it, whose first page is full, and a search returning one product (a product's id as the
+ * query: the sample product's, else those of its domain in the catalog's order). Throws when there is none: the sizes would not do the same work.
+ */
+export async function chooseSubjects(
+  s: SeedReport['sample'],
+  get: (user: string, path: string) => Promise<unknown>,
+  auditTo: string,
+  log: (m: string) => void = () => {},
+): Promise<Subjects> {
+  const full = (json: unknown) => (itemsOf(json)?.length ?? 0) >= CONFIG.limit;
+  const page = `limit=${CONFIG.limit}`;
+
+  let approver: string | undefined;
+  const asked = new Set<string>();
+  const tryApprover = async (user: string) => {
+    if (asked.has(user) || asked.size >= MAX_APPROVERS) return false;
+    asked.add(user);
+    return full(await get(user, `/v1/approvals?${page}`));
+  };
+  if (await tryApprover(s.domainOwner)) approver = s.domainOwner;
+  let cursor: string | undefined;
+  while (!approver && asked.size < MAX_APPROVERS) {
+    const domains = (await get(
+      s.admin,
+      `/v1/domains?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    )) as { items: Array<{ owners: string[] }>; cursor?: string };
+    for (const d of domains.items)
+      for (const owner of d.owners) if (!approver && (await tryApprover(owner))) approver = owner;
+    cursor = domains.cursor;
+    if (!cursor) break;
+  }
+  if (!approver)
+    throw new Error(`no approver's inbox holds ${CONFIG.limit} requests (${asked.size} asked)`);
+
+  let auditWindow: Subjects['auditWindow'] | undefined;
+  const end = Date.parse(auditTo);
+  for (let k = 0; k < AUDIT_WINDOWS && !auditWindow; k++) {
+    const to = new Date(end - k * AUDIT_WINDOW_DAYS * DAY_MS).toISOString();
+    const from = new Date(end - (k + 1) * AUDIT_WINDOW_DAYS * DAY_MS).toISOString();
+    if (full(await get(s.auditor, `/v1/audit?from=${from}&to=${to}&${page}`)))
+      auditWindow = { from, to };
+    else log(`audit window ${from} .. ${to}: less than a page`);
+  }
+  if (!auditWindow)
+    throw new Error(`no ${AUDIT_WINDOW_DAYS}-day audit window holds ${CONFIG.limit} events`);
+
+  // The sample product's id, else the ids of its domain's products in the catalog's order.
+  const domainProducts = (await get(
+    'alice',
+    `/v1/products?domain=${encodeURIComponent(s.domain)}&${page}`,
+  )) as { items: Array<{ id: string }> };
+  let oneProductQuery: string | undefined;
+  for (const q of [s.product, ...domainProducts.items.map((p) => p.id)]) {
+    const found = (await get('alice', `/v1/products?q=${encodeURIComponent(q)}&${page}`)) as {
+      total?: number;
+    };
+    if (found.total === 1) {
+      oneProductQuery = q;
+      break;
+    }
+  }
+  if (!oneProductQuery)
+    throw new Error(`no search for a product of ${s.domain} returns that product alone`);
+  return { approver, auditWindow, oneProductQuery };
+}
+
 /** The line the server process writes its figures on (stdout). */
 export const FIGURES = 'scale-figures ';
 
@@ -295,6 +486,7 @@ export async function measureHere(
   dir: string,
   reused: boolean,
   log: (m: string) => void,
+  auditTo = new Date().toISOString(),
 ): Promise<SizeFigures> {
   const report = JSON.parse(readFileSync(join(dir, 'seed-report.json'), 'utf8')) as SeedReport;
   const t0 = Date.now();
@@ -337,11 +529,27 @@ export async function measureHere(
     };
     const s = report.sample;
     const [domain, name] = s.product.split('/');
+    const get = async (user: string, path: string) => {
+      const res = await portal.app.request(path, {
+        headers: { authorization: `Bearer ${await token(user)}` },
+      });
+      if (res.status !== 200) throw new Error(`GET ${path} as ${user}: ${res.status}`);
+      return (await res.json()) as unknown;
+    };
+    const subjects = await chooseSubjects(s, get, auditTo, log);
+    log(
+      `${size.label}: inbox of ${subjects.approver}, audit window ${subjects.auditWindow.from} .. ${subjects.auditWindow.to}, one-product search "${subjects.oneProductQuery}"`,
+    );
     const endpoints: Array<{ endpoint: string; user: string; path: string }> = [
       {
         endpoint: 'search',
         user: 'alice',
         path: `/v1/products?q=${s.searchWord}&limit=${CONFIG.limit}`,
+      },
+      {
+        endpoint: 'one-product search',
+        user: 'alice',
+        path: `/v1/products?q=${encodeURIComponent(subjects.oneProductQuery)}&limit=${CONFIG.limit}`,
       },
       { endpoint: 'product page', user: 'alice', path: `/v1/products/${domain}/${name}` },
       {
@@ -349,9 +557,17 @@ export async function measureHere(
         user: s.requester,
         path: `/v1/requests?mine=true&limit=${CONFIG.limit}`,
       },
-      { endpoint: 'inbox', user: s.domainOwner, path: `/v1/approvals?limit=${CONFIG.limit}` },
+      {
+        endpoint: 'inbox',
+        user: subjects.approver,
+        path: `/v1/approvals?limit=${CONFIG.limit}`,
+      },
       { endpoint: 'grants', user: s.domainOwner, path: `/v1/grants?limit=${CONFIG.limit}` },
-      { endpoint: 'audit page', user: s.auditor, path: `/v1/audit?limit=${CONFIG.limit}` },
+      {
+        endpoint: 'audit page',
+        user: s.auditor,
+        path: `/v1/audit?from=${subjects.auditWindow.from}&to=${subjects.auditWindow.to}&limit=${CONFIG.limit}`,
+      },
     ];
     const calls: CallFigures[] = [];
     for (const e of endpoints) {
@@ -399,12 +615,14 @@ export async function measureHere(
       log(`${size.label}: ${e.endpoint}: p99 ${fmt.ms(st.p99 / 1000)}, ${fmt.mb(maxBytes)}`);
     }
     const mem = process.memoryUsage();
+    const breakdown = rssBreakdown();
     const memory: ServerMemory = {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedBytes: mem.heapUsed,
       heapTotalBytes: mem.heapTotal,
       externalBytes: mem.external,
       arrayBuffersBytes: mem.arrayBuffers,
+      ...(breakdown ? { breakdown } : {}),
     };
     if (collectGarbage()) {
       const after = process.memoryUsage();
@@ -427,6 +645,7 @@ export async function measureHere(
       startRssBytes,
       rssBytes: mem.rss,
       memory,
+      subjects,
       calls,
     };
   } finally {
@@ -446,10 +665,19 @@ export const scaleBenchmark: Benchmark = {
     const dirOf = (s: Size) =>
       join(root, `${s.domains}d-${s.products}p-${s.requests}r-seed${SEED}`);
     const figures: SizeFigures[] = [];
+    // A store seeded by an earlier run (kept with --keep-data) is never deleted here: at the full
+    // size it took tens of minutes to seed.
+    const earlier = new Set(
+      sizes.filter((s) => existsSync(join(dirOf(s), 'seed-report.json'))).map(dirOf),
+    );
     try {
-      for (const size of sizes) figures.push(await measure(size, dirOf(size), log));
+      // Both sizes' audit windows end at the same time (see chooseSubjects).
+      const auditTo = new Date().toISOString();
+      for (const size of sizes) figures.push(await measure(size, dirOf(size), auditTo, log));
     } finally {
-      if (!keep) for (const size of sizes) rmSync(dirOf(size), { recursive: true, force: true });
+      if (!keep)
+        for (const size of sizes)
+          if (!earlier.has(dirOf(size))) rmSync(dirOf(size), { recursive: true, force: true });
     }
     const [small, large] = figures as [SizeFigures, SizeFigures];
     const verdicts = scaleVerdicts(small, large);

@@ -26,16 +26,26 @@ export const SETTLE_MS = 10_000;
 /** How long a kept listing serves at most. */
 export const MAX_AGE_MS = 5 * 60_000;
 
-/** One cache per store (a process may hold several portals, in tests), of at most this many users. */
-const caches = new WeakMap<object, Map<string, Held>>();
+/**
+ * One cache per store (a process may hold several portals, in tests), of at most this many users
+ * and this many products held in all (a user's listing holds up to MAX_PAGE_SIZE).
+ */
+const caches = new WeakMap<object, { users: Map<string, Held>; products: number }>();
 const MAX_USERS = 10_000;
+export const MAX_KEPT_PRODUCTS = 200_000;
 
 export async function productsWithAccess(
   deps: Pick<Deps, 'store' | 'clock'>,
   user: string,
 ): Promise<ReadonlySet<string>> {
-  let cache = caches.get(deps.store);
-  if (!cache) caches.set(deps.store, (cache = new Map()));
+  let entry = caches.get(deps.store);
+  if (!entry) caches.set(deps.store, (entry = { users: new Map(), products: 0 }));
+  const all = entry;
+  const cache = all.users;
+  const forget = (u: string) => {
+    all.products -= cache.get(u)?.products.size ?? 0;
+    cache.delete(u);
+  };
   const { version, movedAt } = await deps.store.grantsVersion(user);
   const now = deps.clock.now().getTime();
   const kept = cache.get(user);
@@ -48,9 +58,11 @@ export async function productsWithAccess(
   const settled = movedAt === undefined || now - Date.parse(movedAt) >= SETTLE_MS;
   const newest = cache.get(user);
   if (settled && (!newest || newest.version <= version)) {
-    cache.delete(user); // the most recently kept last: the oldest go first when full
+    forget(user); // the most recently kept last: the oldest go first when full
     cache.set(user, { version, products, readAt: now });
-    if (cache.size > MAX_USERS) cache.delete(cache.keys().next().value!);
+    all.products += products.size;
+    while (cache.size > MAX_USERS || all.products > MAX_KEPT_PRODUCTS)
+      forget(cache.keys().next().value!);
   }
   return products;
 }

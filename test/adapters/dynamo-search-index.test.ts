@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoSearchIndex } from '../../functions/adapters/aws/dynamo-search-index';
+import { gzipSync } from 'node:zlib';
+import { DynamoSearchIndex, gunzipWhole } from '../../functions/adapters/aws/dynamo-search-index';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import type { AuditEvent, DataProduct } from '../../functions/domain/model';
 import { embeddedTables } from '../support/embedded-tables';
@@ -153,4 +154,17 @@ test('an index published in the first form (MiniSearch JSON, no format) is rebui
   ]);
   expect(await published()).toMatchObject({ format: 2, version: old.version });
   expect(await chunkPartitions('old-1')).toHaveLength(0);
+});
+
+test('an index blob unzips whole (one buffer of its recorded size) to what zlib unzips', () => {
+  const data = Buffer.from(
+    Array.from({ length: 300_000 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join(''),
+  );
+  const blob = gzipSync(data);
+  const whole = gunzipWhole(blob);
+  expect(whole.equals(data)).toBe(true);
+  // Two members (the size recorded is the last one's): still all of it.
+  const two = Buffer.concat([gzipSync(data), gzipSync(Buffer.from('tail'))]);
+  expect(gunzipWhole(two).equals(Buffer.concat([data, Buffer.from('tail')]))).toBe(true);
+  expect(gunzipWhole(gzipSync(Buffer.alloc(0))).length).toBe(0);
 });

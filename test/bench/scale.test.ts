@@ -1,9 +1,12 @@
 import {
+  chooseSubjects,
   itemsOf,
   largeSize,
+  rssOfStatus,
   scaleVerdicts,
   sizeRows,
   SIZES,
+  tableMapsOfSmaps,
   type SizeFigures,
 } from '../../bench/scale';
 
@@ -106,4 +109,123 @@ test('the large size: the full one, --quick, or the full catalog with --large-re
     requests: 300_000,
   });
   expect(() => largeSize(['--large-requests=many'])).toThrow(/number of requests/);
+});
+
+test('the RSS by kind of page: anonymous, file-backed, and the LevelDB tables mapped', () => {
+  const status =
+    'Name:\tnode\nVmRSS:\t  600000 kB\nRssAnon:\t  500000 kB\nRssFile:\t   99000 kB\nRssShmem:\t    1000 kB\n';
+  expect(rssOfStatus(status)).toEqual({
+    anonBytes: 500000 * 1024,
+    fileBytes: 99000 * 1024,
+    shmemBytes: 1000 * 1024,
+  });
+  const smaps = [
+    '7f0000000000-7f0000200000 r--s 00000000 08:01 123 /data/dynamodb/014605.ldb',
+    'Size:               2048 kB',
+    'Rss:                 300 kB',
+    '7f0000200000-7f0000400000 r--s 00000000 08:01 124 /data/dynamodb/014606.ldb',
+    'Rss:                  20 kB',
+    '7f0000400000-7f0000600000 rw-p 00000000 00:00 0 ',
+    'Rss:                5000 kB',
+    '7f0000600000-7f0000800000 r-xp 00000000 08:01 9 /usr/bin/node',
+    'Rss:                1000 kB',
+  ].join('\n');
+  expect(tableMapsOfSmaps(smaps)).toEqual({ tableMapBytes: 320 * 1024, tableMaps: 2 });
+  const MB = 1024 * 1024;
+  const f: SizeFigures = {
+    ...figures(SIZES.large, [call('search', 10)], 400),
+    memory: {
+      peakRssBytes: 450 * MB,
+      heapUsedBytes: 60 * MB,
+      heapTotalBytes: 100 * MB,
+      externalBytes: 20 * MB,
+      arrayBuffersBytes: 15 * MB,
+      breakdown: {
+        anonBytes: 300 * MB,
+        fileBytes: 100 * MB,
+        shmemBytes: 0,
+        tableMapBytes: 12 * MB,
+        tableMaps: 55,
+      },
+    },
+  };
+  expect(sizeRows(f).at(-1)).toEqual({
+    figure: 'large: server RSS by kind of page',
+    value: 'anonymous 300.0 MB',
+    baseline: 'file-backed 100.0 MB',
+    ratio: 'of which LevelDB tables mapped: 12.0 MB (55 files)',
+  });
+});
+
+const sample = {
+  requester: 'alice',
+  requesterRequests: 100,
+  domain: 'sales-00',
+  domainOwner: 'u0',
+  domainRequests: 1000,
+  product: 'sales-00/hourly_invoices_0',
+  compliance: 'carol',
+  auditor: 'dave',
+  admin: 'erin',
+  searchWord: 'invoices',
+};
+const page = (n: number, more: Record<string, unknown> = {}) => ({
+  items: Array.from({ length: n }, (_, i) => ({ id: `x${i}` })),
+  ...more,
+});
+
+test('like with like: an inbox and an audit window holding a full page, a search finding one product', async () => {
+  const asked: string[] = [];
+  const get = async (user: string, path: string): Promise<unknown> => {
+    asked.push(`${user} ${path}`);
+    if (path.startsWith('/v1/approvals')) return page(user === 'u7' ? 50 : user === 'u0' ? 3 : 0);
+    if (path.startsWith('/v1/domains'))
+      return { items: [{ owners: ['u0', 'u5'] }, { owners: ['u7'] }, { owners: ['u9'] }] };
+    if (path.startsWith('/v1/audit'))
+      return page(path.includes('from=2026-10-07') ? 50 : path.includes('from=2026-11-06') ? 9 : 0);
+    if (path.includes('domain=sales-00'))
+      return { items: [{ id: 'sales-00/a_1' }, { id: 'sales-00/b_2' }, { id: 'sales-00/c_3' }] };
+    if (path.includes(encodeURIComponent('sales-00/b_2'))) return { ...page(1), total: 1 };
+    return { ...page(3), total: 3 };
+  };
+  const s = await chooseSubjects(sample, get, '2026-12-06T10:00:00.000Z');
+  expect(s).toEqual({
+    approver: 'u7',
+    auditWindow: { from: '2026-10-07T10:00:00.000Z', to: '2026-11-06T10:00:00.000Z' },
+    oneProductQuery: 'sales-00/b_2',
+  });
+  // The sample owner first, then the domains' owners in order, each asked once.
+  expect(asked.filter((a) => a.includes('/v1/approvals')).map((a) => a.split(' ')[0])).toEqual([
+    'u0',
+    'u5',
+    'u7',
+  ]);
+
+  // None to be found: the sizes would not do the same work, so the run stops.
+  await expect(
+    chooseSubjects(
+      sample,
+      async (u, p) => (p.startsWith('/v1/approvals') ? page(1) : get(u, p)),
+      '2026-12-06T10:00:00.000Z',
+    ),
+  ).rejects.toThrow(/no approver's inbox holds 50/);
+  await expect(
+    chooseSubjects(
+      sample,
+      async (u, p) => (p.startsWith('/v1/audit') ? page(0) : get(u, p)),
+      '2026-12-06T10:00:00.000Z',
+    ),
+  ).rejects.toThrow(/no 30-day audit window holds 50/);
+});
+
+test('a verdict says whether both sizes read the same items: a full page, or the one product', () => {
+  const same = [call('one-product search', 5), call('inbox', 5), call('audit page', 5)];
+  same[0] = { ...same[0]!, items: 1 };
+  const ok = scaleVerdicts(figures(SIZES.small, same, 100), figures(SIZES.large, same, 100));
+  expect(ok.find((v) => v.name.startsWith('same work'))!.pass).toBe(true);
+  const emptyInbox = same.map((c) => (c.endpoint === 'inbox' ? { ...c, items: 0 } : c));
+  const bad = scaleVerdicts(figures(SIZES.small, emptyInbox, 100), figures(SIZES.large, same, 100));
+  const v = bad.find((x) => x.name.startsWith('same work'))!;
+  expect(v.pass).toBe(false);
+  expect(v.value).toBe('small inbox: 0');
 });

@@ -1,4 +1,9 @@
-import { MAX_AGE_MS, productsWithAccess, SETTLE_MS } from '../../functions/usecases/held-grants';
+import {
+  MAX_AGE_MS,
+  MAX_KEPT_PRODUCTS,
+  productsWithAccess,
+  SETTLE_MS,
+} from '../../functions/usecases/held-grants';
 
 // The search's access facet kept behind the grants version, against a store whose grants index
 // lags the version as DynamoDB's global secondary indexes do: a listing read before the index
@@ -59,4 +64,19 @@ test('a kept listing serves at most MAX_AGE_MS, even while the version stands', 
   store.indexed = [];
   expect([...(await productsWithAccess(deps(T0 + MAX_AGE_MS), 'bob'))]).toEqual([]);
   expect(store.queries).toBe(2);
+});
+
+test('the kept listings are bounded by the products they hold: the oldest users go first', async () => {
+  // Each user holds 500 products (a full listing); MAX_KEPT_PRODUCTS / 500 users fit.
+  const store = laggingStore();
+  store.indexed = Array.from({ length: 500 }, (_, i) => `d/p${i}`);
+  const deps = { store: store as never, clock: at(T0) };
+  const fit = MAX_KEPT_PRODUCTS / 500;
+  for (let u = 0; u <= fit; u++) await productsWithAccess(deps, `user${u}`);
+  expect(store.queries).toBe(fit + 1);
+  // The last ones are still kept; the first was let go to make room and is read again.
+  await productsWithAccess(deps, `user${fit}`);
+  expect(store.queries).toBe(fit + 1);
+  await productsWithAccess(deps, 'user0');
+  expect(store.queries).toBe(fit + 2);
 });

@@ -35,6 +35,18 @@ interface CatalogState {
   outdated?: Published;
 }
 
+/**
+ * A gzip member unzipped into one buffer of its recorded size (the member's last 4 bytes, its
+ * size modulo 2^32). zlib otherwise writes its output in 16 KB pieces and joins them: unzipping
+ * the index of 100,000 products (~110 MB) made thousands of small allocations, and the C heap
+ * kept their ~100 MB in the process after they were freed. One allocation that size is mapped on
+ * its own and handed back to the system when freed.
+ */
+export function gunzipWhole(blob: Buffer): Buffer {
+  const size = blob.length >= 18 ? blob.readUInt32LE(blob.length - 4) : 0;
+  return gunzipSync(blob, { chunkSize: Math.max(64 * 1024, size + 1) });
+}
+
 /** Items stay under DynamoDB's 400 KB with room for the keys. */
 export const CHUNK_BYTES = 350_000;
 /** How long a process answers from the index it holds before it reads the catalog version again. */
@@ -75,6 +87,12 @@ export class DynamoSearchIndex implements SearchIndex {
       chunkBytes?: number;
       now?: () => number;
       log?: (msg: string, err?: unknown) => void;
+      /**
+       * Reads a published index (gzipped, serialised, in its stored chunks) into an index; in this
+       * process when absent. The embedded portal reads it in a worker
+       * (adapters/local/search-index-worker.ts), which takes the chunks' buffers over.
+       */
+      unzip?: (chunks: Uint8Array[]) => Promise<MiniSearchCatalog>;
     } = {},
   ) {
     this.doc = documentClient(client);
@@ -225,7 +243,9 @@ export class DynamoSearchIndex implements SearchIndex {
       if (attempt < 3 && latest.index) return this.load(latest.index, attempt + 1);
       throw new Error(`search index ${p.id}: ${parts.length} of ${p.chunks} chunks found`);
     }
-    const index = MiniSearchCatalog.load(gunzipSync(Buffer.concat(parts)));
+    const index = this.opts.unzip
+      ? await this.opts.unzip(parts)
+      : MiniSearchCatalog.load(gunzipWhole(Buffer.concat(parts)));
     this.held = { index, id: p.id };
   }
 

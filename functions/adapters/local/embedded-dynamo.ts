@@ -9,10 +9,33 @@ import { tableDefinition } from '../aws/dynamo-store';
 import { addTransactions, bulkPut } from './dynalite-transactions';
 import {
   cacheTableDescriptions,
+  closeQueryIterators,
   InProcessDynamoHandler,
   keepItemReads,
   unsignedRequests,
 } from './in-process-dynamo';
+
+/**
+ * LevelDB's memory in the server's process, bounded. dynalite opens its LevelDB (classic-level)
+ * with LevelDB's defaults, among them 1,000 open table files: each is mapped into the process for
+ * reading (64-bit LevelDB maps up to 1,000), and every page read from a mapped table stays in the
+ * process's RSS until the table leaves the table cache. A store of 7 million items (23 GB, ~11,000
+ * tables of 2 MB) held ~870 MB of mapped tables after a few hundred reads. The table cache holds
+ * `maxOpenFiles` - 10 tables, so at most ~110 MB of maps here; the block cache (uncompressed
+ * blocks, anonymous memory) is LevelDB's default, said explicitly. Both are documented open
+ * options of classic-level (`db.open(options)`).
+ */
+export const LEVEL_OPEN_OPTIONS = { maxOpenFiles: 64, cacheSize: 8 * 1024 * 1024 } as const;
+
+/**
+ * Opens a just-made level database with `options`. A database opens itself a microtask after it is
+ * made, with its constructor's options; `db.open(options)` called before that (synchronously, as
+ * dynalite makes the database) is the one opening, with these options taking precedence
+ * (abstract-level's `db.open`). An open that fails surfaces, as before, at the first read or write.
+ */
+export function openWith(db: { open(o: object): Promise<void> }, options: object): void {
+  db.open(options).catch(() => {});
+}
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
@@ -37,11 +60,21 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   const dynalite = require('dynalite') as (
     o: Record<string, unknown>,
   ) => import('node:http').Server;
-  const dbModule = require('dynalite/db') as { create: (o: unknown) => unknown };
+  const dbModule = require('dynalite/db') as {
+    create: (o: unknown) => unknown;
+    queryTable: unknown;
+  };
   /* eslint-enable @typescript-eslint/no-require-imports */
+  closeQueryIterators(dbModule);
   const create = dbModule.create;
   let store: unknown;
-  dbModule.create = (o) => (store = create(o));
+  dbModule.create = (o) => {
+    store = create(o);
+    // On disk, LevelDB's memory bounded (an in-memory store has no such options).
+    if (opts.path)
+      openWith((store as { db: Parameters<typeof openWith>[0] }).db, LEVEL_OPEN_OPTIONS);
+    return store;
+  };
   let server: import('node:http').Server;
   try {
     server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

@@ -201,7 +201,8 @@ export function cacheTableDescriptions(store: any): void {
  * transaction writes, for its conditions and old index entries) with a LevelDB `get` on the main
  * thread, then answers a turn of the event loop later: under `npm run bench -- load` that was the
  * largest share of the embedded store's own CPU per command once the transport was gone. This
- * keeps, as JSON text (a reader gets its own copy), the values read last, at most `MAX_KEPT`.
+ * keeps, as JSON text (a reader gets its own copy), the values read last: at most `maxKept` of
+ * them and `maxChars` characters of text in all (so its memory is bounded whatever the items' size).
  *
  * Every write of the store goes through `store.db` (`put`, `del`, `batch`: dynalite's own writes,
  * through its prefixed sub-databases, and the transactions' single batch). A write forgets the keys
@@ -211,14 +212,21 @@ export function cacheTableDescriptions(store: any): void {
  * write completed, so a write answered is seen by every later read, as from LevelDB. Range reads
  * (Query, Scan: iterators) are not served from here.
  */
-export function keepItemReads(store: any, maxKept = 20_000): void {
+export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024 * 1024): void {
   const db = store.db;
   const kept = new Map<string, string>();
+  let chars = 0;
+  const drop = (key: string) => {
+    const text = kept.get(key);
+    if (text === undefined) return;
+    chars -= text.length;
+    kept.delete(key);
+  };
   const epochs = new Map<string, number>();
   // Epochs are dropped when there are many; the generation then voids every read under way.
   let generation = 0;
   const moved = (key: string) => {
-    kept.delete(key);
+    drop(key);
     epochs.set(key, (epochs.get(key) ?? 0) + 1);
   };
   const forget = (keys: string[]) => {
@@ -238,6 +246,7 @@ export function keepItemReads(store: any, maxKept = 20_000): void {
       const clear = () => {
         if (all) {
           kept.clear();
+          chars = 0;
           epochs.clear();
           generation++;
         } else forget(keys as string[]);
@@ -278,10 +287,85 @@ export function keepItemReads(store: any, maxKept = 20_000): void {
     const at = generation;
     return get.call(db, key, (err: unknown, value?: unknown) => {
       if (!err && value !== undefined && at === generation && (epochs.get(key) ?? 0) === epoch) {
-        kept.set(key, JSON.stringify(value));
-        if (kept.size > maxKept) kept.delete(kept.keys().next().value!);
+        const text = JSON.stringify(value);
+        drop(key);
+        kept.set(key, text);
+        chars += text.length;
+        // The oldest go first, until both bounds hold.
+        while (kept.size > maxKept || chars > maxChars) drop(kept.keys().next().value!);
       }
       cb(err, value);
     });
   };
+}
+
+/** The stream methods of dynalite's prefixed sub-databases that open a LevelDB iterator. */
+const STREAMS = ['createValueStream', 'createKeyStream', 'createReadStream'] as const;
+/** The iterators opened while a noted stream is being made (it opens its iterator synchronously). */
+let noting: Array<{ close(): Promise<void> }> | undefined;
+const notingDbs = new WeakSet<object>();
+
+/** The level database's iterator methods, noting what they open while `noting` is set. */
+function noteIterators(db: any): void {
+  if (notingDbs.has(db)) return;
+  notingDbs.add(db);
+  for (const method of ['iterator', 'keys', 'values'] as const) {
+    const open = db[method] as (...a: unknown[]) => { close(): Promise<void> };
+    db[method] = (...a: unknown[]) => {
+      const it = open.apply(db, a);
+      noting?.push(it);
+      return it;
+    };
+  }
+}
+
+/**
+ * Closes the LevelDB iterator of every Query and Scan once it has answered. dynalite reads a
+ * query's range through a stream over a LevelDB iterator (`queryTable`), stops taking items at
+ * the query's `Limit`, and never closes the iterator (its stream's `destroy` looks for a `return`
+ * method that level iterators do not have): each Query left an open iterator behind it, and an
+ * open LevelDB iterator pins the tables it read (each mapped into the process, outside the table
+ * cache's bound) and its buffers until the database closes. Measured on a store of 7 million
+ * items: 400 queries left 185 table maps and +200 MB of anonymous memory. This wraps dynalite's
+ * `queryTable` (its Query and Scan actions call it through the module's exports): the store it is
+ * handed gives out sub-databases whose streams note the iterator they open, and after the query's
+ * answer is made each stream is destroyed and its iterator closed. Installed once per process;
+ * answers are unchanged.
+ */
+export function closeQueryIterators(dbModule: any): void {
+  if (dbModule.queryTable.closesIterators) return;
+  const queryTable = dbModule.queryTable as (...args: any[]) => void;
+  const wrapped = (store: any, ...rest: any[]) => {
+    const cb = rest.pop() as (...out: unknown[]) => void;
+    noteIterators(store.db);
+    const streams: Array<{ destroy(): void }> = [];
+    const iterators: Array<{ close(): Promise<void> }> = [];
+    const notingStreams = (sub: any) => {
+      const out = Object.create(sub);
+      for (const method of STREAMS)
+        if (typeof sub[method] === 'function')
+          out[method] = (...a: unknown[]) => {
+            const outer = noting;
+            noting = iterators;
+            try {
+              const stream = sub[method](...a);
+              streams.push(stream);
+              return stream;
+            } finally {
+              noting = outer;
+            }
+          };
+      return out;
+    };
+    const tracked = Object.create(store);
+    tracked.getItemDb = (...a: unknown[]) => notingStreams(store.getItemDb(...a));
+    tracked.getIndexDb = (...a: unknown[]) => notingStreams(store.getIndexDb(...a));
+    queryTable(tracked, ...rest, (...out: unknown[]) => {
+      for (const stream of streams.splice(0)) stream.destroy();
+      for (const it of iterators.splice(0)) it.close().catch(() => {});
+      cb(...out);
+    });
+  };
+  wrapped.closesIterators = true;
+  dbModule.queryTable = wrapped;
 }

@@ -1,4 +1,4 @@
-import SearchableMap from 'minisearch/SearchableMap';
+import { SortedVocabulary } from './sorted-vocabulary';
 import type { DataProduct } from '../../domain/model';
 import {
   FACETS,
@@ -15,8 +15,8 @@ import {
  * BM25+ with per-field boosts, fuzzy (edit distance) and prefix matching, its weights and
  * parameters) over a compact index. MiniSearch keeps one Map of term frequencies per term and
  * field, about 50 bytes a posting: at 100,000 products (12 million postings) that held ~800 MB.
- * Here the vocabulary is MiniSearch's own radix tree (`SearchableMap`, which answers the prefix
- * and fuzzy look-ups), pointing into flat typed arrays: per posting a document number and its
+ * Here the vocabulary is the sorted terms (`SortedVocabulary`, which answers the prefix and
+ * fuzzy look-ups as MiniSearch's radix tree did), pointing into flat typed arrays: per posting a document number and its
  * four fields' frequencies (8 bytes); per document its fields' lengths. Result summaries are
  * compact too (interned domains, owners, tags, classifications; the card's strings), and made
  * only for the page asked for. The whole index serialises to one buffer (a JSON header of the
@@ -145,17 +145,140 @@ interface Header {
   lengths: Record<ArrayName, number>;
 }
 
+/**
+ * The card strings of every document (id, name, title, description: by far the most of the
+ * index's strings), as UTF-8 in one buffer outside the JavaScript heap: field f of document d is
+ * `bytes[offsets[f * (n + 1) + d] .. offsets[f * (n + 1) + d + 1])`. At 100,000 products they
+ * were 400,000 strings (~26 MB) in the heap, which V8 then lets grow several times over between
+ * full collections; a page's summaries decode 50 of each.
+ */
+export interface Texts {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/** The string arrays kept as `Texts`, in their order. */
+const TEXT_FIELDS = ['ids', 'names', 'titles', 'descriptions'] as const;
+
+/** Packs string columns of equal length into `Texts`. Self-contained, as `splitSerialised`. */
+export function packTexts(fields: string[][]): Texts {
+  const n = fields[0] ? fields[0].length : 0;
+  const offsets = new Uint32Array(fields.length * (n + 1));
+  let total = 0;
+  for (let f = 0; f < fields.length; f++) {
+    offsets[f * (n + 1)] = total;
+    for (let d = 0; d < n; d++) {
+      total += Buffer.byteLength(fields[f]![d]!, 'utf8');
+      offsets[f * (n + 1) + d + 1] = total;
+    }
+  }
+  const bytes = Buffer.allocUnsafeSlow(total);
+  for (let f = 0; f < fields.length; f++)
+    for (let d = 0; d < n; d++) bytes.write(fields[f]![d]!, offsets[f * (n + 1) + d]!, 'utf8');
+  return { bytes, offsets };
+}
+
+/**
+ * A serialised index read: its header (without the card strings), its arrays (each copied out
+ * into its own buffer) and its card strings packed (`Texts`).
+ */
+export interface SerialisedParts {
+  header: Header;
+  arrays: Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
+  texts: Texts;
+}
+
+/**
+ * Reads what `MiniSearchCatalog.serialise` wrote: the JSON header, then each array (copied out,
+ * so the buffer can go), and packs the card strings (`packTexts`). It refers to nothing outside
+ * its body but `packTexts` (the arrays' widths and the format are passed in) so that both also
+ * run in a worker from their source text (adapters/local/search-index-worker.ts).
+ */
+export function splitSerialised(
+  buf: Buffer,
+  widths: Record<string, 'u8' | 'u16' | 'u32'>,
+  format: number,
+): SerialisedParts {
+  const headerLength = buf.readUInt32LE(0);
+  if (buf[0] === 0x7b || 4 + headerLength > buf.length)
+    throw new Error('unknown search index format (an older one: rebuild it)');
+  const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as Header;
+  if (header.format !== format)
+    throw new Error(`unknown search index format ${String(header.format)}`);
+  let at = 4 + headerLength;
+  const arrays = {} as Record<string, Uint8Array | Uint16Array | Uint32Array>;
+  for (const k of Object.keys(widths)) {
+    at += (4 - (at % 4)) % 4;
+    const type = widths[k];
+    const width = type === 'u8' ? 1 : type === 'u16' ? 2 : 4;
+    const length = header.lengths[k as keyof Header['lengths']];
+    const bytes = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + length * width);
+    arrays[k] =
+      type === 'u8'
+        ? new Uint8Array(bytes)
+        : type === 'u16'
+          ? new Uint16Array(bytes)
+          : new Uint32Array(bytes);
+    at += length * width;
+  }
+  // The card strings leave the header packed (their strings are this function's garbage: in a
+  // worker, the worker's).
+  const st = header.strings;
+  const texts = packTexts([st.ids, st.names, st.titles, st.descriptions]);
+  st.ids = [];
+  st.names = [];
+  st.titles = [];
+  st.descriptions = [];
+  return { header, arrays: arrays as SerialisedParts['arrays'], texts };
+}
+
+/** The arrays of a serialised index and their element widths, in their order. */
+export const INDEX_ARRAYS: Readonly<Record<string, 'u8' | 'u16' | 'u32'>> = ARRAYS;
+
 export class MiniSearchCatalog implements CatalogIndex {
-  private readonly vocabulary: SearchableMap<number>;
+  private readonly vocabulary: SortedVocabulary;
+
+  /** The card strings (`Texts`), as a Buffer to decode from. */
+  private readonly text: Buffer;
+  private readonly textOffsets: Uint32Array;
+  private readonly n: number;
+  /** The strings kept as strings: the interned columns (the card strings and terms are not). */
+  private readonly s: Strings;
 
   private constructor(
     readonly version: number,
-    private readonly s: Strings,
+    strings: Strings,
     private readonly a: Arrays,
     private readonly avgFieldLength: number[],
+    texts: Texts = packTexts(TEXT_FIELDS.map((f) => strings[f])),
   ) {
-    this.vocabulary = new SearchableMap<number>();
-    s.terms.forEach((t, i) => this.vocabulary.set(t, i));
+    this.text = Buffer.from(texts.bytes.buffer, texts.bytes.byteOffset, texts.bytes.byteLength);
+    this.textOffsets = texts.offsets;
+    this.n = texts.offsets.length / TEXT_FIELDS.length - 1;
+    // The terms, sorted (as built, and as serialised): a term's number is its position.
+    this.vocabulary = new SortedVocabulary(strings.terms);
+    this.s = { ...strings, ids: [], names: [], titles: [], descriptions: [], terms: [] };
+  }
+
+  /** Card string `field` of document `d`. */
+  private textOf(field: 0 | 1 | 2 | 3, d: number): string {
+    const at = field * (this.n + 1) + d;
+    return this.text.toString('utf8', this.textOffsets[at]!, this.textOffsets[at + 1]!);
+  }
+
+  /** Every string of the index, as the serialised header lists them. */
+  private allStrings(): Strings {
+    const column = (f: 0 | 1 | 2 | 3) =>
+      Array.from({ length: this.n }, (_, d) => this.textOf(f, d));
+    const terms = [...this.vocabulary.terms];
+    return {
+      ...this.s,
+      ids: column(0),
+      names: column(1),
+      titles: column(2),
+      descriptions: column(3),
+      terms,
+    };
   }
 
   static build(version: number, products: DataProduct[]): MiniSearchCatalog {
@@ -250,7 +373,7 @@ export class MiniSearchCatalog implements CatalogIndex {
       format: INDEX_FORMAT,
       version: this.version,
       avgFieldLength: this.avgFieldLength,
-      strings: this.s,
+      strings: this.allStrings(),
       lengths,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -274,38 +397,31 @@ export class MiniSearchCatalog implements CatalogIndex {
 
   /** Loads what `serialise` wrote (the arrays are copied out: the buffer can go). */
   static load(buf: Buffer): MiniSearchCatalog {
-    const headerLength = buf.readUInt32LE(0);
-    if (buf[0] === 0x7b || 4 + headerLength > buf.length)
-      throw new Error('unknown search index format (an older one: rebuild it)');
-    const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as Header;
+    return MiniSearchCatalog.fromParts(splitSerialised(buf, ARRAYS, INDEX_FORMAT));
+  }
+
+  /** The index of the parts `splitSerialised` read (in this process or in a worker). */
+  static fromParts(parts: SerialisedParts): MiniSearchCatalog {
+    const { header, arrays } = parts;
     if (header.format !== INDEX_FORMAT)
       throw new Error(`unknown search index format ${String(header.format)}`);
-    let at = 4 + headerLength;
-    const arrays = {} as Record<ArrayName, Uint8Array | Uint16Array | Uint32Array>;
-    for (const k of Object.keys(ARRAYS) as ArrayName[]) {
-      at += (4 - (at % 4)) % 4;
-      const type = ARRAYS[k];
-      const width = type === 'u8' ? 1 : type === 'u16' ? 2 : 4;
-      const length = header.lengths[k];
-      const bytes = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + length * width);
-      arrays[k] =
-        type === 'u8'
-          ? new Uint8Array(bytes)
-          : type === 'u16'
-            ? new Uint16Array(bytes)
-            : new Uint32Array(bytes);
-      at += length * width;
-    }
+    for (const k of Object.keys(ARRAYS) as ArrayName[])
+      if (arrays[k]?.length !== header.lengths[k])
+        throw new Error(`search index: array ${k} is not of its recorded length`);
+    const { texts } = parts;
+    if (texts.offsets.length !== TEXT_FIELDS.length * (arrays.domain.length + 1))
+      throw new Error('search index: card strings not of the recorded length');
     return new MiniSearchCatalog(
       header.version,
       header.strings,
       arrays as unknown as Arrays,
       header.avgFieldLength,
+      texts,
     );
   }
 
   get size(): number {
-    return this.s.ids.length;
+    return this.n;
   }
 
   /** Bytes of the typed arrays (outside the JavaScript heap). */
@@ -317,11 +433,11 @@ export class MiniSearchCatalog implements CatalogIndex {
   summaryOf(d: number): ProductSummary {
     const { s, a } = this;
     return {
-      id: s.ids[d]!,
+      id: this.textOf(0, d),
       domain: s.domains[a.domain[d]!]!,
-      name: s.names[d]!,
-      title: s.titles[d]!,
-      description: s.descriptions[d]!,
+      name: this.textOf(1, d),
+      title: this.textOf(2, d),
+      description: this.textOf(3, d),
       owner: s.owners[a.owner[d]!]!,
       classification: s.classifications[a.classification[d]!]! as ProductSummary['classification'],
       tags: this.tagsOf(d),
@@ -364,135 +480,248 @@ export class MiniSearchCatalog implements CatalogIndex {
     }
   }
 
-  /** Every document matching all the words of `text`, best first (equal scores by id). */
-  private ranked(text: string): number[] {
-    const words = tokenize(text);
-    if (words.length === 0) return [];
+  /**
+   * Per-document work arrays of one search, made once per index and handed back zeroed (a search
+   * runs to its end synchronously): a search no longer allocates and clears arrays the size of
+   * the catalog, only touches the documents its words match.
+   */
+  private scratch?: {
+    total: Float64Array;
+    matched: Uint16Array;
+    scores: Float64Array;
+    /** Documents the caller holds (the access facet), marked for one search. */
+    held: Uint8Array;
+    /** Per tag, the last document it was counted for (+1): a document's tags count once. */
+    tagSeen: Uint32Array;
+  };
+
+  private work() {
     const n = this.size;
-    const total = new Float64Array(n);
-    const matched = new Uint16Array(n);
-    const scores = new Float64Array(n);
-    let last: number[] = [];
-    for (const [i, word] of words.entries()) {
-      const touched: number[] = [];
-      const exact = this.vocabulary.get(word);
-      if (exact !== undefined) this.addTerm(exact, 1, scores, touched);
-      const distance = fuzzyOf(word);
-      const fuzzy = distance ? this.vocabulary.fuzzyGet(word, distance) : undefined;
-      if (prefixOf(word)) {
-        for (const [term, t] of this.vocabulary.atPrefix(word)) {
-          const extra = term.length - word.length;
-          if (!extra) continue;
-          // A prefix match is always scored as one, not also as a fuzzy one.
-          fuzzy?.delete(term);
-          this.addTerm(
-            t,
-            (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * extra),
-            scores,
-            touched,
-          );
-        }
-      }
-      if (fuzzy)
-        for (const [term, [t, edits]] of fuzzy) {
-          if (!edits) continue;
-          this.addTerm(t, (FUZZY_WEIGHT * term.length) / (term.length + edits), scores, touched);
-        }
-      // Every word must match: keep the documents that matched all the words so far.
-      last = [];
-      for (const d of touched) {
-        if (matched[d] === i) {
-          matched[d] = i + 1;
-          total[d]! += scores[d]!;
-          last.push(d);
-        }
-        scores[d] = 0;
-      }
-      if (last.length === 0) return [];
+    return (this.scratch ??= {
+      total: new Float64Array(n),
+      matched: new Uint16Array(n),
+      scores: new Float64Array(n),
+      held: new Uint8Array(n),
+      tagSeen: new Uint32Array(this.s.tags.length),
+    });
+  }
+
+  /** The document numbers of a set of product ids, kept while the set is (a caller's held set is kept). */
+  private readonly heldDocs = new WeakMap<ReadonlySet<string>, number[]>();
+
+  private docsOf(ids: ReadonlySet<string>): number[] {
+    let docs = this.heldDocs.get(ids);
+    if (!docs) {
+      docs = [...new Set([...ids].map((id) => this.docOf(id)).filter((d) => d >= 0))];
+      this.heldDocs.set(ids, docs);
     }
-    return last.sort((x, y) => total[y]! - total[x]! || x - y);
+    return docs;
+  }
+
+  /** Document number of a product id (ids are sorted), or -1. */
+  private docOf(id: string): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compare(this.textOf(0, mid), id);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * Every document matching all the words of `text`, with its score, in no particular order:
+   * ordering (best first, equal scores by id) is left to the page asked for (`Hits`).
+   */
+  private ranked(text: string): { docs: number[]; scores: Float64Array } | undefined {
+    const words = tokenize(text);
+    if (words.length === 0) return undefined;
+    const { total, matched, scores } = this.work();
+    let first: number[] = [];
+    let last: number[] = [];
+    try {
+      for (const [i, word] of words.entries()) {
+        const touched: number[] = [];
+        const exact = this.vocabulary.get(word);
+        if (exact !== undefined) this.addTerm(exact, 1, scores, touched);
+        const distance = fuzzyOf(word);
+        const fuzzy = distance ? this.vocabulary.fuzzyGet(word, distance) : undefined;
+        if (prefixOf(word)) {
+          for (const [term, t] of this.vocabulary.atPrefix(word)) {
+            const extra = term.length - word.length;
+            if (!extra) continue;
+            // A prefix match is always scored as one, not also as a fuzzy one.
+            fuzzy?.delete(term);
+            this.addTerm(
+              t,
+              (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * extra),
+              scores,
+              touched,
+            );
+          }
+        }
+        if (fuzzy)
+          for (const [term, [t, edits]] of fuzzy) {
+            if (!edits) continue;
+            this.addTerm(t, (FUZZY_WEIGHT * term.length) / (term.length + edits), scores, touched);
+          }
+        // Every word must match: keep the documents that matched all the words so far.
+        if (i === 0) first = touched;
+        last = [];
+        for (const d of touched) {
+          if (matched[d] === i) {
+            matched[d] = i + 1;
+            total[d]! += scores[d]!;
+            last.push(d);
+          }
+          scores[d] = 0;
+        }
+        if (last.length === 0) return { docs: [], scores: new Float64Array(0) };
+      }
+      const out = new Float64Array(last.length);
+      last.forEach((d, j) => (out[j] = total[d]!));
+      return { docs: last, scores: out };
+    } finally {
+      // Only the first word's documents can have been marked (later words keep a subset).
+      for (const d of first) {
+        matched[d] = 0;
+        total[d] = 0;
+      }
+    }
   }
 
   search(s: CatalogSearch, held: ReadonlySet<string>): SearchResult {
     const text = s.q?.trim();
+    const found = text ? this.ranked(text) : undefined;
+    const candidates: ArrayLike<number> = text
+      ? (found?.docs ?? [])
+      : Uint32Array.from({ length: this.size }, (_, i) => i);
+    const work = this.work();
+    // The caller's products, as document numbers (marked for this search, unmarked after).
+    const heldDocs = this.docsOf(held);
+    for (const d of heldDocs) work.held[d] = 1;
+    try {
+      return this.filterAndCount(s, candidates, found?.scores, work);
+    } finally {
+      for (const d of heldDocs) work.held[d] = 0;
+    }
+  }
+
+  /** Interned value number of a facet's chosen value (-1: no product has it). */
+  private chosenValue(f: FacetName, v: string): number {
+    const str = this.s;
+    switch (f) {
+      case 'domain':
+        return str.domains.indexOf(v);
+      case 'classification':
+        return str.classifications.indexOf(v);
+      case 'tag':
+        return str.tags.indexOf(v);
+      case 'owner':
+        return str.owners.indexOf(v);
+      case 'pii':
+      case 'access':
+        return v === 'true' ? 1 : v === 'false' ? 0 : -1;
+    }
+  }
+
+  private filterAndCount(
+    s: CatalogSearch,
+    candidates: ArrayLike<number>,
+    scores: Float64Array | undefined,
+    work: NonNullable<MiniSearchCatalog['scratch']>,
+  ): SearchResult {
     const { a } = this;
     const str = this.s;
-    const candidates: ArrayLike<number> = text
-      ? this.ranked(text)
-      : Uint32Array.from({ length: this.size }, (_, i) => i);
-
     const wanted: Partial<Record<FacetName, string>> = {};
     for (const f of FACETS) {
       const v = s[f];
       if (v !== undefined) wanted[f] = String(v);
     }
     const active = FACETS.filter((f) => wanted[f] !== undefined);
-    const hasTag = (d: number, tag: string) => {
-      for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++)
-        if (str.tags[a.tagIds[i]!] === tag) return true;
-      return false;
-    };
-    const passes = (d: number, f: FacetName): boolean => {
-      const v = wanted[f]!;
-      switch (f) {
+    const chosen = new Int32Array(FACETS.length);
+    FACETS.forEach(
+      (f, i) => (chosen[i] = wanted[f] === undefined ? -1 : this.chosenValue(f, wanted[f]!)),
+    );
+    const FI = Object.fromEntries(FACETS.map((f, i) => [f, i])) as Record<FacetName, number>;
+    const activeIdx = active.map((f) => FI[f]);
+    const held = work.held;
+    const valueOf = (d: number, fi: number): number => {
+      switch (FACETS[fi]!) {
         case 'domain':
-          return str.domains[a.domain[d]!] === v;
+          return a.domain[d]!;
         case 'classification':
-          return str.classifications[a.classification[d]!] === v;
-        case 'tag':
-          return hasTag(d, v);
+          return a.classification[d]!;
         case 'owner':
-          return str.owners[a.owner[d]!] === v;
+          return a.owner[d]!;
         case 'pii':
-          return String(a.pii[d] === 1) === v;
+          return a.pii[d]!;
         case 'access':
-          return String(held.has(str.ids[d]!)) === v;
+          return held[d]!;
+        case 'tag':
+          return -1; // not single-valued: see `passes`
       }
     };
+    const passes = (d: number, fi: number): boolean => {
+      const want = chosen[fi]!;
+      if (want < 0) return false;
+      if (FACETS[fi] === 'tag') {
+        for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++)
+          if (a.tagIds[i] === want) return true;
+        return false;
+      }
+      return valueOf(d, fi) === want;
+    };
     // Counts by interned value number (tags: distinct per document), then named.
-    const counts = {
-      domain: new Map<number, number>(),
-      classification: new Map<number, number>(),
-      tag: new Map<number, number>(),
-      owner: new Map<number, number>(),
-      pii: new Map<number, number>(),
-      access: new Map<number, number>(),
-    } satisfies Record<FacetName, Map<number, number>>;
-    const bump = (m: Map<number, number>, v: number) => m.set(v, (m.get(v) ?? 0) + 1);
-    const count = (d: number, f: FacetName) => {
-      switch (f) {
-        case 'domain':
-          return bump(counts.domain, a.domain[d]!);
-        case 'classification':
-          return bump(counts.classification, a.classification[d]!);
-        case 'owner':
-          return bump(counts.owner, a.owner[d]!);
-        case 'pii':
-          return bump(counts.pii, a.pii[d]!);
-        case 'access':
-          return bump(counts.access, held.has(str.ids[d]!) ? 1 : 0);
-        case 'tag': {
-          const seen = new Set<number>();
-          for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++) seen.add(a.tagIds[i]!);
-          for (const t of seen) bump(counts.tag, t);
+    const counts = [
+      new Uint32Array(str.domains.length),
+      new Uint32Array(str.classifications.length),
+      new Uint32Array(str.tags.length),
+      new Uint32Array(str.owners.length),
+      new Uint32Array(2),
+      new Uint32Array(2),
+    ];
+    const TAG = FI.tag;
+    const tagSeen = work.tagSeen;
+    let stamp = 0;
+    const count = (d: number, fi: number) => {
+      if (fi !== TAG) {
+        counts[fi]![valueOf(d, fi)]!++;
+        return;
+      }
+      stamp++;
+      for (let i = a.tagOffsets[d]!; i < a.tagOffsets[d + 1]!; i++) {
+        const t = a.tagIds[i]!;
+        if (tagSeen[t] !== stamp) {
+          tagSeen[t] = stamp;
+          counts[TAG]![t]!++;
         }
       }
     };
     const matches: number[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const d = candidates[i]!;
-      // Which filters it fails: it counts for a facet when it passes all the others.
-      let failed: FacetName | undefined;
-      let failures = 0;
-      for (const f of active)
-        if (!passes(d, f)) {
-          failed = f;
-          if (++failures > 1) break;
-        }
-      if (failures === 0) {
-        matches.push(d);
-        for (const f of FACETS) count(d, f);
-      } else if (failures === 1) count(d, failed!);
+    const matchScores: number[] = [];
+    try {
+      for (let i = 0; i < candidates.length; i++) {
+        const d = candidates[i]!;
+        // Which filters it fails: it counts for a facet when it passes all the others.
+        let failed = -1;
+        let failures = 0;
+        for (const fi of activeIdx)
+          if (!passes(d, fi)) {
+            failed = fi;
+            if (++failures > 1) break;
+          }
+        if (failures === 0) {
+          matches.push(d);
+          if (scores) matchScores.push(scores[i]!);
+          for (let fi = 0; fi < FACETS.length; fi++) count(d, fi);
+        } else if (failures === 1) count(d, failed);
+      }
+    } finally {
+      tagSeen.fill(0);
     }
     const named = (f: FacetName, v: number): string => {
       switch (f) {
@@ -510,33 +739,104 @@ export class MiniSearchCatalog implements CatalogIndex {
       }
     };
     const facets = Object.fromEntries(
-      FACETS.map((f) => {
+      FACETS.map((f, fi) => {
         const byName = new Map<string, number>();
-        for (const [v, c] of counts[f]) byName.set(named(f, v), c);
+        const c = counts[fi]!;
+        for (let v = 0; v < c.length; v++) if (c[v]) byName.set(named(f, v), c[v]!);
         return [f, topValues(byName, wanted[f])];
       }),
     ) as Record<FacetName, FacetCount[]>;
-    return new Hits(this, Uint32Array.from(matches), facets);
+    return new Hits(
+      this,
+      Uint32Array.from(matches),
+      scores ? Float64Array.from(matchScores) : undefined,
+      facets,
+    );
   }
 }
 
-/** The matches of one search: their document numbers, summaries made per page. */
+/**
+ * The matches of one search: their document numbers (and scores, for a search with text),
+ * summaries made per page. Ranked best first, equal scores by document (id) order; only as far
+ * as a page asks: the best `to` are picked out of the matches, then sorted, so a page of 50 out
+ * of thousands of matches does not sort them all.
+ */
 class Hits implements SearchResult {
   readonly #index: MiniSearchCatalog;
+  /** The matches in rank order up to `#ranked` (all of them when there is no text). */
+  #order: Uint32Array;
+  #ranked: number;
   constructor(
     index: MiniSearchCatalog,
     readonly docs: Uint32Array,
+    private readonly scores: Float64Array | undefined,
     readonly facets: Record<FacetName, FacetCount[]>,
   ) {
     this.#index = index;
+    this.#order = docs;
+    this.#ranked = scores ? 0 : docs.length;
   }
 
   get total(): number {
     return this.docs.length;
   }
 
+  /** The first `k` matches in rank order. */
+  private best(k: number): Uint32Array {
+    const { docs, scores } = this;
+    if (k <= this.#ranked || !scores) return this.#order;
+    const n = docs.length;
+    // Better: higher score, then lower document number.
+    const better = (i: number, j: number) =>
+      scores[i]! > scores[j]! || (scores[i] === scores[j] && docs[i]! < docs[j]!);
+    let picked: number[];
+    if (k >= n / 4) {
+      picked = Array.from({ length: n }, (_, i) => i);
+    } else {
+      // A heap of the best k (worst on top), then sorted.
+      const heap: number[] = [];
+      const worse = (x: number, y: number) => better(y, x);
+      const up = (i: number) => {
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (!worse(heap[i]!, heap[p]!)) break;
+          [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+          i = p;
+        }
+      };
+      const down = (i: number) => {
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+          if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+          if (m === i) return;
+          [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+          i = m;
+        }
+      };
+      for (let i = 0; i < n; i++) {
+        if (heap.length < k) {
+          heap.push(i);
+          up(heap.length - 1);
+        } else if (better(i, heap[0]!)) {
+          heap[0] = i;
+          down(0);
+        }
+      }
+      picked = heap;
+    }
+    picked.sort((i, j) => (better(i, j) ? -1 : better(j, i) ? 1 : 0));
+    this.#order = Uint32Array.from(picked, (i) => docs[i]!);
+    this.#ranked = picked.length;
+    return this.#order;
+  }
+
   page(from: number, to: number): ProductSummary[] {
-    return [...this.docs.subarray(from, to)].map((d) => this.#index.summaryOf(d));
+    const end = Math.min(to, this.docs.length);
+    if (from >= end) return [];
+    return [...this.best(end).subarray(from, end)].map((d) => this.#index.summaryOf(d));
   }
 
   get matches(): ProductSummary[] {
@@ -546,7 +846,13 @@ class Hits implements SearchResult {
 
 /** Most frequent first (then by value), at most MAX_FACET_VALUES, always with the chosen one. */
 function topValues(m: Map<string, number>, chosen: string | undefined): FacetCount[] {
-  const all = [...m].map(([value, count]) => ({ value, count }));
+  let all = [...m].map(([value, count]) => ({ value, count }));
+  if (all.length > 4 * MAX_FACET_VALUES) {
+    // Only values counted at least as often as the MAX_FACET_VALUES-th can be among the first.
+    const counts = Float64Array.from(all, (c) => c.count).sort();
+    const least = counts[counts.length - MAX_FACET_VALUES]!;
+    all = all.filter((c) => c.count >= least);
+  }
   all.sort((a, b) => b.count - a.count || compare(a.value, b.value));
   const top = all.slice(0, MAX_FACET_VALUES);
   if (chosen !== undefined && !top.some((c) => c.value === chosen))

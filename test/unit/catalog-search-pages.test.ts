@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import type { DataProduct } from '../../functions/domain/model';
+import {
+  MAX_FACET_VALUES,
+  MiniSearchCatalog,
+} from '../../functions/adapters/search/minisearch-catalog';
+import { FACETS, type CatalogSearch, type FacetName } from '../../functions/ports/search';
+
+/**
+ * A search ranks only as far as the page asked for, and counts its facets in typed arrays: its
+ * pages must be those of the whole ranking, and its facets what counting the matches one by one
+ * gives (each facet with every other filter applied, not its own), whatever the catalog, the
+ * words, the filters and the products held.
+ */
+const WORDS = ['orders', 'order', 'invoices', 'claims', 'clams', 'leads', 'rates', 'events'];
+const DOMAINS = ['sales', 'hr', 'finance', 'ops'];
+const TAGS = ['gold', 'pii', 'people', 'raw'];
+const CLASSES = ['public', 'internal', 'confidential', 'restricted'] as const;
+
+const productArb = (k: number) =>
+  fc
+    .record({
+      domain: fc.constantFrom(...DOMAINS),
+      subject: fc.constantFrom(...WORDS),
+      other: fc.constantFrom(...WORDS),
+      owner: fc.integer({ min: 0, max: 300 }),
+      classification: fc.constantFrom(...CLASSES),
+      // Repeated tags too: a product counts once per tag.
+      tags: fc.array(fc.constantFrom(...TAGS), { maxLength: 4 }),
+      pii: fc.boolean(),
+    })
+    .map((r): DataProduct => ({
+      id: `${r.domain}/${r.subject}_${k}`,
+      domain: r.domain,
+      name: `${r.subject}_${k}`,
+      title: r.subject,
+      description: `${r.subject} and ${r.other}`,
+      owner: `u${r.owner}`,
+      classification: r.classification,
+      tags: r.tags,
+      location: { catalogId: '111111111111', database: r.domain, table: r.subject },
+      columns: [{ name: `${r.other}_id`, type: 'string', pii: r.pii }],
+      freshness: 'daily',
+      status: 'ACTIVE',
+    }));
+
+const catalogArb = fc
+  .integer({ min: 1, max: 400 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, k) => productArb(k))));
+
+const searchArb = fc.record(
+  {
+    q: fc.oneof(fc.constantFrom(...WORDS), fc.constant('ord'), fc.constant('')),
+    domain: fc.constantFrom(...DOMAINS, 'nowhere'),
+    tag: fc.constantFrom(...TAGS),
+    owner: fc.integer({ min: 0, max: 300 }).map((i) => `u${i}`),
+    classification: fc.constantFrom(...CLASSES),
+    pii: fc.boolean(),
+    access: fc.boolean(),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<CatalogSearch>;
+
+/** The facet value(s) of a product. */
+function valuesOf(p: DataProduct, f: FacetName, held: ReadonlySet<string>): string[] {
+  switch (f) {
+    case 'domain':
+      return [p.domain];
+    case 'classification':
+      return [p.classification];
+    case 'tag':
+      return [...new Set(p.tags)];
+    case 'owner':
+      return [p.owner];
+    case 'pii':
+      return [String(p.columns.some((c) => c.pii))];
+    case 'access':
+      return [String(held.has(p.id))];
+  }
+}
+
+test('pages are slices of the whole ranking, and facets count the matches one by one', () => {
+  fc.assert(
+    fc.property(
+      catalogArb,
+      searchArb,
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (catalog, search, from, size, heldShare) => {
+        const index = MiniSearchCatalog.build(1, catalog);
+        const held = new Set(
+          catalog.filter((_, i) => (i * 0.618) % 1 < heldShare).map((p) => p.id),
+        );
+        const result = index.search(search, held);
+        const all = result.matches.map((m) => m.id);
+        expect(all).toHaveLength(result.total);
+        // Asked first for a page, then for the whole: the same order.
+        const fresh = index.search(search, held);
+        expect(fresh.page(from, from + size).map((m) => m.id)).toEqual(
+          all.slice(from, from + size),
+        );
+        expect(fresh.page(0, 1).map((m) => m.id)).toEqual(all.slice(0, 1));
+
+        // The text's matches, with no filter, then the filters by hand.
+        const byId = new Map(catalog.map((p) => [p.id, p]));
+        const texts = index.search({ q: search.q }, held).matches.map((m) => byId.get(m.id)!);
+        const wanted = FACETS.filter((f) => search[f] !== undefined);
+        const passes = (p: DataProduct, f: FacetName) =>
+          valuesOf(p, f, held).includes(String(search[f]));
+        expect(all).toEqual(
+          texts.filter((p) => wanted.every((f) => passes(p, f))).map((p) => p.id),
+        );
+        for (const f of FACETS) {
+          const counts = new Map<string, number>();
+          for (const p of texts)
+            if (wanted.every((g) => g === f || passes(p, g)))
+              for (const v of valuesOf(p, f, held)) counts.set(v, (counts.get(v) ?? 0) + 1);
+          const expected = [...counts]
+            .map(([value, count]) => ({ value, count }))
+            .sort(
+              (a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+            )
+            .slice(0, MAX_FACET_VALUES);
+          const chosen = search[f] === undefined ? undefined : String(search[f]);
+          if (chosen !== undefined && !expected.some((c) => c.value === chosen))
+            expected.push({ value: chosen, count: counts.get(chosen) ?? 0 });
+          expect(result.facets[f]).toEqual(expected);
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('equal scores rank by id, in a page picked out of many matches as in the whole ranking', () => {
+  const same = (k: number): DataProduct => ({
+    id: `d/p${String(k).padStart(4, '0')}`,
+    domain: 'd',
+    name: `p${String(k).padStart(4, '0')}`,
+    title: 'orders',
+    description: 'orders',
+    owner: 'o',
+    classification: 'internal',
+    tags: [],
+    location: { catalogId: '111111111111', database: 'd', table: 't' },
+    columns: [{ name: 'id', type: 'string', pii: false }],
+    freshness: 'daily',
+    status: 'ACTIVE',
+  });
+  // Built in reverse: the index's order is its own, by id.
+  const catalog = Array.from({ length: 1000 }, (_, k) => same(999 - k));
+  const index = MiniSearchCatalog.build(1, catalog);
+  const byId = catalog.map((p) => p.id).sort();
+  const none = new Set<string>();
+  expect(
+    index
+      .search({ q: 'orders' }, none)
+      .page(0, 50)
+      .map((m) => m.id),
+  ).toEqual(byId.slice(0, 50));
+  expect(
+    index
+      .search({ q: 'orders' }, none)
+      .page(100, 150)
+      .map((m) => m.id),
+  ).toEqual(byId.slice(100, 150));
+  expect(index.search({ q: 'orders' }, none).matches.map((m) => m.id)).toEqual(byId);
+});
