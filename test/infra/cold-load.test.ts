@@ -103,6 +103,15 @@ describe('the bundles, as the stacks build them', () => {
       expect(bytesOf((await bundle(name)).meta, '@aws-sdk/client-sesv2')).toBeGreaterThan(0);
   }, 120_000);
 
+  test('the functions carry no configuration schema: they read the file synth parsed (deployed-config.ts)', async () => {
+    for (const name of ['api', 'scheduled']) {
+      const { meta } = await bundle(name);
+      expect(Object.keys(meta.inputs).filter((i) => i.startsWith('config/'))).toEqual([
+        'config/webhooks.ts',
+      ]);
+    }
+  }, 120_000);
+
   test('the SQS and EventBridge clients are reached only by dynamic import (loaded at first use)', async () => {
     const { meta } = await bundle('api');
     const kinds = Object.values(meta.inputs).flatMap((i) =>
