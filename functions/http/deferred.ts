@@ -1,10 +1,10 @@
 import type { RouteConfig, z } from '@hono/zod-openapi';
 
 // Request schemas built when their route is first called, not when the app is made (issue 16).
-// zod builds each schema eagerly, and its classic API gives every schema instance its own copy of
-// dozens of methods: building all of the API's request schemas was a sixth of the API Lambda's
-// cold load (`npm run bench -- bundles`), while a cold Lambda serves one route first and most
-// calls use two or three of them.
+// zod builds each schema eagerly, every schema instance carrying its own state: building all of the
+// API's request schemas at module load was several milliseconds of the API Lambda's cold load
+// (`npm run bench -- bundles`), while a cold Lambda serves one route first and a route uses one to
+// four of them.
 
 const BUILD = Symbol('meshgate.deferredSchema');
 const MADE = Symbol('meshgate.deferredSchemaMade');

@@ -5,8 +5,8 @@ import type { MeshgateConfig } from '../../../config/schema';
  * The deployment configuration as the Lambda functions read it: the file the CDK app bundled with
  * them (infra/stacks/api-stack.ts), which is the configuration as the app parsed it at synth time
  * (`parseConfig` of config/schema.ts, with its defaults filled in), so it is not parsed again here.
- * Parsing it again would build the configuration's whole zod schema at every cold start, about
- * 20 ms of the API's load (issue 16, `npm run bench -- bundles`), to find what synth already checked;
+ * Parsing it again would build and run the configuration's whole zod schema at every cold start
+ * of the API and the schedules (issue 16, `npm run bench -- bundles`) to find what synth checked;
  * parsing a parsed configuration gives it back unchanged (test/unit/config.test.ts). A file given
  * by hand (`MESHGATE_BACKEND=aws npm start`) is read by readConfigFile (configuration.ts), which
  * parses it.
