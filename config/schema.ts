@@ -160,8 +160,4 @@ export function parseConfig(json: unknown, source = 'configuration'): MeshgateCo
   return parsed.data;
 }
 
-/** The chat webhook of each domain that has one (for the notifier only). */
-export const webhooksOf = (c: Pick<MeshgateConfig, 'domains'>): Record<string, string> =>
-  Object.fromEntries(
-    c.domains.flatMap((d) => (d.notify ? [[d.id, d.notify.webhookUrl] as const] : [])),
-  );
+export { webhooksOf } from './webhooks';

@@ -54,6 +54,7 @@ import {
   type NotificationDeps,
 } from '../usecases/notifications';
 import { requireJson } from './boundary';
+import { built, documented } from './deferred';
 import { errorResponse, onError, statusOf } from './errors';
 import * as S from './schemas';
 import type * as Responses from './responses';
@@ -86,20 +87,21 @@ const AUDIT_MAX_RANGE_DAYS = 400;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const R = (): typeof Responses => require('./responses');
 
-/** A JSON answer; its schema is read from `schema()` when first asked for, then kept. */
-const json = (description: string, schema: () => z.ZodType) => {
-  let built: z.ZodType | undefined;
+/** A media type of an answer; its schema is read from `schema()` when first asked for, then kept. */
+const media = (schema: () => z.ZodType) => {
+  let made: z.ZodType | undefined;
   return {
-    description,
-    content: {
-      'application/json': {
-        get schema() {
-          return (built ??= schema());
-        },
-      },
+    get schema() {
+      return (made ??= schema());
     },
   };
 };
+/** A JSON answer (see `media`). */
+const json = (description: string, schema: () => z.ZodType) => ({
+  description,
+  content: { 'application/json': media(schema) },
+});
+const binary = () => z.string().openapi({ format: 'binary' });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
@@ -153,11 +155,9 @@ function route<R extends Omit<RouteConfig, 'responses' | 'description'>>(
       [ok]: okFile
         ? {
             description: okFile.description,
-            content: Object.fromEntries(
-              okFile.types.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
-            ),
+            content: Object.fromEntries(okFile.types.map((t) => [t, media(binary)])),
           }
-        : json('OK', typeof okSchema === 'function' ? okSchema : () => okSchema),
+        : json('OK', typeof okSchema === 'function' ? okSchema : () => built(okSchema)),
       ...ERRORS,
       ...(rest.request?.body ? UNSUPPORTED : {}),
     },
@@ -218,7 +218,11 @@ export function createApp(deps: AppDeps) {
   );
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.openAPIRegistry.register('Error', S.ErrorSchema);
+  // The routes' request schemas are deferred (schemas.ts): their validators build them at the
+  // route's first call, the document when it reads them (deferred.ts).
+  const registerPath = app.openAPIRegistry.registerPath.bind(app.openAPIRegistry);
+  app.openAPIRegistry.registerPath = (r) => registerPath(documented(r));
+  app.openAPIRegistry.register('Error', built(S.ErrorSchema));
   for (const [status, [name, description]] of Object.entries(REFUSALS))
     app.openAPIRegistry.registerComponent('responses', name, {
       description: `${description} (${ERROR_CODE_LIST.filter((c) => statusOf(c) === Number(status)).join(', ')})`,

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { CLASSIFICATIONS, PERMISSIONS, ROLES } from '../domain/model';
 import { NOTIFICATION_KINDS } from '../domain/notifications';
 import { STATUSES } from '../domain/status';
+import { built } from './deferred';
 import { AuditEventSchema } from './schemas';
 
 // What the API answers, route by route. Objects are strict: a field the API sends must be
@@ -309,7 +310,7 @@ export const OperationReport = z
   .openapi('OperationReport', { description: 'The report of a sync or a reconciliation.' });
 
 export const RequestDetailSchema = RequestWithTermsSchema.extend({
-  history: z.array(AuditEventSchema),
+  history: z.array(built(AuditEventSchema)),
   access: opt(AccessSchema).openapi({ description: 'How to use the access, while it is ACTIVE.' }),
 }).openapi('RequestDetail');
 

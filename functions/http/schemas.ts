@@ -9,8 +9,13 @@ import { DEFAULT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain
 import { PRINCIPAL_PATTERN } from '../domain/request';
 import { ROW_FILTER_LIMITS } from '../domain/row-filter';
 import { FACETS, type FacetName } from '../ports/search';
+import { built, deferred, once } from './deferred';
 
 // Bodies are strict: an unknown field is a 400, never silently dropped.
+//
+// Every schema is built at its first use (deferred.ts): a route's request schemas when the route is
+// first called, all of them when the OpenAPI document is generated. Inside a builder, another
+// exported schema is `built(X)`, a shared piece `piece()`.
 
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -32,353 +37,443 @@ export function unpairedSurrogateAt(value: unknown, path: string[] = []): string
   return undefined;
 }
 
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)');
-const productId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/, 'a product id: <domain>/<name>');
-const columnName = z.string().min(1).max(255);
-const columnList = z
-  .array(columnName)
-  .min(1)
-  .max(1000)
-  .refine((c) => new Set(c).size === c.length, 'columns must not repeat');
+const name = once(() =>
+  z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and - (at most 64)'),
+);
+const productId = once(() =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{0,63}\/[a-z0-9][a-z0-9_-]{0,127}$/,
+      'a product id: <domain>/<name>',
+    ),
+);
+const columnList = once(() =>
+  z
+    .array(z.string().min(1).max(255))
+    .min(1)
+    .max(1000)
+    .refine((c) => new Set(c).size === c.length, 'columns must not repeat'),
+);
 const text = (max: number) => z.string().trim().max(max);
 
-export const ColumnScopeSchema = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('all') }),
-  z.strictObject({ mode: z.literal('include'), columns: columnList }),
-  z.strictObject({ mode: z.literal('exclude'), columns: columnList }),
-]);
+export const ColumnScopeSchema = deferred(() =>
+  z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('all') }),
+    z.strictObject({ mode: z.literal('include'), columns: columnList() }),
+    z.strictObject({ mode: z.literal('exclude'), columns: columnList() }),
+  ]),
+);
 
-export const ScopeSchema = z
-  .strictObject({
-    permissions: z
-      .array(z.enum(PERMISSIONS))
-      .min(1)
-      .max(PERMISSIONS.length)
-      .refine((p) => new Set(p).size === p.length, 'permissions must not repeat'),
-    columns: ColumnScopeSchema,
-    // Not trimmed: a refusal names positions in the text as sent. Parsed against the product's
-    // columns by the use case (domain/row-filter.ts), and stored in canonical form.
-    rowFilter: z
-      .string()
-      .max(ROW_FILTER_LIMITS.maxLength)
-      .refine((f) => f.trim().length > 0, 'a row filter must not be blank')
-      .optional()
-      .openapi({
-        description:
-          'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.',
-        example: "region = 'EMEA' AND amount >= 100",
-      }),
-  })
-  .openapi('Scope');
+export const ScopeSchema = deferred(() =>
+  z
+    .strictObject({
+      permissions: z
+        .array(z.enum(PERMISSIONS))
+        .min(1)
+        .max(PERMISSIONS.length)
+        .refine((p) => new Set(p).size === p.length, 'permissions must not repeat'),
+      columns: built(ColumnScopeSchema),
+      // Not trimmed: a refusal names positions in the text as sent. Parsed against the product's
+      // columns by the use case (domain/row-filter.ts), and stored in canonical form.
+      rowFilter: z
+        .string()
+        .max(ROW_FILTER_LIMITS.maxLength)
+        .refine((f) => f.trim().length > 0, 'a row filter must not be blank')
+        .optional()
+        .openapi({
+          description:
+            'A row filter on the product\'s columns (README, "Row filters"); stored in canonical form.',
+          example: "region = 'EMEA' AND amount >= 100",
+        }),
+    })
+    .openapi('Scope'),
+);
 
-export const DurationSchema = z
-  .strictObject({
-    value: z.number().int().positive().max(100_000),
-    unit: z.enum(['hours', 'days']),
-  })
-  .openapi('Duration');
+export const DurationSchema = deferred(() =>
+  z
+    .strictObject({
+      value: z.number().int().positive().max(100_000),
+      unit: z.enum(['hours', 'days']),
+    })
+    .openapi('Duration'),
+);
 
-export const NewRequestSchema = z
-  .strictObject({
-    productId,
-    principal: z
-      .string()
-      .max(2048)
-      .regex(
-        PRINCIPAL_PATTERN,
-        'an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id',
-      ),
-    scope: ScopeSchema,
-    duration: DurationSchema,
-    purpose: text(2000).min(1, 'purpose is required'),
-  })
-  .openapi('NewRequest');
+export const NewRequestSchema = deferred(() =>
+  z
+    .strictObject({
+      productId: productId(),
+      principal: z
+        .string()
+        .max(2048)
+        .regex(
+          PRINCIPAL_PATTERN,
+          'an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>) or a 12-digit account id',
+        ),
+      scope: built(ScopeSchema),
+      duration: built(DurationSchema),
+      purpose: text(2000).min(1, 'purpose is required'),
+    })
+    .openapi('NewRequest'),
+);
 
-export const PreviewSchema = z
-  .strictObject({ productId, scope: ScopeSchema, duration: DurationSchema })
-  .openapi('RequestPreview');
+export const PreviewSchema = deferred(() =>
+  z
+    .strictObject({
+      productId: productId(),
+      scope: built(ScopeSchema),
+      duration: built(DurationSchema),
+    })
+    .openapi('RequestPreview'),
+);
 
-export const ApproveSchema = z
-  .strictObject({
-    comment: text(2000).default(''),
-    narrowedScope: ScopeSchema.optional(),
-    narrowedDuration: DurationSchema.optional(),
-  })
-  .openapi('Approval');
+export const ApproveSchema = deferred(() =>
+  z
+    .strictObject({
+      comment: text(2000).default(''),
+      narrowedScope: built(ScopeSchema).optional(),
+      narrowedDuration: built(DurationSchema).optional(),
+    })
+    .openapi('Approval'),
+);
 
-export const ExtendSchema = z
-  .strictObject({ duration: DurationSchema, purpose: text(2000).min(1, 'purpose is required') })
-  .openapi('Extension');
+export const ExtendSchema = deferred(() =>
+  z
+    .strictObject({
+      duration: built(DurationSchema),
+      purpose: text(2000).min(1, 'purpose is required'),
+    })
+    .openapi('Extension'),
+);
 
-export const ReasonSchema = z
-  .strictObject({ reason: text(2000).min(1, 'a reason is required') })
-  .openapi('Reason');
+export const ReasonSchema = deferred(() =>
+  z.strictObject({ reason: text(2000).min(1, 'a reason is required') }).openapi('Reason'),
+);
 
-export const ExplainSchema = z
-  .strictObject({
-    user: name.optional(),
-    action: z.string().min(1).max(64),
-    productId: productId.optional(),
-    domain: z.union([name, z.literal('*')]).optional(),
-    object: z.string().min(1).max(200).optional(),
-    asRequester: z.boolean().optional(),
-  })
-  .openapi('ExplainQuestion');
+export const ExplainSchema = deferred(() =>
+  z
+    .strictObject({
+      user: name().optional(),
+      action: z.string().min(1).max(64),
+      productId: productId().optional(),
+      domain: z.union([name(), z.literal('*')]).optional(),
+      object: z.string().min(1).max(200).optional(),
+      asRequester: z.boolean().optional(),
+    })
+    .openapi('ExplainQuestion'),
+);
 
-export const MembershipSchema = z
-  .strictObject({ user: name, domain: z.union([name, z.literal('*')]), role: z.enum(ROLES) })
-  .openapi('Membership');
+export const MembershipSchema = deferred(() =>
+  z
+    .strictObject({
+      user: name(),
+      domain: z.union([name(), z.literal('*')]),
+      role: z.enum(ROLES),
+    })
+    .openapi('Membership'),
+);
 
-export const DomainSchema = z
-  .strictObject({
-    id: name,
-    name: text(200).min(1),
-    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
-    description: text(2000).optional(),
-  })
-  .openapi('Domain');
+export const DomainSchema = deferred(() =>
+  z
+    .strictObject({
+      id: name(),
+      name: text(200).min(1),
+      accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+      description: text(2000).optional(),
+    })
+    .openapi('Domain'),
+);
 
-export const DevLoginSchema = z.strictObject({ user: name, code: z.string().max(100).optional() });
+export const DevLoginSchema = deferred(() =>
+  z.strictObject({ user: name(), code: z.string().max(100).optional() }),
+);
 
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const bool = once(() => z.enum(['true', 'false']).transform((v) => v === 'true'));
 
 /** `GET /v1/products`: the catalog search (ports/search.ts), one page of it. */
-export const ProductQuery = z.object({
-  q: z.string().max(200).optional(),
-  domain: name.optional(),
-  classification: z.enum(CLASSIFICATIONS).optional(),
-  tag: z.string().max(100).optional(),
-  owner: z.string().max(100).optional(),
-  pii: bool.optional(),
-  access: bool.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().max(2000).optional(),
-});
+export const ProductQuery = deferred(() =>
+  z.object({
+    q: z.string().max(200).optional(),
+    domain: name().optional(),
+    classification: z.enum(CLASSIFICATIONS).optional(),
+    tag: z.string().max(100).optional(),
+    owner: z.string().max(100).optional(),
+    pii: bool().optional(),
+    access: bool().optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    cursor: z.string().max(2000).optional(),
+  }),
+);
 
-const FacetCountsSchema = z.array(z.strictObject({ value: z.string(), count: z.number().int() }));
-export const ProductSearchSchema = z
-  .object({
-    items: z.array(
-      z.strictObject({
-        id: z.string(),
-        domain: z.string(),
-        name: z.string(),
-        title: z.string(),
-        description: z.string(),
-        owner: z.string(),
-        classification: z.enum(CLASSIFICATIONS),
-        tags: z.array(z.string()),
-        status: z.enum(['ACTIVE', 'RETIRED']),
-        pii: z.boolean(),
-        access: z.boolean(),
-      }),
-    ),
-    cursor: z.string().optional(),
-    total: z.number().int(),
-    facets: z.strictObject(
-      Object.fromEntries(FACETS.map((f) => [f, FacetCountsSchema])) as Record<
-        FacetName,
-        typeof FacetCountsSchema
-      >,
-    ),
-  })
-  .openapi('ProductSearch');
+export const ProductSearchSchema = deferred(() => {
+  const FacetCountsSchema = z.array(z.strictObject({ value: z.string(), count: z.number().int() }));
+  return z
+    .object({
+      items: z.array(
+        z.strictObject({
+          id: z.string(),
+          domain: z.string(),
+          name: z.string(),
+          title: z.string(),
+          description: z.string(),
+          owner: z.string(),
+          classification: z.enum(CLASSIFICATIONS),
+          tags: z.array(z.string()),
+          status: z.enum(['ACTIVE', 'RETIRED']),
+          pii: z.boolean(),
+          access: z.boolean(),
+        }),
+      ),
+      cursor: z.string().optional(),
+      total: z.number().int(),
+      facets: z.strictObject(
+        Object.fromEntries(FACETS.map((f) => [f, FacetCountsSchema])) as Record<
+          FacetName,
+          typeof FacetCountsSchema
+        >,
+      ),
+    })
+    .openapi('ProductSearch');
+});
 
 /** `?limit=&cursor=` of a paged listing (domain/paging.ts): a larger limit is a 400. */
 const pageQuery = (max: number) => ({
   limit: z.coerce.number().int().min(1).max(max).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().max(4000).optional(),
 });
-export const PageQuery = z.object(pageQuery(MAX_PAGE_SIZE));
+export const PageQuery = deferred(() => z.object(pageQuery(MAX_PAGE_SIZE)));
 
-export const RequestQuery = z
-  .object({
-    status: z.enum(STATUSES as [string, ...string[]]).optional(),
-    domain: name.optional(),
-    mine: bool.optional(),
-  })
-  .extend(pageQuery(MAX_PAGE_SIZE));
+export const RequestQuery = deferred(() =>
+  z
+    .object({
+      status: z.enum(STATUSES as [string, ...string[]]).optional(),
+      domain: name().optional(),
+      mine: bool().optional(),
+    })
+    .extend(pageQuery(MAX_PAGE_SIZE)),
+);
 
-export const GrantQuery = z
-  .object({
-    domain: name.optional(),
-    status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
-    /** Only the caller's own grants (My access), not those of domains they may read. */
-    mine: bool.optional(),
-  })
-  .extend(pageQuery(MAX_PAGE_SIZE));
+export const GrantQuery = deferred(() =>
+  z
+    .object({
+      domain: name().optional(),
+      status: z.enum(['ACTIVE', 'REVOKING', 'REVOKED', 'EXPIRED']).optional(),
+      /** Only the caller's own grants (My access), not those of domains they may read. */
+      mine: bool().optional(),
+    })
+    .extend(pageQuery(MAX_PAGE_SIZE)),
+);
 
-export const AuditQuerySchema = z.object({
-  from: z.iso.datetime({ offset: false }).optional(),
-  to: z.iso.datetime({ offset: false }).optional(),
-  domain: z.union([name, z.literal('*')]).optional(),
-  actor: name.optional(),
-  ...pageQuery(MAX_AUDIT_PAGE_SIZE),
-});
+export const AuditQuerySchema = deferred(() =>
+  z.object({
+    from: z.iso.datetime({ offset: false }).optional(),
+    to: z.iso.datetime({ offset: false }).optional(),
+    domain: z.union([name(), z.literal('*')]).optional(),
+    actor: name().optional(),
+    ...pageQuery(MAX_AUDIT_PAGE_SIZE),
+  }),
+);
 
-export const IdParam = z.object({
-  id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/, 'an id returned by this API'),
-});
-export const ProductParams = z.object({
-  domain: name,
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/),
-});
-export const DomainParam = z.object({ id: name });
-export const MembershipParams = z.object({
-  domain: z.union([name, z.literal('*')]),
-  user: name,
-  role: z.enum(ROLES),
-});
+export const IdParam = deferred(() =>
+  z.object({
+    id: z.string().regex(/^[a-z]{3}_[0-9a-z]{26}$/, 'an id returned by this API'),
+  }),
+);
+export const ProductParams = deferred(() =>
+  z.object({
+    domain: name(),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,127}$/),
+  }),
+);
+export const DomainParam = deferred(() => z.object({ id: name() }));
+export const MembershipParams = deferred(() =>
+  z.object({
+    domain: z.union([name(), z.literal('*')]),
+    user: name(),
+    role: z.enum(ROLES),
+  }),
+);
 
 // The catalogues (domain/errors.ts, domain/audit-events.ts), published as enums; each value's
 // meaning is in `x-enum-descriptions`, in the same order.
 
-export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST).openapi('ErrorCode', {
-  description: 'What went wrong, for clients to match on (a stable code; the message may change).',
-  'x-enum-descriptions': ERROR_CODE_LIST.map((c) => ERROR_CODES[c].meaning),
-});
+export const ErrorCodeSchema = deferred(() =>
+  z.enum(ERROR_CODE_LIST).openapi('ErrorCode', {
+    description:
+      'What went wrong, for clients to match on (a stable code; the message may change).',
+    'x-enum-descriptions': ERROR_CODE_LIST.map((c) => ERROR_CODES[c].meaning),
+  }),
+);
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: ErrorCodeSchema,
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()).optional(),
+export const ErrorSchema = deferred(() =>
+  z
+    .object({
+      error: z.object({
+        code: built(ErrorCodeSchema),
+        message: z.string(),
+        details: z.record(z.string(), z.unknown()).optional(),
+      }),
+    })
+    .openapi('Error'),
+);
+
+export const AuditEventTypeSchema = deferred(() =>
+  z
+    .enum(AUDIT_EVENT_TYPE_LIST, {
+      error: 'not an audit event type (the AuditEventType enum of /openapi.json lists them)',
+    })
+    .openapi('AuditEventType', {
+      description: 'What an audit event records.',
+      'x-enum-descriptions': AUDIT_EVENT_TYPE_LIST.map((t) => AUDIT_EVENT_TYPES[t].meaning),
     }),
-  })
-  .openapi('Error');
+);
 
-export const AuditEventTypeSchema = z
-  .enum(AUDIT_EVENT_TYPE_LIST, {
-    error: 'not an audit event type (the AuditEventType enum of /openapi.json lists them)',
-  })
-  .openapi('AuditEventType', {
-    description: 'What an audit event records.',
-    'x-enum-descriptions': AUDIT_EVENT_TYPE_LIST.map((t) => AUDIT_EVENT_TYPES[t].meaning),
-  });
+export const AuditEventSchema = deferred(() =>
+  z
+    .object({
+      id: z.string(),
+      at: z.string(),
+      type: built(AuditEventTypeSchema),
+      actor: z.string(),
+      domain: z.string(),
+      requestId: z.string().optional(),
+      productId: z.string().optional(),
+      fromStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
+      toStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
+      detail: z.record(z.string(), z.unknown()),
+      chain: z.string().optional(),
+      seq: z.number().int().optional(),
+      prevHash: z.string().optional(),
+      hash: z.string().optional(),
+    })
+    .openapi('AuditEvent'),
+);
 
-export const AuditEventSchema = z
-  .object({
-    id: z.string(),
-    at: z.string(),
-    type: AuditEventTypeSchema,
-    actor: z.string(),
-    domain: z.string(),
-    requestId: z.string().optional(),
-    productId: z.string().optional(),
-    fromStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
-    toStatus: z.enum(STATUSES as [string, ...string[]]).optional(),
-    detail: z.record(z.string(), z.unknown()),
-    chain: z.string().optional(),
-    seq: z.number().int().optional(),
-    prevHash: z.string().optional(),
-    hash: z.string().optional(),
-  })
-  .openapi('AuditEvent');
-
-export const AuditPageSchema = z
-  .object({ items: z.array(AuditEventSchema), cursor: z.string().optional() })
-  .openapi('AuditPage');
+export const AuditPageSchema = deferred(() =>
+  z
+    .object({ items: z.array(built(AuditEventSchema)), cursor: z.string().optional() })
+    .openapi('AuditPage'),
+);
 
 /** `GET /v1/audit/export`: the window and filters of `GET /v1/audit`, plus product, type and the file format. */
-export const AuditExportQuerySchema = AuditQuerySchema.omit({ limit: true, cursor: true }).extend({
-  format: z.enum(['csv', 'jsonl']).default('csv'),
-  product: productId.optional(),
-  // `type=A` or `type=A,B`: an unknown type is a 400. More types than there are is a 400 too
-  // (the split stops one past, so a long list costs no more).
-  type: z
-    .preprocess(
-      (v) => (typeof v === 'string' ? v.split(',', AUDIT_EVENT_TYPE_LIST.length + 1) : v),
-      z.array(AuditEventTypeSchema).min(1).max(AUDIT_EVENT_TYPE_LIST.length),
-    )
-    .optional()
-    .openapi({
-      description: 'Only events of this type, or of these types separated by commas.',
-      param: { style: 'form', explode: false },
+export const AuditExportQuerySchema = deferred(() =>
+  built(AuditQuerySchema)
+    .omit({ limit: true, cursor: true })
+    .extend({
+      format: z.enum(['csv', 'jsonl']).default('csv'),
+      product: productId().optional(),
+      // `type=A` or `type=A,B`: an unknown type is a 400. More types than there are is a 400 too
+      // (the split stops one past, so a long list costs no more).
+      type: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',', AUDIT_EVENT_TYPE_LIST.length + 1) : v),
+          z.array(built(AuditEventTypeSchema)).min(1).max(AUDIT_EVENT_TYPE_LIST.length),
+        )
+        .optional()
+        .openapi({
+          description: 'Only events of this type, or of these types separated by commas.',
+          param: { style: 'form', explode: false },
+        }),
     }),
-});
+);
 
-export const GrantChainQuerySchema = z.object({
-  format: z.enum(['json', 'csv', 'jsonl']).default('json'),
-});
+export const GrantChainQuerySchema = deferred(() =>
+  z.object({
+    format: z.enum(['json', 'csv', 'jsonl']).default('json'),
+  }),
+);
 
-export const VerifyQuery = z.object({ domain: z.union([name, z.literal('*')]).optional() });
+export const VerifyQuery = deferred(() =>
+  z.object({ domain: z.union([name(), z.literal('*')]).optional() }),
+);
 
 // A domain operation (sync, reconcile), as POST /v1/domains/{id}/sync|reconcile and
 // GET /v1/operations/{id} answer it.
-export const OperationSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(OPERATION_KINDS),
-    domain: z.string(),
-    status: z.enum(OPERATION_STATUSES),
-    requestedBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    startedAt: z.string().optional(),
-    finishedAt: z.string().optional(),
-    attempts: z.number().int(),
-    progress: z
-      .object({
-        unit: z.enum(['products', 'grants']),
-        done: z.number().int(),
-        total: z.number().int(),
-        at: z.string(),
-      })
-      .optional(),
-    report: z.record(z.string(), z.unknown()).optional(),
-    error: z
-      .object({
-        code: z.string(),
-        message: z.string(),
-        details: z.record(z.string(), z.unknown()).optional(),
-      })
-      .optional(),
-    version: z.number().int(),
-  })
-  .openapi('Operation');
-export const OperationAnswerSchema = z.object({ operation: OperationSchema });
-export const OperationPageSchema = z
-  .object({ items: z.array(OperationSchema), cursor: z.string().optional() })
-  .openapi('OperationPage');
+export const OperationSchema = deferred(() =>
+  z
+    .object({
+      id: z.string(),
+      kind: z.enum(OPERATION_KINDS),
+      domain: z.string(),
+      status: z.enum(OPERATION_STATUSES),
+      requestedBy: z.string(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      startedAt: z.string().optional(),
+      finishedAt: z.string().optional(),
+      attempts: z.number().int(),
+      progress: z
+        .object({
+          unit: z.enum(['products', 'grants']),
+          done: z.number().int(),
+          total: z.number().int(),
+          at: z.string(),
+        })
+        .optional(),
+      report: z.record(z.string(), z.unknown()).optional(),
+      error: z
+        .object({
+          code: z.string(),
+          message: z.string(),
+          details: z.record(z.string(), z.unknown()).optional(),
+        })
+        .optional(),
+      version: z.number().int(),
+    })
+    .openapi('Operation'),
+);
+export const OperationAnswerSchema = deferred(() =>
+  z.object({ operation: built(OperationSchema) }),
+);
+export const OperationPageSchema = deferred(() =>
+  z
+    .object({ items: z.array(built(OperationSchema)), cursor: z.string().optional() })
+    .openapi('OperationPage'),
+);
 /** `GET /v1/operations?domain=`: one domain's operations, newest first. */
-export const OperationQuery = z.object({ domain: name, ...pageQuery(MAX_PAGE_SIZE) });
+export const OperationQuery = deferred(() =>
+  z.object({ domain: name(), ...pageQuery(MAX_PAGE_SIZE) }),
+);
 
 /** `POST /v1/consumer-accounts`: an AWS account where consumers query, with its broker role. */
-export const ConsumerAccountSchema = z
-  .strictObject({
-    id: name,
-    name: text(200).min(1).optional(),
-    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
-    broker: z.strictObject({
-      roleArn: z
-        .string()
-        .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
-      externalId: z
-        .string()
-        .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
-    }),
-  })
-  .refine((c) => c.broker.roleArn.split(':')[4] === c.accountId, {
-    path: ['broker', 'roleArn'],
-    message: "the broker role must be in the consumer account's account",
-  })
-  .openapi('ConsumerAccount');
+export const ConsumerAccountSchema = deferred(() =>
+  z
+    .strictObject({
+      id: name(),
+      name: text(200).min(1).optional(),
+      accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+      broker: z.strictObject({
+        roleArn: z
+          .string()
+          .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+        externalId: z
+          .string()
+          .regex(/^[\w+=,.@:/-]{2,1224}$/, '2 to 1224 characters of [A-Za-z0-9+=,.@:/-_]'),
+      }),
+    })
+    .refine((c) => c.broker.roleArn.split(':')[4] === c.accountId, {
+      path: ['broker', 'roleArn'],
+      message: "the broker role must be in the consumer account's account",
+    })
+    .openapi('ConsumerAccount'),
+);
 
-export const NotificationQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().max(4000).optional(),
-  unread: bool.optional(),
-});
+export const NotificationQuery = deferred(() =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    cursor: z.string().max(4000).optional(),
+    unread: bool().optional(),
+  }),
+);
 
-export const NotificationParam = z.object({
-  id: z.string().regex(NOTIFICATION_ID, 'a notification id returned by this API'),
-});
+export const NotificationParam = deferred(() =>
+  z.object({
+    id: z.string().regex(NOTIFICATION_ID, 'a notification id returned by this API'),
+  }),
+);
 
-export const NotificationSettingsSchema = z.strictObject({ email: z.boolean() });
+export const NotificationSettingsSchema = deferred(() => z.strictObject({ email: z.boolean() }));

@@ -1,10 +1,10 @@
 import { awsAdapters } from '../adapters/aws/adapters';
 import { awsConfig } from '../adapters/aws/config';
-import { readConfigFile } from '../adapters/aws/configuration';
+import { readDeployedConfig } from '../adapters/aws/deployed-config';
 import { logError } from '../adapters/aws/lambda';
 import { SqsQueue } from '../adapters/aws/sqs-queue';
 import type { NotificationSender } from '../ports/notifications';
-import { webhooksOf } from '../../config/schema';
+import { webhooksOf } from '../../config/webhooks';
 import { buildCore } from './core';
 
 export type Env = Record<string, string | undefined>;
@@ -21,7 +21,7 @@ export function lambdaCore(
   sender?: (emailFrom: string | undefined) => NotificationSender,
 ) {
   const config = awsConfig(env);
-  const configuration = config.configFile ? readConfigFile(config.configFile) : undefined;
+  const configuration = config.configFile ? readDeployedConfig(config.configFile) : undefined;
   return buildCore({
     ...awsAdapters({
       tableName: config.tableName,

@@ -13,6 +13,8 @@ const REPO_ROOT = join(__dirname, '..', '..');
 const POLICY_DIR = join(REPO_ROOT, 'policies');
 /** zod less its locales, for every bundle (functions/bundling/zod.ts says why). */
 const ZOD_FOR_BUNDLES = join(REPO_ROOT, 'functions', 'bundling', 'zod.ts');
+/** casbin less its policy-file parser and glob matching (functions/bundling/casbin-parts.ts). */
+const CASBIN_PARTS = join(REPO_ROOT, 'functions', 'bundling', 'casbin-parts.ts');
 
 /**
  * How every Meshgate function is bundled (esbuild on this host, see `bundling` below). Exported
@@ -27,9 +29,16 @@ export const BUNDLING = {
   format: OutputFormat.CJS,
   // The runtime's SDK v3 changes under us; the version in package-lock.json is the one tested.
   externalModules: [] as string[],
-  // Passed to the esbuild command line as they are (`--alias:zod=...`). The alias keeps zod's
-  // ~260 KB of locales out of every bundle, which each cold start would compile (issue 16).
-  esbuildArgs: { '--alias': [`zod=${ZOD_FOR_BUNDLES}`] } as Record<string, string | string[]>,
+  // Passed to the esbuild command line as they are (`--alias:zod=...`). The aliases keep zod's
+  // ~260 KB of locales, and what casbin imports for features Meshgate does not use, out of every
+  // bundle, which each cold start would compile (issue 16).
+  esbuildArgs: {
+    '--alias': [
+      `zod=${ZOD_FOR_BUNDLES}`,
+      `csv-parse/sync=${CASBIN_PARTS}`,
+      `minimatch=${CASBIN_PARTS}`,
+    ],
+  } as Record<string, string | string[]>,
 };
 /** The runtime, architecture and NODE_OPTIONS of every function. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;

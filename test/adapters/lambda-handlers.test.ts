@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   EventBridgeClient,
@@ -23,6 +25,7 @@ import {
 } from '../../functions/adapters/local/embedded-dynamo';
 import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
+import { parseConfig } from '../../config/schema';
 import { apiEvent } from '../support/lambda-event';
 import { offlineAwsEnv } from '../support/offline-aws';
 
@@ -498,11 +501,17 @@ describe('configuration from the environment', () => {
     },
   );
 
+  /** The example configuration as the stacks bundle it (infra/stacks/api-stack.ts): as synth parsed it. */
+  function bundledConfig() {
+    const example = readFileSync(join(__dirname, '../../config/example.json'), 'utf8');
+    const file = join(mkdtempSync(join(tmpdir(), 'meshgate-bundled-')), 'meshgate.json');
+    writeFileSync(file, JSON.stringify(parseConfig(JSON.parse(example))));
+    return file;
+  }
+
   test('with the bundled configuration, the domains (with their brokers), owners and global roles are registered at cold start', async () => {
-    await lambda.createScheduledHandler({
-      ...ENV,
-      MESHGATE_CONFIG: join(__dirname, '../../config/example.json'),
-    });
+    const MESHGATE_CONFIG = bundledConfig();
+    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG });
     expect(await store.getDomain('finance')).toMatchObject({
       accountId: '333333333333',
       broker: {
@@ -518,10 +527,7 @@ describe('configuration from the environment', () => {
       ]),
     );
     // A second cold start registers nothing twice.
-    await lambda.createScheduledHandler({
-      ...ENV,
-      MESHGATE_CONFIG: join(__dirname, '../../config/example.json'),
-    });
+    await lambda.createScheduledHandler({ ...ENV, MESHGATE_CONFIG });
     expect(await store.listMemberships()).toHaveLength(memberships.length);
   });
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
@@ -31,6 +31,10 @@ function inFreshNode<T>(code: string): T {
   });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
+
+/** An esbuild `alias` less some of its names. */
+const without = (alias: Record<string, string>, ...names: string[]) =>
+  Object.fromEntries(Object.entries(alias).filter(([name]) => !names.includes(name)));
 
 /** Prints which of these packages' modules are in require.cache. */
 const LOADED = `
@@ -103,6 +107,15 @@ describe('the bundles, as the stacks build them', () => {
       expect(bytesOf((await bundle(name)).meta, '@aws-sdk/client-sesv2')).toBeGreaterThan(0);
   }, 120_000);
 
+  test('the functions carry no configuration schema: they read the file synth parsed (deployed-config.ts)', async () => {
+    for (const name of ['api', 'scheduled']) {
+      const { meta } = await bundle(name);
+      expect(Object.keys(meta.inputs).filter((i) => i.startsWith('config/'))).toEqual([
+        'config/webhooks.ts',
+      ]);
+    }
+  }, 120_000);
+
   test('the SQS and EventBridge clients are reached only by dynamic import (loaded at first use)', async () => {
     const { meta } = await bundle('api');
     const kinds = Object.values(meta.inputs).flatMap((i) =>
@@ -171,11 +184,70 @@ test("the bundles' zod has zod's exports and English messages, and no locales", 
       };
     };
     const options = { ...lambdaBuildOptions(BUNDLING), sourcemap: false };
-    expect(options.alias).toEqual({ zod: join(REPO, 'functions', 'bundling', 'zod.ts') });
+    expect(options.alias).toMatchObject({ zod: join(REPO, 'functions', 'bundling', 'zod.ts') });
     const bundled = await run(options);
-    const plain = await run({ ...options, alias: undefined });
+    const plain = await run({ ...options, alias: without(options.alias!, 'zod') });
     expect(plain.locales).toBeGreaterThan(40);
     expect(bundled).toEqual({ ...plain, locales: 0, coreLocales: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test("the bundles' casbin, without its policy-file parser and glob matching, decides as casbin does", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshgate-casbin-'));
+  try {
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(
+      entry,
+      `import { loadPolicyEngine } from ${JSON.stringify(join(REPO, 'functions', 'policy', 'files'))};
+       const memberships = [
+         { user: 'bob', role: 'owner', domain: 'sales' },
+         { user: 'sam', role: 'steward', domain: 'sales' },
+         { user: 'carol', role: 'compliance', domain: '*' },
+         { user: 'dave', role: 'auditor', domain: '*' },
+         { user: 'erin', role: 'admin', domain: '*' },
+       ];
+       (async () => {
+         const engine = await loadPolicyEngine(${JSON.stringify(join(REPO, 'policies'))}, memberships);
+         const decisions = [];
+         for (const user of ['alice', 'bob', 'sam', 'carol', 'dave', 'erin'])
+           for (const action of ['request', 'approve:owner', 'approve:compliance', 'revoke', 'read', 'audit', 'admin'])
+             for (const relation of [undefined, 'rel:requester'])
+               for (const classification of ['class:internal', 'class:restricted'])
+                 decisions.push(engine.decide({ user, domain: 'sales', object: 'sales/orders', classification, action, ...(relation ? { relation } : {}) }));
+         console.log(JSON.stringify({ failure: engine.loadFailure ?? null, allowed: decisions.filter((d) => d.allowed).length, decisions }));
+       })();`,
+    );
+    const run = async (alias: Record<string, string>) => {
+      const outfile = join(dir, `${Object.keys(alias).length}.js`);
+      await build({
+        ...lambdaBuildOptions(BUNDLING),
+        sourcemap: false,
+        alias,
+        entryPoints: [entry],
+        outfile,
+        nodePaths: [join(REPO, 'node_modules')],
+      });
+      return {
+        text: readFileSync(outfile, 'utf8'),
+        out: JSON.parse(execFileSync(process.execPath, [outfile], { encoding: 'utf8' })) as {
+          failure: string | null;
+          allowed: number;
+        },
+      };
+    };
+    const options = lambdaBuildOptions(BUNDLING);
+    const parts = join(REPO, 'functions', 'bundling', 'casbin-parts.ts');
+    expect(options.alias).toMatchObject({ 'csv-parse/sync': parts, minimatch: parts });
+    const bundled = await run(options.alias!);
+    const plain = await run(without(options.alias!, 'csv-parse/sync', 'minimatch'));
+    // One of csv-parse's error codes: its parser is in the plain bundle only.
+    expect(plain.text.includes('CSV_QUOTE_NOT_CLOSED')).toBe(true);
+    expect(bundled.text.includes('CSV_QUOTE_NOT_CLOSED')).toBe(false);
+    expect(bundled.out.failure).toBeNull();
+    expect(bundled.out.allowed).toBeGreaterThan(10);
+    expect(bundled.out).toEqual(plain.out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

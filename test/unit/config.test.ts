@@ -1,10 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../config/schema';
 import { configuredMemberships } from '../../functions/domain/configuration';
 import { awsConfig } from '../../functions/adapters/aws/config';
 import { readConfigFile } from '../../functions/adapters/aws/configuration';
+import { readDeployedConfig } from '../../functions/adapters/aws/deployed-config';
 import { localConfig } from '../../functions/adapters/local/config';
 
 const example = () =>
@@ -73,6 +75,28 @@ test('the AWS backend needs a readable configuration file', () => {
   expect(() => readConfigFile('/nonexistent/meshgate.json')).toThrow(
     /Cannot read \/nonexistent\/meshgate.json/,
   );
+});
+
+test('the Lambda functions read the bundled configuration as synth parsed it: parsing it again changes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshgate-config-'));
+  try {
+    const full = example();
+    full.domains[0].notify = { webhookUrl: 'https://chat.example.com/hooks/sales' };
+    full.domains[0].backups = ['henry'];
+    full.notifications = { emailFrom: 'meshgate@example.com' };
+    full.web = { urls: ['https://meshgate.example.com'] };
+    for (const json of [example(), full]) {
+      // What infra/stacks/api-stack.ts bundles as meshgate.json: the configuration synth parsed.
+      const deployed = parseConfig(json);
+      const file = join(dir, 'meshgate.json');
+      writeFileSync(file, JSON.stringify(deployed));
+      expect(readDeployedConfig(file)).toEqual(deployed);
+      expect(readDeployedConfig(file)).toEqual(parseConfig(readDeployedConfig(file)));
+    }
+    expect(() => readDeployedConfig(join(dir, 'missing.json'))).toThrow(/Cannot read .*missing/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the sweeper's stall threshold is a setting: 2 minutes unless set, locally and on Lambda", () => {

@@ -48,15 +48,18 @@ export function sqsJobHandler(run: (job: Job) => Promise<unknown>) {
   };
 }
 
-const JobSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('grant'), requestId: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('revoke'), requestId: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('operation'), operationId: z.string().min(1) }),
-]);
+// Built at the first job, not at load: every function loads this file, only the worker reads jobs.
+let jobSchema: z.ZodType<Job> | undefined;
+const JobSchema = () =>
+  (jobSchema ??= z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('grant'), requestId: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('revoke'), requestId: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('operation'), operationId: z.string().min(1) }),
+  ]));
 
 /** A message that is not a job fails (and ends in the dead-letter queue) rather than vanish. */
 function parseJob(body: string): Job {
-  return JobSchema.parse(JSON.parse(body));
+  return JobSchema().parse(JSON.parse(body));
 }
 
 /** The scheduled tasks (EventBridge Scheduler): `{"task": "sweep" | "sync" | "reconcile"}`. */

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import type { MeshgateConfig } from '../../../config/schema';
+
+/**
+ * The deployment configuration as the Lambda functions read it: the file the CDK app bundled with
+ * them (infra/stacks/api-stack.ts), which is the configuration as the app parsed it at synth time
+ * (`parseConfig` of config/schema.ts, with its defaults filled in), so it is not parsed again here.
+ * Parsing it again would build and run the configuration's whole zod schema at every cold start
+ * of the API and the schedules (issue 16, `npm run bench -- bundles`) to find what synth checked;
+ * parsing a parsed configuration gives it back unchanged (test/unit/config.test.ts). A file given
+ * by hand (`MESHGATE_BACKEND=aws npm start`) is read by readConfigFile (configuration.ts), which
+ * parses it.
+ */
+export function readDeployedConfig(path: string): MeshgateConfig {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as MeshgateConfig;
+  } catch (err) {
+    throw new Error(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
