@@ -32,8 +32,11 @@ export interface OperationStore {
     expected: Pick<Operation, 'status' | 'version'>,
     events?: AuditEvent[],
   ): Promise<void>;
-  /** Notes progress on a RUNNING operation (and moves its updatedAt); a no-op once it has moved on. */
-  recordProgress(id: string, progress: OperationProgress): Promise<void>;
+  /**
+   * Notes progress on the RUNNING operation of this attempt (and moves its updatedAt). False, and
+   * nothing written, once it has moved on: finished, or taken over by a later attempt.
+   */
+  recordProgress(id: string, attempt: number, progress: OperationProgress): Promise<boolean>;
   /** A domain's operations, newest first, by an index (a Query, never a scan). */
   listByDomain(
     domain: string,

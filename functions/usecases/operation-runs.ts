@@ -1,5 +1,5 @@
 import { ALL_DOMAINS, type AuditEvent, type Principal } from '../domain/model';
-import { forbidden, MeshgateError, notFound } from '../domain/errors';
+import { conflict, forbidden, MeshgateError, notFound } from '../domain/errors';
 import {
   boundReport,
   exhausted,
@@ -130,7 +130,7 @@ export async function listOperations(
 /** Progress notes as the run goes: about twenty for a run of any size, and always the last. */
 function progressNoter(
   deps: Pick<Deps, 'operations' | 'clock'>,
-  id: string,
+  op: Operation,
   unit: OperationProgress['unit'],
 ): { note: RunProgress; last: () => OperationProgress | undefined } {
   let noted = -1;
@@ -139,8 +139,15 @@ function progressNoter(
     if (done < total && noted >= 0 && done - noted < Math.max(1, Math.ceil(total / 20))) return;
     noted = done;
     last = { unit, done, total, at: deps.clock.now().toISOString() };
-    // Only a note for people watching (and the sweeper's sign of life): a failed note fails nothing.
-    await deps.operations.recordProgress(id, last).catch(() => undefined);
+    // A note for people watching and the sweeper's sign of life: a note that fails fails nothing.
+    // But an operation taken over by a later attempt is no longer this worker's: it stops here
+    // (runOperation), so it writes no more than the products or grants since its last note.
+    const ours = await deps.operations.recordProgress(op.id, op.attempts, last).catch(() => true);
+    if (!ours)
+      throw conflict(
+        'STALE_OPERATION',
+        `Operation ${op.id} was finished or taken over by another worker (attempt ${op.attempts} stops).`,
+      );
   };
   return { note, last: () => last };
 }
@@ -217,7 +224,7 @@ export async function runOperation(
   let next: Operation;
   /** Recorded with the operation's failure: BROKER_FAILED. */
   let failure: AuditEvent[] = [];
-  const progress = progressNoter(deps, id, op.kind === 'sync' ? 'products' : 'grants');
+  const progress = progressNoter(deps, running, op.kind === 'sync' ? 'products' : 'grants');
   // The finished record keeps the last progress noted (the write replaces the whole item).
   const noted = () => ({ ...running, progress: progress.last() });
   try {
@@ -229,6 +236,9 @@ export async function runOperation(
         : await reconcileDomain(deps, op.requestedBy, domain, progress.note);
     next = succeedRun(noted(), boundReport(report), deps.clock.now());
   } catch (err) {
+    // Taken over while it ran (its progress note was refused): the other worker finishes it.
+    if (err instanceof MeshgateError && err.kind === 'conflict' && err.code === 'STALE_OPERATION')
+      return;
     const error = errorOf(err);
     // A broker failure is named on the operation and recorded with its failure (BROKER_FAILED).
     const broker = brokerFailedEvent(deps, op, err);
@@ -258,8 +268,9 @@ function reportEvent(deps: Deps, op: Operation) {
  * transaction: a succeeded one's report event and OPERATION_SUCCEEDED, or a failed one's `failure`
  * events (BROKER_FAILED) and OPERATION_FAILED. A
  * worker stopped before it leaves the operation unfinished and its report unrecorded, for the
- * sweeper; a worker that lost the operation to another records nothing (the write is conditional
- * on the operation it ran from), so the trail holds one report per finished operation.
+ * sweeper; a worker that lost the operation to another records no report and no outcome (the
+ * write is conditional on the operation it ran from; its progress notes on its attempt, so it
+ * stops at the next), and the trail holds one report per finished operation.
  */
 async function finish(
   deps: Deps,

@@ -128,11 +128,11 @@ describe('starting and following an operation', () => {
     p.catalog.set(bigCatalog(57));
     const notes: OperationProgress[] = [];
     const record = p.operations.recordProgress.bind(p.operations);
-    jest.spyOn(p.operations, 'recordProgress').mockImplementation(async (id, progress) => {
+    jest.spyOn(p.operations, 'recordProgress').mockImplementation(async (id, attempt, progress) => {
       // While the note is written, the operation reads RUNNING.
       expect((await p.operations.get(id))?.status).toBe('RUNNING');
       notes.push(progress);
-      return record(id, progress);
+      return record(id, attempt, progress);
     });
     const started = await post('bob', '/v1/domains/sales/sync');
     await p.queue.onIdle();

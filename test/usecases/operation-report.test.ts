@@ -170,3 +170,82 @@ describe.each(['sync', 'reconcile'] as const)('a late worker on a %s', (kind) =>
     }
   });
 });
+
+test('a late worker on a sync that another finished stops at its next progress note', async () => {
+  // Worker A (the queue's) read the catalog before a change (its listing is stale) and stops
+  // there; worker B takes the operation over and syncs the catalog as it is. Released, A must not
+  // write its stale products over B's: its first progress note is refused (the operation is at
+  // attempt 2), so it stops before its first product.
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const real = p.broker.catalog;
+  p.broker.catalog = {
+    listProducts: async (d, a) => {
+      const listed = await real.listProducts(d, a);
+      entered();
+      await gate;
+      return listed.map((prod) => ({ ...prod, title: `${prod.title} (as it was)` }));
+    },
+  };
+  try {
+    const start = await p.call('bob', 'POST', '/v1/domains/sales/sync');
+    expect(start.status).toBe(202);
+    const id = start.body.operation.id as string;
+    await inside;
+    clock.advance(DEFAULT_OPERATION_STALLED_AFTER_MS + 1000);
+    await runOperation({ ...p.deps, ...p.broker, catalog: real }, id);
+    release();
+    await p.queue.onIdle();
+
+    expect(await p.operations.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    const chain = await p.store.listChain('sales');
+    const succeeded = chain.findIndex(
+      (e) => e.type === 'OPERATION_SUCCEEDED' && e.detail.operationId === id,
+    );
+    expect(succeeded).toBeGreaterThanOrEqual(0);
+    expect(chain.slice(succeeded + 1).map((e) => e.type)).toEqual([]);
+    const products = await p.store.listProducts('sales');
+    expect(products.length).toBeGreaterThan(0);
+    expect(products.filter((prod) => prod.title.endsWith('(as it was)'))).toEqual([]);
+  } finally {
+    release();
+    p.broker.catalog = real;
+  }
+});
+
+test('a progress note counts only for the attempt running the operation, not for the one it took over from', async () => {
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const real = p.broker.catalog;
+  p.broker.catalog = {
+    listProducts: async (d, a) => (entered(), await gate, real.listProducts(d, a)),
+  };
+  try {
+    const start = await p.call('bob', 'POST', '/v1/domains/sales/sync');
+    const id = start.body.operation.id as string;
+    await inside;
+    const first = (await p.operations.get(id))!;
+    expect(first).toMatchObject({ status: 'RUNNING', attempts: 1 });
+    // Another worker takes it over (attempt 2), as runOperation does; both are RUNNING.
+    await p.operations.update({ ...first, attempts: 2, version: first.version + 1 }, first);
+    const note = { unit: 'products' as const, done: 0, total: 1, at: clock.now().toISOString() };
+    expect(await p.operations.recordProgress(id, 1, note)).toBe(false);
+    expect(await p.operations.recordProgress(id, 2, note)).toBe(true);
+    p.broker.catalog = real;
+    release();
+    await p.queue.onIdle();
+    // Worker A stopped at its first note; the operation is attempt 2's to finish (or the sweeper's).
+    expect(await p.operations.get(id)).toMatchObject({ status: 'RUNNING', attempts: 2 });
+    // The sweeper's takeover finishes it, so the domain is free for what follows.
+    clock.advance(DEFAULT_OPERATION_STALLED_AFTER_MS + 1000);
+    await runOperation({ ...p.deps, ...p.broker }, id);
+    expect(await p.operations.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+  } finally {
+    release();
+    p.broker.catalog = real;
+  }
+});

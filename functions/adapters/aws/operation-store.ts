@@ -152,7 +152,13 @@ export class DynamoOperationStore implements OperationStore {
     try {
       await this.audit.writeAudited([put, ...release], events);
     } catch (err) {
-      if (isConditionFailure(err))
+      // Only the operation's own conditions (its version, its lock) mean it moved on; a cancellation
+      // for throttling or a too-large item is an error to retry, not a lost operation.
+      const reasons = reasonsOf(err);
+      const ours = reasons
+        ? reasons.slice(0, 1 + release.length).some((r) => r?.Code === 'ConditionalCheckFailed')
+        : isConditionFailure(err);
+      if (ours)
         throw conflict(
           'STALE_OPERATION',
           `Operation ${next.id} changed since it was read (expected ${expected.status} v${expected.version}).`,
@@ -162,25 +168,28 @@ export class DynamoOperationStore implements OperationStore {
     }
   }
 
-  async recordProgress(id: string, progress: OperationProgress): Promise<void> {
+  async recordProgress(id: string, attempt: number, progress: OperationProgress): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: opKey(id),
           UpdateExpression: 'SET #progress = :progress, updatedAt = :at, gsi3sk = :sk',
-          ConditionExpression: '#status = :running',
+          ConditionExpression: '#status = :running AND attempts = :attempt',
           ExpressionAttributeNames: { '#progress': 'progress', '#status': 'status' },
           ExpressionAttributeValues: {
             ':progress': progress,
             ':at': progress.at,
             ':sk': `${progress.at}#${id}`,
             ':running': 'RUNNING',
+            ':attempt': attempt,
           },
         }),
       );
+      return true;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err; // finished meanwhile: nothing to note
+      if (!isConditionFailure(err)) throw err;
+      return false; // finished or taken over meanwhile: not this attempt's to note
     }
   }
 
