@@ -57,7 +57,11 @@ export interface OutboundMessage {
 
 /** Sends notifications outside Meshgate: e-mail (SES) and a domain's chat webhook, or the log locally. */
 export interface NotificationSender {
-  email(to: string, message: OutboundMessage, n: Notification): Promise<void>;
+  /**
+   * Absent when this sender sends no e-mail (the local log): the recipient's address and
+   * settings are then not read.
+   */
+  email?(to: string, message: OutboundMessage, n: Notification): Promise<void>;
   webhook(url: string, message: OutboundMessage, n: Notification): Promise<void>;
   /** Every new notification, before e-mail and chat (the local log). */
   notified?(message: OutboundMessage, n: Notification): void;

@@ -62,11 +62,13 @@ export async function deliver(deps: NotifierDeps, n: Notification): Promise<bool
   if (!deps.sender) return true;
   const message = messageFor(n, deps.webUrl);
   deps.sender.notified?.(message, n);
-  const user = await deps.store.getUser(n.user);
-  if (user?.email && (await deps.notifications.getSettings(n.user)).email) {
-    await deps.sender
-      .email(user.email, message, n)
-      .catch((err) => log(deps)(`could not e-mail notification ${n.id} to ${n.user}`, err));
+  // A sender without e-mail (the local log) needs neither the address nor the settings.
+  const email = deps.sender.email?.bind(deps.sender);
+  const user = email ? await deps.store.getUser(n.user) : undefined;
+  if (email && user?.email && (await deps.notifications.getSettings(n.user)).email) {
+    await email(user.email, message, n).catch((err) =>
+      log(deps)(`could not e-mail notification ${n.id} to ${n.user}`, err),
+    );
   }
   const hook = deps.webhooks?.[n.domain];
   if (hook) {
