@@ -25,6 +25,11 @@ export interface NotificationStore {
    * the recipient's unread count in the same transaction. True when it was new.
    */
   add(n: Notification): Promise<boolean>;
+  /**
+   * `add` for each of `ns`, in as few transactions as it can (each notification put unless it
+   * exists, each recipient's unread count moved by how many of theirs were new): which were new.
+   */
+  addMany(ns: readonly Notification[]): Promise<boolean[]>;
   /** One page of `user`'s notifications, newest first, after the id `after`; only unread ones with `unread`. */
   list(
     user: string,

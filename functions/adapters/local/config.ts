@@ -52,5 +52,7 @@ export function localConfig(env: Record<string, string | undefined>) {
     },
     stalledAfterSeconds: e.MESHGATE_STALLED_AFTER_SECONDS,
     eventLog: batchedLines(),
+    // Notified after the response, from an in-process queue, as the bus does on AWS.
+    notifyAfterResponse: true,
   };
 }
