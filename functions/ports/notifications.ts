@@ -25,6 +25,11 @@ export interface NotificationStore {
    * the recipient's unread count in the same transaction. True when it was new.
    */
   add(n: Notification): Promise<boolean>;
+  /**
+   * `add` for each of `ns`, in as few transactions as it can (each notification put unless it
+   * exists, each recipient's unread count moved by how many of theirs were new): which were new.
+   */
+  addMany(ns: readonly Notification[]): Promise<boolean[]>;
   /** One page of `user`'s notifications, newest first, after the id `after`; only unread ones with `unread`. */
   list(
     user: string,
@@ -57,7 +62,11 @@ export interface OutboundMessage {
 
 /** Sends notifications outside Meshgate: e-mail (SES) and a domain's chat webhook, or the log locally. */
 export interface NotificationSender {
-  email(to: string, message: OutboundMessage, n: Notification): Promise<void>;
+  /**
+   * Absent when this sender sends no e-mail (the local log): the recipient's address and
+   * settings are then not read.
+   */
+  email?(to: string, message: OutboundMessage, n: Notification): Promise<void>;
   webhook(url: string, message: OutboundMessage, n: Notification): Promise<void>;
   /** Every new notification, before e-mail and chat (the local log). */
   notified?(message: OutboundMessage, n: Notification): void;

@@ -24,6 +24,7 @@ import { sweepWaiting } from '../usecases/waiting';
 import { systemClock, ulidIds } from '../adapters/runtime';
 import type { NotificationSender, NotificationStore } from '../ports/notifications';
 import {
+  notifyCommitted,
   notifyEvents,
   notifyLifecycleEvent,
   notifySweep,
@@ -77,6 +78,11 @@ export interface CoreAdapters {
    * the notifier Lambda instead; the sweep's catch-up covers both.
    */
   notifyInProcess?: boolean;
+  /**
+   * Hands each committed change to this instead of notifying it in the call (the local processes'
+   * queue, drained by `notifyCommitted` after the response); `notifyInProcess` is then ignored.
+   */
+  afterCommit?: Deps['afterCommit'];
 }
 
 /** What the worker alone brings: how it reaches the domain accounts (their broker roles). */
@@ -129,7 +135,11 @@ export async function buildCore(a: CoreAdapters) {
     ids,
     log: a.log,
     notifications: a.notifications,
-    ...(a.notifyInProcess ? { afterCommit: (r, audit) => notifyEvents(notifier, r, audit) } : {}),
+    ...(a.afterCommit
+      ? { afterCommit: a.afterCommit }
+      : a.notifyInProcess
+        ? { afterCommit: (r, audit) => notifyEvents(notifier, r, audit) }
+        : {}),
   };
   const ops = { stalledAfterMs: a.operationStalledAfterMs };
   return {
@@ -155,6 +165,9 @@ export async function buildCore(a: CoreAdapters) {
       ...(await resumeInFlight(deps)),
       operations: await resumeOperations(deps),
     }),
+    /** The local notifier's fast path after the response: committed changes, in a batch. */
+    notifyCommitted: (changes: Parameters<typeof notifyCommitted>[1]) =>
+      notifyCommitted(notifier, changes),
     /** The notifier's fast path on AWS: one lifecycle event from the bus (its detail). */
     notify: (changed: { requestId: string }) => notifyLifecycleEvent(notifier, changed),
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */

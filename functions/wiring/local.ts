@@ -27,7 +27,9 @@ import { checkAuditChains } from '../adapters/local/audit-chain-check';
 import { mountWeb } from '../adapters/local/web';
 import { systemClock } from '../adapters/runtime';
 import type { Clock } from '../ports/runtime';
-import { buildCore, type BrokerAdapters, type CoreAdapters } from './core';
+import { buildCore, type BrokerAdapters, type Core, type CoreAdapters } from './core';
+import { InProcessBatchQueue } from '../adapters/local/batch-queue';
+import type { AccessRequest, AuditEvent } from '../domain/model';
 
 /** What both local processes share: files on disk, timers for the schedules, the web UI. */
 interface LocalOptions {
@@ -47,6 +49,11 @@ interface LocalOptions {
    * notifies, as on AWS where the notifier Lambda, not the API call, does the fast path.
    */
   notifyInProcess?: boolean;
+  /**
+   * With `notifyInProcess`: notify after the response, from an in-process queue drained in
+   * batches (as the bus feeds the notifier on AWS), rather than within the call. `npm start` does.
+   */
+  notifyAfterResponse?: boolean;
 }
 
 /**
@@ -60,12 +67,25 @@ async function localProcess(
   opts: LocalOptions,
 ) {
   const queue = new InProcessQueue();
+  const notifyInProcess = opts.notifyInProcess ?? true;
+  // Changes committed by calls, notified after their responses (the sweep's catch-up covers what a
+  // process that died still held). The drain is set once the core is built, before anything runs.
+  const drain: { notify?: Core['notifyCommitted'] } = {};
+  const notifyQueue = new InProcessBatchQueue<{ request: AccessRequest; events: AuditEvent[] }>(
+    (changes) => drain.notify!(changes),
+  );
   // The policy files are watched: a change on disk takes effect (and is recorded) on the next call.
   const core = await buildCore({
     ...adapters,
     queue,
     // Notified in this process right after each commit; the sweep's catch-up covers a crash.
-    notifyInProcess: opts.notifyInProcess ?? true,
+    notifyInProcess,
+    ...(notifyInProcess && opts.notifyAfterResponse
+      ? {
+          afterCommit: async (request: AccessRequest, events: AuditEvent[]) =>
+            notifyQueue.push({ request, events }),
+        }
+      : {}),
     policy: { dir: opts.policyDir, watch: true, record: true },
     stalledAfterMs:
       opts.stalledAfterSeconds === undefined ? undefined : opts.stalledAfterSeconds * 1000,
@@ -78,6 +98,7 @@ async function localProcess(
     catalog: adapters.catalog,
     consumerLinks: adapters.consumerLinks,
   };
+  drain.notify = core.notifyCommitted;
   const runJob = core.worker(async () => broker);
   queue.consume(runJob);
   // Locally the process that serves also builds the search index, here when the catalog moved
@@ -116,9 +137,12 @@ async function localProcess(
     schedules: core.schedules,
     /** The notifier's fast path, as the notifier Lambda runs it for one event of the bus. */
     notify: core.notify,
+    /** The notifications queued after responses (with `notifyAfterResponse`). */
+    notifyQueue,
     stop: async () => {
       stopSchedules();
       await queue.onIdle();
+      await notifyQueue.onIdle();
     },
   };
 }
@@ -210,6 +234,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     queue: local.queue,
     schedules: local.schedules,
     notify: local.notify,
+    notifyQueue: local.notifyQueue,
     ledger,
     consumerLinks,
     events,

@@ -92,3 +92,26 @@ test('settings default to e-mail on; a catch-up mark moves only from where it wa
   expect(await store.moveMark('sales', at, 9)).toBe(true);
   expect(await store.readMark('sales')).toBe(9);
 });
+
+test('many are added in one transaction, each count moved by how many were new', async () => {
+  const [a, b, c] = [note('m1'), note('m1'), note('m2')];
+  expect(await store.addMany([a, b, c, a])).toEqual([true, true, true, false]);
+  expect(await store.unreadCount('m1')).toBe(2);
+  expect(await store.unreadCount('m2')).toBe(1);
+  // With one that exists: the others are added, the counts move by those alone.
+  const [d, e] = [note('m1'), note('m2')];
+  expect(await store.addMany([d, b, e])).toEqual([true, false, true]);
+  expect(await store.unreadCount('m1')).toBe(3);
+  expect(await store.unreadCount('m2')).toBe(2);
+  expect((await store.list('m1', { limit: 10 })).items).toEqual([d, b, a]);
+});
+
+test('more than one transaction holds are added in several', async () => {
+  const many = Array.from({ length: 130 }, (_, i) => note(`big${i % 40}`));
+  const added = await store.addMany(many);
+  expect(added.every(Boolean)).toBe(true);
+  for (let u = 0; u < 40; u++)
+    expect(await store.unreadCount(`big${u}`)).toBe(
+      many.filter((n) => n.user === `big${u}`).length,
+    );
+});

@@ -136,3 +136,37 @@ test('the item reads kept in memory are bounded by their text as well as their n
   await get('a');
   expect(reads).toEqual(['a', 'b', 'c', 'd', 'e', 'a']);
 });
+
+test('an item kept again with the value written counts in the bound on text', async () => {
+  const small = (k: string) => ({ key: k, pad: 'x'.repeat(280) });
+  const values = new Map<string, unknown>(['a', 'b', 'c'].map((k) => [k, small(k)]));
+  const reads: string[] = [];
+  const db = {
+    get: (key: string, cb: (err: unknown, value?: unknown) => void) => {
+      reads.push(key);
+      setImmediate(() => cb(null, values.get(key)));
+    },
+    put: (key: string, value: unknown, cb: (err?: unknown) => void) => {
+      values.set(key, value);
+      setImmediate(() => cb());
+    },
+    del: jest.fn(),
+    batch: jest.fn(),
+  };
+  const size = JSON.stringify(small('a')).length;
+  keepItemReads({ db }, 1000, size * 3);
+  const get = (key: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      db.get(key, (err, value) => (err ? reject(err) : resolve(value))),
+    );
+  for (const k of ['a', 'b', 'c']) await get(k);
+  // 'a' is written again, twice its size: kept with its new value, it leaves room for one more.
+  const big = { key: 'a', pad: 'y'.repeat(2 * size) };
+  await new Promise<void>((resolve) => db.put('a', big, () => resolve()));
+  expect(await get('a')).toEqual(big);
+  expect(reads).toEqual(['a', 'b', 'c']);
+  await get('b');
+  await get('c');
+  // Not all three fit any more: at least one of them was read from the database again.
+  expect(reads.length).toBeGreaterThan(3);
+});

@@ -219,3 +219,46 @@ test('an item read is kept until a write of it, by any client, single or in a tr
   await dynamo.client.send(new DeleteItemCommand({ TableName: TABLE, Key: k }));
   expect(await read()).toBeUndefined();
 });
+
+test('a kept item written is kept with the value written: the next read does not go to LevelDB', async () => {
+  const k = key('written-through');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- dynalite's store, untyped
+  const db = (dynamo.client.config.requestHandler as any).store.db;
+  const fromLevel = jest.spyOn(db, '_get');
+  const read = async () =>
+    (
+      await dynamo.client.send(
+        new GetItemCommand({ TableName: TABLE, Key: k, ConsistentRead: true }),
+      )
+    ).Item?.n?.N;
+  const add = (by: string) => ({
+    TableName: TABLE,
+    Key: k,
+    UpdateExpression: 'ADD n :by',
+    ExpressionAttributeValues: { ':by': { N: by } },
+  });
+  try {
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { ...k, n: { N: '1' } } }),
+    );
+    expect(await read()).toBe('1'); // read from LevelDB, then kept
+    const reads = fromLevel.mock.calls.length;
+    await dynamo.client.send(new UpdateItemCommand(add('2'))); // single write
+    expect(await read()).toBe('3');
+    await dynamo.client.send(
+      new TransactWriteItemsCommand({ TransactItems: [{ Update: add('4') }] }),
+    );
+    expect(await read()).toBe('7');
+    expect(fromLevel.mock.calls.length).toBe(reads);
+    // Two clients writing it at once: the read after both sees both.
+    await Promise.all([
+      dynamo.client.send(new UpdateItemCommand(add('1'))),
+      http.send(new UpdateItemCommand(add('1'))),
+    ]);
+    expect(await read()).toBe('9');
+    await dynamo.client.send(new DeleteItemCommand({ TableName: TABLE, Key: k }));
+    expect(await read()).toBeUndefined();
+  } finally {
+    fromLevel.mockRestore();
+  }
+});

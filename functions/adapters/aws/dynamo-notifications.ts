@@ -38,7 +38,7 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 
   private readonly key = (user: string, sk: string) => ({ pk: `NOTIFY#${user}`, sk });
-  private readonly countUpdate = (user: string, by: 1 | -1) => ({
+  private readonly countUpdate = (user: string, by: number) => ({
     Update: {
       TableName: this.tableName,
       Key: this.key(user, 'COUNT'),
@@ -48,27 +48,77 @@ export class DynamoNotificationStore implements NotificationStore {
     },
   });
 
+  private readonly put = (n: Notification) => ({
+    Put: {
+      TableName: this.tableName,
+      Item: { ...this.key(n.user, `N#${n.id}`), ...n, read: false },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  });
+
   async add(n: Notification): Promise<boolean> {
     try {
       await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...this.key(n.user, `N#${n.id}`), ...n, read: false },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            this.countUpdate(n.user, 1),
-          ],
-        }),
+        new TransactWriteCommand({ TransactItems: [this.put(n), this.countUpdate(n.user, 1)] }),
       );
       return true;
     } catch (err) {
       if (conditionFailed(err, 0)) return false;
       throw err;
     }
+  }
+
+  /**
+   * One transaction for a group of notifications: their puts and one count update per recipient
+   * (by how many are theirs; a transaction may not touch an item twice), within DynamoDB's 100
+   * items. If one of them exists already (a redelivery, the catch-up after the fast path), the
+   * transaction is cancelled and writes nothing: that group is added one by one instead, so that
+   * each count moves only by what was new. The same id twice in `ns` is added once.
+   */
+  async addMany(ns: readonly Notification[]): Promise<boolean[]> {
+    const out: boolean[] = ns.map(() => false);
+    const seen = new Set<string>();
+    let group: number[] = [];
+    let users = new Set<string>();
+    const flush = async () => {
+      const members = group;
+      group = [];
+      users = new Set();
+      if (members.length === 0) return;
+      if (members.length === 1) {
+        out[members[0]!] = await this.add(ns[members[0]!]!);
+        return;
+      }
+      const counts = new Map<string, number>();
+      for (const i of members) counts.set(ns[i]!.user, (counts.get(ns[i]!.user) ?? 0) + 1);
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...members.map((i) => this.put(ns[i]!)),
+              ...[...counts].map(([user, by]) => this.countUpdate(user, by)),
+            ],
+          }),
+        );
+        for (const i of members) out[i] = true;
+      } catch (err) {
+        if (!members.some((_, k) => conditionFailed(err, k))) throw err;
+        for (const i of members) out[i] = await this.add(ns[i]!);
+      }
+    };
+    for (let i = 0; i < ns.length; i++) {
+      const n = ns[i]!;
+      const id = `${n.user}\u0000${n.id}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      // Its put, and its recipient's count if that is not in the group yet.
+      const items = group.length + users.size + 1 + (users.has(n.user) ? 0 : 1);
+      if (items > MAX_TRANSACTION_ITEMS) await flush();
+      group.push(i);
+      users.add(n.user);
+    }
+    await flush();
+    return out;
   }
 
   async list(
@@ -222,6 +272,9 @@ function notificationOf(item: Record<string, unknown>): Notification {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as unknown as Notification;
 }
+
+/** DynamoDB's limit of items in one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
 
 /** A transaction cancelled because the condition of its item `index` failed. */
 function conditionFailed(err: unknown, index: number): boolean {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchedLines } from './line-log';
 
 const Env = z.object({
   MESHGATE_BACKEND: z.enum(['embedded', 'aws']).default('embedded'),
@@ -50,6 +51,8 @@ export function localConfig(env: Record<string, string | undefined>) {
       reconcileMinutes: e.MESHGATE_RECONCILE_MINUTES,
     },
     stalledAfterSeconds: e.MESHGATE_STALLED_AFTER_SECONDS,
-    eventLog: (line: string) => console.log(line),
+    eventLog: batchedLines(),
+    // Notified after the response, from an in-process queue, as the bus does on AWS.
+    notifyAfterResponse: true,
   };
 }

@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tableDefinition } from '../aws/dynamo-store';
 import { addTransactions, bulkPut } from './dynalite-transactions';
+import { keepParsedExpressions } from './expression-memo';
 import {
   cacheTableDescriptions,
   closeQueryIterators,
@@ -84,6 +85,7 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   addTransactions(server, store);
   cacheTableDescriptions(store);
   keepItemReads(store);
+  keepParsedExpressions();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -211,6 +211,12 @@ export function cacheTableDescriptions(store: any): void {
  * only if the key's epoch did not move while it read: what is kept is never older than the last
  * write completed, so a write answered is seen by every later read, as from LevelDB. Range reads
  * (Query, Scan: iterators) are not served from here.
+ *
+ * A key that was kept when a write of it began is kept again with the value written, once the
+ * write completed, if no other write of that key began meanwhile (its epoch moved only by this
+ * write): the items every request creation reads and writes again (the audit chain's head, the
+ * requester's open-request count, the approvers' unread counts) are then not read back from
+ * LevelDB by the next one. A key written but never read (a new request, an event) is not kept.
  */
 export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024 * 1024): void {
   const db = store.db;
@@ -221,6 +227,13 @@ export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024
     if (text === undefined) return;
     chars -= text.length;
     kept.delete(key);
+  };
+  /** Keeps `text` under `key` as the most recent; the oldest go first, until both bounds hold. */
+  const keep = (key: string, text: string) => {
+    drop(key);
+    kept.set(key, text);
+    chars += text.length;
+    while (kept.size > maxKept || chars > maxChars) drop(kept.keys().next().value!);
   };
   const epochs = new Map<string, number>();
   // Epochs are dropped when there are many; the generation then voids every read under way.
@@ -237,12 +250,31 @@ export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024
     }
   };
   const keyOf = (k: unknown) => (typeof k === 'string' ? k : undefined);
-  const wrapWrite = (method: 'put' | 'del' | 'batch', keysOf: (args: any[]) => unknown[]) => {
+  /** The text a later read of `value` would keep (the database encodes values as JSON). */
+  const textOf = (value: unknown, encoding: unknown): string | undefined =>
+    encoding === 'utf8'
+      ? typeof value === 'string'
+        ? value
+        : undefined
+      : encoding === undefined && value !== null && typeof value === 'object'
+        ? JSON.stringify(value)
+        : undefined;
+  type Written = { key: unknown; value?: unknown; encoding?: unknown };
+  const wrapWrite = (method: 'put' | 'del' | 'batch', writesOf: (args: any[]) => Written[]) => {
     const write = db[method];
     db[method] = (...args: any[]) => {
-      const keys = keysOf(args).map(keyOf);
+      const writes = writesOf(args);
+      const keys = writes.map((w) => keyOf(w.key));
       // A key not a string (never the case in dynalite): forget everything.
       const all = keys.some((k) => k === undefined);
+      // Values of kept keys, to keep again once written.
+      const again = new Map<string, string>();
+      if (!all)
+        for (const w of writes) {
+          const text = kept.has(w.key as string) ? textOf(w.value, w.encoding) : undefined;
+          if (text !== undefined) again.set(w.key as string, text);
+          else again.delete(w.key as string);
+        }
       const clear = () => {
         if (all) {
           kept.clear();
@@ -252,22 +284,55 @@ export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024
         } else forget(keys as string[]);
       };
       clear();
+      const at = generation;
+      const started = new Map([...again.keys()].map((k) => [k, epochs.get(k)]));
+      const completed = (err: unknown) => {
+        clear();
+        if (err || at !== generation) return;
+        for (const [key, text] of again) {
+          // Moved once more by this write's completion, by nothing else.
+          if (epochs.get(key) !== (started.get(key) ?? 0) + 1) continue;
+          keep(key, text);
+        }
+      };
       const cb = args[args.length - 1];
       if (typeof cb === 'function') {
         args[args.length - 1] = (...out: unknown[]) => {
-          clear();
+          completed(out[0]);
           cb(...out);
         };
         return write.apply(db, args);
       }
       const done = write.apply(db, args);
-      return Promise.resolve(done).finally(clear);
+      return Promise.resolve(done).then(
+        (v) => {
+          completed(undefined);
+          return v;
+        },
+        (err) => {
+          completed(err ?? new Error('write failed'));
+          throw err;
+        },
+      );
     };
   };
-  wrapWrite('put', (a) => [a[0]]);
-  wrapWrite('del', (a) => [a[0]]);
+  const optionsOf = (o: unknown) =>
+    o !== null && typeof o === 'object' ? (o as { valueEncoding?: unknown }) : undefined;
+  wrapWrite('put', (a) => [{ key: a[0], value: a[1], encoding: optionsOf(a[2])?.valueEncoding }]);
+  wrapWrite('del', (a) => [{ key: a[0] }]);
   wrapWrite('batch', (a) =>
-    Array.isArray(a[0]) ? a[0].map((op: { key?: unknown }) => op?.key) : [undefined],
+    Array.isArray(a[0])
+      ? a[0].map(
+          (op: { type?: string; key?: unknown; value?: unknown; valueEncoding?: unknown }) =>
+            op?.type === 'put'
+              ? {
+                  key: op.key,
+                  value: op.value,
+                  encoding: op.valueEncoding ?? optionsOf(a[1])?.valueEncoding,
+                }
+              : { key: op?.key },
+        )
+      : [{ key: undefined }],
   );
 
   const get = db.get;
@@ -287,12 +352,7 @@ export function keepItemReads(store: any, maxKept = 20_000, maxChars = 16 * 1024
     const at = generation;
     return get.call(db, key, (err: unknown, value?: unknown) => {
       if (!err && value !== undefined && at === generation && (epochs.get(key) ?? 0) === epoch) {
-        const text = JSON.stringify(value);
-        drop(key);
-        kept.set(key, text);
-        chars += text.length;
-        // The oldest go first, until both bounds hold.
-        while (kept.size > maxKept || chars > maxChars) drop(kept.keys().next().value!);
+        keep(key, JSON.stringify(value));
       }
       cb(err, value);
     });

@@ -3,7 +3,7 @@ import type { NotificationSender, OutboundMessage } from '../../ports/notificati
 
 /**
  * The embedded default's way out: no e-mail and no chat, one log line per new notification (the
- * centre holds it as well).
+ * centre holds it as well). It has no `email`, so the notifier reads no recipient's address for it.
  */
 export class LogNotificationSender implements NotificationSender {
   constructor(private readonly log: (line: string) => void = (l) => console.log(l)) {}
@@ -11,8 +11,6 @@ export class LogNotificationSender implements NotificationSender {
   notified(m: OutboundMessage, n: Notification): void {
     this.log(`notify ${n.user}: ${m.subject} (${n.link})`);
   }
-
-  async email(): Promise<void> {}
 
   async webhook(): Promise<void> {}
 }
