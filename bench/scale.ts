@@ -235,7 +235,8 @@ export function scaleVerdicts(small: SizeFigures, large: SizeFigures): Verdict[]
   for (const [endpoint, want] of Object.entries(SAME_ITEMS)) {
     for (const f of [small, large]) {
       const c = f.calls.find((x) => x.endpoint === endpoint);
-      if (c && c.items !== want) uneven.push(`${f.size.label} ${endpoint}: ${c.items ?? 'none'}`);
+      if (!c || c.items !== want)
+        uneven.push(`${f.size.label} ${endpoint}: ${c ? (c.items ?? 'none') : 'not measured'}`);
     }
   }
   out.push({

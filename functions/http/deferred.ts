@@ -19,6 +19,9 @@ export const once = <T extends object>(build: () => T) => {
 };
 
 /**
+ * Not for `headers` schemas: @hono/zod-validator matches header names case-insensitively only for
+ * a real zod schema (it looks for `_zod`), which a deferred one is not until built.
+ *
  * A schema for the validators of `app.openapi`: typed as the schema `build` returns, it has the four
  * parse methods that @hono/zod-openapi and @hono/zod-validator call, and builds the schema at the
  * first of those calls. It is not a zod schema: to nest it in another schema, or to give it to

@@ -41,17 +41,24 @@ test('the list of an answer: its items, or the array it is; nothing for anything
   expect(itemsOf(undefined)).toBeUndefined();
 });
 
+/** The listings every run measures beside `calls`, each reading what SAME_ITEMS asks. */
+const withListings = (calls: ReturnType<typeof call>[]) => [
+  ...calls,
+  { ...call('one-product search', 4), items: 1 },
+  ...['my requests', 'grants', 'audit page'].map((e) => call(e, 4)),
+];
+
 test('targets: p99 large within 1.5x of small per endpoint, no response over 1 MB, RSS under 512 MB', () => {
-  const small = figures(SIZES.small, [call('search', 10), call('inbox', 10)], 200);
+  const small = figures(SIZES.small, withListings([call('search', 10), call('inbox', 10)]), 200);
   const good = scaleVerdicts(
     small,
-    figures(SIZES.large, [call('search', 15), call('inbox', 12)], 400),
+    figures(SIZES.large, withListings([call('search', 15), call('inbox', 12)]), 400),
   );
   expect(good.every((v) => v.pass)).toBe(true);
 
   const bad = scaleVerdicts(
     small,
-    figures(SIZES.large, [call('search', 15.1), call('inbox', 12, 2_000_000)], 600),
+    figures(SIZES.large, withListings([call('search', 15.1), call('inbox', 12, 2_000_000)]), 600),
   );
   const failed = bad.filter((v) => !v.pass).map((v) => v.name);
   expect(failed).toEqual([
@@ -219,7 +226,9 @@ test('like with like: an inbox and an audit window holding a full page, a search
 });
 
 test('a verdict says whether both sizes read the same items: a full page, or the one product', () => {
-  const same = [call('one-product search', 5), call('inbox', 5), call('audit page', 5)];
+  const same = ['one-product search', 'my requests', 'inbox', 'grants', 'audit page'].map((e) =>
+    call(e, 5),
+  );
   same[0] = { ...same[0]!, items: 1 };
   const ok = scaleVerdicts(figures(SIZES.small, same, 100), figures(SIZES.large, same, 100));
   expect(ok.find((v) => v.name.startsWith('same work'))!.pass).toBe(true);
@@ -228,4 +237,13 @@ test('a verdict says whether both sizes read the same items: a full page, or the
   const v = bad.find((x) => x.name.startsWith('same work'))!;
   expect(v.pass).toBe(false);
   expect(v.value).toBe('small inbox: 0');
+  // A listing not measured at one size is no evidence of the same work.
+  const noGrants = same.filter((c) => c.endpoint !== 'grants');
+  const missing = scaleVerdicts(
+    figures(SIZES.small, same, 100),
+    figures(SIZES.large, noGrants, 100),
+  );
+  const m = missing.find((x) => x.name.startsWith('same work'))!;
+  expect(m.pass).toBe(false);
+  expect(m.value).toBe('large grants: not measured');
 });

@@ -491,11 +491,11 @@ describe('governance stacks', () => {
       expect(existsSync(join(assetDir, 'policies', 'model.conf'))).toBe(true);
       expect(existsSync(join(assetDir, 'policies', 'global.csv'))).toBe(true);
       // The deployment configuration ships with the API, which registers its domains at cold start.
-      expect(
-        JSON.parse(readFileSync(join(assetDir, 'meshgate.json'), 'utf8')).domains.map(
-          (d: { id: string }) => d.id,
-        ),
-      ).toEqual(['sales', 'finance']);
+      // It is the configuration as synth parsed it, defaults filled in: the functions read it
+      // without parsing it again (functions/adapters/aws/deployed-config.ts).
+      const bundled = JSON.parse(readFileSync(join(assetDir, 'meshgate.json'), 'utf8'));
+      expect(bundled.domains.map((d: { id: string }) => d.id)).toEqual(['sales', 'finance']);
+      expect(bundled).toEqual(JSON.parse(JSON.stringify(config)));
       expect(fn.Properties.Environment.Variables.MESHGATE_CONFIG).toBe('./meshgate.json');
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -94,6 +94,15 @@ test('the Lambda functions read the bundled configuration as synth parsed it: pa
       expect(readDeployedConfig(file)).toEqual(parseConfig(readDeployedConfig(file)));
     }
     expect(() => readDeployedConfig(join(dir, 'missing.json'))).toThrow(/Cannot read .*missing/);
+    // A file that never went through synth (edited by hand, its defaults not filled in) is refused,
+    // naming what is missing, instead of failing somewhere in the wiring.
+    const raw = example();
+    delete raw.admins;
+    delete raw.domains[0].owners;
+    writeFileSync(join(dir, 'raw.json'), JSON.stringify(raw));
+    expect(() => readDeployedConfig(join(dir, 'raw.json'))).toThrow(
+      /not a configuration as synth parsed it \(admins, .*domains\[0\]\.owners.* missing\)/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,9 +12,28 @@ import type { MeshgateConfig } from '../../../config/schema';
  * parses it.
  */
 export function readDeployedConfig(path: string): MeshgateConfig {
+  let config: MeshgateConfig;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as MeshgateConfig;
+    config = JSON.parse(readFileSync(path, 'utf8')) as MeshgateConfig;
   } catch (err) {
     throw new Error(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
+  // Not its schema: only what parsing fills in, so that a file that never went through synth (a
+  // hand-edited asset) fails here, naming the field, rather than somewhere in the wiring.
+  const lists = ['admins', 'compliance', 'auditors', 'domains', 'consumerAccounts', 'users'];
+  const missing = [
+    ...lists.filter((k) => !Array.isArray((config as unknown as Record<string, unknown>)[k])),
+    ...(Array.isArray(config.domains)
+      ? config.domains.flatMap((d, i) =>
+          ['owners', 'backups']
+            .filter((k) => !Array.isArray((d as unknown as Record<string, unknown>)[k]))
+            .map((k) => `domains[${i}].${k}`),
+        )
+      : []),
+  ];
+  if (missing.length > 0)
+    throw new Error(
+      `${path} is not a configuration as synth parsed it (${missing.join(', ')} missing): deploy it with the CDK app, which parses and bundles it.`,
+    );
+  return config;
 }

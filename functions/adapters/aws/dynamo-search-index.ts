@@ -246,6 +246,8 @@ export class DynamoSearchIndex implements SearchIndex {
     const index = this.opts.unzip
       ? await this.opts.unzip(parts)
       : MiniSearchCatalog.load(gunzipWhole(Buffer.concat(parts)));
+    // A newer index held meanwhile (a refresh built one while this loaded) stays.
+    if (this.held && this.held.index.version > index.version) return;
     this.held = { index, id: p.id };
   }
 

@@ -424,9 +424,10 @@ export class MiniSearchCatalog implements CatalogIndex {
     return this.n;
   }
 
-  /** Bytes of the typed arrays (outside the JavaScript heap). */
+  /** Bytes held outside the JavaScript heap: the typed arrays and the cards' packed text. */
   get arrayBytes(): number {
-    return Object.values(this.a).reduce((sum, arr) => sum + arr.byteLength, 0);
+    const arrays = Object.values(this.a).reduce((sum, arr) => sum + arr.byteLength, 0);
+    return arrays + this.text.byteLength + this.textOffsets.byteLength;
   }
 
   /** The summary of document `d`, for a result card. */
