@@ -532,6 +532,7 @@ async function run(log: (msg: string) => void): Promise<BenchResult> {
             { amount: created.length, seconds: CONFIG.approve.seconds },
             approveRequests,
             server.child.pid,
+            true,
           )
         : undefined;
     if (approve)

@@ -28,8 +28,10 @@ export interface NotificationStore {
   /**
    * `add` for each of `ns`, in as few transactions as it can (each notification put unless it
    * exists, each recipient's unread count moved by how many of theirs were new): which were new.
+   * A write that fails otherwise (throttling, a conflict) fails only its notifications, which are
+   * not added (the catch-up adds them) and are counted in `failures`; the others are still added.
    */
-  addMany(ns: readonly Notification[]): Promise<boolean[]>;
+  addMany(ns: readonly Notification[]): Promise<AddedMany>;
   /** One page of `user`'s notifications, newest first, after the id `after`; only unread ones with `unread`. */
   list(
     user: string,
@@ -70,4 +72,10 @@ export interface NotificationSender {
   webhook(url: string, message: OutboundMessage, n: Notification): Promise<void>;
   /** Every new notification, before e-mail and chat (the local log). */
   notified?(message: OutboundMessage, n: Notification): void;
+}
+
+/** What `addMany` did: per notification, whether it was added now; the errors of those that failed. */
+export interface AddedMany {
+  added: boolean[];
+  failures: unknown[];
 }

@@ -121,13 +121,18 @@ export async function notifyCommitted(
       all.push(...notificationsFor(e, r, stage ? approversOf(deps, r, stage) : []));
     }
   if (all.length === 0) return 0;
-  const added = await deps.notifications.addMany(all);
+  // Every notification added is sent, whatever else fails: the catch-up adds what is missing but
+  // never sends what was added already.
+  const { added, failures } = await deps.notifications.addMany(all);
+  const errors = [...failures];
   let n = 0;
   for (let i = 0; i < all.length; i++)
     if (added[i]) {
       n++;
-      await sendOut(deps, all[i]!);
+      await sendOut(deps, all[i]!).catch((err: unknown) => errors.push(err));
     }
+  if (errors.length > 0)
+    throw new AggregateError(errors, `${errors.length} of ${all.length} notifications failed`);
   return n;
 }
 

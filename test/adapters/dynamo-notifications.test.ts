@@ -95,12 +95,12 @@ test('settings default to e-mail on; a catch-up mark moves only from where it wa
 
 test('many are added in one transaction, each count moved by how many were new', async () => {
   const [a, b, c] = [note('m1'), note('m1'), note('m2')];
-  expect(await store.addMany([a, b, c, a])).toEqual([true, true, true, false]);
+  expect((await store.addMany([a, b, c, a])).added).toEqual([true, true, true, false]);
   expect(await store.unreadCount('m1')).toBe(2);
   expect(await store.unreadCount('m2')).toBe(1);
   // With one that exists: the others are added, the counts move by those alone.
   const [d, e] = [note('m1'), note('m2')];
-  expect(await store.addMany([d, b, e])).toEqual([true, false, true]);
+  expect((await store.addMany([d, b, e])).added).toEqual([true, false, true]);
   expect(await store.unreadCount('m1')).toBe(3);
   expect(await store.unreadCount('m2')).toBe(2);
   expect((await store.list('m1', { limit: 10 })).items).toEqual([d, b, a]);
@@ -108,10 +108,36 @@ test('many are added in one transaction, each count moved by how many were new',
 
 test('more than one transaction holds are added in several', async () => {
   const many = Array.from({ length: 130 }, (_, i) => note(`big${i % 40}`));
-  const added = await store.addMany(many);
+  const { added } = await store.addMany(many);
   expect(added.every(Boolean)).toBe(true);
   for (let u = 0; u < 40; u++)
     expect(await store.unreadCount(`big${u}`)).toBe(
       many.filter((n) => n.user === `big${u}`).length,
     );
+});
+
+test('a group that fails otherwise fails only its own notifications; the written ones are said', async () => {
+  // The second transaction and every write after it are throttled.
+  let transactions = 0;
+  const failing = new DynamoNotificationStore('notify', db.client);
+  const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+    name: 'ThrottlingException',
+  });
+  const send = (failing as unknown as { doc: { send: (c: unknown) => Promise<unknown> } }).doc;
+  const real = send.send.bind(send);
+  send.send = async (c: unknown) => {
+    if ((c as object).constructor.name === 'TransactWriteCommand' && ++transactions > 1)
+      throw throttled;
+    return real(c);
+  };
+  const many = Array.from({ length: 130 }, (_, i) => note(`thr${i % 40}`));
+  const { added, failures } = await failing.addMany(many);
+  const written = added.filter(Boolean).length;
+  expect(written).toBeGreaterThan(0);
+  expect(written).toBeLessThan(many.length);
+  expect(failures).toHaveLength(many.length - written);
+  expect(failures.every((f) => f === throttled)).toBe(true);
+  // What it says was added is in the centre, and nothing else.
+  for (let i = 0; i < many.length; i++)
+    expect(await store.get(many[i]!.user, many[i]!.id)).toEqual(added[i] ? many[i] : undefined);
 });

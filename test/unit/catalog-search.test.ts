@@ -77,6 +77,21 @@ describe('catalog search (MiniSearch)', () => {
     expect(ids(index.search({ q: 'employees' }, none))).toEqual(['hr/employees', 'hr/headcount']);
   });
 
+  test('a number is matched as written or as the start of one, never with a typo', () => {
+    const numbered = MiniSearchCatalog.build(1, [
+      product('sales/orders_16262', { title: 'Orders 2024' }),
+      product('sales/orders_16263', { title: 'Orders 2025' }),
+      product('sales/orders_162620', { title: 'Orders archive' }),
+    ]);
+    expect(ids(numbered.search({ q: '16262' }, none))).toEqual([
+      'sales/orders_16262',
+      'sales/orders_162620',
+    ]);
+    expect(ids(numbered.search({ q: '2025' }, none))).toEqual(['sales/orders_16263']);
+    // Words keep their typo tolerance.
+    expect(ids(numbered.search({ q: 'ordres 2024' }, none))).toEqual(['sales/orders_16262']);
+  });
+
   test('a prefix finds whole words', () => {
     expect(ids(index.search({ q: 'invo' }, none))).toEqual(['finance/invoices']);
   });

@@ -1,5 +1,6 @@
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { movingClock } from '../support/clock';
+import { LogNotificationSender } from '../../functions/adapters/local/log-sender';
 
 // `npm start` notifies after the response, from an in-process queue drained in batches (as the
 // bus feeds the notifier on AWS). What it held when the process died is notified by the sweep's
@@ -71,4 +72,27 @@ test('a queued change delivered after the catch-up notified it is not notified t
   expect(await kinds('bob')).toEqual(['APPROVAL_NEEDED']);
   expect(await kinds('fiona')).toEqual(['APPROVAL_NEEDED']);
   for (const user of ['bob', 'sam', 'fiona']) expect(await unread(user)).toBe(1);
+});
+
+test('when part of a batch cannot be written, what was written is still sent, and the rest is left to the catch-up', async () => {
+  p.notifyQueue.pause();
+  const real = p.notifications.addMany.bind(p.notifications);
+  const throttled = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+  // The store writes every notification of the batch but the last, whose write fails.
+  jest.spyOn(p.notifications, 'addMany').mockImplementation(async (ns) => {
+    const written = await real(ns.slice(0, -1));
+    return { added: [...written.added, false], failures: [throttled] };
+  });
+  const sent = jest.spyOn(LogNotificationSender.prototype, 'notified');
+  await submit('sales/orders');
+  await submit('finance/invoices');
+  p.notifyQueue.resume();
+  await p.notifyQueue.onIdle();
+  // bob and sam for sales/orders, fiona for finance/invoices: the last one (fiona's) failed.
+  expect(sent.mock.calls.map(([, n]) => n.user).sort()).toEqual(['bob', 'sam']);
+  expect(await kinds('fiona')).toEqual([]);
+  jest.restoreAllMocks();
+  const swept = await p.schedules.sweep();
+  expect(swept.notified.caughtUp).toBe(1);
+  expect(await kinds('fiona')).toEqual(['APPROVAL_NEEDED']);
 });

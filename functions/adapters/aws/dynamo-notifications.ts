@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Notification } from '../../domain/notifications';
 import type {
+  AddedMany,
   NotificationPage,
   NotificationSettings,
   NotificationStore,
@@ -75,8 +76,17 @@ export class DynamoNotificationStore implements NotificationStore {
    * transaction is cancelled and writes nothing: that group is added one by one instead, so that
    * each count moves only by what was new. The same id twice in `ns` is added once.
    */
-  async addMany(ns: readonly Notification[]): Promise<boolean[]> {
+  async addMany(ns: readonly Notification[]): Promise<AddedMany> {
     const out: boolean[] = ns.map(() => false);
+    const failures: unknown[] = [];
+    /** `add`, its failure kept: the notification is then not added (the catch-up adds it). */
+    const addOne = async (i: number) => {
+      try {
+        out[i] = await this.add(ns[i]!);
+      } catch (err) {
+        failures.push(err);
+      }
+    };
     const seen = new Set<string>();
     let group: number[] = [];
     let users = new Set<string>();
@@ -85,10 +95,7 @@ export class DynamoNotificationStore implements NotificationStore {
       group = [];
       users = new Set();
       if (members.length === 0) return;
-      if (members.length === 1) {
-        out[members[0]!] = await this.add(ns[members[0]!]!);
-        return;
-      }
+      if (members.length === 1) return addOne(members[0]!);
       const counts = new Map<string, number>();
       for (const i of members) counts.set(ns[i]!.user, (counts.get(ns[i]!.user) ?? 0) + 1);
       try {
@@ -101,9 +108,9 @@ export class DynamoNotificationStore implements NotificationStore {
           }),
         );
         for (const i of members) out[i] = true;
-      } catch (err) {
-        if (!members.some((_, k) => conditionFailed(err, k))) throw err;
-        for (const i of members) out[i] = await this.add(ns[i]!);
+      } catch {
+        // One exists already, or the group failed otherwise: one by one, each on its own.
+        for (const i of members) await addOne(i);
       }
     };
     for (let i = 0; i < ns.length; i++) {
@@ -118,7 +125,7 @@ export class DynamoNotificationStore implements NotificationStore {
       users.add(n.user);
     }
     await flush();
-    return out;
+    return { added: out, failures };
   }
 
   async list(

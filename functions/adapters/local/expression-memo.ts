@@ -21,8 +21,10 @@
  * first call's were (the same object at every place, as the parser leaves it; nothing is shared
  * with the template, which the caller may change, as dynalite's UpdateItem and key conditions do),
  * and the names and values the expression uses are struck off the call's unused ones, as the
- * parser strikes them. A parse that fails (a syntax error, an undefined name, a wrong operand
- * type) is not kept: it is parsed again each time, with its message. The memo wraps the parsers'
+ * parser strikes them. A syntax error (the parser throws) is not kept: it is parsed again each
+ * time. dynalite answers a semantic error (an undefined name or value, a wrong operand type, a
+ * reserved word) as a message, which is kept like a parse: it depends only on what the key holds
+ * (the text, the names, which values exist and their types). The memo wraps the parsers'
  * `parse` in this process, which only the embedded store loads; AWS mode never reaches dynalite.
  * `test/adapters/expression-memo.test.ts` runs the same calls with and without it, failing
  * conditions and invalid expressions included, and compares every answer and item.

@@ -43,8 +43,13 @@ const tokenize = (text: string): string[] =>
 
 /** A word of the query matches the start of a longer one ("emp" finds "employees")... */
 const prefixOf = (term: string) => term.length >= 2;
-/** ...and typos, as search engines usually allow: one edit in 3 to 5 letters, two beyond. */
-const fuzzyOf = (term: string) => (term.length < 3 ? 0 : term.length <= 5 ? 1 : 2);
+/**
+ * ...and typos, as search engines usually allow: one edit in 3 to 5 letters, two beyond. Not in a
+ * number: "2024" is no typo of "2025", nor an id's "16262" of "16263" (a number in a query names
+ * one thing, and at 100,000 products one edit of it finds hundreds of others to score).
+ */
+const fuzzyOf = (term: string) =>
+  term.length < 3 || /^\p{N}+$/u.test(term) ? 0 : term.length <= 5 ? 1 : 2;
 
 /** Facet lists are capped (an owner facet over 100,000 products could hold thousands). */
 export const MAX_FACET_VALUES = 50;
