@@ -25,7 +25,7 @@ import {
  * the format is read by the same code in both places, whatever transforms the code (coverage
  * counters, a minifier's names). It is started from its file: a `.ts` one (npm start, jest)
  * through tsx's CommonJS hooks (`--require tsx/cjs`: no loader thread; the worker is outside
- * jest's module system), ~35 ms more per start than the source text it replaced; a `.js` one as it
+ * jest's module system), 35 to 60 ms more per start than the source text it replaced; a `.js` one as it
  * is (a bundle of the embedded portal would ship the thread as an entry of its own beside it).
  * AWS mode loads in the process (its Lambda bundle is minified; an instance loads the index once
  * per catalog version).
