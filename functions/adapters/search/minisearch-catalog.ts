@@ -165,7 +165,7 @@ export interface Texts {
 /** The string arrays kept as `Texts`, in their order. */
 const TEXT_FIELDS = ['ids', 'names', 'titles', 'descriptions'] as const;
 
-/** Packs string columns of equal length into `Texts`. Self-contained, as `splitSerialised`. */
+/** Packs string columns of equal length into `Texts`. */
 export function packTexts(fields: string[][]): Texts {
   const n = fields[0] ? fields[0].length : 0;
   const offsets = new Uint32Array(fields.length * (n + 1));
@@ -195,9 +195,9 @@ export interface SerialisedParts {
 
 /**
  * Reads what `MiniSearchCatalog.serialise` wrote: the JSON header, then each array (copied out,
- * so the buffer can go), and packs the card strings (`packTexts`). It refers to nothing outside
- * its body but `packTexts` (the arrays' widths and the format are passed in) so that both also
- * run in a worker from their source text (adapters/local/search-index-worker.ts).
+ * so the buffer can go), and packs the card strings (`packTexts`). The embedded portal runs it in
+ * a worker thread (adapters/local/search-index-thread.ts, which imports it), with the arrays'
+ * widths and the format passed in.
  */
 export function splitSerialised(
   buf: Buffer,
