@@ -81,6 +81,11 @@ test('a call answered with an error fails the run; rows name sizes, latencies an
   expect(rows.find((r) => r.figure.startsWith('small: grants'))!.ratio).toBe(
     '2 DynamoDB commands (1 Get, 1 Query)',
   );
+  // The first call, before the warm-up calls that are not timed, is shown beside the timed ones.
+  const warmed = sizeRows(figures(SIZES.small, [{ ...call('search', 5), firstMs: 41.5 }], 100));
+  expect(warmed.find((r) => r.figure.startsWith('small: search'))!.figure).toBe(
+    'small: search: p50 / p99 (10 calls; the first, before 5 not timed: 42 ms)',
+  );
 });
 
 test("the server process's memory: RSS after the calls, its peak, the heap and what lies outside it", () => {
