@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { gzipSync } from 'node:zlib';
 import { DynamoSearchIndex, gunzipWhole } from '../../functions/adapters/aws/dynamo-search-index';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
+import { MiniSearchCatalog } from '../../functions/adapters/search/minisearch-catalog';
 import type { AuditEvent, DataProduct } from '../../functions/domain/model';
 import { embeddedTables } from '../support/embedded-tables';
 
@@ -167,4 +168,34 @@ test('an index blob unzips whole (one buffer of its recorded size) to what zlib 
   const two = Buffer.concat([gzipSync(data), gzipSync(Buffer.from('tail'))]);
   expect(gunzipWhole(two).equals(Buffer.concat([data, Buffer.from('tail')]))).toBe(true);
   expect(gunzipWhole(gzipSync(Buffer.alloc(0))).length).toBe(0);
+});
+
+test('an index loaded while a newer one was built does not replace it', async () => {
+  // Loading the published index is slow at 100,000 products (seconds, in a worker thread); a
+  // refresh of this process that builds and holds a newer one meanwhile must keep it: a search
+  // after the sync sees it, and a cursor handed out on it stays valid.
+  await store.putProduct(product('sales/race_orders', 'Race orders'));
+  await new DynamoSearchIndex(TABLE, db.client, store).refresh(); // another process publishes
+  let loaded!: () => void;
+  const loading = new Promise<void>((r) => (loaded = r));
+  let finish!: () => void;
+  const slow = new Promise<void>((r) => (finish = r));
+  const mine = new DynamoSearchIndex(TABLE, db.client, store, {
+    unzip: async (parts) => {
+      const index = MiniSearchCatalog.load(gunzipWhole(Buffer.concat(parts)));
+      loaded();
+      await slow;
+      return index;
+    },
+  });
+  const searching = mine.current(); // loads the published index
+  await loading;
+  await store.putProduct(product('sales/race_leads', 'Race leads'));
+  const report = await mine.refresh(); // builds and holds a newer one
+  expect(report.rebuilt).toBe(true);
+  finish();
+  await searching;
+  const held = await mine.current();
+  expect(held.version).toBe(report.version);
+  expect(held.size).toBe(report.products);
 });

@@ -1,4 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
+import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
+import type { DataProduct, Grant } from '../../functions/domain/model';
+import { tableGrantFor } from '../../functions/usecases/fulfilment';
+import type { TestPortal } from './portal';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { verifyChain } from '../../functions/domain/audit-chain';
 import type { Operation, OperationKind } from '../../functions/domain/operations';
@@ -182,3 +186,29 @@ export function breakBroker(p: { broker: BrokerAdapters }) {
   p.broker.lakeFormation = { ...p.broker.lakeFormation, listPermissions: refused };
 }
 const SALES_BROKER = 'arn:aws:iam::111111111111:role/meshgate-broker';
+
+/** A sales catalog with one product more than the demo's, so that a sync has a product to write. */
+export function catalogWith(extra: string): DataProduct[] {
+  const base = DEMO_PRODUCTS.find((x) => x.id === 'sales/orders')!;
+  return [
+    ...DEMO_PRODUCTS,
+    {
+      ...structuredClone(base),
+      id: `sales/${extra}`,
+      name: extra,
+      location: { ...base.location, table: extra },
+    },
+  ];
+}
+
+/** `grant`'s permission taken out of Lake Formation: the next reconciliation grants it again. */
+export async function loseGrant(p: TestPortal, grant: Grant): Promise<void> {
+  const spec = await tableGrantFor(p.deps, {
+    id: grant.requestId,
+    productId: grant.productId,
+    domain: grant.domain,
+    principal: grant.principal,
+    scope: grant.scope,
+  });
+  await p.ledger.revoke(spec);
+}

@@ -1,14 +1,12 @@
 import fc from 'fast-check';
-import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import {
   startEmbeddedDynamo,
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
-import type { DataProduct, Grant } from '../../functions/domain/model';
+import type { Grant } from '../../functions/domain/model';
 import type { OperationKind } from '../../functions/domain/operations';
 import { DynamoOperationStore } from '../../functions/adapters/aws/operation-store';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
-import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
 import {
   breakBroker,
@@ -20,6 +18,8 @@ import {
   type Fault,
   type TrailMark,
   type TrailReader,
+  catalogWith,
+  loseGrant,
 } from '../support/operation-trail';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 
@@ -80,30 +80,6 @@ afterAll(async () => {
   jest.restoreAllMocks();
   await dynamo.close();
 });
-
-function catalogWith(extra: string): DataProduct[] {
-  const base = DEMO_PRODUCTS.find((x) => x.id === 'sales/orders')!;
-  return [
-    ...DEMO_PRODUCTS,
-    {
-      ...structuredClone(base),
-      id: `sales/${extra}`,
-      name: extra,
-      location: { ...base.location, table: extra },
-    },
-  ];
-}
-
-async function loseGrant(p: TestPortal) {
-  const spec = await tableGrantFor(p.deps, {
-    id: grant.requestId,
-    productId: grant.productId,
-    domain: grant.domain,
-    principal: grant.principal,
-    scope: grant.scope,
-  });
-  await p.ledger.revoke(spec);
-}
 
 interface Step {
   /** The process dies at this write (counted from its start); undefined: it does not die. */
@@ -185,7 +161,7 @@ async function runScenario(s: Scenario) {
   const p = await processOn();
   p.catalog.set(catalogWith(extra));
   if (s.broken) breakBroker(p);
-  await loseGrant(p);
+  await loseGrant(p, grant);
   const token = await p.token('bob');
   Object.assign(fault, { armed: true, at: first!.dieAt ?? Infinity, writes: 0 });
   for (const kind of s.kinds)

@@ -1,11 +1,9 @@
-import { DEMO_PRODUCTS } from '../../functions/adapters/local/demo-mesh';
 import {
   startEmbeddedDynamo,
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
-import type { DataProduct, Grant } from '../../functions/domain/model';
+import type { Grant } from '../../functions/domain/model';
 import type { OperationKind } from '../../functions/domain/operations';
-import { tableGrantFor } from '../../functions/usecases/fulfilment';
 import { DEFAULT_OPERATION_STALLED_AFTER_MS } from '../../functions/usecases/operation-runs';
 import {
   breakBroker,
@@ -14,8 +12,10 @@ import {
   operationGaps,
   operationsOf,
   type Fault,
+  catalogWith,
+  loseGrant,
 } from '../support/operation-trail';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { newRequest, startPortal } from '../support/portal';
 
 // A process stopped at any write of a sync or a reconciliation, from the call that queues it to
 // the write that finishes it. The embedded portal runs on a store it shares with the next
@@ -72,32 +72,6 @@ afterAll(async () => {
 /** A process: the embedded portal on the shared store, on the test's clock. */
 const processOn = () => startPortal({ sharedStore: dynamo, clock });
 
-/** A sales catalog with one product more than the demo's, so that a sync has a product to write. */
-function catalogWith(extra: string): DataProduct[] {
-  const base = DEMO_PRODUCTS.find((x) => x.id === 'sales/orders')!;
-  return [
-    ...DEMO_PRODUCTS,
-    {
-      ...structuredClone(base),
-      id: `sales/${extra}`,
-      name: extra,
-      location: { ...base.location, table: extra },
-    },
-  ];
-}
-
-/** The grant's permission taken out of Lake Formation: the next reconciliation grants it again. */
-async function loseGrant(p: TestPortal) {
-  const spec = await tableGrantFor(p.deps, {
-    id: grant.requestId,
-    productId: grant.productId,
-    domain: grant.domain,
-    principal: grant.principal,
-    scope: grant.scope,
-  });
-  await p.ledger.revoke(spec);
-}
-
 /**
  * One process asked for `kind` on sales as bob, dying at its `at`-th write; then the next process.
  * With `broken`, the domain's broker role is refused in both: the operation must end FAILED with
@@ -108,7 +82,7 @@ async function crashAt(kind: OperationKind, at: number, round: string, broken = 
   const first = await processOn();
   first.catalog.set(catalogWith(`crash_${round}`));
   if (broken) breakBroker(first);
-  if (kind === 'reconcile') await loseGrant(first);
+  if (kind === 'reconcile') await loseGrant(first, grant);
   const token = await first.token('bob');
   Object.assign(fault, { armed: true, at, writes: 0 });
   const res = await first.app.request(`/v1/domains/sales/${kind}`, {

@@ -122,15 +122,21 @@ test('a report over the item size is stored bounded, with its event, once', asyn
   }
 });
 
+/** Where a worker is held: `entered()` settles `inside`; the worker awaits `gate` until `release()`. */
+function holdPoint() {
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return { inside, entered, gate, release };
+}
+
 describe.each(['sync', 'reconcile'] as const)('a late worker on a %s', (kind) => {
   test('that another took over records no second report', async () => {
     // Worker A (the queue's) stops in the domain's catalog or Lake Formation listing until
     // released; worker B, the job delivered again once the operation counts as stalled, takes it
     // over and finishes it; then A goes on to its end.
-    let entered!: () => void;
-    const inside = new Promise<void>((r) => (entered = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const { inside, entered, gate, release } = holdPoint();
     const hold = async <T>(call: () => Promise<T>) => {
       entered();
       await gate;
@@ -176,10 +182,7 @@ test('a late worker on a sync that another finished stops at its next progress n
   // there; worker B takes the operation over and syncs the catalog as it is. Released, A must not
   // write its stale products over B's: its first progress note is refused (the operation is at
   // attempt 2), so it stops before its first product.
-  let entered!: () => void;
-  const inside = new Promise<void>((r) => (entered = r));
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
+  const { inside, entered, gate, release } = holdPoint();
   const real = p.broker.catalog;
   p.broker.catalog = {
     listProducts: async (d, a) => {
@@ -216,10 +219,7 @@ test('a late worker on a sync that another finished stops at its next progress n
 });
 
 test('a progress note counts only for the attempt running the operation, not for the one it took over from', async () => {
-  let entered!: () => void;
-  const inside = new Promise<void>((r) => (entered = r));
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
+  const { inside, entered, gate, release } = holdPoint();
   const real = p.broker.catalog;
   p.broker.catalog = {
     listProducts: async (d, a) => (entered(), await gate, real.listProducts(d, a)),
