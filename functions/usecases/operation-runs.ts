@@ -141,7 +141,8 @@ function progressNoter(
     last = { unit, done, total, at: deps.clock.now().toISOString() };
     // A note for people watching and the sweeper's sign of life: a note that fails fails nothing.
     // But an operation taken over by a later attempt is no longer this worker's: it stops here
-    // (runOperation), so it writes no more than the products or grants since its last note.
+    // (runOperation): a sync writes no more than the products since its last note, and syncs and
+    // reconciliations note before each other change (operations.ts).
     const ours = await deps.operations.recordProgress(op.id, op.attempts, last).catch(() => true);
     if (!ours)
       throw conflict(

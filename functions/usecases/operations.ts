@@ -141,6 +141,8 @@ export async function syncDomain(
   }
   for (const gone of existing.values()) {
     if (gone.status === 'RETIRED') continue;
+    // Noted before each retirement: a worker whose operation was taken over stops here.
+    await progress(found.length, found.length);
     await deps.store.saveProduct(
       retire(gone),
       auditEvent(
@@ -201,6 +203,11 @@ export async function reconcileDomain(
   const inFlight = new Map<string, Set<string>>();
   const unresolved: Array<{ grantId: string; error: string }> = [];
   let checked = 0;
+  /**
+   * A progress note before each change the reconciliation makes (a repair, the consumer links):
+   * a worker whose operation was taken over by another stops there (operation-runs.ts).
+   */
+  const stillOurs = () => progress(grants.length, grants.length);
   for (const grant of grants) {
     await progress(checked++, grants.length);
     let spec: TableGrant;
@@ -255,6 +262,7 @@ export async function reconcileDomain(
       // Granted again as fulfilment grants: the row filter parsed against the product's columns as
       // they are now (a filter a catalog change broke fails the repair, and never reaches Lake Formation).
       const { grant } = m;
+      await stillOurs();
       findings.push(
         await repair(deps, 'missing', m, async () => {
           const checked = await tableGrantFor(
@@ -288,6 +296,7 @@ export async function reconcileDomain(
     const revoke = m.spec.permissions.filter((n) => left.has(n));
     if (!revoke.length) continue;
     // Only what no live grant holds: a permission shared with an ACTIVE grant stays.
+    await stillOurs();
     findings.push(
       await repair(deps, 'stray', m, () =>
         deps.lakeFormation.revoke({ ...m.spec, permissions: revoke, onlyTables: [m.table] }),
@@ -310,7 +319,9 @@ export async function reconcileDomain(
   // The consumer side: what is left over removed, then the missing links of ACTIVE grants made
   // again, from the grants read afresh (one made ACTIVE meanwhile, whose links the removal may
   // have been unable to tell from leftovers, gets them back).
+  await stillOurs();
   const consumerSide = await removeLeftoverLinks(deps, domain);
+  await stillOurs();
   const links = await repairLinks(deps, await deps.store.listGrantsByDomain(domain.id));
   const report = {
     domain: domain.id,

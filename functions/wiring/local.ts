@@ -9,7 +9,7 @@ import { SesNotificationSender } from '../adapters/aws/ses-sender';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DynamoOperationStore } from '../adapters/aws/operation-store';
 import { DynamoSearchIndex } from '../adapters/aws/dynamo-search-index';
-import { loadIndexInWorker } from '../adapters/local/search-index-worker';
+import { indexWorkerAvailable, loadIndexInWorker } from '../adapters/local/search-index-worker';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
 import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
 import {
@@ -205,7 +205,7 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
   const catalog = new DemoCatalog();
   // The index is read in a worker: its transient buffers stay out of the server's heap.
   const search = new DynamoSearchIndex(tableName, dynamo.client, store, {
-    unzip: loadIndexInWorker,
+    unzip: indexWorkerAvailable() ? loadIndexInWorker : undefined,
   });
   const notifications = new DynamoNotificationStore(tableName, dynamo.client);
   const local = await localProcess(

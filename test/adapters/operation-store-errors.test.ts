@@ -35,6 +35,7 @@ const succeeded = succeedRun(running, { domain: 'sales' }, at);
 test.each([
   ['the operation changed', ['ConditionalCheckFailed', 'None', 'None', 'None']],
   ['its lock is another operation’s', ['None', 'ConditionalCheckFailed', 'None', 'None']],
+  ['another worker writes it at the same time', ['TransactionConflict', 'None', 'None', 'None']],
 ])('%s: 409 STALE_OPERATION', async (_, codes) => {
   const err = await storeThrowing(cancelled(...codes))
     .update(succeeded, running, [])

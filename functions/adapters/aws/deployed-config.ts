@@ -20,13 +20,15 @@ export function readDeployedConfig(path: string): MeshgateConfig {
   }
   // Not its schema: only what parsing fills in, so that a file that never went through synth (a
   // hand-edited asset) fails here, naming the field, rather than somewhere in the wiring.
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new Error(`${path} is not a configuration as synth parsed it (not an object).`);
   const lists = ['admins', 'compliance', 'auditors', 'domains', 'consumerAccounts', 'users'];
   const missing = [
     ...lists.filter((k) => !Array.isArray((config as unknown as Record<string, unknown>)[k])),
     ...(Array.isArray(config.domains)
       ? config.domains.flatMap((d, i) =>
           ['owners', 'backups']
-            .filter((k) => !Array.isArray((d as unknown as Record<string, unknown>)[k]))
+            .filter((k) => !Array.isArray((d as unknown as Record<string, unknown> | null)?.[k]))
             .map((k) => `domains[${i}].${k}`),
         )
       : []),

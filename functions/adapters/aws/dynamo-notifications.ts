@@ -108,9 +108,16 @@ export class DynamoNotificationStore implements NotificationStore {
           }),
         );
         for (const i of members) out[i] = true;
-      } catch {
-        // One exists already, or the group failed otherwise: one by one, each on its own.
-        for (const i of members) await addOne(i);
+      } catch (err) {
+        // One exists already: one by one, each on its own. The group failed otherwise (its outcome
+        // unknown: it may have been written): one by one too, and one found there already is
+        // counted as failed, for it may be this group's, added now but never to be sent.
+        const conflict = members.some((_, k) => conditionFailed(err, k));
+        for (const i of members) {
+          const failed = failures.length;
+          await addOne(i);
+          if (!conflict && !out[i] && failures.length === failed) failures.push(err);
+        }
       }
     };
     for (let i = 0; i < ns.length; i++) {

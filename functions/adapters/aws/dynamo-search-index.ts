@@ -172,7 +172,9 @@ export class DynamoSearchIndex implements SearchIndex {
       if (latest.index) await this.load(latest.index);
       return { rebuilt: false, version: latest.index?.version ?? 0, products: 0, bytes: 0 };
     }
-    this.held = { index, id: published.id };
+    // A newer index loaded meanwhile (published by another process) stays.
+    if (!this.held || this.held.index.version <= index.version)
+      this.held = { index, id: published.id };
     const replaced = state.index ?? state.outdated;
     if (replaced) await this.deleteChunks(replaced.id, replaced.chunks);
     return { rebuilt: true, version: published.version, products: index.size, bytes: blob.length };

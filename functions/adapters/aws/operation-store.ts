@@ -152,11 +152,14 @@ export class DynamoOperationStore implements OperationStore {
     try {
       await this.audit.writeAudited([put, ...release], events);
     } catch (err) {
-      // Only the operation's own conditions (its version, its lock) mean it moved on; a cancellation
-      // for throttling or a too-large item is an error to retry, not a lost operation.
+      // Only the operation's own items (its version, its lock) failing their condition, or another
+      // transaction writing them at the same time, mean it moved on; a cancellation for throttling
+      // or a too-large item is an error to retry, not a lost operation.
       const reasons = reasonsOf(err);
       const ours = reasons
-        ? reasons.slice(0, 1 + release.length).some((r) => r?.Code === 'ConditionalCheckFailed')
+        ? reasons
+            .slice(0, 1 + release.length)
+            .some((r) => r?.Code === 'ConditionalCheckFailed' || r?.Code === 'TransactionConflict')
         : isConditionFailure(err);
       if (ours)
         throw conflict(

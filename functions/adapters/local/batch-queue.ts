@@ -62,7 +62,10 @@ export class InProcessBatchQueue<T> {
       try {
         await this.handle(batch);
       } catch (err) {
-        this.log(`could not handle ${batch.length} queued change(s); the catch-up will`, err);
+        this.log(
+          `could not handle all of ${batch.length} queued change(s); what was not written, the catch-up will`,
+          err,
+        );
       }
     }
     this.running = false;

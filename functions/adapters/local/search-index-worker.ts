@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -32,6 +33,8 @@ import {
  */
 const EXT = extname(__filename);
 const THREAD = join(__dirname, `search-index-thread${EXT}`);
+/** Whether the thread's file is there (a bundle that left it out loads the index in process). */
+export const indexWorkerAvailable = () => existsSync(THREAD);
 const EXEC_ARGV = EXT === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
 
 /**
