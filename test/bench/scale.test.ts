@@ -88,20 +88,22 @@ test('a call answered with an error fails the run; rows name sizes, latencies an
   );
 });
 
+const MB = 1024 * 1024;
+/** The large size's figures at 400 MB of RSS, with the server's memory read as `more` adds. */
+const withMemory = (more: Partial<NonNullable<SizeFigures['memory']>>): SizeFigures => ({
+  ...figures(SIZES.large, [call('search', 10)], 400),
+  memory: {
+    peakRssBytes: 450 * MB,
+    heapUsedBytes: 60 * MB,
+    heapTotalBytes: 100 * MB,
+    externalBytes: 20 * MB,
+    arrayBuffersBytes: 15 * MB,
+    ...more,
+  },
+});
+
 test("the server process's memory: RSS after the calls, its peak, the heap and what lies outside it", () => {
-  const MB = 1024 * 1024;
-  const f: SizeFigures = {
-    ...figures(SIZES.large, [call('search', 10)], 400),
-    memory: {
-      peakRssBytes: 450 * MB,
-      heapUsedBytes: 60 * MB,
-      heapTotalBytes: 100 * MB,
-      externalBytes: 20 * MB,
-      arrayBuffersBytes: 15 * MB,
-      rssAfterGcBytes: 380 * MB,
-      heapUsedAfterGcBytes: 50 * MB,
-    },
-  };
+  const f = withMemory({ rssAfterGcBytes: 380 * MB, heapUsedAfterGcBytes: 50 * MB });
   expect(sizeRows(f).at(-1)).toEqual({
     figure: 'large: server RSS after the calls',
     value: '400.0 MB',
@@ -143,24 +145,15 @@ test('the RSS by kind of page: anonymous, file-backed, and the LevelDB tables ma
     'Rss:                1000 kB',
   ].join('\n');
   expect(tableMapsOfSmaps(smaps)).toEqual({ tableMapBytes: 320 * 1024, tableMaps: 2 });
-  const MB = 1024 * 1024;
-  const f: SizeFigures = {
-    ...figures(SIZES.large, [call('search', 10)], 400),
-    memory: {
-      peakRssBytes: 450 * MB,
-      heapUsedBytes: 60 * MB,
-      heapTotalBytes: 100 * MB,
-      externalBytes: 20 * MB,
-      arrayBuffersBytes: 15 * MB,
-      breakdown: {
-        anonBytes: 300 * MB,
-        fileBytes: 100 * MB,
-        shmemBytes: 0,
-        tableMapBytes: 12 * MB,
-        tableMaps: 55,
-      },
+  const f = withMemory({
+    breakdown: {
+      anonBytes: 300 * MB,
+      fileBytes: 100 * MB,
+      shmemBytes: 0,
+      tableMapBytes: 12 * MB,
+      tableMaps: 55,
     },
-  };
+  });
   expect(sizeRows(f).at(-1)).toEqual({
     figure: 'large: server RSS by kind of page',
     value: 'anonymous 300.0 MB',

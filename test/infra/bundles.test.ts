@@ -1,22 +1,11 @@
-import { build, type Metafile } from 'esbuild';
-import { brokerClientInputs, brokerClientMarkers, lambdaBuildOptions } from '../../bench/bundles';
-import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
+import { brokerClientInputs, brokerClientMarkers } from '../../bench/bundles';
+import { lambdaBundle } from '../support/bundle';
 
 // The Lambda bundles as the stacks build them (the CDK's esbuild options), without timing: the
 // API and the scheduled function reach no domain account, so neither may carry the Glue, Lake
 // Formation or STS client (issue 16); the worker does (loaded at its first job).
 
-async function bundle(name: 'api' | 'scheduled' | 'worker') {
-  const out = await build({
-    ...lambdaBuildOptions(BUNDLING),
-    sourcemap: false,
-    entryPoints: [functionEntry(name)],
-    outfile: `${name}.js`,
-    write: false,
-  });
-  const js = out.outputFiles.find((f) => f.path.endsWith('.js'))!;
-  return { meta: out.metafile as Metafile, text: js.text };
-}
+const bundle = (name: 'api' | 'scheduled' | 'worker') => lambdaBundle(name);
 
 test.each(['api', 'scheduled'] as const)(
   'the %s bundle has no input of @aws-sdk/client-glue, client-lakeformation or client-sts, nor their code',

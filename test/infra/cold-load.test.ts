@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { lambdaBuildOptions, packageOf } from '../../bench/bundles';
-import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
+import { BUNDLING } from '../../infra/constructs/meshgate-function';
+import { lambdaBundle } from '../support/bundle';
 
 // What the Lambda functions spend their cold load on (issue 16: the API's load against a Hono +
 // DynamoDB baseline, `npm run bench -- bundles`): the SQS, EventBridge and SES clients are loaded
@@ -79,21 +80,7 @@ test('creating the app builds no answer schema; the OpenAPI document does', () =
 }, 60_000);
 
 describe('the bundles, as the stacks build them', () => {
-  const built = new Map<string, { meta: Metafile; text: string }>();
-  async function bundle(name: string) {
-    if (!built.has(name)) {
-      const out = await build({
-        ...lambdaBuildOptions(BUNDLING),
-        sourcemap: false,
-        entryPoints: [functionEntry(name)],
-        outfile: `${name}.js`,
-        write: false,
-      });
-      const js = out.outputFiles.find((f) => f.path.endsWith('.js'))!;
-      built.set(name, { meta: out.metafile!, text: js.text });
-    }
-    return built.get(name)!;
-  }
+  const bundle = lambdaBundle;
   /** Bytes each package puts in the bundle's output. */
   const bytesOf = (meta: Metafile, pkg: string) =>
     Object.values(meta.outputs)

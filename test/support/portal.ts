@@ -100,3 +100,26 @@ export async function startPortal(opts: EmbeddedOptions = {}) {
 }
 
 export type TestPortal = Awaited<ReturnType<typeof startPortal>>;
+
+/**
+ * alice's request for `productId` (its body's fields `over`), approved by `approvers` (none for a
+ * public product, approved as it is made), granted by the worker: the request, ACTIVE.
+ */
+export async function activeRequest(
+  p: TestPortal,
+  productId: string,
+  over: Record<string, unknown> = {},
+  approvers: readonly string[] = ['bob'],
+) {
+  const created = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, over));
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  for (const approver of approvers)
+    expect(
+      (await p.call(approver, 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
+    ).toBe(200);
+  await p.queue.onIdle();
+  const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
+  expect(r.body.status).toBe('ACTIVE');
+  return r.body;
+}

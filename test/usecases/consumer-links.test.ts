@@ -7,7 +7,12 @@ import type { Store } from '../../functions/ports/store';
 import { runJob } from '../../functions/usecases/fulfilment';
 import { reconcileDomain } from '../../functions/usecases/operations';
 import { movingClock } from '../support/clock';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import {
+  activeRequest as activeRequestOf,
+  newRequest,
+  startPortal,
+  type TestPortal,
+} from '../support/portal';
 import { viaWorker } from '../support/operations';
 
 let p: TestPortal;
@@ -21,27 +26,18 @@ const CONSUMER = '777777777777'; // the demo's analytics account
 let n = 0;
 const role = (account = CONSUMER) => `arn:aws:iam::${account}:role/links-${++n}`;
 
-async function activeRequest(principal: string, productId = 'sales/orders', over = {}) {
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest(productId, { principal, ...over }),
-  );
-  expect(created.status).toBe(201);
-  const approved = await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, {
-    comment: 'ok',
-  });
-  expect(approved.status).toBe(200);
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  return r.body;
-}
+/** alice's request for `principal`, approved by `approvers`, ACTIVE. */
+const activeRequest = (
+  principal: string,
+  productId = 'sales/orders',
+  over = {},
+  approvers = ['bob'],
+) => activeRequestOf(p, productId, { principal, ...over }, approvers);
 
-const link = async (name = 'sales_gold__orders') =>
+/** The resource link `name` in the consumer account's link database of `domain`. */
+const link = async (name = 'sales_gold__orders', domain = 'sales') =>
   (await p.consumerLinks.list(CONSUMER)).find(
-    (l) => l.database === 'meshgate_sales' && l.name === name,
+    (l) => l.database === `meshgate_${domain}` && l.name === name,
   );
 
 /** Runs the grant job of `id` with a worker that stops after making the links, before ACTIVE. */
@@ -147,25 +143,9 @@ test('reconcile makes a missing link again', async () => {
 test('reconcile removes the link and DESCRIBE an ended grant left behind; the next run finds nothing', async () => {
   // finance: no other test here links its tables, so the link is this grant's alone.
   const principal = role();
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest('finance/invoices', { principal }),
-  );
-  expect(created.status).toBe(201);
-  const approved = await p.call('fiona', 'POST', `/v1/requests/${created.body.id}/approve`, {
-    comment: 'ok',
-  });
-  expect(approved.status).toBe(200);
-  await p.queue.onIdle();
-  const r = (await p.call('alice', 'GET', `/v1/requests/${created.body.id}`)).body;
-  expect(r.status).toBe('ACTIVE');
+  const r = await activeRequest(principal, 'finance/invoices', {}, ['fiona']);
   const name = 'finance_gold__invoices';
-  const invoices = async () =>
-    (await p.consumerLinks.list(CONSUMER)).find(
-      (l) => l.database === 'meshgate_finance' && l.name === name,
-    );
+  const invoices = () => link(name, 'finance');
   expect(await invoices()).toMatchObject({ describe: [principal] });
   const revoked = await p.call('fiona', 'POST', `/v1/grants/${r.grantId}/revoke`, {
     reason: 'done',
@@ -251,23 +231,11 @@ test('reconcile makes again, after the removal, the links of a grant the first r
   // not show yet: its link looks left over and is removed; the grants read afresh after the
   // removal show it, and its link is made again.
   const principal = role();
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest('finance/fx_rates', { principal }),
-  );
-  expect(created.status).toBe(201);
   // Public: approved as it is made.
-  await p.queue.onIdle();
-  const r = (await p.call('alice', 'GET', `/v1/requests/${created.body.id}`)).body;
-  expect(r.status).toBe('ACTIVE');
+  const r = await activeRequest(principal, 'finance/fx_rates', {}, []);
   const name = 'finance_gold__fx_rates';
-  const link = async () =>
-    (await p.consumerLinks.list(CONSUMER)).find(
-      (l) => l.database === 'meshgate_finance' && l.name === name,
-    );
-  expect(await link()).toMatchObject({ describe: [principal] });
+  const fxRates = () => link(name, 'finance');
+  expect(await fxRates()).toMatchObject({ describe: [principal] });
   clock.advance(LINK_GRACE_MS);
   let caughtUp = false;
   const lagging: Store = Object.create(p.store, {
@@ -298,7 +266,7 @@ test('reconcile makes again, after the removal, the links of a grant the first r
   expect(report.links).toEqual([
     expect.objectContaining({ grantId: r.grantId, account: CONSUMER, result: 'ok' }),
   ]);
-  expect(await link()).toMatchObject({ describe: [principal] });
+  expect(await fxRates()).toMatchObject({ describe: [principal] });
 });
 
 test('a role of an account Meshgate does not manage gets the steps for its administrator', async () => {

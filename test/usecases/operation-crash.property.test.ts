@@ -21,7 +21,7 @@ import {
   catalogWith,
   loseGrant,
 } from '../support/operation-trail';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { activeRequest, startPortal, type TestPortal } from '../support/portal';
 
 // Random crash sequences over syncs and reconciliations of one domain (its broker role working,
 // or refused in every process): a process starts one or both, and dies at a random write (or not
@@ -59,20 +59,10 @@ beforeAll(async () => {
     operations: new DynamoOperationStore('meshgate', dynamo.client, store.auditLog),
   };
   const p = await processOn();
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest('sales/orders', { principal: 'arn:aws:iam::555555555555:role/crash-property' }),
-  );
-  expect(
-    (await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, { comment: 'ok' }))
-      .status,
-  ).toBe(200);
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  grant = (await p.store.getGrant(r.body.grantId))!;
+  const r = await activeRequest(p, 'sales/orders', {
+    principal: 'arn:aws:iam::555555555555:role/crash-property',
+  });
+  grant = (await p.store.getGrant(r.grantId))!;
   await p.close();
   jest.spyOn(console, 'error').mockImplementation(() => {});
 });

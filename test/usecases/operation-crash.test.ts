@@ -15,7 +15,7 @@ import {
   catalogWith,
   loseGrant,
 } from '../support/operation-trail';
-import { newRequest, startPortal } from '../support/portal';
+import { activeRequest, startPortal } from '../support/portal';
 
 // A process stopped at any write of a sync or a reconciliation, from the call that queues it to
 // the write that finishes it. The embedded portal runs on a store it shares with the next
@@ -45,21 +45,10 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   fault = crashingWrites(dynamo.client);
   const p = await processOn();
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest('sales/orders', { principal: 'arn:aws:iam::555555555555:role/crash-missing' }),
-  );
-  expect(created.status).toBe(201);
-  expect(
-    (await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, { comment: 'ok' }))
-      .status,
-  ).toBe(200);
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  grant = (await p.store.getGrant(r.body.grantId))!;
+  const r = await activeRequest(p, 'sales/orders', {
+    principal: 'arn:aws:iam::555555555555:role/crash-missing',
+  });
+  grant = (await p.store.getGrant(r.grantId))!;
   await p.close();
   // The dead process's worker and queue say what failed: not this test's output.
   jest.spyOn(console, 'error').mockImplementation(() => {});

@@ -1,7 +1,7 @@
 import { reconcileDomain, syncDomain } from '../../functions/usecases/operations';
 import type { LakeFormationPort } from '../../functions/ports/lakeformation';
 import { catalogWith, loseGrant } from '../support/operation-trail';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { activeRequest, startPortal, type TestPortal } from '../support/portal';
 
 // A worker whose operation another worker took over stops at its next progress note (the note is
 // conditional on its attempt: operation-runs.ts). The checks of a reconciliation read and compare
@@ -20,13 +20,8 @@ const lostAt = (at: 'end') => async (done: number, total: number) => {
 };
 
 test('a reconciliation taken over after its checks repairs nothing', async () => {
-  const created = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders'));
-  expect(created.status).toBe(201);
-  await p.call('bob', 'POST', `/v1/requests/${created.body.id}/approve`, { comment: 'ok' });
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${created.body.id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  await loseGrant(p, (await p.store.getGrant(r.body.grantId))!);
+  const r = await activeRequest(p, 'sales/orders');
+  await loseGrant(p, (await p.store.getGrant(r.grantId))!);
 
   const real = p.broker.lakeFormation;
   const changes: string[] = [];

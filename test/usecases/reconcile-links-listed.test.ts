@@ -19,7 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsConsumerLinks } from '../../functions/adapters/aws/consumer-links';
 import { documentClient } from '../../functions/adapters/aws/dynamo-store';
 import { consumerAccountItem } from '../../functions/adapters/aws/dynamo/keys';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { activeRequest, startPortal, type TestPortal } from '../support/portal';
 import { viaWorker } from '../support/operations';
 
 // Reconciliation of the consumer side against Glue's and Lake Formation's answers as their
@@ -141,23 +141,8 @@ afterAll(async () => {
 });
 
 /** alice's request for `principal`, approved by bob, granted by the worker; its grant's id. */
-async function granted(principal: string, productId: string): Promise<string> {
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest(productId, { principal }),
-  );
-  expect(created.status).toBe(201);
-  const id = created.body.id as string;
-  expect(
-    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
-  ).toBe(200);
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  return r.body.grantId as string;
-}
+const granted = async (principal: string, productId: string): Promise<string> =>
+  (await activeRequest(p, productId, { principal })).grantId as string;
 
 async function reconcile() {
   const res = await viaWorker(p, () => p.queue.onIdle(), 'bob', '/v1/domains/sales/reconcile');

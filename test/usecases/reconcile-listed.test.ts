@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-lakeformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsLakeFormation } from '../../functions/adapters/aws/lakeformation';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { activeRequest, startPortal, type TestPortal } from '../support/portal';
 import { viaWorker } from '../support/operations';
 
 // Reconciliation against Lake Formation's own answers: the recorded ListPermissions pages of
@@ -55,23 +55,8 @@ const clearSent = () => {
 };
 
 /** alice's request, approved by bob, granted by the worker; its id. */
-async function granted(principal: string, scope: Record<string, unknown>): Promise<string> {
-  const created = await p.call(
-    'alice',
-    'POST',
-    '/v1/requests',
-    newRequest('sales/orders', { principal, scope }),
-  );
-  expect(created.status).toBe(201);
-  const id = created.body.id as string;
-  expect(
-    (await p.call('bob', 'POST', `/v1/requests/${id}/approve`, { comment: 'ok' })).status,
-  ).toBe(200);
-  await p.queue.onIdle();
-  const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
-  expect(r.body.status).toBe('ACTIVE');
-  return id;
-}
+const granted = async (principal: string, scope: Record<string, unknown>): Promise<string> =>
+  (await activeRequest(p, 'sales/orders', { principal, scope })).id as string;
 
 /** A recorded ListPermissions page, its placeholders filled in. */
 function page(n: number, vars: Record<string, string>): ListPermissionsCommandOutput {
