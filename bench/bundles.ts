@@ -58,7 +58,36 @@ export interface BundleEntry {
   options?: BuildOptions;
   /** Whether to measure its cold load in `node` (a bundle for the browser: false). Default true. */
   load?: boolean;
+  /** The API less this part (see API_PARTS): measured, reported beside the API, no verdict. */
+  leftOut?: string;
 }
+
+const LEFT_OUT = join(__dirname, 'fixtures', 'left-out');
+
+/**
+ * What each part of the API costs at cold load: the API bundled again with the part's packages
+ * replaced by a module that does nothing (esbuild aliases to bench/fixtures/left-out/), loaded in
+ * the same rounds as the others. Such a bundle loads but cannot serve. Information, no target:
+ * it says what leaving a part out of the API's start would buy.
+ */
+export const API_PARTS: ReadonlyArray<{ part: string; alias: Record<string, string> }> = [
+  {
+    part: 'the SQS and EventBridge clients (imported at the first job or event)',
+    alias: {
+      '@aws-sdk/client-sqs': join(LEFT_OUT, 'empty.ts'),
+      '@aws-sdk/client-eventbridge': join(LEFT_OUT, 'empty.ts'),
+    },
+  },
+  { part: 'casbin (the policy engine)', alias: { casbin: join(LEFT_OUT, 'casbin.ts') } },
+  {
+    part: 'zod-to-openapi (the OpenAPI document)',
+    alias: { '@asteasolutions/zod-to-openapi': join(LEFT_OUT, 'zod-to-openapi.ts') },
+  },
+  {
+    part: 'the Powertools logger',
+    alias: { '@aws-lambda-powertools/logger': join(LEFT_OUT, 'logger.ts') },
+  },
+];
 
 /** Bundles added to every run besides the Lambda entries (see the top of this file). */
 export const EXTRA_BUNDLES: BundleEntry[] = [];
@@ -228,6 +257,35 @@ export interface BundleFigures {
   clientInputs?: string[];
   /** Broker client markers found in the bundle's text (brokerClientMarkers). */
   markers?: Record<string, number>;
+  /** The API less this part (BundleEntry.leftOut). */
+  leftOut?: string;
+  /** For a part left out: the whole API's load just before each of its loads. */
+  pairedApiMs?: number[];
+}
+
+/**
+ * A row per part of the API left out: its cold load beside the API's, and what leaving it out
+ * saves: the median of the differences between a load of the whole API and the load of the API
+ * less the part right after it.
+ */
+export function partRows(parts: BundleFigures[], api: BundleFigures, base: BundleFigures): Row[] {
+  if (!api.loadMs.length || !base.loadMs.length) return [];
+  const apiMs = median(api.loadMs);
+  return parts.map((f) => {
+    const figure = `api less ${f.leftOut}: cold load, median of ${f.loadMs.length} (information)`;
+    if (!f.loadMs.length || f.failures.length || f.pairedApiMs?.length !== f.loadMs.length)
+      return { figure, value: 'not measured', detail: f.failures.slice(0, 1).join('; ') };
+    // Each load beside the whole API's just before it: the median of those differences is steadier
+    // than the difference of the medians when the machine is busy.
+    const paired = f.pairedApiMs ?? [];
+    const saved = median(paired.map((whole, k) => whole - f.loadMs[k]!));
+    return {
+      figure,
+      value: `${fmt.ms(median(f.loadMs))}, ${kb(f.bytes)}`,
+      baseline: `api ${fmt.ms(apiMs)}, ${kb(api.bytes)}`,
+      ratio: `saves ${fmt.ms(saved)} (${fmt.x(saved / median(base.loadMs))} of the baseline's load)`,
+    };
+  });
 }
 
 const kb = (b: number) =>
@@ -353,6 +411,12 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
       },
       ...LAMBDA_ENTRIES.map((name) => ({ name, entry: infra.functionEntry(name) })),
       ...extra,
+      ...API_PARTS.map(({ part, alias }) => ({
+        name: `api less ${part}`,
+        entry: infra.functionEntry('api'),
+        options: { ...lambdaOptions, alias: { ...lambdaOptions.alias, ...alias } },
+        leftOut: part,
+      })),
     ];
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-bundles-'));
     try {
@@ -390,27 +454,41 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
           load: e.load ?? true,
           clientInputs: result.metafile ? brokerClientInputs(result.metafile) : undefined,
           markers: brokerClientMarkers(code.toString('utf8')),
+          ...(e.leftOut ? { leftOut: e.leftOut } : {}),
         });
         outFiles.push(outfile);
         log(`${e.name}: ${kb(code.length)} in ${fmt.ms(buildMs)} (${relative(REPO, e.entry)})`);
       }
       // Cold loads, round robin over the bundles so that a busy moment spreads over all of them.
       const env = loadEnv(infra.FUNCTION_NODE_OPTIONS);
+      // A part left out is loaded right after a load of the whole API, which is kept beside it
+      // (pairedApiMs): the two loads meet the same moment of the machine.
+      const apiAt = figures.findIndex((f) => f.name === 'api');
+      const loadInto = (f: BundleFigures, file: string) => {
+        const r = coldLoad(loader, file, env);
+        if (typeof r === 'string') f.failures.push(r);
+        else {
+          f.loadMs.push(r.loadMs);
+          f.readyMs.push(r.readyMs);
+        }
+        return typeof r === 'string' ? undefined : r.loadMs;
+      };
       for (let k = 0; k < CONFIG.loads; k++) {
         figures.forEach((f, i) => {
           if (!f.load) return;
-          const r = coldLoad(loader, outFiles[i]!, env);
-          if (typeof r === 'string') f.failures.push(r);
-          else {
-            f.loadMs.push(r.loadMs);
-            f.readyMs.push(r.readyMs);
-          }
+          if (!f.leftOut) return void loadInto(f, outFiles[i]!);
+          const whole = coldLoad(loader, outFiles[apiAt]!, env);
+          const less = loadInto(f, outFiles[i]!);
+          if (typeof whole !== 'string' && less !== undefined)
+            (f.pairedApiMs ??= []).push(whole.loadMs);
+          else if (less !== undefined) f.loadMs.pop(); // only pairs count
         });
       }
       for (const f of figures.filter((x) => x.load && x.loadMs.length))
         log(`${f.name}: cold load median ${fmt.ms(median(f.loadMs))}`);
 
-      const [base, ...rest] = figures;
+      const parts = figures.filter((f) => f.leftOut);
+      const [base, ...rest] = figures.filter((f) => !f.leftOut);
       const rows: Row[] = [
         {
           figure: `bundled as deployed (${infra.FUNCTION_RUNTIME.name} ${infra.FUNCTION_ARCHITECTURE.name}), loaded here`,
@@ -432,13 +510,14 @@ export function bundlesBenchmark(extra: readonly BundleEntry[] = EXTRA_BUNDLES):
           baseline: fmt.ms(median(apiBase.loadMs)),
           ratio: fmt.x(median(apiFigures.loadMs) / median(apiBase.loadMs)),
         });
-      for (const f of figures.filter((x) => x.name !== base!.name))
+      rows.push(...partRows(parts, apiFigures, apiBase));
+      for (const f of rest)
         rows.push({
           figure: `${f.name}: Glue, Lake Formation, STS client inputs / markers in the text`,
           value: `${f.clientInputs?.length ?? 0} / ${BROKER_CLIENTS.map((c) => f.markers?.[c] ?? 0).join(', ')}`,
         });
       const verdicts = [
-        ...figures.map((f) => bundleVerdict(f, CONFIG.loads)),
+        ...[base!, ...rest].map((f) => bundleVerdict(f, CONFIG.loads)),
         ...apiVerdicts(apiFigures, apiBase),
       ];
       rows.push(

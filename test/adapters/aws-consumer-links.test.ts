@@ -22,6 +22,7 @@ import {
   AcceptResourceShareInvitationCommand,
   GetResourceShareInvitationsCommand,
   RAMClient,
+  ResourceShareInvitationAlreadyAcceptedException,
 } from '@aws-sdk/client-ram';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -154,6 +155,52 @@ test('link pages through the invitations and is idempotent: what exists already 
     ['create-link', 'already'],
     ['grant-describe', 'ok'],
   ]);
+});
+
+test('an invitation another worker accepted meanwhile (two grants to one account at once) counts as accepted', async () => {
+  const arn = `arn:aws:ram:eu-west-1:${PRODUCER}:resource-share-invitation/a`;
+  ram.on(GetResourceShareInvitationsCommand).resolves({
+    resourceShareInvitations: [
+      { resourceShareInvitationArn: arn, senderAccountId: PRODUCER, status: 'PENDING' },
+    ],
+  });
+  ram.on(AcceptResourceShareInvitationCommand).rejects(
+    new ResourceShareInvitationAlreadyAcceptedException({
+      message: `The invitation ${arn} was already accepted.`,
+      $metadata: { httpStatusCode: 400 },
+    }),
+  );
+  const out = await adapter().link(spec());
+  expect(out.invitationAccepted).toBe(false);
+  expect(out.entries[0]).toMatchObject({ action: 'accept-invitation', result: 'already' });
+  // And the link is made as usual.
+  expect(glue).toHaveReceivedCommandTimes(CreateTableCommand, 1);
+  expect(lf).toHaveReceivedCommandWith(GrantPermissionsCommand, describeInput);
+});
+
+test('a consumer account registered again with another broker role or ExternalId gets clients of that one', async () => {
+  const made: string[] = [];
+  const links = new AwsConsumerLinks({
+    credentials: (access) => async () => {
+      made.push(`${access.roleArn} ${access.externalId}`);
+      return { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-secret' };
+    },
+    clientsFor: (a, credentials) => {
+      void credentials?.();
+      return {
+        ram: new RAMClient({ region: a.region }),
+        glue: new GlueClient({ region: a.region }),
+        lakeFormation: new LakeFormationClient({ region: a.region }),
+      };
+    },
+  });
+  await links.link(spec());
+  await links.link(spec());
+  const rotated = { ...BROKER, externalId: 'ext-rotated' };
+  await links.link(
+    spec({ consumer: { accountId: CONSUMER, region: 'eu-west-1', broker: rotated } }),
+  );
+  expect(made).toEqual([`${BROKER.roleArn} ${BROKER.externalId}`, `${BROKER.roleArn} ext-rotated`]);
 });
 
 test('a link to a table in another region names the region', async () => {

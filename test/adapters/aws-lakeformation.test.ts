@@ -384,6 +384,24 @@ describe('grant: the broker role', () => {
     expect(clients.size).toBe(1);
   });
 
+  test('a domain registered again with another broker role is reached through that role', async () => {
+    lf.on(GrantPermissionsCommand).callsFake(async (_input, getClient) => {
+      await resolveCredentials(getClient);
+      return {};
+    });
+    const { adapter } = make();
+    await adapter.grant(grant({ broker: BROKER }));
+    const replaced = {
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker-v2`,
+      externalId: 'ext-9',
+    };
+    await adapter.grant(grant({ broker: replaced }));
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([
+      BROKER.roleArn,
+      replaced.roleArn,
+    ]);
+  });
+
   test('credentials are refreshed 5 minutes before they expire', async () => {
     lf.on(GrantPermissionsCommand).callsFake(async (_input, getClient) => {
       await resolveCredentials(getClient);

@@ -4,6 +4,7 @@ import {
   brokerClientInputs,
   brokerClientMarkers,
   bundleRows,
+  partRows,
   bundleVerdict,
   bytesByPackage,
   aliasOf,
@@ -349,6 +350,30 @@ describe('bundle figures', () => {
       'api: bundle (gzip)',
       'api: largest parts',
     ]);
+  });
+
+  test('a part left out saves the median of its differences from the whole API loaded just before it', () => {
+    const api = bundle({ loadMs: [100, 100, 100] });
+    const base = bundle({ name: 'base', loadMs: [50, 50, 50, 50] });
+    // The second pair met a busy moment: the differences are 10, 30, 9, 12, their median 11; the
+    // medians' difference (101.5 - 91) would say 10.5, and against the API's own median 9.
+    const less = bundle({
+      name: 'api less x',
+      leftOut: 'x',
+      loadMs: [90, 110, 92, 90],
+      pairedApiMs: [100, 140, 101, 102],
+    });
+    const [row] = partRows([less], api, base);
+    expect(row).toMatchObject({
+      figure: 'api less x: cold load, median of 4 (information)',
+      value: '91 ms, 200 KB',
+      baseline: 'api 100 ms, 200 KB',
+      ratio: "saves 11 ms (0.22x of the baseline's load)",
+    });
+    // A part whose bundle failed to load says so rather than saving anything.
+    expect(
+      partRows([bundle({ leftOut: 'y', loadMs: [], failures: ['boom'] })], api, base)[0],
+    ).toMatchObject({ value: 'not measured', detail: 'boom' });
   });
 
   test('a bundle passes when every cold load exported a handler', () => {

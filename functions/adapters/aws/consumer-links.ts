@@ -52,6 +52,8 @@ export interface AwsConsumerLinksOptions {
 
 const REFUSED = new Set(['AccessDeniedException', 'AccessDenied']);
 const EXISTS = 'AlreadyExistsException';
+/** RAM's answer to accepting an invitation that is accepted already. */
+const ALREADY_ACCEPTED = 'ResourceShareInvitationAlreadyAcceptedException';
 /** How Glue and Lake Formation say that what is to be removed is not there. */
 const GONE = new Set(['EntityNotFoundException']);
 const NO_PERMISSIONS = /no permissions|not found|does not exist/i;
@@ -261,14 +263,17 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
         if (inv.status !== 'PENDING' || inv.senderAccountId !== spec.producer.accountId) continue;
         if (!inv.resourceShareInvitationArn) continue;
         const sent = { resourceShareInvitationArn: inv.resourceShareInvitationArn };
-        await this.call(
+        // Two grants to one consumer account may both find the invitation PENDING: the second
+        // acceptance is refused as already accepted, which is what it wanted.
+        const result = await this.tolerate(
           spec,
           'RAM',
           `AcceptResourceShareInvitation ${sent.resourceShareInvitationArn}`,
+          ALREADY_ACCEPTED,
           () => c.ram.send(new AcceptResourceShareInvitationCommand(sent)),
         );
-        entries.push({ action: 'accept-invitation', sent, result: 'ok' });
-        accepted = true;
+        entries.push({ action: 'accept-invitation', sent, result });
+        accepted ||= result === 'ok';
       }
       nextToken = page.nextToken;
     } while (nextToken);
@@ -352,7 +357,9 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
 
   private client(spec: Pick<LinkSpec, 'consumer'>): ConsumerClients {
     const a = spec.consumer;
-    const key = `${a.accountId}/${a.region}`;
+    // The role and ExternalId are part of the key: credentials bound to a role that was changed
+    // since (the account registered again) would be refused on every call.
+    const key = JSON.stringify([a.accountId, a.region, a.broker?.roleArn, a.broker?.externalId]);
     let c = this.clients.get(key);
     if (!c) {
       c = this.clientsFor(a, a.broker && this.credentials ? this.credentials(a.broker) : undefined);

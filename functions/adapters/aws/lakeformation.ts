@@ -421,7 +421,7 @@ export class AwsLakeFormation implements LakeFormationPort {
   }
 
   private client(account: DomainAccount): LakeFormationClient {
-    const key = `${account.accountId}/${account.region}`;
+    const key = clientKey(account);
     let client = this.clients.get(key);
     if (!client) {
       client = this.clientFor(
@@ -438,7 +438,7 @@ export class AwsLakeFormation implements LakeFormationPort {
    * credentials. Only if `stale` is still current: a concurrent call may have replaced it already.
    */
   private dropClient(account: DomainAccount, stale: LakeFormationClient): void {
-    const key = `${account.accountId}/${account.region}`;
+    const key = clientKey(account);
     if (this.clients.get(key) !== stale) return;
     if (account.broker) this.credentials.invalidate(account.broker.roleArn);
     // Not destroyed: a concurrent call may still be using it; its idle sockets time out.
@@ -486,3 +486,11 @@ function attribute(
   }
   return byId;
 }
+
+/**
+ * A client per account, region and broker role: the role and ExternalId are part of the key, so
+ * a domain registered again with another role or ExternalId gets credentials of that one, not
+ * those of the role it had (refused on every call until a restart).
+ */
+const clientKey = (a: DomainAccount) =>
+  JSON.stringify([a.accountId, a.region, a.broker?.roleArn, a.broker?.externalId]);
