@@ -681,6 +681,7 @@ function walkRequest(
           failedTables: tables,
         },
         entries,
+        { revoked: [] },
         { actor: SYSTEM, now: granted },
       ),
       granted,

@@ -29,9 +29,16 @@ export const AUDIT_EVENT_TYPES = {
     meaning: 'The worker started granting an approved request in Lake Formation.',
   },
   FULFILMENT_FAILED: {
-    meaning: 'Granting failed; the Lake Formation entries and the failed tables are recorded.',
+    meaning:
+      'Granting failed; the Lake Formation entries, the failed tables and what was revoked (revoked; linksRemoved: the resource links removed in the consumer account) are recorded. A failed request holds nothing in Lake Formation.',
   },
-  FULFILMENT_RETRIED: { meaning: 'Someone retried the fulfilment of a failed request.' },
+  FULFILMENT_UNDO_FAILED: {
+    meaning:
+      'Granting failed and revoking what the attempt granted failed too: the request stays GRANTING and is attempted again (the reason of both and the revoke entries are recorded).',
+  },
+  FULFILMENT_RETRIED: {
+    meaning: 'Someone retried the fulfilment of a failed request; every table is granted again.',
+  },
   GRANT_ACTIVE: {
     meaning:
       'The permissions are in place in Lake Formation: the grant is active until it expires.',

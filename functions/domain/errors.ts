@@ -42,6 +42,11 @@ export const ERROR_CODES = {
     meaning:
       'The row filter does not parse, names a column the product does not have, or is past the limits; the message says where.',
   },
+  DESCRIBE_NEEDS_WHOLE_TABLE: {
+    kind: 'validation',
+    meaning:
+      'DESCRIBE is granted on whole tables only: Lake Formation takes a column list with SELECT alone, and DESCRIBE on a row filter would describe the filter, not the table. Ask for SELECT alone with columns or a row filter (it shows the granted columns), or for every column without a row filter.',
+  },
   TOO_MANY_ITEMS: {
     kind: 'validation',
     meaning:

@@ -891,17 +891,32 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
 export interface Failure {
   reason: string;
   code: string;
+  /** The tables that failed, for the record: a retry grants every table again. */
   failedTables?: string[];
 }
 
 /**
- * GRANTING -> FAILED, with the reason and the tables to retry. A failed extension gives up the
- * grant's extension lock (a retry claims it again).
+ * What a failed attempt took back before the request became FAILED: a FAILED request holds
+ * nothing. `revoked`: the Lake Formation entries of the revoke (the names no other ACTIVE grant of
+ * the principal needs; the others recorded as KEPT). `links`: the removal of the resource links
+ * the attempt made in the consumer account, best effort (a failure is recorded, and
+ * reconciliation removes what is left over).
+ */
+export interface Undone {
+  revoked: unknown[];
+  links?: unknown[];
+}
+
+/**
+ * GRANTING -> FAILED, with the reason, the tables that failed and what was taken back (`undone`):
+ * the use case revokes what the attempt granted first, and fails the request only once that is
+ * done. A failed extension gives up the grant's extension lock (a retry claims it again).
  */
 export function fail(
   r: AccessRequest,
   failure: Failure,
   entries: unknown[],
+  undone: Undone,
   ctx: Context,
 ): Outcome {
   if (r.status !== 'GRANTING') {
@@ -917,7 +932,12 @@ export function fail(
         r,
         ctx,
         'FULFILMENT_FAILED',
-        { ...failure, entries },
+        {
+          ...failure,
+          entries,
+          revoked: undone.revoked,
+          ...(undone.links ? { linksRemoved: undone.links } : {}),
+        },
         { from: 'GRANTING', to: 'FAILED' },
       ),
     ],
@@ -925,7 +945,30 @@ export function fail(
   );
 }
 
-/** FAILED -> GRANTING again, by someone the policy lets retry. Only the failed tables are retried. */
+/**
+ * Granting failed, and revoking what the attempt may have granted failed too: the request stays
+ * GRANTING (a FAILED request must hold nothing), recorded, and its job is attempted again (the
+ * queue delivers it again; the sweeper hands stalled requests back), ending ACTIVE or FAILED.
+ */
+export function noteUndoFailure(
+  r: AccessRequest,
+  failure: Failure,
+  undo: { reason: string; entries: unknown[] },
+  ctx: Context,
+): Outcome {
+  if (r.status !== 'GRANTING') {
+    return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
+  }
+  return step(r, ctx, r.status, {}, [
+    event(r, ctx, 'FULFILMENT_UNDO_FAILED', {
+      ...failure,
+      undoReason: undo.reason,
+      entries: undo.entries,
+    }),
+  ]);
+}
+
+/** FAILED -> GRANTING again, by someone the policy lets retry. Every table is granted again. */
 export function retry(r: AccessRequest, policy: { retry: Decision }, ctx: Context): Outcome {
   if (!policy.retry.allowed) return refuse(forbidden('NOT_ALLOWED', policy.retry.reason));
   if (r.status !== 'FAILED') {
@@ -943,7 +986,8 @@ export function retry(r: AccessRequest, policy: { retry: Decision }, ctx: Contex
         r,
         ctx,
         'FULFILMENT_RETRIED',
-        { decision: policy.retry, tables: r.failure?.failedTables ?? 'all' },
+        // A FAILED request holds nothing (see fail), so the retry grants every table.
+        { decision: policy.retry, tables: 'all' },
         { from: 'FAILED', to: 'GRANTING' },
       ),
     ],

@@ -222,7 +222,7 @@ export interface AccessRequest {
    * policy's `pending-timeout-days` then.
    */
   timesOutAt?: string;
-  /** Why fulfilment failed; `failedTables` are retried alone. */
+  /** Why fulfilment failed, and which tables failed (a retry grants every table: a FAILED request holds nothing). */
   failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
   grantId?: string;
   /** While GRANTING: how many of the product's tables Lake Formation has granted so far. */

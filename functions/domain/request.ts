@@ -1,5 +1,5 @@
 import type { AccessRequest, DataProduct, Duration, Scope, Stage } from './model';
-import { unprocessable } from './errors';
+import { unprocessable, validation } from './errors';
 import { conjuncts, parseRowFilter, serialiseRowFilter } from './row-filter';
 
 /** An IAM role ARN in any partition (optionally with a path), or a 12-digit account id. */
@@ -13,8 +13,30 @@ export const durationHours = (d: Duration): number => (d.unit === 'days' ? d.val
 
 export const formatHours = (h: number): string => (h % 24 === 0 ? `${h / 24} days` : `${h} hours`);
 
+/**
+ * DESCRIBE goes on the whole table only. Lake Formation's TableWithColumns resource "is only used
+ * when granting a SELECT permission" (its API reference: a column list with DESCRIBE is refused as
+ * invalid input), and DESCRIBE on a data cells filter lets the principal describe the filter, not
+ * the table. Sending DESCRIBE apart on the table would show every column name, the excluded ones
+ * too; SELECT on columns already lets the principal see the table and the granted columns. So a
+ * scope with a column list or a row filter asks for SELECT alone.
+ */
+export function checkDescribeScope(scope: Pick<Scope, 'permissions' | 'columns' | 'rowFilter'>) {
+  if (!scope.permissions.includes('DESCRIBE')) return;
+  const narrowed = scope.columns.mode !== 'all' ? 'a column list' : undefined;
+  const filtered = scope.rowFilter !== undefined ? 'a row filter' : undefined;
+  const by = [narrowed, filtered].filter(Boolean).join(' and ');
+  if (!by) return;
+  throw validation(
+    'DESCRIBE_NEEDS_WHOLE_TABLE',
+    `DESCRIBE is granted on whole tables only, not with ${by}: ask for SELECT alone (it shows the granted columns), or for every column without a row filter.`,
+    { permissions: scope.permissions },
+  );
+}
+
 /** Checks a scope against the product it asks for: every named column must exist. */
 export function checkScope(product: DataProduct, scope: Scope): void {
+  checkDescribeScope(scope);
   if (scope.columns.mode === 'all') return;
   const known = new Set(product.columns.map((c) => c.name));
   const unknown = scope.columns.columns.filter((c) => !known.has(c));

@@ -1,5 +1,6 @@
 import type { ConsumerAccount } from '../domain/model';
 import type { ListedLinks } from '../domain/consumer';
+import { LakeFormationError } from './lakeformation';
 
 /**
  * The tables a grant links into a consumer account: each resource link's name and the producing
@@ -47,6 +48,22 @@ export interface LinkEntry {
 }
 
 export type { ListedLinks } from '../domain/consumer';
+
+/**
+ * A resource link's name is taken in the consumer's link database by a table that is not a link
+ * to the table this grant links (link names fold punctuation and case: `sales.gold__orders` and
+ * `sales_gold.orders` are both `sales_gold__orders`). Permanent: it stays taken until someone
+ * renames or removes one of them. `link` is the name; neither it nor DESCRIBE on it is the grant's.
+ */
+export class LinkNameTakenError extends LakeFormationError {
+  constructor(
+    readonly link: string,
+    message: string,
+  ) {
+    super('LINK_NAME_TAKEN', message, true);
+    this.name = 'LinkNameTakenError';
+  }
+}
 
 export interface LinkOutcome {
   /** A pending RAM invitation of the producing account was accepted on this call. */

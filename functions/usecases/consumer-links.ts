@@ -106,19 +106,48 @@ export async function removeLinks(
     accountId: link.account,
     region: link.region,
   };
-  const others = (await deps.store.listGrantsByDomain(grant.domain)).filter(
+  return unlinkUnneeded(deps, grant, recordedSpec({ ...grant, consumerLink: link }, consumer));
+}
+
+/**
+ * When a fulfilment attempt fails after it may have made links (the consumer account failed part
+ * way): what the attempt would have made is removed as `removeLinks` removes a grant's, except the
+ * links named in `notOurs` (a name taken by a link to another table: neither it nor DESCRIBE on it
+ * is this request's). Nothing when the principal's account is not registered.
+ */
+export async function removeAttemptLinks(
+  deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
+  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  spec: TableGrant,
+  notOurs: readonly string[] = [],
+): Promise<LinkEntry[]> {
+  const linkSpec = await linkSpecFor(deps, holder.domain, holder.principal, spec);
+  if (!linkSpec) return [];
+  return unlinkUnneeded(deps, holder, {
+    ...linkSpec,
+    links: linkSpec.links.filter((l) => !notOurs.includes(l.name)),
+  });
+}
+
+/** Unlinks `spec`'s links of `holder`, but what another ACTIVE grant in that link database needs. */
+async function unlinkUnneeded(
+  deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
+  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  spec: LinkSpec,
+): Promise<LinkEntry[]> {
+  const account = spec.consumer.accountId;
+  const others = (await deps.store.listGrantsByDomain(holder.domain)).filter(
     (g) =>
-      g.id !== grant.id &&
+      g.id !== holder.id &&
       g.status === 'ACTIVE' &&
-      g.consumerLink?.account === link.account &&
-      g.consumerLink.database === link.database,
+      g.consumerLink?.account === account &&
+      g.consumerLink.database === spec.database,
   );
   const usedBy = (g: Grant) => new Set(g.consumerLink!.tables.map((t) => t.name));
   const samePrincipal = new Set(
-    others.filter((g) => g.principal === grant.principal).flatMap((g) => [...usedBy(g)]),
+    others.filter((g) => g.principal === holder.principal).flatMap((g) => [...usedBy(g)]),
   );
   const anyone = new Set(others.flatMap((g) => [...usedBy(g)]));
-  const spec = recordedSpec({ ...grant, consumerLink: link }, consumer);
   return deps.consumerLinks.unlink(
     { ...spec, links: spec.links.filter((l) => !samePrincipal.has(l.name)) },
     spec.links.map((l) => l.name).filter((n) => !anyone.has(n)),

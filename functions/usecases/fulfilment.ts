@@ -1,4 +1,4 @@
-import type { AccessRequest, Grant, Principal } from '../domain/model';
+import type { AccessRequest, Grant, Permission, Principal } from '../domain/model';
 import { MeshgateError, notFound } from '../domain/errors';
 import {
   activate,
@@ -7,6 +7,7 @@ import {
   fail,
   noteRevokeFailure,
   noteStrayRemoved,
+  noteUndoFailure,
   orThrow,
   retry,
   revoke,
@@ -15,14 +16,14 @@ import {
   type Context,
   type Failure,
 } from '../domain/lifecycle';
-import { effectiveTerms } from '../domain/request';
-import { permissionKey, plannedEntries } from '../domain/lakeformation';
+import { checkDescribeScope, effectiveTerms } from '../domain/request';
+import { holderKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import type { ConsumerLink } from '../domain/model';
-import type { LinkEntry } from '../ports/consumer-links';
-import { makeLinks, removeLinks } from './consumer-links';
+import { LinkNameTakenError, type LinkEntry } from '../ports/consumer-links';
+import { makeLinks, removeAttemptLinks, removeLinks } from './consumer-links';
 import type { Page, PageRequest } from '../ports/store';
 import {
   aboutRequest,
@@ -63,7 +64,9 @@ async function* everyItem<T>(list: (page: PageRequest) => Promise<Page<T>>): Asy
  * grant (`checkRowFilter`), the row filter is parsed again against the product's columns as they
  * are now, and sent in canonical form: a filter stored before filters were checked, or one that a
  * catalog change has broken, fails the request (ROW_FILTER_INVALID) and never reaches Lake
- * Formation. Revoking needs only the filter's name, so it never depends on the filter parsing.
+ * Formation; so does a scope Lake Formation would refuse (DESCRIBE with a column list or a row
+ * filter, DESCRIBE_NEEDS_WHOLE_TABLE). Revoking needs only the filter's name, so it never depends
+ * on the filter parsing.
  */
 export async function tableGrantFor(
   deps: Pick<Deps, 'store'>,
@@ -77,6 +80,7 @@ export async function tableGrantFor(
     throw notFound('PRODUCT_NOT_FOUND', `Data product ${r.productId} no longer exists.`);
   const domain = await deps.store.getDomain(r.domain);
   if (!domain) throw notFound('DOMAIN_NOT_FOUND', `Domain ${r.domain} is not registered.`);
+  if (opts.checkRowFilter) checkDescribeScope(r.scope);
   return {
     grantId: r.id,
     accountId: product.location.catalogId || domain.accountId,
@@ -126,7 +130,8 @@ const describeFailures = (failed: PermissionEntry[], of: number) =>
  * APPROVED (or GRANTING, after a crash or a retry) -> GRANTING -> ACTIVE, or FAILED with the
  * reason and the tables that failed. Lake Formation grants are idempotent, so a worker that runs
  * again after a crash between the grant and the state write grants again harmlessly and records
- * the one grant.
+ * the one grant. A FAILED request holds nothing: before it is failed, what it granted is revoked
+ * and the links it made are removed (`failHoldingNothing`).
  */
 export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void> {
   let r = await deps.store.getRequest(requestId);
@@ -151,46 +156,46 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   if (r.status !== 'GRANTING') return; // already done, or not ours to do
 
   const { scope } = effectiveTerms(r);
-  let spec: TableGrant;
+  let spec: TableGrant | undefined;
   let entries: PermissionEntry[];
   try {
-    spec = {
-      ...(await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true })),
-      onlyTables: r.failure?.failedTables,
-    };
+    // Every table, a retry too: a FAILED request held nothing.
+    spec = await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true });
     entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id));
   } catch (err) {
     // Transient errors have been retried by the adapter; what is left needs a person (retry).
     const code =
       err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';
     const reason = `${code}: ${err instanceof Error ? err.message : String(err)}`;
-    await markFailed(
+    await failHoldingNothing(
       deps,
       r,
-      { reason, code, failedTables: r.failure?.failedTables },
+      { reason, code },
       err instanceof LakeFormationError ? err.entries : [],
+      spec,
     );
     return;
   }
   const failed = entries.filter((e) => e.result === 'failed');
   if (failed.length > 0) {
-    const tables = spec.onlyTables ?? spec.tables;
-    await markFailed(
+    await failHoldingNothing(
       deps,
       r,
       {
-        reason: describeFailures(failed, tables.length),
+        reason: describeFailures(failed, spec.tables.length),
         code: failed[0]!.error?.code ?? 'PARTIAL_FAILURE',
         failedTables: failed.map((e) => e.table!),
       },
       entries,
+      spec,
     );
     return;
   }
 
   // The consumer's last mile: the links in the principal's registered account, after the Lake
   // Formation grant (a link to a table not yet shared cannot be made). Idempotent, so a worker
-  // that crashed after it makes nothing twice; a failure fails the request, and a retry redoes it.
+  // that crashed after it makes nothing twice; a failure fails the request (its Lake Formation
+  // grant revoked, the links made removed), and a retry redoes it.
   let consumerLink: ConsumerLink | undefined;
   let linkEntries: LinkEntry[];
   try {
@@ -199,7 +204,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     linkEntries = made?.entries ?? [];
   } catch (err) {
     const code = err instanceof LakeFormationError ? err.code : 'ERROR';
-    await markFailed(
+    await failHoldingNothing(
       deps,
       r,
       {
@@ -207,6 +212,8 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
         code,
       },
       entries,
+      spec,
+      { notOurs: err instanceof LinkNameTakenError ? [err.link] : [] },
     );
     return;
   }
@@ -216,7 +223,9 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   const earlierEntries = (await deps.store.listRequestAudit(r.id))
     .filter((e) => e.type === 'FULFILMENT_FAILED')
     .flatMap((e) =>
-      Array.isArray(e.detail.entries) ? (e.detail.entries as PermissionEntry[]) : [],
+      [e.detail.entries, e.detail.revoked].flatMap((x) =>
+        Array.isArray(x) ? (x as PermissionEntry[]) : [],
+      ),
     );
   const activated = orThrow(
     activate(
@@ -262,15 +271,88 @@ async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
   await deps.queue.send({ kind: 'revoke', requestId: oldRequest.id });
 }
 
-async function markFailed(
+/** The holder whose other ACTIVE grants keep what they need when a request's grant is taken back. */
+const holderOf = (r: AccessRequest) => ({
+  id: r.grantId ?? '',
+  domain: r.domain,
+  principal: r.principal,
+});
+
+/**
+ * GRANTING -> FAILED, holding nothing. What the request may hold in Lake Formation (this attempt's
+ * grants, and those of an attempt that crashed before recording them) is revoked first: every
+ * table of its spec, the names no other ACTIVE grant of the principal needs (`revokeOwn`); then,
+ * after a failure in the consumer account (`links`), the links the attempt made are removed, best
+ * effort (a failure is recorded, and reconciliation removes the leftovers). If the revoke fails,
+ * the request is not failed while it may hold access: the failure is recorded
+ * (FULFILMENT_UNDO_FAILED) and thrown, so the job is delivered again (and the sweeper hands the
+ * stalled request back), and the next attempt ends ACTIVE or FAILED.
+ *
+ * `spec` is what was sent, if the attempt got that far; otherwise it is built again without the
+ * grant-time checks (revoking needs only the filter's name). Not at all when the product or the
+ * domain is gone (nothing can be named to revoke), nor for a scope Lake Formation refuses
+ * (DESCRIBE with a column list or a row filter: no attempt of it can have been granted).
+ */
+async function failHoldingNothing(
   deps: WorkerDeps,
   r: AccessRequest,
   failure: Failure,
   entries: PermissionEntry[],
+  spec: TableGrant | undefined,
+  links?: { notOurs: string[] },
 ) {
-  const failedChange = fail(r, failure, entries, systemAt(deps));
+  let revokeSpec = spec;
+  if (!revokeSpec) {
+    const { scope } = effectiveTerms(r);
+    try {
+      checkDescribeScope(scope);
+      revokeSpec = await tableGrantFor(deps, { ...r, scope });
+    } catch (err) {
+      if (!(err instanceof MeshgateError)) throw err;
+    }
+  }
+  let revoked: PermissionEntry[] = [];
+  if (revokeSpec) {
+    try {
+      revoked = await revokeOwn(deps, holderOf(r), revokeSpec);
+    } catch (err) {
+      const undo = {
+        reason: err instanceof Error ? err.message : String(err),
+        entries: err instanceof LakeFormationError ? err.entries : [],
+      };
+      const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
+      if (noted.ok) await commitChange(deps, noted).catch(ignoreConflict);
+      throw err; // the queue delivers the job again
+    }
+  }
+  let linksRemoved: unknown[] | undefined;
+  if (links && revokeSpec) {
+    try {
+      linksRemoved = await removeAttemptLinks(deps, holderOf(r), revokeSpec, links.notOurs);
+    } catch (err) {
+      linksRemoved = [linkRemovalFailure(revokeSpec.accountId, err)];
+    }
+  }
+  const failedChange = fail(
+    r,
+    failure,
+    entries,
+    { revoked, ...(linksRemoved ? { links: linksRemoved } : {}) },
+    systemAt(deps),
+  );
   if (!failedChange.ok) return;
   await commitChange(deps, failedChange).catch(ignoreConflict);
+}
+
+/** A removal of links the consumer account refused or failed, as recorded in the entries. */
+function linkRemovalFailure(account: string, err: unknown, database?: string) {
+  return {
+    action: 'remove-links',
+    account,
+    ...(database ? { database } : {}),
+    result: 'failed',
+    error: err instanceof Error ? err.message : String(err),
+  };
 }
 
 /**
@@ -287,13 +369,10 @@ async function removeIfStray(
 ): Promise<void> {
   const now = await deps.store.getRequest(requestId);
   if (!now || now.status === 'GRANTING' || now.status === 'ACTIVE') return;
-  const stray = { id: now.grantId ?? '', domain: now.domain, principal: now.principal };
+  const stray = holderOf(now);
   // Lake Formation first: the permission is what gives access. Not what another active grant of
   // the same principal holds (an extension, a second product).
-  const shared = await sharedTables(deps, stray, spec);
-  const own = spec.tables.filter((t) => !shared.has(t));
-  const entries =
-    own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
+  const entries = await revokeOwn(deps, stray, spec);
   // Then the links, as a revoke removes them (what another ACTIVE grant still needs stays). The
   // consumer account refusing or throttling never stops the revoke nor its record: the failure is
   // recorded, and reconciliation removes what is left over.
@@ -302,15 +381,7 @@ async function removeIfStray(
     try {
       linkEntries = await removeLinks(deps, { ...stray, accountId: spec.accountId, consumerLink });
     } catch (err) {
-      linkEntries = [
-        {
-          action: 'remove-links',
-          account: consumerLink.account,
-          database: consumerLink.database,
-          result: 'failed',
-          error: (err as Error).message,
-        },
-      ];
+      linkEntries = [linkRemovalFailure(consumerLink.account, err, consumerLink.database)];
     }
   }
   await commitChange(
@@ -319,7 +390,7 @@ async function removeIfStray(
   ).catch(ignoreConflict);
 }
 
-/** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Only failed tables are retried. */
+/** FAILED -> GRANTING again, by someone allowed to retry (owners, admins). Every table is granted again. */
 export async function retryRequest(deps: Deps, who: Principal, id: string): Promise<AccessRequest> {
   const r = await loadVisibleRequest(deps, who, id);
   const decision = deps.policy.decide(aboutRequest(who.userId, r, 'retry'));
@@ -409,37 +480,21 @@ export async function resumeInFlight(
   return { grants, revokes };
 }
 
-/** REVOKING -> REVOKED or EXPIRED once the permission is gone. A failure leaves it REVOKING, recorded, for a retry. */
+/**
+ * REVOKING -> REVOKED or EXPIRED once the permission is gone. Lake Formation first: the consumer
+ * account (its links, DESCRIBE on them) never holds up the revoke. A Lake Formation failure leaves
+ * it REVOKING, recorded, for a retry; a failure in the consumer account is recorded in the entries
+ * and reconciliation removes the links left over.
+ */
 export async function completeRevoke(deps: WorkerDeps, requestId: string): Promise<void> {
   const r = await deps.store.getRequest(requestId);
   if (!r || r.status !== 'REVOKING' || !r.grantId) return;
   const grant = await deps.store.getGrant(r.grantId);
   if (!grant) return;
   let entries: PermissionEntry[];
-  let linkEntries: LinkEntry[];
   try {
-    // The consumer's links first: DESCRIBE on a link to a table no longer shared helps nobody.
-    linkEntries = await removeLinks(deps, grant);
     const spec = await tableGrantFor(deps, { ...r, scope: grant.scope });
-    const shared = await sharedTables(deps, grant, spec);
-    const own = spec.tables.filter((t) => !shared.has(t));
-    entries = own.length > 0 ? await deps.lakeFormation.revoke({ ...spec, onlyTables: own }) : [];
-    for (const t of shared)
-      entries.push({
-        action: 'revoke',
-        table: t,
-        sent: {},
-        result: 'already',
-        error: { code: 'KEPT', message: 'held by another active grant of the same principal' },
-      });
-    const failed = entries.filter((e) => e.result === 'failed');
-    if (failed.length > 0)
-      throw new LakeFormationError(
-        failed[0]!.error?.code ?? 'PARTIAL_FAILURE',
-        describeFailures(failed, entries.length),
-        false,
-        entries,
-      );
+    entries = await revokeOwn(deps, grant, spec);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const noted = noteRevokeFailure(
@@ -452,26 +507,35 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
     await commitChange(deps, orThrow(noted)).catch(ignoreConflict);
     throw err; // the queue delivers the job again
   }
-  const ended = end(r, grant, [...linkEntries, ...entries], systemAt(deps));
+  let linkEntries: unknown[];
+  try {
+    linkEntries = await removeLinks(deps, grant);
+  } catch (err) {
+    const link = grant.consumerLink!;
+    linkEntries = [linkRemovalFailure(link.account, err, link.database)];
+  }
+  const ended = end(r, grant, [...entries, ...linkEntries], systemAt(deps));
   if (!ended.ok) return;
   await commitChange(deps, ended).catch(ignoreConflict);
 }
 
 /**
- * Lake Formation holds one permission per principal and resource, however many grants asked for
- * it: tables whose permission another ACTIVE grant also needs (an extension, a second request for
- * the same principal, another product over the same table) are not revoked with this one.
+ * Lake Formation holds one set of permission names per principal and resource, however many
+ * grants asked for them: per table of `spec`, the names another ACTIVE grant of the same principal
+ * needs on the same resource (an extension, a second request for the same principal, another
+ * product over the same table) are kept. A grant of SELECT and another of DESCRIBE on one table
+ * each take back their own name.
  */
-async function sharedTables(
+async function namesKept(
   deps: WorkerDeps,
-  grant: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
   spec: TableGrant,
-): Promise<Set<string>> {
+): Promise<Map<string, Set<string>>> {
   // Any product: two products may share a table.
-  const others = (await deps.store.listActiveGrantsOf(grant.domain, grant.principal)).filter(
-    (g) => g.id !== grant.id && g.status === 'ACTIVE' && g.principal === grant.principal,
+  const others = (await deps.store.listActiveGrantsOf(holder.domain, holder.principal)).filter(
+    (g) => g.id !== holder.id && g.status === 'ACTIVE' && g.principal === holder.principal,
   );
-  const held = new Set<string>();
+  const held = new Map<string, Set<string>>();
   for (const o of others) {
     const oSpec = await tableGrantFor(deps, {
       id: o.requestId,
@@ -480,14 +544,80 @@ async function sharedTables(
       principal: o.principal,
       scope: o.scope,
     });
-    for (const e of plannedEntries(oSpec))
-      held.add(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
+    for (const e of plannedEntries(oSpec)) {
+      const key = holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
+      held.set(key, new Set([...(held.get(key) ?? []), ...e.Permissions]));
+    }
   }
-  return new Set(
-    plannedEntries(spec)
-      .filter((e) => held.has(permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource)))
-      .map((e) => e.table),
-  );
+  const kept = new Map<string, Set<string>>();
+  for (const e of plannedEntries(spec)) {
+    const names = held.get(holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
+    if (names?.size) kept.set(e.table, names);
+  }
+  return kept;
+}
+
+/**
+ * Revokes what `spec` grants that no other ACTIVE grant of the holder needs, name by name (one
+ * call per set of names, on the tables that lose exactly those); the names kept are recorded as
+ * `KEPT`. Throws a LakeFormationError carrying every entry when a table's revoke failed.
+ */
+async function revokeOwn(
+  deps: WorkerDeps,
+  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  spec: TableGrant,
+): Promise<PermissionEntry[]> {
+  const kept = await namesKept(deps, holder, spec);
+  const entries: PermissionEntry[] = [];
+  const byNames = new Map<string, { permissions: Permission[]; tables: string[] }>();
+  for (const table of spec.onlyTables ?? spec.tables) {
+    const keep = kept.get(table);
+    const names = spec.permissions.filter((n) => !keep?.has(n));
+    const keptNames = spec.permissions.filter((n) => keep?.has(n));
+    if (keptNames.length)
+      entries.push({
+        action: 'revoke',
+        table,
+        sent: { Permissions: keptNames },
+        result: 'already',
+        error: {
+          code: 'KEPT',
+          message: `${keptNames.join(', ')} held by another active grant of the same principal`,
+        },
+      });
+    if (!names.length) continue;
+    const group = byNames.get(names.join(',')) ?? { permissions: names, tables: [] };
+    group.tables.push(table);
+    byNames.set(names.join(','), group);
+  }
+  for (const { permissions, tables } of byNames.values()) {
+    try {
+      entries.push(
+        ...(await deps.lakeFormation.revoke({ ...spec, permissions, onlyTables: tables })),
+      );
+    } catch (err) {
+      if (!(err instanceof LakeFormationError)) throw err;
+      throw new LakeFormationError(
+        err.code,
+        err.message,
+        err.permanent,
+        [...entries, ...err.entries],
+        {
+          cause: err,
+          broker: err.broker,
+        },
+      );
+    }
+  }
+  const failed = entries.filter((e) => e.result === 'failed');
+  if (failed.length > 0)
+    throw new LakeFormationError(
+      failed[0]!.error?.code ?? 'PARTIAL_FAILURE',
+      describeFailures(failed, entries.length),
+      false,
+      entries,
+    );
+  return entries;
 }
 
 /** A lost race means another worker recorded the outcome; nothing to add. */

@@ -7,6 +7,7 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   EntityNotFoundException,
+  GetTableCommand,
   GetTablesCommand,
   GlueClient,
 } from '@aws-sdk/client-glue';
@@ -27,7 +28,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsConsumerLinks } from '../../functions/adapters/aws/consumer-links';
-import type { LinkSpec } from '../../functions/ports/consumer-links';
+import { LinkNameTakenError, type LinkSpec } from '../../functions/ports/consumer-links';
 import { LakeFormationError } from '../../functions/ports/lakeformation';
 
 const ram = mockClient(RAMClient);
@@ -142,6 +143,12 @@ test('link pages through the invitations and is idempotent: what exists already 
   glue
     .on(CreateTableCommand)
     .rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+  glue.on(GetTableCommand).resolves({
+    Table: {
+      Name: 'sales_gold__orders',
+      TargetTable: { CatalogId: PRODUCER, DatabaseName: 'sales_gold', Name: 'orders' },
+    },
+  });
 
   const out = await adapter().link(spec());
 
@@ -155,6 +162,91 @@ test('link pages through the invitations and is idempotent: what exists already 
     ['create-link', 'already'],
     ['grant-describe', 'ok'],
   ]);
+});
+
+describe('a link name that exists already', () => {
+  const exists = () =>
+    glue
+      .on(CreateTableCommand)
+      .rejectsOnce(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+
+  test('is this link when it points to the same table (Glue keeps names in lower case)', async () => {
+    exists();
+    glue.on(GetTableCommand).resolves({
+      Table: {
+        Name: 'sales_gold__orders',
+        TargetTable: { CatalogId: PRODUCER, DatabaseName: 'SALES_GOLD', Name: 'Orders' },
+      },
+    });
+    const out = await adapter().link(spec());
+    expect(glue.commandCalls(GetTableCommand)[0]!.args[0].input).toEqual({
+      CatalogId: CONSUMER,
+      DatabaseName: 'meshgate_sales',
+      Name: 'sales_gold__orders',
+    });
+    expect(out.entries.map((e) => [e.action, e.result])).toEqual([
+      ['create-database', 'ok'],
+      ['create-link', 'already'],
+      ['grant-describe', 'ok'],
+    ]);
+  });
+
+  test.each([
+    [
+      'a link to another table whose name folds to the same (sales.gold__orders)',
+      {
+        Name: 'sales_gold__orders',
+        TargetTable: { CatalogId: PRODUCER, DatabaseName: 'sales', Name: 'gold__orders' },
+      },
+      `a resource link to ${PRODUCER}:sales.gold__orders`,
+    ],
+    [
+      'a link to the same table name in another account',
+      {
+        Name: 'sales_gold__orders',
+        TargetTable: { CatalogId: '999999999999', DatabaseName: 'sales_gold', Name: 'orders' },
+      },
+      'a resource link to 999999999999:sales_gold.orders',
+    ],
+    [
+      'a table that is not a link',
+      { Name: 'sales_gold__orders', StorageDescriptor: {} },
+      'a table that is not a resource link',
+    ],
+  ])(
+    'is taken when it is %s: LINK_NAME_TAKEN naming both, and no DESCRIBE on it',
+    async (_l, table, theirs) => {
+      exists();
+      glue.on(GetTableCommand).resolves({ Table: table });
+      const err = await adapter()
+        .link(spec())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LinkNameTakenError);
+      expect(err).toMatchObject({
+        code: 'LINK_NAME_TAKEN',
+        permanent: true,
+        link: 'sales_gold__orders',
+      });
+      expect((err as Error).message).toContain(theirs);
+      expect((err as Error).message).toContain(`${PRODUCER}:sales_gold.orders`);
+      expect((err as Error).message).toContain('meshgate_sales.sales_gold__orders');
+      expect(lf).toHaveReceivedCommandTimes(GrantPermissionsCommand, 0);
+    },
+  );
+
+  test('deleted between CreateTable and GetTable: created once more', async () => {
+    exists();
+    glue
+      .on(GetTableCommand)
+      .rejectsOnce(new EntityNotFoundException({ message: 'gone', $metadata: {} }));
+    const out = await adapter().link(spec());
+    expect(glue).toHaveReceivedCommandTimes(CreateTableCommand, 2);
+    expect(out.entries.map((e) => [e.action, e.result])).toEqual([
+      ['create-database', 'ok'],
+      ['create-link', 'ok'],
+      ['grant-describe', 'ok'],
+    ]);
+  });
 });
 
 test('an invitation another worker accepted meanwhile (two grants to one account at once) counts as accepted', async () => {

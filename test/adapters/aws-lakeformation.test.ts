@@ -173,7 +173,7 @@ describe('grant: the resources sent', () => {
     await adapter.grant(
       grant({
         columns: { mode: 'exclude', columns: ['email', 'phone'] },
-        permissions: ['SELECT', 'DESCRIBE'],
+        permissions: ['SELECT'],
       }),
     );
     expect(inputsOf(GrantPermissionsCommand)).toEqual([
@@ -188,7 +188,7 @@ describe('grant: the resources sent', () => {
             ColumnWildcard: { ExcludedColumnNames: ['email', 'phone'] },
           },
         },
-        Permissions: ['SELECT', 'DESCRIBE'],
+        Permissions: ['SELECT'],
       },
     ]);
   });

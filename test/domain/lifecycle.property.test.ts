@@ -9,6 +9,7 @@ import {
   extend,
   fail,
   recordApproval,
+  noteUndoFailure,
   retry,
   revoke,
   startEnding,
@@ -346,7 +347,14 @@ function run(world: World, cmds: Cmd[]) {
         if (r.status === 'APPROVED') r = apply(startGranting(r, ctx('meshgate')))?.request ?? r;
         if (r.status !== 'GRANTING') break;
         if (!cmd.ok) {
-          apply(fail(r, { reason: 'boom', code: 'X' }, [], ctx('meshgate')));
+          // The first attempt could not take back what it granted: still GRANTING, noted; the
+          // next one fails it.
+          const failure = { reason: 'boom', code: 'X' };
+          const noted = apply(
+            noteUndoFailure(r, failure, { reason: 'throttled', entries: [] }, ctx('meshgate')),
+          );
+          expect(noted?.request.status).toBe('GRANTING');
+          apply(fail(noted!.request, failure, [], { revoked: [] }, ctx('meshgate')));
           break;
         }
         const extended = r.extendsGrantId ? store.grants.get(r.extendsGrantId) : undefined;

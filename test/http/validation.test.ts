@@ -418,14 +418,6 @@ describe('deciding a request refuses bad input and changes nothing', () => {
       'an exclude list that keeps more columns',
       { permissions: ['SELECT'], columns: { mode: 'exclude', columns: ['region'] } },
     ],
-    [
-      'an extra permission',
-      { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
-    ],
-    [
-      'another permission',
-      { permissions: ['DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
-    ],
   ])('approving with a wider scope (%s): 422 NOT_NARROWER', async (_label, narrowedScope) => {
     const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
       comment: 'wider',
@@ -434,6 +426,27 @@ describe('deciding a request refuses bad input and changes nothing', () => {
     expectErrorBody(res, 422, 'NOT_NARROWER');
     await expectUnchanged();
   });
+
+  test.each([
+    [
+      'an extra permission',
+      { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
+    ],
+    [
+      'another permission',
+      { permissions: ['DESCRIBE'], columns: { mode: 'include', columns: ['order_id'] } },
+    ],
+  ])(
+    'approving with DESCRIBE on a column list (%s): 400 DESCRIBE_NEEDS_WHOLE_TABLE',
+    async (_label, narrowedScope) => {
+      const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
+        comment: 'wider',
+        narrowedScope,
+      });
+      expectErrorBody(res, 400, 'DESCRIBE_NEEDS_WHOLE_TABLE');
+      await expectUnchanged();
+    },
+  );
 
   test('approving with a longer duration: 422 NOT_NARROWER', async () => {
     const res = await p.call('bob', 'POST', `/v1/requests/${id}/approve`, {
@@ -661,4 +674,107 @@ test('no response in this file carried a stack trace: the pattern itself works',
       error: { code: 'NOT_NARROWER', message: 'Narrowing cannot add columns (region).' },
     }),
   ).not.toMatch(STACK_TRACE);
+});
+
+describe('DESCRIBE goes on whole tables only: Lake Formation takes a column list with SELECT alone', () => {
+  const refusedScopes = [
+    ['SELECT and DESCRIBE on an include list', { mode: 'include', columns: ['order_id'] }, false],
+    ['SELECT and DESCRIBE on an exclude list', { mode: 'exclude', columns: ['amount'] }, false],
+    ['SELECT and DESCRIBE with a row filter', { mode: 'all' }, true],
+  ] as const;
+
+  test.each(refusedScopes)(
+    'asking for %s: 400 DESCRIBE_NEEDS_WHOLE_TABLE, nothing stored',
+    async (_label, columns, filtered) => {
+      const before = await mineCount();
+      const scope = {
+        permissions: ['SELECT', 'DESCRIBE'],
+        columns,
+        ...(filtered ? { rowFilter: "region = 'EMEA'" } : {}),
+      };
+      const res = await p.call(
+        'alice',
+        'POST',
+        '/v1/requests',
+        newRequest('sales/orders', { scope }),
+      );
+      expectErrorBody(res, 400, 'DESCRIBE_NEEDS_WHOLE_TABLE');
+      expect(await mineCount()).toBe(before);
+      const preview = await p.call('alice', 'POST', '/v1/requests/preview', {
+        productId: 'sales/orders',
+        scope,
+        duration: { value: 7, unit: 'days' },
+      });
+      expectErrorBody(preview, 400, 'DESCRIBE_NEEDS_WHOLE_TABLE');
+    },
+  );
+
+  test('an approver narrowing a whole-table SELECT and DESCRIBE request to some columns drops DESCRIBE', async () => {
+    const res = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('sales/orders', {
+        scope: { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'all' } },
+      }),
+    );
+    expect(res.status).toBe(201);
+    const narrowed = (permissions: string[]) =>
+      p.call('bob', 'POST', `/v1/requests/${res.body.id}/approve`, {
+        comment: 'two columns',
+        narrowedScope: { permissions, columns: { mode: 'include', columns: ['order_id'] } },
+      });
+    expectErrorBody(await narrowed(['SELECT', 'DESCRIBE']), 400, 'DESCRIBE_NEEDS_WHOLE_TABLE');
+    const ok = await narrowed(['SELECT']);
+    expect(ok.status).toBe(200);
+  });
+
+  test('adding DESCRIBE to a whole-table SELECT request: 422 NOT_NARROWER', async () => {
+    const res = await p.call('alice', 'POST', '/v1/requests', newRequest('sales/orders'));
+    expect(res.status).toBe(201);
+    const wider = await p.call('bob', 'POST', `/v1/requests/${res.body.id}/approve`, {
+      comment: 'wider',
+      narrowedScope: { permissions: ['SELECT', 'DESCRIBE'], columns: { mode: 'all' } },
+    });
+    expectErrorBody(wider, 422, 'NOT_NARROWER');
+  });
+
+  test('a request stored with that shape before it was refused fails at fulfilment and never reaches Lake Formation', async () => {
+    const principal = 'arn:aws:iam::555555555555:role/describe-columns';
+    const created = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('sales/orders', { principal }),
+    );
+    expect(created.status).toBe(201);
+    // Stored as an earlier version let it be.
+    const r = (await p.store.getRequest(created.body.id))!;
+    const legacy = {
+      ...r,
+      scope: {
+        permissions: ['SELECT', 'DESCRIBE'],
+        columns: { mode: 'include', columns: ['order_id'] },
+      },
+      version: r.version + 1,
+    } as typeof r;
+    await p.store.updateRequest(legacy, { status: r.status, version: r.version }, []);
+    const grant = jest.spyOn(p.ledger, 'grant');
+    const revoke = jest.spyOn(p.ledger, 'revoke');
+    try {
+      const approved = await p.call('bob', 'POST', `/v1/requests/${r.id}/approve`, {
+        comment: 'ok',
+      });
+      expect(approved.status).toBe(200);
+      await p.queue.onIdle();
+      const after = await p.call('alice', 'GET', `/v1/requests/${r.id}`);
+      expect(after.body.status).toBe('FAILED');
+      expect(after.body.failure.code).toBe('DESCRIBE_NEEDS_WHOLE_TABLE');
+      expect(grant).not.toHaveBeenCalled();
+      expect(revoke).not.toHaveBeenCalled();
+    } finally {
+      grant.mockRestore();
+      revoke.mockRestore();
+    }
+  });
 });

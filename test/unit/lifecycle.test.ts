@@ -7,6 +7,7 @@ import {
   expire,
   extend,
   fail,
+  noteUndoFailure,
   recordApproval,
   retry,
   startGranting,
@@ -230,7 +231,7 @@ describe('decisions', () => {
     const approved = ok(recordApproval(ext, { comment: '' }, { deciders, limit: limit(720) }, bob));
     expect(approved.extensionLock).toBeUndefined();
     const granting = ok(startGranting(approved.request, bob)).request;
-    const failed = ok(fail(granting, { reason: 'x', code: 'X' }, [], bob));
+    const failed = ok(fail(granting, { reason: 'x', code: 'X' }, [], { revoked: [] }, bob));
     expect(failed.extensionLock).toEqual(release);
     expect(ok(retry(failed.request, { retry: yes }, bob)).extensionLock).toEqual({
       ...release,
@@ -241,6 +242,51 @@ describe('decisions', () => {
 });
 
 describe('fulfilment and ending', () => {
+  test('a failure records what was taken back; one that could not be taken back keeps the request GRANTING', () => {
+    const approved = ok(
+      recordApproval(
+        pending(),
+        { comment: 'ok' },
+        { deciders: { owner: yes }, limit: limit(720) },
+        bob,
+      ),
+    );
+    const granting = ok(startGranting(approved.request, bob)).request;
+    const failure = { reason: 'r', code: 'X', failedTables: ['t2'] };
+    const revoked = [{ action: 'revoke', table: 't1', result: 'ok' }];
+    const links = [{ action: 'delete-link', result: 'ok' }];
+    const failed = ok(fail(granting, failure, ['e'], { revoked, links }, bob));
+    expect(failed.request).toMatchObject({ status: 'FAILED', failure });
+    expect(failed.events).toEqual([
+      expect.objectContaining({
+        type: 'FULFILMENT_FAILED',
+        detail: { ...failure, entries: ['e'], revoked, linksRemoved: links },
+      }),
+    ]);
+    expect(
+      ok(fail(granting, failure, [], { revoked: [] }, bob)).events[0]!.detail,
+    ).not.toHaveProperty('linksRemoved');
+
+    const noted = ok(
+      noteUndoFailure(granting, failure, { reason: 'throttled', entries: revoked }, bob),
+    );
+    expect(noted.request).toMatchObject({ status: 'GRANTING', version: granting.version + 1 });
+    expect(noted.request.failure).toBeUndefined();
+    expect(noted.events).toEqual([
+      expect.objectContaining({
+        type: 'FULFILMENT_UNDO_FAILED',
+        detail: { ...failure, undoReason: 'throttled', entries: revoked },
+      }),
+    ]);
+    expect(code(noteUndoFailure(failed.request, failure, { reason: 'x', entries: [] }, bob))).toBe(
+      'NOT_GRANTING',
+    );
+    // A retry grants every table, whatever failed before.
+    expect(ok(retry(failed.request, { retry: yes }, bob)).events[0]!.detail).toMatchObject({
+      tables: 'all',
+    });
+  });
+
   test('an extension runs on from the grant it extends', () => {
     const { request, grant } = active(100);
     const ext = ok(

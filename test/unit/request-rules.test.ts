@@ -526,18 +526,56 @@ describe('checkNarrowing', () => {
     expectRefusal(() => checkNarrowing(product, all(), exclude(COLUMNS)), 'EMPTY_SCOPE');
   });
 
-  test('accepts exactly the narrowed scopes whose columns and permissions are subsets', () => {
+  test('accepts exactly the narrowed scopes whose columns and permissions are subsets, DESCRIBE on whole tables only', () => {
     const perms = fc.subarray(['SELECT', 'DESCRIBE'] as const, { minLength: 1 }).map((p) => [...p]);
+    const columns = fc.oneof(fc.constant('all' as const), columnSubset);
+    const scopeOf = (cs: 'all' | string[], ps: Scope['permissions']) =>
+      cs === 'all' ? all(ps) : include(cs, ps);
+    const named = (cs: 'all' | string[]) => (cs === 'all' ? COLUMNS : cs);
     fc.assert(
-      fc.property(columnSubset, columnSubset, perms, perms, (req, nar, reqPerms, narPerms) => {
-        const requested = include(req, reqPerms);
-        const narrowed = include(nar, narPerms);
+      fc.property(columns, columns, perms, perms, (req, nar, reqPerms, narPerms) => {
+        const requested = scopeOf(req, reqPerms);
+        const narrowed = scopeOf(nar, narPerms);
+        if (nar !== 'all' && narPerms.includes('DESCRIBE')) {
+          const err = refusal(() => checkNarrowing(product, requested, narrowed));
+          expect([err.kind, err.code]).toEqual(['validation', 'DESCRIBE_NEEDS_WHOLE_TABLE']);
+          return;
+        }
         const narrower =
-          nar.every((c) => req.includes(c)) && narPerms.every((p) => reqPerms.includes(p));
+          named(nar).every((c) => named(req).includes(c)) &&
+          narPerms.every((p) => reqPerms.includes(p));
         if (narrower) expect(() => checkNarrowing(product, requested, narrowed)).not.toThrow();
         else expectRefusal(() => checkNarrowing(product, requested, narrowed), 'NOT_NARROWER');
       }),
     );
+  });
+
+  test('DESCRIBE with a column list or a row filter is refused (Lake Formation takes DESCRIBE on whole tables only)', () => {
+    const refused = (scope: Scope) => {
+      const err = refusal(() => normaliseScope(product, scope));
+      expect([err.kind, err.code]).toEqual(['validation', 'DESCRIBE_NEEDS_WHOLE_TABLE']);
+    };
+    refused(include(['id'], ['SELECT', 'DESCRIBE']));
+    refused(include(['id'], ['DESCRIBE']));
+    refused(exclude(['email'], ['SELECT', 'DESCRIBE']));
+    refused(all(['SELECT', 'DESCRIBE'], "country = 'DE'"));
+    refused(all(['DESCRIBE'], "country = 'DE'"));
+    for (const ok of [
+      all(['SELECT', 'DESCRIBE']),
+      all(['DESCRIBE']),
+      include(['id'], ['SELECT']),
+      exclude(['email'], ['SELECT']),
+      all(['SELECT'], "country = 'DE'"),
+    ])
+      expect(() => normaliseScope(product, ok)).not.toThrow();
+    // An approver narrowing a whole-table request to some columns must drop DESCRIBE too.
+    const err = refusal(() =>
+      checkNarrowing(product, all(['SELECT', 'DESCRIBE']), include(['id'], ['SELECT', 'DESCRIBE'])),
+    );
+    expect(err.code).toBe('DESCRIBE_NEEDS_WHOLE_TABLE');
+    expect(() =>
+      checkNarrowing(product, all(['SELECT', 'DESCRIBE']), include(['id'], ['SELECT'])),
+    ).not.toThrow();
   });
 
   test('narrowing is transitive: narrowing a narrowed scope is narrower than the original', () => {

@@ -3,6 +3,8 @@
 // the access block; revoking and expiry remove them, reconcile makes a missing one again.
 
 import { LINK_GRACE_MS } from '../../functions/domain/consumer';
+import { LinkNameTakenError } from '../../functions/ports/consumer-links';
+import { LakeFormationError } from '../../functions/ports/lakeformation';
 import type { Store } from '../../functions/ports/store';
 import { runJob } from '../../functions/usecases/fulfilment';
 import { reconcileDomain } from '../../functions/usecases/operations';
@@ -316,6 +318,143 @@ test('a worker that crashed after making the links makes them again harmlessly, 
   ).toEqual(['already', 'already']);
   expect(active.detail.consumerLink).toMatchObject({ table: 'sales_gold__leads' });
   expect(await link('sales_gold__leads')).toMatchObject({ describe: [principal] });
+});
+
+type Entry = { action: string; result: string; table?: string; error?: { code: string } };
+const held = async (account: string, principal: string) =>
+  (await p.ledger.list(account)).filter((e) => e.principal === principal);
+
+test('a failure in the consumer account after the Lake Formation grant fails the request holding nothing: the grant revoked, the links made removed', async () => {
+  const principal = role();
+  const name = 'marketing_gold__web_traffic';
+  const link0 = p.consumerLinks.link.bind(p.consumerLinks);
+  // The links and DESCRIBE are made, then the consumer account fails the call.
+  const linkCall = jest.spyOn(p.consumerLinks, 'link').mockImplementationOnce(async (spec) => {
+    await link0(spec);
+    throw new LakeFormationError('ThrottlingException', 'rate exceeded', false);
+  });
+  try {
+    const created = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('marketing/web_traffic', { principal }),
+    );
+    expect(created.status).toBe(201);
+    await p.queue.onIdle();
+    const r = await p.call('henry', 'GET', `/v1/requests/${created.body.id}`);
+    expect(r.body.status).toBe('FAILED');
+    expect(r.body.failure.code).toBe('ThrottlingException');
+    expect(linkCall).toHaveBeenCalledTimes(1);
+    // No Lake Formation permission without a live grant, and no link nor DESCRIBE left.
+    expect(await held('222222222222', principal)).toEqual([]);
+    expect(await link(name, 'marketing')).toBeUndefined();
+    const failed = r.body.history.find((e: { type: string }) => e.type === 'FULFILMENT_FAILED');
+    expect((failed.detail.revoked as Entry[]).map((e) => [e.action, e.result])).toEqual([
+      ['revoke', 'ok'],
+    ]);
+    expect((failed.detail.linksRemoved as Entry[]).map((e) => [e.action, e.result])).toEqual([
+      ['revoke-describe', 'ok'],
+      ['delete-link', 'ok'],
+    ]);
+    // Reconciliation finds nothing of it: nothing foreign, nothing stray.
+    const report = await viaWorker(
+      p,
+      () => p.queue.onIdle(),
+      'henry',
+      '/v1/domains/marketing/reconcile',
+    );
+    expect(report.status).toBe(200);
+    const about = (fs: { principal?: string }[]) => fs.filter((f) => f.principal === principal);
+    expect(about(report.body.foreign)).toEqual([]);
+    expect(about(report.body.stray)).toEqual([]);
+  } finally {
+    linkCall.mockRestore();
+  }
+});
+
+test('a link name taken by a link to another table fails the request, and that link is left as it is', async () => {
+  const principal = role();
+  const name = 'finance_gold__general_ledger';
+  // Someone's link of that name, to another table.
+  const theirs = {
+    consumer: { accountId: CONSUMER, region: 'eu-west-1' },
+    producer: { accountId: '333333333333', region: 'eu-west-1' },
+    database: 'meshgate_finance',
+    links: [{ name, targetDatabase: 'finance', targetTable: 'gold__general_ledger' }],
+    principal: 'arn:aws:iam::777777777777:role/someone-else',
+  };
+  await p.consumerLinks.link(theirs);
+  const linkCall = jest
+    .spyOn(p.consumerLinks, 'link')
+    .mockRejectedValueOnce(new LinkNameTakenError(name, `${name} is taken`));
+  try {
+    const r = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('finance/general_ledger', { principal }),
+    );
+    expect(
+      (await p.call('fiona', 'POST', `/v1/requests/${r.body.id}/approve`, { comment: 'ok' }))
+        .status,
+    ).toBe(200);
+    await p.queue.onIdle();
+    const failed = await p.call('fiona', 'GET', `/v1/requests/${r.body.id}`);
+    expect(failed.body.status).toBe('FAILED');
+    expect(failed.body.failure.code).toBe('LINK_NAME_TAKEN');
+    expect(await held('333333333333', principal)).toEqual([]);
+    // Not this request's link: neither it nor DESCRIBE on it is touched.
+    expect(await link(name, 'finance')).toMatchObject({
+      target: { DatabaseName: 'finance', Name: 'gold__general_ledger' },
+      describe: [theirs.principal],
+    });
+  } finally {
+    linkCall.mockRestore();
+    await p.consumerLinks.unlink(theirs, [name]);
+  }
+});
+
+test('a consumer account refusing the removal of the links never holds up the revoke: REVOKED, the Lake Formation permission gone, the failure recorded', async () => {
+  const principal = role();
+  const r = await activeRequest(principal, 'marketing/customer_segments', {}, ['henry']);
+  const name = 'marketing_gold__customer_segments';
+  expect(await link(name, 'marketing')).toMatchObject({ describe: [principal] });
+  const unlink = jest
+    .spyOn(p.consumerLinks, 'unlink')
+    .mockRejectedValueOnce(
+      new LakeFormationError('AccessDeniedException', 'consumer broker role deleted', true),
+    );
+  try {
+    const res = await p.call('henry', 'POST', `/v1/grants/${r.grantId}/revoke`, {
+      reason: 'done',
+    });
+    expect(res.status).toBe(202);
+    await p.queue.onIdle();
+  } finally {
+    unlink.mockRestore();
+  }
+  const after = await p.call('henry', 'GET', `/v1/requests/${r.id}`);
+  expect(after.body.status).toBe('REVOKED');
+  expect(await held('222222222222', principal)).toEqual([]);
+  const revoked = after.body.history.find((e: { type: string }) => e.type === 'GRANT_REVOKED');
+  expect(
+    (revoked.detail.entries as Entry[]).map((e) => [e.action, e.result, e.error !== undefined]),
+  ).toEqual([
+    ['revoke', 'ok', false],
+    ['remove-links', 'failed', true],
+  ]);
+  // The link it left is reconciliation's to remove.
+  expect(await link(name, 'marketing')).toMatchObject({ describe: [principal] });
+  clock.advance(LINK_GRACE_MS);
+  const report = await viaWorker(
+    p,
+    () => p.queue.onIdle(),
+    'henry',
+    '/v1/domains/marketing/reconcile',
+  );
+  expect(report.status).toBe(200);
+  expect(await link(name, 'marketing')).toBeUndefined();
 });
 
 test('the OpenAPI document declares the access block and the grant route', async () => {

@@ -178,7 +178,7 @@ test('permanent AccessDenied -> FAILED with the reason visible to owner and requ
   expect(again.body.error.code).toBe('NOT_FAILED');
 });
 
-test('partial failure: only the failed tables are retried', async () => {
+test('partial failure: the tables granted are revoked before the request fails, and a retry grants every table', async () => {
   const BAD = TABLES[1]!;
   const original = p.ledger.grant.bind(p.ledger);
   const grant = jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g) => {
@@ -195,6 +195,7 @@ test('partial failure: only the failed tables are retried', async () => {
     };
     return [...done, failed];
   });
+  const revoke = jest.spyOn(p.ledger, 'revoke');
 
   const principal = role('partial');
   const id = await createPending(principal, BUNDLE);
@@ -210,37 +211,136 @@ test('partial failure: only the failed tables are retried', async () => {
   );
   expect(grant.mock.calls[0]![0].onlyTables).toBeUndefined();
   expect(grant.mock.calls[0]![0].tables).toEqual(TABLES);
-  expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(
-    TABLES.filter((t) => t !== BAD).sort(),
-  );
+  // A FAILED request holds nothing: the two tables that were granted are revoked, and the record
+  // says so.
+  expect(await ledgerOf(principal)).toEqual([]);
+  expect(revoke).toHaveBeenCalledTimes(1);
+  expect(revoke.mock.calls[0]![0]).toMatchObject({ onlyTables: TABLES, permissions: ['SELECT'] });
+  const failedEvent = failed.history.find((e) => e.type === 'FULFILMENT_FAILED')!;
+  expect(
+    (failedEvent.detail.revoked as PermissionEntry[]).map((e) => [e.action, e.table, e.result]),
+  ).toEqual(TABLES.map((t) => ['revoke', t, t === BAD ? 'already' : 'ok']));
   expect(await grantsFor(id)).toHaveLength(0);
 
   expect((await p.call('bob', 'POST', `/v1/requests/${id}/retry`)).status).toBe(202);
   await p.queue.onIdle();
 
   expect(grant).toHaveBeenCalledTimes(2);
-  expect(grant.mock.calls[1]![0].onlyTables).toEqual([BAD]);
+  expect(grant.mock.calls[1]![0].onlyTables).toBeUndefined();
+  expect(grant.mock.calls[1]![0].tables).toEqual(TABLES);
   const r = await history(id);
   expect(r.status).toBe('ACTIVE');
   expect(r.failure).toBeUndefined();
-  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')!.detail.tables).toEqual([BAD]);
+  expect(r.history.find((e) => e.type === 'FULFILMENT_RETRIED')!.detail.tables).toBe('all');
   const active = r.history.find((e) => e.type === 'GRANT_ACTIVE')!;
-  expect((active.detail.entries as PermissionEntry[]).map((e) => [e.table, e.result])).toEqual([
-    [BAD, 'ok'],
-  ]);
+  expect((active.detail.entries as PermissionEntry[]).map((e) => [e.table, e.result])).toEqual(
+    TABLES.map((t) => [t, 'ok']),
+  );
   const ledger = await ledgerOf(principal);
-  expect(ledger).toHaveLength(3);
   expect(ledger.map((e) => e.table).sort()).toEqual([...TABLES].sort());
   const grants = await grantsFor(id);
   expect(grants).toHaveLength(1);
-  // The grant keeps what both attempts sent: the failed one (two ok, one failed) and the retry.
+  // The grant keeps what every attempt sent: the failed one (two ok, one failed), its revoke, and
+  // the retry.
   expect(
-    grants[0]!.entries.map((e) => [(e as PermissionEntry).table, (e as PermissionEntry).result]),
+    grants[0]!.entries.map((e) => [
+      (e as PermissionEntry).action,
+      (e as PermissionEntry).table,
+      (e as PermissionEntry).result,
+    ]),
   ).toEqual([
-    ...TABLES.filter((t) => t !== BAD).map((t) => [t, 'ok']),
-    [BAD, 'failed'],
-    [BAD, 'ok'],
+    ...TABLES.filter((t) => t !== BAD).map((t) => ['grant', t, 'ok']),
+    ['grant', BAD, 'failed'],
+    ...TABLES.map((t) => ['revoke', t, t === BAD ? 'already' : 'ok']),
+    ...TABLES.map((t) => ['grant', t, 'ok']),
   ]);
+});
+
+test('a failure whose revoke fails too leaves the request GRANTING, recorded, and the next attempt ends it FAILED holding nothing', async () => {
+  const BAD = TABLES[2]!;
+  const original = p.ledger.grant.bind(p.ledger);
+  const grant = jest.spyOn(p.ledger, 'grant').mockImplementation(async (g) => {
+    const done = await original({ ...g, onlyTables: g.tables.filter((t) => t !== BAD) });
+    return [
+      ...done,
+      {
+        action: 'grant',
+        table: BAD,
+        sent: {},
+        result: 'failed',
+        error: { code: 'EntityNotFoundException', message: 'no such table' },
+      },
+    ];
+  });
+  const revoke = jest
+    .spyOn(p.ledger, 'revoke')
+    .mockRejectedValueOnce(new LakeFormationError('ThrottlingException', 'rate exceeded', false));
+  const log = quietQueueLog();
+
+  const principal = role('undo-fails');
+  const id = await createPending(principal, BUNDLE);
+  await approveInStore(id);
+  const job: Job = { kind: 'grant', requestId: id };
+  const worker = { ...p.deps, ...p.broker };
+
+  // The first attempt cannot take back what it granted: not FAILED while it holds access.
+  await expect(runJob(worker, job)).rejects.toThrow('rate exceeded');
+  const mid = await history(id, 'bob');
+  expect(mid.status).toBe('GRANTING');
+  expect(countOf(mid, 'FULFILMENT_FAILED')).toBe(0);
+  expect(mid.history.at(-1)).toMatchObject({
+    type: 'FULFILMENT_UNDO_FAILED',
+    actor: 'meshgate',
+    detail: {
+      code: 'EntityNotFoundException',
+      failedTables: [BAD],
+      undoReason: 'rate exceeded',
+    },
+  });
+  expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(
+    TABLES.filter((t) => t !== BAD).sort(),
+  );
+  // It is in flight, so the sweeper hands it back once it has stalled (as the queue redelivers).
+  const stalled = await p.store.listInFlightSince(
+    new Date(p.deps.clock.now().getTime() + 1).toISOString(),
+    { limit: 100 },
+  );
+  expect(stalled.items.map((x) => x.id)).toContain(id);
+
+  await runJob(worker, job);
+  const r = await history(id, 'bob');
+  expect(r.status).toBe('FAILED');
+  expect(r.failure!.failedTables).toEqual([BAD]);
+  expect(await ledgerOf(principal)).toEqual([]);
+  expect(grant).toHaveBeenCalledTimes(2);
+  expect(revoke).toHaveBeenCalledTimes(2);
+  expect(log).not.toHaveBeenCalled();
+});
+
+test('a failed extension takes back only what the grant it extends does not hold', async () => {
+  const principal = role('extension-fails');
+  const { id: firstId, grantId } = await activeGrant(principal);
+  const ext = await p.call('alice', 'POST', `/v1/grants/${grantId}/extend`, {
+    duration: { value: 1, unit: 'days' },
+    purpose: 'longer',
+  });
+  expect(ext.status).toBe(201);
+  jest
+    .spyOn(p.ledger, 'grant')
+    .mockRejectedValueOnce(new LakeFormationError('InvalidInputException', 'refused', true));
+  await approve(ext.body.id);
+  await p.queue.onIdle();
+
+  const failed = await history(ext.body.id, 'bob');
+  expect(failed.status).toBe('FAILED');
+  const revoked = failed.history.find((e) => e.type === 'FULFILMENT_FAILED')!.detail
+    .revoked as PermissionEntry[];
+  expect(revoked.map((e) => [e.table, e.result, e.error?.code])).toEqual([
+    ['orders', 'already', 'KEPT'],
+  ]);
+  // The grant it extends keeps its permission.
+  expect((await history(firstId)).status).toBe('ACTIVE');
+  expect(await ledgerOf(principal)).toHaveLength(1);
 });
 
 test('worker crash after the Lake Formation call but before the state write', async () => {
@@ -396,4 +496,105 @@ test('a revoke that keeps failing gives up after three deliveries, stays REVOKIN
   expect(r.status).toBe('REVOKED');
   expect(countOf(r, 'GRANT_REVOKED')).toBe(1);
   expect(await ledgerOf(principal)).toHaveLength(0);
+});
+
+test('grants of different permission names on one table each take back their own name', async () => {
+  const principal = role('names');
+  const whole = { mode: 'all' } as const;
+  const select = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', { principal, scope: { permissions: ['SELECT'], columns: whole } }),
+  );
+  await approve(select.body.id);
+  const describe = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', { principal, scope: { permissions: ['DESCRIBE'], columns: whole } }),
+  );
+  await approve(describe.body.id);
+  await p.queue.onIdle();
+  const a = await history(select.body.id);
+  const b = await history(describe.body.id);
+  expect([a.status, b.status]).toEqual(['ACTIVE', 'ACTIVE']);
+  // Lake Formation holds one set of names on the table.
+  expect((await ledgerOf(principal)).map((e) => [...e.permissions].sort())).toEqual([
+    ['DESCRIBE', 'SELECT'],
+  ]);
+
+  // Revoking the SELECT grant takes SELECT back; the DESCRIBE grant keeps DESCRIBE.
+  await p.call('bob', 'POST', `/v1/grants/${a.grantId}/revoke`, { reason: 'done' });
+  await p.queue.onIdle();
+  const revoked = await history(select.body.id);
+  expect(revoked.status).toBe('REVOKED');
+  const entries = revoked.history.find((e) => e.type === 'GRANT_REVOKED')!.detail
+    .entries as PermissionEntry[];
+  expect(entries.map((e) => [e.table, e.result, e.sent.Permissions])).toEqual([
+    ['orders', 'ok', ['SELECT']],
+  ]);
+  expect((await ledgerOf(principal)).map((e) => e.permissions)).toEqual([['DESCRIBE']]);
+
+  // A grant of both names, revoked while the DESCRIBE grant is active, takes back SELECT alone.
+  const both = await p.call(
+    'alice',
+    'POST',
+    '/v1/requests',
+    newRequest('sales/orders', {
+      principal,
+      scope: { permissions: ['SELECT', 'DESCRIBE'], columns: whole },
+    }),
+  );
+  await approve(both.body.id);
+  await p.queue.onIdle();
+  const c = await history(both.body.id);
+  expect(c.status).toBe('ACTIVE');
+  await p.call('bob', 'POST', `/v1/grants/${c.grantId}/revoke`, { reason: 'done' });
+  await p.queue.onIdle();
+  const cEntries = (await history(both.body.id)).history.find((e) => e.type === 'GRANT_REVOKED')!
+    .detail.entries as PermissionEntry[];
+  expect(cEntries.map((e) => [e.result, e.error?.code, e.sent.Permissions])).toEqual([
+    ['already', 'KEPT', ['DESCRIBE']],
+    ['ok', undefined, ['SELECT']],
+  ]);
+  expect((await ledgerOf(principal)).map((e) => e.permissions)).toEqual([['DESCRIBE']]);
+
+  await p.call('bob', 'POST', `/v1/grants/${b.grantId}/revoke`, { reason: 'done' });
+  await p.queue.onIdle();
+  expect(await ledgerOf(principal)).toEqual([]);
+});
+
+test('the local ledger holds a set of names per principal and resource, as Lake Formation does', async () => {
+  const spec = {
+    grantId: 'req_ledger',
+    accountId: SALES_ACCOUNT,
+    region: 'eu-west-1',
+    principal: role('ledger'),
+    database: 'sales_gold',
+    tables: ['orders'],
+    permissions: ['SELECT' as const],
+    columns: { mode: 'all' as const },
+  };
+  const results = (entries: PermissionEntry[]) => entries.map((e) => e.result);
+  expect(results(await p.ledger.grant(spec))).toEqual(['ok']);
+  expect(results(await p.ledger.grant(spec))).toEqual(['already']);
+  expect(
+    results(await p.ledger.grant({ ...spec, grantId: 'req_other', permissions: ['DESCRIBE'] })),
+  ).toEqual(['ok']);
+  const rows = await ledgerOf(spec.principal);
+  expect(rows.map((e) => [e.grantId, e.permissions])).toEqual([
+    ['req_ledger', ['SELECT', 'DESCRIBE']],
+  ]);
+  // Two workers adding names at once both land.
+  await p.ledger.revoke({ ...spec, permissions: ['SELECT', 'DESCRIBE'] });
+  await Promise.all([p.ledger.grant(spec), p.ledger.grant({ ...spec, permissions: ['DESCRIBE'] })]);
+  expect((await ledgerOf(spec.principal)).map((e) => [...e.permissions].sort())).toEqual([
+    ['DESCRIBE', 'SELECT'],
+  ]);
+  expect(results(await p.ledger.revoke({ ...spec, permissions: ['SELECT'] }))).toEqual(['ok']);
+  expect(results(await p.ledger.revoke({ ...spec, permissions: ['SELECT'] }))).toEqual(['already']);
+  expect((await ledgerOf(spec.principal)).map((e) => e.permissions)).toEqual([['DESCRIBE']]);
+  expect(results(await p.ledger.revoke({ ...spec, permissions: ['DESCRIBE'] }))).toEqual(['ok']);
+  expect(await ledgerOf(spec.principal)).toEqual([]);
 });

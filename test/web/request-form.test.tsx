@@ -4,6 +4,7 @@ import type { Preview } from '../../web/src/api';
 import { summarisePreview } from '../../web/src/explain';
 import { PreviewPanel } from '../../web/src/pages/request-form';
 import {
+  describeOffered,
   fieldOf,
   principalProblem,
   PRINCIPAL_PATTERN,
@@ -211,5 +212,26 @@ describe('the explain preview', () => {
     );
     expect(html).toContain('No column nope in sales/orders.');
     expect(html).toContain('role="alert"');
+  });
+});
+
+describe('DESCRIBE goes on whole tables only', () => {
+  test('offered for every column without a row filter; refused with a column list or a row filter', () => {
+    expect(describeOffered(ok)).toBe(true);
+    expect(check({ permissions: ['SELECT', 'DESCRIBE'] })).toEqual({});
+    expect(check({ permissions: ['DESCRIBE'] })).toEqual({});
+    for (const over of [
+      { columnMode: 'include', columns: ['order_id'] },
+      { columnMode: 'exclude', columns: ['amount'] },
+      { rowFilter: "region = 'EMEA'" },
+    ] as Partial<RequestDraft>[]) {
+      expect(describeOffered({ ...ok, ...over })).toBe(false);
+      expect(check({ ...over, permissions: ['SELECT', 'DESCRIBE'] }).permissions).toContain(
+        'DESCRIBE goes on whole tables only',
+      );
+      expect(check({ ...over, permissions: ['SELECT'] }).permissions).toBeUndefined();
+    }
+    // A filter of blanks is no filter.
+    expect(describeOffered({ ...ok, rowFilter: '  ' })).toBe(true);
   });
 });

@@ -2057,6 +2057,7 @@ export type components = {
       | 'REQUEST_TIMED_OUT'
       | 'FULFILMENT_STARTED'
       | 'FULFILMENT_FAILED'
+      | 'FULFILMENT_UNDO_FAILED'
       | 'FULFILMENT_RETRIED'
       | 'GRANT_ACTIVE'
       | 'REVOKE_REQUESTED'
@@ -2231,6 +2232,7 @@ export type components = {
       | 'BAD_REQUEST'
       | 'BAD_CURSOR'
       | 'ROW_FILTER_INVALID'
+      | 'DESCRIBE_NEEDS_WHOLE_TABLE'
       | 'TOO_MANY_ITEMS'
       | 'UNAUTHENTICATED'
       | 'SIGN_IN_CODE_INVALID'
@@ -2663,7 +2665,7 @@ export type components = {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, TOO_MANY_ITEMS) */
+    /** @description Invalid input (VALIDATION_FAILED, BAD_REQUEST, BAD_CURSOR, ROW_FILTER_INVALID, DESCRIBE_NEEDS_WHOLE_TABLE, TOO_MANY_ITEMS) */
     Invalid: {
       headers: {
         [name: string]: unknown;

@@ -15,6 +15,7 @@ export const AUDIT_EVENT_TYPES = {
   REQUEST_TIMED_OUT: 'Request timed out',
   FULFILMENT_STARTED: 'Fulfilment started',
   FULFILMENT_FAILED: 'Fulfilment failed',
+  FULFILMENT_UNDO_FAILED: 'Fulfilment undo failed',
   FULFILMENT_RETRIED: 'Fulfilment retried',
   GRANT_ACTIVE: 'Access active',
   REVOKE_REQUESTED: 'Revoke asked',

@@ -168,6 +168,7 @@ const EVENT_WORDS: Record<string, string> = {
   REQUEST_TIMED_OUT: 'Timed out',
   FULFILMENT_STARTED: 'Granting in Lake Formation',
   FULFILMENT_FAILED: 'Granting failed',
+  FULFILMENT_UNDO_FAILED: 'Granting failed, not yet undone: tried again',
   FULFILMENT_RETRIED: 'Retry asked',
   GRANT_ACTIVE: 'Access granted',
   REVOKE_REQUESTED: 'Revocation asked',

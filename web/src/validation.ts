@@ -52,6 +52,14 @@ export function formatHours(h: number): string {
   return h % 24 === 0 ? `${h / 24} day${h === 24 ? '' : 's'}` : `${h} hour${h === 1 ? '' : 's'}`;
 }
 
+/**
+ * DESCRIBE is granted on whole tables only (the API refuses it with a column list or a row filter,
+ * DESCRIBE_NEEDS_WHOLE_TABLE: Lake Formation takes a column list with SELECT alone), so the form
+ * offers it only for every column without a row filter.
+ */
+export const describeOffered = (d: Pick<RequestDraft, 'columnMode' | 'rowFilter'>): boolean =>
+  d.columnMode === 'all' && !d.rowFilter.trim();
+
 /** Every problem of the draft, by field; empty when the form may be sent. */
 export function validateDraft(
   d: RequestDraft,
@@ -61,6 +69,9 @@ export function validateDraft(
   const principal = principalProblem(d.principal);
   if (principal) e.principal = principal;
   if (d.permissions.length === 0) e.permissions = 'Choose at least one permission.';
+  else if (d.permissions.includes('DESCRIBE') && !describeOffered(d))
+    e.permissions =
+      'DESCRIBE goes on whole tables only: with a column list or a row filter, ask for SELECT alone (it shows the granted columns).';
   if (d.columnMode !== 'all') {
     const known = new Set(ctx.columns);
     const unknown = d.columns.filter((c) => !known.has(c));

@@ -2,6 +2,7 @@ import {
   CreateDatabaseCommand,
   CreateTableCommand,
   DeleteTableCommand,
+  GetTableCommand,
   GetTablesCommand,
   GlueClient,
 } from '@aws-sdk/client-glue';
@@ -24,6 +25,7 @@ import {
   type BrokerFailure,
 } from '../../ports/lakeformation';
 import {
+  LinkNameTakenError,
   resourceLinkInput,
   type ConsumerLinkPort,
   type LinkEntry,
@@ -107,13 +109,7 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
       entries.push({
         action: 'create-link',
         sent: table,
-        result: await this.tolerate(
-          spec,
-          'Glue',
-          `CreateTable ${spec.database}.${l.name}`,
-          EXISTS,
-          () => c.glue.send(new CreateTableCommand(table)),
-        ),
+        result: await this.createLink(spec, c, table),
       });
       const describe = describeOn(spec, l.name);
       entries.push({
@@ -241,6 +237,59 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
       token = page.NextToken;
     } while (token);
     return out;
+  }
+
+  /**
+   * Creates one resource link. A table of that name already there is this link only if it points
+   * to the same table (catalog, database, name; Glue keeps names in lower case): link names fold
+   * punctuation and case together, so another producing table, or a table someone made, may hold
+   * it. That is a LinkNameTakenError naming both, never "already".
+   */
+  private async createLink(
+    spec: LinkSpec,
+    c: ConsumerClients,
+    table: ReturnType<typeof resourceLinkInput>,
+  ): Promise<'ok' | 'already'> {
+    const name = table.TableInput.Name;
+    const where = `${spec.database}.${name}`;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.tolerate(spec, 'Glue', `CreateTable ${where}`, EXISTS, () =>
+        c.glue.send(new CreateTableCommand(table)),
+      );
+      if (result === 'ok') return result;
+      let found;
+      try {
+        found = await this.call(spec, 'Glue', `GetTable ${where}`, () =>
+          c.glue.send(
+            new GetTableCommand({
+              CatalogId: table.CatalogId,
+              DatabaseName: spec.database,
+              Name: name,
+            }),
+          ),
+        );
+      } catch (err) {
+        // Deleted between the two calls: create it once more.
+        if (attempt === 1 && err instanceof LakeFormationError && GONE.has(err.code)) continue;
+        throw err;
+      }
+      const want = table.TableInput.TargetTable;
+      const has = found?.Table?.TargetTable;
+      const same =
+        has !== undefined &&
+        (has.CatalogId ?? table.CatalogId) === want.CatalogId &&
+        has.DatabaseName?.toLowerCase() === want.DatabaseName.toLowerCase() &&
+        has.Name?.toLowerCase() === want.Name.toLowerCase();
+      if (same) return 'already';
+      const theirs = has
+        ? `a resource link to ${has.CatalogId ?? table.CatalogId}:${has.DatabaseName}.${has.Name}`
+        : 'a table that is not a resource link';
+      throw new LinkNameTakenError(
+        name,
+        `The resource link ${where} in consumer account ${spec.consumer.accountId} is taken by ${theirs}; ` +
+          `this grant links ${want.CatalogId}:${want.DatabaseName}.${want.Name}. Rename or remove one of them.`,
+      );
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LedgerTable } from './ledger-table';
 import { cellsFilter, filterName, permissionKey, plannedEntries } from '../../domain/lakeformation';
 import type {
@@ -18,11 +19,16 @@ export interface LedgerEntry extends LfPermission {
   grantedAt: string;
 }
 
+/** A row as stored: `rev` moves at every change, so that each change is conditional on the row read. */
+type StoredRow = LedgerEntry & { pk: string; sk: string; rev?: number };
+
 /**
  * A local stand-in for Lake Formation: permissions (and data cells filters) are rows in a table of
  * the embedded store holding the exact entry the AWS adapter would send. As in Lake Formation, a
- * principal holds one permission per resource, whichever request asked for it first (the row
- * names that request); granting it twice or revoking what is gone is answered as already done.
+ * principal holds one set of permission names per resource, whichever request asked for it first
+ * (the row names that request): a grant adds the names it sends, a revoke removes only the names
+ * it sends (the row goes with the last one). Granting what is held, or revoking what is gone, is
+ * answered as already done.
  */
 export class LocalLakeFormationLedger extends LedgerTable implements LakeFormationPort {
   constructor(
@@ -56,11 +62,7 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
         permissions: e.Permissions,
         grantedAt: this.now().toISOString(),
       };
-      const result = await this.putOnce({
-        pk: `LF#${g.accountId}`,
-        sk: permissionKey(row.principal, e.Resource),
-        ...row,
-      });
+      const result = await this.addNames(row);
       out.push({
         action: 'grant',
         table: e.table,
@@ -75,9 +77,10 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
   async revoke(g: TableGrant): Promise<PermissionEntry[]> {
     const out: PermissionEntry[] = [];
     for (const e of plannedEntries(g)) {
-      const result = await this.remove(
-        `LF#${g.accountId}`,
+      const result = await this.removeNames(
+        g.accountId,
         permissionKey(e.Principal.DataLakePrincipalIdentifier, e.Resource),
+        e.Permissions,
       );
       out.push({
         action: 'revoke',
@@ -107,6 +110,80 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
     return out;
   }
 
+  /** Adds the row's names to what its principal holds on its resource (the row itself if none). */
+  private async addNames(row: LedgerEntry): Promise<'ok' | 'already'> {
+    const key = { pk: `LF#${row.accountId}`, sk: permissionKey(row.principal, row.resource) };
+    for (;;) {
+      const held = await this.read(key);
+      if (!held) {
+        if ((await this.putOnce({ ...key, ...row, rev: 1 })) === 'ok') return 'ok';
+        continue; // granted meanwhile: add to that row
+      }
+      const missing = row.permissions.filter((n) => !held.permissions.includes(n));
+      if (missing.length === 0) return 'already';
+      const next = { ...held, permissions: [...held.permissions, ...missing] };
+      if (await this.replace(held, next)) return 'ok';
+    }
+  }
+
+  /** Removes `names` from what is held on the resource of `sk`; the row goes with its last name. */
+  private async removeNames(
+    accountId: string,
+    sk: string,
+    names: readonly string[],
+  ): Promise<'ok' | 'already'> {
+    const key = { pk: `LF#${accountId}`, sk };
+    for (;;) {
+      const held = await this.read(key);
+      if (!held) return 'already';
+      const left = held.permissions.filter((n) => !names.includes(n));
+      if (left.length === held.permissions.length) return 'already';
+      if (await this.replace(held, left.length ? { ...held, permissions: left } : undefined))
+        return 'ok';
+    }
+  }
+
+  private async read(key: { pk: string; sk: string }): Promise<StoredRow | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return out.Item as StoredRow | undefined;
+  }
+
+  /**
+   * Writes `next` (or deletes the row when undefined) if the row is still as read: false when a
+   * concurrent change got there first, for the caller to read again. Rows written before `rev`
+   * existed are matched by its absence.
+   */
+  private async replace(held: StoredRow, next: StoredRow | undefined): Promise<boolean> {
+    const condition =
+      held.rev === undefined
+        ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rev)' }
+        : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': held.rev } };
+    try {
+      if (next)
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...next, rev: (held.rev ?? 0) + 1 },
+            ...condition,
+          }),
+        );
+      else
+        await this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: held.pk, sk: held.sk },
+            ...condition,
+          }),
+        );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
   async listPermissions(account: DomainAccount): Promise<LfPermission[]> {
     return (await this.list(account.accountId)).map(({ principal, resource, permissions }) => ({
       principal,
@@ -128,7 +205,8 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
           ExclusiveStartKey,
         }),
       );
-      for (const { pk: _pk, sk: _sk, ...rest } of out.Items ?? []) items.push(rest as LedgerEntry);
+      for (const { pk: _pk, sk: _sk, rev: _rev, ...rest } of out.Items ?? [])
+        items.push(rest as LedgerEntry);
       ExclusiveStartKey = out.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;

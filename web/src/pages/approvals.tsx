@@ -219,8 +219,14 @@ function InboxItem({
     }
   };
   const approve = () => {
+    // DESCRIBE goes on whole tables only (the API refuses it with a column list): narrowing the
+    // columns keeps SELECT alone.
     const narrowedScope: Scope | undefined = narrowCols
-      ? { ...scope, columns: { mode: 'include', columns: narrowCols } }
+      ? {
+          ...scope,
+          permissions: scope.permissions.filter((p) => p !== 'DESCRIBE'),
+          columns: { mode: 'include', columns: narrowCols },
+        }
       : undefined;
     return act(
       () =>
@@ -339,9 +345,14 @@ function InboxItem({
               onInput={(e) => setComment(e.currentTarget.value)}
             />
           </Field>
-          {product ? (
+          {product && scope.permissions.includes('SELECT') ? (
             <fieldset class={columnsError ? 'invalid' : ''}>
               <legend>Narrow the columns (optional)</legend>
+              {scope.permissions.includes('DESCRIBE') ? (
+                <small class="hint">
+                  Narrowing the columns drops DESCRIBE: it goes on whole tables only.
+                </small>
+              ) : null}
               {granted.map((c) => (
                 <label key={c} class="check">
                   <input

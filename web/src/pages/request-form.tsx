@@ -10,6 +10,7 @@ import {
 import { summarisePreview } from '../explain';
 import { asApiError, describedBy, ErrorNote, Field, Rule, useApp, useLoad, when } from '../ui';
 import {
+  describeOffered,
   fieldOf,
   principalProblem,
   toRequestBody,
@@ -207,6 +208,7 @@ export function RequestForm({ product }: { product: ProductDetail }) {
         if (f) byField[f] = msg;
       }
       if (apiErr.code === 'UNKNOWN_COLUMNS') byField.columns = apiErr.message;
+      if (apiErr.code === 'DESCRIBE_NEEDS_WHOLE_TABLE') byField.permissions = apiErr.message;
       if (apiErr.code.startsWith('ROW_FILTER')) byField.rowFilter = apiErr.message;
       if (apiErr.code === 'DURATION_EXCEEDS_POLICY') byField.duration = apiErr.message;
       setServerErrors(byField);
@@ -263,6 +265,8 @@ export function RequestForm({ product }: { product: ProductDetail }) {
                 name="permissions"
                 value={p}
                 checked={d.permissions.includes(p)}
+                // Not offered where the API refuses it; still there to be unticked if ticked.
+                disabled={p === 'DESCRIBE' && !describeOffered(d) && !d.permissions.includes(p)}
                 onChange={(e) =>
                   set({
                     permissions: e.currentTarget.checked
@@ -277,6 +281,10 @@ export function RequestForm({ product }: { product: ProductDetail }) {
           {shown('permissions') ? (
             <small class="field-error" role="alert">
               {shown('permissions')}
+            </small>
+          ) : !describeOffered(d) ? (
+            <small class="hint">
+              DESCRIBE goes on whole tables only: every column, no row filter.
             </small>
           ) : null}
         </fieldset>
