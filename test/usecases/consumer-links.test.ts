@@ -422,7 +422,7 @@ test('a consumer account refusing the removal of the links never holds up the re
   expect(await link(name, 'marketing')).toMatchObject({ describe: [principal] });
   const unlink = jest
     .spyOn(p.consumerLinks, 'unlink')
-    .mockRejectedValueOnce(
+    .mockRejectedValue(
       new LakeFormationError('AccessDeniedException', 'consumer broker role deleted', true),
     );
   try {
