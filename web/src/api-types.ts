@@ -2288,6 +2288,7 @@ export type components = {
       | 'POLICY_SUPERSEDED'
       | 'POLICY_LOAD_FAILED'
       | 'POLICY_BUSY'
+      | 'SEARCH_INDEX_BUILDING'
       | 'AUDIT_CHAIN_BUSY'
       | 'RATE_LIMITED'
       | 'HTTP_ERROR';
@@ -2425,7 +2426,7 @@ export type components = {
     NotificationsMarked: {
       marked: number;
     };
-    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100). */
+    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 among the oldest 101 pending of each inbox partition (`pendingApprovalsMore`: there may be more than `pendingApprovals`, which is then a lower bound, shown as `n+`). */
     NotificationSummary: {
       pendingApprovals: number;
       pendingApprovalsMore: boolean;
@@ -2726,7 +2727,7 @@ export type components = {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+    /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, SEARCH_INDEX_BUILDING, AUDIT_CHAIN_BUSY) */
     Unavailable: {
       headers: {
         [name: string]: unknown;
