@@ -122,11 +122,11 @@ export class DynamoSearchIndex implements SearchIndex {
       // sweep, or the first start of a new format): building here would read every product inside
       // an API call (26 s at 100,000 products, against the API's 29 s). The sweep and every sync
       // build it (usecases/operations.ts catchUpSearch); until then a search says so.
-      if (this.held) return this.held.index;
-      throw unavailable(
-        'SEARCH_INDEX_BUILDING',
-        'The catalog search index is being built; search again in a few minutes.',
-      );
+      if (!this.held)
+        throw unavailable(
+          'SEARCH_INDEX_BUILDING',
+          'The catalog search index is being built; search again in a few minutes.',
+        );
     } else if (!this.held || this.held.id !== state.index.id) {
       if (!this.held || state.index.version >= this.held.index.version)
         await this.load(state.index);
