@@ -302,6 +302,11 @@ export const ERROR_CODES = {
     kind: 'unavailable',
     meaning: 'Other instances kept recording their policy version at the same time; retry.',
   },
+  SEARCH_INDEX_BUILDING: {
+    kind: 'unavailable',
+    meaning:
+      'No catalog search index of this version of Meshgate is published yet (a new deployment, or a new index format); the sweep builds it within minutes. Search again then.',
+  },
   AUDIT_CHAIN_BUSY: {
     kind: 'unavailable',
     meaning: 'The audit chain of the domain was busy with other writes; retry.',

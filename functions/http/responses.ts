@@ -350,7 +350,7 @@ export const NotificationSummary = obj({
   pendingApprovalsMore: z.boolean(),
 }).openapi('NotificationSummary', {
   description:
-    'The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100).',
+    'The unread count, and the pending requests the caller may decide, counted up to 100 among the oldest 101 pending of each inbox partition (`pendingApprovalsMore`: there may be more than `pendingApprovals`, which is then a lower bound, shown as `n+`).',
 });
 
 export const NotificationSettingsOut = obj({ email: z.boolean() }).openapi('NotificationSettings');

@@ -2,8 +2,9 @@ import type { Deps } from './deps';
 import { MAX_PAGE_SIZE } from '../domain/paging';
 
 /**
- * The products a user holds an ACTIVE grant on (their most recent page of grants): the catalog
- * search's "I already have access" facet, on every search.
+ * The products a user holds an ACTIVE grant on (their newest MAX_PAGE_SIZE ACTIVE grants, read
+ * from a partition of ACTIVE grants only, so no number of ended grants hides an older ACTIVE one):
+ * the catalog search's "I already have access" facet, on every search.
  *
  * Kept per process behind the user's grants version (`Store.grantsVersion`), which every write of
  * one of their grants moves in its own transaction: each call reads the version (one GetItem) and

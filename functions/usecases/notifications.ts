@@ -253,29 +253,30 @@ export const PENDING_COUNT_CAP = 100;
 
 /**
  * How many pending requests wait for `who` (their current stage is one the policy lets them
- * decide; the same rule and the same partitions as the approvals inbox), counted up to `cap` + 1:
- * pages of the inbox's partitions, stopping once past the cap.
+ * decide; the same rule and the same partitions as the approvals inbox), from one page of the
+ * inbox's partitions: the oldest `cap` + 1 of each, one Query per partition, whatever the number
+ * pending. The bell is polled by every open page, so it reads no further: a backup approver's
+ * partitions hold every pending request of the domain, most of which they may not decide yet, and
+ * counting them all read every one (3,000 pending: 90 Queries per poll). So the count is a lower
+ * bound when the page stops with more to read (`more`); the oldest come first, and escalation (what
+ * lets a backup decide) comes with age.
  */
 export async function countPendingApprovals(
   deps: Pick<Deps, 'store' | 'policy'>,
   who: Principal,
   cap = PENDING_COUNT_CAP,
-): Promise<number> {
+): Promise<{ count: number; more: boolean }> {
   const sources = inboxSources(deps, who);
-  if (sources.length === 0) return 0;
-  let n = 0;
-  let after: string | undefined;
-  do {
-    const page = await deps.store.listPending(sources, { limit: cap + 1, after });
-    n += page.items.filter((r) => mayDecide(deps, who, r)).length;
-    after = page.next;
-  } while (after && n <= cap);
-  return n;
+  if (sources.length === 0) return { count: 0, more: false };
+  const page = await deps.store.listPending(sources, { limit: cap + 1 });
+  const count = page.items.filter((r) => mayDecide(deps, who, r)).length;
+  return { count: Math.min(count, cap), more: count > cap || page.next !== undefined };
 }
 
 /**
  * The bell and the badge: the caller's unread count (one read of their counter) and how many
- * pending requests wait for them, counted up to PENDING_COUNT_CAP (`pendingApprovalsMore` beyond).
+ * pending requests wait for them, counted up to PENDING_COUNT_CAP from a bounded read
+ * (`pendingApprovalsMore`: there may be more, shown as `n+`).
  */
 export async function notificationSummary(deps: NotificationQueryDeps, who: Principal) {
   const [unread, pending] = await Promise.all([
@@ -284,8 +285,8 @@ export async function notificationSummary(deps: NotificationQueryDeps, who: Prin
   ]);
   return {
     unread,
-    pendingApprovals: Math.min(pending, PENDING_COUNT_CAP),
-    pendingApprovalsMore: pending > PENDING_COUNT_CAP,
+    pendingApprovals: pending.count,
+    pendingApprovalsMore: pending.more,
   };
 }
 

@@ -23,16 +23,28 @@ import { removeLeftoverLinks, repairLinks } from './consumer-links';
 
 export interface OperationsDeps extends WorkerDeps {
   catalog: CatalogSource;
-  /** Rebuilt after a sync that changed the catalog (see ports/search.ts). */
+  /** Brought up to the catalog's version after every sync (see ports/search.ts). */
   search?: Pick<SearchIndex, 'refresh'>;
 }
 
-/** The search index catches up with the catalog; a failure leaves it for the next sync. */
-async function refreshSearch(deps: OperationsDeps) {
+/**
+ * The search index catches up with the catalog: after every sync, changed or not, and in every
+ * sweep (one GetItem when it is current). A sync that crashed between its last product write and
+ * this, or a build that failed, leaves the index behind the catalog only until the next sweep or
+ * sync, not until a sync happens to change a product again. A failure is logged, not thrown: the
+ * sync's changes stand, and the next sweep tries again.
+ */
+export async function catchUpSearch(deps: {
+  search?: Pick<SearchIndex, 'refresh'>;
+  log?: Deps['log'];
+}): Promise<{ rebuilt: boolean; version: number } | { failed: string } | undefined> {
+  if (!deps.search) return undefined;
   try {
-    await deps.search?.refresh();
+    const { rebuilt, version } = await deps.search.refresh();
+    return { rebuilt, version };
   } catch (err) {
     (deps.log ?? console.error)('search index not rebuilt', err);
+    return { failed: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -156,8 +168,7 @@ export async function syncDomain(
     report.retired.push(gone.id);
   }
   await progress(found.length, found.length);
-  if (report.added.length + report.updated.length + report.retired.length > 0)
-    await refreshSearch(deps);
+  await catchUpSearch(deps);
   return report;
 }
 

@@ -19,6 +19,7 @@ import {
   runOperation,
   sweepOperations,
 } from '../usecases/operation-runs';
+import { catchUpSearch } from '../usecases/operations';
 import { StorePolicy } from '../usecases/policy-in-force';
 import { sweepWaiting } from '../usecases/waiting';
 import { systemClock, ulidIds } from '../adapters/runtime';
@@ -182,6 +183,11 @@ export async function buildCore(a: CoreAdapters) {
         operations: await sweepOperations(deps, ops),
         /** What the catch-up notified that the fast path had not, and the expiry warnings. */
         notified: await notifySweep(notifier),
+        /**
+         * The search index brought up to the catalog's version (one GetItem when it is): what a
+         * crashed or failed build after a sync left behind, and the first index of a deployment.
+         */
+        search: await catchUpSearch(deps),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

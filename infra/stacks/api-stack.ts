@@ -221,7 +221,8 @@ export class ApiStack extends Stack {
       new iam.PolicyStatement({
         sid: 'MeshgateTable',
         // GetItem, Query, UpdateItem (fulfilment progress), and PutItem/DeleteItem/ConditionCheckItem
-        // inside TransactWriteItems.
+        // inside TransactWriteItems. BatchWriteItem: the search index's chunks, written and deleted
+        // by the build after a sync and in the sweep (adapters/aws/dynamo-search-index.ts).
         actions: [
           'dynamodb:GetItem',
           'dynamodb:Query',
@@ -229,6 +230,7 @@ export class ApiStack extends Stack {
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
           'dynamodb:ConditionCheckItem',
+          'dynamodb:BatchWriteItem',
         ],
         resources: tableArns,
       });

@@ -412,6 +412,8 @@ describe('createScheduledHandler', () => {
       refusalWindows: 0,
       operations: [],
       notified: expect.objectContaining({ expiring: 0 }),
+      // The first sweep of a deployment builds its search index (none was published).
+      search: { rebuilt: true, version: expect.any(Number) },
     });
     expect(jobsSent().slice(before)).toEqual([
       {
@@ -433,6 +435,7 @@ describe('createScheduledHandler', () => {
       refusalWindows: 0,
       operations: [],
       notified: { caughtUp: 0, expiring: 0 },
+      search: { rebuilt: false, version: expect.any(Number) },
     });
     // A task the function does not know is an error, not some other task.
     await expect(scheduled({ task: 'bogus' as 'sweep' })).rejects.toThrow(

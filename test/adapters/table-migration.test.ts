@@ -187,7 +187,11 @@ test('property: any mix of missing, stale and foreign index attributes is repair
       keys.forEach((k, n) => {
         const item = { ...today.get(k)! };
         if (item.kind === 'holder' && dropHolders) return;
-        if (['request', 'grant', 'audit', 'chainhead', 'product'].includes(String(item.kind)))
+        if (
+          ['request', 'grant', 'audit', 'chainhead', 'product', 'holder'].includes(
+            String(item.kind),
+          )
+        )
           INDEX_ATTRIBUTES.forEach((a, j) => {
             if (attrs[n]![j] === 1) delete item[a];
             if (attrs[n]![j] === 2) item[a] = `STALE#${a}`;

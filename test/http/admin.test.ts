@@ -44,6 +44,19 @@ test('GET /v1/operations pages through one domain’s operations, newest first, 
   const times = seen.map((o) => o.createdAt);
   expect(times).toEqual([...times].sort().reverse());
 
+  // A page that ends exactly at the last operation is the last page: no cursor to an empty page.
+  const all = await p.call('bob', 'GET', '/v1/operations?domain=sales&limit=6');
+  expect(all.body.items).toHaveLength(6);
+  expect(all.body.cursor).toBeUndefined();
+  const half = await p.call('bob', 'GET', '/v1/operations?domain=sales&limit=3');
+  const rest = await p.call(
+    'bob',
+    'GET',
+    `/v1/operations?domain=sales&limit=3&cursor=${encodeURIComponent(half.body.cursor)}`,
+  );
+  expect(rest.body.items.map((o: { id: string }) => o.id)).toEqual(seen.slice(3).map((o) => o.id));
+  expect(rest.body.cursor).toBeUndefined();
+
   // A cursor belongs to its domain and caller.
   const first = await p.call('bob', 'GET', '/v1/operations?domain=sales&limit=1');
   const other = await p.call(

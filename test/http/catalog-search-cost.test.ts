@@ -49,7 +49,7 @@ test("a search costs the authorization check, the version check and the version 
     'GetItemCommand "GRANTS#alice"',
   ]);
   expect(firstSearch.filter((c) => c.includes('GRANTEE#alice'))).toEqual([
-    'QueryCommand "GRANTEE#alice"',
+    'QueryCommand "ACTIVEGRANTEE#alice"',
   ]);
   expect(small.commands.filter((c) => c.includes('CATALOG'))).toHaveLength(1);
   expect(small.commands.some((c) => /PRODUCT|DOMAIN/.test(c))).toBe(false);

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../functions/adapters/aws/dynamo-store';
-import { grantItem } from '../../functions/adapters/aws/dynamo/keys';
+import { grantItem, holderItem } from '../../functions/adapters/aws/dynamo/keys';
 import type { AccessRequest, AuditEvent, Grant } from '../../functions/domain/model';
 import { pendingRequest } from '../support/embedded-tables';
 import { startPortal, type TestPortal } from '../support/portal';
@@ -71,6 +71,9 @@ beforeAll(async () => {
       entries: [],
     };
     await doc.send(new PutCommand({ TableName: 'meshgate', Item: grantItem(g) }));
+    // As the store writes an ACTIVE grant: with its holder item (a user's ACTIVE grants).
+    if (g.status === 'ACTIVE')
+      await doc.send(new PutCommand({ TableName: 'meshgate', Item: holderItem(g) }));
   }
   for (let i = 0; i < N; i++) {
     const e: AuditEvent = {

@@ -79,7 +79,7 @@ test('a grant made or revoked in this process is seen by the next search; meanwh
   const grantId = await granted(p, 'sales/orders', 'bob');
   const after = await held('sales/orders');
   expect(after.access).toBe(true);
-  expect(after.commands).toContain('QueryCommand GRANTEE#alice');
+  expect(after.commands).toContain('QueryCommand ACTIVEGRANTEE#alice');
 
   const revoked = await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' });
   expect(revoked.status).toBe(202);

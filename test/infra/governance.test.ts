@@ -312,6 +312,19 @@ describe('governance stacks', () => {
       });
     });
 
+    it('lets the worker and the schedules write the search index chunks (BatchWriteItem) on the table', () => {
+      // The search index is built after every sync (worker) and by the sweep (scheduled): its
+      // chunks are written and deleted with BatchWriteItem, which the table statement must allow.
+      for (const fn of ['worker', 'scheduled']) {
+        const statements = statementsOfRole(api, functionRoleName(config.stage, fn));
+        const table = statements.find((s) => s.Sid === 'MeshgateTable');
+        expect([fn, list(table?.Action ?? [])]).toEqual([
+          fn,
+          expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:Query']),
+        ]);
+      }
+    });
+
     it('lets the worker alone assume exactly the configured broker roles: the API role may assume none', () => {
       // The roles the domain accounts trust (infra/naming.ts) are the roles that exist here.
       for (const arn of trustedRoleArns(config))

@@ -1,4 +1,10 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../functions/adapters/aws/dynamo-store';
+import { requestItem } from '../../functions/adapters/aws/dynamo/keys';
+import type { AccessRequest } from '../../functions/domain/model';
 import { countPendingApprovals } from '../../functions/usecases/notifications';
+import { inboxSources } from '../../functions/usecases/queries';
+import { pendingRequest } from '../support/embedded-tables';
 import { newRequest, startPortal, type TestPortal } from '../support/portal';
 import { movingClock, type MovingClock } from '../support/clock';
 
@@ -207,13 +213,54 @@ test('settings: e-mail on unless turned off, per user', async () => {
 test('the pending count is the inbox, counted only up to its cap (then "more")', async () => {
   for (let i = 0; i < 3; i++) await submit('sales/orders');
   const bob = { userId: 'bob', name: 'Bob Keller' };
-  expect(await countPendingApprovals(p.deps, bob)).toBe(3);
-  // Past the cap it stops reading: cap + 1 says "more than the cap".
-  expect(await countPendingApprovals(p.deps, bob, 1)).toBe(2);
-  expect(await countPendingApprovals(p.deps, { userId: 'fiona', name: 'Fiona' })).toBe(0);
+  expect(await countPendingApprovals(p.deps, bob)).toEqual({ count: 3, more: false });
+  // Past the cap it stops reading: "more than the cap".
+  expect(await countPendingApprovals(p.deps, bob, 1)).toEqual({ count: 1, more: true });
+  expect(await countPendingApprovals(p.deps, { userId: 'fiona', name: 'Fiona' })).toEqual({
+    count: 0,
+    more: false,
+  });
   const inbox = await p.call('bob', 'GET', '/v1/approvals');
   expect((await p.call('bob', 'GET', '/v1/notifications/summary')).body).toMatchObject({
     pendingApprovals: inbox.body.items.length,
     pendingApprovalsMore: false,
   });
+});
+
+test("the bell's count reads one page of the inbox's partitions however many are pending: a lower bound beyond", async () => {
+  // henry is a backup approver of sales: his inbox's partitions hold every pending sales request,
+  // which he may decide only once escalated. Counting them all read every one on every poll.
+  let queries = 0;
+  p.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === 'QueryCommand') queries++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countSummaryQueries' },
+  );
+  const doc = documentClient(p.client);
+  let seeded = 0;
+  const costs: number[] = [];
+  for (const pending of [50, 400]) {
+    for (; seeded < pending; seeded++) {
+      const at = new Date(Date.UTC(2026, 10, 1) + seeded * 1000).toISOString();
+      const r: AccessRequest = pendingRequest(
+        'sales',
+        `req_${String(seeded).padStart(26, '0')}`,
+        at,
+      );
+      await doc.send(new PutCommand({ TableName: 'meshgate', Item: requestItem(r) }));
+    }
+    await p.call('henry', 'GET', '/v1/notifications/summary'); // warm: sign-in, policy
+    queries = 0;
+    const summary = await p.call('henry', 'GET', '/v1/notifications/summary');
+    expect(summary.status).toBe(200);
+    costs.push(queries);
+    if (pending > 101)
+      // Not all read: what was counted is a lower bound, shown as "n+".
+      expect(summary.body.pendingApprovalsMore).toBe(true);
+  }
+  // One Query per inbox partition, at 400 pending as at 50.
+  const partitions = inboxSources(p.deps, { userId: 'henry', name: 'Henry Park' }).length;
+  expect(costs).toEqual([partitions, partitions]);
 });

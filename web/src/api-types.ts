@@ -2290,6 +2290,7 @@ export type components = {
       | 'POLICY_SUPERSEDED'
       | 'POLICY_LOAD_FAILED'
       | 'POLICY_BUSY'
+      | 'SEARCH_INDEX_BUILDING'
       | 'AUDIT_CHAIN_BUSY'
       | 'RATE_LIMITED'
       | 'HTTP_ERROR';
@@ -2427,7 +2428,7 @@ export type components = {
     NotificationsMarked: {
       marked: number;
     };
-    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 (`pendingApprovalsMore`: more than 100). */
+    /** @description The unread count, and the pending requests the caller may decide, counted up to 100 among the oldest 101 pending of each inbox partition (`pendingApprovalsMore`: there may be more than `pendingApprovals`, which is then a lower bound, shown as `n+`). */
     NotificationSummary: {
       pendingApprovals: number;
       pendingApprovalsMore: boolean;
@@ -2728,7 +2729,7 @@ export type components = {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, AUDIT_CHAIN_BUSY) */
+    /** @description Cannot answer for now: retry (POLICY_SUPERSEDED, POLICY_LOAD_FAILED, POLICY_BUSY, SEARCH_INDEX_BUILDING, AUDIT_CHAIN_BUSY) */
     Unavailable: {
       headers: {
         [name: string]: unknown;

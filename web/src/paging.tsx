@@ -1,4 +1,5 @@
 // Paged listings in the pages: the first page loads with the page, "Load more" asks for the next.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ApiError, Page } from './api';
 import { asApiError, ErrorNote, useLoad, type Loaded } from './ui';
@@ -82,4 +83,19 @@ export function LoadMore<T>({ paged }: { paged: Paged<T> }) {
       ) : null}
     </div>
   );
+}
+
+/**
+ * What an empty listing says: `none` ("you hold no access") only once there is no next page. A
+ * filtered page may come back empty with a cursor (the API evaluates a bounded number of items per
+ * page), and saying "none" beside "Load more" would be wrong.
+ */
+export function EmptyListing<T>({ paged, none }: { paged: Paged<T>; none: ComponentChildren }) {
+  if (paged.hasMore)
+    return (
+      <p class="muted" data-testid="none-yet">
+        None found in what was read so far: load more to look further.
+      </p>
+    );
+  return <>{none}</>;
 }

@@ -11,6 +11,7 @@ import {
 import type { DataProduct } from '../../domain/model';
 import type { CatalogIndex, IndexReport, SearchIndex } from '../../ports/search';
 import type { Store } from '../../ports/store';
+import { unavailable } from '../../domain/errors';
 import { INDEX_FORMAT, MiniSearchCatalog } from '../search/minisearch-catalog';
 import { CATALOG_VERSION_KEY } from './catalog-version';
 import { documentClient } from './dynamo-store';
@@ -47,6 +48,8 @@ export function gunzipWhole(blob: Buffer): Buffer {
   return gunzipSync(blob, { chunkSize: Math.max(64 * 1024, size + 1) });
 }
 
+/** How often a publish is tried while product writes' transactions hold the version item. */
+export const PUBLISH_ATTEMPTS = 8;
 /** Items stay under DynamoDB's 400 KB with room for the keys. */
 export const CHUNK_BYTES = 350_000;
 /** How long a process answers from the index it holds before it reads the catalog version again. */
@@ -64,11 +67,14 @@ const seqKey = (n: number) => String(n).padStart(6, '0');
  *
  * - `current()`: the index this process holds, after one strongly consistent GetItem of the
  *   version item (at most every `maxAgeMs`); it loads the chunks again only when a newer build was
- *   published. No read per domain or product.
- * - `refresh()`: run where the catalog changes (the sync, at start locally). When the build
- *   published is older than the catalog version (or there is none), reads every product, builds,
- *   writes the chunks, then names them in the version item (conditional: a build of an older
- *   version never replaces a newer one) and deletes the previous build's chunks.
+ *   published. No read per domain or product. It never builds: with no index of this code's
+ *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) until the sweep builds one.
+ * - `refresh()`: run at the end of every sync, by every sweep, and at start locally (one GetItem
+ *   when the index is current). When the build published is older than the catalog version (or
+ *   there is none), reads every product, builds, writes the chunks, then names them in the version
+ *   item, conditional on the build it read being still the one named: of two builds that raced,
+ *   the loser deletes its own chunks (and builds again if the winner's is behind the catalog), and
+ *   the winner deletes the build it replaced, so no build's chunks are left unnamed.
  */
 export class DynamoSearchIndex implements SearchIndex {
   private readonly doc: DynamoDBDocumentClient;
@@ -112,9 +118,15 @@ export class DynamoSearchIndex implements SearchIndex {
     const started = this.now();
     const state = await this.readState();
     if (!state.index) {
-      // Nothing published yet (a new deployment before its first sync): build it once, here.
-      (this.opts.log ?? console.error)('no search index published yet: building one');
-      await this.refresh();
+      // Nothing of this code's format published yet (a new deployment before its first sync or
+      // sweep, or the first start of a new format): building here would read every product inside
+      // an API call (26 s at 100,000 products, against the API's 29 s). The sweep and every sync
+      // build it (usecases/operations.ts catchUpSearch); until then a search says so.
+      if (!this.held)
+        throw unavailable(
+          'SEARCH_INDEX_BUILDING',
+          'The catalog search index is being built; search again in a few minutes.',
+        );
     } else if (!this.held || this.held.id !== state.index.id) {
       if (!this.held || state.index.version >= this.held.index.version)
         await this.load(state.index);
@@ -125,12 +137,17 @@ export class DynamoSearchIndex implements SearchIndex {
 
   refresh(force = false): Promise<IndexReport> {
     // One build at a time in this process; each looks at the version again when its turn comes.
-    const run = this.refreshing.then(() => this.refreshNow(force));
+    const run = this.refreshing.then(async () => {
+      // A build that lost the race to another process's build of an older version leaves the
+      // index behind the catalog: it looks again (once), and builds again if still behind.
+      const first = await this.refreshNow(force);
+      return first.lost ? this.refreshNow(false) : first;
+    });
     this.refreshing = run.catch(() => undefined);
-    return run;
+    return run.then(({ lost: _lost, ...report }) => report);
   }
 
-  private async refreshNow(force: boolean): Promise<IndexReport> {
+  private async refreshNow(force: boolean): Promise<IndexReport & { lost?: boolean }> {
     const state = await this.readState();
     if (!force && state.index && state.index.version >= state.version) {
       if (this.held?.id !== state.index.id) await this.load(state.index);
@@ -165,17 +182,31 @@ export class DynamoSearchIndex implements SearchIndex {
         },
       })),
     );
-    const won = await this.publish(published);
+    // Published only in place of the build read above: of two builds that read the same one, the
+    // second to publish loses and deletes its own chunks, and the first's, named, stay.
+    const replaced = state.index ?? state.outdated;
+    let won: boolean;
+    try {
+      won = await this.publish(published, replaced?.id);
+    } catch (err) {
+      await this.deleteChunks(published.id, published.chunks);
+      throw err;
+    }
     if (!won) {
       await this.deleteChunks(published.id, published.chunks);
       const latest = await this.readState();
       if (latest.index) await this.load(latest.index);
-      return { rebuilt: false, version: latest.index?.version ?? 0, products: 0, bytes: 0 };
+      return {
+        rebuilt: false,
+        version: latest.index?.version ?? 0,
+        products: 0,
+        bytes: 0,
+        lost: !latest.index || latest.index.version < latest.version,
+      };
     }
     // A newer index loaded meanwhile (published by another process) stays.
     if (!this.held || this.held.index.version <= index.version)
       this.held = { index, id: published.id };
-    const replaced = state.index ?? state.outdated;
     if (replaced) await this.deleteChunks(replaced.id, replaced.chunks);
     return { rebuilt: true, version: published.version, products: index.size, bytes: blob.length };
   }
@@ -203,23 +234,41 @@ export class DynamoSearchIndex implements SearchIndex {
     };
   }
 
-  /** Names `p` as the index in force, unless one of a newer catalog version is already named. */
-  private async publish(p: Published): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: CATALOG_VERSION_KEY,
-          UpdateExpression: 'SET #index = :p, #kind = :kind',
-          ConditionExpression: 'attribute_not_exists(#index) OR #index.#version <= :v',
-          ExpressionAttributeNames: { '#index': 'index', '#version': 'version', '#kind': 'kind' },
-          ExpressionAttributeValues: { ':p': p, ':v': p.version, ':kind': 'catalogversion' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw err;
+  /**
+   * Names `p` as the index in force in place of build `replaces` (none: no index named), and
+   * returns false when another build was named meanwhile. The version item is also written by
+   * every product write's transaction: an UpdateItem while one of them is under way fails with
+   * TransactionConflictException, which the SDK does not retry; it is retried here.
+   */
+  private async publish(p: Published, replaces: string | undefined): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: CATALOG_VERSION_KEY,
+            UpdateExpression: 'SET #index = :p, #kind = :kind',
+            ConditionExpression:
+              replaces === undefined ? 'attribute_not_exists(#index)' : '#index.#id = :replaces',
+            ExpressionAttributeNames: {
+              '#index': 'index',
+              '#kind': 'kind',
+              ...(replaces === undefined ? {} : { '#id': 'id' }),
+            },
+            ExpressionAttributeValues: {
+              ':p': p,
+              ':kind': 'catalogversion',
+              ...(replaces === undefined ? {} : { ':replaces': replaces }),
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'ConditionalCheckFailedException') return false;
+        if (name !== 'TransactionConflictException' || attempt >= PUBLISH_ATTEMPTS - 1) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 50 * 2 ** attempt)));
+      }
     }
   }
 

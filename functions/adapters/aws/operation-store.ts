@@ -207,14 +207,21 @@ export class DynamoOperationStore implements OperationStore {
         KeyConditionExpression: 'gsi2pk = :p',
         ExpressionAttributeValues: { ':p': `OPDOMAIN#${domain}` },
         ScanIndexForward: false,
-        Limit: page.limit,
+        // One more than the page: the last page says so (no cursor to an empty page).
+        Limit: page.limit + 1,
         ExclusiveStartKey: page.after,
       }),
     );
-    const items = (out.Items ?? []).map(operationOf);
-    return out.LastEvaluatedKey
-      ? { items, after: out.LastEvaluatedKey as Record<string, string> }
-      : { items };
+    const read = out.Items ?? [];
+    const taken = read.slice(0, page.limit);
+    const items = taken.map(operationOf);
+    const last = taken[taken.length - 1];
+    if (read.length <= page.limit || !last) return { items };
+    // Where the page ends, as DynamoDB would name it: the table key and the index key.
+    const after = Object.fromEntries(
+      ['pk', 'sk', 'gsi2pk', 'gsi2sk'].map((k) => [k, last[k] as string]),
+    );
+    return { items, after };
   }
 
   async listUnfinishedSince(before: string, limit: number): Promise<Operation[]> {

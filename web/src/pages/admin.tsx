@@ -15,7 +15,7 @@ import {
 } from '../api';
 import { mayAdminister } from '../roles';
 import { asApiError, ErrorNote, Field, Rule, Show, useApp, useId, useLoad, when } from '../ui';
-import { LoadMore, usePaged } from '../paging';
+import { EmptyListing, LoadMore, usePaged } from '../paging';
 
 export const ADMIN_TABS = ['domains', 'members', 'failed', 'audit', 'policy'] as const;
 export type AdminTab = (typeof ADMIN_TABS)[number];
@@ -487,7 +487,7 @@ function FailedRequests() {
       <Show value={failed}>
         {(items) =>
           items.length === 0 ? (
-            <p class="muted">No failed requests.</p>
+            <EmptyListing paged={failed} none={<p class="muted">No failed requests.</p>} />
           ) : (
             <table class="list" data-testid="failed">
               <thead>

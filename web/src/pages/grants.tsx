@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { Access, ApiError, Grant, Me } from '../api';
 import { asApiError, ErrorNote, scopeText, Show, StatusBadge, useApp, when } from '../ui';
-import { LoadMore, usePaged } from '../paging';
+import { EmptyListing, LoadMore, usePaged } from '../paging';
 import { AccessPanel } from '../access';
 
 /** Owners and admins: active grants on their products, with expiry; revoke. */
@@ -29,7 +29,7 @@ export function Grants() {
       <Show value={grants}>
         {(items) =>
           items.length === 0 ? (
-            <p class="muted">No grants here.</p>
+            <EmptyListing paged={grants} none={<p class="muted">No grants here.</p>} />
           ) : (
             <table class="list">
               <thead>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { ApiError, Grant } from '../api';
 import { AccessPanel } from '../access';
-import { LoadMore, usePaged } from '../paging';
+import { EmptyListing, LoadMore, usePaged, type Paged } from '../paging';
 import { asApiError, describedBy, ErrorNote, Field, scopeText, useApp, useLoad, when } from '../ui';
 import { durationHours, formatHours } from '../validation';
 
@@ -31,6 +31,11 @@ export function MyAccess({ params }: { params: Record<string, string> }) {
     (cursor) => api.grantsPage({ mine: true, status: 'ACTIVE' }, cursor),
     [api],
   );
+  return <MyAccessList list={list} open={params.grant} />;
+}
+
+/** The page around a listing of the caller's grants, loaded or not (rendered alone in tests). */
+export function MyAccessList({ list, open }: { list: Paged<Grant>; open?: string }) {
   const [note, setNote] = useState('');
   return (
     <>
@@ -42,17 +47,22 @@ export function MyAccess({ params }: { params: Record<string, string> }) {
       {list.state === 'error' ? <ErrorNote error={list.error} /> : null}
       {list.state === 'ready' ? (
         list.data.length === 0 ? (
-          <p>
-            You hold no active access. <a href="#/catalog">Find a product in the catalog</a> and ask
-            for it; <a href="#/requests">your requests</a> show where each one is.
-          </p>
+          <EmptyListing
+            paged={list}
+            none={
+              <p>
+                You hold no active access. <a href="#/catalog">Find a product in the catalog</a> and
+                ask for it; <a href="#/requests">your requests</a> show where each one is.
+              </p>
+            }
+          />
         ) : (
           <ul class="cards">
             {list.data.map((g) => (
               <GrantCard
                 key={g.id}
                 g={g}
-                open={params.grant === g.id}
+                open={open === g.id}
                 onDone={(what) => {
                   setNote(what);
                   list.reload();

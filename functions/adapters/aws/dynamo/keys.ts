@@ -29,7 +29,7 @@ import { PENDING_DUE_KEYS, pendingDueKeys } from '../pending-due';
  *   grant       GRANT#<id>          META                   GRANTEE#<user> / <at>#<id>    GRANTDOMAIN#<d> / <at>#<id> ACTIVEGRANT|ENDINGGRANT / <expiresAt>#<id>        GRANTS / <grantedAt>#<id>
  *                                                                                                                    (while ACTIVE|REVOKING)
  *   audit       REQUEST#<id>|AUDIT  EVENT#<at>#<id>        CHAIN#<chain> / <seq, 12 dig> AUDIT#<d> / <at>#<id>  AUDITLOG / <at>#<id>                               ACTOR#<actor> / <at>#<id>
- *   holder      HOLDER#<d>#<principal> <grant id>       (a copy of each ACTIVE grant: a principal's active grants in a domain)
+ *   holder      HOLDER#<d>#<principal> <grant id>      ACTIVEGRANTEE#<user> / <grantedAt>#<id>   (a copy of each ACTIVE grant: a principal's active grants in a domain; a user's)
  *   chain head  CHAIN#<chain>       HEAD                                                 CHAINHEADS / <chain>
  *   authz state POLICY              CURRENT                (generation; version, policySeq, at of the policy in force)
  *   config      CONFIGURATION       APPLIED                (version and at of the configuration applied; seq)
@@ -42,7 +42,9 @@ import { PENDING_DUE_KEYS, pendingDueKeys } from '../pending-due';
  *   or grant (callers whose role holds in every domain): the pending stages' gsi4 partitions and
  *   REQUESTS, or GRANTS. A caller who reads k domains costs 1 + k queries merged by sort key
  *   with one cursor; a status filter is a FilterExpression within the page (a page may come back
- *   short, with a cursor), except PENDING, served by the pending partitions.
+ *   short, with a cursor: a filtered source reads at most twice, table.ts FILTERED_READS), except
+ *   PENDING, served by the pending partitions, and a user's ACTIVE grants (the holder items in
+ *   gsi1 ACTIVEGRANTEE#<user>).
  * - an approver's inbox: one gsi3 partition per (domain, stage) they decide, one gsi4 partition
  *   per stage for roles held in every domain (compliance): an owner of one domain costs 1 query.
  * - a domain's members: pk MEMBERSHIP, sk begins with `<domain>#`; a page of domains with their
@@ -273,12 +275,23 @@ export const grantItem = (g: Grant): Item => ({
  * Who holds a permission in a domain's account: one item per ACTIVE grant under
  * `HOLDER#<domain>#<principal>`, written (or removed) in the transaction of every grant write, so
  * that revoking one grant reads the principal's other active grants there, not the domain's.
+ * In gsi1 it is also a user's ACTIVE grants, newest first (`ACTIVEGRANTEE#<user>`): "My access"
+ * and the search's "I already have access" facet read them with no filter, however many of the
+ * user's grants have ended (a status filter within GRANTEE#<user> is applied after Limit).
  */
 export const holderKey = (g: Pick<Grant, 'id' | 'domain' | 'principal'>) => ({
   pk: `HOLDER#${g.domain}#${g.principal}`,
   sk: g.id,
 });
-export const holderItem = (g: Grant): Item => ({ ...g, kind: 'holder', ...holderKey(g) });
+/** The gsi1 partition of a user's ACTIVE grants (their holder items). */
+export const activeGrantsOf = (user: string) => `ACTIVEGRANTEE#${user}`;
+export const holderItem = (g: Grant): Item => ({
+  ...g,
+  kind: 'holder',
+  ...holderKey(g),
+  gsi1pk: activeGrantsOf(g.requester),
+  gsi1sk: timeKey(g.grantedAt, g.id),
+});
 
 export const MEMBERSHIPS = 'MEMBERSHIP';
 export const membershipKey = (m: Membership) => ({

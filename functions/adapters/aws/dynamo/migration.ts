@@ -65,6 +65,8 @@ export const INDEX_ATTRIBUTES: readonly string[] = TABLE_KEYS.filter(
 const BUILDERS: Record<string, (item: Item) => Item> = {
   request: (i) => requestItem(strip<AccessRequest>(i)!),
   grant: (i) => grantItem(strip<Grant>(i)!),
+  // gsi1 (a user's ACTIVE grants) came later.
+  holder: (i) => holderItem(strip<Grant>(i)!),
   product: (i) => productItem(strip<DataProduct>(i)!),
   audit: (i) => auditItem(auditEventOf(i)),
   chainhead: (i) =>

@@ -24,6 +24,7 @@ import {
   REFUSALS,
   extensionLockKey,
   grantItem,
+  activeGrantsOf,
   holderItem,
   holderKey,
   openCountKey,
@@ -271,7 +272,10 @@ export class DynamoRequestStore extends DynamoTable implements PortRequestStore 
     this.mergedPage<Grant>(
       sources.map((s) =>
         'requester' in s
-          ? { index: 'gsi1', pk: `GRANTEE#${s.requester}` }
+          ? // A user's ACTIVE grants have their own partition (their holder items): no filter.
+            q.status === 'ACTIVE'
+            ? { index: 'gsi1', pk: activeGrantsOf(s.requester) }
+            : { index: 'gsi1', pk: `GRANTEE#${s.requester}` }
           : 'domain' in s
             ? { index: 'gsi2', pk: `GRANTDOMAIN#${s.domain}` }
             : { index: 'gsi4', pk: ALL_GRANTS },

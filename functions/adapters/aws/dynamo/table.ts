@@ -57,6 +57,18 @@ export type Reasons = Array<{ Code?: string }> | undefined;
 export const reasonsOf = (err: unknown): Reasons =>
   (err as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons;
 
+/**
+ * A filtered listing (a status or domain filter within a partition, applied by DynamoDB after
+ * `Limit`) reads a source at most this many times per page: the page's read, then, if that came
+ * back short with more to read, one more of up to FILTERED_EVALUATE items. A page then stays
+ * within two Queries per source and evaluates at most `limit` + 1 + FILTERED_EVALUATE items; it
+ * comes back short (even empty, with a cursor) only when fewer than about one item in a thousand
+ * of the partition matches. The listings people filter most have their own partitions instead (a
+ * user's ACTIVE grants: keys.ts `holderItem`; every domain's PENDING requests).
+ */
+export const FILTERED_READS = 2;
+export const FILTERED_EVALUATE = 1_000;
+
 /** Retrying a lost race for a chain head: exponential backoff with full jitter. */
 export const CHAIN_RETRY = { attempts: 60, baseMs: 5, capMs: 200 };
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -199,10 +211,11 @@ export class DynamoTable {
 
   /**
    * One page of the items of `sources` merged by their sort key (unique: `<time>#<id>`, or an
-   * id), each item once: one Query per source, each of at most `limit` items after `after`. A
-   * source that has more (it stopped at its limit, or its filter left items out) bounds how far
-   * the page may go: items beyond its last key read wait for the next page, which then may come
-   * back short, with `next`. Nothing is read beyond `limit` + 1 items per source.
+   * id), each item once: one Query per source, each of at most `limit` + 1 items after `after`
+   * (a filtered source whose read came back short reads once more: FILTERED_READS). A source
+   * that has more (it stopped at its limit, or its filter left items out) bounds how far the page
+   * may go: items beyond its last key read wait for the next page, which then may come back short,
+   * with `next`.
    */
   protected async mergedPage<T>(
     sources: Source[],
@@ -243,34 +256,41 @@ export class DynamoTable {
         if (lo !== undefined && src.hi !== undefined && lo > src.hi)
           return { items: [] as Array<{ key: string; item: Item }> };
         const filters = Object.entries(opts.filter ?? {});
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: src.index,
-            ConsistentRead: opts.consistent || undefined,
-            KeyConditionExpression: `#pk = :pk${range}`,
-            FilterExpression:
-              filters.length > 0
-                ? filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ')
-                : undefined,
-            ExpressionAttributeNames: {
-              '#pk': src.index ? `${src.index}pk` : 'pk',
-              ...(range ? { '#sk': skName } : {}),
-              ...Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])),
-            },
-            ExpressionAttributeValues: {
-              ...values,
-              ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
-            },
-            ScanIndexForward: !opts.descending,
-            // One more than the page: a source that has more says so without another read.
-            Limit: page.limit + 1,
-          }),
-        );
-        return {
-          items: (out.Items ?? []).map((item) => ({ key: item[skName] as string, item })),
-          frontier: out.LastEvaluatedKey?.[skName] as string | undefined,
-        };
+        const found: Array<{ key: string; item: Item }> = [];
+        let start: Record<string, unknown> | undefined;
+        for (let read = 0; read < (filters.length > 0 ? FILTERED_READS : 1); read++) {
+          const out = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: src.index,
+              ConsistentRead: opts.consistent || undefined,
+              KeyConditionExpression: `#pk = :pk${range}`,
+              FilterExpression:
+                filters.length > 0
+                  ? filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ')
+                  : undefined,
+              ExpressionAttributeNames: {
+                '#pk': src.index ? `${src.index}pk` : 'pk',
+                ...(range ? { '#sk': skName } : {}),
+                ...Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])),
+              },
+              ExpressionAttributeValues: {
+                ...values,
+                ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
+              },
+              ScanIndexForward: !opts.descending,
+              // One more than the page: a source that has more says so without another read.
+              // DynamoDB applies Limit before the filter: a filtered source whose first read
+              // came back short reads once more, further (see FILTERED_EVALUATE).
+              Limit: read === 0 ? page.limit + 1 : FILTERED_EVALUATE,
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of out.Items ?? []) found.push({ key: item[skName] as string, item });
+          start = out.LastEvaluatedKey;
+          if (!start || found.length > page.limit) break;
+        }
+        return { items: found, frontier: start?.[skName] as string | undefined };
       }),
     );
     // How far every source has been read: the nearest of the last keys of those that have more.
