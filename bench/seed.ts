@@ -30,6 +30,7 @@ import {
   userItem,
 } from '../functions/adapters/aws/dynamo/keys';
 import { ensureTable, startEmbeddedDynamo } from '../functions/adapters/local/embedded-dynamo';
+import { recordLayout } from '../functions/adapters/aws/dynamo/migration';
 import { DEMO_USERS } from '../functions/adapters/local/demo-mesh';
 import { GLOBAL_CHAIN, sealChain } from '../functions/domain/audit-chain';
 import {
@@ -834,6 +835,8 @@ export async function seedMesh(opts: SeedOptions): Promise<SeedReport> {
   try {
     await ensureTable(dynamo.client, tableName);
     await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
+    // Written by today's item builders: today's layout (a portal started on it migrates nothing).
+    await recordLayout(dynamo.client, tableName, new Date());
 
     const { users, staffId, consumerIds } = makeUsers(opts, rng);
     for (const u of users) await put(userItem(u));

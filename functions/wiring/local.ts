@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join, resolve } from 'node:path';
 import { webhooksOf, type MeshgateConfig } from '../../config/schema';
 import { DynamoNotificationStore } from '../adapters/aws/dynamo-notifications';
@@ -9,6 +10,12 @@ import { SesNotificationSender } from '../adapters/aws/ses-sender';
 import { DynamoStore } from '../adapters/aws/dynamo-store';
 import { DynamoOperationStore } from '../adapters/aws/operation-store';
 import { DynamoSearchIndex } from '../adapters/aws/dynamo-search-index';
+import {
+  LAYOUT_VERSION,
+  layoutOf,
+  migrateTable,
+  recordLayout,
+} from '../adapters/aws/dynamo/migration';
 import { indexWorkerAvailable, loadIndexInWorker } from '../adapters/local/search-index-worker';
 import { DemoCatalog } from '../adapters/local/demo-catalog';
 import { devAuth, newSignInCode } from '../adapters/local/dev-auth';
@@ -163,6 +170,37 @@ export interface EmbeddedOptions extends Partial<LocalOptions> {
 }
 
 /**
+ * A store made now records today's layout; one an earlier version wrote is migrated first, once
+ * (the same migration as `npm run table:migrate` on AWS, with its progress on stderr). A store a
+ * newer version wrote is refused: this code would misread it.
+ */
+async function layoutUpToDate(client: DynamoDBClient, table: string, created: boolean) {
+  if (created) return recordLayout(client, table, new Date());
+  const held = await layoutOf(client, table);
+  if (held === LAYOUT_VERSION) return;
+  if (held > LAYOUT_VERSION)
+    throw new Error(
+      `The data folder's store has layout ${held}, written by a newer Meshgate; this one reads layout ${LAYOUT_VERSION}. Start the newer version, or another data folder.`,
+    );
+  console.error(
+    `The data folder's store has layout ${held}: migrating it to layout ${LAYOUT_VERSION} (once; a large store takes minutes)...`,
+  );
+  let said = Date.now();
+  const done = await migrateTable(client, table, {
+    onPage: (p) => {
+      if (Date.now() - said < 5000) return;
+      said = Date.now();
+      console.error(
+        `  ${p.scanned.toLocaleString('en-US')} items read, ${p.rewritten.toLocaleString('en-US')} rewritten`,
+      );
+    },
+  });
+  console.error(
+    `Migrated: ${done.scanned.toLocaleString('en-US')} items read, ${done.rewritten.toLocaleString('en-US')} rewritten, ${done.holders.toLocaleString('en-US')} holder items added.`,
+  );
+}
+
+/**
  * The whole portal in one process: embedded DynamoDB-compatible store, local Lake Formation
  * ledger, in-process fulfilment queue and worker, local sign-in, seeded demo mesh.
  */
@@ -174,9 +212,15 @@ export async function createEmbeddedPortal(opts: EmbeddedOptions = {}) {
     (await startEmbeddedDynamo({
       path: opts.dataDir ? resolve(opts.dataDir, 'dynamodb') : undefined,
     }));
-  await ensureTable(dynamo.client, tableName);
+  const created = await ensureTable(dynamo.client, tableName);
   await ensureTable(dynamo.client, `${tableName}-lf-ledger`);
   if (!opts.sharedStore) {
+    try {
+      await layoutUpToDate(dynamo.client, tableName, created);
+    } catch (err) {
+      await dynamo.close();
+      throw err;
+    }
     // Before anything writes: a chain head left behind its events would fork the chain.
     try {
       const { repaired } = await checkAuditChains(dynamo.client, tableName);

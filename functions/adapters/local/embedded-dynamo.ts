@@ -112,8 +112,9 @@ export async function startEmbeddedDynamo(opts: { path?: string } = {}): Promise
   };
 }
 
-/** Creates the table if it does not exist yet. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** Creates the table if it does not exist yet; says whether it did. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  let created = true;
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (err) {
@@ -122,10 +123,11 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       (err as Error).name !== 'ResourceInUseException'
     )
       throw err;
+    created = false;
   }
   for (let i = 0; i < 50; i++) {
     const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') return;
+    if (out.Table?.TableStatus === 'ACTIVE') return created;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);

@@ -306,6 +306,8 @@ export const membershipItem = (m: Membership): Item => ({
 export const AUTHZ_KEY = { pk: 'POLICY', sk: 'CURRENT' } as const;
 export const CONFIGURATION_KEY = { pk: 'CONFIGURATION', sk: 'APPLIED' } as const;
 export const CURSOR_KEY = { pk: 'CURSORKEY', sk: 'CURRENT' } as const;
+/** Which layout of the table's items the table holds (migration.ts, LAYOUT_VERSION). */
+export const LAYOUT_KEY = { pk: 'TABLELAYOUT', sk: 'CURRENT' } as const;
 export const DOMAINS = 'DOMAIN';
 export const domainItem = (d: Domain): Item => ({ ...d, kind: 'domain', pk: DOMAINS, sk: d.id });
 export const CONSUMER_ACCOUNTS = 'CONSUMERACCOUNT';

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
+  PutCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -24,6 +25,7 @@ import {
   grantItem,
   holderItem,
   holderKey,
+  LAYOUT_KEY,
   membershipItem,
   productItem,
   requestItem,
@@ -230,9 +232,46 @@ async function putHolder(doc: DynamoDBDocumentClient, table: string, grant: Item
 }
 
 /**
+ * The layout of the table's items that this code writes and reads. It moves with each change that
+ * needs `migrateTable` on a table written before it; the table records the layout it holds
+ * (LAYOUT_KEY), written by a completed migration and when an embedded store is made. 1: before
+ * the record existed (a table without one). 2: each ACTIVE grant's holder item is also in gsi1 as
+ * the user's (`ACTIVEGRANTEE#<user>`).
+ */
+export const LAYOUT_VERSION = 2;
+
+/** The layout the table records, or 1 when it records none (written before the record existed). */
+export async function layoutOf(client: DynamoDBClient, table: string): Promise<number> {
+  const out = await documentClient(client).send(
+    new GetCommand({ TableName: table, Key: LAYOUT_KEY, ConsistentRead: true }),
+  );
+  return typeof out.Item?.version === 'number' ? out.Item.version : 1;
+}
+
+/**
+ * Records that the table holds today's layout (after a migration, or in a store made today). A
+ * record of this layout or a later one is left as it is: a second run writes nothing, and an older
+ * version's run never takes a newer record back.
+ */
+export async function recordLayout(client: DynamoDBClient, table: string, at: Date) {
+  try {
+    await documentClient(client).send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...LAYOUT_KEY, kind: 'layout', version: LAYOUT_VERSION, at: at.toISOString() },
+        ConditionExpression: 'attribute_not_exists(pk) OR version < :v',
+        ExpressionAttributeValues: { ':v': LAYOUT_VERSION },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/**
  * Brings every item of `table` to today's keys (see the top of this file). Reads the table once,
  * a page at a time (a Scan: this is an operator's one-off command, never a request path); writes
- * only what differs.
+ * only what differs. A run that reaches the end (not a dry run) records today's layout.
  */
 export async function migrateTable(
   client: DynamoDBClient,
@@ -265,6 +304,7 @@ export async function migrateTable(
     p.nextKey = page.LastEvaluatedKey;
     opts.onPage?.(p);
   } while (p.nextKey);
+  if (!opts.dryRun) await recordLayout(client, table, new Date());
   return p;
 }
 
