@@ -253,9 +253,9 @@ export const PENDING_COUNT_CAP = 100;
 
 /**
  * How many pending requests wait for `who` (their current stage is one the policy lets them
- * decide; the same rule and the same partitions as the approvals inbox), from one page of the
- * inbox's partitions: the oldest `cap` + 1 of each, one Query per partition, whatever the number
- * pending. The bell is polled by every open page, so it reads no further: a backup approver's
+ * decide; the same rule and the same partitions as the approvals inbox), from one page of each
+ * of the inbox's partitions: the oldest `cap` + 1 of each, one Query per partition, whatever the
+ * number pending. The bell is polled by every open page, so it reads no further: a backup approver's
  * partitions hold every pending request of the domain, most of which they may not decide yet, and
  * counting them all read every one (3,000 pending: 90 Queries per poll). So the count is a lower
  * bound when the page stops with more to read (`more`); the oldest come first, and escalation (what
@@ -268,9 +268,18 @@ export async function countPendingApprovals(
 ): Promise<{ count: number; more: boolean }> {
   const sources = inboxSources(deps, who);
   if (sources.length === 0) return { count: 0, more: false };
-  const page = await deps.store.listPending(sources, { limit: cap + 1 });
-  const count = page.items.filter((r) => mayDecide(deps, who, r)).length;
-  return { count: Math.min(count, cap), more: count > cap || page.next !== undefined };
+  // Each partition read on its own: one merged page would stop at the oldest items of all of them,
+  // and a backlog in one domain could hide every request of another (a backup approver of a busy
+  // domain who owns a quiet one). A request may sit in two of them (a domain's stage and the
+  // stage everywhere): counted once.
+  const pages = await Promise.all(
+    sources.map((s) => deps.store.listPending([s], { limit: cap + 1 })),
+  );
+  const decidable = new Set<string>();
+  for (const page of pages)
+    for (const r of page.items) if (mayDecide(deps, who, r)) decidable.add(r.id);
+  const more = decidable.size > cap || pages.some((p) => p.next !== undefined);
+  return { count: Math.min(decidable.size, cap), more };
 }
 
 /**

@@ -29,7 +29,7 @@ export interface OperationsDeps extends WorkerDeps {
 
 /**
  * The search index catches up with the catalog: after every sync, changed or not, and in every
- * sweep (one GetItem when it is current). A sync that crashed between its last product write and
+ * sweep (a GetItem or two when it is current; nothing loaded in a process that holds no index). A sync that crashed between its last product write and
  * this, or a build that failed, leaves the index behind the catalog only until the next sweep or
  * sync, not until a sync happens to change a product again. A failure is logged, not thrown: the
  * sync's changes stand, and the next sweep tries again.

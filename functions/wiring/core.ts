@@ -174,6 +174,12 @@ export async function buildCore(a: CoreAdapters) {
     /** The scheduled tasks (EventBridge Scheduler on AWS, timers locally). */
     schedules: {
       sweep: async () => ({
+        /**
+         * The search index brought up to the catalog's version (a GetItem or two when it is): what a
+         * crashed or failed build after a sync left behind, and the first index of a deployment.
+         * First, and it never throws: a failing step below does not keep search down.
+         */
+        search: await catchUpSearch(deps),
         expired: await expireDue(deps, { stalledAfterMs: a.stalledAfterMs }),
         /** Pending requests escalated to backup approvers, or timed out. */
         waiting: await sweepWaiting(deps),
@@ -183,11 +189,6 @@ export async function buildCore(a: CoreAdapters) {
         operations: await sweepOperations(deps, ops),
         /** What the catch-up notified that the fast path had not, and the expiry warnings. */
         notified: await notifySweep(notifier),
-        /**
-         * The search index brought up to the catalog's version (one GetItem when it is): what a
-         * crashed or failed build after a sync left behind, and the first index of a deployment.
-         */
-        search: await catchUpSearch(deps),
       }),
       sync: () => runForEveryDomain(deps, 'sync'),
       reconcile: () => runForEveryDomain(deps, 'reconcile'),

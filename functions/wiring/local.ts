@@ -111,6 +111,8 @@ async function localProcess(
   // Locally the process that serves also builds the search index, here when the catalog moved
   // while it was stopped (and after every sync that changes it, as on AWS).
   await adapters.search.refresh();
+  // Loaded now, not at the first search: this process serves it (seconds at 100,000 products).
+  await adapters.search.current();
   try {
     const resumed = await core.resumeInFlight();
     if (resumed.grants + resumed.revokes + resumed.operations > 0)

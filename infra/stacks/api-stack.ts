@@ -217,20 +217,22 @@ export class ApiStack extends Stack {
       table.tableArn,
       ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`),
     ];
-    const tableAccess = () =>
+    const tableAccess = (buildsSearchIndex = false) =>
       new iam.PolicyStatement({
         sid: 'MeshgateTable',
-        // GetItem, Query, UpdateItem (fulfilment progress), and PutItem/DeleteItem/ConditionCheckItem
-        // inside TransactWriteItems. BatchWriteItem: the search index's chunks, written and deleted
-        // by the build after a sync and in the sweep (adapters/aws/dynamo-search-index.ts).
+        // GetItem, BatchGetItem (the products of an inbox page), Query, UpdateItem (fulfilment
+        // progress), and PutItem/DeleteItem/ConditionCheckItem inside TransactWriteItems.
+        // BatchWriteItem only where the search index is built (its chunks, written and deleted after
+        // a sync and in the sweep: adapters/aws/dynamo-search-index.ts); the API never builds it.
         actions: [
           'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
           'dynamodb:Query',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
           'dynamodb:ConditionCheckItem',
-          'dynamodb:BatchWriteItem',
+          ...(buildsSearchIndex ? ['dynamodb:BatchWriteItem'] : []),
         ],
         resources: tableArns,
       });
@@ -245,7 +247,7 @@ export class ApiStack extends Stack {
     ];
     for (const name of APP_FUNCTIONS) {
       const caller = callers[name];
-      caller.role.addToPrincipalPolicy(tableAccess());
+      caller.role.addToPrincipalPolicy(tableAccess(name !== 'api'));
       jobs.grantSendMessages(caller.fn);
       bus.grantPutEventsTo(caller.fn);
     }

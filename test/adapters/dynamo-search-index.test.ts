@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { gzipSync } from 'node:zlib';
 import { DynamoSearchIndex, gunzipWhole } from '../../functions/adapters/aws/dynamo-search-index';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
@@ -308,4 +308,76 @@ test('a publish that keeps failing deletes the chunks it wrote', async () => {
   }
   expect(await published()).toEqual(before);
   expect(await storedBuilds()).toEqual(stored);
+});
+
+test('a publish whose answer was lost and that the SDK sends again keeps its build named and its chunks', async () => {
+  // The UpdateItem lands, its answer does not (a timeout, a reset): the SDK sends it again, and
+  // the build must not count itself as lost to another (it would delete the chunks it just named).
+  await store.putProduct(product('sales/lost_answer', 'Lost answer'));
+  let lost = false;
+  const name = 'loseOnePublishAnswer';
+  db.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      const out = await next(args);
+      if (!lost && isPublish(ctx.commandName, args.input)) {
+        lost = true;
+        // As the SDK's retry does: the same command sent again.
+        return next(args);
+      }
+      return out;
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    const report = await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+    expect(report).toMatchObject({ rebuilt: true, version: await version() });
+  } finally {
+    db.client.middlewareStack.remove(name);
+  }
+  expect(lost).toBe(true);
+  const named = await published();
+  expect(await chunkPartitions(named.id)).toHaveLength(named.chunks);
+  expect((await new DynamoSearchIndex(TABLE, db.client, store).current()).version).toBe(
+    named.version,
+  );
+});
+
+test('a process that holds no index catches up without loading it; one whose chunks are gone is built again', async () => {
+  await store.putProduct(product('sales/catch_up', 'Catch up'));
+  await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+  const named = await published();
+  const commands: string[] = [];
+  const name = 'countCatchUp';
+  db.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      commands.push(ctx.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    // A worker after a sync, the sweep: current, nothing loaded (the version and the last chunk).
+    const cold = new DynamoSearchIndex(TABLE, db.client, store);
+    expect(await cold.refresh()).toMatchObject({ rebuilt: false, version: named.version });
+    expect(commands).toEqual(['GetItemCommand', 'GetItemCommand']);
+    // The named build's chunks lost: the next catch-up builds it again rather than leave every
+    // process failing to load it.
+    await db.doc.send(
+      new DeleteCommand({
+        TableName: TABLE,
+        Key: { pk: `SEARCHINDEX#${named.id}`, sk: String(named.chunks - 1).padStart(6, '0') },
+      }),
+    );
+    expect(await new DynamoSearchIndex(TABLE, db.client, store).refresh()).toMatchObject({
+      rebuilt: true,
+      version: named.version,
+    });
+  } finally {
+    db.client.middlewareStack.remove(name);
+  }
+  const rebuilt = await published();
+  expect(rebuilt.id).not.toBe(named.id);
+  expect((await new DynamoSearchIndex(TABLE, db.client, store).current()).version).toBe(
+    rebuilt.version,
+  );
 });

@@ -312,7 +312,7 @@ describe('governance stacks', () => {
       });
     });
 
-    it('lets the worker and the schedules write the search index chunks (BatchWriteItem) on the table', () => {
+    it('lets the worker and the schedules write the search index chunks (BatchWriteItem) on the table, the API not; every function reads products in a batch', () => {
       // The search index is built after every sync (worker) and by the sweep (scheduled): its
       // chunks are written and deleted with BatchWriteItem, which the table statement must allow.
       for (const fn of ['worker', 'scheduled']) {
@@ -323,6 +323,21 @@ describe('governance stacks', () => {
           expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:Query']),
         ]);
       }
+      // The API never builds it: no BatchWriteItem. Every function reads an inbox page's products
+      // with BatchGetItem (adapters/aws/dynamo/catalog-store.ts).
+      const apiTable = statementsOfRole(api, functionRoleName(config.stage, 'api')).find(
+        (s) => s.Sid === 'MeshgateTable',
+      );
+      expect(list(apiTable?.Action ?? [])).not.toContain('dynamodb:BatchWriteItem');
+      for (const fn of ['api', 'worker', 'scheduled', 'notifier'])
+        expect([
+          fn,
+          list(
+            statementsOfRole(api, functionRoleName(config.stage, fn)).find(
+              (s) => s.Sid === 'MeshgateTable',
+            )?.Action ?? [],
+          ),
+        ]).toEqual([fn, expect.arrayContaining(['dynamodb:BatchGetItem'])]);
     });
 
     it('lets the worker alone assume exactly the configured broker roles: the API role may assume none', () => {

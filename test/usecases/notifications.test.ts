@@ -264,3 +264,23 @@ test("the bell's count reads one page of the inbox's partitions however many are
   const partitions = inboxSources(p.deps, { userId: 'henry', name: 'Henry Park' }).length;
   expect(costs).toEqual([partitions, partitions]);
 });
+
+test("an owner's pending requests count in the bell whatever another domain's backlog", async () => {
+  // henry owns marketing and is a backup approver of sales: 400 older sales requests he may not
+  // decide yet would fill one merged page of his inbox's partitions and hide his 3 marketing ones.
+  const doc = documentClient(p.client);
+  for (let i = 0; i < 400; i++) {
+    const at = new Date(Date.UTC(2026, 9, 1) + i * 1000).toISOString();
+    const r = pendingRequest('sales', `req_s${String(i).padStart(25, '0')}`, at);
+    await doc.send(new PutCommand({ TableName: 'meshgate', Item: requestItem(r) }));
+  }
+  for (let i = 0; i < 3; i++) {
+    const at = new Date(Date.UTC(2026, 9, 2) + i * 1000).toISOString();
+    const r = pendingRequest('marketing', `req_m${String(i).padStart(25, '0')}`, at, {
+      productId: 'marketing/web_traffic',
+    });
+    await doc.send(new PutCommand({ TableName: 'meshgate', Item: requestItem(r) }));
+  }
+  const bell = await countPendingApprovals(p.deps, { userId: 'henry', name: 'Henry Park' });
+  expect(bell.count).toBeGreaterThanOrEqual(3);
+});

@@ -69,12 +69,15 @@ const seqKey = (n: number) => String(n).padStart(6, '0');
  *   version item (at most every `maxAgeMs`); it loads the chunks again only when a newer build was
  *   published. No read per domain or product. It never builds: with no index of this code's
  *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) until the sweep builds one.
- * - `refresh()`: run at the end of every sync, by every sweep, and at start locally (one GetItem
- *   when the index is current). When the build published is older than the catalog version (or
+ * - `refresh()`: run at the end of every sync, by every sweep, and at start locally (when the
+ *   index is current: one GetItem, and one more of its last chunk in a process that holds no
+ *   index, which loads nothing). When the build published is older than the catalog version (or
  *   there is none), reads every product, builds, writes the chunks, then names them in the version
  *   item, conditional on the build it read being still the one named: of two builds that raced,
  *   the loser deletes its own chunks (and builds again if the winner's is behind the catalog), and
- *   the winner deletes the build it replaced, so no build's chunks are left unnamed.
+ *   the winner deletes the build it replaced. A process that stops between writing chunks and
+ *   naming them, or between naming a build and deleting the one it replaced, leaves those chunks
+ *   in the table, unnamed and never read (up to one index's size each time).
  */
 export class DynamoSearchIndex implements SearchIndex {
   private readonly doc: DynamoDBDocumentClient;
@@ -150,7 +153,13 @@ export class DynamoSearchIndex implements SearchIndex {
   private async refreshNow(force: boolean): Promise<IndexReport & { lost?: boolean }> {
     const state = await this.readState();
     if (!force && state.index && state.index.version >= state.version) {
-      if (this.held?.id !== state.index.id) await this.load(state.index);
+      // Current. A process that holds an index is brought to the one named; one that holds none
+      // (a worker after a sync, the sweep) loads nothing, `current()` does at its first search,
+      // and only checks that the build's last chunk is there (a build whose chunks were lost is
+      // built again rather than left to fail every load).
+      if (this.held) {
+        if (this.held.id !== state.index.id) await this.load(state.index);
+      } else if (!(await this.hasLastChunk(state.index))) return this.refreshNow(true);
       return {
         rebuilt: false,
         version: state.index.version,
@@ -189,7 +198,11 @@ export class DynamoSearchIndex implements SearchIndex {
     try {
       won = await this.publish(published, replaced?.id);
     } catch (err) {
-      await this.deleteChunks(published.id, published.chunks);
+      // The answer was lost, not necessarily the write: this build's chunks go only if it is not
+      // the one named.
+      const now = await this.readState().catch(() => undefined);
+      if (now?.index?.id !== published.id && now?.outdated?.id !== published.id)
+        await this.deleteChunks(published.id, published.chunks);
       throw err;
     }
     if (!won) {
@@ -248,16 +261,17 @@ export class DynamoSearchIndex implements SearchIndex {
             TableName: this.tableName,
             Key: CATALOG_VERSION_KEY,
             UpdateExpression: 'SET #index = :p, #kind = :kind',
+            // Or this build named already: the SDK sends a write again when its answer was lost
+            // (a timeout, a 500), and that write must not count as lost to another build (whose
+            // loser deletes its chunks: here, those of the build just named).
             ConditionExpression:
-              replaces === undefined ? 'attribute_not_exists(#index)' : '#index.#id = :replaces',
-            ExpressionAttributeNames: {
-              '#index': 'index',
-              '#kind': 'kind',
-              ...(replaces === undefined ? {} : { '#id': 'id' }),
-            },
+              (replaces === undefined ? 'attribute_not_exists(#index)' : '#index.#id = :replaces') +
+              ' OR #index.#id = :mine',
+            ExpressionAttributeNames: { '#index': 'index', '#kind': 'kind', '#id': 'id' },
             ExpressionAttributeValues: {
               ':p': p,
               ':kind': 'catalogversion',
+              ':mine': p.id,
               ...(replaces === undefined ? {} : { ':replaces': replaces }),
             },
           }),
@@ -300,6 +314,19 @@ export class DynamoSearchIndex implements SearchIndex {
     // A newer index held meanwhile (a refresh built one while this loaded) stays.
     if (this.held && this.held.index.version > index.version) return;
     this.held = { index, id: p.id };
+  }
+
+  /** Whether a published build's last chunk is stored (one GetItem, its key only). */
+  private async hasLastChunk(p: Published): Promise<boolean> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: chunkKey(p.id), sk: seqKey(p.chunks - 1) },
+        ProjectionExpression: 'pk',
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item !== undefined;
   }
 
   private deleteChunks(id: string, chunks: number) {
