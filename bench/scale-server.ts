@@ -1,5 +1,6 @@
 // The scale benchmark's server process (bench/scale.ts): one size's embedded portal, built on its
-// seeded folder as `npm start` builds it, called through app.request(), and nothing else in the
+// seeded folder as `npm start` builds it (and started with the start script's environment and node
+// flags, by bench/scale.ts), called through app.request(), and nothing else in the
 // process, so the RSS it reports is the server's (the embedded store and the API), not the
 // benchmark's nor the other size's. Argument: JSON `{ size, dir, reused, auditTo }`. Progress goes to
 // stderr (lines starting `scale:`), the figures to stdout as one line (FIGURES + JSON).

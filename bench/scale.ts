@@ -3,7 +3,9 @@
 // Each store is seeded by `npm run seed` (bench/seed.ts, in its own process), then the embedded
 // portal is built on the seeded folder in a process of its own (bench/scale-server.ts: one per
 // size, with nothing else in it, so its memory is the server's), as `npm start` builds it
-// (start-up chain check included, no timers), with a counting middleware on its DynamoDB client.
+// (start-up chain check included, no timers) and started as `npm start` starts its server (tsx,
+// with the start script's environment and node flags: bench/start-command.ts), with a counting
+// middleware on its DynamoDB client.
 // Each call is
 // made through `app.request()` (no network) as the user it is about, `?limit=50` on lists; the
 // answer's `items` is read when it is an object that has them, else the array itself (so the
@@ -34,6 +36,7 @@ import {
   type Verdict,
 } from './lib';
 import type { SeedReport } from './seed';
+import { npmStart } from './start-command';
 
 const REPO = join(__dirname, '..');
 
@@ -152,6 +155,60 @@ export interface RssBreakdown {
   shmemBytes: number;
   tableMapBytes: number;
   tableMaps: number;
+  /**
+   * The resident pages of glibc's malloc heaps: the main arena (`[heap]`) and the arenas of other
+   * threads (each reserved as 64 MB, aligned on 64 MB). Native memory: LevelDB's blocks and
+   * tables, Buffers and typed arrays under glibc's mmap threshold, V8's and libuv's own.
+   */
+  mallocBytes?: number;
+  /** How many malloc heaps (the main arena and the threads' arenas) are mapped. */
+  mallocArenas?: number;
+  /** The process's threads. */
+  threads?: number;
+}
+
+/** The 64 MB reserved for each glibc malloc arena of a thread (HEAP_MAX_SIZE on 64-bit). */
+const ARENA_BYTES = 64n * 1024n * 1024n;
+
+/**
+ * The resident bytes of glibc's malloc heaps in a /proc/PID/smaps text: `[heap]` (the main arena)
+ * and each thread arena, an anonymous read-write mapping that starts on a 64 MB boundary and,
+ * with the reserved (`---p`) mapping right after it, spans exactly 64 MB.
+ */
+export function mallocOfSmaps(smaps: string): Pick<RssBreakdown, 'mallocBytes' | 'mallocArenas'> {
+  const maps: Array<{ start: bigint; end: bigint; perms: string; name: string; rss: number }> = [];
+  for (const line of smaps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)$/.exec(line);
+    if (m)
+      maps.push({
+        start: BigInt(`0x${m[1]}`),
+        end: BigInt(`0x${m[2]}`),
+        perms: m[3]!,
+        name: m[4]!.trim(),
+        rss: 0,
+      });
+    else if (line.startsWith('Rss:') && maps.length)
+      maps[maps.length - 1]!.rss = Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024;
+  }
+  let bytes = 0;
+  let arenas = 0;
+  maps.forEach((m, i) => {
+    const next = maps[i + 1];
+    const reserved =
+      next && next.start === m.end && next.perms === '---p' && !next.name
+        ? next.end - next.start
+        : 0n;
+    const arena =
+      !m.name &&
+      m.perms.startsWith('rw') &&
+      m.start % ARENA_BYTES === 0n &&
+      m.end - m.start + reserved === ARENA_BYTES;
+    if (m.name === '[heap]' || arena) {
+      bytes += m.rss;
+      arenas++;
+    }
+  });
+  return { mallocBytes: bytes, mallocArenas: arenas };
 }
 
 /** RssAnon, RssFile and RssShmem of a /proc/PID/status text (kB), in bytes. */
@@ -183,9 +240,14 @@ export function tableMapsOfSmaps(smaps: string): Pick<RssBreakdown, 'tableMapByt
 
 function rssBreakdown(): RssBreakdown | undefined {
   try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const smaps = readFileSync('/proc/self/smaps', 'utf8');
+    const threads = /^Threads:\s+(\d+)/m.exec(status);
     return {
-      ...rssOfStatus(readFileSync('/proc/self/status', 'utf8')),
-      ...tableMapsOfSmaps(readFileSync('/proc/self/smaps', 'utf8')),
+      ...rssOfStatus(status),
+      ...tableMapsOfSmaps(smaps),
+      ...mallocOfSmaps(smaps),
+      ...(threads ? { threads: Number(threads[1]) } : {}),
     };
   } catch {
     return undefined; // not Linux
@@ -326,6 +388,13 @@ export function sizeRows(f: SizeFigures): Row[] {
       baseline: `file-backed ${fmt.mb(b.fileBytes)}`,
       ratio: `of which LevelDB tables mapped: ${fmt.mb(b.tableMapBytes)} (${fmt.int(b.tableMaps)} files)${b.shmemBytes ? `; shared ${fmt.mb(b.shmemBytes)}` : ''}`,
     });
+  if (m && b?.mallocBytes !== undefined)
+    rows.push({
+      figure: `${size.label}: server anonymous memory by owner`,
+      value: `V8 heap ${fmt.mb(m.heapTotalBytes)}`,
+      baseline: `malloc heaps ${fmt.mb(b.mallocBytes)} (${fmt.int(b.mallocArenas ?? 0)} arenas${b.threads === undefined ? '' : `, ${fmt.int(b.threads)} threads`})`,
+      ratio: `the rest ${fmt.mb(Math.max(0, b.anonBytes - m.heapTotalBytes - b.mallocBytes))} (blocks of 128 KB or more, each mapped on its own: the search index's arrays, LevelDB's index blocks; stacks)`,
+    });
   return rows;
 }
 
@@ -378,12 +447,19 @@ async function measure(
   log: (m: string) => void,
 ): Promise<SizeFigures> {
   const { reused } = await seeded(size, dir, log);
+  // Started as `npm start` starts the server: tsx, with the start script's node flags and environment.
+  const start = npmStart();
   const args = [
     require.resolve('tsx/cli'),
+    ...start.nodeFlags,
     join(REPO, 'bench', 'scale-server.ts'),
     JSON.stringify({ size, dir, reused, auditTo }),
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, ...start.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -700,12 +776,22 @@ export const scaleBenchmark: Benchmark = {
     }
     const [small, large] = figures as [SizeFigures, SizeFigures];
     const verdicts = scaleVerdicts(small, large);
+    const start = npmStart();
+    const started: Row = {
+      figure: 'server processes: started as npm start starts its own',
+      value: [
+        ...Object.entries(start.env).map(([k, v]) => `${k}=${v}`),
+        'tsx',
+        ...start.nodeFlags,
+      ].join(' '),
+      baseline: "the start script's environment and node flags",
+    };
     return {
       name: 'scale',
       title: `Scale: read paths at ${fmt.int(small.size.requests)} and ${fmt.int(large.size.requests)} requests (embedded portal, a server process per size${quick ? ', --quick' : ''})`,
-      rows: [...sizeRows(small), ...sizeRows(large), ...verdictRows(verdicts)],
+      rows: [started, ...sizeRows(small), ...sizeRows(large), ...verdictRows(verdicts)],
       verdicts,
-      figures: { quick, sizes: figures },
+      figures: { quick, server: start, sizes: figures },
     };
   },
 };

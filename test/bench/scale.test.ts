@@ -2,6 +2,7 @@ import {
   chooseSubjects,
   itemsOf,
   largeSize,
+  mallocOfSmaps,
   rssOfStatus,
   scaleVerdicts,
   sizeRows,
@@ -159,6 +160,52 @@ test('the RSS by kind of page: anonymous, file-backed, and the LevelDB tables ma
     value: 'anonymous 300.0 MB',
     baseline: 'file-backed 100.0 MB',
     ratio: 'of which LevelDB tables mapped: 12.0 MB (55 files)',
+  });
+});
+
+test("the anonymous memory by owner: V8's heap, glibc's malloc heaps (main arena and 64 MB thread arenas), the rest", () => {
+  const smaps = [
+    '01000000-01800000 rw-p 00000000 00:00 0 [heap]',
+    'Rss:                8000 kB',
+    // A thread arena: 64 MB-aligned, 12 MB in use, the rest of its 64 MB reserved.
+    '7f0004000000-7f0004c00000 rw-p 00000000 00:00 0 ',
+    'Rss:               10000 kB',
+    '7f0004c00000-7f0008000000 ---p 00000000 00:00 0 ',
+    'Rss:                   0 kB',
+    // A full arena: 64 MB, nothing reserved after it.
+    '7f0008000000-7f000c000000 rw-p 00000000 00:00 0 ',
+    'Rss:               30000 kB',
+    // Aligned, but not an arena's 64 MB (a V8 page, a buffer mapped on its own).
+    '7f0010000000-7f0010040000 rw-p 00000000 00:00 0 ',
+    'Rss:                 256 kB',
+    '7f0010040000-7f0010080000 ---p 00000000 00:00 0 ',
+    'Rss:                   0 kB',
+    // Not aligned.
+    '7f0014100000-7f0018000000 rw-p 00000000 00:00 0 ',
+    'Rss:               50000 kB',
+    '7f001c000000-7f001c200000 r--s 00000000 08:01 124 /data/dynamodb/014606.ldb',
+    'Rss:                 500 kB',
+  ].join('\n');
+  expect(mallocOfSmaps(smaps)).toEqual({ mallocBytes: 48000 * 1024, mallocArenas: 3 });
+  const f = withMemory({
+    heapTotalBytes: 100 * MB,
+    breakdown: {
+      anonBytes: 300 * MB,
+      fileBytes: 100 * MB,
+      shmemBytes: 0,
+      tableMapBytes: 12 * MB,
+      tableMaps: 55,
+      mallocBytes: 150 * MB,
+      mallocArenas: 12,
+      threads: 13,
+    },
+  });
+  expect(sizeRows(f).at(-1)).toEqual({
+    figure: 'large: server anonymous memory by owner',
+    value: 'V8 heap 100.0 MB',
+    baseline: 'malloc heaps 150.0 MB (12 arenas, 13 threads)',
+    ratio:
+      "the rest 50.0 MB (blocks of 128 KB or more, each mapped on its own: the search index's arrays, LevelDB's index blocks; stacks)",
   });
 });
 
