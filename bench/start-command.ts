@@ -14,14 +14,15 @@ export interface StartCommand {
 
 /**
  * How a `start` script starts the server process: the environment and the node flags it gives
- * tsx before the entry (its last command: `[NAME=value...] tsx [--flag...] functions/entry/local.ts`).
+ * tsx before the entry (its last command: `[cross-env] [NAME=value...] tsx [--flag...]
+ * functions/entry/local.ts`; cross-env sets the variables on every system, Windows' cmd too).
  * Each size's server process is started with exactly these, so that its memory is that of
  * `npm start`'s process; a start script of another shape is an error, not a silent difference.
  */
 export function startCommand(script: string): StartCommand {
   const words = (script.split('&&').at(-1) ?? '').trim().split(/\s+/);
   const env: Record<string, string> = {};
-  let i = 0;
+  let i = words[0] === 'cross-env' ? 1 : 0;
   for (; i < words.length && /^[A-Za-z_]\w*=/.test(words[i]!); i++) {
     const at = words[i]!.indexOf('=');
     env[words[i]!.slice(0, at)] = words[i]!.slice(at + 1);
@@ -30,7 +31,7 @@ export function startCommand(script: string): StartCommand {
   const nodeFlags = rest.slice(1, -1);
   if (rest[0] !== 'tsx' || rest.at(-1) !== START_ENTRY || nodeFlags.some((f) => !f.startsWith('-')))
     throw new Error(
-      `npm start's script is not "[NAME=value] tsx [node flags] ${START_ENTRY}": ${script}`,
+      `npm start's script is not "[cross-env] [NAME=value] tsx [node flags] ${START_ENTRY}": ${script}`,
     );
   return { env, nodeFlags };
 }

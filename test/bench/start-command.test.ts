@@ -15,10 +15,18 @@ test('the start script read as the scale benchmark reads it: its environment and
     env: { A: '1', B: 'x=y' },
     nodeFlags: ['--max-semi-space-size=8', '--trace-gc'],
   });
+  expect(startCommand('npm run build:web && cross-env A=1 tsx functions/entry/local.ts')).toEqual({
+    env: { A: '1' },
+    nodeFlags: [],
+  });
   // Another entry, or something that is not a flag before it: the benchmark would not start the
   // server as npm start does.
-  expect(() => startCommand('tsx functions/entry/other.ts')).toThrow(/not "\[NAME=value\] tsx/);
-  expect(() => startCommand('node functions/entry/local.ts')).toThrow(/not "\[NAME=value\] tsx/);
+  expect(() => startCommand('tsx functions/entry/other.ts')).toThrow(
+    /not "\[cross-env\] \[NAME=value\] tsx/,
+  );
+  expect(() => startCommand('node functions/entry/local.ts')).toThrow(
+    /not "\[cross-env\] \[NAME=value\] tsx/,
+  );
   expect(() => startCommand('tsx --x setup.ts functions/entry/local.ts')).toThrow(/tsx/);
 });
 
