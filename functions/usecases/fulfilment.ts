@@ -24,7 +24,7 @@ import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import type { ConsumerLink } from '../domain/model';
-import { LinkNameTakenError, type LinkEntry } from '../ports/consumer-links';
+import { linkEntriesOf, type LinkEntry } from '../ports/consumer-links';
 import { makeLinks, removeAttemptLinks, removeLinks } from './consumer-links';
 import type { Page, PageRequest } from '../ports/store';
 import {
@@ -222,7 +222,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       },
       entries,
       spec,
-      { notOurs: err instanceof LinkNameTakenError ? [err.link] : [] },
+      { made: linkEntriesOf(err) ?? [] },
     );
     return;
   }
@@ -316,7 +316,7 @@ async function failHoldingNothing(
   failure: Failure,
   entries: PermissionEntry[],
   spec: TableGrant | undefined,
-  links?: { notOurs: string[] },
+  links?: { made: LinkEntry[] },
 ) {
   let revokeSpec = spec;
   if (!revokeSpec) {
@@ -354,7 +354,7 @@ async function failHoldingNothing(
   let linksRemoved: unknown[] | undefined;
   if (links && revokeSpec) {
     try {
-      linksRemoved = await removeAttemptLinks(deps, holderOf(r), revokeSpec, links.notOurs);
+      linksRemoved = await removeAttemptLinks(deps, holderOf(r), revokeSpec, links.made);
     } catch (err) {
       linksRemoved = [linkRemovalFailure(revokeSpec.accountId, err)];
     }
