@@ -180,7 +180,12 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       deps,
       r,
       { reason, code },
-      err instanceof LakeFormationError ? err.entries : [],
+      // A refusal of ours sent nothing; an error of unknown origin may have come after a grant.
+      err instanceof LakeFormationError
+        ? err.entries
+        : err instanceof MeshgateError
+          ? []
+          : undefined,
       spec,
     );
     return;
@@ -314,10 +319,12 @@ async function failHoldingNothing(
   deps: WorkerDeps,
   r: AccessRequest,
   failure: Failure,
-  entries: PermissionEntry[],
+  /** This attempt's entries; undefined when unknown (it may have granted). */
+  attempted: PermissionEntry[] | undefined,
   spec: TableGrant | undefined,
   links?: { made: LinkEntry[] },
 ) {
+  const entries = attempted ?? [];
   let revokeSpec = spec;
   if (!revokeSpec) {
     const { scope } = effectiveTerms(r);
@@ -327,7 +334,7 @@ async function failHoldingNothing(
       if (!(err instanceof MeshgateError)) throw err;
     }
   }
-  const grantedNow = entries.some((e) => e.result !== 'failed');
+  const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
   const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
   let revoked: PermissionEntry[] = [];
   if (revokeSpec && mayHold) {
@@ -381,7 +388,9 @@ async function failHoldingNothing(
  * or an undo that failed without saying the attempt granted nothing.
  */
 async function earlierMayHold(deps: WorkerDeps, r: AccessRequest): Promise<boolean> {
-  if ((r.progress?.done ?? 0) > 0) return true;
+  // As stored now: this attempt's own progress notes count too.
+  const now = await deps.store.getRequest(r.id);
+  if ((now?.progress?.done ?? 0) > 0) return true;
   const trail = await deps.store.listRequestAudit(r.id);
   let since = 0;
   trail.forEach((e, i) => {

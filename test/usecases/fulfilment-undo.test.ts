@@ -278,3 +278,70 @@ test('ledger: a stale conditional write never brings back a name revoked (row ma
   await p.ledger.grant({ ...spec, permissions: ['DESCRIBE'] });
   expect((await ledgerOf(spec.principal)).map((e) => e.permissions)).toEqual([['DESCRIBE']]);
 });
+
+test('a scope now refused (DESCRIBE with a column list) that an earlier attempt granted is revoked before it fails', async () => {
+  const principal = role('undo-describe-cols');
+  const res = await p.call('alice', 'POST', '/v1/requests', {
+    ...newRequest('sales/orders', { principal }),
+    scope: { permissions: ['SELECT'], columns: { mode: 'include', columns: ['order_id'] } },
+  });
+  expect(res.status).toBe(201);
+  const r = (await p.store.getRequest(res.body.id))!;
+  // Stored before DESCRIBE was refused with a column list, and granted by an attempt that
+  // crashed after noting its progress.
+  const scope = { ...r.scope, permissions: ['SELECT' as const, 'DESCRIBE' as const] };
+  const now = p.deps.clock.now().toISOString();
+  await p.store.updateRequest(
+    {
+      ...r,
+      scope,
+      status: 'GRANTING',
+      progress: { done: 1, total: 1, at: now },
+      updatedAt: now,
+      version: r.version + 1,
+    },
+    { status: r.status, version: r.version },
+    [],
+  );
+  await p.ledger.grant({
+    grantId: r.id,
+    accountId: SALES_ACCOUNT,
+    region: 'eu-west-1',
+    principal,
+    database: 'sales_gold',
+    tables: ['orders'],
+    permissions: scope.permissions,
+    columns: scope.columns,
+  });
+  expect(await ledgerOf(principal)).toHaveLength(1);
+  await runJob(worker(), { kind: 'grant', requestId: r.id });
+  const failed = (await p.store.getRequest(r.id))!;
+  expect(failed.status).toBe('FAILED');
+  expect(failed.failure?.code).toBe('DESCRIBE_NEEDS_WHOLE_TABLE');
+  expect(await ledgerOf(principal)).toEqual([]);
+});
+
+test.each([
+  // Not even a progress note: a worker with no word of what it did.
+  ['an error of unknown origin', () => new Error('socket hang up'), false],
+  // The progress noted says the attempt got that far.
+  [
+    'a refusal that does not say what it granted',
+    () => new LakeFormationError('AccessDeniedException', 'refused', true),
+    true,
+  ],
+] as const)(
+  'a grant that fails after granting, with %s, is undone before it fails',
+  async (_, error, noted) => {
+    const principal = role(`undo-unknown-${String(noted)}`);
+    const id = await approved(BUNDLE, principal);
+    const original = p.ledger.grant.bind(p.ledger);
+    jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g, progress) => {
+      await original({ ...g, onlyTables: ['orders'] }, noted ? progress : undefined);
+      throw error();
+    });
+    await runJob(worker(), { kind: 'grant', requestId: id });
+    expect((await p.store.getRequest(id))!.status).toBe('FAILED');
+    expect(await ledgerOf(principal)).toEqual([]);
+  },
+);
