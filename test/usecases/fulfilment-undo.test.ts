@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LakeFormationError, type PermissionEntry } from '../../functions/ports/lakeformation';
 import { countEntries } from '../../functions/domain/entries';
 import { runJob } from '../../functions/usecases/fulfilment';
@@ -40,11 +41,34 @@ const worker = () => ({ ...p.deps, ...p.broker });
 const ledgerOf = async (principal: string) =>
   (await p.ledger.list(SALES_ACCOUNT)).filter((e) => e.principal === principal);
 
+/** The data cells filters of a request in the local ledger (table|name). */
+async function filtersOf(requestId: string): Promise<string[]> {
+  const ledger = p.ledger as unknown as {
+    doc: { send: (c: QueryCommand) => Promise<{ Items?: { sk: string }[] }> };
+    tableName: string;
+  };
+  const out = await ledger.doc.send(
+    new QueryCommand({
+      TableName: ledger.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `LFFILTER#${SALES_ACCOUNT}` },
+    }),
+  );
+  return (out.Items ?? [])
+    .map((i) => i.sk)
+    .filter((sk) => sk.endsWith(requestId))
+    .sort();
+}
+
 /** APPROVED straight in the store, so that no job runs until the test runs it. */
 async function approved(productId: string, principal: string): Promise<string> {
   const res = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, { principal }));
   expect(res.status).toBe(201);
-  const r = (await p.store.getRequest(res.body.id))!;
+  return approvedInStore(res.body.id);
+}
+
+async function approvedInStore(requestId: string): Promise<string> {
+  const r = (await p.store.getRequest(requestId))!;
   const now = p.deps.clock.now().toISOString();
   await p.store.updateRequest(
     { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 },
@@ -122,34 +146,79 @@ test('a product of 1,000 tables: one failed table is recorded FAILED (bounded), 
   expect(await ledgerOf(principal)).toEqual([]);
 }, 120_000);
 
-test('two deliveries of one job: the one that fails and undoes after the other went ACTIVE grants again', async () => {
-  const principal = role('undo-race');
+test.each([
+  ['whole tables', undefined],
+  ['a row filter', "region = 'EMEA'"],
+])(
+  'two deliveries of one job (%s): the one that fails and undoes after the other went ACTIVE grants again',
+  async (_, rowFilter) => {
+    const principal = role(`undo-race-${rowFilter ? 'filter' : 'whole'}`);
+    const res = await p.call('alice', 'POST', '/v1/requests', {
+      ...newRequest(BUNDLE, { principal }),
+      scope: {
+        permissions: ['SELECT'],
+        columns: { mode: 'all' },
+        ...(rowFilter ? { rowFilter } : {}),
+      },
+    });
+    expect(res.status).toBe(201);
+    const id = await approvedInStore(res.body.id);
+    const job = { kind: 'grant' as const, requestId: id };
+    const originalGrant = p.ledger.grant.bind(p.ledger);
+    const originalRevoke = p.ledger.revoke.bind(p.ledger);
+    // Delivery A: orders granted, refunds fails.
+    jest
+      .spyOn(p.ledger, 'grant')
+      .mockImplementationOnce(failingLast(originalGrant))
+      .mockImplementation(originalGrant);
+    let bRan = false;
+    jest.spyOn(p.ledger, 'revoke').mockImplementation(async (g) => {
+      if (!bRan) {
+        bRan = true;
+        // Delivery B (a duplicate, or the sweeper) runs to ACTIVE while A undoes.
+        await runJob(worker(), job);
+        expect((await p.store.getRequest(id))!.status).toBe('ACTIVE');
+        expect(await ledgerOf(principal)).toHaveLength(2);
+      }
+      return originalRevoke(g);
+    });
+    await runJob(worker(), job);
+    const r = (await p.store.getRequest(id))!;
+    expect(r.status).toBe('ACTIVE');
+    expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(['orders', 'refunds']);
+    // The data cells filters the grant goes on are there again.
+    if (rowFilter)
+      expect(await filtersOf(id)).toEqual([
+        `sales_gold.orders|meshgate-${id}`,
+        `sales_gold.refunds|meshgate-${id}`,
+      ]);
+    const trail = await p.store.listRequestAudit(id);
+    expect(trail.map((e) => e.type)).toContain('GRANT_RESTORED');
+  },
+);
+
+test('two deliveries of one job: an undo that fails part way after the other went ACTIVE grants again', async () => {
+  const principal = role('undo-race-refused');
   const id = await approved(BUNDLE, principal);
   const job = { kind: 'grant' as const, requestId: id };
   const originalGrant = p.ledger.grant.bind(p.ledger);
   const originalRevoke = p.ledger.revoke.bind(p.ledger);
-  // Delivery A: orders granted, refunds fails.
   jest
     .spyOn(p.ledger, 'grant')
     .mockImplementationOnce(failingLast(originalGrant))
     .mockImplementation(originalGrant);
-  let bRan = false;
-  jest.spyOn(p.ledger, 'revoke').mockImplementation(async (g) => {
-    if (!bRan) {
-      bRan = true;
-      // Delivery B (a duplicate, or the sweeper) runs to ACTIVE while A undoes.
-      await runJob(worker(), job);
-      expect((await p.store.getRequest(id))!.status).toBe('ACTIVE');
-      expect(await ledgerOf(principal)).toHaveLength(2);
-    }
-    return originalRevoke(g);
+  jest.spyOn(p.ledger, 'revoke').mockImplementationOnce(async (g) => {
+    await runJob(worker(), job); // B: ACTIVE
+    // A's revoke takes orders, then is throttled past the adapter's retries.
+    await originalRevoke({ ...g, onlyTables: ['orders'] });
+    throw new LakeFormationError('ThrottlingException', 'rate exceeded', false);
   });
   await runJob(worker(), job);
-  const r = (await p.store.getRequest(id))!;
-  expect(r.status).toBe('ACTIVE');
+  expect((await p.store.getRequest(id))!.status).toBe('ACTIVE');
   expect((await ledgerOf(principal)).map((e) => e.table).sort()).toEqual(['orders', 'refunds']);
-  const trail = await p.store.listRequestAudit(id);
-  expect(trail.map((e) => e.type)).toContain('GRANT_RESTORED');
+  const types = (await p.store.listRequestAudit(id)).map((e) => e.type);
+  expect(types).toContain('GRANT_RESTORED');
+  expect(types).not.toContain('FULFILMENT_UNDO_FAILED');
 });
 
 test('two requests of one principal: the failing one never takes what the other, granted meanwhile, needs', async () => {
