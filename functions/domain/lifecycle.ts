@@ -963,7 +963,7 @@ export function fail(
 export function noteUndoFailure(
   r: AccessRequest,
   failure: Failure,
-  undo: { reason: string; entries: unknown[]; granted?: boolean },
+  undo: { reason: string; entries: unknown[] },
   ctx: Context,
 ): Outcome {
   if (r.status !== 'GRANTING') {
@@ -982,8 +982,6 @@ export function noteUndoFailure(
       ...recorded,
       undoReason: cap(undo.reason, REASON_MAX_CHARS),
       entries: boundEntries(undo.entries),
-      // Whether this attempt may have granted anything (false: every table failed or unsent).
-      ...(undo.granted === undefined ? {} : { granted: undo.granted }),
     }),
   ]);
 }

@@ -107,8 +107,7 @@ export async function tableGrantFor(
 function progressNoter(deps: WorkerDeps, requestId: string) {
   let noted = 0;
   return async (done: number, total: number) => {
-    // The first is always noted: it tells a later attempt that this one may have granted.
-    if (noted > 0 && done < total && done - noted < Math.max(1, Math.ceil(total / 20))) return;
+    if (done < total && done - noted < Math.max(1, Math.ceil(total / 20))) return;
     noted = done;
     // Only a note for people watching: a failed note never fails the grant.
     await deps.store
@@ -344,7 +343,6 @@ async function failHoldingNothing(
       const undo = {
         reason: err instanceof Error ? err.message : String(err),
         entries: err instanceof LakeFormationError ? err.entries : [],
-        granted: grantedNow,
       };
       const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
       if (noted.ok) {
@@ -384,8 +382,9 @@ async function failHoldingNothing(
 
 /**
  * Whether an earlier attempt of the request, since it was last taken (APPROVED or retried), may
- * hold something: one noted progress (a worker that crashed after granting notes its first table),
- * or an undo that failed without saying the attempt granted nothing.
+ * hold something: a noted progress (a grant of up to 20 tables notes each table; a bigger one every
+ * twentieth part, so a worker killed before its first note goes unseen here, and reconciliation
+ * reports what it left as foreign), or an undo that failed.
  */
 async function earlierMayHold(deps: WorkerDeps, r: AccessRequest): Promise<boolean> {
   // As stored now: this attempt's own progress notes count too.
@@ -396,9 +395,7 @@ async function earlierMayHold(deps: WorkerDeps, r: AccessRequest): Promise<boole
   trail.forEach((e, i) => {
     if (e.type === 'FULFILMENT_STARTED' || e.type === 'FULFILMENT_RETRIED') since = i;
   });
-  return trail
-    .slice(since)
-    .some((e) => e.type === 'FULFILMENT_UNDO_FAILED' && e.detail.granted !== false);
+  return trail.slice(since).some((e) => e.type === 'FULFILMENT_UNDO_FAILED');
 }
 
 /**
@@ -416,9 +413,11 @@ async function afterLostUndo(
 ): Promise<boolean> {
   const now = await deps.store.getRequest(requestId);
   if (!now) return false;
+  // FAILED by another delivery: it undid the same, after this one's grant.
+  if (now.status === 'FAILED') return true;
   if (now.status !== 'ACTIVE' && now.status !== 'GRANTING') {
     await removeIfStray(deps, requestId, revokeSpec, undefined);
-    return now.status !== 'APPROVED';
+    return true;
   }
   const grant =
     now.status === 'ACTIVE' && now.grantId ? await deps.store.getGrant(now.grantId) : undefined;
