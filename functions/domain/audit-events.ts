@@ -52,6 +52,10 @@ export const AUDIT_EVENT_TYPES = {
   },
   GRANT_REVOKED: { meaning: 'The permissions of a revoked grant are gone.' },
   GRANT_EXPIRED: { meaning: 'The permissions of an expired grant are gone.' },
+  GRANT_RESTORED: {
+    meaning:
+      'A failed attempt took back what another attempt of the same request (now active or still granting) holds; it was granted again.',
+  },
   STRAY_GRANT_REMOVED: {
     meaning:
       'A late fulfilment granted after the request had moved on; the stray permissions were removed.',

@@ -54,7 +54,8 @@ export function tableResource(g: GrantShape, table: string): Record<string, unkn
 }
 
 /**
- * One entry per table (or per table still to do, on a retry). No database-level DESCRIBE: Lake
+ * One entry per table (of `onlyTables` when given: a revoke of the tables that lose exactly some
+ * names). No database-level DESCRIBE: Lake
  * Formation lets a principal with permissions on a table see its database, and a database grant
  * would be shared by every request of that principal on that database, so revoking one request
  * would take it from the others.

@@ -12,6 +12,7 @@ import type {
   Stage,
 } from './model';
 import { conflict, forbidden, MeshgateError, unprocessable } from './errors';
+import { boundEntries, capList } from './entries';
 import { canTransition } from './status';
 import {
   checkNarrowing,
@@ -862,7 +863,8 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
     grantedAt: ctx.now.toISOString(),
     expiresAt,
     status: 'ACTIVE',
-    entries: [...a.earlierEntries, ...a.entries],
+    // Bounded: a product of 1,000 tables, and earlier attempts, still make one item.
+    entries: boundEntries([...a.earlierEntries, ...a.entries], 2 * ENTRIES_ON_GRANT),
     ...(a.consumerLink ? { consumerLink: a.consumerLink } : {}),
   };
   return step(
@@ -878,7 +880,7 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
         {
           grantId: grant.id,
           expiresAt,
-          entries: a.entries,
+          entries: boundEntries(a.entries),
           ...(a.consumerLink ? { consumerLink: a.consumerLink } : {}),
         },
         { from: 'GRANTING', to: 'ACTIVE' },
@@ -893,6 +895,8 @@ export interface Failure {
   code: string;
   /** The tables that failed, for the record: a retry grants every table again. */
   failedTables?: string[];
+  /** How many more tables failed than `failedTables` names (a big product). */
+  failedTablesOmitted?: number;
 }
 
 /**
@@ -922,21 +926,23 @@ export function fail(
   if (r.status !== 'GRANTING') {
     return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
   }
+  const recorded = boundedFailure(failure);
   return step(
     r,
     ctx,
     'FAILED',
-    { failure: { ...failure, at: ctx.now.toISOString() }, progress: undefined },
+    { failure: { ...recorded, at: ctx.now.toISOString() }, progress: undefined },
     [
       event(
         r,
         ctx,
         'FULFILMENT_FAILED',
         {
-          ...failure,
-          entries,
-          revoked: undone.revoked,
-          ...(undone.links ? { linksRemoved: undone.links } : {}),
+          ...recorded,
+          // Each list whole while small; for a big product its counts and its failures.
+          entries: boundEntries(entries),
+          revoked: boundEntries(undone.revoked),
+          ...(undone.links ? { linksRemoved: boundEntries(undone.links) } : {}),
         },
         { from: 'GRANTING', to: 'FAILED' },
       ),
@@ -947,8 +953,12 @@ export function fail(
 
 /**
  * Granting failed, and revoking what the attempt may have granted failed too: the request stays
- * GRANTING (a FAILED request must hold nothing), recorded, and its job is attempted again (the
- * queue delivers it again; the sweeper hands stalled requests back), ending ACTIVE or FAILED.
+ * GRANTING (a FAILED request must hold nothing), and its job is attempted again (the queue
+ * delivers it again; the sweeper hands stalled requests back), ending ACTIVE or FAILED. The
+ * failure is shown on the request (`failure`, its reason saying the undo is pending) so the
+ * requester and the admins see why it waits; the trail records it (FULFILMENT_UNDO_FAILED) only
+ * when the reason changes, so a refusal repeated at every delivery adds nothing (refused
+ * UNDO_FAILURE_UNCHANGED, for the caller to leave it be).
  */
 export function noteUndoFailure(
   r: AccessRequest,
@@ -959,13 +969,42 @@ export function noteUndoFailure(
   if (r.status !== 'GRANTING') {
     return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
   }
-  return step(r, ctx, r.status, {}, [
+  const recorded = boundedFailure(failure);
+  const reason = cap(
+    `${recorded.reason} (not yet undone, attempted again: ${undo.reason})`,
+    REASON_MAX_CHARS,
+  );
+  if (r.failure?.reason === reason && r.failure.code === recorded.code) {
+    return refuse(conflict('UNDO_FAILURE_UNCHANGED', 'The same undo failure is already recorded.'));
+  }
+  return step(r, ctx, r.status, { failure: { ...recorded, reason, at: ctx.now.toISOString() } }, [
     event(r, ctx, 'FULFILMENT_UNDO_FAILED', {
-      ...failure,
-      undoReason: undo.reason,
-      entries: undo.entries,
+      ...recorded,
+      undoReason: cap(undo.reason, REASON_MAX_CHARS),
+      entries: boundEntries(undo.entries),
     }),
   ]);
+}
+
+/** The longest failure reason recorded; the most failed tables named on the request. */
+const REASON_MAX_CHARS = 2_000;
+const FAILED_TABLES_MAX = 100;
+/** What the grant keeps of its entries (twice this with earlier attempts). */
+const ENTRIES_ON_GRANT = 64 * 1024;
+
+const cap = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/** A failure as recorded: its reason and its list of tables bounded (a product of 1,000 tables). */
+function boundedFailure(failure: Failure): Failure {
+  const tables = failure.failedTables
+    ? capList(failure.failedTables, FAILED_TABLES_MAX)
+    : undefined;
+  return {
+    ...failure,
+    reason: cap(failure.reason, REASON_MAX_CHARS),
+    ...(tables ? { failedTables: tables.items } : {}),
+    ...(tables?.omitted ? { failedTablesOmitted: tables.omitted } : {}),
+  };
 }
 
 /** FAILED -> GRANTING again, by someone the policy lets retry. Every table is granted again. */
@@ -1074,11 +1113,18 @@ export function end(r: AccessRequest, grant: Grant, entries: unknown[], ctx: Con
         r,
         ctx,
         final === 'EXPIRED' ? 'GRANT_EXPIRED' : 'GRANT_REVOKED',
-        { grantId: grant.id, entries, reason: grant.endReason },
+        { grantId: grant.id, entries: boundEntries(entries), reason: grant.endReason },
         { from: 'REVOKING', to: final },
       ),
     ],
-    { grant: { ...grant, status: final, endedAt: at, entries: [...grant.entries, ...entries] } },
+    {
+      grant: {
+        ...grant,
+        status: final,
+        endedAt: at,
+        entries: boundEntries([...grant.entries, ...entries], 3 * ENTRIES_ON_GRANT),
+      },
+    },
   );
 }
 
@@ -1091,7 +1137,20 @@ export function noteRevokeFailure(
   ctx: Context,
 ): Outcome {
   return step(r, ctx, r.status, {}, [
-    event(r, ctx, 'REVOKE_FAILED', { grantId: grant.id, reason, entries }),
+    event(r, ctx, 'REVOKE_FAILED', { grantId: grant.id, reason, entries: boundEntries(entries) }),
+  ]);
+}
+
+/**
+ * A failed attempt revoked while another attempt of the request went on (it is ACTIVE, or GRANTING
+ * again): what the request needs was granted again. Recorded, the state stays as it is.
+ */
+export function noteRestored(r: AccessRequest, entries: unknown[], ctx: Context): Outcome {
+  return step(r, ctx, r.status, {}, [
+    event(r, ctx, 'GRANT_RESTORED', {
+      entries: boundEntries(entries),
+      reason: `a failed attempt revoked what the ${r.status} request holds`,
+    }),
   ]);
 }
 
@@ -1102,7 +1161,7 @@ export function noteRevokeFailure(
 export function noteStrayRemoved(r: AccessRequest, entries: unknown[], ctx: Context): Outcome {
   return step(r, ctx, r.status, {}, [
     event(r, ctx, 'STRAY_GRANT_REMOVED', {
-      entries,
+      entries: boundEntries(entries),
       reason: `a late fulfilment granted after the request became ${r.status}`,
     }),
   ]);

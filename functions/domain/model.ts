@@ -223,7 +223,13 @@ export interface AccessRequest {
    */
   timesOutAt?: string;
   /** Why fulfilment failed, and which tables failed (a retry grants every table: a FAILED request holds nothing). */
-  failure?: { reason: string; at: string; code?: string; failedTables?: string[] };
+  failure?: {
+    reason: string;
+    at: string;
+    code?: string;
+    failedTables?: string[];
+    failedTablesOmitted?: number;
+  };
   grantId?: string;
   /** While GRANTING: how many of the product's tables Lake Formation has granted so far. */
   progress?: FulfilmentProgress;

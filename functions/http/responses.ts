@@ -77,6 +77,7 @@ export const AccessRequestSchema = obj({
       at: z.string(),
       code: opt(z.string()),
       failedTables: opt(z.array(z.string())),
+      failedTablesOmitted: opt(z.number().int()),
     }),
   ),
   grantId: opt(z.string()),

@@ -50,6 +50,26 @@ export interface LinkEntry {
 export type { ListedLinks } from '../domain/consumer';
 
 /**
+ * A `link` call that failed part way carries the entries of what it did before (`linkEntries`):
+ * the undo of the attempt removes only the links it made (`create-link` came back `ok`), never a
+ * table of that name that was there before.
+ */
+export function withLinkEntries(err: unknown, entries: readonly LinkEntry[]): unknown {
+  if (typeof err === 'object' && err !== null && !Object.isFrozen(err))
+    Object.assign(err, { linkEntries: [...entries] });
+  return err;
+}
+
+/** The entries a failed `link` call made before it failed; undefined when it did not say. */
+export function linkEntriesOf(err: unknown): LinkEntry[] | undefined {
+  const entries =
+    typeof err === 'object' && err !== null
+      ? (err as { linkEntries?: unknown }).linkEntries
+      : undefined;
+  return Array.isArray(entries) ? (entries as LinkEntry[]) : undefined;
+}
+
+/**
  * A resource link's name is taken in the consumer's link database by a table that is not a link
  * to the table this grant links (link names fold punctuation and case: `sales.gold__orders` and
  * `sales_gold.orders` are both `sales_gold__orders`). Permanent: it stays taken until someone

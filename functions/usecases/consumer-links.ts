@@ -111,22 +111,37 @@ export async function removeLinks(
 
 /**
  * When a fulfilment attempt fails after it may have made links (the consumer account failed part
- * way): what the attempt would have made is removed as `removeLinks` removes a grant's, except the
- * links named in `notOurs` (a name taken by a link to another table: neither it nor DESCRIBE on it
- * is this request's). Nothing when the principal's account is not registered.
+ * way): the links this attempt made (`made`: its `create-link` entries that came back `ok`) are
+ * removed, and DESCRIBE revoked where its `grant-describe` came back `ok`, as `removeLinks` removes
+ * a grant's (what another ACTIVE grant needs stays). Never a link that was there before the
+ * attempt, nor one whose name is taken by a link to another table (no entry: LINK_NAME_TAKEN is
+ * thrown first). Nothing when the principal's account is not registered.
  */
 export async function removeAttemptLinks(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
   holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
   spec: TableGrant,
-  notOurs: readonly string[] = [],
+  made: readonly LinkEntry[],
 ): Promise<LinkEntry[]> {
   const linkSpec = await linkSpecFor(deps, holder.domain, holder.principal, spec);
   if (!linkSpec) return [];
-  return unlinkUnneeded(deps, holder, {
-    ...linkSpec,
-    links: linkSpec.links.filter((l) => !notOurs.includes(l.name)),
-  });
+  const ok = (action: LinkEntry['action'], nameOf: (sent: Record<string, unknown>) => unknown) =>
+    new Set(
+      made.filter((e) => e.action === action && e.result === 'ok').map((e) => nameOf(e.sent)),
+    );
+  const created = ok('create-link', (s) => (s.TableInput as { Name?: string } | undefined)?.Name);
+  const described = ok(
+    'grant-describe',
+    (s) => (s.Resource as { Table?: { Name?: string } } | undefined)?.Table?.Name,
+  );
+  const links = linkSpec.links.filter((l) => created.has(l.name) || described.has(l.name));
+  if (!links.length) return [];
+  return unlinkUnneeded(
+    deps,
+    holder,
+    { ...linkSpec, links: links.filter((l) => described.has(l.name)) },
+    links.filter((l) => created.has(l.name)).map((l) => l.name),
+  );
 }
 
 /** Unlinks `spec`'s links of `holder`, but what another ACTIVE grant in that link database needs. */
@@ -134,6 +149,8 @@ async function unlinkUnneeded(
   deps: Pick<WorkerDeps, 'store' | 'consumerLinks'>,
   holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
   spec: LinkSpec,
+  /** The links that may be deleted (default: every link of `spec`). */
+  deletable: readonly string[] = spec.links.map((l) => l.name),
 ): Promise<LinkEntry[]> {
   const account = spec.consumer.accountId;
   const others = (await deps.store.listGrantsByDomain(holder.domain)).filter(
@@ -150,7 +167,7 @@ async function unlinkUnneeded(
   const anyone = new Set(others.flatMap((g) => [...usedBy(g)]));
   return deps.consumerLinks.unlink(
     { ...spec, links: spec.links.filter((l) => !samePrincipal.has(l.name)) },
-    spec.links.map((l) => l.name).filter((n) => !anyone.has(n)),
+    deletable.filter((n) => !anyone.has(n)),
   );
 }
 

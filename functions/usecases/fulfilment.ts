@@ -6,6 +6,7 @@ import {
   expire,
   fail,
   noteRevokeFailure,
+  noteRestored,
   noteStrayRemoved,
   noteUndoFailure,
   orThrow,
@@ -17,12 +18,13 @@ import {
   type Failure,
 } from '../domain/lifecycle';
 import { checkDescribeScope, effectiveTerms } from '../domain/request';
+import { capList } from '../domain/entries';
 import { holderKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
 import { LakeFormationError, type PermissionEntry, type TableGrant } from '../ports/lakeformation';
 import type { Job } from '../ports/queue';
 import type { ConsumerLink } from '../domain/model';
-import { LinkNameTakenError, type LinkEntry } from '../ports/consumer-links';
+import { linkEntriesOf, type LinkEntry } from '../ports/consumer-links';
 import { makeLinks, removeAttemptLinks, removeLinks } from './consumer-links';
 import type { Page, PageRequest } from '../ports/store';
 import {
@@ -120,11 +122,17 @@ export async function runJob(deps: WorkerDeps, job: Job): Promise<void> {
   else if (job.kind === 'revoke') await completeRevoke(deps, job.requestId);
 }
 
-const describeFailures = (failed: PermissionEntry[], of: number) =>
-  `${failed.length} of ${of} table(s) failed: ` +
-  failed
-    .map((e) => `${e.table}: ${e.error?.code ?? 'error'} ${e.error?.message ?? ''}`.trim())
-    .join('; ');
+/** The failures in words: the first ten named (a product may have 1,000 tables), the rest counted. */
+const describeFailures = (failed: PermissionEntry[], of: number) => {
+  const named = capList(failed, 10);
+  return (
+    `${failed.length} of ${of} table(s) failed: ` +
+    named.items
+      .map((e) => `${e.table}: ${e.error?.code ?? 'error'} ${e.error?.message ?? ''}`.trim())
+      .join('; ') +
+    (named.omitted ? `; and ${named.omitted} more` : '')
+  );
+};
 
 /**
  * APPROVED (or GRANTING, after a crash or a retry) -> GRANTING -> ACTIVE, or FAILED with the
@@ -171,7 +179,12 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       deps,
       r,
       { reason, code },
-      err instanceof LakeFormationError ? err.entries : [],
+      // A refusal of ours sent nothing; an error of unknown origin may have come after a grant.
+      err instanceof LakeFormationError
+        ? err.entries
+        : err instanceof MeshgateError
+          ? []
+          : undefined,
       spec,
     );
     return;
@@ -213,7 +226,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       },
       entries,
       spec,
-      { notOurs: err instanceof LinkNameTakenError ? [err.link] : [] },
+      { made: linkEntriesOf(err) ?? [] },
     );
     return;
   }
@@ -274,6 +287,7 @@ async function endReplaced(deps: WorkerDeps, old: Grant, byRequest: string) {
 /** The holder whose other ACTIVE grants keep what they need when a request's grant is taken back. */
 const holderOf = (r: AccessRequest) => ({
   id: r.grantId ?? '',
+  requestId: r.id,
   domain: r.domain,
   principal: r.principal,
 });
@@ -281,38 +295,48 @@ const holderOf = (r: AccessRequest) => ({
 /**
  * GRANTING -> FAILED, holding nothing. What the request may hold in Lake Formation (this attempt's
  * grants, and those of an attempt that crashed before recording them) is revoked first: every
- * table of its spec, the names no other ACTIVE grant of the principal needs (`revokeOwn`); then,
- * after a failure in the consumer account (`links`), the links the attempt made are removed, best
- * effort (a failure is recorded, and reconciliation removes the leftovers). If the revoke fails,
- * the request is not failed while it may hold access: the failure is recorded
- * (FULFILMENT_UNDO_FAILED) and thrown, so the job is delivered again (and the sweeper hands the
- * stalled request back), and the next attempt ends ACTIVE or FAILED.
+ * table of its spec, the names no other grant or request in flight of the principal needs
+ * (`revokeOwn`); then, after a failure in the consumer account (`links`), the links the attempt
+ * made are removed, best effort (a failure is recorded, and reconciliation removes the leftovers).
+ *
+ * Nothing is revoked when nothing can be held: this attempt granted nothing (every entry failed,
+ * or none was sent, as when Lake Formation refuses the grant itself) and no earlier attempt of
+ * this request since it was taken may have (`earlierMayHold`). If the revoke fails, the request is
+ * not failed while it may hold access: it stays GRANTING with the failure shown on it (recorded in
+ * the trail when its reason changes), and the error is thrown, so the job is delivered again (and
+ * the sweeper hands the stalled request back), and the next attempt ends ACTIVE or FAILED.
+ *
+ * If a write loses a race (another attempt of the request went on meanwhile), what this attempt
+ * revoked is granted again for it (`afterLostUndo`).
  *
  * `spec` is what was sent, if the attempt got that far; otherwise it is built again without the
- * grant-time checks (revoking needs only the filter's name). Not at all when the product or the
- * domain is gone (nothing can be named to revoke), nor for a scope Lake Formation refuses
- * (DESCRIBE with a column list or a row filter: no attempt of it can have been granted).
+ * grant-time checks (revoking needs only the filter's name, and what a scope Lake Formation would
+ * refuse may be held all the same). Not at all when the product or the domain is gone (nothing
+ * can be named to revoke).
  */
 async function failHoldingNothing(
   deps: WorkerDeps,
   r: AccessRequest,
   failure: Failure,
-  entries: PermissionEntry[],
+  /** This attempt's entries; undefined when unknown (it may have granted). */
+  attempted: PermissionEntry[] | undefined,
   spec: TableGrant | undefined,
-  links?: { notOurs: string[] },
+  links?: { made: LinkEntry[] },
 ) {
+  const entries = attempted ?? [];
   let revokeSpec = spec;
   if (!revokeSpec) {
     const { scope } = effectiveTerms(r);
     try {
-      checkDescribeScope(scope);
       revokeSpec = await tableGrantFor(deps, { ...r, scope });
     } catch (err) {
       if (!(err instanceof MeshgateError)) throw err;
     }
   }
+  const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
+  const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
   let revoked: PermissionEntry[] = [];
-  if (revokeSpec) {
+  if (revokeSpec && mayHold) {
     try {
       revoked = await revokeOwn(deps, holderOf(r), revokeSpec);
     } catch (err) {
@@ -321,14 +345,21 @@ async function failHoldingNothing(
         entries: err instanceof LakeFormationError ? err.entries : [],
       };
       const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
-      if (noted.ok) await commitChange(deps, noted).catch(ignoreConflict);
+      if (noted.ok) {
+        try {
+          await commitChange(deps, noted);
+        } catch (lost) {
+          ignoreConflict(lost);
+          if (await afterLostUndo(deps, r.id, revokeSpec)) return;
+        }
+      }
       throw err; // the queue delivers the job again
     }
   }
   let linksRemoved: unknown[] | undefined;
   if (links && revokeSpec) {
     try {
-      linksRemoved = await removeAttemptLinks(deps, holderOf(r), revokeSpec, links.notOurs);
+      linksRemoved = await removeAttemptLinks(deps, holderOf(r), revokeSpec, links.made);
     } catch (err) {
       linksRemoved = [linkRemovalFailure(revokeSpec.accountId, err)];
     }
@@ -341,7 +372,78 @@ async function failHoldingNothing(
     systemAt(deps),
   );
   if (!failedChange.ok) return;
-  await commitChange(deps, failedChange).catch(ignoreConflict);
+  try {
+    await commitChange(deps, failedChange);
+  } catch (err) {
+    ignoreConflict(err);
+    if (revokeSpec && mayHold) await afterLostUndo(deps, r.id, revokeSpec);
+  }
+}
+
+/**
+ * Whether an earlier attempt of the request, since it was last taken (APPROVED or retried), may
+ * hold something: a noted progress (a grant of up to 20 tables notes each table; a bigger one every
+ * twentieth part, so a worker killed before its first note goes unseen here, and reconciliation
+ * reports what it left as foreign), or an undo that failed.
+ */
+async function earlierMayHold(deps: WorkerDeps, r: AccessRequest): Promise<boolean> {
+  // As stored now: this attempt's own progress notes count too.
+  const now = await deps.store.getRequest(r.id);
+  if ((now?.progress?.done ?? 0) > 0) return true;
+  const trail = await deps.store.listRequestAudit(r.id);
+  let since = 0;
+  trail.forEach((e, i) => {
+    if (e.type === 'FULFILMENT_STARTED' || e.type === 'FULFILMENT_RETRIED') since = i;
+  });
+  return trail.slice(since).some((e) => e.type === 'FULFILMENT_UNDO_FAILED');
+}
+
+/**
+ * This attempt's undo lost a race: a write of the failed attempt met a conflict. If the request
+ * went on meanwhile (another delivery made it ACTIVE, or is granting it again), what it needs may
+ * have been revoked by this attempt after it was granted: it is granted again (idempotent; the
+ * data cells filter of a row filter made again), its links made again, and that recorded
+ * (GRANT_RESTORED). In any other state nothing of it may stay (`removeIfStray`). True when the
+ * request went on (the job has nothing left to do).
+ */
+async function afterLostUndo(
+  deps: WorkerDeps,
+  requestId: string,
+  revokeSpec: TableGrant,
+): Promise<boolean> {
+  const now = await deps.store.getRequest(requestId);
+  if (!now) return false;
+  // FAILED by another delivery: it undid the same, after this one's grant.
+  if (now.status === 'FAILED') return true;
+  if (now.status !== 'ACTIVE' && now.status !== 'GRANTING') {
+    await removeIfStray(deps, requestId, revokeSpec, undefined);
+    return true;
+  }
+  const grant =
+    now.status === 'ACTIVE' && now.grantId ? await deps.store.getGrant(now.grantId) : undefined;
+  const scope = grant?.scope ?? effectiveTerms(now).scope;
+  let spec: TableGrant;
+  try {
+    spec = await tableGrantFor(deps, { ...now, scope }, { checkRowFilter: true });
+  } catch (err) {
+    if (err instanceof MeshgateError) return true; // nothing can be named to grant
+    throw err;
+  }
+  const entries: unknown[] = await deps.lakeFormation.grant(spec);
+  if (grant?.consumerLink) {
+    try {
+      entries.push(...((await makeLinks(deps, now.domain, now.principal, spec))?.entries ?? []));
+    } catch (err) {
+      entries.push(
+        linkRemovalFailure(grant.consumerLink.account, err, grant.consumerLink.database),
+      );
+    }
+  }
+  const noted = noteRestored(now, entries, systemAt(deps));
+  if (noted.ok) await commitChange(deps, noted).catch(ignoreConflict);
+  // It may have moved on again meanwhile (revoked): then nothing of it stays.
+  await removeIfStray(deps, requestId, spec, grant?.consumerLink);
+  return true;
 }
 
 /** A removal of links the consumer account refused or failed, as recorded in the entries. */
@@ -519,31 +621,49 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
   await commitChange(deps, ended).catch(ignoreConflict);
 }
 
+/** The grant (or request) whose permission is taken back, and whose others keep what they need. */
+type Holder = Pick<Grant, 'id' | 'domain' | 'principal'> & { requestId?: string };
+
 /**
  * Lake Formation holds one set of permission names per principal and resource, however many
  * grants asked for them: per table of `spec`, the names another ACTIVE grant of the same principal
  * needs on the same resource (an extension, a second request for the same principal, another
- * product over the same table) are kept. A grant of SELECT and another of DESCRIBE on one table
- * each take back their own name.
+ * product over the same table) are kept, and so are those of a request of the principal in flight
+ * (APPROVED or GRANTING: its grant may have found them held, 'already', and it would end ACTIVE
+ * without them). A grant of SELECT and another of DESCRIBE on one table each take back their own
+ * name. One query of the in-flight requests per call.
  */
 async function namesKept(
   deps: WorkerDeps,
-  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  holder: Holder,
   spec: TableGrant,
 ): Promise<Map<string, Set<string>>> {
   // Any product: two products may share a table.
   const others = (await deps.store.listActiveGrantsOf(holder.domain, holder.principal)).filter(
     (g) => g.id !== holder.id && g.status === 'ACTIVE' && g.principal === holder.principal,
   );
+  const needs: Parameters<typeof tableGrantFor>[1][] = others.map((o) => ({
+    id: o.requestId,
+    productId: o.productId,
+    domain: o.domain,
+    principal: o.principal,
+    scope: o.scope,
+  }));
+  const before = new Date(deps.clock.now().getTime() + 1).toISOString();
+  for await (const q of everyItem((page) => deps.store.listInFlightSince(before, page))) {
+    if (q.id === holder.requestId || q.principal !== holder.principal) continue;
+    if (q.domain !== holder.domain || q.id === holder.id) continue;
+    needs.push({ ...q, scope: effectiveTerms(q).scope });
+  }
   const held = new Map<string, Set<string>>();
-  for (const o of others) {
-    const oSpec = await tableGrantFor(deps, {
-      id: o.requestId,
-      productId: o.productId,
-      domain: o.domain,
-      principal: o.principal,
-      scope: o.scope,
-    });
+  for (const o of needs) {
+    let oSpec: TableGrant;
+    try {
+      oSpec = await tableGrantFor(deps, o);
+    } catch (err) {
+      if (err instanceof MeshgateError) continue; // its product or domain is gone: nothing to keep
+      throw err;
+    }
     for (const e of plannedEntries(oSpec)) {
       const key = holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
       held.set(key, new Set([...(held.get(key) ?? []), ...e.Permissions]));
@@ -558,13 +678,15 @@ async function namesKept(
 }
 
 /**
- * Revokes what `spec` grants that no other ACTIVE grant of the holder needs, name by name (one
- * call per set of names, on the tables that lose exactly those); the names kept are recorded as
- * `KEPT`. Throws a LakeFormationError carrying every entry when a table's revoke failed.
+ * Revokes what `spec` grants that no other ACTIVE grant or request in flight of the holder needs,
+ * name by name (one call per set of names, on the tables that lose exactly those); the names kept
+ * are recorded as `KEPT`. What another grant came to need while the revoke ran (a request of the
+ * principal that went ACTIVE meanwhile, its grant 'already') is granted again at once and recorded
+ * with the entries. Throws a LakeFormationError carrying every entry when a table's revoke failed.
  */
 async function revokeOwn(
   deps: WorkerDeps,
-  holder: Pick<Grant, 'id' | 'domain' | 'principal'>,
+  holder: Holder,
   spec: TableGrant,
 ): Promise<PermissionEntry[]> {
   const kept = await namesKept(deps, holder, spec);
@@ -582,7 +704,7 @@ async function revokeOwn(
         result: 'already',
         error: {
           code: 'KEPT',
-          message: `${keptNames.join(', ')} held by another active grant of the same principal`,
+          message: `${keptNames.join(', ')} held by another grant or request of the same principal`,
         },
       });
     if (!names.length) continue;
@@ -617,6 +739,37 @@ async function revokeOwn(
       false,
       entries,
     );
+  if (byNames.size > 0)
+    entries.push(...(await grantAgainWhatIsNeeded(deps, holder, spec, byNames)));
+  return entries;
+}
+
+/**
+ * After a revoke: the names it took that another grant or request of the principal needs now
+ * (it went ACTIVE while the revoke ran) are granted again, table by table. Never the holder's own
+ * data cells filter (no other grant shares it).
+ */
+async function grantAgainWhatIsNeeded(
+  deps: WorkerDeps,
+  holder: Holder,
+  spec: TableGrant,
+  revoked: Map<string, { permissions: Permission[]; tables: string[] }>,
+): Promise<PermissionEntry[]> {
+  if (spec.rowFilter !== undefined) return [];
+  const now = await namesKept(deps, holder, spec);
+  const again = new Map<string, { permissions: Permission[]; tables: string[] }>();
+  for (const { permissions, tables } of revoked.values()) {
+    for (const table of tables) {
+      const names = permissions.filter((n) => now.get(table)?.has(n));
+      if (!names.length) continue;
+      const group = again.get(names.join(',')) ?? { permissions: names, tables: [] };
+      group.tables.push(table);
+      again.set(names.join(','), group);
+    }
+  }
+  const entries: PermissionEntry[] = [];
+  for (const { permissions, tables } of again.values())
+    entries.push(...(await deps.lakeFormation.grant({ ...spec, permissions, onlyTables: tables })));
   return entries;
 }
 

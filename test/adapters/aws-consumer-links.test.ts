@@ -28,7 +28,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsConsumerLinks } from '../../functions/adapters/aws/consumer-links';
-import { LinkNameTakenError, type LinkSpec } from '../../functions/ports/consumer-links';
+import {
+  linkEntriesOf,
+  LinkNameTakenError,
+  type LinkSpec,
+} from '../../functions/ports/consumer-links';
 import { LakeFormationError } from '../../functions/ports/lakeformation';
 
 const ram = mockClient(RAMClient);
@@ -342,6 +346,37 @@ test('unlink revokes DESCRIBE and deletes only the links it is told to; what is 
     .rejects(new EntityNotFoundException({ message: 'not found', $metadata: {} }));
   const again = await adapter().unlink(spec(), ['sales_gold__orders']);
   expect(again.map((e) => e.result)).toEqual(['already', 'already']);
+});
+
+test('a link call that fails part way carries the entries of what it made, for the undo', async () => {
+  // The second link's CreateTable is refused; the first link was made, DESCRIBE granted on it.
+  glue.on(CreateTableCommand).callsFake((input: { TableInput?: { Name?: string } }) => {
+    if (input.TableInput?.Name === 'sales_gold__refunds')
+      throw new InvalidInputException({ message: 'bad input', $metadata: {} });
+    return {};
+  });
+  const err = await adapter()
+    .link(
+      spec({
+        links: [
+          { name: 'sales_gold__orders', targetDatabase: 'sales_gold', targetTable: 'orders' },
+          { name: 'sales_gold__refunds', targetDatabase: 'sales_gold', targetTable: 'refunds' },
+        ],
+      }),
+    )
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LakeFormationError);
+  expect(
+    linkEntriesOf(err)!.map((e) => [
+      e.action,
+      e.result,
+      (e.sent as { TableInput?: { Name: string } }).TableInput?.Name,
+    ]),
+  ).toEqual([
+    ['create-database', 'ok', undefined],
+    ['create-link', 'ok', 'sales_gold__orders'],
+    ['grant-describe', 'ok', undefined],
+  ]);
 });
 
 test("the broker role's refusal is a broker failure naming the consumer account's role, never its ExternalId", async () => {

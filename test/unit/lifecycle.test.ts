@@ -271,13 +271,25 @@ describe('fulfilment and ending', () => {
       noteUndoFailure(granting, failure, { reason: 'throttled', entries: revoked }, bob),
     );
     expect(noted.request).toMatchObject({ status: 'GRANTING', version: granting.version + 1 });
-    expect(noted.request.failure).toBeUndefined();
+    // Shown on the request while it waits, and recorded once per reason.
+    expect(noted.request.failure).toMatchObject({
+      code: 'X',
+      failedTables: ['t2'],
+      reason: 'r (not yet undone, attempted again: throttled)',
+    });
     expect(noted.events).toEqual([
       expect.objectContaining({
         type: 'FULFILMENT_UNDO_FAILED',
         detail: { ...failure, undoReason: 'throttled', entries: revoked },
       }),
     ]);
+    expect(
+      code(noteUndoFailure(noted.request, failure, { reason: 'throttled', entries: [] }, bob)),
+    ).toBe('UNDO_FAILURE_UNCHANGED');
+    expect(
+      ok(noteUndoFailure(noted.request, failure, { reason: 'denied', entries: [] }, bob)).request
+        .failure?.reason,
+    ).toBe('r (not yet undone, attempted again: denied)');
     expect(code(noteUndoFailure(failed.request, failure, { reason: 'x', entries: [] }, bob))).toBe(
       'NOT_GRANTING',
     );

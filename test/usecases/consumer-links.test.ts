@@ -3,7 +3,7 @@
 // the access block; revoking and expiry remove them, reconcile makes a missing one again.
 
 import { LINK_GRACE_MS } from '../../functions/domain/consumer';
-import { LinkNameTakenError } from '../../functions/ports/consumer-links';
+import { LinkNameTakenError, withLinkEntries } from '../../functions/ports/consumer-links';
 import { LakeFormationError } from '../../functions/ports/lakeformation';
 import type { Store } from '../../functions/ports/store';
 import { runJob } from '../../functions/usecases/fulfilment';
@@ -329,9 +329,13 @@ test('a failure in the consumer account after the Lake Formation grant fails the
   const name = 'marketing_gold__web_traffic';
   const link0 = p.consumerLinks.link.bind(p.consumerLinks);
   // The links and DESCRIBE are made, then the consumer account fails the call.
+  // As the adapters do, the error carries the entries of what the call made.
   const linkCall = jest.spyOn(p.consumerLinks, 'link').mockImplementationOnce(async (spec) => {
-    await link0(spec);
-    throw new LakeFormationError('ThrottlingException', 'rate exceeded', false);
+    const made = await link0(spec);
+    throw withLinkEntries(
+      new LakeFormationError('ThrottlingException', 'rate exceeded', false),
+      made.entries,
+    );
   });
   try {
     const created = await p.call(
@@ -477,4 +481,42 @@ test('the OpenAPI document declares the access block and the grant route', async
   );
   expect(doc.paths['/v1/grants/{id}']?.get).toBeDefined();
   expect(doc.paths['/v1/consumer-accounts']?.post).toBeDefined();
+});
+
+test("a failed attempt's undo never deletes a table of a link's name it did not make", async () => {
+  const principal = role();
+  const name = 'marketing_gold__web_traffic';
+  const link0 = p.consumerLinks.link.bind(p.consumerLinks);
+  // The name is held before the attempt, by a table the attempt never made.
+  await link0({
+    consumer: { accountId: CONSUMER, region: 'eu-west-1' },
+    producer: { accountId: '222222222222', region: 'eu-west-1' },
+    database: 'meshgate_marketing',
+    links: [{ name, targetDatabase: 'elsewhere', targetTable: 'other_table' }],
+    principal: role(),
+  });
+  // The consumer account fails the attempt before it makes anything.
+  jest.spyOn(p.consumerLinks, 'link').mockImplementationOnce(async () => {
+    throw withLinkEntries(
+      new LakeFormationError('ThrottlingException', 'rate exceeded', false),
+      [],
+    );
+  });
+  try {
+    const created = await p.call(
+      'alice',
+      'POST',
+      '/v1/requests',
+      newRequest('marketing/web_traffic', { principal }),
+    );
+    expect(created.status).toBe(201);
+    await p.queue.onIdle();
+    const r = await p.call('henry', 'GET', `/v1/requests/${created.body.id}`);
+    expect(r.body.status).toBe('FAILED');
+    expect(await link(name, 'marketing')).toMatchObject({
+      target: { DatabaseName: 'elsewhere', Name: 'other_table' },
+    });
+  } finally {
+    jest.restoreAllMocks();
+  }
 });

@@ -325,9 +325,12 @@ test('a failed extension takes back only what the grant it extends does not hold
     purpose: 'longer',
   });
   expect(ext.status).toBe(201);
-  jest
-    .spyOn(p.ledger, 'grant')
-    .mockRejectedValueOnce(new LakeFormationError('InvalidInputException', 'refused', true));
+  // Lake Formation answers the grant (orders held already), then refuses: the undo runs.
+  const original = p.ledger.grant.bind(p.ledger);
+  jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g, progress) => {
+    const done = await original(g, progress);
+    throw new LakeFormationError('InvalidInputException', 'refused', true, done);
+  });
   await approve(ext.body.id);
   await p.queue.onIdle();
 

@@ -3,7 +3,13 @@
 import { render } from 'preact-render-to-string';
 import type { Explained, Me, Operation } from '../../web/src/api';
 import { parseRoute } from '../../web/src/main';
-import { Admin, brokerStatus, explainedText, reportText } from '../../web/src/pages/admin';
+import {
+  Admin,
+  brokerStatus,
+  explainedText,
+  reportText,
+  undoPending,
+} from '../../web/src/pages/admin';
 import { Ctx, type AppContext } from '../../web/src/ui';
 
 test.each([
@@ -89,4 +95,14 @@ test('someone who is not a platform admin is told the console is not for them', 
   );
   expect(html).toContain('Not allowed');
   expect(html).toContain('The admin console is for platform admins.');
+});
+
+test('the failed requests tab also lists requests granting whose undo was refused', () => {
+  const failure = { reason: 'x (not yet undone, attempted again: denied)', at: 't' };
+  const items = [
+    { id: 'a', status: 'GRANTING' as const, failure },
+    { id: 'b', status: 'GRANTING' as const, failure: undefined },
+    { id: 'c', status: 'FAILED' as const, failure },
+  ];
+  expect(undoPending(items).map((r) => r.id)).toEqual(['a']);
 });

@@ -1964,6 +1964,7 @@ export type components = {
         at: string;
         code?: string;
         failedTables?: string[];
+        failedTablesOmitted?: number;
         reason: string;
       };
       grantId?: string;
@@ -2065,6 +2066,7 @@ export type components = {
       | 'REVOKE_FAILED'
       | 'GRANT_REVOKED'
       | 'GRANT_EXPIRED'
+      | 'GRANT_RESTORED'
       | 'STRAY_GRANT_REMOVED'
       | 'DOMAIN_REGISTERED'
       | 'DOMAIN_UPDATED'
@@ -2258,6 +2260,7 @@ export type components = {
       | 'ALREADY_ESCALATED'
       | 'NOT_APPROVED'
       | 'NOT_GRANTING'
+      | 'UNDO_FAILURE_UNCHANGED'
       | 'NOT_REVOKING'
       | 'NOT_DUE'
       | 'NOT_FAILED'
@@ -2648,7 +2651,7 @@ export type components = {
     };
   };
   responses: {
-    /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+    /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, UNDO_FAILURE_UNCHANGED, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
     Conflict: {
       headers: {
         [name: string]: unknown;

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = {
   REVOKE_FAILED: 'Revoke failed',
   GRANT_REVOKED: 'Access revoked',
   GRANT_EXPIRED: 'Access expired',
+  GRANT_RESTORED: 'Granted again after a failed attempt',
   STRAY_GRANT_REMOVED: 'Late grant removed',
   DOMAIN_REGISTERED: 'Domain registered',
   DOMAIN_UPDATED: 'Domain updated',

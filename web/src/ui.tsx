@@ -176,6 +176,7 @@ const EVENT_WORDS: Record<string, string> = {
   GRANT_REVOKED: 'Access revoked',
   GRANT_EXPIRED: 'Access expired',
   GRANT_EXPIRING: 'Expiring',
+  GRANT_RESTORED: 'Granted again after a failed attempt',
   STRAY_GRANT_REMOVED: 'Late grant removed',
 };
 

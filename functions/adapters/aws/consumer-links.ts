@@ -32,6 +32,7 @@ import {
   type LinkOutcome,
   type LinkSpec,
   type ListedLinks,
+  withLinkEntries,
 } from '../../ports/consumer-links';
 import { awsErrorCode, brokerError } from './sts-credentials';
 
@@ -86,45 +87,49 @@ export class AwsConsumerLinks implements ConsumerLinkPort {
   async link(spec: LinkSpec): Promise<LinkOutcome> {
     const c = this.client(spec);
     const entries: LinkEntry[] = [];
-    const invitationAccepted = await this.acceptInvitations(spec, c, entries);
-    const consumer = spec.consumer.accountId;
-    const database = { CatalogId: consumer, DatabaseInput: { Name: spec.database } };
-    entries.push({
-      action: 'create-database',
-      sent: database,
-      result: await this.tolerate(spec, 'Glue', `CreateDatabase ${spec.database}`, EXISTS, () =>
-        c.glue.send(
-          new CreateDatabaseCommand({
-            ...database,
-            DatabaseInput: {
-              ...database.DatabaseInput,
-              Description: `Resource links to data products shared by account ${spec.producer.accountId}, made by Meshgate`,
-            },
-          }),
-        ),
-      ),
-    });
-    for (const l of spec.links) {
-      const table = resourceLinkInput(spec, l);
+    try {
+      const invitationAccepted = await this.acceptInvitations(spec, c, entries);
+      const consumer = spec.consumer.accountId;
+      const database = { CatalogId: consumer, DatabaseInput: { Name: spec.database } };
       entries.push({
-        action: 'create-link',
-        sent: table,
-        result: await this.createLink(spec, c, table),
-      });
-      const describe = describeOn(spec, l.name);
-      entries.push({
-        action: 'grant-describe',
-        sent: describe,
-        result: await this.tolerate(
-          spec,
-          'Lake Formation',
-          `GrantPermissions DESCRIBE ${spec.database}.${l.name}`,
-          EXISTS,
-          () => c.lakeFormation.send(new GrantPermissionsCommand(describe)),
+        action: 'create-database',
+        sent: database,
+        result: await this.tolerate(spec, 'Glue', `CreateDatabase ${spec.database}`, EXISTS, () =>
+          c.glue.send(
+            new CreateDatabaseCommand({
+              ...database,
+              DatabaseInput: {
+                ...database.DatabaseInput,
+                Description: `Resource links to data products shared by account ${spec.producer.accountId}, made by Meshgate`,
+              },
+            }),
+          ),
         ),
       });
+      for (const l of spec.links) {
+        const table = resourceLinkInput(spec, l);
+        entries.push({
+          action: 'create-link',
+          sent: table,
+          result: await this.createLink(spec, c, table),
+        });
+        const describe = describeOn(spec, l.name);
+        entries.push({
+          action: 'grant-describe',
+          sent: describe,
+          result: await this.tolerate(
+            spec,
+            'Lake Formation',
+            `GrantPermissions DESCRIBE ${spec.database}.${l.name}`,
+            EXISTS,
+            () => c.lakeFormation.send(new GrantPermissionsCommand(describe)),
+          ),
+        });
+      }
+      return { invitationAccepted, entries };
+    } catch (err) {
+      throw withLinkEntries(err, entries);
     }
-    return { invitationAccepted, entries };
   }
 
   async unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]> {

@@ -8,6 +8,7 @@ import {
   type LinkOutcome,
   type LinkSpec,
   type ListedLinks,
+  withLinkEntries,
 } from '../../ports/consumer-links';
 
 /** A resource link as the local stand-in records it. */
@@ -43,37 +44,41 @@ export class LocalConsumerLinks extends LedgerTable implements ConsumerLinkPort 
     const account = spec.consumer.accountId;
     const at = this.now().toISOString();
     const entries: LinkEntry[] = [];
-    const database = { CatalogId: account, DatabaseInput: { Name: spec.database } };
-    entries.push({
-      action: 'create-database',
-      sent: database,
-      result: await this.putOnce({ pk: `LINKDB#${account}`, sk: spec.database, ...database }),
-    });
-    for (const l of spec.links) {
-      const sent = resourceLinkInput(spec, l);
+    try {
+      const database = { CatalogId: account, DatabaseInput: { Name: spec.database } };
       entries.push({
-        action: 'create-link',
-        sent,
-        result: await this.putOnce({
-          pk: `LINK#${account}`,
-          sk: `${spec.database}.${l.name}`,
-          ...sent,
-          at,
-        }),
+        action: 'create-database',
+        sent: database,
+        result: await this.putOnce({ pk: `LINKDB#${account}`, sk: spec.database, ...database }),
       });
-      const describe = describeOn(spec, l.name);
-      entries.push({
-        action: 'grant-describe',
-        sent: describe,
-        result: await this.putOnce({
-          pk: `LINKDESCRIBE#${account}`,
-          sk: `${spec.database}.${l.name}|${spec.principal}`,
-          ...describe,
-          at,
-        }),
-      });
+      for (const l of spec.links) {
+        const sent = resourceLinkInput(spec, l);
+        entries.push({
+          action: 'create-link',
+          sent,
+          result: await this.putOnce({
+            pk: `LINK#${account}`,
+            sk: `${spec.database}.${l.name}`,
+            ...sent,
+            at,
+          }),
+        });
+        const describe = describeOn(spec, l.name);
+        entries.push({
+          action: 'grant-describe',
+          sent: describe,
+          result: await this.putOnce({
+            pk: `LINKDESCRIBE#${account}`,
+            sk: `${spec.database}.${l.name}|${spec.principal}`,
+            ...describe,
+            at,
+          }),
+        });
+      }
+      return { invitationAccepted: false, entries };
+    } catch (err) {
+      throw withLinkEntries(err, entries);
     }
-    return { invitationAccepted: false, entries };
   }
 
   async unlink(spec: LinkSpec, deleteLinks: string[]): Promise<LinkEntry[]> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,8 +20,13 @@ export interface LedgerEntry extends LfPermission {
   grantedAt: string;
 }
 
-/** A row as stored: `rev` moves at every change, so that each change is conditional on the row read. */
-type StoredRow = LedgerEntry & { pk: string; sk: string; rev?: number };
+/**
+ * A row as stored: `rev` is a fresh token at every change, so that each change is conditional on
+ * the row read. Never a counter: a row deleted and made again would restart it, and a write read
+ * before the delete would match the new row (a revoked name brought back). Rows of older versions
+ * hold a number.
+ */
+type StoredRow = LedgerEntry & { pk: string; sk: string; rev?: string | number };
 
 /**
  * A local stand-in for Lake Formation: permissions (and data cells filters) are rows in a table of
@@ -116,7 +122,7 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
     for (;;) {
       const held = await this.read(key);
       if (!held) {
-        if ((await this.putOnce({ ...key, ...row, rev: 1 })) === 'ok') return 'ok';
+        if ((await this.putOnce({ ...key, ...row, rev: randomUUID() })) === 'ok') return 'ok';
         continue; // granted meanwhile: add to that row
       }
       const missing = row.permissions.filter((n) => !held.permissions.includes(n));
@@ -165,7 +171,7 @@ export class LocalLakeFormationLedger extends LedgerTable implements LakeFormati
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...next, rev: (held.rev ?? 0) + 1 },
+            Item: { ...next, rev: randomUUID() },
             ...condition,
           }),
         );

@@ -57,7 +57,12 @@ export function Admin({ tab }: { tab: AdminTab }) {
       </nav>
       {tab === 'domains' ? <Domains /> : null}
       {tab === 'members' ? <Members /> : null}
-      {tab === 'failed' ? <FailedRequests /> : null}
+      {tab === 'failed' ? (
+        <>
+          <FailedRequests />
+          <UndoPendingRequests />
+        </>
+      ) : null}
       {tab === 'audit' ? <AuditVerification /> : null}
       {tab === 'policy' ? <PolicyInForcePage /> : null}
     </>
@@ -510,6 +515,61 @@ function FailedRequests() {
         }
       </Show>
       <LoadMore paged={failed} />
+    </>
+  );
+}
+
+/**
+ * Requests whose grant failed but whose undo Lake Formation refused: still GRANTING (a FAILED
+ * request holds nothing), the failure shown on them, attempted again at each sweep until the
+ * broker role is fixed.
+ */
+export const undoPending = <T extends Pick<AccessRequest, 'status' | 'failure'>>(items: T[]) =>
+  items.filter((r) => r.status === 'GRANTING' && r.failure !== undefined);
+
+function UndoPendingRequests() {
+  const { api } = useApp();
+  const granting = usePaged((cursor) => api.requestsPage({ status: 'GRANTING' }, cursor), [api]);
+  return (
+    <>
+      <Show value={granting}>
+        {(items) => {
+          const stuck = undoPending(items);
+          return stuck.length === 0 ? null : (
+            <>
+              <h2 id="undo-pending">Failed, not yet undone</h2>
+              <p class="muted">
+                Granting failed and taking back what was granted failed too: these stay granting,
+                attempted again at each sweep, until the broker role allows the revoke.
+              </p>
+              <table class="list" data-testid="undo-pending">
+                <thead>
+                  <tr>
+                    <th scope="col">Request</th>
+                    <th scope="col">Requester</th>
+                    <th scope="col">Why it waits</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {stuck.map((r) => (
+                    <tr key={r.id} data-request={r.id}>
+                      <td data-label="Request">
+                        <a href={`#/requests/${r.id}`}>{r.productId}</a>
+                      </td>
+                      <td data-label="Requester">{r.requester}</td>
+                      <td data-label="Why it waits">
+                        {r.failure!.reason}
+                        {r.failure!.code ? <span class="code"> ({r.failure!.code})</span> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          );
+        }}
+      </Show>
+      <LoadMore paged={granting} />
     </>
   );
 }

@@ -169,6 +169,27 @@ export function Approvals() {
   );
 }
 
+/**
+ * The scope an approval narrows to, from the columns left ticked (`narrowCols`, of `granted`, the
+ * columns the terms give so far): none when nothing was unticked, or every column was ticked
+ * again. DESCRIBE goes on whole tables only (the API refuses it with a column list): a narrowing
+ * of the columns keeps SELECT alone.
+ */
+export function narrowedScopeOf(
+  scope: Scope,
+  granted: readonly string[],
+  narrowCols: readonly string[] | undefined,
+): Scope | undefined {
+  if (!narrowCols) return undefined;
+  const kept = new Set(narrowCols);
+  if (granted.length > 0 && granted.every((c) => kept.has(c))) return undefined;
+  return {
+    ...scope,
+    permissions: scope.permissions.filter((p) => p !== 'DESCRIBE'),
+    columns: { mode: 'include', columns: [...narrowCols] },
+  };
+}
+
 function InboxItem({
   r,
   product,
@@ -219,15 +240,7 @@ function InboxItem({
     }
   };
   const approve = () => {
-    // DESCRIBE goes on whole tables only (the API refuses it with a column list): narrowing the
-    // columns keeps SELECT alone.
-    const narrowedScope: Scope | undefined = narrowCols
-      ? {
-          ...scope,
-          permissions: scope.permissions.filter((p) => p !== 'DESCRIBE'),
-          columns: { mode: 'include', columns: narrowCols },
-        }
-      : undefined;
+    const narrowedScope = narrowedScopeOf(scope, granted, narrowCols);
     return act(
       () =>
         api.approve(r.id, {
@@ -360,9 +373,11 @@ function InboxItem({
                     checked={narrowCols ? narrowCols.includes(c) : true}
                     onChange={(e) => {
                       const base = narrowCols ?? granted;
-                      setNarrowCols(
-                        e.currentTarget.checked ? [...base, c] : base.filter((x) => x !== c),
-                      );
+                      const next = e.currentTarget.checked
+                        ? [...base, c]
+                        : base.filter((x) => x !== c);
+                      // Every column ticked again is no narrowing (DESCRIBE stays).
+                      setNarrowCols(narrowedScopeOf(scope, granted, next) ? next : undefined);
                     }}
                   />
                   <code>{c}</code>{' '}
