@@ -54,7 +54,7 @@ export const AUDIT_EVENT_TYPES = {
   GRANT_EXPIRED: { meaning: 'The permissions of an expired grant are gone.' },
   GRANT_RESTORED: {
     meaning:
-      'A failed attempt took back what another attempt of the same request (now active or still granting) holds; it was granted again.',
+      'A failed attempt took back, or may have taken back (its revoke failed part way), what another attempt of the same request (now active or still granting) holds; it was granted again.',
   },
   STRAY_GRANT_REMOVED: {
     meaning:

@@ -1019,7 +1019,9 @@ export function retry(r: AccessRequest, policy: { retry: Decision }, ctx: Contex
     r,
     ctx,
     'GRANTING',
-    { progress: undefined },
+    // The failure is the last attempt's: a retry that is granting has none (the admin's list of
+    // requests granting with a failure shows those whose undo was refused).
+    { progress: undefined, failure: undefined },
     [
       event(
         r,

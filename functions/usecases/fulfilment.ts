@@ -179,10 +179,12 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       deps,
       r,
       { reason, code },
-      // A refusal of ours sent nothing; an error of unknown origin may have come after a grant.
-      err instanceof LakeFormationError
+      // A refusal of ours sent nothing, and a permanent refusal of Lake Formation's (AccessDenied,
+      // EntityNotFound, InvalidInput) applied nothing beyond its entries; any other error (a
+      // timeout, a 500, throttling past the retries) may have come after a grant was applied.
+      err instanceof LakeFormationError && err.permanent
         ? err.entries
-        : err instanceof MeshgateError
+        : err instanceof MeshgateError && !(err instanceof LakeFormationError)
           ? []
           : undefined,
       spec,
@@ -336,24 +338,44 @@ async function failHoldingNothing(
   const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
   const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
   let revoked: PermissionEntry[] = [];
-  if (revokeSpec && mayHold) {
+  if (revokeSpec) {
     try {
+      // Also when this request cannot hold anything it granted: a revoke of another grant of the
+      // same holder may have kept names for it while it was in flight (`namesKept`).
       revoked = await revokeOwn(deps, holderOf(r), revokeSpec);
     } catch (err) {
-      const undo = {
-        reason: err instanceof Error ? err.message : String(err),
-        entries: err instanceof LakeFormationError ? err.entries : [],
-      };
-      const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
-      if (noted.ok) {
-        try {
-          await commitChange(deps, noted);
-        } catch (lost) {
-          ignoreConflict(lost);
-          if (await afterLostUndo(deps, r.id, revokeSpec)) return;
+      if (!mayHold) {
+        // Nothing this request granted is held; what another revoke kept for it may be. The
+        // refusal is recorded with the failure, and reconciliation reports what is left.
+        revoked = [
+          {
+            action: 'revoke',
+            sent: {},
+            result: 'failed',
+            error: {
+              code: err instanceof LakeFormationError ? err.code : 'ERROR',
+              message: err instanceof Error ? err.message : String(err),
+            },
+          },
+        ];
+      } else {
+        const undo = {
+          reason: err instanceof Error ? err.message : String(err),
+          entries: err instanceof LakeFormationError ? err.entries : [],
+        };
+        const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
+        if (noted.ok) {
+          try {
+            await commitChange(deps, noted);
+          } catch (lost) {
+            // Another attempt went on meanwhile, and this one's revoke may have taken part of
+            // what it holds before it failed: granted again (idempotent), and recorded.
+            ignoreConflict(lost);
+            if (await afterLostUndo(deps, r.id, revokeSpec)) return;
+          }
         }
+        throw err; // the queue delivers the job again
       }
-      throw err; // the queue delivers the job again
     }
   }
   let linksRemoved: unknown[] | undefined;
@@ -376,7 +398,8 @@ async function failHoldingNothing(
     await commitChange(deps, failedChange);
   } catch (err) {
     ignoreConflict(err);
-    if (revokeSpec && mayHold) await afterLostUndo(deps, r.id, revokeSpec);
+    if (revokeSpec && revoked.some((e) => e.result === 'ok'))
+      await afterLostUndo(deps, r.id, revokeSpec);
   }
 }
 

@@ -289,8 +289,49 @@ test('Lake Formation refusing the grant itself: nothing to undo, FAILED at once 
   const r = (await p.call('alice', 'GET', `/v1/requests/${id}`)).body;
   expect(r.status).toBe('FAILED');
   expect(r.failure.code).toBe('AccessDeniedException');
-  expect(revoke).not.toHaveBeenCalled();
+  // The revoke is still tried (another grant's revoke may have kept names for this request); its
+  // refusal does not hold the failure up, and is recorded with it.
+  expect(revoke).toHaveBeenCalled();
+  const failed = r.history.find((e: { type: string }) => e.type === 'FULFILMENT_FAILED');
+  expect(JSON.stringify(failed.detail)).toMatch(/Insufficient Lake Formation permission/);
   expect((await p.call('bob', 'POST', `/v1/requests/${id}/retry`, {})).status).toBe(202);
+});
+
+test('a grant error that may have come after the grant was applied (throttling past the retries) is undone', async () => {
+  const principal = role('undo-ambiguous');
+  const id = await approved('sales/orders', principal);
+  const original = p.ledger.grant.bind(p.ledger);
+  jest
+    .spyOn(p.ledger, 'grant')
+    .mockImplementationOnce(async (g) => {
+      await original(g); // applied (before any progress note); the answer lost, retries throttled
+      throw new LakeFormationError('ThrottlingException', 'Rate exceeded', false, []);
+    })
+    .mockImplementation(original);
+  await runJob(worker(), { kind: 'grant', requestId: id }).catch(() => undefined);
+  const r = (await p.store.getRequest(id))!;
+  expect(r.status).toBe('FAILED');
+  expect(await ledgerOf(principal)).toEqual([]);
+});
+
+test('a revoke that kept names for a request in flight, which then fails refused outright: nothing is left held', async () => {
+  const principal = role('undo-kept-for');
+  const x = await approved('sales/orders', principal);
+  await runJob(worker(), { kind: 'grant', requestId: x });
+  const grantId = (await p.store.getRequest(x))!.grantId!;
+  const y = await approved('sales/orders', principal); // in flight while X is revoked
+  expect(
+    (await p.call('alice', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' })).status,
+  ).toBe(202);
+  await p.queue.onIdle();
+  expect((await p.store.getRequest(x))!.status).toBe('REVOKED');
+  expect(await ledgerOf(principal)).toHaveLength(1); // kept for Y
+  jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async () => {
+    throw new LakeFormationError('AccessDeniedException', 'no grant option', true, []);
+  });
+  await runJob(worker(), { kind: 'grant', requestId: y });
+  expect((await p.store.getRequest(y))!.status).toBe('FAILED');
+  expect(await ledgerOf(principal)).toEqual([]);
 });
 
 test('an undo refused after a partial grant: GRANTING with the failure shown, recorded once per reason', async () => {
