@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AccessRequest } from '../../functions/domain/model';
 import { createEmbeddedPortal, type EmbeddedOptions } from '../../functions/wiring/local';
 import { checkAnswer } from './response-check';
 
@@ -122,4 +123,29 @@ export async function activeRequest(
   const r = await p.call('alice', 'GET', `/v1/requests/${id}`);
   expect(r.body.status).toBe('ACTIVE');
   return r.body;
+}
+
+/**
+ * Brings a pending request to APPROVED directly in the store, as an approval commits it, without
+ * queueing a job: the test runs the worker's job itself, when it chooses.
+ */
+export async function approveInStore(p: TestPortal, id: string): Promise<AccessRequest> {
+  const r = (await p.store.getRequest(id))!;
+  const now = p.deps.clock.now().toISOString();
+  const next: AccessRequest = { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 };
+  await p.store.updateRequest(next, { status: r.status, version: r.version }, [
+    {
+      id: p.deps.ids.next('evt'),
+      at: now,
+      type: 'REQUEST_APPROVED',
+      actor: 'bob',
+      domain: r.domain,
+      requestId: r.id,
+      productId: r.productId,
+      fromStatus: 'PENDING',
+      toStatus: 'APPROVED',
+      detail: {},
+    },
+  ]);
+  return next;
 }

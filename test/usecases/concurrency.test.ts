@@ -2,7 +2,13 @@ import type { AccessRequest, AuditEvent, Grant } from '../../functions/domain/mo
 import type { Store } from '../../functions/ports/store';
 import type { WorkerDeps } from '../../functions/usecases/deps';
 import { runJob } from '../../functions/usecases/fulfilment';
-import { newRequest, policyWithLimits, startPortal, type TestPortal } from '../support/portal';
+import {
+  approveInStore,
+  newRequest,
+  policyWithLimits,
+  startPortal,
+  type TestPortal,
+} from '../support/portal';
 import { lateWorker } from '../support/late-worker';
 import { countingLakeFormation } from '../support/offline-aws';
 
@@ -41,28 +47,6 @@ const ledgerFor = async (requestId: string, account = SALES_ACCOUNT) =>
 
 const grantsFor = async (requestId: string, domain = 'sales'): Promise<Grant[]> =>
   (await p.store.listGrantsByDomain(domain)).filter((g) => g.requestId === requestId);
-
-/** Brings a pending request to APPROVED directly in the store, without queueing a job. */
-async function approveInStore(id: string): Promise<AccessRequest> {
-  const r = (await p.store.getRequest(id))!;
-  const now = p.deps.clock.now().toISOString();
-  const next: AccessRequest = { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 };
-  await p.store.updateRequest(next, { status: r.status, version: r.version }, [
-    {
-      id: p.deps.ids.next('evt'),
-      at: now,
-      type: 'REQUEST_APPROVED',
-      actor: 'bob',
-      domain: r.domain,
-      requestId: r.id,
-      productId: r.productId,
-      fromStatus: 'PENDING',
-      toStatus: 'APPROVED',
-      detail: {},
-    },
-  ]);
-  return next;
-}
 
 function expectOnlyConflicts(replies: Reply[]) {
   for (const r of replies) {
@@ -332,7 +316,7 @@ describe('(d) the worker run more than once for one job', () => {
 
   test('runJob twice concurrently: one grant, one ledger entry', async () => {
     const id = await createPending();
-    await approveInStore(id);
+    await approveInStore(p, id);
     await Promise.all([
       runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
       runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
@@ -342,7 +326,7 @@ describe('(d) the worker run more than once for one job', () => {
 
   test('runJob ten times concurrently: one grant, one ledger entry', async () => {
     const id = await createPending();
-    await approveInStore(id);
+    await approveInStore(p, id);
     await Promise.all(
       Array.from({ length: 10 }, () =>
         runJob({ ...p.deps, ...p.broker, ...p.broker }, { kind: 'grant', requestId: id }),
@@ -353,7 +337,7 @@ describe('(d) the worker run more than once for one job', () => {
 
   test('the same job sent twice on the queue: one grant, one ledger entry', async () => {
     const id = await createPending();
-    await approveInStore(id);
+    await approveInStore(p, id);
     await Promise.all([
       p.queue.send({ kind: 'grant', requestId: id }),
       p.queue.send({ kind: 'grant', requestId: id }),
@@ -408,7 +392,7 @@ describe('(d) the worker run more than once for one job', () => {
 
   test('a second worker that reads the request while the first is granting: still one grant', async () => {
     const id = await createPending();
-    await approveInStore(id);
+    await approveInStore(p, id);
     const lf = countingLakeFormation(p.broker.lakeFormation);
 
     // Worker B reads the request only once worker A has moved it to GRANTING, and before A

@@ -3,7 +3,7 @@ import { LakeFormationError, type PermissionEntry } from '../../functions/ports/
 import type { Job } from '../../functions/ports/queue';
 import type { Store } from '../../functions/ports/store';
 import { expireDue, runJob } from '../../functions/usecases/fulfilment';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { approveInStore, newRequest, startPortal, type TestPortal } from '../support/portal';
 import { countingLakeFormation } from '../support/offline-aws';
 
 // Faults in fulfilment, against the real embedded portal: Lake Formation refusing, failing part of
@@ -85,30 +85,6 @@ const ledgerOf = async (principal: string) =>
 
 const grantsFor = async (requestId: string): Promise<Grant[]> =>
   (await p.store.listGrantsByDomain('sales')).filter((g) => g.requestId === requestId);
-
-/** Brings a pending request to APPROVED directly in the store, without queueing a job. */
-async function approveInStore(id: string): Promise<void> {
-  const r = (await p.store.getRequest(id))!;
-  const now = p.deps.clock.now().toISOString();
-  await p.store.updateRequest(
-    { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 },
-    { status: r.status, version: r.version },
-    [
-      {
-        id: p.deps.ids.next('evt'),
-        at: now,
-        type: 'REQUEST_APPROVED',
-        actor: 'bob',
-        domain: r.domain,
-        requestId: r.id,
-        productId: r.productId,
-        fromStatus: 'PENDING',
-        toStatus: 'APPROVED',
-        detail: {},
-      },
-    ],
-  );
-}
 
 /** Silences the queue's log of failed deliveries (console.error) and keeps what it said. */
 const quietQueueLog = () => jest.spyOn(console, 'error').mockImplementation(() => {});
@@ -279,7 +255,7 @@ test('a failure whose revoke fails too leaves the request GRANTING, recorded, an
 
   const principal = role('undo-fails');
   const id = await createPending(principal, BUNDLE);
-  await approveInStore(id);
+  await approveInStore(p, id);
   const job: Job = { kind: 'grant', requestId: id };
   const worker = { ...p.deps, ...p.broker };
 
@@ -349,7 +325,7 @@ test('a failed extension takes back only what the grant it extends does not hold
 test('worker crash after the Lake Formation call but before the state write', async () => {
   const principal = role('crash');
   const id = await createPending(principal, BUNDLE);
-  await approveInStore(id);
+  await approveInStore(p, id);
   const job: Job = { kind: 'grant', requestId: id };
   const lf = countingLakeFormation(p.broker.lakeFormation);
 
@@ -399,7 +375,7 @@ test('worker crash after the Lake Formation call but before the state write', as
 test('duplicate job delivery', async () => {
   const principal = role('duplicate');
   const id = await createPending(principal);
-  await approveInStore(id);
+  await approveInStore(p, id);
   const grant = jest.spyOn(p.ledger, 'grant');
   await Promise.all([
     p.queue.send({ kind: 'grant', requestId: id }),

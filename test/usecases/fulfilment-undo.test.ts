@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LakeFormationError, type PermissionEntry } from '../../functions/ports/lakeformation';
 import { countEntries } from '../../functions/domain/entries';
 import { runJob } from '../../functions/usecases/fulfilment';
-import { newRequest, startPortal, type TestPortal } from '../support/portal';
+import { approveInStore, newRequest, startPortal, type TestPortal } from '../support/portal';
 
 // The undo of a failed grant (a FAILED request holds nothing) against the real embedded portal:
 // races between two deliveries of one job and between two requests of one principal, a refused
@@ -64,31 +64,7 @@ async function filtersOf(requestId: string): Promise<string[]> {
 async function approved(productId: string, principal: string): Promise<string> {
   const res = await p.call('alice', 'POST', '/v1/requests', newRequest(productId, { principal }));
   expect(res.status).toBe(201);
-  return approvedInStore(res.body.id);
-}
-
-async function approvedInStore(requestId: string): Promise<string> {
-  const r = (await p.store.getRequest(requestId))!;
-  const now = p.deps.clock.now().toISOString();
-  await p.store.updateRequest(
-    { ...r, status: 'APPROVED', updatedAt: now, version: r.version + 1 },
-    { status: r.status, version: r.version },
-    [
-      {
-        id: p.deps.ids.next('evt'),
-        at: now,
-        type: 'REQUEST_APPROVED',
-        actor: 'bob',
-        domain: r.domain,
-        requestId: r.id,
-        productId: r.productId,
-        fromStatus: 'PENDING',
-        toStatus: 'APPROVED',
-        detail: {},
-      },
-    ],
-  );
-  return r.id;
+  return (await approveInStore(p, res.body.id)).id;
 }
 
 /** A grant that grants every table but the last, which fails. */
@@ -162,7 +138,7 @@ test.each([
       },
     });
     expect(res.status).toBe(201);
-    const id = await approvedInStore(res.body.id);
+    const id = (await approveInStore(p, res.body.id)).id;
     const job = { kind: 'grant' as const, requestId: id };
     const originalGrant = p.ledger.grant.bind(p.ledger);
     const originalRevoke = p.ledger.revoke.bind(p.ledger);
