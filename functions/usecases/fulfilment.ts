@@ -346,8 +346,10 @@ async function failHoldingNothing(
     } catch (err) {
       if (!mayHold) {
         // Nothing this request granted is held; what another revoke kept for it may be. The
-        // refusal is recorded with the failure, and reconciliation reports what is left.
+        // refusal is recorded with the failure (with what the revoke did before it, which a lost
+        // race below grants again), and reconciliation reports what is left.
         revoked = [
+          ...(err instanceof LakeFormationError ? err.entries : []),
           {
             action: 'revoke',
             sent: {},
