@@ -338,46 +338,26 @@ async function failHoldingNothing(
   const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
   const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
   let revoked: PermissionEntry[] = [];
-  if (revokeSpec) {
+  if (revokeSpec && mayHold) {
     try {
-      // Also when this request cannot hold anything it granted: a revoke of another grant of the
-      // same holder may have kept names for it while it was in flight (`namesKept`).
       revoked = await revokeOwn(deps, holderOf(r), revokeSpec);
     } catch (err) {
-      if (!mayHold) {
-        // Nothing this request granted is held; what another revoke kept for it may be. The
-        // refusal is recorded with the failure (with what the revoke did before it, which a lost
-        // race below grants again), and reconciliation reports what is left.
-        revoked = [
-          ...(err instanceof LakeFormationError ? err.entries : []),
-          {
-            action: 'revoke',
-            sent: {},
-            result: 'failed',
-            error: {
-              code: err instanceof LakeFormationError ? err.code : 'ERROR',
-              message: err instanceof Error ? err.message : String(err),
-            },
-          },
-        ];
-      } else {
-        const undo = {
-          reason: err instanceof Error ? err.message : String(err),
-          entries: err instanceof LakeFormationError ? err.entries : [],
-        };
-        const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
-        if (noted.ok) {
-          try {
-            await commitChange(deps, noted);
-          } catch (lost) {
-            // Another attempt went on meanwhile, and this one's revoke may have taken part of
-            // what it holds before it failed: granted again (idempotent), and recorded.
-            ignoreConflict(lost);
-            if (await afterLostUndo(deps, r.id, revokeSpec)) return;
-          }
+      const undo = {
+        reason: err instanceof Error ? err.message : String(err),
+        entries: err instanceof LakeFormationError ? err.entries : [],
+      };
+      const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
+      if (noted.ok) {
+        try {
+          await commitChange(deps, noted);
+        } catch (lost) {
+          // Another attempt went on meanwhile, and this one's revoke may have taken part of what
+          // it holds before it failed: granted again (idempotent), and recorded.
+          ignoreConflict(lost);
+          if (await afterLostUndo(deps, r.id, revokeSpec)) return;
         }
-        throw err; // the queue delivers the job again
       }
+      throw err; // the queue delivers the job again
     }
   }
   let linksRemoved: unknown[] | undefined;
@@ -400,8 +380,7 @@ async function failHoldingNothing(
     await commitChange(deps, failedChange);
   } catch (err) {
     ignoreConflict(err);
-    if (revokeSpec && revoked.some((e) => e.result === 'ok'))
-      await afterLostUndo(deps, r.id, revokeSpec);
+    if (revokeSpec && mayHold) await afterLostUndo(deps, r.id, revokeSpec);
   }
 }
 

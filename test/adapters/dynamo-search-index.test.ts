@@ -381,3 +381,35 @@ test('a process that holds no index catches up without loading it; one whose chu
     rebuilt.version,
   );
 });
+
+test('a publish that landed but whose answer and the state after it were both lost keeps its chunks', async () => {
+  await store.putProduct(product('sales/lost_twice', 'Lost twice'));
+  let phase: 'publish' | 'state' | 'done' = 'publish';
+  const name = 'loseAnswerAndState';
+  db.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (phase === 'publish' && isPublish(ctx.commandName, args.input)) {
+        await next(args); // it lands
+        phase = 'state';
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      }
+      if (phase === 'state' && (ctx.commandName ?? '').startsWith('Get')) {
+        phase = 'done';
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    await expect(new DynamoSearchIndex(TABLE, db.client, store).refresh()).rejects.toThrow(
+      'socket hang up',
+    );
+  } finally {
+    db.client.middlewareStack.remove(name);
+  }
+  expect(phase).toBe('done');
+  const named = await published();
+  expect(named.version).toBe(await version());
+  expect(await chunkPartitions(named.id)).toHaveLength(named.chunks);
+});

@@ -739,7 +739,7 @@ describe('DESCRIBE goes on whole tables only: Lake Formation takes a column list
     expectErrorBody(wider, 422, 'NOT_NARROWER');
   });
 
-  test('a request stored with that shape before it was refused fails at fulfilment, never granted', async () => {
+  test('a request stored with that shape before it was refused fails at fulfilment and never reaches Lake Formation', async () => {
     const principal = 'arn:aws:iam::555555555555:role/describe-columns';
     const created = await p.call(
       'alice',
@@ -760,6 +760,7 @@ describe('DESCRIBE goes on whole tables only: Lake Formation takes a column list
     } as typeof r;
     await p.store.updateRequest(legacy, { status: r.status, version: r.version }, []);
     const grant = jest.spyOn(p.ledger, 'grant');
+    const revoke = jest.spyOn(p.ledger, 'revoke');
     try {
       const approved = await p.call('bob', 'POST', `/v1/requests/${r.id}/approve`, {
         comment: 'ok',
@@ -769,11 +770,11 @@ describe('DESCRIBE goes on whole tables only: Lake Formation takes a column list
       const after = await p.call('alice', 'GET', `/v1/requests/${r.id}`);
       expect(after.body.status).toBe('FAILED');
       expect(after.body.failure.code).toBe('DESCRIBE_NEEDS_WHOLE_TABLE');
-      // Never granted. (Its revoke is still tried, best effort: another grant's revoke may have
-      // kept names for it while it was in flight; see test/usecases/fulfilment-undo.test.ts.)
       expect(grant).not.toHaveBeenCalled();
+      expect(revoke).not.toHaveBeenCalled();
     } finally {
       grant.mockRestore();
+      revoke.mockRestore();
     }
   });
 });

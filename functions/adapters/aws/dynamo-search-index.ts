@@ -200,8 +200,9 @@ export class DynamoSearchIndex implements SearchIndex {
     } catch (err) {
       // The answer was lost, not necessarily the write: this build's chunks go only if it is not
       // the one named.
+      // If the state cannot be read either, they stay: at worst a build left unnamed.
       const now = await this.readState().catch(() => undefined);
-      if (now?.index?.id !== published.id && now?.outdated?.id !== published.id)
+      if (now && now.index?.id !== published.id && now.outdated?.id !== published.id)
         await this.deleteChunks(published.id, published.chunks);
       throw err;
     }
