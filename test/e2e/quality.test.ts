@@ -144,10 +144,13 @@ async function show(p: Page, state: State) {
     .catch(async (e: Error) => {
       throw new Error(`${e.message}\nThe page says: ${await p.locator('body').innerText()}`);
     });
-  await p
-    .getByRole('status')
-    .filter({ hasText: /^Loading…$/ })
-    .waitFor({ state: 'detached' });
+  // Every listing loaded (a page may hold several, each with its own "Loading…").
+  await p.waitForFunction(
+    () =>
+      ![...document.querySelectorAll('[role="status"]')].some(
+        (e) => e.textContent?.trim() === 'Loading…',
+      ),
+  );
   await state.setup?.(p);
 }
 
