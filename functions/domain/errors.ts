@@ -158,11 +158,6 @@ export const ERROR_CODES = {
     kind: 'conflict',
     meaning: 'Only a request being granted can become active or failed; this one has moved on.',
   },
-  UNDO_FAILURE_UNCHANGED: {
-    kind: 'conflict',
-    meaning:
-      'The undo of a failed grant failed again for the reason already shown on the request; nothing new is recorded.',
-  },
   NOT_REVOKING: {
     kind: 'conflict',
     meaning: 'Only a grant being revoked can end; this one is not being revoked.',

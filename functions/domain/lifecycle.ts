@@ -957,15 +957,15 @@ export function fail(
  * delivers it again; the sweeper hands stalled requests back), ending ACTIVE or FAILED. The
  * failure is shown on the request (`failure`, its reason saying the undo is pending) so the
  * requester and the admins see why it waits; the trail records it (FULFILMENT_UNDO_FAILED) only
- * when the reason changes, so a refusal repeated at every delivery adds nothing (refused
- * UNDO_FAILURE_UNCHANGED, for the caller to leave it be).
+ * when the reason changes, so a refusal repeated at every delivery adds nothing (undefined:
+ * the same failure is recorded already, nothing to write).
  */
 export function noteUndoFailure(
   r: AccessRequest,
   failure: Failure,
   undo: { reason: string; entries: unknown[] },
   ctx: Context,
-): Outcome {
+): Outcome | undefined {
   if (r.status !== 'GRANTING') {
     return refuse(conflict('NOT_GRANTING', `The request is ${r.status}, not GRANTING.`));
   }
@@ -974,9 +974,7 @@ export function noteUndoFailure(
     `${recorded.reason} (not yet undone, attempted again: ${undo.reason})`,
     REASON_MAX_CHARS,
   );
-  if (r.failure?.reason === reason && r.failure.code === recorded.code) {
-    return refuse(conflict('UNDO_FAILURE_UNCHANGED', 'The same undo failure is already recorded.'));
-  }
+  if (r.failure?.reason === reason && r.failure.code === recorded.code) return undefined;
   return step(r, ctx, r.status, { failure: { ...recorded, reason, at: ctx.now.toISOString() } }, [
     event(r, ctx, 'FULFILMENT_UNDO_FAILED', {
       ...recorded,

@@ -347,7 +347,7 @@ async function failHoldingNothing(
         entries: err instanceof LakeFormationError ? err.entries : [],
       };
       const noted = noteUndoFailure(r, failure, undo, systemAt(deps));
-      if (noted.ok) {
+      if (noted?.ok) {
         try {
           await commitChange(deps, noted);
         } catch (lost) {

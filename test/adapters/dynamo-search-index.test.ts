@@ -413,3 +413,36 @@ test('a publish that landed but whose answer and the state after it were both lo
   expect(named.version).toBe(await version());
   expect(await chunkPartitions(named.id)).toHaveLength(named.chunks);
 });
+
+test('a catch-up that finds the named build gone because another build replaced it meanwhile builds nothing', async () => {
+  await store.putProduct(product('sales/replaced_meanwhile', 'Replaced meanwhile'));
+  await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+  const first = await published();
+  let replaced = false;
+  const name = 'replaceDuringCatchUp';
+  db.client.middlewareStack.add(
+    (next) => async (args) => {
+      const key = (args.input as { Key?: { pk?: unknown } }).Key?.pk;
+      const pk = typeof key === 'object' && key !== null ? (key as { S?: string }).S : key;
+      if (!replaced && pk === `SEARCHINDEX#${first.id}`) {
+        // Another process publishes a newer build (deleting this one) just before the look.
+        replaced = true;
+        await store.putProduct(product('sales/replaced_meanwhile_2', 'Replaced meanwhile 2'));
+        await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  let report;
+  try {
+    report = await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+  } finally {
+    db.client.middlewareStack.remove(name);
+  }
+  expect(replaced).toBe(true);
+  const now = await published();
+  expect(now.id).not.toBe(first.id);
+  expect(report).toMatchObject({ rebuilt: false, version: now.version });
+  expect(await published()).toEqual(now);
+});

@@ -351,7 +351,7 @@ function run(world: World, cmds: Cmd[]) {
           // next one fails it.
           const failure = { reason: 'boom', code: 'X' };
           const noted = apply(
-            noteUndoFailure(r, failure, { reason: 'throttled', entries: [] }, ctx('meshgate')),
+            noteUndoFailure(r, failure, { reason: 'throttled', entries: [] }, ctx('meshgate'))!,
           );
           expect(noted?.request.status).toBe('GRANTING');
           apply(fail(noted!.request, failure, [], { revoked: [] }, ctx('meshgate')));

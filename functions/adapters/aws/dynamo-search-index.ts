@@ -159,7 +159,12 @@ export class DynamoSearchIndex implements SearchIndex {
       // built again rather than left to fail every load).
       if (this.held) {
         if (this.held.id !== state.index.id) await this.load(state.index);
-      } else if (!(await this.hasLastChunk(state.index))) return this.refreshNow(true);
+      } else if (!(await this.hasLastChunk(state.index))) {
+        // Gone because another build replaced it since (and deleted it): look again. Gone while
+        // still named: built again.
+        const again = await this.readState();
+        return this.refreshNow(again.index?.id === state.index.id);
+      }
       return {
         rebuilt: false,
         version: state.index.version,
