@@ -1,7 +1,7 @@
 // The admin console's pieces without a browser: its routes, the broker status derived from a
 // domain's operations, reports and the policy tester's answer in plain words.
 import { render } from 'preact-render-to-string';
-import type { Explained, Me, Operation } from '../../web/src/api';
+import type { AccessRequest, Explained, Me, Operation } from '../../web/src/api';
 import { parseRoute } from '../../web/src/main';
 import {
   Admin,
@@ -9,7 +9,9 @@ import {
   explainedText,
   reportText,
   undoPending,
+  UndoPendingList,
 } from '../../web/src/pages/admin';
+import type { Paged } from '../../web/src/paging';
 import { Ctx, type AppContext } from '../../web/src/ui';
 
 test.each([
@@ -105,4 +107,23 @@ test('the failed requests tab also lists requests granting whose undo was refuse
     { id: 'c', status: 'FAILED' as const, failure },
   ];
   expect(undoPending(items).map((r) => r.id)).toEqual(['a']);
+});
+
+const granting = (data: AccessRequest[], hasMore: boolean): Paged<AccessRequest> => ({
+  state: 'ready',
+  data,
+  reload: () => {},
+  hasMore,
+  busy: false,
+  loadMore: async () => {},
+});
+
+test('undos not yet done: none read so far but more to read says so beside "Load more"; none at all shows nothing', () => {
+  const more = render(<UndoPendingList granting={granting([], true)} />);
+  expect(more).toContain('Failed, not yet undone');
+  expect(more).toContain('None among the requests granting read so far.');
+  expect(more).toContain('data-testid="load-more"');
+  const none = render(<UndoPendingList granting={granting([], false)} />);
+  expect(none).not.toContain('Failed, not yet undone');
+  expect(none).not.toContain('data-testid="load-more"');
 });

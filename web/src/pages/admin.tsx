@@ -15,7 +15,7 @@ import {
 } from '../api';
 import { mayAdminister } from '../roles';
 import { asApiError, ErrorNote, Field, Rule, Show, useApp, useId, useLoad, when } from '../ui';
-import { EmptyListing, LoadMore, usePaged } from '../paging';
+import { EmptyListing, LoadMore, usePaged, type Paged } from '../paging';
 
 export const ADMIN_TABS = ['domains', 'members', 'failed', 'audit', 'policy'] as const;
 export type AdminTab = (typeof ADMIN_TABS)[number];
@@ -530,41 +530,53 @@ export const undoPending = <T extends Pick<AccessRequest, 'status' | 'failure'>>
 function UndoPendingRequests() {
   const { api } = useApp();
   const granting = usePaged((cursor) => api.requestsPage({ status: 'GRANTING' }, cursor), [api]);
+  return <UndoPendingList granting={granting} />;
+}
+
+/** The requests granting with a failure, picked from the pages of requests granting read so far. */
+export function UndoPendingList({ granting }: { granting: Paged<AccessRequest> }) {
   return (
     <>
       <Show value={granting}>
         {(items) => {
           const stuck = undoPending(items);
-          return stuck.length === 0 ? null : (
+          // The requests granting are read a page at a time and these picked from them: with none
+          // on the pages read so far but more to read, the section says so beside "Load more".
+          if (stuck.length === 0 && !granting.hasMore) return null;
+          return (
             <>
               <h2 id="undo-pending">Failed, not yet undone</h2>
               <p class="muted">
                 Granting failed and taking back what was granted failed too: these stay granting,
                 attempted again at each sweep, until the broker role allows the revoke.
               </p>
-              <table class="list" data-testid="undo-pending">
-                <thead>
-                  <tr>
-                    <th scope="col">Request</th>
-                    <th scope="col">Requester</th>
-                    <th scope="col">Why it waits</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {stuck.map((r) => (
-                    <tr key={r.id} data-request={r.id}>
-                      <td data-label="Request">
-                        <a href={`#/requests/${r.id}`}>{r.productId}</a>
-                      </td>
-                      <td data-label="Requester">{r.requester}</td>
-                      <td data-label="Why it waits">
-                        {r.failure!.reason}
-                        {r.failure!.code ? <span class="code"> ({r.failure!.code})</span> : null}
-                      </td>
+              {stuck.length === 0 ? (
+                <p class="muted">None among the requests granting read so far.</p>
+              ) : (
+                <table class="list" data-testid="undo-pending">
+                  <thead>
+                    <tr>
+                      <th scope="col">Request</th>
+                      <th scope="col">Requester</th>
+                      <th scope="col">Why it waits</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {stuck.map((r) => (
+                      <tr key={r.id} data-request={r.id}>
+                        <td data-label="Request">
+                          <a href={`#/requests/${r.id}`}>{r.productId}</a>
+                        </td>
+                        <td data-label="Requester">{r.requester}</td>
+                        <td data-label="Why it waits">
+                          {r.failure!.reason}
+                          {r.failure!.code ? <span class="code"> ({r.failure!.code})</span> : null}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
             </>
           );
         }}
