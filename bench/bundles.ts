@@ -102,6 +102,8 @@ export interface LambdaBundling {
   sourcesContent: boolean;
   target: string;
   format: string;
+  /** Which package.json fields name a package's entry, in order. */
+  mainFields: readonly string[];
   externalModules: readonly string[];
   /** Extra esbuild command-line arguments, as the CDK's `esbuildArgs`; only `--alias` is known here. */
   esbuildArgs?: Readonly<Record<string, string | boolean | readonly string[]>>;
@@ -139,6 +141,7 @@ export function lambdaBuildOptions(b: LambdaBundling): BuildOptions {
     platform: 'node',
     target: b.target,
     format: b.format as BuildOptions['format'],
+    mainFields: [...b.mainFields],
     minify: b.minify,
     sourcemap: b.sourceMap,
     sourcesContent: b.sourcesContent,

@@ -246,6 +246,7 @@ describe('bundle figures', () => {
         sourcesContent: false,
         target: 'node22',
         format: 'cjs',
+        mainFields: ['module', 'main'],
         externalModules: [],
       }),
     ).toEqual({
@@ -253,6 +254,7 @@ describe('bundle figures', () => {
       platform: 'node',
       target: 'node22',
       format: 'cjs',
+      mainFields: ['module', 'main'],
       minify: true,
       sourcemap: true,
       sourcesContent: false,
@@ -269,6 +271,7 @@ describe('bundle figures', () => {
       sourcesContent: false,
       target: 'node22',
       format: 'cjs',
+      mainFields: ['module', 'main'],
       externalModules: [],
     };
     expect(

@@ -36,3 +36,23 @@ test('the worker bundle carries them (the check above finds what it looks for)',
   ]);
   expect(brokerClientMarkers(text)['@aws-sdk/client-lakeformation']).toBeGreaterThan(0);
 });
+
+// BUNDLING takes packages' ES-module builds first: the CommonJS build of an AWS SDK client is one
+// file with every operation of its service, which esbuild cannot trim, so each function would
+// compile them all at every cold start (about a fifth of its load, `npm run bench -- bundles`).
+test.each(['api', 'worker', 'scheduled', 'notifier', 'archiver'])(
+  'the %s bundle takes the AWS SDK from its ES-module builds, with only the operations Meshgate sends',
+  async (name) => {
+    const { meta, text } = await lambdaBundle(name);
+    const commonJs = Object.keys(meta.inputs).filter(
+      (i) => /node_modules\/@(aws-sdk|smithy)\//.test(i) && i.includes('/dist-cjs/'),
+    );
+    expect(commonJs).toEqual([]);
+    expect(
+      Object.keys(meta.inputs).some((i) => i.includes('@aws-sdk/client-dynamodb/dist-es/')),
+    ).toBe(true);
+    // A DynamoDB operation no function sends (PartiQL batches): absent, where the CommonJS
+    // build would bring its name, schema and command.
+    expect(text.includes('BatchExecuteStatement')).toBe(false);
+  },
+);

@@ -105,17 +105,22 @@ describe('the bundles, as the stacks build them', () => {
 
   test('the SQS and EventBridge clients are reached only by dynamic import (loaded at first use)', async () => {
     const { meta } = await bundle('api');
-    const kinds = Object.values(meta.inputs).flatMap((i) =>
-      i.imports
-        .filter((imp) =>
-          ['@aws-sdk/client-sqs', '@aws-sdk/client-eventbridge'].includes(packageOf(imp.path)),
-        )
-        .map((imp) => `${packageOf(imp.path)} ${imp.kind}`),
+    const edges = Object.entries(meta.inputs).flatMap(([from, input]) =>
+      input.imports.map((imp) => ({ from, to: imp.path, kind: imp.kind })),
     );
-    expect([...new Set(kinds)].sort()).toEqual([
-      '@aws-sdk/client-eventbridge dynamic-import',
-      '@aws-sdk/client-sqs dynamic-import',
-    ]);
+    const clients = {
+      '@aws-sdk/client-sqs': 'functions/adapters/aws/clients/sqs.ts',
+      '@aws-sdk/client-eventbridge': 'functions/adapters/aws/clients/eventbridge.ts',
+    };
+    for (const [pkg, module] of Object.entries(clients)) {
+      // Each package is imported from outside it by its module in adapters/aws/clients/ only...
+      const into = edges.filter((e) => packageOf(e.to) === pkg && packageOf(e.from) !== pkg);
+      expect([...new Set(into.map((e) => e.from))]).toEqual([module]);
+      // ...which is reached by import() alone.
+      const reached = edges.filter((e) => e.to === module);
+      expect(reached.length).toBeGreaterThan(0);
+      expect([...new Set(reached.map((e) => e.kind))]).toEqual(['dynamic-import']);
+    }
   }, 120_000);
 
   test.each(['api', 'worker'])(

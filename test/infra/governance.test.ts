@@ -516,6 +516,8 @@ describe('governance stacks', () => {
       const code = readFileSync(join(assetDir, 'index.js'), 'utf8');
       expect(code).toContain('Invalid input: expected');
       expect(code).not.toContain('Ungültige Eingabe');
+      // And its main fields: the SDK's ES-module builds, without the operations nobody sends.
+      expect(code).not.toContain('BatchExecuteStatement');
       expect(existsSync(join(assetDir, 'policies', 'model.conf'))).toBe(true);
       expect(existsSync(join(assetDir, 'policies', 'global.csv'))).toBe(true);
       // The deployment configuration ships with the API, which registers its domains at cold start.

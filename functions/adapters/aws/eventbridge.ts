@@ -3,7 +3,7 @@ import { EVENT_SOURCE, type EventPublisher, type LifecycleEvent } from '../../po
 
 // The EventBridge client is loaded at the first event published, not at start: a cold start that
 // changes no status (most API calls) does not pay for its module load (`npm run bench -- bundles`).
-const eventBridge = () => import('@aws-sdk/client-eventbridge');
+const eventBridge = () => import('./clients/eventbridge');
 let defaultClient: EventBridgeClient | undefined;
 const MAX_ENTRIES = 10; // PutEvents takes at most 10 entries a call
 

@@ -4,7 +4,7 @@ import type { NotificationSender, OutboundMessage } from '../../ports/notificati
 
 // The SES client is loaded at the first e-mail, not at start: the functions that build this
 // adapter without sending (the API) do not pay for its module load.
-const ses = () => import('@aws-sdk/client-sesv2');
+const ses = () => import('./clients/sesv2');
 let defaultClient: Promise<SESv2Client> | undefined;
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
