@@ -56,6 +56,10 @@ export const AUDIT_EVENT_TYPES = {
     meaning:
       'A failed attempt took back, or may have taken back (its revoke failed part way), what another attempt of the same request (now active or still granting) holds; it was granted again.',
   },
+  NAMES_KEPT: {
+    meaning:
+      'A revoke of another grant or request of the same principal left permission names in Lake Formation because this request, approved or being granted, needs them (detail: by, the names and tables). Should the request fail, it revokes them.',
+  },
   STRAY_GRANT_REMOVED: {
     meaning:
       'A late fulfilment granted after the request had moved on; the stray permissions were removed.',

@@ -158,6 +158,11 @@ export const ERROR_CODES = {
     kind: 'conflict',
     meaning: 'Only a request being granted can become active or failed; this one has moved on.',
   },
+  NOT_IN_FLIGHT: {
+    kind: 'conflict',
+    meaning:
+      'Names can be kept in Lake Formation only for a request approved or being granted; this one has moved on.',
+  },
   NOT_REVOKING: {
     kind: 'conflict',
     meaning: 'Only a grant being revoked can end; this one is not being revoked.',

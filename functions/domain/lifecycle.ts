@@ -6,6 +6,8 @@ import type {
   Decision,
   Duration,
   Grant,
+  NamesOnTables,
+  Permission,
   RequestStatus,
   RuleRef,
   Scope,
@@ -871,7 +873,7 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
     r,
     ctx,
     'ACTIVE',
-    { grantId: grant.id, failure: undefined, progress: undefined },
+    { grantId: grant.id, failure: undefined, progress: undefined, keptNames: undefined },
     [
       event(
         r,
@@ -931,7 +933,12 @@ export function fail(
     r,
     ctx,
     'FAILED',
-    { failure: { ...recorded, at: ctx.now.toISOString() }, progress: undefined },
+    // What was kept for it was revoked with the rest (failHoldingNothing).
+    {
+      failure: { ...recorded, at: ctx.now.toISOString() },
+      progress: undefined,
+      keptNames: undefined,
+    },
     [
       event(
         r,
@@ -983,6 +990,56 @@ export function noteUndoFailure(
     }),
   ]);
 }
+
+/**
+ * A revoke of another grant or request of the same principal (`by`) left names in Lake Formation
+ * because this request, APPROVED or GRANTING, needs them: recorded on it (`keptNames`), so that
+ * if it fails it revokes them even when it granted nothing itself (it found them held). Undefined
+ * when every name was recorded already.
+ */
+export function keepNames(
+  r: AccessRequest,
+  kept: NamesOnTables[],
+  by: string,
+  ctx: Context,
+): Outcome | undefined {
+  if (r.status !== 'APPROVED' && r.status !== 'GRANTING') {
+    return refuse(
+      conflict('NOT_IN_FLIGHT', `The request is ${r.status}, neither APPROVED nor GRANTING.`),
+    );
+  }
+  const before = r.keptNames ?? [];
+  const merged = mergeNames([...before, ...kept]);
+  if (sameNames(merged, mergeNames(before))) return undefined;
+  return step(r, ctx, r.status, { keptNames: merged }, [
+    event(r, ctx, 'NAMES_KEPT', { by, kept: boundEntries(kept) }),
+  ]);
+}
+
+/** Names per table, grouped again by their set of names (sorted), tables sorted. */
+export function mergeNames(groups: readonly NamesOnTables[]): NamesOnTables[] {
+  const byTable = new Map<string, Set<Permission>>();
+  for (const g of groups)
+    for (const t of g.tables) {
+      const names = byTable.get(t) ?? new Set<Permission>();
+      for (const n of g.names) names.add(n);
+      byTable.set(t, names);
+    }
+  const byNames = new Map<string, NamesOnTables>();
+  for (const [table, names] of [...byTable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const sorted = [...names].sort();
+    const key = sorted.join(',');
+    const group = byNames.get(key) ?? { names: sorted, tables: [] };
+    group.tables.push(table);
+    byNames.set(key, group);
+  }
+  return [...byNames.values()].sort((a, b) =>
+    a.names.join(',') < b.names.join(',') ? -1 : a.names.join(',') > b.names.join(',') ? 1 : 0,
+  );
+}
+
+const sameNames = (a: NamesOnTables[], b: NamesOnTables[]) =>
+  JSON.stringify(a) === JSON.stringify(b);
 
 /** The longest failure reason recorded; the most failed tables named on the request. */
 const REASON_MAX_CHARS = 2_000;

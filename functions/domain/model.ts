@@ -185,6 +185,12 @@ export interface Stage {
   escalatedAt?: string;
 }
 
+/** Some permission names on some of a product's tables. */
+export interface NamesOnTables {
+  names: Permission[];
+  tables: string[];
+}
+
 export interface FulfilmentProgress {
   done: number;
   total: number;
@@ -233,6 +239,12 @@ export interface AccessRequest {
   grantId?: string;
   /** While GRANTING: how many of the product's tables Lake Formation has granted so far. */
   progress?: FulfilmentProgress;
+  /**
+   * While APPROVED or GRANTING: the permission names a revoke of another grant or request of the
+   * same principal left in Lake Formation because this request needs them (it may find them held
+   * and grant nothing itself). Should it fail, they are its own to revoke.
+   */
+  keptNames?: NamesOnTables[];
   /** Set on an extension: the grant it extends (and replaces once active). */
   extendsGrantId?: string;
   /** Set on an extension: the expiry of the grant it extends when it was asked; it runs on from there. */

@@ -82,6 +82,10 @@ export const AccessRequestSchema = obj({
   ),
   grantId: opt(z.string()),
   progress: opt(obj({ done: z.number().int(), total: z.number().int(), at: z.string() })),
+  /** While APPROVED or GRANTING: names a revoke of another grant of the principal left held for it. */
+  keptNames: opt(
+    z.array(obj({ names: z.array(z.enum(PERMISSIONS)), tables: z.array(z.string()) })),
+  ),
   extendsGrantId: opt(z.string()),
   extendsFrom: opt(z.string()),
   maxDurationHours: opt(z.number()),

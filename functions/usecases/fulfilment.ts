@@ -1,4 +1,4 @@
-import type { AccessRequest, Grant, Permission, Principal } from '../domain/model';
+import type { AccessRequest, Grant, NamesOnTables, Permission, Principal } from '../domain/model';
 import { MeshgateError, notFound } from '../domain/errors';
 import {
   activate,
@@ -8,6 +8,8 @@ import {
   noteRevokeFailure,
   noteRestored,
   noteStrayRemoved,
+  keepNames,
+  mergeNames,
   noteUndoFailure,
   orThrow,
   retry,
@@ -262,6 +264,9 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     await commitChange(deps, activated);
   } catch (err) {
     ignoreConflict(err);
+    // Still GRANTING, its version moved under this attempt (names kept for it, NAMES_KEPT): the
+    // job comes back and activates it.
+    if ((await deps.store.getRequest(r.id))?.status === 'GRANTING') throw err;
     await removeIfStray(deps, r.id, spec, consumerLink);
     return;
   }
@@ -337,10 +342,17 @@ async function failHoldingNothing(
   }
   const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
   const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
-  let revoked: PermissionEntry[] = [];
-  if (revokeSpec && mayHold) {
+  // What to take back: all it asks for when it may hold some of it; otherwise only what a revoke
+  // of another grant or request kept for it (it may have found those names held).
+  const undo: TableGrant[] = !revokeSpec
+    ? []
+    : mayHold
+      ? [revokeSpec]
+      : keptToUndo(revokeSpec, r.keptNames ?? []);
+  const revoked: PermissionEntry[] = [];
+  if (revokeSpec && undo.length > 0) {
     try {
-      revoked = await revokeOwn(deps, holderOf(r), revokeSpec);
+      for (const part of undo) revoked.push(...(await revokeOwn(deps, holderOf(r), part)));
     } catch (err) {
       const undo = {
         reason: err instanceof Error ? err.message : String(err),
@@ -381,7 +393,22 @@ async function failHoldingNothing(
   } catch (err) {
     ignoreConflict(err);
     if (revokeSpec && mayHold) await afterLostUndo(deps, r.id, revokeSpec);
+    // Names kept for it meanwhile (NAMES_KEPT) are its to revoke: the job comes back and the
+    // next attempt, reading them, fails it again.
+    else if ((await deps.store.getRequest(r.id))?.status === 'GRANTING') throw err;
   }
+}
+
+/** The parts of `spec` naming only what was kept for the request (`keptNames`), by set of names. */
+function keptToUndo(spec: TableGrant, kept: readonly NamesOnTables[]): TableGrant[] {
+  const tables = new Set(spec.tables);
+  return kept
+    .map((g) => ({
+      ...spec,
+      permissions: spec.permissions.filter((n) => g.names.includes(n)),
+      onlyTables: g.tables.filter((t) => tables.has(t)),
+    }))
+    .filter((part) => part.permissions.length > 0 && part.onlyTables.length > 0);
 }
 
 /**
@@ -628,6 +655,15 @@ export async function completeRevoke(deps: WorkerDeps, requestId: string): Promi
 /** The grant (or request) whose permission is taken back, and whose others keep what they need. */
 type Holder = Pick<Grant, 'id' | 'domain' | 'principal'> & { requestId?: string };
 
+/** What another ACTIVE grant, or a request in flight, of the holder's principal needs on a spec's tables. */
+interface Need {
+  requestId: string;
+  /** A request APPROVED or GRANTING (not an ACTIVE grant). */
+  inFlight: boolean;
+  /** Per table of the spec, the names it needs there. */
+  names: Map<string, Set<string>>;
+}
+
 /**
  * Lake Formation holds one set of permission names per principal and resource, however many
  * grants asked for them: per table of `spec`, the names another ACTIVE grant of the same principal
@@ -637,48 +673,111 @@ type Holder = Pick<Grant, 'id' | 'domain' | 'principal'> & { requestId?: string 
  * without them). A grant of SELECT and another of DESCRIBE on one table each take back their own
  * name. One query of the in-flight requests per call.
  */
-async function namesKept(
-  deps: WorkerDeps,
-  holder: Holder,
-  spec: TableGrant,
-): Promise<Map<string, Set<string>>> {
+async function needsOfOthers(deps: WorkerDeps, holder: Holder, spec: TableGrant): Promise<Need[]> {
   // Any product: two products may share a table.
   const others = (await deps.store.listActiveGrantsOf(holder.domain, holder.principal)).filter(
     (g) => g.id !== holder.id && g.status === 'ACTIVE' && g.principal === holder.principal,
   );
-  const needs: Parameters<typeof tableGrantFor>[1][] = others.map((o) => ({
-    id: o.requestId,
-    productId: o.productId,
-    domain: o.domain,
-    principal: o.principal,
-    scope: o.scope,
-  }));
+  const asked: Array<{ need: Parameters<typeof tableGrantFor>[1]; inFlight: boolean }> = others.map(
+    (o) => ({
+      need: {
+        id: o.requestId,
+        productId: o.productId,
+        domain: o.domain,
+        principal: o.principal,
+        scope: o.scope,
+      },
+      inFlight: false,
+    }),
+  );
   const before = new Date(deps.clock.now().getTime() + 1).toISOString();
   for await (const q of everyItem((page) => deps.store.listInFlightSince(before, page))) {
     if (q.id === holder.requestId || q.principal !== holder.principal) continue;
     if (q.domain !== holder.domain || q.id === holder.id) continue;
-    needs.push({ ...q, scope: effectiveTerms(q).scope });
+    asked.push({ need: { ...q, scope: effectiveTerms(q).scope }, inFlight: true });
   }
-  const held = new Map<string, Set<string>>();
-  for (const o of needs) {
+  const ours = new Map(
+    plannedEntries(spec).map((e) => [
+      holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource),
+      e.table,
+    ]),
+  );
+  const needs: Need[] = [];
+  for (const { need, inFlight } of asked) {
     let oSpec: TableGrant;
     try {
-      oSpec = await tableGrantFor(deps, o);
+      oSpec = await tableGrantFor(deps, need);
     } catch (err) {
       if (err instanceof MeshgateError) continue; // its product or domain is gone: nothing to keep
       throw err;
     }
+    const names = new Map<string, Set<string>>();
     for (const e of plannedEntries(oSpec)) {
-      const key = holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource);
-      held.set(key, new Set([...(held.get(key) ?? []), ...e.Permissions]));
+      const table = ours.get(holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
+      if (table === undefined) continue;
+      names.set(table, new Set([...(names.get(table) ?? []), ...e.Permissions]));
+    }
+    if (names.size) needs.push({ requestId: need.id, inFlight, names });
+  }
+  return needs;
+}
+
+/** Per table, the names the needs keep. */
+function keptBy(needs: readonly Need[]): Map<string, Set<string>> {
+  const kept = new Map<string, Set<string>>();
+  for (const n of needs)
+    for (const [table, names] of n.names)
+      kept.set(table, new Set([...(kept.get(table) ?? []), ...names]));
+  return kept;
+}
+
+/**
+ * Before names are kept for a request in flight, they are recorded on it (`keepNames`,
+ * NAMES_KEPT): it may have found them held and granted nothing itself, so should it fail, it
+ * revokes them (failHoldingNothing). Each is read again first: one that left flight meanwhile is
+ * kept for if it went ACTIVE (its grant needs them) and dropped if it failed (it needs nothing).
+ * Returns the needs that stand.
+ */
+async function recordKept(
+  deps: WorkerDeps,
+  holder: Holder,
+  spec: TableGrant,
+  needs: readonly Need[],
+): Promise<Need[]> {
+  const standing: Need[] = [];
+  for (const need of needs) {
+    const kept = mergeNames(
+      [...need.names].map(([table, names]) => ({
+        names: spec.permissions.filter((n) => names.has(n)),
+        tables: [table],
+      })),
+    ).filter((g) => g.names.length > 0);
+    if (!need.inFlight || kept.length === 0) {
+      standing.push(need);
+      continue;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const r = await deps.store.getRequest(need.requestId);
+      if (!r || (r.status !== 'APPROVED' && r.status !== 'GRANTING')) {
+        if (r?.status === 'ACTIVE') standing.push(need);
+        break;
+      }
+      const change = keepNames(r, kept, holder.id || holder.requestId || '', systemAt(deps));
+      if (!change) {
+        standing.push(need);
+        break;
+      }
+      try {
+        await commitChange(deps, orThrow(change));
+        standing.push(need);
+        break;
+      } catch (err) {
+        ignoreConflict(err); // it moved on meanwhile: read again
+        if (attempt >= 5) throw err;
+      }
     }
   }
-  const kept = new Map<string, Set<string>>();
-  for (const e of plannedEntries(spec)) {
-    const names = held.get(holderKey(e.Principal.DataLakePrincipalIdentifier, e.Resource));
-    if (names?.size) kept.set(e.table, names);
-  }
-  return kept;
+  return standing;
 }
 
 /**
@@ -693,7 +792,9 @@ async function revokeOwn(
   holder: Holder,
   spec: TableGrant,
 ): Promise<PermissionEntry[]> {
-  const kept = await namesKept(deps, holder, spec);
+  const kept = keptBy(
+    await recordKept(deps, holder, spec, await needsOfOthers(deps, holder, spec)),
+  );
   const entries: PermissionEntry[] = [];
   const byNames = new Map<string, { permissions: Permission[]; tables: string[] }>();
   for (const table of spec.onlyTables ?? spec.tables) {
@@ -760,7 +861,7 @@ async function grantAgainWhatIsNeeded(
   revoked: Map<string, { permissions: Permission[]; tables: string[] }>,
 ): Promise<PermissionEntry[]> {
   if (spec.rowFilter !== undefined) return [];
-  const now = await namesKept(deps, holder, spec);
+  const now = keptBy(await recordKept(deps, holder, spec, await needsOfOthers(deps, holder, spec)));
   const again = new Map<string, { permissions: Permission[]; tables: string[] }>();
   for (const { permissions, tables } of revoked.values()) {
     for (const table of tables) {

@@ -407,3 +407,101 @@ test.each([
     expect(await ledgerOf(principal)).toEqual([]);
   },
 );
+
+describe('names kept for a request in flight (NAMES_KEPT)', () => {
+  const denied = () =>
+    new LakeFormationError(
+      'AccessDeniedException',
+      'Insufficient Lake Formation permission(s)',
+      true,
+    );
+
+  /** `single` ACTIVE (SELECT on orders), then the bundle (orders, refunds) approved, in flight. */
+  async function activeThenInFlight(name: string) {
+    const principal = role(name);
+    const single = await approved('sales/orders', principal);
+    await runJob(worker(), { kind: 'grant', requestId: single });
+    const grantId = (await p.store.getRequest(single))!.grantId!;
+    const bundle = await approved(BUNDLE, principal);
+    return { principal, single, grantId, bundle };
+  }
+
+  async function revokeGrant(single: string, grantId: string) {
+    const res = await p.call('bob', 'POST', `/v1/grants/${grantId}/revoke`, { reason: 'done' });
+    expect(res.status).toBe(202);
+    await runJob(worker(), { kind: 'revoke', requestId: single });
+  }
+
+  const auditTypes = async (id: string) => (await p.store.listRequestAudit(id)).map((e) => e.type);
+
+  test('a revoke keeps what a request in flight needs and records it there; refused outright, that request revokes it', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-then-refused');
+    await revokeGrant(single, grantId);
+    expect((await p.store.getRequest(single))!.status).toBe('REVOKED');
+    // Kept for the bundle, which needs SELECT on orders, and recorded on it.
+    expect((await ledgerOf(principal)).map((e) => [e.table, e.permissions])).toEqual([
+      ['orders', ['SELECT']],
+    ]);
+    const inFlight = (await p.store.getRequest(bundle))!;
+    expect(inFlight.status).toBe('APPROVED');
+    expect(inFlight.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+    expect(await auditTypes(bundle)).toContain('NAMES_KEPT');
+    // Shown on the request (its answer is checked against the OpenAPI schema).
+    const shown = await p.call('alice', 'GET', `/v1/requests/${bundle}`);
+    expect(shown.body.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+
+    // Lake Formation refuses the bundle's grant outright: it applied nothing, yet what was kept
+    // for it goes (and nothing else: refunds was never granted by Meshgate).
+    jest.spyOn(p.ledger, 'grant').mockImplementation(async () => {
+      throw denied();
+    });
+    const revoke = jest.spyOn(p.ledger, 'revoke');
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    const failed = (await p.store.getRequest(bundle))!;
+    expect(failed.status).toBe('FAILED');
+    expect(failed.keptNames).toBeUndefined();
+    expect(revoke.mock.calls.map(([g]) => g.onlyTables)).toEqual([['orders']]);
+    expect(await ledgerOf(principal)).toEqual([]);
+  });
+
+  test('a request in flight that failed before the names were recorded on it keeps nothing (the in-flight index lagging)', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-index-lag');
+    const stale = (await p.store.getRequest(bundle))!;
+    jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async () => {
+      throw denied();
+    });
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    expect((await p.store.getRequest(bundle))!.status).toBe('FAILED');
+    // The index still lists it in flight, as it read before the failure.
+    jest
+      .spyOn(p.store, 'listInFlightSince')
+      .mockResolvedValue({ items: [{ ...stale, status: 'GRANTING' }] });
+    await revokeGrant(single, grantId);
+    expect(await ledgerOf(principal)).toEqual([]);
+    expect(await auditTypes(bundle)).not.toContain('NAMES_KEPT');
+  });
+
+  test('names recorded on a request while it is granted: its activation comes back and ends ACTIVE with all it asked for', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-while-granting');
+    const original = p.ledger.grant.bind(p.ledger);
+    jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g, progress) => {
+      // The revoke runs while the bundle is GRANTING: it keeps orders for it, and records that.
+      await revokeGrant(single, grantId);
+      return original(g, progress);
+    });
+    await expect(runJob(worker(), { kind: 'grant', requestId: bundle })).rejects.toThrow(
+      /changed since it was read/,
+    );
+    const granting = (await p.store.getRequest(bundle))!;
+    expect(granting.status).toBe('GRANTING');
+    expect(granting.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    const active = (await p.store.getRequest(bundle))!;
+    expect(active.status).toBe('ACTIVE');
+    expect(active.keptNames).toBeUndefined();
+    expect((await ledgerOf(principal)).map((e) => [e.table, e.permissions])).toEqual([
+      ['orders', ['SELECT']],
+      ['refunds', ['SELECT']],
+    ]);
+  });
+});

@@ -1969,6 +1969,10 @@ export type components = {
       };
       grantId?: string;
       id: string;
+      keptNames?: {
+        names: ('SELECT' | 'DESCRIBE')[];
+        tables: string[];
+      }[];
       maxDurationHours?: number;
       principal: string;
       productId: string;
@@ -2067,6 +2071,7 @@ export type components = {
       | 'GRANT_REVOKED'
       | 'GRANT_EXPIRED'
       | 'GRANT_RESTORED'
+      | 'NAMES_KEPT'
       | 'STRAY_GRANT_REMOVED'
       | 'DOMAIN_REGISTERED'
       | 'DOMAIN_UPDATED'
@@ -2260,6 +2265,7 @@ export type components = {
       | 'ALREADY_ESCALATED'
       | 'NOT_APPROVED'
       | 'NOT_GRANTING'
+      | 'NOT_IN_FLIGHT'
       | 'NOT_REVOKING'
       | 'NOT_DUE'
       | 'NOT_FAILED'
@@ -2650,7 +2656,7 @@ export type components = {
     };
   };
   responses: {
-    /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
+    /** @description Conflicts with the current state (ALREADY_APPROVED, NOT_PENDING, ALREADY_ESCALATED, NOT_APPROVED, NOT_GRANTING, NOT_IN_FLIGHT, NOT_REVOKING, NOT_DUE, NOT_FAILED, NOT_ACTIVE, EXTENSION_OPEN, INVALID_TRANSITION, STALE_REQUEST, OPERATION_RUNNING, STALE_OPERATION, REQUEST_EXISTS, DOMAIN_EXISTS, CONSUMER_ACCOUNT_EXISTS, LAST_ADMIN_GUARD) */
     Conflict: {
       headers: {
         [name: string]: unknown;

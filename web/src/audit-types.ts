@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = {
   GRANT_REVOKED: 'Access revoked',
   GRANT_EXPIRED: 'Access expired',
   GRANT_RESTORED: 'Granted again after a failed attempt',
+  NAMES_KEPT: 'Permissions kept for this request',
   STRAY_GRANT_REMOVED: 'Late grant removed',
   DOMAIN_REGISTERED: 'Domain registered',
   DOMAIN_UPDATED: 'Domain updated',
