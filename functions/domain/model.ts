@@ -195,6 +195,13 @@ export interface FulfilmentProgress {
   done: number;
   total: number;
   at: string;
+  /**
+   * The attempt that noted it: each notes itself (done 0) before its first Lake Formation call, so
+   * a later attempt knows an earlier one may have granted, even one killed before noting a table.
+   */
+  attempt?: string;
+  /** Set when an attempt before the one noting began too (its note was replaced). */
+  earlier?: boolean;
 }
 
 /** What a consumer asks for (the body of `POST /v1/requests`). */

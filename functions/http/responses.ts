@@ -81,7 +81,15 @@ export const AccessRequestSchema = obj({
     }),
   ),
   grantId: opt(z.string()),
-  progress: opt(obj({ done: z.number().int(), total: z.number().int(), at: z.string() })),
+  progress: opt(
+    obj({
+      done: z.number().int(),
+      total: z.number().int(),
+      at: z.string(),
+      attempt: opt(z.string()),
+      earlier: opt(z.boolean()),
+    }),
+  ),
   /** While APPROVED or GRANTING: names a revoke of another grant of the principal left held for it. */
   keptNames: opt(
     z.array(obj({ names: z.array(z.enum(PERMISSIONS)), tables: z.array(z.string()) })),

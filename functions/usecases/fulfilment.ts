@@ -1,4 +1,11 @@
-import type { AccessRequest, Grant, NamesOnTables, Permission, Principal } from '../domain/model';
+import type {
+  AccessRequest,
+  FulfilmentProgress,
+  Grant,
+  NamesOnTables,
+  Permission,
+  Principal,
+} from '../domain/model';
 import { MeshgateError, notFound } from '../domain/errors';
 import {
   activate,
@@ -106,16 +113,37 @@ export async function tableGrantFor(
  * Notes fulfilment progress on the request as Lake Formation calls complete: about twenty notes
  * for a grant of any size (each is one small write), and always the last one.
  */
-function progressNoter(deps: WorkerDeps, requestId: string) {
+function progressNoter(deps: WorkerDeps, requestId: string, attempt: string, earlier: boolean) {
   let noted = 0;
   return async (done: number, total: number) => {
     if (done < total && done - noted < Math.max(1, Math.ceil(total / 20))) return;
     noted = done;
     // Only a note for people watching: a failed note never fails the grant.
     await deps.store
-      .recordProgress(requestId, { done, total, at: deps.clock.now().toISOString() })
+      .recordProgress(requestId, noteOf(deps, done, total, attempt, earlier))
       .catch(() => undefined);
   };
+}
+
+const noteOf = (
+  deps: WorkerDeps,
+  done: number,
+  total: number,
+  attempt: string,
+  earlier: boolean,
+): FulfilmentProgress => ({
+  done,
+  total,
+  at: deps.clock.now().toISOString(),
+  attempt,
+  ...(earlier ? { earlier } : {}),
+});
+
+/** The note of an attempt's start was refused by the store (not a grant failure). */
+class NotNoted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the attempt could not be noted');
+  }
 }
 
 /** The worker: carries out one job. Safe to run twice, or at once, for the same job. */
@@ -166,13 +194,26 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
   if (r.status !== 'GRANTING') return; // already done, or not ours to do
 
   const { scope } = effectiveTerms(r);
+  const attempt = deps.ids.next('att');
+  // Progress noted before this attempt means an earlier one began (progress is cleared when a
+  // request ends ACTIVE or FAILED): it may have granted, and the notes carry that on.
+  const earlier = r.progress !== undefined;
   let spec: TableGrant | undefined;
   let entries: PermissionEntry[];
   try {
     // Every table, a retry too: a FAILED request held nothing.
     spec = await tableGrantFor(deps, { ...r, scope }, { checkRowFilter: true });
-    entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id));
+    // This attempt notes itself before its first Lake Formation call: a later attempt then knows
+    // this one may have granted, even if it was killed before noting any table (earlierMayHold).
+    const total = (spec.onlyTables ?? spec.tables).length;
+    await deps.store
+      .recordProgress(r.id, { ...noteOf(deps, 0, total, attempt, earlier) })
+      .catch((cause: unknown) => {
+        throw new NotNoted(cause);
+      });
+    entries = await deps.lakeFormation.grant(spec, progressNoter(deps, r.id, attempt, earlier));
   } catch (err) {
+    if (err instanceof NotNoted) throw err.cause; // the store refused the note: the job comes back
     // Transient errors have been retried by the adapter; what is left needs a person (retry).
     const code =
       err instanceof LakeFormationError || err instanceof MeshgateError ? err.code : 'ERROR';
@@ -190,6 +231,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
           ? []
           : undefined,
       spec,
+      attempt,
     );
     return;
   }
@@ -205,6 +247,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       },
       entries,
       spec,
+      attempt,
     );
     return;
   }
@@ -230,6 +273,7 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
       },
       entries,
       spec,
+      attempt,
       { made: linkEntriesOf(err) ?? [] },
     );
     return;
@@ -328,6 +372,8 @@ async function failHoldingNothing(
   /** This attempt's entries; undefined when unknown (it may have granted). */
   attempted: PermissionEntry[] | undefined,
   spec: TableGrant | undefined,
+  /** This attempt's id, as its progress notes carry it. */
+  attempt: string,
   links?: { made: LinkEntry[] },
 ) {
   const entries = attempted ?? [];
@@ -341,7 +387,7 @@ async function failHoldingNothing(
     }
   }
   const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
-  const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r));
+  const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r, attempt));
   // What to take back: all it asks for when it may hold some of it; otherwise only what a revoke
   // of another grant or request kept for it (it may have found those names held).
   const undo: TableGrant[] = !revokeSpec
@@ -413,14 +459,18 @@ function keptToUndo(spec: TableGrant, kept: readonly NamesOnTables[]): TableGran
 
 /**
  * Whether an earlier attempt of the request, since it was last taken (APPROVED or retried), may
- * hold something: a noted progress (a grant of up to 20 tables notes each table; a bigger one every
- * twentieth part, so a worker killed before its first note goes unseen here, and reconciliation
- * reports what it left as foreign), or an undo that failed.
+ * hold something: another attempt's note (each notes itself before its first Lake Formation call,
+ * so one killed at any point after is seen), tables noted granted, or an undo that failed.
  */
-async function earlierMayHold(deps: WorkerDeps, r: AccessRequest): Promise<boolean> {
-  // As stored now: this attempt's own progress notes count too.
-  const now = await deps.store.getRequest(r.id);
-  if ((now?.progress?.done ?? 0) > 0) return true;
+async function earlierMayHold(
+  deps: WorkerDeps,
+  r: AccessRequest,
+  attempt: string,
+): Promise<boolean> {
+  // As stored now: this attempt's own progress notes count too, and another attempt's note (or
+  // the mark of one before it) says that one began.
+  const p = (await deps.store.getRequest(r.id))?.progress;
+  if (p && (p.done > 0 || p.attempt !== attempt || p.earlier)) return true;
   const trail = await deps.store.listRequestAudit(r.id);
   let since = 0;
   trail.forEach((e, i) => {

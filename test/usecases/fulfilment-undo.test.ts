@@ -505,3 +505,26 @@ describe('names kept for a request in flight (NAMES_KEPT)', () => {
     ]);
   });
 });
+
+test('a worker killed after granting part of a big product, before its first progress note: the next delivery, refused outright, revokes what it granted', async () => {
+  const principal = role('undo-killed-before-note');
+  const id = await approved(BIG, principal);
+  const original = p.ledger.grant.bind(p.ledger);
+  // The first delivery grants ten tables (1,000 tables are noted every fiftieth) and is killed:
+  // it never answers, nothing after runs.
+  jest.spyOn(p.ledger, 'grant').mockImplementationOnce(async (g) => {
+    await original({ ...g, onlyTables: BIG_TABLES.slice(0, 10) });
+    return new Promise<never>(() => {});
+  });
+  void runJob(worker(), { kind: 'grant', requestId: id });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(await ledgerOf(principal)).toHaveLength(10);
+  expect((await p.store.getRequest(id))!.progress).toMatchObject({ done: 0, total: 1000 });
+
+  jest.spyOn(p.ledger, 'grant').mockImplementation(async () => {
+    throw new LakeFormationError('AccessDeniedException', 'Insufficient permissions', true);
+  });
+  await runJob(worker(), { kind: 'grant', requestId: id });
+  expect((await p.store.getRequest(id))!.status).toBe('FAILED');
+  expect(await ledgerOf(principal)).toEqual([]);
+});

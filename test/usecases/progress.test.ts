@@ -64,9 +64,12 @@ test('a 45-table grant shows its progress on the request while it runs, then end
   }
   expect(heard).toBe(45);
   const notes = [...new Map(seen.filter(Boolean).map((s) => [s!.done, s!])).values()];
-  // One note per 3 tables (45 / 20, rounded up), and the last: 15 writes for 45 tables.
-  expect(notes.map((n) => n.done)).toEqual(Array.from({ length: 15 }, (_, i) => (i + 1) * 3));
+  // The attempt's own note before its first call (done 0), then one per 3 tables (45 / 20,
+  // rounded up), and the last: 16 writes for 45 tables, all naming the one attempt.
+  expect(notes.map((n) => n.done)).toEqual(Array.from({ length: 16 }, (_, i) => i * 3));
   expect(notes.every((n) => n.total === 45)).toBe(true);
+  expect(new Set(notes.map((n) => n.attempt)).size).toBe(1);
+  expect(notes.some((n) => n.earlier)).toBe(false);
   const done = (await p.call('alice', 'GET', `/v1/requests/${id}`)).body;
   expect(done.status).toBe('ACTIVE');
   expect(done.progress).toBeUndefined();

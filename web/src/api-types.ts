@@ -1978,7 +1978,9 @@ export type components = {
       productId: string;
       progress?: {
         at: string;
+        attempt?: string;
         done: number;
+        earlier?: boolean;
         total: number;
       };
       purpose: string;
