@@ -873,7 +873,13 @@ export function activate(r: AccessRequest, a: Activation, ctx: Context): Outcome
     r,
     ctx,
     'ACTIVE',
-    { grantId: grant.id, failure: undefined, progress: undefined, keptNames: undefined },
+    {
+      grantId: grant.id,
+      failure: undefined,
+      progress: undefined,
+      keptNames: undefined,
+      keptNamesOmitted: undefined,
+    },
     [
       event(
         r,
@@ -938,6 +944,7 @@ export function fail(
       failure: { ...recorded, at: ctx.now.toISOString() },
       progress: undefined,
       keptNames: undefined,
+      keptNamesOmitted: undefined,
     },
     [
       event(
@@ -1009,11 +1016,47 @@ export function keepNames(
     );
   }
   const before = r.keptNames ?? [];
-  const merged = mergeNames([...before, ...kept]);
-  if (sameNames(merged, mergeNames(before))) return undefined;
-  return step(r, ctx, r.status, { keptNames: merged }, [
-    event(r, ctx, 'NAMES_KEPT', { by, kept: boundEntries(kept) }),
+  const all = mergeNames([...before, ...kept]);
+  const { groups, omitted } = capNames(all, KEPT_TABLES_MAX);
+  // Beyond the bound only a count is kept (at least that many tables): all is undone then.
+  const keptNamesOmitted = (r.keptNamesOmitted ?? 0) + omitted;
+  if (omitted === 0 && sameNames(groups, mergeNames(before))) return undefined;
+  const patch: Partial<AccessRequest> = {
+    keptNames: groups,
+    ...(keptNamesOmitted ? { keptNamesOmitted } : {}),
+    // A mark writes the whole request as read, and a progress note of an attempt running since
+    // may be lost with it: noted as an earlier attempt, so a later one undoes all it asks for.
+    ...(r.status === 'GRANTING'
+      ? { progress: { ...noProgress(ctx), ...r.progress, earlier: true } }
+      : {}),
+  };
+  const capped = capNames(mergeNames(kept), KEPT_TABLES_MAX);
+  return step(r, ctx, r.status, patch, [
+    event(r, ctx, 'NAMES_KEPT', {
+      by,
+      kept: capped.groups,
+      ...(capped.omitted ? { tablesOmitted: capped.omitted } : {}),
+    }),
   ]);
+}
+
+/** The most tables `keptNames` names on a request (its item stays well within DynamoDB's 400 KB). */
+export const KEPT_TABLES_MAX = 200;
+
+const noProgress = (ctx: Context) => ({ done: 0, total: 0, at: ctx.now.toISOString() });
+
+/** At most `max` tables over the groups; how many were left out. */
+function capNames(groups: NamesOnTables[], max: number) {
+  let room = Math.max(0, max);
+  let omitted = 0;
+  const kept: NamesOnTables[] = [];
+  for (const g of groups) {
+    const tables = g.tables.slice(0, room);
+    omitted += g.tables.length - tables.length;
+    room -= tables.length;
+    if (tables.length) kept.push({ names: g.names, tables });
+  }
+  return { groups: kept, omitted };
 }
 
 /** Names per table, grouped again by their set of names (sorted), tables sorted. */

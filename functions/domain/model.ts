@@ -252,6 +252,8 @@ export interface AccessRequest {
    * and grant nothing itself). Should it fail, they are its own to revoke.
    */
   keptNames?: NamesOnTables[];
+  /** Tables kept for it beyond those `keptNames` names (bounded): should it fail, it undoes all it asks for. */
+  keptNamesOmitted?: number;
   /** Set on an extension: the grant it extends (and replaces once active). */
   extendsGrantId?: string;
   /** Set on an extension: the expiry of the grant it extends when it was asked; it runs on from there. */

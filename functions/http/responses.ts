@@ -94,6 +94,7 @@ export const AccessRequestSchema = obj({
   keptNames: opt(
     z.array(obj({ names: z.array(z.enum(PERMISSIONS)), tables: z.array(z.string()) })),
   ),
+  keptNamesOmitted: opt(z.number().int()),
   extendsGrantId: opt(z.string()),
   extendsFrom: opt(z.string()),
   maxDurationHours: opt(z.number()),

@@ -179,8 +179,11 @@ export async function fulfil(deps: WorkerDeps, requestId: string): Promise<void>
     try {
       await commitChange(deps, started);
     } catch (err) {
-      if (err instanceof MeshgateError && err.kind === 'conflict') return; // another worker has it
-      throw err;
+      if (!(err instanceof MeshgateError && err.kind === 'conflict')) throw err;
+      // Another worker has it; still APPROVED, it was names kept for it (NAMES_KEPT) that moved
+      // its version: the job comes back.
+      if ((await deps.store.getRequest(requestId))?.status === 'APPROVED') throw err;
+      return;
     }
     r = started.request;
   }
@@ -387,7 +390,12 @@ async function failHoldingNothing(
     }
   }
   const grantedNow = attempted === undefined || entries.some((e) => e.result !== 'failed');
-  const mayHold = links !== undefined || grantedNow || (await earlierMayHold(deps, r, attempt));
+  const mayHold =
+    links !== undefined ||
+    grantedNow ||
+    // More was kept for it than its record names: all it asks for is undone.
+    (r.keptNamesOmitted ?? 0) > 0 ||
+    (await earlierMayHold(deps, r, attempt));
   // What to take back: all it asks for when it may hold some of it; otherwise only what a revoke
   // of another grant or request kept for it (it may have found those names held).
   const undo: TableGrant[] = !revokeSpec
@@ -436,12 +444,49 @@ async function failHoldingNothing(
   if (!failedChange.ok) return;
   try {
     await commitChange(deps, failedChange);
+    if (revokeSpec) await takeBackKeptForFailed(deps, r.id, revokeSpec, revoked);
   } catch (err) {
     ignoreConflict(err);
+    const now = await deps.store.getRequest(r.id);
+    // Still GRANTING, and no other attempt began since this one: names were kept for it meanwhile
+    // (NAMES_KEPT), which are its to revoke. The job comes back and the next attempt, reading
+    // them, fails it again.
+    if (now?.status === 'GRANTING' && now.progress?.attempt === attempt) throw err;
     if (revokeSpec && mayHold) await afterLostUndo(deps, r.id, revokeSpec);
-    // Names kept for it meanwhile (NAMES_KEPT) are its to revoke: the job comes back and the
-    // next attempt, reading them, fails it again.
-    else if ((await deps.store.getRequest(r.id))?.status === 'GRANTING') throw err;
+    else if (now?.status === 'GRANTING') throw err;
+  }
+}
+
+/**
+ * After a request is FAILED: the names its undo kept for another request in flight are looked at
+ * again. Two requests of one principal failing at once would each keep them for the other; the
+ * later to fail finds the other FAILED here (each request read again), and takes them back,
+ * recorded as STRAY_GRANT_REMOVED. A failure here is logged; reconciliation reports what is left.
+ */
+async function takeBackKeptForFailed(
+  deps: WorkerDeps,
+  requestId: string,
+  spec: TableGrant,
+  undone: PermissionEntry[],
+): Promise<void> {
+  const kept = mergeNames(
+    undone
+      .filter((e) => e.error?.code === 'KEPT' && e.table !== undefined)
+      .map((e) => ({ names: (e.sent.Permissions ?? []) as Permission[], tables: [e.table!] })),
+  );
+  if (kept.length === 0) return;
+  try {
+    const now = await deps.store.getRequest(requestId);
+    if (now?.status !== 'FAILED') return;
+    const entries: PermissionEntry[] = [];
+    for (const part of keptToUndo(spec, kept))
+      entries.push(...(await revokeOwn(deps, holderOf(now), part)));
+    if (!entries.some((e) => e.action === 'revoke' && e.result === 'ok')) return;
+    await commitChange(deps, orThrow(noteStrayRemoved(now, entries, systemAt(deps)))).catch(
+      ignoreConflict,
+    );
+  } catch (err) {
+    (deps.log ?? console.error)(`could not look again at what ${requestId} kept`, err);
   }
 }
 

@@ -29,7 +29,7 @@ export const BUNDLING = {
   format: OutputFormat.CJS,
   // Packages' ES-module builds first: the AWS SDK's clients then bring only the commands and
   // shapes Meshgate sends (esbuild cannot leave out parts of their CommonJS builds, which hold
-  // every operation of the service). About a fifth of every function's cold load (issue 16).
+  // every operation of the service). A fifth to a third of each function's cold load (issue 16).
   mainFields: ['module', 'main'],
   // The runtime's SDK v3 changes under us; the version in package-lock.json is the one tested.
   externalModules: [] as string[],

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { keepNames, mergeNames } from '../../functions/domain/lifecycle';
+import { KEPT_TABLES_MAX, keepNames, mergeNames } from '../../functions/domain/lifecycle';
 import type { AccessRequest, NamesOnTables, RequestStatus } from '../../functions/domain/model';
 import { STATUSES } from '../../functions/domain/status';
 
@@ -90,4 +90,18 @@ test('a sequence of revokes keeping names records their union, each new name onc
       },
     ),
   );
+});
+
+test('names kept on more tables than the bound: the record names at most KEPT_TABLES_MAX, and counts the rest', () => {
+  const tables = Array.from(
+    { length: 1000 },
+    (_, i) => `events_part_${String(i).padStart(4, '0')}`,
+  );
+  const out = keepNames(request('GRANTING'), [{ names: ['SELECT'], tables }], 'grt_big', ctx);
+  if (!out?.ok) throw new Error('refused');
+  expect(out.request.keptNames!.flatMap((g) => g.tables)).toHaveLength(KEPT_TABLES_MAX);
+  expect(out.request.keptNamesOmitted).toBe(1000 - KEPT_TABLES_MAX);
+  // A mark of a GRANTING request says an attempt may hold (its progress note may be lost).
+  expect(out.request.progress?.earlier).toBe(true);
+  expect(Buffer.byteLength(JSON.stringify(out.events[0]!.detail))).toBeLessThan(16 * 1024);
 });

@@ -188,6 +188,10 @@ async function run(name: 'api' | 'worker', events: unknown[]): Promise<unknown[]
         AWS_ACCESS_KEY_ID: 'AKIATESTONLY',
         AWS_SECRET_ACCESS_KEY: 'test-only',
         AWS_EC2_METADATA_DISABLED: 'true',
+        // No profile of this machine may redirect the endpoints below; one try per call.
+        AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+        AWS_MAX_ATTEMPTS: '1',
         // Anything not pointed at a local server below fails on a closed port, never reaches AWS.
         AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,

@@ -481,6 +481,39 @@ describe('names kept for a request in flight (NAMES_KEPT)', () => {
     expect(await auditTypes(bundle)).not.toContain('NAMES_KEPT');
   });
 
+  test('two requests in flight failing at once, each keeping the names for the other: the later to fail takes them back', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-both-fail');
+    const other = await approved(BUNDLE, principal);
+    await revokeGrant(single, grantId);
+    const seen = (await p.store.getRequest(bundle))!;
+    expect(seen.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+    jest.spyOn(p.ledger, 'grant').mockImplementation(async () => {
+      throw denied();
+    });
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    expect((await p.store.getRequest(bundle))!.status).toBe('FAILED');
+    // Kept for the other, still in flight.
+    expect((await ledgerOf(principal)).map((e) => e.table)).toEqual(['orders']);
+    // The other fails having read the first as it was just before its failure (the race): it
+    // keeps orders for it, recorded there already, so nothing is written and nothing conflicts.
+    const getRequest = p.store.getRequest.bind(p.store);
+    let first = true;
+    jest.spyOn(p.store, 'getRequest').mockImplementation(async (id) => {
+      if (id === bundle && first) {
+        first = false;
+        return { ...seen, status: 'GRANTING' };
+      }
+      return getRequest(id);
+    });
+    jest
+      .spyOn(p.store, 'listInFlightSince')
+      .mockResolvedValue({ items: [{ ...seen, status: 'GRANTING' }] });
+    await runJob(worker(), { kind: 'grant', requestId: other });
+    expect((await getRequest(other))!.status).toBe('FAILED');
+    expect(await ledgerOf(principal)).toEqual([]);
+    expect(await auditTypes(other)).toContain('STRAY_GRANT_REMOVED');
+  });
+
   test('names recorded on a request while it is granted: its activation comes back and ends ACTIVE with all it asked for', async () => {
     const { principal, single, grantId, bundle } = await activeThenInFlight('kept-while-granting');
     const original = p.ledger.grant.bind(p.ledger);

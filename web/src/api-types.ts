@@ -1973,6 +1973,7 @@ export type components = {
         names: ('SELECT' | 'DESCRIBE')[];
         tables: string[];
       }[];
+      keptNamesOmitted?: number;
       maxDurationHours?: number;
       principal: string;
       productId: string;
