@@ -23,10 +23,11 @@ import {
   startEmbeddedDynamo,
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
-import type { AccessRequest, DataProduct, Grant } from '../../functions/domain/model';
+import type { AccessRequest, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
 import { parseConfig } from '../../config/schema';
 import { apiEvent } from '../support/lambda-event';
+import { webTrafficProduct } from '../support/web-traffic';
 import { offlineAwsEnv } from '../support/offline-aws';
 
 // The three Lambda entry points, built from their environment exactly as on AWS. DynamoDB is an
@@ -57,23 +58,7 @@ const sts = mockClient(STSClient);
 const glue = mockClient(GlueClient);
 const eb = mockClient(EventBridgeClient);
 
-const product: DataProduct = {
-  id: 'marketing/web_traffic',
-  domain: 'marketing',
-  name: 'web_traffic',
-  title: 'Web traffic',
-  description: 'Sessions per page and day',
-  owner: 'mia',
-  classification: 'public',
-  tags: ['web'],
-  location: { catalogId: ACCOUNT, database: 'marketing_gold', table: 'web_traffic' },
-  columns: [
-    { name: 'day', type: 'date', pii: false },
-    { name: 'sessions', type: 'bigint', pii: false },
-  ],
-  freshness: 'Daily',
-  status: 'ACTIVE',
-};
+const product = webTrafficProduct(ACCOUNT);
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoStore;

@@ -13,10 +13,10 @@ import {
   startEmbeddedDynamo,
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
-import type { DataProduct } from '../../functions/domain/model';
 import { lambdaBuildOptions } from '../../bench/bundles';
 import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
 import { apiEvent } from '../support/lambda-event';
+import { webTrafficProduct } from '../support/web-traffic';
 
 // The API and worker functions as the stacks deploy them: bundled with BUNDLING's esbuild options
 // (the packages' ES-module builds, so the AWS SDK clients carry only the operations Meshgate
@@ -31,23 +31,7 @@ const ACCOUNT = '222222222222';
 const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
 
-const product: DataProduct = {
-  id: 'marketing/web_traffic',
-  domain: 'marketing',
-  name: 'web_traffic',
-  title: 'Web traffic',
-  description: 'Sessions per page and day',
-  owner: 'mia',
-  classification: 'public',
-  tags: ['web'],
-  location: { catalogId: ACCOUNT, database: 'marketing_gold', table: 'web_traffic' },
-  columns: [
-    { name: 'day', type: 'date', pii: false },
-    { name: 'sessions', type: 'bigint', pii: false },
-  ],
-  freshness: 'Daily',
-  status: 'ACTIVE',
-};
+const product = webTrafficProduct(ACCOUNT);
 
 /** Runs the bundle's handler over the events in turn; `{id}` in a path is the last answer's id. */
 const DRIVER = `
