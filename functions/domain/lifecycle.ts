@@ -15,7 +15,7 @@ import type {
 } from './model';
 import { conflict, forbidden, MeshgateError, unprocessable } from './errors';
 import { boundEntries, capList } from './entries';
-import { canTransition } from './status';
+import { canTransition, isInFlight } from './status';
 import {
   checkNarrowing,
   currentStage,
@@ -1010,7 +1010,7 @@ export function keepNames(
   by: string,
   ctx: Context,
 ): Outcome | undefined {
-  if (r.status !== 'APPROVED' && r.status !== 'GRANTING') {
+  if (!isInFlight(r.status)) {
     return refuse(
       conflict('NOT_IN_FLIGHT', `The request is ${r.status}, neither APPROVED nor GRANTING.`),
     );

@@ -21,6 +21,10 @@ export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[
 
 export const STATUSES = Object.keys(TRANSITIONS) as RequestStatus[];
 
+/** Approved and not yet ACTIVE or FAILED: the worker owes it a grant (the in-flight index). */
+export const isInFlight = (status: RequestStatus): boolean =>
+  status === 'APPROVED' || status === 'GRANTING';
+
 export const canTransition = (from: RequestStatus, to: RequestStatus): boolean =>
   TRANSITIONS[from].includes(to);
 

@@ -27,6 +27,7 @@ import {
   type Failure,
 } from '../domain/lifecycle';
 import { checkDescribeScope, effectiveTerms } from '../domain/request';
+import { isInFlight } from '../domain/status';
 import { capList } from '../domain/entries';
 import { holderKey, plannedEntries } from '../domain/lakeformation';
 import { parseRowFilter } from '../domain/row-filter';
@@ -853,7 +854,7 @@ async function recordKept(
     }
     for (let attempt = 1; ; attempt++) {
       const r = await deps.store.getRequest(need.requestId);
-      if (!r || (r.status !== 'APPROVED' && r.status !== 'GRANTING')) {
+      if (!r || !isInFlight(r.status)) {
         if (r?.status === 'ACTIVE') standing.push(need);
         break;
       }

@@ -10,6 +10,7 @@ import type {
   User,
 } from '../../../domain/model';
 import { detailJson, eventWithDetailJson } from '../../../domain/detail-json';
+import { isInFlight } from '../../../domain/status';
 import { currentStage } from '../../../domain/request';
 import { PENDING_DUE_KEYS, pendingDueKeys } from '../pending-due';
 
@@ -163,9 +164,7 @@ export const requestItem = (r: AccessRequest): Item => {
           gsi4sk: at,
         }
       : { gsi4pk: ALL_REQUESTS, gsi4sk: at }),
-    ...(r.status === 'APPROVED' || r.status === 'GRANTING'
-      ? { gsi3pk: 'INFLIGHT', gsi3sk: timeKey(r.updatedAt, r.id) }
-      : {}),
+    ...(isInFlight(r.status) ? { gsi3pk: 'INFLIGHT', gsi3sk: timeKey(r.updatedAt, r.id) } : {}),
     ...pendingDueKeys(r),
   };
 };
