@@ -537,6 +537,55 @@ describe('names kept for a request in flight (NAMES_KEPT)', () => {
       ['refunds', ['SELECT']],
     ]);
   });
+
+  test('names recorded on a request as its grant starts: the start comes back, and the next delivery ends ACTIVE', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-at-start');
+    // The worker reads the bundle APPROVED; the revoke then keeps orders for it (its version
+    // moves), before the worker's write that starts the grant.
+    const getRequest = p.store.getRequest.bind(p.store);
+    let first = true;
+    jest.spyOn(p.store, 'getRequest').mockImplementation(async (id) => {
+      if (id !== bundle || !first) return getRequest(id);
+      first = false;
+      const read = await getRequest(id);
+      await revokeGrant(single, grantId);
+      return read;
+    });
+    await expect(runJob(worker(), { kind: 'grant', requestId: bundle })).rejects.toThrow(
+      /changed since it was read/,
+    );
+    const approvedStill = (await getRequest(bundle))!;
+    expect(approvedStill.status).toBe('APPROVED');
+    expect(approvedStill.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    expect((await getRequest(bundle))!.status).toBe('ACTIVE');
+    expect((await ledgerOf(principal)).map((e) => e.table)).toEqual(['orders', 'refunds']);
+  });
+
+  test('names recorded on a request while its failed attempt undoes: the failure comes back, and the next delivery fails it holding nothing', async () => {
+    const { principal, single, grantId, bundle } = await activeThenInFlight('kept-while-undoing');
+    const partly = failingLast(p.ledger.grant.bind(p.ledger));
+    let first = true;
+    jest.spyOn(p.ledger, 'grant').mockImplementation(async (g, progress) => {
+      const entries = await partly(g, progress);
+      // orders granted, refunds failed; the revoke keeps orders for the bundle meanwhile.
+      if (first) await revokeGrant(single, grantId);
+      first = false;
+      return entries;
+    });
+    // The attempt undoes what it granted, and its FAILED write meets the names recorded: the job
+    // comes back rather than ending with the request left GRANTING.
+    await expect(runJob(worker(), { kind: 'grant', requestId: bundle })).rejects.toThrow(
+      /changed since it was read/,
+    );
+    const granting = (await p.store.getRequest(bundle))!;
+    expect(granting.status).toBe('GRANTING');
+    expect(granting.keptNames).toEqual([{ names: ['SELECT'], tables: ['orders'] }]);
+    expect(await auditTypes(bundle)).not.toContain('GRANT_RESTORED');
+    await runJob(worker(), { kind: 'grant', requestId: bundle });
+    expect((await p.store.getRequest(bundle))!.status).toBe('FAILED');
+    expect(await ledgerOf(principal)).toEqual([]);
+  });
 });
 
 test('a worker killed after granting part of a big product, before its first progress note: the next delivery, refused outright, revokes what it granted', async () => {
