@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { archiveKey } from '../../functions/adapters/aws/archiver';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import {
   ensureTable,
@@ -14,17 +16,19 @@ import {
   type EmbeddedDynamo,
 } from '../../functions/adapters/local/embedded-dynamo';
 import { lambdaBuildOptions } from '../../bench/bundles';
+import { parseConfig } from '../../config/schema';
 import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
 import { apiEvent } from '../support/lambda-event';
 import { webTrafficProduct } from '../support/web-traffic';
 
-// The API and worker functions as the stacks deploy them: bundled with BUNDLING's esbuild options
-// (the packages' ES-module builds, so the AWS SDK clients carry only the operations Meshgate
-// sends; the aliases), loaded by a fresh `node` as Lambda loads index.js, and driven with API
-// Gateway and SQS events. Their DynamoDB calls reach an embedded dynalite over HTTP; SQS,
-// EventBridge, STS and Lake Formation calls reach a local server that answers in each service's
-// protocol and records what it got. Nothing is mocked inside the bundles: an operation, shape or
-// protocol the bundling left out fails here.
+// The five functions as the stacks deploy them (API, worker, notifier, schedules, archiver):
+// bundled with BUNDLING's esbuild options (the packages' ES-module builds, so the AWS SDK clients
+// carry only the operations Meshgate sends; the aliases), loaded by a fresh `node` as Lambda loads
+// index.js, and driven with API Gateway, SQS, EventBridge, schedule and DynamoDB stream events.
+// Their DynamoDB calls reach an embedded dynalite over HTTP; SQS, EventBridge, STS, Lake Formation,
+// SES and S3 calls reach a local server that answers in each service's protocol and records what
+// it got. Nothing is mocked inside the bundles: an operation, shape or protocol the bundling left
+// out fails here.
 
 const TABLE = 'meshgate-bundled';
 const ACCOUNT = '222222222222';
@@ -32,6 +36,25 @@ const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
 
 const product = webTrafficProduct(ACCOUNT);
+const FUNCTIONS = ['api', 'worker', 'notifier', 'scheduled', 'archiver'] as const;
+const CONFIG = {
+  stage: 'bundled',
+  governance: { account: '123456789012', region: 'eu-west-1' },
+  tableName: TABLE,
+  domains: [
+    {
+      id: 'marketing',
+      name: 'Marketing',
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      brokerRoleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`,
+      externalId: 'ext-m',
+      owners: ['bob'],
+    },
+  ],
+  users: [{ id: 'alice', name: 'Alice Martin', email: 'alice@example.com' }],
+  notifications: { emailFrom: 'meshgate@example.com' },
+};
 
 /** Runs the bundle's handler over the events in turn; `{id}` in a path is the last answer's id. */
 const DRIVER = `
@@ -78,13 +101,21 @@ const STS_ANSWER = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/201
 
 /**
  * What the functions send besides DynamoDB, answered in each service's own protocol: SQS
- * SendMessage and EventBridge PutEvents (AWS JSON), STS AssumeRole (AWS query, XML) and Lake
- * Formation (REST JSON). Anything else is a 400 the test sees.
+ * SendMessage and EventBridge PutEvents (AWS JSON), STS AssumeRole (AWS query, XML), Lake
+ * Formation and SES v2 SendEmail (REST JSON), and S3 PutObject (REST, path-style). Anything else
+ * is a 400 the test sees.
  */
 function startAwsStub(received: Received[]): Promise<Server> {
   const server = createServer((req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    // A PutObject's body is the object (path-style: /bucket/key), its checksum in a header.
+    const s3Put = (url: string, headers: IncomingHttpHeaders, object: string) => ({
+      path: decodeURIComponent(url.split('?')[0]!),
+      object,
+      checksum: headers['x-amz-checksum-sha256'],
+      contentType: headers['content-type'],
+    });
     req.on('end', () => {
       const form = String(req.headers['content-type']).startsWith(
         'application/x-www-form-urlencoded',
@@ -94,8 +125,16 @@ function startAwsStub(received: Received[]): Promise<Server> {
       ) as Record<string, unknown>;
       const target = form
         ? `STS.${String(body.Action)}`
-        : String(req.headers['x-amz-target'] ?? `LakeFormation${req.url}`);
-      received.push({ target, body });
+        : req.url === '/v2/email/outbound-emails'
+          ? 'SES.SendEmail'
+          : req.method === 'PUT'
+            ? 'S3.PutObject'
+            : String(req.headers['x-amz-target'] ?? `LakeFormation${req.url}`);
+      received.push(
+        target === 'S3.PutObject'
+          ? { target, body: s3Put(req.url!, req.headers, text) }
+          : { target, body },
+      );
       const answer = (type: string, value: unknown) => {
         res.writeHead(200, { 'content-type': type });
         res.end(typeof value === 'string' ? value : JSON.stringify(value));
@@ -112,7 +151,11 @@ function startAwsStub(received: Received[]): Promise<Server> {
         });
       else if (target === 'STS.AssumeRole') answer('text/xml', STS_ANSWER);
       else if (target === 'LakeFormation/GrantPermissions') answer('application/json', {});
-      else {
+      else if (target === 'SES.SendEmail') answer('application/json', { MessageId: 'ses-1' });
+      else if (target === 'S3.PutObject') {
+        res.writeHead(200, { etag: '"etag-1"' });
+        res.end();
+      } else {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
       }
@@ -129,7 +172,7 @@ const received: Received[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshgate-bundled-api-'));
-  for (const name of ['api', 'worker'])
+  for (const name of FUNCTIONS)
     await build({
       ...lambdaBuildOptions(BUNDLING),
       sourcemap: false,
@@ -137,6 +180,8 @@ beforeAll(async () => {
       outfile: join(dir, name, 'index.js'),
     });
   writeFileSync(join(dir, 'driver.js'), DRIVER);
+  // The configuration as the CDK app bundles it beside the functions (parsed at synth).
+  writeFileSync(join(dir, 'meshgate.json'), JSON.stringify(parseConfig(CONFIG)));
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   store = new DynamoStore(TABLE, dynamo.client);
@@ -148,7 +193,7 @@ beforeAll(async () => {
     broker: { roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`, externalId: 'ext-m' },
   });
   await store.putProduct(product);
-  await store.putUser({ id: 'alice', name: 'Alice Martin' });
+  await store.putUser({ id: 'alice', name: 'Alice Martin', email: 'alice@example.com' });
   stub = await startAwsStub(received);
 }, 120_000);
 
@@ -161,7 +206,7 @@ afterAll(async () => {
 type Answer = { status: number; body: Record<string, unknown> };
 
 /** Runs a bundle's handler over the events in a fresh `node`, with the functions' settings. */
-async function run(name: 'api' | 'worker', events: unknown[]): Promise<unknown[]> {
+async function run(name: (typeof FUNCTIONS)[number], events: unknown[]): Promise<unknown[]> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [join(dir, 'driver.js'), join(dir, name, 'index.js'), JSON.stringify(events)],
@@ -183,10 +228,17 @@ async function run(name: 'api' | 'worker', events: unknown[]): Promise<unknown[]
         AWS_ENDPOINT_URL_EVENTBRIDGE: aws(),
         AWS_ENDPOINT_URL_STS: aws(),
         AWS_ENDPOINT_URL_LAKEFORMATION: aws(),
+        AWS_ENDPOINT_URL_SESV2: aws(),
+        AWS_ENDPOINT_URL_S3: aws(),
         MESHGATE_TABLE_NAME: TABLE,
         MESHGATE_QUEUE_URL: `${aws()}/123456789012/jobs`,
         MESHGATE_EVENT_BUS_NAME: 'bus',
         MESHGATE_POLICY_DIR: join(__dirname, '../../policies'),
+        MESHGATE_AUDIT_BUCKET: 'meshgate-audit',
+        // The notifier and the schedules read the bundled configuration (its e-mail identity).
+        ...(name === 'notifier' || name === 'scheduled'
+          ? { MESHGATE_CONFIG: join(dir, 'meshgate.json') }
+          : {}),
       },
       timeout: 60_000,
     },
@@ -266,4 +318,103 @@ const KNOWN = new Set([
   'AWSEvents.PutEvents',
   'STS.AssumeRole',
   'LakeFormation/GrantPermissions',
+  'SES.SendEmail',
+  'S3.PutObject',
 ]);
+
+test('the bundled notifier e-mails the requester through SES, the archiver writes the trail to S3 with its checksum, the schedules build the search index the API then searches, and queue a sync', async () => {
+  const [created] = (await run('api', [
+    apiEvent('POST', '/v1/requests', ALICE, {
+      productId: product.id,
+      principal: `${ANALYST}-notified`,
+      scope: { permissions: ['SELECT'], columns: { mode: 'all' } },
+      duration: { value: 7, unit: 'days' },
+      purpose: 'Traffic dashboard, notified',
+    }),
+  ])) as Answer[];
+  const id = created!.body.id as string;
+  await run('worker', [
+    { Records: [{ messageId: 'm-2', body: JSON.stringify({ kind: 'grant', requestId: id }) }] },
+  ]);
+  expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+  const active = published().find(
+    (e) => JSON.parse(e.Detail).requestId === id && JSON.parse(e.Detail).toStatus === 'ACTIVE',
+  )!;
+
+  const [notified] = await run('notifier', [
+    { id: 'ev-1', 'detail-type': active.DetailType, detail: JSON.parse(active.Detail) },
+  ]);
+  expect(notified).toEqual({ notified: expect.any(Number) });
+  const mail = sent('SES.SendEmail').at(-1) as {
+    FromEmailAddress: string;
+    Destination: { ToAddresses: string[] };
+    Content: { Simple: { Subject: { Data: string } } };
+  };
+  expect(mail.FromEmailAddress).toBe('meshgate@example.com');
+  expect(mail.Destination.ToAddresses).toEqual(['alice@example.com']);
+  expect(mail.Content.Simple.Subject.Data).toBe(`[Meshgate] Access ready: ${product.id}`);
+
+  // The audit events of the request as the table's stream hands them to the archiver.
+  const trail = await store.listRequestAudit(id);
+  const images = (
+    await dynamo.client.send(
+      new ScanCommand({
+        TableName: TABLE,
+        FilterExpression: '#k = :audit AND #r = :id',
+        ExpressionAttributeNames: { '#k': 'kind', '#r': 'requestId' },
+        ExpressionAttributeValues: { ':audit': { S: 'audit' }, ':id': { S: id } },
+      }),
+    )
+  ).Items!;
+  expect(images).toHaveLength(trail.length);
+  const [archived] = await run('archiver', [
+    {
+      Records: images.map((NewImage, i) => ({
+        eventID: `s-${i}`,
+        eventName: 'INSERT',
+        dynamodb: { NewImage },
+      })),
+    },
+  ]);
+  expect(archived).toEqual({ archived: trail.length });
+  const objects = sent('S3.PutObject') as unknown as Array<{
+    path: string;
+    object: string;
+    checksum: string;
+    contentType: string;
+  }>;
+  expect(objects.map((o) => o.path).sort()).toEqual(
+    trail.map((e) => `/meshgate-audit/${archiveKey(e)}`).sort(),
+  );
+  for (const o of objects) {
+    expect(o.checksum).toBe(createHash('sha256').update(o.object).digest('base64'));
+    expect(o.contentType).toBe('application/json');
+  }
+  expect(objects.map((o) => JSON.parse(o.object).id).sort()).toEqual(trail.map((e) => e.id).sort());
+
+  const queued = sent('AmazonSQS.SendMessage').length;
+  const [swept, synced] = (await run('scheduled', [{ task: 'sweep' }, { task: 'sync' }])) as Array<
+    Record<string, unknown>
+  >;
+  // The first sweep of a deployment builds the search index; nothing has expired.
+  expect(swept).toMatchObject({ search: { rebuilt: true }, expired: [] });
+  // The sync is queued for the worker: one operation for the configured domain.
+  expect(synced).toEqual({
+    queued: [{ domain: 'marketing', operationId: expect.any(String) }],
+    skipped: [],
+    failures: [],
+  });
+  const operationId = (synced as { queued: Array<{ operationId: string }> }).queued[0]!.operationId;
+  expect(
+    sent('AmazonSQS.SendMessage')
+      .slice(queued)
+      .map((m) => JSON.parse(String(m.MessageBody))),
+  ).toEqual([expect.objectContaining({ kind: 'operation', operationId })]);
+
+  // The bundled API searches the index the bundled schedules built.
+  const [found] = (await run('api', [
+    { ...apiEvent('GET', '/v1/products', ALICE), rawQueryString: 'q=traffic' },
+  ])) as Answer[];
+  expect(found).toMatchObject({ status: 200, body: { total: 1, items: [{ id: product.id }] } });
+  expect(received.map((r) => r.target).filter((t) => !KNOWN.has(t))).toEqual([]);
+}, 120_000);
