@@ -128,6 +128,16 @@ export const MeshgateConfig = z
           path: ['consumerAccounts', i, 'brokerRoleArn'],
           message: `the broker role must be in the consumer account ${a.accountId}`,
         });
+      // Lake Formation shares with another account through AWS RAM, which the domain brokers may
+      // do only with crossAccountSharing (AWSLakeFormationCrossAccountManager): without it, every
+      // grant to this account's principals from another account's domain would be refused.
+      const elsewhere = c.domains.find((d) => d.accountId !== a.accountId);
+      if (!c.crossAccountSharing && elsewhere)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccounts', i, 'accountId'],
+          message: `account ${a.accountId} receives grants from domain ${elsewhere.id} in account ${elsewhere.accountId}, which needs crossAccountSharing: true`,
+        });
     });
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {

@@ -43,7 +43,8 @@ new WebStack(app, stackName(config.stage, 'Web'), {
   description: `Meshgate ${config.stage}: approvals web UI`,
 });
 // For a local run against AWS (docs/deployment.md): `-c operatorRoleArn=<arn>` lets that role
-// assume the broker roles too, and `-c operatorOnly=true` trusts it alone.
+// assume the broker roles (domain and consumer accounts') too, and `-c operatorOnly=true` trusts
+// it alone.
 const operatorRoleArn = app.node.tryGetContext('operatorRoleArn') as string | undefined;
 const operatorOnly = String(app.node.tryGetContext('operatorOnly')) === 'true';
 for (const d of config.domains) {
@@ -63,6 +64,8 @@ for (const c of config.consumerAccounts) {
     env: { account: c.accountId, region: c.region },
     config,
     consumerId: c.id,
+    operatorRoleArn,
+    trustGovernanceRoles: !operatorOnly,
     description: `Meshgate ${config.stage}: broker role for consumer account ${c.id}`,
   });
 }

@@ -4,6 +4,7 @@ import {
   Fn,
   RemovalPolicy,
   Stack,
+  Token,
   Validations,
   type StackProps,
 } from 'aws-cdk-lib';
@@ -297,15 +298,26 @@ export class ApiStack extends Stack {
         (identity) =>
           `arn:${this.partition}:ses:${this.region}:${this.account}:identity/${identity}`,
       );
+      // SES authorises a send on the identity and also on the configuration set that applies to
+      // it (one the identity's owner attaches as its default, to track bounces and complaints,
+      // at any time): without the second, every e-mail would then be refused. Any set of this
+      // account, still only from the configured address.
+      // As cdk-nag names the resource: an unresolved region or account as its pseudo parameter.
+      const shown = (v: string, name: string) => (Token.isUnresolved(v) ? `<AWS::${name}>` : v);
+      const configurationSets = `arn:${this.partition}:ses:${this.region}:${this.account}:configuration-set/*`;
       for (const fn of [notifier, callers.scheduled]) {
         fn.role.addToPrincipalPolicy(
           new iam.PolicyStatement({
             sid: 'SendNotificationEmail',
             actions: ['ses:SendEmail'],
-            resources: identities,
+            resources: [...identities, configurationSets],
             conditions: { StringEquals: { 'ses:FromAddress': emailFrom } },
           }),
         );
+        Validations.of(fn.role.node.findChild('DefaultPolicy')).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:${shown(this.region, 'Region')}:${shown(this.account, 'AccountId')}:configuration-set/*]`,
+          reason: `${fn.node.path} role: ses:SendEmail from ${emailFrom} only (ses:FromAddress); SES also checks the configuration set attached to the identity, whose name the deployment does not know.`,
+        });
       }
     }
 

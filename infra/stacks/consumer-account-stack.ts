@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnDataLakeSettings } from 'aws-cdk-lib/aws-lakeformation';
 import type { Construct } from 'constructs';
 import type { ConsumerAccountConfig, MeshgateConfig } from '../../config/schema';
-import { brokerRoleName, stackName, trustedRoleArns } from '../naming';
+import { brokerTrust, type BrokerTrustProps } from '../constructs/broker-trust';
+import { brokerRoleName, stackName } from '../naming';
 import type { z } from 'zod';
 
 type ConsumerAccount = z.infer<typeof ConsumerAccountConfig>;
@@ -40,7 +41,7 @@ export const CONSUMER_LAKEFORMATION_ACTIONS = [
   'lakeformation:ListPermissions',
 ] as const;
 
-export interface ConsumerAccountStackProps extends StackProps {
+export interface ConsumerAccountStackProps extends StackProps, BrokerTrustProps {
   config: MeshgateConfig;
   /** Which of config.consumerAccounts (by id) this stack is for; deployed in that account and region. */
   consumerId: string;
@@ -95,19 +96,18 @@ export class ConsumerAccountStack extends Stack {
     const arn = (what: string) =>
       `arn:${Aws.PARTITION}:glue:${consumer.region}:${consumer.accountId}:${what}`;
 
+    const trust = brokerTrust(
+      `ConsumerAccountStack ${consumer.id}`,
+      config,
+      consumer.externalId,
+      props,
+    );
     this.role = new iam.Role(this, 'BrokerRole', {
       roleName: brokerRoleName(consumer.brokerRoleArn),
       ...(path ? { path } : {}),
       description: `Meshgate ${config.stage}: resource links for the grants of consumer account ${consumer.id}`,
-      // As the domain broker: only the governance functions' roles, from the governance account.
-      assumedBy: new iam.CompositePrincipal(
-        ...trustedRoleArns(config).map((a) => new iam.ArnPrincipal(a)),
-      ).withConditions({
-        StringEquals: {
-          'sts:ExternalId': consumer.externalId,
-          'aws:PrincipalAccount': config.governance.account,
-        },
-      }),
+      // As the domain broker: the governance worker's role (and an operator's, when named).
+      assumedBy: trust.assumedBy,
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: {
         'meshgate-consumer-broker': new iam.PolicyDocument({
@@ -138,6 +138,7 @@ export class ConsumerAccountStack extends Stack {
         }),
       },
     });
+    if (trust.operatorStatement) this.role.assumeRolePolicy!.addStatements(trust.operatorStatement);
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnDataLakeSettings } from 'aws-cdk-lib/aws-lakeformation';
 import type { Construct } from 'constructs';
 import type { DomainConfig, MeshgateConfig } from '../../config/schema';
-import { brokerRoleName, stackName, trustedRoleArns } from '../naming';
+import { brokerTrust, type BrokerTrustProps } from '../constructs/broker-trust';
+import { brokerRoleName, stackName } from '../naming';
 import type { z } from 'zod';
 
 type Domain = z.infer<typeof DomainConfig>;
@@ -27,7 +28,7 @@ export const BROKER_GLUE_ACTIONS = [
   'glue:GetTables',
 ] as const;
 
-export interface DomainAccountStackProps extends StackProps {
+export interface DomainAccountStackProps extends StackProps, BrokerTrustProps {
   config: MeshgateConfig;
   /** Which of config.domains this stack is for; it is deployed in that domain's account and region. */
   domainId: string;
@@ -53,22 +54,7 @@ export interface DomainAccountStackProps extends StackProps {
    * LakeFormation*, glue:PutResourcePolicy). Off by default: same-account grants need none of it.
    */
   crossAccountSharing?: boolean;
-  /**
-   * An operator's IAM role (an SSO permission set's role, or one you assume) that may also assume
-   * the broker role, with the domain's ExternalId, from its own account: for
-   * `MESHGATE_BACKEND=aws npm start`, which acts with the operator's credentials. Off by default;
-   * the app reads it from `-c operatorRoleArn=<arn>`.
-   */
-  operatorRoleArn?: string;
-  /**
-   * Trust the governance functions' roles (default). False trusts the operator role alone, for a
-   * local run before (or without) the governance stacks: IAM refuses a trust policy that names a
-   * role that does not exist. Needs operatorRoleArn; the app reads it from `-c operatorOnly=true`.
-   */
-  trustGovernanceRoles?: boolean;
 }
-
-const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 
 /** The domain this stack serves, or an error naming the ones the configuration has. */
 export function domainOf(config: MeshgateConfig, domainId: string): Domain {
@@ -79,31 +65,6 @@ export function domainOf(config: MeshgateConfig, domainId: string): Domain {
     );
   }
   return domain;
-}
-
-/** The operator role the props name, checked, or undefined; an error names what is wrong. */
-function operatorOf(domainId: string, props: DomainAccountStackProps) {
-  const arn = props.operatorRoleArn;
-  if (arn === undefined || arn === '') {
-    if (props.trustGovernanceRoles === false)
-      throw new Error(
-        `DomainAccountStack ${domainId}: trusting no governance role needs an operator role (operatorRoleArn), or nobody could assume the broker role.`,
-      );
-    return undefined;
-  }
-  const match = ROLE_ARN.exec(arn);
-  if (!match)
-    throw new Error(
-      `DomainAccountStack ${domainId}: operatorRoleArn "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`,
-    );
-  const account = match[2]!;
-  return {
-    arn,
-    principal: (externalId: string) =>
-      new iam.ArnPrincipal(arn).withConditions({
-        StringEquals: { 'sts:ExternalId': externalId, 'aws:PrincipalAccount': account },
-      }),
-  };
 }
 
 /**
@@ -145,27 +106,13 @@ export class DomainAccountStack extends Stack {
     const segments = afterRole.split('/');
     const path = segments.length > 1 ? `/${segments.slice(0, -1).join('/')}/` : undefined;
 
-    const operator = operatorOf(domain.id, props);
-    const trusted = trustedRoleArns(config).map((arn) => new iam.ArnPrincipal(arn));
+    const trust = brokerTrust(`DomainAccountStack ${domain.id}`, config, domain.externalId, props);
     this.role = new iam.Role(this, 'BrokerRole', {
       roleName: brokerRoleName(domain.brokerRoleArn),
       ...(path ? { path } : {}),
       description: `Meshgate ${config.stage}: grants and revokes Lake Formation access for domain ${domain.id}`,
-      // Only the governance worker's own role, never the governance account root: a root
-      // principal would let any role there with sts:AssumeRole on * in.
-      // aws:PrincipalAccount is the account of the principal making the call, which for a role
-      // session assuming this role is the governance account. aws:SourceAccount would be wrong
-      // here: it is set only when an AWS service acts on a resource's behalf (service principals),
-      // so a role-to-role AssumeRole does not carry it and a condition on it would never match.
-      assumedBy:
-        props.trustGovernanceRoles === false
-          ? operator!.principal(domain.externalId)
-          : new iam.CompositePrincipal(...trusted).withConditions({
-              StringEquals: {
-                'sts:ExternalId': domain.externalId,
-                'aws:PrincipalAccount': config.governance.account,
-              },
-            }),
+      // Only the governance worker's own role (and an operator's, when named): brokerTrust.
+      assumedBy: trust.assumedBy,
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: {
         'meshgate-broker': new iam.PolicyDocument({
@@ -190,14 +137,7 @@ export class DomainAccountStack extends Stack {
         }),
       },
     });
-    // The operator's role, the same way: by ARN, with the ExternalId, from its own account.
-    if (operator && props.trustGovernanceRoles !== false)
-      this.role.assumeRolePolicy!.addStatements(
-        new iam.PolicyStatement({
-          actions: ['sts:AssumeRole'],
-          principals: [operator.principal(domain.externalId)],
-        }),
-      );
+    if (trust.operatorStatement) this.role.assumeRolePolicy!.addStatements(trust.operatorStatement);
     const v = Validations.of(this.role);
     v.acknowledge(
       {

@@ -65,6 +65,59 @@ test('only the governance functions may assume it, with the ExternalId, from the
     });
 });
 
+describe('an operator role for a local run (-c operatorRoleArn, -c operatorOnly), as for a domain account', () => {
+  const OPERATOR = 'arn:aws:iam::444444444444:role/Admin';
+  const consumerStack = (props: { operatorRoleArn?: string; trustGovernanceRoles?: boolean }) =>
+    new ConsumerAccountStack(newApp(), 'Consumer', { config, consumerId: 'analytics', ...props });
+  /** Who may assume the role, with the terms, one entry per principal. */
+  const trustOf = (s: ConsumerAccountStack) =>
+    (
+      Object.values(Template.fromStack(s).findResources('AWS::IAM::Role'))[0]!.Properties
+        .AssumeRolePolicyDocument.Statement as Array<{
+        Principal: { AWS: string | string[] };
+        Condition: { StringEquals: Record<string, string> };
+      }>
+    )
+      .flatMap((t) => list(t.Principal.AWS).map((p) => [p, t.Condition.StringEquals]))
+      .sort();
+  const operator = [
+    OPERATOR,
+    { 'sts:ExternalId': CONSUMER.externalId, 'aws:PrincipalAccount': '444444444444' },
+  ];
+  const governance = trustedRoleArns(config).map((arn) => [
+    arn,
+    { 'sts:ExternalId': CONSUMER.externalId, 'aws:PrincipalAccount': config.governance.account },
+  ]);
+
+  test('an operator role may assume it too, with its ExternalId, from its own account', () => {
+    expect(trustOf(consumerStack({ operatorRoleArn: OPERATOR }))).toEqual(
+      [...governance, operator].sort(),
+    );
+  });
+
+  test('operator only: the operator role alone, so the stack deploys before the governance stacks', () => {
+    expect(
+      trustOf(consumerStack({ operatorRoleArn: OPERATOR, trustGovernanceRoles: false })),
+    ).toEqual([operator]);
+    expect(() => consumerStack({ trustGovernanceRoles: false })).toThrow(
+      'ConsumerAccountStack analytics: trusting no governance role needs an operator role (operatorRoleArn), or nobody could assume the broker role.',
+    );
+    expect(() => consumerStack({ operatorRoleArn: 'arn:aws:iam::444444444444:user/x' })).toThrow(
+      'ConsumerAccountStack analytics: operatorRoleArn "arn:aws:iam::444444444444:user/x" is not an IAM role ARN',
+    );
+  });
+
+  test('passes the AWS Solutions checks in both modes', () => {
+    for (const s of [
+      consumerStack({ operatorRoleArn: OPERATOR }),
+      consumerStack({ operatorRoleArn: OPERATOR, trustGovernanceRoles: false }),
+    ]) {
+      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(s as Stack);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    }
+  });
+});
+
 test('it may accept RAM invitations, manage links in meshgate_* databases only, and grant DESCRIBE', () => {
   const bySid = Object.fromEntries(statements().map((s) => [s.Sid, s]));
   expect(list(bySid.AcceptLakeFormationShares!.Action).sort()).toEqual([

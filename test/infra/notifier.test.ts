@@ -75,7 +75,7 @@ test('a rule sends every status change and every stage awaiting approval of the 
   expect(env).toMatchObject({ MESHGATE_CONFIG: './meshgate.json' });
 });
 
-test('ses:SendEmail on the configured identity only, for the notifier and the sweep alone', () => {
+test('ses:SendEmail from the configured identity only (and its configuration set), for the notifier and the sweep alone', () => {
   const from = config.notifications!.emailFrom;
   for (const fn of ['notifier', 'scheduled']) {
     const ses = statementsOf(t, functionRoleName(config.stage, fn)).filter((s) =>
@@ -83,8 +83,12 @@ test('ses:SendEmail on the configured identity only, for the notifier and the sw
     );
     expect(ses).toHaveLength(1);
     expect(ses[0]!.Action).toBe('ses:SendEmail');
-    expect(JSON.stringify(ses[0]!.Resource)).toContain(`:identity/${from}`);
-    expect(JSON.stringify(ses[0]!.Resource)).not.toContain('*');
+    const resources = JSON.stringify(ses[0]!.Resource);
+    expect(resources).toContain(`:identity/${from}`);
+    // And the configuration set SES applies to the identity, if its owner attaches one: SES
+    // checks that too. The only wildcard.
+    expect(resources).toContain(':configuration-set/*');
+    expect(resources.replace(':configuration-set/*', '')).not.toContain('*');
     expect(ses[0]!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': from } });
   }
   for (const fn of ['api', 'worker'])

@@ -59,6 +59,22 @@ test.each([
   ['a user id in upper case', (c: any) => (c.users[0].id = 'Alice'), 'users.0.id'],
   ['no domains', (c: any) => (c.domains = []), 'domains: register at least one domain'],
   [
+    'a consumer account in another account than a domain, without cross-account sharing',
+    (c: any) => {
+      c.crossAccountSharing = false;
+      c.consumerAccounts = [
+        {
+          id: 'analytics',
+          accountId: '777777777777',
+          region: 'eu-west-1',
+          brokerRoleArn: 'arn:aws:iam::777777777777:role/meshgate-broker',
+          externalId: 'analytics-external-id',
+        },
+      ];
+    },
+    'consumerAccounts.0.accountId: account 777777777777 receives grants from domain sales in account 111111111111, which needs crossAccountSharing: true',
+  ],
+  [
     'a one-character ExternalId',
     (c: any) => (c.domains[0].externalId = 'x'),
     'domains.0.externalId',
@@ -141,4 +157,20 @@ test("a domain's backup approvers: optional, and memberships with the backup rol
   });
   json.domains[0].backups = ['Not An Id'];
   expect(() => parseConfig(json)).toThrow('domains.0.backups.0');
+});
+
+test('a consumer account in the one account of every domain needs no cross-account sharing', () => {
+  const local = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'config', 'local-aws.json'), 'utf8'),
+  );
+  const consumer = {
+    id: 'same',
+    accountId: '000000000000',
+    region: 'eu-west-1',
+    brokerRoleArn: 'arn:aws:iam::000000000000:role/meshgate-dev-consumer-broker',
+    externalId: 'same-account-external-id',
+  };
+  expect(parseConfig({ ...local, consumerAccounts: [consumer] }).consumerAccounts).toEqual([
+    consumer,
+  ]);
 });
