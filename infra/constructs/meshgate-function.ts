@@ -15,6 +15,16 @@ const POLICY_DIR = join(REPO_ROOT, 'policies');
 const ZOD_FOR_BUNDLES = join(REPO_ROOT, 'functions', 'bundling', 'zod.ts');
 /** casbin less its policy-file parser and glob matching (functions/bundling/casbin-parts.ts). */
 const CASBIN_PARTS = join(REPO_ROOT, 'functions', 'bundling', 'casbin-parts.ts');
+/**
+ * The AWS SDK clients the functions load at first use (`import()`): each is aliased to a module of
+ * `functions/bundling/aws-sdk/` that exports only the client and the commands Meshgate sends, from
+ * the package's ES-module build. esbuild cannot trim a package reached by `import()` alone: it
+ * wraps the package's index to evaluate it later and then keeps everything the index re-exports,
+ * every command of the service and all their shapes (Glue's 223 KB in the worker, where the
+ * commands sent need 48 KB). Each bundle then compiled them at every cold start, and evaluated
+ * them at the first use (test/infra/bundles.test.ts lists the commands each bundle holds).
+ */
+export const LAZY_CLIENTS = ['sqs', 'eventbridge', 'sesv2', 'glue', 'lakeformation', 'ram', 'sts'];
 
 /**
  * How every Meshgate function is bundled (esbuild on this host, see `bundling` below). Exported
@@ -41,6 +51,10 @@ export const BUNDLING = {
       `zod=${ZOD_FOR_BUNDLES}`,
       `csv-parse/sync=${CASBIN_PARTS}`,
       `minimatch=${CASBIN_PARTS}`,
+      ...LAZY_CLIENTS.map(
+        (c) =>
+          `@aws-sdk/client-${c}=${join(REPO_ROOT, 'functions', 'bundling', 'aws-sdk', `${c}.mjs`)}`,
+      ),
     ],
   } as Record<string, string | string[]>,
 };

@@ -56,3 +56,66 @@ test.each(['api', 'worker', 'scheduled', 'notifier', 'archiver'])(
     expect(text.includes('BatchExecuteStatement')).toBe(false);
   },
 );
+
+// The clients loaded at first use are aliased to modules naming what is sent (LAZY_CLIENTS in
+// infra/constructs/meshgate-function.ts): reached by import() alone, a package kept every command
+// of its service (Glue's some 250 in the worker). Each bundle holds exactly these commands.
+const DYNAMODB = [
+  'BatchGetItem',
+  'BatchWriteItem',
+  'DescribeEndpoints', // the client's endpoint discovery
+  'GetItem',
+  'PutItem',
+  'Query',
+  'Scan', // the table's layout migration (adapters/aws/dynamo/migration.ts)
+  'TransactWriteItems',
+  'UpdateItem',
+].map((c) => `dynamodb:${c}`);
+const EVENTS = ['eventbridge:PutEvents', 'sqs:SendMessage'];
+test.each([
+  ['api', [...DYNAMODB, ...EVENTS]],
+  [
+    'worker',
+    [
+      ...DYNAMODB,
+      ...EVENTS,
+      'glue:CreateDatabase',
+      'glue:CreateTable',
+      'glue:DeleteTable',
+      'glue:GetDatabases',
+      'glue:GetTable',
+      'glue:GetTables',
+      'lakeformation:BatchGrantPermissions',
+      'lakeformation:BatchRevokePermissions',
+      'lakeformation:CreateDataCellsFilter',
+      'lakeformation:DeleteDataCellsFilter',
+      'lakeformation:GrantPermissions',
+      'lakeformation:ListPermissions',
+      'lakeformation:RevokePermissions',
+      'ram:AcceptResourceShareInvitation',
+      'ram:GetResourceShareInvitations',
+      'sts:AssumeRole',
+    ],
+  ],
+  ['scheduled', [...DYNAMODB, ...EVENTS, 'sesv2:SendEmail']],
+  ['notifier', [...DYNAMODB, ...EVENTS, 'sesv2:SendEmail']],
+  [
+    'archiver',
+    [
+      'dynamodb:DescribeEndpoints',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      's3:CreateSession',
+      's3:PutObject',
+    ],
+  ],
+])('the %s bundle holds only the AWS SDK commands Meshgate sends', async (name, expected) => {
+  const { meta } = await lambdaBundle(name);
+  const commands = Object.values(meta.outputs)
+    .flatMap((o) => Object.entries(o.inputs))
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([input]) => /@aws-sdk\/client-([\w-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(input))
+    .filter((m) => m !== null)
+    .map((m) => `${m[1]}:${m[2]}`);
+  expect(commands.sort()).toEqual([...expected].sort());
+});

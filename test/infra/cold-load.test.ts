@@ -108,14 +108,17 @@ describe('the bundles, as the stacks build them', () => {
     const edges = Object.entries(meta.inputs).flatMap(([from, input]) =>
       input.imports.map((imp) => ({ from, to: imp.path, kind: imp.kind })),
     );
-    const clients = {
-      '@aws-sdk/client-sqs': 'functions/adapters/aws/clients/sqs.ts',
-      '@aws-sdk/client-eventbridge': 'functions/adapters/aws/clients/eventbridge.ts',
-    };
-    for (const [pkg, module] of Object.entries(clients)) {
-      // Each package is imported from outside it by its module in adapters/aws/clients/ only...
+    for (const client of ['sqs', 'eventbridge']) {
+      const pkg = `@aws-sdk/client-${client}`;
+      const module = `functions/adapters/aws/clients/${client}.ts`;
+      // Each package is imported from outside it by the module BUNDLING aliases it to alone
+      // (LAZY_CLIENTS), which only its module in adapters/aws/clients/ imports...
+      const alias = `functions/bundling/aws-sdk/${client}.mjs`;
       const into = edges.filter((e) => packageOf(e.to) === pkg && packageOf(e.from) !== pkg);
-      expect([...new Set(into.map((e) => e.from))]).toEqual([module]);
+      expect([...new Set(into.map((e) => e.from))]).toEqual([alias]);
+      expect([...new Set(edges.filter((e) => e.to === alias).map((e) => e.from))]).toEqual([
+        module,
+      ]);
       // ...which is reached by import() alone.
       const reached = edges.filter((e) => e.to === module);
       expect(reached.length).toBeGreaterThan(0);

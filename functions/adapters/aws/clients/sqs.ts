@@ -1,4 +1,5 @@
-// What the SQS adapter takes from the client package, loaded at the first job sent. Imported as a
-// whole by `import()`, a package keeps every command of its service in the bundle; through this
-// module the bundle keeps only these (issue 16, `npm run bench -- bundles`).
+// What the SQS adapter takes from the client package, loaded at the first job sent (`import()` of
+// this module). In the Lambda bundles the package is aliased to a module exporting only these
+// (LAZY_CLIENTS in infra/constructs/meshgate-function.ts): reached by `import()` alone, the whole
+// package would be bundled, every command of the service.
 export { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
