@@ -36,11 +36,29 @@ export interface FacetCount {
   count: number;
 }
 
+/**
+ * Where a match ranks: its score (a search with text) and its id. Matches rank best score first,
+ * equal scores by id; a search without text ranks by id alone. It holds nothing of the index it
+ * was read from, so a page resumes after it on any index, a newer one too.
+ */
+export interface RankKey {
+  score?: number;
+  id: string;
+}
+
 export interface SearchResult {
   /** How many products match. */
   readonly total: number;
   /** Matches `from` to `to` (excluded), best first when the search has text, by id otherwise. */
   page(from: number, to: number): ProductSummary[];
+  /**
+   * Up to `limit` matches ranked after `after` (from the first when absent), in that order, with
+   * the last one's rank key and whether more matches follow it.
+   */
+  after(
+    after: RankKey | undefined,
+    limit: number,
+  ): { items: ProductSummary[]; last?: RankKey; more: boolean };
   /** Every match, in that order (a summary for each: `page` makes only the page's). */
   readonly matches: ProductSummary[];
   /**

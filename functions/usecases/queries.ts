@@ -59,11 +59,31 @@ export interface ProductFilter extends CatalogSearch {
   cursor?: string;
 }
 
-/** Where a search page resumes: an offset into the ranked matches of one index version. */
+/**
+ * Where a search page resumes: after the rank key of the last match handed out (`RankKey`: its
+ * score, in a search with text, and its id). It names no index, so it holds across a new index
+ * published meanwhile (another instance, or this one, loading it): the next page continues after
+ * that position in the new ranking, without repeating the match it ended on. A match whose score
+ * moved with the catalog may move across the boundary (shown twice or not at all), as in any
+ * keyset paging. The cursor's seal binds it to the caller and the filters (`cursorScope`).
+ */
 interface SearchPosition {
-  o: number;
-  v: number;
+  /** The last match's score (a search with text). */
+  s?: number;
+  /** The last match's id. */
+  id: string;
 }
+
+const isPosition = (p: unknown): p is SearchPosition => {
+  const at = p as Partial<SearchPosition> | null;
+  return (
+    typeof at === 'object' &&
+    at !== null &&
+    typeof at.id === 'string' &&
+    at.id.length > 0 &&
+    (at.s === undefined || (typeof at.s === 'number' && Number.isFinite(at.s)))
+  );
+};
 
 /**
  * The catalog search: one page of the ranked matches, with the facets' counts. Costs the version
@@ -79,25 +99,29 @@ export async function searchProducts(
   const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = f;
   const scope = cursorScope('products', who.userId, { ...filters });
   const cursors = await cursorCodec(deps.store);
-  const at = cursor ? cursors.open<SearchPosition>(scope, cursor) : { o: 0, v: undefined };
-  if (!Number.isSafeInteger(at.o) || at.o < 0 || (cursor && !Number.isSafeInteger(at.v)))
-    throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+  let at: SearchPosition | undefined;
+  if (cursor) {
+    const opened = cursors.open<unknown>(scope, cursor);
+    if (!isPosition(opened))
+      throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+    at = opened;
+  }
   const [index, held] = await Promise.all([
     deps.search.current(),
     // What the caller holds (their most recent page of grants): the "I already have access" facet.
     productsWithAccess(deps, who.userId),
   ]);
-  if (at.v !== undefined && at.v !== index.version)
-    throw validation(
-      'BAD_CURSOR',
-      'The catalog changed since this cursor was handed out: search again from the first page.',
-    );
   const found = index.search(filters, held);
-  const next = at.o + limit;
+  const page = found.after(at && { score: at.s, id: at.id }, limit);
   return {
-    items: found.page(at.o, next).map((p) => ({ ...p, access: held.has(p.id) })),
-    ...(next < found.total
-      ? { cursor: cursors.seal(scope, { o: next, v: index.version } satisfies SearchPosition) }
+    items: page.items.map((p) => ({ ...p, access: held.has(p.id) })),
+    ...(page.more && page.last
+      ? {
+          cursor: cursors.seal(scope, {
+            ...(page.last.score !== undefined && { s: page.last.score }),
+            id: page.last.id,
+          } satisfies SearchPosition),
+        }
       : {}),
     total: found.total,
     facets: found.facets,
