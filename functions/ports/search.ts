@@ -92,7 +92,17 @@ export interface SearchIndex {
    * stored); with `force`, builds it anyway. Reads every product: off the request path.
    */
   refresh(force?: boolean): Promise<IndexReport>;
+  /**
+   * Whether this caller is the one to ask the worker for a build, when `current()` found no index
+   * to answer from: true at most once per `BUILD_REQUEST_EVERY_MS` across every process (a
+   * conditional write, tried at most that often per process), so a burst of searches on many
+   * instances asks once.
+   */
+  claimBuildRequest(): Promise<boolean>;
 }
+
+/** How often a build may be asked of the worker while no index is published. */
+export const BUILD_REQUEST_EVERY_MS = 60_000;
 
 export interface IndexReport {
   rebuilt: boolean;

@@ -7,7 +7,7 @@ import {
   type RequestStatus,
   type Scope,
 } from '../domain/model';
-import { forbidden, notFound, validation } from '../domain/errors';
+import { forbidden, MeshgateError, notFound, validation } from '../domain/errors';
 import { cursorScope, DEFAULT_PAGE_SIZE } from '../domain/paging';
 import type { CatalogSearch, SearchIndex } from '../ports/search';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
@@ -92,7 +92,7 @@ const isPosition = (p: unknown): p is SearchPosition => {
  * whatever the size of the catalog.
  */
 export async function searchProducts(
-  deps: Pick<Deps, 'store' | 'clock'> & { search: SearchIndex },
+  deps: Pick<Deps, 'store' | 'clock' | 'queue' | 'log'> & { search: SearchIndex },
   who: Principal,
   f: ProductFilter,
 ) {
@@ -107,7 +107,7 @@ export async function searchProducts(
     at = opened;
   }
   const [index, held] = await Promise.all([
-    deps.search.current(),
+    currentIndex(deps),
     // What the caller holds (their most recent page of grants): the "I already have access" facet.
     productsWithAccess(deps, who.userId),
   ]);
@@ -126,6 +126,27 @@ export async function searchProducts(
     total: found.total,
     facets: found.facets,
   };
+}
+
+/**
+ * The search index in force. With none of this code's format published (a new deployment, a new
+ * index format), the search answers 503 SEARCH_INDEX_BUILDING and asks the worker to build it now
+ * (a `searchindex` job), rather than wait for the next sweep: one job a minute at most across
+ * every process (`claimBuildRequest`), whatever the burst of searches.
+ */
+async function currentIndex(deps: Pick<Deps, 'queue' | 'log'> & { search: SearchIndex }) {
+  try {
+    return await deps.search.current();
+  } catch (err) {
+    if (err instanceof MeshgateError && err.code === 'SEARCH_INDEX_BUILDING')
+      try {
+        if (await deps.search.claimBuildRequest()) await deps.queue.send({ kind: 'searchindex' });
+      } catch (asking) {
+        // The sweep builds it within minutes anyway.
+        (deps.log ?? console.error)('search index build not requested', asking);
+      }
+    throw err;
+  }
 }
 
 export async function getProduct(deps: Q, id: string) {

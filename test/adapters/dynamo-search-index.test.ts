@@ -7,6 +7,7 @@ import {
 } from '../../functions/adapters/aws/dynamo-search-index';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { MiniSearchCatalog } from '../../functions/adapters/search/minisearch-catalog';
+import { BUILD_REQUEST_EVERY_MS } from '../../functions/ports/search';
 import type { AuditEvent, DataProduct } from '../../functions/domain/model';
 import { embeddedTables } from '../support/embedded-tables';
 
@@ -562,3 +563,18 @@ test.each(['before naming', 'after naming'] as const)(
     expect(await markers()).toEqual([now.id]);
   },
 );
+
+test('a build is asked of the worker once a minute at most, across processes', async () => {
+  let now = Date.now() + 10 * ORPHAN_GRACE_MS;
+  const a = new DynamoSearchIndex(TABLE, db.client, store, { now: () => now });
+  const b = new DynamoSearchIndex(TABLE, db.client, store, { now: () => now });
+  expect(await a.claimBuildRequest()).toBe(true);
+  expect(await b.claimBuildRequest()).toBe(false);
+  now += BUILD_REQUEST_EVERY_MS - 1;
+  expect(await a.claimBuildRequest()).toBe(false);
+  expect(await b.claimBuildRequest()).toBe(false);
+  // A minute on: one of them again.
+  now += 1;
+  expect(await b.claimBuildRequest()).toBe(true);
+  expect(await a.claimBuildRequest()).toBe(false);
+});

@@ -11,7 +11,12 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DataProduct } from '../../domain/model';
-import type { CatalogIndex, IndexReport, SearchIndex } from '../../ports/search';
+import {
+  BUILD_REQUEST_EVERY_MS,
+  type CatalogIndex,
+  type IndexReport,
+  type SearchIndex,
+} from '../../ports/search';
 import type { Store } from '../../ports/store';
 import { unavailable } from '../../domain/errors';
 import { INDEX_FORMAT, MiniSearchCatalog } from '../search/minisearch-catalog';
@@ -72,6 +77,8 @@ const seqKey = (n: number) => String(n).padStart(6, '0');
 /** The partition of the builds' markers, one per build (`BUILD#<build id>`). */
 const BUILDS_PK = 'SEARCHINDEX';
 const buildKey = (id: string) => ({ pk: BUILDS_PK, sk: `BUILD#${id}` });
+/** When a build was last asked of the worker (`claimBuildRequest`). */
+const REQUESTED_KEY = { pk: BUILDS_PK, sk: 'REQUESTED' };
 
 /**
  * The search index of the catalog, stored in the table. The index (MiniSearchCatalog, serialised
@@ -83,7 +90,8 @@ const buildKey = (id: string) => ({ pk: BUILDS_PK, sk: `BUILD#${id}` });
  * - `current()`: the index this process holds, after one strongly consistent GetItem of the
  *   version item (at most every `maxAgeMs`); it loads the chunks again only when a newer build was
  *   published. No read per domain or product. It never builds: with no index of this code's
- *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) until the sweep builds one.
+ *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) and asks the worker for a
+ *   build (`claimBuildRequest`: once a minute at most across every process) until one is named.
  * - `refresh()`: run at the end of every sync, by every sweep, and at start locally (when the
  *   index is current: one GetItem, one more of its last chunk in a process that holds no index,
  *   which loads nothing, and the Query of the builds' markers, below). When the build published
@@ -143,12 +151,13 @@ export class DynamoSearchIndex implements SearchIndex {
     if (!state.index) {
       // Nothing of this code's format published yet (a new deployment before its first sync or
       // sweep, or the first start of a new format): building here would read every product inside
-      // an API call (26 s at 100,000 products, against the API's 29 s). The sweep and every sync
-      // build it (usecases/operations.ts catchUpSearch); until then a search says so.
+      // an API call (26 s at 100,000 products, against the API's 29 s). The search asks the worker
+      // to build it (usecases/queries.ts searchProducts), as the sweep and every sync do
+      // (usecases/operations.ts catchUpSearch); until then a search says so.
       if (!this.held)
         throw unavailable(
           'SEARCH_INDEX_BUILDING',
-          'The catalog search index is being built; search again in a few minutes.',
+          'The catalog search index is being built; search again in a minute.',
         );
     } else if (!this.held || this.held.id !== state.index.id) {
       if (!this.held || state.index.version >= this.held.index.version)
@@ -156,6 +165,34 @@ export class DynamoSearchIndex implements SearchIndex {
     }
     this.checkedAt = started;
     return this.held?.index ?? MiniSearchCatalog.build(state.version, []);
+  }
+
+  private claimTriedAt = Number.NEGATIVE_INFINITY;
+
+  async claimBuildRequest(): Promise<boolean> {
+    const now = this.now();
+    if (now - this.claimTriedAt < BUILD_REQUEST_EVERY_MS) return false;
+    this.claimTriedAt = now;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: REQUESTED_KEY,
+          UpdateExpression: 'SET #at = :now, #kind = :kind',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :before',
+          ExpressionAttributeNames: { '#at': 'at', '#kind': 'kind' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':before': now - BUILD_REQUEST_EVERY_MS,
+            ':kind': 'searchbuildrequest',
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
   }
 
   refresh(force = false): Promise<IndexReport> {
