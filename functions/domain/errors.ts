@@ -310,7 +310,7 @@ export const ERROR_CODES = {
   SEARCH_INDEX_BUILDING: {
     kind: 'unavailable',
     meaning:
-      'No catalog search index of this version of Meshgate is published yet (a new deployment, or a new index format); the sweep builds it within minutes. Search again then.',
+      'No catalog search index of this version of Meshgate is published yet (a new deployment, or a new index format); the worker was asked to build it, which takes seconds to a minute. Search again then.',
   },
   AUDIT_CHAIN_BUSY: {
     kind: 'unavailable',

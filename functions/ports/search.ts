@@ -36,11 +36,29 @@ export interface FacetCount {
   count: number;
 }
 
+/**
+ * Where a match ranks: its score (a search with text) and its id. Matches rank best score first,
+ * equal scores by id; a search without text ranks by id alone. It holds nothing of the index it
+ * was read from, so a page resumes after it on any index, a newer one too.
+ */
+export interface RankKey {
+  score?: number;
+  id: string;
+}
+
 export interface SearchResult {
   /** How many products match. */
   readonly total: number;
   /** Matches `from` to `to` (excluded), best first when the search has text, by id otherwise. */
   page(from: number, to: number): ProductSummary[];
+  /**
+   * Up to `limit` matches ranked after `after` (from the first when absent), in that order, with
+   * the last one's rank key and whether more matches follow it.
+   */
+  after(
+    after: RankKey | undefined,
+    limit: number,
+  ): { items: ProductSummary[]; last?: RankKey; more: boolean };
   /** Every match, in that order (a summary for each: `page` makes only the page's). */
   readonly matches: ProductSummary[];
   /**
@@ -74,7 +92,17 @@ export interface SearchIndex {
    * stored); with `force`, builds it anyway. Reads every product: off the request path.
    */
   refresh(force?: boolean): Promise<IndexReport>;
+  /**
+   * Whether this caller is the one to ask the worker for a build, when `current()` found no index
+   * to answer from: true at most once per `BUILD_REQUEST_EVERY_MS` across every process (a
+   * conditional write, tried at most that often per process), so a burst of searches on many
+   * instances asks once.
+   */
+  claimBuildRequest(): Promise<boolean>;
 }
+
+/** How often a build may be asked of the worker while no index is published. */
+export const BUILD_REQUEST_EVERY_MS = 60_000;
 
 export interface IndexReport {
   rebuilt: boolean;

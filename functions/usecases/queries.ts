@@ -7,7 +7,7 @@ import {
   type RequestStatus,
   type Scope,
 } from '../domain/model';
-import { forbidden, notFound, validation } from '../domain/errors';
+import { forbidden, MeshgateError, notFound, validation } from '../domain/errors';
 import { cursorScope, DEFAULT_PAGE_SIZE } from '../domain/paging';
 import type { CatalogSearch, SearchIndex } from '../ports/search';
 import { currentStage, effectiveTerms, piiColumnsTouched } from '../domain/request';
@@ -59,11 +59,31 @@ export interface ProductFilter extends CatalogSearch {
   cursor?: string;
 }
 
-/** Where a search page resumes: an offset into the ranked matches of one index version. */
+/**
+ * Where a search page resumes: after the rank key of the last match handed out (`RankKey`: its
+ * score, in a search with text, and its id). It names no index, so it holds across a new index
+ * published meanwhile (another instance, or this one, loading it): the next page continues after
+ * that position in the new ranking, without repeating the match it ended on. A match whose score
+ * moved with the catalog may move across the boundary (shown twice or not at all), as in any
+ * keyset paging. The cursor's seal binds it to the caller and the filters (`cursorScope`).
+ */
 interface SearchPosition {
-  o: number;
-  v: number;
+  /** The last match's score (a search with text). */
+  s?: number;
+  /** The last match's id. */
+  id: string;
 }
+
+const isPosition = (p: unknown): p is SearchPosition => {
+  const at = p as Partial<SearchPosition> | null;
+  return (
+    typeof at === 'object' &&
+    at !== null &&
+    typeof at.id === 'string' &&
+    at.id.length > 0 &&
+    (at.s === undefined || (typeof at.s === 'number' && Number.isFinite(at.s)))
+  );
+};
 
 /**
  * The catalog search: one page of the ranked matches, with the facets' counts. Costs the version
@@ -72,36 +92,61 @@ interface SearchPosition {
  * whatever the size of the catalog.
  */
 export async function searchProducts(
-  deps: Pick<Deps, 'store' | 'clock'> & { search: SearchIndex },
+  deps: Pick<Deps, 'store' | 'clock' | 'queue' | 'log'> & { search: SearchIndex },
   who: Principal,
   f: ProductFilter,
 ) {
   const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = f;
   const scope = cursorScope('products', who.userId, { ...filters });
   const cursors = await cursorCodec(deps.store);
-  const at = cursor ? cursors.open<SearchPosition>(scope, cursor) : { o: 0, v: undefined };
-  if (!Number.isSafeInteger(at.o) || at.o < 0 || (cursor && !Number.isSafeInteger(at.v)))
-    throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+  let at: SearchPosition | undefined;
+  if (cursor) {
+    const opened = cursors.open<unknown>(scope, cursor);
+    if (!isPosition(opened))
+      throw validation('BAD_CURSOR', 'The cursor is not one this API returned.');
+    at = opened;
+  }
   const [index, held] = await Promise.all([
-    deps.search.current(),
+    currentIndex(deps),
     // What the caller holds (their most recent page of grants): the "I already have access" facet.
     productsWithAccess(deps, who.userId),
   ]);
-  if (at.v !== undefined && at.v !== index.version)
-    throw validation(
-      'BAD_CURSOR',
-      'The catalog changed since this cursor was handed out: search again from the first page.',
-    );
   const found = index.search(filters, held);
-  const next = at.o + limit;
+  const page = found.after(at && { score: at.s, id: at.id }, limit);
   return {
-    items: found.page(at.o, next).map((p) => ({ ...p, access: held.has(p.id) })),
-    ...(next < found.total
-      ? { cursor: cursors.seal(scope, { o: next, v: index.version } satisfies SearchPosition) }
+    items: page.items.map((p) => ({ ...p, access: held.has(p.id) })),
+    ...(page.more && page.last
+      ? {
+          cursor: cursors.seal(scope, {
+            ...(page.last.score !== undefined && { s: page.last.score }),
+            id: page.last.id,
+          } satisfies SearchPosition),
+        }
       : {}),
     total: found.total,
     facets: found.facets,
   };
+}
+
+/**
+ * The search index in force. With none of this code's format published (a new deployment, a new
+ * index format), the search answers 503 SEARCH_INDEX_BUILDING and asks the worker to build it now
+ * (a `searchindex` job), rather than wait for the next sweep: one job a minute at most across
+ * every process (`claimBuildRequest`), whatever the burst of searches.
+ */
+async function currentIndex(deps: Pick<Deps, 'queue' | 'log'> & { search: SearchIndex }) {
+  try {
+    return await deps.search.current();
+  } catch (err) {
+    if (err instanceof MeshgateError && err.code === 'SEARCH_INDEX_BUILDING')
+      try {
+        if (await deps.search.claimBuildRequest()) await deps.queue.send({ kind: 'searchindex' });
+      } catch (asking) {
+        // The sweep builds it within minutes anyway.
+        (deps.log ?? console.error)('search index build not requested', asking);
+      }
+    throw err;
+  }
 }
 
 export async function getProduct(deps: Q, id: string) {

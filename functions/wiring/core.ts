@@ -157,9 +157,12 @@ export async function buildCore(a: CoreAdapters) {
       let loaded: Promise<BrokerAdapters> | undefined;
       const workerDeps = async () => ({ ...deps, ...(await (loaded ??= broker())) });
       return async (job: Job) =>
-        job.kind === 'operation'
-          ? runOperation(await workerDeps(), job.operationId, ops)
-          : runJob(await workerDeps(), job);
+        job.kind === 'searchindex'
+          ? // Asked by the API when it found no index: built as the sweep would (no broker needed).
+            void (await catchUpSearch(deps))
+          : job.kind === 'operation'
+            ? runOperation(await workerDeps(), job.operationId, ops)
+            : runJob(await workerDeps(), job);
     },
     /** Sends a job for every request and operation in flight, for a process whose queue died with it. */
     resumeInFlight: async () => ({

@@ -1,8 +1,13 @@
 import { DeleteCommand, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { gzipSync } from 'node:zlib';
-import { DynamoSearchIndex, gunzipWhole } from '../../functions/adapters/aws/dynamo-search-index';
+import {
+  DynamoSearchIndex,
+  gunzipWhole,
+  ORPHAN_GRACE_MS,
+} from '../../functions/adapters/aws/dynamo-search-index';
 import { DynamoStore } from '../../functions/adapters/aws/dynamo-store';
 import { MiniSearchCatalog } from '../../functions/adapters/search/minisearch-catalog';
+import { BUILD_REQUEST_EVERY_MS } from '../../functions/ports/search';
 import type { AuditEvent, DataProduct } from '../../functions/domain/model';
 import { embeddedTables } from '../support/embedded-tables';
 
@@ -356,10 +361,11 @@ test('a process that holds no index catches up without loading it; one whose chu
     { step: 'initialize', name },
   );
   try {
-    // A worker after a sync, the sweep: current, nothing loaded (the version and the last chunk).
+    // A worker after a sync, the sweep: current, nothing loaded (the version and the last chunk),
+    // and the builds' markers looked at (none left behind).
     const cold = new DynamoSearchIndex(TABLE, db.client, store);
     expect(await cold.refresh()).toMatchObject({ rebuilt: false, version: named.version });
-    expect(commands).toEqual(['GetItemCommand', 'GetItemCommand']);
+    expect(commands).toEqual(['GetItemCommand', 'GetItemCommand', 'QueryCommand']);
     // The named build's chunks lost: the next catch-up builds it again rather than leave every
     // process failing to load it.
     await db.doc.send(
@@ -445,4 +451,130 @@ test('a catch-up that finds the named build gone because another build replaced 
   expect(now.id).not.toBe(first.id);
   expect(report).toMatchObject({ rebuilt: false, version: now.version });
   expect(await published()).toEqual(now);
+});
+
+/** The builds' markers (`SEARCHINDEX` / `BUILD#<id>`). */
+const markers = async () =>
+  (
+    (
+      await db.doc.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'SEARCHINDEX' },
+        }),
+      )
+    ).Items ?? []
+  ).map((i) => String(i.sk).slice('BUILD#'.length));
+
+/**
+ * Runs a refresh in a process that stops at `point`: every command from then on fails (it is
+ * gone), so nothing after it runs, cleanup included.
+ */
+async function crashedRefresh(point: 'before naming' | 'after naming') {
+  let dead = false;
+  const name = `crash ${point}`;
+  db.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      const publish = isPublish(ctx.commandName, args.input);
+      if (publish && point === 'before naming') dead = true;
+      if (dead) throw Object.assign(new Error('process gone'), { name: 'ProcessGone' });
+      const out = await next(args);
+      if (publish) dead = true;
+      return out;
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    await expect(new DynamoSearchIndex(TABLE, db.client, store).refresh()).rejects.toThrow(
+      'process gone',
+    );
+  } finally {
+    db.client.middlewareStack.remove(name);
+  }
+}
+
+test.each(['before naming', 'after naming'] as const)(
+  'a build left by a process that stopped %s is collected by a refresh once it is older than the grace period, never before',
+  async (point) => {
+    // Tests above leave builds behind too (a build unnamed by hand, a refresh that failed after
+    // naming): collected first, by a refresh whose clock is past their grace period.
+    await new DynamoSearchIndex(TABLE, db.client, store, {
+      now: () => Date.now() + ORPHAN_GRACE_MS + 60_000,
+    }).refresh();
+    expect(await markers()).toEqual([(await published()).id]);
+    const start = await published();
+    await store.putProduct(product(`sales/crash_${point.replace(' ', '_')}`, 'Crash'));
+    const stored = await storedBuilds();
+    await crashedRefresh(point);
+    const left = await newBuilds(stored);
+    const named = await published();
+    // Before naming: its own chunks are left, unnamed. After: the build it replaced is left.
+    const orphan = point === 'before naming' ? left[0]! : start.id;
+    if (point === 'before naming') {
+      expect(named).toEqual(start);
+      expect(left).toHaveLength(1);
+    } else {
+      expect(left).toEqual([named.id]);
+      expect(named.id).not.toBe(start.id);
+    }
+    expect(await chunkPartitions(orphan)).not.toHaveLength(0);
+    expect(await markers()).toContain(orphan);
+
+    // Within the grace period it may be a build under way in another process: left alone (the
+    // refresh builds when the catalog is ahead of the named build: stopped before naming).
+    const at = Date.now();
+    const soon = new DynamoSearchIndex(TABLE, db.client, store, { now: () => at + 60_000 });
+    expect((await soon.refresh()).rebuilt).toBe(point === 'before naming');
+    expect(await chunkPartitions(orphan)).not.toHaveLength(0);
+
+    // Past it: collected, the named build's chunks kept. Counted: the sweep's refresh of a
+    // current index, the Query of the markers, then per build left one BatchWriteItem of its
+    // chunks (25 a batch) and one DeleteItem of its marker.
+    const current = await version();
+    const commands: string[] = [];
+    const count = 'countCollect';
+    db.client.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        commands.push(ctx.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: count },
+    );
+    try {
+      const later = new DynamoSearchIndex(TABLE, db.client, store, {
+        now: () => at + ORPHAN_GRACE_MS + 60_000,
+      });
+      expect(await later.refresh()).toMatchObject({ rebuilt: false, version: current });
+      expect(commands).toEqual([
+        'GetItemCommand',
+        'GetItemCommand',
+        'QueryCommand',
+        'BatchWriteItemCommand',
+        'DeleteItemCommand',
+      ]);
+    } finally {
+      db.client.middlewareStack.remove(count);
+    }
+    expect(await chunkPartitions(orphan)).toHaveLength(0);
+    const now = await published();
+    expect(await newBuilds(stored)).toEqual([now.id]);
+    expect(await chunkPartitions(now.id)).toHaveLength(now.chunks);
+    expect(await markers()).toEqual([now.id]);
+  },
+);
+
+test('a build is asked of the worker once a minute at most, across processes', async () => {
+  let now = Date.now() + 10 * ORPHAN_GRACE_MS;
+  const a = new DynamoSearchIndex(TABLE, db.client, store, { now: () => now });
+  const b = new DynamoSearchIndex(TABLE, db.client, store, { now: () => now });
+  expect(await a.claimBuildRequest()).toBe(true);
+  expect(await b.claimBuildRequest()).toBe(false);
+  now += BUILD_REQUEST_EVERY_MS - 1;
+  expect(await a.claimBuildRequest()).toBe(false);
+  expect(await b.claimBuildRequest()).toBe(false);
+  // A minute on: one of them again.
+  now += 1;
+  expect(await b.claimBuildRequest()).toBe(true);
+  expect(await a.claimBuildRequest()).toBe(false);
 });

@@ -219,6 +219,41 @@ describe('createLambdaHandler', () => {
   });
 });
 
+describe('the search index of a new deployment', () => {
+  test('the first search answers 503 SEARCH_INDEX_BUILDING and asks the worker for a build, once for a burst on every instance; the worker builds it and the next search answers', async () => {
+    // No sweep or sync has run on this table yet: no index is published.
+    const searchJobs = () =>
+      jobsSent().filter((j) => JSON.parse(j.MessageBody!).kind === 'searchindex');
+    const before = searchJobs().length;
+    const first = await invoke('GET', '/v1/products?q=traffic');
+    expect(first.status).toBe(503);
+    expect(first.body.error.code).toBe('SEARCH_INDEX_BUILDING');
+    expect(searchJobs().slice(before)).toEqual([
+      {
+        QueueUrl: QUEUE_URL,
+        MessageBody: JSON.stringify({ kind: 'searchindex' }),
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'searchindex' } },
+      },
+    ]);
+    // More searches, on this instance and on another one (a cold start): no second job.
+    const other = await lambda.createLambdaHandler(ENV);
+    for (const handler of [api, other, api]) {
+      const res = await handler(apiEvent('GET', '/v1/products', ALICE));
+      expect(res.statusCode).toBe(503);
+    }
+    expect(searchJobs()).toHaveLength(before + 1);
+
+    // The worker function runs the job: the index is built, and the API answers from it.
+    const out = await worker({
+      Records: [{ messageId: 'm-search', body: searchJobs().at(-1)!.MessageBody! }],
+    });
+    expect(out).toEqual({ batchItemFailures: [] });
+    const found = await invoke('GET', '/v1/products?q=traffic');
+    expect(found.status).toBe(200);
+    expect(found.body.items.map((i: { id: string }) => i.id)).toEqual([product.id]);
+  });
+});
+
 describe('createWorkerHandler', () => {
   test('a batch with a good job and an unparsable one: only the bad message is a batch item failure', async () => {
     const id = await submit();
@@ -397,8 +432,8 @@ describe('createScheduledHandler', () => {
       refusalWindows: 0,
       operations: [],
       notified: expect.objectContaining({ expiring: 0 }),
-      // The first sweep of a deployment builds its search index (none was published).
-      search: { rebuilt: true, version: expect.any(Number) },
+      // The search index is current: the worker built it when the first search asked (above).
+      search: { rebuilt: false, version: expect.any(Number) },
     });
     expect(jobsSent().slice(before)).toEqual([
       {

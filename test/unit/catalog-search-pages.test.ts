@@ -4,7 +4,12 @@ import {
   MAX_FACET_VALUES,
   MiniSearchCatalog,
 } from '../../functions/adapters/search/minisearch-catalog';
-import { FACETS, type CatalogSearch, type FacetName } from '../../functions/ports/search';
+import {
+  FACETS,
+  type CatalogSearch,
+  type FacetName,
+  type RankKey,
+} from '../../functions/ports/search';
 
 /**
  * A search ranks only as far as the page asked for, and counts its facets in typed arrays: its
@@ -166,4 +171,61 @@ test('equal scores rank by id, in a page picked out of many matches as in the wh
       .map((m) => m.id),
   ).toEqual(byId.slice(100, 150));
   expect(index.search({ q: 'orders' }, none).matches.map((m) => m.id)).toEqual(byId);
+});
+
+test('pages after a rank key walk the whole ranking once, and resume on a newer index after the same position', () => {
+  fc.assert(
+    fc.property(
+      catalogArb,
+      searchArb,
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 0, max: 40 }),
+      (catalog, search, size, dropped) => {
+        const index = MiniSearchCatalog.build(1, catalog);
+        const none = new Set<string>();
+        const all = index.search(search, none).matches.map((m) => m.id);
+        const walked: string[] = [];
+        let key: RankKey | undefined;
+        for (;;) {
+          const page = index.search(search, none).after(key, size);
+          expect(page.items.length).toBeLessThanOrEqual(size);
+          walked.push(...page.items.map((m) => m.id));
+          if (!page.more) break;
+          key = page.last;
+        }
+        expect(walked).toEqual(all);
+
+        // A newer index (some products gone, so every score moves): the page after the first
+        // page's last key holds what ranks after that key there, in its order, never the key's
+        // own match again.
+        const first = index.search(search, none).after(undefined, size);
+        if (!first.last) return;
+        const newer = MiniSearchCatalog.build(2, catalog.slice(dropped));
+        const ranked = newer.search(search, none);
+        const text = search.q?.trim();
+        // The newer ranking, each match with its key, read off a walk of one-item pages.
+        const keys: RankKey[] = [];
+        let k: RankKey | undefined;
+        for (;;) {
+          const p = ranked.after(k, 1);
+          if (!p.last) break;
+          keys.push(p.last);
+          k = p.last;
+        }
+        const last = first.last;
+        const afterLast = keys.filter(
+          (r) =>
+            r.id !== last.id &&
+            (text && last.score !== undefined
+              ? r.score! < last.score || (r.score === last.score && r.id > last.id)
+              : r.id > last.id),
+        );
+        const next = newer.search(search, none).after(last, size);
+        expect(next.items.map((m) => m.id)).toEqual(afterLast.slice(0, size).map((r) => r.id));
+        expect(next.items.map((m) => m.id)).not.toContain(last.id);
+        expect(next.more).toBe(afterLast.length > size);
+      },
+    ),
+    { numRuns: 150 },
+  );
 });

@@ -3,13 +3,20 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DataProduct } from '../../domain/model';
-import type { CatalogIndex, IndexReport, SearchIndex } from '../../ports/search';
+import {
+  BUILD_REQUEST_EVERY_MS,
+  type CatalogIndex,
+  type IndexReport,
+  type SearchIndex,
+} from '../../ports/search';
 import type { Store } from '../../ports/store';
 import { unavailable } from '../../domain/errors';
 import { INDEX_FORMAT, MiniSearchCatalog } from '../search/minisearch-catalog';
@@ -55,8 +62,23 @@ export const CHUNK_BYTES = 350_000;
 /** How long a process answers from the index it holds before it reads the catalog version again. */
 export const VERSION_MAX_AGE_MS = 2_000;
 
+/**
+ * How long after its start a build that is not the one named counts as left behind (by a process
+ * that stopped before naming it, or after naming it and before deleting the one it replaced): well
+ * past the longest a build can take from writing its first chunk to naming itself (a Lambda
+ * function runs 15 minutes at most; writing the chunks of 100,000 products takes seconds).
+ */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+/** Builds looked at per refresh (one Query): more are collected by the next ones. */
+const BUILDS_PER_COLLECT = 25;
+
 const chunkKey = (id: string) => `SEARCHINDEX#${id}`;
 const seqKey = (n: number) => String(n).padStart(6, '0');
+/** The partition of the builds' markers, one per build (`BUILD#<build id>`). */
+const BUILDS_PK = 'SEARCHINDEX';
+const buildKey = (id: string) => ({ pk: BUILDS_PK, sk: `BUILD#${id}` });
+/** When a build was last asked of the worker (`claimBuildRequest`). */
+const REQUESTED_KEY = { pk: BUILDS_PK, sk: 'REQUESTED' };
 
 /**
  * The search index of the catalog, stored in the table. The index (MiniSearchCatalog, serialised
@@ -68,16 +90,22 @@ const seqKey = (n: number) => String(n).padStart(6, '0');
  * - `current()`: the index this process holds, after one strongly consistent GetItem of the
  *   version item (at most every `maxAgeMs`); it loads the chunks again only when a newer build was
  *   published. No read per domain or product. It never builds: with no index of this code's
- *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) until the sweep builds one.
+ *   format published, a search is refused (503 SEARCH_INDEX_BUILDING) and asks the worker for a
+ *   build (`claimBuildRequest`: once a minute at most across every process) until one is named.
  * - `refresh()`: run at the end of every sync, by every sweep, and at start locally (when the
- *   index is current: one GetItem, and one more of its last chunk in a process that holds no
- *   index, which loads nothing). When the build published is older than the catalog version (or
- *   there is none), reads every product, builds, writes the chunks, then names them in the version
+ *   index is current: one GetItem, one more of its last chunk in a process that holds no index,
+ *   which loads nothing, and the Query of the builds' markers, below). When the build published
+ *   is older than the catalog version (or there is none), reads every product, builds, writes
+ *   its marker and the chunks, then names them in the version
  *   item, conditional on the build it read being still the one named: of two builds that raced,
  *   the loser deletes its own chunks (and builds again if the winner's is behind the catalog), and
- *   the winner deletes the build it replaced. A process that stops between writing chunks and
- *   naming them, or between naming a build and deleting the one it replaced, leaves those chunks
- *   in the table, unnamed and never read (up to one index's size each time).
+ *   the winner deletes the build it replaced. Before its chunks, a build writes its marker
+ *   (`SEARCHINDEX` / `BUILD#<build id>`: its chunk count and when it was written), deleted after
+ *   its chunks: a process that stops between writing chunks and naming them, or between naming a
+ *   build and deleting the one it replaced, leaves a marker that lists what it left. Every
+ *   refresh then collects (one Query of the markers, at most `BUILDS_PER_COLLECT`) the builds not
+ *   named whose marker is older than `ORPHAN_GRACE_MS`: a build under way, younger, is never
+ *   touched. Builds left by a version of Meshgate that wrote no marker are not found.
  */
 export class DynamoSearchIndex implements SearchIndex {
   private readonly doc: DynamoDBDocumentClient;
@@ -123,12 +151,13 @@ export class DynamoSearchIndex implements SearchIndex {
     if (!state.index) {
       // Nothing of this code's format published yet (a new deployment before its first sync or
       // sweep, or the first start of a new format): building here would read every product inside
-      // an API call (26 s at 100,000 products, against the API's 29 s). The sweep and every sync
-      // build it (usecases/operations.ts catchUpSearch); until then a search says so.
+      // an API call (26 s at 100,000 products, against the API's 29 s). The search asks the worker
+      // to build it (usecases/queries.ts searchProducts), as the sweep and every sync do
+      // (usecases/operations.ts catchUpSearch); until then a search says so.
       if (!this.held)
         throw unavailable(
           'SEARCH_INDEX_BUILDING',
-          'The catalog search index is being built; search again in a few minutes.',
+          'The catalog search index is being built; search again in a minute.',
         );
     } else if (!this.held || this.held.id !== state.index.id) {
       if (!this.held || state.index.version >= this.held.index.version)
@@ -138,19 +167,75 @@ export class DynamoSearchIndex implements SearchIndex {
     return this.held?.index ?? MiniSearchCatalog.build(state.version, []);
   }
 
+  private claimTriedAt = Number.NEGATIVE_INFINITY;
+
+  async claimBuildRequest(): Promise<boolean> {
+    const now = this.now();
+    if (now - this.claimTriedAt < BUILD_REQUEST_EVERY_MS) return false;
+    this.claimTriedAt = now;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: REQUESTED_KEY,
+          UpdateExpression: 'SET #at = :now, #kind = :kind',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :before',
+          ExpressionAttributeNames: { '#at': 'at', '#kind': 'kind' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':before': now - BUILD_REQUEST_EVERY_MS,
+            ':kind': 'searchbuildrequest',
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
   refresh(force = false): Promise<IndexReport> {
     // One build at a time in this process; each looks at the version again when its turn comes.
     const run = this.refreshing.then(async () => {
       // A build that lost the race to another process's build of an older version leaves the
       // index behind the catalog: it looks again (once), and builds again if still behind.
       const first = await this.refreshNow(force);
-      return first.lost ? this.refreshNow(false) : first;
+      const done = first.lost ? await this.refreshNow(false) : first;
+      await this.collect(done.named).catch((err) =>
+        (this.opts.log ?? console.error)('search index: builds left behind not collected', err),
+      );
+      return done;
     });
     this.refreshing = run.catch(() => undefined);
-    return run.then(({ lost: _lost, ...report }) => report);
+    return run.then(({ lost: _lost, named: _named, ...report }) => report);
   }
 
-  private async refreshNow(force: boolean): Promise<IndexReport & { lost?: boolean }> {
+  /**
+   * Deletes the builds left behind: those with a marker older than `ORPHAN_GRACE_MS` that are not
+   * `named` (the build the version item named when this refresh read it, of whichever format).
+   * One Query when there is none.
+   */
+  private async collect(named: string | undefined): Promise<void> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :build)',
+        ExpressionAttributeValues: { ':pk': BUILDS_PK, ':build': 'BUILD#' },
+        Limit: BUILDS_PER_COLLECT,
+      }),
+    );
+    const before = this.now() - ORPHAN_GRACE_MS;
+    for (const marker of out.Items ?? []) {
+      const id = String(marker.sk).slice('BUILD#'.length);
+      if (id === named || !(Date.parse(String(marker.at)) < before)) continue;
+      await this.deleteBuild(id, Number(marker.chunks));
+    }
+  }
+
+  private async refreshNow(
+    force: boolean,
+  ): Promise<IndexReport & { lost?: boolean; named?: string }> {
     const state = await this.readState();
     if (!force && state.index && state.index.version >= state.version) {
       // Current. A process that holds an index is brought to the one named; one that holds none
@@ -170,6 +255,7 @@ export class DynamoSearchIndex implements SearchIndex {
         version: state.index.version,
         products: state.index.products,
         bytes: state.index.bytes,
+        named: state.index.id,
       };
     }
     // Read after the version: the products are at least that version (a write meanwhile moves the
@@ -188,6 +274,18 @@ export class DynamoSearchIndex implements SearchIndex {
     };
     const chunks = Array.from({ length: published.chunks }, (_, i) =>
       blob.subarray(i * size, (i + 1) * size),
+    );
+    // The marker first: whatever this process leaves of the build can be found (`collect`).
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...buildKey(published.id),
+          kind: 'searchbuild',
+          chunks: published.chunks,
+          at: published.at,
+        },
+      }),
     );
     await this.batch(
       chunks.map((data, i) => ({
@@ -208,11 +306,11 @@ export class DynamoSearchIndex implements SearchIndex {
       // If the state cannot be read either, they stay: at worst a build left unnamed.
       const now = await this.readState().catch(() => undefined);
       if (now && now.index?.id !== published.id && now.outdated?.id !== published.id)
-        await this.deleteChunks(published.id, published.chunks);
+        await this.deleteBuild(published.id, published.chunks);
       throw err;
     }
     if (!won) {
-      await this.deleteChunks(published.id, published.chunks);
+      await this.deleteBuild(published.id, published.chunks);
       const latest = await this.readState();
       if (latest.index) await this.load(latest.index);
       return {
@@ -221,13 +319,20 @@ export class DynamoSearchIndex implements SearchIndex {
         products: 0,
         bytes: 0,
         lost: !latest.index || latest.index.version < latest.version,
+        named: (latest.index ?? latest.outdated)?.id,
       };
     }
     // A newer index loaded meanwhile (published by another process) stays.
     if (!this.held || this.held.index.version <= index.version)
       this.held = { index, id: published.id };
-    if (replaced) await this.deleteChunks(replaced.id, replaced.chunks);
-    return { rebuilt: true, version: published.version, products: index.size, bytes: blob.length };
+    if (replaced) await this.deleteBuild(replaced.id, replaced.chunks);
+    return {
+      rebuilt: true,
+      version: published.version,
+      products: index.size,
+      bytes: blob.length,
+      named: published.id,
+    };
   }
 
   private async readCatalog(): Promise<DataProduct[]> {
@@ -335,12 +440,14 @@ export class DynamoSearchIndex implements SearchIndex {
     return out.Item !== undefined;
   }
 
-  private deleteChunks(id: string, chunks: number) {
-    return this.batch(
+  /** A build's chunks, then its marker (none for a build an older version wrote: no matter). */
+  private async deleteBuild(id: string, chunks: number) {
+    await this.batch(
       Array.from({ length: chunks }, (_, i) => ({
         DeleteRequest: { Key: { pk: chunkKey(id), sk: seqKey(i) } },
       })),
     );
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: buildKey(id) }));
   }
 
   /** BatchWriteItem in groups the service takes (25 items), until nothing is left unprocessed. */

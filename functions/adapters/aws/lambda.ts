@@ -55,6 +55,7 @@ const JobSchema = () =>
     z.strictObject({ kind: z.literal('grant'), requestId: z.string().min(1) }),
     z.strictObject({ kind: z.literal('revoke'), requestId: z.string().min(1) }),
     z.strictObject({ kind: z.literal('operation'), operationId: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('searchindex') }),
   ]));
 
 /** A message that is not a job fails (and ends in the dead-letter queue) rather than vanish. */

@@ -7,6 +7,7 @@ import {
   type FacetCount,
   type FacetName,
   type ProductSummary,
+  type RankKey,
   type SearchResult,
 } from '../../ports/search';
 
@@ -524,6 +525,23 @@ export class MiniSearchCatalog implements CatalogIndex {
     return docs;
   }
 
+  /** The product id of document `d`. */
+  idOf(d: number): string {
+    return this.textOf(0, d);
+  }
+
+  /** How many documents have an id up to `id` (ids are sorted): the first with a greater one. */
+  docsUpTo(id: string): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(this.textOf(0, mid), id) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Document number of a product id (ids are sorted), or -1. */
   private docOf(id: string): number {
     let lo = 0;
@@ -771,6 +789,8 @@ class Hits implements SearchResult {
   readonly #index: MiniSearchCatalog;
   /** The matches in rank order up to `#ranked` (all of them when there is no text). */
   #order: Uint32Array;
+  /** Their scores, in that order (a search with text). */
+  #orderScores?: Float64Array;
   #ranked: number;
   constructor(
     index: MiniSearchCatalog,
@@ -835,8 +855,62 @@ class Hits implements SearchResult {
     }
     picked.sort((i, j) => (better(i, j) ? -1 : better(j, i) ? 1 : 0));
     this.#order = Uint32Array.from(picked, (i) => docs[i]!);
+    this.#orderScores = Float64Array.from(picked, (i) => scores[i]!);
     this.#ranked = picked.length;
     return this.#order;
+  }
+
+  /**
+   * The matches ranked after `key`: with a lower score, or the same score and a greater id (a
+   * key without a score, in a search with text, ranks before every match). Document numbers
+   * follow ids, so "a greater id" is "a document number from `docsUpTo(key.id)` on". The key's
+   * own product never: on a newer index its score may have fallen below the key's.
+   */
+  private rest(key: RankKey): Hits {
+    const { docs, scores } = this;
+    const cut = this.#index.docsUpTo(key.id);
+    if (!scores) {
+      // Without text the matches are in document order.
+      let lo = 0;
+      let hi = docs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (docs[mid]! < cut) lo = mid + 1;
+        else hi = mid;
+      }
+      return new Hits(this.#index, docs.subarray(lo), undefined, this.facets);
+    }
+    const score = key.score ?? Number.POSITIVE_INFINITY;
+    // The key's own document, if it is still in the index (ids up to the key's: it is the last).
+    const own = cut > 0 && this.#index.idOf(cut - 1) === key.id ? cut - 1 : -1;
+    const kept: number[] = [];
+    for (let i = 0; i < docs.length; i++)
+      if ((scores[i]! < score && docs[i] !== own) || (scores[i] === score && docs[i]! >= cut))
+        kept.push(i);
+    return new Hits(
+      this.#index,
+      Uint32Array.from(kept, (i) => docs[i]!),
+      Float64Array.from(kept, (i) => scores[i]!),
+      this.facets,
+    );
+  }
+
+  after(key: RankKey | undefined, limit: number) {
+    const rest = key ? this.rest(key) : this;
+    const end = Math.min(limit, rest.docs.length);
+    const order = rest.best(end).subarray(0, end);
+    const items = [...order].map((d) => this.#index.summaryOf(d));
+    const last = items[end - 1];
+    return {
+      items,
+      ...(last && {
+        last: {
+          ...(rest.#orderScores && { score: rest.#orderScores[end - 1]! }),
+          id: last.id,
+        },
+      }),
+      more: rest.docs.length > end,
+    };
   }
 
   page(from: number, to: number): ProductSummary[] {
