@@ -63,6 +63,7 @@ test.each(['api', 'worker', 'scheduled', 'notifier', 'archiver'])(
 const DYNAMODB = [
   'BatchGetItem',
   'BatchWriteItem',
+  'DeleteItem', // the search index's build markers (adapters/aws/dynamo-search-index.ts)
   'DescribeEndpoints', // the client's endpoint discovery
   'GetItem',
   'PutItem',
