@@ -233,14 +233,23 @@ const storedBuilds = async () => {
 const newBuilds = async (before: string[]) =>
   (await storedBuilds()).filter((id) => !before.includes(id));
 
-/** The UpdateItem that names a build in the catalog version item (as the client's stack sees it). */
+/**
+ * The transaction that names a build in the catalog version item (its Update of the version item,
+ * beside the check of the build's marker), as the client's stack sees it.
+ */
 const isPublish = (command: string | undefined, input: unknown) => {
-  const i = input as { Key?: { pk?: unknown }; UpdateExpression?: string };
-  const pk = i.Key?.pk as string | { S?: string } | undefined;
+  const items = (input as { TransactItems?: Array<{ Update?: Record<string, unknown> }> })
+    .TransactItems;
   return (
-    (command ?? '').startsWith('Update') &&
-    (pk === 'CATALOG' || (typeof pk === 'object' && pk?.S === 'CATALOG')) &&
-    (i.UpdateExpression?.includes('#index') ?? false)
+    (command ?? '').startsWith('TransactWriteItems') &&
+    (items ?? []).some((t) => {
+      const u = t.Update as { Key?: { pk?: unknown }; UpdateExpression?: string } | undefined;
+      const pk = u?.Key?.pk as string | { S?: string } | undefined;
+      return (
+        (pk === 'CATALOG' || (typeof pk === 'object' && pk?.S === 'CATALOG')) &&
+        (u?.UpdateExpression?.includes('#index') ?? false)
+      );
+    })
   );
 };
 
@@ -460,8 +469,8 @@ const markers = async () =>
       await db.doc.send(
         new QueryCommand({
           TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'SEARCHINDEX' },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :build)',
+          ExpressionAttributeValues: { ':pk': 'SEARCHINDEX', ':build': 'BUILD#' },
         }),
       )
     ).Items ?? []
@@ -529,8 +538,8 @@ test.each(['before naming', 'after naming'] as const)(
     expect(await chunkPartitions(orphan)).not.toHaveLength(0);
 
     // Past it: collected, the named build's chunks kept. Counted: the sweep's refresh of a
-    // current index, the Query of the markers, then per build left one BatchWriteItem of its
-    // chunks (25 a batch) and one DeleteItem of its marker.
+    // current index, the Query of the markers, then per build left its claim, one BatchWriteItem
+    // of its chunks (25 a batch) and one DeleteItem of its marker.
     const current = await version();
     const commands: string[] = [];
     const count = 'countCollect';
@@ -550,6 +559,7 @@ test.each(['before naming', 'after naming'] as const)(
         'GetItemCommand',
         'GetItemCommand',
         'QueryCommand',
+        'TransactWriteItemsCommand', // the claim: not named, so never to be
         'BatchWriteItemCommand',
         'DeleteItemCommand',
       ]);
@@ -577,4 +587,52 @@ test('a build is asked of the worker once a minute at most, across processes', a
   now += 1;
   expect(await b.claimBuildRequest()).toBe(true);
   expect(await a.claimBuildRequest()).toBe(false);
+});
+
+test('a build collected while it is being written (by a collector whose clock is past the grace period) is never named with chunks missing', async () => {
+  // The catalog at the named build: the collector then has nothing to build, and collects.
+  await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+  const before = await published();
+  let release!: () => void;
+  const resume = new Promise<void>((r) => (release = r));
+  let reached!: () => void;
+  const paused = new Promise<void>((r) => (reached = r));
+  let puts = 0;
+  const name = 'pauseBuilder';
+  db.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      // The builder stops after its first batch of chunks (its marker written).
+      if (
+        ctx.commandName === 'BatchWriteItemCommand' &&
+        JSON.stringify(args.input).includes('PutRequest') &&
+        ++puts === 2
+      ) {
+        reached();
+        await resume;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  const builder = new DynamoSearchIndex(TABLE, db.client, store, { chunkBytes: 4 });
+  const building = builder.refresh(true);
+  let report;
+  try {
+    await paused;
+    await new DynamoSearchIndex(TABLE, db.client, store, {
+      now: () => Date.now() + ORPHAN_GRACE_MS + 60_000,
+    }).refresh();
+  } finally {
+    release();
+    report = await building;
+    db.client.middlewareStack.remove(name);
+  }
+  // The builder lost: the build named is still the complete one, and it loads.
+  expect(report).toMatchObject({ rebuilt: false });
+  const named = await published();
+  expect(named).toEqual(before);
+  expect(await chunkPartitions(named.id)).toHaveLength(named.chunks);
+  const fresh = new DynamoSearchIndex(TABLE, db.client, store);
+  expect((await fresh.current()).version).toBe(named.version);
+  expect(await markers()).toEqual([named.id]);
 });

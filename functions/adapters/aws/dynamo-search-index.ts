@@ -7,6 +7,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +23,7 @@ import { unavailable } from '../../domain/errors';
 import { INDEX_FORMAT, MiniSearchCatalog } from '../search/minisearch-catalog';
 import { CATALOG_VERSION_KEY } from './catalog-version';
 import { documentClient } from './dynamo-store';
+import { reasonsOf } from './dynamo/table';
 
 /** A published index, as the catalog version item names it. */
 interface Published {
@@ -104,8 +106,11 @@ const REQUESTED_KEY = { pk: BUILDS_PK, sk: 'REQUESTED' };
  *   its chunks: a process that stops between writing chunks and naming them, or between naming a
  *   build and deleting the one it replaced, leaves a marker that lists what it left. Every
  *   refresh then collects (one Query of the markers, at most `BUILDS_PER_COLLECT`) the builds not
- *   named whose marker is older than `ORPHAN_GRACE_MS`: a build under way, younger, is never
- *   touched. Builds left by a version of Meshgate that wrote no marker are not found.
+ *   named whose marker is older than `ORPHAN_GRACE_MS` (a build under way, younger, is left
+ *   alone). The clocks decide only that: a build is claimed (`claim`) in one transaction with a
+ *   check that it is not named, and named (`publish`) in one with a check that its marker is
+ *   there unclaimed, so no build is ever both. Builds left by a version of Meshgate that wrote no
+ *   marker are not found.
  */
 export class DynamoSearchIndex implements SearchIndex {
   private readonly doc: DynamoDBDocumentClient;
@@ -229,7 +234,48 @@ export class DynamoSearchIndex implements SearchIndex {
     for (const marker of out.Items ?? []) {
       const id = String(marker.sk).slice('BUILD#'.length);
       if (id === named || !(Date.parse(String(marker.at)) < before)) continue;
-      await this.deleteBuild(id, Number(marker.chunks));
+      if (await this.claim(id)) await this.deleteBuild(id, Number(marker.chunks));
+    }
+  }
+
+  /**
+   * Marks build `id` as being collected, in one transaction with a check that the version item
+   * does not name it: a build is then either named (and never collected) or claimed (and never
+   * named: `publish` checks its marker is unclaimed), whatever the clocks say. A claim left by a
+   * process that stopped is taken again by the next collection (the marker stays until the
+   * chunks are gone). False when it is named, or its marker gone, or a write raced it.
+   */
+  private async claim(id: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: buildKey(id),
+                UpdateExpression: 'SET #collecting = :now',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#collecting': 'collecting' },
+                ExpressionAttributeValues: { ':now': new Date(this.now()).toISOString() },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: CATALOG_VERSION_KEY,
+                ConditionExpression: 'attribute_not_exists(#index) OR #index.#id <> :id',
+                ExpressionAttributeNames: { '#index': 'index', '#id': 'id' },
+                ExpressionAttributeValues: { ':id': id },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (reasonsOf(err) !== undefined) return false; // named, gone, or raced: not now
+      throw err;
     }
   }
 
@@ -368,30 +414,52 @@ export class DynamoSearchIndex implements SearchIndex {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: CATALOG_VERSION_KEY,
-            UpdateExpression: 'SET #index = :p, #kind = :kind',
-            // Or this build named already: the SDK sends a write again when its answer was lost
-            // (a timeout, a 500), and that write must not count as lost to another build (whose
-            // loser deletes its chunks: here, those of the build just named).
-            ConditionExpression:
-              (replaces === undefined ? 'attribute_not_exists(#index)' : '#index.#id = :replaces') +
-              ' OR #index.#id = :mine',
-            ExpressionAttributeNames: { '#index': 'index', '#kind': 'kind', '#id': 'id' },
-            ExpressionAttributeValues: {
-              ':p': p,
-              ':kind': 'catalogversion',
-              ':mine': p.id,
-              ...(replaces === undefined ? {} : { ':replaces': replaces }),
-            },
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                // Its marker, not claimed by a collection (`collect`): a build collected while it
+                // was being written (its marker older than ORPHAN_GRACE_MS by the collector's
+                // clock) is never named with chunks missing.
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: buildKey(p.id),
+                  ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#collecting)',
+                  ExpressionAttributeNames: { '#collecting': 'collecting' },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: CATALOG_VERSION_KEY,
+                  UpdateExpression: 'SET #index = :p, #kind = :kind',
+                  // Or this build named already: the SDK sends a write again when its answer was
+                  // lost (a timeout, a 500), and that write must not count as lost to another
+                  // build (whose loser deletes its chunks: here, those of the build just named).
+                  ConditionExpression:
+                    (replaces === undefined
+                      ? 'attribute_not_exists(#index)'
+                      : '#index.#id = :replaces') + ' OR #index.#id = :mine',
+                  ExpressionAttributeNames: { '#index': 'index', '#kind': 'kind', '#id': 'id' },
+                  ExpressionAttributeValues: {
+                    ':p': p,
+                    ':kind': 'catalogversion',
+                    ':mine': p.id,
+                    ...(replaces === undefined ? {} : { ':replaces': replaces }),
+                  },
+                },
+              },
+            ],
           }),
         );
         return true;
       } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name === 'ConditionalCheckFailedException') return false;
-        if (name !== 'TransactionConflictException' || attempt >= PUBLISH_ATTEMPTS - 1) throw err;
+        const reasons = reasonsOf(err);
+        // Another build named meanwhile, or this one collected: lost.
+        if (reasons?.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+        const conflict =
+          (err as { name?: string }).name === 'TransactionConflictException' ||
+          reasons?.some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= PUBLISH_ATTEMPTS - 1) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 50 * 2 ** attempt)));
       }
     }
