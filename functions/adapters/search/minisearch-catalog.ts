@@ -883,16 +883,19 @@ class Hits implements SearchResult {
     const score = key.score ?? Number.POSITIVE_INFINITY;
     // The key's own document, if it is still in the index (ids up to the key's: it is the last).
     const own = cut > 0 && this.#index.idOf(cut - 1) === key.id ? cut - 1 : -1;
-    const kept: number[] = [];
-    for (let i = 0; i < docs.length; i++)
-      if ((scores[i]! < score && docs[i] !== own) || (scores[i] === score && docs[i]! >= cut))
-        kept.push(i);
-    return new Hits(
-      this.#index,
-      Uint32Array.from(kept, (i) => docs[i]!),
-      Float64Array.from(kept, (i) => scores[i]!),
-      this.facets,
-    );
+    // One pass into arrays of the matches' size (a page deep in a broad search keeps most).
+    const keptDocs = new Uint32Array(docs.length);
+    const keptScores = new Float64Array(docs.length);
+    let m = 0;
+    for (let i = 0; i < docs.length; i++) {
+      const s = scores[i]!;
+      const d = docs[i]!;
+      if ((s < score && d !== own) || (s === score && d >= cut)) {
+        keptDocs[m] = d;
+        keptScores[m++] = s;
+      }
+    }
+    return new Hits(this.#index, keptDocs.subarray(0, m), keptScores.subarray(0, m), this.facets);
   }
 
   after(key: RankKey | undefined, limit: number) {
