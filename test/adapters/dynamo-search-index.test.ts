@@ -593,6 +593,7 @@ test('a build collected while it is being written (by a collector whose clock is
   // The catalog at the named build: the collector then has nothing to build, and collects.
   await new DynamoSearchIndex(TABLE, db.client, store).refresh();
   const before = await published();
+  const stored = await storedBuilds();
   let release!: () => void;
   const resume = new Promise<void>((r) => (release = r));
   let reached!: () => void;
@@ -635,4 +636,6 @@ test('a build collected while it is being written (by a collector whose clock is
   const fresh = new DynamoSearchIndex(TABLE, db.client, store);
   expect((await fresh.current()).version).toBe(named.version);
   expect(await markers()).toEqual([named.id]);
+  // The chunks the builder wrote after the collection are deleted by the builder.
+  expect(await newBuilds(stored)).toEqual([]);
 });

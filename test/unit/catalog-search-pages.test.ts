@@ -171,6 +171,18 @@ test('equal scores rank by id, in a page picked out of many matches as in the wh
       .map((m) => m.id),
   ).toEqual(byId.slice(100, 150));
   expect(index.search({ q: 'orders' }, none).matches.map((m) => m.id)).toEqual(byId);
+  // Pages after a rank key: a tie resumes at the next id, skipping none (pages of 1 and of 7).
+  for (const size of [1, 7]) {
+    const walked: string[] = [];
+    let key: RankKey | undefined;
+    for (;;) {
+      const page = index.search({ q: 'orders' }, none).after(key, size);
+      walked.push(...page.items.map((m) => m.id));
+      if (!page.more) break;
+      key = page.last;
+    }
+    expect(walked).toEqual(byId);
+  }
 });
 
 test('pages after a rank key walk the whole ranking once, and resume on a newer index after the same position', () => {

@@ -74,6 +74,15 @@ export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 /** Builds looked at per refresh (one Query): more are collected by the next ones. */
 const BUILDS_PER_COLLECT = 25;
 
+/** Why a transaction is cancelled that says "not now" (the other reasons say "never"). */
+const NOT_NOW = new Set([
+  'None',
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
 const chunkKey = (id: string) => `SEARCHINDEX#${id}`;
 const seqKey = (n: number) => String(n).padStart(6, '0');
 /** The partition of the builds' markers, one per build (`BUILD#<build id>`). */
@@ -234,7 +243,7 @@ export class DynamoSearchIndex implements SearchIndex {
     for (const marker of out.Items ?? []) {
       const id = String(marker.sk).slice('BUILD#'.length);
       if (id === named || !(Date.parse(String(marker.at)) < before)) continue;
-      if (await this.claim(id)) await this.deleteBuild(id, Number(marker.chunks));
+      if ((await this.claim(id)) === 'claimed') await this.deleteBuild(id, Number(marker.chunks));
     }
   }
 
@@ -243,9 +252,10 @@ export class DynamoSearchIndex implements SearchIndex {
    * does not name it: a build is then either named (and never collected) or claimed (and never
    * named: `publish` checks its marker is unclaimed), whatever the clocks say. A claim left by a
    * process that stopped is taken again by the next collection (the marker stays until the
-   * chunks are gone). False when it is named, or its marker gone, or a write raced it.
+   * chunks are gone). `gone`: its marker is not there, so it is not named and never will be
+   * (`publish` needs it); `named`; `busy`: a write raced it, or throttling.
    */
-  private async claim(id: string): Promise<boolean> {
+  private async claim(id: string): Promise<'claimed' | 'gone' | 'named' | 'busy'> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -272,11 +282,30 @@ export class DynamoSearchIndex implements SearchIndex {
           ],
         }),
       );
-      return true;
+      return 'claimed';
     } catch (err) {
-      if (reasonsOf(err) !== undefined) return false; // named, gone, or raced: not now
-      throw err;
+      const reasons = reasonsOf(err);
+      if (reasons === undefined) throw err;
+      // In the order of the items: the marker's update, then the version item's check.
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'gone';
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'named';
+      // Raced (a conflict, throttling): the next collection tries again. Any other reason is
+      // logged: it would skip the build at every collection.
+      if (reasons.some((r) => !r.Code || !NOT_NOW.has(r.Code)))
+        (this.opts.log ?? console.error)(`search index: build ${id} not claimed`, err);
+      return 'busy';
     }
+  }
+
+  /**
+   * This process's own build, not named: its chunks and marker deleted, once it is sure never to
+   * be named (claimed, or its marker gone: a collection took it, and chunks written since are
+   * deleted here). A publish still under way on the service (the SDK gave up waiting) may name it
+   * after the state was read, which the claim's check sees.
+   */
+  private async dropOwn(p: Published): Promise<void> {
+    const claimed = await this.claim(p.id);
+    if (claimed === 'claimed' || claimed === 'gone') await this.deleteBuild(p.id, p.chunks);
   }
 
   private async refreshNow(
@@ -322,17 +351,24 @@ export class DynamoSearchIndex implements SearchIndex {
       blob.subarray(i * size, (i + 1) * size),
     );
     // The marker first: whatever this process leaves of the build can be found (`collect`).
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...buildKey(published.id),
-          kind: 'searchbuild',
-          chunks: published.chunks,
-          at: published.at,
-        },
-      }),
-    );
+    // Written once: a write the SDK sends again (its answer lost) never clears a claim made
+    // meanwhile, which would let this build be named while a collection deletes its chunks.
+    await this.doc
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...buildKey(published.id),
+            kind: 'searchbuild',
+            chunks: published.chunks,
+            at: published.at,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((err: unknown) => {
+        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+      });
     await this.batch(
       chunks.map((data, i) => ({
         PutRequest: {
@@ -352,11 +388,11 @@ export class DynamoSearchIndex implements SearchIndex {
       // If the state cannot be read either, they stay: at worst a build left unnamed.
       const now = await this.readState().catch(() => undefined);
       if (now && now.index?.id !== published.id && now.outdated?.id !== published.id)
-        await this.deleteBuild(published.id, published.chunks);
+        await this.dropOwn(published);
       throw err;
     }
     if (!won) {
-      await this.deleteBuild(published.id, published.chunks);
+      await this.dropOwn(published);
       const latest = await this.readState();
       if (latest.index) await this.load(latest.index);
       return {
@@ -456,10 +492,12 @@ export class DynamoSearchIndex implements SearchIndex {
         const reasons = reasonsOf(err);
         // Another build named meanwhile, or this one collected: lost.
         if (reasons?.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
-        const conflict =
+        // A conflict with a product write's transaction, or throttling (a cancelled transaction
+        // is not retried by the SDK): tried again.
+        const again =
           (err as { name?: string }).name === 'TransactionConflictException' ||
-          reasons?.some((r) => r.Code === 'TransactionConflict');
-        if (!conflict || attempt >= PUBLISH_ATTEMPTS - 1) throw err;
+          (reasons?.some((r) => r.Code && r.Code !== 'None' && NOT_NOW.has(r.Code)) ?? false);
+        if (!again || attempt >= PUBLISH_ATTEMPTS - 1) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 50 * 2 ** attempt)));
       }
     }
