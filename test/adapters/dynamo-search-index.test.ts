@@ -271,34 +271,53 @@ test('two processes refreshing at once leave the chunks of the named build only'
   for (const p of [a, b]) expect((await p.current()).version).toBe(named.version);
 });
 
-test('a publish that meets the transaction of a product write on the version item (TransactionConflict) is tried again', async () => {
-  // DynamoDB refuses an UpdateItem on an item an ongoing TransactWriteItems holds with
-  // TransactionConflictException, which the SDK does not retry.
-  await store.putProduct(product('sales/conflicted', 'Conflicted'));
-  const before = await storedBuilds();
-  let conflicts = 2;
-  const name = 'injectTransactionConflict';
-  db.client.middlewareStack.add(
-    (next, ctx) => async (args) => {
-      if (isPublish(ctx.commandName, args.input) && conflicts-- > 0)
-        throw Object.assign(new Error('Transaction is ongoing for the item'), {
-          name: 'TransactionConflictException',
-        });
-      return next(args);
+// A publish is a transaction on the version item, which every product write's transaction also
+// writes: DynamoDB cancels one of two such transactions (TransactionConflict), or a throttled one,
+// and the SDK does not retry a cancelled transaction.
+const cancelled = (code: string) =>
+  Object.assign(
+    new Error(`Transaction cancelled, please refer cancellation reasons [None, ${code}]`),
+    {
+      name: 'TransactionCanceledException',
+      CancellationReasons: [{ Code: 'None' }, { Code: code }],
     },
-    { step: 'initialize', name },
   );
-  try {
-    const report = await new DynamoSearchIndex(TABLE, db.client, store).refresh();
-    expect(report).toMatchObject({ rebuilt: true, version: await version() });
-    expect(conflicts).toBeLessThan(0);
-  } finally {
-    db.client.middlewareStack.remove(name);
-  }
-  const named = await published();
-  expect(named.version).toBe(await version());
-  expect(await newBuilds(before)).toEqual([named.id]);
-});
+test.each([
+  [
+    'TransactionConflictException',
+    () =>
+      Object.assign(new Error('Transaction is ongoing for the item'), {
+        name: 'TransactionConflictException',
+      }),
+  ],
+  ['a cancellation for TransactionConflict', () => cancelled('TransactionConflict')],
+  ['a cancellation for ThrottlingError', () => cancelled('ThrottlingError')],
+])(
+  'a publish refused with %s (a product write on the version item, throttling) is tried again',
+  async (label, refusal) => {
+    await store.putProduct(product(`sales/conflicted_${label.length}`, 'Conflicted'));
+    const before = await storedBuilds();
+    let conflicts = 2;
+    const name = 'injectTransactionConflict';
+    db.client.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (isPublish(ctx.commandName, args.input) && conflicts-- > 0) throw refusal();
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      const report = await new DynamoSearchIndex(TABLE, db.client, store).refresh();
+      expect(report).toMatchObject({ rebuilt: true, version: await version() });
+      expect(conflicts).toBeLessThan(0);
+    } finally {
+      db.client.middlewareStack.remove(name);
+    }
+    const named = await published();
+    expect(named.version).toBe(await version());
+    expect(await newBuilds(before)).toEqual([named.id]);
+  },
+);
 
 test('a publish that keeps failing deletes the chunks it wrote', async () => {
   await store.putProduct(product('sales/refused', 'Refused'));
