@@ -49,8 +49,6 @@ export interface RankKey {
 export interface SearchResult {
   /** How many products match. */
   readonly total: number;
-  /** Matches `from` to `to` (excluded), best first when the search has text, by id otherwise. */
-  page(from: number, to: number): ProductSummary[];
   /**
    * Up to `limit` matches ranked after `after` (from the first when absent), in that order, with
    * the last one's rank key and whether more matches follow it.
@@ -59,7 +57,7 @@ export interface SearchResult {
     after: RankKey | undefined,
     limit: number,
   ): { items: ProductSummary[]; last?: RankKey; more: boolean };
-  /** Every match, in that order (a summary for each: `page` makes only the page's). */
+  /** Every match, in that order (a summary for each: `after` makes only the page's). */
   readonly matches: ProductSummary[];
   /**
    * Per facet, how many matches each value has, counted with every other filter applied but not

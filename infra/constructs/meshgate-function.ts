@@ -24,7 +24,7 @@ const CASBIN_PARTS = join(REPO_ROOT, 'functions', 'bundling', 'casbin-parts.ts')
  * commands sent need 48 KB). Each bundle then compiled them at every cold start, and evaluated
  * them at the first use (test/infra/bundles.test.ts lists the commands each bundle holds).
  */
-export const LAZY_CLIENTS = ['sqs', 'eventbridge', 'sesv2', 'glue', 'lakeformation', 'ram', 'sts'];
+const LAZY_CLIENTS = ['sqs', 'eventbridge', 'sesv2', 'glue', 'lakeformation', 'ram', 'sts'];
 
 /**
  * How every Meshgate function is bundled (esbuild on this host, see `bundling` below). Exported

@@ -27,7 +27,7 @@ import type { AccessRequest, Grant } from '../../functions/domain/model';
 import type { StatusChanged } from '../../functions/ports/events';
 import { parseConfig } from '../../config/schema';
 import { apiEvent } from '../support/lambda-event';
-import { webTrafficProduct } from '../support/web-traffic';
+import { marketingDomain, webTrafficProduct } from '../support/web-traffic';
 import { offlineAwsEnv } from '../support/offline-aws';
 
 // The three Lambda entry points, built from their environment exactly as on AWS. DynamoDB is an
@@ -95,16 +95,7 @@ beforeAll(async () => {
 
   // Seeded through an explicit client on the same endpoint: the handlers must find it there.
   store = new DynamoStore(TABLE, dynamo.client);
-  await store.putDomain({
-    id: 'marketing',
-    name: 'Marketing',
-    accountId: ACCOUNT,
-    region: 'eu-west-1',
-    broker: {
-      roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`,
-      externalId: 'ext-marketing',
-    },
-  });
+  await store.putDomain(marketingDomain(ACCOUNT));
   await store.putProduct(product);
   await store.putUser({ id: 'alice', name: 'Alice Martin' });
 

@@ -19,7 +19,7 @@ import { lambdaBuildOptions } from '../../bench/bundles';
 import { parseConfig } from '../../config/schema';
 import { BUNDLING, functionEntry } from '../../infra/constructs/meshgate-function';
 import { apiEvent } from '../support/lambda-event';
-import { webTrafficProduct } from '../support/web-traffic';
+import { marketingDomain, webTrafficProduct } from '../support/web-traffic';
 
 // The five functions as the stacks deploy them (API, worker, notifier, schedules, archiver):
 // bundled with BUNDLING's esbuild options (the packages' ES-module builds, so the AWS SDK clients
@@ -36,6 +36,7 @@ const ANALYST = 'arn:aws:iam::555555555555:role/analyst';
 const ALICE = { 'cognito:username': 'alice', name: 'Alice Martin' };
 
 const product = webTrafficProduct(ACCOUNT);
+const marketing = marketingDomain(ACCOUNT);
 const FUNCTIONS = ['api', 'worker', 'notifier', 'scheduled', 'archiver'] as const;
 const CONFIG = {
   stage: 'bundled',
@@ -43,12 +44,12 @@ const CONFIG = {
   tableName: TABLE,
   domains: [
     {
-      id: 'marketing',
-      name: 'Marketing',
+      id: marketing.id,
+      name: marketing.name,
       accountId: ACCOUNT,
-      region: 'eu-west-1',
-      brokerRoleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`,
-      externalId: 'ext-m',
+      region: marketing.region,
+      brokerRoleArn: marketing.broker!.roleArn,
+      externalId: marketing.broker!.externalId,
       owners: ['bob'],
     },
   ],
@@ -185,13 +186,7 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   await ensureTable(dynamo.client, TABLE);
   store = new DynamoStore(TABLE, dynamo.client);
-  await store.putDomain({
-    id: 'marketing',
-    name: 'Marketing',
-    accountId: ACCOUNT,
-    region: 'eu-west-1',
-    broker: { roleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`, externalId: 'ext-m' },
-  });
+  await store.putDomain(marketing);
   await store.putProduct(product);
   await store.putUser({ id: 'alice', name: 'Alice Martin', email: 'alice@example.com' });
   stub = await startAwsStub(received);
@@ -292,8 +287,8 @@ test('the bundled API serves reads and a request through DynamoDB, sends the gra
   });
   expect(sent('STS.AssumeRole')).toEqual([
     expect.objectContaining({
-      RoleArn: `arn:aws:iam::${ACCOUNT}:role/meshgate-broker`,
-      ExternalId: 'ext-m',
+      RoleArn: marketing.broker!.roleArn,
+      ExternalId: marketing.broker!.externalId,
     }),
   ]);
   expect(sent('LakeFormation/GrantPermissions')).toEqual([

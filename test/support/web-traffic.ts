@@ -1,4 +1,4 @@
-import type { DataProduct } from '../../functions/domain/model';
+import type { DataProduct, Domain } from '../../functions/domain/model';
 
 /**
  * A public product of the marketing domain, in `account`'s catalog: what the Lambda handler tests
@@ -20,4 +20,13 @@ export const webTrafficProduct = (account: string): DataProduct => ({
   ],
   freshness: 'Daily',
   status: 'ACTIVE',
+});
+
+/** The marketing domain of that product, in `account`, with its broker role. */
+export const marketingDomain = (account: string): Domain => ({
+  id: 'marketing',
+  name: 'Marketing',
+  accountId: account,
+  region: 'eu-west-1',
+  broker: { roleArn: `arn:aws:iam::${account}:role/meshgate-broker`, externalId: 'ext-marketing' },
 });

@@ -102,10 +102,13 @@ test('pages are slices of the whole ranking, and facets count the matches one by
         expect(all).toHaveLength(result.total);
         // Asked first for a page, then for the whole: the same order.
         const fresh = index.search(search, held);
-        expect(fresh.page(from, from + size).map((m) => m.id)).toEqual(
-          all.slice(from, from + size),
-        );
-        expect(fresh.page(0, 1).map((m) => m.id)).toEqual(all.slice(0, 1));
+        expect(
+          fresh
+            .after(undefined, from + size)
+            .items.slice(from)
+            .map((m) => m.id),
+        ).toEqual(all.slice(from, from + size));
+        expect(fresh.after(undefined, 1).items.map((m) => m.id)).toEqual(all.slice(0, 1));
 
         // The text's matches, with no filter, then the filters by hand.
         const byId = new Map(catalog.map((p) => [p.id, p]));
@@ -161,13 +164,14 @@ test('equal scores rank by id, in a page picked out of many matches as in the wh
   expect(
     index
       .search({ q: 'orders' }, none)
-      .page(0, 50)
-      .map((m) => m.id),
+      .after(undefined, 50)
+      .items.map((m) => m.id),
   ).toEqual(byId.slice(0, 50));
   expect(
     index
       .search({ q: 'orders' }, none)
-      .page(100, 150)
+      .after(undefined, 150)
+      .items.slice(100)
       .map((m) => m.id),
   ).toEqual(byId.slice(100, 150));
   expect(index.search({ q: 'orders' }, none).matches.map((m) => m.id)).toEqual(byId);

@@ -916,14 +916,8 @@ class Hits implements SearchResult {
     };
   }
 
-  page(from: number, to: number): ProductSummary[] {
-    const end = Math.min(to, this.docs.length);
-    if (from >= end) return [];
-    return [...this.best(end).subarray(from, end)].map((d) => this.#index.summaryOf(d));
-  }
-
   get matches(): ProductSummary[] {
-    return this.page(0, this.docs.length);
+    return [...this.best(this.docs.length)].map((d) => this.#index.summaryOf(d));
   }
 }
 
